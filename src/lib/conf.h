@@ -1,0 +1,156 @@
+/*
+ * conf.h - the configuration binder: YAML (via libfyaml) or JSON onto plain C
+ * structs, driven by schema tables.
+ *
+ * Each config section is a struct of plain data plus a table of struct
+ * conf_key giving every key its type, range, default and whether it may change
+ * on reload. The binder walks the YAML document and the table together:
+ *   - an unknown key is an error, with a "did you mean" hint;
+ *   - every error carries file:line:col of the offending node, and the binder
+ *     keeps going so that one run reports every error;
+ *   - defaults are applied for absent keys, required keys are checked;
+ *   - lists of named objects (CT_LIST with a "name" key) reject duplicate
+ *     names;
+ *   - a schema's check hook runs after its keys are bound, for rules across
+ *     fields (timeout < interval, ...), and reports through conf_error().
+ *
+ * The same tables serialise a bound struct back to JSON (GET /v1/config),
+ * bind a JSON request body (the control API), and compare two configs for
+ * keys marked CK_RESTART (a reload cannot change them).
+ *
+ * Memory: everything a bound struct points to is owned by that struct and
+ * released by conf_schema_free() with the same schema.
+ */
+#ifndef HAVEN_CONF_H
+#define HAVEN_CONF_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct conf_ctx;
+struct conf_schema;
+
+enum conf_type {
+	CT_BOOL,     /* bool */
+	CT_INT,	     /* int64_t, range [min, max] */
+	CT_UINT,     /* uint32_t, range [min, max] */
+	CT_DURATION, /* uint64_t milliseconds: "250ms", "2s", "1m", "1h" */
+	CT_SIZE,     /* uint64_t bytes: "512", "16k", "1m", "2g" (base 1024) */
+	CT_STRING,   /* char *, owned */
+	CT_ENUM,     /* int, index into enum_names */
+	CT_ADDR,     /* struct sockaddr_storage, IPv4/IPv6 address, port 0 */
+	CT_ADDR_PORT,/* struct sockaddr_storage: "1.2.3.4:80", "[::1]:80" */
+	CT_SECTION,  /* nested struct described by sub */
+	CT_LIST,     /* array of structs described by sub: see below */
+	CT_STRLIST,  /* char ** (owned, NULL-terminated) + count */
+	CT_CUSTOM,   /* parse with the key's custom hook */
+};
+
+/* Key flags. */
+#define CK_REQUIRED 0x1u /* absent is an error */
+#define CK_RESTART  0x2u /* changing it needs a restart, not a reload */
+#define CK_SECRET   0x4u /* hidden in JSON output (tokens) */
+
+struct fy_node;
+
+/*
+ * Custom parser: bind node into the field at dst. Report problems with
+ * conf_error(ctx, node, ...) and return -1.
+ */
+typedef int conf_custom_fn(struct conf_ctx *ctx, struct fy_node *node,
+    void *dst);
+/* Cross-field validation of a bound struct. */
+typedef void conf_check_fn(struct conf_ctx *ctx, struct fy_node *node,
+    void *obj);
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t off;	 /* offsetof the field in the section struct */
+	const char *dflt;/* default as it would be written in YAML; NULL: zero */
+	int64_t min, max;/* CT_INT/CT_UINT/CT_DURATION/CT_SIZE range; 0,0: any */
+	unsigned flags;
+	const struct conf_schema *sub;	/* CT_SECTION, CT_LIST */
+	const char *const *enum_names;	/* CT_ENUM, NULL-terminated */
+	size_t count_off;		/* CT_LIST, CT_STRLIST: size_t count */
+	conf_custom_fn *custom;		/* CT_CUSTOM */
+	const char *help;		/* one line, shown in docs and errors */
+};
+
+/*
+ * A CT_LIST field is a pointer to an array of sub->size-byte elements
+ * (owned), with its element count at count_off. If the sub schema has a key
+ * called "name", names must be unique within the list.
+ */
+struct conf_schema {
+	const char *name; /* for messages: "health.checks[]" */
+	size_t size;	  /* sizeof the struct */
+	const struct conf_key *keys;
+	size_t nkeys;
+	conf_check_fn *check; /* optional */
+	void (*fini)(void *obj); /* optional: frees what custom hooks own */
+};
+
+struct conf_error {
+	char *file; /* owned */
+	int line, col;
+	char *msg; /* owned */
+};
+
+struct conf_errors {
+	struct conf_error *v; /* owned array */
+	size_t n;
+};
+
+void conf_errors_init(struct conf_errors *e);
+void conf_errors_fini(struct conf_errors *e);
+/* Print each error as "file:line:col: message\n". */
+void conf_errors_print(const struct conf_errors *e, FILE *f);
+/* Append each error as a JSON string "file:line:col: message" to a JSON array. */
+struct jw;
+void conf_errors_json(const struct conf_errors *e, struct jw *w);
+
+/* Report an error at node (NULL: at the document level). */
+void conf_error(struct conf_ctx *ctx, struct fy_node *node, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+/* The YAML node a key was bound from, for check hooks (NULL if absent). */
+struct fy_node *conf_key_node(struct fy_node *map, const char *key);
+
+/*
+ * Bind YAML or JSON text to obj (zeroed first) with schema. name is the file
+ * name used in messages. Returns 0, or -1 with errors appended to errs; on -1
+ * obj has been freed back to zero.
+ */
+int conf_bind_text(const struct conf_schema *s, const char *name,
+    const char *text, size_t len, void *obj, struct conf_errors *errs);
+int conf_bind_file(const struct conf_schema *s, const char *path, void *obj,
+    struct conf_errors *errs);
+void conf_schema_free(const struct conf_schema *s, void *obj);
+
+/* Serialise obj as a JSON object (CK_SECRET values as "***"). */
+void conf_to_json(const struct conf_schema *s, const void *obj, struct jw *w);
+
+/*
+ * Report every CK_RESTART key whose value differs between old and new, as an
+ * error "key.path: cannot change on reload (restart required)". Returns the
+ * number of differences.
+ */
+int conf_restart_diff(const struct conf_schema *s, const void *old_obj,
+    const void *new_obj, const char *file, struct conf_errors *errs);
+
+/* Value parsers, also used by the CLI and tests. Return 0 or -1. */
+int conf_parse_duration(const char *s, uint64_t *ms);
+int conf_parse_size(const char *s, uint64_t *bytes);
+/* "1.2.3.4:80", "[2001:db8::1]:80"; want_port: port required. */
+int conf_parse_addr(const char *s, bool want_port,
+    struct sockaddr_storage *ss);
+/* "1.2.3.4:80" / "[::1]:80" into out (at least 64 bytes). */
+const char *conf_addr_str(const struct sockaddr_storage *ss, char *out,
+    size_t outlen);
+
+#endif

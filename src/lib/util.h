@@ -1,0 +1,46 @@
+/*
+ * util.h - allocation that never fails, fatal(), and the few macros every
+ * file needs.
+ *
+ * x*alloc abort the process on exhaustion: a daemon that runs out of memory
+ * cannot serve anyone correctly, and checking NULL at every call site only
+ * adds untested paths. fatal() is for start-up errors and broken invariants,
+ * never for a fault caused by a peer or a request.
+ */
+#ifndef HAVEN_UTIL_H
+#define HAVEN_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a)	  (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)	  ((a) < (b) ? (a) : (b))
+#define MAX(a, b)	  ((a) > (b) ? (a) : (b))
+#define container_of(p, type, member) \
+	((type *)(void *)((char *)(p)-offsetof(type, member)))
+#define likely(x)	  __builtin_expect(!!(x), 1)
+#define unlikely(x)	  __builtin_expect(!!(x), 0)
+#define __unused	  __attribute__((unused))
+#define __dead		  __attribute__((noreturn))
+#define __printflike(a, b) __attribute__((format(printf, a, b)))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __printflike(1, 2);
+
+/* Print "haven: message" to stderr and exit(1). */
+void fatal(const char *fmt, ...) __printflike(1, 2) __dead;
+
+/* Monotonic and wall clocks in milliseconds / microseconds. */
+uint64_t util_mono_ms(void);
+uint64_t util_mono_us(void);
+uint64_t util_wall_ms(void);
+
+/* Set O_NONBLOCK (and FD_CLOEXEC). Returns 0 or -errno. */
+int util_set_nonblock(int fd);
+
+#endif
