@@ -1,0 +1,241 @@
+/*
+ * child.c - the runtime of a plane's child process (`haven __child PLANE`).
+ *
+ * The parent execs /proc/self/exe with the IPC socket on descriptor 3. This
+ * file owns that process: event loop, IPC channel, signals, config parsing.
+ * The plane sees only its struct plane_ops hooks. The child exits when the
+ * parent goes away (channel closed, or PR_SET_PDEATHSIG), so no child ever
+ * outlives its supervisor.
+ */
+#include <sys/prctl.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/child.h"
+#include "cmd/config.h"
+#include "cmd/plane.h"
+#include "lib/conf.h"
+#include "lib/ipc.h"
+#include "lib/log.h"
+
+#define CHILD_IPC_FD 3
+
+struct child {
+	const struct plane_ops *ops; /* borrowed: static */
+	struct ev_loop *loop;	     /* owned */
+	struct ipc_chan chan;
+	struct haven_conf *conf; /* owned: the config in effect, or NULL */
+	struct ev_timer deadline;
+	bool initialised;
+	bool stopping;
+	char plane[24];
+};
+
+static struct child child;
+
+static const struct plane_ops *const child_planes[] = {
+	&hc_plane,
+	&lb_plane,
+};
+
+int
+plane_send(enum ipc_type type, const void *data, size_t len)
+{
+	return ipc_send(&child.chan, type, 0, data, len, -1);
+}
+
+void
+plane_stopped(void)
+{
+	(void)ipc_flush(&child.chan, 1000);
+	ev_break(child.loop);
+}
+
+const char *
+plane_state_dir(void)
+{
+	return child.conf != NULL ? child.conf->global.state_dir :
+	    "/var/lib/haven";
+}
+
+static void
+child_deadline(struct ev_timer *t, void *arg)
+{
+	log_warn("stop deadline reached; exiting", "plane=%s", child.plane);
+	ev_break(child.loop);
+}
+
+static void
+child_stop(unsigned deadline_ms)
+{
+	if (child.stopping)
+		return;
+	child.stopping = true;
+	ev_timer_init(&child.deadline, child_deadline, NULL);
+	ev_timer_start(child.loop, &child.deadline, deadline_ms);
+	if (child.ops->stop != NULL && child.initialised)
+		child.ops->stop(deadline_ms);
+	else
+		plane_stopped();
+}
+
+static void
+child_config(const struct ipc_msg *m)
+{
+	struct ipc_config_result res = { 0 };
+	struct haven_conf *next = xcalloc(1, sizeof(*next));
+	struct conf_errors errs;
+	struct buf text;
+
+	conf_errors_init(&errs);
+	buf_init(&text);
+	if (haven_conf_load_text(NULL, m->data, m->len, next, &errs) == 0 &&
+	    child.ops->apply(child.conf, next, &errs) == 0) {
+		if (child.conf != NULL) {
+			haven_conf_free(child.conf);
+			free(child.conf);
+		}
+		child.conf = next;
+		log_set_level(next->global.log_level);
+		res.ok = 1;
+	} else {
+		for (size_t i = 0; i < errs.n; i++)
+			buf_printf(&text, "%s:%d:%d: %s\n", errs.v[i].file,
+			    errs.v[i].line, errs.v[i].col, errs.v[i].msg);
+		if (errs.n == 0)
+			buf_puts(&text, "rejected by the plane\n");
+		haven_conf_free(next);
+		free(next);
+	}
+	(void)ipc_send2(&child.chan, IPC_CONFIG_RESULT, m->id, &res,
+	    sizeof(res), text.data, text.len, -1);
+	conf_errors_fini(&errs);
+	buf_fini(&text);
+}
+
+static void
+child_query(const struct ipc_msg *m)
+{
+	const struct ipc_query *q = m->data;
+	struct ipc_reply r = { 0 };
+	struct buf out;
+
+	buf_init(&out);
+	if (m->len < sizeof(*q) || m->len - sizeof(*q) < q->body_len) {
+		r.status = 400;
+		buf_puts(&out, "{\"error\":\"bad query\"}");
+	} else if (strcmp(q->path, "/metrics") == 0) {
+		r.status = 200;
+		if (child.ops->metrics != NULL)
+			child.ops->metrics(&out);
+		strcpy(r.content_type, "text/plain; version=0.0.4");
+	} else if (child.ops->query != NULL) {
+		char path[sizeof(q->path)];
+
+		memcpy(path, q->path, sizeof(path));
+		path[sizeof(path) - 1] = '\0';
+		r.status = child.ops->query(q->method, path,
+		    (const char *)(q + 1), q->body_len, &out);
+	} else {
+		r.status = 404;
+		buf_puts(&out, "{\"error\":\"not found\"}");
+	}
+	if (r.content_type[0] == '\0')
+		strcpy(r.content_type, "application/json");
+	r.body_len = (uint32_t)out.len;
+	(void)ipc_send2(&child.chan, IPC_REPLY, m->id, &r, sizeof(r), out.data,
+	    out.len, -1);
+	buf_fini(&out);
+}
+
+static void
+child_hello(const struct ipc_msg *m)
+{
+	const struct ipc_hello *h = m->data;
+
+	if (m->len < sizeof(*h) || child.initialised)
+		return;
+	if (child.ops->init(child.loop, h->worker, h->nworkers) != 0) {
+		log_err("plane init failed; exiting", "plane=%s", child.plane);
+		exit(1);
+	}
+	child.initialised = true;
+}
+
+static void
+child_recv(struct ipc_chan *ch, const struct ipc_msg *m, void *arg)
+{
+	if (m == NULL) {
+		/* The parent is gone: nobody supervises us any more. */
+		log_info("parent channel closed; exiting", "plane=%s",
+		    child.plane);
+		ev_break(child.loop);
+		return;
+	}
+	switch (m->type) {
+	case IPC_HELLO:
+		child_hello(m);
+		break;
+	case IPC_CONFIG:
+		if (child.initialised && !child.stopping)
+			child_config(m);
+		break;
+	case IPC_QUERY:
+		child_query(m);
+		break;
+	case IPC_STOP:
+		child_stop(m->len >= sizeof(uint32_t) ?
+		    *(const uint32_t *)m->data : 5000);
+		break;
+	default:
+		if (child.ops->on_msg != NULL && child.initialised)
+			child.ops->on_msg(m);
+		else if (m->fd != -1)
+			close(m->fd);
+		break;
+	}
+}
+
+static void
+child_signal(struct ev_loop *loop, int signo, void *arg)
+{
+	/* SIGTERM straight to a child (not via the parent): stop cleanly. */
+	child_stop(child.conf != NULL ?
+	    (unsigned)child.conf->global.shutdown_timeout_ms : 5000);
+}
+
+int
+child_main(int argc, char **argv)
+{
+	if (argc < 2)
+		fatal("__child needs a plane name");
+	for (size_t i = 0; i < ARRAY_SIZE(child_planes); i++)
+		if (strcmp(child_planes[i]->name, argv[1]) == 0)
+			child.ops = child_planes[i];
+	if (child.ops == NULL)
+		fatal("unknown plane %s", argv[1]);
+	snprintf(child.plane, sizeof(child.plane), "%s", argv[1]);
+	log_set_plane(child.plane);
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		fatal("parent already gone");
+	signal(SIGPIPE, SIG_IGN);
+	/* Ctrl-C reaches the whole group; the parent decides how to stop. */
+	signal(SIGINT, SIG_IGN);
+	child.loop = ev_loop_new();
+	(void)ev_signal_add(child.loop, SIGTERM, child_signal, NULL);
+	ipc_chan_init(&child.chan, child.loop, CHILD_IPC_FD, child_recv, NULL);
+	ev_run(child.loop);
+	ipc_chan_fini(&child.chan);
+	if (child.conf != NULL) {
+		haven_conf_free(child.conf);
+		free(child.conf);
+	}
+	ev_loop_free(child.loop);
+	return 0;
+}

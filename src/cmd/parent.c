@@ -1,0 +1,333 @@
+/*
+ * parent.c - `haven run -c FILE`: load the config, start the control API,
+ * supervise the planes, reload on SIGHUP or POST /v1/reload, stop everything
+ * on SIGTERM/SIGINT within the configured deadline.
+ *
+ * Reload is parse → validate → compare restart-only keys → swap → send the
+ * new text to every child, which diffs by name and keeps the runtime state of
+ * what did not change. A config that fails validation changes nothing: the
+ * error list is returned to the API caller and logged.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/client.h"
+#include "cmd/cmd.h"
+#include "cmd/parent.h"
+#include "lib/log.h"
+#include "lib/statefile.h"
+#include "lib/util.h"
+
+static void
+parent_send_config(struct parent *p, struct sup_child *c)
+{
+	(void)ipc_send(&c->chan, IPC_CONFIG, 0, p->conf->text,
+	    p->conf->text_len, -1);
+}
+
+static void
+parent_spawned(struct sup_child *c, void *arg)
+{
+	struct parent *p = arg;
+	struct ipc_hello h = { .worker = c->worker, .nworkers = c->nworkers };
+
+	snprintf(h.plane, sizeof(h.plane), "%s", c->plane);
+	(void)ipc_send(&c->chan, IPC_HELLO, 0, &h, sizeof(h), -1);
+	parent_send_config(p, c);
+	parent_relay_replay(p, c);
+}
+
+static void
+parent_config_result(struct parent *p, struct sup_child *c,
+    const struct ipc_msg *m)
+{
+	const struct ipc_config_result *r = m->data;
+
+	if (m->len < sizeof(*r)) {
+		p->ipc_unexpected++;
+		return;
+	}
+	if (r->ok) {
+		if (c->state == SUP_STARTING)
+			c->state = SUP_RUNNING;
+		return;
+	}
+	/* Validation passed in the parent; the plane hit a runtime error. */
+	log_err("plane rejected config", "plane=%s worker=%u errors=%s",
+	    c->plane, c->worker,
+	    log_q(m->len > sizeof(*r) ? (const char *)(r + 1) : "?"));
+	if (c->state == SUP_STARTING)
+		c->state = SUP_RUNNING;
+}
+
+static void
+parent_child_msg(struct sup_child *c, const struct ipc_msg *m, void *arg)
+{
+	struct parent *p = arg;
+
+	switch (m->type) {
+	case IPC_CONFIG_RESULT:
+		parent_config_result(p, c, m);
+		break;
+	case IPC_REPLY:
+		parent_api_reply_msg(p, c, m);
+		break;
+	case IPC_VERDICT:
+		parent_relay_verdict(p, m);
+		break;
+	case IPC_PASSIVE:
+		parent_relay_passive(p, m);
+		break;
+	default:
+		p->ipc_unexpected++;
+		break;
+	}
+	if (m->fd != -1)
+		close(m->fd);
+}
+
+static void
+parent_child_exited(struct sup_child *c, void *arg)
+{
+	struct parent *p = arg;
+
+	parent_api_child_gone(p, c);
+	if (p->stopping && c->state == SUP_STOPPED)
+		return;
+}
+
+unsigned
+parent_lb_workers(const struct parent *p)
+{
+	long n;
+
+	if (!haven_conf_has_lb(p->conf))
+		return 0;
+	if (p->conf->lb.workers > 0)
+		return p->conf->lb.workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+/* Count the live (not stopping) children of a plane. */
+static unsigned
+parent_count(struct parent *p, const char *plane)
+{
+	unsigned n = 0;
+
+	for (struct sup_child *c = sup_first(p->sup); c; c = c->next)
+		if (strcmp(c->plane, plane) == 0 && c->state != SUP_STOPPED &&
+		    c->state != SUP_STOPPING)
+			n++;
+	return n;
+}
+
+/*
+ * Make the set of running children match the config: start planes that are
+ * now enabled, stop those that are not, resize the lb worker set (a resize
+ * restarts the lb workers, since each knows its index among N).
+ */
+void
+parent_apply_planes(struct parent *p)
+{
+	unsigned want_hc = haven_conf_has_health(p->conf) ? 1 : 0;
+	unsigned want_lb = parent_lb_workers(p);
+	unsigned stop_ms = (unsigned)p->conf->global.shutdown_timeout_ms;
+
+	if (parent_count(p, "hc") != want_hc) {
+		for (struct sup_child *c = sup_first(p->sup); c; c = c->next)
+			if (strcmp(c->plane, "hc") == 0)
+				sup_stop(c, stop_ms);
+		if (want_hc)
+			(void)sup_start(p->sup, "hc", 0, 1);
+	}
+	if (parent_count(p, "lb") != want_lb) {
+		for (struct sup_child *c = sup_first(p->sup); c; c = c->next)
+			if (strcmp(c->plane, "lb") == 0)
+				sup_stop(c, stop_ms);
+		for (unsigned i = 0; i < want_lb; i++)
+			(void)sup_start(p->sup, "lb", i, want_lb);
+	}
+}
+
+int
+parent_reload(struct parent *p, struct buf *errtext)
+{
+	struct haven_conf *next = xcalloc(1, sizeof(*next));
+	struct conf_errors errs;
+	int r = -1;
+
+	conf_errors_init(&errs);
+	if (haven_conf_load(p->conf_path, next, &errs) != 0 ||
+	    conf_restart_diff(&haven_conf_schema, p->conf, next,
+		p->conf_path, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++) {
+			char line[1024];
+
+			snprintf(line, sizeof(line), "%s:%d:%d: %s",
+			    errs.v[i].file, errs.v[i].line, errs.v[i].col,
+			    errs.v[i].msg);
+			buf_printf(errtext, "%s\n", line);
+			log_err("config error", "error=%s", log_q(line));
+		}
+		p->reloads_failed++;
+		log_err("config rejected; keeping the running config",
+		    "file=%s errors=%zu digest=%s", log_q(p->conf_path),
+		    errs.n, p->conf->digest);
+		haven_conf_free(next);
+		free(next);
+		goto out;
+	}
+	if (strcmp(next->digest, p->conf->digest) == 0) {
+		log_info("config unchanged", "digest=%s", next->digest);
+	} else {
+		log_info("config reloaded", "old=%.12s new=%.12s",
+		    p->conf->digest, next->digest);
+	}
+	haven_conf_free(p->conf);
+	free(p->conf);
+	p->conf = next;
+	p->conf_loaded_ms = util_wall_ms();
+	p->reloads_ok++;
+	log_set_level(p->conf->global.log_level);
+	sup_set_backoff_max(p->sup, p->conf->global.restart_backoff_max_ms);
+	for (struct sup_child *c = sup_first(p->sup); c; c = c->next)
+		if (sup_child_live(c))
+			parent_send_config(p, c);
+	parent_apply_planes(p);
+	r = 0;
+out:
+	conf_errors_fini(&errs);
+	return r;
+}
+
+static void
+parent_signal(struct ev_loop *loop, int signo, void *arg)
+{
+	struct parent *p = arg;
+	struct buf err;
+
+	if (signo == SIGHUP) {
+		log_info("SIGHUP: reloading", "file=%s", log_q(p->conf_path));
+		buf_init(&err);
+		(void)parent_reload(p, &err);
+		buf_fini(&err);
+		return;
+	}
+	log_info("stopping", "signal=%d", signo);
+	p->stopping = true;
+	ev_break(p->loop);
+}
+
+static int
+parent_listen(struct parent *p)
+{
+	const struct haven_conf *c = p->conf;
+	char *dir = xstrdup(c->api.socket);
+	int e;
+
+	/* The socket's directory (e.g. /run/haven) may not exist yet. */
+	(void)statefile_mkdir(dirname(dir));
+	free(dir);
+	p->api = api_server_new(p->loop, parent_api_handle, p,
+	    c->api.max_body);
+	if ((e = api_listen_unix(p->api, c->api.socket)) != 0) {
+		log_err("cannot listen on the API socket", "path=%s error=%s",
+		    log_q(c->api.socket), log_q(strerror(-e)));
+		return -1;
+	}
+	if (c->api.has_listen) {
+		char a[96];
+
+		conf_addr_str(&c->api.listen, a, sizeof(a));
+		if ((e = api_listen_tcp(p->api, &c->api.listen,
+			 c->api.token)) != 0) {
+			log_err("cannot listen on the API address",
+			    "addr=%s error=%s", a, log_q(strerror(-e)));
+			return -1;
+		}
+		log_info("API listening", "addr=%s token=%s", a,
+		    c->api.token ? "required" : "none");
+	}
+	log_info("API listening", "socket=%s", log_q(c->api.socket));
+	return 0;
+}
+
+static void
+parent_usage(FILE *f)
+{
+	fprintf(f, "usage: haven run [-c FILE]\n"
+		   "  Run the daemon in the foreground with FILE (default %s).\n"
+		   "  SIGHUP reloads FILE; SIGTERM or SIGINT stops.\n",
+	    HAVEN_DEFAULT_CONFIG);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = { { "config", 1, NULL, 'c' },
+		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	struct parent p = { 0 };
+	struct conf_errors errs;
+	const char *path = HAVEN_DEFAULT_CONFIG;
+	int c, e;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (c == 'c') {
+			path = optarg;
+		} else {
+			parent_usage(c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	log_set_plane("main");
+	p.conf = xcalloc(1, sizeof(*p.conf));
+	conf_errors_init(&errs);
+	if (haven_conf_load(path, p.conf, &errs) != 0) {
+		conf_errors_print(&errs, stderr);
+		conf_errors_fini(&errs);
+		free(p.conf);
+		return 1;
+	}
+	conf_errors_fini(&errs);
+	p.conf_path = xstrdup(path);
+	p.started_ms = p.conf_loaded_ms = util_wall_ms();
+	p.started_mono_ms = util_mono_ms();
+	log_set_level(p.conf->global.log_level);
+	if ((e = statefile_mkdir(p.conf->global.state_dir)) != 0)
+		fatal("cannot create state directory %s: %s",
+		    p.conf->global.state_dir, strerror(-e));
+	signal(SIGPIPE, SIG_IGN);
+	p.loop = ev_loop_new();
+	if (parent_listen(&p) != 0)
+		return 1;
+	p.sup = sup_new(p.loop, "/proc/self/exe", parent_spawned,
+	    parent_child_msg, parent_child_exited, &p);
+	sup_set_backoff_max(p.sup, p.conf->global.restart_backoff_max_ms);
+	(void)ev_signal_add(p.loop, SIGHUP, parent_signal, &p);
+	(void)ev_signal_add(p.loop, SIGTERM, parent_signal, &p);
+	(void)ev_signal_add(p.loop, SIGINT, parent_signal, &p);
+	log_info("haven started", "version=%s pid=%d config=%s digest=%.12s",
+	    HAVEN_VERSION, (int)getpid(), log_q(path), p.conf->digest);
+	parent_apply_planes(&p);
+	ev_run(p.loop);
+	sup_stop_all(p.sup, (unsigned)p.conf->global.shutdown_timeout_ms);
+	parent_api_fini(&p);
+	api_server_free(p.api);
+	sup_free(p.sup);
+	parent_vtab_fini(&p.vtab);
+	haven_conf_free(p.conf);
+	free(p.conf);
+	free(p.conf_path);
+	ev_loop_free(p.loop);
+	log_info("haven stopped", "pid=%d", (int)getpid());
+	return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * parent.h - the parent process of `haven run`: owns the config, supervises
+ * one child per plane worker (sup.c), serves the control API (parent_api.c)
+ * and relays messages between planes (parent_relay.c): health verdicts from
+ * hc to every subscriber, passive reports from lb workers to hc.
+ *
+ * The parent never does data-plane work, so a bug in a plane cannot take the
+ * supervisor, the API or the other planes down with it.
+ */
+#ifndef HAVEN_PARENT_H
+#define HAVEN_PARENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cmd/config.h"
+#include "cmd/sup.h"
+#include "lib/api.h"
+#include "lib/ev.h"
+#include "lib/ipc.h"
+
+struct parent_query;
+
+/* Last verdict per target, replayed to every (re)started subscriber. */
+struct parent_vtab {
+	struct ipc_verdict *v; /* owned array */
+	size_t n, cap;
+	uint32_t *idx; /* owned: open addressing, index + 1, 0 = empty */
+	size_t icap;
+};
+
+struct parent {
+	struct ev_loop *loop;	  /* owned */
+	struct haven_conf *conf;  /* owned: the config in effect */
+	char *conf_path;	  /* owned */
+	uint64_t started_ms;	  /* wall clock */
+	uint64_t started_mono_ms;
+	uint64_t conf_loaded_ms;  /* wall clock */
+	struct sup *sup;	  /* owned */
+	struct api_server *api;	  /* owned */
+	struct parent_vtab vtab;
+	struct parent_query *queries; /* owned list of requests in flight */
+	uint32_t next_id;
+	bool stopping;
+	/* counters for /metrics */
+	unsigned long reloads_ok, reloads_failed;
+	unsigned long verdicts_relayed, passive_relayed;
+	unsigned long ipc_unexpected;
+};
+
+/* parent.c */
+int parent_reload(struct parent *p, struct buf *errtext);
+void parent_apply_planes(struct parent *p);
+unsigned parent_lb_workers(const struct parent *p);
+
+/* parent_api.c */
+void parent_api_handle(struct api_req *req, void *arg);
+void parent_api_reply_msg(struct parent *p, struct sup_child *c,
+    const struct ipc_msg *m);
+void parent_api_child_gone(struct parent *p, struct sup_child *c);
+void parent_api_fini(struct parent *p);
+
+/* parent_relay.c */
+void parent_relay_verdict(struct parent *p, const struct ipc_msg *m);
+void parent_relay_passive(struct parent *p, const struct ipc_msg *m);
+/* Send the whole verdict table to a new subscriber. */
+void parent_relay_replay(struct parent *p, struct sup_child *c);
+void parent_vtab_fini(struct parent_vtab *t);
+bool parent_plane_subscribes(const char *plane);
+
+#endif

@@ -1,0 +1,419 @@
+/*
+ * parent_api.c - the control API as the parent serves it.
+ *
+ * The parent answers what it owns (status, config, reload, its own metrics)
+ * and forwards the rest to the plane that owns it: /v1/checks* to hc,
+ * /v1/lb* to the lb workers (GET to one, POST to all, so every worker applies
+ * an operator's change). /metrics gathers every process's part and merges it.
+ * A forwarded request waits at most PARENT_QUERY_TIMEOUT for its children;
+ * a child that dies or stays silent is left out, never waited for forever.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/parent.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "lib/util.h"
+
+#define PARENT_QUERY_TIMEOUT 3000
+#define PARENT_QUERY_MAXPART 64
+
+struct parent_part {
+	struct sup_child *child; /* weak: cleared when it dies */
+	bool done;
+	int status;
+	char ctype[48];
+	struct buf body;
+};
+
+struct parent_query {
+	struct parent *p;	   /* borrowed */
+	struct parent_query *next; /* owned list link */
+	uint32_t id;
+	struct api_req *req; /* owned until answered */
+	bool metrics;	     /* merge all parts as Prometheus text */
+	struct ev_timer timer;
+	size_t nparts;
+	struct parent_part parts[PARENT_QUERY_MAXPART];
+};
+
+static void
+parent_query_free(struct parent *p, struct parent_query *q)
+{
+	struct parent_query **pp;
+
+	for (pp = &p->queries; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == q) {
+			*pp = q->next;
+			break;
+		}
+	}
+	ev_timer_stop(p->loop, &q->timer);
+	for (size_t i = 0; i < q->nparts; i++)
+		buf_fini(&q->parts[i].body);
+	free(q);
+}
+
+static void parent_metrics_own(struct parent *p, struct buf *b);
+
+/* Every part is in (or timed out): answer the client. */
+static void
+parent_query_finish(struct parent_query *q)
+{
+	struct parent *p = q->p;
+	struct parent_part *best = NULL;
+
+	if (q->metrics) {
+		const char *texts[PARENT_QUERY_MAXPART + 1];
+		struct buf own, out;
+		size_t n = 0;
+
+		buf_init(&own);
+		buf_init(&out);
+		parent_metrics_own(p, &own);
+		texts[n++] = own.data;
+		for (size_t i = 0; i < q->nparts; i++)
+			if (q->parts[i].done && q->parts[i].status == 200)
+				texts[n++] = q->parts[i].body.data;
+		mx_merge(&out, texts, n);
+		api_reply(q->req, 200, "text/plain; version=0.0.4", out.data,
+		    out.len);
+		buf_fini(&own);
+		buf_fini(&out);
+	} else {
+		/* The first answer, or the worst one if workers disagree. */
+		for (size_t i = 0; i < q->nparts; i++) {
+			struct parent_part *pt = &q->parts[i];
+
+			if (pt->done && (best == NULL ||
+			    pt->status > best->status))
+				best = pt;
+		}
+		if (best == NULL)
+			api_error(q->req, 503, "plane did not answer");
+		else
+			api_reply(q->req, best->status, best->ctype,
+			    best->body.data, best->body.len);
+	}
+	q->req = NULL;
+	parent_query_free(p, q);
+}
+
+static void
+parent_query_check(struct parent_query *q)
+{
+	for (size_t i = 0; i < q->nparts; i++)
+		if (!q->parts[i].done && q->parts[i].child != NULL)
+			return;
+	parent_query_finish(q);
+}
+
+static void
+parent_query_timeout(struct ev_timer *t, void *arg)
+{
+	struct parent_query *q = arg;
+
+	log_warn("plane query timed out", "path=%s", log_q(q->req->path));
+	parent_query_finish(q);
+}
+
+void
+parent_api_reply_msg(struct parent *p, struct sup_child *c,
+    const struct ipc_msg *m)
+{
+	const struct ipc_reply *r = m->data;
+
+	if (m->len < sizeof(*r) || m->len - sizeof(*r) < r->body_len) {
+		p->ipc_unexpected++;
+		return;
+	}
+	for (struct parent_query *q = p->queries; q; q = q->next) {
+		if (q->id != m->id)
+			continue;
+		for (size_t i = 0; i < q->nparts; i++) {
+			struct parent_part *pt = &q->parts[i];
+
+			if (pt->child != c || pt->done)
+				continue;
+			pt->done = true;
+			pt->status = r->status;
+			memcpy(pt->ctype, r->content_type, sizeof(pt->ctype));
+			pt->ctype[sizeof(pt->ctype) - 1] = '\0';
+			buf_append(&pt->body, r + 1, r->body_len);
+		}
+		parent_query_check(q);
+		return;
+	}
+}
+
+void
+parent_api_child_gone(struct parent *p, struct sup_child *c)
+{
+	struct parent_query *q, *next;
+
+	for (q = p->queries; q != NULL; q = next) {
+		next = q->next; /* q may be freed by the check */
+		for (size_t i = 0; i < q->nparts; i++)
+			if (q->parts[i].child == c && !q->parts[i].done)
+				q->parts[i].child = NULL;
+		parent_query_check(q);
+	}
+}
+
+void
+parent_api_fini(struct parent *p)
+{
+	while (p->queries != NULL) {
+		struct parent_query *q = p->queries;
+
+		api_error(q->req, 503, "shutting down");
+		q->req = NULL;
+		parent_query_free(p, q);
+	}
+}
+
+/*
+ * Forward req to the live children of plane (all of them, or only the first
+ * when one is enough). plane NULL: every child (metrics).
+ */
+static void
+parent_forward(struct parent *p, struct api_req *req, const char *plane,
+    bool all, bool metrics)
+{
+	struct parent_query *q = xcalloc(1, sizeof(*q));
+	struct ipc_query iq = { 0 };
+
+	q->p = p;
+	q->id = ++p->next_id;
+	q->req = req;
+	q->metrics = metrics;
+	snprintf(iq.method, sizeof(iq.method), "%s", req->method);
+	snprintf(iq.path, sizeof(iq.path), "%s", req->path);
+	iq.body_len = (uint32_t)req->body_len;
+	for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
+		if (!sup_child_live(c) || q->nparts == PARENT_QUERY_MAXPART)
+			continue;
+		if (plane != NULL && strcmp(c->plane, plane) != 0)
+			continue;
+		if (ipc_send2(&c->chan, IPC_QUERY, q->id, &iq, sizeof(iq),
+		    req->body, req->body_len, -1) != 0)
+			continue;
+		q->parts[q->nparts].child = c;
+		buf_init(&q->parts[q->nparts].body);
+		q->nparts++;
+		if (!all)
+			break;
+	}
+	q->next = p->queries;
+	p->queries = q;
+	if (q->nparts == 0 && !metrics) {
+		q->req = NULL;
+		parent_query_free(p, q);
+		api_error(req, 503, plane ? "plane not running" : "no plane");
+		return;
+	}
+	ev_timer_init(&q->timer, parent_query_timeout, q);
+	ev_timer_start(p->loop, &q->timer, PARENT_QUERY_TIMEOUT);
+	parent_query_check(q);
+}
+
+static void
+parent_status(struct parent *p, struct api_req *req)
+{
+	uint64_t now = util_mono_ms();
+	struct buf b;
+	struct jw w;
+
+	buf_init(&b);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "version", HAVEN_VERSION);
+	jw_kstr(&w, "node", p->conf->global.node);
+	jw_kint(&w, "pid", (int64_t)getpid());
+	jw_kuint(&w, "uptime_s", (now - p->started_mono_ms) / 1000);
+	jw_key(&w, "config");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "path", p->conf_path);
+	jw_kstr(&w, "digest", p->conf->digest);
+	jw_kuint(&w, "loaded_at_ms", p->conf_loaded_ms);
+	jw_kuint(&w, "reloads", p->reloads_ok);
+	jw_kuint(&w, "reloads_failed", p->reloads_failed);
+	jw_obj_end(&w);
+	jw_key(&w, "processes");
+	jw_arr_begin(&w);
+	for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
+		if (c->state == SUP_STOPPED)
+			continue;
+		jw_obj_begin(&w);
+		jw_kstr(&w, "plane", c->plane);
+		jw_kuint(&w, "worker", c->worker);
+		jw_kint(&w, "pid", c->pid);
+		jw_kstr(&w, "state", sup_state_name(c->state));
+		jw_kuint(&w, "restarts", c->restarts);
+		jw_kuint(&w, "uptime_s", c->pid ?
+		    (now - c->started_ms) / 1000 : 0);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_key(&w, "targets");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < p->vtab.n; i++) {
+		const struct ipc_verdict *v = &p->vtab.v[i];
+
+		jw_obj_begin(&w);
+		jw_kstr(&w, "name", v->target);
+		jw_kstr(&w, "state", hc_state_name(v->state));
+		jw_kstr(&w, "reason", hc_reason_name(v->reason));
+		jw_kuint(&w, "since_ms", v->since_ms);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	api_reply(req, 200, NULL, b.data, b.len);
+	buf_fini(&b);
+}
+
+static void
+parent_config(struct parent *p, struct api_req *req)
+{
+	struct buf b;
+	struct jw w;
+
+	buf_init(&b);
+	jw_init(&w, &b);
+	conf_to_json(&haven_conf_schema, p->conf, &w);
+	api_reply(req, 200, NULL, b.data, b.len);
+	buf_fini(&b);
+}
+
+static void
+parent_reload_req(struct parent *p, struct api_req *req)
+{
+	struct buf err, b;
+	struct jw w;
+	int r;
+
+	buf_init(&err);
+	buf_init(&b);
+	r = parent_reload(p, &err);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	jw_kbool(&w, "ok", r == 0);
+	jw_kstr(&w, "digest", p->conf->digest);
+	if (r != 0) {
+		const char *s = err.data ? err.data : "";
+
+		jw_kstr(&w, "error", "config rejected; nothing changed");
+		jw_key(&w, "errors");
+		jw_arr_begin(&w);
+		while (*s) {
+			size_t n = strcspn(s, "\n");
+
+			jw_strn(&w, s, n);
+			s += n + (s[n] == '\n');
+		}
+		jw_arr_end(&w);
+	}
+	jw_obj_end(&w);
+	api_reply(req, r == 0 ? 200 : 400, NULL, b.data, b.len);
+	buf_fini(&b);
+	buf_fini(&err);
+}
+
+static void
+parent_metrics_own(struct parent *p, struct buf *b)
+{
+	const struct api_stats *as = api_server_stats(p->api);
+	struct buf l;
+
+	mx_family(b, "haven_up", "gauge", "1 while the daemon runs.");
+	mx_u64(b, "haven_up", NULL, 1);
+	mx_family(b, "haven_uptime_seconds", "gauge", "Seconds since start.");
+	mx_u64(b, "haven_uptime_seconds", NULL,
+	    (util_mono_ms() - p->started_mono_ms) / 1000);
+	mx_family(b, "haven_config_reloads_total", "counter",
+	    "Config reloads by result.");
+	mx_u64(b, "haven_config_reloads_total", "result=\"ok\"",
+	    p->reloads_ok);
+	mx_u64(b, "haven_config_reloads_total", "result=\"failed\"",
+	    p->reloads_failed);
+	mx_family(b, "haven_process_restarts_total", "counter",
+	    "Restarts of a child process after it died.");
+	mx_family(b, "haven_process_up", "gauge",
+	    "1 if the child process is running.");
+	buf_init(&l);
+	for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
+		if (c->state == SUP_STOPPED)
+			continue;
+		buf_reset(&l);
+		mx_label(&l, "plane", c->plane);
+		buf_printf(&l, ",worker=\"%u\"", c->worker);
+		mx_u64(b, "haven_process_restarts_total", l.data, c->restarts);
+		mx_u64(b, "haven_process_up", l.data, c->pid != 0);
+	}
+	buf_fini(&l);
+	mx_family(b, "haven_api_requests_total", "counter",
+	    "Control API requests.");
+	mx_u64(b, "haven_api_requests_total", NULL, as->requests);
+	mx_family(b, "haven_api_rejected_total", "counter",
+	    "Control API requests refused, by cause.");
+	mx_u64(b, "haven_api_rejected_total", "cause=\"bad_request\"",
+	    as->bad_requests);
+	mx_u64(b, "haven_api_rejected_total", "cause=\"unauthorized\"",
+	    as->unauthorized);
+	mx_u64(b, "haven_api_rejected_total", "cause=\"conn_limit\"",
+	    as->conn_rejected);
+	mx_u64(b, "haven_api_rejected_total", "cause=\"timeout\"",
+	    as->timeouts);
+	mx_family(b, "haven_relay_messages_total", "counter",
+	    "Messages relayed between planes.");
+	mx_u64(b, "haven_relay_messages_total", "kind=\"verdict\"",
+	    p->verdicts_relayed);
+	mx_u64(b, "haven_relay_messages_total", "kind=\"passive\"",
+	    p->passive_relayed);
+	mx_family(b, "haven_ipc_unexpected_total", "counter",
+	    "IPC messages dropped as malformed or unexpected.");
+	mx_u64(b, "haven_ipc_unexpected_total", NULL, p->ipc_unexpected);
+	mx_family(b, "haven_log_suppressed_total", "counter",
+	    "Log lines dropped by rate limiting in the parent.");
+	mx_u64(b, "haven_log_suppressed_total", NULL, log_suppressed_total());
+}
+
+static bool
+parent_prefix(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(path, prefix, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/');
+}
+
+void
+parent_api_handle(struct api_req *req, void *arg)
+{
+	struct parent *p = arg;
+	bool get = strcmp(req->method, "GET") == 0;
+	bool post = strcmp(req->method, "POST") == 0;
+	const char *path = req->path;
+
+	if (strcmp(path, "/v1/status") == 0 && get)
+		parent_status(p, req);
+	else if (strcmp(path, "/v1/config") == 0 && get)
+		parent_config(p, req);
+	else if (strcmp(path, "/v1/reload") == 0 && post)
+		parent_reload_req(p, req);
+	else if (strcmp(path, "/metrics") == 0 && get)
+		parent_forward(p, req, NULL, true, true);
+	else if (parent_prefix(path, "/v1/checks") && (get || post))
+		parent_forward(p, req, "hc", false, false);
+	else if (parent_prefix(path, "/v1/lb") && (get || post))
+		parent_forward(p, req, "lb", post, false);
+	else if (strcmp(path, "/v1/status") == 0 ||
+	    strcmp(path, "/v1/config") == 0 ||
+	    strcmp(path, "/v1/reload") == 0 || strcmp(path, "/metrics") == 0)
+		api_error(req, 405, "method not allowed");
+	else
+		api_error(req, 404, "no such endpoint");
+}

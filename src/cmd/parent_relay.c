@@ -1,0 +1,127 @@
+/*
+ * parent_relay.c - the parent as the hub between planes (ARCHITECTURE §2):
+ * verdicts from hc go to every subscribing plane and are remembered, so a
+ * worker that restarts learns the current health at once instead of
+ * assuming everything is up; passive reports from lb workers go to hc.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/parent.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+/* Planes that act on verdicts. vrrp and dns join them later. */
+static const char *const parent_subscribers[] = { "lb" };
+
+bool
+parent_plane_subscribes(const char *plane)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(parent_subscribers); i++)
+		if (strcmp(plane, parent_subscribers[i]) == 0)
+			return true;
+	return false;
+}
+
+static uint64_t
+parent_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static void
+parent_vtab_rehash(struct parent_vtab *t)
+{
+	free(t->idx);
+	t->icap = t->icap ? t->icap * 2 : 64;
+	t->idx = xcalloc(t->icap, sizeof(*t->idx));
+	for (size_t i = 0; i < t->n; i++) {
+		size_t h = parent_hash(t->v[i].target) & (t->icap - 1);
+
+		while (t->idx[h] != 0)
+			h = (h + 1) & (t->icap - 1);
+		t->idx[h] = (uint32_t)(i + 1);
+	}
+}
+
+static struct ipc_verdict *
+parent_vtab_get(struct parent_vtab *t, const char *name)
+{
+	size_t h;
+
+	if (t->icap == 0 || (t->n + 1) * 2 > t->icap)
+		parent_vtab_rehash(t);
+	h = parent_hash(name) & (t->icap - 1);
+	while (t->idx[h] != 0) {
+		struct ipc_verdict *v = &t->v[t->idx[h] - 1];
+
+		if (strcmp(v->target, name) == 0)
+			return v;
+		h = (h + 1) & (t->icap - 1);
+	}
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
+	}
+	memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
+	snprintf(t->v[t->n].target, sizeof(t->v[t->n].target), "%s", name);
+	t->idx[h] = (uint32_t)(++t->n);
+	return &t->v[t->n - 1];
+}
+
+void
+parent_vtab_fini(struct parent_vtab *t)
+{
+	free(t->v);
+	free(t->idx);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+parent_relay_verdict(struct parent *p, const struct ipc_msg *m)
+{
+	struct ipc_verdict v;
+
+	if (m->len != sizeof(v)) {
+		p->ipc_unexpected++;
+		return;
+	}
+	memcpy(&v, m->data, sizeof(v));
+	v.target[sizeof(v.target) - 1] = '\0';
+	*parent_vtab_get(&p->vtab, v.target) = v;
+	for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
+		if (!sup_child_live(c) || !parent_plane_subscribes(c->plane))
+			continue;
+		(void)ipc_send(&c->chan, IPC_VERDICT, 0, &v, sizeof(v), -1);
+	}
+	p->verdicts_relayed++;
+}
+
+void
+parent_relay_passive(struct parent *p, const struct ipc_msg *m)
+{
+	if (m->len != sizeof(struct ipc_passive)) {
+		p->ipc_unexpected++;
+		return;
+	}
+	for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
+		if (!sup_child_live(c) || strcmp(c->plane, "hc") != 0)
+			continue;
+		(void)ipc_send(&c->chan, IPC_PASSIVE, 0, m->data, m->len, -1);
+	}
+	p->passive_relayed++;
+}
+
+void
+parent_relay_replay(struct parent *p, struct sup_child *c)
+{
+	if (!parent_plane_subscribes(c->plane))
+		return;
+	for (size_t i = 0; i < p->vtab.n; i++)
+		(void)ipc_send(&c->chan, IPC_VERDICT, 0, &p->vtab.v[i],
+		    sizeof(p->vtab.v[i]), -1);
+}

@@ -1,0 +1,589 @@
+/*
+ * api.c - see api.h.
+ *
+ * A connection is either reading a request, waiting for its handler to
+ * answer (pending != NULL), or writing the answer. Bytes that arrive while a
+ * request is pending stay in the input buffer (bounded) and are parsed after
+ * the answer is written: pipelined requests are answered in order.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "api.h"
+#include "buf.h"
+#include "http1.h"
+#include "json.h"
+#include "log.h"
+#include "util.h"
+
+#define API_MAX_HEAD	 (16 * 1024)
+#define API_MAX_HEADERS	 64
+#define API_MAX_CONNS	 256
+#define API_HEAD_TIMEOUT 10000
+#define API_IDLE_TIMEOUT 60000
+#define API_MAX_LISTEN	 4
+
+struct api_listener {
+	struct api_server *s; /* borrowed: owner */
+	int fd;		      /* owned */
+	struct ev_io io;
+	bool tcp;
+	char *token;	 /* owned, NULL: no token required */
+	char *unix_path; /* owned, unlinked on free */
+};
+
+struct api_conn {
+	struct api_server *s;	       /* borrowed: owner */
+	struct api_listener *l;	       /* borrowed */
+	struct api_conn *prev, *next;  /* list of s->conns */
+	int fd;			       /* owned */
+	struct ev_io io;
+	struct ev_timer timer;
+	struct buf in;
+	struct buf out;
+	struct api_req *pending; /* owned jointly: see api_reply */
+	size_t req_len;		 /* bytes of in used by the pending request */
+	bool close_after;
+	bool closed;
+	bool head_timing; /* timer runs the head deadline, not idleness */
+};
+
+struct api_server {
+	struct ev_loop *loop; /* borrowed */
+	api_handler_fn *fn;
+	void *arg; /* borrowed */
+	size_t max_body;
+	struct api_listener listeners[API_MAX_LISTEN];
+	size_t nlisteners;
+	struct api_conn *conns; /* owned list */
+	size_t nconns;
+	struct api_stats stats;
+};
+
+static void api_conn_io(struct ev_io *io, unsigned events, void *arg);
+static void api_conn_parse(struct api_conn *c);
+
+static void
+api_conn_free(void *p)
+{
+	struct api_conn *c = p;
+
+	buf_fini(&c->in);
+	buf_fini(&c->out);
+	free(c);
+}
+
+static void
+api_conn_close(struct api_conn *c)
+{
+	struct api_server *s = c->s;
+
+	if (c->closed)
+		return;
+	c->closed = true;
+	ev_io_stop(s->loop, &c->io);
+	ev_timer_stop(s->loop, &c->timer);
+	close(c->fd);
+	if (c->pending != NULL)
+		c->pending->conn = NULL; /* orphaned: api_reply frees it */
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->nconns--;
+	ev_defer_free(s->loop, c, api_conn_free);
+}
+
+static void
+api_req_free(struct api_req *r)
+{
+	free(r->path);
+	free(r->query);
+	free(r->body);
+	free(r);
+}
+
+/* Flush c->out; returns -1 if the connection was closed. */
+static int
+api_conn_flush(struct api_conn *c)
+{
+	while (c->out.len > 0) {
+		ssize_t n = send(c->fd, c->out.data, c->out.len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			api_conn_close(c);
+			return -1;
+		}
+		buf_consume(&c->out, (size_t)n);
+	}
+	if (c->out.len == 0 && c->close_after) {
+		api_conn_close(c);
+		return -1;
+	}
+	(void)ev_io_start(c->s->loop, &c->io,
+	    c->out.len > 0 ? EV_READ | EV_WRITE : EV_READ);
+	return 0;
+}
+
+static void
+api_conn_respond(struct api_conn *c, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	buf_printf(&c->out,
+	    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n%s\r\n",
+	    status, http1_reason(status),
+	    ctype ? ctype : "application/json", len,
+	    c->close_after ? "Connection: close\r\n" : "");
+	if (len > 0)
+		buf_append(&c->out, body, len);
+}
+
+/* A 4xx the server produces itself: always closes the connection. */
+static void
+api_conn_fail(struct api_conn *c, int status, const char *msg)
+{
+	struct buf b;
+	struct jw w;
+
+	c->s->stats.bad_requests++;
+	buf_init(&b);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "error", msg);
+	jw_kint(&w, "status", status);
+	jw_obj_end(&w);
+	c->close_after = true;
+	ev_timer_stop(c->s->loop, &c->timer);
+	api_conn_respond(c, status, NULL, b.data, b.len);
+	buf_fini(&b);
+	(void)api_conn_flush(c);
+}
+
+void
+api_reply(struct api_req *req, int status, const char *content_type,
+    const char *body, size_t len)
+{
+	struct api_conn *c = req->conn;
+
+	if (c != NULL) {
+		c->pending = NULL;
+		api_conn_respond(c, status, content_type, body, len);
+		buf_consume(&c->in, c->req_len);
+		c->req_len = 0;
+		if (api_conn_flush(c) == 0) {
+			ev_timer_start(c->s->loop, &c->timer,
+			    API_IDLE_TIMEOUT);
+			/* The next pipelined request, if any, after this one. */
+			api_conn_parse(c);
+		}
+	}
+	api_req_free(req);
+}
+
+void
+api_error(struct api_req *req, int status, const char *msg)
+{
+	struct buf b;
+	struct jw w;
+
+	buf_init(&b);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "error", msg);
+	jw_kint(&w, "status", status);
+	jw_obj_end(&w);
+	api_reply(req, status, NULL, b.data, b.len);
+	buf_fini(&b);
+}
+
+int
+api_unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (*s == '%') {
+			char hex[3] = { s[1], s[2], 0 };
+			char *end;
+			long v;
+
+			if (s[1] == '\0' || s[2] == '\0')
+				return -1;
+			v = strtol(hex, &end, 16);
+			if (*end != '\0' || v == 0)
+				return -1;
+			*o++ = (char)v;
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return 0;
+}
+
+/* True if the request carries the listener's bearer token. */
+static bool
+api_conn_authorized(const struct api_conn *c, const struct http1_req *hr)
+{
+	const struct http1_header *h;
+	size_t tlen;
+
+	if (c->l->token == NULL)
+		return true;
+	h = http1_find(&hr->m, "authorization");
+	tlen = strlen(c->l->token);
+	if (h == NULL || h->value_len != tlen + 7 ||
+	    strncasecmp(h->value, "Bearer ", 7) != 0)
+		return false;
+	return CRYPTO_memcmp(h->value + 7, c->l->token, tlen) == 0;
+}
+
+/*
+ * Find the body of a chunked request in bytes. Returns 1 complete (body in
+ * out, *used = bytes of the encoded body), 0 need more, -1 malformed, -2 too
+ * large.
+ */
+static int
+api_chunked_body(const char *p, size_t len, size_t max, struct buf *out,
+    size_t *used)
+{
+	struct http1_chunked ch;
+	size_t off = 0;
+
+	http1_chunked_init(&ch);
+	while (off < len && !ch.done) {
+		size_t doff = 0, dlen = 0;
+		long n = http1_chunked_feed(&ch, p + off, len - off, &doff,
+		    &dlen);
+
+		if (n < 0)
+			return -1;
+		if (dlen > 0)
+			buf_append(out, p + off + doff, dlen);
+		if (out->len > max)
+			return -2;
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	*used = off;
+	return ch.done ? 1 : 0;
+}
+
+static char *
+api_split_target(const char *t, size_t len, char **query)
+{
+	const char *q = memchr(t, '?', len);
+	size_t plen = q ? (size_t)(q - t) : len;
+
+	*query = q ? xstrndup(q + 1, len - plen - 1) : xstrdup("");
+	return xstrndup(t, plen);
+}
+
+static void
+api_conn_dispatch(struct api_conn *c, const struct http1_req *hr,
+    struct buf *body, size_t total)
+{
+	struct api_server *s = c->s;
+	struct api_req *r = xcalloc(1, sizeof(*r));
+
+	snprintf(r->method, sizeof(r->method), "%.*s", (int)hr->method_len,
+	    hr->method_str);
+	r->path = api_split_target(hr->target, hr->target_len, &r->query);
+	r->body_len = body->len;
+	r->body = buf_steal(body);
+	r->start_us = util_mono_us();
+	r->conn = c;
+	c->pending = r;
+	c->req_len = total;
+	c->close_after = !hr->m.keep_alive;
+	c->head_timing = false;
+	ev_timer_stop(s->loop, &c->timer);
+	s->stats.requests++;
+	if (!api_conn_authorized(c, hr)) {
+		s->stats.unauthorized++;
+		api_error(r, 401, "missing or wrong bearer token");
+		return;
+	}
+	if (r->path[0] != '/' || api_unescape(r->path) != 0) {
+		s->stats.bad_requests++;
+		api_error(r, 400, "bad request target");
+		return;
+	}
+	s->fn(r, s->arg);
+}
+
+static void
+api_conn_parse(struct api_conn *c)
+{
+	const struct http1_limits lim = { API_MAX_HEAD, API_MAX_HEADERS };
+	struct http1_req hr;
+	struct buf body;
+	size_t used = 0;
+	int r;
+
+	if (c->closed || c->pending != NULL || c->in.len == 0)
+		return;
+	r = http1_parse_request(c->in.data, c->in.len, &lim, &hr);
+	if (r == HTTP1_AGAIN) {
+		if (c->in.len > API_MAX_HEAD) {
+			api_conn_fail(c, 431, "request head too large");
+		} else if (!c->head_timing) {
+			/* Slowloris: the whole head within the deadline. */
+			c->head_timing = true;
+			ev_timer_start(c->s->loop, &c->timer,
+			    API_HEAD_TIMEOUT);
+		}
+		return;
+	}
+	if (r == HTTP1_ERROR) {
+		api_conn_fail(c, http1_err_status(hr.m.err),
+		    http1_err_name(hr.m.err));
+		return;
+	}
+	buf_init(&body);
+	if (hr.m.chunked) {
+		r = api_chunked_body(c->in.data + hr.m.head_len,
+		    c->in.len - hr.m.head_len, c->s->max_body, &body, &used);
+		if (r == -1 || r == -2) {
+			buf_fini(&body);
+			api_conn_fail(c, r == -1 ? 400 : 413,
+			    r == -1 ? "bad chunked body" : "body too large");
+			return;
+		}
+	} else if (hr.m.content_length > 0) {
+		if ((uint64_t)hr.m.content_length > c->s->max_body) {
+			buf_fini(&body);
+			api_conn_fail(c, 413, "body too large");
+			return;
+		}
+		used = (size_t)hr.m.content_length;
+		r = c->in.len - hr.m.head_len >= used;
+		if (r)
+			buf_append(&body, c->in.data + hr.m.head_len, used);
+	} else {
+		r = 1;
+	}
+	if (r == 0) {
+		buf_fini(&body);
+		return; /* the rest of the body has not arrived yet */
+	}
+	api_conn_dispatch(c, &hr, &body, hr.m.head_len + used);
+	buf_fini(&body);
+}
+
+static void
+api_conn_timeout(struct ev_timer *t, void *arg)
+{
+	struct api_conn *c = arg;
+
+	c->s->stats.timeouts++;
+	if (c->in.len > 0)
+		api_conn_fail(c, 408, "request head timeout");
+	else
+		api_conn_close(c);
+}
+
+static void
+api_conn_read(struct api_conn *c)
+{
+	size_t cap = API_MAX_HEAD + c->s->max_body + 4096;
+
+	for (;;) {
+		char *dst;
+		ssize_t n;
+
+		if (c->in.len >= cap) {
+			/* Pending: stop reading; otherwise it is too big. */
+			if (c->pending == NULL)
+				api_conn_fail(c, 413, "request too large");
+			return;
+		}
+		dst = buf_reserve(&c->in, 16384);
+		n = recv(c->fd, dst, MIN(16384, cap - c->in.len), 0);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+			api_conn_close(c);
+			return;
+		}
+		if (n == -1)
+			break;
+		c->in.len += (size_t)n;
+		c->in.data[c->in.len] = '\0';
+	}
+	api_conn_parse(c);
+}
+
+static void
+api_conn_io(struct ev_io *io, unsigned events, void *arg)
+{
+	struct api_conn *c = arg;
+
+	if (events & EV_WRITE) {
+		if (api_conn_flush(c) < 0)
+			return;
+	}
+	if (events & (EV_READ | EV_ERROR))
+		api_conn_read(c);
+}
+
+static void
+api_accept(struct ev_io *io, unsigned events, void *arg)
+{
+	struct api_listener *l = arg;
+	struct api_server *s = l->s;
+
+	for (int i = 0; i < 32; i++) {
+		struct api_conn *c;
+		int fd = accept4(l->fd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd == -1)
+			return;
+		s->stats.accepted++;
+		if (s->nconns >= API_MAX_CONNS) {
+			s->stats.conn_rejected++;
+			close(fd);
+			continue;
+		}
+		c = xcalloc(1, sizeof(*c));
+		c->s = s;
+		c->l = l;
+		c->fd = fd;
+		buf_init(&c->in);
+		buf_init(&c->out);
+		ev_io_init(&c->io, fd, api_conn_io, c);
+		ev_timer_init(&c->timer, api_conn_timeout, c);
+		ev_timer_start(s->loop, &c->timer, API_IDLE_TIMEOUT);
+		c->next = s->conns;
+		if (s->conns != NULL)
+			s->conns->prev = c;
+		s->conns = c;
+		s->nconns++;
+		(void)ev_io_start(s->loop, &c->io, EV_READ);
+	}
+}
+
+struct api_server *
+api_server_new(struct ev_loop *loop, api_handler_fn *fn, void *arg,
+    size_t max_body)
+{
+	struct api_server *s = xcalloc(1, sizeof(*s));
+
+	s->loop = loop;
+	s->fn = fn;
+	s->arg = arg;
+	s->max_body = max_body ? max_body : 1 << 20;
+	return s;
+}
+
+static int
+api_listener_add(struct api_server *s, int fd, bool tcp, const char *token,
+    const char *path)
+{
+	struct api_listener *l;
+
+	if (s->nlisteners == API_MAX_LISTEN) {
+		close(fd);
+		return -ENOSPC;
+	}
+	l = &s->listeners[s->nlisteners++];
+	l->s = s;
+	l->fd = fd;
+	l->tcp = tcp;
+	l->token = token ? xstrdup(token) : NULL;
+	l->unix_path = path ? xstrdup(path) : NULL;
+	ev_io_init(&l->io, fd, api_accept, l);
+	return ev_io_start(s->loop, &l->io, EV_READ);
+}
+
+int
+api_listen_unix(struct api_server *s, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, e;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -errno;
+	(void)unlink(path);
+	/* Created 0600 from the start: no window where others can connect. */
+	old = umask(0177);
+	e = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (e == -1 || listen(fd, 64) == -1) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	return api_listener_add(s, fd, false, NULL, path);
+}
+
+int
+api_listen_tcp(struct api_server *s, const struct sockaddr_storage *ss,
+    const char *token)
+{
+	socklen_t len = ss->ss_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int fd, one = 1, e;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, len) == -1 ||
+	    listen(fd, 64) == -1) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	return api_listener_add(s, fd, true, token, NULL);
+}
+
+const struct api_stats *
+api_server_stats(const struct api_server *s)
+{
+	return &s->stats;
+}
+
+void
+api_server_free(struct api_server *s)
+{
+	if (s == NULL)
+		return;
+	while (s->conns != NULL)
+		api_conn_close(s->conns);
+	for (size_t i = 0; i < s->nlisteners; i++) {
+		struct api_listener *l = &s->listeners[i];
+
+		ev_io_stop(s->loop, &l->io);
+		close(l->fd);
+		if (l->unix_path != NULL)
+			(void)unlink(l->unix_path);
+		free(l->unix_path);
+		free(l->token);
+	}
+	free(s);
+}
