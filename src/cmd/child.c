@@ -59,7 +59,7 @@ plane_stopped(void)
 const char *
 plane_state_dir(void)
 {
-	return child.conf != NULL ? child.conf->global.state_dir :
+	return child.conf != NULL ? child.conf->haven.state_dir :
 	    "/var/lib/haven";
 }
 
@@ -94,14 +94,14 @@ child_config(const struct ipc_msg *m)
 
 	conf_errors_init(&errs);
 	buf_init(&text);
-	if (haven_conf_load_text(NULL, m->data, m->len, next, &errs) == 0 &&
+	if (haven_conf_load_text("config", m->data, m->len, next, &errs) == 0 &&
 	    child.ops->apply(child.conf, next, &errs) == 0) {
 		if (child.conf != NULL) {
 			haven_conf_free(child.conf);
 			free(child.conf);
 		}
 		child.conf = next;
-		log_set_level(next->global.log_level);
+		log_set_level(next->haven.log_level);
 		res.ok = 1;
 	} else {
 		for (size_t i = 0; i < errs.n; i++)
@@ -206,7 +206,7 @@ child_signal(struct ev_loop *loop, int signo, void *arg)
 {
 	/* SIGTERM straight to a child (not via the parent): stop cleanly. */
 	child_stop(child.conf != NULL ?
-	    (unsigned)child.conf->global.shutdown_timeout_ms : 5000);
+	    (unsigned)child.conf->haven.shutdown_timeout_ms : 5000);
 }
 
 int

@@ -140,7 +140,7 @@ parent_apply_planes(struct parent *p)
 {
 	unsigned want_hc = haven_conf_has_health(p->conf) ? 1 : 0;
 	unsigned want_lb = parent_lb_workers(p);
-	unsigned stop_ms = (unsigned)p->conf->global.shutdown_timeout_ms;
+	unsigned stop_ms = (unsigned)p->conf->haven.shutdown_timeout_ms;
 
 	if (parent_count(p, "hc") != want_hc) {
 		for (struct sup_child *c = sup_first(p->sup); c; c = c->next)
@@ -197,8 +197,8 @@ parent_reload(struct parent *p, struct buf *errtext)
 	p->conf = next;
 	p->conf_loaded_ms = util_wall_ms();
 	p->reloads_ok++;
-	log_set_level(p->conf->global.log_level);
-	sup_set_backoff_max(p->sup, p->conf->global.restart_backoff_max_ms);
+	log_set_level(p->conf->haven.log_level);
+	sup_set_backoff_max(p->sup, p->conf->haven.restart_backoff_max_ms);
 	for (struct sup_child *c = sup_first(p->sup); c; c = c->next)
 		if (sup_child_live(c))
 			parent_send_config(p, c);
@@ -244,7 +244,7 @@ parent_listen(struct parent *p)
 		    log_q(c->api.socket), log_q(strerror(-e)));
 		return -1;
 	}
-	if (c->api.has_listen) {
+	if (c->api.listen.ss_family != AF_UNSPEC) {
 		char a[96];
 
 		conf_addr_str(&c->api.listen, a, sizeof(a));
@@ -301,17 +301,17 @@ cmd_run(int argc, char **argv)
 	p.conf_path = xstrdup(path);
 	p.started_ms = p.conf_loaded_ms = util_wall_ms();
 	p.started_mono_ms = util_mono_ms();
-	log_set_level(p.conf->global.log_level);
-	if ((e = statefile_mkdir(p.conf->global.state_dir)) != 0)
+	log_set_level(p.conf->haven.log_level);
+	if ((e = statefile_mkdir(p.conf->haven.state_dir)) != 0)
 		fatal("cannot create state directory %s: %s",
-		    p.conf->global.state_dir, strerror(-e));
+		    p.conf->haven.state_dir, strerror(-e));
 	signal(SIGPIPE, SIG_IGN);
 	p.loop = ev_loop_new();
 	if (parent_listen(&p) != 0)
 		return 1;
 	p.sup = sup_new(p.loop, "/proc/self/exe", parent_spawned,
 	    parent_child_msg, parent_child_exited, &p);
-	sup_set_backoff_max(p.sup, p.conf->global.restart_backoff_max_ms);
+	sup_set_backoff_max(p.sup, p.conf->haven.restart_backoff_max_ms);
 	(void)ev_signal_add(p.loop, SIGHUP, parent_signal, &p);
 	(void)ev_signal_add(p.loop, SIGTERM, parent_signal, &p);
 	(void)ev_signal_add(p.loop, SIGINT, parent_signal, &p);
@@ -319,7 +319,7 @@ cmd_run(int argc, char **argv)
 	    HAVEN_VERSION, (int)getpid(), log_q(path), p.conf->digest);
 	parent_apply_planes(&p);
 	ev_run(p.loop);
-	sup_stop_all(p.sup, (unsigned)p.conf->global.shutdown_timeout_ms);
+	sup_stop_all(p.sup, (unsigned)p.conf->haven.shutdown_timeout_ms);
 	parent_api_fini(&p);
 	api_server_free(p.api);
 	sup_free(p.sup);

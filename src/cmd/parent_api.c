@@ -10,8 +10,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/parent.h"
+#include "hc/hc.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -189,7 +191,7 @@ parent_forward(struct parent *p, struct api_req *req, const char *plane,
 	q->id = ++p->next_id;
 	q->req = req;
 	q->metrics = metrics;
-	snprintf(iq.method, sizeof(iq.method), "%s", req->method);
+	snprintf(iq.method, sizeof(iq.method), "%.7s", req->method);
 	snprintf(iq.path, sizeof(iq.path), "%s", req->path);
 	iq.body_len = (uint32_t)req->body_len;
 	for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
@@ -230,7 +232,7 @@ parent_status(struct parent *p, struct api_req *req)
 	jw_init(&w, &b);
 	jw_obj_begin(&w);
 	jw_kstr(&w, "version", HAVEN_VERSION);
-	jw_kstr(&w, "node", p->conf->global.node);
+	jw_kstr(&w, "node", p->conf->haven.node);
 	jw_kint(&w, "pid", (int64_t)getpid());
 	jw_kuint(&w, "uptime_s", (now - p->started_mono_ms) / 1000);
 	jw_key(&w, "config");

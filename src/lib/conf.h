@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "buf.h"
 
@@ -36,19 +37,19 @@ struct conf_ctx;
 struct conf_schema;
 
 enum conf_type {
-	CT_BOOL,     /* bool */
-	CT_INT,	     /* int64_t, range [min, max] */
-	CT_UINT,     /* uint32_t, range [min, max] */
-	CT_DURATION, /* uint64_t milliseconds: "250ms", "2s", "1m", "1h" */
-	CT_SIZE,     /* uint64_t bytes: "512", "16k", "1m", "2g" (base 1024) */
-	CT_STRING,   /* char *, owned */
-	CT_ENUM,     /* int, index into enum_names */
-	CT_ADDR,     /* struct sockaddr_storage, IPv4/IPv6 address, port 0 */
-	CT_ADDR_PORT,/* struct sockaddr_storage: "1.2.3.4:80", "[::1]:80" */
-	CT_SECTION,  /* nested struct described by sub */
-	CT_LIST,     /* array of structs described by sub: see below */
-	CT_STRLIST,  /* char ** (owned, NULL-terminated) + count */
-	CT_CUSTOM,   /* parse with the key's custom hook */
+	CT_BOOL,      /* bool */
+	CT_INT,       /* int64_t, range [min, max] */
+	CT_UINT,      /* uint32_t, range [min, max] */
+	CT_DURATION,  /* uint64_t milliseconds: "250ms", "2s", "1m", "1h" */
+	CT_SIZE,      /* uint64_t bytes: "512", "16k", "1m", "2g" (base 1024) */
+	CT_STRING,    /* char *, owned */
+	CT_ENUM,      /* int, index into enum_names */
+	CT_ADDR,      /* struct sockaddr_storage, IPv4/IPv6 address, port 0 */
+	CT_ADDR_PORT, /* struct sockaddr_storage: "1.2.3.4:80", "[::1]:80" */
+	CT_SECTION,   /* nested struct described by sub */
+	CT_LIST,      /* array of structs described by sub: see below */
+	CT_STRLIST,   /* char ** (owned, NULL-terminated) + count */
+	CT_CUSTOM,    /* parse with the key's custom hook */
 };
 
 /* Key flags. */
@@ -62,24 +63,31 @@ struct fy_node;
  * Custom parser: bind node into the field at dst. Report problems with
  * conf_error(ctx, node, ...) and return -1.
  */
-typedef int conf_custom_fn(struct conf_ctx *ctx, struct fy_node *node,
-    void *dst);
+typedef int conf_custom_fn(
+    struct conf_ctx *ctx, struct fy_node *node, void *dst);
+/*
+ * Custom serialiser: write the field at src as one JSON value, in a form
+ * the custom parser accepts back (conf_to_json, conf_restart_diff).
+ */
+struct jw;
+typedef void conf_json_fn(const void *src, struct jw *w);
 /* Cross-field validation of a bound struct. */
-typedef void conf_check_fn(struct conf_ctx *ctx, struct fy_node *node,
-    void *obj);
+typedef void conf_check_fn(
+    struct conf_ctx *ctx, struct fy_node *node, void *obj);
 
 struct conf_key {
 	const char *name;
 	enum conf_type type;
-	size_t off;	 /* offsetof the field in the section struct */
-	const char *dflt;/* default as it would be written in YAML; NULL: zero */
-	int64_t min, max;/* CT_INT/CT_UINT/CT_DURATION/CT_SIZE range; 0,0: any */
+	size_t off;       /* offsetof the field in the section struct */
+	const char *dflt; /* default as written in YAML; NULL: zero */
+	int64_t min, max; /* numeric types' range; max 0: unbounded */
 	unsigned flags;
-	const struct conf_schema *sub;	/* CT_SECTION, CT_LIST */
-	const char *const *enum_names;	/* CT_ENUM, NULL-terminated */
-	size_t count_off;		/* CT_LIST, CT_STRLIST: size_t count */
-	conf_custom_fn *custom;		/* CT_CUSTOM */
-	const char *help;		/* one line, shown in docs and errors */
+	const struct conf_schema *sub; /* CT_SECTION, CT_LIST */
+	const char *const *enum_names; /* CT_ENUM, NULL-terminated */
+	size_t count_off;              /* CT_LIST, CT_STRLIST: size_t count */
+	conf_custom_fn *custom;        /* CT_CUSTOM */
+	const char *help;              /* one line, shown in docs and errors */
+	conf_json_fn *to_json;         /* CT_CUSTOM, optional: else null */
 };
 
 /*
@@ -89,10 +97,10 @@ struct conf_key {
  */
 struct conf_schema {
 	const char *name; /* for messages: "health.checks[]" */
-	size_t size;	  /* sizeof the struct */
+	size_t size;      /* sizeof the struct */
 	const struct conf_key *keys;
 	size_t nkeys;
-	conf_check_fn *check; /* optional */
+	conf_check_fn *check;    /* optional */
 	void (*fini)(void *obj); /* optional: frees what custom hooks own */
 };
 
@@ -109,9 +117,16 @@ struct conf_errors {
 
 void conf_errors_init(struct conf_errors *e);
 void conf_errors_fini(struct conf_errors *e);
-/* Print each error as "file:line:col: message\n". */
+/*
+ * Append an error that did not come from a node: a file that cannot be
+ * read, a port a plane cannot bind on apply. line 0: no position.
+ */
+void conf_errors_addf(struct conf_errors *e, const char *file, int line,
+    int col, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Print each error as "file:line:col: message\n" ("file: message" at 0). */
 void conf_errors_print(const struct conf_errors *e, FILE *f);
-/* Append each error as a JSON string "file:line:col: message" to a JSON array. */
+/* Append each error as a JSON string "file:line:col: message" to a JSON array.
+ */
 struct jw;
 void conf_errors_json(const struct conf_errors *e, struct jw *w);
 
@@ -143,14 +158,30 @@ void conf_to_json(const struct conf_schema *s, const void *obj, struct jw *w);
 int conf_restart_diff(const struct conf_schema *s, const void *old_obj,
     const void *new_obj, const char *file, struct conf_errors *errs);
 
+/*
+ * Check every default of s and of its nested schemas: each parses with its
+ * key's parser and lies within the key's range; CT_ENUM/CT_LIST/CT_CUSTOM
+ * keys carry what their type needs. Errors name the schema and key.
+ * Returns the number of problems (a unit test asserts 0 for every schema).
+ */
+int conf_schema_check_defaults(
+    const struct conf_schema *s, struct conf_errors *errs);
+
 /* Value parsers, also used by the CLI and tests. Return 0 or -1. */
 int conf_parse_duration(const char *s, uint64_t *ms);
 int conf_parse_size(const char *s, uint64_t *bytes);
 /* "1.2.3.4:80", "[2001:db8::1]:80"; want_port: port required. */
-int conf_parse_addr(const char *s, bool want_port,
-    struct sockaddr_storage *ss);
+int conf_parse_addr(const char *s, bool want_port, struct sockaddr_storage *ss);
 /* "1.2.3.4:80" / "[::1]:80" into out (at least 64 bytes). */
-const char *conf_addr_str(const struct sockaddr_storage *ss, char *out,
-    size_t outlen);
+const char *conf_addr_str(
+    const struct sockaddr_storage *ss, char *out, size_t outlen);
+/* "2s", "1500ms", "1h": the largest exact unit, parseable back. */
+const char *conf_fmt_duration(uint64_t ms, char *out, size_t outlen);
+/* "16k", "1m", "1000": the largest exact 1024-based unit. */
+const char *conf_fmt_size(uint64_t bytes, char *out, size_t outlen);
+/* Offset of the first malformed UTF-8 byte or NUL in text, or -1. */
+long conf_utf8_check(const char *text, size_t len);
+/* Damerau (optimal string alignment) distance; > 2 may be approximate. */
+int conf_edit_distance(const char *a, const char *b);
 
 #endif

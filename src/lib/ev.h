@@ -62,7 +62,11 @@ struct ev_loop *ev_loop_new_sim(uint64_t start_ms);
 void ev_loop_free(struct ev_loop *loop);
 bool ev_is_sim(const struct ev_loop *loop);
 
-/* Run until ev_break() is called or nothing is left to wait for. */
+/*
+ * Run until ev_break() is called or nothing is left to wait for (no
+ * descriptor, timer, signal or deferred work). A sim loop also returns when
+ * nothing is ready and no timer is armed: nothing could ever wake it.
+ */
 void ev_run(struct ev_loop *loop);
 /* One iteration, waiting at most timeout_ms (-1: until something happens). */
 void ev_run_once(struct ev_loop *loop, int timeout_ms);
@@ -71,6 +75,7 @@ void ev_break(struct ev_loop *loop);
 void ev_sim_advance(struct ev_loop *loop, uint64_t ms);
 
 uint64_t ev_now_ms(const struct ev_loop *loop);
+/* Cached with ev_now_ms (same reading): ev_now_us() / 1000 == ev_now_ms(). */
 uint64_t ev_now_us(const struct ev_loop *loop);
 /* Refresh the cached time (real loops only; no-op in sim). */
 void ev_update_now(struct ev_loop *loop);
@@ -101,5 +106,25 @@ void ev_defer_free(struct ev_loop *loop, void *p, ev_defer_fn *free_fn);
 
 /* Number of armed timers and registered descriptors (for tests). */
 size_t ev_pending(const struct ev_loop *loop);
+
+/*
+ * Counters of what the loop did and dropped, for /metrics. Added after the
+ * first contract: nothing above depends on it.
+ */
+struct ev_stats {
+	uint64_t iterations;
+	uint64_t io_events;       /* callbacks run for descriptors */
+	uint64_t stale_events;    /* dropped: their ev_io was stopped */
+	uint64_t timers_fired;
+	uint64_t defers_run;      /* ev_defer callbacks */
+	uint64_t frees_run;       /* ev_defer_free releases */
+	uint64_t signals;         /* delivered to a callback */
+	uint64_t signals_unknown; /* read but no callback (dropped) */
+	uint64_t wait_errors;     /* epoll_wait failures other than EINTR */
+	uint64_t ctl_errors;      /* epoll_ctl failures, incl. DEL on stop */
+	uint64_t sigfd_errors;    /* signalfd read failures or short reads */
+};
+
+void ev_get_stats(const struct ev_loop *loop, struct ev_stats *st);
 
 #endif

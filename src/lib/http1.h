@@ -16,7 +16,12 @@
  * can differ.
  *
  * Parsing is restartable: call again with the same buffer grown by new bytes;
- * HTTP1_AGAIN means "not complete yet", never a partial result. Every pointer
+ * HTTP1_AGAIN means "not complete yet", never a partial result. Lines are
+ * checked as they complete, so garbage is refused before the head ends, and
+ * feeding a head byte by byte ends in the answer one call would give. Empty
+ * lines before a request line are skipped (RFC 9112 §2.2) and counted in
+ * head_len. A request-target must be in one of the four forms of RFC 9112
+ * §3.2; Host must be one uri-host[:port] (empty allowed). Every pointer
  * in the results points into the caller's buffer (borrowed) and stays valid
  * only as long as that buffer is not moved or changed.
  */
@@ -28,6 +33,10 @@
 #include <stdint.h>
 
 #define HTTP1_MAX_HDRS 100 /* hard cap on the header array */
+/* Chunked-body bounds (RFC 9112 §7.1); beyond them: HTTP1_E_BAD_CHUNK. */
+#define HTTP1_CHUNK_SIZE_MAX (1ULL << 62) /* largest chunk-size accepted */
+#define HTTP1_CHUNK_LINE_MAX 4096	  /* chunk-size + extensions */
+#define HTTP1_TRAILER_MAX    8192	  /* whole trailer section */
 
 enum http1_result {
 	HTTP1_DONE = 0,	 /* head complete: see head_len */
@@ -70,6 +79,7 @@ enum http1_method {
 	HTTP1_M_CONNECT,
 };
 
+/* A NULL limits pointer or a 0 field means 8192 bytes / HTTP1_MAX_HDRS. */
 struct http1_limits {
 	size_t max_head;    /* bytes of request line + headers + CRLFCRLF */
 	size_t max_headers; /* <= HTTP1_MAX_HDRS */
@@ -82,7 +92,17 @@ struct http1_header {
 	size_t value_len;
 };
 
-/* What both requests and responses carry. */
+/*
+ * What both requests and responses carry. Only hdr[0..nhdr) is set.
+ * content_length is the framing length of the body that follows the head:
+ * the Content-Length value, -1 when absent (a request without CL or TE has
+ * no body), and 0 for 1xx, 204 and 304 responses whatever their fields say.
+ * A response to HEAD or a 2xx to CONNECT has no body either; only the
+ * caller knows the request, so that case is the caller's. close_delimited
+ * (responses only) means the body runs until the server closes: no CL and
+ * no TE, a final coding other than chunked, or TE in HTTP/1.0; keep_alive
+ * is then false.
+ */
 struct http1_msg {
 	int minor; /* HTTP/1.<minor>: 0 or 1 */
 	struct http1_header hdr[HTTP1_MAX_HDRS];
@@ -94,6 +114,7 @@ struct http1_msg {
 	bool keep_alive;  /* version default adjusted by Connection */
 	bool conn_close;  /* Connection: close present */
 	bool upgrade;	  /* Connection: upgrade + Upgrade header */
+	bool close_delimited; /* response body ends at EOF */
 	enum http1_err err;
 };
 
@@ -152,7 +173,9 @@ void http1_chunked_init(struct http1_chunked *c);
  * Scan in[0..len). Returns bytes consumed (all of len unless the message
  * ended inside it), or -1 on a malformed body (c->err set). If data_off and
  * data_len are given, the first run of body data found is reported there
- * (data_len 0 if none): call again on the rest to get the next run.
+ * (data_len 0 if none) and the scan stops right after that run, so fewer
+ * than len bytes may be consumed: call again on the rest to get the next
+ * run. Once done, it consumes nothing more (returns 0).
  */
 long http1_chunked_feed(struct http1_chunked *c, const char *in, size_t len,
     size_t *data_off, size_t *data_len);

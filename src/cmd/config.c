@@ -1,0 +1,292 @@
+/*
+ * config.c - the schema of the top-level config and its loading: bytes in,
+ * a validated struct haven_conf out, with the digest of those bytes.
+ *
+ * The sections of the planes plug into haven_conf_keys (see the slot
+ * comment); rules that span sections go in haven_conf_check, the only place
+ * that sees the whole tree.
+ */
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/config.h"
+#include "lib/conf.h"
+#include "lib/util.h"
+
+#define HAVEN_CONF_FILE_MAX (16u << 20) /* the binder's limit too */
+
+/* Index order is enum log_level's (lib/log.h). */
+static const char *const haven_conf_log_levels[] = {
+	"debug",
+	"info",
+	"notice",
+	"warn",
+	"error",
+	NULL,
+};
+
+static bool
+haven_conf_is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family != AF_INET6)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+	    sin6->sin6_addr.s6_addr[12] == 127;
+}
+
+/* The node name defaults to the host name: unique without configuration. */
+static void
+haven_conf_check_haven(struct conf_ctx *ctx, struct fy_node *node, void *obj)
+{
+	struct haven_conf_haven *h = obj;
+	char host[256];
+
+	if (h->node == NULL) {
+		if (gethostname(host, sizeof(host)) == -1)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		h->node = xstrdup(host);
+	} else if (h->node[0] == '\0') {
+		conf_error(
+		    ctx, conf_key_node(node, "node"), "node must not be empty");
+	}
+	if (h->state_dir != NULL && h->state_dir[0] != '/')
+		conf_error(ctx, conf_key_node(node, "state_dir"),
+		    "state_dir must be an absolute path, got '%s'",
+		    h->state_dir);
+}
+
+/*
+ * A TCP listener off loopback hands the control of every VIP and pool to
+ * whoever reaches the port: it needs a bearer token.
+ */
+static void
+haven_conf_check_api(struct conf_ctx *ctx, struct fy_node *node, void *obj)
+{
+	struct haven_conf_api *a = obj;
+	struct sockaddr_un sun;
+	char addr[64];
+
+	if (a->socket != NULL && a->socket[0] != '/')
+		conf_error(ctx, conf_key_node(node, "socket"),
+		    "socket must be an absolute path, got '%s'", a->socket);
+	else if (a->socket != NULL && strlen(a->socket) >= sizeof(sun.sun_path))
+		conf_error(ctx, conf_key_node(node, "socket"),
+		    "socket path longer than %zu bytes",
+		    sizeof(sun.sun_path) - 1);
+	if (a->listen.ss_family != AF_UNSPEC &&
+	    !haven_conf_is_loopback(&a->listen) &&
+	    (a->token == NULL || a->token[0] == '\0'))
+		conf_error(ctx, conf_key_node(node, "listen"),
+		    "listen %s is not a loopback address: set api.token",
+		    conf_addr_str(&a->listen, addr, sizeof(addr)));
+}
+
+/*
+ * Rules across sections (lb pools naming health checks) go here. A plane
+ * runs when its section is present, even empty, so "lb: {}" starts the
+ * workers an API call can then fill.
+ */
+static void
+haven_conf_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
+{
+	struct haven_conf *c = obj;
+
+	c->has_health = conf_key_node(node, "health") != NULL;
+	c->has_lb = conf_key_node(node, "lb") != NULL;
+	if (c->has_lb) {
+		const char **names = xcalloc(c->health.nchecks + 1,
+		    sizeof(*names));
+
+		for (size_t i = 0; i < c->health.nchecks; i++)
+			names[i] = c->health.checks[i].name;
+		lb_conf_check_health(ctx, conf_key_node(node, "lb"), &c->lb,
+		    names, c->health.nchecks);
+		free(names);
+	}
+}
+
+static const struct conf_key haven_conf_haven_keys[] = {
+	{ "node", CT_STRING, offsetof(struct haven_conf_haven, node),
+	    .help = "this node's name (default: the host name)" },
+	{ "state_dir", CT_STRING, offsetof(struct haven_conf_haven, state_dir),
+	    "/var/lib/haven", .flags = CK_RESTART,
+	    .help = "where health and VRRP state survive restarts" },
+	{ "log_level", CT_ENUM, offsetof(struct haven_conf_haven, log_level),
+	    "info", .enum_names = haven_conf_log_levels,
+	    .help = "least severe level logged" },
+	{ "shutdown_timeout", CT_DURATION,
+	    offsetof(struct haven_conf_haven, shutdown_timeout_ms), "5s", 100,
+	    5 * 60 * 1000, .help = "drain time before children are killed" },
+	{ "restart_backoff_max", CT_DURATION,
+	    offsetof(struct haven_conf_haven, restart_backoff_max_ms), "10s",
+	    1000, 5 * 60 * 1000,
+	    .help = "longest wait before restarting a crashed child" },
+};
+
+static const struct conf_schema haven_conf_haven_schema = {
+	.name = "haven",
+	.size = sizeof(struct haven_conf_haven),
+	.keys = haven_conf_haven_keys,
+	.nkeys = ARRAY_SIZE(haven_conf_haven_keys),
+	.check = haven_conf_check_haven,
+};
+
+static const struct conf_key haven_conf_api_keys[] = {
+	{ "socket", CT_STRING, offsetof(struct haven_conf_api, socket),
+	    "/run/haven/haven.sock", .flags = CK_RESTART,
+	    .help = "control API unix socket (mode 0600)" },
+	{ "listen", CT_ADDR_PORT, offsetof(struct haven_conf_api, listen),
+	    .help = "optional TCP listener, e.g. 127.0.0.1:9900" },
+	{ "token", CT_STRING, offsetof(struct haven_conf_api, token),
+	    .flags = CK_SECRET,
+	    .help = "bearer token; required when listen is not loopback" },
+	{ "max_body", CT_SIZE, offsetof(struct haven_conf_api, max_body), "1m",
+	    1024, 64 << 20, .help = "largest request body accepted" },
+};
+
+static const struct conf_schema haven_conf_api_schema = {
+	.name = "api",
+	.size = sizeof(struct haven_conf_api),
+	.keys = haven_conf_api_keys,
+	.nkeys = ARRAY_SIZE(haven_conf_api_keys),
+	.check = haven_conf_check_api,
+};
+
+static const struct conf_key haven_conf_keys[] = {
+	{ "haven", CT_SECTION, offsetof(struct haven_conf, haven),
+	    .sub = &haven_conf_haven_schema },
+	{ "api", CT_SECTION, offsetof(struct haven_conf, api),
+	    .sub = &haven_conf_api_schema },
+	/* section slots: health, lb (see hc/hc_conf.h, lb/lb_conf.h) */
+	{ "health", CT_SECTION, offsetof(struct haven_conf, health),
+	    .sub = &hc_conf_schema, .help = "health engine" },
+	{ "lb", CT_SECTION, offsetof(struct haven_conf, lb),
+	    .sub = &lb_conf_schema, .help = "load balancer" },
+};
+
+/*
+ * size covers the whole struct, so binding zeroes path, text and digest
+ * too: haven_conf_load_text sets them after a successful bind.
+ */
+const struct conf_schema haven_conf_schema = {
+	.name = "config",
+	.size = sizeof(struct haven_conf),
+	.keys = haven_conf_keys,
+	.nkeys = ARRAY_SIZE(haven_conf_keys),
+	.check = haven_conf_check,
+};
+
+static void
+haven_conf_digest(const char *text, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		fatal("SHA-256 failed");
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+int
+haven_conf_load_text(const char *name, const char *text, size_t len,
+    struct haven_conf *c, struct conf_errors *errs)
+{
+	if (conf_bind_text(&haven_conf_schema, name, text, len, c, errs) != 0)
+		return -EINVAL;
+	c->path = xstrdup(name);
+	c->text = xmalloc(len + 1);
+	memcpy(c->text, text, len);
+	c->text[len] = '\0';
+	c->text_len = len;
+	haven_conf_digest(text, len, c->digest);
+	return 0;
+}
+
+/* All of fd, up to HAVEN_CONF_FILE_MAX + 1 bytes (the binder rejects more). */
+static int
+haven_conf_read(int fd, struct buf *b)
+{
+	ssize_t n;
+
+	do {
+		char *p = buf_reserve(b, 65536);
+
+		n = read(fd, p, 65536);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -errno;
+		b->len += (size_t)n;
+		b->data[b->len] = '\0';
+	} while (n > 0 && b->len <= HAVEN_CONF_FILE_MAX);
+	return 0;
+}
+
+int
+haven_conf_load(
+    const char *path, struct haven_conf *c, struct conf_errors *errs)
+{
+	struct buf b;
+	int fd, rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		rc = -errno;
+		conf_errors_addf(
+		    errs, path, 0, 0, "cannot open: %s", strerror(-rc));
+		return rc;
+	}
+	buf_init(&b);
+	if ((rc = haven_conf_read(fd, &b)) != 0)
+		conf_errors_addf(
+		    errs, path, 0, 0, "cannot read: %s", strerror(-rc));
+	else
+		rc = haven_conf_load_text(
+		    path, b.data != NULL ? b.data : "", b.len, c, errs);
+	close(fd);
+	buf_fini(&b);
+	return rc;
+}
+
+void
+haven_conf_free(struct haven_conf *c)
+{
+	free(c->path);
+	free(c->text);
+	c->path = c->text = NULL;
+	conf_schema_free(&haven_conf_schema, c);
+}
+
+bool
+haven_conf_has_health(const struct haven_conf *c)
+{
+	return c->has_health;
+}
+
+bool
+haven_conf_has_lb(const struct haven_conf *c)
+{
+	return c->has_lb;
+}

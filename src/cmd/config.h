@@ -1,0 +1,81 @@
+/*
+ * config.h - the top-level configuration of haven: the `haven:` and `api:`
+ * sections, and slots the planes fill with their own (`health:`, `lb:`).
+ *
+ * A struct haven_conf is plain data bound from one YAML file (or the text a
+ * reload receives) by haven_conf_schema. Besides the bound values it keeps
+ * the exact bytes it came from, their SHA-256 and the file name, so `haven
+ * status`, the control API and the reload logic can tell which config runs.
+ * It is immutable once loaded: a reload loads a new one and diffs.
+ *
+ * Invariants after a successful load: haven.node is set (default: the host
+ * name), state_dir and api.socket are absolute paths, and api.listen is
+ * loopback unless api.token is set.
+ */
+#ifndef HAVEN_CONFIG_H
+#define HAVEN_CONFIG_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hc/hc_conf.h"
+#include "lb/lb_conf.h"
+#include "lib/conf.h"
+
+#define HAVEN_CONF_PATH "/etc/haven/haven.yaml"
+
+struct haven_conf_haven {
+	char *node;      /* owned: this node's name in the cluster, metrics */
+	char *state_dir; /* owned: persisted health and VRRP state */
+	int log_level;   /* enum log_level */
+	uint64_t shutdown_timeout_ms;
+	uint64_t restart_backoff_max_ms; /* cap of child restart back-off */
+};
+
+struct haven_conf_api {
+	char *socket;                   /* owned: unix socket path, mode 0600 */
+	struct sockaddr_storage listen; /* AF_UNSPEC: no TCP listener */
+	char *token;                    /* owned, may be NULL: bearer token */
+	uint64_t max_body;              /* bytes of a request body */
+};
+
+struct haven_conf {
+	struct haven_conf_haven haven;
+	struct haven_conf_api api;
+	/* section slots: health, lb (see hc/hc_conf.h, lb/lb_conf.h) */
+	struct hc_conf health; /* `health:` (hc/hc_conf.h) */
+	struct lb_conf lb; /* `lb:` (lb/lb_conf.h) */
+
+	/* Set by the top-level check: the section is in the file. */
+	bool has_health;
+	bool has_lb;
+
+	/* Not bound: where the config came from. */
+	char *path; /* owned: file name, or the name given with the text */
+	char *text; /* owned: the bytes as loaded, NUL-terminated */
+	size_t text_len;
+	char digest[65]; /* SHA-256 of text, lower-case hex */
+};
+
+extern const struct conf_schema haven_conf_schema;
+
+/*
+ * Load and validate. Return 0, or -EINVAL with every problem in errs (or
+ * -errno when the file cannot be read, also in errs); on failure c is left
+ * zeroed. The caller frees c with haven_conf_free() after success.
+ */
+int haven_conf_load(
+    const char *path, struct haven_conf *c, struct conf_errors *errs);
+/* The same for text that did not come from a file (reload via memfd). */
+int haven_conf_load_text(const char *name, const char *text, size_t len,
+    struct haven_conf *c, struct conf_errors *errs);
+void haven_conf_free(struct haven_conf *c);
+
+/* Whether the config enables a plane: its section is present. */
+bool haven_conf_has_health(const struct haven_conf *c);
+bool haven_conf_has_lb(const struct haven_conf *c);
+
+#endif

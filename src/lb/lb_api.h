@@ -1,0 +1,28 @@
+/*
+ * lb_api.h - the lb plane's part of the control API (routed to it by the
+ * parent under /v1/lb):
+ *
+ *   GET  /v1/lb                                 every pool, zone and server
+ *   GET  /v1/lb/pools/NAME                      one pool
+ *   POST /v1/lb/pools/NAME/servers/NAME/drain   no new traffic
+ *   POST /v1/lb/pools/NAME/servers/NAME/disable no new traffic, not healthy
+ *   POST /v1/lb/pools/NAME/servers/NAME/enable  back to ready
+ *   POST /v1/lb/pools/NAME/servers/NAME/weight  body {"weight": N}
+ *   POST /v1/lb/pools/NAME/failback             manual failback
+ *
+ * Answers are JSON; errors are {"error": "..."} with 400, 404, 405 or 409.
+ * Each worker applies admin actions to its own runtime; the parent sends a
+ * POST to every worker.
+ */
+#ifndef HAVEN_LB_API_H
+#define HAVEN_LB_API_H
+
+#include <stddef.h>
+
+#include "lib/buf.h"
+
+/* The plane_ops query hook: writes the body to out, returns the status. */
+int lb_api_query(const char *method, const char *path, const char *body,
+    size_t body_len, struct buf *out);
+
+#endif

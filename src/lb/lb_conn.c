@@ -1,0 +1,952 @@
+/*
+ * lb_conn.c - client connections of an lb worker: the per-worker buffer
+ * pool, accept-time setup (PROXY protocol, TLS handshake), client I/O with
+ * or without TLS, one lazily re-armed timer per connection, and the request
+ * queue used when every server is at max_conn.
+ *
+ * Invariants:
+ *   - an idle keep-alive connection holds no buffer (lb_iobuf_settle hands
+ *     empty buffers back), so 10,000 idle clients cost their structs only;
+ *   - the timer is armed at or before the state's deadline and re-armed
+ *     from lb_conn_timer_cb when activity pushed the deadline later: the hot
+ *     path records timestamps instead of touching the heap on every read;
+ *   - a closed connection is unlinked at once and freed at the end of the
+ *     loop iteration (ev_defer_free).
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "lb/lb_conn.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+struct lb_conn_freebuf {
+	struct lb_conn_freebuf *next; /* owned: next free buffer */
+};
+
+static struct lb_conn_freebuf *lb_conn_bufs; /* owned: free list */
+static unsigned lb_conn_nbufs;
+static struct lb_conn *lb_conn_list; /* borrowed: live connections */
+static unsigned lb_conn_n;
+static unsigned lb_conn_nqueued; /* over every listener */
+
+/* Buffers */
+
+void
+lb_iobuf_get(struct lb_iobuf *b)
+{
+	struct lb_conn_freebuf *f;
+
+	if (b->data != NULL)
+		return;
+	if ((f = lb_conn_bufs) != NULL) {
+		lb_conn_bufs = f->next;
+		lb_conn_nbufs--;
+		b->data = (char *)f;
+	} else {
+		b->data = xmalloc(LB_BUF_SIZE);
+	}
+	b->off = b->len = 0;
+}
+
+void
+lb_iobuf_put(struct lb_iobuf *b)
+{
+	struct lb_conn_freebuf *f;
+
+	if (b->data == NULL)
+		return;
+	if (lb_conn_nbufs < LB_BUF_POOL_KEEP) {
+		f = (struct lb_conn_freebuf *)(void *)b->data;
+		f->next = lb_conn_bufs;
+		lb_conn_bufs = f;
+		lb_conn_nbufs++;
+	} else {
+		free(b->data);
+	}
+	b->data = NULL;
+	b->off = b->len = 0;
+}
+
+void
+lb_iobuf_settle(struct lb_iobuf *b)
+{
+	if (b->data != NULL && b->off == b->len)
+		lb_iobuf_put(b);
+}
+
+void
+lb_iobuf_compact(struct lb_iobuf *b)
+{
+	if (b->data == NULL || b->off == 0)
+		return;
+	memmove(b->data, b->data + b->off, b->len - b->off);
+	b->len -= b->off;
+	b->off = 0;
+}
+
+/* Client I/O */
+
+long
+lb_conn_recv(struct lb_conn *c, struct lb_iobuf *b)
+{
+	size_t got;
+	ssize_t n;
+	int e;
+
+	lb_iobuf_get(b);
+	if (b->len == LB_BUF_SIZE)
+		lb_iobuf_compact(b);
+	if (b->len == LB_BUF_SIZE)
+		return -ENOBUFS;
+	if (c->ssl == NULL) {
+		n = recv(c->fd, b->data + b->len, LB_BUF_SIZE - b->len, 0);
+		if (n > 0) {
+			b->len += (uint32_t)n;
+			return n;
+		}
+		if (n == 0)
+			return 0;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			c->rd_ready = false;
+			return -EAGAIN;
+		}
+		return -errno;
+	}
+	ERR_clear_error();
+	if (SSL_read_ex(c->ssl, b->data + b->len, LB_BUF_SIZE - b->len,
+		&got) == 1) {
+		b->len += (uint32_t)got;
+		return (long)got;
+	}
+	switch ((e = SSL_get_error(c->ssl, 0))) {
+	case SSL_ERROR_WANT_READ:
+		c->rd_ready = false;
+		return -EAGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		c->tls_want_write = true;
+		return -EAGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		/* EOF without close_notify: a plain close to us. */
+		return errno == 0 ? 0 : -errno;
+	default:
+		return -EPROTO;
+	}
+}
+
+static long
+lb_conn_send_tls(struct lb_conn *c, const struct iovec *iov, int n)
+{
+	long total = 0;
+	size_t put;
+	int i, e;
+
+	for (i = 0; i < n; i++) {
+		if (iov[i].iov_len == 0)
+			continue;
+		ERR_clear_error();
+		if (SSL_write_ex(c->ssl, iov[i].iov_base, iov[i].iov_len,
+			&put) == 1) {
+			total += (long)put;
+			if (put < iov[i].iov_len)
+				break;
+			continue;
+		}
+		e = SSL_get_error(c->ssl, 0);
+		if (total > 0)
+			break;
+		if (e == SSL_ERROR_WANT_WRITE) {
+			c->wr_blocked = true;
+			return -EAGAIN;
+		}
+		if (e == SSL_ERROR_WANT_READ)
+			return -EAGAIN; /* renegotiation-like: wait for input */
+		return -EPIPE;
+	}
+	return total;
+}
+
+long
+lb_conn_sendv(struct lb_conn *c, const struct iovec *iov, int n)
+{
+	struct msghdr mh;
+	ssize_t w;
+
+	if (c->ssl != NULL)
+		return lb_conn_send_tls(c, iov, n);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = (struct iovec *)(uintptr_t)iov;
+	mh.msg_iovlen = (size_t)n;
+	/* MSG_NOSIGNAL: a client gone away is an error code, not SIGPIPE. */
+	w = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w >= 0)
+		return w;
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		c->wr_blocked = true;
+		return -EAGAIN;
+	}
+	return -errno;
+}
+
+/* Interest */
+
+void
+lb_conn_interest(struct lb_conn *c)
+{
+	unsigned ev = 0;
+
+	switch (c->state) {
+	case LB_CS_TLS:
+	case LB_CS_PROXY:
+	case LB_CS_IDLE:
+	case LB_CS_HEAD:
+		ev = EV_READ;
+		break;
+	case LB_CS_QUEUED:
+	case LB_CS_CONNECT:
+	case LB_CS_EXCHANGE:
+		/*
+		 * Body bytes, or a pipelined request read ahead (parsed only
+		 * after this exchange). Leaving EV_READ on spares two
+		 * epoll_ctl calls per request; a full buffer is the
+		 * back-pressure on a client that sends too far ahead.
+		 */
+		if (!c->client_eof && lb_iobuf_room(&c->in) > 0)
+			ev = EV_READ;
+		break;
+	case LB_CS_TUNNEL:
+		/* Read only what the server side can take now. */
+		if (c->tun != NULL && !c->tun->up.eof && !c->bwr_blocked)
+			ev = EV_READ;
+		break;
+	case LB_CS_LOCAL:
+	case LB_CS_CLOSED:
+		break;
+	}
+	if (c->wr_blocked || c->tls_want_write)
+		ev |= EV_WRITE;
+	if (c->state != LB_CS_CLOSED)
+		ev_io_start(c->loop, &c->io, ev);
+}
+
+/* Timers */
+
+static uint64_t
+lb_conn_after(uint64_t from, uint64_t ms)
+{
+	return ms == 0 ? UINT64_MAX : from + ms;
+}
+
+static uint64_t
+lb_conn_exchange_deadline(const struct lb_conn *c)
+{
+	const struct lb_listener_conf *lc = &c->l->conf;
+	const struct lb_pool_conf *pc = &c->l->pconf;
+	uint64_t d = UINT64_MAX, per_try;
+
+	if (!c->r.req_eom)
+		d = MIN(d, lb_conn_after(c->r.t_start_us / 1000,
+			       lc->request_timeout_ms));
+	per_try = pc->per_try_timeout_ms ? pc->per_try_timeout_ms
+					 : pc->server_timeout_ms;
+	if (!c->r.resp_head)
+		d = MIN(d, lb_conn_after(c->last_b_ms, per_try));
+	else
+		d = MIN(d, lb_conn_after(c->last_b_ms, pc->server_timeout_ms));
+	if (c->wr_blocked)
+		d = MIN(d, lb_conn_after(c->last_c_ms, lc->client_timeout_ms));
+	return d;
+}
+
+static uint64_t
+lb_conn_deadline(const struct lb_conn *c)
+{
+	const struct lb_listener_conf *lc = &c->l->conf;
+	const struct lb_pool_conf *pc = &c->l->pconf;
+
+	switch (c->state) {
+	case LB_CS_TLS:
+	case LB_CS_PROXY:
+		return lb_conn_after(c->accept_ms, lc->header_timeout_ms);
+	case LB_CS_IDLE:
+	case LB_CS_LOCAL:
+		return lb_conn_after(c->last_c_ms, lc->client_timeout_ms);
+	case LB_CS_HEAD:
+		return lb_conn_after(c->r.t_start_us / 1000,
+		    MIN(lc->header_timeout_ms ? lc->header_timeout_ms
+					      : UINT64_MAX,
+			lc->request_timeout_ms ? lc->request_timeout_ms
+					       : UINT64_MAX));
+	case LB_CS_QUEUED:
+		return lb_conn_after(c->r.queued_ms, pc->queue_timeout_ms);
+	case LB_CS_CONNECT:
+		return lb_conn_after(c->r.t_try_us / 1000,
+		    pc->connect_timeout_ms);
+	case LB_CS_EXCHANGE:
+		return lb_conn_exchange_deadline(c);
+	case LB_CS_TUNNEL:
+		return lb_conn_after(MAX(c->last_c_ms, c->last_b_ms),
+		    lc->client_timeout_ms);
+	case LB_CS_CLOSED:
+		break;
+	}
+	return UINT64_MAX;
+}
+
+void
+lb_conn_arm(struct lb_conn *c)
+{
+	uint64_t d = lb_conn_deadline(c), now = ev_now_ms(c->loop);
+
+	if (d == UINT64_MAX)
+		return;
+	if (!ev_timer_active(&c->timer) || d < c->timer.when_ms)
+		ev_timer_start(c->loop, &c->timer, d > now ? d - now : 0);
+}
+
+static void
+lb_conn_timer_cb(struct ev_timer *t, void *arg)
+{
+	struct lb_conn *c = arg;
+	uint64_t d = lb_conn_deadline(c), now = ev_now_ms(c->loop);
+
+	if (d == UINT64_MAX)
+		return;
+	if (d > now) {
+		ev_timer_start(c->loop, t, d - now);
+		return;
+	}
+	switch (c->state) {
+	case LB_CS_TLS:
+	case LB_CS_PROXY:
+		lb_conn_close(c, LB_TERM_HEADER_TIMEOUT);
+		break;
+	case LB_CS_IDLE:
+	case LB_CS_LOCAL:
+	case LB_CS_TUNNEL:
+		lb_conn_close(c, LB_TERM_CLIENT_TIMEOUT);
+		break;
+	case LB_CS_QUEUED:
+		lb_conn_dequeue(c);
+		lb_conn_pstats(c)->errors[LB_ERR_QUEUE_TIMEOUT]++;
+		lb_http_local(c, 503, NULL, LB_TERM_QUEUE_TIMEOUT);
+		break;
+	case LB_CS_CONNECT:
+		lb_retry_fail(c, LB_FAIL_CONNECT_TIMEOUT);
+		break;
+	default:
+		lb_http_timeout(c);
+		break;
+	}
+}
+
+/* Lifetime */
+
+unsigned
+lb_conn_count(void)
+{
+	return lb_conn_n;
+}
+
+static void
+lb_conn_proxy_step(struct lb_conn *c)
+{
+	uint8_t peek[LB_PROXYPROTO_V2_HDR + 216 + 64];
+	struct lb_proxyproto_info pi;
+	ssize_t n;
+	int hl;
+
+	/*
+	 * Peek, so that bytes after the header (a TLS ClientHello, a request)
+	 * stay in the socket for whoever reads next.
+	 */
+	n = recv(c->fd, peek, sizeof(peek), MSG_PEEK);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n <= 0) {
+		lb_conn_close(c, LB_TERM_CLIENT_ABORT);
+		return;
+	}
+	hl = lb_proxyproto_parse(peek, (size_t)n, &pi);
+	if (hl == 0 && (size_t)n == sizeof(peek))
+		hl = -EPROTO; /* cannot grow: a v2 TLV block too large */
+	if (hl < 0) {
+		c->l->st.proxyproto_errors[pi.err]++;
+		lb_conn_close(c, LB_TERM_PROXYPROTO);
+		return;
+	}
+	if (hl == 0)
+		return;
+	if (recv(c->fd, peek, (size_t)hl, 0) != hl) {
+		lb_conn_close(c, LB_TERM_CLIENT_ABORT);
+		return;
+	}
+	if (!pi.local) {
+		c->peer = pi.src;
+		c->local = pi.dst;
+	}
+	lb_conn_begin(c);
+}
+
+static void
+lb_conn_tls_step(struct lb_conn *c)
+{
+	bool want_write = false;
+	int r;
+
+	c->tls_want_write = false;
+	r = lb_tls_handshake(c->ssl, &want_write);
+	if (r == -EAGAIN) {
+		c->tls_want_write = want_write;
+		lb_conn_interest(c);
+		return;
+	}
+	if (r < 0) {
+		c->l->st.tls_handshake_errors++;
+		lb_conn_close(c, LB_TERM_TLS);
+		return;
+	}
+	c->rd_ready = true; /* records may already sit in OpenSSL's buffer */
+	lb_conn_mode_start(c);
+}
+
+/* PROXY header done (or not expected): TLS, then the mode's first step. */
+void
+lb_conn_begin(struct lb_conn *c)
+{
+	if (c->l->tls != NULL) {
+		c->tls = c->l->tls;
+		lb_tls_ref(c->tls);
+		if ((c->ssl = lb_tls_ssl_new(c->tls, c->fd)) == NULL) {
+			c->l->st.tls_handshake_errors++;
+			lb_conn_close(c, LB_TERM_TLS);
+			return;
+		}
+		c->state = LB_CS_TLS;
+		lb_conn_tls_step(c);
+		return;
+	}
+	lb_conn_mode_start(c);
+}
+
+void
+lb_conn_mode_start(struct lb_conn *c)
+{
+	if (c->l->conf.mode == LB_MODE_TCP)
+		lb_tcp_start(c);
+	else
+		lb_http_start(c);
+}
+
+static void
+lb_conn_io_cb(struct ev_io *io, unsigned events, void *arg)
+{
+	struct lb_conn *c = arg;
+
+	if (events & (EV_READ | EV_ERROR))
+		c->rd_ready = true;
+	if (events & EV_WRITE)
+		c->wr_blocked = false;
+	c->last_c_ms = ev_now_ms(c->loop);
+	switch (c->state) {
+	case LB_CS_PROXY:
+		lb_conn_proxy_step(c);
+		break;
+	case LB_CS_TLS:
+		lb_conn_tls_step(c);
+		break;
+	case LB_CS_CLOSED:
+		break;
+	default:
+		if (c->l->conf.mode == LB_MODE_TCP ||
+		    c->state == LB_CS_TUNNEL)
+			lb_tcp_run(c);
+		else
+			lb_http_run(c);
+		break;
+	}
+}
+
+struct lb_conn *
+lb_conn_new(struct lb_listener *l, int fd, const struct sockaddr_storage *peer)
+{
+	struct lb_conn *c = xcalloc(1, sizeof(*c));
+	socklen_t sl = sizeof(c->local);
+	int one = 1;
+
+	c->l = l;
+	l->refs++;
+	l->nconn++;
+	c->loop = l->loop;
+	c->fd = fd;
+	c->peer = *peer;
+	if (getsockname(fd, (struct sockaddr *)&c->local, &sl) == -1)
+		memset(&c->local, 0, sizeof(c->local));
+	/* Responses leave in one writev; Nagle would only delay them. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->accept_ms = c->last_c_ms = c->last_b_ms = ev_now_ms(c->loop);
+	ev_io_init(&c->io, fd, lb_conn_io_cb, c);
+	ev_timer_init(&c->timer, lb_conn_timer_cb, c);
+	if ((c->next = lb_conn_list) != NULL)
+		c->next->prev = c;
+	lb_conn_list = c;
+	lb_conn_n++;
+	if (l->conf.accept_proxy) {
+		c->state = LB_CS_PROXY;
+		lb_conn_interest(c);
+		lb_conn_arm(c);
+	} else {
+		lb_conn_begin(c);
+	}
+	return c;
+}
+
+void
+lb_conn_close(struct lb_conn *c, enum lb_term term)
+{
+	struct lb_listener *l = c->l;
+
+	if (c->state == LB_CS_CLOSED)
+		return;
+	l->st.term[term]++;
+	if (c->state == LB_CS_QUEUED)
+		lb_conn_dequeue(c);
+	if (l->conf.access_log && l->conf.mode == LB_MODE_TCP &&
+	    c->r.t_start_us != 0) {
+		lb_log_tcp(c, term);
+	} else if (l->conf.access_log && c->tun != NULL) {
+		c->r.term = term;
+		lb_log_request(c);
+	}
+	if (c->b != NULL)
+		lb_bconn_release(c, false);
+	lb_tcp_free(c);
+	if (c->ssl != NULL) {
+		(void)SSL_shutdown(c->ssl); /* best effort close_notify */
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		lb_tls_unref(c->tls);
+	}
+	ev_io_stop(c->loop, &c->io);
+	ev_timer_stop(c->loop, &c->timer);
+	close(c->fd);
+	lb_iobuf_put(&c->in);
+	lb_iobuf_put(&c->hb);
+	lb_iobuf_put(&c->rb);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		lb_conn_list = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	lb_conn_n--;
+	c->state = LB_CS_CLOSED;
+	l->nconn--;
+	ev_defer_free(c->loop, c, NULL);
+	lb_listener_unref(l);
+	lb_listener_conn_gone();
+}
+
+void
+lb_conn_stop(const struct lb_listener *l, bool force)
+{
+	struct lb_conn *c, *next;
+
+	for (c = lb_conn_list; c != NULL; c = next) {
+		next = c->next;
+		if (l != NULL && c->l != l)
+			continue;
+		c->closing = true;
+		if (force)
+			lb_conn_close(c, LB_TERM_STOPPING);
+		else if (c->state == LB_CS_IDLE && lb_iobuf_avail(&c->in) == 0)
+			lb_conn_close(c, LB_TERM_CLIENT_CLOSE);
+	}
+}
+
+/* Queue (every server at max_conn) */
+
+void
+lb_conn_dequeue(struct lb_conn *c)
+{
+	struct lb_listener *l = c->l;
+	struct lb_conn **pp;
+
+	for (pp = &l->qhead; *pp != NULL; pp = &(*pp)->qnext) {
+		if (*pp != c)
+			continue;
+		*pp = c->qnext;
+		if (l->qtail == c) {
+			struct lb_conn *t = l->qhead;
+
+			while (t != NULL && t->qnext != NULL)
+				t = t->qnext;
+			l->qtail = t;
+		}
+		c->qnext = NULL;
+		l->nqueue--;
+		lb_conn_nqueued--;
+		return;
+	}
+}
+
+/*
+ * A server slot may have freed up: the oldest waiter of every listener on
+ * the same pool tries again. One waiter each, so a kick costs a bounded
+ * number of picks.
+ */
+void
+lb_conn_queue_kick(struct lb_listener *from)
+{
+	struct lb_listener *l;
+	struct lb_conn *c;
+
+	if (lb_conn_nqueued == 0)
+		return;
+	for (l = lb_listener_first(); l != NULL; l = l->next) {
+		if (l->qhead == NULL || l->pool != from->pool)
+			continue;
+		c = l->qhead;
+		lb_conn_dequeue(c);
+		lb_retry_dispatch(c);
+	}
+}
+
+bool
+lb_conn_enqueue(struct lb_conn *c)
+{
+	struct lb_listener *l = c->l;
+
+	if (l->nqueue >= l->pconf.max_queue)
+		return false;
+	c->qnext = NULL;
+	if (l->qtail != NULL)
+		l->qtail->qnext = c;
+	else
+		l->qhead = c;
+	l->qtail = c;
+	l->nqueue++;
+	lb_conn_nqueued++;
+	if (!c->r.queued_once)
+		c->r.queued_ms = ev_now_ms(c->loop);
+	c->r.queued_once = true;
+	c->state = LB_CS_QUEUED;
+	lb_conn_arm(c);
+	return true;
+}
+
+struct lb_pool *
+lb_conn_pool(const struct lb_conn *c)
+{
+	return c->l->pool;
+}
+
+struct lb_pool_stats *
+lb_conn_pstats(const struct lb_conn *c)
+{
+	static struct lb_pool_stats scratch;
+
+	return c->l->pool != NULL ? lb_pool_stats(c->l->pool) : &scratch;
+}
+
+/*
+ * Server connections and the keep-alive pool: idle connections per server,
+ * found through a small open-addressing table keyed by the server pointer.
+ * A parked connection keeps EV_READ armed: any event on it (EOF, RST, stray
+ * bytes) means it cannot carry a request any more, so it is closed.
+ */
+struct lb_idle {
+	struct lb_server *srv;	/* weak: key; parked conns hold the refs */
+	struct lb_bconn *head;	/* borrowed: most recently parked first */
+	unsigned n;
+};
+
+static struct lb_idle *lb_idle_tab; /* owned */
+static size_t lb_idle_cap;	    /* power of two */
+static size_t lb_idle_used;
+
+static size_t
+lb_idle_slot(const struct lb_server *s, size_t cap)
+{
+	uintptr_t h = (uintptr_t)s;
+
+	h ^= h >> 17;
+	h *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 7) & (cap - 1);
+}
+
+static void
+lb_idle_grow(void)
+{
+	struct lb_idle *old = lb_idle_tab;
+	size_t oldcap = lb_idle_cap, i, j;
+
+	lb_idle_cap = oldcap ? oldcap * 2 : 16;
+	lb_idle_tab = xcalloc(lb_idle_cap, sizeof(*lb_idle_tab));
+	lb_idle_used = 0;
+	for (i = 0; i < oldcap; i++) {
+		struct lb_bconn *b;
+
+		if (old[i].srv == NULL || old[i].n == 0)
+			continue; /* empty lists are dropped on rehash */
+		j = lb_idle_slot(old[i].srv, lb_idle_cap);
+		while (lb_idle_tab[j].srv != NULL)
+			j = (j + 1) & (lb_idle_cap - 1);
+		lb_idle_tab[j] = old[i];
+		for (b = old[i].head; b != NULL; b = b->inext)
+			b->idle = &lb_idle_tab[j];
+		lb_idle_used++;
+	}
+	free(old);
+}
+
+static struct lb_idle *
+lb_idle_find(struct lb_server *s, bool create)
+{
+	size_t i;
+
+	if (lb_idle_cap == 0) {
+		if (!create)
+			return NULL;
+		lb_idle_grow();
+	}
+	for (i = lb_idle_slot(s, lb_idle_cap); lb_idle_tab[i].srv != NULL;
+	     i = (i + 1) & (lb_idle_cap - 1))
+		if (lb_idle_tab[i].srv == s)
+			return &lb_idle_tab[i];
+	if (!create)
+		return NULL;
+	if (2 * (lb_idle_used + 1) > lb_idle_cap) {
+		lb_idle_grow();
+		return lb_idle_find(s, true);
+	}
+	lb_idle_tab[i].srv = s;
+	lb_idle_used++;
+	return &lb_idle_tab[i];
+}
+
+static void
+lb_idle_unlink(struct lb_bconn *b)
+{
+	struct lb_idle *il = b->idle;
+
+	if (il == NULL)
+		return;
+	if (b->iprev != NULL)
+		b->iprev->inext = b->inext;
+	else
+		il->head = b->inext;
+	if (b->inext != NULL)
+		b->inext->iprev = b->iprev;
+	b->inext = b->iprev = NULL;
+	b->idle = NULL;
+	il->n--;
+}
+
+static void
+lb_bconn_destroy(struct ev_loop *loop, struct lb_bconn *b)
+{
+	lb_idle_unlink(b);
+	ev_io_stop(loop, &b->io);
+	close(b->fd);
+	if (b->counted)
+		lb_server_conn_end(b->srv);
+	lb_server_unref(b->srv);
+	ev_defer_free(loop, b, NULL);
+}
+
+static struct ev_loop *lb_bconn_loop; /* borrowed: the worker's loop */
+
+static void
+lb_bconn_io_cb(struct ev_io *io, unsigned events, void *arg)
+{
+	struct lb_bconn *b = arg;
+	struct lb_conn *c = b->c;
+	socklen_t sl = sizeof(int);
+	int err = 0;
+
+	if (c == NULL) {
+		lb_bconn_destroy(lb_bconn_loop, b);
+		return;
+	}
+	c->last_b_ms = ev_now_ms(c->loop);
+	if (!b->connected) {
+		if (getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == -1)
+			err = errno;
+		if (err == EINPROGRESS || err == EALREADY)
+			return;
+		if (err != 0) {
+			lb_retry_fail(c, err == ECONNREFUSED ? LB_FAIL_CONNECT_REFUSED
+							     : LB_FAIL_CONNECT_OTHER);
+			return;
+		}
+		b->connected = true;
+		if (c->l->conf.mode == LB_MODE_TCP)
+			lb_tcp_connected(c);
+		else
+			lb_http_connected(c);
+		return;
+	}
+	if (events & (EV_READ | EV_ERROR))
+		c->brd_ready = true;
+	if (events & EV_WRITE)
+		c->bwr_blocked = false;
+	if (c->state == LB_CS_TUNNEL || c->l->conf.mode == LB_MODE_TCP)
+		lb_tcp_run(c);
+	else
+		lb_http_run(c);
+}
+
+int
+lb_bconn_connect(struct lb_conn *c, struct lb_server *s)
+{
+	const struct sockaddr_storage *sa = lb_server_addr(s);
+	struct lb_bconn *b;
+	socklen_t sl;
+	int fd, one = 1;
+
+	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return -errno;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sl = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+				       : sizeof(struct sockaddr_in);
+	if (connect(fd, (const struct sockaddr *)sa, sl) == -1 &&
+	    errno != EINPROGRESS) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	lb_bconn_loop = c->loop;
+	b = xcalloc(1, sizeof(*b));
+	b->fd = fd;
+	b->srv = s;
+	lb_server_ref(s);
+	b->c = c;
+	lb_server_conn_begin(s);
+	b->counted = true;
+	if (c->l->pconf.send_proxy == LB_SEND_PROXY_V1)
+		b->pplen = (uint8_t)lb_proxyproto_build_v1((char *)b->pp,
+		    &c->peer, &c->local);
+	else if (c->l->pconf.send_proxy == LB_SEND_PROXY_V2)
+		b->pplen = (uint8_t)lb_proxyproto_build_v2(b->pp, &c->peer,
+		    &c->local);
+	ev_io_init(&b->io, fd, lb_bconn_io_cb, b);
+	c->b = b;
+	c->brd_ready = false;
+	c->bwr_blocked = false;
+	c->l->st.backend_connects++;
+	if (ev_io_start(c->loop, &b->io, EV_WRITE) < 0)
+		return -EIO; /* caller releases c->b */
+	return 0;
+}
+
+long
+lb_bconn_sendv(struct lb_conn *c, const struct iovec *iov, int n)
+{
+	struct msghdr mh;
+	ssize_t w;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = (struct iovec *)(uintptr_t)iov;
+	mh.msg_iovlen = (size_t)n;
+	w = sendmsg(c->b->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w >= 0)
+		return w;
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		c->bwr_blocked = true;
+		return -EAGAIN;
+	}
+	return -errno;
+}
+
+void
+lb_bconn_set_interest(struct lb_conn *c, unsigned ev)
+{
+	if (c->b != NULL)
+		ev_io_start(c->loop, &c->b->io, c->b->connected ? ev : EV_WRITE);
+}
+
+struct lb_bconn *
+lb_bconn_take_idle(struct lb_conn *c, struct lb_server *s, bool idempotent)
+{
+	struct lb_idle *il = lb_idle_find(s, false);
+	uint64_t now = ev_now_ms(c->loop);
+	struct lb_bconn *b;
+
+	while (il != NULL && (b = il->head) != NULL) {
+		lb_idle_unlink(b);
+		if (now - b->idle_ms > LB_IDLE_MAX_MS ||
+		    (!idempotent && now - b->idle_ms > LB_IDLE_SAFE_MS)) {
+			lb_bconn_destroy(c->loop, b);
+			continue;
+		}
+		b->c = c;
+		b->reused = true;
+		lb_server_conn_begin(s);
+		b->counted = true;
+		c->b = b;
+		c->brd_ready = false;
+		c->bwr_blocked = false;
+		return b;
+	}
+	return NULL;
+}
+
+void
+lb_bconn_release(struct lb_conn *c, bool reuse)
+{
+	struct lb_bconn *b = c->b;
+	struct lb_idle *il;
+
+	if (b == NULL)
+		return;
+	c->b = NULL;
+	b->c = NULL;
+	if (b->counted) {
+		lb_server_conn_end(b->srv);
+		b->counted = false;
+	}
+	if (reuse && b->connected && !lb_listener_stopping() &&
+	    c->l->pconf.keepalive > 0) {
+		il = lb_idle_find(b->srv, true);
+		if (il->n < c->l->pconf.keepalive) {
+			b->idle = il;
+			b->inext = il->head;
+			b->iprev = NULL;
+			if (il->head != NULL)
+				il->head->iprev = b;
+			il->head = b;
+			il->n++;
+			b->idle_ms = ev_now_ms(c->loop);
+			ev_io_start(c->loop, &b->io, EV_READ);
+			lb_conn_queue_kick(c->l);
+			return;
+		}
+	}
+	lb_bconn_destroy(c->loop, b);
+	lb_conn_queue_kick(c->l);
+}
+
+void
+lb_bconn_close_idle_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < lb_idle_cap; i++)
+		while (lb_idle_tab[i].head != NULL)
+			lb_bconn_destroy(lb_bconn_loop, lb_idle_tab[i].head);
+}

@@ -1,0 +1,545 @@
+/*
+ * lb_listener.c - listening sockets of an lb worker, the reload diff
+ * (lb_proxy_apply), the graceful stop and the per-listener metrics.
+ *
+ * Every worker binds each listener itself with SO_REUSEPORT: the kernel
+ * spreads connections across workers and a worker that dies takes only its
+ * own accept queue with it. Listeners in mode http also set
+ * TCP_DEFER_ACCEPT: HTTP, TLS and PROXY clients speak first, so a connection
+ * is accepted with its first bytes already there (one wakeup fewer, and
+ * idle port scanners never cost a struct). Mode tcp does not: protocols
+ * where the server speaks first (SMTP, MySQL) would stall.
+ *
+ * apply() works in two phases: first everything that can fail (bind, load
+ * certificates) into scratch state, then, only if all of it worked, the
+ * swap. A rejected config therefore leaves the worker exactly as it was.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/plane.h"
+#include "lb/lb_conn.h"
+#include "lb/lb_proxy.h"
+#include "lb/lb_runtime.h"
+#include "lib/conf.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "lib/util.h"
+
+#define LB_LISTEN_BACKLOG 4096
+#define LB_ACCEPT_PAUSE_MS 100
+
+static struct lb_listener *lb_listeners; /* owned: configured + draining */
+static struct ev_loop *lb_listener_loop; /* borrowed: the worker's */
+static bool lb_listener_stop_req;
+static bool lb_listener_stopped;
+static struct ev_timer lb_listener_deadline;
+
+struct lb_listener *
+lb_listener_first(void)
+{
+	return lb_listeners;
+}
+
+bool
+lb_listener_stopping(void)
+{
+	return lb_listener_stop_req;
+}
+
+unsigned
+lb_proxy_nconn(void)
+{
+	return lb_conn_count();
+}
+
+static void
+lb_listener_free(void *p)
+{
+	struct lb_listener *l = p;
+
+	lb_tls_unref(l->tls);
+	free(l->name);
+	free(l->pool_name);
+	free(l->all_down_body);
+	free(l->hash_header);
+	free(l);
+}
+
+void
+lb_listener_unref(struct lb_listener *l)
+{
+	struct lb_listener **pp;
+
+	if (--l->refs > 0)
+		return;
+	for (pp = &lb_listeners; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	}
+	ev_defer_free(l->loop, l, lb_listener_free);
+}
+
+/* Accept */
+
+static void
+lb_listener_accept_cb(struct ev_io *io, unsigned events, void *arg)
+{
+	struct lb_listener *l = arg;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, i;
+
+	for (i = 0; i < LB_ACCEPT_BATCH && l->fd != -1; i++) {
+		sl = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			l->st.accept_errors++;
+			log_warn("accept failed", "listener=%s err=%s",
+			    l->name, log_q(strerror(errno)));
+			/* Out of descriptors: back off, do not spin. */
+			ev_io_stop(l->loop, &l->io);
+			ev_timer_start(l->loop, &l->pause, LB_ACCEPT_PAUSE_MS);
+			return;
+		}
+		if (l->nconn >= l->conf.max_conn) {
+			l->st.refused_maxconn++;
+			close(fd);
+			continue;
+		}
+		l->st.accepted++;
+		lb_conn_new(l, fd, &ss);
+	}
+}
+
+static void
+lb_listener_resume_cb(struct ev_timer *t, void *arg)
+{
+	struct lb_listener *l = arg;
+
+	if (l->fd != -1)
+		ev_io_start(l->loop, &l->io, EV_READ);
+}
+
+/* Open and bind; returns the socket or -errno. */
+static int
+lb_listener_socket(const struct lb_listener_conf *lc)
+{
+	const struct sockaddr_storage *ss = &lc->bind;
+	socklen_t sl = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						 : sizeof(struct sockaddr_in);
+	int fd, one = 1, defer = 1, e;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1)
+		goto fail;
+	if (ss->ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	if (lc->mode == LB_MODE_HTTP)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer,
+		    sizeof(defer));
+	if (bind(fd, (const struct sockaddr *)ss, sl) == -1 ||
+	    listen(fd, LB_LISTEN_BACKLOG) == -1)
+		goto fail;
+	return fd;
+fail:
+	e = -errno;
+	close(fd);
+	return e;
+}
+
+/* Take the listener's and its pool's settings from conf. */
+static void
+lb_listener_update(struct lb_listener *l, const struct lb_listener_conf *lc,
+    const struct lb_conf *conf)
+{
+	const struct lb_pool_conf *pc = lb_conf_pool(conf, lc->pool);
+
+	l->conf = *lc;
+	l->conf.name = NULL;
+	l->conf.pool = NULL;
+	l->conf.tls.certificates = NULL;
+	free(l->pool_name);
+	l->pool_name = xstrdup(lc->pool);
+	free(l->all_down_body);
+	l->all_down_body = NULL;
+	free(l->hash_header);
+	l->hash_header = NULL;
+	l->hash_header_len = 0;
+	memset(&l->pconf, 0, sizeof(l->pconf));
+	if (pc != NULL) {
+		l->pconf = *pc;
+		l->pconf.name = l->pconf.hash_header = NULL;
+		l->pconf.health_check = l->pconf.all_down_body = NULL;
+		l->pconf.zones = NULL;
+		l->pconf.servers = NULL;
+		if (pc->all_down_body != NULL)
+			l->all_down_body = xstrdup(pc->all_down_body);
+		if (pc->balance == LB_BAL_HEADER && pc->hash_header != NULL) {
+			l->hash_header = xstrdup(pc->hash_header);
+			l->hash_header_len = strlen(l->hash_header);
+		}
+	}
+	l->pool = lb_runtime_pool(lc->pool);
+}
+
+static struct lb_listener *
+lb_listener_new(struct ev_loop *loop, const struct lb_listener_conf *lc,
+    const struct lb_conf *conf, int fd)
+{
+	struct lb_listener *l = xcalloc(1, sizeof(*l));
+
+	l->name = xstrdup(lc->name);
+	l->loop = loop;
+	l->fd = fd;
+	l->refs = 1;
+	ev_io_init(&l->io, fd, lb_listener_accept_cb, l);
+	ev_timer_init(&l->pause, lb_listener_resume_cb, l);
+	lb_listener_update(l, lc, conf);
+	l->next = lb_listeners;
+	lb_listeners = l;
+	if (!lb_listener_stop_req)
+		ev_io_start(loop, &l->io, EV_READ);
+	return l;
+}
+
+/* Stop accepting; connections finish under the settings they have. */
+static void
+lb_listener_close(struct lb_listener *l)
+{
+	if (l->fd == -1)
+		return;
+	ev_io_stop(l->loop, &l->io);
+	ev_timer_stop(l->loop, &l->pause);
+	close(l->fd);
+	l->fd = -1;
+	/* The runtime may free a pool the new config dropped. */
+	l->pool = NULL;
+	lb_conn_stop(l, false);
+	lb_listener_unref(l);
+}
+
+static struct lb_listener *
+lb_listener_find(const char *name)
+{
+	struct lb_listener *l;
+
+	for (l = lb_listeners; l != NULL; l = l->next)
+		if (l->fd != -1 && strcmp(l->name, name) == 0)
+			return l;
+	return NULL;
+}
+
+static bool
+lb_listener_same_socket(const struct lb_listener *l,
+    const struct lb_listener_conf *lc)
+{
+	return l->conf.mode == lc->mode &&
+	    memcmp(&l->conf.bind, &lc->bind, sizeof(lc->bind)) == 0;
+}
+
+/* Reload */
+
+struct lb_listener_prep {
+	struct lb_listener *keep; /* borrowed: reused as it is */
+	int fd;			  /* owned until committed; -1 if kept */
+	struct lb_tls *tls;	  /* counted: until committed */
+};
+
+static void
+lb_listener_prep_free(struct lb_listener_prep *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i].fd != -1)
+			close(p[i].fd);
+		lb_tls_unref(p[i].tls);
+	}
+	free(p);
+}
+
+/* Phase 1: everything that can fail. Returns the number of errors. */
+static int
+lb_listener_prepare(const struct lb_conf *new, struct lb_listener_prep *p,
+    struct conf_errors *errs)
+{
+	char err[256], addr[64];
+	int nerr = 0, fd;
+	size_t i;
+
+	for (i = 0; i < new->nlisteners; i++) {
+		const struct lb_listener_conf *lc = &new->listeners[i];
+		struct lb_listener *l = lb_listener_find(lc->name);
+
+		p[i].fd = -1;
+		if (l != NULL && lb_listener_same_socket(l, lc)) {
+			p[i].keep = l;
+		} else if ((fd = lb_listener_socket(lc)) < 0) {
+			conf_errors_addf(errs, "lb", 0, 0,
+			    "listener %s: cannot bind %s: %s", lc->name,
+			    conf_addr_str(&lc->bind, addr, sizeof(addr)),
+			    strerror(-fd));
+			nerr++;
+		} else {
+			p[i].fd = fd;
+		}
+		if (lc->tls.ncertificates == 0)
+			continue;
+		p[i].tls = lb_tls_new(&lc->tls, err, sizeof(err));
+		if (p[i].tls == NULL) {
+			conf_errors_addf(errs, "lb", 0, 0,
+			    "listener %s: tls: %s", lc->name, err);
+			nerr++;
+		}
+	}
+	return nerr;
+}
+
+int
+lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
+    const struct lb_conf *new, struct conf_errors *errs)
+{
+	struct lb_listener_prep *p;
+	struct lb_listener *l, *next;
+	size_t i, n = new != NULL ? new->nlisteners : 0;
+
+	lb_listener_loop = loop;
+	p = xcalloc(n + 1, sizeof(*p));
+	if (n > 0 && lb_listener_prepare(new, p, errs) > 0) {
+		lb_listener_prep_free(p, n);
+		return -EINVAL;
+	}
+	for (l = lb_listeners; l != NULL; l = l->next)
+		l->seen = false;
+	for (i = 0; i < n; i++) {
+		const struct lb_listener_conf *lc = &new->listeners[i];
+
+		if ((l = p[i].keep) != NULL)
+			lb_listener_update(l, lc, new);
+		else
+			l = lb_listener_new(loop, lc, new, p[i].fd);
+		p[i].fd = -1;
+		lb_tls_unref(l->tls);
+		l->tls = p[i].tls;
+		p[i].tls = NULL;
+		l->seen = true;
+	}
+	for (l = lb_listeners; l != NULL; l = next) {
+		next = l->next;
+		if (!l->seen && l->fd != -1)
+			lb_listener_close(l);
+	}
+	/* Server addresses may have changed under their names. */
+	lb_bconn_close_idle_all();
+	lb_listener_prep_free(p, n);
+	(void)old; /* the diff is by name against what is running */
+	return 0;
+}
+
+/* Graceful stop */
+
+static void
+lb_listener_finish(void)
+{
+	if (lb_listener_stopped)
+		return;
+	lb_listener_stopped = true;
+	if (lb_listener_loop != NULL)
+		ev_timer_stop(lb_listener_loop, &lb_listener_deadline);
+	log_info("lb drained", "conns=%u", lb_conn_count());
+	plane_stopped();
+}
+
+void
+lb_listener_conn_gone(void)
+{
+	if (lb_listener_stop_req && lb_conn_count() == 0)
+		lb_listener_finish();
+}
+
+static void
+lb_listener_deadline_cb(struct ev_timer *t, void *arg)
+{
+	log_warn("lb stop deadline", "conns=%u", lb_conn_count());
+	lb_conn_stop(NULL, true);
+	lb_listener_finish();
+}
+
+void
+lb_proxy_stop(unsigned deadline_ms)
+{
+	struct lb_listener *l, *next;
+
+	if (lb_listener_stop_req)
+		return;
+	lb_listener_stop_req = true;
+	ev_timer_init(&lb_listener_deadline, lb_listener_deadline_cb, NULL);
+	for (l = lb_listeners; l != NULL; l = next) {
+		next = l->next;
+		lb_listener_close(l);
+	}
+	lb_bconn_close_idle_all();
+	if (lb_conn_count() == 0 || lb_listener_loop == NULL) {
+		lb_listener_finish();
+		return;
+	}
+	ev_timer_start(lb_listener_loop, &lb_listener_deadline, deadline_ms);
+}
+
+/* Metrics */
+
+struct lb_listener_mx {
+	const char *name;
+	const char *type;
+	const char *help;
+	size_t off; /* of a uint64_t in struct lb_listener_stats */
+};
+
+#define LB_MX(n, f, h) \
+	{ "haven_lb_listener_" n, "counter", h, \
+		offsetof(struct lb_listener_stats, f) }
+
+static const struct lb_listener_mx lb_listener_mx[] = {
+	LB_MX("accepted_total", accepted, "Client connections accepted"),
+	LB_MX("refused_maxconn_total", refused_maxconn,
+	    "Connections closed at once: listener max_conn reached"),
+	LB_MX("accept_errors_total", accept_errors,
+	    "accept() failures other than EAGAIN"),
+	LB_MX("requests_total", requests,
+	    "HTTP request heads parsed (tcp: connections dispatched)"),
+	LB_MX("responses_total", responses, "Responses forwarded complete"),
+	LB_MX("retries_total", retries, "Attempts that were retries"),
+	LB_MX("retry_budget_denied_total", retry_budget_denied,
+	    "Retries refused by the retry budget"),
+	LB_MX("backend_reused_total", backend_reused,
+	    "Requests sent on a pooled server connection"),
+	LB_MX("backend_connects_total", backend_connects,
+	    "Server connections opened"),
+	LB_MX("spliced_bytes_total", spliced_bytes,
+	    "TCP relay bytes moved with splice(2)"),
+	LB_MX("bytes_in_total", bytes_in, "Bytes received from clients"),
+	LB_MX("bytes_out_total", bytes_out, "Bytes sent to clients"),
+	LB_MX("tls_handshake_errors_total", tls_handshake_errors,
+	    "TLS handshakes that failed"),
+};
+
+static void
+lb_listener_labels(struct buf *lab, const char *listener, const char *k,
+    const char *v)
+{
+	buf_reset(lab);
+	mx_label(lab, "listener", listener);
+	if (k != NULL)
+		mx_label(lab, k, v);
+}
+
+/* One family of per-cause counters; zero samples are left out. */
+static void
+lb_listener_mx_causes(struct buf *out, struct buf *lab, const char *name,
+    const char *help, size_t off, size_t n, const char *(*cause)(int))
+{
+	struct lb_listener *l;
+	size_t i;
+
+	mx_family(out, name, "counter", help);
+	for (l = lb_listeners; l != NULL; l = l->next) {
+		const uint64_t *v =
+		    (const uint64_t *)(const void *)((const char *)&l->st + off);
+
+		for (i = 0; i < n; i++) {
+			if (v[i] == 0)
+				continue;
+			lb_listener_labels(lab, l->name, "cause",
+			    cause((int)i));
+			mx_u64(out, name, lab->data, v[i]);
+		}
+	}
+}
+
+static const char *
+lb_listener_http_cause(int e)
+{
+	return http1_err_name((enum http1_err)e);
+}
+
+static const char *
+lb_listener_pp_cause(int e)
+{
+	return lb_proxyproto_err_name((enum lb_proxyproto_err)e);
+}
+
+static const char *
+lb_listener_term_cause(int e)
+{
+	return lb_log_term_name((enum lb_term)e);
+}
+
+void
+lb_proxy_metrics(struct buf *out)
+{
+	struct lb_listener *l;
+	struct buf lab;
+	size_t i;
+
+	buf_init(&lab);
+	for (i = 0; i < ARRAY_SIZE(lb_listener_mx); i++) {
+		const struct lb_listener_mx *m = &lb_listener_mx[i];
+
+		mx_family(out, m->name, m->type, m->help);
+		for (l = lb_listeners; l != NULL; l = l->next) {
+			lb_listener_labels(&lab, l->name, NULL, NULL);
+			mx_u64(out, m->name, lab.data,
+			    *(const uint64_t *)(const void *)((const char *)&l->st +
+				m->off));
+		}
+	}
+	mx_family(out, "haven_lb_access_log_skipped_total", "counter",
+	    "Access log lines dropped by the per-second budget");
+	mx_u64(out, "haven_lb_access_log_skipped_total", NULL,
+	    lb_log_skipped_total());
+	mx_family(out, "haven_lb_listener_connections", "gauge",
+	    "Open client connections");
+	for (l = lb_listeners; l != NULL; l = l->next) {
+		lb_listener_labels(&lab, l->name, NULL, NULL);
+		mx_u64(out, "haven_lb_listener_connections", lab.data, l->nconn);
+	}
+	lb_listener_mx_causes(out, &lab, "haven_lb_listener_http_errors_total",
+	    "Requests rejected by the HTTP parser, by cause",
+	    offsetof(struct lb_listener_stats, http_errors), HTTP1_E__COUNT,
+	    lb_listener_http_cause);
+	lb_listener_mx_causes(out, &lab,
+	    "haven_lb_listener_bad_responses_total",
+	    "Server responses rejected by the HTTP parser, by cause",
+	    offsetof(struct lb_listener_stats, bad_responses), HTTP1_E__COUNT,
+	    lb_listener_http_cause);
+	lb_listener_mx_causes(out, &lab,
+	    "haven_lb_listener_proxyproto_errors_total",
+	    "Connections closed for a bad PROXY protocol header, by cause",
+	    offsetof(struct lb_listener_stats, proxyproto_errors),
+	    LB_PROXYPROTO_E__COUNT, lb_listener_pp_cause);
+	lb_listener_mx_causes(out, &lab, "haven_lb_listener_terminations_total",
+	    "Requests and connections ended, by termination cause",
+	    offsetof(struct lb_listener_stats, term), LB_TERM__COUNT,
+	    lb_listener_term_cause);
+	buf_fini(&lab);
+}

@@ -1,0 +1,121 @@
+/*
+ * lb_plane.c - the load balancer as a plane of `haven run`: glue between the
+ * child runtime (cmd/child.c) and the lb runtime (pools, lb_runtime.c) and
+ * data path (listeners, lb_proxy.c).
+ *
+ * Apply order: pools first, so that the data path resolves the new config's
+ * pools by name when it rebinds its listeners; if the data path rejects the
+ * config (a port that cannot be bound), the pools go back to the old config,
+ * which the child keeps running. Server state survives that round trip
+ * because it is kept by name; only a pool the rejected config dropped loses
+ * its counters.
+ *
+ * Passive reports leave through plane_send(IPC_PASSIVE); verdicts come in
+ * as IPC_VERDICT, one struct ipc_verdict or an array of them.
+ */
+#include <string.h>
+
+#include "cmd/config.h"
+#include "cmd/plane.h"
+#include "lb/lb_api.h"
+#include "lb/lb_metrics.h"
+#include "lb/lb_proxy.h"
+#include "lb/lb_runtime.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+
+static struct {
+	struct ev_loop *loop; /* borrowed: the child's */
+	unsigned worker, nworkers;
+	uint64_t msgs_bad;       /* malformed or unexpected messages */
+	uint64_t passive_failed; /* plane_send refused a passive report */
+} lb_plane_st;
+
+static void
+lb_plane_passive(const struct ipc_passive *p)
+{
+	if (plane_send(IPC_PASSIVE, p, sizeof(*p)) != 0)
+		lb_plane_st.passive_failed++;
+}
+
+static int
+lb_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
+{
+	lb_plane_st.loop = loop;
+	lb_plane_st.worker = worker;
+	lb_plane_st.nworkers = nworkers;
+	lb_runtime_init(loop);
+	lb_runtime_set_passive_hook(lb_plane_passive);
+	return 0;
+}
+
+static int
+lb_plane_apply(const struct haven_conf *old, const struct haven_conf *conf,
+    struct conf_errors *errs)
+{
+	const struct lb_conf *o = old != NULL ? &old->lb : NULL;
+	int rc;
+
+	lb_runtime_apply(&conf->lb);
+	rc = lb_proxy_apply(lb_plane_st.loop, o, &conf->lb, errs);
+	if (rc != 0) {
+		log_warn("lb config rejected", "worker=%u rc=%d",
+		    lb_plane_st.worker, rc);
+		lb_runtime_apply(o);
+		return rc;
+	}
+	log_info("lb config applied", "worker=%u pools=%zu listeners=%zu",
+	    lb_plane_st.worker, conf->lb.npools, conf->lb.nlisteners);
+	return 0;
+}
+
+static void
+lb_plane_on_msg(const struct ipc_msg *msg)
+{
+	const char *data = msg->data;
+	size_t i;
+
+	if (msg->type != IPC_VERDICT || msg->len == 0 ||
+	    msg->len % sizeof(struct ipc_verdict) != 0) {
+		lb_plane_st.msgs_bad++;
+		return;
+	}
+	for (i = 0; i < msg->len / sizeof(struct ipc_verdict); i++) {
+		struct ipc_verdict cp;
+
+		/* The payload may be unaligned: copy before use. */
+		memcpy(&cp, data + i * sizeof(cp), sizeof(cp));
+		lb_runtime_verdict(&cp);
+	}
+}
+
+static void
+lb_plane_metrics(struct buf *out)
+{
+	lb_metrics_render(out);
+	lb_proxy_metrics(out);
+	mx_family(out, "haven_lb_plane_msgs_bad_total", "counter",
+	    "IPC messages the lb plane could not use");
+	mx_u64(
+	    out, "haven_lb_plane_msgs_bad_total", NULL, lb_plane_st.msgs_bad);
+	mx_family(out, "haven_lb_plane_passive_send_failed_total", "counter",
+	    "Passive reports the parent channel refused");
+	mx_u64(out, "haven_lb_plane_passive_send_failed_total", NULL,
+	    lb_plane_st.passive_failed);
+}
+
+static void
+lb_plane_stop(unsigned deadline_ms)
+{
+	lb_proxy_stop(deadline_ms);
+}
+
+const struct plane_ops lb_plane = {
+	.name = "lb",
+	.init = lb_plane_init,
+	.apply = lb_plane_apply,
+	.on_msg = lb_plane_on_msg,
+	.query = lb_api_query,
+	.metrics = lb_plane_metrics,
+	.stop = lb_plane_stop,
+};

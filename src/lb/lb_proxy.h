@@ -1,0 +1,57 @@
+/*
+ * lb_proxy.h - the load balancer data path of one lb worker: listeners,
+ * client connections, L7 HTTP/1.1 and L4 TCP proxying, TLS termination,
+ * PROXY protocol, retries and access logs. lb_plane.c (lbcore) drives it.
+ *
+ * Everything runs on the worker's single event loop; nothing locks. Every
+ * worker binds each listener itself with SO_REUSEPORT, so the kernel spreads
+ * new connections across workers.
+ *
+ * Reload: lb_proxy_apply() diffs listeners by name. A listener whose bind
+ * address and mode are unchanged keeps its socket and its connections and
+ * takes the new settings (timeouts, limits, pool, TLS certificates) for new
+ * requests; a removed or rebound one stops accepting and its connections
+ * finish under the settings they started with. Scalars are copied out of
+ * the config tree, so nothing here points into a tree after apply returns.
+ *
+ * Pools are found by name with lb_runtime_pool() (the pool runtime is
+ * lbcore's, applied before this); a reference to every server in use is held
+ * with lb_server_ref(). Failed requests are counted in lbcore's pool and
+ * server stats (lb_metrics.h); listener-level counters are ours and rendered
+ * by lb_proxy_metrics(). lb_runtime.h declares apply/stop too.
+ */
+#ifndef HAVEN_LB_PROXY_H
+#define HAVEN_LB_PROXY_H
+
+#include <stdint.h>
+
+#include "lb/lb_conf.h"
+#include "lib/buf.h"
+#include "lib/ev.h"
+
+struct conf_errors;
+
+/*
+ * Open, keep, update or close listeners to match new (old is the previous
+ * config or NULL). Problems that only show at run time (bind fails, a
+ * certificate does not load) go to errs and return -EINVAL with nothing
+ * changed: the worker keeps serving old.
+ */
+int lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
+    const struct lb_conf *new, struct conf_errors *errs);
+
+/*
+ * Graceful stop: close listeners, close idle keep-alive connections, let
+ * in-flight requests finish (their responses carry Connection: close), then
+ * call plane_stopped(). At deadline_ms from now whatever is left is closed
+ * and plane_stopped() is called anyway. Idempotent.
+ */
+void lb_proxy_stop(unsigned deadline_ms);
+
+/* Append the data path's Prometheus families (per-listener counters). */
+void lb_proxy_metrics(struct buf *out);
+
+/* Open client connections of this worker (for status and tests). */
+unsigned lb_proxy_nconn(void);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * lb_runtime.h - the runtime state of one lb worker: the pools built from the
+ * current `lb:` config, the health verdicts fed into them, and the operator
+ * actions of the API.
+ *
+ * One runtime per worker process (a process-wide singleton: each worker is a
+ * single-threaded process). lb_runtime_apply() diffs the new config against
+ * the pools it has by name: a pool or server that still exists keeps its
+ * runtime state (health, passive ejection, admin state, connection counts,
+ * counters, round-robin position); its definition is updated in place. A
+ * pool or server that disappeared is detached and freed once the last
+ * connection using it ends (lb_server_unref).
+ *
+ * The runtime never talks to the parent itself: passive reports leave through
+ * the hook installed with lb_runtime_set_passive_hook() (lb_plane.c sends them
+ * with plane_send), so the runtime and pools run unchanged in tests.
+ */
+#ifndef HAVEN_LB_RUNTIME_H
+#define HAVEN_LB_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lb/lb_conf.h"
+#include "lb/lb_pool.h"
+#include "lib/conf.h"
+#include "lib/ev.h"
+#include "lib/ipc.h"
+
+/* Operator states of a server (POST .../drain|disable|enable). */
+enum lb_admin {
+	LB_ADMIN_READY,    /* takes traffic when healthy */
+	LB_ADMIN_DRAIN,    /* keeps its connections, gets no new ones */
+	LB_ADMIN_DISABLED, /* no new traffic; not counted for zone health */
+};
+
+typedef void lb_passive_hook_fn(const struct ipc_passive *p);
+
+/* Once per process. loop is borrowed for timers and the clock. */
+void lb_runtime_init(struct ev_loop *loop);
+/* Drops every pool (servers still referenced are freed on their unref). */
+void lb_runtime_fini(void);
+struct ev_loop *lb_runtime_loop(void);
+void lb_runtime_set_passive_hook(lb_passive_hook_fn *fn);
+/* Called by lb_pool.c for every passive failure it reports. */
+void lb_runtime_passive_report(const struct ipc_passive *p);
+
+/*
+ * Make the pools match conf (NULL: no pools). Never fails on a validated
+ * config; returns 0.
+ */
+int lb_runtime_apply(const struct lb_conf *conf);
+
+/* A verdict from the hc plane: target "pool/server". Unknown ones count. */
+void lb_runtime_verdict(const struct ipc_verdict *v);
+
+/* The pool by name (NULL if absent). The data path resolves its listener's
+ * pool with this after each apply. */
+struct lb_pool *lb_runtime_pool(const char *name);
+size_t lb_runtime_npools(void);
+const char *lb_pool_name(const struct lb_pool *p);
+/* The pool's settings (timeouts, retries, queue...): the pointer lives as
+ * long as the pool; a reload updates what it points to. */
+const struct lb_pool_conf *lb_pool_config(const struct lb_pool *p);
+struct lb_pool *lb_runtime_pool_at(size_t i);
+/* Verdicts for targets we do not know (stale or another plane's). */
+uint64_t lb_runtime_verdicts_unknown(void);
+/* Passive reports dropped because no hook was installed. */
+uint64_t lb_runtime_passive_unsent(void);
+
+/* Admin operations; return 0 or -ENOENT (pool or server) / -EINVAL. */
+int lb_runtime_set_admin(
+    const char *pool, const char *server, enum lb_admin st);
+int lb_runtime_set_weight(
+    const char *pool, const char *server, uint32_t weight);
+int lb_runtime_failback(const char *pool);
+
+/*
+ * The data path's side of a reload (lb_proxy.c): bind, keep or close the
+ * listeners of old (NULL the first time) to match new, reporting runtime
+ * problems (a port that cannot be bound) to errs and returning -errno; on
+ * failure the old listeners stay. Called after lb_runtime_apply(), so
+ * lb_runtime_pool() already resolves new's pools.
+ */
+int lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
+    const struct lb_conf *new, struct conf_errors *errs);
+/* Stop accepting, finish in-flight requests; plane_stopped() when drained. */
+void lb_proxy_stop(unsigned deadline_ms);
+
+#endif

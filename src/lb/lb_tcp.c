@@ -1,0 +1,365 @@
+/*
+ * lb_tcp.c - the L4 data path: a bidirectional byte relay between a client
+ * and a server, used for listeners in mode tcp and, in mode http, after a
+ * 101 Switching Protocols (WebSocket and other upgrades).
+ *
+ * Each direction first copies through the connection's buffers (in for
+ * client to server, rb for server to client). Once a direction has moved
+ * LB_SPLICE_AFTER bytes and neither end is TLS, it switches to splice(2)
+ * through its own pipe: bulk transfers then never cross user space, while
+ * short interactive connections never pay for two extra descriptors.
+ *
+ * Half-close is relayed: EOF from one side becomes shutdown(SHUT_WR) on the
+ * other once everything before it was delivered; the connection ends when
+ * both directions are shut, or at the first error, or after client_timeout
+ * without traffic either way.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "lb/lb_conn.h"
+#include "lib/util.h"
+
+#define LB_TCP_SPLICE_CHUNK (64 * 1024)
+#define LB_TCP_ROUNDS	    16 /* pump rounds per event: fairness */
+
+void
+lb_tcp_start(struct lb_conn *c)
+{
+	memset(&c->r, 0, sizeof(c->r));
+	c->r.t_start_us = ev_now_us(c->loop);
+	c->r.req_eom = true; /* no HTTP framing: nothing to wait for */
+	c->nreq = 1;
+	c->l->st.requests++;
+	lb_conn_pstats(c)->requests++;
+	lb_retry_budget_request(c->l, ev_now_ms(c->loop));
+	lb_retry_dispatch(c, NULL, 0);
+}
+
+void
+lb_tcp_connected(struct lb_conn *c)
+{
+	c->r.t_conn_us = ev_now_us(c->loop);
+	lb_server_passive_ok(c->b->srv);
+	lb_tcp_tunnel(c);
+}
+
+void
+lb_tcp_tunnel(struct lb_conn *c)
+{
+	struct lb_tunnel *t = xcalloc(1, sizeof(*t));
+
+	t->up.pipe[0] = t->up.pipe[1] = -1;
+	t->down.pipe[0] = t->down.pipe[1] = -1;
+	t->up.eof = c->client_eof;
+	c->tun = t;
+	c->state = LB_CS_TUNNEL;
+	c->rd_ready = true;
+	c->brd_ready = true;
+	c->last_c_ms = c->last_b_ms = ev_now_ms(c->loop);
+	lb_tcp_run(c);
+}
+
+static void
+lb_tcp_dir_free(struct lb_tunnel_dir *d)
+{
+	if (d->pipe[0] != -1) {
+		close(d->pipe[0]);
+		close(d->pipe[1]);
+		d->pipe[0] = d->pipe[1] = -1;
+	}
+}
+
+void
+lb_tcp_free(struct lb_conn *c)
+{
+	if (c->tun == NULL)
+		return;
+	lb_tcp_dir_free(&c->tun->up);
+	lb_tcp_dir_free(&c->tun->down);
+	free(c->tun);
+	c->tun = NULL;
+}
+
+/*
+ * Move bytes from in to out through d's pipe. Returns 1 on progress, 0
+ * when blocked, -errno on an error of either end (-EPIPE marks the
+ * destination, others the source).
+ */
+static int
+lb_tcp_splice(struct lb_conn *c, struct lb_tunnel_dir *d, int in, int out,
+    bool *rd_ready, bool *wr_blocked)
+{
+	int progress = 0;
+	ssize_t n;
+
+	if (d->pipe[0] == -1 && pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) == -1)
+		return -ENFILE;
+	for (int i = 0; i < LB_TCP_ROUNDS; i++) {
+		if (d->inpipe > 0) {
+			if (*wr_blocked)
+				break;
+			n = splice(d->pipe[0], NULL, out, NULL, d->inpipe,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n == -1 && errno == EAGAIN) {
+				*wr_blocked = true;
+				break;
+			}
+			if (n <= 0)
+				return -EPIPE;
+			d->inpipe -= (size_t)n;
+			d->bytes += (uint64_t)n;
+			c->l->st.spliced_bytes += (uint64_t)n;
+			progress = 1;
+			continue;
+		}
+		if (d->eof || !*rd_ready)
+			break;
+		n = splice(in, NULL, d->pipe[1], NULL, LB_TCP_SPLICE_CHUNK,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n == -1 && errno == EAGAIN) {
+			*rd_ready = false; /* the pipe is empty: source is */
+			break;
+		}
+		if (n == -1)
+			return -errno;
+		if (n == 0)
+			d->eof = true;
+		d->inpipe += (size_t)n;
+		progress = 1;
+	}
+	return progress;
+}
+
+static bool
+lb_tcp_can_splice(const struct lb_conn *c, const struct lb_tunnel_dir *d,
+    const struct lb_iobuf *buf)
+{
+	return c->ssl == NULL && d->bytes >= LB_SPLICE_AFTER &&
+	    lb_iobuf_avail(buf) == 0;
+}
+
+/* Client to server. Returns 1 progress, 0 blocked, -1 connection closed. */
+static int
+lb_tcp_up(struct lb_conn *c)
+{
+	struct lb_tunnel_dir *d = &c->tun->up;
+	struct lb_bconn *b = c->b;
+	struct iovec iov[2];
+	int n, r, progress = 0;
+	long w;
+
+	for (int i = 0; i < LB_TCP_ROUNDS; i++) {
+		n = 0;
+		if (b->ppoff < b->pplen)
+			iov[n++] = (struct iovec){ b->pp + b->ppoff,
+				(size_t)(b->pplen - b->ppoff) };
+		if (lb_iobuf_avail(&c->in) > 0)
+			iov[n++] = (struct iovec){ c->in.data + c->in.off,
+				lb_iobuf_avail(&c->in) };
+		if (n > 0) {
+			if (c->bwr_blocked)
+				return progress;
+			if ((w = lb_bconn_sendv(c, iov, n)) == -EAGAIN)
+				return progress;
+			if (w < 0)
+				goto server_err;
+			r = (int)MIN((long)(b->pplen - b->ppoff), w);
+			b->ppoff += (uint8_t)r;
+			c->in.off += (uint32_t)(w - r);
+			d->bytes += (uint64_t)(w - r);
+			c->last_b_ms = ev_now_ms(c->loop);
+			progress = 1;
+			continue;
+		}
+		lb_iobuf_settle(&c->in);
+		if (d->inpipe == 0 && d->eof) {
+			if (!d->shut)
+				shutdown(b->fd, SHUT_WR);
+			d->shut = true;
+			return progress;
+		}
+		if (lb_tcp_can_splice(c, d, &c->in)) {
+			r = lb_tcp_splice(c, d, c->fd, b->fd, &c->rd_ready,
+			    &c->bwr_blocked);
+			if (r == -EPIPE)
+				goto server_err;
+			if (r < 0 && r != -ENFILE)
+				goto client_err;
+			if (r != -ENFILE) {
+				if (r > 0)
+					c->last_c_ms = ev_now_ms(c->loop);
+				if (r == 0 || d->inpipe > 0 || !d->eof)
+					return progress | r;
+				continue;
+			}
+		}
+		if (!c->rd_ready)
+			return progress;
+		w = lb_conn_recv(c, &c->in);
+		if (w == -EAGAIN || w == -ENOBUFS)
+			return progress;
+		if (w < 0 && w != -ENOBUFS)
+			goto client_err;
+		if (w == 0)
+			d->eof = true;
+		c->l->st.bytes_in += (uint64_t)MAX(w, 0);
+		c->last_c_ms = ev_now_ms(c->loop);
+		progress = 1;
+	}
+	return progress;
+server_err:
+	lb_server_stats(b->srv)->errors[LB_ERR_SERVER_RESET]++;
+	lb_conn_close(c, LB_TERM_SERVER_ERROR);
+	return -1;
+client_err:
+	lb_conn_close(c, LB_TERM_CLIENT_ABORT);
+	return -1;
+}
+
+/* Server to client. Returns 1 progress, 0 blocked, -1 connection closed. */
+static int
+lb_tcp_down(struct lb_conn *c)
+{
+	struct lb_tunnel_dir *d = &c->tun->down;
+	struct lb_bconn *b = c->b;
+	struct iovec iov;
+	int r, progress = 0;
+	long w;
+
+	for (int i = 0; i < LB_TCP_ROUNDS; i++) {
+		if (lb_iobuf_avail(&c->rb) > 0) {
+			if (c->wr_blocked)
+				return progress;
+			iov.iov_base = c->rb.data + c->rb.off;
+			iov.iov_len = lb_iobuf_avail(&c->rb);
+			if ((w = lb_conn_sendv(c, &iov, 1)) == -EAGAIN)
+				return progress;
+			if (w < 0)
+				goto client_err;
+			c->rb.off += (uint32_t)w;
+			d->bytes += (uint64_t)w;
+			c->l->st.bytes_out += (uint64_t)w;
+			c->last_c_ms = ev_now_ms(c->loop);
+			progress = 1;
+			continue;
+		}
+		lb_iobuf_settle(&c->rb);
+		if (d->inpipe == 0 && d->eof) {
+			if (!d->shut) {
+				if (c->ssl != NULL)
+					(void)SSL_shutdown(c->ssl);
+				shutdown(c->fd, SHUT_WR);
+			}
+			d->shut = true;
+			return progress;
+		}
+		if (lb_tcp_can_splice(c, d, &c->rb)) {
+			r = lb_tcp_splice(c, d, b->fd, c->fd, &c->brd_ready,
+			    &c->wr_blocked);
+			if (r == -EPIPE)
+				goto client_err;
+			if (r < 0 && r != -ENFILE)
+				goto server_err;
+			if (r != -ENFILE) {
+				if (r > 0)
+					c->last_b_ms = ev_now_ms(c->loop);
+				if (r == 0 || d->inpipe > 0 || !d->eof)
+					return progress | r;
+				continue;
+			}
+		}
+		if (!c->brd_ready)
+			return progress;
+		lb_iobuf_get(&c->rb);
+		w = recv(b->fd, c->rb.data + c->rb.len, LB_BUF_SIZE - c->rb.len,
+		    0);
+		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			c->brd_ready = false;
+			return progress;
+		}
+		if (w < 0)
+			goto server_err;
+		if (w == 0)
+			d->eof = true;
+		c->rb.len += (uint32_t)w;
+		lb_server_stats(b->srv)->bytes_in += (uint64_t)w;
+		c->last_b_ms = ev_now_ms(c->loop);
+		progress = 1;
+	}
+	return progress;
+server_err:
+	lb_server_stats(b->srv)->errors[LB_ERR_SERVER_RESET]++;
+	lb_conn_close(c, LB_TERM_SERVER_ERROR);
+	return -1;
+client_err:
+	lb_conn_close(c, LB_TERM_CLIENT_ABORT);
+	return -1;
+}
+
+/* Before the tunnel exists (queued, connecting): buffer what comes. */
+static void
+lb_tcp_read_ahead(struct lb_conn *c)
+{
+	long n;
+
+	while (c->rd_ready && !c->client_eof && lb_iobuf_room(&c->in) > 0) {
+		n = lb_conn_recv(c, &c->in);
+		if (n == -EAGAIN || n == -ENOBUFS)
+			break;
+		if (n < 0) {
+			lb_conn_close(c, LB_TERM_CLIENT_ABORT);
+			return;
+		}
+		if (n == 0)
+			c->client_eof = true;
+		c->l->st.bytes_in += (uint64_t)n;
+	}
+	lb_iobuf_settle(&c->in);
+	lb_conn_interest(c);
+}
+
+void
+lb_tcp_run(struct lb_conn *c)
+{
+	struct lb_tunnel *t = c->tun;
+	unsigned ev = 0;
+	int up, down;
+
+	if (c->state != LB_CS_TUNNEL) {
+		lb_tcp_read_ahead(c);
+		return;
+	}
+	/* Bounded: a bulk transfer must not starve the other connections. */
+	for (int i = 0; i < 4; i++) {
+		if ((up = lb_tcp_up(c)) < 0)
+			return;
+		if ((down = lb_tcp_down(c)) < 0)
+			return;
+		if (up == 0 && down == 0)
+			break;
+	}
+	if (t->up.shut && t->down.shut) {
+		lb_conn_close(c, LB_TERM_OK);
+		return;
+	}
+	/*
+	 * Bytes left in a buffer or pipe ask for POLLOUT even when the last
+	 * write did not block: the rounds above are bounded, and this is what
+	 * brings us back to finish them.
+	 */
+	lb_conn_interest(c);
+	if (lb_iobuf_avail(&c->rb) > 0 || t->down.inpipe > 0)
+		ev_io_start(c->loop, &c->io, c->io.events | EV_WRITE);
+	if (!t->down.eof && !c->wr_blocked)
+		ev |= EV_READ;
+	if (c->bwr_blocked || lb_iobuf_avail(&c->in) > 0 || t->up.inpipe > 0 ||
+	    c->b->ppoff < c->b->pplen)
+		ev |= EV_WRITE;
+	ev_io_start(c->loop, &c->b->io, ev);
+	lb_conn_arm(c);
+}

@@ -1,0 +1,98 @@
+"""`haven check -c FILE`: every error reported as file:line:col, exit 1;
+a good config passes with exit 0; every subcommand has --help."""
+
+import subprocess
+
+import pytest
+
+GOOD = """\
+haven:
+  state_dir: {dir}/state
+api:
+  socket: {dir}/haven.sock
+"""
+
+# (name, config text, expected line, expected col, substring of message)
+BROKEN = [
+    ("unknown_key", """\
+haven:
+  state_dir: /tmp/x
+  log_levle: info
+""", 3, 3, "did you mean 'log_level'"),
+    ("wrong_type", """\
+haven:
+  shutdown_timeout: fast
+""", 2, 21, "duration"),
+    ("duration_out_of_range", """\
+haven:
+  shutdown_timeout: 10h
+""", 2, 21, "range"),
+    ("duplicate_name", """\
+health:
+  checks:
+    - { name: web, type: tcp, address: 127.0.0.1:80 }
+    - { name: web, type: tcp, address: 127.0.0.1:81 }
+""", 4, 13, "duplicate"),
+    ("yaml_syntax", """\
+haven:
+  state_dir: [unclosed
+api:
+  socket: /tmp/s
+""", None, None, ""),
+]
+
+
+def run_check(haven_bin, path):
+    return subprocess.run([haven_bin, "check", "-c", str(path)],
+                          capture_output=True, text=True, timeout=10)
+
+
+def test_good_config_passes(haven_bin, workdir):
+    p = workdir / "good.yaml"
+    p.write_text(GOOD.format(dir=workdir))
+    r = run_check(haven_bin, p)
+    assert r.returncode == 0, r.stderr
+    assert "ok" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("name,text,line,col,msg", BROKEN,
+                         ids=[b[0] for b in BROKEN])
+def test_broken_config_reports_position(haven_bin, workdir, name, text, line,
+                                        col, msg):
+    p = workdir / (name + ".yaml")
+    p.write_text(text)
+    r = run_check(haven_bin, p)
+    print(r.stderr)
+    assert r.returncode == 1
+    first = r.stderr.strip().splitlines()[0]
+    assert first.startswith(str(p) + ":"), first
+    parts = first[len(str(p)) + 1:].split(":", 2)
+    got_line, got_col = int(parts[0]), int(parts[1])
+    if line is not None:
+        assert (got_line, got_col) == (line, col), first
+    else:
+        assert got_line >= 2, first
+    assert msg in first, first
+
+
+def test_missing_file(haven_bin, workdir):
+    r = run_check(haven_bin, workdir / "nope.yaml")
+    assert r.returncode == 1
+    assert "nope.yaml" in r.stderr
+
+
+@pytest.mark.parametrize("cmd", ["run", "check", "status", "ctl"])
+def test_help(haven_bin, cmd):
+    r = subprocess.run([haven_bin, cmd, "--help"], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 0
+    assert "usage: haven " + cmd in r.stdout
+
+
+def test_version_and_unknown_command(haven_bin):
+    r = subprocess.run([haven_bin, "version"], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 0 and r.stdout.startswith("haven ")
+    r = subprocess.run([haven_bin, "frobnicate"], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 2 and "unknown command" in r.stderr
