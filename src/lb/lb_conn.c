@@ -619,7 +619,7 @@ lb_conn_queue_kick(struct lb_listener *from)
 			continue;
 		c = l->qhead;
 		lb_conn_dequeue(c);
-		lb_retry_dispatch(c);
+		lb_retry_dispatch(c, NULL, 0);
 	}
 }
 
