@@ -21,8 +21,8 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <stdbool.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +66,8 @@ hc_scale_serve(const int *fds, int n)
 		int k = epoll_wait(ep, evs, 64, -1);
 
 		for (int i = 0; i < k; i++)
-			while ((c = accept4(evs[i].data.fd, NULL, NULL, 0)) !=
-			    -1)
+			while (
+			    (c = accept4(evs[i].data.fd, NULL, NULL, 0)) != -1)
 				close(c);
 	}
 }
@@ -97,7 +97,7 @@ hc_scale_proc_cpu_s(void)
 	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
 		return hc_scale_cpu_s();
 	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-	    &ut, &st) != 2)
+	        &ut, &st) != 2)
 		return hc_scale_cpu_s();
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -121,8 +121,8 @@ hc_scale_probes(const struct hc_engine *e)
 }
 
 static void
-hc_scale_report(const struct hc_engine *e, double cpu, double secs,
-    uint64_t probes)
+hc_scale_report(
+    const struct hc_engine *e, double cpu, double secs, uint64_t probes)
 {
 	size_t n = 0, up = 0, cap = e->ntargets * HC_HIST_PROBES;
 	uint32_t *v = xcalloc(cap + 1, sizeof(*v));
@@ -140,8 +140,8 @@ hc_scale_report(const struct hc_engine *e, double cpu, double secs,
 	       "probes_per_s=%.0f cpu_pct=%.1f p50_us=%u p90_us=%u "
 	       "p99_us=%u\n",
 	    e->ntargets, up, secs, (unsigned long long)probes,
-	    (double)probes / secs, 100.0 * cpu / secs,
-	    n ? v[n / 2] : 0, n ? v[n * 9 / 10] : 0, n ? v[n * 99 / 100] : 0);
+	    (double)probes / secs, 100.0 * cpu / secs, n ? v[n / 2] : 0,
+	    n ? v[n * 9 / 10] : 0, n ? v[n * 99 / 100] : 0);
 	free(v);
 }
 
@@ -176,14 +176,25 @@ main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "n:d:l:p:s")) != -1) {
 		switch (c) {
-		case 's': serve_only = true; break;
-		case 'n': ntargets = atoi(optarg); break;
-		case 'd': secs = atoi(optarg); break;
-		case 'l': nlisten = MIN(atoi(optarg), 256); break;
-		case 'p': port0 = atoi(optarg); break;
+		case 's':
+			serve_only = true;
+			break;
+		case 'n':
+			ntargets = atoi(optarg);
+			break;
+		case 'd':
+			secs = atoi(optarg);
+			break;
+		case 'l':
+			nlisten = MIN(atoi(optarg), 256);
+			break;
+		case 'p':
+			port0 = atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: hc_scale [-n N] [-d S] [-l L] "
-					"[-p PORT]\n");
+			fprintf(stderr,
+			    "usage: hc_scale [-n N] [-d S] [-l L] "
+			    "[-p PORT]\n");
 			return 2;
 		}
 	}
@@ -198,8 +209,8 @@ main(int argc, char **argv)
 		close(fds[i]);
 	y = hc_scale_yaml(ntargets, nlisten, port0);
 	conf_errors_init(&errs);
-	if (conf_bind_text(&hc_conf_schema, "bench", y->data, y->len, &conf,
-	    &errs) != 0) {
+	if (conf_bind_text(
+	        &hc_conf_schema, "bench", y->data, y->len, &conf, &errs) != 0) {
 		conf_errors_print(&errs, stderr);
 		return 1;
 	}

@@ -35,8 +35,9 @@ haproxy_run() {
 	"$OUT/hc_scale" -s -l 8 -p 22000 &
 	SRV=$!
 	{
-		printf 'global\n  maxconn 20000\n  log stderr local0 emerg\n'
+		printf 'global\n  maxconn 2000\n  log stderr local0 emerg\n'
 		printf 'defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout check 1s\n'
+		printf 'frontend f\n  bind 127.0.0.1:22999\n  default_backend b\n'
 		printf 'backend b\n'
 		i=0
 		while [ $i -lt "$N" ]; do

@@ -75,11 +75,16 @@ show_log() {
 
 # run_bin NAME CMD...: run one runner-style binary and parse its summary.
 run_bin() {
-	local name=$1 log=$logs/$1.log start rc line p f s note=""
+	local name=$1 log=$logs/$1.log start rc line p f s pid note=""
 	shift
 	start=$SECONDS
-	timeout -k 10 "$bin_timeout" "$@" >"$log" 2>&1
+	# timeout leads its own process group; whatever a test forked and
+	# left behind is killed with it, so no stray peer outlives its suite.
+	timeout -k 10 "$bin_timeout" "$@" >"$log" 2>&1 &
+	pid=$!
+	wait "$pid"
 	rc=$?
+	kill -KILL -- "-$pid" 2>/dev/null
 	line=$(grep -E "$summary_re" "$log" | tail -n 1)
 	if [ -z "$line" ]; then
 		p=0 f=1 s=0
@@ -147,10 +152,13 @@ done
 
 # run_integ: the pytest suite; its summary words come in any order.
 run_integ() {
-	local log=$logs/integ.log start=$SECONDS rc p=0 f=0 s=0 note="" words
+	local log=$logs/integ.log start=$SECONDS rc p=0 f=0 s=0 pid note="" words
 	timeout -k 20 "$integ_timeout" "$python" -m pytest tests/integ -q \
-	    -p no:cacheprovider -rfEs >"$log" 2>&1
+	    -p no:cacheprovider -rfEs >"$log" 2>&1 &
+	pid=$!
+	wait "$pid"
 	rc=$?
+	kill -KILL -- "-$pid" 2>/dev/null
 	words=$(grep -E '^(=+ )?[0-9]+ [a-z]+.* in [0-9.]+s' "$log" | tail -n 1)
 	if [ $rc -eq 5 ]; then
 		note="no tests collected"

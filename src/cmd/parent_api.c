@@ -191,6 +191,7 @@ parent_forward(struct parent *p, struct api_req *req, const char *plane,
 	q->id = ++p->next_id;
 	q->req = req;
 	q->metrics = metrics;
+	ev_timer_init(&q->timer, parent_query_timeout, q);
 	snprintf(iq.method, sizeof(iq.method), "%.7s", req->method);
 	snprintf(iq.path, sizeof(iq.path), "%s", req->path);
 	iq.body_len = (uint32_t)req->body_len;
@@ -216,7 +217,6 @@ parent_forward(struct parent *p, struct api_req *req, const char *plane,
 		api_error(req, 503, plane ? "plane not running" : "no plane");
 		return;
 	}
-	ev_timer_init(&q->timer, parent_query_timeout, q);
 	ev_timer_start(p->loop, &q->timer, PARENT_QUERY_TIMEOUT);
 	parent_query_check(q);
 }

@@ -134,8 +134,8 @@ hc_api_history(struct jw *w, const struct hc_target *t)
 }
 
 static void
-hc_api_detail(const struct hc_engine *e, const struct hc_target *t,
-    struct buf *out)
+hc_api_detail(
+    const struct hc_engine *e, const struct hc_target *t, struct buf *out)
 {
 	const struct hc_probe_rec *last = hc_target_probe(t, 0);
 	uint64_t now = ev_now_ms(e->loop);
@@ -177,8 +177,8 @@ hc_api_detail(const struct hc_engine *e, const struct hc_target *t,
 }
 
 int
-hc_api_query(struct hc_engine *e, const char *method, const char *path,
-    struct buf *out)
+hc_api_query(
+    struct hc_engine *e, const char *method, const char *path, struct buf *out)
 {
 	size_t plen = strlen(HC_API_PREFIX);
 	const struct hc_target *t;

@@ -13,11 +13,10 @@
  */
 #include <netinet/in.h>
 
+#include <libfyaml.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <libfyaml.h>
 
 #include "hc/hc_conf.h"
 #include "lib/util.h"
@@ -34,51 +33,48 @@ static const char *const hc_conf_timing_keys[] = { "interval", "timeout",
 
 /* The timing keys of a struct hc_timing at byte offset base. */
 #define HC_TOFF(base, f) ((base) + offsetof(struct hc_timing, f))
-#define HC_TIMING_KEYS(base)                                                  \
-	{ .name = "interval", .type = CT_DURATION,                            \
-	    .off = HC_TOFF(base, interval_ms), .dflt = "1s", .min = 1,        \
-	    .max = 86400000, .help = "time between probes while stable" },    \
-	    { .name = "timeout", .type = CT_DURATION,                         \
-		.off = HC_TOFF(base, timeout_ms), .dflt = "1s", .min = 1,     \
-		.max = 3600000, .help = "time one probe may take" },          \
-	    { .name = "rise", .type = CT_UINT, .off = HC_TOFF(base, rise),    \
-		.dflt = "2", .min = 1, .max = 1000,                           \
-		.help = "consecutive passes to become up" },                  \
-	    { .name = "fall", .type = CT_UINT, .off = HC_TOFF(base, fall),    \
-		.dflt = "2", .min = 1, .max = 1000,                           \
-		.help = "consecutive failures to become down" },              \
-	    { .name = "fast_interval", .type = CT_DURATION,                   \
-		.off = HC_TOFF(base, fast_interval_ms), .dflt = "250ms",      \
-		.min = 1, .max = 86400000,                                    \
-		.help = "time between probes while the state is changing" },  \
-	    { .name = "down_interval", .type = CT_DURATION,                   \
-		.off = HC_TOFF(base, down_interval_ms), .dflt = "1s",         \
-		.min = 1, .max = 86400000,                                    \
-		.help = "time between probes while down" },                   \
-	    { .name = "jitter", .type = CT_UINT,                              \
-		.off = HC_TOFF(base, jitter_pct), .dflt = "10", .min = 0,     \
-		.max = 50, .help = "spread probes by +-percent of the delay" }, \
-	    { .name = "passive_fails", .type = CT_UINT,                       \
-		.off = HC_TOFF(base, passive_fails), .dflt = "1", .min = 0,   \
-		.max = 1000,                                                  \
-		.help = "consecutive passive reports that eject (0: off)" },  \
-	    { .name = "damping", .type = CT_BOOL,                             \
-		.off = HC_TOFF(base, damping), .dflt = "true",                \
-		.help = "hold flapping targets down" },                       \
-	    { .name = "damp_penalty", .type = CT_UINT,                        \
-		.off = HC_TOFF(base, damp_penalty), .dflt = "1000", .min = 1, \
-		.max = 1000000, .help = "penalty added per transition" },     \
-	    { .name = "damp_suppress", .type = CT_UINT,                       \
-		.off = HC_TOFF(base, damp_suppress), .dflt = "3000",          \
-		.min = 1, .max = 1000000,                                     \
-		.help = "hold down above this penalty" },                     \
-	    { .name = "damp_reuse", .type = CT_UINT,                          \
-		.off = HC_TOFF(base, damp_reuse), .dflt = "750", .min = 1,    \
-		.max = 1000000, .help = "release at or below this penalty" }, \
-	    { .name = "damp_half_life", .type = CT_DURATION,                  \
-		.off = HC_TOFF(base, damp_half_life_ms), .dflt = "30s",       \
-		.min = 1, .max = 86400000,                                    \
-		.help = "the penalty halves every" }
+/* clang-format off */
+#define HC_TIMING_KEYS(base)                                                   \
+	{ "interval", CT_DURATION, HC_TOFF(base, interval_ms),                 \
+	    "1s", 1, 86400000,                                                 \
+	    .help = "time between probes while stable" },                      \
+	{ "timeout", CT_DURATION, HC_TOFF(base, timeout_ms),                   \
+	    "1s", 1, 3600000,                                                  \
+	    .help = "time one probe may take" },                               \
+	{ "rise", CT_UINT, HC_TOFF(base, rise),                                \
+	    "2", 1, 1000,                                                      \
+	    .help = "consecutive passes to become up" },                       \
+	{ "fall", CT_UINT, HC_TOFF(base, fall),                                \
+	    "2", 1, 1000,                                                      \
+	    .help = "consecutive failures to become down" },                   \
+	{ "fast_interval", CT_DURATION, HC_TOFF(base, fast_interval_ms),       \
+	    "250ms", 1, 86400000,                                              \
+	    .help = "time between probes while changing" },                    \
+	{ "down_interval", CT_DURATION, HC_TOFF(base, down_interval_ms),       \
+	    "0", 0, 86400000,                                                  \
+	    .help = "time between probes while down (0: interval)" },          \
+	{ "jitter", CT_UINT, HC_TOFF(base, jitter_pct),                        \
+	    "10", 0, 50,                                                       \
+	    .help = "spread probes by +-percent" },                            \
+	{ "passive_fails", CT_UINT, HC_TOFF(base, passive_fails),              \
+	    "1", 0, 1000,                                                      \
+	    .help = "passive reports that eject (0: off)" },                   \
+	{ "damping", CT_BOOL, HC_TOFF(base, damping),                          \
+	    "true", 0, 0,                                                      \
+	    .help = "hold flapping targets down" },                            \
+	{ "damp_penalty", CT_UINT, HC_TOFF(base, damp_penalty),                \
+	    "1000", 1, 1000000,                                                \
+	    .help = "penalty added per transition" },                          \
+	{ "damp_suppress", CT_UINT, HC_TOFF(base, damp_suppress),              \
+	    "3000", 1, 1000000,                                                \
+	    .help = "hold down above this penalty" },                          \
+	{ "damp_reuse", CT_UINT, HC_TOFF(base, damp_reuse),                    \
+	    "750", 1, 1000000,                                                 \
+	    .help = "release at or below this penalty" },                      \
+	{ "damp_half_life", CT_DURATION, HC_TOFF(base, damp_half_life_ms),     \
+	    "30s", 1, 86400000,                                                \
+	    .help = "the penalty halves every" }
+/* clang-format on */
 
 static const struct conf_key hc_conf_defaults_keys[] = {
 	HC_TIMING_KEYS(0),
@@ -92,22 +88,32 @@ static const struct conf_schema hc_conf_defaults_schema = {
 };
 
 static const struct conf_key hc_conf_hook_keys[] = {
-	{ .name = "exec", .type = CT_STRING,
+	{ .name = "exec",
+	    .type = CT_STRING,
 	    .off = offsetof(struct hc_hook_conf, exec),
 	    .help = "command run through /bin/sh -c on every transition" },
-	{ .name = "webhook", .type = CT_STRING,
+	{ .name = "webhook",
+	    .type = CT_STRING,
 	    .off = offsetof(struct hc_hook_conf, webhook),
 	    .help = "http://ip:port/path receiving a JSON POST" },
-	{ .name = "timeout", .type = CT_DURATION,
-	    .off = offsetof(struct hc_hook_conf, timeout_ms), .dflt = "5s",
-	    .min = 1, .max = 600000, .help = "time one hook run may take" },
-	{ .name = "retries", .type = CT_UINT,
-	    .off = offsetof(struct hc_hook_conf, retries), .dflt = "2",
-	    .min = 0, .max = 20, .help = "webhook attempts after the first" },
+	{ .name = "timeout",
+	    .type = CT_DURATION,
+	    .off = offsetof(struct hc_hook_conf, timeout_ms),
+	    .dflt = "5s",
+	    .min = 1,
+	    .max = 600000,
+	    .help = "time one hook run may take" },
+	{ .name = "retries",
+	    .type = CT_UINT,
+	    .off = offsetof(struct hc_hook_conf, retries),
+	    .dflt = "2",
+	    .min = 0,
+	    .max = 20,
+	    .help = "webhook attempts after the first" },
 };
 
-static void hc_conf_hook_check(struct conf_ctx *ctx, struct fy_node *node,
-    void *obj);
+static void hc_conf_hook_check(
+    struct conf_ctx *ctx, struct fy_node *node, void *obj);
 
 static const struct conf_schema hc_conf_hook_schema = {
 	.name = "health.hooks",
@@ -133,8 +139,9 @@ hc_conf_parse_address(struct conf_ctx *ctx, struct fy_node *node, void *dst)
 {
 	const char *s = fy_node_get_scalar0(node);
 
-	if (s == NULL || (conf_parse_addr(s, true, dst) == -1 &&
-	    conf_parse_addr(s, false, dst) == -1)) {
+	if (s == NULL ||
+	    (conf_parse_addr(s, true, dst) == -1 &&
+	        conf_parse_addr(s, false, dst) == -1)) {
 		conf_error(ctx, node, "address: want IP or IP:port, got %s",
 		    s != NULL ? s : "a non-scalar");
 		return -1;
@@ -161,8 +168,8 @@ hc_conf_parse_status(const char *s, uint32_t *lo, uint32_t *hi)
 }
 
 static int
-hc_conf_parse_expect_status(struct conf_ctx *ctx, struct fy_node *node,
-    void *dst)
+hc_conf_parse_expect_status(
+    struct conf_ctx *ctx, struct fy_node *node, void *dst)
 {
 	struct hc_check_conf *cc =
 	    container_of(dst, struct hc_check_conf, expect_status);
@@ -176,20 +183,22 @@ hc_conf_parse_expect_status(struct conf_ctx *ctx, struct fy_node *node,
 	else if (fy_node_is_sequence(node))
 		n = (size_t)fy_node_sequence_item_count(node);
 	if (n == 0) {
-		conf_error(ctx, node, "expect_status: want a status, a range "
-				      "\"200-299\" or a list of them");
+		conf_error(ctx, node,
+		    "expect_status: want a status, a range "
+		    "\"200-299\" or a list of them");
 		return -1;
 	}
 	free(cc->expect_status);
 	cc->expect_status = xcalloc(2 * n, sizeof(uint32_t));
 	cc->nexpect_status = n;
 	for (size_t i = 0; i < n; i++) {
-		item = fy_node_is_scalar(node) ? node :
+		item = fy_node_is_scalar(node) ?
+		    node :
 		    fy_node_sequence_iterate(node, &it);
 		s = item != NULL ? fy_node_get_scalar0(item) : NULL;
-		if (s == NULL || hc_conf_parse_status(s,
-		    &cc->expect_status[2 * i],
-		    &cc->expect_status[2 * i + 1]) == -1) {
+		if (s == NULL ||
+		    hc_conf_parse_status(s, &cc->expect_status[2 * i],
+		        &cc->expect_status[2 * i + 1]) == -1) {
 			conf_error(ctx, item, "expect_status: bad status %s",
 			    s != NULL ? s : "(not a scalar)");
 			return -1;
@@ -201,73 +210,128 @@ hc_conf_parse_expect_status(struct conf_ctx *ctx, struct fy_node *node,
 #define HC_COFF(f) offsetof(struct hc_check_conf, f)
 
 static const struct conf_key hc_conf_check_keys[] = {
-	{ .name = "name", .type = CT_STRING, .off = HC_COFF(name),
-	    .flags = CK_REQUIRED, .help = "target name (or template name)" },
-	{ .name = "type", .type = CT_ENUM, .off = HC_COFF(type),
-	    .flags = CK_REQUIRED, .enum_names = hc_conf_type_names,
+	{ .name = "name",
+	    .type = CT_STRING,
+	    .off = HC_COFF(name),
+	    .flags = CK_REQUIRED,
+	    .help = "target name (or template name)" },
+	{ .name = "type",
+	    .type = CT_ENUM,
+	    .off = HC_COFF(type),
+	    .flags = CK_REQUIRED,
+	    .enum_names = hc_conf_type_names,
 	    .help = "tcp, http, https, icmp, dns or exec" },
-	{ .name = "address", .type = CT_CUSTOM, .off = HC_COFF(address),
+	{ .name = "address",
+	    .type = CT_CUSTOM,
+	    .off = HC_COFF(address),
 	    .custom = hc_conf_parse_address,
 	    .help = "target address; absent: a template for lb pools" },
-	{ .name = "port", .type = CT_UINT, .off = HC_COFF(port), .min = 0,
-	    .max = 65535, .help = "probe this port instead of the target's" },
+	{ .name = "port",
+	    .type = CT_UINT,
+	    .off = HC_COFF(port),
+	    .min = 0,
+	    .max = 65535,
+	    .help = "probe this port instead of the target's" },
 	HC_TIMING_KEYS(HC_COFF(timing)),
-	{ .name = "send", .type = CT_STRING, .off = HC_COFF(send),
+	{ .name = "send",
+	    .type = CT_STRING,
+	    .off = HC_COFF(send),
 	    .help = "tcp: bytes sent after connecting" },
-	{ .name = "expect", .type = CT_STRING, .off = HC_COFF(expect),
+	{ .name = "expect",
+	    .type = CT_STRING,
+	    .off = HC_COFF(expect),
 	    .help = "tcp: substring expected in the reply" },
-	{ .name = "method", .type = CT_STRING, .off = HC_COFF(method),
-	    .dflt = "GET", .help = "http: request method" },
-	{ .name = "path", .type = CT_STRING, .off = HC_COFF(path),
-	    .dflt = "/", .help = "http: request path" },
-	{ .name = "host", .type = CT_STRING, .off = HC_COFF(host),
+	{ .name = "method",
+	    .type = CT_STRING,
+	    .off = HC_COFF(method),
+	    .dflt = "GET",
+	    .help = "http: request method" },
+	{ .name = "path",
+	    .type = CT_STRING,
+	    .off = HC_COFF(path),
+	    .dflt = "/",
+	    .help = "http: request path" },
+	{ .name = "host",
+	    .type = CT_STRING,
+	    .off = HC_COFF(host),
 	    .help = "http: Host header (default: the address)" },
-	{ .name = "expect_status", .type = CT_CUSTOM,
+	{ .name = "expect_status",
+	    .type = CT_CUSTOM,
 	    .off = HC_COFF(expect_status),
 	    .custom = hc_conf_parse_expect_status,
 	    .help = "http: accepted statuses and ranges (200-399)" },
-	{ .name = "body", .type = CT_STRING, .off = HC_COFF(body),
+	{ .name = "body",
+	    .type = CT_STRING,
+	    .off = HC_COFF(body),
 	    .help = "http: substring expected in the body" },
-	{ .name = "max_body", .type = CT_SIZE, .off = HC_COFF(max_body),
-	    .dflt = "64k", .min = 0, .max = 16777216,
+	{ .name = "max_body",
+	    .type = CT_SIZE,
+	    .off = HC_COFF(max_body),
+	    .dflt = "64k",
+	    .min = 0,
+	    .max = 16777216,
 	    .help = "http: bytes of the response read at most" },
-	{ .name = "sni", .type = CT_STRING, .off = HC_COFF(sni),
+	{ .name = "sni",
+	    .type = CT_STRING,
+	    .off = HC_COFF(sni),
 	    .help = "https: server name sent" },
-	{ .name = "tls_verify", .type = CT_BOOL, .off = HC_COFF(tls_verify),
-	    .dflt = "true", .help = "https: verify the certificate" },
-	{ .name = "ca_file", .type = CT_STRING, .off = HC_COFF(ca_file),
+	{ .name = "tls_verify",
+	    .type = CT_BOOL,
+	    .off = HC_COFF(tls_verify),
+	    .dflt = "true",
+	    .help = "https: verify the certificate" },
+	{ .name = "ca_file",
+	    .type = CT_STRING,
+	    .off = HC_COFF(ca_file),
 	    .help = "https: CA bundle (default: system)" },
-	{ .name = "cert_file", .type = CT_STRING, .off = HC_COFF(cert_file),
+	{ .name = "cert_file",
+	    .type = CT_STRING,
+	    .off = HC_COFF(cert_file),
 	    .help = "https: client certificate" },
-	{ .name = "key_file", .type = CT_STRING, .off = HC_COFF(key_file),
+	{ .name = "key_file",
+	    .type = CT_STRING,
+	    .off = HC_COFF(key_file),
 	    .help = "https: client key" },
-	{ .name = "query_name", .type = CT_STRING, .off = HC_COFF(query_name),
+	{ .name = "query_name",
+	    .type = CT_STRING,
+	    .off = HC_COFF(query_name),
 	    .help = "dns: name asked" },
-	{ .name = "query_type", .type = CT_STRING, .off = HC_COFF(query_type),
-	    .dflt = "A", .help = "dns: A or AAAA" },
-	{ .name = "expect_rcode", .type = CT_STRING,
-	    .off = HC_COFF(expect_rcode), .dflt = "NOERROR",
+	{ .name = "query_type",
+	    .type = CT_STRING,
+	    .off = HC_COFF(query_type),
+	    .dflt = "A",
+	    .help = "dns: A or AAAA" },
+	{ .name = "expect_rcode",
+	    .type = CT_STRING,
+	    .off = HC_COFF(expect_rcode),
+	    .dflt = "NOERROR",
 	    .help = "dns: rcode expected" },
-	{ .name = "expect_address", .type = CT_CUSTOM,
-	    .off = HC_COFF(expect_address), .custom = hc_conf_parse_address,
+	{ .name = "expect_address",
+	    .type = CT_CUSTOM,
+	    .off = HC_COFF(expect_address),
+	    .custom = hc_conf_parse_address,
 	    .help = "dns: address the answer must hold" },
-	{ .name = "command", .type = CT_STRING, .off = HC_COFF(command),
+	{ .name = "command",
+	    .type = CT_STRING,
+	    .off = HC_COFF(command),
 	    .help = "exec: shell command; exit 0 passes" },
-	{ .name = "hooks", .type = CT_SECTION, .off = HC_COFF(hooks),
+	{ .name = "hooks",
+	    .type = CT_SECTION,
+	    .off = HC_COFF(hooks),
 	    .sub = &hc_conf_hook_schema,
 	    .help = "notifications for this check's targets" },
 };
 
 /* Type-specific requirements, checked once the keys are bound. */
 static void
-hc_conf_check_type(struct conf_ctx *ctx, struct fy_node *node,
-    struct hc_check_conf *cc)
+hc_conf_check_type(
+    struct conf_ctx *ctx, struct fy_node *node, struct hc_check_conf *cc)
 {
 	bool port = cc->port != 0 ||
 	    (cc->has_address && cc->address.ss_family == AF_INET &&
-		((struct sockaddr_in *)&cc->address)->sin_port != 0) ||
+	        ((struct sockaddr_in *)&cc->address)->sin_port != 0) ||
 	    (cc->has_address && cc->address.ss_family == AF_INET6 &&
-		((struct sockaddr_in6 *)&cc->address)->sin6_port != 0);
+	        ((struct sockaddr_in6 *)&cc->address)->sin6_port != 0);
 
 	if (cc->has_address && !port && cc->type != HC_TYPE_ICMP &&
 	    cc->type != HC_TYPE_EXEC)
@@ -275,11 +339,10 @@ hc_conf_check_type(struct conf_ctx *ctx, struct fy_node *node,
 		    "check %s: a %s check needs a port", cc->name,
 		    hc_conf_type_name(cc->type));
 	if (cc->type == HC_TYPE_EXEC && cc->command == NULL)
-		conf_error(ctx, node, "check %s: exec needs command",
-		    cc->name);
+		conf_error(ctx, node, "check %s: exec needs command", cc->name);
 	if (cc->type == HC_TYPE_DNS && cc->query_name == NULL)
-		conf_error(ctx, node, "check %s: dns needs query_name",
-		    cc->name);
+		conf_error(
+		    ctx, node, "check %s: dns needs query_name", cc->name);
 	if (cc->type == HC_TYPE_DNS && strcmp(cc->query_type, "A") != 0 &&
 	    strcmp(cc->query_type, "AAAA") != 0)
 		conf_error(ctx, conf_key_node(node, "query_type"),
@@ -343,15 +406,18 @@ hc_conf_top_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
 }
 
 static const struct conf_key hc_conf_keys[] = {
-	{ .name = "defaults", .type = CT_SECTION,
+	{ .name = "defaults",
+	    .type = CT_SECTION,
 	    .off = offsetof(struct hc_conf, defaults),
 	    .sub = &hc_conf_defaults_schema,
 	    .help = "timing every check inherits" },
-	{ .name = "hooks", .type = CT_SECTION,
+	{ .name = "hooks",
+	    .type = CT_SECTION,
 	    .off = offsetof(struct hc_conf, hooks),
 	    .sub = &hc_conf_hook_schema,
 	    .help = "notifications for every transition" },
-	{ .name = "checks", .type = CT_LIST,
+	{ .name = "checks",
+	    .type = CT_LIST,
 	    .off = offsetof(struct hc_conf, checks),
 	    .sub = &hc_conf_check_schema,
 	    .count_off = offsetof(struct hc_conf, nchecks),
@@ -375,7 +441,7 @@ hc_timing_default(struct hc_timing *t)
 	t->rise = 2;
 	t->fall = 2;
 	t->fast_interval_ms = 250;
-	t->down_interval_ms = 1000;
+	t->down_interval_ms = 0; /* resolved to interval_ms */
 	t->jitter_pct = 10;
 	t->passive_fails = 1;
 	t->damping = true;
@@ -386,10 +452,10 @@ hc_timing_default(struct hc_timing *t)
 }
 
 /* Copy field f from d to t unless bit was set on t. */
-#define HC_INHERIT(t, d, bit, f)           \
-	do {                               \
-		if (((t)->set & (bit)) == 0) \
-			(t)->f = (d)->f;   \
+#define HC_INHERIT(t, d, bit, f)                                               \
+	do {                                                                   \
+		if (((t)->set & (bit)) == 0)                                   \
+			(t)->f = (d)->f;                                       \
 	} while (0)
 
 void
@@ -413,6 +479,8 @@ hc_conf_resolve(struct hc_conf *c)
 		HC_INHERIT(t, d, HC_T_DAMP_SUPPRESS, damp_suppress);
 		HC_INHERIT(t, d, HC_T_DAMP_REUSE, damp_reuse);
 		HC_INHERIT(t, d, HC_T_DAMP_HALF, damp_half_life_ms);
+		if (t->down_interval_ms == 0)
+			t->down_interval_ms = t->interval_ms;
 	}
 }
 
@@ -443,8 +511,8 @@ hc_conf_str_same(const char *a, const char *b)
 
 /* Family, address and port; padding and flow info do not count. */
 bool
-hc_conf_addr_same(const struct sockaddr_storage *a,
-    const struct sockaddr_storage *b)
+hc_conf_addr_same(
+    const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
 	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
@@ -477,8 +545,8 @@ hc_conf_timing_same(const struct hc_timing *a, const struct hc_timing *b)
 }
 
 static bool
-hc_conf_strings_same(const struct hc_check_conf *a,
-    const struct hc_check_conf *b)
+hc_conf_strings_same(
+    const struct hc_check_conf *a, const struct hc_check_conf *b)
 {
 	return hc_conf_str_same(a->send, b->send) &&
 	    hc_conf_str_same(a->expect, b->expect) &&
@@ -497,8 +565,7 @@ hc_conf_strings_same(const struct hc_check_conf *a,
 }
 
 bool
-hc_check_conf_same(const struct hc_check_conf *a,
-    const struct hc_check_conf *b)
+hc_check_conf_same(const struct hc_check_conf *a, const struct hc_check_conf *b)
 {
 	if (a->type != b->type || a->has_address != b->has_address ||
 	    a->port != b->port || a->max_body != b->max_body ||
@@ -511,8 +578,9 @@ hc_check_conf_same(const struct hc_check_conf *a,
 	if (a->has_expect_address &&
 	    !hc_conf_addr_same(&a->expect_address, &b->expect_address))
 		return false;
-	if (a->nexpect_status > 0 && memcmp(a->expect_status, b->expect_status,
-	    2 * a->nexpect_status * sizeof(uint32_t)) != 0)
+	if (a->nexpect_status > 0 &&
+	    memcmp(a->expect_status, b->expect_status,
+	        2 * a->nexpect_status * sizeof(uint32_t)) != 0)
 		return false;
 	return hc_conf_timing_same(&a->timing, &b->timing) &&
 	    hc_conf_strings_same(a, b);

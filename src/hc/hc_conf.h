@@ -35,43 +35,43 @@ enum hc_conf_type {
 };
 
 /* Bits of hc_timing.set, one per key, in field order. */
-#define HC_T_INTERVAL	   0x0001u
-#define HC_T_TIMEOUT	   0x0002u
-#define HC_T_RISE	   0x0004u
-#define HC_T_FALL	   0x0008u
+#define HC_T_INTERVAL      0x0001u
+#define HC_T_TIMEOUT       0x0002u
+#define HC_T_RISE          0x0004u
+#define HC_T_FALL          0x0008u
 #define HC_T_FAST_INTERVAL 0x0010u
 #define HC_T_DOWN_INTERVAL 0x0020u
-#define HC_T_JITTER	   0x0040u
+#define HC_T_JITTER        0x0040u
 #define HC_T_PASSIVE_FAILS 0x0080u
-#define HC_T_DAMPING	   0x0100u
+#define HC_T_DAMPING       0x0100u
 #define HC_T_DAMP_PENALTY  0x0200u
 #define HC_T_DAMP_SUPPRESS 0x0400u
-#define HC_T_DAMP_REUSE	   0x0800u
-#define HC_T_DAMP_HALF	   0x1000u
-#define HC_T_ALL	   0x1fffu
+#define HC_T_DAMP_REUSE    0x0800u
+#define HC_T_DAMP_HALF     0x1000u
+#define HC_T_ALL           0x1fffu
 
 /* Timing shared by defaults and each check (a check inherits defaults). */
 struct hc_timing {
-	uint64_t interval_ms;	   /* 1s */
-	uint64_t timeout_ms;	   /* 1s, independent of interval */
-	uint32_t rise;		   /* 2 */
-	uint32_t fall;		   /* 2 */
-	uint64_t fast_interval_ms; /* while changing state: 250ms */
-	uint64_t down_interval_ms; /* while down: = interval */
-	uint32_t jitter_pct;	   /* spread probes by +-pct of interval: 10 */
-	uint32_t passive_fails;	   /* consecutive passive failures to eject: 1;
-				      0 turns passive ejection off */
-	bool damping;		   /* flap damping on: true */
-	uint32_t damp_penalty;	   /* added per transition: 1000 */
-	uint32_t damp_suppress;	   /* hold down above: 3000 */
-	uint32_t damp_reuse;	   /* release below: 750 */
-	uint64_t damp_half_life_ms;/* penalty halves every: 30s */
-	uint32_t set;		   /* HC_T_* keys written for this check */
+	uint64_t interval_ms;       /* 1s */
+	uint64_t timeout_ms;        /* 1s, independent of interval */
+	uint32_t rise;              /* 2 */
+	uint32_t fall;              /* 2 */
+	uint64_t fast_interval_ms;  /* while changing state: 250ms */
+	uint64_t down_interval_ms;  /* while down: = interval */
+	uint32_t jitter_pct;        /* spread probes by +-pct of interval: 10 */
+	uint32_t passive_fails;     /* consecutive passive failures to eject: 1;
+	                               0 turns passive ejection off */
+	bool damping;               /* flap damping on: true */
+	uint32_t damp_penalty;      /* added per transition: 1000 */
+	uint32_t damp_suppress;     /* hold down above: 3000 */
+	uint32_t damp_reuse;        /* release below: 750 */
+	uint64_t damp_half_life_ms; /* penalty halves every: 30s */
+	uint32_t set;               /* HC_T_* keys written for this check */
 };
 
 struct hc_hook_conf {
-	char *exec;	   /* owned: command run through /bin/sh -c, or NULL */
-	char *webhook;	   /* owned: http://host:port/path, or NULL */
+	char *exec;    /* owned: command run through /bin/sh -c, or NULL */
+	char *webhook; /* owned: http://host:port/path, or NULL */
 	uint64_t timeout_ms;
 	uint32_t retries;
 };
@@ -81,7 +81,7 @@ struct hc_check_conf {
 	int type;   /* enum hc_conf_type */
 	bool has_address;
 	struct sockaddr_storage address; /* target; port may be 0 for icmp */
-	uint32_t port;		  /* check port override (0: target's port) */
+	uint32_t port; /* check port override (0: target's port) */
 	struct hc_timing timing;
 	/* tcp */
 	char *send;   /* owned, may be NULL: bytes to send after connect */
@@ -98,17 +98,17 @@ struct hc_check_conf {
 	 */
 	uint32_t *expect_status;
 	size_t nexpect_status;
-	char *body;   /* owned, may be NULL: expected body substring */
+	char *body;        /* owned, may be NULL: expected body substring */
 	uint64_t max_body; /* bytes read at most: 64k */
 	/* https */
-	char *sni;    /* owned, may be NULL */
+	char *sni; /* owned, may be NULL */
 	bool tls_verify;
-	char *ca_file;	 /* owned, may be NULL */
+	char *ca_file;   /* owned, may be NULL */
 	char *cert_file; /* owned, may be NULL: client certificate */
-	char *key_file;	 /* owned, may be NULL */
+	char *key_file;  /* owned, may be NULL */
 	/* dns */
-	char *query_name; /* owned */
-	char *query_type; /* owned: A or AAAA */
+	char *query_name;   /* owned */
+	char *query_type;   /* owned: A or AAAA */
 	char *expect_rcode; /* owned: NOERROR */
 	bool has_expect_address;
 	struct sockaddr_storage expect_address;
@@ -119,7 +119,7 @@ struct hc_check_conf {
 
 struct hc_conf {
 	struct hc_timing defaults;
-	struct hc_hook_conf hooks; /* global notification hooks */
+	struct hc_hook_conf hooks;    /* global notification hooks */
 	struct hc_check_conf *checks; /* owned array */
 	size_t nchecks;
 };
@@ -135,17 +135,17 @@ void hc_conf_resolve(struct hc_conf *c);
 /* Defaults as documented above, set mask empty. */
 void hc_timing_default(struct hc_timing *t);
 /* The check named name, or NULL. */
-const struct hc_check_conf *hc_conf_check(const struct hc_conf *c,
-    const char *name);
+const struct hc_check_conf *hc_conf_check(
+    const struct hc_conf *c, const char *name);
 /*
  * True when a and b define the same probe (every bound field but the name
  * and the hooks): a reload keeps a target's runtime state exactly then.
  */
-bool hc_check_conf_same(const struct hc_check_conf *a,
-    const struct hc_check_conf *b);
+bool hc_check_conf_same(
+    const struct hc_check_conf *a, const struct hc_check_conf *b);
 /* Same family, address and port. */
-bool hc_conf_addr_same(const struct sockaddr_storage *a,
-    const struct sockaddr_storage *b);
+bool hc_conf_addr_same(
+    const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 /* Name of enum hc_conf_type as written in YAML. */
 const char *hc_conf_type_name(int type);
 

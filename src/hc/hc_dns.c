@@ -27,17 +27,17 @@
 #include "hc/hc_sock.h"
 #include "lib/util.h"
 
-#define HC_DNS_PORT    53   /* RFC 1035 §4.2 */
-#define HC_DNS_HDR     12   /* RFC 1035 §4.1.1 */
-#define HC_DNS_NAMEMAX 255  /* RFC 1035 §2.3.4 */
-#define HC_DNS_LABMAX  63   /* RFC 1035 §2.3.4 */
-#define HC_DNS_RXMAX   4096 /* larger than any answer without EDNS */
-#define HC_DNS_F_QR    0x8000u
-#define HC_DNS_F_TC    0x0200u
-#define HC_DNS_F_RD    0x0100u
+#define HC_DNS_PORT     53   /* RFC 1035 §4.2 */
+#define HC_DNS_HDR      12   /* RFC 1035 §4.1.1 */
+#define HC_DNS_NAMEMAX  255  /* RFC 1035 §2.3.4 */
+#define HC_DNS_LABMAX   63   /* RFC 1035 §2.3.4 */
+#define HC_DNS_RXMAX    4096 /* larger than any answer without EDNS */
+#define HC_DNS_F_QR     0x8000u
+#define HC_DNS_F_TC     0x0200u
+#define HC_DNS_F_RD     0x0100u
 #define HC_DNS_CLASS_IN 1
-#define HC_DNS_T_A     1
-#define HC_DNS_T_AAAA  28
+#define HC_DNS_T_A      1
+#define HC_DNS_T_AAAA   28
 
 struct hc_dns {
 	struct hc_sock s; /* first: the engine's struct hc_probe * */
@@ -51,16 +51,32 @@ struct hc_dns {
 };
 
 static const char *const hc_dns_rcodes[] = {
-	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-	"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
+	"NOERROR",
+	"FORMERR",
+	"SERVFAIL",
+	"NXDOMAIN",
+	"NOTIMP",
+	"REFUSED",
+	"YXDOMAIN",
+	"YXRRSET",
+	"NXRRSET",
+	"NOTAUTH",
+	"NOTZONE",
 };
 
 static const struct {
 	const char *name;
 	uint16_t type;
 } hc_dns_types[] = {
-	{ "A", 1 }, { "NS", 2 }, { "CNAME", 5 }, { "SOA", 6 }, { "PTR", 12 },
-	{ "MX", 15 }, { "TXT", 16 }, { "AAAA", 28 }, { "SRV", 33 },
+	{ "A", 1 },
+	{ "NS", 2 },
+	{ "CNAME", 5 },
+	{ "SOA", 6 },
+	{ "PTR", 12 },
+	{ "MX", 15 },
+	{ "TXT", 16 },
+	{ "AAAA", 28 },
+	{ "SRV", 33 },
 };
 
 static void
@@ -109,8 +125,8 @@ hc_dns_get16(const unsigned char *p)
 
 /* Header + question for name/type into q. Returns length or -EINVAL. */
 static int
-hc_dns_build(unsigned char *q, size_t cap, uint16_t id, const char *name,
-    unsigned type)
+hc_dns_build(
+    unsigned char *q, size_t cap, uint16_t id, const char *name, unsigned type)
 {
 	size_t o = HC_DNS_HDR, len;
 	const char *dot;
@@ -163,16 +179,14 @@ hc_dns_skip_name(const unsigned char *p, size_t len, size_t *o)
 
 /* Our question echoed, names compared case-insensitively (RFC 4343). */
 static bool
-hc_dns_question_ok(const struct hc_dns *d, const unsigned char *p,
-    size_t len)
+hc_dns_question_ok(const struct hc_dns *d, const unsigned char *p, size_t len)
 {
 	size_t qn = d->qlen - HC_DNS_HDR;
 
 	if (hc_dns_get16(p + 4) != 1 || len < d->qlen)
 		return false;
 	for (size_t i = 0; i < qn; i++)
-		if (tolower(p[HC_DNS_HDR + i]) !=
-		    tolower(d->q[HC_DNS_HDR + i]))
+		if (tolower(p[HC_DNS_HDR + i]) != tolower(d->q[HC_DNS_HDR + i]))
 			return false;
 	return true;
 }
@@ -182,8 +196,8 @@ hc_dns_question_ok(const struct hc_dns *d, const unsigned char *p,
  * 0 absent, -1 malformed.
  */
 static int
-hc_dns_find_addr(const struct hc_dns *d, const unsigned char *p, size_t len,
-    unsigned *nans)
+hc_dns_find_addr(
+    const struct hc_dns *d, const unsigned char *p, size_t len, unsigned *nans)
 {
 	unsigned an = hc_dns_get16(p + 6), type, rdlen;
 	size_t o = d->qlen;
@@ -199,9 +213,9 @@ hc_dns_find_addr(const struct hc_dns *d, const unsigned char *p, size_t len,
 			return -1;
 		if (hc_dns_get16(p + o - 8) == HC_DNS_CLASS_IN &&
 		    ((type == HC_DNS_T_A && rdlen == 4 &&
-			 d->addr_family == AF_INET) ||
-			(type == HC_DNS_T_AAAA && rdlen == 16 &&
-			    d->addr_family == AF_INET6)) &&
+		         d->addr_family == AF_INET) ||
+		        (type == HC_DNS_T_AAAA && rdlen == 16 &&
+		            d->addr_family == AF_INET6)) &&
 		    memcmp(p + o, d->addr, rdlen) == 0)
 			return 1;
 		o += rdlen;
@@ -231,8 +245,8 @@ hc_dns_answer(struct hc_dns *d, const unsigned char *p, size_t len)
 	if (rcode != d->want_rcode) {
 		hc_dns_rcode_name(rcode, got, sizeof(got));
 		hc_dns_rcode_name(d->want_rcode, want, sizeof(want));
-		hc_sock_finish(&d->s, HC_R_DNS_RCODE, "rcode %s, want %s", got,
-		    want);
+		hc_sock_finish(
+		    &d->s, HC_R_DNS_RCODE, "rcode %s, want %s", got, want);
 		return true;
 	}
 	if (!d->has_addr) {
@@ -244,8 +258,8 @@ hc_dns_answer(struct hc_dns *d, const unsigned char *p, size_t len)
 		hc_sock_stats.dns_rx_malformed++;
 		hc_sock_finish(&d->s, HC_R_PROTOCOL_ERROR, "malformed answer");
 	} else if (found)
-		hc_sock_finish(&d->s, HC_R_OK, "address found in %u answers",
-		    nans);
+		hc_sock_finish(
+		    &d->s, HC_R_OK, "address found in %u answers", nans);
 	else
 		hc_sock_finish(&d->s, HC_R_DNS_ANSWER,
 		    "address absent from %u answers%s", nans,
@@ -297,22 +311,22 @@ hc_dns_setup(struct hc_dns *d, const struct hc_check_conf *cc)
 		return -EINVAL;
 	d->want_rcode = (unsigned)rc;
 	d->id = hc_dns_new_id();
-	len = hc_dns_build(d->q, sizeof(d->q), d->id, cc->query_name,
-	    (unsigned)qtype);
+	len = hc_dns_build(
+	    d->q, sizeof(d->q), d->id, cc->query_name, (unsigned)qtype);
 	if (len < 0)
 		return len;
 	d->qlen = (size_t)len;
 	if ((d->has_addr = cc->has_expect_address)) {
 		d->addr_family = cc->expect_address.ss_family;
 		if (d->addr_family == AF_INET6)
-			memcpy(d->addr, &((const struct sockaddr_in6 *)
-						  &cc->expect_address)
-					     ->sin6_addr,
+			memcpy(d->addr,
+			    &((const struct sockaddr_in6 *)&cc->expect_address)
+			         ->sin6_addr,
 			    16);
 		else
-			memcpy(d->addr, &((const struct sockaddr_in *)
-						  &cc->expect_address)
-					     ->sin_addr,
+			memcpy(d->addr,
+			    &((const struct sockaddr_in *)&cc->expect_address)
+			         ->sin_addr,
 			    4);
 	}
 	return 0;
@@ -342,8 +356,8 @@ hc_dns_start(struct ev_loop *loop, const struct hc_check_conf *cc,
 			hc_sock_post(&d->s, hc_sock_reason(errno), "send: %s",
 			    strerror(errno));
 		else if (ev_io_start(loop, &d->s.io, EV_READ) < 0)
-			hc_sock_post(&d->s, HC_R_INTERNAL,
-			    "event loop refused fd");
+			hc_sock_post(
+			    &d->s, HC_R_INTERNAL, "event loop refused fd");
 	}
 	*out = (struct hc_probe *)d;
 	return 0;

@@ -63,16 +63,15 @@ hc_engine_new(struct ev_loop *loop, const char *state_dir, uint64_t seed)
 }
 
 void
-hc_engine_set_type(struct hc_engine *e, int type,
-    const struct hc_check_type *ct)
+hc_engine_set_type(
+    struct hc_engine *e, int type, const struct hc_check_type *ct)
 {
 	if (type >= 0 && (size_t)type < ARRAY_SIZE(e->types))
 		e->types[type] = ct;
 }
 
 void
-hc_engine_on_verdict(struct hc_engine *e, hc_engine_verdict_fn *fn,
-    void *arg)
+hc_engine_on_verdict(struct hc_engine *e, hc_engine_verdict_fn *fn, void *arg)
 {
 	e->on_verdict = fn;
 	e->on_verdict_arg = arg;
@@ -130,8 +129,8 @@ hc_engine_find(const struct hc_engine *e, const char *name)
 
 	if (e->ntargets == 0)
 		return NULL;
-	t = bsearch(name, e->targets, e->ntargets, sizeof(*t),
-	    hc_engine_cmp_name);
+	t = bsearch(
+	    name, e->targets, e->ntargets, sizeof(*t), hc_engine_cmp_name);
 	return t != NULL ? *t : NULL;
 }
 
@@ -183,8 +182,8 @@ hc_engine_spec_add(struct hc_target_spec **v, size_t *n, size_t *cap,
 
 /* The address a pool server is probed at: check_address, port inherited. */
 static void
-hc_engine_server_addr(const struct lb_server_conf *sv,
-    struct sockaddr_storage *out)
+hc_engine_server_addr(
+    const struct lb_server_conf *sv, struct sockaddr_storage *out)
 {
 	const struct sockaddr_in *a4 = (const void *)&sv->address;
 	const struct sockaddr_in6 *a6 = (const void *)&sv->address;
@@ -194,10 +193,12 @@ hc_engine_server_addr(const struct lb_server_conf *sv,
 	*out = sv->has_check_address ? sv->check_address : sv->address;
 	if (out->ss_family == AF_INET && o4->sin_port == 0)
 		o4->sin_port = sv->address.ss_family == AF_INET6 ?
-		    a6->sin6_port : a4->sin_port;
+		    a6->sin6_port :
+		    a4->sin_port;
 	else if (out->ss_family == AF_INET6 && o6->sin6_port == 0)
 		o6->sin6_port = sv->address.ss_family == AF_INET6 ?
-		    a6->sin6_port : a4->sin_port;
+		    a6->sin6_port :
+		    a4->sin_port;
 }
 
 size_t
@@ -215,8 +216,8 @@ hc_engine_targets(const struct hc_conf *hc, const struct lb_conf *lb,
 		cc = &hc->checks[i];
 		if (!cc->has_address)
 			continue; /* a template: used by pools below */
-		if (!hc_engine_spec_add(out, &n, &cap, NULL, cc->name, cc,
-		    &cc->address))
+		if (!hc_engine_spec_add(
+		        out, &n, &cap, NULL, cc->name, cc, &cc->address))
 			log_warn("target name too long", "check=%s",
 			    log_q(cc->name));
 	}
@@ -303,8 +304,8 @@ hc_engine_hooks(struct hc_target *t, enum hc_state prev, const char *detail)
 
 /* The published verdict changed (bits from hc_state): tell everyone. */
 static void
-hc_engine_publish(struct hc_target *t, enum hc_state prev, unsigned bits,
-    const char *detail)
+hc_engine_publish(
+    struct hc_target *t, enum hc_state prev, unsigned bits, const char *detail)
 {
 	struct hc_engine *e = t->eng;
 	struct hc_trans_rec *tr;
@@ -399,8 +400,8 @@ hc_engine_result(struct hc_target *t, const struct hc_result *r)
 	bits = hc_sm_probe(&t->sm, &t->cc->timing, why, ev_now_ms(e->loop));
 	hc_engine_publish(t, prev, bits, r->detail);
 	hc_engine_damp_arm(t);
-	hc_engine_schedule(t,
-	    hc_sm_next_delay(&t->sm, &t->cc->timing, hc_engine_rand(e)));
+	hc_engine_schedule(
+	    t, hc_sm_next_delay(&t->sm, &t->cc->timing, hc_engine_rand(e)));
 }
 
 static void
@@ -431,8 +432,8 @@ hc_engine_probe_cb(struct ev_timer *tm, void *arg)
 		hc_engine_result(t, &r);
 		return;
 	}
-	rc = ct->start(e->loop, t->cc, &t->addr, hc_engine_probe_done, t,
-	    &t->probe);
+	rc = ct->start(
+	    e->loop, t->cc, &t->addr, hc_engine_probe_done, t, &t->probe);
 	if (rc < 0) {
 		t->probe = NULL;
 		e->stats.probe_start_failed++;
@@ -461,8 +462,7 @@ hc_engine_may_eject(const struct hc_engine *e, const struct hc_target *t)
 }
 
 void
-hc_engine_passive(struct hc_engine *e, const char *target,
-    enum hc_reason kind)
+hc_engine_passive(struct hc_engine *e, const char *target, enum hc_reason kind)
 {
 	struct hc_target *t = hc_engine_find(e, target);
 	enum hc_state prev;
@@ -492,8 +492,9 @@ hc_engine_passive(struct hc_engine *e, const char *target,
 	hc_engine_damp_arm(t);
 	/* Re-probe at the fast interval; readmission is the probes' call. */
 	if (t->probe == NULL)
-		hc_engine_schedule(t, hc_sm_next_delay(&t->sm, &t->cc->timing,
-					  hc_engine_rand(e)));
+		hc_engine_schedule(t,
+		    hc_sm_next_delay(
+		        &t->sm, &t->cc->timing, hc_engine_rand(e)));
 }
 
 /* ---- targets and the reload diff ---------------------------------------- */
@@ -503,8 +504,8 @@ static void
 hc_engine_target_start(struct hc_target *t, bool restore)
 {
 	struct hc_engine *e = t->eng;
-	const struct hc_restore *r = restore ? hc_persist_find(e, t->name) :
-					       NULL;
+	const struct hc_restore *r =
+	    restore ? hc_persist_find(e, t->name) : NULL;
 	uint64_t now = ev_now_ms(e->loop);
 	uint64_t span = MIN((uint64_t)HC_FIRST_MS, t->cc->timing.interval_ms);
 
@@ -624,8 +625,8 @@ hc_engine_apply(struct hc_engine *e, const struct hc_target_spec *specs,
 }
 
 void
-hc_engine_apply_conf(struct hc_engine *e, const struct hc_conf *hc,
-    const struct lb_conf *lb)
+hc_engine_apply_conf(
+    struct hc_engine *e, const struct hc_conf *hc, const struct lb_conf *lb)
 {
 	struct hc_target_spec *specs;
 	size_t n = hc_engine_targets(hc, lb, &specs);

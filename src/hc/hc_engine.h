@@ -48,15 +48,15 @@ struct lb_conf;
 /* One derived target, before it becomes runtime state. */
 struct hc_target_spec {
 	char name[IPC_NAME_MAX];
-	char pool[IPC_NAME_MAX];	/* "" unless a pool server */
+	char pool[IPC_NAME_MAX];        /* "" unless a pool server */
 	const struct hc_check_conf *cc; /* borrowed: from the config */
-	struct sockaddr_storage addr;	/* probed (the type applies cc->port) */
+	struct sockaddr_storage addr;   /* probed (the type applies cc->port) */
 };
 
 struct hc_probe_rec {
-	uint64_t at_ms;	      /* wall clock at completion */
+	uint64_t at_ms; /* wall clock at completion */
 	uint32_t latency_us;
-	uint8_t reason;	      /* enum hc_reason */
+	uint8_t reason; /* enum hc_reason */
 	char detail[HC_DETAIL_MAX];
 };
 
@@ -72,15 +72,15 @@ struct hc_target {
 	const struct hc_check_conf *cc; /* borrowed: see the lifetime note */
 	struct sockaddr_storage addr;
 	struct hc_sm sm;
-	uint64_t since_wall_ms;	/* published state since (wall clock) */
+	uint64_t since_wall_ms; /* published state since (wall clock) */
 	struct ev_timer probe_timer;
-	struct ev_timer damp_timer;	/* fires when damping may release */
-	struct hc_probe *probe;		/* owned by its check type; NULL idle */
-	uint64_t next_probe_ms;		/* loop time the timer fires at */
+	struct ev_timer damp_timer; /* fires when damping may release */
+	struct hc_probe *probe;     /* owned by its check type; NULL idle */
+	uint64_t next_probe_ms;     /* loop time the timer fires at */
 	struct hc_probe_rec probes[HC_HIST_PROBES]; /* ring */
-	size_t nprobes;				    /* total recorded */
+	size_t nprobes;                             /* total recorded */
 	struct hc_trans_rec trans[HC_HIST_TRANS];   /* ring */
-	size_t ntrans;				    /* total recorded */
+	size_t ntrans;                              /* total recorded */
 	struct mx_hist latency;
 	uint64_t probes_ok, probes_failed;
 	uint64_t passive_reports, passive_ejections, passive_refused;
@@ -91,37 +91,37 @@ struct hc_target {
 /* Process-wide counters of things the engine dropped or failed at. */
 struct hc_engine_stats {
 	uint64_t probe_start_failed; /* a check type could not even start */
-	uint64_t probe_no_type;	     /* no check type linked for cc->type */
+	uint64_t probe_no_type;      /* no check type linked for cc->type */
 	uint64_t probe_errors[HC__REASON_COUNT]; /* failed probes by reason */
 	uint64_t transitions;
 	uint64_t verdicts_sent;
-	uint64_t passive_unknown;    /* report for a target we do not have */
-	uint64_t passive_refused;    /* last-healthy rule kept a target up */
+	uint64_t passive_unknown; /* report for a target we do not have */
+	uint64_t passive_refused; /* last-healthy rule kept a target up */
 	uint64_t persist_writes;
 	uint64_t persist_errors;
-	uint64_t restore_errors;     /* unreadable entries in the state file */
-	uint64_t targets_dropped;    /* names too long for a target */
+	uint64_t restore_errors;  /* unreadable entries in the state file */
+	uint64_t targets_dropped; /* names too long for a target */
 };
 
 /* Called on every published state change (and once per new target). */
 typedef void hc_engine_verdict_fn(const struct hc_target *t, void *arg);
 
 struct hc_engine {
-	struct ev_loop *loop;		/* borrowed */
-	struct hc_target **targets;	/* owned: sorted by name */
+	struct ev_loop *loop;       /* borrowed */
+	struct hc_target **targets; /* owned: sorted by name */
 	size_t ntargets;
 	const struct hc_hook_conf *hooks; /* borrowed: global hooks */
 	const struct hc_check_type *types[HC_TYPE_EXEC + 1]; /* borrowed */
-	char *state_dir;		/* owned, NULL: no persistence */
-	struct hc_restore *restore;	/* owned: state file until 1st apply */
+	char *state_dir;            /* owned, NULL: no persistence */
+	struct hc_restore *restore; /* owned: state file until 1st apply */
 	size_t nrestore;
 	struct ev_timer persist_timer;
 	bool persist_dirty;
-	uint64_t rng;			/* xorshift state */
-	int64_t wall_off;		/* wall clock - loop clock, ms */
+	uint64_t rng;     /* xorshift state */
+	int64_t wall_off; /* wall clock - loop clock, ms */
 	hc_engine_verdict_fn *on_verdict;
-	void *on_verdict_arg;		/* borrowed */
-	struct hc_hooks *hookq;		/* owned */
+	void *on_verdict_arg;   /* borrowed */
+	struct hc_hooks *hookq; /* owned */
 	struct hc_engine_stats stats;
 };
 
@@ -130,15 +130,15 @@ struct hc_engine {
  * it is read now and used for the targets of the first apply. seed makes the
  * jitter reproducible (sim tests); 0 seeds from the clock.
  */
-struct hc_engine *hc_engine_new(struct ev_loop *loop, const char *state_dir,
-    uint64_t seed);
+struct hc_engine *hc_engine_new(
+    struct ev_loop *loop, const char *state_dir, uint64_t seed);
 /* Cancel every probe, write the state file once more, free. */
 void hc_engine_free(struct hc_engine *e);
-void hc_engine_on_verdict(struct hc_engine *e, hc_engine_verdict_fn *fn,
-    void *arg);
+void hc_engine_on_verdict(
+    struct hc_engine *e, hc_engine_verdict_fn *fn, void *arg);
 /* Use ct for checks of type (a test double, or a type linked late). */
-void hc_engine_set_type(struct hc_engine *e, int type,
-    const struct hc_check_type *ct);
+void hc_engine_set_type(
+    struct hc_engine *e, int type, const struct hc_check_type *ct);
 
 /*
  * Derive the targets of hc (and lb's pools, lb may be NULL) into a new
@@ -155,12 +155,12 @@ size_t hc_engine_targets(const struct hc_conf *hc, const struct lb_conf *lb,
 void hc_engine_apply(struct hc_engine *e, const struct hc_target_spec *specs,
     size_t n, const struct hc_hook_conf *hooks);
 /* Convenience: derive and apply. */
-void hc_engine_apply_conf(struct hc_engine *e, const struct hc_conf *hc,
-    const struct lb_conf *lb);
+void hc_engine_apply_conf(
+    struct hc_engine *e, const struct hc_conf *hc, const struct lb_conf *lb);
 
 /* A passive report from real traffic (struct ipc_passive). */
-void hc_engine_passive(struct hc_engine *e, const char *target,
-    enum hc_reason kind);
+void hc_engine_passive(
+    struct hc_engine *e, const char *target, enum hc_reason kind);
 
 struct hc_target *hc_engine_find(const struct hc_engine *e, const char *name);
 /* Wall-clock milliseconds consistent with the loop clock. */
@@ -169,14 +169,12 @@ uint64_t hc_engine_wall_ms(const struct hc_engine *e);
 int hc_engine_persist(struct hc_engine *e);
 
 /* The n-th most recent probe (0: latest) or NULL. */
-const struct hc_probe_rec *hc_target_probe(const struct hc_target *t,
-    size_t n);
-const struct hc_trans_rec *hc_target_trans(const struct hc_target *t,
-    size_t n);
+const struct hc_probe_rec *hc_target_probe(const struct hc_target *t, size_t n);
+const struct hc_trans_rec *hc_target_trans(const struct hc_target *t, size_t n);
 
 /* hc_api.c: GET /v1/checks[/NAME]. Returns the HTTP status. */
-int hc_api_query(struct hc_engine *e, const char *method, const char *path,
-    struct buf *out);
+int hc_api_query(
+    struct hc_engine *e, const char *method, const char *path, struct buf *out);
 /* hc_metrics.c: the engine's Prometheus families. */
 void hc_metrics_render(const struct hc_engine *e, struct buf *out);
 

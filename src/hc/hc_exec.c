@@ -30,9 +30,9 @@
 #include "hc/hc_sock.h"
 #include "lib/util.h"
 
-#define HC_EXEC_KEEP	  4096	/* output bytes kept */
-#define HC_EXEC_READS	  16	/* reads per wake-up: a flood can't starve */
-#define HC_EXEC_POLL_MS	  10	/* waitpid polling without pidfd */
+#define HC_EXEC_KEEP    4096 /* output bytes kept */
+#define HC_EXEC_READS   16   /* reads per wake-up: a flood can't starve */
+#define HC_EXEC_POLL_MS 10   /* waitpid polling without pidfd */
 
 extern char **environ;
 
@@ -43,7 +43,7 @@ typedef void hc_exec_exit_fn(struct hc_exec_watch *w, int status);
 struct hc_exec_watch {
 	struct ev_loop *loop; /* borrowed */
 	pid_t pid;
-	int pidfd;	      /* owned, -1: polling */
+	int pidfd;            /* owned, -1: polling */
 	struct ev_io io;      /* on pidfd */
 	struct ev_timer poll; /* waitpid every HC_EXEC_POLL_MS */
 	hc_exec_exit_fn *cb;
@@ -52,8 +52,8 @@ struct hc_exec_watch {
 struct hc_exec {
 	struct hc_sock s; /* first; s.fd is the output pipe's read end */
 	struct hc_exec_watch w;
-	bool running;	  /* child not reaped yet */
-	bool eof;	  /* pipe closed by every writer */
+	bool running; /* child not reaped yet */
+	bool eof;     /* pipe closed by every writer */
 	size_t outlen;
 	char out[HC_EXEC_KEEP];
 };
@@ -245,8 +245,8 @@ hc_exec_env(char *addr, char *port)
 
 /* Spawn the command writing into wfd. Returns 0 or -errno. */
 static int
-hc_exec_spawn(const char *cmd, const struct sockaddr_storage *dst, int wfd,
-    pid_t *pid)
+hc_exec_spawn(
+    const char *cmd, const struct sockaddr_storage *dst, int wfd, pid_t *pid)
 {
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
 	char ip[INET6_ADDRSTRLEN], addr[64], port[32], **env;
@@ -266,8 +266,9 @@ hc_exec_spawn(const char *cmd, const struct sockaddr_storage *dst, int wfd,
 		if (sig != SIGKILL && sig != SIGSTOP)
 			sigaddset(&dfl, sig);
 	posix_spawnattr_init(&at);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-		POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setflags(&at,
+	    POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	        POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &dfl);

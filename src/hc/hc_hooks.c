@@ -37,32 +37,32 @@ enum hc_hooks_kind {
 };
 
 enum hc_hooks_phase {
-	HC_HOOKS_IDLE,	   /* nothing running; timer may hold a kick */
-	HC_HOOKS_RUNNING,  /* head job in progress */
-	HC_HOOKS_WAITING,  /* head job waits to retry */
-	HC_HOOKS_KILLED,   /* exec timed out: SIGKILL sent, awaiting exit */
+	HC_HOOKS_IDLE,    /* nothing running; timer may hold a kick */
+	HC_HOOKS_RUNNING, /* head job in progress */
+	HC_HOOKS_WAITING, /* head job waits to retry */
+	HC_HOOKS_KILLED,  /* exec timed out: SIGKILL sent, awaiting exit */
 };
 
 struct hc_hooks_job {
 	struct hc_hooks_job *next; /* owned: the rest of the queue */
 	enum hc_hooks_kind kind;
-	char *what;		   /* owned: command line or URL */
+	char *what; /* owned: command line or URL */
 	uint64_t timeout_ms;
-	uint32_t tries_left;	   /* webhook retries still allowed */
+	uint32_t tries_left; /* webhook retries still allowed */
 	struct hc_hook_event ev;
 };
 
 struct hc_hooks {
-	struct ev_loop *loop;		  /* borrowed */
+	struct ev_loop *loop;             /* borrowed */
 	struct hc_hooks_job *head, *tail; /* owned queue; head runs */
 	size_t n;
 	enum hc_hooks_phase phase;
 	struct ev_timer timer;
-	struct ev_io io;     /* on pidfd (exec) or sock (webhook) */
-	int fd;		     /* owned: pidfd or socket, -1 */
-	pid_t pid;	     /* running command, 0 if none */
-	struct buf out;	     /* webhook request not yet written */
-	char rx[64];	     /* webhook status line */
+	struct ev_io io; /* on pidfd (exec) or sock (webhook) */
+	int fd;          /* owned: pidfd or socket, -1 */
+	pid_t pid;       /* running command, 0 if none */
+	struct buf out;  /* webhook request not yet written */
+	char rx[64];     /* webhook status line */
 	size_t rxlen;
 	struct hc_hooks_stats stats;
 };
@@ -219,12 +219,13 @@ hc_hooks_child(const struct hc_hooks_job *j)
 	sigset_t none;
 	int fd;
 
-	/* The loop blocks signals for signalfd; the command must not inherit. */
+	/* The loop blocks signals for signalfd; the command must not inherit.
+	 */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);
-	snprintf(since, sizeof(since), "%llu",
-	    (unsigned long long)j->ev.since_ms);
+	snprintf(
+	    since, sizeof(since), "%llu", (unsigned long long)j->ev.since_ms);
 	setenv("HAVEN_TARGET", j->ev.target, 1);
 	setenv("HAVEN_STATE", hc_state_name(j->ev.state), 1);
 	setenv("HAVEN_PREV_STATE", hc_state_name(j->ev.prev), 1);
@@ -368,15 +369,16 @@ hc_hooks_web(struct hc_hooks *h, const struct hc_hooks_job *j)
 	if (hc_hooks_url(j->what, &ss, &path, host, sizeof(host)) == -1)
 		return -EINVAL;
 	/* No port: 80, as any HTTP client would. */
-	if (ss.ss_family == AF_INET && ((struct sockaddr_in *)&ss)->sin_port == 0)
+	if (ss.ss_family == AF_INET &&
+	    ((struct sockaddr_in *)&ss)->sin_port == 0)
 		((struct sockaddr_in *)&ss)->sin_port = htons(80);
 	if (ss.ss_family == AF_INET6 &&
 	    ((struct sockaddr_in6 *)&ss)->sin6_port == 0)
 		((struct sockaddr_in6 *)&ss)->sin6_port = htons(80);
 	len = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-					 sizeof(struct sockaddr_in);
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	                                 sizeof(struct sockaddr_in);
+	fd =
+	    socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -errno;
 	h->fd = fd;
@@ -448,7 +450,8 @@ hc_hooks_start(struct hc_hooks *h)
 
 	h->phase = HC_HOOKS_RUNNING;
 	h->stats.runs++;
-	rc = j->kind == HC_HOOKS_EXEC ? hc_hooks_exec(h, j) : hc_hooks_web(h, j);
+	rc =
+	    j->kind == HC_HOOKS_EXEC ? hc_hooks_exec(h, j) : hc_hooks_web(h, j);
 	if (rc < 0) {
 		h->stats.spawn_errors++;
 		hc_hooks_finish(h, false, strerror(-rc));

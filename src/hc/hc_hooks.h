@@ -36,12 +36,12 @@ struct hc_hook_event {
 };
 
 struct hc_hooks_stats {
-	uint64_t runs;	   /* attempts started */
-	uint64_t ok;	   /* runs that succeeded */
-	uint64_t failed;   /* runs that failed (after their last retry) */
-	uint64_t timeouts; /* attempts killed or abandoned at the timeout */
-	uint64_t retries;  /* webhook attempts after the first */
-	uint64_t dropped;  /* runs not queued: queue full */
+	uint64_t runs;         /* attempts started */
+	uint64_t ok;           /* runs that succeeded */
+	uint64_t failed;       /* runs that failed (after their last retry) */
+	uint64_t timeouts;     /* attempts killed or abandoned at the timeout */
+	uint64_t retries;      /* webhook attempts after the first */
+	uint64_t dropped;      /* runs not queued: queue full */
 	uint64_t spawn_errors; /* fork/pidfd/socket failures */
 };
 

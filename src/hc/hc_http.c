@@ -13,6 +13,9 @@
  * ends without it is body_mismatch. Without a body check, reading stops
  * after the head, so a huge body costs nothing.
  *
+ * SSL_write reaches the socket through write(), not send(MSG_NOSIGNAL):
+ * the process must ignore SIGPIPE, as the child runtime (child.c) does.
+ *
  * TLS contexts are cached per process, keyed by (verify, CA, cert, key):
  * loading a CA bundle per probe would cost more than the probe.
  */
@@ -22,14 +25,13 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "hc/hc_conf.h"
 #include "hc/hc_sock.h"
@@ -37,10 +39,10 @@
 #include "lib/http1.h"
 #include "lib/util.h"
 
-#define HC_HTTP_HEAD_MAX    16384  /* response head bytes we accept */
-#define HC_HTTP_READ_CHUNK  16384  /* bytes per read() call */
-#define HC_HTTP_MAX_BODY    65536  /* max_body when the config says 0 */
-#define HC_HTTP_PATTERN_SHOW 40	   /* pattern bytes quoted in a detail */
+#define HC_HTTP_HEAD_MAX     16384 /* response head bytes we accept */
+#define HC_HTTP_READ_CHUNK   16384 /* bytes per read() call */
+#define HC_HTTP_MAX_BODY     65536 /* max_body when the config says 0 */
+#define HC_HTTP_PATTERN_SHOW 40    /* pattern bytes quoted in a detail */
 
 enum hc_http_phase {
 	HC_HTTP_HANDSHAKE,
@@ -52,30 +54,30 @@ enum hc_http_phase {
 struct hc_http_ctx {
 	struct hc_http_ctx *next; /* owned: the rest of the cache */
 	bool verify;
-	char *ca_file;	 /* owned, may be NULL */
+	char *ca_file;   /* owned, may be NULL */
 	char *cert_file; /* owned, may be NULL */
-	char *key_file;	 /* owned, may be NULL */
-	SSL_CTX *ctx;	 /* owned */
+	char *key_file;  /* owned, may be NULL */
+	SSL_CTX *ctx;    /* owned */
 };
 
 struct hc_http {
 	struct hc_sock s; /* first: the engine's struct hc_probe * */
 	enum hc_http_phase phase;
-	SSL *ssl;	  /* owned; NULL for plain http */
-	struct buf out;	  /* owned: the request */
-	size_t out_off;	  /* bytes of out already written */
-	struct buf in;	  /* owned: response head being parsed */
+	SSL *ssl;                /* owned; NULL for plain http */
+	struct buf out;          /* owned: the request */
+	size_t out_off;          /* bytes of out already written */
+	struct buf in;           /* owned: response head being parsed */
 	struct http1_resp *resp; /* owned: parse result, valid over in */
-	uint32_t *status; /* owned: [lo, hi] pairs */
-	size_t nstatus;	  /* ranges in status */
-	bool head_only;	  /* HEAD request: no body follows */
-	char *pattern;	  /* owned, NULL: no body check */
+	uint32_t *status;        /* owned: [lo, hi] pairs */
+	size_t nstatus;          /* ranges in status */
+	bool head_only;          /* HEAD request: no body follows */
+	char *pattern;           /* owned, NULL: no body check */
 	size_t pattern_len;
 	uint64_t max_body;
-	struct buf body;  /* owned: decoded body kept, at most max_body */
+	struct buf body;     /* owned: decoded body kept, at most max_body */
 	uint64_t body_total; /* decoded body bytes seen, kept or not */
-	int code;	  /* response status once the head is parsed */
-	int64_t cl_left;  /* Content-Length bytes to come; -1: not framed so */
+	int code;            /* response status once the head is parsed */
+	int64_t cl_left; /* Content-Length bytes to come; -1: not framed so */
 	bool chunked;
 	struct http1_chunked ch;
 };
@@ -123,10 +125,11 @@ hc_http_ctx_build(const struct hc_check_conf *cc, char *err, size_t n)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	/* A peer that closes without close_notify ends the body; no error. */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-		SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	SSL_CTX_set_verify(ctx, cc->tls_verify ? SSL_VERIFY_PEER :
-						 SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_mode(ctx,
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
+	        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_verify(
+	    ctx, cc->tls_verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
 	if (cc->tls_verify) {
 		int ok = cc->ca_file != NULL ?
 		    SSL_CTX_load_verify_locations(ctx, cc->ca_file, NULL) :
@@ -136,10 +139,10 @@ hc_http_ctx_build(const struct hc_check_conf *cc, char *err, size_t n)
 	}
 	if (cc->cert_file != NULL &&
 	    (SSL_CTX_use_certificate_chain_file(ctx, cc->cert_file) != 1 ||
-		SSL_CTX_use_PrivateKey_file(ctx,
-		    cc->key_file ? cc->key_file : cc->cert_file,
-		    SSL_FILETYPE_PEM) != 1 ||
-		SSL_CTX_check_private_key(ctx) != 1))
+	        SSL_CTX_use_PrivateKey_file(ctx,
+	            cc->key_file ? cc->key_file : cc->cert_file,
+	            SSL_FILETYPE_PEM) != 1 ||
+	        SSL_CTX_check_private_key(ctx) != 1))
 		goto fail;
 	return ctx;
 fail:
@@ -183,8 +186,8 @@ hc_http_is_ip(const char *s)
 
 /* Host header value: the configured one, else the address (and port). */
 static void
-hc_http_host(const struct hc_check_conf *cc,
-    const struct sockaddr_storage *dst, bool tls, struct buf *b)
+hc_http_host(const struct hc_check_conf *cc, const struct sockaddr_storage *dst,
+    bool tls, struct buf *b)
 {
 	char ip[INET6_ADDRSTRLEN];
 	uint16_t port = hc_sock_port(dst);
@@ -226,8 +229,8 @@ hc_http_tls_setup(struct hc_http *h, const struct hc_check_conf *cc,
 	} else if (cc->tls_verify) {
 		/* No name to check: the certificate must carry the IP. */
 		hc_sock_ntop(dst, ip, sizeof(ip));
-		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(h->ssl),
-		    name[0] != '\0' ? name : ip);
+		X509_VERIFY_PARAM_set1_ip_asc(
+		    SSL_get0_param(h->ssl), name[0] != '\0' ? name : ip);
 	}
 	return 0;
 }
@@ -287,12 +290,13 @@ hc_http_io(struct hc_http *h, bool wr, void *p, size_t n)
 
 	if (h->ssl == NULL) {
 		r = wr ? send(h->s.fd, p, n, MSG_NOSIGNAL) :
-			 recv(h->s.fd, p, n, 0);
+		         recv(h->s.fd, p, n, 0);
 		if (r >= 0)
 			return r;
 		if (errno == EAGAIN || errno == EINTR)
 			return hc_sock_want(&h->s, wr ? EV_WRITE : EV_READ) ?
-			    -1 : -EAGAIN;
+			    -1 :
+			    -EAGAIN;
 		hc_sock_finish_errno(&h->s, errno);
 		return -1;
 	}
@@ -311,7 +315,7 @@ hc_http_io(struct hc_http *h, bool wr, void *p, size_t n)
 	case SSL_ERROR_SYSCALL:
 		if (errno == 0 && !wr)
 			return 0; /* EOF without close_notify */
-		/* FALLTHROUGH */
+		                  /* FALLTHROUGH */
 	default:
 		hc_http_tls_fail(h, e, errno);
 		return -1;
@@ -335,8 +339,8 @@ hc_http_handshake(struct hc_http *h)
 	}
 	e = SSL_get_error(h->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		hc_sock_want(&h->s,
-		    e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+		hc_sock_want(
+		    &h->s, e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
 		return;
 	}
 	hc_http_tls_fail(h, e, errno);
@@ -348,8 +352,8 @@ hc_http_send(struct hc_http *h)
 	ssize_t r;
 
 	while (h->out_off < h->out.len) {
-		r = hc_http_io(h, true, h->out.data + h->out_off,
-		    h->out.len - h->out_off);
+		r = hc_http_io(
+		    h, true, h->out.data + h->out_off, h->out.len - h->out_off);
 		if (r < 0)
 			return; /* waiting, or finished */
 		h->out_off += (size_t)r;
@@ -388,20 +392,21 @@ hc_http_body_data(struct hc_http *h, const char *p, size_t n)
 	h->body_total += n;
 	keep = (size_t)MIN((uint64_t)n, h->max_body - h->body.len);
 	from = h->body.len >= h->pattern_len ?
-	    h->body.len - h->pattern_len + 1 : 0;
+	    h->body.len - h->pattern_len + 1 :
+	    0;
 	buf_append(&h->body, p, keep);
 	if (h->body.len - from >= h->pattern_len &&
 	    memmem(h->body.data + from, h->body.len - from, h->pattern,
-		h->pattern_len) != NULL) {
-		hc_sock_finish(&h->s, HC_R_OK, "status %d, body matched",
-		    h->code);
+	        h->pattern_len) != NULL) {
+		hc_sock_finish(
+		    &h->s, HC_R_OK, "status %d, body matched", h->code);
 		return true;
 	}
 	if (h->body_total > h->max_body) {
 		hc_sock_stats.http_too_large++;
 		hc_sock_finish(&h->s, HC_R_TOO_LARGE,
-		    "status %d, no match in the first %llu body bytes",
-		    h->code, (unsigned long long)h->max_body);
+		    "status %d, no match in the first %llu body bytes", h->code,
+		    (unsigned long long)h->max_body);
 		return true;
 	}
 	return false;
@@ -483,12 +488,11 @@ hc_http_head_feed(struct hc_http *h, const char *p, size_t n)
 		/* Fail fast on a non-HTTP peer instead of waiting for CRLF. */
 		if (strncmp(h->in.data, "HTTP/", MIN(h->in.len, 5)) != 0) {
 			hc_sock_stats.http_garbage++;
-			hc_sock_finish(&h->s, HC_R_PROTOCOL_ERROR,
-			    "not an HTTP response");
+			hc_sock_finish(
+			    &h->s, HC_R_PROTOCOL_ERROR, "not an HTTP response");
 			return true;
 		}
-		rc = http1_parse_response(h->in.data, h->in.len, &lim,
-		    h->resp);
+		rc = http1_parse_response(h->in.data, h->in.len, &lim, h->resp);
 		if (rc == HTTP1_AGAIN && h->in.len <= HC_HTTP_HEAD_MAX)
 			return false;
 		if (rc == HTTP1_AGAIN || h->resp->m.err == HTTP1_E_TOO_LARGE) {
@@ -500,11 +504,11 @@ hc_http_head_feed(struct hc_http *h, const char *p, size_t n)
 		if (rc != HTTP1_DONE) {
 			hc_sock_stats.http_garbage++;
 			hc_sock_finish(&h->s, HC_R_PROTOCOL_ERROR,
-			    "bad response: %s",
-			    http1_err_name(h->resp->m.err));
+			    "bad response: %s", http1_err_name(h->resp->m.err));
 			return true;
 		}
-		/* 1xx interim answers (103 Early Hints) precede the real one. */
+		/* 1xx interim answers (103 Early Hints) precede the real one.
+		 */
 		if (h->resp->status >= 200 || h->resp->status == 101)
 			return hc_http_head_done(h);
 		buf_consume(&h->in, h->resp->m.head_len);
@@ -520,7 +524,7 @@ hc_http_eof(struct hc_http *h)
 	if (h->phase == HC_HTTP_HEAD) {
 		hc_sock_finish(&h->s, HC_R_CLOSED, "%s",
 		    h->in.len ? "closed inside the response head" :
-				"closed before any response");
+		                "closed before any response");
 		return true;
 	}
 	if (h->cl_left < 0 && !h->chunked)
@@ -609,8 +613,9 @@ hc_http_setup(struct hc_http *h, const struct hc_check_conf *cc,
 	buf_printf(&h->out, "%s %s HTTP/1.1\r\nHost: ", method,
 	    cc->path ? cc->path : "/");
 	hc_http_host(cc, dst, tls, &h->out);
-	buf_puts(&h->out, "\r\nUser-Agent: haven-hc\r\n"
-			  "Connection: close\r\n\r\n");
+	buf_puts(&h->out,
+	    "\r\nUser-Agent: haven-hc\r\n"
+	    "Connection: close\r\n\r\n");
 	h->head_only = strcmp(method, "HEAD") == 0;
 	h->nstatus = n ? n : 1;
 	h->status = xmalloc(2 * h->nstatus * sizeof(uint32_t));
@@ -657,8 +662,8 @@ hc_http_start(struct ev_loop *loop, const struct hc_check_conf *cc,
     const struct sockaddr_storage *addr, hc_probe_done_fn *done, void *arg,
     struct hc_probe **out)
 {
-	return hc_http_start_any(loop, cc, addr, done, arg, out,
-	    cc->type == HC_TYPE_HTTPS);
+	return hc_http_start_any(
+	    loop, cc, addr, done, arg, out, cc->type == HC_TYPE_HTTPS);
 }
 
 static int

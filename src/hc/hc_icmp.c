@@ -34,9 +34,9 @@
 
 struct hc_icmp {
 	struct hc_sock s; /* first: the engine's struct hc_probe * */
-	bool raw;	  /* raw socket: we filter and checksum */
+	bool raw;         /* raw socket: we filter and checksum */
 	bool v6;
-	uint16_t id;	  /* ours on raw sockets; the kernel's on ping sockets */
+	uint16_t id; /* ours on raw sockets; the kernel's on ping sockets */
 	uint16_t seq;
 	unsigned char token[HC_ICMP_TOKEN];
 };
@@ -74,7 +74,8 @@ hc_icmp_open(struct hc_icmp *ic, const struct sockaddr_storage *dst)
 		if (rc == 0 || hc_icmp_mode == HC_ICMP_DGRAM ||
 		    (rc != -EACCES && rc != -EPERM && rc != -EPROTONOSUPPORT))
 			return rc;
-		hc_sock_stats.sock_errors--; /* an expected refusal, not a fault */
+		hc_sock_stats
+		    .sock_errors--; /* an expected refusal, not a fault */
 	}
 	ic->raw = true;
 	if ((rc = hc_sock_connect(&ic->s, dst, SOCK_RAW, proto)) < 0)
@@ -85,8 +86,8 @@ hc_icmp_open(struct hc_icmp *ic, const struct sockaddr_storage *dst)
 		/* Errors still reach us through the socket error. */
 		ICMP6_FILTER_SETBLOCKALL(&f);
 		ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &f);
-		setsockopt(ic->s.fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f,
-		    sizeof(f));
+		setsockopt(
+		    ic->s.fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f));
 	}
 	return 0;
 }
@@ -148,8 +149,8 @@ hc_icmp_on_io(struct hc_sock *s, unsigned events)
 		off = 0;
 		/* Raw IPv4 sockets deliver the IP header too. */
 		if (ic->raw && !ic->v6 && r >= (ssize_t)sizeof(struct ip))
-			off = (size_t)(((const struct ip *)(void *)p)->ip_hl) *
-			    4;
+			off =
+			    (size_t)(((const struct ip *)(void *)p)->ip_hl) * 4;
 		if (off <= (size_t)r &&
 		    hc_icmp_match(ic, p + off, (size_t)r - off)) {
 			hc_sock_finish(s, HC_R_OK, "echo reply (%s socket)",
@@ -171,7 +172,7 @@ hc_icmp_start(struct ev_loop *loop, const struct hc_check_conf *cc,
 	int rc;
 
 	hc_sock_set_port(&dst, 0); /* ICMP has no port; a raw v6 connect
-				      insists on 0 */
+	                              insists on 0 */
 	hc_sock_init(&ic->s, loop, cc->timing.timeout_ms, done, arg);
 	ic->s.on_io = hc_icmp_on_io;
 	ic->s.stage = "echo";
@@ -194,8 +195,8 @@ hc_icmp_start(struct ev_loop *loop, const struct hc_check_conf *cc,
 			hc_sock_post(&ic->s, hc_sock_reason(-rc), "send: %s",
 			    strerror(-rc));
 		else if (ev_io_start(loop, &ic->s.io, EV_READ) < 0)
-			hc_sock_post(&ic->s, HC_R_INTERNAL,
-			    "event loop refused fd");
+			hc_sock_post(
+			    &ic->s, HC_R_INTERNAL, "event loop refused fd");
 	}
 	*out = (struct hc_probe *)ic;
 	return 0;

@@ -11,8 +11,8 @@
 #include "lib/metrics.h"
 
 static void
-hc_metrics_label(struct buf *l, const char *k, const char *v, const char *k2,
-    const char *v2)
+hc_metrics_label(
+    struct buf *l, const char *k, const char *v, const char *k2, const char *v2)
 {
 	buf_reset(l);
 	mx_label(l, k, v);
@@ -30,8 +30,8 @@ hc_metrics_targets(const struct hc_engine *e, struct buf *out, struct buf *l)
 	for (size_t i = 0; i < e->ntargets; i++) {
 		t = e->targets[i];
 		for (int s = 0; s < HC__STATE_COUNT; s++) {
-			hc_metrics_label(l, "target", t->name, "state",
-			    hc_state_name(s));
+			hc_metrics_label(
+			    l, "target", t->name, "state", hc_state_name(s));
 			mx_u64(out, "haven_hc_target_state", l->data,
 			    t->sm.state == (enum hc_state)s);
 		}
@@ -63,8 +63,8 @@ hc_metrics_targets(const struct hc_engine *e, struct buf *out, struct buf *l)
 }
 
 static void
-hc_metrics_counter(struct buf *out, const char *name, const char *help,
-    uint64_t v)
+hc_metrics_counter(
+    struct buf *out, const char *name, const char *help, uint64_t v)
 {
 	mx_family(out, name, "counter", help);
 	mx_u64(out, name, NULL, v);
@@ -157,8 +157,7 @@ hc_metrics_sock(struct buf *out, struct buf *l)
 	    "what the check types saw and dropped");
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
 		hc_metrics_label(l, "what", rows[i].what, NULL, NULL);
-		mx_u64(out, "haven_hc_check_events_total", l->data,
-		    rows[i].v);
+		mx_u64(out, "haven_hc_check_events_total", l->data, rows[i].v);
 	}
 }
 

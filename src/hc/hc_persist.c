@@ -4,11 +4,10 @@
  * cannot understand costs a cold start, never a wrong verdict.
  */
 #include <errno.h>
+#include <libfyaml.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <libfyaml.h>
 
 #include "hc/hc_engine.h"
 #include "hc/hc_persist.h"
@@ -53,8 +52,8 @@ hc_persist_write(const struct hc_engine *e)
 	buf_init(&b);
 	hc_persist_render(e, &b);
 	if ((rc = statefile_mkdir(e->state_dir)) == 0)
-		rc = statefile_write(e->state_dir, HC_STATE_FILE, b.data,
-		    b.len);
+		rc =
+		    statefile_write(e->state_dir, HC_STATE_FILE, b.data, b.len);
 	buf_fini(&b);
 	return rc;
 }
@@ -62,11 +61,10 @@ hc_persist_write(const struct hc_engine *e)
 static const char *
 hc_persist_str(struct fy_node *map, const char *key)
 {
-	struct fy_node *n = fy_node_mapping_lookup_by_string(map, key,
-	    FY_NT);
+	struct fy_node *n = fy_node_mapping_lookup_by_string(map, key, FY_NT);
 
 	return n != NULL && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) :
-						   NULL;
+	                                           NULL;
 }
 
 /* One "name": {...} entry; false if it cannot be used. */
@@ -112,7 +110,8 @@ hc_persist_parse(struct hc_engine *e, struct fy_document *doc)
 	size_t bad = 0, n;
 
 	tg = root != NULL && fy_node_is_mapping(root) ?
-	    fy_node_mapping_lookup_by_string(root, "targets", FY_NT) : NULL;
+	    fy_node_mapping_lookup_by_string(root, "targets", FY_NT) :
+	    NULL;
 	if (tg == NULL || !fy_node_is_mapping(tg))
 		return 1;
 	n = (size_t)fy_node_mapping_item_count(tg);
@@ -143,7 +142,7 @@ hc_persist_load(struct hc_engine *e)
 		goto out; /* cold start */
 	if (rc < 0 || b.len == 0 ||
 	    (doc = fy_document_build_from_string(&cfg, b.data, b.len)) ==
-		NULL) {
+	        NULL) {
 		bad = 1;
 		goto out;
 	}
@@ -167,6 +166,6 @@ hc_persist_find(const struct hc_engine *e, const char *name)
 	if (e->nrestore == 0 || strlen(name) >= sizeof(key.name))
 		return NULL;
 	snprintf(key.name, sizeof(key.name), "%s", name);
-	return bsearch(&key, e->restore, e->nrestore, sizeof(key),
-	    hc_persist_cmp);
+	return bsearch(
+	    &key, e->restore, e->nrestore, sizeof(key), hc_persist_cmp);
 }

@@ -30,8 +30,8 @@ struct hc_restore {
  * cold start; a damaged one is logged, counted and ignored.
  */
 void hc_persist_load(struct hc_engine *e);
-const struct hc_restore *hc_persist_find(const struct hc_engine *e,
-    const char *name);
+const struct hc_restore *hc_persist_find(
+    const struct hc_engine *e, const char *name);
 /* Write every target's verdict now. Returns 0 or -errno. */
 int hc_persist_write(const struct hc_engine *e);
 /* Render the file's contents (exposed for tests). */

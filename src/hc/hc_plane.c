@@ -16,9 +16,9 @@
 #include "lib/log.h"
 
 struct hc_plane_rt {
-	struct ev_loop *loop;	/* borrowed: the child runtime's */
-	struct hc_engine *eng;	/* owned; NULL until the first apply */
-	uint64_t passive_bad;	/* malformed IPC_PASSIVE messages dropped */
+	struct ev_loop *loop;  /* borrowed: the child runtime's */
+	struct hc_engine *eng; /* owned; NULL until the first apply */
+	uint64_t passive_bad;  /* malformed IPC_PASSIVE messages dropped */
 };
 
 static struct hc_plane_rt hc_plane_rt;
@@ -66,8 +66,8 @@ hc_plane_apply(const struct haven_conf *old, const struct haven_conf *conf,
 		hc_plane_rt.eng = hc_plane_engine(conf);
 	hc_engine_apply_conf(hc_plane_rt.eng, &conf->health,
 	    haven_conf_has_lb(conf) ? &conf->lb : NULL);
-	log_info("health config applied", "targets=%zu",
-	    hc_plane_rt.eng->ntargets);
+	log_info(
+	    "health config applied", "targets=%zu", hc_plane_rt.eng->ntargets);
 	return 0;
 }
 

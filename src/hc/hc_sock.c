@@ -7,8 +7,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
-#include <netinet/in.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -31,9 +31,9 @@ hc_result_set(struct hc_result *r, enum hc_reason reason, uint64_t start_us,
 
 	r->reason = reason;
 	/* A cached clock may lag start_us taken in the same iteration. */
-	r->latency_us = now > start_us ? (uint32_t)MIN(now - start_us,
-						    (uint64_t)UINT32_MAX)
-				       : 0;
+	r->latency_us = now > start_us ?
+	    (uint32_t)MIN(now - start_us, (uint64_t)UINT32_MAX) :
+	    0;
 	r->detail[0] = '\0';
 	if (fmt == NULL)
 		return;
@@ -134,8 +134,8 @@ hc_sock_post(struct hc_sock *s, enum hc_reason reason, const char *fmt, ...)
 void
 hc_sock_finish_errno(struct hc_sock *s, int err)
 {
-	hc_sock_finish(s, hc_sock_reason(err), "%s: %s", s->stage,
-	    strerror(err));
+	hc_sock_finish(
+	    s, hc_sock_reason(err), "%s: %s", s->stage, strerror(err));
 }
 
 void
@@ -220,21 +220,21 @@ hc_sock_want(struct hc_sock *s, unsigned events)
 		return 0;
 	}
 	if ((rc = ev_io_start(s->loop, &s->io, events)) < 0) {
-		hc_sock_finish(s, HC_R_INTERNAL, "event loop: %s",
-		    strerror(-rc));
+		hc_sock_finish(
+		    s, HC_R_INTERNAL, "event loop: %s", strerror(-rc));
 		return -1;
 	}
 	return 0;
 }
 
 int
-hc_sock_connect(struct hc_sock *s, const struct sockaddr_storage *addr,
-    int type, int proto)
+hc_sock_connect(
+    struct hc_sock *s, const struct sockaddr_storage *addr, int type, int proto)
 {
 	int fd;
 
-	fd = socket(addr->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    proto);
+	fd =
+	    socket(addr->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 	if (fd == -1) {
 		hc_sock_stats.sock_errors++;
 		return -errno;
@@ -276,8 +276,8 @@ hc_sock_target(const struct hc_check_conf *cc,
 socklen_t
 hc_sock_len(const struct sockaddr_storage *ss)
 {
-	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-					 : sizeof(struct sockaddr_in);
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	                                   sizeof(struct sockaddr_in);
 }
 
 uint16_t

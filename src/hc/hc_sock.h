@@ -37,21 +37,21 @@ typedef void hc_sock_conn_fn(struct hc_sock *s);
 typedef void hc_sock_fini_fn(struct hc_sock *s);
 
 struct hc_sock {
-	struct ev_loop *loop;	 /* borrowed: outlives every probe */
-	hc_probe_done_fn *done;	 /* engine's callback */
-	void *arg;		 /* borrowed: the engine's, handed back */
-	uint64_t start_us;	 /* ev_now_us() at start: for latency */
-	uint64_t timeout_ms;	 /* the whole probe's budget */
-	int fd;			 /* owned: -1 when none */
-	struct ev_io io;	 /* on fd while connecting or talking */
-	struct ev_timer timer;	 /* the deadline, or 0 ms to post early */
-	bool connecting;	 /* io waits for the connect to finish */
-	bool posted;		 /* res holds an early result for timer */
-	const char *stage;	 /* static string: where a timeout struck */
-	hc_sock_io_fn *on_io;	 /* type's event handler */
+	struct ev_loop *loop;     /* borrowed: outlives every probe */
+	hc_probe_done_fn *done;   /* engine's callback */
+	void *arg;                /* borrowed: the engine's, handed back */
+	uint64_t start_us;        /* ev_now_us() at start: for latency */
+	uint64_t timeout_ms;      /* the whole probe's budget */
+	int fd;                   /* owned: -1 when none */
+	struct ev_io io;          /* on fd while connecting or talking */
+	struct ev_timer timer;    /* the deadline, or 0 ms to post early */
+	bool connecting;          /* io waits for the connect to finish */
+	bool posted;              /* res holds an early result for timer */
+	const char *stage;        /* static string: where a timeout struck */
+	hc_sock_io_fn *on_io;     /* type's event handler */
 	hc_sock_conn_fn *on_conn; /* type's "connected" handler, may be NULL */
-	hc_sock_fini_fn *fini;	 /* type's teardown, may be NULL */
-	struct hc_result res;	 /* the early result while posted */
+	hc_sock_fini_fn *fini;    /* type's teardown, may be NULL */
+	struct hc_result res;     /* the early result while posted */
 };
 
 /*
@@ -60,16 +60,16 @@ struct hc_sock {
  * only the check types see.
  */
 struct hc_sock_stats {
-	uint64_t sock_errors;	   /* socket()/pipe()/spawn failed locally */
-	uint64_t early_results;	   /* results posted before any I/O */
-	uint64_t http_garbage;	   /* responses that were not HTTP */
-	uint64_t http_too_large;   /* heads or bodies over the limit */
-	uint64_t tls_errors;	   /* handshakes that failed */
-	uint64_t dns_rx_bad_id;	   /* answers to someone else's query: dropped */
+	uint64_t sock_errors;    /* socket()/pipe()/spawn failed locally */
+	uint64_t early_results;  /* results posted before any I/O */
+	uint64_t http_garbage;   /* responses that were not HTTP */
+	uint64_t http_too_large; /* heads or bodies over the limit */
+	uint64_t tls_errors;     /* handshakes that failed */
+	uint64_t dns_rx_bad_id;  /* answers to someone else's query: dropped */
 	uint64_t dns_rx_malformed; /* truncated or undecodable answers */
 	uint64_t icmp_rx_foreign;  /* echo replies for other probes: dropped */
 	uint64_t exec_out_dropped; /* output bytes past the kept 4 KiB */
-	uint64_t exec_killed;	   /* process groups killed on timeout/cancel */
+	uint64_t exec_killed;      /* process groups killed on timeout/cancel */
 };
 
 extern struct hc_sock_stats hc_sock_stats;
@@ -79,8 +79,8 @@ extern struct hc_sock_stats hc_sock_stats;
  * probe does nothing else until the type calls hc_sock_connect() or sets
  * s->fd and starts s->io itself.
  */
-void hc_sock_init(struct hc_sock *s, struct ev_loop *loop,
-    uint64_t timeout_ms, hc_probe_done_fn *done, void *arg);
+void hc_sock_init(struct hc_sock *s, struct ev_loop *loop, uint64_t timeout_ms,
+    hc_probe_done_fn *done, void *arg);
 
 /*
  * Non-blocking connect of a new socket of the given type/protocol to addr.
@@ -108,11 +108,11 @@ int hc_sock_want(struct hc_sock *s, unsigned events);
  * Deliver the result now (from inside a callback of this probe) and tear
  * the probe down. After this returns, s must not be touched again.
  */
-void hc_sock_finish(struct hc_sock *s, enum hc_reason reason,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void hc_sock_finish(struct hc_sock *s, enum hc_reason reason, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 /* Same, from inside start(): the result is delivered on the next iteration. */
-void hc_sock_post(struct hc_sock *s, enum hc_reason reason,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void hc_sock_post(struct hc_sock *s, enum hc_reason reason, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 /* Finish with the reason for a socket error (errno value, positive). */
 void hc_sock_finish_errno(struct hc_sock *s, int err);
 

@@ -11,8 +11,8 @@
 #define HC_SM_EPS 1e-9
 
 void
-hc_sm_init(struct hc_sm *sm, enum hc_state st, enum hc_reason why,
-    uint64_t now_ms)
+hc_sm_init(
+    struct hc_sm *sm, enum hc_state st, enum hc_reason why, uint64_t now_ms)
 {
 	memset(sm, 0, sizeof(*sm));
 	sm->state = sm->raw = st;
@@ -22,8 +22,8 @@ hc_sm_init(struct hc_sm *sm, enum hc_state st, enum hc_reason why,
 }
 
 double
-hc_sm_penalty(const struct hc_sm *sm, const struct hc_timing *t,
-    uint64_t now_ms)
+hc_sm_penalty(
+    const struct hc_sm *sm, const struct hc_timing *t, uint64_t now_ms)
 {
 	double dt;
 
@@ -74,8 +74,9 @@ hc_sm_decay(struct hc_sm *sm, const struct hc_timing *t, uint64_t now_ms)
 {
 	sm->penalty = hc_sm_penalty(sm, t, now_ms);
 	sm->penalty_ms = now_ms;
-	if (sm->damped && (!t->damping ||
-	    sm->penalty <= (double)t->damp_reuse * (1 + HC_SM_EPS)))
+	if (sm->damped &&
+	    (!t->damping ||
+	        sm->penalty <= (double)t->damp_reuse * (1 + HC_SM_EPS)))
 		sm->damped = false;
 }
 
@@ -132,8 +133,8 @@ hc_sm_probe(struct hc_sm *sm, const struct hc_timing *t, enum hc_reason r,
 }
 
 enum hc_sm_passive
-hc_sm_passive(struct hc_sm *sm, const struct hc_timing *t,
-    enum hc_reason kind, bool allow, uint64_t now_ms, unsigned *bits)
+hc_sm_passive(struct hc_sm *sm, const struct hc_timing *t, enum hc_reason kind,
+    bool allow, uint64_t now_ms, unsigned *bits)
 {
 	*bits = 0;
 	if (kind == HC_R_OK) {
@@ -178,7 +179,7 @@ hc_sm_base_delay(const struct hc_sm *sm, const struct hc_timing *t)
 {
 	if (hc_sm_changing(sm))
 		return t->fast_interval_ms;
-	if (sm->raw == HC_DOWN)
+	if (sm->raw == HC_DOWN && t->down_interval_ms != 0)
 		return t->down_interval_ms;
 	return t->interval_ms;
 }
@@ -197,8 +198,8 @@ hc_sm_jitter(uint64_t d, uint32_t pct, uint32_t rnd)
 }
 
 uint64_t
-hc_sm_next_delay(const struct hc_sm *sm, const struct hc_timing *t,
-    uint32_t rnd)
+hc_sm_next_delay(
+    const struct hc_sm *sm, const struct hc_timing *t, uint32_t rnd)
 {
 	return hc_sm_jitter(hc_sm_base_delay(sm, t), t->jitter_pct, rnd);
 }

@@ -26,19 +26,19 @@
 #include "hc/hc_conf.h"
 
 struct hc_sm {
-	enum hc_state state;	/* published verdict */
-	enum hc_reason reason;	/* why it is in that state */
-	enum hc_state raw;	/* verdict of probes and passive reports */
+	enum hc_state state;   /* published verdict */
+	enum hc_reason reason; /* why it is in that state */
+	enum hc_state raw;     /* verdict of probes and passive reports */
 	enum hc_reason raw_reason;
-	uint32_t ok_run;	/* consecutive passed probes */
-	uint32_t fail_run;	/* consecutive failed probes */
-	uint32_t passive_run;	/* consecutive passive failure reports */
-	bool passive_ejected;	/* down by passive reports, not yet confirmed */
-	bool damped;		/* held down by flap damping */
-	double penalty;		/* damping penalty as of penalty_ms */
+	uint32_t ok_run;      /* consecutive passed probes */
+	uint32_t fail_run;    /* consecutive failed probes */
+	uint32_t passive_run; /* consecutive passive failure reports */
+	bool passive_ejected; /* down by passive reports, not yet confirmed */
+	bool damped;          /* held down by flap damping */
+	double penalty;       /* damping penalty as of penalty_ms */
 	uint64_t penalty_ms;
-	uint64_t since_ms;	/* last published state change */
-	uint32_t transitions;	/* raw up<->down transitions seen */
+	uint64_t since_ms;    /* last published state change */
+	uint32_t transitions; /* raw up<->down transitions seen */
 };
 
 /* What a step changed in the published verdict (bit mask). */
@@ -48,16 +48,16 @@ struct hc_sm {
 
 /* What a passive report did. */
 enum hc_sm_passive {
-	HC_SM_P_RESET,	   /* a success report cleared the count */
-	HC_SM_P_COUNTED,   /* counted, threshold not reached */
-	HC_SM_P_EJECTED,   /* threshold reached: raw verdict down */
-	HC_SM_P_REFUSED,   /* threshold reached but !allow (last healthy) */
-	HC_SM_P_IGNORED,   /* target not up, or passive ejection off */
+	HC_SM_P_RESET,   /* a success report cleared the count */
+	HC_SM_P_COUNTED, /* counted, threshold not reached */
+	HC_SM_P_EJECTED, /* threshold reached: raw verdict down */
+	HC_SM_P_REFUSED, /* threshold reached but !allow (last healthy) */
+	HC_SM_P_IGNORED, /* target not up, or passive ejection off */
 };
 
 /* Start in state st (HC_UNKNOWN cold, or a restored verdict). */
-void hc_sm_init(struct hc_sm *sm, enum hc_state st, enum hc_reason why,
-    uint64_t now_ms);
+void hc_sm_init(
+    struct hc_sm *sm, enum hc_state st, enum hc_reason why, uint64_t now_ms);
 /* Feed one probe result (HC_R_OK: passed). Returns HC_SM_* bits. */
 unsigned hc_sm_probe(struct hc_sm *sm, const struct hc_timing *t,
     enum hc_reason r, uint64_t now_ms);
@@ -69,11 +69,11 @@ unsigned hc_sm_probe(struct hc_sm *sm, const struct hc_timing *t,
 enum hc_sm_passive hc_sm_passive(struct hc_sm *sm, const struct hc_timing *t,
     enum hc_reason kind, bool allow, uint64_t now_ms, unsigned *bits);
 /* Release damping if the penalty has decayed. Returns HC_SM_* bits. */
-unsigned hc_sm_tick(struct hc_sm *sm, const struct hc_timing *t,
-    uint64_t now_ms);
+unsigned hc_sm_tick(
+    struct hc_sm *sm, const struct hc_timing *t, uint64_t now_ms);
 /* The damping penalty decayed to now_ms. */
-double hc_sm_penalty(const struct hc_sm *sm, const struct hc_timing *t,
-    uint64_t now_ms);
+double hc_sm_penalty(
+    const struct hc_sm *sm, const struct hc_timing *t, uint64_t now_ms);
 /* When a damped target will be released (UINT64_MAX if not damped). */
 uint64_t hc_sm_release_at(const struct hc_sm *sm, const struct hc_timing *t);
 /* True while the raw verdict is moving: probes run at fast_interval. */
@@ -84,8 +84,8 @@ uint64_t hc_sm_base_delay(const struct hc_sm *sm, const struct hc_timing *t);
  * The delay before the next probe: the base delay moved by up to
  * +-jitter_pct percent, uniformly chosen by rnd.
  */
-uint64_t hc_sm_next_delay(const struct hc_sm *sm, const struct hc_timing *t,
-    uint32_t rnd);
+uint64_t hc_sm_next_delay(
+    const struct hc_sm *sm, const struct hc_timing *t, uint32_t rnd);
 /* Spread a delay d by +-pct percent using rnd (exposed for tests). */
 uint64_t hc_sm_jitter(uint64_t d, uint32_t pct, uint32_t rnd);
 

@@ -56,8 +56,8 @@ hc_tcp_write(struct hc_tcp *p)
 {
 	ssize_t n;
 
-	n = send(p->s.fd, p->send + p->sent, p->sendlen - p->sent,
-	    MSG_NOSIGNAL);
+	n = send(
+	    p->s.fd, p->send + p->sent, p->sendlen - p->sent, MSG_NOSIGNAL);
 	if (n == -1) {
 		if (errno != EAGAIN && errno != EINTR)
 			hc_sock_finish_errno(&p->s, errno);
@@ -133,8 +133,8 @@ hc_tcp_start(struct ev_loop *loop, const struct hc_check_conf *cc,
 	p->s.on_conn = hc_tcp_connected;
 	p->send = cc->send != NULL && cc->send[0] != '\0' ? cc->send : NULL;
 	p->sendlen = p->send != NULL ? strlen(p->send) : 0;
-	p->expect = cc->expect != NULL && cc->expect[0] != '\0' ? cc->expect :
-								   NULL;
+	p->expect =
+	    cc->expect != NULL && cc->expect[0] != '\0' ? cc->expect : NULL;
 	hc_sock_target(cc, addr, &dst);
 	if ((rc = hc_sock_connect(&p->s, &dst, SOCK_STREAM, 0)) < 0) {
 		/* Nothing was posted: tear down without a result. */

@@ -19,11 +19,10 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <openssl/err.h>
 
 #include "lb/lb_conn.h"
 #include "lib/log.h"
@@ -123,8 +122,8 @@ lb_conn_recv(struct lb_conn *c, struct lb_iobuf *b)
 		return -errno;
 	}
 	ERR_clear_error();
-	if (SSL_read_ex(c->ssl, b->data + b->len, LB_BUF_SIZE - b->len,
-		&got) == 1) {
+	if (SSL_read_ex(c->ssl, b->data + b->len, LB_BUF_SIZE - b->len, &got) ==
+	    1) {
 		b->len += (uint32_t)got;
 		return (long)got;
 	}
@@ -156,8 +155,8 @@ lb_conn_send_tls(struct lb_conn *c, const struct iovec *iov, int n)
 		if (iov[i].iov_len == 0)
 			continue;
 		ERR_clear_error();
-		if (SSL_write_ex(c->ssl, iov[i].iov_base, iov[i].iov_len,
-			&put) == 1) {
+		if (SSL_write_ex(
+		        c->ssl, iov[i].iov_base, iov[i].iov_len, &put) == 1) {
 			total += (long)put;
 			if (put < iov[i].iov_len)
 				break;
@@ -256,10 +255,11 @@ lb_conn_exchange_deadline(const struct lb_conn *c)
 	uint64_t d = UINT64_MAX, per_try;
 
 	if (!c->r.req_eom)
-		d = MIN(d, lb_conn_after(c->r.t_start_us / 1000,
-			       lc->request_timeout_ms));
-	per_try = pc->per_try_timeout_ms ? pc->per_try_timeout_ms
-					 : pc->server_timeout_ms;
+		d = MIN(d,
+		    lb_conn_after(
+		        c->r.t_start_us / 1000, lc->request_timeout_ms));
+	per_try = pc->per_try_timeout_ms ? pc->per_try_timeout_ms :
+	                                   pc->server_timeout_ms;
 	if (!c->r.resp_head)
 		d = MIN(d, lb_conn_after(c->last_b_ms, per_try));
 	else
@@ -284,20 +284,20 @@ lb_conn_deadline(const struct lb_conn *c)
 		return lb_conn_after(c->last_c_ms, lc->client_timeout_ms);
 	case LB_CS_HEAD:
 		return lb_conn_after(c->r.t_start_us / 1000,
-		    MIN(lc->header_timeout_ms ? lc->header_timeout_ms
-					      : UINT64_MAX,
-			lc->request_timeout_ms ? lc->request_timeout_ms
-					       : UINT64_MAX));
+		    MIN(lc->header_timeout_ms ? lc->header_timeout_ms :
+		                                UINT64_MAX,
+		        lc->request_timeout_ms ? lc->request_timeout_ms :
+		                                 UINT64_MAX));
 	case LB_CS_QUEUED:
 		return lb_conn_after(c->r.queued_ms, pc->queue_timeout_ms);
 	case LB_CS_CONNECT:
-		return lb_conn_after(c->r.t_try_us / 1000,
-		    pc->connect_timeout_ms);
+		return lb_conn_after(
+		    c->r.t_try_us / 1000, pc->connect_timeout_ms);
 	case LB_CS_EXCHANGE:
 		return lb_conn_exchange_deadline(c);
 	case LB_CS_TUNNEL:
-		return lb_conn_after(MAX(c->last_c_ms, c->last_b_ms),
-		    lc->client_timeout_ms);
+		return lb_conn_after(
+		    MAX(c->last_c_ms, c->last_b_ms), lc->client_timeout_ms);
 	case LB_CS_CLOSED:
 		break;
 	}
@@ -469,8 +469,7 @@ lb_conn_io_cb(struct ev_io *io, unsigned events, void *arg)
 	case LB_CS_CLOSED:
 		break;
 	default:
-		if (c->l->conf.mode == LB_MODE_TCP ||
-		    c->state == LB_CS_TUNNEL)
+		if (c->l->conf.mode == LB_MODE_TCP || c->state == LB_CS_TUNNEL)
 			lb_tcp_run(c);
 		else
 			lb_http_run(c);
@@ -667,13 +666,13 @@ lb_conn_pstats(const struct lb_conn *c)
  * bytes) means it cannot carry a request any more, so it is closed.
  */
 struct lb_idle {
-	struct lb_server *srv;	/* weak: key; parked conns hold the refs */
-	struct lb_bconn *head;	/* borrowed: most recently parked first */
+	struct lb_server *srv; /* weak: key; parked conns hold the refs */
+	struct lb_bconn *head; /* borrowed: most recently parked first */
 	unsigned n;
 };
 
 static struct lb_idle *lb_idle_tab; /* owned */
-static size_t lb_idle_cap;	    /* power of two */
+static size_t lb_idle_cap;          /* power of two */
 static size_t lb_idle_used;
 
 static size_t
@@ -787,8 +786,9 @@ lb_bconn_io_cb(struct ev_io *io, unsigned events, void *arg)
 		if (err == EINPROGRESS || err == EALREADY)
 			return;
 		if (err != 0) {
-			lb_retry_fail(c, err == ECONNREFUSED ? LB_FAIL_CONNECT_REFUSED
-							     : LB_FAIL_CONNECT_OTHER);
+			lb_retry_fail(c,
+			    err == ECONNREFUSED ? LB_FAIL_CONNECT_REFUSED :
+			                          LB_FAIL_CONNECT_OTHER);
 			return;
 		}
 		b->connected = true;
@@ -816,13 +816,13 @@ lb_bconn_connect(struct lb_conn *c, struct lb_server *s)
 	socklen_t sl;
 	int fd, one = 1;
 
-	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd = socket(
+	    sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -errno;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	sl = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-				       : sizeof(struct sockaddr_in);
+	sl = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	                                 sizeof(struct sockaddr_in);
 	if (connect(fd, (const struct sockaddr *)sa, sl) == -1 &&
 	    errno != EINPROGRESS) {
 		int e = -errno;
@@ -839,11 +839,11 @@ lb_bconn_connect(struct lb_conn *c, struct lb_server *s)
 	lb_server_conn_begin(s);
 	b->counted = true;
 	if (c->l->pconf.send_proxy == LB_SEND_PROXY_V1)
-		b->pplen = (uint8_t)lb_proxyproto_build_v1((char *)b->pp,
-		    &c->peer, &c->local);
+		b->pplen = (uint8_t)lb_proxyproto_build_v1(
+		    (char *)b->pp, &c->peer, &c->local);
 	else if (c->l->pconf.send_proxy == LB_SEND_PROXY_V2)
-		b->pplen = (uint8_t)lb_proxyproto_build_v2(b->pp, &c->peer,
-		    &c->local);
+		b->pplen =
+		    (uint8_t)lb_proxyproto_build_v2(b->pp, &c->peer, &c->local);
 	ev_io_init(&b->io, fd, lb_bconn_io_cb, b);
 	c->b = b;
 	c->brd_ready = false;
@@ -877,7 +877,8 @@ void
 lb_bconn_set_interest(struct lb_conn *c, unsigned ev)
 {
 	if (c->b != NULL)
-		ev_io_start(c->loop, &c->b->io, c->b->connected ? ev : EV_WRITE);
+		ev_io_start(
+		    c->loop, &c->b->io, c->b->connected ? ev : EV_WRITE);
 }
 
 struct lb_bconn *

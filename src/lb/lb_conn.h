@@ -26,10 +26,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-#include <openssl/ssl.h>
 
 #include "hc/hc.h"
 #include "lb/lb_conf.h"
@@ -39,57 +38,57 @@
 #include "lib/ev.h"
 #include "lib/http1.h"
 
-#define LB_BUF_SIZE	  (16 * 1024)
-#define LB_BUF_POOL_KEEP  256 /* free buffers kept per worker (4 MiB) */
-#define LB_MAX_TRIES	  8   /* first attempt + retries, hard cap */
-#define LB_ACCEPT_BATCH	  64  /* accepts per readiness event */
-#define LB_TARGET_LOG	  96  /* request target bytes kept for the log */
+#define LB_BUF_SIZE      (16 * 1024)
+#define LB_BUF_POOL_KEEP 256 /* free buffers kept per worker (4 MiB) */
+#define LB_MAX_TRIES     8   /* first attempt + retries, hard cap */
+#define LB_ACCEPT_BATCH  64  /* accepts per readiness event */
+#define LB_TARGET_LOG    96  /* request target bytes kept for the log */
 /*
  * A pooled connection idle for longer than this is not trusted with a
  * non-idempotent request: servers commonly close idle connections after a
  * few seconds, and a request lost in that race cannot be retried.
  */
-#define LB_IDLE_SAFE_MS	  2000
+#define LB_IDLE_SAFE_MS  2000
 /* Pooled connections idle longer than this are closed, not reused. */
-#define LB_IDLE_MAX_MS	  60000
+#define LB_IDLE_MAX_MS   60000
 /* A TCP relay direction switches to splice(2) after this many bytes. */
-#define LB_SPLICE_AFTER	  (64 * 1024)
+#define LB_SPLICE_AFTER  (64 * 1024)
 
 /* How a client connection or request ended: log field and counter label. */
 enum lb_term {
-	LB_TERM_OK,		 /* response complete */
-	LB_TERM_CLIENT_CLOSE,	 /* client closed between requests */
-	LB_TERM_CLIENT_TIMEOUT,	 /* client_timeout: idle or stalled */
-	LB_TERM_HEADER_TIMEOUT,	 /* header_timeout: slow request head */
+	LB_TERM_OK,              /* response complete */
+	LB_TERM_CLIENT_CLOSE,    /* client closed between requests */
+	LB_TERM_CLIENT_TIMEOUT,  /* client_timeout: idle or stalled */
+	LB_TERM_HEADER_TIMEOUT,  /* header_timeout: slow request head */
 	LB_TERM_REQUEST_TIMEOUT, /* request_timeout: slow body */
-	LB_TERM_BAD_REQUEST,	 /* parse error: 400/431/505 sent */
-	LB_TERM_PROXYPROTO,	 /* bad PROXY protocol header */
-	LB_TERM_TLS,		 /* TLS handshake or record failure */
-	LB_TERM_CLIENT_ABORT,	 /* client closed or reset mid-request */
-	LB_TERM_NO_SERVER,	 /* all down: all_down_status sent */
-	LB_TERM_QUEUE_FULL,	 /* max_queue reached: 503 */
-	LB_TERM_QUEUE_TIMEOUT,	 /* queue_timeout: 503 */
-	LB_TERM_CONNECT_FAIL,	 /* every attempt failed to connect: 502 */
-	LB_TERM_SERVER_TIMEOUT,	 /* server_timeout / per-try: 504 */
-	LB_TERM_SERVER_ERROR,	 /* server reset or closed: 502 or cut */
-	LB_TERM_BAD_RESPONSE,	 /* unparseable response: 502 */
-	LB_TERM_STOPPING,	 /* closed by a graceful stop deadline */
+	LB_TERM_BAD_REQUEST,     /* parse error: 400/431/505 sent */
+	LB_TERM_PROXYPROTO,      /* bad PROXY protocol header */
+	LB_TERM_TLS,             /* TLS handshake or record failure */
+	LB_TERM_CLIENT_ABORT,    /* client closed or reset mid-request */
+	LB_TERM_NO_SERVER,       /* all down: all_down_status sent */
+	LB_TERM_QUEUE_FULL,      /* max_queue reached: 503 */
+	LB_TERM_QUEUE_TIMEOUT,   /* queue_timeout: 503 */
+	LB_TERM_CONNECT_FAIL,    /* every attempt failed to connect: 502 */
+	LB_TERM_SERVER_TIMEOUT,  /* server_timeout / per-try: 504 */
+	LB_TERM_SERVER_ERROR,    /* server reset or closed: 502 or cut */
+	LB_TERM_BAD_RESPONSE,    /* unparseable response: 502 */
+	LB_TERM_STOPPING,        /* closed by a graceful stop deadline */
 	LB_TERM__COUNT
 };
 
 struct lb_listener_stats {
 	uint64_t accepted;
 	uint64_t refused_maxconn; /* accepted and closed at max_conn */
-	uint64_t accept_errors;	  /* accept4 failures other than EAGAIN */
-	uint64_t requests;	  /* request heads parsed */
-	uint64_t responses;	  /* responses forwarded complete */
+	uint64_t accept_errors;   /* accept4 failures other than EAGAIN */
+	uint64_t requests;        /* request heads parsed */
+	uint64_t responses;       /* responses forwarded complete */
 	uint64_t retries;
 	uint64_t retry_budget_denied;
 	uint64_t backend_reused; /* requests served on a pooled connection */
 	uint64_t backend_connects;
-	uint64_t spliced_bytes; /* TCP relay bytes moved by splice(2) */
+	uint64_t spliced_bytes;       /* TCP relay bytes moved by splice(2) */
 	uint64_t bytes_in, bytes_out; /* from / to clients */
-	uint64_t http_errors[HTTP1_E__COUNT]; /* request parse errors */
+	uint64_t http_errors[HTTP1_E__COUNT];   /* request parse errors */
 	uint64_t bad_responses[HTTP1_E__COUNT]; /* response parse errors */
 	uint64_t proxyproto_errors[LB_PROXYPROTO_E__COUNT];
 	uint64_t tls_handshake_errors;
@@ -107,10 +106,10 @@ struct lb_tls;
 struct lb_conn;
 
 struct lb_listener {
-	char *name;		      /* owned */
-	char *pool_name;	      /* owned */
-	char *all_down_body;	      /* owned */
-	char *hash_header;	      /* owned; NULL unless balance: header */
+	char *name;                   /* owned */
+	char *pool_name;              /* owned */
+	char *all_down_body;          /* owned */
+	char *hash_header;            /* owned; NULL unless balance: header */
 	struct lb_listener_conf conf; /* copy: pointer fields NULL */
 	struct lb_pool_conf pconf;    /* copy of its pool: pointers NULL */
 	size_t hash_header_len;
@@ -119,10 +118,10 @@ struct lb_listener {
 	struct ev_loop *loop; /* borrowed */
 	struct ev_io io;
 	struct ev_timer pause; /* accept paused after EMFILE/ENFILE */
-	int fd; /* -1 once closed */
-	unsigned refs; /* 1 while configured + 1 per connection */
+	int fd;                /* -1 once closed */
+	unsigned refs;         /* 1 while configured + 1 per connection */
 	unsigned nconn;
-	bool seen; /* scratch for lb_proxy_apply's diff */
+	bool seen;                     /* scratch for lb_proxy_apply's diff */
 	struct lb_conn *qhead, *qtail; /* borrowed: connections queued */
 	unsigned nqueue;
 	struct lb_retry_budget budget;
@@ -137,15 +136,15 @@ struct lb_iobuf {
 };
 
 enum lb_conn_state {
-	LB_CS_TLS,	/* TLS handshake */
-	LB_CS_PROXY,	/* waiting for the PROXY protocol header */
-	LB_CS_IDLE,	/* between requests (keep-alive) */
-	LB_CS_HEAD,	/* reading a request head */
-	LB_CS_QUEUED,	/* every server at max_conn: waiting */
-	LB_CS_CONNECT,	/* connecting to a server */
+	LB_CS_TLS,      /* TLS handshake */
+	LB_CS_PROXY,    /* waiting for the PROXY protocol header */
+	LB_CS_IDLE,     /* between requests (keep-alive) */
+	LB_CS_HEAD,     /* reading a request head */
+	LB_CS_QUEUED,   /* every server at max_conn: waiting */
+	LB_CS_CONNECT,  /* connecting to a server */
 	LB_CS_EXCHANGE, /* request and response flowing */
-	LB_CS_TUNNEL,	/* byte relay: mode tcp or after 101 */
-	LB_CS_LOCAL,	/* writing a response we made, then close */
+	LB_CS_TUNNEL,   /* byte relay: mode tcp or after 101 */
+	LB_CS_LOCAL,    /* writing a response we made, then close */
 	LB_CS_CLOSED,
 };
 
@@ -155,11 +154,11 @@ struct lb_bconn {
 	struct ev_io io;
 	int fd;
 	bool connected;
-	bool reused;	  /* served a request before this one */
-	bool counted;	  /* lb_server_conn_begin() without its end yet */
+	bool reused;      /* served a request before this one */
+	bool counted;     /* lb_server_conn_begin() without its end yet */
 	uint64_t idle_ms; /* when it was parked */
 	struct lb_bconn *inext, *iprev; /* borrowed: idle list links */
-	struct lb_idle *idle;		/* borrowed: its list while parked */
+	struct lb_idle *idle;           /* borrowed: its list while parked */
 	uint8_t pplen, ppoff; /* PROXY header to send first (send_proxy) */
 	uint8_t pp[LB_PROXYPROTO_BUILD_MAX];
 };
@@ -188,26 +187,26 @@ struct lb_req {
 	enum http1_method method;
 	int minor; /* client's HTTP/1.<minor> */
 	int status;
-	bool keep_alive;   /* the client connection survives this exchange */
-	bool upgrade;	   /* request asked for an upgrade */
-	bool req_eom;	   /* request end is inside in (or sent) */
+	bool keep_alive; /* the client connection survives this exchange */
+	bool upgrade;    /* request asked for an upgrade */
+	bool req_eom;    /* request end is inside in (or sent) */
 	bool req_chunked;
-	bool req_abandon;  /* server answered before the request was sent */
-	bool resp_head;	   /* response head parsed and rewritten */
-	bool resp_eom;	   /* response end found */
+	bool req_abandon; /* server answered before the request was sent */
+	bool resp_head;   /* response head parsed and rewritten */
+	bool resp_eom;    /* response end found */
 	bool resp_chunked;
-	bool resp_close;   /* body delimited by server close */
-	bool resp_started; /* bytes of a response were sent to the client */
+	bool resp_close;    /* body delimited by server close */
+	bool resp_started;  /* bytes of a response were sent to the client */
 	bool resp_err_sent; /* server failed: a local response replaced it */
 	bool queued_once;
-	bool b_keepalive;  /* the server keeps its connection open */
-	bool tunnel_after; /* 101: relay bytes once the head is flushed */
-	bool hb_client;	   /* hb holds bytes for the client (1xx, head) */
+	bool b_keepalive;       /* the server keeps its connection open */
+	bool tunnel_after;      /* 101: relay bytes once the head is flushed */
+	bool hb_client;         /* hb holds bytes for the client (1xx, head) */
 	unsigned stale_retries; /* retries after a pooled conn went stale */
-	int last_fail;	   /* enum lb_fail of the last failed attempt */
-	uint32_t req_head_len;	/* request head bytes in hb */
+	int last_fail;          /* enum lb_fail of the last failed attempt */
+	uint32_t req_head_len;  /* request head bytes in hb */
 	uint32_t req_head_sent; /* ... of which sent to the current server */
-	int64_t req_left;  /* Content-Length bytes not yet scanned */
+	int64_t req_left;       /* Content-Length bytes not yet scanned */
 	int64_t resp_left;
 	uint32_t req_fwd;  /* bytes at in.off that belong to the body */
 	uint32_t resp_fwd; /* bytes at rb.off that belong to the response */
@@ -229,26 +228,26 @@ struct lb_conn {
 	struct ev_timer timer;
 	int fd;
 	enum lb_conn_state state;
-	SSL *ssl;	       /* owned; NULL for plain TCP */
-	struct lb_tls *tls;    /* counted: while ssl exists */
-	bool tls_want_write;   /* the TLS engine waits for POLLOUT */
-	bool rd_ready;	       /* client readable since the last EAGAIN */
-	bool wr_blocked;       /* client write hit EAGAIN */
-	bool brd_ready;	       /* server readable since the last EAGAIN */
-	bool bwr_blocked;      /* server write hit EAGAIN */
+	SSL *ssl;            /* owned; NULL for plain TCP */
+	struct lb_tls *tls;  /* counted: while ssl exists */
+	bool tls_want_write; /* the TLS engine waits for POLLOUT */
+	bool rd_ready;       /* client readable since the last EAGAIN */
+	bool wr_blocked;     /* client write hit EAGAIN */
+	bool brd_ready;      /* server readable since the last EAGAIN */
+	bool bwr_blocked;    /* server write hit EAGAIN */
 	bool client_eof;
-	bool closing;	       /* a graceful stop: no more keep-alive */
-	bool in_run;	       /* lb_http_run re-entrancy guard */
+	bool closing; /* a graceful stop: no more keep-alive */
+	bool in_run;  /* lb_http_run re-entrancy guard */
 	uint64_t accept_ms;
-	uint64_t last_c_ms; /* last client progress */
-	uint64_t last_b_ms; /* last server progress */
-	uint64_t nreq;	    /* requests on this connection */
+	uint64_t last_c_ms;           /* last client progress */
+	uint64_t last_b_ms;           /* last server progress */
+	uint64_t nreq;                /* requests on this connection */
 	struct sockaddr_storage peer; /* client (or PROXY-announced) */
 	struct sockaddr_storage local;
 	struct lb_iobuf in, hb, rb;
-	struct lb_bconn *b;	  /* owned while attached */
-	struct lb_tunnel *tun;	  /* owned; tunnels only */
-	struct lb_conn *qnext;	  /* borrowed: listener queue link */
+	struct lb_bconn *b;          /* owned while attached */
+	struct lb_tunnel *tun;       /* owned; tunnels only */
+	struct lb_conn *qnext;       /* borrowed: listener queue link */
 	struct lb_conn *next, *prev; /* borrowed: the worker's list */
 	struct lb_req r;
 };
@@ -273,8 +272,8 @@ lb_iobuf_room(const struct lb_iobuf *b)
 }
 
 /* lb_conn.c: client connections */
-struct lb_conn *lb_conn_new(struct lb_listener *l, int fd,
-    const struct sockaddr_storage *peer);
+struct lb_conn *lb_conn_new(
+    struct lb_listener *l, int fd, const struct sockaddr_storage *peer);
 /* Close the client and whatever it owns; counts term. */
 void lb_conn_close(struct lb_conn *c, enum lb_term term);
 /* Re-arm the timer for the state's deadline (earlier only: lazy). */
@@ -311,8 +310,8 @@ int lb_bconn_connect(struct lb_conn *c, struct lb_server *s);
 /* Detach and close c->b; reuse: park it in the idle pool if allowed. */
 void lb_bconn_release(struct lb_conn *c, bool reuse);
 /* A parked connection to s usable for this request, or NULL. */
-struct lb_bconn *lb_bconn_take_idle(struct lb_conn *c, struct lb_server *s,
-    bool idempotent);
+struct lb_bconn *lb_bconn_take_idle(
+    struct lb_conn *c, struct lb_server *s, bool idempotent);
 void lb_bconn_close_idle_all(void);
 void lb_bconn_set_interest(struct lb_conn *c, unsigned ev);
 
@@ -328,14 +327,14 @@ void lb_http_run(struct lb_conn *c);   /* progress on any event */
 void lb_http_timeout(struct lb_conn *c);
 void lb_http_connected(struct lb_conn *c);
 /* A local response with status and body; closes after unless keep. */
-void lb_http_local(struct lb_conn *c, int status, const char *body,
-    enum lb_term term);
+void lb_http_local(
+    struct lb_conn *c, int status, const char *body, enum lb_term term);
 /* Build the request head for the backend into c->hb. */
-void lb_http_build_head(struct lb_conn *c, const struct http1_req *req,
-    const char *buf);
+void lb_http_build_head(
+    struct lb_conn *c, const struct http1_req *req, const char *buf);
 
 /* lb_tcp.c */
-void lb_tcp_start(struct lb_conn *c); /* mode tcp: dispatch */
+void lb_tcp_start(struct lb_conn *c);  /* mode tcp: dispatch */
 void lb_tcp_tunnel(struct lb_conn *c); /* switch to a byte relay */
 void lb_tcp_run(struct lb_conn *c);
 void lb_tcp_connected(struct lb_conn *c);
@@ -346,7 +345,7 @@ enum lb_fail {
 	LB_FAIL_CONNECT_REFUSED,
 	LB_FAIL_CONNECT_TIMEOUT,
 	LB_FAIL_CONNECT_OTHER,
-	LB_FAIL_RESET,	 /* closed/reset before any response byte */
+	LB_FAIL_RESET,   /* closed/reset before any response byte */
 	LB_FAIL_TIMEOUT, /* no response head within the per-try timeout */
 };
 /* Pick a server not tried yet and connect; queues or answers on failure. */
@@ -358,14 +357,14 @@ void lb_retry_dispatch(struct lb_conn *c, const char *key, size_t keylen);
  */
 void lb_retry_fail(struct lb_conn *c, enum lb_fail why);
 /* The same when the attempt never got a connection (c->b is NULL). */
-void lb_retry_fail_server(struct lb_conn *c, struct lb_server *s,
-    enum lb_fail why);
+void lb_retry_fail_server(
+    struct lb_conn *c, struct lb_server *s, enum lb_fail why);
 bool lb_retry_budget_take(struct lb_listener *l);
 void lb_retry_budget_request(struct lb_listener *l, uint64_t now_ms);
 
 /* lb_tls.c */
-struct lb_tls *lb_tls_new(const struct lb_tls_conf *conf, char *err,
-    size_t errlen);
+struct lb_tls *lb_tls_new(
+    const struct lb_tls_conf *conf, char *err, size_t errlen);
 void lb_tls_ref(struct lb_tls *t);
 void lb_tls_unref(struct lb_tls *t);
 SSL *lb_tls_ssl_new(struct lb_tls *t, int fd);

@@ -53,8 +53,7 @@ lb_http_hop(const struct http1_header *h, bool upgrade)
 {
 	return LB_HTTP_IS(h, "connection") || LB_HTTP_IS(h, "keep-alive") ||
 	    LB_HTTP_IS(h, "proxy-connection") || LB_HTTP_IS(h, "te") ||
-	    LB_HTTP_IS(h, "trailer") ||
-	    (!upgrade && LB_HTTP_IS(h, "upgrade"));
+	    LB_HTTP_IS(h, "trailer") || (!upgrade && LB_HTTP_IS(h, "upgrade"));
 }
 
 /* Framing headers are never dropped, whatever Connection lists. */
@@ -89,12 +88,13 @@ lb_http_conn_tokens(const struct http1_msg *m, struct lb_http_tokens *t)
 			start = j;
 			while (start > 0 && h->value[start - 1] != ',')
 				start--;
-			while (start < j && (h->value[start] == ' ' ||
-						h->value[start] == '\t'))
+			while (start < j &&
+			    (h->value[start] == ' ' || h->value[start] == '\t'))
 				start++;
 			size_t end = j;
-			while (end > start && (h->value[end - 1] == ' ' ||
-					          h->value[end - 1] == '\t'))
+			while (end > start &&
+			    (h->value[end - 1] == ' ' ||
+			        h->value[end - 1] == '\t'))
 				end--;
 			if (end > start && t->n < LB_HTTP_CONN_TOKENS) {
 				t->p[t->n] = h->value + start;
@@ -159,7 +159,9 @@ lb_http_copy_lines(struct lb_iobuf *out, const char *base,
 	end = m->nhdr > 0 ? m->hdr[0].name : base + m->head_len - 2;
 	for (i = 0; i < m->nhdr; i++) {
 		const struct http1_header *h = &m->hdr[i];
-		bool drop = lb_http_hop(h, upgrade) || lb_http_listed(h, &tok);
+		bool drop = lb_http_hop(h, upgrade) ||
+		    (lb_http_listed(h, &tok) &&
+		        !(upgrade && LB_HTTP_IS(h, "upgrade")));
 
 		if (drop_xf && LB_HTTP_IS(h, "x-forwarded-for")) {
 			if (*xff == NULL)
@@ -169,7 +171,8 @@ lb_http_copy_lines(struct lb_iobuf *out, const char *base,
 			drop = true;
 		}
 		if (drop) {
-			ok = ok && lb_http_put(out, run, (size_t)(h->name - run));
+			ok = ok &&
+			    lb_http_put(out, run, (size_t)(h->name - run));
 			run = lb_http_line_end(h);
 		}
 		end = lb_http_line_end(h);
@@ -180,14 +183,14 @@ lb_http_copy_lines(struct lb_iobuf *out, const char *base,
 static const char *
 lb_http_addr(const struct sockaddr_storage *ss, char *out, size_t len)
 {
-	const void *a = ss->ss_family == AF_INET6
-	    ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
-	    : (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+	const void *a = ss->ss_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
 
 	if (ss->ss_family != AF_INET && ss->ss_family != AF_INET6)
 		return "unknown";
-	return inet_ntop(ss->ss_family, a, out, (socklen_t)len) ? out
-								 : "unknown";
+	return inet_ntop(ss->ss_family, a, out, (socklen_t)len) ? out :
+	                                                          "unknown";
 }
 
 static bool
@@ -204,21 +207,23 @@ lb_http_forwarded(struct lb_conn *c, const struct http1_header *xff)
 	}
 	ok = ok && lb_http_put(&c->hb, a, strlen(a)) &&
 	    LB_HTTP_PUTS(&c->hb, "\r\nX-Forwarded-Proto: ");
-	ok = ok && (c->ssl != NULL ? LB_HTTP_PUTS(&c->hb, "https\r\n")
-				   : LB_HTTP_PUTS(&c->hb, "http\r\n"));
+	ok = ok &&
+	    (c->ssl != NULL ? LB_HTTP_PUTS(&c->hb, "https\r\n") :
+	                      LB_HTTP_PUTS(&c->hb, "http\r\n"));
 	return ok;
 }
 
 void
-lb_http_build_head(struct lb_conn *c, const struct http1_req *req,
-    const char *base)
+lb_http_build_head(
+    struct lb_conn *c, const struct http1_req *req, const char *base)
 {
 	const struct http1_header *xff = NULL;
 	bool xf = c->l->conf.forwarded_headers, ok;
 
 	lb_iobuf_get(&c->hb);
 	c->hb.off = c->hb.len = 0;
-	ok = lb_http_copy_lines(&c->hb, base, &req->m, req->m.upgrade, xf, &xff);
+	ok =
+	    lb_http_copy_lines(&c->hb, base, &req->m, req->m.upgrade, xf, &xff);
 	if (ok && xf)
 		ok = lb_http_forwarded(c, xff);
 	if (ok && req->m.upgrade)
@@ -259,8 +264,8 @@ lb_http_local_flush(struct lb_conn *c)
 }
 
 void
-lb_http_local(struct lb_conn *c, int status, const char *body,
-    enum lb_term term)
+lb_http_local(
+    struct lb_conn *c, int status, const char *body, enum lb_term term)
 {
 	char dflt[64];
 	int n;
@@ -367,16 +372,16 @@ lb_http_request(struct lb_conn *c, const struct http1_req *req)
 	r->minor = req->m.minor;
 	r->keep_alive = req->m.keep_alive && !c->closing;
 	r->upgrade = req->m.upgrade;
-	snprintf(r->method_s, sizeof(r->method_s), "%.*s",
-	    (int)req->method_len, req->method_str);
+	snprintf(r->method_s, sizeof(r->method_s), "%.*s", (int)req->method_len,
+	    req->method_str);
 	snprintf(r->target, sizeof(r->target), "%.*s", (int)req->target_len,
 	    req->target);
 	if (req->m.chunked) {
 		r->req_chunked = true;
 		http1_chunked_init(&r->req_ck);
 	} else {
-		r->req_left = req->m.content_length > 0 ? req->m.content_length
-							: 0;
+		r->req_left =
+		    req->m.content_length > 0 ? req->m.content_length : 0;
 		r->req_eom = r->req_left == 0;
 	}
 	c->l->st.requests++;
@@ -389,6 +394,7 @@ lb_http_request(struct lb_conn *c, const struct http1_req *req)
 		return;
 	}
 	key = lb_http_hash_key(c, req, &klen);
+	r->bytes_in = req->m.head_len; /* the body adds req_body_sent */
 	c->in.off += (uint32_t)req->m.head_len;
 	lb_http_scan_req(c);
 	if (c->state == LB_CS_CLOSED || c->state == LB_CS_LOCAL)
@@ -404,8 +410,8 @@ lb_http_parse_head(struct lb_conn *c)
 
 	lim.max_head = MIN(c->l->conf.max_header_size, (uint64_t)LB_BUF_SIZE);
 	lim.max_headers = MIN(c->l->conf.max_headers, HTTP1_MAX_HDRS);
-	r = http1_parse_request(c->in.data + c->in.off, lb_iobuf_avail(&c->in),
-	    &lim, &lb_http_req);
+	r = http1_parse_request(
+	    c->in.data + c->in.off, lb_iobuf_avail(&c->in), &lim, &lb_http_req);
 	if (r == HTTP1_AGAIN) {
 		if (lb_iobuf_avail(&c->in) < lim.max_head)
 			return false;
@@ -455,9 +461,9 @@ lb_http_read_head(struct lb_conn *c)
 			lb_http_local(c, 431, NULL, LB_TERM_BAD_REQUEST);
 			return true;
 		}
-		lb_conn_close(c, c->state == LB_CS_IDLE && n == 0
-			? LB_TERM_CLIENT_CLOSE
-			: LB_TERM_CLIENT_ABORT);
+		lb_conn_close(c,
+		    c->state == LB_CS_IDLE && n == 0 ? LB_TERM_CLIENT_CLOSE :
+		                                       LB_TERM_CLIENT_ABORT);
 		return true;
 	}
 }
@@ -476,16 +482,16 @@ lb_http_bad_response(struct lb_conn *c, enum http1_err e)
 
 /* Rewrite the final response head into hb for the client. */
 static bool
-lb_http_resp_head(struct lb_conn *c, const struct http1_resp *resp,
-    const char *base)
+lb_http_resp_head(
+    struct lb_conn *c, const struct http1_resp *resp, const char *base)
 {
 	struct lb_req *r = &c->r;
 	const struct http1_header *unused = NULL;
 	bool ok;
 
 	c->hb.off = c->hb.len = 0;
-	ok = lb_http_copy_lines(&c->hb, base, &resp->m, resp->status == 101,
-	    false, &unused);
+	ok = lb_http_copy_lines(
+	    &c->hb, base, &resp->m, resp->status == 101, false, &unused);
 	if (resp->status == 101)
 		ok = ok && LB_HTTP_PUTS(&c->hb, "Connection: upgrade\r\n");
 	else if (!r->keep_alive)
@@ -559,10 +565,10 @@ lb_http_parse_resp(struct lb_conn *c)
 	struct http1_resp *resp = &lb_http_resp;
 	int r;
 
-	while (!c->r.resp_head && !c->r.hb_client &&
-	    lb_iobuf_avail(&c->rb) > 0) {
-		r = http1_parse_response(c->rb.data + c->rb.off,
-		    lb_iobuf_avail(&c->rb), &lim, resp);
+	while (
+	    !c->r.resp_head && !c->r.hb_client && lb_iobuf_avail(&c->rb) > 0) {
+		r = http1_parse_response(
+		    c->rb.data + c->rb.off, lb_iobuf_avail(&c->rb), &lim, resp);
 		if (r == HTTP1_AGAIN) {
 			if (lb_iobuf_avail(&c->rb) < LB_BUF_SIZE)
 				return;
@@ -585,8 +591,8 @@ lb_http_parse_resp(struct lb_conn *c)
 		c->r.req_abandon |= c->r.req_head_sent < c->r.req_head_len;
 		c->hb.off = c->hb.len = 0;
 		if (c->r.minor > 0) {
-			lb_http_put(&c->hb, c->rb.data + c->rb.off,
-			    resp->m.head_len);
+			lb_http_put(
+			    &c->hb, c->rb.data + c->rb.off, resp->m.head_len);
 			c->r.hb_client = true;
 		}
 		c->rb.off += (uint32_t)resp->m.head_len;
@@ -720,7 +726,6 @@ lb_http_from_client(struct lb_conn *c)
 		return true;
 	}
 	c->l->st.bytes_in += (uint64_t)n;
-	c->r.bytes_in += (uint64_t)n;
 	c->last_c_ms = ev_now_ms(c->loop);
 	lb_http_scan_req(c);
 	return true;
@@ -773,7 +778,8 @@ lb_http_to_client(struct lb_conn *c)
 		iov[n++] = (struct iovec){ c->hb.data + c->hb.off,
 			c->hb.len - c->hb.off };
 	if (r->resp_fwd > 0)
-		iov[n++] = (struct iovec){ c->rb.data + c->rb.off, r->resp_fwd };
+		iov[n++] =
+		    (struct iovec){ c->rb.data + c->rb.off, r->resp_fwd };
 	if (n == 0)
 		return false;
 	w = lb_conn_sendv(c, iov, n);

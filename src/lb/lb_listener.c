@@ -33,7 +33,7 @@
 #include "lib/metrics.h"
 #include "lib/util.h"
 
-#define LB_LISTEN_BACKLOG 4096
+#define LB_LISTEN_BACKLOG  4096
 #define LB_ACCEPT_PAUSE_MS 100
 
 static struct lb_listener *lb_listeners; /* owned: configured + draining */
@@ -109,8 +109,8 @@ lb_listener_accept_cb(struct ev_io *io, unsigned events, void *arg)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			l->st.accept_errors++;
-			log_warn("accept failed", "listener=%s err=%s",
-			    l->name, log_q(strerror(errno)));
+			log_warn("accept failed", "listener=%s err=%s", l->name,
+			    log_q(strerror(errno)));
 			/* Out of descriptors: back off, do not spin. */
 			ev_io_stop(l->loop, &l->io);
 			ev_timer_start(l->loop, &l->pause, LB_ACCEPT_PAUSE_MS);
@@ -140,23 +140,23 @@ static int
 lb_listener_socket(const struct lb_listener_conf *lc)
 {
 	const struct sockaddr_storage *ss = &lc->bind;
-	socklen_t sl = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						 : sizeof(struct sockaddr_in);
+	socklen_t sl = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	                                           sizeof(struct sockaddr_in);
 	int fd, one = 1, defer = 1, e;
 
-	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd = socket(
+	    ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -errno;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1)
 		goto fail;
 	if (ss->ss_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-		    sizeof(one));
+		(void)setsockopt(
+		    fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (lc->mode == LB_MODE_HTTP)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer,
-		    sizeof(defer));
+		(void)setsockopt(
+		    fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer));
 	if (bind(fd, (const struct sockaddr *)ss, sl) == -1 ||
 	    listen(fd, LB_LISTEN_BACKLOG) == -1)
 		goto fail;
@@ -250,8 +250,8 @@ lb_listener_find(const char *name)
 }
 
 static bool
-lb_listener_same_socket(const struct lb_listener *l,
-    const struct lb_listener_conf *lc)
+lb_listener_same_socket(
+    const struct lb_listener *l, const struct lb_listener_conf *lc)
 {
 	return l->conf.mode == lc->mode &&
 	    memcmp(&l->conf.bind, &lc->bind, sizeof(lc->bind)) == 0;
@@ -261,8 +261,8 @@ lb_listener_same_socket(const struct lb_listener *l,
 
 struct lb_listener_prep {
 	struct lb_listener *keep; /* borrowed: reused as it is */
-	int fd;			  /* owned until committed; -1 if kept */
-	struct lb_tls *tls;	  /* counted: until committed */
+	int fd;                   /* owned until committed; -1 if kept */
+	struct lb_tls *tls;       /* counted: until committed */
 };
 
 static void
@@ -415,9 +415,11 @@ struct lb_listener_mx {
 	size_t off; /* of a uint64_t in struct lb_listener_stats */
 };
 
-#define LB_MX(n, f, h) \
-	{ "haven_lb_listener_" n, "counter", h, \
-		offsetof(struct lb_listener_stats, f) }
+#define LB_MX(n, f, h)                                                         \
+	{                                                                      \
+		"haven_lb_listener_" n, "counter", h,                          \
+		    offsetof(struct lb_listener_stats, f)                      \
+	}
 
 static const struct lb_listener_mx lb_listener_mx[] = {
 	LB_MX("accepted_total", accepted, "Client connections accepted"),
@@ -444,8 +446,8 @@ static const struct lb_listener_mx lb_listener_mx[] = {
 };
 
 static void
-lb_listener_labels(struct buf *lab, const char *listener, const char *k,
-    const char *v)
+lb_listener_labels(
+    struct buf *lab, const char *listener, const char *k, const char *v)
 {
 	buf_reset(lab);
 	mx_label(lab, "listener", listener);
@@ -464,13 +466,14 @@ lb_listener_mx_causes(struct buf *out, struct buf *lab, const char *name,
 	mx_family(out, name, "counter", help);
 	for (l = lb_listeners; l != NULL; l = l->next) {
 		const uint64_t *v =
-		    (const uint64_t *)(const void *)((const char *)&l->st + off);
+		    (const uint64_t *)(const void *)((const char *)&l->st +
+		        off);
 
 		for (i = 0; i < n; i++) {
 			if (v[i] == 0)
 				continue;
-			lb_listener_labels(lab, l->name, "cause",
-			    cause((int)i));
+			lb_listener_labels(
+			    lab, l->name, "cause", cause((int)i));
 			mx_u64(out, name, lab->data, v[i]);
 		}
 	}
@@ -509,8 +512,8 @@ lb_proxy_metrics(struct buf *out)
 		for (l = lb_listeners; l != NULL; l = l->next) {
 			lb_listener_labels(&lab, l->name, NULL, NULL);
 			mx_u64(out, m->name, lab.data,
-			    *(const uint64_t *)(const void *)((const char *)&l->st +
-				m->off));
+			    *(const uint64_t *)(const void
+			            *)((const char *)&l->st + m->off));
 		}
 	}
 	mx_family(out, "haven_lb_access_log_skipped_total", "counter",
@@ -521,7 +524,8 @@ lb_proxy_metrics(struct buf *out)
 	    "Open client connections");
 	for (l = lb_listeners; l != NULL; l = l->next) {
 		lb_listener_labels(&lab, l->name, NULL, NULL);
-		mx_u64(out, "haven_lb_listener_connections", lab.data, l->nconn);
+		mx_u64(
+		    out, "haven_lb_listener_connections", lab.data, l->nconn);
 	}
 	lb_listener_mx_causes(out, &lab, "haven_lb_listener_http_errors_total",
 	    "Requests rejected by the HTTP parser, by cause",

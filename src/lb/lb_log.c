@@ -49,8 +49,8 @@ static uint64_t lb_log_skipped; /* lines not formatted: over budget */
 const char *
 lb_log_term_name(enum lb_term t)
 {
-	return (unsigned)t < ARRAY_SIZE(lb_log_terms) ? lb_log_terms[t]
-						      : "unknown";
+	return (unsigned)t < ARRAY_SIZE(lb_log_terms) ? lb_log_terms[t] :
+	                                                "unknown";
 }
 
 /* The same per-second budget log.c applies to one message. */
@@ -107,8 +107,9 @@ lb_log_request(struct lb_conn *c)
 	    c->l->name, conf_addr_str(&c->peer, client, sizeof(client)),
 	    lb_log_server(c), log_q(r->method_s[0] ? r->method_s : "-"),
 	    log_q(r->target[0] ? r->target : "-"), r->status,
-	    (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
-	    r->ntried, lb_log_since(r->t_start_us, r->t_head_us),
+	    (unsigned long long)(r->bytes_in + r->req_body_sent),
+	    (unsigned long long)r->bytes_out, r->ntried,
+	    lb_log_since(r->t_start_us, r->t_head_us),
 	    lb_log_since(r->t_try_us, r->t_conn_us),
 	    lb_log_since(r->t_start_us, r->t_resp_us),
 	    lb_log_since(r->t_start_us, now), lb_log_term_name(r->term));
@@ -128,8 +129,7 @@ lb_log_tcp(struct lb_conn *c, enum lb_term term)
 	    "listener=%s client=%s server=%s bytes_up=%llu bytes_down=%llu "
 	    "tries=%u t_connect=%lld t_total=%lld term=%s",
 	    c->l->name, conf_addr_str(&c->peer, client, sizeof(client)),
-	    lb_log_server(c),
-	    (unsigned long long)(t != NULL ? t->up.bytes : 0),
+	    lb_log_server(c), (unsigned long long)(t != NULL ? t->up.bytes : 0),
 	    (unsigned long long)(t != NULL ? t->down.bytes : 0), r->ntried,
 	    lb_log_since(r->t_try_us, r->t_conn_us),
 	    lb_log_since(r->t_start_us, now), lb_log_term_name(term));

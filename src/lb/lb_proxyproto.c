@@ -15,15 +15,15 @@
 #include "lb/lb_proxyproto.h"
 #include "lib/util.h"
 
-#define LB_PROXYPROTO_V2_VER	  0x20
-#define LB_PROXYPROTO_V2_LOCAL	  0x0
-#define LB_PROXYPROTO_V2_PROXY	  0x1
-#define LB_PROXYPROTO_AF_UNSPEC	  0x0
-#define LB_PROXYPROTO_AF_INET	  0x1
-#define LB_PROXYPROTO_AF_INET6	  0x2
-#define LB_PROXYPROTO_AF_UNIX	  0x3
-#define LB_PROXYPROTO_V2_ADDR4	  12
-#define LB_PROXYPROTO_V2_ADDR6	  36
+#define LB_PROXYPROTO_V2_VER      0x20
+#define LB_PROXYPROTO_V2_LOCAL    0x0
+#define LB_PROXYPROTO_V2_PROXY    0x1
+#define LB_PROXYPROTO_AF_UNSPEC   0x0
+#define LB_PROXYPROTO_AF_INET     0x1
+#define LB_PROXYPROTO_AF_INET6    0x2
+#define LB_PROXYPROTO_AF_UNIX     0x3
+#define LB_PROXYPROTO_V2_ADDR4    12
+#define LB_PROXYPROTO_V2_ADDR6    36
 #define LB_PROXYPROTO_V2_ADDRUNIX 216
 
 static int
@@ -35,8 +35,8 @@ lb_proxyproto_fail(struct lb_proxyproto_info *info, enum lb_proxyproto_err e)
 
 /* Next space-terminated token in [*p, end); advances *p past the space. */
 static int
-lb_proxyproto_token(const char **p, const char *end, char *out, size_t cap,
-    char stop)
+lb_proxyproto_token(
+    const char **p, const char *end, char *out, size_t cap, char stop)
 {
 	const char *s = *p;
 	size_t n = 0;
@@ -74,8 +74,8 @@ lb_proxyproto_port(const char *s, uint16_t *port)
 }
 
 static int
-lb_proxyproto_v1_addr(int af, const char *a, uint16_t port,
-    struct sockaddr_storage *ss)
+lb_proxyproto_v1_addr(
+    int af, const char *a, uint16_t port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (af == AF_INET) {
@@ -95,8 +95,8 @@ lb_proxyproto_v1_addr(int af, const char *a, uint16_t port,
 
 /* "TCP4 a b p q" between "PROXY " and CRLF. */
 static int
-lb_proxyproto_v1_body(const char *p, const char *end,
-    struct lb_proxyproto_info *info)
+lb_proxyproto_v1_body(
+    const char *p, const char *end, struct lb_proxyproto_info *info)
 {
 	char proto[8], src[48], dst[48], sport[8], dport[8];
 	uint16_t sp, dp;
@@ -130,8 +130,8 @@ lb_proxyproto_v1_body(const char *p, const char *end,
 }
 
 static int
-lb_proxyproto_v1(const uint8_t *buf, size_t len,
-    struct lb_proxyproto_info *info)
+lb_proxyproto_v1(
+    const uint8_t *buf, size_t len, struct lb_proxyproto_info *info)
 {
 	const char *s = (const char *)buf;
 	/* The CR must leave room for LF within the 107-byte maximum. */
@@ -139,15 +139,15 @@ lb_proxyproto_v1(const uint8_t *buf, size_t len,
 
 	for (i = 0; i < lim; i++) {
 		if (s[i] == '\n')
-			return lb_proxyproto_fail(info,
-			    LB_PROXYPROTO_E_V1_SYNTAX);
+			return lb_proxyproto_fail(
+			    info, LB_PROXYPROTO_E_V1_SYNTAX);
 		if (s[i] == '\r')
 			break;
 	}
 	if (i == lim) {
 		if (len >= LB_PROXYPROTO_V1_MAX - 1)
-			return lb_proxyproto_fail(info,
-			    LB_PROXYPROTO_E_V1_TOO_LONG);
+			return lb_proxyproto_fail(
+			    info, LB_PROXYPROTO_E_V1_TOO_LONG);
 		return 0;
 	}
 	if (i + 1 >= len)
@@ -161,8 +161,8 @@ lb_proxyproto_v1(const uint8_t *buf, size_t len,
 }
 
 static void
-lb_proxyproto_v2_addrs(const uint8_t *a, int af,
-    struct lb_proxyproto_info *info)
+lb_proxyproto_v2_addrs(
+    const uint8_t *a, int af, struct lb_proxyproto_info *info)
 {
 	memset(&info->src, 0, sizeof(info->src));
 	memset(&info->dst, 0, sizeof(info->dst));
@@ -188,8 +188,8 @@ lb_proxyproto_v2_addrs(const uint8_t *a, int af,
 }
 
 static int
-lb_proxyproto_v2(const uint8_t *buf, size_t len,
-    struct lb_proxyproto_info *info)
+lb_proxyproto_v2(
+    const uint8_t *buf, size_t len, struct lb_proxyproto_info *info)
 {
 	size_t body, need;
 	unsigned fam;
@@ -212,10 +212,10 @@ lb_proxyproto_v2(const uint8_t *buf, size_t len,
 	default:
 		return lb_proxyproto_fail(info, LB_PROXYPROTO_E_V2_COMMAND);
 	}
-	need = fam == LB_PROXYPROTO_AF_INET    ? LB_PROXYPROTO_V2_ADDR4
-	    : fam == LB_PROXYPROTO_AF_INET6    ? LB_PROXYPROTO_V2_ADDR6
-	    : fam == LB_PROXYPROTO_AF_UNIX     ? LB_PROXYPROTO_V2_ADDRUNIX
-					       : 0;
+	need = fam == LB_PROXYPROTO_AF_INET ? LB_PROXYPROTO_V2_ADDR4 :
+	    fam == LB_PROXYPROTO_AF_INET6   ? LB_PROXYPROTO_V2_ADDR6 :
+	    fam == LB_PROXYPROTO_AF_UNIX    ? LB_PROXYPROTO_V2_ADDRUNIX :
+	                                      0;
 	if (fam > LB_PROXYPROTO_AF_UNIX || body < need)
 		return lb_proxyproto_fail(info, LB_PROXYPROTO_E_V2_FAMILY);
 	if (fam == LB_PROXYPROTO_AF_INET || fam == LB_PROXYPROTO_AF_INET6)
@@ -227,8 +227,8 @@ lb_proxyproto_v2(const uint8_t *buf, size_t len,
 }
 
 int
-lb_proxyproto_parse(const uint8_t *buf, size_t len,
-    struct lb_proxyproto_info *info)
+lb_proxyproto_parse(
+    const uint8_t *buf, size_t len, struct lb_proxyproto_info *info)
 {
 	size_t n;
 
@@ -238,8 +238,8 @@ lb_proxyproto_parse(const uint8_t *buf, size_t len,
 	if (buf[0] == '\r') {
 		n = MIN(len, (size_t)LB_PROXYPROTO_SIG_LEN);
 		if (memcmp(buf, LB_PROXYPROTO_V2_SIG, n) != 0)
-			return lb_proxyproto_fail(info,
-			    LB_PROXYPROTO_E_SIGNATURE);
+			return lb_proxyproto_fail(
+			    info, LB_PROXYPROTO_E_SIGNATURE);
 		return lb_proxyproto_v2(buf, len, info);
 	}
 	n = MIN(len, (size_t)6);
@@ -251,8 +251,8 @@ lb_proxyproto_parse(const uint8_t *buf, size_t len,
 }
 
 static bool
-lb_proxyproto_same_inet(const struct sockaddr_storage *a,
-    const struct sockaddr_storage *b)
+lb_proxyproto_same_inet(
+    const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	return a->ss_family == b->ss_family &&
 	    (a->ss_family == AF_INET || a->ss_family == AF_INET6);

@@ -19,10 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LB_PROXYPROTO_V1_MAX  107 /* proxy-protocol.txt §2.1 */
-#define LB_PROXYPROTO_V2_HDR  16  /* signature, ver/cmd, family, length */
-#define LB_PROXYPROTO_V2_SIG  "\r\n\r\n\0\r\nQUIT\n"
-#define LB_PROXYPROTO_SIG_LEN 12
+#define LB_PROXYPROTO_V1_MAX    107 /* proxy-protocol.txt §2.1 */
+#define LB_PROXYPROTO_V2_HDR    16  /* signature, ver/cmd, family, length */
+#define LB_PROXYPROTO_V2_SIG    "\r\n\r\n\0\r\nQUIT\n"
+#define LB_PROXYPROTO_SIG_LEN   12
 /* Room for any header we build (v2 with IPv6 addresses is 52 bytes). */
 #define LB_PROXYPROTO_BUILD_MAX 128
 
@@ -55,8 +55,8 @@ struct lb_proxyproto_info {
  * complete, 0 when more bytes are needed, -EPROTO when malformed (info->err
  * says why). Bytes after the header belong to the application.
  */
-int lb_proxyproto_parse(const uint8_t *buf, size_t len,
-    struct lb_proxyproto_info *info);
+int lb_proxyproto_parse(
+    const uint8_t *buf, size_t len, struct lb_proxyproto_info *info);
 
 /*
  * Build a header announcing a connection from src to dst into out (at least

@@ -30,7 +30,7 @@
 #include "lib/util.h"
 
 #define LB_RETRY_STALE_MAX 2
-#define LB_RETRY_FLOOR	   3 /* retries per second always allowed */
+#define LB_RETRY_FLOOR     3 /* retries per second always allowed */
 
 void
 lb_retry_budget_request(struct lb_listener *l, uint64_t now_ms)
@@ -64,8 +64,8 @@ lb_retry_budget_take(struct lb_listener *l)
 
 /* Give up on the request: 502/503/504 in http, a close in tcp. */
 static void
-lb_retry_giveup(struct lb_conn *c, int status, const char *body,
-    enum lb_term term)
+lb_retry_giveup(
+    struct lb_conn *c, int status, const char *body, enum lb_term term)
 {
 	lb_http_local(c, status, body, term);
 }
@@ -111,7 +111,7 @@ lb_retry_attach(struct lb_conn *c, struct lb_server *s)
 	if (c->l->conf.mode == LB_MODE_HTTP &&
 	    c->l->pconf.send_proxy == LB_SEND_PROXY_NONE &&
 	    lb_bconn_take_idle(c, s, http1_method_idempotent(c->r.method)) !=
-		NULL) {
+	        NULL) {
 		c->l->st.backend_reused++;
 		c->r.t_conn_us = c->r.t_try_us;
 		c->state = LB_CS_EXCHANGE;
@@ -123,8 +123,8 @@ lb_retry_attach(struct lb_conn *c, struct lb_server *s)
 		if (c->b == NULL) {
 			/* Refused at once (loopback) or no socket: retry. */
 			lb_retry_fail_server(c, s,
-			    r == -ECONNREFUSED ? LB_FAIL_CONNECT_REFUSED
-					       : LB_FAIL_CONNECT_OTHER);
+			    r == -ECONNREFUSED ? LB_FAIL_CONNECT_REFUSED :
+			                         LB_FAIL_CONNECT_OTHER);
 		} else {
 			lb_retry_fail(c, LB_FAIL_CONNECT_OTHER);
 		}
@@ -277,7 +277,7 @@ lb_retry_fail(struct lb_conn *c, enum lb_fail why)
 	    c->r.stale_retries < LB_RETRY_STALE_MAX &&
 	    c->r.req_body_sent == 0 &&
 	    (http1_method_idempotent(c->r.method) ||
-		c->l->pconf.retry_non_idempotent)) {
+	        c->l->pconf.retry_non_idempotent)) {
 		/* A pooled connection the server had closed: not its fault. */
 		lb_bconn_release(c, false);
 		c->r.stale_retries++;

@@ -25,7 +25,7 @@
 #include "lib/util.h"
 
 #define LB_TCP_SPLICE_CHUNK (64 * 1024)
-#define LB_TCP_ROUNDS	    16 /* pump rounds per event: fairness */
+#define LB_TCP_ROUNDS       16 /* pump rounds per event: fairness */
 
 void
 lb_tcp_start(struct lb_conn *c)
@@ -184,8 +184,8 @@ lb_tcp_up(struct lb_conn *c)
 			return progress;
 		}
 		if (lb_tcp_can_splice(c, d, &c->in)) {
-			r = lb_tcp_splice(c, d, c->fd, b->fd, &c->rd_ready,
-			    &c->bwr_blocked);
+			r = lb_tcp_splice(
+			    c, d, c->fd, b->fd, &c->rd_ready, &c->bwr_blocked);
 			if (r == -EPIPE)
 				goto server_err;
 			if (r < 0 && r != -ENFILE)
@@ -259,8 +259,8 @@ lb_tcp_down(struct lb_conn *c)
 			return progress;
 		}
 		if (lb_tcp_can_splice(c, d, &c->rb)) {
-			r = lb_tcp_splice(c, d, b->fd, c->fd, &c->brd_ready,
-			    &c->wr_blocked);
+			r = lb_tcp_splice(
+			    c, d, b->fd, c->fd, &c->brd_ready, &c->wr_blocked);
 			if (r == -EPIPE)
 				goto client_err;
 			if (r < 0 && r != -ENFILE)
@@ -276,8 +276,8 @@ lb_tcp_down(struct lb_conn *c)
 		if (!c->brd_ready)
 			return progress;
 		lb_iobuf_get(&c->rb);
-		w = recv(b->fd, c->rb.data + c->rb.len, LB_BUF_SIZE - c->rb.len,
-		    0);
+		w = recv(
+		    b->fd, c->rb.data + c->rb.len, LB_BUF_SIZE - c->rb.len, 0);
 		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			c->brd_ready = false;
 			return progress;

@@ -15,11 +15,10 @@
  * connection with a live SSL holds one, because a reload may replace the
  * listener's certificates while handshakes still run on the old ones.
  */
+#include <errno.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +27,9 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define LB_TLS12_CIPHERS \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+#define LB_TLS12_CIPHERS                                                       \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"           \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"           \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 #define LB_TLS_SID_CTX "haven-lb"
 
@@ -82,14 +81,14 @@ lb_tls_ctx(const struct lb_tls_conf *conf, const struct lb_cert_conf *cc,
 		lb_tls_err(err, errlen, "SSL_CTX_new", "");
 		return NULL;
 	}
-	SSL_CTX_set_min_proto_version(ctx, conf->min_version == LB_TLS_1_3
-		? TLS1_3_VERSION
-		: TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION |
-		SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
-		SSL_MODE_ENABLE_PARTIAL_WRITE |
-		SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_min_proto_version(ctx,
+	    conf->min_version == LB_TLS_1_3 ? TLS1_3_VERSION : TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx,
+	    SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+	        SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_mode(ctx,
+	    SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+	        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_set_session_id_context(ctx,
 	    (const unsigned char *)LB_TLS_SID_CTX, sizeof(LB_TLS_SID_CTX) - 1);
@@ -124,8 +123,8 @@ lb_tls_new(const struct lb_tls_conf *conf, char *err, size_t errlen)
 	t->refs = 1;
 	t->ctx = xcalloc(conf->ncertificates, sizeof(*t->ctx));
 	for (i = 0; i < conf->ncertificates; i++) {
-		t->ctx[i] = lb_tls_ctx(conf, &conf->certificates[i], err,
-		    errlen);
+		t->ctx[i] =
+		    lb_tls_ctx(conf, &conf->certificates[i], err, errlen);
 		if (t->ctx[i] == NULL) {
 			lb_tls_unref(t);
 			return NULL;

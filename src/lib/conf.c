@@ -241,7 +241,10 @@ conf_key_node(struct fy_node *map, const char *key)
 		const char *s;
 		size_t len;
 
-		if (k == NULL || !fy_node_is_scalar(k))
+		/* Never bound (see conf_bind_pairs), and libfyaml may leak
+		 * formatting one. */
+		if (k == NULL || !fy_node_is_scalar(k) ||
+		    fy_node_get_style(k) == FYNS_SINGLE_QUOTED)
 			continue;
 		s = fy_node_get_scalar(k, &len);
 		if (s != NULL && len == strlen(key) && memcmp(s, key, len) == 0)
@@ -250,18 +253,97 @@ conf_key_node(struct fy_node *map, const char *key)
 	return NULL;
 }
 
+/* Append single-quoted content p[0..n) to out, unescaped and folded. */
+static void
+conf_node_sq_fold(const char *p, size_t n, struct buf *out)
+{
+	for (size_t i = 0; i < n;) {
+		size_t breaks = 0;
+
+		if (p[i] != '\n' && p[i] != '\r') {
+			buf_putc(out, p[i]);
+			/* Inside the quotes a quote is always doubled. */
+			i += p[i] == '\'' && i + 1 < n ? 2 : 1;
+			continue;
+		}
+		/* YAML 1.2 §7.3.2: trim around the break; one break is a space,
+		 * each further (empty) line a newline. */
+		while (out->len > 0 &&
+		    (out->data[out->len - 1] == ' ' ||
+		        out->data[out->len - 1] == '\t'))
+			out->data[--out->len] = '\0';
+		for (;;) {
+			i += p[i] == '\r' && i + 1 < n && p[i + 1] == '\n' ? 2 :
+			                                                     1;
+			while (i < n && (p[i] == ' ' || p[i] == '\t'))
+				i++;
+			if (i >= n || (p[i] != '\n' && p[i] != '\r'))
+				break;
+			breaks++;
+		}
+		if (breaks == 0)
+			buf_putc(out, ' ');
+		for (; breaks > 0; breaks--)
+			buf_putc(out, '\n');
+	}
+}
+
+/*
+ * A single-quoted scalar decoded from the source bytes: libfyaml 0.7.12
+ * leaks a buffer formatting some of them (many '' escapes), and the rules
+ * are two: '' is a quote, and lines fold. NULL: not that case.
+ */
+static char *
+conf_node_sq(struct conf_ctx *ctx, struct fy_node *node)
+{
+	struct fy_token *t = fy_node_get_scalar_token(node);
+	const struct fy_mark *a, *b;
+	const char *p;
+	struct buf out;
+	size_t n;
+
+	if (ctx->text == NULL || t == NULL ||
+	    fy_node_get_style(node) != FYNS_SINGLE_QUOTED)
+		return NULL;
+	a = fy_token_start_mark(t);
+	b = fy_token_end_mark(t);
+	if (a == NULL || b == NULL || a->input_pos == 0 ||
+	    b->input_pos < a->input_pos || b->input_pos >= ctx->len)
+		return NULL;
+	p = ctx->text + a->input_pos;
+	n = b->input_pos - a->input_pos;
+	if (p[-1] != '\'' || p[n] != '\'')
+		return NULL;
+	buf_init(&out);
+	buf_puts(&out, "");
+	conf_node_sq_fold(p, n, &out);
+	return buf_steal(&out);
+}
+
 char *
-conf_node_str(struct fy_node *node)
+conf_node_str(struct conf_ctx *ctx, struct fy_node *node)
 {
 	const char *s;
+	char *sq;
 	size_t len;
 
+	if ((sq = conf_node_sq(ctx, node)) != NULL)
+		return sq;
 	s = fy_node_get_scalar(node, &len);
 	if (s == NULL)
 		return xstrdup("");
 	if (memchr(s, '\0', len) != NULL)
 		return NULL;
 	return xstrndup(s, len);
+}
+
+char *
+conf_node_text(struct conf_ctx *ctx, struct fy_node *node)
+{
+	node = fy_node_resolve_alias(node);
+	if (node == NULL || !fy_node_is_scalar(node))
+		return NULL;
+	return conf_node_str(ctx, node);
 }
 
 /* Hand libfyaml's collected errors over as ours. */
@@ -398,7 +480,9 @@ conf_marks_bind(struct conf_ctx *ctx, struct fy_document *doc)
 	/* Both walks see the same tree; if not, positions are only missing. */
 	if (n < ctx->nmarks)
 		ctx->nmarks = n;
-	qsort(ctx->marks, ctx->nmarks, sizeof(*ctx->marks), conf_mark_cmp);
+	if (ctx->nmarks > 0)
+		qsort(ctx->marks, ctx->nmarks, sizeof(*ctx->marks),
+		    conf_mark_cmp);
 }
 
 /* Parse text into *docp (NULL for an empty document). 0 or -1. */
@@ -478,6 +562,65 @@ conf_bind_utf8(struct conf_ctx *ctx, const char *text, size_t len)
 	return -1;
 }
 
+/* A tab, more blanks, then a block indicator: what libfyaml crashes on. */
+static bool
+conf_bind_tab_indicator(const char *p, size_t n)
+{
+	size_t j = 0;
+
+	while (j < n && (p[j] == '\t' || p[j] == ' '))
+		j++;
+	if (j < n && p[j] == '-')
+		return j + 1 == n || !(p[j + 1] >= '0' && p[j + 1] <= '9');
+	return j < n && (p[j] == '?' || p[j] == ':');
+}
+
+/*
+ * Refuse YAML's explicit key indicator ("? key") at the start of a block
+ * line, and a tab before a block indicator: haven has no complex keys, no
+ * one indents with tabs, and libfyaml 0.7.12 dereferences NULL cleaning up
+ * after "cannot use tab for indentation of block entry" ("? a:<TAB>? b").
+ */
+static int
+conf_bind_no_explicit_key(struct conf_ctx *ctx, const char *text, size_t len)
+{
+	int line = 1;
+
+	for (size_t i = 0; i < len; line++) {
+		size_t j = i;
+
+		while (j < len &&
+		    (text[j] == ' ' ||
+		        (text[j] == '-' && j + 1 < len &&
+		            (text[j + 1] == ' ' || text[j + 1] == '\t'))))
+			j += text[j] == '-' ? 2 : 1;
+		if (j < len && text[j] == '?' &&
+		    (j + 1 == len || text[j + 1] == ' ' ||
+		        text[j + 1] == '\t' || text[j + 1] == '\n' ||
+		        text[j + 1] == '\r')) {
+			ctx->nerrors++;
+			conf_errors_add(ctx->errs, ctx->file, line,
+			    (int)(j - i) + 1,
+			    xstrdup("explicit keys ('? ') are not supported"));
+			return -1;
+		}
+		while (j < len && text[j] != '\n') {
+			if (text[j] == '\t' &&
+			    conf_bind_tab_indicator(text + j, len - j)) {
+				ctx->nerrors++;
+				conf_errors_add(ctx->errs, ctx->file, line,
+				    (int)(j - i) + 1,
+				    xstrdup("tab before '-', '?' or ':'; use "
+				            "spaces"));
+				return -1;
+			}
+			j++;
+		}
+		i = j + 1;
+	}
+	return 0;
+}
+
 int
 conf_bind_text(const struct conf_schema *s, const char *name, const char *text,
     size_t len, void *obj, struct conf_errors *errs)
@@ -489,11 +632,14 @@ conf_bind_text(const struct conf_schema *s, const char *name, const char *text,
 
 	memset(obj, 0, s->size);
 	conf_ctx_init(&ctx, name, errs);
+	ctx.text = text;
+	ctx.len = len;
 	if (len > CONF_TEXT_MAX) {
 		conf_error(&ctx, NULL, "larger than %u bytes", CONF_TEXT_MAX);
 		goto out;
 	}
 	if (conf_bind_utf8(&ctx, text, len) != 0 ||
+	    conf_bind_no_explicit_key(&ctx, text, len) != 0 ||
 	    conf_load(&ctx, text, len, &doc) != 0)
 		goto out;
 	if (doc != NULL)

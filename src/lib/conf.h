@@ -133,6 +133,13 @@ void conf_errors_json(const struct conf_errors *e, struct jw *w);
 /* Report an error at node (NULL: at the document level). */
 void conf_error(struct conf_ctx *ctx, struct fy_node *node, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
+/*
+ * The text of a scalar node as a new string (free it), or NULL if node is
+ * not a scalar or holds a NUL byte. Custom hooks use this, not
+ * fy_node_get_scalar(), which leaks on some single-quoted scalars in
+ * libfyaml 0.7.12.
+ */
+char *conf_node_text(struct conf_ctx *ctx, struct fy_node *node);
 /* The YAML node a key was bound from, for check hooks (NULL if absent). */
 struct fy_node *conf_key_node(struct fy_node *map, const char *key);
 

@@ -98,12 +98,16 @@ conf_bind_default_doc(struct conf_ctx *ctx, const struct conf_key *k, void *obj)
 	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET };
 	struct fy_document *doc;
 
+	const char *text = ctx->text;
+
 	doc = fy_document_build_from_string(&cfg, k->dflt, FY_NT);
 	if (doc == NULL) {
 		conf_error(ctx, NULL, "not valid YAML");
 		return;
 	}
+	ctx->text = NULL; /* its nodes point into dflt, not the document */
 	conf_bind_value(ctx, k, fy_document_root(doc), obj);
+	ctx->text = text;
 	fy_document_destroy(doc);
 }
 
@@ -157,9 +161,14 @@ conf_bind_pairs(struct conf_ctx *ctx, const struct conf_schema *s,
 		const char *hint;
 		char *name;
 
+		/* Single-quoted keys are refused: conf_key_node cannot read
+		 * them safely (see conf_node_sq), and nobody needs one. */
 		if (kn == NULL || !fy_node_is_scalar(kn) ||
-		    (name = conf_node_str(kn)) == NULL) {
-			conf_error(ctx, kn, "a key must be a plain string");
+		    fy_node_get_style(kn) == FYNS_SINGLE_QUOTED ||
+		    fy_node_get_style(kn) == FYNS_ALIAS ||
+		    (name = conf_node_str(ctx, kn)) == NULL) {
+			conf_error(ctx, kn,
+			    "a key must be a plain or double-quoted string");
 			continue;
 		}
 		if ((k = conf_bind_lookup(s, name)) == NULL) {
@@ -328,7 +337,7 @@ conf_bind_strlist(struct conf_ctx *ctx, const struct conf_key *k,
 			    c == NULL || fy_node_is_scalar(c) ?
 			        "null" :
 			        conf_bind_kind(c));
-		else if ((s = conf_node_str(c)) == NULL)
+		else if ((s = conf_node_str(ctx, c)) == NULL)
 			conf_error(ctx, c, "string contains a NUL byte");
 		if (s != NULL)
 			(*arr)[i++] = s;
@@ -389,7 +398,7 @@ conf_bind_value(struct conf_ctx *ctx, const struct conf_key *k,
 	default:
 		if (is_map || is_seq)
 			break;
-		if ((str = conf_node_str(node)) == NULL) {
+		if ((str = conf_node_str(ctx, node)) == NULL) {
 			conf_error(ctx, node, "string contains a NUL byte");
 			return;
 		}

@@ -27,7 +27,9 @@ struct conf_mark {
 };
 
 struct conf_ctx {
-	const char *file;         /* borrowed: the name used in messages */
+	const char *file; /* borrowed: the name used in messages */
+	const char *text; /* borrowed: the document's bytes, or NULL */
+	size_t len;
 	struct conf_errors *errs; /* borrowed: where errors are appended */
 	struct conf_mark *marks;  /* owned: sorted by node address */
 	size_t nmarks;
@@ -51,7 +53,7 @@ void conf_errors_add(
 void conf_node_pos(
     struct conf_ctx *ctx, struct fy_node *node, int *line, int *col);
 /* Scalar node text as a new string; NULL if it holds a NUL byte. */
-char *conf_node_str(struct fy_node *node);
+char *conf_node_str(struct conf_ctx *ctx, struct fy_node *node);
 
 /* conf_value.c: the closest of n names (one every stride bytes), or NULL. */
 const char *conf_suggest(

@@ -76,6 +76,31 @@ conf_json_count(const struct conf_key *k, const void *field)
 	return *(const size_t *)CONF_FIELD_C(obj, k->count_off);
 }
 
+/* An address:port keeps ":0" (any port), or it would not bind back. */
+static void
+conf_json_addr(
+    const struct conf_key *k, const struct sockaddr_storage *ss, struct jw *w)
+{
+	char tmp[80];
+
+	if (ss->ss_family == AF_UNSPEC) {
+		jw_null(w);
+		return;
+	}
+	conf_addr_str(ss, tmp, sizeof(tmp));
+	if (k->type == CT_ADDR_PORT && strchr(tmp, ':') == NULL)
+		strcat(tmp, ":0");
+	else if (k->type == CT_ADDR_PORT && ss->ss_family == AF_INET6 &&
+	    tmp[0] != '[') {
+		char v6[96];
+
+		snprintf(v6, sizeof(v6), "[%s]:0", tmp);
+		jw_str(w, v6);
+		return;
+	}
+	jw_str(w, tmp);
+}
+
 void
 conf_json_value(
     const struct conf_key *k, const void *field, struct jw *w, bool mask)
@@ -118,11 +143,7 @@ conf_json_value(
 		break;
 	case CT_ADDR:
 	case CT_ADDR_PORT:
-		if (((const struct sockaddr_storage *)field)->ss_family ==
-		    AF_UNSPEC)
-			jw_null(w);
-		else
-			jw_str(w, conf_addr_str(field, tmp, sizeof(tmp)));
+		conf_json_addr(k, field, w);
 		break;
 	case CT_SECTION:
 		conf_json_obj(k->sub, field, w, mask);

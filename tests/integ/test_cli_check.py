@@ -32,7 +32,7 @@ health:
   checks:
     - { name: web, type: tcp, address: 127.0.0.1:80 }
     - { name: web, type: tcp, address: 127.0.0.1:81 }
-""", 4, 13, "duplicate"),
+""", 4, 15, "duplicate"),
     ("yaml_syntax", """\
 haven:
   state_dir: [unclosed

@@ -7,20 +7,23 @@
  * its state machine, persistence and reload diff are the real ones; every
  * timing below is exact because the clock is virtual.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <netinet/in.h>
 
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "../unit/runner.h"
 #include "hc/hc_engine.h"
+#include "hc/hc_hooks.h"
 #include "hc/hc_persist.h"
 #include "lb/lb_conf.h"
 #include "lib/conf.h"
 #include "lib/statefile.h"
 #include "lib/util.h"
-#include "../unit/runner.h"
 
 #define T0      100000 /* virtual start */
 #define MAXPORT 64
@@ -31,8 +34,8 @@
 struct fake_script {
 	enum hc_reason reason;
 	uint64_t latency_ms;
-	bool flap;	       /* alternate pass/fail in pairs of probes */
-	uint64_t starts[512];  /* probe start times */
+	bool flap;            /* alternate pass/fail in pairs of probes */
+	uint64_t starts[512]; /* probe start times */
 	size_t nstarts;
 };
 
@@ -77,8 +80,8 @@ fake_start(struct ev_loop *loop, const struct hc_check_conf *cc,
 	p->arg = arg;
 	p->r.reason = r;
 	p->r.latency_us = (uint32_t)(s->latency_ms * 1000);
-	snprintf(p->r.detail, sizeof(p->r.detail), "scripted %s",
-	    hc_reason_name(r));
+	snprintf(
+	    p->r.detail, sizeof(p->r.detail), "scripted %s", hc_reason_name(r));
 	ev_timer_init(&p->tm, fake_fire, p);
 	ev_timer_start(loop, &p->tm, s->latency_ms);
 	*out = (struct hc_probe *)p;
@@ -170,7 +173,7 @@ rig_bind(struct hc_conf *c, const char *yaml)
 
 	conf_errors_init(&errs);
 	if (conf_bind_text(&hc_conf_schema, "sim.yaml", yaml, strlen(yaml), c,
-	    &errs) != 0) {
+	        &errs) != 0) {
 		conf_errors_print(&errs, stdout);
 		T_ASSERT(!"config did not bind");
 	}
@@ -208,7 +211,7 @@ now(const struct rig *r)
 	return ev_now_ms(r->loop);
 }
 
-#define NODAMP_JIT0 \
+#define NODAMP_JIT0                                                            \
 	"defaults: { jitter: 0, damping: false, down_interval: 5s }\n"
 
 /* ---- scenarios ----------------------------------------------------------- */
@@ -221,7 +224,9 @@ test_rise_fall_exact(void)
 	const struct vev *v;
 
 	fake_set(1, HC_R_OK, 10);
-	rig_start(&r, NULL, NODAMP_JIT0 "checks:\n"
+	rig_start(&r, NULL,
+	    NODAMP_JIT0
+	    "checks:\n"
 	    "  - { name: a, type: tcp, address: \"127.0.0.1:1\" }\n");
 	T_EQ_INT(nevs, 1); /* the starting verdict: unknown */
 	T_EQ_INT(evs[0].state, HC_UNKNOWN);
@@ -342,8 +347,8 @@ test_damping_hold_and_release(void)
 
 /* An lb config with one pool "web" of n servers on ports 10.. */
 static void
-pool_conf(struct lb_conf *lb, struct lb_pool_conf *p,
-    struct lb_server_conf *sv, size_t n)
+pool_conf(struct lb_conf *lb, struct lb_pool_conf *p, struct lb_server_conf *sv,
+    size_t n)
 {
 	static char *names[] = { "a", "b", "c" };
 
@@ -380,8 +385,9 @@ test_passive_ejection_last_healthy(void)
 	fake_set(10, HC_R_OK, 5);
 	fake_set(11, HC_R_OK, 5);
 	rig_start(&r, NULL, NULL);
-	rig_bind(&r.conf, NODAMP_JIT0 "checks:\n"
-	    "  - { name: tpl, type: tcp }\n");
+	rig_bind(&r.conf,
+	    NODAMP_JIT0 "checks:\n"
+	                "  - { name: tpl, type: tcp }\n");
 	r.bound = true;
 	pool_conf(&lb, &p, sv, 2);
 	hc_engine_apply_conf(r.eng, &r.conf, &lb);
@@ -436,10 +442,10 @@ rmdir_all(char *dir)
 	free(dir);
 }
 
-#define TWO_CHECKS                                               \
-	NODAMP_JIT0 "checks:\n"                                  \
-	"  - { name: up1, type: tcp, address: \"127.0.0.1:3\" }\n" \
-	"  - { name: dn1, type: tcp, address: \"127.0.0.1:4\" }\n"
+#define TWO_CHECKS                                                             \
+	NODAMP_JIT0 "checks:\n"                                                \
+	            "  - { name: up1, type: tcp, address: \"127.0.0.1:3\" }\n" \
+	            "  - { name: dn1, type: tcp, address: \"127.0.0.1:4\" }\n"
 
 static void
 test_restart_from_persisted_state(void)
@@ -475,8 +481,8 @@ test_restart_from_persisted_state(void)
 	v = ev_of("up1", 0);
 	T_ASSERT(v != NULL && v->state == HC_UP && v->reason == HC_R_RESTORED);
 	v = ev_of("dn1", 0);
-	T_ASSERT(v != NULL && v->state == HC_DOWN &&
-	    v->reason == HC_R_RESTORED);
+	T_ASSERT(
+	    v != NULL && v->state == HC_DOWN && v->reason == HC_R_RESTORED);
 	ev_sim_advance(r.loop, 999);
 	T_EQ_INT(fake[3].nstarts >= 1, 1);
 	T_EQ_INT(fake[4].nstarts >= 1, 1);
@@ -485,13 +491,11 @@ test_restart_from_persisted_state(void)
 	T_EQ_INT(count_of("up1"), 1);
 	T_EQ_INT(count_of("dn1"), 1);
 	T_EQ_INT(hc_engine_find(r.eng, "up1")->sm.reason, HC_R_OK);
-	T_EQ_INT(hc_engine_find(r.eng, "dn1")->sm.reason,
-	    HC_R_CONNECT_REFUSED);
+	T_EQ_INT(hc_engine_find(r.eng, "dn1")->sm.reason, HC_R_CONNECT_REFUSED);
 	rig_stop(&r);
 
 	/* A damaged file is a cold start, never a crash or a wrong state. */
-	T_EQ_INT(statefile_write(dir, HC_STATE_FILE, "{\"targets\": [", 13),
-	    0);
+	T_EQ_INT(statefile_write(dir, HC_STATE_FILE, "{\"targets\": [", 13), 0);
 	nevs = 0;
 	rig_start(&r, dir, TWO_CHECKS);
 	T_EQ_INT(ev_of("up1", 0)->state, HC_UNKNOWN);
@@ -511,7 +515,9 @@ test_reload_keeps_state(void)
 	fake_set(5, HC_R_OK, 500); /* long probes: reload hits one in flight */
 	fake_set(6, HC_R_OK, 5);
 	fake_set(7, HC_R_OK, 5);
-	rig_start(&r, NULL, NODAMP_JIT0 "checks:\n"
+	rig_start(&r, NULL,
+	    NODAMP_JIT0
+	    "checks:\n"
 	    "  - { name: a, type: tcp, address: \"127.0.0.1:5\" }\n"
 	    "  - { name: b, type: tcp, address: \"127.0.0.1:6\" }\n");
 	ev_sim_advance(r.loop, 3000);
@@ -522,7 +528,9 @@ test_reload_keeps_state(void)
 		ev_sim_advance(r.loop, 1);
 	na = count_of("a");
 	/* a unchanged (hooks differ: not part of the probe), b moves. */
-	rig_bind(&c2, NODAMP_JIT0 "checks:\n"
+	rig_bind(&c2,
+	    NODAMP_JIT0
+	    "checks:\n"
 	    "  - { name: a, type: tcp, address: \"127.0.0.1:5\","
 	    " hooks: { exec: \"true\" } }\n"
 	    "  - { name: b, type: tcp, address: \"127.0.0.1:7\" }\n"
@@ -541,7 +549,7 @@ test_reload_keeps_state(void)
 	T_EQ_INT(a->next_probe_ms, now(&r));
 	ev_sim_advance(r.loop, 0);
 	T_ASSERT(a->probe != NULL);
-	T_EQ_INT(count_of("a"), na);	  /* no verdict: nothing changed */
+	T_EQ_INT(count_of("a"), na);       /* no verdict: nothing changed */
 	T_EQ_INT(b->sm.state, HC_UNKNOWN); /* definition changed */
 	T_EQ_INT(ev_of("b", count_of("b") - 1)->state, HC_UNKNOWN);
 	T_EQ_INT(c->sm.state, HC_UNKNOWN);
@@ -550,7 +558,9 @@ test_reload_keeps_state(void)
 	T_EQ_INT(c->sm.state, HC_UP);
 	T_EQ_INT(fake[7].nstarts >= 2, 1);
 	/* Removing a target drops it. */
-	rig_bind(&c2, NODAMP_JIT0 "checks:\n"
+	rig_bind(&c2,
+	    NODAMP_JIT0
+	    "checks:\n"
 	    "  - { name: a, type: tcp, address: \"127.0.0.1:5\" }\n");
 	hc_engine_apply_conf(r.eng, &c2, NULL);
 	conf_schema_free(&hc_conf_schema, &r.conf);
@@ -572,7 +582,8 @@ test_api_and_metrics(void)
 
 	fake_set(10, HC_R_BAD_STATUS, 3);
 	rig_start(&r, NULL, NULL);
-	rig_bind(&r.conf, NODAMP_JIT0 "checks:\n  - { name: tpl, type: tcp }\n");
+	rig_bind(
+	    &r.conf, NODAMP_JIT0 "checks:\n  - { name: tpl, type: tcp }\n");
 	r.bound = true;
 	pool_conf(&lb, &p, sv, 1);
 	hc_engine_apply_conf(r.eng, &r.conf, &lb);
@@ -584,8 +595,8 @@ test_api_and_metrics(void)
 	buf_reset(&out);
 	T_EQ_INT(hc_api_query(r.eng, "GET", "/v1/checks/web%2Fa", &out), 200);
 	T_ASSERT(strstr(out.data, "\"reason\":\"bad_status\"") != NULL);
-	T_ASSERT(strstr(out.data, "\"detail\":\"scripted bad_status\"") !=
-	    NULL);
+	T_ASSERT(
+	    strstr(out.data, "\"detail\":\"scripted bad_status\"") != NULL);
 	T_ASSERT(strstr(out.data, "\"transitions\":[{") != NULL);
 	T_ASSERT(strstr(out.data, "\"latency_us\":3000") != NULL);
 	T_ASSERT(strstr(out.data, "\"fall\":2") != NULL);
@@ -598,16 +609,183 @@ test_api_and_metrics(void)
 	T_EQ_INT(hc_api_query(r.eng, "POST", "/v1/checks", &out), 405);
 	buf_reset(&out);
 	hc_metrics_render(r.eng, &out);
-	T_ASSERT(strstr(out.data, "haven_hc_target_state{target=\"web/a\","
-				  "state=\"down\"} 1") != NULL);
-	T_ASSERT(strstr(out.data, "haven_hc_target_state{target=\"web/a\","
-				  "state=\"up\"} 0") != NULL);
-	T_ASSERT(strstr(out.data, "haven_hc_probe_errors_total{reason="
-				  "\"bad_status\"}") != NULL);
-	T_ASSERT(strstr(out.data, "haven_hc_probe_duration_seconds_count{"
-				  "target=\"web/a\"}") != NULL);
+	T_ASSERT(strstr(out.data,
+	             "haven_hc_target_state{target=\"web/a\","
+	             "state=\"down\"} 1") != NULL);
+	T_ASSERT(strstr(out.data,
+	             "haven_hc_target_state{target=\"web/a\","
+	             "state=\"up\"} 0") != NULL);
+	T_ASSERT(strstr(out.data,
+	             "haven_hc_probe_errors_total{reason="
+	             "\"bad_status\"}") != NULL);
+	T_ASSERT(strstr(out.data,
+	             "haven_hc_probe_duration_seconds_count{"
+	             "target=\"web/a\"}") != NULL);
 	buf_fini(&out);
 	rig_stop(&r);
+}
+
+/* ---- real loop: the tcp check and the hooks, bounded in time ---------- */
+
+static int
+listener(uint16_t *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	T_ASSERT(fd != -1);
+	T_ASSERT(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	T_ASSERT(listen(fd, 64) == 0);
+	T_ASSERT(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* Run the real loop until *state == want or ms pass. */
+static bool
+run_until(struct ev_loop *loop, const enum hc_state *state, enum hc_state want,
+    uint64_t ms)
+{
+	uint64_t end = util_mono_ms() + ms;
+
+	while (*state != want && util_mono_ms() < end)
+		ev_run_once(loop, 50);
+	return *state == want;
+}
+
+static void
+test_real_tcp_check(void)
+{
+	struct ev_loop *loop = ev_loop_new();
+	struct hc_engine *e = hc_engine_new(loop, NULL, 1);
+	struct conf_errors errs;
+	struct hc_conf c;
+	struct hc_target *t;
+	uint16_t port;
+	int fd = listener(&port);
+	char *y = xasprintf("defaults: { interval: 100ms, fast_interval: 50ms,"
+	                    " down_interval: 100ms, timeout: 500ms }\n"
+	                    "checks:\n  - { name: real, type: tcp,"
+	                    " address: \"127.0.0.1:%u\" }\n",
+	    port);
+
+	conf_errors_init(&errs);
+	T_EQ_INT(
+	    conf_bind_text(&hc_conf_schema, "t", y, strlen(y), &c, &errs), 0);
+	hc_engine_apply_conf(e, &c, NULL);
+	t = hc_engine_find(e, "real");
+	T_ASSERT(run_until(loop, &t->sm.state, HC_UP, 3000));
+	T_EQ_INT(hc_target_probe(t, 0)->reason, HC_R_OK);
+	close(fd); /* now refused */
+	T_ASSERT(run_until(loop, &t->sm.state, HC_DOWN, 3000));
+	T_EQ_INT(t->sm.reason, HC_R_CONNECT_REFUSED);
+	hc_engine_free(e);
+	ev_loop_free(loop);
+	conf_schema_free(&hc_conf_schema, &c);
+	conf_errors_fini(&errs);
+	free(y);
+}
+
+/* A webhook receiver: answers 500 to the first request, 204 after. */
+static void __dead
+webhook_server(int lfd, const char *out)
+{
+	char buf[4096];
+	ssize_t n;
+	FILE *f;
+
+	for (int i = 0; i < 2; i++) {
+		int c = accept(lfd, NULL, NULL);
+		size_t len = 0;
+
+		if (c == -1)
+			_exit(1);
+		/* Read until the JSON body's closing brace. */
+		while (len < sizeof(buf) - 1 &&
+		    (n = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
+			len += (size_t)n;
+			buf[len] = '\0';
+			if (strstr(buf, "\r\n\r\n") && buf[len - 1] == '}')
+				break;
+		}
+		if (i == 1 && (f = fopen(out, "w")) != NULL) {
+			fwrite(buf, 1, len, f);
+			fclose(f);
+		}
+		dprintf(c,
+		    i == 0 ? "HTTP/1.1 500 Oops\r\n\r\n" :
+		             "HTTP/1.1 204 No Content\r\n\r\n");
+		close(c);
+	}
+	_exit(0);
+}
+
+static void
+test_real_hooks(void)
+{
+	char *dir = tmpdir();
+	char *hookf = xasprintf("%s/exec.out", dir);
+	char *webf = xasprintf("%s/web.out", dir);
+	struct ev_loop *loop = ev_loop_new();
+	struct hc_hooks *h = hc_hooks_new(loop);
+	struct hc_hook_conf hc = { 0 }, slow = { 0 };
+	struct hc_hook_event ev = { 0 };
+	uint64_t end = util_mono_ms() + 8000;
+	const struct hc_hooks_stats *st;
+	struct buf b;
+	uint16_t port;
+	int lfd = listener(&port);
+	pid_t srv;
+
+	if ((srv = fork()) == 0)
+		webhook_server(lfd, webf);
+	close(lfd);
+	snprintf(ev.target, sizeof(ev.target), "web/a");
+	ev.state = HC_DOWN;
+	ev.prev = HC_UP;
+	ev.reason = HC_R_TIMEOUT;
+	snprintf(ev.detail, sizeof(ev.detail), "timeout after 1000 ms");
+	slow.exec = "sleep 10";
+	slow.timeout_ms = 200;
+	hc.exec = xasprintf("echo \"$HAVEN_TARGET $HAVEN_STATE "
+	                    "$HAVEN_PREV_STATE $HAVEN_REASON\" > %s",
+	    hookf);
+	hc.webhook = xasprintf("http://127.0.0.1:%u/alert", port);
+	hc.timeout_ms = 2000;
+	hc.retries = 2;
+	/* The hung hook is killed at its timeout; the next ones still run. */
+	hc_hooks_notify(h, &slow, &ev);
+	hc_hooks_notify(h, &hc, &ev);
+	T_EQ_INT(hc_hooks_pending(h), 3);
+	while (hc_hooks_pending(h) > 0 && util_mono_ms() < end)
+		ev_run_once(loop, 50);
+	st = hc_hooks_stats(h);
+	T_EQ_INT(hc_hooks_pending(h), 0);
+	T_EQ_INT(st->timeouts, 1);
+	T_EQ_INT(st->failed, 1);
+	T_EQ_INT(st->ok, 2);
+	T_EQ_INT(st->retries, 1); /* the 500 was retried */
+	buf_init(&b);
+	T_EQ_INT(statefile_read(dir, "exec.out", &b), 0);
+	T_EQ_STR(b.data, "web/a down up timeout\n");
+	buf_reset(&b);
+	T_EQ_INT(statefile_read(dir, "web.out", &b), 0);
+	T_ASSERT(strstr(b.data, "POST /alert HTTP/1.1\r\n") == b.data);
+	T_ASSERT(
+	    strstr(b.data, "\"target\":\"web/a\",\"state\":\"down\"") != NULL);
+	buf_fini(&b);
+	waitpid(srv, NULL, 0);
+	hc_hooks_free(h);
+	ev_loop_free(loop);
+	unlink(hookf);
+	unlink(webf);
+	rmdir_all(dir);
+	free(hookf);
+	free(webf);
+	free(hc.exec);
+	free(hc.webhook);
 }
 
 static const struct test tests[] = {
@@ -618,6 +796,8 @@ static const struct test tests[] = {
 	TEST(test_restart_from_persisted_state),
 	TEST(test_reload_keeps_state),
 	TEST(test_api_and_metrics),
+	TEST(test_real_tcp_check),
+	TEST(test_real_hooks),
 };
 
 TEST_MAIN(tests)

@@ -56,17 +56,17 @@ static const char *const t_modes[] = { "fast", "slow", "balanced", NULL };
 static int
 t_even_parse(struct conf_ctx *ctx, struct fy_node *node, void *dst)
 {
-	const char *s;
-	size_t len;
-	int v;
+	char *s = conf_node_text(ctx, node);
+	int v, rc = 0;
 
-	s = fy_node_is_scalar(node) ? fy_node_get_scalar(node, &len) : NULL;
 	if (s == NULL || sscanf(s, "%d", &v) != 1 || v % 2 != 0) {
 		conf_error(ctx, node, "expected an even number");
-		return -1;
+		rc = -1;
+	} else {
+		*(int *)dst = v;
 	}
-	*(int *)dst = v;
-	return 0;
+	free(s);
+	return rc;
 }
 
 static void
@@ -489,6 +489,33 @@ test_empty_value_position(void)
 	    "'must' at the top level\n");
 }
 
+/* Quoting: '' inside single quotes, escapes and folding elsewhere. */
+static void
+test_quoted_strings(void)
+{
+	const char *text = "must: ''''''''''''''''' '\n"
+	                   "label: \"a\\tb\\u00e9\"\n"
+	                   "secret: 'one  \n  two\n\n  three  \n  '\n"
+	                   "tags: ['it''s', '']\n"
+	                   "\"even\": 6\n";
+	struct conf_errors e;
+	struct t_conf c;
+
+	conf_errors_init(&e);
+	T_EQ_INT(
+	    conf_bind_text(&t_schema, "t.yaml", text, strlen(text), &c, &e), 0);
+	T_EQ_STR(c.must, "'''''''' ");
+	T_EQ_STR(c.label, "a\tb\xc3\xa9");
+	T_EQ_STR(c.secret, "one two\nthree ");
+	T_EQ_INT(c.even, 6);
+	T_EQ_STR(c.tags[0], "it's");
+	T_EQ_STR(c.tags[1], "");
+	conf_schema_free(&t_schema, &c);
+	conf_errors_fini(&e);
+	T_ERRS("must: x\n'label': y\n",
+	    "t.yaml:2:1: a key must be a plain or double-quoted string\n");
+}
+
 static void
 test_aliases(void)
 {
@@ -544,6 +571,22 @@ test_utf8(void)
 	T_EQ_INT(e.v[0].line, 2);
 	T_EQ_INT(e.v[0].col, 9);
 	conf_errors_fini(&e);
+}
+
+/* libfyaml 0.7.12 crashes on some explicit keys: they never reach it. */
+static void
+test_explicit_key(void)
+{
+	T_ERRS("must: x\n? e:\t? :\n",
+	    "t.yaml:2:1: explicit keys ('? ') are not supported\n");
+	T_ERRS("must: x\nchecks:\n  - ? a\n",
+	    "t.yaml:3:5: explicit keys ('? ') are not supported\n");
+	T_ERRS("must: x\nz: : z:\t\t:\n",
+	    "t.yaml:2:8: tab before '-', '?' or ':'; use spaces\n");
+	T_ERRS("must: x\na: b\t- c\n",
+	    "t.yaml:2:5: tab before '-', '?' or ':'; use spaces\n");
+	T_ERRS("must: x\n[h:\t:}\n",
+	    "t.yaml:2:4: tab before '-', '?' or ':'; use spaces\n");
 }
 
 static void
@@ -604,6 +647,36 @@ test_json_round_trip(void)
 	conf_schema_free(&t_schema, &c2);
 	free(j1);
 	free(j2);
+	conf_errors_fini(&e);
+}
+
+/* Port 0 ("any port") must come out as :0, or it would not bind back. */
+static void
+test_json_port_zero(void)
+{
+	const char *texts[] = { "must: x\nlisten: 127.0.0.1:0\n",
+		"must: x\nlisten: '[::1]:0'\n" };
+	const char *want[] = { "\"listen\":\"127.0.0.1:0\"",
+		"\"listen\":\"[::1]:0\"" };
+	struct conf_errors e;
+	struct t_conf c, c2;
+
+	conf_errors_init(&e);
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		char *j;
+
+		T_EQ_INT(conf_bind_text(&t_schema, "t.yaml", texts[i],
+		             strlen(texts[i]), &c, &e),
+		    0);
+		j = t_json(&t_schema, &c);
+		T_ASSERT(strstr(j, want[i]) != NULL);
+		T_EQ_INT(
+		    conf_bind_text(&t_schema, "b", j, strlen(j), &c2, &e), 0);
+		T_ASSERT(memcmp(&c.listen, &c2.listen, sizeof(c.listen)) == 0);
+		conf_schema_free(&t_schema, &c);
+		conf_schema_free(&t_schema, &c2);
+		free(j);
+	}
 	conf_errors_fini(&e);
 }
 
@@ -854,10 +927,13 @@ static const struct test tests[] = {
 	TEST(test_err_syntax),
 	TEST(test_err_check_hook_and_collect),
 	TEST(test_empty_value_position),
+	TEST(test_quoted_strings),
 	TEST(test_aliases),
 	TEST(test_utf8),
+	TEST(test_explicit_key),
 	TEST(test_depth_limit),
 	TEST(test_json_round_trip),
+	TEST(test_json_port_zero),
 	TEST(test_json_body_errors),
 	TEST(test_restart_diff),
 	TEST(test_schema_defaults_valid),

@@ -204,8 +204,8 @@ test_passive_eject_and_readmit(void)
 	hc_sm_init(&sm, HC_UP, HC_R_OK, 0);
 	T_EQ_INT(hc_sm_passive(&sm, &t, HC_R_RESET, true, 1, &bits),
 	    HC_SM_P_COUNTED);
-	T_EQ_INT(hc_sm_passive(&sm, &t, HC_R_OK, true, 2, &bits),
-	    HC_SM_P_RESET);
+	T_EQ_INT(
+	    hc_sm_passive(&sm, &t, HC_R_OK, true, 2, &bits), HC_SM_P_RESET);
 	T_EQ_INT(hc_sm_passive(&sm, &t, HC_R_RESET, true, 3, &bits),
 	    HC_SM_P_COUNTED);
 	T_EQ_INT(hc_sm_passive(&sm, &t, HC_R_RESET, true, 4, &bits),
@@ -248,7 +248,8 @@ test_passive_confirmed_by_probes(void)
 	/* fall failures confirm: back to down_interval, a probe reason. */
 	T_ASSERT(!sm.passive_ejected);
 	T_EQ_INT(sm.reason, HC_R_CONNECT_REFUSED);
-	T_EQ_INT(hc_sm_base_delay(&sm, &t), t.down_interval_ms);
+	T_EQ_INT(
+	    hc_sm_base_delay(&sm, &t), t.interval_ms); /* down: 0 = interval */
 }
 
 static void
@@ -301,7 +302,7 @@ test_conf_inherit(void)
 
 	conf_errors_init(&errs);
 	if (conf_bind_text(&hc_conf_schema, "t.yaml", conf_text,
-	    sizeof(conf_text) - 1, &c, &errs) != 0) {
+	        sizeof(conf_text) - 1, &c, &errs) != 0) {
 		conf_errors_print(&errs, stdout);
 		T_ASSERT(!"bind failed");
 	}
@@ -310,10 +311,12 @@ test_conf_inherit(void)
 	tpl = hc_conf_check(&c, "tpl");
 	T_ASSERT(a && b && tpl);
 	T_EQ_INT(a->timing.interval_ms, 3000);
+	T_EQ_INT(a->timing.down_interval_ms, 3000); /* 0: the interval */
 	T_EQ_INT(a->timing.fall, 4);
 	T_EQ_INT(a->timing.rise, 2);
 	T_ASSERT(!a->timing.damping);
 	T_EQ_INT(b->timing.interval_ms, 500);
+	T_EQ_INT(b->timing.down_interval_ms, 500);
 	T_EQ_INT(b->timing.fall, 4);
 	T_ASSERT(b->timing.damping);
 	T_EQ_INT(b->timing.set, HC_T_INTERVAL | HC_T_DAMPING);
@@ -342,8 +345,8 @@ test_conf_errors(void)
 	struct hc_conf c;
 
 	conf_errors_init(&errs);
-	T_EQ_INT(conf_bind_text(&hc_conf_schema, "t.yaml", bad,
-		     sizeof(bad) - 1, &c, &errs),
+	T_EQ_INT(conf_bind_text(&hc_conf_schema, "t.yaml", bad, sizeof(bad) - 1,
+	             &c, &errs),
 	    -1);
 	conf_errors_print(&errs, stdout);
 	T_EQ_INT(errs.n, 3); /* no port, no query_name, reuse >= suppress */

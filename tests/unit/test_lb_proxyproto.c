@@ -89,17 +89,17 @@ static void
 test_v1_rejects(void)
 {
 	static const char *const bad[] = {
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n",	  /* bare LF */
-		"PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n",	  /* double space */
-		"PROXY TCP4 1.2.3.4 5.6.7.8 01 2\r\n",	  /* leading zero */
+		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n",       /* bare LF */
+		"PROXY TCP4 1.2.3.4  5.6.7.8 1 2\r\n",    /* double space */
+		"PROXY TCP4 1.2.3.4 5.6.7.8 01 2\r\n",    /* leading zero */
 		"PROXY TCP4 1.2.3.4 5.6.7.8 1 65536\r\n", /* port range */
-		"PROXY TCP4 1.2.3.4 5.6.7.8 -1 2\r\n",	  /* sign */
-		"PROXY TCP4 ::1 5.6.7.8 1 2\r\n",	  /* family mismatch */
-		"PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n",	  /* protocol */
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n",	  /* missing port */
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",	  /* extra field */
-		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX",	  /* CR not CRLF */
-		"GET / HTTP/1.1\r\n",			  /* no header */
+		"PROXY TCP4 1.2.3.4 5.6.7.8 -1 2\r\n",    /* sign */
+		"PROXY TCP4 ::1 5.6.7.8 1 2\r\n",         /* family mismatch */
+		"PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n",     /* protocol */
+		"PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n",       /* missing port */
+		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",   /* extra field */
+		"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX",      /* CR not CRLF */
+		"GET / HTTP/1.1\r\n",                     /* no header */
 		"PROXYTCP4",
 	};
 	struct lb_proxyproto_info pi;
@@ -109,8 +109,8 @@ test_v1_rejects(void)
 		int r = parse(bad[i], strlen(bad[i]), &pi);
 
 		if (r != -EPROTO)
-			test_fail(__FILE__, __LINE__, "accepted [%s]: %d",
-			    bad[i], r);
+			test_fail(
+			    __FILE__, __LINE__, "accepted [%s]: %d", bad[i], r);
 		T_ASSERT(pi.err != LB_PROXYPROTO_E_NONE);
 	}
 }

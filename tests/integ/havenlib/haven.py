@@ -10,6 +10,9 @@ Nginx is a backend: nginx-light with a generated config, single process
 under its own work dir. It serves a fixed body on every path and /healthz,
 which answers 200 while its flag file exists and 503 once set_healthy(False)
 removed it: a backend that fails its health check without dying.
+listen_opts is appended to the listen directive (e.g. "proxy_protocol") and
+server_extra is raw nginx text placed in the server block (extra locations;
+`$dir` in it is not expanded, use self.dir from the caller).
 
 BadPeer runs tools/badpeer.py with one misbehaviour.
 
@@ -131,6 +134,16 @@ class Haven:
                                ns=self.ns, env=self.env)
         return self
 
+    def lb_server(self, pool, server):
+        """The server's object in GET /v1/lb (asserts 200 and presence)."""
+        r = self.api("GET", "/v1/lb")
+        assert r.status == 200, r
+        for p in r.json["pools"]:
+            for s in p["servers"] if p["name"] == pool else ():
+                if s["name"] == server:
+                    return s
+        raise AssertionError("no server %s/%s in %r" % (pool, server, r))
+
     def api(self, method, path, body=None, timeout=5.0):
         if self.socket is None:
             raise AssertionError("no api.socket in %s" % self.config)
@@ -175,8 +188,9 @@ http {{
     scgi_temp_path {dir}/tmp/scgi;
     default_type text/plain;
     server {{
-        listen {listen} reuseport;
+        listen {listen} reuseport{listen_opts};
         root {dir}/www;
+{server_extra}
         location = /healthz {{ try_files /healthz =503; }}
         location / {{ try_files /body =404; }}
     }}
@@ -188,11 +202,12 @@ class Nginx:
     """A backend on addr:port; see the module comment."""
 
     def __init__(self, workdir, addr="127.0.0.1", port=8080, body="hello\n",
-                 ns=None, name=None):
+                 ns=None, name=None, listen_opts="", server_extra=""):
         self.addr, self.port, self.ns = addr, int(port), ns
         self.name = name or "nginx-%s-%d" % (addr.replace(":", "_"), port)
         self.dir = os.path.join(str(workdir), self.name)
         self.body = body
+        self.listen_opts = listen_opts
         www = os.path.join(self.dir, "www")
         os.makedirs(os.path.join(self.dir, "tmp"), exist_ok=True)
         os.makedirs(www, exist_ok=True)
@@ -202,7 +217,10 @@ class Nginx:
         listen = ("[%s]:%d" if ":" in addr else "%s:%d") % (addr, self.port)
         self.conf = os.path.join(self.dir, "nginx.conf")
         with open(self.conf, "w") as f:
-            f.write(NGINX_CONF.format(dir=self.dir, listen=listen))
+            f.write(NGINX_CONF.format(
+                dir=self.dir, listen=listen,
+                listen_opts=" " + listen_opts if listen_opts else "",
+                server_extra=server_extra))
         self.proc = None
 
     @property
@@ -222,6 +240,10 @@ class Nginx:
             if not self.proc.alive():
                 raise AssertionError("nginx exited rc=%s:\n%s" % (
                     self.proc.returncode, self.proc.log_tail()))
+            if "proxy_protocol" in self.listen_opts and self.ns is None:
+                # A plain GET gets no answer here: a connect must do.
+                socket.create_connection((self.addr, self.port), 1).close()
+                return True
             return http_get(self.url + "healthz", ns=self.ns)[0] != 0
 
         wait_until(up, timeout=timeout, what="nginx on " + self.url)

@@ -1,0 +1,53 @@
+"""LB retries and passive ejection: a server with no listener (connect
+refused) sits in the pool next to a real nginx. Every request still succeeds
+(the refused attempt is retried on the other server), and the refusing
+server is ejected passively, as GET /v1/lb and /metrics show."""
+
+from havenlib.haven import free_port, http_get
+from havenlib.poll import wait_until
+
+# No health check: only real traffic can find out that `dead` refuses, so
+# the ejection seen here is the passive one.
+CONFIG = """\
+haven:
+  state_dir: {dir}/state
+api:
+  socket: {dir}/haven.sock
+lb:
+  workers: 1
+  listeners:
+    - {{ name: web, bind: 127.0.0.1:{port}, mode: http, pool: web }}
+  pools:
+    - name: web
+      retries: 2
+      servers:
+        - {{ name: dead, address: 127.0.0.1:{pdead} }}
+        - {{ name: live, address: 127.0.0.1:{plive} }}
+"""
+
+
+def test_refused_server_retried_and_ejected(haven, nginx, workdir):
+    pdead, plive, port = free_port(), free_port(), free_port()
+    nginx(port=plive, body="live\n")
+    h = haven(CONFIG.format(dir=workdir, port=port, pdead=pdead,
+                            plive=plive))
+    url = "http://127.0.0.1:%d/" % port
+    wait_until(lambda: http_get(url)[0] != 0, timeout=5, what="listener")
+
+    for i in range(20):
+        status, body = http_get(url)
+        assert (status, body) == (200, b"live\n"), (i, status, body)
+
+    dead = h.lb_server("web", "dead")
+    print("dead server after 20 requests:", dead)
+    assert dead["passive_ejected"] is True, dead
+    assert dead["usable"] is False, dead
+    assert dead["passive_ejections"] >= 1, dead
+    assert h.lb_server("web", "live")["usable"] is True
+
+    m = h.api("GET", "/metrics").text
+    assert 'haven_lb_server_errors_total{pool="web",server="dead",' \
+        'cause="connect_refused"}' in m, m[-3000:]
+    retries = [ln for ln in m.splitlines()
+               if ln.startswith("haven_lb_pool_retries_total")]
+    assert retries and int(retries[0].split()[-1]) >= 1, retries
