@@ -43,6 +43,7 @@ parent_spawned(struct sup_child *c, void *arg)
 	(void)ipc_send(&c->chan, IPC_HELLO, 0, &h, sizeof(h), -1);
 	parent_send_config(p, c);
 	parent_relay_replay(p, c);
+	parent_api_replay_ops(p, c);
 }
 
 static void

@@ -21,6 +21,18 @@
 
 struct parent_query;
 
+/*
+ * An operator's change to the lb workers (drain, disable, enable, weight),
+ * kept so a worker that restarts gets it again: the API promised it.
+ */
+struct parent_op {
+	struct parent_op *next; /* owned list link */
+	char *key;		/* owned: server path + "/state" or "/weight" */
+	char *path;		/* owned: the request path */
+	char *body;		/* owned */
+	size_t body_len;
+};
+
 /* Last verdict per target, replayed to every (re)started subscriber. */
 struct parent_vtab {
 	struct ipc_verdict *v; /* owned array */
@@ -40,6 +52,7 @@ struct parent {
 	struct api_server *api;	  /* owned */
 	struct parent_vtab vtab;
 	struct parent_query *queries; /* owned list of requests in flight */
+	struct parent_op *ops;	      /* owned: lb changes to replay */
 	uint32_t next_id;
 	bool stopping;
 	/* counters for /metrics */
@@ -59,6 +72,8 @@ void parent_api_reply_msg(struct parent *p, struct sup_child *c,
     const struct ipc_msg *m);
 void parent_api_child_gone(struct parent *p, struct sup_child *c);
 void parent_api_fini(struct parent *p);
+/* Replay recorded operator changes to a (re)started lb worker. */
+void parent_api_replay_ops(struct parent *p, struct sup_child *c);
 
 /* parent_relay.c */
 void parent_relay_verdict(struct parent *p, const struct ipc_msg *m);

@@ -36,6 +36,7 @@ struct parent_query {
 	uint32_t id;
 	struct api_req *req; /* owned until answered */
 	bool metrics;	     /* merge all parts as Prometheus text */
+	bool record;	     /* keep a successful change for replay */
 	struct ev_timer timer;
 	size_t nparts;
 	struct parent_part parts[PARENT_QUERY_MAXPART];
@@ -59,6 +60,78 @@ parent_query_free(struct parent *p, struct parent_query *q)
 }
 
 static void parent_metrics_own(struct parent *p, struct buf *b);
+
+/*
+ * The replay key of an lb change: state changes of one server replace each
+ * other, and so do weight changes; anything else is not replayed (a manual
+ * failback is a one-off decision, not a standing state).
+ */
+static char *
+parent_op_key(const char *path)
+{
+	const char *last = strrchr(path, '/');
+
+	if (last == NULL || strncmp(path, "/v1/lb/pools/", 13) != 0)
+		return NULL;
+	if (strcmp(last, "/drain") == 0 || strcmp(last, "/disable") == 0 ||
+	    strcmp(last, "/enable") == 0)
+		return xasprintf("%.*s/state", (int)(last - path), path);
+	if (strcmp(last, "/weight") == 0)
+		return xstrdup(path);
+	return NULL;
+}
+
+static void
+parent_op_free(struct parent_op *op)
+{
+	free(op->key);
+	free(op->path);
+	free(op->body);
+	free(op);
+}
+
+static void
+parent_op_record(struct parent *p, const struct api_req *req)
+{
+	char *key = parent_op_key(req->path);
+	struct parent_op **pp, *op;
+
+	if (key == NULL)
+		return;
+	for (pp = &p->ops; *pp != NULL; pp = &(*pp)->next) {
+		if (strcmp((*pp)->key, key) == 0) {
+			op = *pp;
+			*pp = op->next;
+			parent_op_free(op);
+			break;
+		}
+	}
+	op = xcalloc(1, sizeof(*op));
+	op->key = key;
+	op->path = xstrdup(req->path);
+	op->body = xstrndup(req->body, req->body_len);
+	op->body_len = req->body_len;
+	/* Appended, so replay happens in the order the operator acted. */
+	for (pp = &p->ops; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = op;
+}
+
+void
+parent_api_replay_ops(struct parent *p, struct sup_child *c)
+{
+	if (strcmp(c->plane, "lb") != 0)
+		return;
+	for (struct parent_op *op = p->ops; op != NULL; op = op->next) {
+		struct ipc_query iq = { .method = "POST" };
+
+		snprintf(iq.path, sizeof(iq.path), "%s", op->path);
+		iq.body_len = (uint32_t)op->body_len;
+		/* id 0: the reply matches no query and is dropped. */
+		(void)ipc_send2(&c->chan, IPC_QUERY, 0, &iq, sizeof(iq),
+		    op->body, op->body_len, -1);
+	}
+}
 
 /* Every part is in (or timed out): answer the client. */
 static void
@@ -93,11 +166,14 @@ parent_query_finish(struct parent_query *q)
 			    pt->status > best->status))
 				best = pt;
 		}
-		if (best == NULL)
+		if (best == NULL) {
 			api_error(q->req, 503, "plane did not answer");
-		else
+		} else {
+			if (q->record && best->status < 300)
+				parent_op_record(p, q->req);
 			api_reply(q->req, best->status, best->ctype,
 			    best->body.data, best->body.len);
+		}
 	}
 	q->req = NULL;
 	parent_query_free(p, q);
@@ -167,6 +243,12 @@ parent_api_child_gone(struct parent *p, struct sup_child *c)
 void
 parent_api_fini(struct parent *p)
 {
+	while (p->ops != NULL) {
+		struct parent_op *op = p->ops;
+
+		p->ops = op->next;
+		parent_op_free(op);
+	}
 	while (p->queries != NULL) {
 		struct parent_query *q = p->queries;
 
@@ -191,6 +273,8 @@ parent_forward(struct parent *p, struct api_req *req, const char *plane,
 	q->id = ++p->next_id;
 	q->req = req;
 	q->metrics = metrics;
+	q->record = all && !metrics && plane != NULL &&
+	    strcmp(plane, "lb") == 0;
 	ev_timer_init(&q->timer, parent_query_timeout, q);
 	snprintf(iq.method, sizeof(iq.method), "%.7s", req->method);
 	snprintf(iq.path, sizeof(iq.path), "%s", req->path);
