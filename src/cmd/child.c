@@ -22,18 +22,21 @@
 #include "lib/conf.h"
 #include "lib/ipc.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 
 #define CHILD_IPC_FD 3
 
 struct child {
 	const struct plane_ops *ops; /* borrowed: static */
-	struct ev_loop *loop;	     /* owned */
+	struct ev_loop *loop;        /* owned */
 	struct ipc_chan chan;
 	struct haven_conf *conf; /* owned: the config in effect, or NULL */
 	struct ev_timer deadline;
 	bool initialised;
 	bool stopping;
 	char plane[24];
+	uint64_t send_failed; /* messages the channel refused */
+	uint64_t msgs_bad;    /* messages dropped: malformed or too early */
 };
 
 static struct child child;
@@ -46,7 +49,46 @@ static const struct plane_ops *const child_planes[] = {
 int
 plane_send(enum ipc_type type, const void *data, size_t len)
 {
-	return ipc_send(&child.chan, type, 0, data, len, -1);
+	int rc = ipc_send(&child.chan, type, 0, data, len, -1);
+
+	if (rc != 0)
+		child.send_failed++;
+	return rc;
+}
+
+void
+plane_msg_bad(void)
+{
+	child.msgs_bad++;
+}
+
+/* Answer request id with hdr followed by body, counting a refusal. */
+static void
+child_reply(enum ipc_type type, uint32_t id, const void *hdr, size_t hlen,
+    const struct buf *body)
+{
+	if (ipc_send2(&child.chan, type, id, hdr, hlen, body->data, body->len,
+	        -1) != 0)
+		child.send_failed++;
+}
+
+static void
+child_metrics(struct buf *out)
+{
+	struct buf l;
+
+	if (child.ops->metrics != NULL)
+		child.ops->metrics(out);
+	buf_init(&l);
+	mx_label(&l, "plane", child.plane);
+	mx_family(out, "haven_plane_ipc_send_failed_total", "counter",
+	    "Messages to the parent the channel refused");
+	mx_u64(out, "haven_plane_ipc_send_failed_total", l.data,
+	    child.send_failed);
+	mx_family(out, "haven_plane_ipc_msgs_bad_total", "counter",
+	    "Messages from the parent dropped: malformed or unexpected");
+	mx_u64(out, "haven_plane_ipc_msgs_bad_total", l.data, child.msgs_bad);
+	buf_fini(&l);
 }
 
 void
@@ -60,7 +102,7 @@ const char *
 plane_state_dir(void)
 {
 	return child.conf != NULL ? child.conf->haven.state_dir :
-	    "/var/lib/haven";
+	                            "/var/lib/haven";
 }
 
 static void
@@ -112,8 +154,7 @@ child_config(const struct ipc_msg *m)
 		haven_conf_free(next);
 		free(next);
 	}
-	(void)ipc_send2(&child.chan, IPC_CONFIG_RESULT, m->id, &res,
-	    sizeof(res), text.data, text.len, -1);
+	child_reply(IPC_CONFIG_RESULT, m->id, &res, sizeof(res), &text);
 	conf_errors_fini(&errs);
 	buf_fini(&text);
 }
@@ -131,16 +172,15 @@ child_query(const struct ipc_msg *m)
 		buf_puts(&out, "{\"error\":\"bad query\"}");
 	} else if (strcmp(q->path, "/metrics") == 0) {
 		r.status = 200;
-		if (child.ops->metrics != NULL)
-			child.ops->metrics(&out);
+		child_metrics(&out);
 		strcpy(r.content_type, "text/plain; version=0.0.4");
 	} else if (child.ops->query != NULL) {
 		char path[sizeof(q->path)];
 
 		memcpy(path, q->path, sizeof(path));
 		path[sizeof(path) - 1] = '\0';
-		r.status = child.ops->query(q->method, path,
-		    (const char *)(q + 1), q->body_len, &out);
+		r.status = child.ops->query(
+		    q->method, path, (const char *)(q + 1), q->body_len, &out);
 	} else {
 		r.status = 404;
 		buf_puts(&out, "{\"error\":\"not found\"}");
@@ -148,8 +188,7 @@ child_query(const struct ipc_msg *m)
 	if (r.content_type[0] == '\0')
 		strcpy(r.content_type, "application/json");
 	r.body_len = (uint32_t)out.len;
-	(void)ipc_send2(&child.chan, IPC_REPLY, m->id, &r, sizeof(r), out.data,
-	    out.len, -1);
+	child_reply(IPC_REPLY, m->id, &r, sizeof(r), &out);
 	buf_fini(&out);
 }
 
@@ -158,8 +197,10 @@ child_hello(const struct ipc_msg *m)
 {
 	const struct ipc_hello *h = m->data;
 
-	if (m->len < sizeof(*h) || child.initialised)
+	if (m->len < sizeof(*h) || child.initialised) {
+		child.msgs_bad++;
 		return;
+	}
 	if (child.ops->init(child.loop, h->worker, h->nworkers) != 0) {
 		log_err("plane init failed; exiting", "plane=%s", child.plane);
 		exit(1);
@@ -172,8 +213,8 @@ child_recv(struct ipc_chan *ch, const struct ipc_msg *m, void *arg)
 {
 	if (m == NULL) {
 		/* The parent is gone: nobody supervises us any more. */
-		log_info("parent channel closed; exiting", "plane=%s",
-		    child.plane);
+		log_info(
+		    "parent channel closed; exiting", "plane=%s", child.plane);
 		ev_break(child.loop);
 		return;
 	}
@@ -190,12 +231,16 @@ child_recv(struct ipc_chan *ch, const struct ipc_msg *m, void *arg)
 		break;
 	case IPC_STOP:
 		child_stop(m->len >= sizeof(uint32_t) ?
-		    *(const uint32_t *)m->data : 5000);
+		        *(const uint32_t *)m->data :
+		        5000);
 		break;
 	default:
-		if (child.ops->on_msg != NULL && child.initialised)
+		if (child.ops->on_msg != NULL && child.initialised) {
 			child.ops->on_msg(m);
-		else if (m->fd != -1)
+			break;
+		}
+		child.msgs_bad++;
+		if (m->fd != -1)
 			close(m->fd);
 		break;
 	}
@@ -206,7 +251,8 @@ child_signal(struct ev_loop *loop, int signo, void *arg)
 {
 	/* SIGTERM straight to a child (not via the parent): stop cleanly. */
 	child_stop(child.conf != NULL ?
-	    (unsigned)child.conf->haven.shutdown_timeout_ms : 5000);
+	        (unsigned)child.conf->haven.shutdown_timeout_ms :
+	        5000);
 }
 
 int

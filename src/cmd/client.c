@@ -57,9 +57,10 @@ client_connect(const char *sock)
 	strcpy(sun.sun_path, sock);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "haven: cannot reach the daemon at %s: %s\n"
-				"  (is `haven run` running? use -c FILE or -s "
-				"SOCKET to point at it)\n",
+		fprintf(stderr,
+		    "haven: cannot reach the daemon at %s: %s\n"
+		    "  (is `haven run` running? use -c FILE or -s "
+		    "SOCKET to point at it)\n",
 		    sock, strerror(errno));
 		if (fd != -1)
 			close(fd);
@@ -97,8 +98,9 @@ client_request(const char *sock, const char *method, const char *path,
 		return -1;
 	buf_init(&req);
 	buf_init(&in);
-	buf_printf(&req, "%s %s HTTP/1.1\r\nHost: haven\r\n"
-			 "Connection: close\r\nContent-Length: %zu\r\n%s\r\n",
+	buf_printf(&req,
+	    "%s %s HTTP/1.1\r\nHost: haven\r\n"
+	    "Connection: close\r\nContent-Length: %zu\r\n%s\r\n",
 	    method, path, body_len,
 	    body_len ? "Content-Type: application/json\r\n" : "");
 	if (body_len)
@@ -129,7 +131,7 @@ client_request(const char *sock, const char *method, const char *path,
 		goto fail;
 	buf_append(out, in.data + resp.m.head_len,
 	    resp.m.content_length >= 0 ? (size_t)resp.m.content_length :
-					 in.len - resp.m.head_len);
+	                                 in.len - resp.m.head_len);
 	status = resp.status;
 	goto out;
 fail:

@@ -12,15 +12,16 @@
 #include "cmd/cmd.h"
 
 static void
-ctl_usage(FILE *f)
+cmd_ctl_usage(FILE *f)
 {
-	fprintf(f, "usage: haven ctl [-c FILE | -s SOCKET] METHOD PATH [JSON]\n"
-		   "  Send one request to the control API and print the "
-		   "answer.\n"
-		   "  examples: haven ctl GET /v1/status\n"
-		   "            haven ctl POST /v1/reload\n"
-		   "            haven ctl POST /v1/lb/pools/web/servers/a1/"
-		   "weight '{\"weight\": 50}'\n");
+	fprintf(f,
+	    "usage: haven ctl [-c FILE | -s SOCKET] METHOD PATH [JSON]\n"
+	    "  Send one request to the control API and print the "
+	    "answer.\n"
+	    "  examples: haven ctl GET /v1/status\n"
+	    "            haven ctl POST /v1/reload\n"
+	    "            haven ctl POST /v1/lb/pools/web/servers/a1/"
+	    "weight '{\"weight\": 50}'\n");
 }
 
 int
@@ -40,12 +41,12 @@ cmd_ctl(int argc, char **argv)
 		else if (c == 's')
 			sockopt = optarg;
 		else {
-			ctl_usage(c == 'h' ? stdout : stderr);
+			cmd_ctl_usage(c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : 2;
 		}
 	}
 	if (argc - optind < 2 || argc - optind > 3) {
-		ctl_usage(stderr);
+		cmd_ctl_usage(stderr);
 		return 2;
 	}
 	if (argc - optind == 3)

@@ -4,35 +4,45 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <libfyaml.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libfyaml.h>
-
 #include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "lib/conf.h"
 #include "lib/util.h"
 
+/*
+ * The scalar at path below n, or "-". Up to CMD_STATUS_NBUF results stay
+ * valid at once, enough for the widest printf below.
+ */
+#define CMD_STATUS_NBUF 8
 static const char *
-status_str(struct fy_node *n, const char *path)
+cmd_status_str(struct fy_node *n, const char *path)
 {
-	static char bufs[8][256];
+	static char bufs[CMD_STATUS_NBUF][256];
 	static unsigned k;
 	struct fy_node *v = fy_node_by_path(n, path, FY_NT, FYNWF_DONT_FOLLOW);
-	const char *s;
-	size_t len;
-	char *out = bufs[k++ % 8];
+	char *out = bufs[k++ % CMD_STATUS_NBUF], *s;
 
-	if (v == NULL || !fy_node_is_scalar(v) ||
-	    (s = fy_node_get_scalar(v, &len)) == NULL)
+	if ((s = conf_node_text(NULL, v)) == NULL)
 		return "-";
-	snprintf(out, 256, "%.*s", (int)len, s);
+	snprintf(out, sizeof(bufs[0]), "%s", s);
+	free(s);
 	return out;
 }
 
+/* The number at path below n; 0 if absent. */
+static uint64_t
+cmd_status_u64(struct fy_node *n, const char *path)
+{
+	return strtoull(cmd_status_str(n, path), NULL, 10);
+}
+
 static void
-status_dur(char *out, size_t n, uint64_t s)
+cmd_status_dur(char *out, size_t n, uint64_t s)
 {
 	if (s >= 86400)
 		snprintf(out, n, "%" PRIu64 "d%02" PRIu64 "h", s / 86400,
@@ -47,57 +57,69 @@ status_dur(char *out, size_t n, uint64_t s)
 }
 
 static void
-status_print(struct fy_node *root)
+cmd_status_procs(struct fy_node *procs)
 {
-	struct fy_node *procs = fy_node_by_path(root, "/processes", FY_NT, 0);
-	struct fy_node *tg = fy_node_by_path(root, "/targets", FY_NT, 0);
-	uint64_t now_ms = util_wall_ms();
 	void *it = NULL;
 	struct fy_node *n;
 	char d[32];
 
-	status_dur(d, sizeof(d), strtoull(status_str(root, "/uptime_s"),
-	    NULL, 10));
-	printf("haven %s  node %s  pid %s  up %s\n",
-	    status_str(root, "/version"), status_str(root, "/node"),
-	    status_str(root, "/pid"), d);
-	printf("config %s  digest %.12s  reloads %s (%s failed)\n\n",
-	    status_str(root, "/config/path"),
-	    status_str(root, "/config/digest"),
-	    status_str(root, "/config/reloads"),
-	    status_str(root, "/config/reloads_failed"));
 	printf("%-8s %-6s %-8s %-9s %-8s %s\n", "PROCESS", "WORKER", "PID",
 	    "STATE", "RESTARTS", "UPTIME");
 	while (procs && (n = fy_node_sequence_iterate(procs, &it)) != NULL) {
-		status_dur(d, sizeof(d),
-		    strtoull(status_str(n, "/uptime_s"), NULL, 10));
+		cmd_status_dur(d, sizeof(d), cmd_status_u64(n, "/uptime_s"));
 		printf("%-8s %-6s %-8s %-9s %-8s %s\n",
-		    status_str(n, "/plane"), status_str(n, "/worker"),
-		    status_str(n, "/pid"), status_str(n, "/state"),
-		    status_str(n, "/restarts"), d);
-	}
-	if (tg == NULL || fy_node_sequence_item_count(tg) == 0)
-		return;
-	printf("\n%-32s %-8s %-18s %s\n", "TARGET", "STATE", "REASON",
-	    "SINCE");
-	it = NULL;
-	while ((n = fy_node_sequence_iterate(tg, &it)) != NULL) {
-		uint64_t since = strtoull(status_str(n, "/since_ms"), NULL,
-		    10);
-
-		status_dur(d, sizeof(d),
-		    since && now_ms > since ? (now_ms - since) / 1000 : 0);
-		printf("%-32s %-8s %-18s %s ago\n", status_str(n, "/name"),
-		    status_str(n, "/state"), status_str(n, "/reason"), d);
+		    cmd_status_str(n, "/plane"), cmd_status_str(n, "/worker"),
+		    cmd_status_str(n, "/pid"), cmd_status_str(n, "/state"),
+		    cmd_status_str(n, "/restarts"), d);
 	}
 }
 
 static void
-status_usage(FILE *f)
+cmd_status_targets(struct fy_node *tg)
 {
-	fprintf(f, "usage: haven status [-c FILE | -s SOCKET] [--json]\n"
-		   "  Show the running daemon's processes and health "
-		   "targets.\n");
+	uint64_t now_ms = util_wall_ms(), since;
+	void *it = NULL;
+	struct fy_node *n;
+	char d[32];
+
+	if (tg == NULL || fy_node_sequence_item_count(tg) == 0)
+		return;
+	printf("\n%-32s %-8s %-18s %s\n", "TARGET", "STATE", "REASON", "SINCE");
+	while ((n = fy_node_sequence_iterate(tg, &it)) != NULL) {
+		since = cmd_status_u64(n, "/since_ms");
+		cmd_status_dur(d, sizeof(d),
+		    since && now_ms > since ? (now_ms - since) / 1000 : 0);
+		printf("%-32s %-8s %-18s %s ago\n", cmd_status_str(n, "/name"),
+		    cmd_status_str(n, "/state"), cmd_status_str(n, "/reason"),
+		    d);
+	}
+}
+
+static void
+cmd_status_print(struct fy_node *root)
+{
+	char d[32];
+
+	cmd_status_dur(d, sizeof(d), cmd_status_u64(root, "/uptime_s"));
+	printf("haven %s  node %s  pid %s  up %s\n",
+	    cmd_status_str(root, "/version"), cmd_status_str(root, "/node"),
+	    cmd_status_str(root, "/pid"), d);
+	printf("config %s  digest %.12s  reloads %s (%s failed)\n\n",
+	    cmd_status_str(root, "/config/path"),
+	    cmd_status_str(root, "/config/digest"),
+	    cmd_status_str(root, "/config/reloads"),
+	    cmd_status_str(root, "/config/reloads_failed"));
+	cmd_status_procs(fy_node_by_path(root, "/processes", FY_NT, 0));
+	cmd_status_targets(fy_node_by_path(root, "/targets", FY_NT, 0));
+}
+
+static void
+cmd_status_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: haven status [-c FILE | -s SOCKET] [--json]\n"
+	    "  Show the running daemon's processes and health "
+	    "targets.\n");
 }
 
 int
@@ -122,7 +144,7 @@ cmd_status(int argc, char **argv)
 		else if (c == 'j')
 			json = true;
 		else {
-			status_usage(c == 'h' ? stdout : stderr);
+			cmd_status_usage(c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -149,7 +171,7 @@ cmd_status(int argc, char **argv)
 		buf_fini(&out);
 		return 1;
 	}
-	status_print(fy_document_root(doc));
+	cmd_status_print(fy_document_root(doc));
 	fy_document_destroy(doc);
 	buf_fini(&out);
 	return 0;

@@ -114,8 +114,8 @@ haven_conf_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
 	c->has_health = conf_key_node(node, "health") != NULL;
 	c->has_lb = conf_key_node(node, "lb") != NULL;
 	if (c->has_lb) {
-		const char **names = xcalloc(c->health.nchecks + 1,
-		    sizeof(*names));
+		const char **names =
+		    xcalloc(c->health.nchecks + 1, sizeof(*names));
 
 		for (size_t i = 0; i < c->health.nchecks; i++)
 			names[i] = c->health.checks[i].name;

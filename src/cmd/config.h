@@ -47,7 +47,7 @@ struct haven_conf {
 	struct haven_conf_api api;
 	/* section slots: health, lb (see hc/hc_conf.h, lb/lb_conf.h) */
 	struct hc_conf health; /* `health:` (hc/hc_conf.h) */
-	struct lb_conf lb; /* `lb:` (lb/lb_conf.h) */
+	struct lb_conf lb;     /* `lb:` (lb/lb_conf.h) */
 
 	/* Set by the top-level check: the section is in the file. */
 	bool has_health;

@@ -8,9 +8,9 @@
 #include "cmd/cmd.h"
 
 struct main_cmd {
-	const char *name;
+	const char *name; /* static: the subcommand */
 	int (*fn)(int argc, char **argv);
-	const char *help;
+	const char *help; /* static: one line for the usage text */
 };
 
 static int main_version(int argc, char **argv);
@@ -35,8 +35,7 @@ main_usage(FILE *f)
 {
 	fprintf(f, "usage: haven COMMAND [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(main_cmds) / sizeof(main_cmds[0]); i++)
-		fprintf(f, "  %-8s %s\n", main_cmds[i].name,
-		    main_cmds[i].help);
+		fprintf(f, "  %-8s %s\n", main_cmds[i].name, main_cmds[i].help);
 	fprintf(f, "\n`haven COMMAND --help` describes each command.\n");
 }
 

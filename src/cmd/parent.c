@@ -29,8 +29,7 @@
 static void
 parent_send_config(struct parent *p, struct sup_child *c)
 {
-	(void)ipc_send(&c->chan, IPC_CONFIG, 0, p->conf->text,
-	    p->conf->text_len, -1);
+	parent_send(p, c, IPC_CONFIG, p->conf->text, p->conf->text_len);
 }
 
 static void
@@ -40,15 +39,15 @@ parent_spawned(struct sup_child *c, void *arg)
 	struct ipc_hello h = { .worker = c->worker, .nworkers = c->nworkers };
 
 	snprintf(h.plane, sizeof(h.plane), "%s", c->plane);
-	(void)ipc_send(&c->chan, IPC_HELLO, 0, &h, sizeof(h), -1);
+	parent_send(p, c, IPC_HELLO, &h, sizeof(h));
 	parent_send_config(p, c);
 	parent_relay_replay(p, c);
 	parent_api_replay_ops(p, c);
 }
 
 static void
-parent_config_result(struct parent *p, struct sup_child *c,
-    const struct ipc_msg *m)
+parent_config_result(
+    struct parent *p, struct sup_child *c, const struct ipc_msg *m)
 {
 	const struct ipc_config_result *r = m->data;
 
@@ -168,8 +167,8 @@ parent_reload(struct parent *p, struct buf *errtext)
 
 	conf_errors_init(&errs);
 	if (haven_conf_load(p->conf_path, next, &errs) != 0 ||
-	    conf_restart_diff(&haven_conf_schema, p->conf, next,
-		p->conf_path, &errs) != 0) {
+	    conf_restart_diff(
+	        &haven_conf_schema, p->conf, next, p->conf_path, &errs) != 0) {
 		for (size_t i = 0; i < errs.n; i++) {
 			char line[1024];
 
@@ -181,8 +180,8 @@ parent_reload(struct parent *p, struct buf *errtext)
 		}
 		p->reloads_failed++;
 		log_err("config rejected; keeping the running config",
-		    "file=%s errors=%zu digest=%s", log_q(p->conf_path),
-		    errs.n, p->conf->digest);
+		    "file=%s errors=%zu digest=%s", log_q(p->conf_path), errs.n,
+		    p->conf->digest);
 		haven_conf_free(next);
 		free(next);
 		goto out;
@@ -238,8 +237,7 @@ parent_listen(struct parent *p)
 	/* The socket's directory (e.g. /run/haven) may not exist yet. */
 	(void)statefile_mkdir(dirname(dir));
 	free(dir);
-	p->api = api_server_new(p->loop, parent_api_handle, p,
-	    c->api.max_body);
+	p->api = api_server_new(p->loop, parent_api_handle, p, c->api.max_body);
 	if ((e = api_listen_unix(p->api, c->api.socket)) != 0) {
 		log_err("cannot listen on the API socket", "path=%s error=%s",
 		    log_q(c->api.socket), log_q(strerror(-e)));
@@ -249,8 +247,8 @@ parent_listen(struct parent *p)
 		char a[96];
 
 		conf_addr_str(&c->api.listen, a, sizeof(a));
-		if ((e = api_listen_tcp(p->api, &c->api.listen,
-			 c->api.token)) != 0) {
+		if ((e = api_listen_tcp(
+		         p->api, &c->api.listen, c->api.token)) != 0) {
 			log_err("cannot listen on the API address",
 			    "addr=%s error=%s", a, log_q(strerror(-e)));
 			return -1;
@@ -265,9 +263,10 @@ parent_listen(struct parent *p)
 static void
 parent_usage(FILE *f)
 {
-	fprintf(f, "usage: haven run [-c FILE]\n"
-		   "  Run the daemon in the foreground with FILE (default %s).\n"
-		   "  SIGHUP reloads FILE; SIGTERM or SIGINT stops.\n",
+	fprintf(f,
+	    "usage: haven run [-c FILE]\n"
+	    "  Run the daemon in the foreground with FILE (default %s).\n"
+	    "  SIGHUP reloads FILE; SIGTERM or SIGINT stops.\n",
 	    HAVEN_DEFAULT_CONFIG);
 }
 

@@ -27,9 +27,9 @@ struct parent_query;
  */
 struct parent_op {
 	struct parent_op *next; /* owned list link */
-	char *key;		/* owned: server path + "/state" or "/weight" */
-	char *path;		/* owned: the request path */
-	char *body;		/* owned */
+	char *key;              /* owned: server path + "/state" or "/weight" */
+	char *path;             /* owned: the request path */
+	char *body;             /* owned */
 	size_t body_len;
 };
 
@@ -42,23 +42,24 @@ struct parent_vtab {
 };
 
 struct parent {
-	struct ev_loop *loop;	  /* owned */
-	struct haven_conf *conf;  /* owned: the config in effect */
-	char *conf_path;	  /* owned */
-	uint64_t started_ms;	  /* wall clock */
+	struct ev_loop *loop;    /* owned */
+	struct haven_conf *conf; /* owned: the config in effect */
+	char *conf_path;         /* owned */
+	uint64_t started_ms;     /* wall clock */
 	uint64_t started_mono_ms;
-	uint64_t conf_loaded_ms;  /* wall clock */
-	struct sup *sup;	  /* owned */
-	struct api_server *api;	  /* owned */
+	uint64_t conf_loaded_ms; /* wall clock */
+	struct sup *sup;         /* owned */
+	struct api_server *api;  /* owned */
 	struct parent_vtab vtab;
 	struct parent_query *queries; /* owned list of requests in flight */
-	struct parent_op *ops;	      /* owned: lb changes to replay */
+	struct parent_op *ops;        /* owned: lb changes to replay */
 	uint32_t next_id;
 	bool stopping;
 	/* counters for /metrics */
 	unsigned long reloads_ok, reloads_failed;
 	unsigned long verdicts_relayed, passive_relayed;
 	unsigned long ipc_unexpected;
+	unsigned long ipc_send_failed; /* messages a child's channel refused */
 };
 
 /* parent.c */
@@ -68,14 +69,17 @@ unsigned parent_lb_workers(const struct parent *p);
 
 /* parent_api.c */
 void parent_api_handle(struct api_req *req, void *arg);
-void parent_api_reply_msg(struct parent *p, struct sup_child *c,
-    const struct ipc_msg *m);
+void parent_api_reply_msg(
+    struct parent *p, struct sup_child *c, const struct ipc_msg *m);
 void parent_api_child_gone(struct parent *p, struct sup_child *c);
 void parent_api_fini(struct parent *p);
 /* Replay recorded operator changes to a (re)started lb worker. */
 void parent_api_replay_ops(struct parent *p, struct sup_child *c);
 
 /* parent_relay.c */
+/* ipc_send() to c, counting a refusal in ipc_send_failed. */
+void parent_send(struct parent *p, struct sup_child *c, enum ipc_type type,
+    const void *data, size_t len);
 void parent_relay_verdict(struct parent *p, const struct ipc_msg *m);
 void parent_relay_passive(struct parent *p, const struct ipc_msg *m);
 /* Send the whole verdict table to a new subscriber. */

@@ -24,6 +24,8 @@
 
 struct parent_part {
 	struct sup_child *child; /* weak: cleared when it dies */
+	unsigned worker;         /* the child's, kept past its death */
+	bool per_worker;         /* one of several workers of its plane */
 	bool done;
 	int status;
 	char ctype[48];
@@ -31,12 +33,12 @@ struct parent_part {
 };
 
 struct parent_query {
-	struct parent *p;	   /* borrowed */
+	struct parent *p;          /* borrowed */
 	struct parent_query *next; /* owned list link */
 	uint32_t id;
 	struct api_req *req; /* owned until answered */
-	bool metrics;	     /* merge all parts as Prometheus text */
-	bool record;	     /* keep a successful change for replay */
+	bool metrics;        /* merge all parts as Prometheus text */
+	bool record;         /* keep a successful change for replay */
 	struct ev_timer timer;
 	size_t nparts;
 	struct parent_part parts[PARENT_QUERY_MAXPART];
@@ -128,9 +130,49 @@ parent_api_replay_ops(struct parent *p, struct sup_child *c)
 		snprintf(iq.path, sizeof(iq.path), "%s", op->path);
 		iq.body_len = (uint32_t)op->body_len;
 		/* id 0: the reply matches no query and is dropped. */
-		(void)ipc_send2(&c->chan, IPC_QUERY, 0, &iq, sizeof(iq),
-		    op->body, op->body_len, -1);
+		if (ipc_send2(&c->chan, IPC_QUERY, 0, &iq, sizeof(iq), op->body,
+		        op->body_len, -1) != 0)
+			p->ipc_send_failed++;
 	}
+}
+
+/*
+ * /metrics: ours and every child's part in one exposition. The workers of
+ * one plane render the same series, so each sample of theirs gets a worker
+ * label: without it they would be duplicates, which a scraper rejects.
+ */
+static void
+parent_metrics_merge(struct parent_query *q)
+{
+	const char *texts[PARENT_QUERY_MAXPART + 1];
+	struct buf own, out;
+	char w[16];
+	size_t n = 0;
+
+	buf_init(&own);
+	buf_init(&out);
+	parent_metrics_own(q->p, &own);
+	texts[n++] = own.data;
+	for (size_t i = 0; i < q->nparts; i++) {
+		struct parent_part *pt = &q->parts[i];
+
+		if (!pt->done || pt->status != 200)
+			continue;
+		if (pt->per_worker) {
+			struct buf l;
+
+			buf_init(&l);
+			snprintf(w, sizeof(w), "%u", pt->worker);
+			mx_add_label(&l, pt->body.data, "worker", w);
+			buf_fini(&pt->body);
+			pt->body = l;
+		}
+		texts[n++] = pt->body.data;
+	}
+	mx_merge(&out, texts, n);
+	api_reply(q->req, 200, "text/plain; version=0.0.4", out.data, out.len);
+	buf_fini(&own);
+	buf_fini(&out);
 }
 
 /* Every part is in (or timed out): answer the client. */
@@ -141,29 +183,14 @@ parent_query_finish(struct parent_query *q)
 	struct parent_part *best = NULL;
 
 	if (q->metrics) {
-		const char *texts[PARENT_QUERY_MAXPART + 1];
-		struct buf own, out;
-		size_t n = 0;
-
-		buf_init(&own);
-		buf_init(&out);
-		parent_metrics_own(p, &own);
-		texts[n++] = own.data;
-		for (size_t i = 0; i < q->nparts; i++)
-			if (q->parts[i].done && q->parts[i].status == 200)
-				texts[n++] = q->parts[i].body.data;
-		mx_merge(&out, texts, n);
-		api_reply(q->req, 200, "text/plain; version=0.0.4", out.data,
-		    out.len);
-		buf_fini(&own);
-		buf_fini(&out);
+		parent_metrics_merge(q);
 	} else {
 		/* The first answer, or the worst one if workers disagree. */
 		for (size_t i = 0; i < q->nparts; i++) {
 			struct parent_part *pt = &q->parts[i];
 
-			if (pt->done && (best == NULL ||
-			    pt->status > best->status))
+			if (pt->done &&
+			    (best == NULL || pt->status > best->status))
 				best = pt;
 		}
 		if (best == NULL) {
@@ -198,8 +225,8 @@ parent_query_timeout(struct ev_timer *t, void *arg)
 }
 
 void
-parent_api_reply_msg(struct parent *p, struct sup_child *c,
-    const struct ipc_msg *m)
+parent_api_reply_msg(
+    struct parent *p, struct sup_child *c, const struct ipc_msg *m)
 {
 	const struct ipc_reply *r = m->data;
 
@@ -273,8 +300,8 @@ parent_forward(struct parent *p, struct api_req *req, const char *plane,
 	q->id = ++p->next_id;
 	q->req = req;
 	q->metrics = metrics;
-	q->record = all && !metrics && plane != NULL &&
-	    strcmp(plane, "lb") == 0;
+	q->record =
+	    all && !metrics && plane != NULL && strcmp(plane, "lb") == 0;
 	ev_timer_init(&q->timer, parent_query_timeout, q);
 	snprintf(iq.method, sizeof(iq.method), "%.7s", req->method);
 	snprintf(iq.path, sizeof(iq.path), "%s", req->path);
@@ -285,9 +312,11 @@ parent_forward(struct parent *p, struct api_req *req, const char *plane,
 		if (plane != NULL && strcmp(c->plane, plane) != 0)
 			continue;
 		if (ipc_send2(&c->chan, IPC_QUERY, q->id, &iq, sizeof(iq),
-		    req->body, req->body_len, -1) != 0)
+		        req->body, req->body_len, -1) != 0)
 			continue;
 		q->parts[q->nparts].child = c;
+		q->parts[q->nparts].worker = c->worker;
+		q->parts[q->nparts].per_worker = c->nworkers > 1;
 		buf_init(&q->parts[q->nparts].body);
 		q->nparts++;
 		if (!all)
@@ -338,8 +367,8 @@ parent_status(struct parent *p, struct api_req *req)
 		jw_kint(&w, "pid", c->pid);
 		jw_kstr(&w, "state", sup_state_name(c->state));
 		jw_kuint(&w, "restarts", c->restarts);
-		jw_kuint(&w, "uptime_s", c->pid ?
-		    (now - c->started_ms) / 1000 : 0);
+		jw_kuint(
+		    &w, "uptime_s", c->pid ? (now - c->started_ms) / 1000 : 0);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
@@ -421,8 +450,7 @@ parent_metrics_own(struct parent *p, struct buf *b)
 	    (util_mono_ms() - p->started_mono_ms) / 1000);
 	mx_family(b, "haven_config_reloads_total", "counter",
 	    "Config reloads by result.");
-	mx_u64(b, "haven_config_reloads_total", "result=\"ok\"",
-	    p->reloads_ok);
+	mx_u64(b, "haven_config_reloads_total", "result=\"ok\"", p->reloads_ok);
 	mx_u64(b, "haven_config_reloads_total", "result=\"failed\"",
 	    p->reloads_failed);
 	mx_family(b, "haven_process_restarts_total", "counter",
@@ -440,8 +468,8 @@ parent_metrics_own(struct parent *p, struct buf *b)
 		mx_u64(b, "haven_process_up", l.data, c->pid != 0);
 	}
 	buf_fini(&l);
-	mx_family(b, "haven_api_requests_total", "counter",
-	    "Control API requests.");
+	mx_family(
+	    b, "haven_api_requests_total", "counter", "Control API requests.");
 	mx_u64(b, "haven_api_requests_total", NULL, as->requests);
 	mx_family(b, "haven_api_rejected_total", "counter",
 	    "Control API requests refused, by cause.");
@@ -451,8 +479,8 @@ parent_metrics_own(struct parent *p, struct buf *b)
 	    as->unauthorized);
 	mx_u64(b, "haven_api_rejected_total", "cause=\"conn_limit\"",
 	    as->conn_rejected);
-	mx_u64(b, "haven_api_rejected_total", "cause=\"timeout\"",
-	    as->timeouts);
+	mx_u64(
+	    b, "haven_api_rejected_total", "cause=\"timeout\"", as->timeouts);
 	mx_family(b, "haven_relay_messages_total", "counter",
 	    "Messages relayed between planes.");
 	mx_u64(b, "haven_relay_messages_total", "kind=\"verdict\"",
@@ -462,6 +490,9 @@ parent_metrics_own(struct parent *p, struct buf *b)
 	mx_family(b, "haven_ipc_unexpected_total", "counter",
 	    "IPC messages dropped as malformed or unexpected.");
 	mx_u64(b, "haven_ipc_unexpected_total", NULL, p->ipc_unexpected);
+	mx_family(b, "haven_ipc_send_failed_total", "counter",
+	    "Messages to a child its channel refused.");
+	mx_u64(b, "haven_ipc_send_failed_total", NULL, p->ipc_send_failed);
 	mx_family(b, "haven_log_suppressed_total", "counter",
 	    "Log lines dropped by rate limiting in the parent.");
 	mx_u64(b, "haven_log_suppressed_total", NULL, log_suppressed_total());

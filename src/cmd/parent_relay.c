@@ -82,6 +82,14 @@ parent_vtab_fini(struct parent_vtab *t)
 }
 
 void
+parent_send(struct parent *p, struct sup_child *c, enum ipc_type type,
+    const void *data, size_t len)
+{
+	if (ipc_send(&c->chan, type, 0, data, len, -1) != 0)
+		p->ipc_send_failed++;
+}
+
+void
 parent_relay_verdict(struct parent *p, const struct ipc_msg *m)
 {
 	struct ipc_verdict v;
@@ -96,7 +104,7 @@ parent_relay_verdict(struct parent *p, const struct ipc_msg *m)
 	for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
 		if (!sup_child_live(c) || !parent_plane_subscribes(c->plane))
 			continue;
-		(void)ipc_send(&c->chan, IPC_VERDICT, 0, &v, sizeof(v), -1);
+		parent_send(p, c, IPC_VERDICT, &v, sizeof(v));
 	}
 	p->verdicts_relayed++;
 }
@@ -111,7 +119,7 @@ parent_relay_passive(struct parent *p, const struct ipc_msg *m)
 	for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
 		if (!sup_child_live(c) || strcmp(c->plane, "hc") != 0)
 			continue;
-		(void)ipc_send(&c->chan, IPC_PASSIVE, 0, m->data, m->len, -1);
+		parent_send(p, c, IPC_PASSIVE, m->data, m->len);
 	}
 	p->passive_relayed++;
 }
@@ -122,6 +130,6 @@ parent_relay_replay(struct parent *p, struct sup_child *c)
 	if (!parent_plane_subscribes(c->plane))
 		return;
 	for (size_t i = 0; i < p->vtab.n; i++)
-		(void)ipc_send(&c->chan, IPC_VERDICT, 0, &p->vtab.v[i],
-		    sizeof(p->vtab.v[i]), -1);
+		parent_send(
+		    p, c, IPC_VERDICT, &p->vtab.v[i], sizeof(p->vtab.v[i]));
 }

@@ -24,7 +24,7 @@ struct haven_conf;
 struct conf_errors;
 
 struct plane_ops {
-	const char *name;
+	const char *name; /* static: "hc", "lb", as the parent spawns it */
 	/* Once, before the first config. worker/nworkers: see ipc_hello. */
 	int (*init)(struct ev_loop *loop, unsigned worker, unsigned nworkers);
 	/*
@@ -32,8 +32,8 @@ struct plane_ops {
 	 * problems (a port that cannot be bound) go to errs and make the
 	 * result a rejection; the plane must then keep running on old.
 	 */
-	int (*apply)(const struct haven_conf *old, const struct haven_conf *conf,
-	    struct conf_errors *errs);
+	int (*apply)(const struct haven_conf *old,
+	    const struct haven_conf *conf, struct conf_errors *errs);
 	/* Messages other than config, query and stop (verdicts, fds...). */
 	void (*on_msg)(const struct ipc_msg *msg);
 	/*
@@ -42,7 +42,8 @@ struct plane_ops {
 	 */
 	int (*query)(const char *method, const char *path, const char *body,
 	    size_t body_len, struct buf *out);
-	/* Append this process's Prometheus families. */
+	/* Append this process's Prometheus families (the runtime adds its
+	 * own IPC counters after them). */
 	void (*metrics)(struct buf *out);
 	/*
 	 * Stop accepting new work and finish what is in flight; call
@@ -52,8 +53,13 @@ struct plane_ops {
 	void (*stop)(unsigned deadline_ms);
 };
 
-/* Send a message to the parent (e.g. IPC_VERDICT). */
+/*
+ * Send a message to the parent (e.g. IPC_VERDICT). Returns 0 or -errno; the
+ * runtime counts failures in haven_plane_ipc_send_failed_total.
+ */
 int plane_send(enum ipc_type type, const void *data, size_t len);
+/* Count a message the plane cannot use (haven_plane_ipc_msgs_bad_total). */
+void plane_msg_bad(void);
 /* Tell the runtime the plane has drained: the process exits. */
 void plane_stopped(void);
 /* The state directory from the running config (for persisted state). */

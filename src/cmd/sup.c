@@ -119,7 +119,8 @@ sup_spawn(struct sup_child *c)
 	close(fds[1]);
 	c->pid = pid;
 	c->state = SUP_STARTING;
-	c->started_ms = util_mono_ms();
+	/* The loop's clock, like the back-off timers it is compared with. */
+	c->started_ms = ev_now_ms(s->loop);
 	ipc_chan_init(&c->chan, s->loop, fds[0], sup_child_recv, c);
 	c->chan_open = true;
 	log_info("child started", "plane=%s worker=%u pid=%d restarts=%u",
@@ -135,7 +136,7 @@ static void
 sup_child_exited(struct sup_child *c, int status)
 {
 	struct sup *s = c->sup;
-	uint64_t ran = util_mono_ms() - c->started_ms;
+	uint64_t ran = ev_now_ms(s->loop) - c->started_ms;
 
 	c->pid = 0;
 	c->last_exit = status;

@@ -30,7 +30,7 @@ enum sup_state {
 struct sup;
 
 struct sup_child {
-	struct sup *sup; /* borrowed: owner */
+	struct sup *sup;        /* borrowed: owner */
 	struct sup_child *next; /* owned list link (sup->children) */
 	char plane[16];
 	unsigned worker, nworkers;
@@ -41,24 +41,23 @@ struct sup_child {
 	unsigned restarts;
 	uint64_t backoff_ms;
 	uint64_t started_ms;
-	int last_exit; /* wait status of the last exit */
+	int last_exit;         /* wait status of the last exit */
 	struct ev_timer timer; /* back-off restart or stop deadline */
 };
 
 typedef void sup_spawned_fn(struct sup_child *c, void *arg);
-typedef void sup_msg_fn(struct sup_child *c, const struct ipc_msg *m,
-    void *arg);
+typedef void sup_msg_fn(
+    struct sup_child *c, const struct ipc_msg *m, void *arg);
 typedef void sup_exited_fn(struct sup_child *c, void *arg);
 
 struct sup *sup_new(struct ev_loop *loop, const char *self_exe,
-    sup_spawned_fn *spawned, sup_msg_fn *msg, sup_exited_fn *exited,
-    void *arg);
+    sup_spawned_fn *spawned, sup_msg_fn *msg, sup_exited_fn *exited, void *arg);
 void sup_free(struct sup *s);
 void sup_set_backoff_max(struct sup *s, uint64_t ms);
 
 /* Start a supervised child for plane/worker. */
-struct sup_child *sup_start(struct sup *s, const char *plane,
-    unsigned worker, unsigned nworkers);
+struct sup_child *sup_start(
+    struct sup *s, const char *plane, unsigned worker, unsigned nworkers);
 /* Ask the child to stop within deadline_ms; it is not restarted. */
 void sup_stop(struct sup_child *c, unsigned deadline_ms);
 /* Stop every child; returns when all exited or deadline passed (+kill). */

@@ -137,16 +137,18 @@ hc_conf_hook_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
 static int
 hc_conf_parse_address(struct conf_ctx *ctx, struct fy_node *node, void *dst)
 {
-	const char *s = fy_node_get_scalar0(node);
+	char *s = conf_node_text(ctx, node);
+	int rc = 0;
 
 	if (s == NULL ||
 	    (conf_parse_addr(s, true, dst) == -1 &&
 	        conf_parse_addr(s, false, dst) == -1)) {
 		conf_error(ctx, node, "address: want IP or IP:port, got %s",
 		    s != NULL ? s : "a non-scalar");
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	free(s);
+	return rc;
 }
 
 /* One expect_status item: "200" or "200-299", into lo/hi. */
@@ -175,8 +177,9 @@ hc_conf_parse_expect_status(
 	    container_of(dst, struct hc_check_conf, expect_status);
 	struct fy_node *item;
 	void *it = NULL;
-	const char *s;
+	char *s;
 	size_t n = 0;
+	int rc;
 
 	if (fy_node_is_scalar(node))
 		n = 1;
@@ -195,14 +198,17 @@ hc_conf_parse_expect_status(
 		item = fy_node_is_scalar(node) ?
 		    node :
 		    fy_node_sequence_iterate(node, &it);
-		s = item != NULL ? fy_node_get_scalar0(item) : NULL;
-		if (s == NULL ||
-		    hc_conf_parse_status(s, &cc->expect_status[2 * i],
-		        &cc->expect_status[2 * i + 1]) == -1) {
+		s = item != NULL ? conf_node_text(ctx, item) : NULL;
+		rc = -1;
+		if (s != NULL)
+			rc = hc_conf_parse_status(s, &cc->expect_status[2 * i],
+			    &cc->expect_status[2 * i + 1]);
+		if (rc == -1)
 			conf_error(ctx, item, "expect_status: bad status %s",
 			    s != NULL ? s : "(not a scalar)");
+		free(s);
+		if (rc == -1)
 			return -1;
-		}
 	}
 	return 0;
 }

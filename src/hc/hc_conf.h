@@ -96,7 +96,7 @@ struct hc_check_conf {
 	 * YAML: `expect_status: [200, "300-399"]`. Never empty after binding:
 	 * absent means one range 200-399.
 	 */
-	uint32_t *expect_status;
+	uint32_t *expect_status; /* owned: 2 * nexpect_status bounds */
 	size_t nexpect_status;
 	char *body;        /* owned, may be NULL: expected body substring */
 	uint64_t max_body; /* bytes read at most: 64k */

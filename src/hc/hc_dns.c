@@ -65,7 +65,7 @@ static const char *const hc_dns_rcodes[] = {
 };
 
 static const struct {
-	const char *name;
+	const char *name; /* static */
 	uint16_t type;
 } hc_dns_types[] = {
 	{ "A", 1 },
@@ -274,17 +274,10 @@ hc_dns_on_io(struct hc_sock *s, unsigned events)
 	unsigned char p[HC_DNS_RXMAX];
 	ssize_t r;
 
-	for (;;) {
-		if ((r = recv(s->fd, p, sizeof(p), 0)) == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			/* ICMP port unreachable shows up as ECONNREFUSED. */
-			hc_sock_finish_errno(s, errno);
+	do {
+		if ((r = hc_sock_recv(s, p, sizeof(p))) < 0)
 			return;
-		}
-		if (hc_dns_answer(d, p, (size_t)r))
-			return;
-	}
+	} while (!hc_dns_answer(d, p, (size_t)r));
 }
 
 static uint16_t
@@ -351,26 +344,13 @@ hc_dns_start(struct ev_loop *loop, const struct hc_check_conf *cc,
 		hc_sock_cancel(&d->s);
 		return rc;
 	}
-	if (!d->s.posted) {
-		if (send(d->s.fd, d->q, d->qlen, 0) == -1)
-			hc_sock_post(&d->s, hc_sock_reason(errno), "send: %s",
-			    strerror(errno));
-		else if (ev_io_start(loop, &d->s.io, EV_READ) < 0)
-			hc_sock_post(
-			    &d->s, HC_R_INTERNAL, "event loop refused fd");
-	}
+	hc_sock_send_dgram(&d->s, d->q, d->qlen);
 	*out = (struct hc_probe *)d;
 	return 0;
-}
-
-static void
-hc_dns_cancel(struct hc_probe *p)
-{
-	hc_sock_cancel((struct hc_sock *)p);
 }
 
 const struct hc_check_type hc_dns_type = {
 	.name = "dns",
 	.start = hc_dns_start,
-	.cancel = hc_dns_cancel,
+	.cancel = hc_sock_probe_cancel,
 };

@@ -323,14 +323,8 @@ hc_exec_start(struct ev_loop *loop, const struct hc_check_conf *cc,
 	return 0;
 }
 
-static void
-hc_exec_cancel(struct hc_probe *p)
-{
-	hc_sock_cancel((struct hc_sock *)p);
-}
-
 const struct hc_check_type hc_exec_type = {
 	.name = "exec",
 	.start = hc_exec_start,
-	.cancel = hc_exec_cancel,
+	.cancel = hc_sock_probe_cancel,
 };

@@ -674,20 +674,14 @@ hc_http_start_tls(struct ev_loop *loop, const struct hc_check_conf *cc,
 	return hc_http_start_any(loop, cc, addr, done, arg, out, true);
 }
 
-static void
-hc_http_cancel(struct hc_probe *p)
-{
-	hc_sock_cancel((struct hc_sock *)p);
-}
-
 const struct hc_check_type hc_http_type = {
 	.name = "http",
 	.start = hc_http_start,
-	.cancel = hc_http_cancel,
+	.cancel = hc_sock_probe_cancel,
 };
 
 const struct hc_check_type hc_https_type = {
 	.name = "https",
 	.start = hc_http_start_tls,
-	.cancel = hc_http_cancel,
+	.cancel = hc_sock_probe_cancel,
 };

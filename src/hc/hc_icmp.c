@@ -29,7 +29,8 @@
 #include "hc/hc_sock.h"
 #include "lib/util.h"
 
-#define HC_ICMP_TOKEN 16   /* payload bytes: our random token */
+#define HC_ICMP_TOKEN 16                  /* payload bytes: our random token */
+#define HC_ICMP_PKT   (8 + HC_ICMP_TOKEN) /* echo header + token */
 #define HC_ICMP_RXMAX 1500 /* a reply echoes our 24 bytes; errors are small */
 
 struct hc_icmp {
@@ -74,8 +75,8 @@ hc_icmp_open(struct hc_icmp *ic, const struct sockaddr_storage *dst)
 		if (rc == 0 || hc_icmp_mode == HC_ICMP_DGRAM ||
 		    (rc != -EACCES && rc != -EPERM && rc != -EPROTONOSUPPORT))
 			return rc;
-		hc_sock_stats
-		    .sock_errors--; /* an expected refusal, not a fault */
+		/* An expected refusal, not a fault: undo its count. */
+		hc_sock_stats.sock_errors--;
 	}
 	ic->raw = true;
 	if ((rc = hc_sock_connect(&ic->s, dst, SOCK_RAW, proto)) < 0)
@@ -92,13 +93,13 @@ hc_icmp_open(struct hc_icmp *ic, const struct sockaddr_storage *dst)
 	return 0;
 }
 
-static int
-hc_icmp_send(struct hc_icmp *ic)
+/* The echo request: RFC 792 (type 8) and RFC 4443 §4.1 (type 128). */
+static void
+hc_icmp_build(const struct hc_icmp *ic, unsigned char pkt[HC_ICMP_PKT])
 {
-	unsigned char pkt[8 + HC_ICMP_TOKEN];
 	uint16_t ck;
 
-	memset(pkt, 0, sizeof(pkt));
+	memset(pkt, 0, HC_ICMP_PKT);
 	pkt[0] = ic->v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
 	pkt[4] = (unsigned char)(ic->id >> 8);
 	pkt[5] = (unsigned char)ic->id;
@@ -106,20 +107,17 @@ hc_icmp_send(struct hc_icmp *ic)
 	pkt[7] = (unsigned char)ic->seq;
 	memcpy(pkt + 8, ic->token, HC_ICMP_TOKEN);
 	if (ic->raw && !ic->v6) {
-		ck = hc_icmp_cksum(pkt, sizeof(pkt));
+		ck = hc_icmp_cksum(pkt, HC_ICMP_PKT);
 		pkt[2] = (unsigned char)(ck >> 8);
 		pkt[3] = (unsigned char)ck;
 	}
-	if (send(ic->s.fd, pkt, sizeof(pkt), 0) == -1)
-		return -errno;
-	return 0;
 }
 
 /* Is p[0..n) (an ICMP message) the reply to our request? */
 static bool
 hc_icmp_match(const struct hc_icmp *ic, const unsigned char *p, size_t n)
 {
-	if (n < 8 + HC_ICMP_TOKEN)
+	if (n < HC_ICMP_PKT)
 		return false;
 	if (p[0] != (ic->v6 ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY) || p[1] != 0)
 		return false;
@@ -140,12 +138,8 @@ hc_icmp_on_io(struct hc_sock *s, unsigned events)
 	ssize_t r;
 
 	for (;;) {
-		if ((r = recv(s->fd, p, sizeof(p), 0)) == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			hc_sock_finish_errno(s, errno);
+		if ((r = hc_sock_recv(s, p, sizeof(p))) < 0)
 			return;
-		}
 		off = 0;
 		/* Raw IPv4 sockets deliver the IP header too. */
 		if (ic->raw && !ic->v6 && r >= (ssize_t)sizeof(struct ip))
@@ -168,11 +162,12 @@ hc_icmp_start(struct ev_loop *loop, const struct hc_check_conf *cc,
 {
 	static uint16_t seq;
 	struct hc_icmp *ic = xcalloc(1, sizeof(*ic));
+	unsigned char pkt[HC_ICMP_PKT];
 	struct sockaddr_storage dst = *addr;
 	int rc;
 
-	hc_sock_set_port(&dst, 0); /* ICMP has no port; a raw v6 connect
-	                              insists on 0 */
+	/* ICMP has no port; a raw IPv6 connect insists on 0. */
+	hc_sock_set_port(&dst, 0);
 	hc_sock_init(&ic->s, loop, cc->timing.timeout_ms, done, arg);
 	ic->s.on_io = hc_icmp_on_io;
 	ic->s.stage = "echo";
@@ -189,27 +184,14 @@ hc_icmp_start(struct ev_loop *loop, const struct hc_check_conf *cc,
 		hc_sock_cancel(&ic->s);
 		return rc;
 	}
-	ic->s.stage = "echo";
-	if (!ic->s.posted) {
-		if ((rc = hc_icmp_send(ic)) < 0)
-			hc_sock_post(&ic->s, hc_sock_reason(-rc), "send: %s",
-			    strerror(-rc));
-		else if (ev_io_start(loop, &ic->s.io, EV_READ) < 0)
-			hc_sock_post(
-			    &ic->s, HC_R_INTERNAL, "event loop refused fd");
-	}
+	hc_icmp_build(ic, pkt);
+	hc_sock_send_dgram(&ic->s, pkt, sizeof(pkt));
 	*out = (struct hc_probe *)ic;
 	return 0;
-}
-
-static void
-hc_icmp_cancel(struct hc_probe *p)
-{
-	hc_sock_cancel((struct hc_sock *)p);
 }
 
 const struct hc_check_type hc_icmp_type = {
 	.name = "icmp",
 	.start = hc_icmp_start,
-	.cancel = hc_icmp_cancel,
+	.cancel = hc_sock_probe_cancel,
 };

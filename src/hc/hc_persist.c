@@ -11,6 +11,7 @@
 
 #include "hc/hc_engine.h"
 #include "hc/hc_persist.h"
+#include "lib/conf.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/statefile.h"
@@ -58,13 +59,23 @@ hc_persist_write(const struct hc_engine *e)
 	return rc;
 }
 
-static const char *
+/* The scalar at map.key as a new string, or NULL. */
+static char *
 hc_persist_str(struct fy_node *map, const char *key)
 {
-	struct fy_node *n = fy_node_mapping_lookup_by_string(map, key, FY_NT);
+	return conf_node_text(
+	    NULL, fy_node_mapping_lookup_by_string(map, key, FY_NT));
+}
 
-	return n != NULL && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) :
-	                                           NULL;
+/* The state an entry names: HC_UP, HC_DOWN, or -1 if neither. */
+static int
+hc_persist_state(const char *st)
+{
+	if (st != NULL && strcmp(st, hc_state_name(HC_UP)) == 0)
+		return HC_UP;
+	if (st != NULL && strcmp(st, hc_state_name(HC_DOWN)) == 0)
+		return HC_DOWN;
+	return -1;
 }
 
 /* One "name": {...} entry; false if it cannot be used. */
@@ -72,25 +83,27 @@ static bool
 hc_persist_entry(struct fy_node_pair *p, struct hc_restore *r)
 {
 	struct fy_node *v = fy_node_pair_value(p);
-	const char *name = fy_node_get_scalar0(fy_node_pair_key(p));
-	const char *st, *since;
+	char *name = conf_node_text(NULL, fy_node_pair_key(p));
+	char *st = NULL, *since = NULL;
+	bool ok = false;
+	int state;
 
 	if (name == NULL || v == NULL || !fy_node_is_mapping(v) ||
 	    strlen(name) >= sizeof(r->name))
-		return false;
+		goto out;
 	st = hc_persist_str(v, "state");
 	since = hc_persist_str(v, "since_ms");
-	if (st == NULL)
-		return false;
-	if (strcmp(st, hc_state_name(HC_UP)) == 0)
-		r->state = HC_UP;
-	else if (strcmp(st, hc_state_name(HC_DOWN)) == 0)
-		r->state = HC_DOWN;
-	else
-		return false;
+	if ((state = hc_persist_state(st)) == -1)
+		goto out;
+	r->state = (enum hc_state)state;
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->since_ms = since != NULL ? strtoull(since, NULL, 10) : 0;
-	return true;
+	ok = true;
+out:
+	free(since);
+	free(st);
+	free(name);
+	return ok;
 }
 
 static int

@@ -12,13 +12,11 @@
 #include "cmd/config.h"
 #include "cmd/plane.h"
 #include "hc/hc_engine.h"
-#include "lib/json.h"
 #include "lib/log.h"
 
 struct hc_plane_rt {
 	struct ev_loop *loop;  /* borrowed: the child runtime's */
 	struct hc_engine *eng; /* owned; NULL until the first apply */
-	uint64_t passive_bad;  /* malformed IPC_PASSIVE messages dropped */
 };
 
 static struct hc_plane_rt hc_plane_rt;
@@ -33,6 +31,7 @@ hc_plane_verdict(const struct hc_target *t, void *arg)
 	v.state = (int32_t)t->sm.state;
 	v.reason = (int32_t)t->sm.reason;
 	v.since_ms = t->since_wall_ms;
+	/* A refusal is counted by the runtime (plane.h). */
 	(void)plane_send(IPC_VERDICT, &v, sizeof(v));
 }
 
@@ -76,10 +75,10 @@ hc_plane_on_msg(const struct ipc_msg *msg)
 {
 	struct ipc_passive p;
 
-	if (msg->type != IPC_PASSIVE || hc_plane_rt.eng == NULL)
-		return;
-	if (msg->len != sizeof(p)) {
-		hc_plane_rt.passive_bad++;
+	/* Before the first apply there are no targets to report on. */
+	if (msg->type != IPC_PASSIVE || msg->len != sizeof(p) ||
+	    hc_plane_rt.eng == NULL) {
+		plane_msg_bad();
 		return;
 	}
 	memcpy(&p, msg->data, sizeof(p));
@@ -101,10 +100,6 @@ hc_plane_query(const char *method, const char *path, const char *body,
 static void
 hc_plane_metrics(struct buf *out)
 {
-	mx_family(out, "haven_hc_ipc_passive_bad_total", "counter",
-	    "malformed passive reports dropped");
-	mx_u64(out, "haven_hc_ipc_passive_bad_total", NULL,
-	    hc_plane_rt.passive_bad);
 	if (hc_plane_rt.eng != NULL)
 		hc_metrics_render(hc_plane_rt.eng, out);
 }

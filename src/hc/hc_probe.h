@@ -24,16 +24,16 @@ struct hc_probe;
 #define HC_DETAIL_MAX 160
 
 struct hc_result {
-	enum hc_reason reason; /* HC_R_OK when the probe passed */
-	uint32_t latency_us;   /* start to verdict */
+	enum hc_reason reason;      /* HC_R_OK when the probe passed */
+	uint32_t latency_us;        /* start to verdict */
 	char detail[HC_DETAIL_MAX]; /* human explanation: "status 503",
-				       "exit 2: <first output line>" */
+	                               "exit 2: <first output line>" */
 };
 
 typedef void hc_probe_done_fn(const struct hc_result *r, void *arg);
 
 struct hc_check_type {
-	const char *name; /* "tcp", "http", ... as written in the config */
+	const char *name; /* static: "tcp", "http"... as in the config */
 	/*
 	 * Start a probe of addr (port included) with cc's parameters.
 	 * Returns 0 and sets *out, or -errno when it could not even start
@@ -46,7 +46,7 @@ struct hc_check_type {
 };
 
 extern const struct hc_check_type hc_tcp_type;
-extern const struct hc_check_type hc_http_type;	 /* http and https */
+extern const struct hc_check_type hc_http_type; /* http and https */
 extern const struct hc_check_type hc_https_type;
 extern const struct hc_check_type hc_icmp_type;
 extern const struct hc_check_type hc_dns_type;

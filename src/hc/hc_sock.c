@@ -144,6 +144,40 @@ hc_sock_cancel(struct hc_sock *s)
 	hc_sock_teardown(s);
 }
 
+void
+hc_sock_probe_cancel(struct hc_probe *p)
+{
+	hc_sock_teardown((struct hc_sock *)p);
+}
+
+void
+hc_sock_send_dgram(struct hc_sock *s, const void *p, size_t n)
+{
+	int err;
+
+	if (s->posted)
+		return; /* the connect failed: the result is on its way */
+	if (send(s->fd, p, n, 0) == -1) {
+		err = errno;
+		hc_sock_post(s, hc_sock_reason(err), "send: %s", strerror(err));
+	} else if (ev_io_start(s->loop, &s->io, EV_READ) < 0)
+		hc_sock_post(s, HC_R_INTERNAL, "event loop refused fd");
+}
+
+ssize_t
+hc_sock_recv(struct hc_sock *s, void *p, size_t n)
+{
+	ssize_t r;
+
+	if ((r = recv(s->fd, p, n, 0)) >= 0)
+		return r;
+	/* An ICMP error on a connected datagram socket (port or host
+	 * unreachable) shows up here as ECONNREFUSED or EHOSTUNREACH. */
+	if (errno != EAGAIN && errno != EINTR)
+		hc_sock_finish_errno(s, errno);
+	return -1;
+}
+
 static void
 hc_sock_timer_cb(struct ev_timer *t, void *arg)
 {

@@ -18,6 +18,7 @@
 #ifndef HAVEN_HC_SOCK_H
 #define HAVEN_HC_SOCK_H
 
+#include <sys/types.h>
 #include <sys/socket.h>
 
 #include <stdbool.h>
@@ -116,8 +117,23 @@ void hc_sock_post(struct hc_sock *s, enum hc_reason reason, const char *fmt,
 /* Finish with the reason for a socket error (errno value, positive). */
 void hc_sock_finish_errno(struct hc_sock *s, int err);
 
-/* Tear down without calling done (hc_check_type.cancel). Once only. */
+/* Tear down without calling done. Once only. */
 void hc_sock_cancel(struct hc_sock *s);
+/* The same as an hc_check_type.cancel, for every type built on hc_sock. */
+void hc_sock_probe_cancel(struct hc_probe *p);
+
+/*
+ * Datagram probes (dns, icmp), from start(): send the request on the
+ * connected socket and wait for the answer, unless an early result is
+ * already posted. A send error is posted as the result.
+ */
+void hc_sock_send_dgram(struct hc_sock *s, const void *p, size_t n);
+/*
+ * One datagram into p, from on_io. Returns its length, or -1 when the
+ * caller must return: nothing more to read now, or a socket error (an ICMP
+ * error about the target) has finished the probe.
+ */
+ssize_t hc_sock_recv(struct hc_sock *s, void *p, size_t n);
 
 /* ECONNREFUSED -> connect_refused, ETIMEDOUT -> timeout, ... */
 enum hc_reason hc_sock_reason(int err);

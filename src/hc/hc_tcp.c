@@ -145,14 +145,8 @@ hc_tcp_start(struct ev_loop *loop, const struct hc_check_conf *cc,
 	return 0;
 }
 
-static void
-hc_tcp_cancel(struct hc_probe *probe)
-{
-	hc_sock_cancel((struct hc_sock *)probe);
-}
-
 const struct hc_check_type hc_tcp_type = {
 	.name = "tcp",
 	.start = hc_tcp_start,
-	.cancel = hc_tcp_cancel,
+	.cancel = hc_sock_probe_cancel,
 };

@@ -32,18 +32,21 @@ static const char *const lb_conf_tls_names[] = { "1.2", "1.3", NULL };
 
 /* True for the YAML spellings of null. */
 static bool
-lb_conf_is_null(struct fy_node *node)
+lb_conf_is_null(struct conf_ctx *ctx, struct fy_node *node)
 {
-	const char *v;
+	char *v;
+	bool null;
 
 	if (node == NULL)
 		return true;
 	if (!fy_node_is_scalar(node))
 		return false;
-	v = fy_node_get_scalar0(node);
-	return v == NULL || *v == '\0' || strcmp(v, "~") == 0 ||
+	v = conf_node_text(ctx, node);
+	null = v == NULL || *v == '\0' || strcmp(v, "~") == 0 ||
 	    strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
 	    strcmp(v, "NULL") == 0;
+	free(v);
+	return null;
 }
 
 /*
@@ -54,17 +57,18 @@ lb_conf_is_null(struct fy_node *node)
 static int
 lb_conf_parse_factor(struct conf_ctx *ctx, struct fy_node *node, void *dst)
 {
-	const char *v =
-	    fy_node_is_scalar(node) ? fy_node_get_scalar0(node) : NULL;
+	char *v = conf_node_text(ctx, node);
 	uint32_t *out = dst;
 	char *end;
 	double d;
+	bool ok;
 
-	if (v == NULL || *v == '\0')
-		goto bad;
 	errno = 0;
-	d = strtod(v, &end);
-	if (errno != 0 || *end != '\0' || d < 0 || d > 100000)
+	d = v != NULL ? strtod(v, &end) : 0;
+	ok = v != NULL && *v != '\0' && errno == 0 && *end == '\0' && d >= 0 &&
+	    d <= 100000;
+	free(v);
+	if (!ok)
 		goto bad;
 	if (d <= 10)
 		d *= 100;
@@ -87,15 +91,18 @@ lb_conf_parse_check_addr(struct conf_ctx *ctx, struct fy_node *node, void *dst)
 {
 	struct lb_server_conf *s =
 	    container_of(dst, struct lb_server_conf, check_address);
-	const char *v;
+	char *v;
+	bool ok;
 
 	s->has_check_address = false;
-	if (lb_conf_is_null(node))
+	if (lb_conf_is_null(ctx, node))
 		return 0;
-	v = fy_node_is_scalar(node) ? fy_node_get_scalar0(node) : NULL;
-	if (v == NULL ||
-	    (conf_parse_addr(v, true, &s->check_address) != 0 &&
-	        conf_parse_addr(v, false, &s->check_address) != 0)) {
+	v = conf_node_text(ctx, node);
+	ok = v != NULL &&
+	    (conf_parse_addr(v, true, &s->check_address) == 0 ||
+	        conf_parse_addr(v, false, &s->check_address) == 0);
+	free(v);
+	if (!ok) {
 		conf_error(ctx, node,
 		    "check_address: expected 1.2.3.4, 1.2.3.4:80 or [::1]:80");
 		return -1;

@@ -183,12 +183,12 @@ lb_metrics_zones_and_latency(struct buf *out, struct buf *l)
 }
 
 struct lb_metrics_pool_def {
-	const char *name, *type, *help;
+	const char *name, *type, *help; /* static */
 	lb_metrics_pool_fn *fn;
 };
 
 struct lb_metrics_server_def {
-	const char *name, *type, *help;
+	const char *name, *type, *help; /* static */
 	lb_metrics_server_fn *fn;
 };
 

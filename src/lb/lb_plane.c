@@ -22,20 +22,18 @@
 #include "lb/lb_proxy.h"
 #include "lb/lb_runtime.h"
 #include "lib/log.h"
-#include "lib/metrics.h"
 
 static struct {
 	struct ev_loop *loop; /* borrowed: the child's */
-	unsigned worker, nworkers;
-	uint64_t msgs_bad;       /* malformed or unexpected messages */
-	uint64_t passive_failed; /* plane_send refused a passive report */
+	unsigned worker;      /* for log lines */
 } lb_plane_st;
 
+/* A refusal is counted by the runtime (plane.h); each report stands
+ * alone, so nothing is queued for a retry. */
 static void
 lb_plane_passive(const struct ipc_passive *p)
 {
-	if (plane_send(IPC_PASSIVE, p, sizeof(*p)) != 0)
-		lb_plane_st.passive_failed++;
+	(void)plane_send(IPC_PASSIVE, p, sizeof(*p));
 }
 
 static int
@@ -43,7 +41,6 @@ lb_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 {
 	lb_plane_st.loop = loop;
 	lb_plane_st.worker = worker;
-	lb_plane_st.nworkers = nworkers;
 	lb_runtime_init(loop);
 	lb_runtime_set_passive_hook(lb_plane_passive);
 	return 0;
@@ -77,7 +74,7 @@ lb_plane_on_msg(const struct ipc_msg *msg)
 
 	if (msg->type != IPC_VERDICT || msg->len == 0 ||
 	    msg->len % sizeof(struct ipc_verdict) != 0) {
-		lb_plane_st.msgs_bad++;
+		plane_msg_bad();
 		return;
 	}
 	for (i = 0; i < msg->len / sizeof(struct ipc_verdict); i++) {
@@ -94,14 +91,6 @@ lb_plane_metrics(struct buf *out)
 {
 	lb_metrics_render(out);
 	lb_proxy_metrics(out);
-	mx_family(out, "haven_lb_plane_msgs_bad_total", "counter",
-	    "IPC messages the lb plane could not use");
-	mx_u64(
-	    out, "haven_lb_plane_msgs_bad_total", NULL, lb_plane_st.msgs_bad);
-	mx_family(out, "haven_lb_plane_passive_send_failed_total", "counter",
-	    "Passive reports the parent channel refused");
-	mx_u64(out, "haven_lb_plane_passive_send_failed_total", NULL,
-	    lb_plane_st.passive_failed);
 }
 
 static void

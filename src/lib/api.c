@@ -13,6 +13,7 @@
 
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,12 +221,19 @@ api_unescape(char *s)
 
 	for (; *s; s++) {
 		if (*s == '%') {
-			char hex[3] = { s[1], s[2], 0 };
-			char *end;
+			char hex[3], *end;
 			long v;
 
-			if (s[1] == '\0' || s[2] == '\0')
+			/*
+			 * Checked before reading s[2] (s[1] may be the NUL);
+			 * strtol alone would take "+1", "-1" or " 1".
+			 */
+			if (!isxdigit((unsigned char)s[1]) ||
+			    !isxdigit((unsigned char)s[2]))
 				return -1;
+			hex[0] = s[1];
+			hex[1] = s[2];
+			hex[2] = '\0';
 			v = strtol(hex, &end, 16);
 			if (*end != '\0' || v == 0)
 				return -1;
@@ -412,9 +420,16 @@ api_conn_read(struct api_conn *c)
 		ssize_t n;
 
 		if (c->in.len >= cap) {
-			/* Pending: stop reading; otherwise it is too big. */
+			/*
+			 * Pending: stop reading until api_reply re-arms us
+			 * (level-triggered, the socket would stay ready and
+			 * spin the loop); otherwise it is too big.
+			 */
 			if (c->pending == NULL)
 				api_conn_fail(c, 413, "request too large");
+			else
+				(void)ev_io_start(c->s->loop, &c->io,
+				    c->out.len > 0 ? EV_WRITE : 0);
 			return;
 		}
 		dst = buf_reserve(&c->in, 16384);

@@ -46,14 +46,14 @@ struct api_stats {
 	unsigned long accepted;
 };
 
-struct api_server *api_server_new(struct ev_loop *loop, api_handler_fn *fn,
-    void *arg, size_t max_body);
+struct api_server *api_server_new(
+    struct ev_loop *loop, api_handler_fn *fn, void *arg, size_t max_body);
 void api_server_free(struct api_server *s);
 /* Listen on a unix socket (created 0600, replacing a stale one). */
 int api_listen_unix(struct api_server *s, const char *path);
 /* Listen on TCP; token (may be NULL) is then required as a bearer token. */
-int api_listen_tcp(struct api_server *s, const struct sockaddr_storage *ss,
-    const char *token);
+int api_listen_tcp(
+    struct api_server *s, const struct sockaddr_storage *ss, const char *token);
 const struct api_stats *api_server_stats(const struct api_server *s);
 
 /* Answer and free req. body may be NULL. content_type NULL: JSON. */

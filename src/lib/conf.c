@@ -320,15 +320,13 @@ conf_node_sq(struct conf_ctx *ctx, struct fy_node *node)
 	return buf_steal(&out);
 }
 
-char *
-conf_node_str(struct conf_ctx *ctx, struct fy_node *node)
+/* A scalar libfyaml formats without leaking: any style but single-quoted. */
+static char *
+conf_node_plain(struct fy_node *node)
 {
 	const char *s;
-	char *sq;
 	size_t len;
 
-	if ((sq = conf_node_sq(ctx, node)) != NULL)
-		return sq;
 	s = fy_node_get_scalar(node, &len);
 	if (s == NULL)
 		return xstrdup("");
@@ -338,11 +336,28 @@ conf_node_str(struct conf_ctx *ctx, struct fy_node *node)
 }
 
 char *
+conf_node_str(struct conf_ctx *ctx, struct fy_node *node)
+{
+	char *sq;
+
+	if ((sq = conf_node_sq(ctx, node)) != NULL)
+		return sq;
+	return conf_node_plain(node);
+}
+
+char *
 conf_node_text(struct conf_ctx *ctx, struct fy_node *node)
 {
-	node = fy_node_resolve_alias(node);
+	if (node != NULL)
+		node = fy_node_resolve_alias(node);
 	if (node == NULL || !fy_node_is_scalar(node))
 		return NULL;
+	/* Without the source text a single-quoted scalar can only be had
+	 * through the leaking libfyaml call: refuse it. */
+	if (ctx == NULL)
+		return fy_node_get_style(node) == FYNS_SINGLE_QUOTED ?
+		    NULL :
+		    conf_node_plain(node);
 	return conf_node_str(ctx, node);
 }
 

@@ -75,19 +75,20 @@ typedef void conf_json_fn(const void *src, struct jw *w);
 typedef void conf_check_fn(
     struct conf_ctx *ctx, struct fy_node *node, void *obj);
 
+/* Schema tables are static data: every pointer in them is to static data. */
 struct conf_key {
-	const char *name;
+	const char *name; /* static */
 	enum conf_type type;
 	size_t off;       /* offsetof the field in the section struct */
-	const char *dflt; /* default as written in YAML; NULL: zero */
+	const char *dflt; /* static: default as written in YAML; NULL: zero */
 	int64_t min, max; /* numeric types' range; max 0: unbounded */
 	unsigned flags;
-	const struct conf_schema *sub; /* CT_SECTION, CT_LIST */
-	const char *const *enum_names; /* CT_ENUM, NULL-terminated */
+	const struct conf_schema *sub; /* static: CT_SECTION, CT_LIST */
+	const char *const *enum_names; /* static: CT_ENUM, NULL-terminated */
 	size_t count_off;              /* CT_LIST, CT_STRLIST: size_t count */
 	conf_custom_fn *custom;        /* CT_CUSTOM */
-	const char *help;              /* one line, shown in docs and errors */
-	conf_json_fn *to_json;         /* CT_CUSTOM, optional: else null */
+	const char *help;      /* static: one line, for docs and errors */
+	conf_json_fn *to_json; /* CT_CUSTOM, optional: else null */
 };
 
 /*
@@ -96,9 +97,9 @@ struct conf_key {
  * called "name", names must be unique within the list.
  */
 struct conf_schema {
-	const char *name; /* for messages: "health.checks[]" */
+	const char *name; /* static: for messages: "health.checks[]" */
 	size_t size;      /* sizeof the struct */
-	const struct conf_key *keys;
+	const struct conf_key *keys; /* static: nkeys of them */
 	size_t nkeys;
 	conf_check_fn *check;    /* optional */
 	void (*fini)(void *obj); /* optional: frees what custom hooks own */
@@ -137,7 +138,8 @@ void conf_error(struct conf_ctx *ctx, struct fy_node *node, const char *fmt,
  * The text of a scalar node as a new string (free it), or NULL if node is
  * not a scalar or holds a NUL byte. Custom hooks use this, not
  * fy_node_get_scalar(), which leaks on some single-quoted scalars in
- * libfyaml 0.7.12.
+ * libfyaml 0.7.12. ctx may be NULL for documents read outside a bind (state
+ * files, API replies); single-quoted scalars then give NULL.
  */
 char *conf_node_text(struct conf_ctx *ctx, struct fy_node *node);
 /* The YAML node a key was bound from, for check hooks (NULL if absent). */

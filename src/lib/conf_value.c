@@ -27,7 +27,7 @@
 
 /* Milliseconds per unit; longest unit names first so "ms" wins over "m". */
 static const struct {
-	const char *unit;
+	const char *unit; /* static */
 	uint64_t ms;
 } conf_value_units[] = {
 	{ "ms", 1 },

@@ -32,7 +32,7 @@ struct ev_loop;
 struct ev_io;
 struct ev_timer;
 
-#define EV_READ	 0x1u
+#define EV_READ  0x1u
 #define EV_WRITE 0x2u
 #define EV_ERROR 0x4u /* EPOLLERR or EPOLLHUP; delivered with READ */
 
@@ -51,7 +51,7 @@ struct ev_io {
 struct ev_timer {
 	uint64_t when_ms;
 	size_t heap_idx; /* (size_t)-1 when not armed */
-	uint64_t seq;	 /* arming order: ties fire first-armed first */
+	uint64_t seq;    /* arming order: ties fire first-armed first */
 	ev_timer_fn *cb;
 	void *arg; /* borrowed */
 };
@@ -87,8 +87,8 @@ void ev_io_stop(struct ev_loop *loop, struct ev_io *io);
 
 void ev_timer_init(struct ev_timer *t, ev_timer_fn *cb, void *arg);
 /* Arm (or re-arm) to fire after_ms from ev_now_ms(). */
-void ev_timer_start(struct ev_loop *loop, struct ev_timer *t,
-    uint64_t after_ms);
+void ev_timer_start(
+    struct ev_loop *loop, struct ev_timer *t, uint64_t after_ms);
 void ev_timer_stop(struct ev_loop *loop, struct ev_timer *t);
 bool ev_timer_active(const struct ev_timer *t);
 
@@ -96,8 +96,7 @@ bool ev_timer_active(const struct ev_timer *t);
  * Route signo through a signalfd to cb. The signal is blocked for the whole
  * process. Returns 0 or -errno.
  */
-int ev_signal_add(struct ev_loop *loop, int signo, ev_signal_fn *cb,
-    void *arg);
+int ev_signal_add(struct ev_loop *loop, int signo, ev_signal_fn *cb, void *arg);
 
 /* Run fn(arg) after the current batch of events, before waiting again. */
 void ev_defer(struct ev_loop *loop, ev_defer_fn *fn, void *arg);
@@ -113,8 +112,8 @@ size_t ev_pending(const struct ev_loop *loop);
  */
 struct ev_stats {
 	uint64_t iterations;
-	uint64_t io_events;       /* callbacks run for descriptors */
-	uint64_t stale_events;    /* dropped: their ev_io was stopped */
+	uint64_t io_events;    /* callbacks run for descriptors */
+	uint64_t stale_events; /* dropped: their ev_io was stopped */
 	uint64_t timers_fired;
 	uint64_t defers_run;      /* ev_defer callbacks */
 	uint64_t frees_run;       /* ev_defer_free releases */

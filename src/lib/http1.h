@@ -32,14 +32,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP1_MAX_HDRS 100 /* hard cap on the header array */
+#define HTTP1_MAX_HDRS       100 /* hard cap on the header array */
 /* Chunked-body bounds (RFC 9112 §7.1); beyond them: HTTP1_E_BAD_CHUNK. */
 #define HTTP1_CHUNK_SIZE_MAX (1ULL << 62) /* largest chunk-size accepted */
-#define HTTP1_CHUNK_LINE_MAX 4096	  /* chunk-size + extensions */
-#define HTTP1_TRAILER_MAX    8192	  /* whole trailer section */
+#define HTTP1_CHUNK_LINE_MAX 4096         /* chunk-size + extensions */
+#define HTTP1_TRAILER_MAX    8192         /* whole trailer section */
 
 enum http1_result {
-	HTTP1_DONE = 0,	 /* head complete: see head_len */
+	HTTP1_DONE = 0,  /* head complete: see head_len */
 	HTTP1_AGAIN = 1, /* need more bytes */
 	HTTP1_ERROR = -1 /* malformed: see err; answer 400 and close */
 };
@@ -47,21 +47,21 @@ enum http1_result {
 /* Why a message was rejected: one value per cause, counted by callers. */
 enum http1_err {
 	HTTP1_E_NONE,
-	HTTP1_E_TOO_LARGE,	  /* head longer than limit: 431 */
-	HTTP1_E_TOO_MANY_HDRS,	  /* more headers than limit: 431 */
+	HTTP1_E_TOO_LARGE,     /* head longer than limit: 431 */
+	HTTP1_E_TOO_MANY_HDRS, /* more headers than limit: 431 */
 	HTTP1_E_BAD_METHOD,
 	HTTP1_E_BAD_TARGET,
-	HTTP1_E_BAD_VERSION,	  /* not HTTP/1.0 or HTTP/1.1: 505 */
+	HTTP1_E_BAD_VERSION, /* not HTTP/1.0 or HTTP/1.1: 505 */
 	HTTP1_E_BAD_STATUS,
 	HTTP1_E_BAD_HEADER_NAME,
 	HTTP1_E_BAD_HEADER_VALUE,
 	HTTP1_E_OBS_FOLD,
-	HTTP1_E_BARE_LF,	  /* LF or CR not part of CRLF */
+	HTTP1_E_BARE_LF, /* LF or CR not part of CRLF */
 	HTTP1_E_BAD_CONTENT_LENGTH,
 	HTTP1_E_DUP_CONTENT_LENGTH,
-	HTTP1_E_CL_AND_TE,	  /* both Content-Length and Transfer-Encoding */
+	HTTP1_E_CL_AND_TE, /* both Content-Length and Transfer-Encoding */
 	HTTP1_E_BAD_TRANSFER_ENCODING,
-	HTTP1_E_BAD_HOST,	  /* missing in 1.1, repeated, or invalid */
+	HTTP1_E_BAD_HOST, /* missing in 1.1, repeated, or invalid */
 	HTTP1_E_BAD_CHUNK,
 	HTTP1_E__COUNT
 };
@@ -111,9 +111,9 @@ struct http1_msg {
 	/* Framing derived from the headers (RFC 9112 §6). */
 	int64_t content_length; /* -1 when absent */
 	bool chunked;
-	bool keep_alive;  /* version default adjusted by Connection */
-	bool conn_close;  /* Connection: close present */
-	bool upgrade;	  /* Connection: upgrade + Upgrade header */
+	bool keep_alive;      /* version default adjusted by Connection */
+	bool conn_close;      /* Connection: close present */
+	bool upgrade;         /* Connection: upgrade + Upgrade header */
 	bool close_delimited; /* response body ends at EOF */
 	enum http1_err err;
 };
@@ -143,8 +143,8 @@ int http1_parse_response(const char *buf, size_t len,
     const struct http1_limits *lim, struct http1_resp *resp);
 
 /* Case-insensitive lookup of the first header called name; NULL if absent. */
-const struct http1_header *http1_find(const struct http1_msg *m,
-    const char *name);
+const struct http1_header *http1_find(
+    const struct http1_msg *m, const char *name);
 
 /* True if the method is idempotent (RFC 9110 §9.2.2): safe to retry. */
 bool http1_method_idempotent(enum http1_method m);
@@ -161,7 +161,7 @@ const char *http1_reason(int status);
  * Chunk extensions are skipped; trailers are consumed and ignored.
  */
 struct http1_chunked {
-	int state;	    /* private */
+	int state;          /* private */
 	uint64_t remaining; /* bytes left in the current chunk */
 	unsigned ext_len;   /* private: bounds extension/trailer lengths */
 	bool done;

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -278,13 +279,23 @@ ipc_flush(struct ipc_chan *ch, int timeout_ms)
 	return ch->dead ? -EPIPE : 0;
 }
 
-/* Map a memfd payload. Returns NULL on failure. */
+/*
+ * Map a memfd payload. Returns NULL on failure, including a file shorter
+ * than the header claims or one that could still shrink: touching a mapping
+ * past its end raises SIGBUS, and a peer must not be able to kill us so.
+ */
 static void *
 ipc_map(int fd, size_t len)
 {
+	struct stat st;
+	int seals;
 	void *p;
 
 	if (len == 0)
+		return NULL;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals == -1 || !(seals & F_SEAL_SHRINK) || fstat(fd, &st) == -1 ||
+	    st.st_size < 0 || (uint64_t)st.st_size < len)
 		return NULL;
 	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 	return p == MAP_FAILED ? NULL : p;

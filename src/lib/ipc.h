@@ -86,9 +86,9 @@ struct ipc_reply {
 /* Health verdict states and the reasons behind them: see hc/hc.h. */
 struct ipc_verdict {
 	char target[IPC_NAME_MAX]; /* "pool/server" or a check's own name */
-	int32_t state;		   /* enum hc_state */
-	int32_t reason;		   /* enum hc_reason */
-	uint64_t since_ms;	   /* wall clock */
+	int32_t state;             /* enum hc_state */
+	int32_t reason;            /* enum hc_reason */
+	uint64_t since_ms;         /* wall clock */
 };
 
 struct ipc_passive {
@@ -111,17 +111,17 @@ struct ipc_msg {
 
 struct ipc_chan;
 /* msg NULL means the channel failed or the peer closed; no more calls. */
-typedef void ipc_recv_fn(struct ipc_chan *ch, const struct ipc_msg *msg,
-    void *arg);
+typedef void ipc_recv_fn(
+    struct ipc_chan *ch, const struct ipc_msg *msg, void *arg);
 
 struct ipc_pkt;
 
 struct ipc_chan {
-	int fd; /* owned */
+	int fd;               /* owned */
 	struct ev_loop *loop; /* borrowed */
 	struct ev_io io;
 	ipc_recv_fn *cb;
-	void *arg; /* borrowed */
+	void *arg;                     /* borrowed */
 	struct ipc_pkt *qhead, *qtail; /* owned: unsent packets */
 	size_t qbytes;
 	int dead;

@@ -75,7 +75,11 @@ log_ratelimit(const char *msg)
 	uint64_t now = util_mono_ms();
 	long prev;
 
-	if (rl->msg != msg || now - rl->window_ms >= 1000) {
+	/*
+	 * A colliding message shares the window: resetting here would let
+	 * two alternating messages through unlimited.
+	 */
+	if (rl->msg == NULL || now - rl->window_ms >= 1000) {
 		prev = (long)rl->suppressed;
 		rl->msg = msg;
 		rl->window_ms = now;

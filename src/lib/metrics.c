@@ -68,8 +68,8 @@ mx_hist_render(struct buf *b, const char *name, const char *labels,
 	    sep, h->count);
 	if (*labels != '\0') {
 		buf_printf(b, "%s_sum{%s} %.9g\n", name, labels, h->sum);
-		buf_printf(b, "%s_count{%s} %" PRIu64 "\n", name, labels,
-		    h->count);
+		buf_printf(
+		    b, "%s_count{%s} %" PRIu64 "\n", name, labels, h->count);
 	} else {
 		buf_printf(b, "%s_sum %.9g\n", name, h->sum);
 		buf_printf(b, "%s_count %" PRIu64 "\n", name, h->count);
@@ -115,7 +115,7 @@ mx_label(struct buf *b, const char *k, const char *v)
 }
 
 struct mx_fam {
-	char *name;	   /* owned */
+	char *name;        /* owned */
 	struct buf header; /* HELP and TYPE lines */
 	struct buf body;   /* samples */
 };
@@ -148,17 +148,20 @@ mx_merge(struct buf *out, const char *const *texts, size_t n)
 			const char *eol = strchr(p, '\n');
 			size_t len = eol ? (size_t)(eol - p) : strlen(p);
 
-			if (len > 7 && (strncmp(p, "# HELP ", 7) == 0 ||
-			    strncmp(p, "# TYPE ", 7) == 0)) {
+			if (len > 7 &&
+			    (strncmp(p, "# HELP ", 7) == 0 ||
+			        strncmp(p, "# TYPE ", 7) == 0)) {
 				const char *nm = p + 7;
 				size_t nl = strcspn(nm, " \n");
 				bool fresh;
 
 				cur = mx_fam_get(&fams, &nfam, nm, nl);
 				/* The first process to announce it wins. */
-				fresh = strstr(cur->header.data ?
-				    cur->header.data : "", p[2] == 'H' ?
-				    "# HELP" : "# TYPE") == NULL;
+				fresh =
+				    strstr(cur->header.data ? cur->header.data :
+				                              "",
+				        p[2] == 'H' ? "# HELP" : "# TYPE") ==
+				    NULL;
 				if (fresh) {
 					buf_append(&cur->header, p, len);
 					buf_putc(&cur->header, '\n');
@@ -174,8 +177,8 @@ mx_merge(struct buf *out, const char *const *texts, size_t n)
 	}
 	for (size_t i = 0; i < nfam; i++) {
 		if (fams[i].header.len)
-			buf_append(out, fams[i].header.data,
-			    fams[i].header.len);
+			buf_append(
+			    out, fams[i].header.data, fams[i].header.len);
 		if (fams[i].body.len)
 			buf_append(out, fams[i].body.data, fams[i].body.len);
 		free(fams[i].name);
@@ -183,4 +186,55 @@ mx_merge(struct buf *out, const char *const *texts, size_t n)
 		buf_fini(&fams[i].body);
 	}
 	free(fams);
+}
+
+/* Length of the label set at p ("{...}", quotes and escapes honoured). */
+static size_t
+mx_labels_len(const char *p, size_t n)
+{
+	bool quoted = false;
+
+	for (size_t i = 1; i < n; i++) {
+		if (quoted && p[i] == '\\')
+			i++;
+		else if (p[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && p[i] == '}')
+			return i + 1;
+	}
+	return n;
+}
+
+void
+mx_add_label(struct buf *out, const char *text, const char *k, const char *v)
+{
+	struct buf l;
+	size_t len, name, set;
+
+	buf_init(&l);
+	mx_label(&l, k, v);
+	for (const char *p = text; p != NULL && *p != '\0'; p += len) {
+		len = strcspn(p, "\n");
+		len += p[len] == '\n';
+		if (*p == '#' || *p == '\n') {
+			buf_append(out, p, len);
+			continue;
+		}
+		name = strcspn(p, "{ \n");
+		buf_append(out, p, name);
+		set = p[name] == '{' ? mx_labels_len(p + name, len - name) : 0;
+		if (set >= 2 && p[name + set - 1] == '}') {
+			/* "{a="1"}" becomes "{a="1",k="v"}"; "{}" "{k="v"}". */
+			buf_append(out, p + name, set - 1);
+			if (set > 2)
+				buf_putc(out, ',');
+		} else {
+			set = 0;
+			buf_putc(out, '{');
+		}
+		buf_append(out, l.data, l.len);
+		buf_putc(out, '}');
+		buf_append(out, p + name + set, len - name - set);
+	}
+	buf_fini(&l);
 }

@@ -25,8 +25,8 @@ struct mx_hist {
 };
 
 /* "# HELP" and "# TYPE" lines. type: counter, gauge or histogram. */
-void mx_family(struct buf *b, const char *name, const char *type,
-    const char *help);
+void mx_family(
+    struct buf *b, const char *name, const char *type, const char *help);
 /* name{labels} value; labels is `k="v",k2="v2"` already escaped, or NULL. */
 void mx_u64(struct buf *b, const char *name, const char *labels, uint64_t v);
 void mx_f64(struct buf *b, const char *name, const char *labels, double v);
@@ -46,5 +46,12 @@ void mx_label(struct buf *b, const char *k, const char *v);
  * appearance.
  */
 void mx_merge(struct buf *out, const char *const *texts, size_t n);
+/*
+ * Append text (an exposition) to out with k="v" (v escaped) added after the
+ * labels of every sample: the parent tells the workers of one plane apart
+ * this way, since each renders the same series.
+ */
+void mx_add_label(
+    struct buf *out, const char *text, const char *k, const char *v);
 
 #endif

@@ -30,8 +30,17 @@ statefile_mkdir(const char *dir)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(path, 0700) == -1 && errno != EEXIST)
-		return -errno;
+	if (mkdir(path, 0700) == -1) {
+		struct stat st;
+
+		if (errno != EEXIST)
+			return -errno;
+		/* A file in its place would only fail later, at first write. */
+		if (stat(path, &st) == -1)
+			return -errno;
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+	}
 	return 0;
 }
 

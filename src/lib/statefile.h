@@ -15,8 +15,8 @@
 /* Create dir (and parents) with mode 0700 if missing. Returns 0 or -errno. */
 int statefile_mkdir(const char *dir);
 /* Atomically replace dir/name with data. Returns 0 or -errno. */
-int statefile_write(const char *dir, const char *name, const void *data,
-    size_t len);
+int statefile_write(
+    const char *dir, const char *name, const void *data, size_t len);
 /* Read dir/name into out (appended). -ENOENT if absent. */
 int statefile_read(const char *dir, const char *name, struct buf *out);
 

@@ -14,15 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ARRAY_SIZE(a)	  (sizeof(a) / sizeof((a)[0]))
-#define MIN(a, b)	  ((a) < (b) ? (a) : (b))
-#define MAX(a, b)	  ((a) > (b) ? (a) : (b))
-#define container_of(p, type, member) \
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)     ((a) < (b) ? (a) : (b))
+#define MAX(a, b)     ((a) > (b) ? (a) : (b))
+#define container_of(p, type, member)                                          \
 	((type *)(void *)((char *)(p)-offsetof(type, member)))
-#define likely(x)	  __builtin_expect(!!(x), 1)
-#define unlikely(x)	  __builtin_expect(!!(x), 0)
-#define __unused	  __attribute__((unused))
-#define __dead		  __attribute__((noreturn))
+#define likely(x)          __builtin_expect(!!(x), 1)
+#define unlikely(x)        __builtin_expect(!!(x), 0)
+#define __unused           __attribute__((unused))
+#define __dead             __attribute__((noreturn))
 #define __printflike(a, b) __attribute__((format(printf, a, b)))
 
 void *xmalloc(size_t n);

@@ -10,14 +10,10 @@ import socket
 
 import pytest
 
+from havenlib.configs import BASE
 from havenlib.haven import REPO, free_port, unix_request
 
-CONFIG = """\
-haven:
-  state_dir: {dir}/state
-api:
-  socket: {dir}/haven.sock
-"""
+CONFIG = BASE
 
 
 def raw(sock_path, data, timeout=5.0):

@@ -5,12 +5,9 @@ import subprocess
 
 import pytest
 
-GOOD = """\
-haven:
-  state_dir: {dir}/state
-api:
-  socket: {dir}/haven.sock
-"""
+from havenlib.configs import BASE
+
+GOOD = BASE
 
 # (name, config text, expected line, expected col, substring of message)
 BROKEN = [

@@ -5,21 +5,11 @@ worker keeps serving a healthy listener throughout."""
 
 import time
 
+from havenlib.configs import health, lb_config
 from havenlib.haven import free_port, http_get
 from havenlib.poll import wait_until
 
-CONFIG = """\
-haven:
-  state_dir: {dir}/state
-api:
-  socket: {dir}/haven.sock
-health:
-  defaults: {{ interval: 200ms, timeout: 200ms, fall: 1, rise: 1,
-              damping: false }}
-  checks:
-    - {{ name: tcp, type: tcp }}
-lb:
-  workers: 1
+CONFIG = lb_config("""\
   listeners:
     - {{ name: ok, bind: 127.0.0.1:{p_ok}, pool: ok }}
     - {{ name: down, bind: 127.0.0.1:{p_down}, pool: down }}
@@ -42,7 +32,9 @@ lb:
       retries: 0
       server_timeout: 1s
       servers: [ {{ name: h, address: 127.0.0.1:{b_hang} }} ]
-"""
+""", health=health("interval: 200ms, timeout: 200ms, fall: 1, rise: 1,\n"
+                            "              damping: false",
+                            "{{ name: tcp, type: tcp }}"))
 
 
 def url(port):

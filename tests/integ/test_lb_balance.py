@@ -5,21 +5,11 @@ puts it back, and a weight override shifts the split."""
 import collections
 import subprocess
 
+from havenlib.configs import FAST, WEB_HTTP, health, lb_config
 from havenlib.haven import free_port, http_get
 from havenlib.poll import wait_until
 
-CONFIG = """\
-haven:
-  state_dir: {dir}/state
-api:
-  socket: {dir}/haven.sock
-health:
-  defaults: {{ interval: 200ms, timeout: 200ms, fall: 2, rise: 2,
-              fast_interval: 100ms, down_interval: 200ms, damping: false }}
-  checks:
-    - {{ name: web-http, type: http, path: /healthz, expect_status: [200] }}
-lb:
-  workers: 1
+CONFIG = lb_config("""\
   listeners:
     - {{ name: web, bind: 127.0.0.1:{port}, mode: http, pool: web }}
   pools:
@@ -29,7 +19,7 @@ lb:
       servers:
         - {{ name: a, address: 127.0.0.1:{pa} }}
         - {{ name: b, address: 127.0.0.1:{pb} }}
-"""
+""", health=health(FAST, WEB_HTTP))
 
 
 def start(haven, nginx, workdir):

@@ -5,21 +5,11 @@ at default retry settings, cost no socket error and no non-2xx answer."""
 import re
 import subprocess
 
+from havenlib.configs import WEB_HTTP, health, lb_config
 from havenlib.haven import free_port, http_get
 from havenlib.poll import wait_until
 
-CONFIG = """\
-haven:
-  state_dir: {dir}/state
-api:
-  socket: {dir}/haven.sock
-health:
-  defaults: {{ interval: 200ms, timeout: 200ms, fall: 2, rise: 2,
-              damping: false }}
-  checks:
-    - {{ name: web-http, type: http, path: /healthz, expect_status: [200] }}
-lb:
-  workers: 1
+CONFIG = lb_config("""\
   listeners:
     - {{ name: web, bind: 127.0.0.1:{port}, pool: web, access_log: false }}
   pools:
@@ -28,7 +18,8 @@ lb:
       servers:
         - {{ name: a, address: 127.0.0.1:{pa}, weight: {wa} }}
         - {{ name: b, address: 127.0.0.1:{pb} }}
-"""
+""", health=health("interval: 200ms, timeout: 200ms, fall: 2, rise: 2,\n"
+                            "              damping: false", WEB_HTTP))
 
 
 def wrk_start(url, secs=6, conns=32):

@@ -8,16 +8,11 @@ import re
 import socket
 import time
 
+from havenlib.configs import lb_config
 from havenlib.haven import free_port, http_get
 from havenlib.poll import wait_until
 
-CONFIG = """\
-haven:
-  state_dir: {dir}/state
-api:
-  socket: {dir}/haven.sock
-lb:
-  workers: 1
+CONFIG = lb_config("""\
   listeners:
     - name: web
       bind: 127.0.0.1:{port}
@@ -27,7 +22,7 @@ lb:
   pools:
     - name: web
       servers: [ {{ name: n, address: 127.0.0.1:{backend} }} ]
-"""
+""")
 
 HEAD = b"POST / HTTP/1.1\r\nHost: x\r\n"
 BAD = {

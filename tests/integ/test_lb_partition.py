@@ -10,23 +10,13 @@ import time
 
 import pytest
 
+from havenlib.configs import FAST, WEB_HTTP, health, lb_config
 from havenlib.haven import http_get
 from havenlib.poll import wait_until
 
 pytestmark = pytest.mark.root
 
-CONFIG = """\
-haven:
-  state_dir: {dir}/state
-api:
-  socket: {dir}/haven.sock
-health:
-  defaults: {{ interval: 200ms, timeout: 200ms, fall: 2, rise: 2,
-              fast_interval: 100ms, down_interval: 200ms, damping: false }}
-  checks:
-    - {{ name: web-http, type: http, path: /healthz, expect_status: [200] }}
-lb:
-  workers: 1
+CONFIG = lb_config("""\
   listeners:
     - {{ name: web, bind: 198.18.0.1:8080, pool: web }}
   pools:
@@ -37,7 +27,7 @@ lb:
       servers:
         - {{ name: a, address: 198.18.0.2:8080 }}
         - {{ name: b, address: 198.18.0.3:8080 }}
-"""
+""", health=health(FAST, WEB_HTTP))
 
 
 def test_partitioned_backend(haven, nginx, netns, workdir):

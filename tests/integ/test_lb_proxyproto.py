@@ -14,16 +14,11 @@ counted.
 import socket
 import subprocess
 
+from havenlib.configs import lb_config
 from havenlib.haven import free_port
 from havenlib.poll import wait_until
 
-CONFIG = """\
-haven:
-  state_dir: {dir}/state
-api:
-  socket: {dir}/haven.sock
-lb:
-  workers: 1
+CONFIG = lb_config("""\
   listeners:
     - {{ name: v1, bind: 127.0.0.1:{p_v1}, pool: v1 }}
     - {{ name: v2, bind: 127.0.0.1:{p_v2}, pool: v2 }}
@@ -35,7 +30,7 @@ lb:
     - name: v2
       send_proxy: v2
       servers: [ {{ name: n, address: 127.0.0.1:{backend} }} ]
-"""
+""")
 
 ECHO = """\
         location = /pp {

@@ -3,18 +3,13 @@ refused) sits in the pool next to a real nginx. Every request still succeeds
 (the refused attempt is retried on the other server), and the refusing
 server is ejected passively, as GET /v1/lb and /metrics show."""
 
+from havenlib.configs import lb_config
 from havenlib.haven import free_port, http_get
 from havenlib.poll import wait_until
 
 # No health check: only real traffic can find out that `dead` refuses, so
 # the ejection seen here is the passive one.
-CONFIG = """\
-haven:
-  state_dir: {dir}/state
-api:
-  socket: {dir}/haven.sock
-lb:
-  workers: 1
+CONFIG = lb_config("""\
   listeners:
     - {{ name: web, bind: 127.0.0.1:{port}, mode: http, pool: web }}
   pools:
@@ -23,7 +18,7 @@ lb:
       servers:
         - {{ name: dead, address: 127.0.0.1:{pdead} }}
         - {{ name: live, address: 127.0.0.1:{plive} }}
-"""
+""")
 
 
 def test_refused_server_retried_and_ejected(haven, nginx, workdir):

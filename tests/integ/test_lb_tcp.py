@@ -6,16 +6,11 @@ import hashlib
 import os
 import subprocess
 
+from havenlib.configs import lb_config
 from havenlib.haven import free_port
 from havenlib.poll import wait_until
 
-CONFIG = """\
-haven:
-  state_dir: {dir}/state
-api:
-  socket: {dir}/haven.sock
-lb:
-  workers: 1
+CONFIG = lb_config("""\
   listeners:
     - {{ name: l4, bind: 127.0.0.1:{port}, mode: tcp, pool: l4 }}
   pools:
@@ -23,7 +18,7 @@ lb:
       servers:
         - {{ name: a, address: 127.0.0.1:{pa} }}
         - {{ name: b, address: 127.0.0.1:{pb} }}
-"""
+""")
 
 BIG = 50 * 1024 * 1024
 BIG_LOC = "        location = /big { alias %s; }\n"

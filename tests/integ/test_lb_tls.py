@@ -6,16 +6,11 @@ certificate."""
 import re
 import subprocess
 
+from havenlib.configs import lb_config
 from havenlib.haven import free_port
 from havenlib.poll import wait_until
 
-CONFIG = """\
-haven:
-  state_dir: {dir}/state
-api:
-  socket: {dir}/haven.sock
-lb:
-  workers: 1
+CONFIG = lb_config("""\
   listeners:
     - name: web
       bind: 127.0.0.1:{port}
@@ -27,7 +22,7 @@ lb:
   pools:
     - name: web
       servers: [ {{ name: n, address: 127.0.0.1:{backend} }} ]
-"""
+""")
 
 
 def make_cert(workdir, name):

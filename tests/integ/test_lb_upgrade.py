@@ -4,22 +4,17 @@ LB the client gets the 101 and a working byte tunnel in both directions."""
 
 import socket
 
+from havenlib.configs import lb_config
 from havenlib.haven import PYTHON, free_port
 from havenlib.poll import wait_until
 
-CONFIG = """\
-haven:
-  state_dir: {dir}/state
-api:
-  socket: {dir}/haven.sock
-lb:
-  workers: 1
+CONFIG = lb_config("""\
   listeners:
     - {{ name: web, bind: 127.0.0.1:{port}, pool: ws }}
   pools:
     - name: ws
       servers: [ {{ name: echo, address: 127.0.0.1:{backend} }} ]
-"""
+""")
 
 # Answers one Upgrade request per connection with 101 and echoes after it;
 # checks that the LB forwarded the Upgrade and Connection headers.

@@ -266,7 +266,40 @@ test_health_cross_check(void)
 	conf_errors_fini(&errs);
 }
 
+/*
+ * Custom keys read their scalars through conf_node_text(): single-quoted
+ * values with '' escapes (which leak through libfyaml 0.7.12's own reader;
+ * the ASan build catches that) bind, and are judged on their decoded text.
+ */
+static void
+test_single_quoted(void)
+{
+	static const char good[] =
+	    "pools:\n  - name: p\n    hash_balance_factor: '1.5'\n"
+	    "    servers:\n      - { name: a, address: 198.18.0.1:80,\n"
+	    "          check_address: '198.18.1.1:8080' }\n";
+	static const char bad[] =
+	    "pools:\n  - name: p\n    hash_balance_factor: 'nan'\n"
+	    "    servers:\n      - { name: a, address: 198.18.0.1:80,\n"
+	    "          check_address: 'a''b''c''d''e''f''g''h''i''j' }\n";
+	struct lb_conf c;
+	char first[256];
+
+	T_EQ_INT(t_bind(good, &c, first, sizeof(first)), 0);
+	T_EQ_INT(c.pools[0].hash_balance_pct, 150);
+	T_ASSERT(c.pools[0].servers[0].has_check_address);
+	T_EQ_INT(
+	    ntohs(((struct sockaddr_in *)&c.pools[0].servers[0].check_address)
+	              ->sin_port),
+	    8080);
+	conf_schema_free(&lb_conf_schema, &c);
+	/* A NaN factor is refused, not converted. */
+	T_EQ_INT(t_bind(bad, &c, first, sizeof(first)), 2);
+	T_ASSERT(strstr(first, "hash_balance_factor") != NULL);
+}
+
 static const struct test tests[] = {
+	TEST(test_single_quoted),
 	TEST(test_full_example),
 	TEST(test_defaults),
 	TEST(test_errors),

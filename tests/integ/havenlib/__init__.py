@@ -5,6 +5,8 @@ Modules:
     proc    processes with logs in the test's directory, stop/kill/pause.
     netns   network namespaces, bridges and veths on 198.18.0.0/15, with
             iptables partitions and link flaps; everything is removed on exit.
+    configs config templates: the state dir and socket, fast health
+            checks, an lb section around a test's listeners and pools.
     haven   start haven, talk to its control API over the unix socket, and
             an nginx backend helper.
 
