@@ -16,13 +16,13 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define SUP_BACKOFF_MIN	 100
-#define SUP_STABLE_MS	 10000 /* up this long: back-off starts over */
-#define SUP_CHILD_FD	 3
+#define SUP_BACKOFF_MIN 100
+#define SUP_STABLE_MS   10000 /* up this long: back-off starts over */
+#define SUP_CHILD_FD    3
 
 struct sup {
-	struct ev_loop *loop; /* borrowed */
-	char *self_exe;	      /* owned */
+	struct ev_loop *loop;       /* borrowed */
+	char *self_exe;             /* owned */
 	struct sup_child *children; /* owned list */
 	sup_spawned_fn *spawned;
 	sup_msg_fn *msg;
@@ -32,14 +32,15 @@ struct sup {
 	unsigned long restarts;
 };
 
-static const char *const sup_state_names[] = { "starting", "running",
-	"backoff", "stopping", "stopped" };
+static const char *const sup_state_names[] = { "starting", "running", "backoff",
+	"stopping", "stopped" };
 
 const char *
 sup_state_name(enum sup_state st)
 {
 	return (unsigned)st < ARRAY_SIZE(sup_state_names) ?
-	    sup_state_names[st] : "?";
+	    sup_state_names[st] :
+	    "?";
 }
 
 static void sup_spawn(struct sup_child *c);
@@ -145,8 +146,8 @@ sup_child_exited(struct sup_child *c, int status)
 	if (c->state == SUP_STOPPING) {
 		ev_timer_stop(s->loop, &c->timer);
 		c->state = SUP_STOPPED;
-		log_info("child stopped", "plane=%s worker=%u", c->plane,
-		    c->worker);
+		log_info(
+		    "child stopped", "plane=%s worker=%u", c->plane, c->worker);
 		s->exited(c, s->arg);
 		return;
 	}
@@ -155,14 +156,16 @@ sup_child_exited(struct sup_child *c, int status)
 	c->restarts++;
 	s->restarts++;
 	if (WIFSIGNALED(status))
-		log_err("child died; restarting", "plane=%s worker=%u "
-		    "signal=%d backoff_ms=%llu restarts=%u", c->plane,
-		    c->worker, WTERMSIG(status),
+		log_err("child died; restarting",
+		    "plane=%s worker=%u "
+		    "signal=%d backoff_ms=%llu restarts=%u",
+		    c->plane, c->worker, WTERMSIG(status),
 		    (unsigned long long)c->backoff_ms, c->restarts);
 	else
-		log_err("child exited; restarting", "plane=%s worker=%u "
-		    "status=%d backoff_ms=%llu restarts=%u", c->plane,
-		    c->worker, WEXITSTATUS(status),
+		log_err("child exited; restarting",
+		    "plane=%s worker=%u "
+		    "status=%d backoff_ms=%llu restarts=%u",
+		    c->plane, c->worker, WEXITSTATUS(status),
 		    (unsigned long long)c->backoff_ms, c->restarts);
 	c->state = SUP_BACKOFF;
 	ev_timer_start(s->loop, &c->timer, c->backoff_ms);
@@ -177,13 +180,13 @@ sup_reap(struct ev_loop *loop, int signo, void *arg)
 	pid_t pid;
 	int st;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		for (struct sup_child *c = s->children; c; c = c->next) {
-			if (c->pid == pid) {
-				sup_child_exited(c, st);
-				break;
-			}
-		}
+	/*
+	 * Reap only our own children by pid: anything else this process may
+	 * fork is its owner's to wait for.
+	 */
+	for (struct sup_child *c = s->children; c; c = c->next) {
+		if (c->pid > 0 && (pid = waitpid(c->pid, &st, WNOHANG)) > 0)
+			sup_child_exited(c, st);
 	}
 }
 
@@ -212,8 +215,7 @@ sup_set_backoff_max(struct sup *s, uint64_t ms)
 }
 
 struct sup_child *
-sup_start(struct sup *s, const char *plane, unsigned worker,
-    unsigned nworkers)
+sup_start(struct sup *s, const char *plane, unsigned worker, unsigned nworkers)
 {
 	struct sup_child *c = xcalloc(1, sizeof(*c));
 

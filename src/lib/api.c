@@ -15,11 +15,10 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <openssl/crypto.h>
 
 #include "api.h"
 #include "buf.h"
@@ -28,33 +27,33 @@
 #include "log.h"
 #include "util.h"
 
-#define API_MAX_HEAD	 (16 * 1024)
-#define API_MAX_HEADERS	 64
-#define API_MAX_CONNS	 256
+#define API_MAX_HEAD     (16 * 1024)
+#define API_MAX_HEADERS  64
+#define API_MAX_CONNS    256
 #define API_HEAD_TIMEOUT 10000
 #define API_IDLE_TIMEOUT 60000
-#define API_MAX_LISTEN	 4
+#define API_MAX_LISTEN   4
 
 struct api_listener {
 	struct api_server *s; /* borrowed: owner */
-	int fd;		      /* owned */
+	int fd;               /* owned */
 	struct ev_io io;
 	bool tcp;
-	char *token;	 /* owned, NULL: no token required */
+	char *token;     /* owned, NULL: no token required */
 	char *unix_path; /* owned, unlinked on free */
 };
 
 struct api_conn {
-	struct api_server *s;	       /* borrowed: owner */
-	struct api_listener *l;	       /* borrowed */
-	struct api_conn *prev, *next;  /* list of s->conns */
-	int fd;			       /* owned */
+	struct api_server *s;         /* borrowed: owner */
+	struct api_listener *l;       /* borrowed */
+	struct api_conn *prev, *next; /* list of s->conns */
+	int fd;                       /* owned */
 	struct ev_io io;
 	struct ev_timer timer;
 	struct buf in;
 	struct buf out;
 	struct api_req *pending; /* owned jointly: see api_reply */
-	size_t req_len;		 /* bytes of in used by the pending request */
+	size_t req_len;          /* bytes of in used by the pending request */
 	bool close_after;
 	bool closed;
 	bool head_timing; /* timer runs the head deadline, not idleness */
@@ -137,8 +136,8 @@ api_conn_flush(struct api_conn *c)
 		api_conn_close(c);
 		return -1;
 	}
-	(void)ev_io_start(c->s->loop, &c->io,
-	    c->out.len > 0 ? EV_READ | EV_WRITE : EV_READ);
+	(void)ev_io_start(
+	    c->s->loop, &c->io, c->out.len > 0 ? EV_READ | EV_WRITE : EV_READ);
 	return 0;
 }
 
@@ -149,9 +148,8 @@ api_conn_respond(struct api_conn *c, int status, const char *ctype,
 	buf_printf(&c->out,
 	    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n%s\r\n",
-	    status, http1_reason(status),
-	    ctype ? ctype : "application/json", len,
-	    c->close_after ? "Connection: close\r\n" : "");
+	    status, http1_reason(status), ctype ? ctype : "application/json",
+	    len, c->close_after ? "Connection: close\r\n" : "");
 	if (len > 0)
 		buf_append(&c->out, body, len);
 }
@@ -189,9 +187,9 @@ api_reply(struct api_req *req, int status, const char *content_type,
 		buf_consume(&c->in, c->req_len);
 		c->req_len = 0;
 		if (api_conn_flush(c) == 0) {
-			ev_timer_start(c->s->loop, &c->timer,
-			    API_IDLE_TIMEOUT);
-			/* The next pipelined request, if any, after this one. */
+			ev_timer_start(c->s->loop, &c->timer, API_IDLE_TIMEOUT);
+			/* The next pipelined request, if any, after this one.
+			 */
 			api_conn_parse(c);
 		}
 	}
@@ -270,8 +268,8 @@ api_conn_authorized(const struct api_conn *c, const struct http1_req *hr)
  * large.
  */
 static int
-api_chunked_body(const char *p, size_t len, size_t max, struct buf *out,
-    size_t *used)
+api_chunked_body(
+    const char *p, size_t len, size_t max, struct buf *out, size_t *used)
 {
 	struct http1_chunked ch;
 	size_t off = 0;
@@ -279,8 +277,8 @@ api_chunked_body(const char *p, size_t len, size_t max, struct buf *out,
 	http1_chunked_init(&ch);
 	while (off < len && !ch.done) {
 		size_t doff = 0, dlen = 0;
-		long n = http1_chunked_feed(&ch, p + off, len - off, &doff,
-		    &dlen);
+		long n =
+		    http1_chunked_feed(&ch, p + off, len - off, &doff, &dlen);
 
 		if (n < 0)
 			return -1;
@@ -357,14 +355,13 @@ api_conn_parse(struct api_conn *c)
 		} else if (!c->head_timing) {
 			/* Slowloris: the whole head within the deadline. */
 			c->head_timing = true;
-			ev_timer_start(c->s->loop, &c->timer,
-			    API_HEAD_TIMEOUT);
+			ev_timer_start(c->s->loop, &c->timer, API_HEAD_TIMEOUT);
 		}
 		return;
 	}
 	if (r == HTTP1_ERROR) {
-		api_conn_fail(c, http1_err_status(hr.m.err),
-		    http1_err_name(hr.m.err));
+		api_conn_fail(
+		    c, http1_err_status(hr.m.err), http1_err_name(hr.m.err));
 		return;
 	}
 	buf_init(&body);
@@ -467,8 +464,8 @@ api_accept(struct ev_io *io, unsigned events, void *arg)
 
 	for (int i = 0; i < 32; i++) {
 		struct api_conn *c;
-		int fd = accept4(l->fd, NULL, NULL,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd =
+		    accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd == -1)
 			return;
@@ -497,8 +494,8 @@ api_accept(struct ev_io *io, unsigned events, void *arg)
 }
 
 struct api_server *
-api_server_new(struct ev_loop *loop, api_handler_fn *fn, void *arg,
-    size_t max_body)
+api_server_new(
+    struct ev_loop *loop, api_handler_fn *fn, void *arg, size_t max_body)
 {
 	struct api_server *s = xcalloc(1, sizeof(*s));
 
@@ -510,8 +507,8 @@ api_server_new(struct ev_loop *loop, api_handler_fn *fn, void *arg,
 }
 
 static int
-api_listener_add(struct api_server *s, int fd, bool tcp, const char *token,
-    const char *path)
+api_listener_add(
+    struct api_server *s, int fd, bool tcp, const char *token, const char *path)
 {
 	struct api_listener *l;
 
@@ -556,15 +553,16 @@ api_listen_unix(struct api_server *s, const char *path)
 }
 
 int
-api_listen_tcp(struct api_server *s, const struct sockaddr_storage *ss,
-    const char *token)
+api_listen_tcp(
+    struct api_server *s, const struct sockaddr_storage *ss, const char *token)
 {
 	socklen_t len = ss->ss_family == AF_INET6 ?
-	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	    sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in);
 	int fd, one = 1, e;
 
-	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd = socket(
+	    ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -errno;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

@@ -23,8 +23,9 @@
 
 struct ipc_pkt {
 	struct ipc_pkt *next; /* owned */
-	size_t len;	      /* bytes in data */
-	int fds[2];	      /* owned; -1 when unused */
+	size_t len;           /* bytes in data */
+	size_t cost;          /* bytes it holds: data, or header + memfd */
+	int fds[2];           /* owned; -1 when unused */
 	char data[];
 };
 
@@ -37,10 +38,10 @@ ipc_pair(int fds[2])
 	for (int i = 0; i < 2; i++) {
 		int sz = 1 << 20;
 
-		(void)setsockopt(fds[i], SOL_SOCKET, SO_SNDBUF, &sz,
-		    sizeof(sz));
-		(void)setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &sz,
-		    sizeof(sz));
+		(void)setsockopt(
+		    fds[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		(void)setsockopt(
+		    fds[i], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	}
 	return 0;
 }
@@ -111,7 +112,7 @@ ipc_flush_some(struct ipc_chan *ch)
 		ch->qhead = p->next;
 		if (ch->qhead == NULL)
 			ch->qtail = NULL;
-		ch->qbytes -= p->len;
+		ch->qbytes -= p->cost;
 		ipc_pkt_free(p);
 	}
 	return 1;
@@ -184,8 +185,8 @@ ipc_memfd(const void *a, size_t alen, const void *b, size_t blen)
 			off += (size_t)n;
 		}
 	}
-	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-	    F_SEAL_WRITE | F_SEAL_SEAL);
+	(void)fcntl(fd, F_ADD_SEALS,
+	    F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
 	return fd;
 }
 
@@ -195,8 +196,9 @@ ipc_send2(struct ipc_chan *ch, enum ipc_type type, uint32_t id, const void *a,
 {
 	size_t total = alen + blen;
 	bool big = total > IPC_INLINE_MAX;
-	struct ipc_hdr h = { .type = (uint16_t)type, .len = (uint32_t)total,
-		.id = id };
+	struct ipc_hdr h = {
+		.type = (uint16_t)type, .len = (uint32_t)total, .id = id
+	};
 	struct ipc_pkt *p;
 	int k = 0;
 
@@ -238,7 +240,9 @@ ipc_send2(struct ipc_chan *ch, enum ipc_type type, uint32_t id, const void *a,
 	else
 		ch->qhead = p;
 	ch->qtail = p;
-	ch->qbytes += p->len;
+	/* A memfd payload counts in full, so a stuck reader hits the cap. */
+	p->cost = p->len + (big ? total : 0);
+	ch->qbytes += p->cost;
 	ch->tx_msgs++;
 	if (ch->qbytes > IPC_QUEUE_MAX) {
 		log_err("ipc peer not reading", "queued=%zu", ch->qbytes);
@@ -254,8 +258,8 @@ ipc_send2(struct ipc_chan *ch, enum ipc_type type, uint32_t id, const void *a,
 }
 
 int
-ipc_send(struct ipc_chan *ch, enum ipc_type type, uint32_t id,
-    const void *data, size_t len, int pass_fd)
+ipc_send(struct ipc_chan *ch, enum ipc_type type, uint32_t id, const void *data,
+    size_t len, int pass_fd)
 {
 	return ipc_send2(ch, type, id, data, len, NULL, 0, pass_fd);
 }
@@ -308,8 +312,10 @@ ipc_recv_one(struct ipc_chan *ch)
 	char data[sizeof(struct ipc_hdr) + IPC_INLINE_MAX];
 	char cbuf[CMSG_SPACE(4 * sizeof(int))];
 	struct iovec iov = { data, sizeof(data) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct msghdr mh = { .msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf) };
 	int fds[4] = { -1, -1, -1, -1 }, nfd = 0, k = 0;
 	struct ipc_msg m = { .fd = -1 };
 	struct ipc_hdr h;
@@ -323,8 +329,7 @@ ipc_recv_one(struct ipc_chan *ch)
 		return -1;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL;
 	     cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET ||
-		    cm->cmsg_type != SCM_RIGHTS)
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		nfd = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 		nfd = MIN(nfd, 4);

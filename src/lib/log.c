@@ -156,9 +156,9 @@ log_msg(enum log_level l, const char *msg, const char *kvfmt, ...)
 	gmtime_r(&ts.tv_sec, &tm);
 	r = snprintf(line, sizeof(line),
 	    "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s plane=%s msg=%s",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_level_name(l),
-	    log_plane, log_q(msg));
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts.tv_nsec / 1000000, log_level_name(l), log_plane,
+	    log_q(msg));
 	n = r < 0 ? 0 : MIN((size_t)r, sizeof(line) - 2);
 	if (kvfmt != NULL && *kvfmt != '\0' && n < sizeof(line) - 2) {
 		line[n++] = ' ';
@@ -168,8 +168,8 @@ log_msg(enum log_level l, const char *msg, const char *kvfmt, ...)
 		n = r < 0 ? n : MIN(n + (size_t)r, sizeof(line) - 2);
 	}
 	if (supp > 0 && n < sizeof(line) - 2) {
-		r = snprintf(line + n, sizeof(line) - n, " suppressed=%ld",
-		    supp);
+		r = snprintf(
+		    line + n, sizeof(line) - n, " suppressed=%ld", supp);
 		n = r < 0 ? n : MIN(n + (size_t)r, sizeof(line) - 2);
 	}
 	line[n++] = '\n';

@@ -62,16 +62,15 @@ statefile_write_all(int fd, const char *p, size_t len)
 }
 
 int
-statefile_write(const char *dir, const char *name, const void *data,
-    size_t len)
+statefile_write(const char *dir, const char *name, const void *data, size_t len)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
 	int fd, dfd, e;
 
 	if (snprintf(dst, sizeof(dst), "%s/%s", dir, name) >=
-		(int)sizeof(dst) ||
+	        (int)sizeof(dst) ||
 	    snprintf(tmp, sizeof(tmp), "%s/.%s.%d.tmp", dir, name,
-		(int)getpid()) >= (int)sizeof(tmp))
+	        (int)getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1)

@@ -24,8 +24,9 @@ test_nested(void)
 	jw_kdouble(&w, "x", 0.5);
 	jw_obj_end(&w);
 	T_EQ_INT(jw_finish(&w), 0);
-	T_EQ_STR(b.data, "{\"name\":\"a\\\"b\\\\c\\n\\u0001\",\"list\":[-3,"
-			 "18446744073709551615,true,null,{}],\"x\":0.5}");
+	T_EQ_STR(b.data,
+	    "{\"name\":\"a\\\"b\\\\c\\n\\u0001\",\"list\":[-3,"
+	    "18446744073709551615,true,null,{}],\"x\":0.5}");
 	buf_fini(&b);
 }
 
