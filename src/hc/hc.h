@@ -35,6 +35,7 @@ enum hc_reason {
 	HC_R_INTERNAL,        /* local resource failure (socket, fork...) */
 	HC_R_RESTORED,        /* state restored from the state directory */
 	HC_R_ADMIN,           /* reserved for operator actions */
+	HC_R_NOT_PROBED,      /* cold start: no probe has finished yet */
 	HC__REASON_COUNT
 };
 

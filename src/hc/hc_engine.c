@@ -481,8 +481,8 @@ hc_engine_passive(struct hc_engine *e, const char *target, enum hc_reason kind)
 	if (res == HC_SM_P_REFUSED) {
 		t->passive_refused++;
 		e->stats.passive_refused++;
-		log_info("passive ejection refused", "target=%s why=%s",
-		    log_q(t->name), "last healthy member of its pool");
+		log_info("passive ejection refused",
+		    "target=%s why=last_healthy_in_pool", log_q(t->name));
 		return;
 	}
 	if (res != HC_SM_P_EJECTED)
@@ -513,7 +513,7 @@ hc_engine_target_start(struct hc_target *t, bool restore)
 		hc_sm_init(&t->sm, r->state, HC_R_RESTORED, now);
 		t->since_wall_ms = r->since_ms;
 	} else {
-		hc_sm_init(&t->sm, HC_UNKNOWN, HC_R_OK, now);
+		hc_sm_init(&t->sm, HC_UNKNOWN, HC_R_NOT_PROBED, now);
 		t->since_wall_ms = hc_engine_wall_ms(e);
 	}
 	ev_timer_stop(e->loop, &t->damp_timer);

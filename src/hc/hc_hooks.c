@@ -138,8 +138,8 @@ hc_hooks_push(struct hc_hooks *h, enum hc_hooks_kind kind, const char *what,
 
 	if (h->n >= HC_HOOKS_QMAX) {
 		h->stats.dropped++;
-		log_warn("hook dropped", "target=%s why=%s", log_q(ev->target),
-		    "queue full");
+		log_warn("hook dropped", "target=%s why=queue_full",
+		    log_q(ev->target));
 		return;
 	}
 	j = xcalloc(1, sizeof(*j));

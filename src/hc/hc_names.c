@@ -34,6 +34,7 @@ static const char *const hc_reason_names[HC__REASON_COUNT] = {
 	[HC_R_INTERNAL] = "internal",
 	[HC_R_RESTORED] = "restored",
 	[HC_R_ADMIN] = "admin",
+	[HC_R_NOT_PROBED] = "not_probed",
 };
 
 const char *
