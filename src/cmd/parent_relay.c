@@ -73,6 +73,20 @@ parent_vtab_get(struct parent_vtab *t, const char *name)
 	return &t->v[t->n - 1];
 }
 
+/* Rare (a reload removed a target): rebuild the index from scratch. */
+static void
+parent_vtab_del(struct parent_vtab *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (strcmp(t->v[i].target, name) != 0)
+			continue;
+		t->v[i] = t->v[--t->n];
+		t->icap /= 2; /* the rehash doubles it back */
+		parent_vtab_rehash(t);
+		return;
+	}
+}
+
 void
 parent_vtab_fini(struct parent_vtab *t)
 {
@@ -100,7 +114,10 @@ parent_relay_verdict(struct parent *p, const struct ipc_msg *m)
 	}
 	memcpy(&v, m->data, sizeof(v));
 	v.target[sizeof(v.target) - 1] = '\0';
-	*parent_vtab_get(&p->vtab, v.target) = v;
+	if (v.gone)
+		parent_vtab_del(&p->vtab, v.target);
+	else
+		*parent_vtab_get(&p->vtab, v.target) = v;
 	for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
 		if (!sup_child_live(c) || !parent_plane_subscribes(c->plane))
 			continue;

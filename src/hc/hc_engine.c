@@ -607,8 +607,12 @@ hc_engine_apply(struct hc_engine *e, const struct hc_target_spec *specs,
 		nv[nn++] = t;
 	}
 	for (size_t i = 0; i < e->ntargets; i++) {
-		if (!e->targets[i]->seen)
-			hc_engine_target_free(e->targets[i]);
+		if (e->targets[i]->seen)
+			continue;
+		/* Subscribers must forget it, not keep its last verdict. */
+		e->targets[i]->gone = true;
+		hc_engine_send(e->targets[i]);
+		hc_engine_target_free(e->targets[i]);
 	}
 	for (size_t i = 0; i < nn; i++)
 		nv[i]->seen = false;

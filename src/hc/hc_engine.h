@@ -86,6 +86,7 @@ struct hc_target {
 	uint64_t passive_reports, passive_ejections, passive_refused;
 	uint32_t last_latency_us;
 	bool seen; /* mark for the reload diff */
+	bool gone; /* removed by a reload: the last verdict says so */
 };
 
 /* Process-wide counters of things the engine dropped or failed at. */

@@ -31,6 +31,11 @@ hc_plane_verdict(const struct hc_target *t, void *arg)
 	v.state = (int32_t)t->sm.state;
 	v.reason = (int32_t)t->sm.reason;
 	v.since_ms = t->since_wall_ms;
+	if (t->gone) {
+		v.gone = 1;
+		v.state = HC_UNKNOWN;
+		v.reason = HC_R_NOT_PROBED;
+	}
 	/* A refusal is counted by the runtime (plane.h). */
 	(void)plane_send(IPC_VERDICT, &v, sizeof(v));
 }

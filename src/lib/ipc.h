@@ -89,6 +89,7 @@ struct ipc_verdict {
 	int32_t state;             /* enum hc_state */
 	int32_t reason;            /* enum hc_reason */
 	uint64_t since_ms;         /* wall clock */
+	int32_t gone; /* 1: the target left the config: forget it */
 };
 
 struct ipc_passive {
