@@ -148,6 +148,8 @@ parent_apply_planes(struct parent *p)
 				sup_stop(c, stop_ms);
 		if (want_hc)
 			(void)sup_start(p->sup, "hc", 0, 1);
+		else
+			parent_relay_forget_all(p);
 	}
 	if (parent_count(p, "lb") != want_lb) {
 		for (struct sup_child *c = sup_first(p->sup); c; c = c->next)

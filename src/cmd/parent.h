@@ -85,6 +85,8 @@ void parent_relay_passive(struct parent *p, const struct ipc_msg *m);
 /* Send the whole verdict table to a new subscriber. */
 void parent_relay_replay(struct parent *p, struct sup_child *c);
 void parent_vtab_fini(struct parent_vtab *t);
+/* The health plane went away: every subscriber forgets every verdict. */
+void parent_relay_forget_all(struct parent *p);
 bool parent_plane_subscribes(const char *plane);
 
 #endif

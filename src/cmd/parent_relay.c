@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/parent.h"
+#include "hc/hc.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -149,4 +150,21 @@ parent_relay_replay(struct parent *p, struct sup_child *c)
 	for (size_t i = 0; i < p->vtab.n; i++)
 		parent_send(
 		    p, c, IPC_VERDICT, &p->vtab.v[i], sizeof(p->vtab.v[i]));
+}
+
+void
+parent_relay_forget_all(struct parent *p)
+{
+	while (p->vtab.n > 0) {
+		struct ipc_verdict v = p->vtab.v[p->vtab.n - 1];
+
+		v.gone = 1;
+		v.state = HC_UNKNOWN;
+		v.reason = HC_R_NOT_PROBED;
+		parent_vtab_del(&p->vtab, v.target);
+		for (struct sup_child *c = sup_first(p->sup); c; c = c->next)
+			if (sup_child_live(c) &&
+			    parent_plane_subscribes(c->plane))
+				parent_send(p, c, IPC_VERDICT, &v, sizeof(v));
+	}
 }
