@@ -7,14 +7,14 @@
 # ratio haven/haproxy. Goal: haven < 50 % of one core.
 #
 # Usage: bench/hc_scale.sh [N] [SECONDS] [RUNS]      (defaults 5000 20 1)
-# Env: BUILD=build-hccore (meson build dir holding libhavencore.a)
+# Env: BUILD=build-bench (meson build dir holding libhavencore.a)
 set -eu
 
 N=${1:-5000}
 SECS=${2:-20}
 RUNS=${3:-1}
 cd "$(dirname "$0")/.."
-BUILD=${BUILD:-build-hccore}
+BUILD=${BUILD:-build-bench}
 OUT=$(mktemp -d /tmp/hc_scale.XXXXXX)
 trap 'kill $SRV 2>/dev/null || true; kill $HAP 2>/dev/null || true; rm -rf "$OUT"' EXIT INT TERM
 SRV=""

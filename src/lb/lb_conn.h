@@ -1,6 +1,7 @@
 /*
  * lb_conn.h - internal types of the lb data path, shared by lb_listener.c,
- * lb_conn.c, lb_http.c, lb_tcp.c, lb_retry.c, lb_tls.c and lb_log.c only.
+ * lb_conn.c, lb_conn_io.c, lb_bconn.c, lb_http*.c, lb_tcp.c, lb_retry.c,
+ * lb_tls.c and lb_log.c only.
  *
  * Objects and lifetimes:
  *   - struct lb_listener: one per configured listener; counted by its
@@ -165,9 +166,11 @@ struct lb_bconn {
 
 /* A TCP relay direction (mode tcp or after an Upgrade). */
 struct lb_tunnel_dir {
-	int pipe[2]; /* owned; -1 until splicing pays */
+	int pipe[2];   /* owned; -1 until splicing pays */
+	size_t pipesz; /* the pipe's capacity in bytes (F_GETPIPE_SZ) */
 	size_t inpipe;
 	uint64_t bytes;
+	bool full; /* splice into the pipe hit EAGAIN: wait until drained */
 	bool eof;  /* source reached EOF */
 	bool shut; /* shutdown(SHUT_WR) done on the destination */
 };
@@ -252,7 +255,11 @@ struct lb_conn {
 	struct lb_req r;
 };
 
-/* lb_conn.c: buffers */
+/* lb_conn_io.c: buffers and client I/O */
+/* Read into b. Returns bytes, 0 at EOF, -EAGAIN, -ENOBUFS, or -errno. */
+long lb_conn_recv(struct lb_conn *c, struct lb_iobuf *b);
+/* Write to the client. Returns bytes, -EAGAIN, or -errno. */
+long lb_conn_sendv(struct lb_conn *c, const struct iovec *iov, int n);
 void lb_iobuf_get(struct lb_iobuf *b);
 void lb_iobuf_put(struct lb_iobuf *b);
 /* Drop consumed bytes; hand the buffer back when it is empty. */
@@ -278,10 +285,6 @@ struct lb_conn *lb_conn_new(
 void lb_conn_close(struct lb_conn *c, enum lb_term term);
 /* Re-arm the timer for the state's deadline (earlier only: lazy). */
 void lb_conn_arm(struct lb_conn *c);
-/* Read into c->in. Returns bytes, 0 at EOF, -EAGAIN, or -errno. */
-long lb_conn_recv(struct lb_conn *c, struct lb_iobuf *b);
-/* Write to the client. Returns bytes, -EAGAIN, or -errno. */
-long lb_conn_sendv(struct lb_conn *c, const struct iovec *iov, int n);
 /* Set the client's epoll interest from its state. */
 void lb_conn_interest(struct lb_conn *c);
 unsigned lb_conn_count(void);
@@ -302,7 +305,7 @@ struct lb_pool *lb_conn_pool(const struct lb_conn *c);
 /* The pool's counters; a scratch set when the pool is gone. */
 struct lb_pool_stats *lb_conn_pstats(const struct lb_conn *c);
 
-/* lb_conn.c: server connections */
+/* lb_bconn.c: server connections */
 /* Send to the server. Returns bytes, -EAGAIN, or -errno. */
 long lb_bconn_sendv(struct lb_conn *c, const struct iovec *iov, int n);
 /* Start a non-blocking connect; returns 0 or -errno. */
@@ -321,17 +324,33 @@ struct lb_listener *lb_listener_first(void);
 bool lb_listener_stopping(void);
 void lb_listener_conn_gone(void); /* checks whether a stop has drained */
 
-/* lb_http.c */
-void lb_http_start(struct lb_conn *c); /* after TLS/PROXY: first request */
-void lb_http_run(struct lb_conn *c);   /* progress on any event */
+/* lb_http.c: the exchange and the response side */
+void lb_http_run(struct lb_conn *c); /* progress on any event */
 void lb_http_timeout(struct lb_conn *c);
 void lb_http_connected(struct lb_conn *c);
-/* A local response with status and body; closes after unless keep. */
+
+/* lb_http_req.c: requests and local responses */
+void lb_http_start(struct lb_conn *c); /* after TLS/PROXY: first request */
+/* A local response with status and body, then close. */
 void lb_http_local(
     struct lb_conn *c, int status, const char *body, enum lb_term term);
-/* Build the request head for the backend into c->hb. */
+/* Write what is left of a local response; closes when done. */
+void lb_http_local_flush(struct lb_conn *c);
+/* IDLE / HEAD: read until a whole head is in. True on progress. */
+bool lb_http_read_head(struct lb_conn *c);
+/* Frame request body bytes that arrived in c->in. */
+void lb_http_scan_req(struct lb_conn *c);
+
+/* lb_http_head.c: head rewriting */
+/* Build the request head for the backend into c->hb (req_head_len 0 if it
+ * does not fit). */
 void lb_http_build_head(
     struct lb_conn *c, const struct http1_req *req, const char *buf);
+/* Rewrite the final response head at base into c->hb for the client. */
+bool lb_http_resp_head(
+    struct lb_conn *c, const struct http1_resp *resp, const char *base);
+/* Append n bytes to b; false when they do not fit. */
+bool lb_http_put(struct lb_iobuf *b, const void *p, size_t n);
 
 /* lb_tcp.c */
 void lb_tcp_start(struct lb_conn *c);  /* mode tcp: dispatch */

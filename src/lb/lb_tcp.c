@@ -8,6 +8,8 @@
  * LB_SPLICE_AFTER bytes and neither end is TLS, it switches to splice(2)
  * through its own pipe: bulk transfers then never cross user space, while
  * short interactive connections never pay for two extra descriptors.
+ * The pipe is grown to LB_TCP_PIPE_SIZE and filled while it has room, so a
+ * slow destination does not stall reading the source.
  *
  * Half-close is relayed: EOF from one side becomes shutdown(SHUT_WR) on the
  * other once everything before it was delivered; the connection ends when
@@ -24,8 +26,8 @@
 #include "lb/lb_conn.h"
 #include "lib/util.h"
 
-#define LB_TCP_SPLICE_CHUNK (64 * 1024)
-#define LB_TCP_ROUNDS       16 /* pump rounds per event: fairness */
+#define LB_TCP_PIPE_SIZE (256 * 1024)
+#define LB_TCP_ROUNDS    16 /* pump rounds per event: fairness */
 
 void
 lb_tcp_start(struct lb_conn *c)
@@ -86,50 +88,95 @@ lb_tcp_free(struct lb_conn *c)
 }
 
 /*
- * Move bytes from in to out through d's pipe. Returns 1 on progress, 0
- * when blocked, -errno on an error of either end (-EPIPE marks the
- * destination, others the source).
+ * Open d's pipe and grow it to LB_TCP_PIPE_SIZE: one splice(2) then moves
+ * up to that much, where the default 64 KiB pipe needed a pair of calls
+ * per 64 KiB, and the pipe can read ahead while the destination is slow.
+ * Not larger: a slow peer pins a full pipe of pages per direction. Growing
+ * fails past fs.pipe-user-pages-soft without CAP_SYS_RESOURCE; the relay
+ * then works with whatever size it got.
+ */
+static int
+lb_tcp_pipe_open(struct lb_tunnel_dir *d)
+{
+	int sz;
+
+	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+		d->pipe[0] = d->pipe[1] = -1;
+		return -ENFILE;
+	}
+	(void)fcntl(d->pipe[1], F_SETPIPE_SZ, LB_TCP_PIPE_SIZE);
+	sz = fcntl(d->pipe[1], F_GETPIPE_SZ);
+	d->pipesz = sz > 0 ? (size_t)sz : 64 * 1024;
+	return 0;
+}
+
+/* Fill the pipe from in. Returns 1 on progress, 0 if not, -errno. */
+static int
+lb_tcp_splice_in(struct lb_tunnel_dir *d, int in, bool *rd_ready)
+{
+	ssize_t n;
+
+	if (d->eof || !*rd_ready || d->full || d->inpipe >= d->pipesz)
+		return 0;
+	n = splice(in, NULL, d->pipe[1], NULL, d->pipesz - d->inpipe,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n == -1 && errno == EAGAIN) {
+		/*
+		 * EAGAIN means an empty source or a pipe out of slots (a slot
+		 * holds one page or less). Into an empty pipe it can only be
+		 * the source; otherwise stop filling until the pipe drains.
+		 */
+		if (d->inpipe == 0)
+			*rd_ready = false;
+		else
+			d->full = true;
+		return 0;
+	}
+	if (n == -1)
+		return -errno;
+	if (n == 0)
+		d->eof = true;
+	d->inpipe += (size_t)n;
+	return 1;
+}
+
+/*
+ * Move bytes from in to out through d's pipe, reading ahead into it while
+ * out is slow. Returns 1 on progress, 0 when blocked, -errno on an error of
+ * either end (-EPIPE marks the destination, others the source). Spliced
+ * bytes count like copied ones, when they leave the pipe: *st_bytes is the
+ * listener's bytes_in or bytes_out for this direction.
  */
 static int
 lb_tcp_splice(struct lb_conn *c, struct lb_tunnel_dir *d, int in, int out,
-    bool *rd_ready, bool *wr_blocked)
+    bool *rd_ready, bool *wr_blocked, uint64_t *st_bytes)
 {
-	int progress = 0;
+	int progress = 0, moved;
 	ssize_t n;
 
-	if (d->pipe[0] == -1 && pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) == -1)
+	if (d->pipe[0] == -1 && lb_tcp_pipe_open(d) < 0)
 		return -ENFILE;
 	for (int i = 0; i < LB_TCP_ROUNDS; i++) {
-		if (d->inpipe > 0) {
-			if (*wr_blocked)
-				break;
+		if ((moved = lb_tcp_splice_in(d, in, rd_ready)) < 0)
+			return moved;
+		if (d->inpipe > 0 && !*wr_blocked) {
 			n = splice(d->pipe[0], NULL, out, NULL, d->inpipe,
 			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n == -1 && errno == EAGAIN) {
 				*wr_blocked = true;
-				break;
-			}
-			if (n <= 0)
+			} else if (n <= 0) {
 				return -EPIPE;
-			d->inpipe -= (size_t)n;
-			d->bytes += (uint64_t)n;
-			c->l->st.spliced_bytes += (uint64_t)n;
-			progress = 1;
-			continue;
+			} else {
+				d->inpipe -= (size_t)n;
+				d->full = d->full && d->inpipe > 0;
+				d->bytes += (uint64_t)n;
+				*st_bytes += (uint64_t)n;
+				c->l->st.spliced_bytes += (uint64_t)n;
+				moved = 1;
+			}
 		}
-		if (d->eof || !*rd_ready)
+		if (!moved)
 			break;
-		n = splice(in, NULL, d->pipe[1], NULL, LB_TCP_SPLICE_CHUNK,
-		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n == -1 && errno == EAGAIN) {
-			*rd_ready = false; /* the pipe is empty: source is */
-			break;
-		}
-		if (n == -1)
-			return -errno;
-		if (n == 0)
-			d->eof = true;
-		d->inpipe += (size_t)n;
 		progress = 1;
 	}
 	return progress;
@@ -151,6 +198,7 @@ lb_tcp_up(struct lb_conn *c)
 	struct lb_bconn *b = c->b;
 	struct iovec iov[2];
 	int n, r, progress = 0;
+	uint64_t moved;
 	long w;
 
 	for (int i = 0; i < LB_TCP_ROUNDS; i++) {
@@ -172,6 +220,7 @@ lb_tcp_up(struct lb_conn *c)
 			b->ppoff += (uint8_t)r;
 			c->in.off += (uint32_t)(w - r);
 			d->bytes += (uint64_t)(w - r);
+			lb_server_stats(b->srv)->bytes_out += (uint64_t)w;
 			c->last_b_ms = ev_now_ms(c->loop);
 			progress = 1;
 			continue;
@@ -184,8 +233,10 @@ lb_tcp_up(struct lb_conn *c)
 			return progress;
 		}
 		if (lb_tcp_can_splice(c, d, &c->in)) {
-			r = lb_tcp_splice(
-			    c, d, c->fd, b->fd, &c->rd_ready, &c->bwr_blocked);
+			moved = d->bytes;
+			r = lb_tcp_splice(c, d, c->fd, b->fd, &c->rd_ready,
+			    &c->bwr_blocked, &c->l->st.bytes_in);
+			lb_server_stats(b->srv)->bytes_out += d->bytes - moved;
 			if (r == -EPIPE)
 				goto server_err;
 			if (r < 0 && r != -ENFILE)
@@ -229,6 +280,7 @@ lb_tcp_down(struct lb_conn *c)
 	struct lb_bconn *b = c->b;
 	struct iovec iov;
 	int r, progress = 0;
+	uint64_t moved;
 	long w;
 
 	for (int i = 0; i < LB_TCP_ROUNDS; i++) {
@@ -259,8 +311,10 @@ lb_tcp_down(struct lb_conn *c)
 			return progress;
 		}
 		if (lb_tcp_can_splice(c, d, &c->rb)) {
-			r = lb_tcp_splice(
-			    c, d, b->fd, c->fd, &c->brd_ready, &c->wr_blocked);
+			moved = d->bytes;
+			r = lb_tcp_splice(c, d, b->fd, c->fd, &c->brd_ready,
+			    &c->wr_blocked, &c->l->st.bytes_out);
+			lb_server_stats(b->srv)->bytes_in += d->bytes - moved;
 			if (r == -EPIPE)
 				goto client_err;
 			if (r < 0 && r != -ENFILE)
@@ -323,6 +377,22 @@ lb_tcp_read_ahead(struct lb_conn *c)
 	lb_conn_interest(c);
 }
 
+/*
+ * Whether d's source should be polled for input. A pipe in use reads ahead
+ * while it has room; a buffer only when the destination takes bytes (a
+ * full buffer cannot take more, and polling it would spin).
+ */
+static bool
+lb_tcp_wants_read(
+    const struct lb_tunnel_dir *d, const struct lb_iobuf *buf, bool blocked)
+{
+	if (d->eof)
+		return false;
+	if (d->pipe[0] != -1 && lb_iobuf_avail(buf) == 0)
+		return !d->full && d->inpipe < d->pipesz;
+	return !blocked;
+}
+
 void
 lb_tcp_run(struct lb_conn *c)
 {
@@ -350,13 +420,15 @@ lb_tcp_run(struct lb_conn *c)
 	/*
 	 * Bytes left in a buffer or pipe ask for POLLOUT even when the last
 	 * write did not block: the rounds above are bounded, and this is what
-	 * brings us back to finish them.
+	 * brings us back to finish them. One ev_io_start per side: the mask
+	 * is usually unchanged, and then it costs no epoll_ctl.
 	 */
-	lb_conn_interest(c);
-	if (lb_iobuf_avail(&c->rb) > 0 || t->down.inpipe > 0)
-		ev_io_start(c->loop, &c->io, c->io.events | EV_WRITE);
-	if (!t->down.eof && !c->wr_blocked)
-		ev |= EV_READ;
+	ev = lb_tcp_wants_read(&t->up, &c->in, c->bwr_blocked) ? EV_READ : 0;
+	if (c->wr_blocked || c->tls_want_write || lb_iobuf_avail(&c->rb) > 0 ||
+	    t->down.inpipe > 0)
+		ev |= EV_WRITE;
+	ev_io_start(c->loop, &c->io, ev);
+	ev = lb_tcp_wants_read(&t->down, &c->rb, c->wr_blocked) ? EV_READ : 0;
 	if (c->bwr_blocked || lb_iobuf_avail(&c->in) > 0 || t->up.inpipe > 0 ||
 	    c->b->ppoff < c->b->pplen)
 		ev |= EV_WRITE;
