@@ -100,6 +100,7 @@ struct lb_listener_stats {
 struct lb_retry_budget {
 	uint64_t window_ms;
 	uint32_t requests;
+	uint32_t prev_requests; /* the window before, if it was the last one */
 	uint32_t retries;
 };
 

@@ -19,7 +19,8 @@
  *   - a per-try timeout is retried like a reset;
  *   - retries are bounded by the pool's retries and by a budget: per
  *     listener and one-second window, at most max(3, retry_budget% of the
- *     requests) retries, so a sick pool does not double its own load.
+ *     requests of this window or the one before, whichever is larger)
+ *     retries, so a sick pool does not double its own load.
  * Every failed attempt is counted on its server and reported with
  * lb_server_passive_fail(), which takes the server out of rotation at once.
  */
@@ -38,6 +39,14 @@ lb_retry_budget_request(struct lb_listener *l, uint64_t now_ms)
 	struct lb_retry_budget *b = &l->budget;
 
 	if (now_ms - b->window_ms >= 1000) {
+		/*
+		 * Keep the last full window's count: a backend dying early in
+		 * a window fails a burst of in-flight requests at once, and a
+		 * budget sized by this window's few requests so far would
+		 * turn that burst into client errors.
+		 */
+		b->prev_requests = now_ms - b->window_ms < 2000 ?
+		    b->requests : 0;
 		b->window_ms = now_ms;
 		b->requests = 0;
 		b->retries = 0;
@@ -51,7 +60,8 @@ lb_retry_budget_take(struct lb_listener *l)
 	struct lb_retry_budget *b = &l->budget;
 	uint64_t allowed;
 
-	allowed = (uint64_t)b->requests * l->pconf.retry_budget_pct / 100;
+	allowed = (uint64_t)MAX(b->requests, b->prev_requests) *
+	    l->pconf.retry_budget_pct / 100;
 	if (allowed < LB_RETRY_FLOOR)
 		allowed = LB_RETRY_FLOOR;
 	if (b->retries >= allowed) {
