@@ -113,13 +113,78 @@ cmd_status_print(struct fy_node *root)
 	cmd_status_targets(fy_node_by_path(root, "/targets", FY_NT, 0));
 }
 
+/* One line per lb pool: which zone takes traffic and how many servers. */
+static void
+cmd_status_pools(struct fy_node *pools)
+{
+	struct fy_node *p, *sv, *srv;
+	void *it = NULL, *sit;
+
+	if (pools == NULL || fy_node_sequence_item_count(pools) <= 0)
+		return;
+	printf("\n%-24s %-16s %-8s %s\n", "POOL", "ACTIVE ZONE", "USABLE",
+	    "STATE");
+	while ((p = fy_node_sequence_iterate(pools, &it)) != NULL) {
+		const char *zone = cmd_status_str(p, "/active_zone");
+		bool down = strcmp(cmd_status_str(p, "/all_down"), "true") == 0;
+		int usable = 0, total = 0;
+		char count[24];
+
+		sv = fy_node_by_path(p, "/servers", FY_NT, 0);
+		sit = NULL;
+		while (
+		    sv && (srv = fy_node_sequence_iterate(sv, &sit)) != NULL) {
+			total++;
+			usable +=
+			    strcmp(cmd_status_str(srv, "/usable"), "true") == 0;
+		}
+		snprintf(count, sizeof(count), "%d/%d", usable, total);
+		printf("%-24s %-16s %-8s %s\n", cmd_status_str(p, "/name"),
+		    strcmp(zone, "null") == 0 ? "-" : zone, count,
+		    down ? "all servers down" : "serving");
+	}
+}
+
+/* The lb section of the table, if an lb plane answers. */
+static void
+cmd_status_lb(const char *sock)
+{
+	struct fy_parse_cfg cfg = { .flags = FYPCF_JSON_FORCE | FYPCF_QUIET };
+	struct fy_document *doc;
+	struct buf out;
+
+	buf_init(&out);
+	if (client_request(sock, "GET", "/v1/lb", NULL, 0, &out) == 200 &&
+	    (doc = fy_document_build_from_string(&cfg, out.data, out.len)) !=
+	        NULL) {
+		cmd_status_pools(
+		    fy_node_by_path(fy_document_root(doc), "/pools", FY_NT, 0));
+		fy_document_destroy(doc);
+	}
+	buf_fini(&out);
+}
+
+static bool
+cmd_status_has_lb(struct fy_node *root)
+{
+	struct fy_node *procs = fy_node_by_path(root, "/processes", FY_NT, 0);
+	struct fy_node *n;
+	void *it = NULL;
+
+	while (procs && (n = fy_node_sequence_iterate(procs, &it)) != NULL)
+		if (strcmp(cmd_status_str(n, "/plane"), "lb") == 0 &&
+		    strcmp(cmd_status_str(n, "/state"), "running") == 0)
+			return true;
+	return false;
+}
+
 static void
 cmd_status_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: haven status [-c FILE | -s SOCKET] [--json]\n"
-	    "  Show the running daemon's processes and health "
-	    "targets.\n");
+	    "  Show the running daemon's processes, health targets "
+	    "and load-balancer pools.\n");
 }
 
 int
@@ -152,27 +217,31 @@ cmd_status(int argc, char **argv)
 		return 1;
 	buf_init(&out);
 	status = client_request(sock, "GET", "/v1/status", NULL, 0, &out);
-	free(sock);
 	if (status != 200) {
 		if (status > 0)
 			fprintf(stderr, "haven: status %d: %s\n", status,
 			    out.data ? out.data : "");
-		buf_fini(&out);
-		return 1;
+		goto fail;
 	}
 	if (json) {
 		printf("%s\n", out.data);
-		buf_fini(&out);
-		return 0;
+		goto done;
 	}
 	doc = fy_document_build_from_string(&cfg, out.data, out.len);
 	if (doc == NULL) {
 		fprintf(stderr, "haven: unreadable status document\n");
-		buf_fini(&out);
-		return 1;
+		goto fail;
 	}
 	cmd_status_print(fy_document_root(doc));
+	if (cmd_status_has_lb(fy_document_root(doc)))
+		cmd_status_lb(sock);
 	fy_document_destroy(doc);
+done:
+	free(sock);
 	buf_fini(&out);
 	return 0;
+fail:
+	free(sock);
+	buf_fini(&out);
+	return 1;
 }

@@ -4,6 +4,7 @@ took out does not silently come back."""
 
 import os
 import signal
+import subprocess
 
 from havenlib.poll import wait_until
 from test_lb_balance import ctl, spread, start
@@ -18,6 +19,11 @@ def lb_pid(h):
 
 def test_drain_and_weight_survive_worker_restart(haven, nginx, workdir):
     h, url = start(haven, nginx, workdir)
+    out = subprocess.run([h.bin, "status", "-s", h.socket],
+                         capture_output=True, text=True, timeout=10).stdout
+    pool = [line.split() for line in out.splitlines()
+            if line.startswith("web ")]
+    assert pool == [["web", "default", "2/2", "serving"]], out
     ctl(h, "POST", "/v1/lb/pools/web/servers/a/drain")
     ctl(h, "POST", "/v1/lb/pools/web/servers/b/weight", '{"weight": 7}')
     assert spread(url, 6) == {"B": 6}
