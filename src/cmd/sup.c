@@ -214,10 +214,36 @@ sup_set_backoff_max(struct sup *s, uint64_t ms)
 	s->backoff_max_ms = MAX(ms, SUP_BACKOFF_MIN);
 }
 
+/*
+ * Free the children a previous stop left behind. Done here, not when they
+ * stop, so a stopped child stays readable until the caller next changes the
+ * set; without it every reload that resizes a plane would leak one struct
+ * per worker.
+ */
+static void
+sup_prune(struct sup *s)
+{
+	struct sup_child **pp = &s->children, *c;
+
+	while ((c = *pp) != NULL) {
+		if (c->state != SUP_STOPPED) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		ev_timer_stop(s->loop, &c->timer);
+		ipc_chan_fini(&c->chan);
+		free(c);
+	}
+}
+
 struct sup_child *
 sup_start(struct sup *s, const char *plane, unsigned worker, unsigned nworkers)
 {
-	struct sup_child *c = xcalloc(1, sizeof(*c));
+	struct sup_child *c;
+
+	sup_prune(s);
+	c = xcalloc(1, sizeof(*c));
 
 	c->sup = s;
 	snprintf(c->plane, sizeof(c->plane), "%s", plane);

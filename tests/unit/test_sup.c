@@ -321,12 +321,36 @@ test_stop_all(void)
 	test_sup_free(&x, s);
 }
 
+/* Stopped children are freed when the set next changes: no pile-up. */
+static void
+test_stopped_children_pruned(void)
+{
+	struct test_sup_ctx x;
+	struct sup *s = test_sup_new(&x, true);
+	struct sup_child *c;
+	size_t n = 0;
+
+	for (int gen = 0; gen < 5; gen++) {
+		c = sup_start(s, "hang", 0, 1);
+		sup_stop(c, 100);
+		TEST_SUP_WAIT(&x, c->state == SUP_STOPPED);
+		T_EQ_INT(c->state, SUP_STOPPED);
+	}
+	(void)sup_start(s, "hang", 0, 1);
+	for (c = sup_first(s); c != NULL; c = c->next)
+		n++;
+	T_EQ_INT(n, 1);
+	sup_stop_all(s, 100);
+	test_sup_free(&x, s);
+}
+
 static const struct test tests[] = {
 	TEST(test_spawn_message_graceful_stop),
 	TEST(test_backoff_doubles_to_max),
 	TEST(test_stable_run_resets_backoff),
 	TEST(test_stop_deadline_kills),
 	TEST(test_stop_all),
+	TEST(test_stopped_children_pruned),
 };
 
 TEST_MAIN(tests)
