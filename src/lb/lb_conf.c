@@ -274,6 +274,8 @@ static const struct conf_key lb_conf_pool_keys[] = {
 	    "2s", 1, LB_CONF_HOUR_MS, "connect to a server"),
 	LB_K("server_timeout", CT_DURATION, lb_pool_conf, server_timeout_ms,
 	    "30s", 1, 24 * LB_CONF_HOUR_MS, "response head / inactivity"),
+	LB_K("passive_5xx", CT_UINT, lb_pool_conf, passive_5xx, "5", 0, 1000,
+	    "consecutive 5xx answers that eject a server (0: off)"),
 	LB_K("retries", CT_UINT, lb_pool_conf, retries, "2", 0, 10,
 	    "extra attempts on other servers"),
 	LB_K("retry_non_idempotent", CT_BOOL, lb_pool_conf,

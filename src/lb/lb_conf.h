@@ -119,6 +119,7 @@ struct lb_pool_conf {
 	uint64_t slow_start_ms;         /* 0: off */
 	uint64_t connect_timeout_ms;    /* 2s */
 	uint64_t server_timeout_ms;     /* 30s */
+	uint32_t passive_5xx;           /* 5 consecutive 5xx eject; 0: off */
 	uint32_t retries;               /* 2 */
 	bool retry_non_idempotent;      /* false */
 	uint64_t per_try_timeout_ms;    /* 0: server_timeout */

@@ -88,8 +88,7 @@ lb_http_resp_final(struct lb_conn *c, const struct http1_resp *resp)
 	mx_hist_observe_us(&lb_conn_pstats(c)->latency, now - r->t_start_us);
 	if (resp->status >= 500)
 		lb_server_stats(s)->errors[LB_ERR_STATUS_5XX]++;
-	else
-		lb_server_passive_ok(s);
+	lb_server_passive_status(s, resp->status);
 	if (!lb_http_resp_head(c, resp, c->rb.data + c->rb.off)) {
 		lb_http_bad_response(c, HTTP1_E_TOO_LARGE);
 		return;

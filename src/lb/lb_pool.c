@@ -440,6 +440,27 @@ void
 lb_server_passive_ok(struct lb_server *s)
 {
 	s->passive_consecutive = 0;
+	s->consecutive_5xx = 0;
+}
+
+/*
+ * Only a run of 5xx answers ejects, never one: a single request that makes
+ * every server fail (a bad URL, a poisoned payload) must not empty the
+ * pool, while a server whose dependency broke answers nothing else.
+ */
+void
+lb_server_passive_status(struct lb_server *s, unsigned status)
+{
+	uint32_t limit = s->pool->conf.passive_5xx;
+
+	if (status < 500) {
+		lb_server_passive_ok(s);
+		return;
+	}
+	if (limit == 0 || ++s->consecutive_5xx < limit)
+		return;
+	s->consecutive_5xx = 0;
+	lb_server_passive_fail(s, HC_R_BAD_STATUS);
 }
 
 #define LB_POOL_STACK_CANDS 64

@@ -72,5 +72,11 @@ struct lb_pool *lb_server_pool(const struct lb_server *s);
 void lb_server_passive_fail(struct lb_server *s, enum hc_reason why);
 /* A success in real traffic resets the consecutive-failure count. */
 void lb_server_passive_ok(struct lb_server *s);
+/*
+ * The final status of a server's answer: below 500 is a success; the
+ * pool's passive_5xx answers of 500 or more in a row are one passive
+ * failure (HC_R_BAD_STATUS). passive_5xx 0 ignores status codes.
+ */
+void lb_server_passive_status(struct lb_server *s, unsigned status);
 
 #endif

@@ -56,6 +56,7 @@ struct lb_server {
 	enum hc_reason health_reason;
 	bool passive_down; /* ejected by real traffic until readmitted */
 	uint32_t passive_consecutive;
+	uint32_t consecutive_5xx; /* answers >= 500 in a row, for passive_5xx */
 	enum lb_admin admin;
 	uint64_t up_since_ms; /* slow start origin; 0: at full weight */
 	uint32_t active;      /* connections in progress */

@@ -398,6 +398,55 @@ test_passive_never_last(void)
 }
 
 static void
+test_passive_5xx_run(void)
+{
+	static const uint32_t w[] = { 100, 100 };
+	struct t_pool t;
+	struct lb_pool *p;
+	struct lb_server *a, *b;
+	int i;
+
+	lb_runtime_init(NULL);
+	lb_runtime_set_passive_hook(t_passive_hook);
+	t_passive_calls = 0;
+	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 2);
+	t.pc.health_check = "web-http";
+	t.pc.passive_5xx = 3;
+	p = lb_pool_new(&t.pc);
+	a = lb_pool_server(p, "a");
+	b = lb_pool_server(p, "b");
+	/* A success between 5xx answers restarts the count. */
+	lb_server_passive_status(a, 500);
+	lb_server_passive_status(a, 503);
+	lb_server_passive_status(a, 404);
+	lb_server_passive_status(a, 502);
+	lb_server_passive_status(a, 500);
+	T_EQ_INT(t_passive_calls, 0);
+	T_ASSERT(!a->passive_down);
+	lb_server_passive_status(a, 504);
+	T_EQ_INT(t_passive_calls, 1);
+	T_ASSERT(a->passive_down);
+	T_EQ_INT(a->stats.passive_ejections, 1);
+	for (i = 0; i < 4; i++)
+		T_ASSERT(t_pick(p, NULL) == b);
+	/* The last usable server answers 5xx too: reported, kept. */
+	for (i = 0; i < 3; i++)
+		lb_server_passive_status(b, 500);
+	T_EQ_INT(t_passive_calls, 2);
+	T_ASSERT(!b->passive_down);
+	T_EQ_INT(b->stats.passive_last_kept, 1);
+	/* 0 turns status observation off. */
+	t.pc.passive_5xx = 0;
+	lb_pool_update(p, &t.pc);
+	b = lb_pool_server(p, "b");
+	for (i = 0; i < 10; i++)
+		lb_server_passive_status(b, 500);
+	T_EQ_INT(t_passive_calls, 2);
+	lb_pool_release(p);
+	lb_runtime_fini();
+}
+
+static void
 test_server_ref_outlives_reload(void)
 {
 	static const uint32_t w[] = { 100, 100 };
@@ -432,6 +481,7 @@ static const struct test tests[] = {
 	TEST(test_hash_bounded_load),
 	TEST(test_pick_exclude_full_down),
 	TEST(test_passive_never_last),
+	TEST(test_passive_5xx_run),
 	TEST(test_server_ref_outlives_reload),
 };
 
