@@ -197,8 +197,9 @@ static const struct conf_key lb_conf_listener_keys[] = {
 	LB_K("request_timeout", CT_DURATION, lb_listener_conf,
 	    request_timeout_ms, "60s", 1, 24 * LB_CONF_HOUR_MS,
 	    "the whole request including its body"),
+	/* At most one connection buffer (LB_BUF_SIZE), which holds the head. */
 	LB_K("max_header_size", CT_SIZE, lb_listener_conf, max_header_size,
-	    "16k", 1024, 1024 * 1024, "request head size limit"),
+	    "16k", 1024, 16 * 1024, "request head size limit"),
 	LB_K("max_headers", CT_UINT, lb_listener_conf, max_headers, "100", 1,
 	    HTTP1_MAX_HDRS, "request header count limit"),
 	LB_K("access_log", CT_BOOL, lb_listener_conf, access_log, "true", 0, 0,

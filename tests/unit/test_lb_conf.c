@@ -20,7 +20,7 @@ static const char t_full[] =
     "        - { cert: /tmp/a.pem, key: /tmp/a.key }\n"
     "      min_version: \"1.3\"\n"
     "    header_timeout: 5s\n"
-    "    max_header_size: 32k\n"
+    "    max_header_size: 12k\n"
     "  - name: raw\n"
     "    bind: \"[::1]:9000\"\n"
     "    mode: tcp\n"
@@ -73,7 +73,7 @@ test_full_example(void)
 	T_EQ_STR(c.listeners[0].tls.certificates[0].key, "/tmp/a.key");
 	T_EQ_INT(c.listeners[0].tls.min_version, LB_TLS_1_3);
 	T_EQ_INT(c.listeners[0].header_timeout_ms, 5000);
-	T_EQ_INT(c.listeners[0].max_header_size, 32768);
+	T_EQ_INT(c.listeners[0].max_header_size, 12288);
 	T_EQ_INT(c.listeners[1].mode, LB_MODE_TCP);
 	T_EQ_INT(c.listeners[1].bind.ss_family, AF_INET6);
 	T_EQ_INT(c.listeners[1].tls.ncertificates, 0);
@@ -169,6 +169,9 @@ static const struct t_bad t_bads[] = {
 	{ "pools:\n  - name: p\n    balanse: leastconn\n", 3, "balanse" },
 	{ "pools:\n  - name: p\n    balance: fastest\n", 3, "fastest" },
 	{ "pools:\n  - name: p\n    min_up_fraction: 150\n", 3, "" },
+	{ "listeners:\n  - { name: l, bind: 127.0.0.1:1, pool: p,"
+	  " max_header_size: 32k }\npools:\n  - { name: p }\n",
+	    2, "out of range" },
 	{ "pools:\n  - name: p\n    server_timeout: 1s\n"
 	  "    per_try_timeout: 5s\n",
 	    4, "per_try_timeout" },
