@@ -242,8 +242,10 @@ lb_conn_tls_step(struct lb_conn *c)
 	c->tls_want_write = false;
 	r = lb_tls_handshake(c->ssl, &want_write);
 	if (r == -EAGAIN) {
+		/* A stalled handshake ends at header_timeout, as a head does. */
 		c->tls_want_write = want_write;
 		lb_conn_interest(c);
+		lb_conn_arm(c);
 		return;
 	}
 	if (r < 0) {
