@@ -256,8 +256,13 @@ lb_http_from_client(struct lb_conn *c)
 		return false;
 	if (n <= 0) {
 		c->client_eof = true;
-		if (c->r.req_eom)
-			return true; /* half-close after a request: answer it */
+		/*
+		 * A FIN after a whole request is a half-close: answer it. A
+		 * reset means nobody is left to answer, so the server's work
+		 * is abandoned now rather than at the response's first write.
+		 */
+		if (n == 0 && c->r.req_eom)
+			return true;
 		lb_conn_pstats(c)->errors[LB_ERR_CLIENT_ABORT]++;
 		c->r.term = LB_TERM_CLIENT_ABORT;
 		if (c->l->conf.access_log)

@@ -1,5 +1,6 @@
 """Clients that vanish at the LB: mid-head, mid-body (with a reset), while
-the server is still thinking, and mid-response of a 32 MiB download. Each
+the server is still thinking, mid-response from a trickling server, and
+mid-response of a 32 MiB download. Each
 one is counted as a client abort, the server side of the exchange is let
 go (no connection left open to the backend), and the worker keeps serving
 everyone else without a restart."""
@@ -83,13 +84,20 @@ def test_vanishing_clients(haven, nginx, badpeer, workdir):
     time.sleep(0.2)
     reset_close(s)
 
-    # 3. Waiting on a server that trickles, then RST before the end.
+    # 3. Waiting on a server that never answers, then RST: the server
+    # connection must go at once, not at server_timeout (30 s).
+    s = socket.create_connection(("127.0.0.1", sport), timeout=5)
+    s.sendall(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.2)
+    reset_close(s)
+
+    # 4. Mid-response from a server that trickles, then RST.
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     s.sendall(b"GET /trickle HTTP/1.1\r\nHost: x\r\n\r\n")
     assert s.recv(100).startswith(b"HTTP/1.1 200"), "trickle did not start"
     reset_close(s)
 
-    # 4. A 32 MiB download abandoned after 64 KiB.
+    # 5. A 32 MiB download abandoned after 64 KiB.
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -114,6 +122,6 @@ def test_vanishing_clients(haven, nginx, badpeer, workdir):
                timeout=5, what="no client connection left")
     aborts = metric(h, "haven_lb_pool_errors_total", cause="client_abort")
     print("client aborts counted:", aborts - aborts0)
-    # Cases 2-4 had a request under way; case 1 never became one.
-    assert aborts - aborts0 == 3, aborts - aborts0
+    # Cases 2-5 had a request under way; case 1 never became one.
+    assert aborts - aborts0 == 4, aborts - aborts0
     assert lb_pid(h) == pid, "the lb worker restarted"
