@@ -190,169 +190,193 @@ lb_tcp_can_splice(const struct lb_conn *c, const struct lb_tunnel_dir *d,
 	    lb_iobuf_avail(buf) == 0;
 }
 
-/* Client to server. Returns 1 progress, 0 blocked, -1 connection closed. */
-static int
-lb_tcp_up(struct lb_conn *c)
-{
-	struct lb_tunnel_dir *d = &c->tun->up;
-	struct lb_bconn *b = c->b;
-	struct iovec iov[2];
-	int n, r, progress = 0;
-	uint64_t moved;
-	long w;
+/*
+ * The two directions share one pump; `up` picks the side: client to server
+ * (buffer in, PROXY header first, TLS on the source) or server to client
+ * (buffer rb, TLS on the destination). The helpers below hold every
+ * difference, so the pump itself reads the same both ways.
+ */
 
-	for (int i = 0; i < LB_TCP_ROUNDS; i++) {
-		n = 0;
-		if (b->ppoff < b->pplen)
-			iov[n++] = (struct iovec){ b->pp + b->ppoff,
-				(size_t)(b->pplen - b->ppoff) };
-		if (lb_iobuf_avail(&c->in) > 0)
-			iov[n++] = (struct iovec){ c->in.data + c->in.off,
-				lb_iobuf_avail(&c->in) };
-		if (n > 0) {
-			if (c->bwr_blocked)
-				return progress;
-			if ((w = lb_bconn_sendv(c, iov, n)) == -EAGAIN)
-				return progress;
-			if (w < 0)
-				goto server_err;
-			r = (int)MIN((long)(b->pplen - b->ppoff), w);
-			b->ppoff += (uint8_t)r;
-			c->in.off += (uint32_t)(w - r);
-			d->bytes += (uint64_t)(w - r);
-			lb_server_stats(b->srv)->bytes_out += (uint64_t)w;
-			c->last_b_ms = ev_now_ms(c->loop);
-			progress = 1;
-			continue;
-		}
-		lb_iobuf_settle(&c->in);
-		if (d->inpipe == 0 && d->eof) {
-			if (!d->shut)
-				shutdown(b->fd, SHUT_WR);
-			d->shut = true;
-			return progress;
-		}
-		if (lb_tcp_can_splice(c, d, &c->in)) {
-			moved = d->bytes;
-			r = lb_tcp_splice(c, d, c->fd, b->fd, &c->rd_ready,
-			    &c->bwr_blocked, &c->l->st.bytes_in);
-			lb_server_stats(b->srv)->bytes_out += d->bytes - moved;
-			if (r == -EPIPE)
-				goto server_err;
-			if (r < 0 && r != -ENFILE)
-				goto client_err;
-			if (r != -ENFILE) {
-				if (r > 0)
-					c->last_c_ms = ev_now_ms(c->loop);
-				if (r == 0 || d->inpipe > 0 || !d->eof)
-					return progress | r;
-				continue;
-			}
-		}
-		if (!c->rd_ready)
-			return progress;
-		w = lb_conn_recv(c, &c->in);
-		if (w == -EAGAIN || w == -ENOBUFS)
-			return progress;
-		if (w < 0 && w != -ENOBUFS)
-			goto client_err;
-		if (w == 0)
-			d->eof = true;
-		c->l->st.bytes_in += (uint64_t)MAX(w, 0);
-		c->last_c_ms = ev_now_ms(c->loop);
-		progress = 1;
+/* Close c for a failure of its server side or its client side; -1. */
+static int
+lb_tcp_fail(struct lb_conn *c, bool server)
+{
+	if (server) {
+		lb_server_stats(c->b->srv)->errors[LB_ERR_SERVER_RESET]++;
+		lb_conn_close(c, LB_TERM_SERVER_ERROR);
+	} else {
+		lb_conn_close(c, LB_TERM_CLIENT_ABORT);
 	}
-	return progress;
-server_err:
-	lb_server_stats(b->srv)->errors[LB_ERR_SERVER_RESET]++;
-	lb_conn_close(c, LB_TERM_SERVER_ERROR);
-	return -1;
-client_err:
-	lb_conn_close(c, LB_TERM_CLIENT_ABORT);
 	return -1;
 }
 
-/* Server to client. Returns 1 progress, 0 blocked, -1 connection closed. */
-static int
-lb_tcp_down(struct lb_conn *c)
+static bool
+lb_tcp_pending(const struct lb_conn *c, bool up)
 {
-	struct lb_tunnel_dir *d = &c->tun->down;
+	if (up)
+		return c->b->ppoff < c->b->pplen || lb_iobuf_avail(&c->in) > 0;
+	return lb_iobuf_avail(&c->rb) > 0;
+}
+
+/*
+ * Write the direction's buffered bytes (up: after what is left of the
+ * PROXY header). Returns the buffer bytes written, -EAGAIN or -errno.
+ */
+static long
+lb_tcp_send(struct lb_conn *c, bool up)
+{
 	struct lb_bconn *b = c->b;
-	struct iovec iov;
+	struct lb_iobuf *buf = up ? &c->in : &c->rb;
+	struct iovec iov[2];
+	long w, pp = 0;
+	int n = 0;
+
+	if (up && b->ppoff < b->pplen)
+		iov[n++] = (struct iovec){ b->pp + b->ppoff,
+			(size_t)(b->pplen - b->ppoff) };
+	if (lb_iobuf_avail(buf) > 0)
+		iov[n++] =
+		    (struct iovec){ buf->data + buf->off, lb_iobuf_avail(buf) };
+	w = up ? lb_bconn_sendv(c, iov, n) : lb_conn_sendv(c, iov, n);
+	if (w < 0)
+		return w;
+	if (up) {
+		pp = MIN((long)(b->pplen - b->ppoff), w);
+		b->ppoff += (uint8_t)pp;
+		lb_server_stats(b->srv)->bytes_out += (uint64_t)w;
+		c->last_b_ms = ev_now_ms(c->loop);
+	} else {
+		c->l->st.bytes_out += (uint64_t)w;
+		c->last_c_ms = ev_now_ms(c->loop);
+	}
+	buf->off += (uint32_t)(w - pp);
+	return w - pp;
+}
+
+/* Read into the direction's buffer. Returns bytes, 0 at EOF, -errno. */
+static long
+lb_tcp_recv(struct lb_conn *c, bool up)
+{
+	long w;
+
+	if (up) {
+		/* Through OpenSSL when the client is TLS; keeps rd_ready. */
+		w = lb_conn_recv(c, &c->in);
+		if (w >= 0) {
+			c->l->st.bytes_in += (uint64_t)w;
+			c->last_c_ms = ev_now_ms(c->loop);
+		}
+		return w;
+	}
+	/* Only called with rb empty, so a fresh buffer has all its room. */
+	lb_iobuf_get(&c->rb);
+	w = recv(c->b->fd, c->rb.data + c->rb.len, LB_BUF_SIZE - c->rb.len, 0);
+	if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		c->brd_ready = false;
+		return -EAGAIN;
+	}
+	if (w < 0)
+		return -errno;
+	c->rb.len += (uint32_t)w;
+	lb_server_stats(c->b->srv)->bytes_in += (uint64_t)w;
+	c->last_b_ms = ev_now_ms(c->loop);
+	return w;
+}
+
+/* The source said EOF and everything before it left: pass the FIN on. */
+static void
+lb_tcp_shut(struct lb_conn *c, bool up)
+{
+	if (up) {
+		shutdown(c->b->fd, SHUT_WR);
+		return;
+	}
+	if (c->ssl != NULL)
+		(void)SSL_shutdown(c->ssl);
+	shutdown(c->fd, SHUT_WR);
+}
+
+/* lb_tcp_splice for one direction, with its server byte counter. */
+static int
+lb_tcp_splice_dir(struct lb_conn *c, bool up)
+{
+	struct lb_server_stats *ss = lb_server_stats(c->b->srv);
+	struct lb_tunnel_dir *d = up ? &c->tun->up : &c->tun->down;
+	uint64_t before = d->bytes;
+	int r;
+
+	if (up)
+		r = lb_tcp_splice(c, d, c->fd, c->b->fd, &c->rd_ready,
+		    &c->bwr_blocked, &c->l->st.bytes_in);
+	else
+		r = lb_tcp_splice(c, d, c->b->fd, c->fd, &c->brd_ready,
+		    &c->wr_blocked, &c->l->st.bytes_out);
+	*(up ? &ss->bytes_out : &ss->bytes_in) += d->bytes - before;
+	if (r > 0)
+		*(up ? &c->last_c_ms : &c->last_b_ms) = ev_now_ms(c->loop);
+	return r;
+}
+
+/*
+ * Move bytes one way: drain the buffer, then splice or read more. Returns 1
+ * on progress, 0 when blocked, -1 when the connection was closed. A failed
+ * write is the destination's fault, a failed read the source's: up, those
+ * are the server and the client.
+ */
+static int
+lb_tcp_pump(struct lb_conn *c, bool up)
+{
+	struct lb_tunnel_dir *d = up ? &c->tun->up : &c->tun->down;
+	struct lb_iobuf *buf = up ? &c->in : &c->rb;
+	bool *src_ready = up ? &c->rd_ready : &c->brd_ready;
+	bool *dst_blocked = up ? &c->bwr_blocked : &c->wr_blocked;
 	int r, progress = 0;
-	uint64_t moved;
 	long w;
 
 	for (int i = 0; i < LB_TCP_ROUNDS; i++) {
-		if (lb_iobuf_avail(&c->rb) > 0) {
-			if (c->wr_blocked)
+		if (lb_tcp_pending(c, up)) {
+			if (*dst_blocked)
 				return progress;
-			iov.iov_base = c->rb.data + c->rb.off;
-			iov.iov_len = lb_iobuf_avail(&c->rb);
-			if ((w = lb_conn_sendv(c, &iov, 1)) == -EAGAIN)
+			if ((w = lb_tcp_send(c, up)) == -EAGAIN)
 				return progress;
 			if (w < 0)
-				goto client_err;
-			c->rb.off += (uint32_t)w;
+				return lb_tcp_fail(c, up);
 			d->bytes += (uint64_t)w;
-			c->l->st.bytes_out += (uint64_t)w;
-			c->last_c_ms = ev_now_ms(c->loop);
 			progress = 1;
 			continue;
 		}
-		lb_iobuf_settle(&c->rb);
+		lb_iobuf_settle(buf);
 		if (d->inpipe == 0 && d->eof) {
-			if (!d->shut) {
-				if (c->ssl != NULL)
-					(void)SSL_shutdown(c->ssl);
-				shutdown(c->fd, SHUT_WR);
-			}
+			if (!d->shut)
+				lb_tcp_shut(c, up);
 			d->shut = true;
 			return progress;
 		}
-		if (lb_tcp_can_splice(c, d, &c->rb)) {
-			moved = d->bytes;
-			r = lb_tcp_splice(c, d, b->fd, c->fd, &c->brd_ready,
-			    &c->wr_blocked, &c->l->st.bytes_out);
-			lb_server_stats(b->srv)->bytes_in += d->bytes - moved;
+		if (lb_tcp_can_splice(c, d, buf)) {
+			r = lb_tcp_splice_dir(c, up);
 			if (r == -EPIPE)
-				goto client_err;
+				return lb_tcp_fail(c, up);
 			if (r < 0 && r != -ENFILE)
-				goto server_err;
+				return lb_tcp_fail(c, !up);
 			if (r != -ENFILE) {
-				if (r > 0)
-					c->last_b_ms = ev_now_ms(c->loop);
+				/* Out of the pump once the pipe is idle. */
 				if (r == 0 || d->inpipe > 0 || !d->eof)
 					return progress | r;
 				continue;
 			}
 		}
-		if (!c->brd_ready)
+		if (!*src_ready)
 			return progress;
-		lb_iobuf_get(&c->rb);
-		w = recv(
-		    b->fd, c->rb.data + c->rb.len, LB_BUF_SIZE - c->rb.len, 0);
-		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			c->brd_ready = false;
+		w = lb_tcp_recv(c, up);
+		if (w == -EAGAIN || w == -ENOBUFS)
 			return progress;
-		}
 		if (w < 0)
-			goto server_err;
+			return lb_tcp_fail(c, !up);
 		if (w == 0)
 			d->eof = true;
-		c->rb.len += (uint32_t)w;
-		lb_server_stats(b->srv)->bytes_in += (uint64_t)w;
-		c->last_b_ms = ev_now_ms(c->loop);
 		progress = 1;
 	}
 	return progress;
-server_err:
-	lb_server_stats(b->srv)->errors[LB_ERR_SERVER_RESET]++;
-	lb_conn_close(c, LB_TERM_SERVER_ERROR);
-	return -1;
-client_err:
-	lb_conn_close(c, LB_TERM_CLIENT_ABORT);
-	return -1;
 }
 
 /* Before the tunnel exists (queued, connecting): buffer what comes. */
@@ -406,9 +430,9 @@ lb_tcp_run(struct lb_conn *c)
 	}
 	/* Bounded: a bulk transfer must not starve the other connections. */
 	for (int i = 0; i < 4; i++) {
-		if ((up = lb_tcp_up(c)) < 0)
+		if ((up = lb_tcp_pump(c, true)) < 0)
 			return;
-		if ((down = lb_tcp_down(c)) < 0)
+		if ((down = lb_tcp_pump(c, false)) < 0)
 			return;
 		if (up == 0 && down == 0)
 			break;

@@ -68,3 +68,52 @@ def test_tcp_relay_and_bulk(haven, nginx, workdir):
     assert metric("haven_lb_listener_spliced_bytes_total") >= BIG // 2
     assert metric("haven_lb_server_bytes_in_total") >= BIG
     assert metric("haven_lb_listener_bytes_in_total") > 0
+
+
+# TLS terminated on an L4 listener, PROXY v2 towards a server that expects
+# it: the client side goes through OpenSSL both ways (no splice), the server
+# side gets the PROXY header ahead of the first relayed byte.
+CONFIG_TLS = lb_config("""\
+  listeners:
+    - name: l4s
+      bind: 127.0.0.1:{port}
+      mode: tcp
+      pool: pp
+      tls:
+        certificates: [ {{ cert: {dir}/l4.pem, key: {dir}/l4.key }} ]
+  pools:
+    - name: pp
+      send_proxy: v2
+      servers: [ {{ name: n, address: 127.0.0.1:{backend} }} ]
+""")
+
+ECHO_PP = """\
+        location = /pp { return 200 "pp=$proxy_protocol_addr\\n"; }
+"""
+
+
+def test_tls_l4_with_send_proxy(haven, nginx, workdir):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", "/CN=l4.test", "-keyout", str(workdir / "l4.key"),
+                    "-out", str(workdir / "l4.pem")],
+                   check=True, capture_output=True, timeout=30)
+    big = workdir / "big.bin"
+    with open(big, "wb") as f:
+        for _ in range(8):
+            f.write(os.urandom(1 << 20))
+    want = hashlib.sha256(big.read_bytes()).hexdigest()
+    backend = nginx(port=free_port(), listen_opts="proxy_protocol",
+                    server_extra=ECHO_PP + BIG_LOC % big)
+    port = free_port()
+    haven(CONFIG_TLS.format(dir=workdir, port=port, backend=backend.port))
+    url = "https://127.0.0.1:%d/" % port
+    wait_until(lambda: subprocess.run(["curl", "-sk", "-o", "/dev/null", url],
+                                      timeout=10).returncode == 0,
+               timeout=5, what="tls l4 listener up")
+
+    assert curl(url + "pp", "-k") == "pp=127.0.0.1\n"
+    got = workdir / "got.bin"
+    assert curl(url + "big", "-k", "-o", str(got), "-w",
+                "%{http_code}") == "200"
+    assert hashlib.sha256(got.read_bytes()).hexdigest() == want
