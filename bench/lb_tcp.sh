@@ -1,15 +1,23 @@
 #!/bin/bash
-# lb_tcp.sh - L4 bulk throughput: one TCP stream of GIB GiB from a source
-# to a byte sink (127.0.0.1:9003), direct, through haven (mode tcp, 8090)
-# and through HAProxy (mode tcp, 8091), one worker each. The sink reads to
-# EOF and answers the byte count, so a run is timed from connect to the
-# sink's answer: every byte crossed the proxy and the half-close did too.
-# Rounds are interleaved; prints median Gbit/s and haven/HAProxy.
+# lb_tcp.sh - L4 bulk throughput, direct, through haven (mode tcp) and
+# through HAProxy (mode tcp), one worker each, with two load generators:
+#  - pump: one TCP stream of GIB GiB from a Python source into a Python
+#    sink (127.0.0.1:9003; haven 8090, HAProxy 8091) that reads to EOF and
+#    answers the byte count, so a run is timed from connect to the answer:
+#    every byte crossed the proxy and the half-close did too;
+#  - iperf3 for SECS seconds (127.0.0.1:9004; haven 8092, HAProxy 8093),
+#    client to server and, with -R, server to client.
+# The Python sink is slow enough to be the bottleneck and copies every byte
+# itself, so it rewards a proxy that hands it cache-warm data; iperf3's C
+# endpoints show the proxy's own cost. Both are printed, never one alone.
+# Rounds are interleaved; prints median Gbit/s and the ratio to HAProxy.
 #
-# Usage: bench/lb_tcp.sh    env: ROUNDS (5), GIB (2), HAVEN_BIN
+# Usage: bench/lb_tcp.sh    env: ROUNDS (5), GIB (2), SECS (4), HAVEN_BIN
 set -u
 . "$(dirname "$0")/lb_common.sh"
-rounds=${ROUNDS:-5}; gib=${GIB:-2}
+command -v iperf3 >/dev/null ||
+	{ echo "missing iperf3: apt-get install -y iperf3" >&2; exit 2; }
+rounds=${ROUNDS:-5}; gib=${GIB:-2}; secs=${SECS:-4}
 
 # sink: one connection at a time, recv_into a 1 MiB buffer, answer count;
 # a reset connection is skipped.
@@ -69,23 +77,48 @@ PY
 
 python3 "$tmp/pump.py" sink 9003 &
 lbc_wait_port 9003 || exit 1
+iperf3 -s -p 9004 -D --logfile "$tmp/iperf.log" --pidfile "$tmp/iperf.pid" ||
+    exit 1
+lbc_wait_port 9004 || exit 1
 lbc_haproxy_start haproxy-tcp.cfg 8091 || exit 1
 lbc_haven_start haven-tcp.yaml 8090 1 || exit 1
 
+# iperf3 Gbit/s as its receiver measured it; $2 -R: server to client.
+iperf() {
+	timeout 60 iperf3 -c 127.0.0.1 -p "$1" -t "$secs" -J ${2:-} 2>/dev/null |
+	    python3 -c 'import json, sys
+print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]
+                ["bits_per_second"] / 1e9))' 2>/dev/null || echo 0
+}
+
 bytes=$((gib * 1024 * 1024 * 1024))
 for r in $(seq "$rounds"); do
-	for t in direct=9003 haven=8090 haproxy=8091; do
-		name=${t%%=*}; port=${t#*=}
-		gbps=$(timeout 120 python3 "$tmp/pump.py" source "$port" "$bytes") || gbps=0
-		echo "round $r $name: $gbps Gbit/s" >&2
-		echo "$name $gbps" >> "$tmp/results"
+	for t in direct=9003:9004 haven=8090:8092 haproxy=8091:8093; do
+		name=${t%%=*}; ports=${t#*=}
+		p1=${ports%%:*}; p2=${ports#*:}
+		g1=$(timeout 120 python3 "$tmp/pump.py" source "$p1" "$bytes") || g1=0
+		g2=$(iperf "$p2")
+		g3=$(iperf "$p2" -R)
+		echo "round $r $name: pump $g1, iperf3 $g2, iperf3 -R $g3 Gbit/s" >&2
+		echo "$name $g1 $g2 $g3" >> "$tmp/results"
 	done
 done
 
-echo "lb_tcp.sh: one stream of $gib GiB, medians over $rounds rounds"
-hap=$(awk '$1=="haproxy"{print $2}' "$tmp/results" | lbc_median)
-printf "%-8s %10s %12s\n" target Gbit/s vs_haproxy
-for n in direct haproxy haven; do
-	v=$(awk -v n=$n '$1==n{print $2}' "$tmp/results" | lbc_median)
-	printf "%-8s %10.2f %12.2f\n" $n "$v" "$(python3 -c "print($v / $hap if $hap else 0)")"
-done
+echo "lb_tcp.sh: medians over $rounds rounds, Gbit/s and ratio to HAProxy"
+python3 - "$tmp/results" <<'PY'
+import statistics
+import sys
+
+cols = ["pump (py sink)", "iperf3", "iperf3 -R"]
+rows = {}
+for line in open(sys.argv[1]):
+    name, *vals = line.split()
+    rows.setdefault(name, []).append([float(v) for v in vals])
+med = {n: [statistics.median(r[i] for r in rs) for i in range(3)]
+       for n, rs in rows.items()}
+print("%-8s" % "target" + "".join("%22s" % c for c in cols))
+for n in ("direct", "haproxy", "haven"):
+    print("%-8s" % n + "".join(
+        "%12.2f (%5.2fx)" % (v, v / h if h else 0)
+        for v, h in zip(med[n], med["haproxy"])))
+PY

@@ -17,7 +17,7 @@ BUILD="meson ninja-build pkg-config gcc clang libfyaml-dev libssl-dev
 	libmnl-dev libclang-rt-14-dev"
 CHECK="python3 python3-pytest python3-prometheus-client nginx-light curl
 	wrk iproute2 iptables iputils-ping openssl procps psmisc dnsutils"
-BENCH="haproxy wrk nginx-light"
+BENCH="haproxy wrk nginx-light iperf3"
 DEMO="nginx-light curl"
 
 case $purpose in
