@@ -167,7 +167,7 @@ lb_bconn_io_cb(struct ev_io *io, unsigned events, void *arg)
 	if (c->state == LB_CS_TUNNEL || c->l->conf.mode == LB_MODE_TCP)
 		lb_tcp_run(c);
 	else
-		lb_http_run(c);
+		lb_http_run_io(c);
 }
 
 int

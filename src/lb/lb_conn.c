@@ -308,7 +308,7 @@ lb_conn_io_cb(struct ev_io *io, unsigned events, void *arg)
 		if (c->l->conf.mode == LB_MODE_TCP || c->state == LB_CS_TUNNEL)
 			lb_tcp_run(c);
 		else
-			lb_http_run(c);
+			lb_http_run_io(c);
 		break;
 	}
 }

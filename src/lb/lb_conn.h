@@ -242,6 +242,7 @@ struct lb_conn {
 	bool client_eof;
 	bool closing; /* a graceful stop: no more keep-alive */
 	bool in_run;  /* lb_http_run re-entrancy guard */
+	bool held;    /* queued for lb_http_flush: request bytes held */
 	uint64_t accept_ms;
 	uint64_t last_c_ms;           /* last client progress */
 	uint64_t last_b_ms;           /* last server progress */
@@ -252,6 +253,7 @@ struct lb_conn {
 	struct lb_bconn *b;          /* owned while attached */
 	struct lb_tunnel *tun;       /* owned; tunnels only */
 	struct lb_conn *qnext;       /* borrowed: listener queue link */
+	struct lb_conn *hnext;       /* borrowed: lb_http_flush queue link */
 	struct lb_conn *next, *prev; /* borrowed: the worker's list */
 	struct lb_req r;
 };
@@ -327,6 +329,8 @@ void lb_listener_conn_gone(void); /* checks whether a stop has drained */
 
 /* lb_http.c: the exchange and the response side */
 void lb_http_run(struct lb_conn *c); /* progress on any event */
+/* lb_http_run for a readiness event: request bytes wait for the batch end. */
+void lb_http_run_io(struct lb_conn *c);
 void lb_http_timeout(struct lb_conn *c);
 void lb_http_connected(struct lb_conn *c);
 
