@@ -209,7 +209,7 @@ lb_http_server_gone(struct lb_conn *c, long err)
 		lb_http_local(c, 502, NULL, LB_TERM_SERVER_ERROR);
 }
 
-static struct lb_conn *lb_http_held;    /* borrowed: queue, via hnext */
+static struct lb_conn *lb_http_held; /* borrowed: queue, via hnext */
 static struct lb_conn **lb_http_held_tail = &lb_http_held;
 static bool lb_http_in_io; /* lb_http_run_io is on the stack */
 
