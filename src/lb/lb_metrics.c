@@ -9,6 +9,7 @@
  * index is added by the parent, not here).
  */
 #include "lb/lb_pool_priv.h"
+#include "lb/lb_uring.h"
 #include "lib/metrics.h"
 
 static const char *const lb_err_names[LB_ERR__COUNT] = {
@@ -246,6 +247,7 @@ lb_metrics_render(struct buf *out)
 {
 	const struct lb_metrics_pool_def *pd;
 	const struct lb_metrics_server_def *sd;
+	struct lb_uring_stats us;
 	struct buf l;
 	size_t i;
 
@@ -270,5 +272,12 @@ lb_metrics_render(struct buf *out)
 	    "Passive reports dropped: no channel to the parent");
 	mx_u64(out, "haven_lb_passive_unsent_total", NULL,
 	    lb_runtime_passive_unsent());
+	lb_uring_get_stats(&us);
+	mx_family(out, "haven_lb_send_batches_total", "counter",
+	    "Batches of requests sent to servers in one io_uring submission");
+	mx_u64(out, "haven_lb_send_batches_total", NULL, us.batches);
+	mx_family(out, "haven_lb_batched_sends_total", "counter",
+	    "Requests sent to servers through those batches");
+	mx_u64(out, "haven_lb_batched_sends_total", NULL, us.sends);
 	buf_fini(&l);
 }

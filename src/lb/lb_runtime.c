@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lb/lb_pool_priv.h"
+#include "lb/lb_uring.h"
 #include "lib/log.h"
 
 static struct {
@@ -32,6 +33,7 @@ void
 lb_runtime_fini(void)
 {
 	lb_runtime_apply(NULL);
+	lb_uring_fini();
 	free(lb_rt.pools);
 	lb_rt.pools = NULL;
 	lb_rt.loop = NULL;

@@ -5,6 +5,8 @@ at default retry settings, cost no socket error and no non-2xx answer."""
 import re
 import subprocess
 
+import pytest
+
 from havenlib.configs import WEB_HTTP, health, lb_config
 from havenlib.haven import free_port, http_get
 from havenlib.poll import wait_until
@@ -52,22 +54,33 @@ def wait_load(h, n=20000):
     wait_until(served, timeout=4, interval=0.1, what="%d requests" % n)
 
 
-def start(haven, nginx, workdir, wa=100):
+def start(haven, nginx, workdir, wa=100, env=None):
     pa, pb, port = free_port(), free_port(), free_port()
     a = nginx(port=pa, body="A\n")
     b = nginx(port=pb, body="B\n")
     cfg = workdir / "haven.yaml"
     cfg.write_text(CONFIG.format(dir=workdir, port=port, pa=pa, pb=pb,
                                  wa=wa))
-    h = haven(str(cfg))
+    h = haven(str(cfg), env=env)
     wait_until(lambda: h.lb_server("web", "a")["state"] == "up" and
                h.lb_server("web", "b")["state"] == "up", timeout=10,
                what="both servers up")
     return h, a, b, cfg, (pa, pb, port)
 
 
-def test_backend_killed_under_load(haven, nginx, workdir):
-    h, a, b, _, ports = start(haven, nginx, workdir)
+def batched_sends(h):
+    m = re.search(r'^haven_lb_batched_sends_total (\d+)',
+                  h.api("GET", "/metrics").text, re.M)
+    return int(m.group(1)) if m else None
+
+
+# Requests go to the servers in io_uring batches when the kernel allows,
+# and one sendmsg at a time otherwise (HAVEN_IO_URING=0 forces that path):
+# both must lose nothing.
+@pytest.mark.parametrize("uring", ["auto", "off"])
+def test_backend_killed_under_load(haven, nginx, workdir, uring):
+    env = {"HAVEN_IO_URING": "0"} if uring == "off" else None
+    h, a, b, _, ports = start(haven, nginx, workdir, env=env)
     url = "http://127.0.0.1:%d/" % ports[2]
     w = wrk_start(url)
     wait_load(h)
@@ -79,6 +92,10 @@ def test_backend_killed_under_load(haven, nginx, workdir):
     assert sock_err == 0 and non2xx == 0
     assert h.lb_server("web", "b")["usable"] is False
     assert http_get(url) == (200, b"A\n")
+    sent = batched_sends(h)
+    print("requests sent through io_uring batches:", sent)
+    if uring == "off":
+        assert sent == 0
 
 
 def test_reload_under_load(haven, nginx, workdir):
