@@ -82,6 +82,7 @@ struct lb_listener_conf {
 	struct lb_tls_conf tls;
 	bool accept_proxy;           /* false */
 	bool forwarded_headers;      /* true */
+	bool splice;                 /* false: mode tcp copies */
 	uint32_t max_conn;           /* 20000 */
 	uint64_t client_timeout_ms;  /* 60s */
 	uint64_t header_timeout_ms;  /* 10s */

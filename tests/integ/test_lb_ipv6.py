@@ -1,8 +1,8 @@
 """LB over IPv6: an http listener on [::1] in front of an nginx backend on
 [::1] proxies (curl -g), tells the backend the client's IPv6 address in
 X-Forwarded-For, and an IPv4 listener relays to the same IPv6 backend. A
-mode tcp listener on [::1] relays a bulk download byte for byte (it moves to
-splice(2) after the first 64 KiB)."""
+mode tcp listener on [::1] relays a bulk download byte for byte (with
+splice on, so it moves to splice(2) after the first 64 KiB)."""
 
 import hashlib
 import os
@@ -16,7 +16,7 @@ CONFIG = lb_config("""\
   listeners:
     - {{ name: v6, bind: "[::1]:{p6}", mode: http, pool: web }}
     - {{ name: v4, bind: "127.0.0.1:{p4}", mode: http, pool: web }}
-    - {{ name: t6, bind: "[::1]:{pt}", mode: tcp, pool: raw }}
+    - {{ name: t6, bind: "[::1]:{pt}", mode: tcp, pool: raw, splice: true }}
   pools:
     - name: web
       health_check: web-http

@@ -1,6 +1,7 @@
 """LB in L4 tcp mode: a TCP listener in front of nginx relays HTTP it does
 not parse (curl through it works, round-robin per connection), and a 50 MiB
-file arrives byte-identical (sha256) through the relay."""
+file arrives byte-identical (sha256) through the relay, both through a
+listener with splice on and through one that copies (the default)."""
 
 import hashlib
 import os
@@ -12,7 +13,8 @@ from havenlib.poll import wait_until
 
 CONFIG = lb_config("""\
   listeners:
-    - {{ name: l4, bind: 127.0.0.1:{port}, mode: tcp, pool: l4 }}
+    - {{ name: l4, bind: 127.0.0.1:{port}, mode: tcp, pool: l4, splice: true }}
+    - {{ name: l4c, bind: 127.0.0.1:{pcopy}, mode: tcp, pool: l4 }}
   pools:
     - name: l4
       servers:
@@ -41,7 +43,9 @@ def test_tcp_relay_and_bulk(haven, nginx, workdir):
     a = nginx(port=free_port(), body="A\n", server_extra=BIG_LOC % big)
     b = nginx(port=free_port(), body="B\n", server_extra=BIG_LOC % big)
     port = free_port()
-    h = haven(CONFIG.format(dir=workdir, port=port, pa=a.port, pb=b.port))
+    pcopy = free_port()
+    h = haven(CONFIG.format(dir=workdir, port=port, pcopy=pcopy, pa=a.port,
+                            pb=b.port))
     url = "http://127.0.0.1:%d/" % port
     wait_until(lambda: subprocess.run(["curl", "-s", "-o", "/dev/null", url],
                                       timeout=10).returncode == 0,
@@ -50,10 +54,12 @@ def test_tcp_relay_and_bulk(haven, nginx, workdir):
     bodies = sorted(curl(url).strip() for _ in range(4))
     assert bodies == ["A", "A", "B", "B"], bodies
 
-    got = workdir / "got.bin"
-    assert curl(url + "big", "-o", str(got), "-w", "%{http_code}") == "200"
-    assert got.stat().st_size == BIG
-    assert hashlib.sha256(got.read_bytes()).hexdigest() == want
+    # Through the splice listener, then through the copying one.
+    for u in (url, "http://127.0.0.1:%d/" % pcopy):
+        got = workdir / "got.bin"
+        assert curl(u + "big", "-o", str(got), "-w", "%{http_code}") == "200"
+        assert got.stat().st_size == BIG
+        assert hashlib.sha256(got.read_bytes()).hexdigest() == want
 
     # bytes_out counts every byte sent to clients, spliced or copied; the
     # spliced share is also counted on its own (the bulk went that way).
@@ -63,9 +69,16 @@ def test_tcp_relay_and_bulk(haven, nginx, workdir):
         return sum(int(ln.split()[-1]) for ln in m.splitlines()
                    if ln.startswith(name + "{"))
 
-    out = metric("haven_lb_listener_bytes_out_total")
+    def listener(name, ln):
+        return sum(int(x.split()[-1]) for x in m.splitlines()
+                   if x.startswith(name + '{listener="%s"' % ln))
+
+    out = listener("haven_lb_listener_bytes_out_total", "l4")
     assert BIG <= out < BIG + 64 * 1024, out
-    assert metric("haven_lb_listener_spliced_bytes_total") >= BIG // 2
+    assert listener("haven_lb_listener_spliced_bytes_total", "l4") >= BIG // 2
+    out = listener("haven_lb_listener_bytes_out_total", "l4c")
+    assert BIG <= out < BIG + 64 * 1024, out
+    assert listener("haven_lb_listener_spliced_bytes_total", "l4c") == 0
     assert metric("haven_lb_server_bytes_in_total") >= BIG
     assert metric("haven_lb_listener_bytes_in_total") > 0
 
