@@ -11,7 +11,7 @@ import socket
 import pytest
 
 from havenlib.configs import BASE
-from havenlib.haven import REPO, free_port, unix_request
+from havenlib.haven import REPO, free_port
 
 CONFIG = BASE
 
@@ -118,8 +118,8 @@ def test_fuzz_corpus_against_daemon(h):
 
 def test_tcp_listener_requires_token(haven, workdir):
     port = free_port()
-    h = haven(CONFIG.format(dir=workdir) +
-              "  listen: 127.0.0.1:%d\n  token: s3cret\n" % port)
+    haven(CONFIG.format(dir=workdir) +
+          "  listen: 127.0.0.1:%d\n  token: s3cret\n" % port)
     c = socket.create_connection(("127.0.0.1", port), timeout=5)
     c.sendall(b"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     resp = c.recv(65536)

@@ -10,12 +10,6 @@ from havenlib.poll import wait_until
 from test_lb_balance import ctl, spread, start
 
 
-def lb_pid(h):
-    for p in h.status()["processes"]:
-        if p["plane"] == "lb" and p["state"] == "running":
-            return p["pid"]
-    return None
-
 
 def test_drain_and_weight_survive_worker_restart(haven, nginx, workdir):
     h, url = start(haven, nginx, workdir)
@@ -28,9 +22,9 @@ def test_drain_and_weight_survive_worker_restart(haven, nginx, workdir):
     ctl(h, "POST", "/v1/lb/pools/web/servers/b/weight", '{"weight": 7}')
     assert spread(url, 6) == {"B": 6}
 
-    old = wait_until(lambda: lb_pid(h), timeout=5, what="lb running")
+    old = wait_until(lambda: h.plane_pid("lb"), timeout=5, what="lb running")
     os.kill(old, signal.SIGKILL)
-    wait_until(lambda: (lb_pid(h) or old) != old, timeout=5,
+    wait_until(lambda: (h.plane_pid("lb") or old) != old, timeout=5,
                what="lb restarted")
     a = wait_until(lambda: h.lb_server("web", "a"), timeout=5, what="lb api")
     b = h.lb_server("web", "b")

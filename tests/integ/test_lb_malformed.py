@@ -64,12 +64,6 @@ def exchange(port, data, timeout=5):
     return (int(m.group(1)) if m else 0), closed
 
 
-def metric(h, name, **labels):
-    lab = ",".join('%s="%s"' % kv for kv in labels.items())
-    m = re.search(r"^%s\{%s\} (\d+)$" % (re.escape(name), re.escape(lab)),
-                  h.api("GET", "/metrics").text, re.M)
-    return int(m.group(1)) if m else 0
-
 
 def start(haven, nginx, workdir):
     backend = nginx(port=free_port(), body="fine\n")
@@ -122,6 +116,6 @@ def test_slowloris_cut_at_header_timeout(haven, nginx, workdir):
     assert not open_socks and took < 2.0, (len(open_socks), took)
     for s in socks:
         s.close()
-    n = metric(h, "haven_lb_listener_terminations_total", listener="web",
+    n = h.metric("haven_lb_listener_terminations_total", listener="web",
                cause="header_timeout")
     assert n >= 50, n

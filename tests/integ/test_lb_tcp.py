@@ -63,24 +63,16 @@ def test_tcp_relay_and_bulk(haven, nginx, workdir):
 
     # bytes_out counts every byte sent to clients, spliced or copied; the
     # spliced share is also counted on its own (the bulk went that way).
-    m = h.api("GET", "/metrics").text
-
-    def metric(name):
-        return sum(int(ln.split()[-1]) for ln in m.splitlines()
-                   if ln.startswith(name + "{"))
-
-    def listener(name, ln):
-        return sum(int(x.split()[-1]) for x in m.splitlines()
-                   if x.startswith(name + '{listener="%s"' % ln))
-
-    out = listener("haven_lb_listener_bytes_out_total", "l4")
+    out = h.metric("haven_lb_listener_bytes_out_total", listener="l4")
     assert BIG <= out < BIG + 64 * 1024, out
-    assert listener("haven_lb_listener_spliced_bytes_total", "l4") >= BIG // 2
-    out = listener("haven_lb_listener_bytes_out_total", "l4c")
+    assert h.metric("haven_lb_listener_spliced_bytes_total",
+                    listener="l4") >= BIG // 2
+    out = h.metric("haven_lb_listener_bytes_out_total", listener="l4c")
     assert BIG <= out < BIG + 64 * 1024, out
-    assert listener("haven_lb_listener_spliced_bytes_total", "l4c") == 0
-    assert metric("haven_lb_server_bytes_in_total") >= BIG
-    assert metric("haven_lb_listener_bytes_in_total") > 0
+    assert h.metric("haven_lb_listener_spliced_bytes_total",
+                    listener="l4c") == 0
+    assert h.metric("haven_lb_server_bytes_in_total") >= BIG
+    assert h.metric("haven_lb_listener_bytes_in_total") > 0
 
 
 # TLS terminated on an L4 listener, PROXY v2 towards a server that expects

@@ -174,27 +174,11 @@ def curl_url(url, *opts):
     return cp.returncode, cp.stdout, cp.stderr
 
 
-def metric(h, name, **labels):
-    """A sample's value from /metrics (summed over workers), 0 if absent."""
-    lab = "".join(',%s="%s"' % kv for kv in labels.items())
-    total = 0
-    for ln in h.api("GET", "/metrics").text.splitlines():
-        m = re.match(r"^%s\{(.*)\} (\d+)$" % re.escape(name), ln)
-        if m and all(x in "," + m.group(1) for x in lab.split(",")[1:]):
-            total += int(m.group(2))
-    return total
-
 
 def hs_errors(h, listener="web"):
-    return metric(h, "haven_lb_listener_tls_handshake_errors_total",
+    return h.metric("haven_lb_listener_tls_handshake_errors_total",
                   listener=listener)
 
-
-def lb_pid(h):
-    for p in h.status()["processes"]:
-        if p["plane"] == "lb" and p["state"] == "running":
-            return p["pid"]
-    return None
 
 
 def test_min_version_13_refuses_tls12(haven, nginx, workdir):
@@ -336,7 +320,8 @@ def is_alert_or_nothing(got):
 def test_handshake_garbage_closed_and_counted(haven, nginx, workdir):
     h, ports = start_multi(haven, nginx, workdir)
     port = ports["web"]
-    pid = wait_until(lambda: lb_pid(h), timeout=5, what="lb worker running")
+    pid = wait_until(lambda: h.plane_pid("lb"), timeout=5,
+                     what="lb worker running")
     cases = [
         # (name, bytes, half-close after): a and b must be refused on
         # their content alone, c and d on the client's FIN.
@@ -358,7 +343,7 @@ def test_handshake_garbage_closed_and_counted(haven, nginx, workdir):
     # An abrupt close with no byte at all must not hurt either.
     socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
-    assert lb_pid(h) == pid, h.status()["processes"]
+    assert h.plane_pid("lb") == pid, h.status()["processes"]
     rc, body, err = curl_url("https://127.0.0.1:%d/" % port)
     assert (rc, body) == (0, "tls ok\n"), (rc, body, err)
     rc, out, _ = curl(workdir, "alpha", port)

@@ -9,8 +9,6 @@ import socket
 import struct
 import time
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from havenlib.configs import lb_config
 from havenlib.haven import free_port, http_get
 from havenlib.poll import wait_until
@@ -37,20 +35,6 @@ SERVER_EXTRA = """\
 BIG = 32 << 20
 
 
-def metric(h, name, **labels):
-    """Sum of the samples of name whose labels include labels."""
-    total = 0.0
-    for fam in text_string_to_metric_families(h.api("GET", "/metrics").text):
-        for s in fam.samples:
-            if s.name == name and all(s.labels.get(k) == v
-                                      for k, v in labels.items()):
-                total += s.value
-    return total
-
-
-def lb_pid(h):
-    return [p["pid"] for p in h.status()["processes"]
-            if p["plane"] == "lb"][0]
 
 
 def reset_close(s):
@@ -69,8 +53,8 @@ def test_vanishing_clients(haven, nginx, badpeer, workdir):
                             backend=backend, hang=hang.port))
     url = "http://127.0.0.1:%d/" % port
     wait_until(lambda: http_get(url)[0] == 200, timeout=5, what="listener")
-    pid = lb_pid(h)
-    aborts0 = metric(h, "haven_lb_pool_errors_total", cause="client_abort")
+    pid = h.plane_pid("lb")
+    aborts0 = h.metric("haven_lb_pool_errors_total", cause="client_abort")
 
     # 1. Half a request head, then FIN.
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -116,12 +100,12 @@ def test_vanishing_clients(haven, nginx, badpeer, workdir):
 
     # The aborted exchanges let go of their server connections: only
     # pooled idle ones may stay, none in progress.
-    wait_until(lambda: metric(h, "haven_lb_server_active_connections") == 0,
+    wait_until(lambda: h.metric("haven_lb_server_active_connections") == 0,
                timeout=5, what="no server connection in progress")
-    wait_until(lambda: metric(h, "haven_lb_listener_connections") == 0,
+    wait_until(lambda: h.metric("haven_lb_listener_connections") == 0,
                timeout=5, what="no client connection left")
-    aborts = metric(h, "haven_lb_pool_errors_total", cause="client_abort")
+    aborts = h.metric("haven_lb_pool_errors_total", cause="client_abort")
     print("client aborts counted:", aborts - aborts0)
     # Cases 2-5 had a request under way; case 1 never became one.
     assert aborts - aborts0 == 4, aborts - aborts0
-    assert lb_pid(h) == pid, "the lb worker restarted"
+    assert h.plane_pid("lb") == pid, "the lb worker restarted"

@@ -35,16 +35,6 @@ def hc_proc(h):
     return None
 
 
-def metric(h, name, **labels):
-    r = h.api("GET", "/metrics")
-    assert r.status == 200
-    for fam in text_string_to_metric_families(r.text):
-        for s in fam.samples:
-            if s.name == name and all(s.labels.get(k) == v
-                                      for k, v in labels.items()):
-                return s.value
-    return None
-
 
 def test_kill9_child_is_restarted(haven, workdir, haven_bin):
     h = start(haven, workdir)
@@ -61,7 +51,7 @@ def test_kill9_child_is_restarted(haven, workdir, haven_bin):
     print("hc restarted after kill -9 in %.0f ms" % (took * 1000))
     assert took < 1.0
     assert p["restarts"] == 1
-    assert metric(h, "haven_process_restarts_total", plane="hc") == 1
+    assert h.metric("haven_process_restarts_total", plane="hc") == 1
     out = subprocess.run([haven_bin, "status", "-c", h.config],
                          capture_output=True, text=True, timeout=10)
     assert out.returncode == 0, out.stderr

@@ -155,6 +155,25 @@ class Haven:
         assert r.status == 200, r
         return r.json
 
+    def plane_pid(self, plane):
+        """The pid of plane's running process (the first worker), or None."""
+        for p in self.status()["processes"]:
+            if p["plane"] == plane and p["state"] == "running":
+                return p["pid"]
+        return None
+
+    def metric(self, name, **labels):
+        """Sum of the /metrics samples called name whose labels include
+        labels (every worker's), parsed as Prometheus text; 0 if none."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        r = self.api("GET", "/metrics")
+        assert r.status == 200, r
+        return sum(s.value for fam in text_string_to_metric_families(r.text)
+                   for s in fam.samples
+                   if s.name == name and all(s.labels.get(k) == v
+                                             for k, v in labels.items()))
+
     def wait_ready(self, timeout=10.0):
         """Wait until GET /v1/status answers 200; fail fast if haven
         exits, with its log tail."""
