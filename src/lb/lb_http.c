@@ -34,7 +34,6 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "lb/lb_conn.h"
@@ -257,20 +256,20 @@ lb_http_flush(void *arg)
 		c->held = false;
 		if (c->state == LB_CS_CLOSED)
 			continue;
-		if (n < LB_URING_DEPTH && lb_uring_init()) {
-			sends[n].c = c;
-			niov = lb_http_req_iov(c, sends[n].iov);
-			memset(&sends[n].mh, 0, sizeof(sends[n].mh));
-			sends[n].mh.msg_iov = sends[n].iov;
-			sends[n].mh.msg_iovlen = (size_t)niov;
-			if (niov == 0 ||
-			    lb_uring_sendmsg(c->b->fd, &sends[n].mh, c))
-				n++;
-			else
-				lb_http_run(c);
+		/* Without the ring (or past its depth): the plain way, now. */
+		if (n == LB_URING_DEPTH || !lb_uring_init()) {
+			lb_http_run(c);
 			continue;
 		}
-		lb_http_run(c);
+		sends[n].c = c;
+		memset(&sends[n].mh, 0, sizeof(sends[n].mh));
+		sends[n].mh.msg_iov = sends[n].iov;
+		niov = lb_http_req_iov(c, sends[n].iov);
+		sends[n].mh.msg_iovlen = (size_t)niov;
+		/* If not queued (not below the depth), the run below sends. */
+		if (niov > 0)
+			(void)lb_uring_sendmsg(c->b->fd, &sends[n].mh, c);
+		n++;
 	}
 	lb_uring_submit(lb_http_flush_sent);
 	for (i = 0; i < n; i++)

@@ -361,22 +361,39 @@ t_passive_hook(const struct ipc_passive *msg)
 	memcpy(t_passive_target, msg->target, sizeof(t_passive_target));
 }
 
+/*
+ * A health-checked round-robin pool of a and b with passive reports going
+ * to t_passive_hook; the caller sets passive_5xx. Undo: lb_pool_release,
+ * lb_runtime_fini.
+ */
+static struct lb_pool *
+t_passive_pool(struct t_pool *t, uint32_t passive_5xx, struct lb_server **a,
+    struct lb_server **b)
+{
+	static const uint32_t w[] = { 100, 100 };
+	struct lb_pool *p;
+
+	lb_runtime_init(NULL);
+	lb_runtime_set_passive_hook(t_passive_hook);
+	t_passive_calls = 0;
+	t_pool_init(t, LB_BAL_ROUNDROBIN, w, 2);
+	t->pc.health_check = "web-http";
+	t->pc.passive_5xx = passive_5xx;
+	p = lb_pool_new(&t->pc);
+	*a = lb_pool_server(p, "a");
+	*b = lb_pool_server(p, "b");
+	return p;
+}
+
 static void
 test_passive_never_last(void)
 {
-	static const uint32_t w[] = { 100, 100 };
 	struct t_pool t;
 	struct lb_pool *p;
 	struct lb_server *a, *b;
 	int i;
 
-	lb_runtime_init(NULL);
-	lb_runtime_set_passive_hook(t_passive_hook);
-	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 2);
-	t.pc.health_check = "web-http";
-	p = lb_pool_new(&t.pc);
-	a = lb_pool_server(p, "a");
-	b = lb_pool_server(p, "b");
+	p = t_passive_pool(&t, 0, &a, &b);
 	lb_server_passive_fail(a, HC_R_CONNECT_REFUSED);
 	T_EQ_INT(t_passive_calls, 1);
 	T_EQ_STR(t_passive_target, "web/a");
@@ -400,21 +417,12 @@ test_passive_never_last(void)
 static void
 test_passive_5xx_run(void)
 {
-	static const uint32_t w[] = { 100, 100 };
 	struct t_pool t;
 	struct lb_pool *p;
 	struct lb_server *a, *b;
 	int i;
 
-	lb_runtime_init(NULL);
-	lb_runtime_set_passive_hook(t_passive_hook);
-	t_passive_calls = 0;
-	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 2);
-	t.pc.health_check = "web-http";
-	t.pc.passive_5xx = 3;
-	p = lb_pool_new(&t.pc);
-	a = lb_pool_server(p, "a");
-	b = lb_pool_server(p, "b");
+	p = t_passive_pool(&t, 3, &a, &b);
 	/* A success between 5xx answers restarts the count. */
 	lb_server_passive_status(a, 500);
 	lb_server_passive_status(a, 503);
