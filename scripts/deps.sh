@@ -14,7 +14,7 @@ set -eu
 purpose=${1:-build}
 
 BUILD="meson ninja-build pkg-config gcc clang libfyaml-dev libssl-dev
-	libmnl-dev liburing-dev libclang-rt-14-dev"
+	libmnl-dev liburing-dev libjansson-dev libclang-rt-14-dev"
 CHECK="python3 python3-pytest python3-prometheus-client nginx-light curl
 	wrk iproute2 iptables iputils-ping openssl procps psmisc dnsutils"
 BENCH="haproxy wrk nginx-light iperf3"
