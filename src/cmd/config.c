@@ -104,7 +104,10 @@ haven_conf_check_api(struct conf_ctx *ctx, struct fy_node *node, void *obj)
 /*
  * Rules across sections (lb pools naming health checks) go here. A plane
  * runs when its section is present, even empty, so "lb: {}" starts the
- * workers an API call can then fill.
+ * workers an API call can then fill. A config with no plane section at all
+ * is refused: a daemon that runs nothing is never what was meant, and an
+ * emptied or truncated file sent with a reload would otherwise stop every
+ * plane that is serving.
  */
 static void
 haven_conf_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
@@ -113,6 +116,10 @@ haven_conf_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
 
 	c->has_health = conf_key_node(node, "health") != NULL;
 	c->has_lb = conf_key_node(node, "lb") != NULL;
+	if (!c->has_health && !c->has_lb)
+		conf_error(ctx, NULL,
+		    "no plane configured (add a health: or lb: section; "
+		    "'lb: {}' runs an empty one)");
 	if (c->has_lb) {
 		const char **names =
 		    xcalloc(c->health.nchecks + 1, sizeof(*names));

@@ -10,10 +10,10 @@ import socket
 
 import pytest
 
-from havenlib.configs import BASE
+from havenlib.configs import MINIMAL
 from havenlib.haven import REPO, free_port
 
-CONFIG = BASE
+CONFIG = MINIMAL
 
 
 def raw(sock_path, data, timeout=5.0):
@@ -92,7 +92,7 @@ def test_unknown_path_and_method(h):
     assert r.status == 404 and r.json["error"]
     r = h.api("DELETE", "/v1/status")
     assert r.status == 405 and r.json["error"]
-    r = h.api("GET", "/v1/checks")  # no health plane configured
+    r = h.api("GET", "/v1/lb")  # no lb plane configured
     assert r.status == 503 and r.json["error"]
 
 

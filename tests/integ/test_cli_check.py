@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
-from havenlib.configs import BASE
+from havenlib.configs import BASE, MINIMAL
 
-GOOD = BASE
+GOOD = MINIMAL
 
 # (name, config text, expected line, expected col, substring of message)
 BROKEN = [
@@ -70,6 +70,26 @@ def test_broken_config_reports_position(haven_bin, workdir, name, text, line,
     else:
         assert got_line >= 2, first
     assert msg in first, first
+
+
+# A file that configures no plane would start a daemon that runs nothing:
+# `haven check` and `haven run` refuse it, naming the file.
+NO_PLANE = [("empty", ""), ("comments", "# nothing yet\n# really\n"),
+            ("base_only", BASE)]
+
+
+@pytest.mark.parametrize("name,text", NO_PLANE, ids=[n[0] for n in NO_PLANE])
+def test_no_plane_refused(haven_bin, workdir, name, text):
+    p = workdir / (name + ".yaml")
+    p.write_text(text.format(dir=workdir))
+    r = run_check(haven_bin, p)
+    assert r.returncode == 1, r.stdout
+    assert r.stderr.startswith(str(p) + ": no plane configured"), r.stderr
+    r = subprocess.run([haven_bin, "run", "-c", str(p)], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 1
+    assert "no plane configured (add a health: or lb: section" in r.stderr
+    assert not (workdir / "haven.sock").exists()
 
 
 def test_missing_file(haven_bin, workdir):

@@ -12,6 +12,7 @@ haven:
   log_level: {level}
 api:
   socket: {dir}/haven.sock
+health: {{}}
 """
 
 
@@ -48,10 +49,26 @@ def test_api_reload_reports_errors(haven, workdir):
     r = h.api("POST", "/v1/reload")
     assert r.status == 400
     assert r.json["ok"] is False
-    assert any(e.startswith(str(cfg) + ":6:1:") for e in r.json["errors"]), \
+    assert any(e.startswith(str(cfg) + ":7:1:") for e in r.json["errors"]), \
         r.json
     assert h.status()["config"]["digest"] == d1
     d2 = write(cfg, CONFIG.format(dir=workdir, level="warn"))
     r = h.api("POST", "/v1/reload")
     assert r.status == 200 and r.json["ok"] is True
     assert r.json["digest"] == d2
+
+
+def test_reload_of_an_emptied_file_keeps_the_planes(haven, workdir):
+    """A config file truncated by a failed deploy, then a reload: refused,
+    the health plane keeps running."""
+    cfg = workdir / "haven.yaml"
+    d1 = write(cfg, CONFIG.format(dir=workdir, level="info"))
+    h = haven(str(cfg))
+    pid = wait_until(lambda: h.plane_pid("hc"), timeout=5, what="hc running")
+    write(cfg, "")
+    r = h.api("POST", "/v1/reload")
+    assert r.status == 400 and r.json["ok"] is False
+    assert any("no plane configured" in e for e in r.json["errors"]), r.json
+    st = h.status()
+    assert st["config"]["digest"] == d1
+    assert h.plane_pid("hc") == pid

@@ -746,10 +746,11 @@ test_haven_conf_defaults(void)
 	char host[256];
 
 	conf_errors_init(&e);
-	T_EQ_INT(haven_conf_load_text("h.yaml", "", 0, &c, &e), 0);
+	T_EQ_INT(haven_conf_load_text("h.yaml", "health: {}\n", 11, &c, &e), 0);
+	/* sha256sum of the 11 bytes "health: {}\n" */
 	T_EQ_STR(c.digest,
-	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c"
-	    "a495991b7852b855");
+	    "e698308264ec4a3f413a42846980d7295831aa36e3dc183b"
+	    "97c451b262b28f4c");
 	T_EQ_STR(c.path, "h.yaml");
 	T_EQ_STR(c.haven.state_dir, "/var/lib/haven");
 	T_EQ_INT(c.haven.log_level, 1);
@@ -760,7 +761,37 @@ test_haven_conf_defaults(void)
 	T_EQ_INT(c.api.max_body, 1 << 20);
 	T_ASSERT(gethostname(host, sizeof(host)) == 0);
 	T_EQ_STR(c.haven.node, host);
-	T_ASSERT(!haven_conf_has_lb(&c) && !haven_conf_has_health(&c));
+	T_ASSERT(!haven_conf_has_lb(&c) && haven_conf_has_health(&c));
+	haven_conf_free(&c);
+	conf_errors_fini(&e);
+}
+
+/*
+ * A file that configures no plane (empty, only comments, only haven: and
+ * api:) would start a daemon that runs nothing, or, sent with a reload,
+ * stop every plane: refused. An empty section is a plane that runs.
+ */
+static void
+test_haven_conf_no_plane(void)
+{
+	const char *none[] = { "", "# only a comment\n",
+		"haven:\n  node: n1\napi:\n  socket: /tmp/x.sock\n" };
+	struct conf_errors e;
+	struct haven_conf c;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(none); i++) {
+		conf_errors_init(&e);
+		T_EQ_INT(haven_conf_load_text(
+		             "h.yaml", none[i], strlen(none[i]), &c, &e),
+		    -EINVAL);
+		T_EQ_INT(e.n, 1);
+		T_ASSERT(strstr(e.v[0].msg, "no plane configured") != NULL);
+		conf_errors_fini(&e);
+	}
+	conf_errors_init(&e);
+	T_EQ_INT(haven_conf_load_text("h.yaml", "lb: {}\n", 7, &c, &e), 0);
+	T_ASSERT(haven_conf_has_lb(&c) && !haven_conf_has_health(&c));
 	haven_conf_free(&c);
 	conf_errors_fini(&e);
 }
@@ -768,9 +799,11 @@ test_haven_conf_defaults(void)
 static void
 test_haven_conf_api_token(void)
 {
-	const char *bad = "haven:\n  node: n1\napi:\n  listen: 0.0.0.0:9900\n";
-	const char *ok = "api:\n  listen: 0.0.0.0:9900\n  token: s3cret\n";
-	const char *lo = "api:\n  listen: '[::1]:9900'\n";
+	const char *bad = "haven:\n  node: n1\napi:\n  listen: 0.0.0.0:9900\n"
+	                  "health: {}\n";
+	const char *ok = "api:\n  listen: 0.0.0.0:9900\n  token: s3cret\n"
+	                 "health: {}\n";
+	const char *lo = "api:\n  listen: '[::1]:9900'\nhealth: {}\n";
 	struct conf_errors e;
 	struct haven_conf c;
 
@@ -939,6 +972,7 @@ static const struct test tests[] = {
 	TEST(test_schema_defaults_valid),
 	TEST(test_haven_conf_defaults),
 	TEST(test_haven_conf_api_token),
+	TEST(test_haven_conf_no_plane),
 	TEST(test_broken_files),
 	TEST(test_cmd_check),
 };

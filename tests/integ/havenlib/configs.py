@@ -17,6 +17,11 @@ api:
   socket: {dir}/haven.sock
 """
 
+# The smallest config a daemon runs with: an empty health engine, then BASE
+# (a config without any plane section is refused). api: stays last, so a
+# test can append keys to it.
+MINIMAL = "health: {{}}\n" + BASE
+
 # Probe timings short enough that a test sees a transition within a second;
 # damping off, so that a test's deliberate flaps are not held down.
 FAST = ("interval: 200ms, timeout: 200ms, fall: 2, rise: 2,\n"
