@@ -307,6 +307,8 @@ cmd_run(int argc, char **argv)
 	if ((e = statefile_mkdir(p.conf->haven.state_dir)) != 0)
 		fatal("cannot create state directory %s: %s",
 		    p.conf->haven.state_dir, strerror(-e));
+	if (parent_single_start(&p) != 0)
+		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	p.loop = ev_loop_new();
 	if (parent_listen(&p) != 0)
@@ -330,6 +332,7 @@ cmd_run(int argc, char **argv)
 	free(p.conf);
 	free(p.conf_path);
 	ev_loop_free(p.loop);
+	parent_single_stop(&p);
 	log_info("haven stopped", "pid=%d", (int)getpid());
 	return 0;
 }

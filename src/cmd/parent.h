@@ -54,6 +54,7 @@ struct parent {
 	struct parent_query *queries; /* owned list of requests in flight */
 	struct parent_op *ops;        /* owned: lb changes to replay */
 	uint32_t next_id;
+	int lock_fd; /* owned: flock on state_dir/haven.lock, -1 if none */
 	bool stopping;
 	/* counters for /metrics */
 	unsigned long reloads_ok, reloads_failed;
@@ -66,6 +67,14 @@ struct parent {
 int parent_reload(struct parent *p, struct buf *errtext);
 void parent_apply_planes(struct parent *p);
 unsigned parent_lb_workers(const struct parent *p);
+
+/* parent_single.c */
+/*
+ * Lock the state directory and make sure no daemon answers on the API
+ * socket; 0, or -errno after logging which pid is in the way.
+ */
+int parent_single_start(struct parent *p);
+void parent_single_stop(struct parent *p);
 
 /* parent_api.c */
 void parent_api_handle(struct api_req *req, void *arg);

@@ -527,15 +527,53 @@ api_listener_add(
 }
 
 int
+api_unix_probe(const char *path, pid_t *pid)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	int fd, e = 0;
+
+	*pid = 0;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -errno;
+	/*
+	 * Non-blocking: a listener with a full backlog answers EAGAIN, which
+	 * still means someone is there. Only ECONNREFUSED (a socket file no
+	 * process listens on, or not a socket at all) is stale.
+	 */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		/* The peer's credentials as of its listen(): its pid. */
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+			*pid = cred.pid;
+		e = -EADDRINUSE;
+	} else if (errno == EAGAIN) {
+		e = -EADDRINUSE;
+	} else if (errno != ECONNREFUSED && errno != ENOENT) {
+		e = -errno;
+	}
+	close(fd);
+	return e;
+}
+
+int
 api_listen_unix(struct api_server *s, const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	mode_t old;
+	pid_t holder;
 	int fd, e;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sun.sun_path, path);
+	/* Never steal the socket of a daemon that still answers on it. */
+	if ((e = api_unix_probe(path, &holder)) != 0)
+		return e;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -errno;

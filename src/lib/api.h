@@ -15,6 +15,7 @@
 #ifndef HAVEN_API_H
 #define HAVEN_API_H
 
+#include <sys/types.h>
 #include <sys/socket.h>
 
 #include <stddef.h>
@@ -49,7 +50,16 @@ struct api_stats {
 struct api_server *api_server_new(
     struct ev_loop *loop, api_handler_fn *fn, void *arg, size_t max_body);
 void api_server_free(struct api_server *s);
-/* Listen on a unix socket (created 0600, replacing a stale one). */
+/*
+ * Whether a process answers on the unix socket path: 0 if none does (no
+ * file, or a stale one nobody listens on), -EADDRINUSE if one does (its pid
+ * in *pid when the kernel tells, else 0), another -errno if we cannot tell.
+ */
+int api_unix_probe(const char *path, pid_t *pid);
+/*
+ * Listen on a unix socket (created 0600). A stale socket file is replaced;
+ * one a process still answers on is not: -EADDRINUSE.
+ */
 int api_listen_unix(struct api_server *s, const char *path);
 /* Listen on TCP; token (may be NULL) is then required as a bearer token. */
 int api_listen_tcp(

@@ -726,6 +726,47 @@ test_held_request_full_input(void)
 	test_api_stop(&t);
 }
 
+/*
+ * A socket a server still listens on is neither stolen nor unlinked; one
+ * nobody listens on (a crashed daemon's) is replaced.
+ */
+static void
+test_unix_socket_not_stolen(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct api_server *other;
+	struct test_api t;
+	struct test_api_resp r;
+	pid_t pid = -1;
+	int fd;
+
+	test_api_start(&t, false);
+	T_EQ_INT(api_unix_probe(t.sock, &pid), -EADDRINUSE);
+	T_EQ_INT(pid, getpid());
+	other = api_server_new(t.loop, test_api_handler, &t.h, 0);
+	T_EQ_INT(api_listen_unix(other, t.sock), -EADDRINUSE);
+	api_server_free(other);
+	/* The first server's socket is still there and answers. */
+	test_api_once(&t, "GET /still HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+	T_EQ_INT(r.status, 200);
+	test_api_stop(&t);
+
+	/* Stale: bound, then closed without unlink. */
+	test_api_start(&t, false);
+	api_server_free(t.srv);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", t.sock);
+	T_EQ_INT(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd);
+	T_EQ_INT(api_unix_probe(t.sock, &pid), 0);
+	T_EQ_INT(pid, 0);
+	t.srv = api_server_new(t.loop, test_api_handler, &t.h, 0);
+	T_EQ_INT(api_listen_unix(t.srv, t.sock), 0);
+	test_api_once(&t, "GET /new HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+	T_EQ_INT(r.status, 200);
+	test_api_stop(&t);
+}
+
 static const struct test tests[] = {
 	TEST(test_get_keepalive_unix),
 	TEST(test_request_bodies),
@@ -739,6 +780,7 @@ static const struct test tests[] = {
 	TEST(test_bearer_token_tcp),
 	TEST(test_connection_limit),
 	TEST(test_held_request_full_input),
+	TEST(test_unix_socket_not_stolen),
 };
 
 TEST_MAIN(tests)
