@@ -8,7 +8,7 @@ import os
 import socket
 import subprocess
 
-from havenlib.configs import FAST, WEB_HTTP, health, lb_config
+from havenlib.configs import FAST, MINIMAL, WEB_HTTP, health, lb_config
 from havenlib.haven import free_port, http_get
 from havenlib.poll import wait_until
 
@@ -105,6 +105,5 @@ def test_stale_socket_replaced(haven, workdir):
     s.bind(path)
     s.close()  # the file stays; nobody listens: what a crash leaves
     assert os.path.exists(path)
-    h = haven("haven:\n  state_dir: %s/state\napi:\n  socket: %s\n" % (
-        workdir, path))
+    h = haven(MINIMAL.format(dir=workdir))
     assert h.status()["pid"] == h.proc.pid
