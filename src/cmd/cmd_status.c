@@ -127,6 +127,8 @@ cmd_status_pools(struct fy_node *pools)
 	while ((p = fy_node_sequence_iterate(pools, &it)) != NULL) {
 		const char *zone = cmd_status_str(p, "/active_zone");
 		bool down = strcmp(cmd_status_str(p, "/all_down"), "true") == 0;
+		bool fb = strcmp(cmd_status_str(p, "/degraded_fallback"),
+		              "true") == 0;
 		int usable = 0, total = 0;
 		char count[24];
 
@@ -141,7 +143,9 @@ cmd_status_pools(struct fy_node *pools)
 		snprintf(count, sizeof(count), "%d/%d", usable, total);
 		printf("%-24s %-16s %-8s %s\n", cmd_status_str(p, "/name"),
 		    strcmp(zone, "null") == 0 ? "-" : zone, count,
-		    down ? "all servers down" : "serving");
+		    down   ? "all servers down" :
+		        fb ? "serving, fallback on held-down servers" :
+		             "serving");
 	}
 }
 

@@ -60,8 +60,8 @@ static const char *const hc_conf_timing_keys[] = { "interval", "timeout",
 	    "1", 0, 1000,                                                      \
 	    .help = "passive reports that eject (0: off)" },                   \
 	{ "damping", CT_BOOL, HC_TOFF(base, damping),                          \
-	    "true", 0, 0,                                                      \
-	    .help = "hold flapping targets down" },                            \
+	    "false", 0, 0,                                                     \
+	    .help = "hold flapping targets down (lb: de-prefer only)" },       \
 	{ "damp_penalty", CT_UINT, HC_TOFF(base, damp_penalty),                \
 	    "1000", 1, 1000000,                                                \
 	    .help = "penalty added per transition" },                          \
@@ -450,7 +450,13 @@ hc_timing_default(struct hc_timing *t)
 	t->down_interval_ms = 0; /* resolved to interval_ms */
 	t->jitter_pct = 10;
 	t->passive_fails = 1;
-	t->damping = true;
+	/*
+	 * Off, as in HAProxy and keepalived: holding down a target whose
+	 * probes pass trades capacity that answers for quiet logs, the
+	 * reason RFC 7196 turned BGP route-flap damping down. When an
+	 * operator turns it on, the lb only de-prefers damped servers.
+	 */
+	t->damping = false;
 	t->damp_penalty = 1000;
 	t->damp_suppress = 3000;
 	t->damp_reuse = 750;

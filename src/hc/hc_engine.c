@@ -310,8 +310,22 @@ hc_engine_publish(
 	struct hc_engine *e = t->eng;
 	struct hc_trans_rec *tr;
 
-	if (!(bits & (HC_SM_STATE | HC_SM_DAMP)))
+	if (!(bits & (HC_SM_STATE | HC_SM_DAMP))) {
+		/*
+		 * Same verdict, but the probes changed their mind about a
+		 * target held down (damped, passively ejected): planes that
+		 * fall back on such targets must know. Not a transition.
+		 */
+		if (bits & HC_SM_PROBE) {
+			log_info("check probe state",
+			    "target=%s state=%s reason=%s probes=%s",
+			    log_q(t->name), hc_state_name(t->sm.state),
+			    hc_reason_name(t->sm.reason),
+			    hc_state_name(t->sm.probe));
+			hc_engine_send(t);
+		}
 		return;
+	}
 	if (bits & HC_SM_STATE)
 		t->since_wall_ms = hc_engine_wall_ms(e);
 	tr = &t->trans[t->ntrans++ % HC_HIST_TRANS];

@@ -30,11 +30,13 @@ hc_plane_verdict(const struct hc_target *t, void *arg)
 	snprintf(v.target, sizeof(v.target), "%s", t->name);
 	v.state = (int32_t)t->sm.state;
 	v.reason = (int32_t)t->sm.reason;
+	v.probe_state = (int32_t)t->sm.probe;
 	v.since_ms = t->since_wall_ms;
 	if (t->gone) {
 		v.gone = 1;
 		v.state = HC_UNKNOWN;
 		v.reason = HC_R_NOT_PROBED;
+		v.probe_state = HC_UNKNOWN;
 	}
 	/* A refusal is counted by the runtime (plane.h). */
 	(void)plane_send(IPC_VERDICT, &v, sizeof(v));

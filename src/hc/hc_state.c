@@ -15,7 +15,7 @@ hc_sm_init(
     struct hc_sm *sm, enum hc_state st, enum hc_reason why, uint64_t now_ms)
 {
 	memset(sm, 0, sizeof(*sm));
-	sm->state = sm->raw = st;
+	sm->state = sm->raw = sm->probe = st;
 	sm->reason = sm->raw_reason = why;
 	sm->since_ms = now_ms;
 	sm->penalty_ms = now_ms;
@@ -47,14 +47,28 @@ hc_sm_release_at(const struct hc_sm *sm, const struct hc_timing *t)
 	return sm->penalty_ms + (uint64_t)ceil(dt);
 }
 
+enum hc_state
+hc_sm_probe_state(const struct hc_sm *sm)
+{
+	/* Ejection zeroes both runs: no failed probe since means it passes. */
+	if (sm->passive_ejected)
+		return sm->fail_run == 0 ? HC_UP : HC_DOWN;
+	return sm->raw;
+}
+
 /* Recompute the published verdict from the raw one and damping. */
 static unsigned
 hc_sm_publish(struct hc_sm *sm, uint64_t now_ms)
 {
 	enum hc_state st = sm->damped ? HC_DOWN : sm->raw;
 	enum hc_reason why = sm->damped ? HC_R_DAMPED : sm->raw_reason;
+	enum hc_state probe = hc_sm_probe_state(sm);
 	unsigned bits = 0;
 
+	if (probe != sm->probe) {
+		bits |= HC_SM_PROBE;
+		sm->probe = probe;
+	}
 	if (st != sm->state) {
 		bits |= HC_SM_STATE;
 		sm->since_ms = now_ms;

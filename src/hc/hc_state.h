@@ -11,7 +11,14 @@
  * damp_penalty to a penalty that halves every damp_half_life_ms; above
  * damp_suppress the target is published down (reason damped) until the
  * penalty decays to damp_reuse. Transitions out of "unknown" are a first
- * verdict, not a flap, and add no penalty.
+ * verdict, not a flap, and add no penalty. Damping is off by default.
+ *
+ * The probe state is what the active probes alone say, before damping and
+ * passive ejection: a damped target whose probes pass, or a passively
+ * ejected one whose probes have not failed since, is "up by its probes".
+ * It is published beside the verdict (HC_SM_PROBE when it changes) so that
+ * a plane can de-prefer such a target rather than lose it: the lb uses it
+ * when its pool would otherwise be short.
  *
  * Invariants: state == HC_DOWN whenever damped; ok_run and fail_run are never
  * both non-zero; since_ms is the time of the last published state change.
@@ -39,12 +46,14 @@ struct hc_sm {
 	uint64_t penalty_ms;
 	uint64_t since_ms;    /* last published state change */
 	uint32_t transitions; /* raw up<->down transitions seen */
+	enum hc_state probe;  /* published probe state (hc_sm_probe_state) */
 };
 
 /* What a step changed in the published verdict (bit mask). */
 #define HC_SM_STATE  0x1u /* state changed */
 #define HC_SM_REASON 0x2u /* reason changed */
 #define HC_SM_DAMP   0x4u /* damping began or ended */
+#define HC_SM_PROBE  0x8u /* the published probe state changed */
 
 /* What a passive report did. */
 enum hc_sm_passive {
@@ -76,6 +85,8 @@ double hc_sm_penalty(
     const struct hc_sm *sm, const struct hc_timing *t, uint64_t now_ms);
 /* When a damped target will be released (UINT64_MAX if not damped). */
 uint64_t hc_sm_release_at(const struct hc_sm *sm, const struct hc_timing *t);
+/* What the active probes alone say (see above). */
+enum hc_state hc_sm_probe_state(const struct hc_sm *sm);
 /* True while the raw verdict is moving: probes run at fast_interval. */
 bool hc_sm_changing(const struct hc_sm *sm);
 /* The un-jittered delay before the next probe. */

@@ -66,6 +66,8 @@ lb_api_server(struct jw *w, const struct lb_server *s, uint64_t now)
 	jw_kstr(w, "reason", hc_reason_name(s->health_reason));
 	jw_kbool(w, "passive_ejected", s->passive_down);
 	jw_kbool(w, "usable", lb_server_usable(s));
+	jw_kbool(w, "standby", lb_server_standby(s));
+	jw_kstr(w, "probes", hc_state_name(s->probe_state));
 	jw_kstr(w, "admin", lb_admin_name(s->admin));
 	jw_kuint(w, "weight", s->conf_weight);
 	if (s->has_admin_weight)
@@ -99,6 +101,9 @@ lb_api_pool(struct jw *w, struct lb_pool *p)
 	else
 		jw_null(w);
 	jw_kbool(w, "all_down", p->active_zone < 0);
+	/* Standbys (held down while their probes pass) take traffic. */
+	jw_kbool(w, "degraded_fallback", p->fallback);
+	jw_kuint(w, "fallback_events", p->stats.fallback_events);
 	jw_key(w, "failback_pending");
 	if (p->better_zone >= 0)
 		jw_str(w, lb_zone_name(p, (size_t)p->better_zone));
@@ -111,6 +116,7 @@ lb_api_pool(struct jw *w, struct lb_pool *p)
 		jw_kstr(w, "name", lb_zone_name(p, i));
 		jw_kuint(w, "healthy", lb_zone_healthy(p, i));
 		jw_kuint(w, "needed", lb_zone_needed(p, i));
+		jw_kuint(w, "standby", lb_zone_standby(p, i));
 		jw_kbool(w, "active", p->active_zone == (int)i);
 		jw_obj_end(w);
 	}

@@ -103,11 +103,16 @@ LB_MX_POOL(full, p->stats.picks_full)
 LB_MX_POOL(zone_changes, p->stats.zone_changes)
 LB_MX_POOL(all_down, p->stats.all_down_events)
 LB_MX_POOL(is_down, p->active_zone < 0)
+LB_MX_POOL(fallback_events, p->stats.fallback_events)
+LB_MX_POOL(is_fallback, p->fallback)
+LB_MX_POOL(picks_fallback, p->stats.picks_fallback)
+LB_MX_POOL(retry_elsewhere, p->stats.picks_retry_elsewhere)
 LB_MX_SERVER(requests, s->stats.requests)
 LB_MX_SERVER(responses, s->stats.responses)
 LB_MX_SERVER(retries, s->stats.retries)
 LB_MX_SERVER(active, s->active)
 LB_MX_SERVER(usable, lb_server_usable(s))
+LB_MX_SERVER(standby, lb_server_standby(s))
 LB_MX_SERVER(weight, lb_server_eff_weight(s, lb_pool_now()))
 LB_MX_SERVER(passive_fails, s->stats.passive_fails)
 LB_MX_SERVER(passive_ejections, s->stats.passive_ejections)
@@ -213,6 +218,18 @@ static const struct lb_metrics_pool_def lb_metrics_pool_defs[] = {
 	    "Transitions to no usable server", lb_metrics_p_all_down },
 	{ "haven_lb_pool_all_down", "gauge", "1 while no server is usable",
 	    lb_metrics_p_is_down },
+	{ "haven_lb_pool_degraded_fallback", "gauge",
+	    "1 while held-down servers whose probes pass take traffic",
+	    lb_metrics_p_is_fallback },
+	{ "haven_lb_pool_fallback_total", "counter",
+	    "Transitions into using held-down servers",
+	    lb_metrics_p_fallback_events },
+	{ "haven_lb_pool_picks_fallback_total", "counter",
+	    "Picks that chose a held-down server",
+	    lb_metrics_p_picks_fallback },
+	{ "haven_lb_pool_picks_retry_elsewhere_total", "counter",
+	    "Retries served outside the active zone's usable servers",
+	    lb_metrics_p_retry_elsewhere },
 };
 
 static const struct lb_metrics_server_def lb_metrics_server_defs[] = {
@@ -226,6 +243,9 @@ static const struct lb_metrics_server_def lb_metrics_server_defs[] = {
 	    "Connections in progress", lb_metrics_s_active },
 	{ "haven_lb_server_usable", "gauge",
 	    "1 when the server takes new traffic", lb_metrics_s_usable },
+	{ "haven_lb_server_standby", "gauge",
+	    "1 when held down while its probes pass (fallback only)",
+	    lb_metrics_s_standby },
 	{ "haven_lb_server_weight_effective", "gauge",
 	    "Weight after admin override and slow start", lb_metrics_s_weight },
 	{ "haven_lb_server_passive_fails_total", "counter",

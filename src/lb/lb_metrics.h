@@ -65,7 +65,11 @@ struct lb_pool_stats {
 	uint64_t picks_full;      /* every candidate at max_conn */
 	uint64_t zone_changes;    /* active zone changed */
 	uint64_t all_down_events; /* transitions into "no zone usable" */
-	struct mx_hist latency;   /* request start to response head */
+	uint64_t fallback_events; /* transitions into using standbys */
+	uint64_t picks_fallback;  /* picks that chose a standby server */
+	uint64_t picks_retry_elsewhere; /* retries served outside the zone's
+	                                   usable servers */
+	struct mx_hist latency;         /* request start to response head */
 };
 
 struct lb_server_stats *lb_server_stats(struct lb_server *s);

@@ -11,6 +11,14 @@
  * within one probe: treating it as down would answer 503 to every request
  * until then.
  *
+ * Health policy never takes capacity that answers: a server held down by
+ * flap damping or passive ejection while its active probes pass is a
+ * standby. It takes no traffic while its zone has the servers it needs,
+ * and is used again beside the usable ones when the zone would be short
+ * (the pool is then in fallback, visible in the API and /metrics), and by
+ * a retry that finds no untried usable server. Only servers whose probes
+ * fail, or that the operator disabled, are ever out entirely.
+ *
  * Passive failures eject a server at once in this worker, except the pool's
  * last usable one (ejecting it turns a partial outage into a total one), and
  * are reported to hc, which ejects it in every worker and alone readmits it
@@ -104,7 +112,7 @@ lb_server_apply_conf(struct lb_server *s, const struct lb_pool_conf *pc,
 	/* A new address is a new machine: its health is not known. */
 	if (memcmp(&s->addr, &sc->address, sizeof(s->addr)) != 0 &&
 	    s->addr.ss_family != 0) {
-		s->health = HC_UNKNOWN;
+		s->health = s->probe_state = HC_UNKNOWN;
 		s->passive_down = false;
 	}
 	s->addr = sc->address;
@@ -124,7 +132,7 @@ lb_server_new(struct lb_pool *p, const struct lb_pool_conf *pc,
 	s->pool = p;
 	p->refs++;
 	s->refs = 1;
-	s->health = HC_UNKNOWN;
+	s->health = s->probe_state = HC_UNKNOWN;
 	s->admin = LB_ADMIN_READY;
 	ev_timer_init(&s->readmit, lb_server_readmit_cb, s);
 	lb_server_apply_conf(s, pc, sc);
@@ -247,6 +255,19 @@ lb_server_usable(const struct lb_server *s)
 	    s->admin == LB_ADMIN_READY && w > 0;
 }
 
+bool
+lb_server_standby(const struct lb_server *s)
+{
+	uint32_t w = s->has_admin_weight ? s->admin_weight : s->conf_weight;
+
+	if (s->removed || s->admin != LB_ADMIN_READY || w == 0 ||
+	    lb_server_healthy(s))
+		return false;
+	/* Down by verdict: only if that verdict is a hold-down over
+	 * passing probes. Up by verdict: only this worker ejected it. */
+	return s->health != HC_DOWN || s->probe_state == HC_UP;
+}
+
 /* Start the slow-start ramp when s just became usable again. */
 static void
 lb_server_note_usable(struct lb_server *s, bool was_usable)
@@ -260,11 +281,19 @@ lb_server_note_usable(struct lb_server *s, bool was_usable)
 void
 lb_server_set_health(struct lb_server *s, enum hc_state st, enum hc_reason why)
 {
+	lb_server_set_verdict(s, st, why, st);
+}
+
+void
+lb_server_set_verdict(struct lb_server *s, enum hc_state st, enum hc_reason why,
+    enum hc_state probe)
+{
 	bool was = lb_server_usable(s);
 	enum hc_state old = s->health;
 
 	s->health = st;
 	s->health_reason = why;
+	s->probe_state = st == HC_DOWN ? probe : st;
 	if (st == HC_UP && s->passive_down) {
 		s->passive_down = false;
 		s->passive_consecutive = 0;
@@ -529,7 +558,42 @@ lb_pool_candidate(const struct lb_pool *p, const struct lb_server *s)
 		return !s->removed && s->admin == LB_ADMIN_READY &&
 		    (s->has_admin_weight ? s->admin_weight : s->conf_weight) >
 		    0;
-	return (int)s->zone == p->active_zone && lb_server_usable(s);
+	return (int)s->zone == p->active_zone &&
+	    (lb_server_usable(s) || (p->fallback && lb_server_standby(s)));
+}
+
+/*
+ * A retry found every candidate of the active zone tried: any untried
+ * server that answers its probes, usable in another zone first, then a
+ * standby, before the client is given a 502.
+ */
+static struct lb_server *
+lb_pool_pick_retry(struct lb_pool *p, const struct lb_pick_ctx *ctx,
+    struct lb_server **c, uint32_t *w)
+{
+	struct lb_server *s;
+	uint64_t now = lb_pool_now();
+	size_t i, n;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		n = 0;
+		for (i = 0; i < p->nservers; i++) {
+			s = p->servers[i];
+			if (!(pass == 0 ? lb_server_usable(s) :
+			                  lb_server_standby(s)) ||
+			    lb_pool_excluded(ctx, s) ||
+			    (s->max_conn != 0 && s->active >= s->max_conn))
+				continue;
+			c[n] = s;
+			w[n++] = MAX(lb_server_eff_weight(s, now), 1);
+		}
+		if (n > 0) {
+			p->stats.picks_retry_elsewhere++;
+			return balance_rr_pick(c, w, n);
+		}
+	}
+	return NULL;
 }
 
 struct lb_server *
@@ -572,6 +636,11 @@ lb_pool_pick(
 		*err = LB_PICK_OK;
 		if (p->active_zone < 0)
 			p->stats.picks_fail_open++;
+		else if (!lb_server_usable(s))
+			p->stats.picks_fallback++;
+	} else if (nexcl > 0 && p->active_zone >= 0 &&
+	    (s = lb_pool_pick_retry(p, ctx, c, w)) != NULL) {
+		*err = LB_PICK_OK;
 	} else if (nfull > 0) {
 		*err = LB_PICK_FULL;
 		p->stats.picks_full++;

@@ -54,6 +54,10 @@ struct lb_server {
 	size_t zone;          /* index into the pool's zones */
 	enum hc_state health; /* last verdict; UNKNOWN counts as up */
 	enum hc_reason health_reason;
+	/* What the active probes alone say (ipc_verdict.probe_state): UP on
+	 * a server held down by damping or passive ejection makes it a
+	 * standby, used when the pool would otherwise be short. */
+	enum hc_state probe_state;
 	bool passive_down; /* ejected by real traffic until readmitted */
 	uint32_t passive_consecutive;
 	uint32_t consecutive_5xx; /* answers >= 500 in a row, for passive_5xx */
@@ -81,6 +85,7 @@ struct lb_pool {
 	size_t nservers;
 	size_t nzones;              /* max(1, conf.nzones) */
 	int active_zone;            /* -1: none qualifies; LB_ZONE_UNSET */
+	bool fallback;              /* standbys of active_zone take traffic */
 	int better_zone;            /* hold: better zone waiting, -1: none */
 	uint64_t better_since_ms;   /* when better_zone qualified */
 	bool failback_requested;    /* manual failback asked by the API */
@@ -108,6 +113,17 @@ uint32_t lb_server_eff_weight(const struct lb_server *s, uint64_t now_ms);
 bool lb_server_healthy(const struct lb_server *s);
 /* Accepts new traffic: healthy, admin ready, weight > 0. */
 bool lb_server_usable(const struct lb_server *s);
+/*
+ * Not usable only because damping or passive ejection holds it down while
+ * its probes pass (or, without health check, only passive ejection): it is
+ * de-preferred, taken again when the pool would be short (fallback) and by
+ * retries that found nothing better.
+ */
+bool lb_server_standby(const struct lb_server *s);
+/* A verdict: probe is what the probes alone say (ipc_verdict). */
+void lb_server_set_verdict(struct lb_server *s, enum hc_state st,
+    enum hc_reason why, enum hc_state probe);
+/* A verdict whose probes agree with it (probe == st). */
 void lb_server_set_health(
     struct lb_server *s, enum hc_state st, enum hc_reason why);
 void lb_server_set_admin(struct lb_server *s, enum lb_admin st);
@@ -121,6 +137,8 @@ void lb_zone_update(struct lb_pool *p);
 int lb_zone_failback(struct lb_pool *p);
 /* Servers of zone z that are healthy / needed for the zone to qualify. */
 size_t lb_zone_healthy(const struct lb_pool *p, size_t z);
+/* Standby servers of zone z (lb_server_standby). */
+size_t lb_zone_standby(const struct lb_pool *p, size_t z);
 size_t lb_zone_needed(const struct lb_pool *p, size_t z);
 const char *lb_zone_name(const struct lb_pool *p, size_t z);
 

@@ -156,10 +156,11 @@ lb_runtime_verdict(const struct ipc_verdict *v)
 		lb_rt.verdicts_unknown++;
 		return;
 	}
-	lb_server_set_health(s, (enum hc_state)v->state,
+	lb_server_set_verdict(s, (enum hc_state)v->state,
 	    v->reason >= 0 && v->reason < HC__REASON_COUNT ?
 	        (enum hc_reason)v->reason :
-	        HC_R_INTERNAL);
+	        HC_R_INTERNAL,
+	    v->probe_state == HC_UP ? HC_UP : (enum hc_state)v->state);
 }
 
 static struct lb_server *

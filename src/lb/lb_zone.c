@@ -11,10 +11,16 @@
  *     does) follows the pool's policy: at once, after the better zone has
  *     qualified without interruption for failback_hold, or only when the
  *     operator asks (POST .../failback);
+ *   - standbys (servers held down by damping or passive ejection while
+ *     their probes pass, lb_server_standby) count when usable servers alone
+ *     are short: a zone that qualifies with them is preferred to one that
+ *     does not, and while the active zone has fewer usable servers than it
+ *     needs its standbys take traffic too (p->fallback);
  *   - when no zone qualifies but some server is usable, the first zone with
- *     a usable server is used (degraded) rather than failing every request;
- *   - with no usable server at all the pool is "all down" (active_zone -1):
- *     picks fail with all_down_status, or use every server (fail_open).
+ *     a usable server is used (degraded), then the first with a standby,
+ *     rather than failing every request;
+ *   - with no usable or standby server the pool is "all down" (active_zone
+ *     -1): picks fail with all_down_status, or use every server (fail_open).
  * Every change of active zone is logged with its cause and counted.
  *
  * State is re-evaluated on every event that can change it (verdict, admin
@@ -56,6 +62,17 @@ lb_zone_healthy(const struct lb_pool *p, size_t z)
 }
 
 size_t
+lb_zone_standby(const struct lb_pool *p, size_t z)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nservers; i++)
+		n += p->servers[i]->zone == z &&
+		    lb_server_standby(p->servers[i]);
+	return n;
+}
+
+size_t
 lb_zone_needed(const struct lb_pool *p, size_t z)
 {
 	size_t total = lb_zone_total(p, z), need;
@@ -84,9 +101,42 @@ lb_zone_best(const struct lb_pool *p)
 		if (lb_zone_qualifies(p, z))
 			return (int)z;
 	for (z = 0; z < p->nzones; z++)
+		if (lb_zone_healthy(p, z) + lb_zone_standby(p, z) >=
+		    lb_zone_needed(p, z))
+			return (int)z;
+	for (z = 0; z < p->nzones; z++)
 		if (lb_zone_healthy(p, z) > 0)
 			return (int)z;
+	for (z = 0; z < p->nzones; z++)
+		if (lb_zone_standby(p, z) > 0)
+			return (int)z;
 	return -1;
+}
+
+/* Standbys of the active zone take traffic while its usable are short. */
+static void
+lb_zone_fallback(struct lb_pool *p)
+{
+	bool fb = false;
+	size_t z, up;
+
+	if (p->active_zone >= 0) {
+		z = (size_t)p->active_zone;
+		up = lb_zone_healthy(p, z);
+		fb = up < lb_zone_needed(p, z) && lb_zone_standby(p, z) > 0;
+	}
+	if (fb == p->fallback)
+		return;
+	p->fallback = fb;
+	if (!fb) {
+		log_notice("pool fallback ended", "pool=%s", log_q(p->name));
+		return;
+	}
+	p->stats.fallback_events++;
+	log_warn("pool fallback",
+	    "pool=%s zone=%s usable=%zu standby=%zu needed=%zu", log_q(p->name),
+	    lb_zone_name(p, z), up, lb_zone_standby(p, z),
+	    lb_zone_needed(p, z));
 }
 
 static void
@@ -154,8 +204,8 @@ lb_zone_failback_policy(struct lb_pool *p, int best)
 		lb_zone_switch(p, best, "failback-hold");
 }
 
-void
-lb_zone_update(struct lb_pool *p)
+static void
+lb_zone_choose(struct lb_pool *p)
 {
 	int best = lb_zone_best(p), cur = p->active_zone;
 
@@ -175,6 +225,13 @@ lb_zone_update(struct lb_pool *p)
 		return;
 	}
 	lb_zone_failback_policy(p, best);
+}
+
+void
+lb_zone_update(struct lb_pool *p)
+{
+	lb_zone_choose(p);
+	lb_zone_fallback(p);
 }
 
 void

@@ -90,6 +90,10 @@ struct ipc_verdict {
 	int32_t reason;            /* enum hc_reason */
 	uint64_t since_ms;         /* wall clock */
 	int32_t gone; /* 1: the target left the config: forget it */
+	/* enum hc_state the active probes alone give, before damping and
+	 * passive ejection (hc_sm_probe_state): UP on a held-down target
+	 * means it answers and may be used when nothing better is left. */
+	int32_t probe_state;
 };
 
 struct ipc_passive {

@@ -315,7 +315,8 @@ test_damping_hold_and_release(void)
 	fake_set(2, HC_R_OK, 0);
 	fake[2].flap = true; /* ok ok fail fail ok ok ... */
 	rig_start(&r, NULL,
-	    "defaults: { jitter: 0, fast_interval: 1s }\nchecks:\n"
+	    "defaults: { jitter: 0, fast_interval: 1s, damping: true }\n"
+	    "checks:\n"
 	    "  - { name: f, type: tcp, address: \"127.0.0.1:2\" }\n");
 	t = hc_engine_find(r.eng, "f");
 	/* Run until damping holds it down. */

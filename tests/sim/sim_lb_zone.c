@@ -11,6 +11,7 @@
 #include <errno.h>
 
 #include "../unit/runner.h"
+#include "hc/hc_state.h"
 #include "lb/lb_pool_priv.h"
 #include "lib/ev.h"
 
@@ -339,6 +340,118 @@ test_reload_keeps_state(void)
 	slz_teardown(&t);
 }
 
+/* One server of the damping drill: its state machine and its faults. */
+struct slz_srv {
+	struct hc_sm sm;
+	uint64_t fault_until; /* probes fail before this time */
+};
+
+/* Send sm's verdict as hc_plane does, probe state included. */
+static void
+slz_send(const char *target, const struct hc_sm *sm)
+{
+	struct ipc_verdict v;
+
+	memset(&v, 0, sizeof(v));
+	snprintf(v.target, sizeof(v.target), "%s", target);
+	v.state = sm->state;
+	v.reason = sm->reason;
+	v.probe_state = sm->probe;
+	lb_runtime_verdict(&v);
+}
+
+/* Start a 3 s fault on a seeded server unless two are faulted already. */
+static void
+slz_fault(
+    struct slz_srv *sv, const struct hc_timing *tm, uint64_t *rng, uint64_t now)
+{
+	static const char *names[] = { "web/a1", "web/a2", "web/b1" };
+	size_t i, k, nfault = 0;
+	unsigned bits;
+
+	*rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+	k = (size_t)(*rng >> 33) % 3;
+	for (i = 0; i < 3; i++)
+		nfault += sv[i].fault_until > now;
+	if (sv[k].fault_until > now || nfault >= 2)
+		return;
+	sv[k].fault_until = now + 3000;
+	hc_sm_passive(&sv[k].sm, tm, HC_R_CONNECT_REFUSED, true, now, &bits);
+	if (bits)
+		slz_send(names[k], &sv[k].sm);
+}
+
+/*
+ * The issue's bad day on the simulated clock: damping on, probes every
+ * second (fall 2, rise 2), a seeded fault every 2-4 s on one of three
+ * servers for 3 s (never more than two at once), each fault also
+ * reported passively. Damping ends up holding servers down while their
+ * probes pass; the pool must never refuse a pick while one passes.
+ */
+static void
+test_damping_never_empties_pool(void)
+{
+	static const char *names[] = { "web/a1", "web/a2", "web/b1" };
+	struct hc_timing tm;
+	struct slz_srv sv[3];
+	struct slz t;
+	enum lb_pick_err err;
+	uint64_t now, end, next_fault, rng = 13;
+	size_t i, held_up = 0, picks = 0;
+	bool any;
+
+	slz_setup(&t, 3, LB_FAILBACK_IMMEDIATE, 1);
+	t.pc.nzones = 0;
+	for (i = 0; i < 3; i++)
+		t.sc[i].zone = NULL;
+	T_EQ_INT(lb_runtime_apply(&t.conf), 0);
+	hc_timing_default(&tm);
+	tm.damping = true;
+	now = ev_now_ms(t.loop);
+	for (i = 0; i < 3; i++) {
+		hc_sm_init(&sv[i].sm, HC_UP, HC_R_OK, now);
+		sv[i].fault_until = 0;
+		slz_send(names[i], &sv[i].sm);
+	}
+	end = now + 60000;
+	next_fault = now + 2000;
+	while (now < end) {
+		ev_sim_advance(t.loop, 100);
+		now = ev_now_ms(t.loop);
+		if (now >= next_fault) {
+			slz_fault(sv, &tm, &rng, now);
+			next_fault = now + 2000 + (rng >> 40) % 2001;
+		}
+		any = false;
+		for (i = 0; i < 3; i++) {
+			unsigned bits = hc_sm_tick(&sv[i].sm, &tm, now);
+
+			if (now % 1000 == 0)
+				bits |= hc_sm_probe(&sv[i].sm, &tm,
+				    now < sv[i].fault_until ?
+				        HC_R_CONNECT_REFUSED :
+				        HC_R_OK,
+				    now);
+			if (bits)
+				slz_send(names[i], &sv[i].sm);
+			held_up += sv[i].sm.state == HC_DOWN &&
+			    sv[i].sm.probe == HC_UP;
+			any |= sv[i].sm.probe == HC_UP;
+		}
+		if (!any)
+			continue; /* nothing passes its probes */
+		T_ASSERT(lb_pool_pick(t.p, NULL, &err) != NULL);
+		picks++;
+	}
+	/* The drill did what it is for: servers held down while answering. */
+	T_ASSERT(held_up > 0);
+	T_ASSERT(t.p->stats.fallback_events > 0);
+	T_ASSERT(t.p->stats.picks_fallback > 0);
+	T_EQ_INT(t.p->stats.picks_none_up, 0);
+	T_ASSERT(picks > 500);
+	slz_teardown(&t);
+}
+
 static const struct test tests[] = {
 	TEST(test_failover_immediate_failback),
 	TEST(test_failback_hold),
@@ -348,6 +461,7 @@ static const struct test tests[] = {
 	TEST(test_slow_start_ramp),
 	TEST(test_passive_readmit_without_health),
 	TEST(test_reload_keeps_state),
+	TEST(test_damping_never_empties_pool),
 };
 
 TEST_MAIN(tests)

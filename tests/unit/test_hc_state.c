@@ -15,6 +15,8 @@ timing(void)
 	struct hc_timing t;
 
 	hc_timing_default(&t);
+	/* Off by default (availability first); these cases test its rules. */
+	t.damping = true;
 	return t;
 }
 
@@ -193,6 +195,74 @@ test_damping_off(void)
 	T_EQ_INT(sm.transitions, 20);
 }
 
+/* Damping is off unless asked for: HAProxy and keepalived have none. */
+static void
+test_damping_default_off(void)
+{
+	struct hc_timing t;
+
+	hc_timing_default(&t);
+	T_ASSERT(!t.damping);
+}
+
+/*
+ * The probe state says what the probes alone give: a damped target that
+ * passes them is "up by its probes", and the change is published (bit
+ * HC_SM_PROBE) although the verdict stays down.
+ */
+static void
+test_probe_state_under_damping(void)
+{
+	struct hc_timing t = timing();
+	struct hc_sm sm;
+	uint64_t now = 0;
+	unsigned bits;
+
+	hc_sm_init(&sm, HC_UP, HC_R_OK, 0);
+	T_EQ_INT(hc_sm_probe_state(&sm), HC_UP);
+	feed(&sm, &t, HC_R_TIMEOUT, 2, &now);
+	feed(&sm, &t, HC_R_OK, 2, &now);
+	feed(&sm, &t, HC_R_TIMEOUT, 2, &now);
+	T_EQ_INT(sm.probe, HC_DOWN);
+	feed(&sm, &t, HC_R_OK, 1, &now);
+	now += 1000;
+	bits = hc_sm_probe(&sm, &t, HC_R_OK, now);
+	T_ASSERT(sm.damped);
+	T_EQ_INT(sm.state, HC_DOWN);
+	T_EQ_INT(sm.probe, HC_UP);
+	T_ASSERT(bits & HC_SM_PROBE);
+	/* Probes fail while damped: verdict unchanged, probe state moves. */
+	now += 1000;
+	bits = hc_sm_probe(&sm, &t, HC_R_TIMEOUT, now);
+	T_EQ_INT(bits, 0);
+	now += 1000;
+	bits = hc_sm_probe(&sm, &t, HC_R_TIMEOUT, now);
+	T_EQ_INT(bits, HC_SM_PROBE);
+	T_EQ_INT(sm.probe, HC_DOWN);
+	T_EQ_INT(sm.state, HC_DOWN);
+	T_EQ_INT(sm.reason, HC_R_DAMPED);
+}
+
+/* Passively ejected: up by its probes until one of them fails. */
+static void
+test_probe_state_after_ejection(void)
+{
+	struct hc_timing t = timing();
+	struct hc_sm sm;
+	unsigned bits;
+
+	t.damping = false;
+	hc_sm_init(&sm, HC_UP, HC_R_OK, 0);
+	T_EQ_INT(hc_sm_passive(&sm, &t, HC_R_RESET, true, 1, &bits),
+	    HC_SM_P_EJECTED);
+	T_EQ_INT(sm.state, HC_DOWN);
+	T_EQ_INT(sm.probe, HC_UP);
+	T_EQ_INT(bits & HC_SM_PROBE, 0);
+	bits = hc_sm_probe(&sm, &t, HC_R_CONNECT_REFUSED, 2);
+	T_EQ_INT(bits, HC_SM_PROBE);
+	T_EQ_INT(sm.probe, HC_DOWN);
+}
+
 static void
 test_passive_eject_and_readmit(void)
 {
@@ -340,7 +410,7 @@ test_conf_errors(void)
 	    "  - { name: x, type: tcp, address: \"127.0.0.1\" }\n"
 	    "  - { name: y, type: dns, address: \"127.0.0.1:53\" }\n"
 	    "  - { name: z, type: tcp, address: \"127.0.0.1:1\","
-	    " damp_reuse: 5000 }\n";
+	    " damping: true, damp_reuse: 5000 }\n";
 	struct conf_errors errs;
 	struct hc_conf c;
 
@@ -388,6 +458,9 @@ static const struct test tests[] = {
 	TEST(test_damping_decay),
 	TEST(test_damping_suppress_and_release),
 	TEST(test_damping_off),
+	TEST(test_damping_default_off),
+	TEST(test_probe_state_under_damping),
+	TEST(test_probe_state_after_ejection),
 	TEST(test_passive_eject_and_readmit),
 	TEST(test_passive_confirmed_by_probes),
 	TEST(test_passive_off),

@@ -454,6 +454,163 @@ test_passive_5xx_run(void)
 	lb_runtime_fini();
 }
 
+/* Picks of p over n tries: how many went to each of a, b, c; none fail. */
+static void
+t_count(struct lb_pool *p, int n, int cnt[3])
+{
+	int i;
+
+	cnt[0] = cnt[1] = cnt[2] = 0;
+	for (i = 0; i < n; i++)
+		cnt[t_pick(p, NULL)->sname[0] - 'a']++;
+}
+
+/*
+ * Damping holds a server down while its probes pass: de-preferred while
+ * the pool has what it needs, used again when it would be short.
+ */
+static void
+test_damped_come_back_when_short(void)
+{
+	static const uint32_t w[] = { 100, 100, 100 };
+	struct t_pool t;
+	struct lb_pool *p;
+	struct lb_server *a, *b;
+	int cnt[3];
+
+	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 3);
+	t.pc.health_check = "web-http";
+	t.pc.min_up = 2;
+	p = lb_pool_new(&t.pc);
+	a = lb_pool_server(p, "a");
+	b = lb_pool_server(p, "b");
+	lb_server_set_verdict(a, HC_DOWN, HC_R_DAMPED, HC_UP);
+	T_ASSERT(!lb_server_usable(a) && lb_server_standby(a));
+	/* Two usable of the two needed: a takes nothing. */
+	T_ASSERT(!p->fallback);
+	t_count(p, 20, cnt);
+	T_EQ_INT(cnt[0], 0);
+	/* b fails its probes: one usable, one needed more; a is back. */
+	lb_server_set_health(b, HC_DOWN, HC_R_TIMEOUT);
+	T_ASSERT(!lb_server_standby(b));
+	T_ASSERT(p->fallback);
+	T_EQ_INT(p->stats.fallback_events, 1);
+	t_count(p, 20, cnt);
+	T_EQ_INT(cnt[0], 10);
+	T_EQ_INT(cnt[1], 0);
+	T_EQ_INT(cnt[2], 10);
+	T_EQ_INT(p->stats.picks_fallback, 10);
+	/* Damped while its probes fail: not a standby, never picked. */
+	lb_server_set_verdict(a, HC_DOWN, HC_R_DAMPED, HC_DOWN);
+	T_ASSERT(!lb_server_standby(a));
+	T_ASSERT(!p->fallback);
+	t_count(p, 10, cnt);
+	T_EQ_INT(cnt[2], 10);
+	/* b back: the pool has enough again. */
+	lb_server_set_verdict(a, HC_DOWN, HC_R_DAMPED, HC_UP);
+	T_ASSERT(p->fallback);
+	lb_server_set_health(b, HC_UP, HC_R_OK);
+	T_ASSERT(!p->fallback);
+	t_count(p, 20, cnt);
+	T_EQ_INT(cnt[0], 0);
+	/* The operator's word is final: disabled is never a standby. */
+	lb_server_set_admin(a, LB_ADMIN_DISABLED);
+	T_ASSERT(!lb_server_standby(a));
+	lb_pool_release(p);
+}
+
+/* Every server held down while its probes pass: the pool still serves. */
+static void
+test_one_probing_up_never_503(void)
+{
+	static const uint32_t w[] = { 100, 100, 100 };
+	struct t_pool t;
+	struct lb_pool *p;
+	enum lb_pick_err err;
+	int cnt[3];
+
+	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 3);
+	t.pc.health_check = "web-http";
+	p = lb_pool_new(&t.pc);
+	lb_server_set_health(lb_pool_server(p, "a"), HC_DOWN, HC_R_TIMEOUT);
+	lb_server_set_health(lb_pool_server(p, "b"), HC_DOWN, HC_R_TIMEOUT);
+	lb_server_set_verdict(
+	    lb_pool_server(p, "c"), HC_DOWN, HC_R_DAMPED, HC_UP);
+	T_ASSERT(p->active_zone == 0);
+	t_count(p, 10, cnt);
+	T_EQ_INT(cnt[2], 10);
+	/* Passively ejected, no probe failed since: still a standby. */
+	lb_server_set_verdict(
+	    lb_pool_server(p, "c"), HC_DOWN, HC_R_PASSIVE_EJECTED, HC_UP);
+	t_count(p, 10, cnt);
+	T_EQ_INT(cnt[2], 10);
+	/* Its probes fail too: now, and only now, the pool is down. */
+	lb_server_set_verdict(
+	    lb_pool_server(p, "c"), HC_DOWN, HC_R_PASSIVE_EJECTED, HC_DOWN);
+	T_ASSERT(lb_pool_pick(p, NULL, &err) == NULL);
+	T_EQ_INT(err, LB_PICK_NONE_UP);
+	lb_pool_release(p);
+}
+
+/* Ejected by this worker's traffic: back when the pool would be short. */
+static void
+test_ejected_come_back_when_short(void)
+{
+	struct t_pool t;
+	struct lb_pool *p;
+	struct lb_server *a, *b;
+	int i;
+
+	p = t_passive_pool(&t, 0, &a, &b);
+	lb_server_passive_fail(a, HC_R_CONNECT_REFUSED);
+	T_ASSERT(a->passive_down && lb_server_standby(a));
+	T_ASSERT(!p->fallback);
+	for (i = 0; i < 10; i++)
+		T_ASSERT(t_pick(p, NULL) == b);
+	/* b's probes fail: a, ejected but not failing probes, serves. */
+	lb_server_set_health(b, HC_DOWN, HC_R_CONNECT_REFUSED);
+	T_ASSERT(p->fallback);
+	for (i = 0; i < 10; i++)
+		T_ASSERT(t_pick(p, NULL) == a);
+	lb_pool_release(p);
+	lb_runtime_fini();
+}
+
+/* A retry lands on a de-preferred server rather than giving up. */
+static void
+test_retry_lands_on_standby(void)
+{
+	static const uint32_t w[] = { 100, 100, 100 };
+	struct t_pool t;
+	struct lb_pool *p;
+	struct lb_server *a, *tried[2], *s;
+	struct lb_pick_ctx ctx = { 0 };
+	enum lb_pick_err err;
+
+	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 3);
+	t.pc.health_check = "web-http";
+	p = lb_pool_new(&t.pc);
+	a = lb_pool_server(p, "a");
+	lb_server_set_verdict(
+	    lb_pool_server(p, "b"), HC_DOWN, HC_R_DAMPED, HC_UP);
+	lb_server_set_health(lb_pool_server(p, "c"), HC_DOWN, HC_R_TIMEOUT);
+	T_ASSERT(t_pick(p, NULL) == a);
+	/* a failed this request: b, only de-preferred, takes the retry. */
+	tried[0] = a;
+	ctx.exclude = tried;
+	ctx.nexclude = 1;
+	s = lb_pool_pick(p, &ctx, &err);
+	T_ASSERT(s != NULL && err == LB_PICK_OK);
+	T_EQ_STR(s->sname, "b");
+	T_EQ_INT(p->stats.picks_retry_elsewhere, 1);
+	/* b failed too: c fails its probes, so every candidate is spent. */
+	tried[1] = s;
+	ctx.nexclude = 2;
+	T_ASSERT(lb_pool_pick(p, &ctx, &err) == NULL);
+	T_EQ_INT(err, LB_PICK_EXHAUSTED);
+	lb_pool_release(p);
+}
+
 static void
 test_server_ref_outlives_reload(void)
 {
@@ -490,6 +647,10 @@ static const struct test tests[] = {
 	TEST(test_pick_exclude_full_down),
 	TEST(test_passive_never_last),
 	TEST(test_passive_5xx_run),
+	TEST(test_damped_come_back_when_short),
+	TEST(test_one_probing_up_never_503),
+	TEST(test_ejected_come_back_when_short),
+	TEST(test_retry_lands_on_standby),
 	TEST(test_server_ref_outlives_reload),
 };
 
