@@ -110,20 +110,24 @@ struct lb_pool_conf {
 	char *health_check; /* owned, may be NULL: health.checks template */
 	char **zones;       /* owned, NULL-terminated; may be empty */
 	size_t nzones;
-	uint32_t min_up;                /* 1 */
-	uint32_t min_up_fraction;       /* percent 0-100; 0: use min_up only */
-	int failback;                   /* enum lb_failback: immediate */
-	uint64_t failback_hold_ms;      /* 30s */
-	int all_down;                   /* enum lb_all_down: fail */
-	uint32_t all_down_status;       /* 503 */
-	char *all_down_body;            /* owned: "no healthy server\n" */
-	uint64_t slow_start_ms;         /* 0: off */
-	uint64_t connect_timeout_ms;    /* 2s */
-	uint64_t server_timeout_ms;     /* 30s */
-	uint32_t passive_5xx;           /* 5 consecutive 5xx eject; 0: off */
-	uint32_t retries;               /* 2 */
-	bool retry_non_idempotent;      /* false */
-	uint64_t per_try_timeout_ms;    /* 0: server_timeout */
+	uint32_t min_up;             /* 1 */
+	uint32_t min_up_fraction;    /* percent 0-100; 0: use min_up only */
+	int failback;                /* enum lb_failback: immediate */
+	uint64_t failback_hold_ms;   /* 30s */
+	int all_down;                /* enum lb_all_down: fail */
+	uint32_t all_down_status;    /* 503 */
+	char *all_down_body;         /* owned: "no healthy server\n" */
+	uint64_t slow_start_ms;      /* 0: off */
+	uint64_t connect_timeout_ms; /* 2s */
+	uint64_t server_timeout_ms;  /* 30s */
+	uint32_t passive_5xx;        /* 5 consecutive 5xx eject; 0: off */
+	uint32_t retries;            /* 2 */
+	bool retry_non_idempotent;   /* false */
+	uint64_t per_try_timeout_ms; /* 0: server_timeout; GET, HEAD and
+	                                retry_methods only */
+	char **retry_methods; /* owned, NULL-terminated: methods besides GET
+	                         and HEAD that per_try_timeout retries */
+	size_t nretry_methods;
 	uint32_t retry_budget_pct;      /* 20; floor of 3 retries per second */
 	uint32_t keepalive;             /* 64 idle connections/server/worker */
 	int send_proxy;                 /* enum lb_send_proxy: none */

@@ -92,8 +92,8 @@ lb_conn_exchange_deadline(const struct lb_conn *c)
 		d = MIN(d,
 		    lb_conn_after(
 		        c->r.t_start_us / 1000, lc->request_timeout_ms));
-	per_try = pc->per_try_timeout_ms ? pc->per_try_timeout_ms :
-	                                   pc->server_timeout_ms;
+	/* Only attempts that may be retried are cut short. */
+	per_try = c->r.timed ? pc->per_try_timeout_ms : pc->server_timeout_ms;
 	if (!c->r.resp_head)
 		d = MIN(d, lb_conn_after(c->last_b_ms, per_try));
 	else
@@ -242,7 +242,8 @@ lb_conn_tls_step(struct lb_conn *c)
 	c->tls_want_write = false;
 	r = lb_tls_handshake(c->ssl, &want_write);
 	if (r == -EAGAIN) {
-		/* A stalled handshake ends at header_timeout, as a head does. */
+		/* A stalled handshake ends at header_timeout, as a head does.
+		 */
 		c->tls_want_write = want_write;
 		lb_conn_interest(c);
 		lb_conn_arm(c);

@@ -198,7 +198,9 @@ struct lb_req {
 	int status;
 	bool keep_alive; /* the client connection survives this exchange */
 	bool upgrade;    /* request asked for an upgrade */
-	bool req_eom;    /* request end is inside in (or sent) */
+	bool timed;   /* per_try_timeout applies: pool has one, method is GET,
+	                 HEAD or one of retry_methods */
+	bool req_eom; /* request end is inside in (or sent) */
 	bool req_chunked;
 	bool req_abandon; /* server answered before the request was sent */
 	bool resp_head;   /* response head parsed and rewritten */

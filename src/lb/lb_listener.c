@@ -191,6 +191,7 @@ lb_listener_update(struct lb_listener *l, const struct lb_listener_conf *lc,
 		l->pconf.name = l->pconf.hash_header = NULL;
 		l->pconf.health_check = l->pconf.all_down_body = NULL;
 		l->pconf.zones = NULL;
+		l->pconf.retry_methods = NULL;
 		l->pconf.servers = NULL;
 		if (pc->all_down_body != NULL)
 			l->all_down_body = xstrdup(pc->all_down_body);

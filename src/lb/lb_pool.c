@@ -58,6 +58,9 @@ lb_pool_conf_copy(struct lb_pool_conf *dst, const struct lb_pool_conf *pc)
 	dst->zones = xcalloc(pc->nzones + 1, sizeof(char *));
 	for (i = 0; i < pc->nzones; i++)
 		dst->zones[i] = xstrdup(pc->zones[i]);
+	dst->retry_methods = xcalloc(pc->nretry_methods + 1, sizeof(char *));
+	for (i = 0; i < pc->nretry_methods; i++)
+		dst->retry_methods[i] = xstrdup(pc->retry_methods[i]);
 	dst->servers = NULL;
 	dst->nservers = 0;
 }
@@ -74,6 +77,9 @@ lb_pool_conf_clear(struct lb_pool_conf *c)
 	for (i = 0; i < c->nzones; i++)
 		free(c->zones[i]);
 	free(c->zones);
+	for (i = 0; i < c->nretry_methods; i++)
+		free(c->retry_methods[i]);
+	free(c->retry_methods);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -417,6 +423,19 @@ struct lb_server_stats *
 lb_server_stats(struct lb_server *s)
 {
 	return &s->stats;
+}
+
+bool
+lb_pool_timed_method(const struct lb_pool *p, const char *method)
+{
+	size_t i;
+
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		return true;
+	for (i = 0; p != NULL && i < p->conf.nretry_methods; i++)
+		if (strcmp(method, p->conf.retry_methods[i]) == 0)
+			return true;
+	return false;
 }
 
 struct lb_pool_stats *

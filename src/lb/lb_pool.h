@@ -34,7 +34,7 @@ struct lb_server;
 /* What the data path knows about the request when it picks. */
 struct lb_pick_ctx {
 	const struct sockaddr_storage *client; /* source-IP hashing */
-	const char *hash_key;		       /* header hashing: value or NULL */
+	const char *hash_key; /* header hashing: value or NULL */
 	size_t hash_key_len;
 	/* Servers already tried for this request: never picked again. */
 	struct lb_server *const *exclude;
@@ -46,11 +46,17 @@ enum lb_pick_err {
 	LB_PICK_OK,
 	LB_PICK_NONE_UP,   /* every server down: answer 503 (or fail-open) */
 	LB_PICK_EXHAUSTED, /* all candidates excluded (retries used them up) */
-	LB_PICK_FULL,	   /* all candidates at max_conn */
+	LB_PICK_FULL,      /* all candidates at max_conn */
 };
 
-struct lb_server *lb_pool_pick(struct lb_pool *p, const struct lb_pick_ctx *ctx,
-    enum lb_pick_err *err);
+struct lb_server *lb_pool_pick(
+    struct lb_pool *p, const struct lb_pick_ctx *ctx, enum lb_pick_err *err);
+
+/*
+ * May per_try_timeout cut an attempt of this method and retry it
+ * elsewhere? GET, HEAD and the pool's retry_methods (exact match).
+ */
+bool lb_pool_timed_method(const struct lb_pool *p, const char *method);
 
 /* Connection accounting for least-conn and bounded load. */
 void lb_server_conn_begin(struct lb_server *s);

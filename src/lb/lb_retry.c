@@ -16,7 +16,10 @@
  *     budget, at most LB_RETRY_STALE_MAX times; non-idempotent requests
  *     are only given pooled connections idle < LB_IDLE_SAFE_MS to make
  *     that race unlikely;
- *   - a per-try timeout is retried like a reset;
+ *   - per_try_timeout cuts only attempts of GET, HEAD and the pool's
+ *     retry_methods (r->timed), and those are retried on another server
+ *     when no body byte was streamed; the stalled server is reported
+ *     passively, so it stops being chosen until its probes readmit it;
  *   - retries are bounded by the pool's retries and by a budget: per
  *     listener and one-second window, at most max(3, retry_budget% of the
  *     requests of this window or the one before, whichever is larger)
@@ -45,8 +48,8 @@ lb_retry_budget_request(struct lb_listener *l, uint64_t now_ms)
 		 * budget sized by this window's few requests so far would
 		 * turn that burst into client errors.
 		 */
-		b->prev_requests = now_ms - b->window_ms < 2000 ?
-		    b->requests : 0;
+		b->prev_requests =
+		    now_ms - b->window_ms < 2000 ? b->requests : 0;
 		b->window_ms = now_ms;
 		b->requests = 0;
 		b->retries = 0;
@@ -224,6 +227,8 @@ lb_retry_allowed(struct lb_conn *c, enum lb_fail why)
 		return false; /* bytes may have flowed both ways */
 	if (r->req_body_sent > 0)
 		return false;
+	if (why == LB_FAIL_TIMEOUT && r->timed)
+		return true; /* the operator listed the method */
 	return http1_method_idempotent(r->method) ||
 	    c->l->pconf.retry_non_idempotent;
 }

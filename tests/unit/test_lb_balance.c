@@ -611,6 +611,33 @@ test_retry_lands_on_standby(void)
 	lb_pool_release(p);
 }
 
+/* per_try_timeout cuts GET, HEAD and the listed methods only. */
+static void
+test_timed_methods(void)
+{
+	static const uint32_t w[] = { 100 };
+	static char put[] = "PUT", purge[] = "PURGE";
+	char *methods[] = { put, purge, NULL };
+	struct t_pool t;
+	struct lb_pool *p;
+
+	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 1);
+	p = lb_pool_new(&t.pc);
+	T_ASSERT(lb_pool_timed_method(p, "GET"));
+	T_ASSERT(lb_pool_timed_method(p, "HEAD"));
+	T_ASSERT(!lb_pool_timed_method(p, "PUT"));
+	T_ASSERT(!lb_pool_timed_method(p, "POST"));
+	t.pc.retry_methods = methods;
+	t.pc.nretry_methods = 2;
+	lb_pool_update(p, &t.pc);
+	t.pc.retry_methods = NULL; /* the pool keeps its own copy */
+	T_ASSERT(lb_pool_timed_method(p, "PUT"));
+	T_ASSERT(lb_pool_timed_method(p, "PURGE"));
+	T_ASSERT(!lb_pool_timed_method(p, "purge"));
+	T_ASSERT(!lb_pool_timed_method(p, "POST"));
+	lb_pool_release(p);
+}
+
 static void
 test_server_ref_outlives_reload(void)
 {
@@ -651,6 +678,7 @@ static const struct test tests[] = {
 	TEST(test_one_probing_up_never_503),
 	TEST(test_ejected_come_back_when_short),
 	TEST(test_retry_lands_on_standby),
+	TEST(test_timed_methods),
 	TEST(test_server_ref_outlives_reload),
 };
 
