@@ -262,6 +262,23 @@ parent_listen(struct parent *p)
 	return 0;
 }
 
+/*
+ * Soft descriptor limit up to the hard one before any child starts: the lb
+ * workers inherit it and size their connection limit from it.
+ */
+static void
+parent_raise_nofile(void)
+{
+	unsigned before, after;
+	int e;
+
+	if ((e = util_raise_nofile(&before, &after)) != 0)
+		log_warn("cannot raise the descriptor limit",
+		    "nofile=%u error=%s", util_nofile(), log_q(strerror(-e)));
+	else
+		log_info("descriptor limit", "nofile=%u was=%u", after, before);
+}
+
 static void
 parent_usage(FILE *f)
 {
@@ -304,6 +321,7 @@ cmd_run(int argc, char **argv)
 	p.started_ms = p.conf_loaded_ms = util_wall_ms();
 	p.started_mono_ms = util_mono_ms();
 	log_set_level(p.conf->haven.log_level);
+	parent_raise_nofile();
 	if ((e = statefile_mkdir(p.conf->haven.state_dir)) != 0)
 		fatal("cannot create state directory %s: %s",
 		    p.conf->haven.state_dir, strerror(-e));

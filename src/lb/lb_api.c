@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lb/lb_api.h"
+#include "lb/lb_conn.h"
 #include "lb/lb_pool_priv.h"
 #include "lib/conf.h"
 #include "lib/json.h"
@@ -150,6 +151,7 @@ lb_api_get(struct buf *out, const char *pool)
 		lb_api_pool(&w, lb_runtime_pool_at(i));
 	jw_arr_end(&w);
 	jw_kuint(&w, "verdicts_unknown", lb_runtime_verdicts_unknown());
+	lb_limit_json(&w);
 	jw_obj_end(&w);
 	return 200;
 }

@@ -82,12 +82,21 @@ enum lb_term {
 	LB_TERM__COUNT
 };
 
+/* Why a listener stopped accepting (lb_limit.c); a metric label. */
+enum lb_pause {
+	LB_PAUSE_NONE,
+	LB_PAUSE_MAX_CONN,     /* its effective max_conn reached */
+	LB_PAUSE_WORKER,       /* the worker's descriptor budget spent */
+	LB_PAUSE_ACCEPT_ERROR, /* accept failed: EMFILE, ENFILE, ENOBUFS... */
+	LB_PAUSE__COUNT
+};
+
 struct lb_listener_stats {
 	uint64_t accepted;
-	uint64_t refused_maxconn; /* accepted and closed at max_conn */
-	uint64_t accept_errors;   /* accept4 failures other than EAGAIN */
-	uint64_t requests;        /* request heads parsed */
-	uint64_t responses;       /* responses forwarded complete */
+	uint64_t accept_paused[LB_PAUSE__COUNT]; /* accept stopped, by cause */
+	uint64_t accept_errors; /* accept4 failures other than EAGAIN */
+	uint64_t requests;      /* request heads parsed */
+	uint64_t responses;     /* responses forwarded complete */
 	uint64_t retries;
 	uint64_t retry_budget_denied;
 	uint64_t backend_reused; /* requests served on a pooled connection */
@@ -124,11 +133,13 @@ struct lb_listener {
 	struct lb_tls *tls;   /* counted: one ref; NULL without TLS */
 	struct ev_loop *loop; /* borrowed */
 	struct ev_io io;
-	struct ev_timer pause; /* accept paused after EMFILE/ENFILE */
+	struct ev_timer pause; /* retry after an accept error */
 	int fd;                /* -1 once closed */
 	unsigned refs;         /* 1 while configured + 1 per connection */
 	unsigned nconn;
-	bool seen;                     /* scratch for lb_proxy_apply's diff */
+	unsigned max_conn_eff; /* max_conn within the fd budget (lb_limit.c) */
+	enum lb_pause paused;  /* LB_PAUSE_NONE while accepting */
+	bool seen;             /* scratch for lb_proxy_apply's diff */
 	struct lb_conn *qhead, *qtail; /* borrowed: connections queued */
 	unsigned nqueue;
 	struct lb_retry_budget budget;
@@ -327,6 +338,26 @@ struct lb_bconn *lb_bconn_take_idle(
     struct lb_conn *c, struct lb_server *s, bool idempotent);
 void lb_bconn_close_idle_all(void);
 void lb_bconn_set_interest(struct lb_conn *c, unsigned ev);
+
+/* lb_limit.c: connection limits from RLIMIT_NOFILE, accept pausing */
+/* Size the limits for conf (NULL: none); after the listeners changed. */
+void lb_limit_apply(const struct lb_conf *conf);
+/* Before an accept: true, and l paused, when l must not take another. */
+bool lb_limit_full(struct lb_listener *l);
+/* accept4 failed with e (not EAGAIN, EINTR, ECONNABORTED): count, log
+ * (rate-limited), pause l. */
+void lb_limit_accept_error(struct lb_listener *l, int e);
+/* Accept again on l if it is paused (its retry timer fired). */
+void lb_limit_resume(struct lb_listener *l);
+/* A connection closed: resume the paused listeners now below their limits. */
+void lb_limit_conn_gone(void);
+/* The worker-wide effective connection limit. */
+unsigned lb_limit_max_conn(void);
+const char *lb_limit_pause_name(enum lb_pause p);
+struct jw;
+/* "limits": {...} for GET /v1/lb. */
+void lb_limit_json(struct jw *w);
+void lb_limit_metrics(struct buf *out);
 
 /* lb_listener.c */
 void lb_listener_unref(struct lb_listener *l);

@@ -33,8 +33,7 @@
 #include "lib/metrics.h"
 #include "lib/util.h"
 
-#define LB_LISTEN_BACKLOG  4096
-#define LB_ACCEPT_PAUSE_MS 100
+#define LB_LISTEN_BACKLOG 4096
 
 static struct lb_listener *lb_listeners; /* owned: configured + draining */
 static struct ev_loop *lb_listener_loop; /* borrowed: the worker's */
@@ -99,7 +98,9 @@ lb_listener_accept_cb(struct ev_io *io, unsigned events, void *arg)
 	socklen_t sl;
 	int fd, i;
 
-	for (i = 0; i < LB_ACCEPT_BATCH && l->fd != -1; i++) {
+	/* At a limit, clients wait in the accept queue: see lb_limit.c. */
+	for (i = 0; i < LB_ACCEPT_BATCH && l->fd != -1 && !lb_limit_full(l);
+	     i++) {
 		sl = sizeof(ss);
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -108,18 +109,8 @@ lb_listener_accept_cb(struct ev_io *io, unsigned events, void *arg)
 				return;
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			l->st.accept_errors++;
-			log_warn("accept failed", "listener=%s err=%s", l->name,
-			    log_q(strerror(errno)));
-			/* Out of descriptors: back off, do not spin. */
-			ev_io_stop(l->loop, &l->io);
-			ev_timer_start(l->loop, &l->pause, LB_ACCEPT_PAUSE_MS);
+			lb_limit_accept_error(l, errno);
 			return;
-		}
-		if (l->nconn >= l->conf.max_conn) {
-			l->st.refused_maxconn++;
-			close(fd);
-			continue;
 		}
 		l->st.accepted++;
 		lb_conn_new(l, fd, &ss);
@@ -129,10 +120,7 @@ lb_listener_accept_cb(struct ev_io *io, unsigned events, void *arg)
 static void
 lb_listener_resume_cb(struct ev_timer *t, void *arg)
 {
-	struct lb_listener *l = arg;
-
-	if (l->fd != -1)
-		ev_io_start(l->loop, &l->io, EV_READ);
+	lb_limit_resume(arg);
 }
 
 /* Open and bind; returns the socket or -errno. */
@@ -213,6 +201,7 @@ lb_listener_new(struct ev_loop *loop, const struct lb_listener_conf *lc,
 	l->loop = loop;
 	l->fd = fd;
 	l->refs = 1;
+	l->max_conn_eff = lc->max_conn; /* until lb_limit_apply */
 	ev_io_init(&l->io, fd, lb_listener_accept_cb, l);
 	ev_timer_init(&l->pause, lb_listener_resume_cb, l);
 	lb_listener_update(l, lc, conf);
@@ -353,6 +342,7 @@ lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
 	/* Server addresses may have changed under their names. */
 	lb_bconn_close_idle_all();
 	lb_listener_prep_free(p, n);
+	lb_limit_apply(new);
 	(void)old; /* the diff is by name against what is running */
 	return 0;
 }
@@ -376,6 +366,8 @@ lb_listener_conn_gone(void)
 {
 	if (lb_listener_stop_req && lb_conn_count() == 0)
 		lb_listener_finish();
+	else
+		lb_limit_conn_gone();
 }
 
 static void
@@ -424,8 +416,6 @@ struct lb_listener_mx {
 
 static const struct lb_listener_mx lb_listener_mx[] = {
 	LB_MX("accepted_total", accepted, "Client connections accepted"),
-	LB_MX("refused_maxconn_total", refused_maxconn,
-	    "Connections closed at once: listener max_conn reached"),
 	LB_MX("accept_errors_total", accept_errors,
 	    "accept() failures other than EAGAIN"),
 	LB_MX("requests_total", requests,
@@ -547,4 +537,5 @@ lb_proxy_metrics(struct buf *out)
 	    offsetof(struct lb_listener_stats, term), LB_TERM__COUNT,
 	    lb_listener_term_cause);
 	buf_fini(&lab);
+	lb_limit_metrics(out);
 }

@@ -1,8 +1,11 @@
 /*
  * util.c - see util.h.
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,5 +128,38 @@ util_set_nonblock(int fd)
 		return -errno;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 		return -errno;
+	return 0;
+}
+
+static unsigned
+util_rlim_clamp(rlim_t v)
+{
+	return v == RLIM_INFINITY || v > UINT_MAX ? UINT_MAX : (unsigned)v;
+}
+
+unsigned
+util_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 1024; /* the kernel's default soft limit */
+	return util_rlim_clamp(rl.rlim_cur);
+}
+
+int
+util_raise_nofile(unsigned *before, unsigned *after)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return -errno;
+	*before = *after = util_rlim_clamp(rl.rlim_cur);
+	if (rl.rlim_cur == rl.rlim_max)
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return -errno;
+	*after = util_rlim_clamp(rl.rlim_cur);
 	return 0;
 }

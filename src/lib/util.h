@@ -43,4 +43,14 @@ uint64_t util_wall_ms(void);
 /* Set O_NONBLOCK (and FD_CLOEXEC). Returns 0 or -errno. */
 int util_set_nonblock(int fd);
 
+/*
+ * Raise the RLIMIT_NOFILE soft limit to the hard limit, as HAProxy does at
+ * start: every proxied connection costs descriptors, and children inherit
+ * the limit. *before and *after get the soft limit (clamped to UINT_MAX).
+ * Returns 0 or -errno (the limit is then unchanged).
+ */
+int util_raise_nofile(unsigned *before, unsigned *after);
+/* The RLIMIT_NOFILE soft limit, clamped to UINT_MAX. */
+unsigned util_nofile(void);
+
 #endif

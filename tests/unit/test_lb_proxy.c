@@ -5,6 +5,7 @@
  * with non-blocking sockets, turning the loop until its answer is complete.
  * The pools are lbcore's real ones (lb_runtime.c), fed UP verdicts.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -568,6 +569,92 @@ test_tcp_relay(void)
 	t_teardown();
 }
 
+/* Turn the loop for ms; returns the bytes that arrived on fd meanwhile. */
+static size_t
+t_quiet(int fd, unsigned ms)
+{
+	uint64_t end = util_mono_ms() + ms;
+	char buf[512];
+	size_t got = 0;
+	ssize_t n;
+
+	while (util_mono_ms() < end) {
+		ev_run_once(t_loop, 5);
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			got += (size_t)n;
+		if (n == 0)
+			got++; /* EOF counts: the client was not left waiting */
+	}
+	return got;
+}
+
+/*
+ * The effective max_conn comes from RLIMIT_NOFILE: two descriptors per
+ * connection once the reserve (32 for the process, one per listener,
+ * keepalive x servers per pool) is set aside.
+ */
+static void
+test_maxconn_from_nofile(void)
+{
+	struct rlimit rl, low;
+	unsigned reserve = 32 + 1 + 4 * 2;
+
+	T_ASSERT(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	low = rl;
+	low.rlim_cur = 200;
+	T_ASSERT(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	t_setup("http", "", "    keepalive: 4\n");
+	T_EQ_INT(lb_listener_first()->conf.max_conn, 20000);
+	T_EQ_INT(lb_listener_first()->max_conn_eff, (200 - reserve) / 2);
+	T_EQ_INT(lb_limit_max_conn(), (200 - reserve) / 2);
+	t_teardown();
+	/* splice: a pipe per direction on top, six per connection */
+	t_setup("tcp", ", splice: true, max_conn: 10", "    keepalive: 4\n");
+	T_EQ_INT(lb_listener_first()->max_conn_eff, 10);
+	t_teardown();
+	t_setup("tcp", ", splice: true", "    keepalive: 4\n");
+	T_EQ_INT(lb_listener_first()->max_conn_eff, (200 - reserve) / 6);
+	t_teardown();
+	T_ASSERT(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+}
+
+/*
+ * Out of descriptors at accept (EMFILE): the listener pauses instead of
+ * spinning, counts the error once, and accepts again after its retry
+ * delay once descriptors are back; the client waited in the queue.
+ */
+static void
+test_accept_emfile_pauses(void)
+{
+	struct rlimit rl, low;
+	char out[256];
+	bool eof;
+	int fd, spare;
+
+	t_setup("http", "", "");
+	fd = t_connect();
+	/* No descriptor left for the next accept (lowest free is spare). */
+	T_ASSERT((spare = dup(0)) != -1);
+	close(spare);
+	T_ASSERT(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	low = rl;
+	low.rlim_cur = (rlim_t)spare;
+	T_ASSERT(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	t_send(fd, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	T_EQ_INT(t_quiet(fd, 300), 0);
+	T_EQ_INT(lb_listener_first()->st.accept_errors, 1);
+	T_EQ_INT(lb_listener_first()->paused, LB_PAUSE_ACCEPT_ERROR);
+	T_EQ_INT(
+	    lb_listener_first()->st.accept_paused[LB_PAUSE_ACCEPT_ERROR], 1);
+	T_ASSERT(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	t_recv(fd, out, sizeof(out), 1, &eof);
+	T_ASSERT(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	T_EQ_INT(lb_listener_first()->st.accept_errors, 1);
+	T_EQ_INT(lb_listener_first()->paused, LB_PAUSE_NONE);
+	close(fd);
+	t_teardown();
+}
+
 static void
 test_maxconn_and_stop(void)
 {
@@ -583,9 +670,18 @@ test_maxconn_and_stop(void)
 	t_send(fd[1], "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
 	t_recv(fd[1], out, sizeof(out), 1, &eof);
 	t_send(fd[2], "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+	/* The third one waits in the accept queue: not accepted, not cut. */
+	T_EQ_INT(t_quiet(fd[2], 300), 0);
+	T_EQ_INT(lb_listener_first()->paused, LB_PAUSE_MAX_CONN);
+	T_EQ_INT(lb_listener_first()->st.accept_paused[LB_PAUSE_MAX_CONN], 1);
+	T_EQ_INT(lb_proxy_nconn(), 2);
+	/* One closes: accepting resumes and the third is served. */
+	close(fd[0]);
 	t_recv(fd[2], out, sizeof(out), 1, &eof);
-	T_ASSERT(eof); /* third one closed at once */
-	T_EQ_INT(lb_listener_first()->st.refused_maxconn, 1);
+	T_ASSERT(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	/* Back at two: paused again until the next one closes. */
+	T_EQ_INT(lb_proxy_nconn(), 2);
+	T_EQ_INT(lb_listener_first()->st.accept_paused[LB_PAUSE_MAX_CONN], 2);
 	/* Stop: idle keep-alive connections close, the worker drains. */
 	lb_proxy_stop(1000);
 	for (int i = 0; i < 100 && !t_stopped; i++)
@@ -696,6 +792,8 @@ static const struct test tests[] = {
 	TEST(test_all_down),
 	TEST(test_tcp_relay),
 	TEST(test_maxconn_and_stop),
+	TEST(test_maxconn_from_nofile),
+	TEST(test_accept_emfile_pauses),
 };
 
 TEST_MAIN(tests)

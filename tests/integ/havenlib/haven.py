@@ -111,8 +111,10 @@ class Haven:
     """One haven daemon; see the module comment."""
 
     def __init__(self, bin_path, config, workdir, ns=None, socket_path=None,
-                 name="haven", env=None, args=()):
+                 name="haven", env=None, args=(), wrap=()):
         self.bin = str(bin_path)
+        # A command haven runs under, e.g. ["prlimit", "--nofile=128:128"].
+        self.wrap = list(wrap)
         self.workdir = str(workdir)
         self.ns = ns
         self.name = name
@@ -129,7 +131,8 @@ class Haven:
         self.proc = None
 
     def start(self):
-        self.proc = proc.start([self.bin, "run", "-c", self.config] +
+        self.proc = proc.start(self.wrap +
+                               [self.bin, "run", "-c", self.config] +
                                self.args, self.workdir, name=self.name,
                                ns=self.ns, env=self.env)
         return self
