@@ -304,6 +304,19 @@ lb_bconn_release(struct lb_conn *c, bool reuse)
 	lb_conn_queue_kick(c->l);
 }
 
+size_t
+lb_bconn_close_idle_server(struct lb_server *s)
+{
+	struct lb_idle *il = lb_idle_find(s, false);
+	size_t n = 0;
+
+	while (il != NULL && il->head != NULL) {
+		lb_bconn_destroy(lb_bconn_loop, il->head);
+		n++;
+	}
+	return n;
+}
+
 void
 lb_bconn_close_idle_all(void)
 {

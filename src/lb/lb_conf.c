@@ -27,6 +27,7 @@ static const char *const lb_conf_failback_names[] = { "immediate", "hold",
 	"manual", NULL };
 static const char *const lb_conf_all_down_names[] = { "fail", "fail_open",
 	NULL };
+static const char *const lb_conf_omd_names[] = { "keep", "shutdown", NULL };
 static const char *const lb_conf_proxy_names[] = { "none", "v1", "v2", NULL };
 static const char *const lb_conf_tls_names[] = { "1.2", "1.3", NULL };
 
@@ -265,6 +266,8 @@ static const struct conf_key lb_conf_pool_keys[] = {
 	    lb_conf_failback_names, "return to a better zone"),
 	LB_K("failback_hold", CT_DURATION, lb_pool_conf, failback_hold_ms,
 	    "30s", 0, 24 * LB_CONF_HOUR_MS, "hold-down before failback"),
+	LB_E("on_marked_down", lb_pool_conf, on_marked_down, "keep",
+	    lb_conf_omd_names, "cut connections to a server probes mark down"),
 	LB_E("all_down", lb_pool_conf, all_down, "fail", lb_conf_all_down_names,
 	    "when no zone qualifies"),
 	LB_K("all_down_status", CT_UINT, lb_pool_conf, all_down_status, "503",

@@ -52,6 +52,11 @@ enum lb_all_down {
 	LB_ALL_DOWN_FAIL_OPEN, /* use every server regardless of health */
 };
 
+enum lb_on_marked_down {
+	LB_OMD_KEEP,     /* connections on a server marked down run on */
+	LB_OMD_SHUTDOWN, /* ... are cut at once (HAProxy shutdown-sessions) */
+};
+
 enum lb_send_proxy {
 	LB_SEND_PROXY_NONE,
 	LB_SEND_PROXY_V1,
@@ -115,6 +120,7 @@ struct lb_pool_conf {
 	int failback;                /* enum lb_failback: immediate */
 	uint64_t failback_hold_ms;   /* 30s */
 	int all_down;                /* enum lb_all_down: fail */
+	int on_marked_down;          /* enum lb_on_marked_down: keep */
 	uint32_t all_down_status;    /* 503 */
 	char *all_down_body;         /* owned: "no healthy server\n" */
 	uint64_t slow_start_ms;      /* 0: off */

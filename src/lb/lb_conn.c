@@ -411,6 +411,32 @@ lb_conn_stop(const struct lb_listener *l, bool force)
 	}
 }
 
+void
+lb_conn_server_down(struct lb_server *s)
+{
+	struct lb_conn *c, *next;
+	size_t n = lb_bconn_close_idle_server(s);
+
+	for (c = lb_conn_list; c != NULL; c = next) {
+		next = c->next;
+		if (c->b == NULL || c->b->srv != s)
+			continue;
+		n++;
+		if (c->l->conf.mode == LB_MODE_HTTP && !c->r.resp_head &&
+		    !c->r.resp_started && !c->r.hb_client &&
+		    lb_iobuf_avail(&c->rb) == 0)
+			lb_retry_fail(c,
+			    c->state == LB_CS_CONNECT ? LB_FAIL_CONNECT_OTHER :
+			                                LB_FAIL_RESET);
+		else
+			lb_conn_close(c, LB_TERM_SERVER_ERROR);
+	}
+	lb_server_stats(s)->marked_down_cut += n;
+	if (n > 0)
+		log_notice("marked down: connections cut", "server=%s n=%zu",
+		    log_q(lb_server_name(s)), n);
+}
+
 /* Queue (every server at max_conn) */
 
 void

@@ -314,6 +314,12 @@ unsigned lb_conn_count(void);
  * rest after their exchange; force closes everything.
  */
 void lb_conn_stop(const struct lb_listener *l, bool force);
+/*
+ * Probes marked s down and its pool has on_marked_down: shutdown: close
+ * its idle pooled connections, retry elsewhere the requests it has not
+ * begun to answer (when they may be retried), cut the others.
+ */
+void lb_conn_server_down(struct lb_server *s);
 /* The listener's request/connection is done: its queue may move. */
 void lb_conn_queue_kick(struct lb_listener *l);
 /* Wait for a server slot; false when the queue is full. */
@@ -337,6 +343,8 @@ void lb_bconn_release(struct lb_conn *c, bool reuse);
 struct lb_bconn *lb_bconn_take_idle(
     struct lb_conn *c, struct lb_server *s, bool idempotent);
 void lb_bconn_close_idle_all(void);
+/* Close s's idle pooled connections; returns how many. */
+size_t lb_bconn_close_idle_server(struct lb_server *s);
 void lb_bconn_set_interest(struct lb_conn *c, unsigned ev);
 
 /* lb_limit.c: connection limits from RLIMIT_NOFILE, accept pausing */

@@ -117,6 +117,7 @@ LB_MX_SERVER(weight, lb_server_eff_weight(s, lb_pool_now()))
 LB_MX_SERVER(passive_fails, s->stats.passive_fails)
 LB_MX_SERVER(passive_ejections, s->stats.passive_ejections)
 LB_MX_SERVER(passive_kept, s->stats.passive_last_kept)
+LB_MX_SERVER(marked_down_cut, s->stats.marked_down_cut)
 LB_MX_SERVER(bytes_in, s->stats.bytes_in)
 LB_MX_SERVER(bytes_out, s->stats.bytes_out)
 
@@ -256,6 +257,9 @@ static const struct lb_metrics_server_def lb_metrics_server_defs[] = {
 	{ "haven_lb_server_passive_last_kept_total", "counter",
 	    "Ejections refused: last usable server of the pool",
 	    lb_metrics_s_passive_kept },
+	{ "haven_lb_server_marked_down_cut_total", "counter",
+	    "Connections cut when probes marked it down (on_marked_down)",
+	    lb_metrics_s_marked_down_cut },
 	{ "haven_lb_server_bytes_in_total", "counter",
 	    "Bytes received from the server", lb_metrics_s_bytes_in },
 	{ "haven_lb_server_bytes_out_total", "counter",

@@ -51,6 +51,7 @@ struct lb_server_stats {
 	uint64_t passive_fails;         /* lb_server_passive_fail() calls */
 	uint64_t passive_ejections;     /* ... that took it out of rotation */
 	uint64_t passive_last_kept;     /* ... refused: it was the last one */
+	uint64_t marked_down_cut;       /* connections cut: on_marked_down */
 	uint64_t bytes_in, bytes_out;   /* from / to the server */
 	struct mx_hist latency;         /* attempt start to response head */
 };

@@ -18,6 +18,7 @@
 #include "cmd/config.h"
 #include "cmd/plane.h"
 #include "lb/lb_api.h"
+#include "lb/lb_conn.h"
 #include "lb/lb_metrics.h"
 #include "lb/lb_proxy.h"
 #include "lb/lb_runtime.h"
@@ -43,6 +44,7 @@ lb_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	lb_plane_st.worker = worker;
 	lb_runtime_init(loop);
 	lb_runtime_set_passive_hook(lb_plane_passive);
+	lb_runtime_set_down_hook(lb_conn_server_down);
 	return 0;
 }
 

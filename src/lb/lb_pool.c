@@ -297,9 +297,15 @@ lb_server_set_verdict(struct lb_server *s, enum hc_state st, enum hc_reason why,
 	bool was = lb_server_usable(s);
 	enum hc_state old = s->health;
 
+	bool marked_down =
+	    st == HC_DOWN && probe != HC_UP && s->probe_state != HC_DOWN;
+
 	s->health = st;
 	s->health_reason = why;
 	s->probe_state = st == HC_DOWN ? probe : st;
+	/* Probes, not damping or ejection: it does not answer. */
+	if (marked_down && s->pool->conf.on_marked_down == LB_OMD_SHUTDOWN)
+		lb_runtime_server_down(s);
 	if (st == HC_UP && s->passive_down) {
 		s->passive_down = false;
 		s->passive_consecutive = 0;

@@ -18,6 +18,7 @@ static struct {
 	struct lb_pool **pools; /* owned array of counted pointers */
 	size_t npools;
 	lb_passive_hook_fn *passive_hook;
+	lb_down_hook_fn *down_hook;
 	uint64_t verdicts_unknown; /* verdicts for targets we do not have */
 	uint64_t passive_unsent;   /* reports with no hook to take them */
 } lb_rt;
@@ -49,6 +50,19 @@ void
 lb_runtime_set_passive_hook(lb_passive_hook_fn *fn)
 {
 	lb_rt.passive_hook = fn;
+}
+
+void
+lb_runtime_set_down_hook(lb_down_hook_fn *fn)
+{
+	lb_rt.down_hook = fn;
+}
+
+void
+lb_runtime_server_down(struct lb_server *s)
+{
+	if (lb_rt.down_hook != NULL)
+		lb_rt.down_hook(s);
 }
 
 void

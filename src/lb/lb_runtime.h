@@ -36,6 +36,9 @@ enum lb_admin {
 };
 
 typedef void lb_passive_hook_fn(const struct ipc_passive *p);
+/* A server whose probes mark it down, in a pool with on_marked_down:
+ * shutdown: the data path cuts its connections (lb_conn_server_down). */
+typedef void lb_down_hook_fn(struct lb_server *s);
 
 /* Once per process. loop is borrowed for timers and the clock. */
 void lb_runtime_init(struct ev_loop *loop);
@@ -43,6 +46,9 @@ void lb_runtime_init(struct ev_loop *loop);
 void lb_runtime_fini(void);
 struct ev_loop *lb_runtime_loop(void);
 void lb_runtime_set_passive_hook(lb_passive_hook_fn *fn);
+void lb_runtime_set_down_hook(lb_down_hook_fn *fn);
+/* Called by lb_pool.c when probes mark s down (see lb_down_hook_fn). */
+void lb_runtime_server_down(struct lb_server *s);
 /* Called by lb_pool.c for every passive failure it reports. */
 void lb_runtime_passive_report(const struct ipc_passive *p);
 

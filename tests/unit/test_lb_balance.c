@@ -638,6 +638,46 @@ test_timed_methods(void)
 	lb_pool_release(p);
 }
 
+static int t_down_calls;
+
+static void
+t_down_hook(struct lb_server *s)
+{
+	(void)s;
+	t_down_calls++;
+}
+
+/* on_marked_down: shutdown acts when probes fail, not on a hold-down. */
+static void
+test_on_marked_down(void)
+{
+	static const uint32_t w[] = { 100, 100 };
+	struct t_pool t;
+	struct lb_pool *p;
+	struct lb_server *a;
+
+	lb_runtime_init(NULL);
+	lb_runtime_set_down_hook(t_down_hook);
+	t_down_calls = 0;
+	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 2);
+	t.pc.health_check = "web-http";
+	p = lb_pool_new(&t.pc);
+	a = lb_pool_server(p, "a");
+	lb_server_set_health(a, HC_DOWN, HC_R_TIMEOUT);
+	T_EQ_INT(t_down_calls, 0); /* keep: the default */
+	lb_server_set_health(a, HC_UP, HC_R_OK);
+	t.pc.on_marked_down = LB_OMD_SHUTDOWN;
+	lb_pool_update(p, &t.pc);
+	lb_server_set_verdict(a, HC_DOWN, HC_R_DAMPED, HC_UP);
+	T_EQ_INT(t_down_calls, 0); /* it answers: only de-preferred */
+	lb_server_set_verdict(a, HC_DOWN, HC_R_DAMPED, HC_DOWN);
+	T_EQ_INT(t_down_calls, 1);
+	lb_server_set_health(a, HC_DOWN, HC_R_TIMEOUT);
+	T_EQ_INT(t_down_calls, 1); /* once per marking down */
+	lb_pool_release(p);
+	lb_runtime_fini();
+}
+
 static void
 test_server_ref_outlives_reload(void)
 {
@@ -679,6 +719,7 @@ static const struct test tests[] = {
 	TEST(test_ejected_come_back_when_short),
 	TEST(test_retry_lands_on_standby),
 	TEST(test_timed_methods),
+	TEST(test_on_marked_down),
 	TEST(test_server_ref_outlives_reload),
 };
 
