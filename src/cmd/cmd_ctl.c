@@ -15,9 +15,13 @@ static void
 cmd_ctl_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: haven ctl [-c FILE | -s SOCKET] METHOD PATH [JSON]\n"
+	    "usage: haven ctl [-c FILE] [-s SOCKET | -a ADDR:PORT] METHOD "
+	    "PATH [JSON]\n"
 	    "  Send one request to the control API and print the "
 	    "answer.\n"
+	    "  Over TCP (-a, or $HAVEN_ADDR) the bearer token is "
+	    "$HAVEN_TOKEN,\n"
+	    "  else api.token (or api.read_token) of -c FILE.\n"
 	    "  examples: haven ctl GET /v1/status\n"
 	    "            haven ctl POST /v1/reload\n"
 	    "            haven ctl POST /v1/lb/pools/web/servers/a1/"
@@ -28,18 +32,20 @@ int
 cmd_ctl(int argc, char **argv)
 {
 	static const struct option opts[] = { { "config", 1, NULL, 'c' },
-		{ "socket", 1, NULL, 's' }, { "help", 0, NULL, 'h' },
-		{ NULL, 0, NULL, 0 } };
-	const char *conf = NULL, *sockopt = NULL, *body = NULL;
+		{ "socket", 1, NULL, 's' }, { "addr", 1, NULL, 'a' },
+		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	const char *conf = NULL, *sockopt = NULL, *addr = NULL, *body = NULL;
+	struct client_target t;
 	struct buf out;
-	char *sock;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "+c:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:s:a:h", opts, NULL)) != -1) {
 		if (c == 'c')
 			conf = optarg;
 		else if (c == 's')
 			sockopt = optarg;
+		else if (c == 'a')
+			addr = optarg;
 		else {
 			cmd_ctl_usage(c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : 2;
@@ -51,10 +57,10 @@ cmd_ctl(int argc, char **argv)
 	}
 	if (argc - optind == 3)
 		body = argv[optind + 2];
-	if ((sock = client_socket(sockopt, conf)) == NULL)
+	if (client_target_init(&t, sockopt, addr, conf) != 0)
 		return 1;
 	buf_init(&out);
-	status = client_request(sock, argv[optind], argv[optind + 1], body,
+	status = client_request(&t, argv[optind], argv[optind + 1], body,
 	    body ? strlen(body) : 0, &out);
 	if (status > 0) {
 		fwrite(out.data ? out.data : "", 1, out.len, stdout);
@@ -62,6 +68,6 @@ cmd_ctl(int argc, char **argv)
 			putchar('\n');
 	}
 	buf_fini(&out);
-	free(sock);
+	client_target_fini(&t);
 	return status >= 200 && status < 300 ? 0 : 1;
 }

@@ -151,14 +151,14 @@ cmd_status_pools(struct fy_node *pools)
 
 /* The lb section of the table, if an lb plane answers. */
 static void
-cmd_status_lb(const char *sock)
+cmd_status_lb(const struct client_target *t)
 {
 	struct fy_parse_cfg cfg = { .flags = FYPCF_JSON_FORCE | FYPCF_QUIET };
 	struct fy_document *doc;
 	struct buf out;
 
 	buf_init(&out);
-	if (client_request(sock, "GET", "/v1/lb", NULL, 0, &out) == 200 &&
+	if (client_request(t, "GET", "/v1/lb", NULL, 0, &out) == 200 &&
 	    (doc = fy_document_build_from_string(&cfg, out.data, out.len)) !=
 	        NULL) {
 		cmd_status_pools(
@@ -186,7 +186,8 @@ static void
 cmd_status_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: haven status [-c FILE | -s SOCKET] [--json]\n"
+	    "usage: haven status [-c FILE] [-s SOCKET | -a ADDR:PORT] "
+	    "[--json]\n"
 	    "  Show the running daemon's processes, health targets "
 	    "and load-balancer pools.\n");
 }
@@ -195,21 +196,24 @@ int
 cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = { { "config", 1, NULL, 'c' },
-		{ "socket", 1, NULL, 's' }, { "json", 0, NULL, 'j' },
-		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
-	const char *conf = NULL, *sockopt = NULL;
+		{ "socket", 1, NULL, 's' }, { "addr", 1, NULL, 'a' },
+		{ "json", 0, NULL, 'j' }, { "help", 0, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
+	const char *conf = NULL, *sockopt = NULL, *addr = NULL;
+	struct client_target t;
 	struct fy_parse_cfg cfg = { .flags = FYPCF_JSON_FORCE | FYPCF_QUIET };
 	struct fy_document *doc;
 	bool json = false;
 	struct buf out;
-	char *sock;
 	int c, status;
 
-	while ((c = getopt_long(argc, argv, "c:s:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:a:jh", opts, NULL)) != -1) {
 		if (c == 'c')
 			conf = optarg;
 		else if (c == 's')
 			sockopt = optarg;
+		else if (c == 'a')
+			addr = optarg;
 		else if (c == 'j')
 			json = true;
 		else {
@@ -217,10 +221,10 @@ cmd_status(int argc, char **argv)
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if ((sock = client_socket(sockopt, conf)) == NULL)
+	if (client_target_init(&t, sockopt, addr, conf) != 0)
 		return 1;
 	buf_init(&out);
-	status = client_request(sock, "GET", "/v1/status", NULL, 0, &out);
+	status = client_request(&t, "GET", "/v1/status", NULL, 0, &out);
 	if (status != 200) {
 		if (status > 0)
 			fprintf(stderr, "haven: status %d: %s\n", status,
@@ -238,14 +242,14 @@ cmd_status(int argc, char **argv)
 	}
 	cmd_status_print(fy_document_root(doc));
 	if (cmd_status_has_lb(fy_document_root(doc)))
-		cmd_status_lb(sock);
+		cmd_status_lb(&t);
 	fy_document_destroy(doc);
 done:
-	free(sock);
+	client_target_fini(&t);
 	buf_fini(&out);
 	return 0;
 fail:
-	free(sock);
+	client_target_fini(&t);
 	buf_fini(&out);
 	return 1;
 }

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -75,16 +76,76 @@ haven_conf_check_haven(struct conf_ctx *ctx, struct fy_node *node, void *obj)
 		    h->state_dir);
 }
 
+/* Resolve a group name at load time: a typo is a config error, not a
+ * socket nobody can use. */
+static gid_t
+haven_conf_group(struct conf_ctx *ctx, struct fy_node *node, const char *key,
+    const char *name)
+{
+	struct group gr, *grp = NULL;
+	char buf[16384];
+	int e;
+
+	if (name == NULL)
+		return (gid_t)-1;
+	e = getgrnam_r(name, &gr, buf, sizeof(buf), &grp);
+	if (e != 0 || grp == NULL) {
+		conf_error(ctx, conf_key_node(node, key),
+		    "%s: no such group '%s'%s%s", key, name, e ? ": " : "",
+		    e ? strerror(e) : "");
+		return (gid_t)-1;
+	}
+	return grp->gr_gid;
+}
+
 /*
- * A TCP listener off loopback hands the control of every VIP and pool to
- * whoever reaches the port: it needs a bearer token.
+ * Tokens on TCP. Any local user (and, through a browser, any web page) can
+ * reach a loopback port, and whoever reaches it controls every VIP and pool:
+ * a TCP listener needs a token, loopback too, unless the operator writes
+ * insecure_no_token, which only loopback may have.
  */
+static void
+haven_conf_check_api_tcp(
+    struct conf_ctx *ctx, struct fy_node *node, struct haven_conf_api *a)
+{
+	bool has_token = a->token != NULL || a->read_token != NULL;
+	char addr[64];
+
+	if (a->token != NULL && a->token[0] == '\0')
+		conf_error(ctx, conf_key_node(node, "token"),
+		    "token must not be empty");
+	if (a->read_token != NULL && a->read_token[0] == '\0')
+		conf_error(ctx, conf_key_node(node, "read_token"),
+		    "read_token must not be empty");
+	if (a->token != NULL && a->read_token != NULL &&
+	    strcmp(a->token, a->read_token) == 0)
+		conf_error(ctx, conf_key_node(node, "read_token"),
+		    "read_token equals token: which level would it give?");
+	if (a->insecure_no_token && has_token)
+		conf_error(ctx, conf_key_node(node, "insecure_no_token"),
+		    "insecure_no_token contradicts token/read_token: "
+		    "remove one");
+	if (a->listen.ss_family == AF_UNSPEC)
+		return;
+	conf_addr_str(&a->listen, addr, sizeof(addr));
+	if (a->insecure_no_token && !haven_conf_is_loopback(&a->listen))
+		conf_error(ctx, conf_key_node(node, "insecure_no_token"),
+		    "insecure_no_token is for loopback only; listen %s "
+		    "needs api.token",
+		    addr);
+	else if (!has_token && !a->insecure_no_token)
+		conf_error(ctx, conf_key_node(node, "listen"),
+		    "listen %s needs api.token (admin) or api.read_token "
+		    "(read-only); on loopback, api.insecure_no_token: true "
+		    "waives it",
+		    addr);
+}
+
 static void
 haven_conf_check_api(struct conf_ctx *ctx, struct fy_node *node, void *obj)
 {
 	struct haven_conf_api *a = obj;
 	struct sockaddr_un sun;
-	char addr[64];
 
 	if (a->socket != NULL && a->socket[0] != '/')
 		conf_error(ctx, conf_key_node(node, "socket"),
@@ -93,12 +154,10 @@ haven_conf_check_api(struct conf_ctx *ctx, struct fy_node *node, void *obj)
 		conf_error(ctx, conf_key_node(node, "socket"),
 		    "socket path longer than %zu bytes",
 		    sizeof(sun.sun_path) - 1);
-	if (a->listen.ss_family != AF_UNSPEC &&
-	    !haven_conf_is_loopback(&a->listen) &&
-	    (a->token == NULL || a->token[0] == '\0'))
-		conf_error(ctx, conf_key_node(node, "listen"),
-		    "listen %s is not a loopback address: set api.token",
-		    conf_addr_str(&a->listen, addr, sizeof(addr)));
+	haven_conf_check_api_tcp(ctx, node, a);
+	a->group_gid = haven_conf_group(ctx, node, "group", a->group);
+	a->read_group_gid =
+	    haven_conf_group(ctx, node, "read_group", a->read_group);
 }
 
 /*
@@ -161,12 +220,32 @@ static const struct conf_schema haven_conf_haven_schema = {
 static const struct conf_key haven_conf_api_keys[] = {
 	{ "socket", CT_STRING, offsetof(struct haven_conf_api, socket),
 	    "/run/haven/haven.sock", .flags = CK_RESTART,
-	    .help = "control API unix socket (mode 0600)" },
+	    .help = "control API unix socket (0600; 0660 with group)" },
 	{ "listen", CT_ADDR_PORT, offsetof(struct haven_conf_api, listen),
+	    .flags = CK_RESTART,
 	    .help = "optional TCP listener, e.g. 127.0.0.1:9900" },
 	{ "token", CT_STRING, offsetof(struct haven_conf_api, token),
 	    .flags = CK_SECRET,
-	    .help = "bearer token; required when listen is not loopback" },
+	    .help = "admin bearer token for listen (every method)" },
+	{ "read_token", CT_STRING, offsetof(struct haven_conf_api, read_token),
+	    .flags = CK_SECRET,
+	    .help = "read-only bearer token for listen (GET only)" },
+	{ "insecure_no_token", CT_BOOL,
+	    offsetof(struct haven_conf_api, insecure_no_token), "false",
+	    .help = "loopback listen without a token: any local user is "
+	            "admin" },
+	{ .name = "hosts",
+	    .type = CT_STRLIST,
+	    .off = offsetof(struct haven_conf_api, hosts),
+	    .count_off = offsetof(struct haven_conf_api, nhosts),
+	    .help = "names besides the address and localhost that Host may "
+	            "carry on listen" },
+	{ "group", CT_STRING, offsetof(struct haven_conf_api, group),
+	    .flags = CK_RESTART,
+	    .help = "unix socket: members are admin (socket 0660)" },
+	{ "read_group", CT_STRING, offsetof(struct haven_conf_api, read_group),
+	    .flags = CK_RESTART,
+	    .help = "unix socket: members may only read (socket 0666)" },
 	{ "max_body", CT_SIZE, offsetof(struct haven_conf_api, max_body), "1m",
 	    1024, 64 << 20, .help = "largest request body accepted" },
 };

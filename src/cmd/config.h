@@ -9,12 +9,14 @@
  * It is immutable once loaded: a reload loads a new one and diffs.
  *
  * Invariants after a successful load: haven.node is set (default: the host
- * name), state_dir and api.socket are absolute paths, and api.listen is
- * loopback unless api.token is set.
+ * name), state_dir and api.socket are absolute paths, api.listen has a token
+ * (admin or read-only) unless it is loopback and insecure_no_token waives
+ * it, and api.group / api.read_group are resolved to gids.
  */
 #ifndef HAVEN_CONFIG_H
 #define HAVEN_CONFIG_H
 
+#include <sys/types.h>
 #include <sys/socket.h>
 
 #include <stdbool.h>
@@ -36,10 +38,18 @@ struct haven_conf_haven {
 };
 
 struct haven_conf_api {
-	char *socket;                   /* owned: unix socket path, mode 0600 */
+	char *socket;                   /* owned: unix socket path */
 	struct sockaddr_storage listen; /* AF_UNSPEC: no TCP listener */
-	char *token;                    /* owned, may be NULL: bearer token */
-	uint64_t max_body;              /* bytes of a request body */
+	char *token;            /* owned, may be NULL: admin bearer token */
+	char *read_token;       /* owned, may be NULL: read-only bearer token */
+	bool insecure_no_token; /* loopback TCP without a token: admin */
+	char **hosts;           /* owned: more Host names TCP accepts */
+	size_t nhosts;
+	char *group;       /* owned, may be NULL: unix peers admin by group */
+	char *read_group;  /* owned, may be NULL: unix peers read-only */
+	uint64_t max_body; /* bytes of a request body */
+	/* Not bound: group and read_group resolved, (gid_t)-1 if unset. */
+	gid_t group_gid, read_group_gid;
 };
 
 struct haven_conf {

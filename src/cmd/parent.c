@@ -160,6 +160,27 @@ parent_apply_planes(struct parent *p)
 	}
 }
 
+/*
+ * Apply the config's tokens to the TCP listener (at start and on reload) and
+ * say it loudly when the operator waived them.
+ */
+static void
+parent_api_set_access(struct parent *p)
+{
+	const struct haven_conf *c = p->conf;
+	struct api_access acc;
+
+	if (c->api.listen.ss_family == AF_UNSPEC)
+		return;
+	parent_api_access(c, &acc);
+	api_server_set_tcp_access(p->api, &acc);
+	if (acc.no_token)
+		log_warn("INSECURE: the TCP control API takes requests without "
+		         "a token; every local user can drain, disable and "
+		         "reload",
+		    "setting=%s", "api.insecure_no_token");
+}
+
 int
 parent_reload(struct parent *p, struct buf *errtext)
 {
@@ -197,6 +218,7 @@ parent_reload(struct parent *p, struct buf *errtext)
 	haven_conf_free(p->conf);
 	free(p->conf);
 	p->conf = next;
+	parent_api_set_access(p);
 	p->conf_loaded_ms = util_wall_ms();
 	p->reloads_ok++;
 	log_set_level(p->conf->haven.log_level);
@@ -234,13 +256,15 @@ parent_listen(struct parent *p)
 {
 	const struct haven_conf *c = p->conf;
 	char *dir = xstrdup(c->api.socket);
+	struct api_access acc;
 	int e;
 
 	/* The socket's directory (e.g. /run/haven) may not exist yet. */
 	(void)statefile_mkdir(dirname(dir));
 	free(dir);
+	parent_api_access(c, &acc);
 	p->api = api_server_new(p->loop, parent_api_handle, p, c->api.max_body);
-	if ((e = api_listen_unix(p->api, c->api.socket)) != 0) {
+	if ((e = api_listen_unix(p->api, c->api.socket, &acc)) != 0) {
 		log_err("cannot listen on the API socket", "path=%s error=%s",
 		    log_q(c->api.socket), log_q(strerror(-e)));
 		return -1;
@@ -249,16 +273,20 @@ parent_listen(struct parent *p)
 		char a[96];
 
 		conf_addr_str(&c->api.listen, a, sizeof(a));
-		if ((e = api_listen_tcp(
-		         p->api, &c->api.listen, c->api.token)) != 0) {
+		if ((e = api_listen_tcp(p->api, &c->api.listen, &acc)) != 0) {
 			log_err("cannot listen on the API address",
 			    "addr=%s error=%s", a, log_q(strerror(-e)));
 			return -1;
 		}
-		log_info("API listening", "addr=%s token=%s", a,
-		    c->api.token ? "required" : "none");
+		log_info("API listening",
+		    "addr=%s admin_token=%s read_token=%s", a,
+		    c->api.token ? "set" : "none",
+		    c->api.read_token ? "set" : "none");
+		parent_api_set_access(p);
 	}
-	log_info("API listening", "socket=%s", log_q(c->api.socket));
+	log_info("API listening", "socket=%s group=%s read_group=%s",
+	    log_q(c->api.socket), c->api.group ? log_q(c->api.group) : "none",
+	    c->api.read_group ? log_q(c->api.read_group) : "none");
 	return 0;
 }
 

@@ -78,6 +78,8 @@ void parent_single_stop(struct parent *p);
 
 /* parent_api.c */
 void parent_api_handle(struct api_req *req, void *arg);
+/* Who may use the API under config c (borrows c's strings). */
+void parent_api_access(const struct haven_conf *c, struct api_access *a);
 void parent_api_reply_msg(
     struct parent *p, struct sup_child *c, const struct ipc_msg *m);
 void parent_api_child_gone(struct parent *p, struct sup_child *c);

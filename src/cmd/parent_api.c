@@ -475,12 +475,18 @@ parent_metrics_own(struct parent *p, struct buf *b)
 	    "Control API requests refused, by cause.");
 	mx_u64(b, "haven_api_rejected_total", "cause=\"bad_request\"",
 	    as->bad_requests);
-	mx_u64(b, "haven_api_rejected_total", "cause=\"unauthorized\"",
-	    as->unauthorized);
 	mx_u64(b, "haven_api_rejected_total", "cause=\"conn_limit\"",
 	    as->conn_rejected);
 	mx_u64(
 	    b, "haven_api_rejected_total", "cause=\"timeout\"", as->timeouts);
+	mx_family(b, "haven_api_refused_total", "counter",
+	    "Control API requests refused by the access rules, by reason.");
+	for (int i = 0; i < API_REFUSE_N; i++) {
+		char lbl[48];
+
+		snprintf(lbl, sizeof(lbl), "reason=\"%s\"", api_refuse_name(i));
+		mx_u64(b, "haven_api_refused_total", lbl, as->refused[i]);
+	}
 	mx_family(b, "haven_relay_messages_total", "counter",
 	    "Messages relayed between planes.");
 	mx_u64(b, "haven_relay_messages_total", "kind=\"verdict\"",
@@ -496,6 +502,23 @@ parent_metrics_own(struct parent *p, struct buf *b)
 	mx_family(b, "haven_log_suppressed_total", "counter",
 	    "Log lines dropped by rate limiting in the parent.");
 	mx_u64(b, "haven_log_suppressed_total", NULL, log_suppressed_total());
+}
+
+void
+parent_api_access(const struct haven_conf *c, struct api_access *a)
+{
+	const struct haven_conf_api *api = &c->api;
+
+	memset(a, 0, sizeof(*a));
+	a->token = api->token;
+	a->read_token = api->read_token;
+	a->no_token = api->insecure_no_token;
+	a->hosts = (const char *const *)api->hosts;
+	a->nhosts = api->nhosts;
+	/* By name: the gids are only meaningful when a name was given. */
+	a->group = api->group != NULL ? api->group_gid : API_NO_GID;
+	a->read_group =
+	    api->read_group != NULL ? api->read_group_gid : API_NO_GID;
 }
 
 static bool

@@ -11,11 +11,14 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <openssl/crypto.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,8 +42,14 @@ struct api_listener {
 	int fd;               /* owned */
 	struct ev_io io;
 	bool tcp;
-	char *token;     /* owned, NULL: no token required */
-	char *unix_path; /* owned, unlinked on free */
+	bool no_token;    /* TCP: tokens waived, every request is admin */
+	char *token;      /* owned, NULL: none */
+	char *read_token; /* owned, NULL: none */
+	char **hosts;     /* owned: nhosts owned names Host may carry */
+	size_t nhosts;
+	gid_t group, read_group; /* unix: API_NO_GID when unset */
+	uid_t own_uid;           /* unix: our euid at listen(): admin */
+	char *unix_path;         /* owned, unlinked on free */
 };
 
 struct api_conn {
@@ -57,6 +66,8 @@ struct api_conn {
 	bool close_after;
 	bool closed;
 	bool head_timing; /* timer runs the head deadline, not idleness */
+	enum api_level peer_level;     /* unix: from the peer's credentials */
+	struct sockaddr_storage local; /* TCP: the address it reached */
 };
 
 struct api_server {
@@ -141,15 +152,17 @@ api_conn_flush(struct api_conn *c)
 	return 0;
 }
 
+/* extra: whole header lines ("Name: value\r\n"), or NULL. */
 static void
 api_conn_respond(struct api_conn *c, int status, const char *ctype,
-    const char *body, size_t len)
+    const char *extra, const char *body, size_t len)
 {
 	buf_printf(&c->out,
 	    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-	    "Cache-Control: no-store\r\n%s\r\n",
+	    "Cache-Control: no-store\r\n%s%s\r\n",
 	    status, http1_reason(status), ctype ? ctype : "application/json",
-	    len, c->close_after ? "Connection: close\r\n" : "");
+	    len, extra ? extra : "",
+	    c->close_after ? "Connection: close\r\n" : "");
 	if (len > 0)
 		buf_append(&c->out, body, len);
 }
@@ -170,20 +183,20 @@ api_conn_fail(struct api_conn *c, int status, const char *msg)
 	jw_obj_end(&w);
 	c->close_after = true;
 	ev_timer_stop(c->s->loop, &c->timer);
-	api_conn_respond(c, status, NULL, b.data, b.len);
+	api_conn_respond(c, status, NULL, NULL, b.data, b.len);
 	buf_fini(&b);
 	(void)api_conn_flush(c);
 }
 
-void
-api_reply(struct api_req *req, int status, const char *content_type,
-    const char *body, size_t len)
+static void
+api_reply_extra(struct api_req *req, int status, const char *content_type,
+    const char *extra, const char *body, size_t len)
 {
 	struct api_conn *c = req->conn;
 
 	if (c != NULL) {
 		c->pending = NULL;
-		api_conn_respond(c, status, content_type, body, len);
+		api_conn_respond(c, status, content_type, extra, body, len);
 		buf_consume(&c->in, c->req_len);
 		c->req_len = 0;
 		if (api_conn_flush(c) == 0) {
@@ -197,7 +210,15 @@ api_reply(struct api_req *req, int status, const char *content_type,
 }
 
 void
-api_error(struct api_req *req, int status, const char *msg)
+api_reply(struct api_req *req, int status, const char *content_type,
+    const char *body, size_t len)
+{
+	api_reply_extra(req, status, content_type, NULL, body, len);
+}
+
+static void
+api_error_extra(
+    struct api_req *req, int status, const char *extra, const char *msg)
 {
 	struct buf b;
 	struct jw w;
@@ -208,8 +229,14 @@ api_error(struct api_req *req, int status, const char *msg)
 	jw_kstr(&w, "error", msg);
 	jw_kint(&w, "status", status);
 	jw_obj_end(&w);
-	api_reply(req, status, NULL, b.data, b.len);
+	api_reply_extra(req, status, NULL, extra, b.data, b.len);
 	buf_fini(&b);
+}
+
+void
+api_error(struct api_req *req, int status, const char *msg)
+{
+	api_error_extra(req, status, NULL, msg);
 }
 
 int
@@ -245,21 +272,185 @@ api_unescape(char *s)
 	return 0;
 }
 
-/* True if the request carries the listener's bearer token. */
-static bool
-api_conn_authorized(const struct api_conn *c, const struct http1_req *hr)
-{
-	const struct http1_header *h;
-	size_t tlen;
+static const char *const api_refuse_names[API_REFUSE_N] = {
+	[API_REFUSE_NO_TOKEN] = "no_token",
+	[API_REFUSE_BAD_TOKEN] = "bad_token",
+	[API_REFUSE_READ_ONLY] = "read_only",
+	[API_REFUSE_PEER] = "peer",
+	[API_REFUSE_ORIGIN] = "origin",
+	[API_REFUSE_HOST] = "host",
+};
 
-	if (c->l->token == NULL)
+const char *
+api_refuse_name(enum api_refuse r)
+{
+	return r < API_REFUSE_N ? api_refuse_names[r] : "?";
+}
+
+/* tok equals the bytes v[0..len) (constant time for equal lengths). */
+static bool
+api_token_eq(const char *tok, const char *v, size_t len)
+{
+	return tok != NULL && strlen(tok) == len &&
+	    CRYPTO_memcmp(v, tok, len) == 0;
+}
+
+/* The level a TCP request's bearer token gives, or why it gives none. */
+static int
+api_conn_token_level(
+    const struct api_conn *c, const struct http1_req *hr, enum api_refuse *why)
+{
+	const struct http1_header *h = http1_find(&hr->m, "authorization");
+	const struct api_listener *l = c->l;
+	bool admin, read;
+
+	if (l->no_token)
+		return API_LEVEL_ADMIN;
+	if (h == NULL) {
+		*why = API_REFUSE_NO_TOKEN;
+		return API_LEVEL_NONE;
+	}
+	if (h->value_len < 7 || strncasecmp(h->value, "Bearer ", 7) != 0) {
+		*why = API_REFUSE_BAD_TOKEN;
+		return API_LEVEL_NONE;
+	}
+	/* Both compared, whichever matches: the timing tells nothing. */
+	admin = api_token_eq(l->token, h->value + 7, h->value_len - 7);
+	read = api_token_eq(l->read_token, h->value + 7, h->value_len - 7);
+	if (admin)
+		return API_LEVEL_ADMIN;
+	if (read)
+		return API_LEVEL_READ;
+	*why = API_REFUSE_BAD_TOKEN;
+	return API_LEVEL_NONE;
+}
+
+/* The host part of a Host value names the address c reached. */
+static bool
+api_host_is_local(const struct api_conn *c, const char *host)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&c->local;
+	const struct sockaddr_in6 *sin6 =
+	    (const struct sockaddr_in6 *)&c->local;
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, host, &a4) == 1) {
+		if (c->local.ss_family == AF_INET)
+			return a4.s_addr == sin->sin_addr.s_addr;
+		return c->local.ss_family == AF_INET6 &&
+		    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+		    memcmp(&sin6->sin6_addr.s6_addr[12], &a4, 4) == 0;
+	}
+	return inet_pton(AF_INET6, host, &a6) == 1 &&
+	    c->local.ss_family == AF_INET6 &&
+	    memcmp(&a6, &sin6->sin6_addr, sizeof(a6)) == 0;
+}
+
+/*
+ * Whether a TCP request's Host names this listener: its own address (as
+ * the client reached it), localhost or a configured name, with our port if
+ * any. A page that rebinds its own DNS name to 127.0.0.1 sends that name.
+ * No Host at all is not a browser (browsers always send one).
+ */
+static bool
+api_conn_host_ok(const struct api_conn *c, const struct http1_req *hr)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&c->local;
+	char host[256];
+	const char *v = hr->host, *port = NULL, *end;
+	size_t len = hr->host_len;
+
+	if (v == NULL)
 		return true;
-	h = http1_find(&hr->m, "authorization");
-	tlen = strlen(c->l->token);
-	if (h == NULL || h->value_len != tlen + 7 ||
-	    strncasecmp(h->value, "Bearer ", 7) != 0)
+	if (len >= sizeof(host) || len == 0)
 		return false;
-	return CRYPTO_memcmp(h->value + 7, c->l->token, tlen) == 0;
+	if (v[0] == '[') {
+		if ((end = memchr(v, ']', len)) == NULL)
+			return false;
+		snprintf(host, sizeof(host), "%.*s", (int)(end - v - 1), v + 1);
+		if (end + 1 < v + len) {
+			if (end[1] != ':')
+				return false;
+			port = end + 2;
+		}
+	} else {
+		end = memchr(v, ':', len);
+		snprintf(host, sizeof(host), "%.*s",
+		    (int)(end ? end - v : (ptrdiff_t)len), v);
+		if (end != NULL)
+			port = end + 1;
+	}
+	if (port != NULL) {
+		char want[8];
+
+		/* sin_port sits where sin6_port does. */
+		snprintf(want, sizeof(want), "%u", ntohs(sin->sin_port));
+		if ((size_t)(v + len - port) != strlen(want) ||
+		    memcmp(port, want, strlen(want)) != 0)
+			return false;
+	}
+	if (strcasecmp(host, "localhost") == 0 || api_host_is_local(c, host))
+		return true;
+	for (size_t i = 0; i < c->l->nhosts; i++)
+		if (strcasecmp(host, c->l->hosts[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Decide whether the request may reach the handler. Returns true, or
+ * answers the refusal, counts it and returns false.
+ */
+static bool
+api_conn_admit(
+    struct api_conn *c, const struct http1_req *hr, struct api_req *r)
+{
+	struct api_server *s = c->s;
+	enum api_refuse why = API_REFUSE_N;
+	int level;
+	bool read =
+	    strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+
+	if (http1_find(&hr->m, "origin") != NULL)
+		why = API_REFUSE_ORIGIN;
+	else if (c->l->tcp && !api_conn_host_ok(c, hr))
+		why = API_REFUSE_HOST;
+	if (why != API_REFUSE_N) {
+		level = API_LEVEL_NONE;
+	} else if (c->l->tcp) {
+		level = api_conn_token_level(c, hr, &why);
+	} else {
+		level = c->peer_level;
+		why = API_REFUSE_PEER;
+	}
+	if (level == API_LEVEL_READ && !read)
+		why = API_REFUSE_READ_ONLY;
+	else if (level != API_LEVEL_NONE)
+		return true;
+	s->stats.refused[why]++;
+	switch (why) {
+	case API_REFUSE_NO_TOKEN:
+	case API_REFUSE_BAD_TOKEN:
+		api_error_extra(r, 401,
+		    "WWW-Authenticate: Bearer realm=\"haven\"\r\n",
+		    why == API_REFUSE_NO_TOKEN ? "bearer token required" :
+		                                 "wrong bearer token");
+		break;
+	case API_REFUSE_READ_ONLY:
+		api_error(r, 403, "read-only access: this method needs admin");
+		break;
+	case API_REFUSE_PEER:
+		api_error(r, 403, "not allowed: uid not root nor in api.group");
+		break;
+	case API_REFUSE_ORIGIN:
+		api_error(r, 403, "requests from a browser page are refused");
+		break;
+	default:
+		api_error(r, 403, "Host is not this listener's address");
+		break;
+	}
+	return false;
 }
 
 /*
@@ -324,11 +515,8 @@ api_conn_dispatch(struct api_conn *c, const struct http1_req *hr,
 	c->head_timing = false;
 	ev_timer_stop(s->loop, &c->timer);
 	s->stats.requests++;
-	if (!api_conn_authorized(c, hr)) {
-		s->stats.unauthorized++;
-		api_error(r, 401, "missing or wrong bearer token");
+	if (!api_conn_admit(c, hr, r))
 		return;
-	}
 	if (r->path[0] != '/' || api_unescape(r->path) != 0) {
 		s->stats.bad_requests++;
 		api_error(r, 400, "bad request target");
@@ -456,6 +644,51 @@ api_conn_io(struct ev_io *io, unsigned events, void *arg)
 		api_conn_read(c);
 }
 
+/* Whether the peer (uid, gid) belongs to group g, supplementary too. */
+static bool
+api_peer_in_group(const struct ucred *cr, gid_t g)
+{
+	struct passwd pw, *pwp = NULL;
+	gid_t groups[256];
+	int n = (int)ARRAY_SIZE(groups);
+	char pwbuf[4096];
+
+	if (g == API_NO_GID)
+		return false;
+	if (cr->gid == g)
+		return true;
+	/*
+	 * SO_PEERCRED carries no supplementary groups: take them from the
+	 * group database for the peer's user, as login would have.
+	 */
+	if (getpwuid_r(cr->uid, &pw, pwbuf, sizeof(pwbuf), &pwp) != 0 ||
+	    pwp == NULL)
+		return false;
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) == -1)
+		n = (int)ARRAY_SIZE(groups); /* more: the first ones decide */
+	for (int i = 0; i < n; i++)
+		if (groups[i] == g)
+			return true;
+	return false;
+}
+
+/* The level a unix socket peer gets: decided once, at accept. */
+static enum api_level
+api_peer_level(const struct api_listener *l, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
+		return API_LEVEL_NONE;
+	if (cr.uid == 0 || cr.uid == l->own_uid ||
+	    api_peer_in_group(&cr, l->group))
+		return API_LEVEL_ADMIN;
+	if (api_peer_in_group(&cr, l->read_group))
+		return API_LEVEL_READ;
+	return API_LEVEL_NONE;
+}
+
 static void
 api_accept(struct ev_io *io, unsigned events, void *arg)
 {
@@ -479,6 +712,15 @@ api_accept(struct ev_io *io, unsigned events, void *arg)
 		c->s = s;
 		c->l = l;
 		c->fd = fd;
+		if (l->tcp) {
+			socklen_t len = sizeof(c->local);
+
+			if (getsockname(
+			        fd, (struct sockaddr *)&c->local, &len) == -1)
+				c->local.ss_family = AF_UNSPEC;
+		} else {
+			c->peer_level = api_peer_level(l, fd);
+		}
 		buf_init(&c->in);
 		buf_init(&c->out);
 		ev_io_init(&c->io, fd, api_conn_io, c);
@@ -506,9 +748,35 @@ api_server_new(
 	return s;
 }
 
+static void
+api_listener_clear_tokens(struct api_listener *l)
+{
+	free(l->token);
+	free(l->read_token);
+	for (size_t i = 0; i < l->nhosts; i++)
+		free(l->hosts[i]);
+	free(l->hosts);
+	l->token = l->read_token = NULL;
+	l->hosts = NULL;
+	l->nhosts = 0;
+}
+
+static void
+api_listener_set_tokens(struct api_listener *l, const struct api_access *a)
+{
+	api_listener_clear_tokens(l);
+	l->no_token = a->no_token;
+	l->token = a->token ? xstrdup(a->token) : NULL;
+	l->read_token = a->read_token ? xstrdup(a->read_token) : NULL;
+	l->nhosts = a->nhosts;
+	l->hosts = xcalloc(a->nhosts + 1, sizeof(*l->hosts));
+	for (size_t i = 0; i < a->nhosts; i++)
+		l->hosts[i] = xstrdup(a->hosts[i]);
+}
+
 static int
-api_listener_add(
-    struct api_server *s, int fd, bool tcp, const char *token, const char *path)
+api_listener_add(struct api_server *s, int fd, bool tcp,
+    const struct api_access *a, const char *path)
 {
 	struct api_listener *l;
 
@@ -520,10 +788,44 @@ api_listener_add(
 	l->s = s;
 	l->fd = fd;
 	l->tcp = tcp;
-	l->token = token ? xstrdup(token) : NULL;
+	l->own_uid = geteuid();
+	l->group = a ? a->group : API_NO_GID;
+	l->read_group = a ? a->read_group : API_NO_GID;
+	if (tcp)
+		api_listener_set_tokens(l, a);
 	l->unix_path = path ? xstrdup(path) : NULL;
 	ev_io_init(&l->io, fd, api_accept, l);
 	return ev_io_start(s->loop, &l->io, EV_READ);
+}
+
+void
+api_server_set_tcp_access(struct api_server *s, const struct api_access *a)
+{
+	for (size_t i = 0; i < s->nlisteners; i++)
+		if (s->listeners[i].tcp)
+			api_listener_set_tokens(&s->listeners[i], a);
+}
+
+/*
+ * Open the socket file to the groups that may use it. Done after bind, so
+ * it goes from 0600 to wider, never the other way: no window where a peer
+ * the config excludes could connect.
+ */
+static int
+api_unix_perms(const char *path, const struct api_access *a)
+{
+	gid_t g;
+	mode_t mode;
+
+	if (a == NULL ||
+	    (a->group == API_NO_GID && a->read_group == API_NO_GID))
+		return 0;
+	g = a->group != API_NO_GID ? a->group : a->read_group;
+	/* Two groups cannot share one file group: the peer check decides. */
+	mode = a->read_group != API_NO_GID ? 0666 : 0660;
+	if (chown(path, (uid_t)-1, g) == -1 || chmod(path, mode) == -1)
+		return -errno;
+	return 0;
 }
 
 int
@@ -561,7 +863,8 @@ api_unix_probe(const char *path, pid_t *pid)
 }
 
 int
-api_listen_unix(struct api_server *s, const char *path)
+api_listen_unix(
+    struct api_server *s, const char *path, const struct api_access *a)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	mode_t old;
@@ -587,12 +890,17 @@ api_listen_unix(struct api_server *s, const char *path)
 		close(fd);
 		return e;
 	}
-	return api_listener_add(s, fd, false, NULL, path);
+	if ((e = api_unix_perms(path, a)) != 0) {
+		close(fd);
+		(void)unlink(path);
+		return e;
+	}
+	return api_listener_add(s, fd, false, a, path);
 }
 
 int
-api_listen_tcp(
-    struct api_server *s, const struct sockaddr_storage *ss, const char *token)
+api_listen_tcp(struct api_server *s, const struct sockaddr_storage *ss,
+    const struct api_access *a)
 {
 	socklen_t len = ss->ss_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) :
@@ -610,7 +918,7 @@ api_listen_tcp(
 		close(fd);
 		return e;
 	}
-	return api_listener_add(s, fd, true, token, NULL);
+	return api_listener_add(s, fd, true, a, NULL);
 }
 
 const struct api_stats *
@@ -634,7 +942,7 @@ api_server_free(struct api_server *s)
 		if (l->unix_path != NULL)
 			(void)unlink(l->unix_path);
 		free(l->unix_path);
-		free(l->token);
+		api_listener_clear_tokens(l);
 	}
 	free(s);
 }

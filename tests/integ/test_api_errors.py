@@ -121,13 +121,15 @@ def test_tcp_listener_requires_token(haven, workdir):
     haven(CONFIG.format(dir=workdir) +
           "  listen: 127.0.0.1:%d\n  token: s3cret\n" % port)
     c = socket.create_connection(("127.0.0.1", port), timeout=5)
-    c.sendall(b"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    host = b"Host: 127.0.0.1:%d\r\n" % port
+    c.sendall(b"GET /v1/status HTTP/1.1\r\n" + host +
+              b"Connection: close\r\n\r\n")
     resp = c.recv(65536)
     c.close()
     assert status_of(resp) == 401
     c = socket.create_connection(("127.0.0.1", port), timeout=5)
-    c.sendall(b"GET /v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
-              b"s3cret\r\nConnection: close\r\n\r\n")
+    c.sendall(b"GET /v1/status HTTP/1.1\r\n" + host + b"Authorization: "
+              b"Bearer s3cret\r\nConnection: close\r\n\r\n")
     resp = b""
     while True:
         b = c.recv(65536)

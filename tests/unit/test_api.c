@@ -13,12 +13,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "lib/api.h"
@@ -44,6 +47,7 @@ struct test_api_resp {
 	char ctype[64];
 	char body[4096];
 	bool conn_close; /* "Connection: close" in the head */
+	bool www_auth;   /* "WWW-Authenticate: Bearer" in the head */
 };
 
 struct test_api {
@@ -86,7 +90,7 @@ test_api_start(struct test_api *t, bool sim)
 	snprintf(t->dir, sizeof(t->dir), "/tmp/haven-api-XXXXXX");
 	T_ASSERT(mkdtemp(t->dir) != NULL);
 	snprintf(t->sock, sizeof(t->sock), "%s/api.sock", t->dir);
-	T_EQ_INT(api_listen_unix(t->srv, t->sock), 0);
+	T_EQ_INT(api_listen_unix(t->srv, t->sock, NULL), 0);
 }
 
 static void
@@ -139,6 +143,7 @@ test_api_parse(struct buf *in, struct test_api_resp *r)
 	if ((ct = strstr(in->data, "Content-Type: ")) != NULL && ct < end)
 		sscanf(ct + 14, "%63[^\r]", r->ctype);
 	r->conn_close = memmem(in->data, head, "Connection: close", 17);
+	r->www_auth = memmem(in->data, head, "WWW-Authenticate: Bearer", 24);
 	T_ASSERT(blen < sizeof(r->body));
 	memcpy(r->body, in->data + head, blen);
 	buf_consume(in, head + blen);
@@ -570,28 +575,49 @@ test_api_tcp_addr(struct sockaddr_storage *ss)
 	close(fd);
 }
 
+/*
+ * One request over TCP to ss: method, then the head lines given (each
+ * ending in \r\n; Host: localhost unless given). Returns the status; *r
+ * the rest.
+ */
 static int
-test_api_tcp_status(
-    struct test_api *t, const struct sockaddr_storage *ss, const char *auth)
+test_api_tcp_req(struct test_api *t, const struct sockaddr_storage *ss,
+    const char *method, const char *lines, struct test_api_resp *r)
 {
-	struct test_api_resp r;
-	char req[256];
+	struct test_api_resp tmp;
+	char req[512];
 	struct buf in;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
+	if (r == NULL)
+		r = &tmp;
 	T_EQ_INT(connect(fd, (const struct sockaddr *)ss,
 	             sizeof(struct sockaddr_in)),
 	    0);
 	(void)util_set_nonblock(fd);
-	snprintf(req, sizeof(req),
-	    "GET /v1/status HTTP/1.1\r\nHost: x\r\n%s\r\n", auth);
+	snprintf(req, sizeof(req), "%s /v1/x HTTP/1.1\r\n%s%s\r\n", method,
+	    strstr(lines, "Host: ") ? "" : "Host: localhost\r\n", lines);
 	buf_init(&in);
 	TEST_API_SEND(fd, req);
-	T_EQ_INT(test_api_read(t, fd, &in, &r), 1);
+	T_EQ_INT(test_api_read(t, fd, &in, r), 1);
 	buf_fini(&in);
 	close(fd);
-	return r.status;
+	return r->status;
 }
+
+static int
+test_api_tcp_status(
+    struct test_api *t, const struct sockaddr_storage *ss, const char *auth)
+{
+	return test_api_tcp_req(t, ss, "GET", auth, NULL);
+}
+
+static const struct api_access test_api_tokens = {
+	.token = "s3cret",
+	.read_token = "look",
+	.group = API_NO_GID,
+	.read_group = API_NO_GID,
+};
 
 static void
 test_bearer_token_tcp(void)
@@ -599,13 +625,19 @@ test_bearer_token_tcp(void)
 	struct sockaddr_storage ss;
 	struct test_api t;
 	struct test_api_resp r;
+	const struct api_stats *st;
 
 	test_api_start(&t, false);
 	test_api_tcp_addr(&ss);
-	T_EQ_INT(api_listen_tcp(t.srv, &ss, "s3cret"), 0);
-	T_EQ_INT(test_api_tcp_status(&t, &ss, ""), 401);
-	T_EQ_INT(test_api_tcp_status(&t, &ss, "Authorization: Bearer nope\r\n"),
+	T_EQ_INT(api_listen_tcp(t.srv, &ss, &test_api_tokens), 0);
+	st = api_server_stats(t.srv);
+	T_EQ_INT(test_api_tcp_req(&t, &ss, "GET", "", &r), 401);
+	T_ASSERT(r.www_auth);
+	T_EQ_INT(st->refused[API_REFUSE_NO_TOKEN], 1);
+	T_EQ_INT(test_api_tcp_req(
+	             &t, &ss, "GET", "Authorization: Bearer nope\r\n", &r),
 	    401);
+	T_ASSERT(r.www_auth);
 	T_EQ_INT(
 	    test_api_tcp_status(&t, &ss, "Authorization: Bearer s3cre\r\n"),
 	    401);
@@ -619,7 +651,7 @@ test_bearer_token_tcp(void)
 	T_EQ_INT(
 	    test_api_tcp_status(&t, &ss, "Authorization: s3cret\r\n"), 401);
 	T_EQ_INT(t.h.n, 0);
-	T_EQ_INT(api_server_stats(t.srv)->unauthorized, 6);
+	T_EQ_INT(st->refused[API_REFUSE_BAD_TOKEN], 5);
 	T_EQ_INT(
 	    test_api_tcp_status(&t, &ss, "Authorization: Bearer s3cret\r\n"),
 	    200);
@@ -627,9 +659,261 @@ test_bearer_token_tcp(void)
 	    test_api_tcp_status(&t, &ss, "Authorization: bearer s3cret\r\n"),
 	    200);
 	T_EQ_INT(t.h.n, 2);
-	/* The unix socket (mode 0600) needs no token. */
+	/* The unix socket, to root (us), needs no token. */
 	test_api_once(&t, "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	T_EQ_INT(r.status, 200);
+	test_api_stop(&t);
+}
+
+/*
+ * The matrix: no token, read-only token, admin token, each with GET and
+ * a writing method; only admin writes, only a known token reads.
+ */
+static void
+test_levels_tcp(void)
+{
+	static const struct {
+		const char *auth;
+		int get, post;
+	} rows[] = {
+		{ "", 401, 401 },
+		{ "Authorization: Bearer look\r\n", 200, 403 },
+		{ "Authorization: Bearer s3cret\r\n", 200, 200 },
+	};
+	static const char *const writes[] = { "POST", "PUT", "DELETE" };
+	struct sockaddr_storage ss;
+	struct test_api t;
+	struct test_api_resp r;
+	const struct api_stats *st;
+
+	test_api_start(&t, false);
+	test_api_tcp_addr(&ss);
+	T_EQ_INT(api_listen_tcp(t.srv, &ss, &test_api_tokens), 0);
+	st = api_server_stats(t.srv);
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		T_EQ_INT(test_api_tcp_req(&t, &ss, "GET", rows[i].auth, &r),
+		    rows[i].get);
+		T_EQ_INT(test_api_tcp_req(&t, &ss, "HEAD", rows[i].auth, &r),
+		    rows[i].get);
+		for (size_t k = 0; k < ARRAY_SIZE(writes); k++) {
+			T_EQ_INT(test_api_tcp_req(
+			             &t, &ss, writes[k], rows[i].auth, &r),
+			    rows[i].post);
+			T_EQ_INT(r.www_auth, rows[i].post == 401);
+		}
+	}
+	T_EQ_INT(st->refused[API_REFUSE_NO_TOKEN], 5);
+	T_EQ_INT(st->refused[API_REFUSE_READ_ONLY], 3);
+	/* 2 + 2 reads, 3 admin writes reached the handler. */
+	T_EQ_INT(t.h.n, 7);
+	T_EQ_STR(api_refuse_name(API_REFUSE_READ_ONLY), "read_only");
+	/* A reload takes the read token away: it stops working at once. */
+	api_server_set_tcp_access(t.srv,
+	    &(struct api_access){ .token = "s3cret",
+	        .group = API_NO_GID,
+	        .read_group = API_NO_GID });
+	T_EQ_INT(test_api_tcp_status(&t, &ss, "Authorization: Bearer look\r\n"),
+	    401);
+	test_api_stop(&t);
+}
+
+/* The operator's waiver: every request on the listener is admin. */
+static void
+test_waiver_tcp(void)
+{
+	struct sockaddr_storage ss;
+	struct test_api t;
+	struct api_access a = {
+		.no_token = true, .group = API_NO_GID, .read_group = API_NO_GID
+	};
+
+	test_api_start(&t, false);
+	test_api_tcp_addr(&ss);
+	T_EQ_INT(api_listen_tcp(t.srv, &ss, &a), 0);
+	T_EQ_INT(test_api_tcp_req(&t, &ss, "POST", "", NULL), 200);
+	T_EQ_INT(test_api_tcp_req(&t, &ss, "GET", "", NULL), 200);
+	test_api_stop(&t);
+}
+
+/*
+ * A browser names the page's origin and the host it thinks it talks to:
+ * an Origin, or a Host other than ours, is refused even with a token.
+ */
+static void
+test_origin_and_host(void)
+{
+	static const char *const names[] = { "api.example" };
+	const char *admin = "Authorization: Bearer s3cret\r\n";
+	struct sockaddr_storage ss;
+	struct test_api t;
+	struct test_api_resp r;
+	struct api_access a = test_api_tokens;
+	const struct api_stats *st;
+	char lines[256];
+	unsigned port;
+
+	a.hosts = names;
+	a.nhosts = 1;
+	test_api_start(&t, false);
+	test_api_tcp_addr(&ss);
+	port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	T_EQ_INT(api_listen_tcp(t.srv, &ss, &a), 0);
+	st = api_server_stats(t.srv);
+	static const struct {
+		const char *host; /* %u: our port */
+		int status;
+	} rows[] = {
+		{ "127.0.0.1:%u", 200 },
+		{ "127.0.0.1", 200 },
+		{ "localhost:%u", 200 },
+		{ "LocalHost", 200 },
+		{ "api.example:%u", 200 },
+		{ "evil.example:%u", 403 },
+		{ "127.0.0.1.evil.example:%u", 403 },
+		{ "127.0.0.2:%u", 403 },
+		{ "127.0.0.1:1", 403 },
+		{ "127.0.0.1:%u0", 403 },
+		{ "[::1]:%u", 403 },
+		{ "localhost:", 403 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		char host[96];
+
+		snprintf(host, sizeof(host), rows[i].host, port);
+		snprintf(lines, sizeof(lines), "Host: %s\r\n%s", host, admin);
+		T_EQ_INT(test_api_tcp_req(&t, &ss, "POST", lines, &r),
+		    rows[i].status);
+	}
+	T_EQ_INT(st->refused[API_REFUSE_HOST], 7);
+	snprintf(lines, sizeof(lines),
+	    "Host: 127.0.0.1:%u\r\nOrigin: http://evil.example\r\n%s", port,
+	    admin);
+	T_EQ_INT(test_api_tcp_req(&t, &ss, "GET", lines, &r), 403);
+	/* Even "null" and our own address: a page is a page. */
+	snprintf(lines, sizeof(lines), "Origin: null\r\n%s", admin);
+	T_EQ_INT(test_api_tcp_req(&t, &ss, "GET", lines, &r), 403);
+	test_api_once(&t,
+	    "POST /v1/x HTTP/1.1\r\nHost: x\r\nOrigin: http://127.0.0.1\r\n"
+	    "Content-Length: 0\r\n\r\n",
+	    &r);
+	T_EQ_INT(r.status, 403);
+	T_EQ_INT(st->refused[API_REFUSE_ORIGIN], 3);
+	T_EQ_INT(t.h.n, 5);
+	test_api_stop(&t);
+}
+
+/*
+ * In a child: become uid/gid (nogroup's members only as given), send one
+ * request on the unix socket, exit with the status / 100 * 10 + status %
+ * 10 (200 → 20, 403 → 43), 1 if it cannot connect.
+ */
+static void
+test_api_as_user(const char *sock, uid_t uid, gid_t gid, const char *method)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char req[128], resp[256];
+	int fd, status = 0;
+	ssize_t n;
+
+	if (setgroups(0, NULL) == -1 || setgid(gid) == -1 || setuid(uid) == -1)
+		_exit(2);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		_exit(1);
+	snprintf(req, sizeof(req),
+	    "%s /v1/x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+	    "Content-Length: 0\r\n\r\n",
+	    method);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+		_exit(3);
+	n = read(fd, resp, sizeof(resp) - 1);
+	if (n <= 0)
+		_exit(4);
+	resp[n] = '\0';
+	if (sscanf(resp, "HTTP/1.1 %d", &status) != 1)
+		_exit(5);
+	_exit(status / 100 * 10 + status % 10);
+}
+
+/* Run the child above while the loop serves it; its exit code. */
+static int
+test_api_run_as(struct test_api *t, uid_t uid, gid_t gid, const char *method)
+{
+	uint64_t end = util_mono_ms() + 5000;
+	int st;
+	pid_t pid = fork();
+
+	T_ASSERT(pid != -1);
+	if (pid == 0)
+		test_api_as_user(t->sock, uid, gid, method);
+	while (util_mono_ms() < end) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		ev_run_once(t->loop, 10);
+	}
+	kill(pid, SIGKILL);
+	T_ASSERT(!"the child user's request timed out");
+	return -1;
+}
+
+static void
+test_api_restart_unix(struct test_api *t, const struct api_access *a)
+{
+	api_server_free(t->srv);
+	t->srv = api_server_new(t->loop, test_api_handler, &t->h, 0);
+	T_EQ_INT(api_listen_unix(t->srv, t->sock, a), 0);
+}
+
+/*
+ * The unix socket: the kernel's word on the peer decides. Root is admin;
+ * nobody is admin through the admin group, reads through the read group,
+ * and is refused (403, counted) in neither.
+ */
+static void
+test_unix_peer_levels(void)
+{
+	const uid_t nobody = 65534;
+	const gid_t nogroup = 65534;
+	struct api_access a = { .group = API_NO_GID, .read_group = API_NO_GID };
+	struct test_api t;
+	struct stat st;
+
+	if (geteuid() != 0)
+		T_SKIP("needs root to act as user nobody");
+	test_api_start(&t, false);
+	/* mkdtemp's 0700 would stop nobody before the socket does. */
+	T_EQ_INT(chmod(t.dir, 0711), 0);
+	/* No group: 0600, nobody cannot even connect. */
+	T_EQ_INT(test_api_run_as(&t, nobody, nogroup, "GET"), 1);
+	T_EQ_INT(test_api_run_as(&t, 0, 0, "POST"), 20);
+
+	a.group = nogroup;
+	test_api_restart_unix(&t, &a);
+	T_ASSERT(stat(t.sock, &st) == 0);
+	T_EQ_INT(st.st_mode & 0777, 0660);
+	T_EQ_INT(st.st_gid, nogroup);
+	T_EQ_INT(test_api_run_as(&t, nobody, nogroup, "POST"), 20);
+
+	/* Read group: nobody reads, cannot write. */
+	a.group = 0;
+	a.read_group = nogroup;
+	test_api_restart_unix(&t, &a);
+	T_ASSERT(stat(t.sock, &st) == 0);
+	T_EQ_INT(st.st_mode & 0777, 0666);
+	T_EQ_INT(test_api_run_as(&t, nobody, nogroup, "GET"), 20);
+	T_EQ_INT(test_api_run_as(&t, nobody, nogroup, "POST"), 43);
+	T_EQ_INT(api_server_stats(t.srv)->refused[API_REFUSE_READ_ONLY], 1);
+
+	/* In neither group: the file lets it connect, the check refuses. */
+	a.group = 0;
+	a.read_group = 0;
+	test_api_restart_unix(&t, &a);
+	T_EQ_INT(test_api_run_as(&t, nobody, nogroup, "GET"), 43);
+	T_EQ_INT(test_api_run_as(&t, nobody, nogroup, "POST"), 43);
+	T_EQ_INT(api_server_stats(t.srv)->refused[API_REFUSE_PEER], 2);
+	/* Root needs no group. */
+	T_EQ_INT(test_api_run_as(&t, 0, 0, "POST"), 20);
 	test_api_stop(&t);
 }
 
@@ -744,7 +1028,7 @@ test_unix_socket_not_stolen(void)
 	T_EQ_INT(api_unix_probe(t.sock, &pid), -EADDRINUSE);
 	T_EQ_INT(pid, getpid());
 	other = api_server_new(t.loop, test_api_handler, &t.h, 0);
-	T_EQ_INT(api_listen_unix(other, t.sock), -EADDRINUSE);
+	T_EQ_INT(api_listen_unix(other, t.sock, NULL), -EADDRINUSE);
 	api_server_free(other);
 	/* The first server's socket is still there and answers. */
 	test_api_once(&t, "GET /still HTTP/1.1\r\nHost: x\r\n\r\n", &r);
@@ -761,7 +1045,7 @@ test_unix_socket_not_stolen(void)
 	T_EQ_INT(api_unix_probe(t.sock, &pid), 0);
 	T_EQ_INT(pid, 0);
 	t.srv = api_server_new(t.loop, test_api_handler, &t.h, 0);
-	T_EQ_INT(api_listen_unix(t.srv, t.sock), 0);
+	T_EQ_INT(api_listen_unix(t.srv, t.sock, NULL), 0);
 	test_api_once(&t, "GET /new HTTP/1.1\r\nHost: x\r\n\r\n", &r);
 	T_EQ_INT(r.status, 200);
 	test_api_stop(&t);
@@ -778,6 +1062,10 @@ static const struct test tests[] = {
 	TEST(test_server_errors),
 	TEST(test_timeouts_sim),
 	TEST(test_bearer_token_tcp),
+	TEST(test_levels_tcp),
+	TEST(test_waiver_tcp),
+	TEST(test_origin_and_host),
+	TEST(test_unix_peer_levels),
 	TEST(test_connection_limit),
 	TEST(test_held_request_full_input),
 	TEST(test_unix_socket_not_stolen),

@@ -796,31 +796,68 @@ test_haven_conf_no_plane(void)
 	conf_errors_fini(&e);
 }
 
+/*
+ * Every TCP listener needs a token, loopback too, unless loopback and the
+ * operator waived it in words; each refusal points at the key to fix.
+ */
 static void
 test_haven_conf_api_token(void)
 {
-	const char *bad = "haven:\n  node: n1\napi:\n  listen: 0.0.0.0:9900\n"
-	                  "health: {}\n";
-	const char *ok = "api:\n  listen: 0.0.0.0:9900\n  token: s3cret\n"
-	                 "health: {}\n";
-	const char *lo = "api:\n  listen: '[::1]:9900'\nhealth: {}\n";
+	static const struct {
+		const char *api; /* the api: section's lines */
+		const char *err; /* substring of the one error; NULL: valid */
+		int line, col;
+	} cases[] = {
+		{ "  listen: 0.0.0.0:9900\n", "needs api.token", 3, 11 },
+		{ "  listen: 127.0.0.1:9900\n", "needs api.token", 3, 11 },
+		{ "  listen: '[::1]:9900'\n", "needs api.token", 3, 11 },
+		{ "  listen: 0.0.0.0:9900\n  token: s3cret\n", NULL },
+		{ "  listen: 0.0.0.0:9900\n  read_token: look\n", NULL },
+		{ "  listen: 127.0.0.1:9900\n  insecure_no_token: true\n",
+		    NULL },
+		{ "  listen: 0.0.0.0:9900\n  insecure_no_token: true\n",
+		    "loopback only", 4, 22 },
+		{ "  listen: 127.0.0.1:9900\n  insecure_no_token: true\n"
+		  "  token: s3cret\n",
+		    "contradicts", 4, 22 },
+		{ "  listen: 127.0.0.1:9900\n  token: same\n"
+		  "  read_token: same\n",
+		    "read_token equals token", 5, 15 },
+		{ "  listen: 127.0.0.1:9900\n  token: ''\n",
+		    "must not be empty", 4, 10 },
+		{ "  group: no-such-group-haven\n", "no such group", 3, 10 },
+		{ "  read_group: root\n", NULL },
+		{ "  token: s3cret\n", NULL }, /* no listener: unused, valid */
+	};
 	struct conf_errors e;
 	struct haven_conf c;
+	char text[512];
 
-	conf_errors_init(&e);
-	T_EQ_INT(
-	    haven_conf_load_text("h.yaml", bad, strlen(bad), &c, &e), -EINVAL);
-	T_EQ_INT(e.n, 1);
-	T_EQ_INT(e.v[0].line, 4);
-	T_EQ_INT(e.v[0].col, 11);
-	T_EQ_STR(e.v[0].msg,
-	    "listen 0.0.0.0:9900 is not a loopback address: set api.token");
-	T_ASSERT(c.path == NULL && c.haven.node == NULL);
-	T_EQ_INT(haven_conf_load_text("h.yaml", ok, strlen(ok), &c, &e), 0);
-	haven_conf_free(&c);
-	T_EQ_INT(haven_conf_load_text("h.yaml", lo, strlen(lo), &c, &e), 0);
-	haven_conf_free(&c);
-	conf_errors_fini(&e);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int n = snprintf(text, sizeof(text),
+		    "haven:\n  node: n1\napi:\n%shealth: {}\n", cases[i].api);
+		int r;
+
+		/* The api lines start on line 4: shift the table's lines. */
+		conf_errors_init(&e);
+		r = haven_conf_load_text("h.yaml", text, (size_t)n, &c, &e);
+		if (cases[i].err == NULL) {
+			if (r != 0)
+				test_fail(__FILE__, __LINE__, "case %zu: %s", i,
+				    e.v[0].msg);
+			haven_conf_free(&c);
+		} else {
+			T_EQ_INT(r, -EINVAL);
+			T_EQ_INT(e.n, 1);
+			if (strstr(e.v[0].msg, cases[i].err) == NULL)
+				test_fail(__FILE__, __LINE__, "case %zu: %s", i,
+				    e.v[0].msg);
+			T_EQ_INT(e.v[0].line, cases[i].line + 1);
+			T_EQ_INT(e.v[0].col, cases[i].col);
+			T_ASSERT(c.path == NULL && c.haven.node == NULL);
+		}
+		conf_errors_fini(&e);
+	}
 }
 
 /* tests/unit/conf/, wherever the test runs from. */
