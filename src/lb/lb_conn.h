@@ -283,6 +283,8 @@ long lb_conn_recv(struct lb_conn *c, struct lb_iobuf *b);
 long lb_conn_sendv(struct lb_conn *c, const struct iovec *iov, int n);
 void lb_iobuf_get(struct lb_iobuf *b);
 void lb_iobuf_put(struct lb_iobuf *b);
+/* Free pooled buffers until at most keep remain (after a burst). */
+void lb_iobuf_shrink(unsigned keep);
 /* Drop consumed bytes; hand the buffer back when it is empty. */
 void lb_iobuf_settle(struct lb_iobuf *b);
 /* Move unconsumed bytes to the front so len can grow. */
@@ -366,6 +368,11 @@ struct jw;
 /* "limits": {...} for GET /v1/lb. */
 void lb_limit_json(struct jw *w);
 void lb_limit_metrics(struct buf *out);
+
+/* lb_mem.c: memory back to the system after a burst */
+void lb_mem_start(struct ev_loop *loop); /* the periodic check */
+void lb_mem_conn_opened(void);           /* after each accept */
+void lb_mem_metrics(struct buf *out);
 
 /* lb_listener.c */
 void lb_listener_unref(struct lb_listener *l);

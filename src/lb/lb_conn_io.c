@@ -68,6 +68,18 @@ lb_iobuf_put(struct lb_iobuf *b)
 }
 
 void
+lb_iobuf_shrink(unsigned keep)
+{
+	struct lb_conn_freebuf *f;
+
+	while (lb_conn_nbufs > keep && (f = lb_conn_bufs) != NULL) {
+		lb_conn_bufs = f->next;
+		lb_conn_nbufs--;
+		free(f);
+	}
+}
+
+void
 lb_iobuf_settle(struct lb_iobuf *b)
 {
 	if (b->data != NULL && b->off == b->len)

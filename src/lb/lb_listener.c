@@ -114,6 +114,7 @@ lb_listener_accept_cb(struct ev_io *io, unsigned events, void *arg)
 		}
 		l->st.accepted++;
 		lb_conn_new(l, fd, &ss);
+		lb_mem_conn_opened();
 	}
 }
 
@@ -538,4 +539,5 @@ lb_proxy_metrics(struct buf *out)
 	    lb_listener_term_cause);
 	buf_fini(&lab);
 	lb_limit_metrics(out);
+	lb_mem_metrics(out);
 }

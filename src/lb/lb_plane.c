@@ -45,6 +45,7 @@ lb_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	lb_runtime_init(loop);
 	lb_runtime_set_passive_hook(lb_plane_passive);
 	lb_runtime_set_down_hook(lb_conn_server_down);
+	lb_mem_start(loop);
 	return 0;
 }
 
