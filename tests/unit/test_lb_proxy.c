@@ -590,32 +590,49 @@ t_quiet(int fd, unsigned ms)
 
 /*
  * The effective max_conn comes from RLIMIT_NOFILE: two descriptors per
- * connection once the reserve (32 for the process, one per listener,
- * keepalive x servers per pool) is set aside.
+ * connection (six with splice: a pipe per direction) once the reserve (32
+ * for the process, one per listener, keepalive x servers per pool) is set
+ * aside. The test runs with a soft limit of 200; returns the listener's
+ * effective max_conn.
  */
+#define T_NOFILE  200
+#define T_RESERVE (32 + 1 + 4 * 2)
+
+static unsigned
+t_maxconn_at_nofile(const char *mode, const char *extra)
+{
+	struct rlimit rl;
+	unsigned eff;
+
+	T_ASSERT(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	rl.rlim_cur = T_NOFILE;
+	T_ASSERT(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	t_setup(mode, extra, "    keepalive: 4\n");
+	eff = lb_listener_first()->max_conn_eff;
+	T_EQ_INT(lb_limit_max_conn(), eff);
+	t_teardown();
+	return eff;
+}
+
 static void
 test_maxconn_from_nofile(void)
 {
-	struct rlimit rl, low;
-	unsigned reserve = 32 + 1 + 4 * 2;
+	T_EQ_INT(t_maxconn_at_nofile("http", ""), (T_NOFILE - T_RESERVE) / 2);
+}
 
-	T_ASSERT(getrlimit(RLIMIT_NOFILE, &rl) == 0);
-	low = rl;
-	low.rlim_cur = 200;
-	T_ASSERT(setrlimit(RLIMIT_NOFILE, &low) == 0);
-	t_setup("http", "", "    keepalive: 4\n");
-	T_EQ_INT(lb_listener_first()->conf.max_conn, 20000);
-	T_EQ_INT(lb_listener_first()->max_conn_eff, (200 - reserve) / 2);
-	T_EQ_INT(lb_limit_max_conn(), (200 - reserve) / 2);
-	t_teardown();
-	/* splice: a pipe per direction on top, six per connection */
-	t_setup("tcp", ", splice: true, max_conn: 10", "    keepalive: 4\n");
-	T_EQ_INT(lb_listener_first()->max_conn_eff, 10);
-	t_teardown();
-	t_setup("tcp", ", splice: true", "    keepalive: 4\n");
-	T_EQ_INT(lb_listener_first()->max_conn_eff, (200 - reserve) / 6);
-	t_teardown();
-	T_ASSERT(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+static void
+test_maxconn_from_nofile_splice(void)
+{
+	T_EQ_INT(t_maxconn_at_nofile("tcp", ", splice: true"),
+	    (T_NOFILE - T_RESERVE) / 6);
+}
+
+/* A max_conn within the budget is kept as it is. */
+static void
+test_maxconn_within_nofile(void)
+{
+	T_EQ_INT(
+	    t_maxconn_at_nofile("tcp", ", splice: true, max_conn: 10"), 10);
 }
 
 /*
@@ -793,6 +810,8 @@ static const struct test tests[] = {
 	TEST(test_tcp_relay),
 	TEST(test_maxconn_and_stop),
 	TEST(test_maxconn_from_nofile),
+	TEST(test_maxconn_from_nofile_splice),
+	TEST(test_maxconn_within_nofile),
 	TEST(test_accept_emfile_pauses),
 };
 
