@@ -357,7 +357,9 @@ def run_seed(args, seed):
         applied = []
         for (t, kind, b) in sched:
             while time.monotonic() < t0 + t:
-                time.sleep(min(0.01, t0 + t - time.monotonic()))
+                run_timers(timers, time.monotonic())
+                time.sleep(max(0, min(0.01, t0 + t - time.monotonic())))
+            run_timers(timers, t0 + t)
             if kind == "drop" and not use_ipt:
                 kind = "stop"
             applied.append((t, kind, b))
@@ -387,6 +389,9 @@ def run_seed(args, seed):
             p.join()
         return applied, res, use_ipt
     finally:
+        for p in ps if "ps" in locals() else []:
+            if p.is_alive():
+                p.terminate()
         for (_, fn, i) in timers:
             try:
                 fn(i)
