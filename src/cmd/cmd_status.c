@@ -4,7 +4,6 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
-#include <libfyaml.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +19,14 @@
  */
 #define CMD_STATUS_NBUF 8
 static const char *
-cmd_status_str(struct fy_node *n, const char *path)
+cmd_status_str(struct conf_node *n, const char *path)
 {
 	static char bufs[CMD_STATUS_NBUF][256];
 	static unsigned k;
-	struct fy_node *v = fy_node_by_path(n, path, FY_NT, FYNWF_DONT_FOLLOW);
+	struct conf_node *v = conf_node_at(n, path);
 	char *out = bufs[k++ % CMD_STATUS_NBUF], *s;
 
-	if ((s = conf_node_text(NULL, v)) == NULL)
+	if ((s = conf_node_text(v)) == NULL)
 		return "-";
 	snprintf(out, sizeof(bufs[0]), "%s", s);
 	free(s);
@@ -36,7 +35,7 @@ cmd_status_str(struct fy_node *n, const char *path)
 
 /* The number at path below n; 0 if absent. */
 static uint64_t
-cmd_status_u64(struct fy_node *n, const char *path)
+cmd_status_u64(struct conf_node *n, const char *path)
 {
 	return strtoull(cmd_status_str(n, path), NULL, 10);
 }
@@ -57,15 +56,14 @@ cmd_status_dur(char *out, size_t n, uint64_t s)
 }
 
 static void
-cmd_status_procs(struct fy_node *procs)
+cmd_status_procs(struct conf_node *procs)
 {
-	void *it = NULL;
-	struct fy_node *n;
+	struct conf_node *n;
 	char d[32];
 
 	printf("%-8s %-6s %-8s %-9s %-8s %s\n", "PROCESS", "WORKER", "PID",
 	    "STATE", "RESTARTS", "UPTIME");
-	while (procs && (n = fy_node_sequence_iterate(procs, &it)) != NULL) {
+	for (size_t i = 0; (n = conf_node_item(procs, i)) != NULL; i++) {
 		cmd_status_dur(d, sizeof(d), cmd_status_u64(n, "/uptime_s"));
 		printf("%-8s %-6s %-8s %-9s %-8s %s\n",
 		    cmd_status_str(n, "/plane"), cmd_status_str(n, "/worker"),
@@ -75,17 +73,16 @@ cmd_status_procs(struct fy_node *procs)
 }
 
 static void
-cmd_status_targets(struct fy_node *tg)
+cmd_status_targets(struct conf_node *tg)
 {
 	uint64_t now_ms = util_wall_ms(), since;
-	void *it = NULL;
-	struct fy_node *n;
+	struct conf_node *n;
 	char d[32];
 
-	if (tg == NULL || fy_node_sequence_item_count(tg) == 0)
+	if (conf_node_count(tg) == 0)
 		return;
 	printf("\n%-32s %-8s %-18s %s\n", "TARGET", "STATE", "REASON", "SINCE");
-	while ((n = fy_node_sequence_iterate(tg, &it)) != NULL) {
+	for (size_t i = 0; (n = conf_node_item(tg, i)) != NULL; i++) {
 		since = cmd_status_u64(n, "/since_ms");
 		cmd_status_dur(d, sizeof(d),
 		    since && now_ms > since ? (now_ms - since) / 1000 : 0);
@@ -96,7 +93,7 @@ cmd_status_targets(struct fy_node *tg)
 }
 
 static void
-cmd_status_print(struct fy_node *root)
+cmd_status_print(struct conf_node *root)
 {
 	char d[32];
 
@@ -109,22 +106,21 @@ cmd_status_print(struct fy_node *root)
 	    cmd_status_str(root, "/config/digest"),
 	    cmd_status_str(root, "/config/reloads"),
 	    cmd_status_str(root, "/config/reloads_failed"));
-	cmd_status_procs(fy_node_by_path(root, "/processes", FY_NT, 0));
-	cmd_status_targets(fy_node_by_path(root, "/targets", FY_NT, 0));
+	cmd_status_procs(conf_node_at(root, "/processes"));
+	cmd_status_targets(conf_node_at(root, "/targets"));
 }
 
 /* One line per lb pool: which zone takes traffic and how many servers. */
 static void
-cmd_status_pools(struct fy_node *pools)
+cmd_status_pools(struct conf_node *pools)
 {
-	struct fy_node *p, *sv, *srv;
-	void *it = NULL, *sit;
+	struct conf_node *p, *sv, *srv;
 
-	if (pools == NULL || fy_node_sequence_item_count(pools) <= 0)
+	if (conf_node_count(pools) == 0)
 		return;
 	printf("\n%-24s %-16s %-8s %s\n", "POOL", "ACTIVE ZONE", "USABLE",
 	    "STATE");
-	while ((p = fy_node_sequence_iterate(pools, &it)) != NULL) {
+	for (size_t i = 0; (p = conf_node_item(pools, i)) != NULL; i++) {
 		const char *zone = cmd_status_str(p, "/active_zone");
 		bool down = strcmp(cmd_status_str(p, "/all_down"), "true") == 0;
 		bool fb = strcmp(cmd_status_str(p, "/degraded_fallback"),
@@ -132,10 +128,8 @@ cmd_status_pools(struct fy_node *pools)
 		int usable = 0, total = 0;
 		char count[24];
 
-		sv = fy_node_by_path(p, "/servers", FY_NT, 0);
-		sit = NULL;
-		while (
-		    sv && (srv = fy_node_sequence_iterate(sv, &sit)) != NULL) {
+		sv = conf_node_at(p, "/servers");
+		for (size_t j = 0; (srv = conf_node_item(sv, j)) != NULL; j++) {
 			total++;
 			usable +=
 			    strcmp(cmd_status_str(srv, "/usable"), "true") == 0;
@@ -153,29 +147,28 @@ cmd_status_pools(struct fy_node *pools)
 static void
 cmd_status_lb(const struct client_target *t)
 {
-	struct fy_parse_cfg cfg = { .flags = FYPCF_JSON_FORCE | FYPCF_QUIET };
-	struct fy_document *doc;
+	struct conf_errors errs;
+	struct conf_tree tree;
 	struct buf out;
 
 	buf_init(&out);
+	conf_errors_init(&errs);
 	if (client_request(t, "GET", "/v1/lb", NULL, 0, &out) == 200 &&
-	    (doc = fy_document_build_from_string(&cfg, out.data, out.len)) !=
-	        NULL) {
-		cmd_status_pools(
-		    fy_node_by_path(fy_document_root(doc), "/pools", FY_NT, 0));
-		fy_document_destroy(doc);
+	    conf_json_load("lb", out.data, out.len, &tree, &errs) == 0) {
+		cmd_status_pools(conf_node_at(tree.root, "/pools"));
+		conf_tree_fini(&tree);
 	}
+	conf_errors_fini(&errs);
 	buf_fini(&out);
 }
 
 static bool
-cmd_status_has_lb(struct fy_node *root)
+cmd_status_has_lb(struct conf_node *root)
 {
-	struct fy_node *procs = fy_node_by_path(root, "/processes", FY_NT, 0);
-	struct fy_node *n;
-	void *it = NULL;
+	struct conf_node *procs = conf_node_at(root, "/processes");
+	struct conf_node *n;
 
-	while (procs && (n = fy_node_sequence_iterate(procs, &it)) != NULL)
+	for (size_t i = 0; (n = conf_node_item(procs, i)) != NULL; i++)
 		if (strcmp(cmd_status_str(n, "/plane"), "lb") == 0 &&
 		    strcmp(cmd_status_str(n, "/state"), "running") == 0)
 			return true;
@@ -201,8 +194,8 @@ cmd_status(int argc, char **argv)
 		{ NULL, 0, NULL, 0 } };
 	const char *conf = NULL, *sockopt = NULL, *addr = NULL;
 	struct client_target t;
-	struct fy_parse_cfg cfg = { .flags = FYPCF_JSON_FORCE | FYPCF_QUIET };
-	struct fy_document *doc;
+	struct conf_errors errs;
+	struct conf_tree tree;
 	bool json = false;
 	struct buf out;
 	int c, status;
@@ -235,15 +228,17 @@ cmd_status(int argc, char **argv)
 		printf("%s\n", out.data);
 		goto done;
 	}
-	doc = fy_document_build_from_string(&cfg, out.data, out.len);
-	if (doc == NULL) {
+	conf_errors_init(&errs);
+	if (conf_json_load("status", out.data, out.len, &tree, &errs) != 0) {
+		conf_errors_fini(&errs);
 		fprintf(stderr, "haven: unreadable status document\n");
 		goto fail;
 	}
-	cmd_status_print(fy_document_root(doc));
-	if (cmd_status_has_lb(fy_document_root(doc)))
+	conf_errors_fini(&errs);
+	cmd_status_print(tree.root);
+	if (cmd_status_has_lb(tree.root))
 		cmd_status_lb(&t);
-	fy_document_destroy(doc);
+	conf_tree_fini(&tree);
 done:
 	client_target_fini(&t);
 	buf_fini(&out);

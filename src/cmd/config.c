@@ -56,7 +56,7 @@ haven_conf_is_loopback(const struct sockaddr_storage *ss)
 
 /* The node name defaults to the host name: unique without configuration. */
 static void
-haven_conf_check_haven(struct conf_ctx *ctx, struct fy_node *node, void *obj)
+haven_conf_check_haven(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	struct haven_conf_haven *h = obj;
 	char host[256];
@@ -79,7 +79,7 @@ haven_conf_check_haven(struct conf_ctx *ctx, struct fy_node *node, void *obj)
 /* Resolve a group name at load time: a typo is a config error, not a
  * socket nobody can use. */
 static gid_t
-haven_conf_group(struct conf_ctx *ctx, struct fy_node *node, const char *key,
+haven_conf_group(struct conf_ctx *ctx, struct conf_node *node, const char *key,
     const char *name)
 {
 	struct group gr, *grp = NULL;
@@ -106,7 +106,7 @@ haven_conf_group(struct conf_ctx *ctx, struct fy_node *node, const char *key,
  */
 static void
 haven_conf_check_api_tcp(
-    struct conf_ctx *ctx, struct fy_node *node, struct haven_conf_api *a)
+    struct conf_ctx *ctx, struct conf_node *node, struct haven_conf_api *a)
 {
 	bool has_token = a->token != NULL || a->read_token != NULL;
 	char addr[64];
@@ -142,7 +142,7 @@ haven_conf_check_api_tcp(
 }
 
 static void
-haven_conf_check_api(struct conf_ctx *ctx, struct fy_node *node, void *obj)
+haven_conf_check_api(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	struct haven_conf_api *a = obj;
 	struct sockaddr_un sun;
@@ -169,7 +169,7 @@ haven_conf_check_api(struct conf_ctx *ctx, struct fy_node *node, void *obj)
  * plane that is serving.
  */
 static void
-haven_conf_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
+haven_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	struct haven_conf *c = obj;
 

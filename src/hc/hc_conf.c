@@ -13,7 +13,6 @@
  */
 #include <netinet/in.h>
 
-#include <libfyaml.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +112,7 @@ static const struct conf_key hc_conf_hook_keys[] = {
 };
 
 static void hc_conf_hook_check(
-    struct conf_ctx *ctx, struct fy_node *node, void *obj);
+    struct conf_ctx *ctx, struct conf_node *node, void *obj);
 
 static const struct conf_schema hc_conf_hook_schema = {
 	.name = "health.hooks",
@@ -124,7 +123,7 @@ static const struct conf_schema hc_conf_hook_schema = {
 };
 
 static void
-hc_conf_hook_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
+hc_conf_hook_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	struct hc_hook_conf *h = obj;
 
@@ -135,9 +134,9 @@ hc_conf_hook_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
 
 /* address: "1.2.3.4:80", "[::1]:53" or a bare address (icmp). */
 static int
-hc_conf_parse_address(struct conf_ctx *ctx, struct fy_node *node, void *dst)
+hc_conf_parse_address(struct conf_ctx *ctx, struct conf_node *node, void *dst)
 {
-	char *s = conf_node_text(ctx, node);
+	char *s = conf_node_text(node);
 	int rc = 0;
 
 	if (s == NULL ||
@@ -171,20 +170,19 @@ hc_conf_parse_status(const char *s, uint32_t *lo, uint32_t *hi)
 
 static int
 hc_conf_parse_expect_status(
-    struct conf_ctx *ctx, struct fy_node *node, void *dst)
+    struct conf_ctx *ctx, struct conf_node *node, void *dst)
 {
 	struct hc_check_conf *cc =
 	    container_of(dst, struct hc_check_conf, expect_status);
-	struct fy_node *item;
-	void *it = NULL;
+	struct conf_node *item;
 	char *s;
 	size_t n = 0;
 	int rc;
 
-	if (fy_node_is_scalar(node))
+	if (conf_node_is_scalar(node))
 		n = 1;
-	else if (fy_node_is_sequence(node))
-		n = (size_t)fy_node_sequence_item_count(node);
+	else if (conf_node_is_seq(node))
+		n = conf_node_count(node);
 	if (n == 0) {
 		conf_error(ctx, node,
 		    "expect_status: want a status, a range "
@@ -195,10 +193,9 @@ hc_conf_parse_expect_status(
 	cc->expect_status = xcalloc(2 * n, sizeof(uint32_t));
 	cc->nexpect_status = n;
 	for (size_t i = 0; i < n; i++) {
-		item = fy_node_is_scalar(node) ?
-		    node :
-		    fy_node_sequence_iterate(node, &it);
-		s = item != NULL ? conf_node_text(ctx, item) : NULL;
+		item = conf_node_is_scalar(node) ? node :
+		                                   conf_node_item(node, i);
+		s = item != NULL ? conf_node_text(item) : NULL;
 		rc = -1;
 		if (s != NULL)
 			rc = hc_conf_parse_status(s, &cc->expect_status[2 * i],
@@ -331,7 +328,7 @@ static const struct conf_key hc_conf_check_keys[] = {
 /* Type-specific requirements, checked once the keys are bound. */
 static void
 hc_conf_check_type(
-    struct conf_ctx *ctx, struct fy_node *node, struct hc_check_conf *cc)
+    struct conf_ctx *ctx, struct conf_node *node, struct hc_check_conf *cc)
 {
 	bool port = cc->port != 0 ||
 	    (cc->has_address && cc->address.ss_family == AF_INET &&
@@ -356,7 +353,7 @@ hc_conf_check_type(
 }
 
 static void
-hc_conf_check_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
+hc_conf_check_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	struct hc_check_conf *cc = obj;
 
@@ -395,7 +392,7 @@ static const struct conf_schema hc_conf_check_schema = {
 };
 
 static void
-hc_conf_top_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
+hc_conf_top_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	struct hc_conf *c = obj;
 	const struct hc_timing *t;

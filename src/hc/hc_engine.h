@@ -101,6 +101,7 @@ struct hc_engine_stats {
 	uint64_t persist_writes;
 	uint64_t persist_errors;
 	uint64_t restore_errors;  /* unreadable entries in the state file */
+	uint64_t restore_stale;   /* state files too old to restore */
 	uint64_t targets_dropped; /* names too long for a target */
 };
 

@@ -102,6 +102,9 @@ hc_metrics_engine(const struct hc_engine *e, struct buf *out, struct buf *l)
 	    "state file writes that failed", s->persist_errors);
 	hc_metrics_counter(out, "haven_hc_restore_errors_total",
 	    "state file entries that could not be used", s->restore_errors);
+	hc_metrics_counter(out, "haven_hc_restore_stale_total",
+	    "state files older than the restore limit, not used",
+	    s->restore_stale);
 	hc_metrics_counter(out, "haven_hc_targets_dropped_total",
 	    "targets dropped: duplicate names", s->targets_dropped);
 	mx_family(out, "haven_hc_targets", "gauge", "targets probed");

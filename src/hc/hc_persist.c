@@ -1,10 +1,10 @@
 /*
  * hc_persist.c - reading and writing <state_dir>/health.json: see
- * hc_persist.h. Reading goes through libfyaml (JSON is YAML 1.2); a file we
- * cannot understand costs a cold start, never a wrong verdict.
+ * hc_persist.h. Reading goes through jansson; a file we cannot understand, or
+ * one too old to trust, costs a cold start, never a wrong verdict.
  */
 #include <errno.h>
-#include <libfyaml.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +26,7 @@ hc_persist_render(const struct hc_engine *e, struct buf *out)
 	jw_init(&w, out);
 	jw_obj_begin(&w);
 	jw_kint(&w, "version", 1);
+	jw_kuint(&w, "written_ms", hc_engine_wall_ms(e));
 	jw_key(&w, "targets");
 	jw_obj_begin(&w);
 	for (size_t i = 0; i < e->ntargets; i++) {
@@ -59,14 +60,6 @@ hc_persist_write(const struct hc_engine *e)
 	return rc;
 }
 
-/* The scalar at map.key as a new string, or NULL. */
-static char *
-hc_persist_str(struct fy_node *map, const char *key)
-{
-	return conf_node_text(
-	    NULL, fy_node_mapping_lookup_by_string(map, key, FY_NT));
-}
-
 /* The state an entry names: HC_UP, HC_DOWN, or -1 if neither. */
 static int
 hc_persist_state(const char *st)
@@ -80,30 +73,22 @@ hc_persist_state(const char *st)
 
 /* One "name": {...} entry; false if it cannot be used. */
 static bool
-hc_persist_entry(struct fy_node_pair *p, struct hc_restore *r)
+hc_persist_entry(const char *name, json_t *v, struct hc_restore *r)
 {
-	struct fy_node *v = fy_node_pair_value(p);
-	char *name = conf_node_text(NULL, fy_node_pair_key(p));
-	char *st = NULL, *since = NULL;
-	bool ok = false;
+	json_t *since = json_object_get(v, "since_ms");
 	int state;
 
-	if (name == NULL || v == NULL || !fy_node_is_mapping(v) ||
-	    strlen(name) >= sizeof(r->name))
-		goto out;
-	st = hc_persist_str(v, "state");
-	since = hc_persist_str(v, "since_ms");
-	if ((state = hc_persist_state(st)) == -1)
-		goto out;
+	if (!json_is_object(v) || strlen(name) >= sizeof(r->name) ||
+	    (state = hc_persist_state(
+	         json_string_value(json_object_get(v, "state")))) == -1 ||
+	    (since != NULL && !json_is_integer(since)))
+		return false;
 	r->state = (enum hc_state)state;
 	snprintf(r->name, sizeof(r->name), "%s", name);
-	r->since_ms = since != NULL ? strtoull(since, NULL, 10) : 0;
-	ok = true;
-out:
-	free(since);
-	free(st);
-	free(name);
-	return ok;
+	r->since_ms = since != NULL && json_integer_value(since) > 0 ?
+	    (uint64_t)json_integer_value(since) :
+	    0;
+	return true;
 }
 
 static int
@@ -113,61 +98,94 @@ hc_persist_cmp(const void *a, const void *b)
 	    ((const struct hc_restore *)b)->name);
 }
 
-/* Fill e->restore from a parsed document. Returns entries skipped. */
+/*
+ * Fill e->restore from a parsed document written at most max_age_ms ago.
+ * Returns entries skipped; *stale is set when the whole file is too old
+ * (or too new: a clock that went back) to say anything about now.
+ */
 static size_t
-hc_persist_parse(struct hc_engine *e, struct fy_document *doc)
+hc_persist_parse(struct hc_engine *e, json_t *root, bool *stale)
 {
-	struct fy_node *root = fy_document_root(doc), *tg;
-	struct fy_node_pair *p;
-	void *it = NULL;
-	size_t bad = 0, n;
+	json_t *tg = json_object_get(root, "targets"), *v;
+	json_t *written = json_object_get(root, "written_ms");
+	uint64_t now = hc_engine_wall_ms(e), at;
+	const char *name;
 
-	tg = root != NULL && fy_node_is_mapping(root) ?
-	    fy_node_mapping_lookup_by_string(root, "targets", FY_NT) :
-	    NULL;
-	if (tg == NULL || !fy_node_is_mapping(tg))
+	if (!json_is_object(tg))
 		return 1;
-	n = (size_t)fy_node_mapping_item_count(tg);
-	e->restore = xcalloc(n + 1, sizeof(*e->restore));
-	while ((p = fy_node_mapping_iterate(tg, &it)) != NULL) {
-		if (hc_persist_entry(p, &e->restore[e->nrestore]))
+	at = json_is_integer(written) && json_integer_value(written) > 0 ?
+	    (uint64_t)json_integer_value(written) :
+	    0;
+	if (at == 0 || at > now + HC_RESTORE_SKEW_MS ||
+	    now - at > HC_RESTORE_MAX_AGE_MS) {
+		*stale = true;
+		return json_object_size(tg);
+	}
+	e->restore = xcalloc(json_object_size(tg) + 1, sizeof(*e->restore));
+	json_object_foreach (tg, name, v) {
+		if (hc_persist_entry(name, v, &e->restore[e->nrestore]))
 			e->nrestore++;
-		else
-			bad++;
 	}
 	qsort(e->restore, e->nrestore, sizeof(*e->restore), hc_persist_cmp);
-	return bad;
+	return json_object_size(tg) - e->nrestore;
+}
+
+/*
+ * The file is ours, but whatever is in the state directory is read as
+ * outside bytes: jansson parses it, bounded, and anything it refuses costs a
+ * cold start.
+ */
+void
+hc_persist_load_buf(struct hc_engine *e, const char *data, size_t len)
+{
+	const char *dir = e->state_dir != NULL ? e->state_dir : "-";
+	json_error_t err;
+	bool stale = false;
+	json_t *root = NULL;
+	size_t bad = 0;
+
+	free(e->restore);
+	e->restore = NULL;
+	e->nrestore = 0;
+	if (len == 0 ||
+	    (root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err)) ==
+	        NULL)
+		bad = 1;
+	else
+		bad = hc_persist_parse(e, root, &stale);
+	json_decref(root);
+	if (stale) {
+		log_warn("health state too old to trust; probing afresh",
+		    "dir=%s max_age_s=%u", log_q(dir),
+		    HC_RESTORE_MAX_AGE_MS / 1000);
+		e->stats.restore_stale++;
+		return;
+	}
+	if (bad > 0 && e->nrestore == 0)
+		log_warn("health state file unusable; probing afresh",
+		    "dir=%s", log_q(dir));
+	else
+		log_info("health state restored",
+		    "dir=%s targets=%zu skipped=%zu", log_q(dir),
+		    e->nrestore, bad);
+	e->stats.restore_errors += bad;
 }
 
 void
 hc_persist_load(struct hc_engine *e)
 {
-	/* Quiet: a damaged file is reported once, below, in logfmt. */
-	static const struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET };
-	struct fy_document *doc;
 	struct buf b;
-	size_t bad = 0;
 	int rc;
 
 	buf_init(&b);
 	rc = statefile_read(e->state_dir, HC_STATE_FILE, &b);
-	if (rc == -ENOENT)
-		goto out; /* cold start */
-	if (rc < 0 || b.len == 0 ||
-	    (doc = fy_document_build_from_string(&cfg, b.data, b.len)) ==
-	        NULL) {
-		bad = 1;
-		goto out;
+	if (rc == 0)
+		hc_persist_load_buf(e, b.data, b.len);
+	else if (rc != -ENOENT) { /* ENOENT: a cold start */
+		log_warn("health state file unreadable; probing afresh",
+		    "dir=%s err=%s", log_q(e->state_dir), strerror(-rc));
+		e->stats.restore_errors++;
 	}
-	bad = hc_persist_parse(e, doc);
-	fy_document_destroy(doc);
-	log_info("health state restored", "dir=%s targets=%zu skipped=%zu",
-	    log_q(e->state_dir), e->nrestore, bad);
-out:
-	if (bad > 0 && e->nrestore == 0)
-		log_warn("health state file unusable", "dir=%s",
-		    log_q(e->state_dir));
-	e->stats.restore_errors += bad;
 	buf_fini(&b);
 }
 

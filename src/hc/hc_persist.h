@@ -6,8 +6,12 @@
  * of the directory); the engine coalesces writes to one per HC_PERSIST_MS.
  * Only up/down verdicts are written: "unknown" carries no knowledge.
  *
- *   {"version":1,"targets":{"web/a":{"state":"up","reason":"ok",
- *     "since_ms":1763769600000}}}
+ *   {"version":1,"written_ms":1763769660000,"targets":{"web/a":
+ *     {"state":"up","reason":"ok","since_ms":1763769600000}}}
+ *
+ * A verdict is only worth something while it is recent: a file written more
+ * than HC_RESTORE_MAX_AGE_MS ago (or without written_ms) is not restored,
+ * and every target starts unknown and is probed at once.
  */
 #ifndef HAVEN_HC_PERSIST_H
 #define HAVEN_HC_PERSIST_H
@@ -18,6 +22,9 @@
 #include "lib/ipc.h"
 
 struct hc_engine;
+
+#define HC_RESTORE_MAX_AGE_MS (10u * 60 * 1000)
+#define HC_RESTORE_SKEW_MS    (60u * 1000) /* a file from the "future" */
 
 struct hc_restore {
 	char name[IPC_NAME_MAX];
@@ -30,6 +37,8 @@ struct hc_restore {
  * cold start; a damaged one is logged, counted and ignored.
  */
 void hc_persist_load(struct hc_engine *e);
+/* The same from the file's bytes (tests and the fuzz target). */
+void hc_persist_load_buf(struct hc_engine *e, const char *data, size_t len);
 const struct hc_restore *hc_persist_find(
     const struct hc_engine *e, const char *name);
 /* Write every target's verdict now. Returns 0 or -errno. */

@@ -192,7 +192,7 @@ lb_api_weight(struct buf *out, const char *pool, const char *server,
 	int rc;
 
 	conf_errors_init(&errs);
-	if (conf_bind_text(&lb_api_weight_schema, "body", body ? body : "",
+	if (conf_bind_json(&lb_api_weight_schema, "body", body ? body : "",
 	        body ? body_len : 0, &req, &errs) != 0) {
 		buf_reset(out);
 		jw_init(&w, out);

@@ -10,7 +10,6 @@
  * HTTP parser holds.
  */
 #include <errno.h>
-#include <libfyaml.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,24 +30,6 @@ static const char *const lb_conf_omd_names[] = { "keep", "shutdown", NULL };
 static const char *const lb_conf_proxy_names[] = { "none", "v1", "v2", NULL };
 static const char *const lb_conf_tls_names[] = { "1.2", "1.3", NULL };
 
-/* True for the YAML spellings of null. */
-static bool
-lb_conf_is_null(struct conf_ctx *ctx, struct fy_node *node)
-{
-	char *v;
-	bool null;
-
-	if (node == NULL)
-		return true;
-	if (!fy_node_is_scalar(node))
-		return false;
-	v = conf_node_text(ctx, node);
-	null = v == NULL || *v == '\0' || strcmp(v, "~") == 0 ||
-	    strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
-	    strcmp(v, "NULL") == 0;
-	free(v);
-	return null;
-}
 
 /*
  * hash_balance_factor: a factor ("1.25") or a percentage ("125"); values
@@ -56,9 +37,9 @@ lb_conf_is_null(struct conf_ctx *ctx, struct fy_node *node)
  * must be at least 1.0, since a cap below the average load cannot be met.
  */
 static int
-lb_conf_parse_factor(struct conf_ctx *ctx, struct fy_node *node, void *dst)
+lb_conf_parse_factor(struct conf_ctx *ctx, struct conf_node *node, void *dst)
 {
-	char *v = conf_node_text(ctx, node);
+	char *v = conf_node_text(node);
 	uint32_t *out = dst;
 	char *end;
 	double d;
@@ -88,7 +69,7 @@ bad:
 
 /* check_address: null, or an address with or without a port. */
 static int
-lb_conf_parse_check_addr(struct conf_ctx *ctx, struct fy_node *node, void *dst)
+lb_conf_parse_check_addr(struct conf_ctx *ctx, struct conf_node *node, void *dst)
 {
 	struct lb_server_conf *s =
 	    container_of(dst, struct lb_server_conf, check_address);
@@ -96,9 +77,9 @@ lb_conf_parse_check_addr(struct conf_ctx *ctx, struct fy_node *node, void *dst)
 	bool ok;
 
 	s->has_check_address = false;
-	if (lb_conf_is_null(ctx, node))
+	if (conf_node_is_null(node))
 		return 0;
-	v = conf_node_text(ctx, node);
+	v = conf_node_text(node);
 	ok = v != NULL &&
 	    (conf_parse_addr(v, true, &s->check_address) == 0 ||
 	        conf_parse_addr(v, false, &s->check_address) == 0);
@@ -160,7 +141,7 @@ static const struct conf_key lb_conf_tls_keys[] = {
 };
 
 static void lb_conf_tls_check(
-    struct conf_ctx *ctx, struct fy_node *node, void *obj);
+    struct conf_ctx *ctx, struct conf_node *node, void *obj);
 
 static const struct conf_schema lb_conf_tls_schema = {
 	.name = "lb.listeners[].tls",
@@ -315,7 +296,7 @@ static const struct conf_key lb_conf_pool_keys[] = {
 };
 
 static void lb_conf_pool_check(
-    struct conf_ctx *ctx, struct fy_node *node, void *obj);
+    struct conf_ctx *ctx, struct conf_node *node, void *obj);
 
 static const struct conf_schema lb_conf_pool_schema = {
 	.name = "lb.pools[]",
@@ -343,7 +324,7 @@ static const struct conf_key lb_conf_keys[] = {
 };
 
 static void lb_conf_check(
-    struct conf_ctx *ctx, struct fy_node *node, void *obj);
+    struct conf_ctx *ctx, struct conf_node *node, void *obj);
 
 const struct conf_schema lb_conf_schema = {
 	.name = "lb",
@@ -354,15 +335,15 @@ const struct conf_schema lb_conf_schema = {
 };
 
 /* The node of key in the i-th mapping of the sequence at map.list. */
-static struct fy_node *
+static struct conf_node *
 lb_conf_item_node(
-    struct fy_node *map, const char *list, size_t i, const char *key)
+    struct conf_node *map, const char *list, size_t i, const char *key)
 {
-	struct fy_node *seq = conf_key_node(map, list), *item;
+	struct conf_node *seq = conf_key_node(map, list), *item;
 
-	if (seq == NULL || !fy_node_is_sequence(seq))
+	if (!conf_node_is_seq(seq))
 		return map;
-	item = fy_node_sequence_get_by_index(seq, (int)i);
+	item = conf_node_item(seq, i);
 	if (item == NULL)
 		return seq;
 	if (key == NULL)
@@ -372,7 +353,7 @@ lb_conf_item_node(
 }
 
 static void
-lb_conf_tls_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
+lb_conf_tls_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	struct lb_tls_conf *t = obj;
 
@@ -383,7 +364,7 @@ lb_conf_tls_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
 }
 
 static void
-lb_conf_pool_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
+lb_conf_pool_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	struct lb_pool_conf *p = obj;
 	size_t i, j;
@@ -433,7 +414,7 @@ lb_conf_same_addr(
 }
 
 static void
-lb_conf_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
+lb_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	struct lb_conf *c = obj;
 	const struct lb_listener_conf *l;
@@ -457,7 +438,7 @@ lb_conf_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
 }
 
 void
-lb_conf_check_health(struct conf_ctx *ctx, struct fy_node *lb_node,
+lb_conf_check_health(struct conf_ctx *ctx, struct conf_node *lb_node,
     const struct lb_conf *c, const char *const *checks, size_t nchecks)
 {
 	size_t i, j;

@@ -175,7 +175,7 @@ const char *lb_conf_failback_name(int f);
  * health_check must name one of the check names given. lb_node is the `lb`
  * mapping (for error positions). Reports through conf_error().
  */
-void lb_conf_check_health(struct conf_ctx *ctx, struct fy_node *lb_node,
+void lb_conf_check_health(struct conf_ctx *ctx, struct conf_node *lb_node,
     const struct lb_conf *c, const char *const *checks, size_t nchecks);
 
 #endif

@@ -1,10 +1,11 @@
 /*
- * conf.h - the configuration binder: YAML (via libfyaml) or JSON onto plain C
- * structs, driven by schema tables.
+ * conf.h - the configuration binder: YAML (via libfyaml, in a child process)
+ * or JSON (via jansson) onto plain C structs, driven by schema tables.
  *
  * Each config section is a struct of plain data plus a table of struct
  * conf_key giving every key its type, range, default and whether it may change
- * on reload. The binder walks the YAML document and the table together:
+ * on reload. The binder walks the document's tree (conf_node.h) and the table
+ * together:
  *   - an unknown key is an error, with a "did you mean" hint;
  *   - every error carries file:line:col of the offending node, and the binder
  *     keeps going so that one run reports every error;
@@ -32,6 +33,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "conf_node.h"
 
 struct conf_ctx;
 struct conf_schema;
@@ -57,14 +59,12 @@ enum conf_type {
 #define CK_RESTART  0x2u /* changing it needs a restart, not a reload */
 #define CK_SECRET   0x4u /* hidden in JSON output (tokens) */
 
-struct fy_node;
-
 /*
  * Custom parser: bind node into the field at dst. Report problems with
  * conf_error(ctx, node, ...) and return -1.
  */
 typedef int conf_custom_fn(
-    struct conf_ctx *ctx, struct fy_node *node, void *dst);
+    struct conf_ctx *ctx, struct conf_node *node, void *dst);
 /*
  * Custom serialiser: write the field at src as one JSON value, in a form
  * the custom parser accepts back (conf_to_json, conf_restart_diff).
@@ -73,7 +73,7 @@ struct jw;
 typedef void conf_json_fn(const void *src, struct jw *w);
 /* Cross-field validation of a bound struct. */
 typedef void conf_check_fn(
-    struct conf_ctx *ctx, struct fy_node *node, void *obj);
+    struct conf_ctx *ctx, struct conf_node *node, void *obj);
 
 /* Schema tables are static data: every pointer in them is to static data. */
 struct conf_key {
@@ -132,28 +132,32 @@ struct jw;
 void conf_errors_json(const struct conf_errors *e, struct jw *w);
 
 /* Report an error at node (NULL: at the document level). */
-void conf_error(struct conf_ctx *ctx, struct fy_node *node, const char *fmt,
+void conf_error(struct conf_ctx *ctx, struct conf_node *node, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
 /*
  * The text of a scalar node as a new string (free it), or NULL if node is
- * not a scalar or holds a NUL byte. Custom hooks use this, not
- * fy_node_get_scalar(), which leaks on some single-quoted scalars in
- * libfyaml 0.7.12. ctx may be NULL for documents read outside a bind (state
- * files, API replies); single-quoted scalars then give NULL.
+ * not a scalar or holds a NUL byte.
  */
-char *conf_node_text(struct conf_ctx *ctx, struct fy_node *node);
+char *conf_node_text(const struct conf_node *node);
 /* The YAML node a key was bound from, for check hooks (NULL if absent). */
-struct fy_node *conf_key_node(struct fy_node *map, const char *key);
+struct conf_node *conf_key_node(struct conf_node *map, const char *key);
 
 /*
- * Bind YAML or JSON text to obj (zeroed first) with schema. name is the file
- * name used in messages. Returns 0, or -1 with errors appended to errs; on -1
- * obj has been freed back to zero.
+ * Bind YAML (JSON included, as YAML 1.2) text to obj (zeroed first) with
+ * schema. name is the file name used in messages. The text is parsed in a
+ * child process (conf_yaml.c). Returns 0, or -1 with errors appended to
+ * errs; on -1 obj has been freed back to zero.
  */
 int conf_bind_text(const struct conf_schema *s, const char *name,
     const char *text, size_t len, void *obj, struct conf_errors *errs);
 int conf_bind_file(const struct conf_schema *s, const char *path, void *obj,
     struct conf_errors *errs);
+/* Bind a tree already parsed (conf_node.h) the same way. */
+int conf_bind_tree(const struct conf_schema *s, const char *name,
+    struct conf_tree *t, void *obj, struct conf_errors *errs);
+/* The same for JSON only (control-API bodies), parsed here by jansson. */
+int conf_bind_json(const struct conf_schema *s, const char *name,
+    const char *text, size_t len, void *obj, struct conf_errors *errs);
 void conf_schema_free(const struct conf_schema *s, void *obj);
 
 /* Serialise obj as a JSON object (CK_SECRET values as "***"). */

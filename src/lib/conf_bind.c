@@ -10,7 +10,6 @@
  * default". Whatever the walker allocates hangs off obj at once, so
  * conf_schema_free() can release a half-bound struct after errors.
  */
-#include <libfyaml.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,33 +20,14 @@
 #define CONF_FIELD(obj, off) ((void *)((char *)(obj) + (off)))
 
 static void conf_bind_value(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, void *obj);
-
-static bool
-conf_bind_is_null(struct fy_node *n)
-{
-	const char *s;
-	size_t len;
-
-	if (n == NULL)
-		return true;
-	if (!fy_node_is_scalar(n) || fy_node_get_style(n) != FYNS_PLAIN)
-		return false;
-	s = fy_node_get_scalar(n, &len);
-	if (s == NULL || len == 0)
-		return true;
-	return (len == 1 && s[0] == '~') ||
-	    (len == 4 &&
-	        (memcmp(s, "null", 4) == 0 || memcmp(s, "Null", 4) == 0 ||
-	            memcmp(s, "NULL", 4) == 0));
-}
+    struct conf_node *node, void *obj);
 
 static const char *
-conf_bind_kind(struct fy_node *n)
+conf_bind_kind(const struct conf_node *n)
 {
-	if (fy_node_is_mapping(n))
+	if (conf_node_is_map(n))
 		return "a map";
-	if (fy_node_is_sequence(n))
+	if (conf_node_is_seq(n))
 		return "a list";
 	return "a scalar";
 }
@@ -91,24 +71,45 @@ conf_bind_lookup(const struct conf_schema *s, const char *name)
 	return NULL;
 }
 
-/* Parse dflt as YAML for the types whose value is not one scalar. */
+/*
+ * A default for a type whose value is not one scalar, written as YAML in
+ * the schema table: a plain scalar or a flow list of plain scalars
+ * ("[a, b]"). Schema text is static and ours, so it is split here rather
+ * than sent to the YAML parser's process.
+ */
 static void
 conf_bind_default_doc(struct conf_ctx *ctx, const struct conf_key *k, void *obj)
 {
-	struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET };
-	struct fy_document *doc;
+	const char *d = k->dflt, *end = d + strlen(d);
+	struct conf_node *root;
+	struct conf_tree t;
 
-	const char *text = ctx->text;
+	conf_tree_init(&t);
+	if (*d == '[' && end > d && end[-1] == ']') {
+		root = conf_tree_node(&t, CN_SEQ, NULL, 0);
+		for (const char *p = d + 1; p < end - 1;) {
+			const char *q = p, *e;
+			struct conf_node *c;
 
-	doc = fy_document_build_from_string(&cfg, k->dflt, FY_NT);
-	if (doc == NULL) {
-		conf_error(ctx, NULL, "not valid YAML");
-		return;
+			while (q < end - 1 && *q != ',')
+				q++;
+			e = q;
+			while (p < e && *p == ' ')
+				p++;
+			while (e > p && e[-1] == ' ')
+				e--;
+			c = conf_tree_node(&t, CN_SCALAR, p, (size_t)(e - p));
+			c->plain = true;
+			if (e > p || q < end - 1)
+				conf_node_push(root, c);
+			p = q + 1;
+		}
+	} else {
+		root = conf_tree_node(&t, CN_SCALAR, d, (size_t)(end - d));
+		root->plain = true;
 	}
-	ctx->text = NULL; /* its nodes point into dflt, not the document */
-	conf_bind_value(ctx, k, fy_document_root(doc), obj);
-	ctx->text = text;
-	fy_document_destroy(doc);
+	conf_bind_value(ctx, k, root, obj);
+	conf_tree_fini(&t);
 }
 
 static void
@@ -147,28 +148,20 @@ conf_bind_default(struct conf_ctx *ctx, const struct conf_schema *s,
 /* The pairs of map onto obj; seen[i] marks keys[i] as present. */
 static void
 conf_bind_pairs(struct conf_ctx *ctx, const struct conf_schema *s,
-    struct fy_node *map, void *obj, bool *seen)
+    struct conf_node *map, void *obj, bool *seen)
 {
-	struct fy_node_pair *p;
-	void *it = NULL;
 	char where[256];
 
-	while ((p = fy_node_mapping_iterate(map, &it)) != NULL && !ctx->stop) {
-		struct fy_node *kn = fy_node_pair_key(p);
-		struct fy_node *vn =
-		    fy_node_resolve_alias(fy_node_pair_value(p));
+	for (size_t i = 0; i < map->n && !ctx->stop; i++) {
+		struct conf_node *kn = conf_node_key(map, i);
+		struct conf_node *vn = conf_node_value(map, i);
 		const struct conf_key *k;
 		const char *hint;
 		char *name;
 
-		/* Single-quoted keys are refused: conf_key_node cannot read
-		 * them safely (see conf_node_sq), and nobody needs one. */
-		if (kn == NULL || !fy_node_is_scalar(kn) ||
-		    fy_node_get_style(kn) == FYNS_SINGLE_QUOTED ||
-		    fy_node_get_style(kn) == FYNS_ALIAS ||
-		    (name = conf_node_str(ctx, kn)) == NULL) {
-			conf_error(ctx, kn,
-			    "a key must be a plain or double-quoted string");
+		if (!conf_node_is_scalar(kn) ||
+		    (name = conf_node_text(kn)) == NULL) {
+			conf_error(ctx, kn, "a key must be a string");
 			continue;
 		}
 		if ((k = conf_bind_lookup(s, name)) == NULL) {
@@ -178,7 +171,7 @@ conf_bind_pairs(struct conf_ctx *ctx, const struct conf_schema *s,
 			    conf_bind_where(ctx, where, sizeof(where)),
 			    hint != NULL ? "; did you mean '" : "",
 			    hint != NULL ? hint : "", hint != NULL ? "'?" : "");
-		} else if (!conf_bind_is_null(vn)) {
+		} else if (!conf_node_is_null(vn)) {
 			seen[k - s->keys] = true;
 			conf_bind_value(ctx, k, vn, obj);
 		}
@@ -188,9 +181,9 @@ conf_bind_pairs(struct conf_ctx *ctx, const struct conf_schema *s,
 
 void
 conf_bind_map(struct conf_ctx *ctx, const struct conf_schema *s,
-    struct fy_node *map, void *obj)
+    struct conf_node *map, void *obj)
 {
-	struct fy_node *anchor = ctx->anchor;
+	struct conf_node *anchor = ctx->anchor;
 	bool *seen = xcalloc(s->nkeys + 1, sizeof(*seen));
 	char where[256];
 
@@ -221,8 +214,8 @@ conf_bind_map(struct conf_ctx *ctx, const struct conf_schema *s,
  * duplicate would silently shadow the first.
  */
 struct conf_bind_named {
-	const char *name;     /* borrowed: from the bound element */
-	struct fy_node *node; /* borrowed: the element's map */
+	const char *name;       /* borrowed: from the bound element */
+	struct conf_node *node; /* borrowed: the element's map */
 	size_t idx;
 };
 
@@ -239,7 +232,7 @@ conf_bind_named_cmp(const void *a, const void *b)
 
 static void
 conf_bind_unique(struct conf_ctx *ctx, const struct conf_schema *sub, void *arr,
-    size_t n, struct fy_node **nodes)
+    size_t n, struct conf_node **nodes)
 {
 	const struct conf_key *nk = conf_bind_lookup(sub, "name");
 	struct conf_bind_named *v;
@@ -263,8 +256,7 @@ conf_bind_unique(struct conf_ctx *ctx, const struct conf_schema *sub, void *arr,
 			first = i;
 			continue;
 		}
-		conf_node_pos(
-		    ctx, conf_key_node(v[first].node, "name"), &line, &col);
+		conf_node_pos(conf_key_node(v[first].node, "name"), &line, &col);
 		conf_error(ctx, conf_key_node(v[i].node, "name"),
 		    "duplicate name '%s' (first defined at %s:%d:%d)",
 		    v[i].name, ctx->file, line, col);
@@ -274,13 +266,12 @@ conf_bind_unique(struct conf_ctx *ctx, const struct conf_schema *sub, void *arr,
 
 static void
 conf_bind_list(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, void *obj)
+    struct conf_node *node, void *obj)
 {
-	size_t n = (size_t)fy_node_sequence_item_count(node), i = 0;
+	size_t n = conf_node_count(node), i = 0;
 	size_t *count = CONF_FIELD(obj, k->count_off);
 	void **arr = CONF_FIELD(obj, k->off);
-	struct fy_node **nodes, *c;
-	void *it = NULL;
+	struct conf_node **nodes, *c;
 
 	if (n > CONF_LIST_MAX) {
 		conf_error(ctx, node, "'%s' has %zu entries, more than %d",
@@ -292,19 +283,17 @@ conf_bind_list(struct conf_ctx *ctx, const struct conf_key *k,
 	*arr = xcalloc(n, k->sub->size);
 	*count = n;
 	nodes = xcalloc(n, sizeof(*nodes));
-	while ((c = fy_node_sequence_iterate(node, &it)) != NULL && i < n &&
-	    !ctx->stop) {
+	while (i < n && (c = conf_node_item(node, i)) != NULL && !ctx->stop) {
 		size_t saved = conf_bind_path_push(ctx, k->name, (long)i);
 
-		c = fy_node_resolve_alias(c);
-		if (c == NULL || !fy_node_is_mapping(c))
+		if (!conf_node_is_map(c))
 			conf_error(ctx, c != NULL ? c : node,
 			    "expected a map for %s, got %s", ctx->path.data,
 			    c != NULL ? conf_bind_kind(c) : "nothing");
 		else
 			conf_bind_map(
 			    ctx, k->sub, c, (char *)*arr + i * k->sub->size);
-		nodes[i++] = c != NULL && fy_node_is_mapping(c) ? c : NULL;
+		nodes[i++] = conf_node_is_map(c) ? c : NULL;
 		conf_bind_path_pop(ctx, saved);
 	}
 	conf_bind_unique(ctx, k->sub, *arr, n, nodes);
@@ -313,13 +302,12 @@ conf_bind_list(struct conf_ctx *ctx, const struct conf_key *k,
 
 static void
 conf_bind_strlist(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, void *obj)
+    struct conf_node *node, void *obj)
 {
-	size_t n = (size_t)fy_node_sequence_item_count(node), i = 0;
+	size_t n = conf_node_count(node), i = 0, j;
 	size_t *count = CONF_FIELD(obj, k->count_off);
 	char ***arr = CONF_FIELD(obj, k->off);
-	struct fy_node *c;
-	void *it = NULL;
+	struct conf_node *c;
 
 	if (n > CONF_LIST_MAX) {
 		conf_error(ctx, node, "'%s' has %zu entries, more than %d",
@@ -327,17 +315,14 @@ conf_bind_strlist(struct conf_ctx *ctx, const struct conf_key *k,
 		return;
 	}
 	*arr = xcalloc(n + 1, sizeof(**arr));
-	while ((c = fy_node_sequence_iterate(node, &it)) != NULL && i < n) {
+	for (j = 0; j < n && (c = conf_node_item(node, j)) != NULL; j++) {
 		char *s = NULL;
 
-		c = fy_node_resolve_alias(c);
-		if (c == NULL || !fy_node_is_scalar(c) || conf_bind_is_null(c))
-			conf_error(ctx, c != NULL ? c : node,
-			    "expected a string in '%s', got %s", k->name,
-			    c == NULL || fy_node_is_scalar(c) ?
-			        "null" :
-			        conf_bind_kind(c));
-		else if ((s = conf_node_str(ctx, c)) == NULL)
+		if (!conf_node_is_scalar(c) || conf_node_is_null(c))
+			conf_error(ctx, c, "expected a string in '%s', got %s",
+			    k->name,
+			    conf_node_is_scalar(c) ? "null" : conf_bind_kind(c));
+		else if ((s = conf_node_text(c)) == NULL)
 			conf_error(ctx, c, "string contains a NUL byte");
 		if (s != NULL)
 			(*arr)[i++] = s;
@@ -347,7 +332,7 @@ conf_bind_strlist(struct conf_ctx *ctx, const struct conf_key *k,
 
 static void
 conf_bind_custom(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, void *field)
+    struct conf_node *node, void *field)
 {
 	unsigned before = ctx->nerrors;
 
@@ -362,11 +347,11 @@ conf_bind_custom(struct conf_ctx *ctx, const struct conf_key *k,
 
 static void
 conf_bind_value(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, void *obj)
+    struct conf_node *node, void *obj)
 {
 	void *field = CONF_FIELD(obj, k->off);
-	bool is_map = fy_node_is_mapping(node);
-	bool is_seq = fy_node_is_sequence(node);
+	bool is_map = conf_node_is_map(node);
+	bool is_seq = conf_node_is_seq(node);
 	size_t saved;
 	char *str;
 
@@ -398,12 +383,11 @@ conf_bind_value(struct conf_ctx *ctx, const struct conf_key *k,
 	default:
 		if (is_map || is_seq)
 			break;
-		if ((str = conf_node_str(ctx, node)) == NULL) {
+		if ((str = conf_node_text(node)) == NULL) {
 			conf_error(ctx, node, "string contains a NUL byte");
 			return;
 		}
-		conf_scalar_bind(ctx, k, node, str,
-		    fy_node_get_style(node) == FYNS_PLAIN, field);
+		conf_scalar_bind(ctx, k, node, str, node->plain, field);
 		free(str);
 		return;
 	}

@@ -2,12 +2,8 @@
  * conf_int.h - what the files of the config binder share and nobody else
  * uses: the binding context and the walker entry points.
  *
- * A context lives for one conf_bind_text() call. It borrows the caller's
- * error list and owns the table of positions of mapping and sequence nodes,
- * which libfyaml 0.7 does not expose (scalars carry their token, collections
- * do not): conf.c records the start mark of every collection event while
- * checking the syntax, then pairs those marks with the document's collection
- * nodes in the same pre-order.
+ * A context lives for one bind. It borrows the caller's error list and the
+ * document's tree; every node carries its own position.
  */
 #ifndef HAVEN_CONF_INT_H
 #define HAVEN_CONF_INT_H
@@ -21,21 +17,12 @@
 #define CONF_DEPTH_MAX  64          /* nesting of the YAML document */
 #define CONF_TEXT_MAX   (16u << 20) /* bytes of one document */
 
-struct conf_mark {
-	struct fy_node *node; /* borrowed: from the bound document */
-	int line, col;        /* 1-based */
-};
-
 struct conf_ctx {
 	const char *file; /* borrowed: the name used in messages */
-	const char *text; /* borrowed: the document's bytes, or NULL */
-	size_t len;
 	struct conf_errors *errs; /* borrowed: where errors are appended */
-	struct conf_mark *marks;  /* owned: sorted by node address */
-	size_t nmarks;
 	struct buf path;        /* "health.checks[0]": the map being bound */
-	struct fy_node *anchor; /* borrowed: innermost map present, for
-	                           errors about keys that are absent */
+	struct conf_node *anchor; /* borrowed: innermost map present, for
+	                             errors about keys that are absent */
 	const struct conf_key *in_default; /* borrowed: default parsed now */
 	const struct conf_schema *dflt_schema; /* borrowed: its schema */
 	size_t nvalues;   /* bound so far, against alias bombs */
@@ -50,10 +37,7 @@ void conf_ctx_fini(struct conf_ctx *ctx);
 void conf_errors_add(
     struct conf_errors *e, const char *file, int line, int col, char *msg);
 /* 1-based position of node, or 0,0 when it has none. */
-void conf_node_pos(
-    struct conf_ctx *ctx, struct fy_node *node, int *line, int *col);
-/* Scalar node text as a new string; NULL if it holds a NUL byte. */
-char *conf_node_str(struct conf_ctx *ctx, struct fy_node *node);
+void conf_node_pos(const struct conf_node *node, int *line, int *col);
 
 /* conf_value.c: the closest of n names (one every stride bytes), or NULL. */
 const char *conf_suggest(
@@ -61,14 +45,14 @@ const char *conf_suggest(
 
 /* conf_bind.c: bind map (NULL: absent) onto obj, which is zeroed. */
 void conf_bind_map(struct conf_ctx *ctx, const struct conf_schema *s,
-    struct fy_node *map, void *obj);
+    struct conf_node *map, void *obj);
 
 /*
  * conf_scalar.c: bind the text of one scalar (plain: unquoted in the
  * source) to field; node (NULL for a default) is where errors point.
  */
 void conf_scalar_bind(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, const char *str, bool plain, void *field);
+    struct conf_node *node, const char *str, bool plain, void *field);
 
 /* conf_json.c: one field as a JSON value; mask hides CK_SECRET values. */
 void conf_json_value(

@@ -14,7 +14,6 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <libfyaml.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +35,7 @@ conf_scalar_fmt(const struct conf_key *k, int64_t v, char *out, size_t len)
 /* Unsigned values are compared as unsigned: a size may exceed INT64_MAX. */
 static int
 conf_scalar_range_u(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, uint64_t v)
+    struct conf_node *node, uint64_t v)
 {
 	uint64_t lo = k->min > 0 ? (uint64_t)k->min : 0;
 	uint64_t hi = k->max > 0 ? (uint64_t)k->max : UINT64_MAX;
@@ -63,7 +62,7 @@ conf_scalar_range_u(struct conf_ctx *ctx, const struct conf_key *k,
 
 static int
 conf_scalar_int(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, const char *str, int64_t *out)
+    struct conf_node *node, const char *str, int64_t *out)
 {
 	char *end;
 	long long v;
@@ -92,7 +91,7 @@ conf_scalar_int(struct conf_ctx *ctx, const struct conf_key *k,
 
 static int
 conf_scalar_uint(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, const char *str, uint32_t *out)
+    struct conf_node *node, const char *str, uint32_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -112,7 +111,7 @@ conf_scalar_uint(struct conf_ctx *ctx, const struct conf_key *k,
 
 static int
 conf_scalar_duration(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, const char *str, uint64_t *out)
+    struct conf_node *node, const char *str, uint64_t *out)
 {
 	const char *p = str;
 	uint64_t v;
@@ -137,7 +136,7 @@ conf_scalar_duration(struct conf_ctx *ctx, const struct conf_key *k,
 
 static int
 conf_scalar_size(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, const char *str, uint64_t *out)
+    struct conf_node *node, const char *str, uint64_t *out)
 {
 	uint64_t v;
 
@@ -154,7 +153,7 @@ conf_scalar_size(struct conf_ctx *ctx, const struct conf_key *k,
 
 static int
 conf_scalar_enum(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, const char *str, int *out)
+    struct conf_node *node, const char *str, int *out)
 {
 	const char *best;
 	struct buf b;
@@ -185,7 +184,7 @@ conf_scalar_enum(struct conf_ctx *ctx, const struct conf_key *k,
 
 static int
 conf_scalar_addr(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, const char *str, struct sockaddr_storage *out)
+    struct conf_node *node, const char *str, struct sockaddr_storage *out)
 {
 	bool port = k->type == CT_ADDR_PORT;
 
@@ -205,7 +204,7 @@ conf_scalar_addr(struct conf_ctx *ctx, const struct conf_key *k,
 }
 
 static void
-conf_scalar_bool(struct conf_ctx *ctx, struct fy_node *node, const char *str,
+conf_scalar_bool(struct conf_ctx *ctx, struct conf_node *node, const char *str,
     bool plain, bool *out)
 {
 	if (plain && strcmp(str, "true") == 0)
@@ -219,7 +218,7 @@ conf_scalar_bool(struct conf_ctx *ctx, struct fy_node *node, const char *str,
 
 void
 conf_scalar_bind(struct conf_ctx *ctx, const struct conf_key *k,
-    struct fy_node *node, const char *str, bool plain, void *field)
+    struct conf_node *node, const char *str, bool plain, void *field)
 {
 	if (!plain && (k->type == CT_INT || k->type == CT_UINT)) {
 		conf_error(

@@ -4,8 +4,8 @@
  * produce a syntactically invalid document short of unbalanced begin/end
  * calls (which jw_finish reports).
  *
- * Reading JSON (API request bodies) goes through libfyaml, which parses JSON
- * as the YAML 1.2 subset it is: see conf.h.
+ * Reading JSON (API request bodies, state files) goes through jansson: see
+ * conf_jtree.c and conf.h.
  */
 #ifndef HAVEN_JSON_H
 #define HAVEN_JSON_H

@@ -220,7 +220,7 @@ struct t_top {
 };
 
 static void
-t_top_check(struct conf_ctx *ctx, struct fy_node *node, void *obj)
+t_top_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	static const char *const checks[] = { "web-http", "tcp" };
 	struct t_top *t = obj;
