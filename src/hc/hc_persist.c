@@ -117,7 +117,7 @@ hc_persist_parse(struct hc_engine *e, json_t *root, bool *stale)
 	    (uint64_t)json_integer_value(written) :
 	    0;
 	if (at == 0 || at > now + HC_RESTORE_SKEW_MS ||
-	    now - at > HC_RESTORE_MAX_AGE_MS) {
+	    (at < now && now - at > HC_RESTORE_MAX_AGE_MS)) {
 		*stale = true;
 		return json_object_size(tg);
 	}

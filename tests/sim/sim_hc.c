@@ -502,6 +502,34 @@ test_restart_from_persisted_state(void)
 	T_EQ_INT(ev_of("up1", 0)->state, HC_UNKNOWN);
 	T_ASSERT(r.eng->stats.restore_errors >= 1);
 	rig_stop(&r);
+
+	/* A verdict written longer ago than HC_RESTORE_MAX_AGE_MS says
+	 * nothing about now: a cold start, counted. So is a file without
+	 * written_ms (the old format). The bytes of a libfyaml crash are
+	 * only a damaged file. */
+	{
+		static const char *const old[] = {
+			"{\"version\":1,\"written_ms\":1000,\"targets\":"
+			"{\"up1\":{\"state\":\"up\"}}}",
+			"{\"version\":1,\"targets\":{\"up1\":{\"state\":"
+			"\"up\"}}}",
+			": ? z:\t>",
+		};
+
+		for (size_t i = 0; i < 3; i++) {
+			T_EQ_INT(statefile_write(dir, HC_STATE_FILE, old[i],
+			             strlen(old[i])),
+			    0);
+			nevs = 0;
+			rig_start(&r, dir, TWO_CHECKS);
+			T_EQ_INT(ev_of("up1", 0)->state, HC_UNKNOWN);
+			T_ASSERT(r.eng->stats.restore_stale +
+			        r.eng->stats.restore_errors ==
+			    1);
+			T_EQ_INT(r.eng->stats.restore_stale, i < 2 ? 1 : 0);
+			rig_stop(&r);
+		}
+	}
 	rmdir_all(dir);
 }
 
