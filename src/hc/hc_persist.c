@@ -122,7 +122,8 @@ hc_persist_parse(struct hc_engine *e, json_t *root, bool *stale)
 		return json_object_size(tg);
 	}
 	e->restore = xcalloc(json_object_size(tg) + 1, sizeof(*e->restore));
-	json_object_foreach (tg, name, v) {
+	json_object_foreach(tg, name, v)
+	{
 		if (hc_persist_entry(name, v, &e->restore[e->nrestore]))
 			e->nrestore++;
 	}
@@ -162,12 +163,12 @@ hc_persist_load_buf(struct hc_engine *e, const char *data, size_t len)
 		return;
 	}
 	if (bad > 0 && e->nrestore == 0)
-		log_warn("health state file unusable; probing afresh",
-		    "dir=%s", log_q(dir));
+		log_warn("health state file unusable; probing afresh", "dir=%s",
+		    log_q(dir));
 	else
 		log_info("health state restored",
-		    "dir=%s targets=%zu skipped=%zu", log_q(dir),
-		    e->nrestore, bad);
+		    "dir=%s targets=%zu skipped=%zu", log_q(dir), e->nrestore,
+		    bad);
 	e->stats.restore_errors += bad;
 }
 

@@ -338,8 +338,8 @@ conf_bind_json(const struct conf_schema *s, const char *name, const char *text,
 
 	memset(obj, 0, s->size);
 	if (len > CONF_TEXT_MAX)
-		conf_errors_addf(errs, name, 0, 0, "larger than %u bytes",
-		    CONF_TEXT_MAX);
+		conf_errors_addf(
+		    errs, name, 0, 0, "larger than %u bytes", CONF_TEXT_MAX);
 	else if (conf_json_load(name, text, len, &t, errs) == 0) {
 		rc = conf_bind_tree(s, name, &t, obj, errs);
 		conf_tree_fini(&t);

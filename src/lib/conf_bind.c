@@ -256,12 +256,43 @@ conf_bind_unique(struct conf_ctx *ctx, const struct conf_schema *sub, void *arr,
 			first = i;
 			continue;
 		}
-		conf_node_pos(conf_key_node(v[first].node, "name"), &line, &col);
+		conf_node_pos(
+		    conf_key_node(v[first].node, "name"), &line, &col);
 		conf_error(ctx, conf_key_node(v[i].node, "name"),
 		    "duplicate name '%s' (first defined at %s:%d:%d)",
 		    v[i].name, ctx->file, line, col);
 	}
 	free(v);
+}
+
+/*
+ * Names of listed objects end up in API paths (/v1/lb/pools/P/servers/S),
+ * metric labels, log lines and fixed-size IPC fields ("pool/server" in
+ * IPC_NAME_MAX bytes): keep them short and plain.
+ */
+static void
+conf_bind_name_check(struct conf_ctx *ctx, const struct conf_schema *sub,
+    void *elem, struct conf_node *map)
+{
+	const struct conf_key *nk = conf_bind_lookup(sub, "name");
+	const char *name;
+	size_t len;
+
+	if (nk == NULL || nk->type != CT_STRING)
+		return;
+	if ((name = *(char **)CONF_FIELD(elem, nk->off)) == NULL)
+		return;
+	len = strlen(name);
+	if (len == 0 || len > CONF_NAME_MAX)
+		conf_error(ctx, conf_key_node(map, "name"),
+		    "a name must have 1 to %d characters, this one has %zu",
+		    CONF_NAME_MAX, len);
+	else if (strspn(name,
+	             "abcdefghijklmnopqrstuvwxyz"
+	             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") != len)
+		conf_error(ctx, conf_key_node(map, "name"),
+		    "name '%s' may hold only letters, digits and . _ : -",
+		    name);
 }
 
 static void
@@ -290,9 +321,12 @@ conf_bind_list(struct conf_ctx *ctx, const struct conf_key *k,
 			conf_error(ctx, c != NULL ? c : node,
 			    "expected a map for %s, got %s", ctx->path.data,
 			    c != NULL ? conf_bind_kind(c) : "nothing");
-		else
+		else {
 			conf_bind_map(
 			    ctx, k->sub, c, (char *)*arr + i * k->sub->size);
+			conf_bind_name_check(
+			    ctx, k->sub, (char *)*arr + i * k->sub->size, c);
+		}
 		nodes[i++] = conf_node_is_map(c) ? c : NULL;
 		conf_bind_path_pop(ctx, saved);
 	}
@@ -321,7 +355,8 @@ conf_bind_strlist(struct conf_ctx *ctx, const struct conf_key *k,
 		if (!conf_node_is_scalar(c) || conf_node_is_null(c))
 			conf_error(ctx, c, "expected a string in '%s', got %s",
 			    k->name,
-			    conf_node_is_scalar(c) ? "null" : conf_bind_kind(c));
+			    conf_node_is_scalar(c) ? "null" :
+			                             conf_bind_kind(c));
 		else if ((s = conf_node_text(c)) == NULL)
 			conf_error(ctx, c, "string contains a NUL byte");
 		if (s != NULL)

@@ -16,11 +16,12 @@
 #define CONF_LIST_MAX   65536       /* entries of one list */
 #define CONF_DEPTH_MAX  64          /* nesting of the YAML document */
 #define CONF_TEXT_MAX   (16u << 20) /* bytes of one document */
+#define CONF_NAME_MAX   63          /* characters of a listed object's name */
 
 struct conf_ctx {
-	const char *file; /* borrowed: the name used in messages */
+	const char *file;         /* borrowed: the name used in messages */
 	struct conf_errors *errs; /* borrowed: where errors are appended */
-	struct buf path;        /* "health.checks[0]": the map being bound */
+	struct buf path;          /* "health.checks[0]": the map being bound */
 	struct conf_node *anchor; /* borrowed: innermost map present, for
 	                             errors about keys that are absent */
 	const struct conf_key *in_default; /* borrowed: default parsed now */

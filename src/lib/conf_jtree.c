@@ -48,11 +48,13 @@ conf_jtree_value(struct conf_tree *t, json_t *j, int depth, const char **why)
 	switch (json_typeof(j)) {
 	case JSON_OBJECT:
 		n = conf_tree_node(t, CN_MAP, NULL, 0);
-		json_object_foreach (j, key, v) {
+		json_object_foreach(j, key, v)
+		{
 			struct conf_node *k, *c;
 
 			k = conf_jtree_scalar(t, key, strlen(key), false);
-			if ((c = conf_jtree_value(t, v, depth + 1, why)) == NULL)
+			if ((c = conf_jtree_value(t, v, depth + 1, why)) ==
+			    NULL)
 				return NULL;
 			conf_node_push(n, k);
 			conf_node_push(n, c);
@@ -60,10 +62,12 @@ conf_jtree_value(struct conf_tree *t, json_t *j, int depth, const char **why)
 		return n;
 	case JSON_ARRAY:
 		n = conf_tree_node(t, CN_SEQ, NULL, 0);
-		json_array_foreach (j, i, v) {
+		json_array_foreach(j, i, v)
+		{
 			struct conf_node *c;
 
-			if ((c = conf_jtree_value(t, v, depth + 1, why)) == NULL)
+			if ((c = conf_jtree_value(t, v, depth + 1, why)) ==
+			    NULL)
 				return NULL;
 			conf_node_push(n, c);
 		}
@@ -100,8 +104,8 @@ conf_json_load(const char *file, const char *text, size_t len,
 	/* An empty body means "all defaults", as an empty file does. */
 	if (len == 0 || strspn(text, " \t\r\n") == len)
 		return 0;
-	j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-	    &err);
+	j = json_loadb(
+	    text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
 	if (j == NULL) {
 		conf_errors_add(errs, file, err.line > 0 ? err.line : 0,
 		    err.column > 0 ? err.column : 0,

@@ -33,8 +33,8 @@ conf_tree_fini(struct conf_tree *t)
 }
 
 struct conf_node *
-conf_tree_node(struct conf_tree *t, enum conf_node_kind kind, const char *text,
-    size_t len)
+conf_tree_node(
+    struct conf_tree *t, enum conf_node_kind kind, const char *text, size_t len)
 {
 	struct conf_node *n = xcalloc(1, sizeof(*n));
 
@@ -61,8 +61,8 @@ conf_node_push(struct conf_node *parent, struct conf_node *child)
 
 	/* Grow at powers of two; a map's pairs fill two slots each. */
 	if ((slots & (slots - 1)) == 0)
-		parent->v = xrealloc(
-		    parent->v, (slots != 0 ? slots * 2 : 2) * sizeof(*parent->v));
+		parent->v = xrealloc(parent->v,
+		    (slots != 0 ? slots * 2 : 2) * sizeof(*parent->v));
 	parent->v[slots] = child;
 	parent->n = parent->kind == CN_MAP ? parent->nv / 2 : parent->nv;
 }
@@ -166,8 +166,8 @@ conf_dec_pos(struct conf_dec *d, struct conf_node *n)
 }
 
 static struct conf_node *
-conf_dec_new(struct conf_dec *d, enum conf_node_kind kind, const void *text,
-    size_t len)
+conf_dec_new(
+    struct conf_dec *d, enum conf_node_kind kind, const void *text, size_t len)
 {
 	if (d->t->nall >= CONF_NODES_MAX) {
 		d->why = "too many nodes";
@@ -191,7 +191,8 @@ conf_dec_collection(struct conf_dec *d, enum conf_node_kind kind, int depth)
 	uint32_t count;
 	uint64_t want;
 
-	if (n == NULL || conf_dec_pos(d, n) != 0 || conf_dec_u32(d, &count) != 0)
+	if (n == NULL || conf_dec_pos(d, n) != 0 ||
+	    conf_dec_u32(d, &count) != 0)
 		return NULL;
 	/* Each child takes at least 5 bytes ('R' id): no count may promise
 	 * more children than the bytes left can hold. */
@@ -265,8 +266,9 @@ int
 conf_tree_decode(const void *data, size_t len, const char *file,
     struct conf_tree *t, struct conf_errors *errs)
 {
-	struct conf_dec d = { .p = data, .end = (const unsigned char *)data + len,
-		.t = t };
+	struct conf_dec d = {
+		.p = data, .end = (const unsigned char *)data + len, .t = t
+	};
 	size_t nerr = 0;
 	uint32_t line, col, mlen;
 	int rc = -1;
@@ -307,8 +309,8 @@ conf_tree_decode(const void *data, size_t len, const char *file,
 out:
 	if (rc != 0 && d.why != NULL)
 		conf_errors_add(errs, file, 0, 0,
-		    xasprintf("the YAML parser's output is malformed (%s)",
-		        d.why));
+		    xasprintf(
+		        "the YAML parser's output is malformed (%s)", d.why));
 	if (rc != 0)
 		conf_tree_fini(t);
 	free(d.done);

@@ -13,6 +13,8 @@
  */
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,8 +190,18 @@ conf_scalar_addr(struct conf_ctx *ctx, const struct conf_key *k,
 {
 	bool port = k->type == CT_ADDR_PORT;
 
-	if (conf_parse_addr(str, port, out) == 0)
+	if (conf_parse_addr(str, port, out) == 0) {
+		/* Port 0 asks the kernel for any port: no server or listener
+		 * means that. */
+		if (port && ((struct sockaddr_in *)out)->sin_port == 0) {
+			conf_error(ctx, node,
+			    "port 0 in '%s': give a port "
+			    "from 1 to 65535",
+			    str);
+			return -1;
+		}
 		return 0;
+	}
 	if (port)
 		conf_error(ctx, node,
 		    "expected address:port like 192.0.2.1:80 or "

@@ -342,8 +342,8 @@ conf_yaml_marks_bind(struct conf_yaml *y, struct fy_document *doc)
 	if (n < y->nmarks)
 		y->nmarks = n;
 	if (y->nmarks > 0)
-		qsort(y->marks, y->nmarks, sizeof(*y->marks),
-		    conf_yaml_mark_cmp);
+		qsort(
+		    y->marks, y->nmarks, sizeof(*y->marks), conf_yaml_mark_cmp);
 }
 
 /* The slot of node in the identity table (a free one if absent). */
@@ -387,8 +387,8 @@ conf_yaml_scalar(struct conf_yaml *y, struct fy_node *n, int line, int col)
 	    (s = fy_node_get_scalar(n, &len)) != NULL)
 		buf_append(&text, s, len);
 	buf_putc(&y->nodes, 'S');
-	conf_stream_u32(&y->nodes,
-	    n == NULL || fy_node_get_style(n) == FYNS_PLAIN ? 1 : 0);
+	conf_stream_u32(
+	    &y->nodes, n == NULL || fy_node_get_style(n) == FYNS_PLAIN ? 1 : 0);
 	conf_stream_u32(&y->nodes, (uint32_t)line);
 	conf_stream_u32(&y->nodes, (uint32_t)col);
 	conf_stream_u32(&y->nodes, (uint32_t)text.len);
@@ -631,8 +631,7 @@ conf_yaml_load(const char *file, const char *text, size_t len,
 		    "the YAML parser did not finish within %d s on this input",
 		    CONF_YAML_DEADLINE_MS / 1000);
 		rc = -1;
-	} else if (rc != 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0) {
+	} else if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		conf_errors_addf(errs, file, 0, 0,
 		    "the YAML parser failed on this input (%s)",
 		    rc != 0 ? strerror(-rc) : "exit status");

@@ -26,8 +26,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct jw w;
 
 	conf_errors_init(&e);
-	if (conf_bind_json(&haven_conf_schema, "body", (const char *)data,
-	        size, &c, &e) == 0) {
+	if (conf_bind_json(&haven_conf_schema, "body", (const char *)data, size,
+	        &c, &e) == 0) {
 		buf_init(&b);
 		jw_init(&w, &b);
 		conf_to_json(&haven_conf_schema, &c, &w);

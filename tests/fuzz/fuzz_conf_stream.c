@@ -24,8 +24,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	conf_errors_init(&e);
 	if (conf_tree_decode(data, size, "stream", &t, &e) == 0) {
-		if (conf_bind_tree(&haven_conf_schema, "stream", &t, &c,
-		        &e) == 0)
+		if (conf_bind_tree(&haven_conf_schema, "stream", &t, &c, &e) ==
+		    0)
 			conf_schema_free(&haven_conf_schema, &c);
 		conf_tree_fini(&t);
 	}

@@ -651,34 +651,51 @@ test_json_round_trip(void)
 	conf_errors_fini(&e);
 }
 
-/* Port 0 ("any port") must come out as :0, or it would not bind back. */
+/* Port 0 asks for any port: no server or listener means that. */
 static void
-test_json_port_zero(void)
+test_port_zero_refused(void)
 {
-	const char *texts[] = { "must: x\nlisten: 127.0.0.1:0\n",
-		"must: x\nlisten: '[::1]:0'\n" };
-	const char *want[] = { "\"listen\":\"127.0.0.1:0\"",
-		"\"listen\":\"[::1]:0\"" };
-	struct conf_errors e;
-	struct t_conf c, c2;
+	T_ERRS("must: x\nlisten: 127.0.0.1:0\n",
+	    "t.yaml:2:9: port 0 in '127.0.0.1:0': give a port from 1 to "
+	    "65535\n");
+	T_ERRS("must: x\nlisten: '[::1]:0'\n",
+	    "t.yaml:2:9: port 0 in '[::1]:0': give a port from 1 to 65535\n");
+}
 
-	conf_errors_init(&e);
-	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
-		char *j;
+/* Listed names go into URLs, labels and fixed IPC fields. */
+static void
+test_list_names(void)
+{
+	char *o, long_name[128];
 
-		T_EQ_INT(conf_bind_text(&t_schema, "t.yaml", texts[i],
-		             strlen(texts[i]), &c, &e),
-		    0);
-		j = t_json(&t_schema, &c);
-		T_ASSERT(strstr(j, want[i]) != NULL);
-		T_EQ_INT(
-		    conf_bind_text(&t_schema, "b", j, strlen(j), &c2, &e), 0);
-		T_ASSERT(memcmp(&c.listen, &c2.listen, sizeof(c.listen)) == 0);
-		conf_schema_free(&t_schema, &c);
-		conf_schema_free(&t_schema, &c2);
-		free(j);
+	memset(long_name, 'n', 100);
+	long_name[100] = '\0';
+	T_ERRS("must: x\nchecks:\n  - name: 'a/b'\n",
+	    "t.yaml:3:11: name 'a/b' may hold only letters, digits and "
+	    ". _ : -\n");
+	{
+		char text[256];
+
+		snprintf(text, sizeof(text), "must: x\nchecks:\n  - name: %s\n",
+		    long_name);
+		o = t_errors(text);
+		T_EQ_STR(o,
+		    "t.yaml:3:11: a name must have 1 to 63 characters, this "
+		    "one has 100\n");
+		free(o);
 	}
-	conf_errors_fini(&e);
+	{
+		const char *ok = "must: x\nchecks:\n  - name: web-1.a_b:c\n";
+		struct conf_errors e;
+		struct t_conf c;
+
+		conf_errors_init(&e);
+		T_EQ_INT(
+		    conf_bind_text(&t_schema, "t.yaml", ok, strlen(ok), &c, &e),
+		    0);
+		conf_schema_free(&t_schema, &c);
+		conf_errors_fini(&e);
+	}
 }
 
 static void
@@ -1004,7 +1021,8 @@ static const struct test tests[] = {
 	TEST(test_explicit_key),
 	TEST(test_depth_limit),
 	TEST(test_json_round_trip),
-	TEST(test_json_port_zero),
+	TEST(test_port_zero_refused),
+	TEST(test_list_names),
 	TEST(test_json_body_errors),
 	TEST(test_restart_diff),
 	TEST(test_schema_defaults_valid),

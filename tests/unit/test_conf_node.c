@@ -16,7 +16,7 @@
 struct t_body {
 	uint32_t weight;
 	bool on;
-	char *name; /* owned */
+	char *name;  /* owned */
 	char **tags; /* owned */
 	size_t ntags;
 };
@@ -81,8 +81,8 @@ test_parser_crash_is_an_error(void)
 	{
 		char *o = t_bind(false, crashers[0], 8);
 
-		T_ASSERT(strstr(o, "the YAML parser crashed on this input") !=
-		    NULL);
+		T_ASSERT(
+		    strstr(o, "the YAML parser crashed on this input") != NULL);
 		free(o);
 	}
 }
