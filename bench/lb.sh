@@ -8,7 +8,12 @@
 # req/s and p99 per target with the ratio to HAProxy (req/s: higher is
 # better; p99: lower is better) and any error counts wrk saw.
 #
-# Usage: bench/lb.sh     env: ROUNDS (3), SECS (6), CONNS (64), HAVEN_BIN
+# HAVEN_BASE_BIN: a second haven binary (an older build) run the same way on
+# 8083 as target "base", so a change is measured against what it replaces in
+# the same run.
+#
+# Usage: bench/lb.sh     env: ROUNDS (3), SECS (6), CONNS (64), HAVEN_BIN,
+#                             HAVEN_BASE_BIN
 set -u
 . "$(dirname "$0")/lb_common.sh"
 rounds=${ROUNDS:-3}; secs=${SECS:-6}; conns=${CONNS:-64}
@@ -19,6 +24,16 @@ lbc_nginxproxy_start || exit 1
 lbc_haven_start haven.yaml 8080 || exit 1
 
 targets="direct=9001 haproxy=8081 nginx=8082 haven=8080"
+if [ -n "${HAVEN_BASE_BIN:-}" ]; then
+	mkdir -p "$tmp/base"
+	sed -e "s#@DIR@#$tmp/base#g" -e "s#127.0.0.1:8080#127.0.0.1:8083#" \
+	    "$conf/haven.yaml" > "$tmp/base/haven.yaml"
+	(ulimit -n 65536; exec "$HAVEN_BASE_BIN" run -c "$tmp/base/haven.yaml") \
+	    > "$tmp/base/haven.log" 2>&1 &
+	lbc_wait_port 8083 || { tail "$tmp/base/haven.log" >&2; exit 1; }
+	sleep 3 # its servers pass their first checks
+	targets="$targets base=8083"
+fi
 for r in $(seq "$rounds"); do
 	for t in $targets; do
 		name=${t%%=*}; port=${t#*=}
