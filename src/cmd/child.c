@@ -23,6 +23,7 @@
 #include "lib/ipc.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/priv.h"
 
 #define CHILD_IPC_FD 3
 
@@ -34,6 +35,9 @@ struct child {
 	struct ev_timer deadline;
 	bool initialised;
 	bool stopping;
+	bool priv_done;     /* the first config decided who we are */
+	bool priv_dropped;  /* ... and we gave up root then */
+	uint64_t priv_kept; /* capabilities kept at the drop */
 	char plane[24];
 	uint64_t send_failed; /* messages the channel refused */
 	uint64_t msgs_bad;    /* messages dropped: malformed or too early */
@@ -126,6 +130,60 @@ child_stop(unsigned deadline_ms)
 		plane_stopped();
 }
 
+/* The parent died while we changed credentials (which clears PDEATHSIG). */
+static void
+child_watch_parent(void)
+{
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		fatal("parent already gone");
+}
+
+/*
+ * Started as root, the first config says what to keep: the child becomes
+ * haven.user with the plane's capabilities before apply touches anything
+ * from outside (configured files, sockets, scripts), and before any
+ * verdict, request or peer byte reaches it. The config text itself comes
+ * from the parent, which parsed it as root already. A drop that fails half
+ * way leaves the process in no known state: it exits, and the parent's
+ * back-off shows the reason in the log. Later configs may need no more
+ * than what was kept.
+ */
+static int
+child_privs(const struct haven_conf *conf, struct conf_errors *errs)
+{
+	const struct priv_user *u = &conf->haven.run_as;
+	uint64_t need;
+	char err[160], caps[256];
+
+	if (child.priv_done) {
+		if (!child.priv_dropped || child.ops->caps == NULL)
+			return 0;
+		need = child.ops->caps(conf, getegid()) & ~child.priv_kept;
+		if (need == 0)
+			return 0;
+		priv_caps_format(need, caps, sizeof(caps));
+		conf_errors_addf(errs, conf->path, 0, 0,
+		    "plane %s needs %s, given up when it dropped root: "
+		    "restart haven to apply this config",
+		    child.plane, caps);
+		return -EPERM;
+	}
+	child.priv_done = true;
+	if (geteuid() != 0 || u->uid == 0)
+		return 0;
+	need = child.ops->caps != NULL ? child.ops->caps(conf, u->gid) : 0;
+	if (priv_drop(u, need, err, sizeof(err)) != 0)
+		fatal("cannot drop root to user %s: %s", u->name, err);
+	child_watch_parent();
+	child.priv_dropped = true;
+	child.priv_kept = need;
+	priv_caps_format(need, caps, sizeof(caps));
+	log_info("dropped root", "user=%s uid=%u caps=%s", log_q(u->name),
+	    (unsigned)u->uid, caps);
+	return 0;
+}
+
 static void
 child_config(const struct ipc_msg *m)
 {
@@ -137,6 +195,7 @@ child_config(const struct ipc_msg *m)
 	conf_errors_init(&errs);
 	buf_init(&text);
 	if (haven_conf_load_text("config", m->data, m->len, next, &errs) == 0 &&
+	    child_privs(next, &errs) == 0 &&
 	    child.ops->apply(child.conf, next, &errs) == 0) {
 		if (child.conf != NULL) {
 			haven_conf_free(child.conf);
@@ -267,9 +326,7 @@ child_main(int argc, char **argv)
 		fatal("unknown plane %s", argv[1]);
 	snprintf(child.plane, sizeof(child.plane), "%s", argv[1]);
 	log_set_plane(child.plane);
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() == 1)
-		fatal("parent already gone");
+	child_watch_parent();
 	signal(SIGPIPE, SIG_IGN);
 	/* Ctrl-C reaches the whole group; the parent decides how to stop. */
 	signal(SIGINT, SIG_IGN);

@@ -24,6 +24,7 @@
 
 #include "cmd/config.h"
 #include "lib/conf.h"
+#include "lib/priv.h"
 #include "lib/util.h"
 
 #define HAVEN_CONF_FILE_MAX (16u << 20) /* the binder's limit too */
@@ -54,6 +55,27 @@ haven_conf_is_loopback(const struct sockaddr_storage *ss)
 	    sin6->sin6_addr.s6_addr[12] == 127;
 }
 
+/*
+ * Resolve the children's user at load time, like the API groups: a typo is
+ * a config error, not a child that cannot start.
+ */
+static void
+haven_conf_check_user(
+    struct conf_ctx *ctx, struct fy_node *node, struct haven_conf_haven *h)
+{
+	int e = priv_user_lookup(h->user, &h->run_as);
+
+	if (e == 0)
+		return;
+	if (h->user != NULL)
+		conf_error(ctx, conf_key_node(node, "user"),
+		    "user: no such user '%s'%s%s", h->user,
+		    e != -ENOENT ? ": " : "", e != -ENOENT ? strerror(-e) : "");
+	else
+		conf_error(ctx, NULL,
+		    "neither user 'haven' nor 'nobody' exists: set haven.user");
+}
+
 /* The node name defaults to the host name: unique without configuration. */
 static void
 haven_conf_check_haven(struct conf_ctx *ctx, struct conf_node *node, void *obj)
@@ -74,6 +96,7 @@ haven_conf_check_haven(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 		conf_error(ctx, conf_key_node(node, "state_dir"),
 		    "state_dir must be an absolute path, got '%s'",
 		    h->state_dir);
+	haven_conf_check_user(ctx, node, h);
 }
 
 /* Resolve a group name at load time: a typo is a config error, not a
@@ -207,6 +230,10 @@ static const struct conf_key haven_conf_haven_keys[] = {
 	    offsetof(struct haven_conf_haven, restart_backoff_max_ms), "10s",
 	    1000, 5 * 60 * 1000,
 	    .help = "longest wait before restarting a crashed child" },
+	{ "user", CT_STRING, offsetof(struct haven_conf_haven, user),
+	    .flags = CK_RESTART,
+	    .help = "started as root, the planes run as this user "
+	            "(default haven, else nobody; root keeps root)" },
 };
 
 static const struct conf_schema haven_conf_haven_schema = {

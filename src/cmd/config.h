@@ -11,7 +11,8 @@
  * Invariants after a successful load: haven.node is set (default: the host
  * name), state_dir and api.socket are absolute paths, api.listen has a token
  * (admin or read-only) unless it is loopback and insecure_no_token waives
- * it, and api.group / api.read_group are resolved to gids.
+ * it, api.group / api.read_group are resolved to gids and haven.user to a
+ * uid and gid (haven.run_as).
  */
 #ifndef HAVEN_CONFIG_H
 #define HAVEN_CONFIG_H
@@ -26,6 +27,7 @@
 #include "hc/hc_conf.h"
 #include "lb/lb_conf.h"
 #include "lib/conf.h"
+#include "lib/priv.h"
 
 #define HAVEN_CONF_PATH "/etc/haven/haven.yaml"
 
@@ -35,6 +37,9 @@ struct haven_conf_haven {
 	int log_level;   /* enum log_level */
 	uint64_t shutdown_timeout_ms;
 	uint64_t restart_backoff_max_ms; /* cap of child restart back-off */
+	char *user; /* owned, may be NULL: the children's user when root */
+	/* Not bound: user resolved (default haven, else nobody). */
+	struct priv_user run_as;
 };
 
 struct haven_conf_api {

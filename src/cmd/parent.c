@@ -23,6 +23,7 @@
 #include "cmd/cmd.h"
 #include "cmd/parent.h"
 #include "lib/log.h"
+#include "lib/priv.h"
 #include "lib/statefile.h"
 #include "lib/util.h"
 
@@ -353,6 +354,13 @@ cmd_run(int argc, char **argv)
 	if ((e = statefile_mkdir(p.conf->haven.state_dir)) != 0)
 		fatal("cannot create state directory %s: %s",
 		    p.conf->haven.state_dir, strerror(-e));
+	/* The planes write their state there after dropping root (child.c). */
+	if (geteuid() == 0 && p.conf->haven.run_as.uid != 0 &&
+	    (e = priv_chown_dir(p.conf->haven.state_dir,
+	         p.conf->haven.run_as.uid, p.conf->haven.run_as.gid)) != 0)
+		fatal("cannot hand the state directory %s to user %s: %s",
+		    p.conf->haven.state_dir, p.conf->haven.run_as.name,
+		    strerror(-e));
 	if (parent_single_start(&p) != 0)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);

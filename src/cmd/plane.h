@@ -16,6 +16,10 @@
 #ifndef HAVEN_PLANE_H
 #define HAVEN_PLANE_H
 
+#include <sys/types.h>
+
+#include <stdint.h>
+
 #include "lib/buf.h"
 #include "lib/ev.h"
 #include "lib/ipc.h"
@@ -51,6 +55,14 @@ struct plane_ops {
 	 * regardless).
 	 */
 	void (*stop)(unsigned deadline_ms);
+	/*
+	 * The capabilities (PRIV_CAP bits, lib/priv.h) this process needs
+	 * for conf once it runs as an unprivileged user of group gid. NULL:
+	 * none. Started as root, the runtime keeps exactly these when it
+	 * drops root before the first apply, and refuses a later config
+	 * that needs more (a capability given up is gone for good).
+	 */
+	uint64_t (*caps)(const struct haven_conf *conf, gid_t gid);
 };
 
 /*

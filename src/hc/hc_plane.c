@@ -7,12 +7,15 @@
  * (where last-known verdicts are read from) comes with the config. The
  * check types are installed here, so only the daemon links all of them.
  */
+#include <linux/capability.h>
+
 #include <string.h>
 
 #include "cmd/config.h"
 #include "cmd/plane.h"
 #include "hc/hc_engine.h"
 #include "lib/log.h"
+#include "lib/priv.h"
 
 struct hc_plane_rt {
 	struct ev_loop *loop;  /* borrowed: the child runtime's */
@@ -120,6 +123,21 @@ hc_plane_stop(unsigned deadline_ms)
 	plane_stopped();
 }
 
+/*
+ * CAP_NET_RAW only for an icmp check whose ping socket the kernel would
+ * refuse to our group (hc_icmp.c then falls back to a raw socket). Every
+ * other check type needs nothing.
+ */
+static uint64_t
+hc_plane_caps(const struct haven_conf *conf, gid_t gid)
+{
+	for (size_t i = 0; i < conf->health.nchecks; i++)
+		if (conf->health.checks[i].type == HC_TYPE_ICMP)
+			return priv_ping_allowed(gid) ? 0 :
+			                                PRIV_CAP(CAP_NET_RAW);
+	return 0;
+}
+
 const struct plane_ops hc_plane = {
 	.name = "hc",
 	.init = hc_plane_init,
@@ -128,4 +146,5 @@ const struct plane_ops hc_plane = {
 	.query = hc_plane_query,
 	.metrics = hc_plane_metrics,
 	.stop = hc_plane_stop,
+	.caps = hc_plane_caps,
 };

@@ -13,6 +13,9 @@
  * Passive reports leave through plane_send(IPC_PASSIVE); verdicts come in
  * as IPC_VERDICT, one struct ipc_verdict or an array of them.
  */
+#include <linux/capability.h>
+#include <netinet/in.h>
+
 #include <string.h>
 
 #include "cmd/config.h"
@@ -23,6 +26,7 @@
 #include "lb/lb_proxy.h"
 #include "lb/lb_runtime.h"
 #include "lib/log.h"
+#include "lib/priv.h"
 
 static struct {
 	struct ev_loop *loop; /* borrowed: the child's */
@@ -102,6 +106,26 @@ lb_plane_stop(unsigned deadline_ms)
 	lb_proxy_stop(deadline_ms);
 }
 
+/*
+ * Each worker binds its own listeners (SO_REUSEPORT), on every apply, so a
+ * port below ip_unprivileged_port_start keeps CAP_NET_BIND_SERVICE for the
+ * life of the worker; nothing else in the lb needs a capability.
+ */
+static uint64_t
+lb_plane_caps(const struct haven_conf *conf, gid_t gid)
+{
+	for (size_t i = 0; i < conf->lb.nlisteners; i++) {
+		const struct sockaddr_storage *ss = &conf->lb.listeners[i].bind;
+		unsigned port = ss->ss_family == AF_INET6 ?
+		    ntohs(((const struct sockaddr_in6 *)ss)->sin6_port) :
+		    ntohs(((const struct sockaddr_in *)ss)->sin_port);
+
+		if (priv_port_needs_cap(port))
+			return PRIV_CAP(CAP_NET_BIND_SERVICE);
+	}
+	return 0;
+}
+
 const struct plane_ops lb_plane = {
 	.name = "lb",
 	.init = lb_plane_init,
@@ -110,4 +134,5 @@ const struct plane_ops lb_plane = {
 	.query = lb_api_query,
 	.metrics = lb_plane_metrics,
 	.stop = lb_plane_stop,
+	.caps = lb_plane_caps,
 };

@@ -66,6 +66,17 @@ def _failed(request):
 
 @pytest.fixture
 def workdir(tmp_path):
+    # Under root, haven's children drop to haven.user (haven, else nobody)
+    # and read scripts and certificates from here, write hook output and
+    # the state directory below it: open the test's directory to them the
+    # way an operator's /etc/haven is readable by the haven group. pytest
+    # makes its tmp tree 0700 (and resets it each session).
+    if os.geteuid() == 0:
+        tmp_path.chmod(0o777)
+        for d in tmp_path.parents:
+            if not d.name.startswith("pytest-"):
+                break
+            d.chmod(d.stat().st_mode | 0o111)
     return tmp_path
 
 

@@ -53,9 +53,11 @@ def _env_files(d):
 def test_exec_hook_and_webhook_per_transition(haven, nginx, workdir,
                                               webhook):
     hooks = workdir / "hooks"
-    hooks.mkdir()
     own = workdir / "own"
-    own.mkdir()
+    for d in (hooks, own):
+        d.mkdir()
+        # Started as root, hooks run as haven.user (README, Privileges).
+        d.chmod(0o777)
     n = nginx("127.0.0.1", free_port())
     url = "http://127.0.0.1:%d/alert" % webhook.server_address[1]
     h = haven(hc.config(workdir, [

@@ -103,6 +103,8 @@ def test_tls_l4_with_send_proxy(haven, nginx, workdir):
                     "-subj", "/CN=l4.test", "-keyout", str(workdir / "l4.key"),
                     "-out", str(workdir / "l4.pem")],
                    check=True, capture_output=True, timeout=30)
+    # The lb runs as haven.user under root: the key must be readable to it.
+    (workdir / "l4.key").chmod(0o644)
     big = workdir / "big.bin"
     with open(big, "wb") as f:
         for _ in range(8):

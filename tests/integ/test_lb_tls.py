@@ -51,6 +51,9 @@ def make_cert(workdir, name):
                     "-keyout", str(workdir / (name + ".key")),
                     "-out", str(workdir / (name + ".pem"))],
                    check=True, capture_output=True, timeout=30)
+    # Started as root, the lb runs as haven.user: its key must be readable
+    # to it, as an operator's would be through the haven group.
+    (workdir / (name + ".key")).chmod(0o644)
 
 
 def curl(workdir, name, port):
