@@ -11,6 +11,7 @@
 #include "cmd/client.h"
 #include "cmd/cmd.h"
 #include "lib/conf.h"
+#include "lib/priv.h"
 #include "lib/util.h"
 
 /*
@@ -55,20 +56,43 @@ cmd_status_dur(char *out, size_t n, uint64_t s)
 		snprintf(out, n, "%" PRIu64 "s", s);
 }
 
+/* A process's caps list as "a,b", "all" for every one this kernel has. */
+static void
+cmd_status_caps(struct conf_node *caps, char *out, size_t n)
+{
+	size_t k = conf_node_count(caps), len = 0;
+	struct conf_node *c;
+	char *s;
+
+	snprintf(out, n, "%s", caps != NULL ? "none" : "-");
+	for (size_t i = 0; (c = conf_node_item(caps, i)) != NULL; i++) {
+		if ((s = conf_node_text(c)) == NULL)
+			continue;
+		if (len < n)
+			len += (size_t)snprintf(
+			    out + len, n - len, "%s%s", len ? "," : "", s);
+		free(s);
+	}
+	if (k > 0 && k == (size_t)__builtin_popcountll(priv_caps_all()))
+		snprintf(out, n, "all");
+}
+
 static void
 cmd_status_procs(struct conf_node *procs)
 {
 	struct conf_node *n;
-	char d[32];
+	char d[32], caps[512];
 
-	printf("%-8s %-6s %-8s %-9s %-8s %s\n", "PROCESS", "WORKER", "PID",
-	    "STATE", "RESTARTS", "UPTIME");
+	printf("%-8s %-6s %-8s %-9s %-8s %-8s %-6s %s\n", "PROCESS", "WORKER",
+	    "PID", "STATE", "RESTARTS", "UPTIME", "UID", "CAPS");
 	for (size_t i = 0; (n = conf_node_item(procs, i)) != NULL; i++) {
 		cmd_status_dur(d, sizeof(d), cmd_status_u64(n, "/uptime_s"));
-		printf("%-8s %-6s %-8s %-9s %-8s %s\n",
+		cmd_status_caps(conf_node_at(n, "/caps"), caps, sizeof(caps));
+		printf("%-8s %-6s %-8s %-9s %-8s %-8s %-6s %s\n",
 		    cmd_status_str(n, "/plane"), cmd_status_str(n, "/worker"),
 		    cmd_status_str(n, "/pid"), cmd_status_str(n, "/state"),
-		    cmd_status_str(n, "/restarts"), d);
+		    cmd_status_str(n, "/restarts"), d,
+		    cmd_status_str(n, "/uid"), caps);
 	}
 }
 

@@ -61,7 +61,7 @@ haven_conf_is_loopback(const struct sockaddr_storage *ss)
  */
 static void
 haven_conf_check_user(
-    struct conf_ctx *ctx, struct fy_node *node, struct haven_conf_haven *h)
+    struct conf_ctx *ctx, struct conf_node *node, struct haven_conf_haven *h)
 {
 	int e = priv_user_lookup(h->user, &h->run_as);
 

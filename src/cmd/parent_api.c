@@ -17,6 +17,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/priv.h"
 #include "lib/util.h"
 
 #define PARENT_QUERY_TIMEOUT 3000
@@ -334,6 +335,36 @@ parent_forward(struct parent *p, struct api_req *req, const char *plane,
 	parent_query_check(q);
 }
 
+/*
+ * uid and effective capabilities of pid as the kernel sees them (README,
+ * Privileges); left out when the process is gone or /proc says nothing.
+ */
+static void
+parent_status_priv(struct jw *w, pid_t pid)
+{
+	uint64_t caps;
+	uid_t uid;
+
+	if (pid <= 0 || priv_proc_status(pid, &uid, &caps) != 0)
+		return;
+	jw_kuint(w, "uid", uid);
+	jw_key(w, "caps");
+	jw_arr_begin(w);
+	for (unsigned c = 0; c < 64; c++) {
+		const char *name = priv_cap_name(c);
+		char num[16];
+
+		if (!(caps & PRIV_CAP(c)))
+			continue;
+		if (name == NULL) {
+			snprintf(num, sizeof(num), "cap_%u", c);
+			name = num;
+		}
+		jw_str(w, name);
+	}
+	jw_arr_end(w);
+}
+
 static void
 parent_status(struct parent *p, struct api_req *req)
 {
@@ -347,6 +378,7 @@ parent_status(struct parent *p, struct api_req *req)
 	jw_kstr(&w, "version", HAVEN_VERSION);
 	jw_kstr(&w, "node", p->conf->haven.node);
 	jw_kint(&w, "pid", (int64_t)getpid());
+	parent_status_priv(&w, getpid());
 	jw_kuint(&w, "uptime_s", (now - p->started_mono_ms) / 1000);
 	jw_key(&w, "config");
 	jw_obj_begin(&w);
@@ -365,6 +397,7 @@ parent_status(struct parent *p, struct api_req *req)
 		jw_kstr(&w, "plane", c->plane);
 		jw_kuint(&w, "worker", c->worker);
 		jw_kint(&w, "pid", c->pid);
+		parent_status_priv(&w, c->pid);
 		jw_kstr(&w, "state", sup_state_name(c->state));
 		jw_kuint(&w, "restarts", c->restarts);
 		jw_kuint(

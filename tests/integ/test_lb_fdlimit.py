@@ -10,6 +10,7 @@ clients leave, the waiting ones are served - no client hangs. An accept
 that fails anyway (the limit lowered under the running worker) pauses the
 same way, logged once per interval and counted by errno."""
 
+import os
 import re
 import socket
 import subprocess
@@ -52,6 +53,21 @@ def curl(port, timeout):
 
 def lines(h, msg):
     return len(re.findall(r'msg="%s"' % re.escape(msg), h.proc.log_text()))
+
+
+def set_nofile(pid, spec):
+    """prlimit another process. Under root the worker runs as haven.user,
+    and root may only change a foreign process's limits with
+    CAP_SYS_RESOURCE (some containers lack it): act as the worker's own
+    user, which needs no capability."""
+    st = open("/proc/%d/status" % pid).read()
+    uid = int(re.search(r"^Uid:\s+(\d+)", st, re.M).group(1))
+    gid = int(re.search(r"^Gid:\s+(\d+)", st, re.M).group(1))
+    argv = ["prlimit", "--pid", str(pid), "--nofile=" + spec]
+    if uid != os.getuid():
+        argv = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid,
+                "--clear-groups"] + argv
+    subprocess.run(argv, check=True)
 
 
 def start(haven, nginx, workdir):
@@ -138,8 +154,7 @@ def test_accept_error_pauses_logged_once(haven, nginx, workdir):
                timeout=5, what="idle clients accepted")
     # Below the descriptors the worker already holds: the next accept gets
     # EMFILE.
-    subprocess.run(["prlimit", "--pid", str(worker),
-                    "--nofile=8:%d" % NOFILE], check=True)
+    set_nofile(worker, "8:%d" % NOFILE)
     waiting = [curl(port, 30) for _ in range(3)]
     t0 = time.monotonic()
     wait_until(lambda: h.metric("haven_lb_accept_errors_total",
@@ -152,8 +167,7 @@ def test_accept_error_pauses_logged_once(haven, nginx, workdir):
                     cause="accept_error") >= 3
     assert all(w.poll() is None for w in waiting)
 
-    subprocess.run(["prlimit", "--pid", str(worker),
-                    "--nofile=%d:%d" % (NOFILE, NOFILE)], check=True)
+    set_nofile(worker, "%d:%d" % (NOFILE, NOFILE))
     for s in idle:
         s.close()
     for w in waiting:
