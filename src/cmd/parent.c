@@ -51,6 +51,7 @@ parent_config_result(
     struct parent *p, struct sup_child *c, const struct ipc_msg *m)
 {
 	const struct ipc_config_result *r = m->data;
+	char text[1024];
 
 	if (m->len < sizeof(*r)) {
 		p->ipc_unexpected++;
@@ -61,10 +62,14 @@ parent_config_result(
 			c->state = SUP_RUNNING;
 		return;
 	}
-	/* Validation passed in the parent; the plane hit a runtime error. */
+	/*
+	 * Validation passed in the parent; the plane hit a runtime error.
+	 * The text after the result is not NUL-terminated: bound it.
+	 */
+	snprintf(text, sizeof(text), "%.*s",
+	    (int)MIN(m->len - sizeof(*r), sizeof(text)), (const char *)(r + 1));
 	log_err("plane rejected config", "plane=%s worker=%u errors=%s",
-	    c->plane, c->worker,
-	    log_q(m->len > sizeof(*r) ? (const char *)(r + 1) : "?"));
+	    c->plane, c->worker, log_q(text[0] != '\0' ? text : "?"));
 	if (c->state == SUP_STARTING)
 		c->state = SUP_RUNNING;
 }
