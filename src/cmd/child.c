@@ -3,9 +3,10 @@
  *
  * The parent execs /proc/self/exe with the IPC socket on descriptor 3. This
  * file owns that process: event loop, IPC channel, signals, config parsing.
- * The plane sees only its struct plane_ops hooks. The child exits when the
- * parent goes away (channel closed, or PR_SET_PDEATHSIG), so no child ever
- * outlives its supervisor.
+ * The plane sees only its struct plane_ops hooks (lib/plane.h) and its own
+ * config section; which plane runs is looked up in the registry. The child
+ * exits when the parent goes away (channel closed, or PR_SET_PDEATHSIG), so no
+ * child ever outlives its supervisor.
  */
 #include <sys/prctl.h>
 
@@ -18,17 +19,19 @@
 
 #include "cmd/child.h"
 #include "cmd/config.h"
-#include "cmd/plane.h"
+#include "cmd/planes.h"
 #include "lib/conf.h"
 #include "lib/ipc.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/plane.h"
 #include "lib/priv.h"
 
 #define CHILD_IPC_FD 3
 
 struct child {
-	const struct plane_ops *ops; /* borrowed: static */
+	const struct plane_row *row; /* borrowed: static registry row */
+	const struct plane_ops *ops; /* borrowed: static, row's */
 	struct ev_loop *loop;        /* owned */
 	struct ipc_chan chan;
 	struct haven_conf *conf; /* owned: the config in effect, or NULL */
@@ -44,11 +47,6 @@ struct child {
 };
 
 static struct child child;
-
-static const struct plane_ops *const child_planes[] = {
-	&hc_plane,
-	&lb_plane,
-};
 
 int
 plane_send(enum ipc_type type, const void *data, size_t len)
@@ -102,13 +100,6 @@ plane_stopped(void)
 	ev_break(child.loop);
 }
 
-const char *
-plane_state_dir(void)
-{
-	return child.conf != NULL ? child.conf->haven.state_dir :
-	                            "/var/lib/haven";
-}
-
 static void
 child_deadline(struct ev_timer *t, void *arg)
 {
@@ -159,7 +150,9 @@ child_privs(const struct haven_conf *conf, struct conf_errors *errs)
 	if (child.priv_done) {
 		if (!child.priv_dropped || child.ops->caps == NULL)
 			return 0;
-		need = child.ops->caps(conf, getegid()) & ~child.priv_kept;
+		need = child.ops->caps(
+		           haven_conf_section(conf, child.row), getegid()) &
+		    ~child.priv_kept;
 		if (need == 0)
 			return 0;
 		priv_caps_format(need, caps, sizeof(caps));
@@ -172,7 +165,9 @@ child_privs(const struct haven_conf *conf, struct conf_errors *errs)
 	child.priv_done = true;
 	if (geteuid() != 0 || u->uid == 0)
 		return 0;
-	need = child.ops->caps != NULL ? child.ops->caps(conf, u->gid) : 0;
+	need = child.ops->caps != NULL ?
+	    child.ops->caps(haven_conf_section(conf, child.row), u->gid) :
+	    0;
 	if (priv_drop(u, need, err, sizeof(err)) != 0)
 		fatal("cannot drop root to user %s: %s", u->name, err);
 	child_watch_parent();
@@ -182,6 +177,24 @@ child_privs(const struct haven_conf *conf, struct conf_errors *errs)
 	log_info("dropped root", "user=%s uid=%u caps=%s", log_q(u->name),
 	    (unsigned)u->uid, caps);
 	return 0;
+}
+
+/* The plane's own section, with the targets every plane declares. */
+static int
+child_apply(const struct haven_conf *next, struct conf_errors *errs)
+{
+	struct plane_target *targets;
+	struct plane_env env = { .state_dir = next->haven.state_dir };
+	int rc;
+
+	env.ntargets = haven_conf_targets(next, &targets);
+	env.targets = targets;
+	rc = child.ops->apply(child.conf != NULL ?
+	        haven_conf_section(child.conf, child.row) :
+	        NULL,
+	    haven_conf_section(next, child.row), &env, errs);
+	free(targets);
+	return rc;
 }
 
 static void
@@ -195,8 +208,7 @@ child_config(const struct ipc_msg *m)
 	conf_errors_init(&errs);
 	buf_init(&text);
 	if (haven_conf_load_text("config", m->data, m->len, next, &errs) == 0 &&
-	    child_privs(next, &errs) == 0 &&
-	    child.ops->apply(child.conf, next, &errs) == 0) {
+	    child_privs(next, &errs) == 0 && child_apply(next, &errs) == 0) {
 		if (child.conf != NULL) {
 			haven_conf_free(child.conf);
 			free(child.conf);
@@ -319,11 +331,9 @@ child_main(int argc, char **argv)
 {
 	if (argc < 2)
 		fatal("__child needs a plane name");
-	for (size_t i = 0; i < ARRAY_SIZE(child_planes); i++)
-		if (strcmp(child_planes[i]->name, argv[1]) == 0)
-			child.ops = child_planes[i];
-	if (child.ops == NULL)
+	if ((child.row = planes_find(argv[1])) == NULL)
 		fatal("unknown plane %s", argv[1]);
+	child.ops = child.row->ops;
 	snprintf(child.plane, sizeof(child.plane), "%s", argv[1]);
 	log_set_plane(child.plane);
 	child_watch_parent();

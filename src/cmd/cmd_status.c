@@ -10,6 +10,7 @@
 
 #include "cmd/client.h"
 #include "cmd/cmd.h"
+#include "cmd/planes.h"
 #include "lib/conf.h"
 #include "lib/priv.h"
 #include "lib/util.h"
@@ -134,69 +135,49 @@ cmd_status_print(struct conf_node *root)
 	cmd_status_targets(conf_node_at(root, "/targets"));
 }
 
-/* One line per lb pool: which zone takes traffic and how many servers. */
-static void
-cmd_status_pools(struct conf_node *pools)
-{
-	struct conf_node *p, *sv, *srv;
-
-	if (conf_node_count(pools) == 0)
-		return;
-	printf("\n%-24s %-16s %-8s %s\n", "POOL", "ACTIVE ZONE", "USABLE",
-	    "STATE");
-	for (size_t i = 0; (p = conf_node_item(pools, i)) != NULL; i++) {
-		const char *zone = cmd_status_str(p, "/active_zone");
-		bool down = strcmp(cmd_status_str(p, "/all_down"), "true") == 0;
-		bool fb = strcmp(cmd_status_str(p, "/degraded_fallback"),
-		              "true") == 0;
-		int usable = 0, total = 0;
-		char count[24];
-
-		sv = conf_node_at(p, "/servers");
-		for (size_t j = 0; (srv = conf_node_item(sv, j)) != NULL; j++) {
-			total++;
-			usable +=
-			    strcmp(cmd_status_str(srv, "/usable"), "true") == 0;
-		}
-		snprintf(count, sizeof(count), "%d/%d", usable, total);
-		printf("%-24s %-16s %-8s %s\n", cmd_status_str(p, "/name"),
-		    strcmp(zone, "null") == 0 ? "-" : zone, count,
-		    down   ? "all servers down" :
-		        fb ? "serving, fallback on held-down servers" :
-		             "serving");
-	}
-}
-
-/* The lb section of the table, if an lb plane answers. */
-static void
-cmd_status_lb(const struct client_target *t)
-{
-	struct conf_errors errs;
-	struct conf_tree tree;
-	struct buf out;
-
-	buf_init(&out);
-	conf_errors_init(&errs);
-	if (client_request(t, "GET", "/v1/lb", NULL, 0, &out) == 200 &&
-	    conf_json_load("lb", out.data, out.len, &tree, &errs) == 0) {
-		cmd_status_pools(conf_node_at(tree.root, "/pools"));
-		conf_tree_fini(&tree);
-	}
-	conf_errors_fini(&errs);
-	buf_fini(&out);
-}
-
+/* Whether a process of plane runs (a plane stopped by config is absent). */
 static bool
-cmd_status_has_lb(struct conf_node *root)
+cmd_status_running(struct conf_node *root, const char *plane)
 {
 	struct conf_node *procs = conf_node_at(root, "/processes");
 	struct conf_node *n;
 
 	for (size_t i = 0; (n = conf_node_item(procs, i)) != NULL; i++)
-		if (strcmp(cmd_status_str(n, "/plane"), "lb") == 0 &&
+		if (strcmp(cmd_status_str(n, "/plane"), plane) == 0 &&
 		    strcmp(cmd_status_str(n, "/state"), "running") == 0)
 			return true;
 	return false;
+}
+
+/*
+ * Each plane with a status hook and a running process prints its own
+ * lines from the reply of GET <its API prefix>.
+ */
+static void
+cmd_status_planes(const struct client_target *t, struct conf_node *root)
+{
+	struct conf_errors errs;
+	struct conf_tree tree;
+	struct buf out;
+
+	for (size_t i = 0; i < nplanes; i++) {
+		const struct plane_row *row = &planes[i];
+
+		if (row->ops->status == NULL || row->api_prefix == NULL ||
+		    !cmd_status_running(root, row->name))
+			continue;
+		buf_init(&out);
+		conf_errors_init(&errs);
+		if (client_request(t, "GET", row->api_prefix, NULL, 0, &out) ==
+		        200 &&
+		    conf_json_load(
+		        row->name, out.data, out.len, &tree, &errs) == 0) {
+			row->ops->status(tree.root);
+			conf_tree_fini(&tree);
+		}
+		conf_errors_fini(&errs);
+		buf_fini(&out);
+	}
 }
 
 static void
@@ -260,8 +241,7 @@ cmd_status(int argc, char **argv)
 	}
 	conf_errors_fini(&errs);
 	cmd_status_print(tree.root);
-	if (cmd_status_has_lb(tree.root))
-		cmd_status_lb(&t);
+	cmd_status_planes(&t, tree.root);
 	conf_tree_fini(&tree);
 done:
 	client_target_fini(&t);

@@ -2,9 +2,10 @@
  * config.c - the schema of the top-level config and its loading: bytes in,
  * a validated struct haven_conf out, with the digest of those bytes.
  *
- * The sections of the planes plug into haven_conf_keys (see the slot
- * comment); rules that span sections go in haven_conf_check, the only place
- * that sees the whole tree.
+ * The sections of the planes come from the plane registry (cmd/planes.h):
+ * one key per row, bound into that row's slot; rules that span sections go
+ * through the planes' hooks from haven_conf_check, the only place that sees
+ * the whole tree.
  */
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -184,34 +185,57 @@ haven_conf_check_api(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 }
 
 /*
- * Rules across sections (lb pools naming health checks) go here. A plane
- * runs when its section is present, even empty, so "lb: {}" starts the
- * workers an API call can then fill. A config with no plane section at all
- * is refused: a daemon that runs nothing is never what was meant, and an
- * emptied or truncated file sent with a reload would otherwise stop every
- * plane that is serving.
+ * Rules across sections: a plane that names check templates (lb pools'
+ * health_check) must name ones a plane offers (health.checks). A plane runs
+ * when its section is present, even empty, so "lb: {}" starts the workers an
+ * API call can then fill. A config with no plane section at all is refused:
+ * a daemon that runs nothing is never what was meant, and an emptied or
+ * truncated file sent with a reload would otherwise stop every plane that is
+ * serving.
  */
 static void
 haven_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	struct haven_conf *c = obj;
+	const char **names = NULL;
+	size_t nnames = 0;
+	bool any = false;
+	struct buf want;
 
-	c->has_health = conf_key_node(node, "health") != NULL;
-	c->has_lb = conf_key_node(node, "lb") != NULL;
-	if (!c->has_health && !c->has_lb)
-		conf_error(ctx, NULL,
-		    "no plane configured (add a health: or lb: section; "
-		    "'lb: {}' runs an empty one)");
-	if (c->has_lb) {
-		const char **names =
-		    xcalloc(c->health.nchecks + 1, sizeof(*names));
-
-		for (size_t i = 0; i < c->health.nchecks; i++)
-			names[i] = c->health.checks[i].name;
-		lb_conf_check_health(ctx, conf_key_node(node, "lb"), &c->lb,
-		    names, c->health.nchecks);
-		free(names);
+	buf_init(&want);
+	for (size_t i = 0; i < nplanes; i++) {
+		c->has[i] = conf_key_node(node, planes[i].section) != NULL;
+		any |= c->has[i];
+		buf_printf(&want, "%s%s:",
+		    i == 0              ? "" :
+		        i + 1 < nplanes ? ", " :
+		                          " or ",
+		    planes[i].section);
 	}
+	if (!any)
+		conf_error(ctx, NULL,
+		    "no plane configured (add a %s section; "
+		    "'%s: {}' runs an empty one)",
+		    want.data, planes[nplanes - 1].section);
+	buf_fini(&want);
+	for (size_t i = 0; i < nplanes; i++) {
+		const char **v = NULL;
+		size_t n;
+
+		if (planes[i].ops->check_names == NULL)
+			continue;
+		n = planes[i].ops->check_names(c->slot[i].b, &v);
+		names = xrealloc(names, (nnames + n + 1) * sizeof(*names));
+		for (size_t j = 0; j < n; j++)
+			names[nnames++] = v[j];
+		free(v);
+	}
+	for (size_t i = 0; i < nplanes; i++)
+		if (c->has[i] && planes[i].ops->check_refs != NULL)
+			planes[i].ops->check_refs(ctx,
+			    conf_key_node(node, planes[i].section),
+			    c->slot[i].b, names, nnames);
+	free(names);
 }
 
 static const struct conf_key haven_conf_haven_keys[] = {
@@ -285,29 +309,50 @@ static const struct conf_schema haven_conf_api_schema = {
 	.check = haven_conf_check_api,
 };
 
-static const struct conf_key haven_conf_keys[] = {
+/* haven, api, then one section per registry row (the constructor). */
+static struct conf_key haven_conf_keys[2 + PLANES_MAX] = {
 	{ "haven", CT_SECTION, offsetof(struct haven_conf, haven),
 	    .sub = &haven_conf_haven_schema },
 	{ "api", CT_SECTION, offsetof(struct haven_conf, api),
 	    .sub = &haven_conf_api_schema },
-	/* section slots: health, lb (see hc/hc_conf.h, lb/lb_conf.h) */
-	{ "health", CT_SECTION, offsetof(struct haven_conf, health),
-	    .sub = &hc_conf_schema, .help = "health engine" },
-	{ "lb", CT_SECTION, offsetof(struct haven_conf, lb),
-	    .sub = &lb_conf_schema, .help = "load balancer" },
 };
 
 /*
  * size covers the whole struct, so binding zeroes path, text and digest
- * too: haven_conf_load_text sets them after a successful bind.
+ * too: haven_conf_load_text sets them after a successful bind. nkeys is
+ * set with the section keys, before main().
  */
-const struct conf_schema haven_conf_schema = {
+struct conf_schema haven_conf_schema = {
 	.name = "config",
 	.size = sizeof(struct haven_conf),
 	.keys = haven_conf_keys,
-	.nkeys = ARRAY_SIZE(haven_conf_keys),
+	.nkeys = 2,
 	.check = haven_conf_check,
 };
+
+/* The registry is static data: its section keys are known before main. */
+__attribute__((constructor)) static void
+haven_conf_schema_init(void)
+{
+	if (nplanes > PLANES_MAX)
+		fatal("%zu planes registered; PLANES_MAX is %d", nplanes,
+		    PLANES_MAX);
+	for (size_t i = 0; i < nplanes; i++) {
+		struct conf_key *k = &haven_conf_keys[2 + i];
+
+		if (planes[i].schema->size > HAVEN_CONF_SLOT)
+			fatal("plane %s: section of %zu bytes; the slot has %d",
+			    planes[i].name, planes[i].schema->size,
+			    HAVEN_CONF_SLOT);
+		k->name = planes[i].section;
+		k->type = CT_SECTION;
+		k->off = offsetof(struct haven_conf, slot) +
+		    i * sizeof(union haven_conf_slot);
+		k->sub = planes[i].schema;
+		k->help = planes[i].help;
+	}
+	haven_conf_schema.nkeys = 2 + nplanes;
+}
 
 static void
 haven_conf_digest(const char *text, size_t len, char out[65])
@@ -393,13 +438,61 @@ haven_conf_free(struct haven_conf *c)
 }
 
 bool
-haven_conf_has_health(const struct haven_conf *c)
+haven_conf_has(const struct haven_conf *c, const struct plane_row *row)
 {
-	return c->has_health;
+	return c->has[planes_index(row)];
 }
 
 bool
-haven_conf_has_lb(const struct haven_conf *c)
+haven_conf_has_plane(const struct haven_conf *c, const char *name)
 {
-	return c->has_lb;
+	const struct plane_row *row = planes_find(name);
+
+	return row != NULL && haven_conf_has(c, row);
+}
+
+const void *
+haven_conf_section(const struct haven_conf *c, const struct plane_row *row)
+{
+	return c->slot[planes_index(row)].b;
+}
+
+size_t
+haven_conf_targets(const struct haven_conf *c, struct plane_target **out)
+{
+	size_t n = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < nplanes; i++) {
+		struct plane_target *v = NULL;
+		size_t k;
+
+		if (!c->has[i] || planes[i].ops->targets == NULL)
+			continue;
+		k = planes[i].ops->targets(c->slot[i].b, &v);
+		if (k > 0) {
+			*out = xrealloc(*out, (n + k) * sizeof(**out));
+			memcpy(*out + n, v, k * sizeof(*v));
+			n += k;
+		}
+		free(v);
+	}
+	return n;
+}
+
+/* ---- the registry's lookups (the rows are in planes.c) ----------------- */
+
+const struct plane_row *
+planes_find(const char *name)
+{
+	for (size_t i = 0; i < nplanes; i++)
+		if (strcmp(planes[i].name, name) == 0)
+			return &planes[i];
+	return NULL;
+}
+
+size_t
+planes_index(const struct plane_row *row)
+{
+	return (size_t)(row - planes);
 }

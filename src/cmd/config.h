@@ -3,10 +3,13 @@
  * sections, and slots the planes fill with their own (`health:`, `lb:`).
  *
  * A struct haven_conf is plain data bound from one YAML file (or the text a
- * reload receives) by haven_conf_schema. Besides the bound values it keeps
- * the exact bytes it came from, their SHA-256 and the file name, so `haven
- * status`, the control API and the reload logic can tell which config runs.
- * It is immutable once loaded: a reload loads a new one and diffs.
+ * reload receives) by haven_conf_schema. The planes' sections are not named
+ * here: row i of the plane registry (cmd/planes.h) binds its section into
+ * slot i with its own schema; haven_conf_section() gives it back. Besides the
+ * bound values it keeps the exact bytes it came from, their SHA-256 and the
+ * file name, so `haven status`, the control API and the reload logic can tell
+ * which config runs. It is immutable once loaded: a reload loads a new one and
+ * diffs.
  *
  * Invariants after a successful load: haven.node is set (default: the host
  * name), state_dir and api.socket are absolute paths, api.listen has a token
@@ -24,12 +27,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hc/hc_conf.h"
-#include "lb/lb_conf.h"
+#include "cmd/planes.h"
 #include "lib/conf.h"
 #include "lib/priv.h"
 
 #define HAVEN_CONF_PATH "/etc/haven/haven.yaml"
+/* Bytes of a plane's section struct; a bigger schema is a build error
+ * caught at start (haven_conf_schema's constructor). */
+#define HAVEN_CONF_SLOT 512
 
 struct haven_conf_haven {
 	char *node;      /* owned: this node's name in the cluster, metrics */
@@ -60,13 +65,13 @@ struct haven_conf_api {
 struct haven_conf {
 	struct haven_conf_haven haven;
 	struct haven_conf_api api;
-	/* section slots: health, lb (see hc/hc_conf.h, lb/lb_conf.h) */
-	struct hc_conf health; /* `health:` (hc/hc_conf.h) */
-	struct lb_conf lb;     /* `lb:` (lb/lb_conf.h) */
-
-	/* Set by the top-level check: the section is in the file. */
-	bool has_health;
-	bool has_lb;
+	/* Section slots: planes[i] binds its section into slot[i]. */
+	union haven_conf_slot {
+		max_align_t align;
+		unsigned char b[HAVEN_CONF_SLOT];
+	} slot[PLANES_MAX];
+	/* Set by the top-level check: planes[i]'s section is in the file. */
+	bool has[PLANES_MAX];
 
 	/* Not bound: where the config came from. */
 	char *path; /* owned: file name, or the name given with the text */
@@ -75,7 +80,11 @@ struct haven_conf {
 	char digest[65]; /* SHA-256 of text, lower-case hex */
 };
 
-extern const struct conf_schema haven_conf_schema;
+/*
+ * Its keys are haven, api and one section per registry row, set by a
+ * constructor before main(); not written after that.
+ */
+extern struct conf_schema haven_conf_schema;
 
 /*
  * Load and validate. Return 0, or -EINVAL with every problem in errs (or
@@ -90,7 +99,17 @@ int haven_conf_load_text(const char *name, const char *text, size_t len,
 void haven_conf_free(struct haven_conf *c);
 
 /* Whether the config enables a plane: its section is present. */
-bool haven_conf_has_health(const struct haven_conf *c);
-bool haven_conf_has_lb(const struct haven_conf *c);
+bool haven_conf_has(const struct haven_conf *c, const struct plane_row *row);
+/* The same by the plane's name (false for an unknown one). */
+bool haven_conf_has_plane(const struct haven_conf *c, const char *name);
+/* A plane's section (its schema's struct; zero-valued when absent). */
+const void *haven_conf_section(
+    const struct haven_conf *c, const struct plane_row *row);
+/*
+ * Every target the configured planes declare (plane_ops.targets), into a
+ * new array *out (caller frees); returns the count.
+ */
+size_t haven_conf_targets(
+    const struct haven_conf *c, struct plane_target **out);
 
 #endif

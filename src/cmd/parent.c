@@ -74,11 +74,25 @@ parent_config_result(
 		c->state = SUP_RUNNING;
 }
 
-static void
+/* Any child answers config and queries; the rest its row must allow. */
+#define PARENT_MSG_ANY (PLANE_MSG(IPC_CONFIG_RESULT) | PLANE_MSG(IPC_REPLY))
+
+void
 parent_child_msg(struct sup_child *c, const struct ipc_msg *m, void *arg)
 {
 	struct parent *p = arg;
+	const struct plane_row *row = planes_find(c->plane);
 
+	if (row == NULL || (unsigned)m->type >= IPC__COUNT ||
+	    ((PARENT_MSG_ANY | row->sends) & PLANE_MSG(m->type)) == 0) {
+		if (row != NULL && (unsigned)m->type < IPC__COUNT)
+			p->ipc_dropped[planes_index(row)][m->type]++;
+		else
+			p->ipc_unexpected++;
+		if (m->fd != -1)
+			close(m->fd);
+		return;
+	}
 	switch (m->type) {
 	case IPC_CONFIG_RESULT:
 		parent_config_result(p, c, m);
@@ -111,58 +125,53 @@ parent_child_exited(struct sup_child *c, void *arg)
 }
 
 unsigned
-parent_lb_workers(const struct parent *p)
+parent_plane_procs(const struct parent *p, const struct plane_row *row)
 {
-	long n;
-
-	if (!haven_conf_has_lb(p->conf))
+	if (!haven_conf_has(p->conf, row))
 		return 0;
-	if (p->conf->lb.workers > 0)
-		return p->conf->lb.workers;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned)n : 1;
+	if (row->ops->nprocs == NULL)
+		return 1;
+	return row->ops->nprocs(haven_conf_section(p->conf, row));
 }
 
 /* Count the live (not stopping) children of a plane. */
 static unsigned
-parent_count(struct parent *p, const char *plane)
+parent_count(struct parent *p, const struct plane_row *row)
 {
 	unsigned n = 0;
 
 	for (struct sup_child *c = sup_first(p->sup); c; c = c->next)
-		if (strcmp(c->plane, plane) == 0 && c->state != SUP_STOPPED &&
-		    c->state != SUP_STOPPING)
+		if (strcmp(c->plane, row->name) == 0 &&
+		    c->state != SUP_STOPPED && c->state != SUP_STOPPING)
 			n++;
 	return n;
 }
 
 /*
  * Make the set of running children match the config: start planes that are
- * now enabled, stop those that are not, resize the lb worker set (a resize
- * restarts the lb workers, since each knows its index among N).
+ * now enabled, stop those that are not, resize a plane's worker set (a
+ * resize restarts its workers, since each knows its index among N). A plane
+ * that sent verdicts and stops leaves none behind: every subscriber forgets
+ * them.
  */
 void
 parent_apply_planes(struct parent *p)
 {
-	unsigned want_hc = haven_conf_has_health(p->conf) ? 1 : 0;
-	unsigned want_lb = parent_lb_workers(p);
 	unsigned stop_ms = (unsigned)p->conf->haven.shutdown_timeout_ms;
 
-	if (parent_count(p, "hc") != want_hc) {
+	for (size_t i = 0; i < nplanes; i++) {
+		const struct plane_row *row = &planes[i];
+		unsigned want = parent_plane_procs(p, row);
+
+		if (parent_count(p, row) == want)
+			continue;
 		for (struct sup_child *c = sup_first(p->sup); c; c = c->next)
-			if (strcmp(c->plane, "hc") == 0)
+			if (strcmp(c->plane, row->name) == 0)
 				sup_stop(c, stop_ms);
-		if (want_hc)
-			(void)sup_start(p->sup, "hc", 0, 1);
-		else
+		for (unsigned w = 0; w < want; w++)
+			(void)sup_start(p->sup, row->name, w, want);
+		if (want == 0 && (row->sends & PLANE_MSG(IPC_VERDICT)))
 			parent_relay_forget_all(p);
-	}
-	if (parent_count(p, "lb") != want_lb) {
-		for (struct sup_child *c = sup_first(p->sup); c; c = c->next)
-			if (strcmp(c->plane, "lb") == 0)
-				sup_stop(c, stop_ms);
-		for (unsigned i = 0; i < want_lb; i++)
-			(void)sup_start(p->sup, "lb", i, want_lb);
 	}
 }
 

@@ -2,7 +2,8 @@
  * parent.h - the parent process of `haven run`: owns the config, supervises
  * one child per plane worker (sup.c), serves the control API (parent_api.c)
  * and relays messages between planes (parent_relay.c): health verdicts from
- * hc to every subscriber, passive reports from lb workers to hc.
+ * the health plane to every subscriber, passive reports back to it; which
+ * plane is which is in the registry (cmd/planes.h).
  *
  * The parent never does data-plane work, so a bug in a plane cannot take the
  * supervisor, the API or the other planes down with it.
@@ -22,14 +23,16 @@
 struct parent_query;
 
 /*
- * An operator's change to the lb workers (drain, disable, enable, weight),
- * kept so a worker that restarts gets it again: the API promised it.
+ * An operator's change to a plane whose row replays them (lb's drain,
+ * disable, enable, weight), kept so a worker that restarts gets it again:
+ * the API promised it.
  */
 struct parent_op {
-	struct parent_op *next; /* owned list link */
-	char *key;              /* owned: server path + "/state" or "/weight" */
-	char *path;             /* owned: the request path */
-	char *body;             /* owned */
+	struct parent_op *next;      /* owned list link */
+	const struct plane_row *row; /* borrowed: static, the plane */
+	char *key;                   /* owned: the plane's replay_key of path */
+	char *path;                  /* owned: the request path */
+	char *body;                  /* owned */
 	size_t body_len;
 };
 
@@ -52,7 +55,7 @@ struct parent {
 	struct api_server *api;  /* owned */
 	struct parent_vtab vtab;
 	struct parent_query *queries; /* owned list of requests in flight */
-	struct parent_op *ops;        /* owned: lb changes to replay */
+	struct parent_op *ops;        /* owned: changes to replay */
 	uint32_t next_id;
 	int lock_fd; /* owned: flock on state_dir/haven.lock, -1 if none */
 	bool stopping;
@@ -60,13 +63,22 @@ struct parent {
 	unsigned long reloads_ok, reloads_failed;
 	unsigned long verdicts_relayed, passive_relayed;
 	unsigned long ipc_unexpected;
+	/* Messages a child sent that its row does not allow: per row, type. */
+	unsigned long ipc_dropped[PLANES_MAX][IPC__COUNT];
 	unsigned long ipc_send_failed; /* messages a child's channel refused */
 };
 
 /* parent.c */
+/*
+ * Dispatch a message from child c: types its row does not allow are
+ * dropped and counted in ipc_dropped.
+ */
+void parent_child_msg(struct sup_child *c, const struct ipc_msg *m, void *arg);
 int parent_reload(struct parent *p, struct buf *errtext);
 void parent_apply_planes(struct parent *p);
-unsigned parent_lb_workers(const struct parent *p);
+/* How many processes a plane runs under the config in effect (0: off). */
+unsigned parent_plane_procs(
+    const struct parent *p, const struct plane_row *row);
 
 /* parent_single.c */
 /*
@@ -98,6 +110,7 @@ void parent_relay_replay(struct parent *p, struct sup_child *c);
 void parent_vtab_fini(struct parent_vtab *t);
 /* The health plane went away: every subscriber forgets every verdict. */
 void parent_relay_forget_all(struct parent *p);
-bool parent_plane_subscribes(const char *plane);
+/* Whether plane's row receives messages of type (verdicts...). */
+bool parent_plane_receives(const char *plane, enum ipc_type type);
 
 #endif

@@ -2,9 +2,10 @@
  * parent_api.c - the control API as the parent serves it.
  *
  * The parent answers what it owns (status, config, reload, its own metrics)
- * and forwards the rest to the plane that owns it: /v1/checks* to hc,
- * /v1/lb* to the lb workers (GET to one, POST to all, so every worker applies
- * an operator's change). /metrics gathers every process's part and merges it.
+ * and forwards the rest to the plane whose registry row owns the path's
+ * prefix: to one process, or (fan-out PLANE_API_POST_ALL) GET to one and
+ * POST to every worker, so every worker applies an operator's change.
+ * /metrics gathers every process's part and merges it.
  * A forwarded request waits at most PARENT_QUERY_TIMEOUT for its children;
  * a child that dies or stays silent is left out, never waited for forever.
  */
@@ -21,7 +22,6 @@
 #include "lib/util.h"
 
 #define PARENT_QUERY_TIMEOUT 3000
-#define PARENT_QUERY_MAXPART 64
 
 struct parent_part {
 	struct sup_child *child; /* weak: cleared when it dies */
@@ -39,10 +39,11 @@ struct parent_query {
 	uint32_t id;
 	struct api_req *req; /* owned until answered */
 	bool metrics;        /* merge all parts as Prometheus text */
-	bool record;         /* keep a successful change for replay */
+	/* borrowed, static: keep a successful change for its replay */
+	const struct plane_row *record;
 	struct ev_timer timer;
 	size_t nparts;
-	struct parent_part parts[PARENT_QUERY_MAXPART];
+	struct parent_part *parts; /* owned: one per child asked */
 };
 
 static void
@@ -59,30 +60,11 @@ parent_query_free(struct parent *p, struct parent_query *q)
 	ev_timer_stop(p->loop, &q->timer);
 	for (size_t i = 0; i < q->nparts; i++)
 		buf_fini(&q->parts[i].body);
+	free(q->parts);
 	free(q);
 }
 
 static void parent_metrics_own(struct parent *p, struct buf *b);
-
-/*
- * The replay key of an lb change: state changes of one server replace each
- * other, and so do weight changes; anything else is not replayed (a manual
- * failback is a one-off decision, not a standing state).
- */
-static char *
-parent_op_key(const char *path)
-{
-	const char *last = strrchr(path, '/');
-
-	if (last == NULL || strncmp(path, "/v1/lb/pools/", 13) != 0)
-		return NULL;
-	if (strcmp(last, "/drain") == 0 || strcmp(last, "/disable") == 0 ||
-	    strcmp(last, "/enable") == 0)
-		return xasprintf("%.*s/state", (int)(last - path), path);
-	if (strcmp(last, "/weight") == 0)
-		return xstrdup(path);
-	return NULL;
-}
 
 static void
 parent_op_free(struct parent_op *op)
@@ -93,16 +75,19 @@ parent_op_free(struct parent_op *op)
 	free(op);
 }
 
+/* Keep a change the plane says is a standing state (its replay_key). */
 static void
-parent_op_record(struct parent *p, const struct api_req *req)
+parent_op_record(
+    struct parent *p, const struct plane_row *row, const struct api_req *req)
 {
-	char *key = parent_op_key(req->path);
+	char *key;
 	struct parent_op **pp, *op;
 
-	if (key == NULL)
+	if (row->ops->replay_key == NULL ||
+	    (key = row->ops->replay_key(req->path)) == NULL)
 		return;
 	for (pp = &p->ops; *pp != NULL; pp = &(*pp)->next) {
-		if (strcmp((*pp)->key, key) == 0) {
+		if ((*pp)->row == row && strcmp((*pp)->key, key) == 0) {
 			op = *pp;
 			*pp = op->next;
 			parent_op_free(op);
@@ -110,6 +95,7 @@ parent_op_record(struct parent *p, const struct api_req *req)
 		}
 	}
 	op = xcalloc(1, sizeof(*op));
+	op->row = row;
 	op->key = key;
 	op->path = xstrdup(req->path);
 	op->body = xstrndup(req->body, req->body_len);
@@ -123,11 +109,11 @@ parent_op_record(struct parent *p, const struct api_req *req)
 void
 parent_api_replay_ops(struct parent *p, struct sup_child *c)
 {
-	if (strcmp(c->plane, "lb") != 0)
-		return;
 	for (struct parent_op *op = p->ops; op != NULL; op = op->next) {
 		struct ipc_query iq = { .method = "POST" };
 
+		if (strcmp(c->plane, op->row->name) != 0)
+			continue;
 		snprintf(iq.path, sizeof(iq.path), "%s", op->path);
 		iq.body_len = (uint32_t)op->body_len;
 		/* id 0: the reply matches no query and is dropped. */
@@ -145,7 +131,7 @@ parent_api_replay_ops(struct parent *p, struct sup_child *c)
 static void
 parent_metrics_merge(struct parent_query *q)
 {
-	const char *texts[PARENT_QUERY_MAXPART + 1];
+	const char **texts = xcalloc(q->nparts + 1, sizeof(*texts));
 	struct buf own, out;
 	char w[16];
 	size_t n = 0;
@@ -172,6 +158,7 @@ parent_metrics_merge(struct parent_query *q)
 	}
 	mx_merge(&out, texts, n);
 	api_reply(q->req, 200, "text/plain; version=0.0.4", out.data, out.len);
+	free(texts);
 	buf_fini(&own);
 	buf_fini(&out);
 }
@@ -197,8 +184,8 @@ parent_query_finish(struct parent_query *q)
 		if (best == NULL) {
 			api_error(q->req, 503, "plane did not answer");
 		} else {
-			if (q->record && best->status < 300)
-				parent_op_record(p, q->req);
+			if (q->record != NULL && best->status < 300)
+				parent_op_record(p, q->record, q->req);
 			api_reply(q->req, best->status, best->ctype,
 			    best->body.data, best->body.len);
 		}
@@ -287,39 +274,46 @@ parent_api_fini(struct parent *p)
 }
 
 /*
- * Forward req to the live children of plane (all of them, or only the first
- * when one is enough). plane NULL: every child (metrics).
+ * Forward req to the live children of row's plane (all of them, or only the
+ * first when one is enough). row NULL: every child (metrics).
  */
 static void
-parent_forward(struct parent *p, struct api_req *req, const char *plane,
-    bool all, bool metrics)
+parent_forward(struct parent *p, struct api_req *req,
+    const struct plane_row *row, bool all, bool metrics)
 {
 	struct parent_query *q = xcalloc(1, sizeof(*q));
 	struct ipc_query iq = { 0 };
+	size_t cap = 0;
 
 	q->p = p;
 	q->id = ++p->next_id;
 	q->req = req;
 	q->metrics = metrics;
-	q->record =
-	    all && !metrics && plane != NULL && strcmp(plane, "lb") == 0;
+	q->record = all && !metrics && row != NULL && row->replay ? row : NULL;
 	ev_timer_init(&q->timer, parent_query_timeout, q);
 	snprintf(iq.method, sizeof(iq.method), "%.7s", req->method);
 	snprintf(iq.path, sizeof(iq.path), "%s", req->path);
 	iq.body_len = (uint32_t)req->body_len;
 	for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
-		if (!sup_child_live(c) || q->nparts == PARENT_QUERY_MAXPART)
+		struct parent_part *pt;
+
+		if (!sup_child_live(c))
 			continue;
-		if (plane != NULL && strcmp(c->plane, plane) != 0)
+		if (row != NULL && strcmp(c->plane, row->name) != 0)
 			continue;
 		if (ipc_send2(&c->chan, IPC_QUERY, q->id, &iq, sizeof(iq),
 		        req->body, req->body_len, -1) != 0)
 			continue;
-		q->parts[q->nparts].child = c;
-		q->parts[q->nparts].worker = c->worker;
-		q->parts[q->nparts].per_worker = c->nworkers > 1;
-		buf_init(&q->parts[q->nparts].body);
-		q->nparts++;
+		if (q->nparts == cap) {
+			cap = cap ? 2 * cap : 4;
+			q->parts = xrealloc(q->parts, cap * sizeof(*q->parts));
+		}
+		pt = &q->parts[q->nparts++];
+		memset(pt, 0, sizeof(*pt));
+		pt->child = c;
+		pt->worker = c->worker;
+		pt->per_worker = c->nworkers > 1;
+		buf_init(&pt->body);
 		if (!all)
 			break;
 	}
@@ -328,7 +322,7 @@ parent_forward(struct parent *p, struct api_req *req, const char *plane,
 	if (q->nparts == 0 && !metrics) {
 		q->req = NULL;
 		parent_query_free(p, q);
-		api_error(req, 503, plane ? "plane not running" : "no plane");
+		api_error(req, 503, row ? "plane not running" : "no plane");
 		return;
 	}
 	ev_timer_start(p->loop, &q->timer, PARENT_QUERY_TIMEOUT);
@@ -500,7 +494,6 @@ parent_metrics_own(struct parent *p, struct buf *b)
 		mx_u64(b, "haven_process_restarts_total", l.data, c->restarts);
 		mx_u64(b, "haven_process_up", l.data, c->pid != 0);
 	}
-	buf_fini(&l);
 	mx_family(
 	    b, "haven_api_requests_total", "counter", "Control API requests.");
 	mx_u64(b, "haven_api_requests_total", NULL, as->requests);
@@ -529,12 +522,26 @@ parent_metrics_own(struct parent *p, struct buf *b)
 	mx_family(b, "haven_ipc_unexpected_total", "counter",
 	    "IPC messages dropped as malformed or unexpected.");
 	mx_u64(b, "haven_ipc_unexpected_total", NULL, p->ipc_unexpected);
+	mx_family(b, "haven_ipc_dropped_total", "counter",
+	    "Messages from a child its plane may not send, by plane and type.");
+	for (size_t i = 0; i < nplanes; i++) {
+		for (int t = 0; t < IPC__COUNT; t++) {
+			if (p->ipc_dropped[i][t] == 0)
+				continue;
+			buf_reset(&l);
+			mx_label(&l, "plane", planes[i].name);
+			mx_label(&l, "type", ipc_type_name(t));
+			mx_u64(b, "haven_ipc_dropped_total", l.data,
+			    p->ipc_dropped[i][t]);
+		}
+	}
 	mx_family(b, "haven_ipc_send_failed_total", "counter",
 	    "Messages to a child its channel refused.");
 	mx_u64(b, "haven_ipc_send_failed_total", NULL, p->ipc_send_failed);
 	mx_family(b, "haven_log_suppressed_total", "counter",
 	    "Log lines dropped by rate limiting in the parent.");
 	mx_u64(b, "haven_log_suppressed_total", NULL, log_suppressed_total());
+	buf_fini(&l);
 }
 
 void
@@ -563,6 +570,17 @@ parent_prefix(const char *path, const char *prefix)
 	    (path[n] == '\0' || path[n] == '/');
 }
 
+/* The plane whose API prefix path is under, or NULL. */
+static const struct plane_row *
+parent_api_row(const char *path)
+{
+	for (size_t i = 0; i < nplanes; i++)
+		if (planes[i].api_prefix != NULL &&
+		    parent_prefix(path, planes[i].api_prefix))
+			return &planes[i];
+	return NULL;
+}
+
 void
 parent_api_handle(struct api_req *req, void *arg)
 {
@@ -570,6 +588,7 @@ parent_api_handle(struct api_req *req, void *arg)
 	bool get = strcmp(req->method, "GET") == 0;
 	bool post = strcmp(req->method, "POST") == 0;
 	const char *path = req->path;
+	const struct plane_row *row;
 
 	if (strcmp(path, "/v1/status") == 0 && get)
 		parent_status(p, req);
@@ -579,10 +598,9 @@ parent_api_handle(struct api_req *req, void *arg)
 		parent_reload_req(p, req);
 	else if (strcmp(path, "/metrics") == 0 && get)
 		parent_forward(p, req, NULL, true, true);
-	else if (parent_prefix(path, "/v1/checks") && (get || post))
-		parent_forward(p, req, "hc", false, false);
-	else if (parent_prefix(path, "/v1/lb") && (get || post))
-		parent_forward(p, req, "lb", post, false);
+	else if ((row = parent_api_row(path)) != NULL && (get || post))
+		parent_forward(p, req, row,
+		    post && row->fanout == PLANE_API_POST_ALL, false);
 	else if (strcmp(path, "/v1/status") == 0 ||
 	    strcmp(path, "/v1/config") == 0 ||
 	    strcmp(path, "/v1/reload") == 0 || strcmp(path, "/metrics") == 0)

@@ -1,8 +1,9 @@
 /*
  * parent_relay.c - the parent as the hub between planes (ARCHITECTURE §2):
- * verdicts from hc go to every subscribing plane and are remembered, so a
- * worker that restarts learns the current health at once instead of
- * assuming everything is up; passive reports from lb workers go to hc.
+ * a message a plane may send (its registry row's sends) goes to every plane
+ * whose row receives it. Verdicts are also remembered, so a worker that
+ * restarts learns the current health at once instead of assuming everything
+ * is up; passive reports from the data path go to the health plane.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +13,22 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-/* Planes that act on verdicts. vrrp and dns join them later. */
-static const char *const parent_subscribers[] = { "lb" };
-
 bool
-parent_plane_subscribes(const char *plane)
+parent_plane_receives(const char *plane, enum ipc_type type)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(parent_subscribers); i++)
-		if (strcmp(plane, parent_subscribers[i]) == 0)
-			return true;
-	return false;
+	const struct plane_row *row = planes_find(plane);
+
+	return row != NULL && (row->receives & PLANE_MSG(type)) != 0;
+}
+
+/* To every live child whose plane receives type. */
+static void
+parent_relay_send(
+    struct parent *p, enum ipc_type type, const void *data, size_t len)
+{
+	for (struct sup_child *c = sup_first(p->sup); c; c = c->next)
+		if (sup_child_live(c) && parent_plane_receives(c->plane, type))
+			parent_send(p, c, type, data, len);
 }
 
 static uint64_t
@@ -119,11 +126,7 @@ parent_relay_verdict(struct parent *p, const struct ipc_msg *m)
 		parent_vtab_del(&p->vtab, v.target);
 	else
 		*parent_vtab_get(&p->vtab, v.target) = v;
-	for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
-		if (!sup_child_live(c) || !parent_plane_subscribes(c->plane))
-			continue;
-		parent_send(p, c, IPC_VERDICT, &v, sizeof(v));
-	}
+	parent_relay_send(p, IPC_VERDICT, &v, sizeof(v));
 	p->verdicts_relayed++;
 }
 
@@ -134,18 +137,14 @@ parent_relay_passive(struct parent *p, const struct ipc_msg *m)
 		p->ipc_unexpected++;
 		return;
 	}
-	for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
-		if (!sup_child_live(c) || strcmp(c->plane, "hc") != 0)
-			continue;
-		parent_send(p, c, IPC_PASSIVE, m->data, m->len);
-	}
+	parent_relay_send(p, IPC_PASSIVE, m->data, m->len);
 	p->passive_relayed++;
 }
 
 void
 parent_relay_replay(struct parent *p, struct sup_child *c)
 {
-	if (!parent_plane_subscribes(c->plane))
+	if (!parent_plane_receives(c->plane, IPC_VERDICT))
 		return;
 	for (size_t i = 0; i < p->vtab.n; i++)
 		parent_send(
@@ -162,9 +161,6 @@ parent_relay_forget_all(struct parent *p)
 		v.state = HC_UNKNOWN;
 		v.reason = HC_R_NOT_PROBED;
 		parent_vtab_del(&p->vtab, v.target);
-		for (struct sup_child *c = sup_first(p->sup); c; c = c->next)
-			if (sup_child_live(c) &&
-			    parent_plane_subscribes(c->plane))
-				parent_send(p, c, IPC_VERDICT, &v, sizeof(v));
+		parent_relay_send(p, IPC_VERDICT, &v, sizeof(v));
 	}
 }

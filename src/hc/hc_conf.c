@@ -502,6 +502,17 @@ hc_conf_check(const struct hc_conf *c, const char *name)
 	return NULL;
 }
 
+size_t
+hc_conf_check_names(const void *conf, const char ***out)
+{
+	const struct hc_conf *c = conf;
+
+	*out = xcalloc(c->nchecks + 1, sizeof(**out));
+	for (size_t i = 0; i < c->nchecks; i++)
+		(*out)[i] = c->checks[i].name;
+	return c->nchecks;
+}
+
 const char *
 hc_conf_type_name(int type)
 {

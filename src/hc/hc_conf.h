@@ -135,6 +135,9 @@ void hc_conf_resolve(struct hc_conf *c);
 /* Defaults as documented above, set mask empty. */
 void hc_timing_default(struct hc_timing *t);
 /* The check named name, or NULL. */
+/* The names of every check (templates too) in a new array of borrowed
+ * strings (plane_ops.check_names); the count. */
+size_t hc_conf_check_names(const void *conf, const char ***out);
 const struct hc_check_conf *hc_conf_check(
     const struct hc_conf *c, const char *name);
 /*

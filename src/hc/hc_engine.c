@@ -19,7 +19,6 @@
 #include "hc/hc_engine.h"
 #include "hc/hc_hooks.h"
 #include "hc/hc_persist.h"
-#include "lb/lb_conf.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -154,7 +153,7 @@ hc_target_trans(const struct hc_target *t, size_t n)
 
 static bool
 hc_engine_spec_add(struct hc_target_spec **v, size_t *n, size_t *cap,
-    const char *pool, const char *name, const struct hc_check_conf *cc,
+    const char *owner, const char *name, const struct hc_check_conf *cc,
     const struct sockaddr_storage *addr)
 {
 	struct hc_target_spec *s;
@@ -166,75 +165,45 @@ hc_engine_spec_add(struct hc_target_spec **v, size_t *n, size_t *cap,
 	}
 	s = &(*v)[*n];
 	memset(s, 0, sizeof(*s));
-	if (pool != NULL)
-		len = snprintf(s->name, sizeof(s->name), "%s/%s", pool, name);
-	else
-		len = snprintf(s->name, sizeof(s->name), "%s", name);
+	len = snprintf(s->name, sizeof(s->name), "%s", name);
 	if (len < 0 || (size_t)len >= sizeof(s->name))
 		return false;
-	if (pool != NULL)
-		snprintf(s->pool, sizeof(s->pool), "%s", pool);
+	if (owner != NULL)
+		snprintf(s->pool, sizeof(s->pool), "%s", owner);
 	s->cc = cc;
 	s->addr = *addr;
 	(*n)++;
 	return true;
 }
 
-/* The address a pool server is probed at: check_address, port inherited. */
-static void
-hc_engine_server_addr(
-    const struct lb_server_conf *sv, struct sockaddr_storage *out)
-{
-	const struct sockaddr_in *a4 = (const void *)&sv->address;
-	const struct sockaddr_in6 *a6 = (const void *)&sv->address;
-	struct sockaddr_in *o4 = (void *)out;
-	struct sockaddr_in6 *o6 = (void *)out;
-
-	*out = sv->has_check_address ? sv->check_address : sv->address;
-	if (out->ss_family == AF_INET && o4->sin_port == 0)
-		o4->sin_port = sv->address.ss_family == AF_INET6 ?
-		    a6->sin6_port :
-		    a4->sin_port;
-	else if (out->ss_family == AF_INET6 && o6->sin6_port == 0)
-		o6->sin6_port = sv->address.ss_family == AF_INET6 ?
-		    a6->sin6_port :
-		    a4->sin_port;
-}
-
 size_t
-hc_engine_targets(const struct hc_conf *hc, const struct lb_conf *lb,
-    struct hc_target_spec **out)
+hc_engine_targets(const struct hc_conf *hc, const struct plane_target *decl,
+    size_t ndecl, struct hc_target_spec **out)
 {
 	const struct hc_check_conf *cc;
-	const struct lb_pool_conf *p;
-	struct sockaddr_storage addr;
 	size_t n = 0, cap = 0;
-	bool ok;
 
 	*out = NULL;
 	for (size_t i = 0; hc != NULL && i < hc->nchecks; i++) {
 		cc = &hc->checks[i];
 		if (!cc->has_address)
-			continue; /* a template: used by pools below */
+			continue; /* a template: used by declared targets */
 		if (!hc_engine_spec_add(
 		        out, &n, &cap, NULL, cc->name, cc, &cc->address))
 			log_warn("target name too long", "check=%s",
 			    log_q(cc->name));
 	}
-	for (size_t i = 0; lb != NULL && hc != NULL && i < lb->npools; i++) {
-		p = &lb->pools[i];
-		if (p->health_check == NULL ||
-		    (cc = hc_conf_check(hc, p->health_check)) == NULL)
+	for (size_t i = 0; hc != NULL && i < ndecl; i++) {
+		const struct plane_target *t = &decl[i];
+
+		/* The config check refused unknown templates. */
+		if (t->check == NULL ||
+		    (cc = hc_conf_check(hc, t->check)) == NULL)
 			continue;
-		for (size_t j = 0; j < p->nservers; j++) {
-			hc_engine_server_addr(&p->servers[j], &addr);
-			ok = hc_engine_spec_add(out, &n, &cap, p->name,
-			    p->servers[j].name, cc, &addr);
-			if (!ok)
-				log_warn("target name too long",
-				    "pool=%s server=%s", log_q(p->name),
-				    log_q(p->servers[j].name));
-		}
+		if (!hc_engine_spec_add(
+		        out, &n, &cap, t->owner, t->name, cc, &t->addr))
+			log_warn("target name too long", "target=%s",
+			    log_q(t->name));
 	}
 	return n;
 }
@@ -643,11 +612,11 @@ hc_engine_apply(struct hc_engine *e, const struct hc_target_spec *specs,
 }
 
 void
-hc_engine_apply_conf(
-    struct hc_engine *e, const struct hc_conf *hc, const struct lb_conf *lb)
+hc_engine_apply_conf(struct hc_engine *e, const struct hc_conf *hc,
+    const struct plane_target *decl, size_t ndecl)
 {
 	struct hc_target_spec *specs;
-	size_t n = hc_engine_targets(hc, lb, &specs);
+	size_t n = hc_engine_targets(hc, decl, ndecl, &specs);
 
 	hc_engine_apply(e, specs, n, hc != NULL ? &hc->hooks : NULL);
 	free(specs);

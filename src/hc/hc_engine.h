@@ -5,9 +5,10 @@
  * target whose definition did not change.
  *
  * Targets come from the config through hc_engine_targets() alone: each
- * health.checks[] entry with an address is a target named by the check; each
- * server of an lb pool whose health_check names a template is a target
- * "pool/server" probing the server's check_address (or its address).
+ * health.checks[] entry with an address is a target named by the check;
+ * every target another plane declares (struct plane_target: lb's pool
+ * servers, "pool/server") probes its address with the template it names.
+ * The engine knows no other plane's structs.
  *
  * Lifetime and ownership: the engine owns its targets. A target borrows its
  * struct hc_check_conf from the config last applied, which the caller keeps
@@ -34,6 +35,7 @@
 #include "lib/ev.h"
 #include "lib/ipc.h"
 #include "lib/metrics.h"
+#include "lib/plane.h"
 
 #define HC_HIST_PROBES 20   /* probe results kept per target */
 #define HC_HIST_TRANS  50   /* transitions kept per target */
@@ -43,12 +45,11 @@
 
 struct hc_engine;
 struct hc_hooks;
-struct lb_conf;
 
 /* One derived target, before it becomes runtime state. */
 struct hc_target_spec {
 	char name[IPC_NAME_MAX];
-	char pool[IPC_NAME_MAX];        /* "" unless a pool server */
+	char pool[IPC_NAME_MAX];        /* "" or the declaring owner */
 	const struct hc_check_conf *cc; /* borrowed: from the config */
 	struct sockaddr_storage addr;   /* probed (the type applies cc->port) */
 };
@@ -143,11 +144,12 @@ void hc_engine_set_type(
     struct hc_engine *e, int type, const struct hc_check_type *ct);
 
 /*
- * Derive the targets of hc (and lb's pools, lb may be NULL) into a new
- * array (*out, owned by the caller). Returns the count.
+ * Derive the targets of hc and the ndecl targets the planes declared (decl
+ * may be NULL) into a new array (*out, owned by the caller). A declared
+ * target naming no template of hc is left out. Returns the count.
  */
-size_t hc_engine_targets(const struct hc_conf *hc, const struct lb_conf *lb,
-    struct hc_target_spec **out);
+size_t hc_engine_targets(const struct hc_conf *hc,
+    const struct plane_target *decl, size_t ndecl, struct hc_target_spec **out);
 /*
  * Make the runtime targets match specs: unchanged targets keep their state,
  * changed ones restart from unknown, new ones start unknown (or restored
@@ -157,8 +159,8 @@ size_t hc_engine_targets(const struct hc_conf *hc, const struct lb_conf *lb,
 void hc_engine_apply(struct hc_engine *e, const struct hc_target_spec *specs,
     size_t n, const struct hc_hook_conf *hooks);
 /* Convenience: derive and apply. */
-void hc_engine_apply_conf(
-    struct hc_engine *e, const struct hc_conf *hc, const struct lb_conf *lb);
+void hc_engine_apply_conf(struct hc_engine *e, const struct hc_conf *hc,
+    const struct plane_target *decl, size_t ndecl);
 
 /* A passive report from real traffic (struct ipc_passive). */
 void hc_engine_passive(

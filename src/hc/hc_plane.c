@@ -1,6 +1,6 @@
 /*
  * hc_plane.c - the health engine as a plane of `haven run`: the child
- * runtime (cmd/child.c) calls these hooks; verdicts go to the parent with
+ * runtime calls these hooks (lib/plane.h); verdicts go to the parent with
  * plane_send(IPC_VERDICT), passive reports arrive as IPC_PASSIVE.
  *
  * The engine is created by the first apply, because the state directory
@@ -11,10 +11,9 @@
 
 #include <string.h>
 
-#include "cmd/config.h"
-#include "cmd/plane.h"
 #include "hc/hc_engine.h"
 #include "lib/log.h"
+#include "lib/plane.h"
 #include "lib/priv.h"
 
 struct hc_plane_rt {
@@ -53,11 +52,11 @@ hc_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 }
 
 static struct hc_engine *
-hc_plane_engine(const struct haven_conf *conf)
+hc_plane_engine(const char *state_dir)
 {
 	struct hc_engine *e;
 
-	e = hc_engine_new(hc_plane_rt.loop, conf->haven.state_dir, 0);
+	e = hc_engine_new(hc_plane_rt.loop, state_dir, 0);
 	hc_engine_set_type(e, HC_TYPE_HTTP, &hc_http_type);
 	hc_engine_set_type(e, HC_TYPE_HTTPS, &hc_https_type);
 	hc_engine_set_type(e, HC_TYPE_ICMP, &hc_icmp_type);
@@ -67,14 +66,15 @@ hc_plane_engine(const struct haven_conf *conf)
 	return e;
 }
 
+/* The targets the other planes declared come in env. */
 static int
-hc_plane_apply(const struct haven_conf *old, const struct haven_conf *conf,
+hc_plane_apply(const void *old, const void *conf, const struct plane_env *env,
     struct conf_errors *errs)
 {
 	if (hc_plane_rt.eng == NULL)
-		hc_plane_rt.eng = hc_plane_engine(conf);
-	hc_engine_apply_conf(hc_plane_rt.eng, &conf->health,
-	    haven_conf_has_lb(conf) ? &conf->lb : NULL);
+		hc_plane_rt.eng = hc_plane_engine(env->state_dir);
+	hc_engine_apply_conf(
+	    hc_plane_rt.eng, conf, env->targets, env->ntargets);
 	log_info(
 	    "health config applied", "targets=%zu", hc_plane_rt.eng->ntargets);
 	return 0;
@@ -129,10 +129,12 @@ hc_plane_stop(unsigned deadline_ms)
  * other check type needs nothing.
  */
 static uint64_t
-hc_plane_caps(const struct haven_conf *conf, gid_t gid)
+hc_plane_caps(const void *conf, gid_t gid)
 {
-	for (size_t i = 0; i < conf->health.nchecks; i++)
-		if (conf->health.checks[i].type == HC_TYPE_ICMP)
+	const struct hc_conf *c = conf;
+
+	for (size_t i = 0; i < c->nchecks; i++)
+		if (c->checks[i].type == HC_TYPE_ICMP)
 			return priv_ping_allowed(gid) ? 0 :
 			                                PRIV_CAP(CAP_NET_RAW);
 	return 0;
@@ -147,4 +149,5 @@ const struct plane_ops hc_plane = {
 	.metrics = hc_plane_metrics,
 	.stop = hc_plane_stop,
 	.caps = hc_plane_caps,
+	.check_names = hc_conf_check_names,
 };

@@ -15,6 +15,7 @@
 #include "lb/lb_pool_priv.h"
 #include "lib/conf.h"
 #include "lib/json.h"
+#include "lib/util.h"
 
 #define LB_API_PREFIX   "/v1/lb"
 #define LB_API_SEGS_MAX 6
@@ -291,4 +292,19 @@ lb_api_query(const char *method, const char *path, const char *body,
 	if (strcmp(method, "POST") != 0)
 		return lb_api_error(out, 405, "use POST");
 	return lb_api_post(out, seg, n, body, body_len);
+}
+
+char *
+lb_api_replay_key(const char *path)
+{
+	const char *last = strrchr(path, '/');
+
+	if (last == NULL || strncmp(path, "/v1/lb/pools/", 13) != 0)
+		return NULL;
+	if (strcmp(last, "/drain") == 0 || strcmp(last, "/disable") == 0 ||
+	    strcmp(last, "/enable") == 0)
+		return xasprintf("%.*s/state", (int)(last - path), path);
+	if (strcmp(last, "/weight") == 0)
+		return xstrdup(path);
+	return NULL;
 }

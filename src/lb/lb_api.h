@@ -24,5 +24,17 @@
 /* The plane_ops query hook: writes the body to out, returns the status. */
 int lb_api_query(const char *method, const char *path, const char *body,
     size_t body_len, struct buf *out);
+/*
+ * The plane_ops replay_key hook: a server's state changes (drain, disable,
+ * enable) replace each other, and so do its weight changes; anything else
+ * (a manual failback is a one-off decision, not a standing state) is not
+ * replayed to a restarted worker: NULL. The key is owned by the caller.
+ */
+char *lb_api_replay_key(const char *path);
+
+/* lb_status.c, the plane_ops status hook: one line per pool for `haven
+ * status`, from the reply of GET /v1/lb. */
+struct conf_node;
+void lb_status_print(struct conf_node *root);
 
 #endif

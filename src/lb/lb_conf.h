@@ -13,8 +13,9 @@
  *   - every server's zone is one of its pool's zones (NULL: the first zone);
  *   - balance: header has hash_header set;
  *   - a listener has TLS exactly when tls.ncertificates > 0.
- * The pool's health_check template is checked against health.checks by the
- * top-level schema (lb_conf_check_health), which sees both sections.
+ * The pool's health_check template is checked against the templates the
+ * planes offer (health.checks) by the top-level schema, through the plane
+ * hook lb_targets_check_refs (lb_conf_check_health).
  */
 #ifndef HAVEN_LB_CONF_H
 #define HAVEN_LB_CONF_H
@@ -177,5 +178,11 @@ const char *lb_conf_failback_name(int f);
  */
 void lb_conf_check_health(struct conf_ctx *ctx, struct conf_node *lb_node,
     const struct lb_conf *c, const char *const *checks, size_t nchecks);
+
+/* lb_targets.c: the health targets lb declares (plane_ops.targets). */
+struct plane_target;
+size_t lb_targets(const void *conf, struct plane_target **out);
+void lb_targets_check_refs(struct conf_ctx *ctx, struct conf_node *node,
+    const void *conf, const char *const *names, size_t n);
 
 #endif

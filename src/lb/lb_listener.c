@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd/plane.h"
+#include "lib/plane.h"
 #include "lb/lb_conn.h"
 #include "lb/lb_proxy.h"
 #include "lb/lb_runtime.h"

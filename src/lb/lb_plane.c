@@ -1,6 +1,6 @@
 /*
  * lb_plane.c - the load balancer as a plane of `haven run`: glue between the
- * child runtime (cmd/child.c) and the lb runtime (pools, lb_runtime.c) and
+ * child runtime (lib/plane.h) and the lb runtime (pools, lb_runtime.c) and
  * data path (listeners, lb_proxy.c).
  *
  * Apply order: pools first, so that the data path resolves the new config's
@@ -17,15 +17,16 @@
 #include <netinet/in.h>
 
 #include <string.h>
+#include <unistd.h>
 
-#include "cmd/config.h"
-#include "cmd/plane.h"
 #include "lb/lb_api.h"
+#include "lb/lb_conf.h"
 #include "lb/lb_conn.h"
 #include "lb/lb_metrics.h"
 #include "lb/lb_proxy.h"
 #include "lb/lb_runtime.h"
 #include "lib/log.h"
+#include "lib/plane.h"
 #include "lib/priv.h"
 
 static struct {
@@ -54,14 +55,14 @@ lb_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 }
 
 static int
-lb_plane_apply(const struct haven_conf *old, const struct haven_conf *conf,
+lb_plane_apply(const void *old, const void *conf, const struct plane_env *env,
     struct conf_errors *errs)
 {
-	const struct lb_conf *o = old != NULL ? &old->lb : NULL;
+	const struct lb_conf *o = old, *c = conf;
 	int rc;
 
-	lb_runtime_apply(&conf->lb);
-	rc = lb_proxy_apply(lb_plane_st.loop, o, &conf->lb, errs);
+	lb_runtime_apply(c);
+	rc = lb_proxy_apply(lb_plane_st.loop, o, c, errs);
 	if (rc != 0) {
 		log_warn("lb config rejected", "worker=%u rc=%d",
 		    lb_plane_st.worker, rc);
@@ -69,7 +70,7 @@ lb_plane_apply(const struct haven_conf *old, const struct haven_conf *conf,
 		return rc;
 	}
 	log_info("lb config applied", "worker=%u pools=%zu listeners=%zu",
-	    lb_plane_st.worker, conf->lb.npools, conf->lb.nlisteners);
+	    lb_plane_st.worker, c->npools, c->nlisteners);
 	return 0;
 }
 
@@ -112,10 +113,12 @@ lb_plane_stop(unsigned deadline_ms)
  * life of the worker; nothing else in the lb needs a capability.
  */
 static uint64_t
-lb_plane_caps(const struct haven_conf *conf, gid_t gid)
+lb_plane_caps(const void *conf, gid_t gid)
 {
-	for (size_t i = 0; i < conf->lb.nlisteners; i++) {
-		const struct sockaddr_storage *ss = &conf->lb.listeners[i].bind;
+	const struct lb_conf *c = conf;
+
+	for (size_t i = 0; i < c->nlisteners; i++) {
+		const struct sockaddr_storage *ss = &c->listeners[i].bind;
 		unsigned port = ss->ss_family == AF_INET6 ?
 		    ntohs(((const struct sockaddr_in6 *)ss)->sin6_port) :
 		    ntohs(((const struct sockaddr_in *)ss)->sin_port);
@@ -124,6 +127,19 @@ lb_plane_caps(const struct haven_conf *conf, gid_t gid)
 			return PRIV_CAP(CAP_NET_BIND_SERVICE);
 	}
 	return 0;
+}
+
+/* lb.workers, or one per online CPU when 0. */
+static unsigned
+lb_plane_nprocs(const void *conf)
+{
+	const struct lb_conf *c = conf;
+	long n;
+
+	if (c->workers > 0)
+		return c->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
 }
 
 const struct plane_ops lb_plane = {
@@ -135,4 +151,9 @@ const struct plane_ops lb_plane = {
 	.metrics = lb_plane_metrics,
 	.stop = lb_plane_stop,
 	.caps = lb_plane_caps,
+	.nprocs = lb_plane_nprocs,
+	.targets = lb_targets,
+	.check_refs = lb_targets_check_refs,
+	.replay_key = lb_api_replay_key,
+	.status = lb_status_print,
 };

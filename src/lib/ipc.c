@@ -405,3 +405,25 @@ ipc_chan_io(struct ev_io *io, unsigned events, void *arg)
 		}
 	}
 }
+
+const char *
+ipc_type_name(enum ipc_type type)
+{
+	static const char *const names[IPC__COUNT] = {
+		[IPC_NONE] = "none",
+		[IPC_CONFIG] = "config",
+		[IPC_CONFIG_RESULT] = "config_result",
+		[IPC_READY] = "ready",
+		[IPC_QUERY] = "query",
+		[IPC_REPLY] = "reply",
+		[IPC_VERDICT] = "verdict",
+		[IPC_PASSIVE] = "passive",
+		[IPC_STOP] = "stop",
+		[IPC_LISTENER] = "listener",
+		[IPC_HELLO] = "hello",
+	};
+
+	return (unsigned)type < IPC__COUNT && names[type] != NULL ?
+	    names[type] :
+	    "unknown";
+}

@@ -152,4 +152,7 @@ int ipc_send2(struct ipc_chan *ch, enum ipc_type type, uint32_t id,
 /* Block until the queue is flushed or timeout_ms passes (shutdown path). */
 int ipc_flush(struct ipc_chan *ch, int timeout_ms);
 
+/* The type's name for metrics and logs ("verdict"), "unknown" if none. */
+const char *ipc_type_name(enum ipc_type type);
+
 #endif

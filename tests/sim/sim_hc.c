@@ -39,6 +39,18 @@ struct fake_script {
 	size_t nstarts;
 };
 
+/* What the daemon does: the pools declare targets, the engine probes them. */
+static void
+sim_hc_apply_pools(
+    struct hc_engine *e, const struct hc_conf *hc, const struct lb_conf *lb)
+{
+	struct plane_target *t;
+	size_t n = lb_targets(lb, &t);
+
+	hc_engine_apply_conf(e, hc, t, n);
+	free(t);
+}
+
 static struct fake_script fake[MAXPORT];
 static struct ev_loop *fake_loop;
 
@@ -191,7 +203,7 @@ rig_start(struct rig *r, const char *state_dir, const char *yaml)
 	if (yaml != NULL) {
 		rig_bind(&r->conf, yaml);
 		r->bound = true;
-		hc_engine_apply_conf(r->eng, &r->conf, NULL);
+		hc_engine_apply_conf(r->eng, &r->conf, NULL, 0);
 	}
 }
 
@@ -391,7 +403,7 @@ test_passive_ejection_last_healthy(void)
 	                "  - { name: tpl, type: tcp }\n");
 	r.bound = true;
 	pool_conf(&lb, &p, sv, 2);
-	hc_engine_apply_conf(r.eng, &r.conf, &lb);
+	sim_hc_apply_pools(r.eng, &r.conf, &lb);
 	a = hc_engine_find(r.eng, "web/a");
 	b = hc_engine_find(r.eng, "web/b");
 	T_ASSERT(a != NULL && b != NULL);
@@ -564,7 +576,7 @@ test_reload_keeps_state(void)
 	    " hooks: { exec: \"true\" } }\n"
 	    "  - { name: b, type: tcp, address: \"127.0.0.1:7\" }\n"
 	    "  - { name: c, type: tcp, address: \"127.0.0.1:6\" }\n");
-	hc_engine_apply_conf(r.eng, &c2, NULL);
+	hc_engine_apply_conf(r.eng, &c2, NULL, 0);
 	conf_schema_free(&hc_conf_schema, &r.conf);
 	r.conf = c2;
 	a = hc_engine_find(r.eng, "a");
@@ -591,7 +603,7 @@ test_reload_keeps_state(void)
 	    NODAMP_JIT0
 	    "checks:\n"
 	    "  - { name: a, type: tcp, address: \"127.0.0.1:5\" }\n");
-	hc_engine_apply_conf(r.eng, &c2, NULL);
+	hc_engine_apply_conf(r.eng, &c2, NULL, 0);
 	conf_schema_free(&hc_conf_schema, &r.conf);
 	r.conf = c2;
 	T_EQ_INT(r.eng->ntargets, 1);
@@ -615,7 +627,7 @@ test_api_and_metrics(void)
 	    &r.conf, NODAMP_JIT0 "checks:\n  - { name: tpl, type: tcp }\n");
 	r.bound = true;
 	pool_conf(&lb, &p, sv, 1);
-	hc_engine_apply_conf(r.eng, &r.conf, &lb);
+	sim_hc_apply_pools(r.eng, &r.conf, &lb);
 	ev_sim_advance(r.loop, 3000);
 	buf_init(&out);
 	T_EQ_INT(hc_api_query(r.eng, "GET", "/v1/checks", &out), 200);
@@ -703,7 +715,7 @@ test_real_tcp_check(void)
 	conf_errors_init(&errs);
 	T_EQ_INT(
 	    conf_bind_text(&hc_conf_schema, "t", y, strlen(y), &c, &errs), 0);
-	hc_engine_apply_conf(e, &c, NULL);
+	hc_engine_apply_conf(e, &c, NULL, 0);
 	t = hc_engine_find(e, "real");
 	T_ASSERT(run_until(loop, &t->sm.state, HC_UP, 3000));
 	T_EQ_INT(hc_target_probe(t, 0)->reason, HC_R_OK);

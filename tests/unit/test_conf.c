@@ -779,7 +779,8 @@ test_haven_conf_defaults(void)
 	T_EQ_INT(c.api.max_body, 1 << 20);
 	T_ASSERT(gethostname(host, sizeof(host)) == 0);
 	T_EQ_STR(c.haven.node, host);
-	T_ASSERT(!haven_conf_has_lb(&c) && haven_conf_has_health(&c));
+	T_ASSERT(
+	    !haven_conf_has_plane(&c, "lb") && haven_conf_has_plane(&c, "hc"));
 	haven_conf_free(&c);
 	conf_errors_fini(&e);
 }
@@ -809,7 +810,8 @@ test_haven_conf_no_plane(void)
 	}
 	conf_errors_init(&e);
 	T_EQ_INT(haven_conf_load_text("h.yaml", "lb: {}\n", 7, &c, &e), 0);
-	T_ASSERT(haven_conf_has_lb(&c) && !haven_conf_has_health(&c));
+	T_ASSERT(
+	    haven_conf_has_plane(&c, "lb") && !haven_conf_has_plane(&c, "hc"));
 	haven_conf_free(&c);
 	conf_errors_fini(&e);
 }

@@ -1,0 +1,41 @@
+/*
+ * planes.c - the plane registry's rows (planes.h). Adding a plane is a
+ * folder under src/, a schema, a plane_ops and one row here.
+ *
+ * Only the table lives in this file: a test build links the parent with a
+ * table of its own instead (tests/unit/test_planes.c).
+ */
+#include "cmd/planes.h"
+#include "hc/hc_conf.h"
+#include "lb/lb_conf.h"
+
+extern const struct plane_ops hc_plane;
+extern const struct plane_ops lb_plane;
+
+const struct plane_row planes[] = {
+	{
+	    .name = "hc",
+	    .ops = &hc_plane,
+	    .section = "health",
+	    .schema = &hc_conf_schema,
+	    .help = "health engine",
+	    .api_prefix = "/v1/checks",
+	    .fanout = PLANE_API_ONE,
+	    .sends = PLANE_MSG(IPC_VERDICT),
+	    .receives = PLANE_MSG(IPC_PASSIVE),
+	},
+	{
+	    .name = "lb",
+	    .ops = &lb_plane,
+	    .section = "lb",
+	    .schema = &lb_conf_schema,
+	    .help = "load balancer",
+	    .api_prefix = "/v1/lb",
+	    .fanout = PLANE_API_POST_ALL,
+	    .replay = true,
+	    .sends = PLANE_MSG(IPC_PASSIVE),
+	    .receives = PLANE_MSG(IPC_VERDICT),
+	},
+};
+
+const size_t nplanes = sizeof(planes) / sizeof(planes[0]);

@@ -1,0 +1,132 @@
+/*
+ * plane.h - the contract between a plane (hc, lb, later vrrp and dns) and
+ * the rest of haven: what a plane implements to run as a child process of
+ * `haven run`, and the few config-side hooks the parent calls without
+ * knowing the plane's structs.
+ *
+ * The child runtime (cmd/child.c) owns the process: it sets up the event
+ * loop, the IPC channel to the parent, logging and signals, then calls the
+ * plane through these hooks. A plane never touches the IPC socket directly
+ * except through plane_send() (verdicts, passive reports).
+ *
+ * Order of calls: init, apply(NULL, conf) for the first config, then any of
+ * apply/on_msg/query/metrics as events arrive, then stop once. apply() gets
+ * the plane's own config section (its struct, bound by the plane's schema,
+ * owned by the runtime and valid until the next apply returns) and diffs by
+ * name against the previous one so that unchanged objects keep their
+ * runtime state. What it needs from outside its section comes in struct
+ * plane_env.
+ *
+ * The config-side hooks (nprocs, targets, check_names, check_refs,
+ * replay_key, caps) are pure functions of a section: the parent may call
+ * them too.
+ */
+#ifndef HAVEN_PLANE_H
+#define HAVEN_PLANE_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "lib/ev.h"
+#include "lib/ipc.h"
+
+struct conf_ctx;
+struct conf_errors;
+struct conf_node;
+
+/*
+ * A health target a plane wants probed, declared from its own section
+ * (lb: one per server of a pool with a health_check). The health plane
+ * resolves check against its templates; the verdicts come back named name.
+ */
+struct plane_target {
+	char name[IPC_NAME_MAX];      /* the verdict's target: "pool/server" */
+	char owner[IPC_NAME_MAX];     /* the declaring object ("pool") */
+	const char *check;            /* borrowed from the section: template */
+	struct sockaddr_storage addr; /* probed (the check type sets a port) */
+};
+
+/* What a plane gets beside its own section on apply. */
+struct plane_env {
+	const char *state_dir; /* borrowed: persisted state lives here */
+	/* borrowed: every target any configured plane declared */
+	const struct plane_target *targets;
+	size_t ntargets;
+};
+
+struct plane_ops {
+	const char *name; /* static: "hc", "lb", as the parent spawns it */
+	/* Once, before the first config. worker/nworkers: see ipc_hello. */
+	int (*init)(struct ev_loop *loop, unsigned worker, unsigned nworkers);
+	/*
+	 * Apply a validated section. old is NULL the first time. Runtime-only
+	 * problems (a port that cannot be bound) go to errs and make the
+	 * result a rejection; the plane must then keep running on old.
+	 */
+	int (*apply)(const void *old, const void *conf,
+	    const struct plane_env *env, struct conf_errors *errs);
+	/* Messages other than config, query and stop (verdicts, fds...). */
+	void (*on_msg)(const struct ipc_msg *msg);
+	/*
+	 * An API request routed to this plane. Write the body to out and
+	 * return the HTTP status. content_type defaults to application/json.
+	 */
+	int (*query)(const char *method, const char *path, const char *body,
+	    size_t body_len, struct buf *out);
+	/* Append this process's Prometheus families (the runtime adds its
+	 * own IPC counters after them). */
+	void (*metrics)(struct buf *out);
+	/*
+	 * Stop accepting new work and finish what is in flight; call
+	 * plane_stopped() when done (the runtime exits at the deadline
+	 * regardless).
+	 */
+	void (*stop)(unsigned deadline_ms);
+
+	/* ---- config side: pure, called in the parent too; each optional */
+
+	/* Processes the section asks for; NULL: one. */
+	unsigned (*nprocs)(const void *conf);
+	/* Targets to probe, into a new array *out (caller frees); count. */
+	size_t (*targets)(const void *conf, struct plane_target **out);
+	/* Names of the check templates the section offers, into a new array
+	 * of borrowed strings (caller frees the array); count. */
+	size_t (*check_names)(const void *conf, const char ***out);
+	/* Report each check template the section names that is not among
+	 * names, at its node below node (the section's). */
+	void (*check_refs)(struct conf_ctx *ctx, struct conf_node *node,
+	    const void *conf, const char *const *names, size_t n);
+	/*
+	 * The replay key of an operator's POST path (a later POST with the
+	 * same key replaces it), or NULL if the change is not a standing
+	 * state to give a restarted process again. Owned by the caller.
+	 */
+	char *(*replay_key)(const char *path);
+	/* `haven status`: print the reply of GET <api prefix> (a parsed
+	 * JSON document's root) as a table. */
+	void (*status)(struct conf_node *root);
+	/*
+	 * The capabilities (PRIV_CAP bits, lib/priv.h) this process needs
+	 * for its section once it runs as an unprivileged user of group gid.
+	 * NULL: none. Started as root, the runtime keeps exactly these when
+	 * it drops root before the first apply, and refuses a later config
+	 * that needs more (a capability given up is gone for good).
+	 */
+	uint64_t (*caps)(const void *conf, gid_t gid);
+};
+
+/*
+ * Send a message to the parent (e.g. IPC_VERDICT). Returns 0 or -errno; the
+ * runtime counts failures in haven_plane_ipc_send_failed_total.
+ */
+int plane_send(enum ipc_type type, const void *data, size_t len);
+/* Count a message the plane cannot use (haven_plane_ipc_msgs_bad_total). */
+void plane_msg_bad(void);
+/* Tell the runtime the plane has drained: the process exits. */
+void plane_stopped(void);
+
+#endif
