@@ -90,6 +90,8 @@ void parent_single_stop(struct parent *p);
 
 /* parent_api.c */
 void parent_api_handle(struct api_req *req, void *arg);
+/* The plane whose API prefix path falls under, or NULL. */
+const struct plane_row *parent_api_route(const char *path);
 /* Who may use the API under config c (borrows c's strings). */
 void parent_api_access(const struct haven_conf *c, struct api_access *a);
 void parent_api_reply_msg(

@@ -570,9 +570,8 @@ parent_prefix(const char *path, const char *prefix)
 	    (path[n] == '\0' || path[n] == '/');
 }
 
-/* The plane whose API prefix path is under, or NULL. */
-static const struct plane_row *
-parent_api_row(const char *path)
+const struct plane_row *
+parent_api_route(const char *path)
 {
 	for (size_t i = 0; i < nplanes; i++)
 		if (planes[i].api_prefix != NULL &&
@@ -598,7 +597,7 @@ parent_api_handle(struct api_req *req, void *arg)
 		parent_reload_req(p, req);
 	else if (strcmp(path, "/metrics") == 0 && get)
 		parent_forward(p, req, NULL, true, true);
-	else if ((row = parent_api_row(path)) != NULL && (get || post))
+	else if ((row = parent_api_route(path)) != NULL && (get || post))
 		parent_forward(p, req, row,
 		    post && row->fanout == PLANE_API_POST_ALL, false);
 	else if (strcmp(path, "/v1/status") == 0 ||
