@@ -571,9 +571,15 @@ conf_yaml_collect(int fd, struct buf *in)
 static void
 conf_yaml_child(int fd, const char *text, size_t len)
 {
+	static const int fatal_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+		SIGABRT };
 	struct buf out;
 	size_t off = 0;
 
+	/* A crash here must end as a signal, whatever handler a sanitizer or
+	 * fuzzer installed in the parent: that is how the parent tells it. */
+	for (size_t i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++)
+		signal(fatal_sigs[i], SIG_DFL);
 	buf_init(&out);
 	conf_yaml_emit(text, len, &out);
 	while (off < out.len) {
