@@ -332,6 +332,24 @@ parent_usage(FILE *f)
 	    HAVEN_DEFAULT_CONFIG);
 }
 
+/* Everything cmd_run built, on the way out of a run or of a refused start;
+ * each part may not have been made yet. */
+static void
+parent_free(struct parent *p)
+{
+	if (p->api != NULL)
+		api_server_free(p->api);
+	if (p->sup != NULL)
+		sup_free(p->sup);
+	parent_vtab_fini(&p->vtab);
+	haven_conf_free(p->conf);
+	free(p->conf);
+	free(p->conf_path);
+	if (p->loop != NULL)
+		ev_loop_free(p->loop);
+	parent_single_stop(p);
+}
+
 int
 cmd_run(int argc, char **argv)
 {
@@ -375,12 +393,16 @@ cmd_run(int argc, char **argv)
 		fatal("cannot hand the state directory %s to user %s: %s",
 		    p.conf->haven.state_dir, p.conf->haven.run_as.name,
 		    strerror(-e));
-	if (parent_single_start(&p) != 0)
+	if (parent_single_start(&p) != 0) {
+		parent_free(&p);
 		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	p.loop = ev_loop_new();
-	if (parent_listen(&p) != 0)
+	if (parent_listen(&p) != 0) {
+		parent_free(&p);
 		return 1;
+	}
 	p.sup = sup_new(p.loop, "/proc/self/exe", parent_spawned,
 	    parent_child_msg, parent_child_exited, &p);
 	sup_set_backoff_max(p.sup, p.conf->haven.restart_backoff_max_ms);
@@ -393,14 +415,7 @@ cmd_run(int argc, char **argv)
 	ev_run(p.loop);
 	sup_stop_all(p.sup, (unsigned)p.conf->haven.shutdown_timeout_ms);
 	parent_api_fini(&p);
-	api_server_free(p.api);
-	sup_free(p.sup);
-	parent_vtab_fini(&p.vtab);
-	haven_conf_free(p.conf);
-	free(p.conf);
-	free(p.conf_path);
-	ev_loop_free(p.loop);
-	parent_single_stop(&p);
+	parent_free(&p);
 	log_info("haven stopped", "pid=%d", (int)getpid());
 	return 0;
 }
