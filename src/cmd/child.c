@@ -42,6 +42,11 @@ struct child {
 	bool priv_dropped;  /* ... and we gave up root then */
 	uint64_t priv_kept; /* capabilities kept at the drop */
 	char plane[24];
+	/* Sockets sent since the last commit (IPC_LISTENER); the runtime
+	 * owns the fds, the plane dups what it keeps. */
+	struct plane_sock *socks;         /* owned array */
+	char (*sock_names)[IPC_NAME_MAX]; /* owned: socks[i].name */
+	size_t nsocks, socks_cap;
 	uint64_t send_failed; /* messages the channel refused */
 	uint64_t msgs_bad;    /* messages dropped: malformed or too early */
 };
@@ -179,7 +184,62 @@ child_privs(const struct haven_conf *conf, struct conf_errors *errs)
 	return 0;
 }
 
-/* The plane's own section, with the targets every plane declares. */
+static void
+child_sock_add(const struct ipc_msg *m)
+{
+	const struct ipc_listener *l = m->data;
+	struct plane_sock *s;
+
+	if (m->len < sizeof(*l) || m->fd == -1) {
+		child.msgs_bad++;
+		if (m->fd != -1)
+			close(m->fd);
+		return;
+	}
+	if (child.nsocks == child.socks_cap) {
+		child.socks_cap = child.socks_cap ? child.socks_cap * 2 : 8;
+		child.socks = xrealloc(
+		    child.socks, child.socks_cap * sizeof(*child.socks));
+		child.sock_names = xrealloc(child.sock_names,
+		    child.socks_cap * sizeof(*child.sock_names));
+	}
+	memcpy(child.sock_names[child.nsocks], l->name, IPC_NAME_MAX);
+	child.sock_names[child.nsocks][IPC_NAME_MAX - 1] = '\0';
+	s = &child.socks[child.nsocks++];
+	s->slot = l->slot;
+	s->adopted = l->adopted != 0;
+	s->fd = m->fd;
+}
+
+/* The names array may have moved since each socket came: point again. */
+static void
+child_socks_fix(void)
+{
+	for (size_t i = 0; i < child.nsocks; i++)
+		child.socks[i].name = child.sock_names[i];
+}
+
+/* The pending set was handed to the plane: the fds it kept are dups. */
+static void
+child_socks_done(void)
+{
+	for (size_t i = 0; i < child.nsocks; i++)
+		close(child.socks[i].fd);
+	child.nsocks = 0;
+}
+
+/* IPC_SOCKETS: a worker of the plane went or came; same config. */
+static void
+child_socks_commit(void)
+{
+	child_socks_fix();
+	if (child.ops->adopt != NULL && child.conf != NULL)
+		child.ops->adopt(child.socks, child.nsocks);
+	child_socks_done();
+}
+
+/* The plane's own section, with the targets every plane declares and the
+ * sockets the parent sent for it. */
 static int
 child_apply(const struct haven_conf *next, struct conf_errors *errs)
 {
@@ -187,6 +247,9 @@ child_apply(const struct haven_conf *next, struct conf_errors *errs)
 	struct plane_env env = { .state_dir = next->haven.state_dir };
 	int rc;
 
+	child_socks_fix();
+	env.socks = child.socks;
+	env.nsocks = child.nsocks;
 	env.ntargets = haven_conf_targets(next, &targets);
 	env.targets = targets;
 	rc = child.ops->apply(child.conf != NULL ?
@@ -225,6 +288,7 @@ child_config(const struct ipc_msg *m)
 		haven_conf_free(next);
 		free(next);
 	}
+	child_socks_done();
 	child_reply(IPC_CONFIG_RESULT, m->id, &res, sizeof(res), &text);
 	conf_errors_fini(&errs);
 	buf_fini(&text);
@@ -296,9 +360,20 @@ child_recv(struct ipc_chan *ch, const struct ipc_msg *m, void *arg)
 	case IPC_CONFIG:
 		if (child.initialised && !child.stopping)
 			child_config(m);
+		else
+			child_socks_done();
 		break;
 	case IPC_QUERY:
 		child_query(m);
+		break;
+	case IPC_LISTENER:
+		child_sock_add(m);
+		break;
+	case IPC_SOCKETS:
+		if (child.initialised && !child.stopping)
+			child_socks_commit();
+		else
+			child_socks_done();
 		break;
 	case IPC_STOP:
 		child_stop(m->len >= sizeof(uint32_t) ?

@@ -457,6 +457,16 @@ haven_conf_section(const struct haven_conf *c, const struct plane_row *row)
 	return c->slot[planes_index(row)].b;
 }
 
+unsigned
+haven_conf_procs(const struct haven_conf *c, const struct plane_row *row)
+{
+	if (!haven_conf_has(c, row))
+		return 0;
+	if (row->ops->nprocs == NULL)
+		return 1;
+	return row->ops->nprocs(haven_conf_section(c, row));
+}
+
 size_t
 haven_conf_targets(const struct haven_conf *c, struct plane_target **out)
 {

@@ -105,6 +105,9 @@ bool haven_conf_has_plane(const struct haven_conf *c, const char *name);
 /* A plane's section (its schema's struct; zero-valued when absent). */
 const void *haven_conf_section(
     const struct haven_conf *c, const struct plane_row *row);
+/* How many processes a plane runs under c (0: not configured). */
+unsigned haven_conf_procs(
+    const struct haven_conf *c, const struct plane_row *row);
 /*
  * Every target the configured planes declare (plane_ops.targets), into a
  * new array *out (caller frees); returns the count.

@@ -27,9 +27,11 @@
 #include "lib/statefile.h"
 #include "lib/util.h"
 
+/* The plane's sockets first: the config commits them as the set. */
 static void
 parent_send_config(struct parent *p, struct sup_child *c)
 {
+	parent_socks_send(p, c);
 	parent_send(p, c, IPC_CONFIG, p->conf->text, p->conf->text_len);
 }
 
@@ -58,8 +60,12 @@ parent_config_result(
 		return;
 	}
 	if (r->ok) {
-		if (c->state == SUP_STARTING)
-			c->state = SUP_RUNNING;
+		if (c->state != SUP_STARTING)
+			return;
+		c->state = SUP_RUNNING;
+		/* Back: the others give up the sockets they adopted. */
+		if (c->restarts > 0)
+			parent_socks_push(p, c);
 		return;
 	}
 	/*
@@ -120,18 +126,15 @@ parent_child_exited(struct sup_child *c, void *arg)
 	struct parent *p = arg;
 
 	parent_api_child_gone(p, c);
-	if (p->stopping && c->state == SUP_STOPPED)
-		return;
+	/* Died: until it is back, the others drain its sockets' queues. */
+	if (c->state == SUP_BACKOFF && !p->stopping)
+		parent_socks_push(p, c);
 }
 
 unsigned
 parent_plane_procs(const struct parent *p, const struct plane_row *row)
 {
-	if (!haven_conf_has(p->conf, row))
-		return 0;
-	if (row->ops->nprocs == NULL)
-		return 1;
-	return row->ops->nprocs(haven_conf_section(p->conf, row));
+	return haven_conf_procs(p->conf, row);
 }
 
 /* Count the live (not stopping) children of a plane. */
@@ -200,13 +203,15 @@ int
 parent_reload(struct parent *p, struct buf *errtext)
 {
 	struct haven_conf *next = xcalloc(1, sizeof(*next));
+	struct parent_sockset socks = { 0 };
 	struct conf_errors errs;
 	int r = -1;
 
 	conf_errors_init(&errs);
 	if (haven_conf_load(p->conf_path, next, &errs) != 0 ||
 	    conf_restart_diff(
-	        &haven_conf_schema, p->conf, next, p->conf_path, &errs) != 0) {
+	        &haven_conf_schema, p->conf, next, p->conf_path, &errs) != 0 ||
+	    parent_socks_prepare(p, next, &socks, &errs) != 0) {
 		for (size_t i = 0; i < errs.n; i++) {
 			char line[1024];
 
@@ -233,6 +238,7 @@ parent_reload(struct parent *p, struct buf *errtext)
 	haven_conf_free(p->conf);
 	free(p->conf);
 	p->conf = next;
+	parent_socks_commit(p, &socks);
 	parent_api_set_access(p);
 	p->conf_loaded_ms = util_wall_ms();
 	p->reloads_ok++;
@@ -332,6 +338,23 @@ parent_usage(FILE *f)
 	    HAVEN_DEFAULT_CONFIG);
 }
 
+/* The planes' sockets at start: one that cannot be bound stops it. */
+static int
+parent_open_socks(struct parent *p)
+{
+	struct parent_sockset set;
+	struct conf_errors errs;
+	int e;
+
+	conf_errors_init(&errs);
+	if ((e = parent_socks_prepare(p, p->conf, &set, &errs)) != 0)
+		conf_errors_print(&errs, stderr);
+	else
+		parent_socks_commit(p, &set);
+	conf_errors_fini(&errs);
+	return e;
+}
+
 /* Everything cmd_run built, on the way out of a run or of a refused start;
  * each part may not have been made yet. */
 static void
@@ -342,6 +365,7 @@ parent_free(struct parent *p)
 	if (p->sup != NULL)
 		sup_free(p->sup);
 	parent_vtab_fini(&p->vtab);
+	parent_socks_fini(p);
 	haven_conf_free(p->conf);
 	free(p->conf);
 	free(p->conf_path);
@@ -393,7 +417,7 @@ cmd_run(int argc, char **argv)
 		fatal("cannot hand the state directory %s to user %s: %s",
 		    p.conf->haven.state_dir, p.conf->haven.run_as.name,
 		    strerror(-e));
-	if (parent_single_start(&p) != 0) {
+	if (parent_single_start(&p) != 0 || parent_open_socks(&p) != 0) {
 		parent_free(&p);
 		return 1;
 	}

@@ -44,6 +44,22 @@ struct parent_vtab {
 	size_t icap;
 };
 
+/* A socket a plane serves on, held by the parent (parent_socks.c). */
+struct parent_sock {
+	const struct plane_row *row; /* borrowed: static, the plane's */
+	struct plane_sock_spec spec;
+	unsigned slot; /* the worker it is for */
+	int fd;        /* owned; -1 once handed on */
+	/* prepare only: the running socket this one takes over, or NULL */
+	struct parent_sock *from; /* borrowed */
+	bool taken;               /* prepare only: claimed by a new one */
+};
+
+struct parent_sockset {
+	struct parent_sock *v; /* owned array */
+	size_t n, cap;
+};
+
 struct parent {
 	struct ev_loop *loop;    /* owned */
 	struct haven_conf *conf; /* owned: the config in effect */
@@ -54,6 +70,8 @@ struct parent {
 	struct sup *sup;         /* owned */
 	struct api_server *api;  /* owned */
 	struct parent_vtab vtab;
+	struct parent_sock *socks; /* owned: the planes' sockets in use */
+	size_t nsocks;
 	struct parent_query *queries; /* owned list of requests in flight */
 	struct parent_op *ops;        /* owned: changes to replay */
 	uint32_t next_id;
@@ -87,6 +105,27 @@ unsigned parent_plane_procs(
  */
 int parent_single_start(struct parent *p);
 void parent_single_stop(struct parent *p);
+
+/* parent_socks.c */
+/*
+ * Open what next declares and the running set lacks, into set; the running
+ * set is untouched. On a failure (reported to errs) nothing stays open and
+ * -errno is returned.
+ */
+int parent_socks_prepare(struct parent *p, const struct haven_conf *next,
+    struct parent_sockset *set, struct conf_errors *errs);
+/* Make a prepared set the running one; close what it does not keep. */
+void parent_socks_commit(struct parent *p, struct parent_sockset *set);
+void parent_socks_abort(struct parent_sockset *set);
+void parent_socks_fini(struct parent *p);
+/*
+ * Send c its plane's sockets: its own slot's, and those of slots whose
+ * worker is down (adopted). The next IPC_CONFIG or IPC_SOCKETS commits.
+ */
+void parent_socks_send(struct parent *p, struct sup_child *c);
+/* changed's worker went down or came back: the plane's others get their
+ * new set (IPC_SOCKETS). */
+void parent_socks_push(struct parent *p, const struct sup_child *changed);
 
 /* parent_api.c */
 void parent_api_handle(struct api_req *req, void *arg);

@@ -95,8 +95,11 @@ struct lb_listener_stats {
 	uint64_t accepted;
 	uint64_t accept_paused[LB_PAUSE__COUNT]; /* accept stopped, by cause */
 	uint64_t accept_errors; /* accept4 failures other than EAGAIN */
-	uint64_t requests;      /* request heads parsed */
-	uint64_t responses;     /* responses forwarded complete */
+	/* accepted from another worker's socket while it was down */
+	uint64_t accepted_adopted;
+	uint64_t adopted;   /* other workers' sockets taken on */
+	uint64_t requests;  /* request heads parsed */
+	uint64_t responses; /* responses forwarded complete */
 	uint64_t retries;
 	uint64_t retry_budget_denied;
 	uint64_t backend_reused; /* requests served on a pooled connection */
@@ -120,6 +123,16 @@ struct lb_retry_budget {
 
 struct lb_tls;
 struct lb_conn;
+struct lb_listener;
+
+/* Another worker's socket of a listener, drained while that one is down. */
+struct lb_lsock {
+	struct lb_lsock *next; /* owned list link */
+	struct lb_listener *l; /* borrowed: the listener it feeds */
+	unsigned slot;         /* the worker whose socket it is */
+	int fd;                /* owned: a dup of what the parent sent */
+	struct ev_io io;
+};
 
 struct lb_listener {
 	char *name;                   /* owned */
@@ -134,8 +147,9 @@ struct lb_listener {
 	struct ev_loop *loop; /* borrowed */
 	struct ev_io io;
 	struct ev_timer pause; /* retry after an accept error */
-	int fd;                /* -1 once closed */
-	unsigned refs;         /* 1 while configured + 1 per connection */
+	int fd;                /* owned: this worker's socket; -1 once closed */
+	struct lb_lsock *adopted; /* owned list: down workers' sockets */
+	unsigned refs;            /* 1 while configured + 1 per connection */
 	unsigned nconn;
 	unsigned max_conn_eff; /* max_conn within the fd budget (lb_limit.c) */
 	enum lb_pause paused;  /* LB_PAUSE_NONE while accepting */
@@ -378,6 +392,9 @@ void lb_mem_metrics(struct buf *out);
 void lb_listener_unref(struct lb_listener *l);
 struct lb_listener *lb_listener_first(void);
 bool lb_listener_stopping(void);
+/* Poll l's sockets, own and adopted, unless it is closed, paused or
+ * stopping (on false: stop polling them). */
+void lb_listener_watch(struct lb_listener *l, bool on);
 void lb_listener_conn_gone(void); /* checks whether a stop has drained */
 
 /* lb_http.c: the exchange and the response side */

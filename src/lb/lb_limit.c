@@ -130,7 +130,7 @@ lb_limit_pause(struct lb_listener *l, enum lb_pause why)
 		return;
 	l->paused = why;
 	l->st.accept_paused[why]++;
-	ev_io_stop(l->loop, &l->io);
+	lb_listener_watch(l, false);
 	if (why == LB_PAUSE_ACCEPT_ERROR)
 		ev_timer_start(l->loop, &l->pause, LB_LIMIT_RETRY_MS);
 	if (why == LB_PAUSE_ACCEPT_ERROR ||
@@ -151,8 +151,7 @@ lb_limit_resume(struct lb_listener *l)
 		return;
 	l->paused = LB_PAUSE_NONE;
 	ev_timer_stop(l->loop, &l->pause);
-	if (l->fd != -1 && !lb_listener_stopping())
-		ev_io_start(l->loop, &l->io, EV_READ);
+	lb_listener_watch(l, true);
 }
 
 /* Why l must not accept now, or LB_PAUSE_NONE. */

@@ -2,38 +2,38 @@
  * lb_listener.c - listening sockets of an lb worker, the reload diff
  * (lb_proxy_apply), the graceful stop and the per-listener metrics.
  *
- * Every worker binds each listener itself with SO_REUSEPORT: the kernel
- * spreads connections across workers and a worker that dies takes only its
- * own accept queue with it. Listeners in mode http also set
- * TCP_DEFER_ACCEPT: HTTP, TLS and PROXY clients speak first, so a connection
- * is accepted with its first bytes already there (one wakeup fewer, and
- * idle port scanners never cost a struct). Mode tcp does not: protocols
- * where the server speaks first (SMTP, MySQL) would stall.
+ * The parent opens the sockets (cmd/parent_socks.c) and keeps them: each
+ * worker gets its own in one SO_REUSEPORT group per listener, so the kernel
+ * spreads connections across workers, and a worker killed mid-flight
+ * leaves its accept queue behind. While a worker is down the others get
+ * its sockets too (adopted, struct lb_lsock) and drain them, polled with
+ * EPOLLEXCLUSIVE so one connection wakes one of them. Listeners in mode
+ * http have TCP_DEFER_ACCEPT set (HTTP, TLS and PROXY clients speak first,
+ * so a connection is accepted with its first bytes there: one wakeup
+ * fewer, and idle port scanners never cost a struct); mode tcp does not,
+ * for protocols where the server speaks first (SMTP, MySQL).
  *
- * apply() works in two phases: first everything that can fail (bind, load
- * certificates) into scratch state, then, only if all of it worked, the
- * swap. A rejected config therefore leaves the worker exactly as it was.
+ * apply() works in two phases: first everything that can fail (take the
+ * socket, load certificates) into scratch state, then, only if all of it
+ * worked, the swap. A rejected config therefore leaves the worker exactly
+ * as it was.
  */
 #include <sys/socket.h>
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/plane.h"
 #include "lb/lb_conn.h"
 #include "lb/lb_proxy.h"
 #include "lb/lb_runtime.h"
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/plane.h"
 #include "lib/util.h"
-
-#define LB_LISTEN_BACKLOG 4096
 
 static struct lb_listener *lb_listeners; /* owned: configured + draining */
 static struct ev_loop *lb_listener_loop; /* borrowed: the worker's */
@@ -90,19 +90,20 @@ lb_listener_unref(struct lb_listener *l)
 
 /* Accept */
 
+/* io is the listener's own or an adopted socket's (io->fd either way). */
 static void
 lb_listener_accept_cb(struct ev_io *io, unsigned events, void *arg)
 {
 	struct lb_listener *l = arg;
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	int fd, i;
+	int lfd = io->fd, fd, i;
 
 	/* At a limit, clients wait in the accept queue: see lb_limit.c. */
 	for (i = 0; i < LB_ACCEPT_BATCH && l->fd != -1 && !lb_limit_full(l);
 	     i++) {
 		sl = sizeof(ss);
-		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -113,6 +114,8 @@ lb_listener_accept_cb(struct ev_io *io, unsigned events, void *arg)
 			return;
 		}
 		l->st.accepted++;
+		if (lfd != l->fd)
+			l->st.accepted_adopted++;
 		lb_conn_new(l, fd, &ss);
 		lb_mem_conn_opened();
 	}
@@ -122,38 +125,6 @@ static void
 lb_listener_resume_cb(struct ev_timer *t, void *arg)
 {
 	lb_limit_resume(arg);
-}
-
-/* Open and bind; returns the socket or -errno. */
-static int
-lb_listener_socket(const struct lb_listener_conf *lc)
-{
-	const struct sockaddr_storage *ss = &lc->bind;
-	socklen_t sl = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-	                                           sizeof(struct sockaddr_in);
-	int fd, one = 1, defer = 1, e;
-
-	fd = socket(
-	    ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1)
-		goto fail;
-	if (ss->ss_family == AF_INET6)
-		(void)setsockopt(
-		    fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (lc->mode == LB_MODE_HTTP)
-		(void)setsockopt(
-		    fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer));
-	if (bind(fd, (const struct sockaddr *)ss, sl) == -1 ||
-	    listen(fd, LB_LISTEN_BACKLOG) == -1)
-		goto fail;
-	return fd;
-fail:
-	e = -errno;
-	close(fd);
-	return e;
 }
 
 /* Take the listener's and its pool's settings from conf. */
@@ -208,19 +179,121 @@ lb_listener_new(struct ev_loop *loop, const struct lb_listener_conf *lc,
 	lb_listener_update(l, lc, conf);
 	l->next = lb_listeners;
 	lb_listeners = l;
-	if (!lb_listener_stop_req)
-		ev_io_start(loop, &l->io, EV_READ);
+	lb_listener_watch(l, true);
 	return l;
+}
+
+void
+lb_listener_watch(struct lb_listener *l, bool on)
+{
+	struct lb_lsock *a;
+
+	if (!on || l->fd == -1 || lb_listener_stop_req ||
+	    l->paused != LB_PAUSE_NONE) {
+		ev_io_stop(l->loop, &l->io);
+		for (a = l->adopted; a != NULL; a = a->next)
+			ev_io_stop(l->loop, &a->io);
+		return;
+	}
+	(void)ev_io_start(l->loop, &l->io, EV_READ);
+	for (a = l->adopted; a != NULL; a = a->next)
+		(void)ev_io_start(l->loop, &a->io, EV_READ | EV_EXCLUSIVE);
+}
+
+/* Adopted sockets */
+
+static void
+lb_lsock_free(struct lb_lsock *a)
+{
+	ev_io_stop(a->l->loop, &a->io);
+	close(a->fd);
+	a->fd = -1;
+	/* Its io may still sit in the current epoll batch. */
+	ev_defer_free(a->l->loop, a, free);
+}
+
+static bool
+lb_lsock_listed(
+    const struct plane_sock *socks, size_t n, const char *name, unsigned slot)
+{
+	for (size_t i = 0; i < n; i++)
+		if (socks[i].adopted && socks[i].slot == slot &&
+		    strcmp(socks[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static bool
+lb_lsock_held(const struct lb_listener *l, unsigned slot)
+{
+	for (const struct lb_lsock *a = l->adopted; a != NULL; a = a->next)
+		if (a->slot == slot)
+			return true;
+	return false;
+}
+
+/*
+ * Make l's adopted sockets those of socks: let go of the slots whose
+ * worker is back, take on those whose worker is down. A dup that fails
+ * (no descriptor left) only means this worker does not help drain it.
+ */
+static void
+lb_listener_adopt(
+    struct lb_listener *l, const struct plane_sock *socks, size_t n)
+{
+	struct lb_lsock **pp, *a;
+	int fd;
+
+	for (pp = &l->adopted; (a = *pp) != NULL;) {
+		if (lb_lsock_listed(socks, n, l->name, a->slot)) {
+			pp = &a->next;
+			continue;
+		}
+		*pp = a->next;
+		lb_lsock_free(a);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!socks[i].adopted || strcmp(socks[i].name, l->name) != 0 ||
+		    lb_lsock_held(l, socks[i].slot))
+			continue;
+		if ((fd = fcntl(socks[i].fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+			l->st.accept_errors++;
+			continue;
+		}
+		a = xcalloc(1, sizeof(*a));
+		a->l = l;
+		a->slot = socks[i].slot;
+		a->fd = fd;
+		ev_io_init(&a->io, fd, lb_listener_accept_cb, l);
+		a->next = l->adopted;
+		l->adopted = a;
+		l->st.adopted++;
+	}
+	lb_listener_watch(l, true);
+}
+
+void
+lb_proxy_adopt(const struct plane_sock *socks, size_t n)
+{
+	for (struct lb_listener *l = lb_listeners; l != NULL; l = l->next)
+		if (l->fd != -1)
+			lb_listener_adopt(l, socks, n);
 }
 
 /* Stop accepting; connections finish under the settings they have. */
 static void
 lb_listener_close(struct lb_listener *l)
 {
+	struct lb_lsock *a;
+
 	if (l->fd == -1)
 		return;
-	ev_io_stop(l->loop, &l->io);
+	lb_listener_watch(l, false);
 	ev_timer_stop(l->loop, &l->pause);
+	while ((a = l->adopted) != NULL) {
+		l->adopted = a->next;
+		lb_lsock_free(a);
+	}
 	close(l->fd);
 	l->fd = -1;
 	/* The runtime may free a pool the new config dropped. */
@@ -269,12 +342,22 @@ lb_listener_prep_free(struct lb_listener_prep *p, size_t n)
 	free(p);
 }
 
+/* This worker's own socket for the listener name, or -1. */
+static int
+lb_listener_own_fd(const struct plane_sock *socks, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!socks[i].adopted && strcmp(socks[i].name, name) == 0)
+			return socks[i].fd;
+	return -1;
+}
+
 /* Phase 1: everything that can fail. Returns the number of errors. */
 static int
-lb_listener_prepare(const struct lb_conf *new, struct lb_listener_prep *p,
-    struct conf_errors *errs)
+lb_listener_prepare(const struct lb_conf *new, const struct plane_sock *socks,
+    size_t nsocks, struct lb_listener_prep *p, struct conf_errors *errs)
 {
-	char err[256], addr[64];
+	char err[256];
 	int nerr = 0, fd;
 	size_t i;
 
@@ -283,16 +366,20 @@ lb_listener_prepare(const struct lb_conf *new, struct lb_listener_prep *p,
 		struct lb_listener *l = lb_listener_find(lc->name);
 
 		p[i].fd = -1;
+		fd = lb_listener_own_fd(socks, nsocks, lc->name);
+		/* The parent keeps the socket of an unchanged bind: so do we.
+		 */
 		if (l != NULL && lb_listener_same_socket(l, lc)) {
 			p[i].keep = l;
-		} else if ((fd = lb_listener_socket(lc)) < 0) {
+		} else if (fd == -1) {
 			conf_errors_addf(errs, "lb", 0, 0,
-			    "listener %s: cannot bind %s: %s", lc->name,
-			    conf_addr_str(&lc->bind, addr, sizeof(addr)),
-			    strerror(-fd));
+			    "listener %s: no socket from the parent", lc->name);
 			nerr++;
-		} else {
-			p[i].fd = fd;
+		} else if ((p[i].fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+			conf_errors_addf(errs, "lb", 0, 0,
+			    "listener %s: cannot take its socket: %s", lc->name,
+			    strerror(errno));
+			nerr++;
 		}
 		if (lc->tls.ncertificates == 0)
 			continue;
@@ -308,7 +395,8 @@ lb_listener_prepare(const struct lb_conf *new, struct lb_listener_prep *p,
 
 int
 lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
-    const struct lb_conf *new, struct conf_errors *errs)
+    const struct lb_conf *new, const struct plane_sock *socks, size_t nsocks,
+    struct conf_errors *errs)
 {
 	struct lb_listener_prep *p;
 	struct lb_listener *l, *next;
@@ -316,7 +404,7 @@ lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
 
 	lb_listener_loop = loop;
 	p = xcalloc(n + 1, sizeof(*p));
-	if (n > 0 && lb_listener_prepare(new, p, errs) > 0) {
+	if (n > 0 && lb_listener_prepare(new, socks, nsocks, p, errs) > 0) {
 		lb_listener_prep_free(p, n);
 		return -EINVAL;
 	}
@@ -340,6 +428,7 @@ lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
 		if (!l->seen && l->fd != -1)
 			lb_listener_close(l);
 	}
+	lb_proxy_adopt(socks, nsocks);
 	/* Server addresses may have changed under their names. */
 	lb_bconn_close_idle_all();
 	lb_listener_prep_free(p, n);
@@ -419,6 +508,10 @@ static const struct lb_listener_mx lb_listener_mx[] = {
 	LB_MX("accepted_total", accepted, "Client connections accepted"),
 	LB_MX("accept_errors_total", accept_errors,
 	    "accept() failures other than EAGAIN"),
+	LB_MX("accepted_adopted_total", accepted_adopted,
+	    "Client connections accepted from a down worker's socket"),
+	LB_MX("adopted_sockets_total", adopted,
+	    "Down workers' sockets taken on to drain their queues"),
 	LB_MX("requests_total", requests,
 	    "HTTP request heads parsed (tcp: connections dispatched)"),
 	LB_MX("responses_total", responses, "Responses forwarded complete"),

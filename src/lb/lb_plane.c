@@ -5,17 +5,17 @@
  *
  * Apply order: pools first, so that the data path resolves the new config's
  * pools by name when it rebinds its listeners; if the data path rejects the
- * config (a port that cannot be bound), the pools go back to the old config,
- * which the child keeps running. Server state survives that round trip
+ * config (a certificate that does not load), the pools go back to the old
+ * config, which the child keeps running. Server state survives that round trip
  * because it is kept by name; only a pool the rejected config dropped loses
  * its counters.
  *
  * Passive reports leave through plane_send(IPC_PASSIVE); verdicts come in
  * as IPC_VERDICT, one struct ipc_verdict or an array of them.
  */
-#include <linux/capability.h>
-#include <netinet/in.h>
+#include <sys/socket.h>
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,7 +27,7 @@
 #include "lb/lb_runtime.h"
 #include "lib/log.h"
 #include "lib/plane.h"
-#include "lib/priv.h"
+#include "lib/util.h"
 
 static struct {
 	struct ev_loop *loop; /* borrowed: the child's */
@@ -62,7 +62,8 @@ lb_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	int rc;
 
 	lb_runtime_apply(c);
-	rc = lb_proxy_apply(lb_plane_st.loop, o, c, errs);
+	rc = lb_proxy_apply(
+	    lb_plane_st.loop, o, c, env->socks, env->nsocks, errs);
 	if (rc != 0) {
 		log_warn("lb config rejected", "worker=%u rc=%d",
 		    lb_plane_st.worker, rc);
@@ -108,25 +109,27 @@ lb_plane_stop(unsigned deadline_ms)
 }
 
 /*
- * Each worker binds its own listeners (SO_REUSEPORT), on every apply, so a
- * port below ip_unprivileged_port_start keeps CAP_NET_BIND_SERVICE for the
- * life of the worker; nothing else in the lb needs a capability.
+ * One socket per listener, opened by the parent: the lb then needs no
+ * capability at all (not even for port 80), and a worker's death loses no
+ * queued connection (lb_listener.c).
  */
-static uint64_t
-lb_plane_caps(const void *conf, gid_t gid)
+static size_t
+lb_plane_sockets(const void *conf, struct plane_sock_spec **out)
 {
 	const struct lb_conf *c = conf;
+	struct plane_sock_spec *v = xcalloc(c->nlisteners + 1, sizeof(*v));
 
 	for (size_t i = 0; i < c->nlisteners; i++) {
-		const struct sockaddr_storage *ss = &c->listeners[i].bind;
-		unsigned port = ss->ss_family == AF_INET6 ?
-		    ntohs(((const struct sockaddr_in6 *)ss)->sin6_port) :
-		    ntohs(((const struct sockaddr_in *)ss)->sin_port);
+		const struct lb_listener_conf *lc = &c->listeners[i];
 
-		if (priv_port_needs_cap(port))
-			return PRIV_CAP(CAP_NET_BIND_SERVICE);
+		snprintf(v[i].name, sizeof(v[i].name), "%s", lc->name);
+		v[i].type = SOCK_STREAM;
+		v[i].addr = lc->bind;
+		if (lc->mode == LB_MODE_HTTP)
+			v[i].flags = PLANE_SOCK_DEFER_ACCEPT;
 	}
-	return 0;
+	*out = v;
+	return c->nlisteners;
 }
 
 /* lb.workers, or one per online CPU when 0. */
@@ -150,9 +153,10 @@ const struct plane_ops lb_plane = {
 	.query = lb_api_query,
 	.metrics = lb_plane_metrics,
 	.stop = lb_plane_stop,
-	.caps = lb_plane_caps,
+	.adopt = lb_proxy_adopt,
 	.nprocs = lb_plane_nprocs,
 	.targets = lb_targets,
+	.sockets = lb_plane_sockets,
 	.check_refs = lb_targets_check_refs,
 	.replay_key = lb_api_replay_key,
 	.status = lb_status_print,

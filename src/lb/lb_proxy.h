@@ -3,9 +3,10 @@
  * client connections, L7 HTTP/1.1 and L4 TCP proxying, TLS termination,
  * PROXY protocol, retries and access logs. lb_plane.c (lbcore) drives it.
  *
- * Everything runs on the worker's single event loop; nothing locks. Every
- * worker binds each listener itself with SO_REUSEPORT, so the kernel spreads
- * new connections across workers.
+ * Everything runs on the worker's single event loop; nothing locks. The
+ * parent binds the listeners and hands each worker its own socket of a
+ * SO_REUSEPORT group, so the kernel spreads new connections across workers
+ * (lb_listener.c).
  *
  * Reload: lb_proxy_apply() diffs listeners by name. A listener whose bind
  * address and mode are unchanged keeps its socket and its connections and
@@ -28,17 +29,25 @@
 #include "lb/lb_conf.h"
 #include "lib/buf.h"
 #include "lib/ev.h"
+#include "lib/plane.h"
 
 struct conf_errors;
 
 /*
  * Open, keep, update or close listeners to match new (old is the previous
- * config or NULL). Problems that only show at run time (bind fails, a
- * certificate does not load) go to errs and return -EINVAL with nothing
- * changed: the worker keeps serving old.
+ * config or NULL), on the sockets the parent sent (socks: one own per
+ * listener, named after it, and any adopted; duplicated, not taken).
+ * Problems that only show at run time (a socket is missing, a certificate
+ * does not load) go to errs and return -EINVAL with nothing changed: the
+ * worker keeps serving old.
  */
 int lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
-    const struct lb_conf *new, struct conf_errors *errs);
+    const struct lb_conf *new, const struct plane_sock *socks, size_t nsocks,
+    struct conf_errors *errs);
+
+/* A worker went down or came back: drain exactly the adopted sockets of
+ * socks (plane_ops.adopt). */
+void lb_proxy_adopt(const struct plane_sock *socks, size_t nsocks);
 
 /*
  * Graceful stop: close listeners, close idle keep-alive connections, let

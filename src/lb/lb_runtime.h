@@ -82,16 +82,7 @@ int lb_runtime_set_weight(
     const char *pool, const char *server, uint32_t weight);
 int lb_runtime_failback(const char *pool);
 
-/*
- * The data path's side of a reload (lb_proxy.c): bind, keep or close the
- * listeners of old (NULL the first time) to match new, reporting runtime
- * problems (a port that cannot be bound) to errs and returning -errno; on
- * failure the old listeners stay. Called after lb_runtime_apply(), so
- * lb_runtime_pool() already resolves new's pools.
- */
-int lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
-    const struct lb_conf *new, struct conf_errors *errs);
-/* Stop accepting, finish in-flight requests; plane_stopped() when drained. */
-void lb_proxy_stop(unsigned deadline_ms);
+/* The data path's side of a reload and the stop: lb_proxy.h (called after
+ * lb_runtime_apply(), so lb_runtime_pool() already resolves new's pools). */
 
 #endif

@@ -215,10 +215,10 @@ ev_io_start(struct ev_loop *loop, struct ev_io *io, unsigned events)
 	struct epoll_event ee;
 	int op;
 
-	events &= EV_READ | EV_WRITE;
+	events &= EV_READ | EV_WRITE | EV_EXCLUSIVE;
 	if (events == io->events)
 		return 0; /* the hot path toggles interest often */
-	if (events == 0) {
+	if ((events & (EV_READ | EV_WRITE)) == 0) {
 		ev_io_stop(loop, io);
 		return 0;
 	}
@@ -227,6 +227,8 @@ ev_io_start(struct ev_loop *loop, struct ev_io *io, unsigned events)
 	    ((events & EV_WRITE) ? EPOLLOUT : 0);
 	ee.data.ptr = io;
 	op = io->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+	if ((events & EV_EXCLUSIVE) && op == EPOLL_CTL_ADD)
+		ee.events |= EPOLLEXCLUSIVE;
 	if (epoll_ctl(loop->epfd, op, io->fd, &ee) == -1) {
 		loop->st.ctl_errors++;
 		return -errno;

@@ -32,9 +32,16 @@ struct ev_loop;
 struct ev_io;
 struct ev_timer;
 
-#define EV_READ  0x1u
-#define EV_WRITE 0x2u
-#define EV_ERROR 0x4u /* EPOLLERR or EPOLLHUP; delivered with READ */
+#define EV_READ      0x1u
+#define EV_WRITE     0x2u
+#define EV_ERROR     0x4u /* EPOLLERR or EPOLLHUP; delivered with READ */
+/*
+ * With EV_READ, given to ev_io_start on a stopped io: of the processes
+ * polling one socket this way, an event wakes one (EPOLLEXCLUSIVE), not
+ * all. epoll takes it only when the io is registered: to change the events
+ * of such an io, stop it and start it again.
+ */
+#define EV_EXCLUSIVE 0x8u
 
 typedef void ev_io_fn(struct ev_io *io, unsigned events, void *arg);
 typedef void ev_timer_fn(struct ev_timer *t, void *arg);

@@ -421,6 +421,7 @@ ipc_type_name(enum ipc_type type)
 		[IPC_STOP] = "stop",
 		[IPC_LISTENER] = "listener",
 		[IPC_HELLO] = "hello",
+		[IPC_SOCKETS] = "sockets",
 	};
 
 	return (unsigned)type < IPC__COUNT && names[type] != NULL ?

@@ -43,10 +43,15 @@ enum ipc_type {
 	IPC_PASSIVE,
 	/* parent -> child: stop gracefully; payload uint32_t deadline ms. */
 	IPC_STOP,
-	/* parent -> child: a listening socket (fd) for struct ipc_listener. */
+	/* parent -> child: a socket (fd) of the plane, struct ipc_listener;
+	 * the next IPC_CONFIG or IPC_SOCKETS makes those sent since the
+	 * last one the process's whole set. */
 	IPC_LISTENER,
 	/* parent -> child: struct ipc_hello (identity, worker index). */
 	IPC_HELLO,
+	/* parent -> child: no payload; the sockets sent since the last
+	 * config or IPC_SOCKETS are now the set (a worker went or came). */
+	IPC_SOCKETS,
 	IPC__COUNT
 };
 
@@ -102,7 +107,9 @@ struct ipc_passive {
 };
 
 struct ipc_listener {
-	char name[IPC_NAME_MAX];
+	char name[IPC_NAME_MAX]; /* struct plane_sock_spec's */
+	uint32_t slot;           /* the worker whose socket it is */
+	int32_t adopted;         /* 1: slot's worker is down for now */
 };
 
 /* A received message. data is valid during the callback only. */

@@ -17,9 +17,9 @@
  * runtime state. What it needs from outside its section comes in struct
  * plane_env.
  *
- * The config-side hooks (nprocs, targets, check_names, check_refs,
- * replay_key, caps) are pure functions of a section: the parent may call
- * them too.
+ * The config-side hooks (nprocs, targets, sockets, check_names,
+ * check_refs, replay_key, caps) are pure functions of a section: the parent
+ * calls them.
  */
 #ifndef HAVEN_PLANE_H
 #define HAVEN_PLANE_H
@@ -27,6 +27,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,12 +51,42 @@ struct plane_target {
 	struct sockaddr_storage addr; /* probed (the check type sets a port) */
 };
 
+/*
+ * A socket a plane serves on, declared from its own section (lb: one per
+ * listener) and opened by the parent, which keeps it for as long as a
+ * config declares it: a process that dies takes no socket, and so no
+ * queued connection, with it. Each worker of the plane gets a socket of
+ * its own in the same SO_REUSEPORT group (the kernel spreads new
+ * connections over them); while a worker is down, the others also get its
+ * socket (adopted) and drain its queue.
+ */
+#define PLANE_SOCK_DEFER_ACCEPT 0x1u /* TCP_DEFER_ACCEPT: client speaks first  \
+	                              */
+
+struct plane_sock_spec {
+	char name[IPC_NAME_MAX];      /* the declaring object ("web") */
+	int type;                     /* SOCK_STREAM or SOCK_DGRAM */
+	unsigned flags;               /* PLANE_SOCK_* */
+	struct sockaddr_storage addr; /* bound */
+};
+
+/* A socket handed to a process. */
+struct plane_sock {
+	const char *name; /* borrowed: the spec's */
+	unsigned slot;    /* the worker whose socket it is */
+	bool adopted;     /* slot is another worker's, down for now */
+	int fd;           /* borrowed: the runtime closes it; dup to keep */
+};
+
 /* What a plane gets beside its own section on apply. */
 struct plane_env {
 	const char *state_dir; /* borrowed: persisted state lives here */
 	/* borrowed: every target any configured plane declared */
 	const struct plane_target *targets;
 	size_t ntargets;
+	/* borrowed: this process's sockets (ops->sockets), own and adopted */
+	const struct plane_sock *socks;
+	size_t nsocks;
 };
 
 struct plane_ops {
@@ -69,8 +100,14 @@ struct plane_ops {
 	 */
 	int (*apply)(const void *old, const void *conf,
 	    const struct plane_env *env, struct conf_errors *errs);
-	/* Messages other than config, query and stop (verdicts, fds...). */
+	/* Messages other than config, query and stop (verdicts...). */
 	void (*on_msg)(const struct ipc_msg *msg);
+	/*
+	 * The process's set of sockets changed without a new config: a
+	 * worker of the plane went down (its sockets are adopted) or came
+	 * back (they are not any more). Same rules as env->socks.
+	 */
+	void (*adopt)(const struct plane_sock *socks, size_t n);
 	/*
 	 * An API request routed to this plane. Write the body to out and
 	 * return the HTTP status. content_type defaults to application/json.
@@ -93,6 +130,9 @@ struct plane_ops {
 	unsigned (*nprocs)(const void *conf);
 	/* Targets to probe, into a new array *out (caller frees); count. */
 	size_t (*targets)(const void *conf, struct plane_target **out);
+	/* Sockets the parent opens for it, into a new array *out (caller
+	 * frees); count. No two may share type and address. */
+	size_t (*sockets)(const void *conf, struct plane_sock_spec **out);
 	/* Names of the check templates the section offers, into a new array
 	 * of borrowed strings (caller frees the array); count. */
 	size_t (*check_names)(const void *conf, const char ***out);

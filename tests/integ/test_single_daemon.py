@@ -31,8 +31,9 @@ def start_first(haven, nginx, workdir):
     wait_until(lambda: h.lb_server("web", "a")["state"] == "up",
                timeout=10, what="server a up")
     state = os.path.join(str(workdir), "state", "health.json")
-    wait_until(lambda: os.path.exists(state), timeout=10,
-               what="first daemon's state file")
+    # Written once server a's verdict is in: later bytes stay the same.
+    wait_until(lambda: os.path.exists(state) and '"web/a"' in read(state),
+               timeout=10, what="first daemon's state file with web/a")
     return h, text, port, state
 
 

@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "lib/plane.h"
 #include "lb/lb_conn.h"
 #include "lb/lb_proxy.h"
 #include "lb/lb_runtime.h"
 #include "lib/conf.h"
 #include "lib/ipc.h"
+#include "lib/plane.h"
 #include "lib/util.h"
 #include "runner.h"
 
@@ -206,6 +206,8 @@ tb_kill(struct tb *b)
 }
 
 static struct lb_conf t_conf;
+static int t_lfd = -1; /* the listener's socket; the lb holds a dup */
+static struct plane_sock t_own = { .name = "web" };
 
 static void
 t_verdict(const char *target, enum hc_state st)
@@ -224,15 +226,13 @@ t_setup(const char *mode, const char *extra, const char *pool_extra)
 {
 	char yaml[2048];
 	struct conf_errors errs;
-	int fd;
 
 	t_loop = t_sim ? ev_loop_new_sim(1000000) : ev_loop_new();
 	lb_runtime_init(t_loop);
 	tb_start(&t_b[0], "b0");
 	tb_start(&t_b[1], "b1");
-	/* A free port: bind, note it, close; SO_REUSEPORT binds it again. */
-	fd = t_listen(&t_port);
-	close(fd);
+	/* The listener's socket, as the parent would send it. */
+	t_lfd = t_listen(&t_port);
 	snprintf(yaml, sizeof(yaml),
 	    "listeners:\n"
 	    "  - { name: web, bind: 127.0.0.1:%u, mode: %s, pool: web%s }\n"
@@ -252,7 +252,8 @@ t_setup(const char *mode, const char *extra, const char *pool_extra)
 	T_EQ_INT(lb_runtime_apply(&t_conf), 0);
 	t_verdict("web/b0", HC_UP);
 	t_verdict("web/b1", HC_UP);
-	T_EQ_INT(lb_proxy_apply(t_loop, NULL, &t_conf, &errs), 0);
+	t_own.fd = t_lfd;
+	T_EQ_INT(lb_proxy_apply(t_loop, NULL, &t_conf, &t_own, 1, &errs), 0);
 	conf_errors_fini(&errs);
 }
 
@@ -352,6 +353,8 @@ t_teardown(void)
 	for (size_t i = 0; i < ARRAY_SIZE(t_conns); i++)
 		if (t_conns[i] != NULL)
 			tb_conn_free(t_conns[i]);
+	close(t_lfd);
+	t_lfd = -1;
 }
 
 static void
@@ -390,6 +393,61 @@ test_keepalive_roundrobin(void)
 	T_EQ_INT(t_b[1].requests, 1);
 	T_EQ_INT(lb_proxy_nconn(), 1);
 	close(fd);
+	t_teardown();
+}
+
+static int
+t_connect_port(unsigned port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	T_ASSERT(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 ||
+	    errno == EINPROGRESS);
+	return fd;
+}
+
+/*
+ * A down worker's socket handed over as adopted is drained (its queued
+ * client gets its answer) and counted; once its worker is back and the set
+ * no longer lists it, this worker leaves it alone.
+ */
+static void
+test_adopted_socket(void)
+{
+	struct plane_sock socks[2];
+	unsigned port2;
+	char out[4096];
+	bool eof;
+	int other, fd;
+
+	t_setup("http", "", "");
+	other = t_listen(&port2);
+	/* A client queued on the other worker's socket before it died. */
+	fd = t_connect_port(port2);
+	socks[0] = t_own;
+	socks[1] = (struct plane_sock){
+		.name = "web", .slot = 1, .adopted = true, .fd = other
+	};
+	lb_proxy_adopt(socks, 2);
+	t_send(fd, "GET /q HTTP/1.1\r\nHost: x\r\n\r\n");
+	t_recv(fd, out, sizeof(out), 1, &eof);
+	T_ASSERT(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	T_EQ_INT(lb_listener_first()->st.accepted_adopted, 1);
+	T_EQ_INT(lb_listener_first()->st.adopted, 1);
+	close(fd);
+	/* Back: not ours any more, a new client there waits for its worker. */
+	lb_proxy_adopt(&t_own, 1);
+	fd = t_connect_port(port2);
+	t_send(fd, "GET /r HTTP/1.1\r\nHost: x\r\n\r\n");
+	for (int i = 0; i < 40; i++)
+		ev_run_once(t_loop, 5);
+	T_EQ_INT(read(fd, out, sizeof(out)), -1);
+	T_EQ_INT(lb_listener_first()->st.accepted_adopted, 1);
+	close(fd);
+	close(other);
 	t_teardown();
 }
 
@@ -813,6 +871,7 @@ static const struct test tests[] = {
 	TEST(test_maxconn_from_nofile_splice),
 	TEST(test_maxconn_within_nofile),
 	TEST(test_accept_emfile_pauses),
+	TEST(test_adopted_socket),
 };
 
 TEST_MAIN(tests)
