@@ -19,6 +19,7 @@
 #include "lib/api.h"
 #include "lib/ev.h"
 #include "lib/ipc.h"
+#include "lib/namemap.h"
 
 struct parent_query;
 
@@ -34,14 +35,6 @@ struct parent_op {
 	char *path;                  /* owned: the request path */
 	char *body;                  /* owned */
 	size_t body_len;
-};
-
-/* Last verdict per target, replayed to every (re)started subscriber. */
-struct parent_vtab {
-	struct ipc_verdict *v; /* owned array */
-	size_t n, cap;
-	uint32_t *idx; /* owned: open addressing, index + 1, 0 = empty */
-	size_t icap;
 };
 
 /* A socket a plane serves on, held by the parent (parent_socks.c). */
@@ -69,7 +62,12 @@ struct parent {
 	uint64_t conf_loaded_ms; /* wall clock */
 	struct sup *sup;         /* owned */
 	struct api_server *api;  /* owned */
-	struct parent_vtab vtab;
+	/*
+	 * Last verdict per target name, replayed to every (re)started
+	 * subscriber: values are owned struct ipc_verdict, freed by
+	 * parent_vtab_fini.
+	 */
+	struct namemap vtab;
 	struct parent_sock *socks; /* owned: the planes' sockets in use */
 	size_t nsocks;
 	struct parent_query *queries; /* owned list of requests in flight */
@@ -148,7 +146,8 @@ void parent_relay_verdict(struct parent *p, const struct ipc_msg *m);
 void parent_relay_passive(struct parent *p, const struct ipc_msg *m);
 /* Send the whole verdict table to a new subscriber. */
 void parent_relay_replay(struct parent *p, struct sup_child *c);
-void parent_vtab_fini(struct parent_vtab *t);
+/* Free the verdict table: its verdicts and the map. */
+void parent_vtab_fini(struct namemap *t);
 /* The health plane went away: every subscriber forgets every verdict. */
 void parent_relay_forget_all(struct parent *p);
 /* Whether plane's row receives messages of type (verdicts...). */

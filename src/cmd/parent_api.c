@@ -365,6 +365,7 @@ parent_status(struct parent *p, struct api_req *req)
 	uint64_t now = util_mono_ms();
 	struct buf b;
 	struct jw w;
+	void *val;
 
 	buf_init(&b);
 	jw_init(&w, &b);
@@ -401,8 +402,8 @@ parent_status(struct parent *p, struct api_req *req)
 	jw_arr_end(&w);
 	jw_key(&w, "targets");
 	jw_arr_begin(&w);
-	for (size_t i = 0; i < p->vtab.n; i++) {
-		const struct ipc_verdict *v = &p->vtab.v[i];
+	for (size_t pos = 0; namemap_next(&p->vtab, &pos, NULL, &val);) {
+		const struct ipc_verdict *v = val;
 
 		jw_obj_begin(&w);
 		jw_kstr(&w, "name", v->target);

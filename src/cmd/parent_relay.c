@@ -31,76 +31,15 @@ parent_relay_send(
 			parent_send(p, c, type, data, len);
 }
 
-static uint64_t
-parent_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static void
-parent_vtab_rehash(struct parent_vtab *t)
-{
-	free(t->idx);
-	t->icap = t->icap ? t->icap * 2 : 64;
-	t->idx = xcalloc(t->icap, sizeof(*t->idx));
-	for (size_t i = 0; i < t->n; i++) {
-		size_t h = parent_hash(t->v[i].target) & (t->icap - 1);
-
-		while (t->idx[h] != 0)
-			h = (h + 1) & (t->icap - 1);
-		t->idx[h] = (uint32_t)(i + 1);
-	}
-}
-
-static struct ipc_verdict *
-parent_vtab_get(struct parent_vtab *t, const char *name)
-{
-	size_t h;
-
-	if (t->icap == 0 || (t->n + 1) * 2 > t->icap)
-		parent_vtab_rehash(t);
-	h = parent_hash(name) & (t->icap - 1);
-	while (t->idx[h] != 0) {
-		struct ipc_verdict *v = &t->v[t->idx[h] - 1];
-
-		if (strcmp(v->target, name) == 0)
-			return v;
-		h = (h + 1) & (t->icap - 1);
-	}
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
-	}
-	memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
-	snprintf(t->v[t->n].target, sizeof(t->v[t->n].target), "%s", name);
-	t->idx[h] = (uint32_t)(++t->n);
-	return &t->v[t->n - 1];
-}
-
-/* Rare (a reload removed a target): rebuild the index from scratch. */
-static void
-parent_vtab_del(struct parent_vtab *t, const char *name)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		if (strcmp(t->v[i].target, name) != 0)
-			continue;
-		t->v[i] = t->v[--t->n];
-		t->icap /= 2; /* the rehash doubles it back */
-		parent_vtab_rehash(t);
-		return;
-	}
-}
-
 void
-parent_vtab_fini(struct parent_vtab *t)
+parent_vtab_fini(struct namemap *t)
 {
-	free(t->v);
-	free(t->idx);
-	memset(t, 0, sizeof(*t));
+	size_t pos = 0;
+	void *v;
+
+	while (namemap_next(t, &pos, NULL, &v))
+		free(v);
+	namemap_fini(t);
 }
 
 void
@@ -114,7 +53,7 @@ parent_send(struct parent *p, struct sup_child *c, enum ipc_type type,
 void
 parent_relay_verdict(struct parent *p, const struct ipc_msg *m)
 {
-	struct ipc_verdict v;
+	struct ipc_verdict v, *last;
 
 	if (m->len != sizeof(v)) {
 		p->ipc_unexpected++;
@@ -123,9 +62,15 @@ parent_relay_verdict(struct parent *p, const struct ipc_msg *m)
 	memcpy(&v, m->data, sizeof(v));
 	v.target[sizeof(v.target) - 1] = '\0';
 	if (v.gone)
-		parent_vtab_del(&p->vtab, v.target);
-	else
-		*parent_vtab_get(&p->vtab, v.target) = v;
+		free(namemap_del(&p->vtab, v.target));
+	else if ((last = namemap_get(&p->vtab, v.target)) != NULL)
+		*last = v;
+	else {
+		last = xmalloc(sizeof(*last));
+		*last = v;
+		/* Cannot fail: the name is absent and the value not NULL. */
+		(void)namemap_add(&p->vtab, v.target, last);
+	}
 	parent_relay_send(p, IPC_VERDICT, &v, sizeof(v));
 	p->verdicts_relayed++;
 }
@@ -144,23 +89,29 @@ parent_relay_passive(struct parent *p, const struct ipc_msg *m)
 void
 parent_relay_replay(struct parent *p, struct sup_child *c)
 {
+	size_t pos = 0;
+	void *v;
+
 	if (!parent_plane_receives(c->plane, IPC_VERDICT))
 		return;
-	for (size_t i = 0; i < p->vtab.n; i++)
-		parent_send(
-		    p, c, IPC_VERDICT, &p->vtab.v[i], sizeof(p->vtab.v[i]));
+	while (namemap_next(&p->vtab, &pos, NULL, &v))
+		parent_send(p, c, IPC_VERDICT, v, sizeof(struct ipc_verdict));
 }
 
 void
 parent_relay_forget_all(struct parent *p)
 {
-	while (p->vtab.n > 0) {
-		struct ipc_verdict v = p->vtab.v[p->vtab.n - 1];
+	size_t pos = 0;
+	void *last;
+
+	/* Deleting the entry just returned is allowed while iterating. */
+	while (namemap_next(&p->vtab, &pos, NULL, &last)) {
+		struct ipc_verdict v = *(struct ipc_verdict *)last;
 
 		v.gone = 1;
 		v.state = HC_UNKNOWN;
 		v.reason = HC_R_NOT_PROBED;
-		parent_vtab_del(&p->vtab, v.target);
+		free(namemap_del(&p->vtab, v.target));
 		parent_relay_send(p, IPC_VERDICT, &v, sizeof(v));
 	}
 }

@@ -105,6 +105,7 @@ hc_engine_free(struct hc_engine *e)
 	for (size_t i = 0; i < e->ntargets; i++)
 		hc_engine_target_free(e->targets[i]);
 	e->ntargets = 0;
+	namemap_fini(&e->byname);
 	ev_timer_stop(e->loop, &e->persist_timer);
 	hc_hooks_free(e->hookq);
 	free(e->targets);
@@ -113,24 +114,11 @@ hc_engine_free(struct hc_engine *e)
 	free(e);
 }
 
-static int
-hc_engine_cmp_name(const void *key, const void *elem)
-{
-	const struct hc_target *const *t = elem;
-
-	return strcmp(key, (*t)->name);
-}
-
+/* Per passive report and per API request: a hash lookup, not a search. */
 struct hc_target *
 hc_engine_find(const struct hc_engine *e, const char *name)
 {
-	struct hc_target **t;
-
-	if (e->ntargets == 0)
-		return NULL;
-	t = bsearch(
-	    name, e->targets, e->ntargets, sizeof(*t), hc_engine_cmp_name);
-	return t != NULL ? *t : NULL;
+	return namemap_get(&e->byname, name);
 }
 
 const struct hc_probe_rec *
@@ -584,8 +572,11 @@ hc_engine_apply(struct hc_engine *e, const struct hc_target_spec *specs,
 		}
 		if ((t = hc_engine_find(e, sv[i]->name)) != NULL)
 			hc_engine_target_update(t, sv[i]);
-		else
+		else {
 			t = hc_engine_target_new(e, sv[i]);
+			/* Cannot fail: find said absent, t is not NULL. */
+			(void)namemap_add(&e->byname, t->name, t);
+		}
 		t->seen = true;
 		nv[nn++] = t;
 	}
@@ -595,6 +586,7 @@ hc_engine_apply(struct hc_engine *e, const struct hc_target_spec *specs,
 		/* Subscribers must forget it, not keep its last verdict. */
 		e->targets[i]->gone = true;
 		hc_engine_send(e->targets[i]);
+		(void)namemap_del(&e->byname, e->targets[i]->name);
 		hc_engine_target_free(e->targets[i]);
 	}
 	for (size_t i = 0; i < nn; i++)

@@ -35,6 +35,7 @@
 #include "lib/ev.h"
 #include "lib/ipc.h"
 #include "lib/metrics.h"
+#include "lib/namemap.h"
 #include "lib/plane.h"
 
 #define HC_HIST_PROBES 20   /* probe results kept per target */
@@ -113,6 +114,8 @@ struct hc_engine {
 	struct ev_loop *loop;       /* borrowed */
 	struct hc_target **targets; /* owned: sorted by name */
 	size_t ntargets;
+	/* hc_engine_find's index: name -> target borrowed from targets. */
+	struct namemap byname;
 	const struct hc_hook_conf *hooks; /* borrowed: global hooks */
 	const struct hc_check_type *types[HC_TYPE_EXEC + 1]; /* borrowed */
 	char *state_dir;            /* owned, NULL: no persistence */

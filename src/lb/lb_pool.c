@@ -92,6 +92,7 @@ lb_pool_unref(struct lb_pool *p)
 		ev_timer_stop(lb_runtime_loop(), &p->hold);
 	free(p->ring);
 	free(p->servers);
+	namemap_fini(&p->byname);
 	lb_pool_conf_clear(&p->conf);
 	free(p->name);
 	free(p);
@@ -182,15 +183,20 @@ lb_pool_update(struct lb_pool *p, const struct lb_pool_conf *pc)
 		if (s != NULL) {
 			lb_server_apply_conf(s, pc, &pc->servers[i]);
 			s->removed = true; /* marks "kept" for the sweep */
-		} else
+		} else {
 			s = lb_server_new(p, pc, &pc->servers[i]);
+			/* Cannot fail: lb_pool_server said absent. */
+			(void)namemap_add(&p->byname, s->sname, s);
+		}
 		nv[i] = s;
 	}
 	for (i = 0; i < p->nservers; i++) {
 		if (p->servers[i]->removed)
 			p->servers[i]->removed = false;
-		else
+		else {
+			(void)namemap_del(&p->byname, p->servers[i]->sname);
 			lb_server_detach(p->servers[i]);
+		}
 	}
 	for (i = 0; i < pc->nservers; i++)
 		nv[i]->removed = false;
@@ -215,18 +221,15 @@ lb_pool_release(struct lb_pool *p)
 	for (i = 0; i < p->nservers; i++)
 		lb_server_detach(p->servers[i]);
 	p->nservers = 0;
+	namemap_fini(&p->byname);
 	lb_pool_unref(p);
 }
 
+/* Per verdict and per API request: a hash lookup, not a scan. */
 struct lb_server *
 lb_pool_server(struct lb_pool *p, const char *sname)
 {
-	size_t i;
-
-	for (i = 0; i < p->nservers; i++)
-		if (strcmp(p->servers[i]->sname, sname) == 0)
-			return p->servers[i];
-	return NULL;
+	return namemap_get(&p->byname, sname);
 }
 
 uint32_t

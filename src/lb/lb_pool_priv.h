@@ -29,6 +29,7 @@
 #include "lb/lb_pool.h"
 #include "lb/lb_runtime.h"
 #include "lib/ev.h"
+#include "lib/namemap.h"
 
 /* Readmission delay after a passive failure in a pool without health check:
  * no hc target exists that could send the UP verdict, so a timer does. */
@@ -83,6 +84,8 @@ struct lb_pool {
 	                               servers (see lb_pool_conf_copy) */
 	struct lb_server **servers; /* owned array of counted pointers */
 	size_t nservers;
+	/* lb_pool_server's index: sname -> server borrowed from servers. */
+	struct namemap byname;
 	size_t nzones;              /* max(1, conf.nzones) */
 	int active_zone;            /* -1: none qualifies; LB_ZONE_UNSET */
 	bool fallback;              /* standbys of active_zone take traffic */

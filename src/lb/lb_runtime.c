@@ -17,6 +17,8 @@ static struct {
 	struct ev_loop *loop;   /* borrowed */
 	struct lb_pool **pools; /* owned array of counted pointers */
 	size_t npools;
+	/* lb_runtime_pool's index: name -> pool borrowed from pools. */
+	struct namemap byname;
 	lb_passive_hook_fn *passive_hook;
 	lb_down_hook_fn *down_hook;
 	uint64_t verdicts_unknown; /* verdicts for targets we do not have */
@@ -35,6 +37,7 @@ lb_runtime_fini(void)
 {
 	lb_runtime_apply(NULL);
 	lb_uring_fini();
+	namemap_fini(&lb_rt.byname);
 	free(lb_rt.pools);
 	lb_rt.pools = NULL;
 	lb_rt.loop = NULL;
@@ -74,15 +77,11 @@ lb_runtime_passive_report(const struct ipc_passive *p)
 		lb_rt.passive_unsent++;
 }
 
+/* Per verdict and per API request: a hash lookup, not a scan. */
 struct lb_pool *
 lb_runtime_pool(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < lb_rt.npools; i++)
-		if (strcmp(lb_rt.pools[i]->name, name) == 0)
-			return lb_rt.pools[i];
-	return NULL;
+	return namemap_get(&lb_rt.byname, name);
 }
 
 size_t
@@ -120,8 +119,11 @@ lb_runtime_apply(const struct lb_conf *conf)
 		if (p != NULL) {
 			lb_pool_update(p, &conf->pools[i]);
 			p->removed = true; /* marks "kept" for the sweep */
-		} else
+		} else {
 			p = lb_pool_new(&conf->pools[i]);
+			/* Cannot fail: lb_runtime_pool said absent. */
+			(void)namemap_add(&lb_rt.byname, p->name, p);
+		}
 		nv[i] = p;
 	}
 	for (i = 0; i < lb_rt.npools; i++) {
@@ -131,6 +133,7 @@ lb_runtime_apply(const struct lb_conf *conf)
 			continue;
 		}
 		log_info("pool removed", "pool=%s", log_q(p->name));
+		(void)namemap_del(&lb_rt.byname, p->name);
 		lb_pool_release(p);
 	}
 	for (i = 0; i < n; i++)

@@ -81,17 +81,9 @@ namemap_siphash(const void *p, size_t len, const uint64_t k[2])
 static uint64_t namemap_key[2];
 static bool namemap_keyed;
 
-static uint64_t
-namemap_hash_keyed(const void *p, size_t len)
-{
-	return namemap_siphash(p, len, namemap_key);
-}
-
 static void
 namemap_key_init(void)
 {
-	if (namemap_keyed)
-		return;
 	if (getrandom(namemap_key, sizeof(namemap_key), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(namemap_key)) {
 		namemap_key[0] = util_mono_us() ^ (uint64_t)getpid() << 32;
@@ -99,6 +91,16 @@ namemap_key_init(void)
 		    util_wall_ms() ^ (uint64_t)(uintptr_t)&namemap_key;
 	}
 	namemap_keyed = true;
+}
+
+static uint64_t
+namemap_hash(const struct namemap *m, const char *name, size_t len)
+{
+	if (m->hash != NULL)
+		return m->hash(name, len);
+	if (!namemap_keyed)
+		namemap_key_init();
+	return namemap_siphash(name, len, namemap_key);
 }
 
 /* ---- the map ------------------------------------------------------------ */
@@ -113,8 +115,7 @@ namemap_init_hash(struct namemap *m, namemap_hash_fn *fn)
 void
 namemap_init(struct namemap *m)
 {
-	namemap_key_init();
-	namemap_init_hash(m, namemap_hash_keyed);
+	namemap_init_hash(m, NULL);
 }
 
 void
@@ -184,7 +185,7 @@ namemap_get(const struct namemap *m, const char *name)
 
 	if (m->count == 0)
 		return NULL;
-	hash = m->hash(name, strlen(name));
+	hash = namemap_hash(m, name, strlen(name));
 	h = namemap_slot(m, name, hash);
 	return m->idx[h] != 0 ? m->ent[m->idx[h] - 1].val : NULL;
 }
@@ -193,7 +194,7 @@ int
 namemap_add(struct namemap *m, const char *name, void *val)
 {
 	size_t len = strlen(name), h;
-	uint64_t hash = m->hash(name, len);
+	uint64_t hash = namemap_hash(m, name, len);
 	struct namemap_ent *e;
 
 	if (val == NULL)
@@ -256,7 +257,7 @@ namemap_del(struct namemap *m, const char *name)
 
 	if (m->count == 0)
 		return NULL;
-	h = namemap_slot(m, name, m->hash(name, strlen(name)));
+	h = namemap_slot(m, name, namemap_hash(m, name, strlen(name)));
 	if (m->idx[h] == 0)
 		return NULL;
 	e = &m->ent[m->idx[h] - 1];

@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Hash of len bytes at p; namemap_init uses namemap_siphash. */
+/* Hash of len bytes at p; the default is namemap_siphash, keyed. */
 typedef uint64_t namemap_hash_fn(const void *p, size_t len);
 
 struct namemap_ent {
@@ -47,9 +47,10 @@ struct namemap {
 	size_t count;          /* live entries */
 	size_t *idx;           /* owned: ent position + 1, 0: empty slot */
 	size_t icap;           /* a power of two, 0 before the first add */
-	namemap_hash_fn *hash; /* borrowed: a static function */
+	namemap_hash_fn *hash; /* borrowed: a static function; NULL: SipHash */
 };
 
+/* An all-zero struct namemap is an empty map too, as namemap_init makes. */
 void namemap_init(struct namemap *m);
 /* As namemap_init with another hash: tests force collisions with it. */
 void namemap_init_hash(struct namemap *m, namemap_hash_fn *fn);

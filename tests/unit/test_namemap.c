@@ -74,6 +74,21 @@ test_add_get_del(void)
 	namemap_fini(&m);
 }
 
+/* A zeroed struct, as inside a struct parent = { 0 }, is an empty map. */
+static void
+test_zeroed_is_empty(void)
+{
+	struct namemap m = { 0 };
+	int v = 1;
+
+	T_ASSERT(namemap_get(&m, "a") == NULL);
+	T_ASSERT(namemap_del(&m, "a") == NULL);
+	T_ASSERT(!namemap_next(&m, &(size_t){ 0 }, NULL, NULL));
+	T_EQ_INT(namemap_add(&m, "a", &v), 0);
+	T_ASSERT(namemap_get(&m, "a") == &v);
+	namemap_fini(&m);
+}
+
 static void
 test_keys_copied(void)
 {
@@ -312,6 +327,7 @@ test_delete_while_iterating(void)
 static const struct test tests[] = {
 	TEST(test_siphash_vectors),
 	TEST(test_add_get_del),
+	TEST(test_zeroed_is_empty),
 	TEST(test_keys_copied),
 	TEST(test_collisions),
 	TEST(test_wrap_backward_shift),

@@ -169,13 +169,13 @@ test_fake_message_check(void)
 	parent_child_msg(&c, &m, &p);
 	T_EQ_INT(p.ipc_dropped[fake][IPC_VERDICT], 1);
 	T_EQ_INT(p.verdicts_relayed, 0);
-	T_EQ_INT(p.vtab.n, 0);
+	T_EQ_INT(namemap_count(&p.vtab), 0);
 
 	snprintf(c.plane, sizeof(c.plane), "probe");
 	parent_child_msg(&c, &m, &p);
 	T_EQ_INT(p.ipc_dropped[probe][IPC_VERDICT], 0);
 	T_EQ_INT(p.verdicts_relayed, 1);
-	T_EQ_INT(p.vtab.n, 1);
+	T_EQ_INT(namemap_count(&p.vtab), 1);
 
 	/* A passive report is the fake plane's to send, not the probe's. */
 	m.type = IPC_PASSIVE;
