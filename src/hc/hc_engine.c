@@ -170,10 +170,16 @@ hc_engine_targets(const struct hc_conf *hc, const struct plane_target *decl,
 {
 	const struct hc_check_conf *cc;
 	size_t n = 0, cap = 0;
+	/* Checks by name: thousands of declared targets may name them. */
+	struct namemap checks;
 
 	*out = NULL;
+	namemap_init(&checks);
 	for (size_t i = 0; hc != NULL && i < hc->nchecks; i++) {
 		cc = &hc->checks[i];
+		/* Names are unique (conf_bind); values are only read. */
+		if (ndecl > 0)
+			(void)namemap_add(&checks, cc->name, (void *)cc);
 		if (!cc->has_address)
 			continue; /* a template: used by declared targets */
 		if (!hc_engine_spec_add(
@@ -186,13 +192,14 @@ hc_engine_targets(const struct hc_conf *hc, const struct plane_target *decl,
 
 		/* The config check refused unknown templates. */
 		if (t->check == NULL ||
-		    (cc = hc_conf_check(hc, t->check)) == NULL)
+		    (cc = namemap_get(&checks, t->check)) == NULL)
 			continue;
 		if (!hc_engine_spec_add(
 		        out, &n, &cap, t->owner, t->name, cc, &t->addr))
 			log_warn("target name too long", "target=%s",
 			    log_q(t->name));
 	}
+	namemap_fini(&checks);
 	return n;
 }
 
