@@ -12,7 +12,11 @@
 # endpoints show the proxy's own cost. Both are printed, never one alone.
 # Rounds are interleaved; prints median Gbit/s and the ratio to HAProxy.
 #
-# Usage: bench/lb_tcp.sh    env: ROUNDS (5), GIB (2), SECS (4), HAVEN_BIN
+# HAVEN_BASE_BIN: a second haven binary (an older build) run the same way
+# on 8094/8096 as target "base", measured in the same rounds.
+#
+# Usage: bench/lb_tcp.sh    env: ROUNDS (5), GIB (2), SECS (4), HAVEN_BIN,
+#                                HAVEN_BASE_BIN
 set -u
 . "$(dirname "$0")/lb_common.sh"
 command -v iperf3 >/dev/null ||
@@ -82,6 +86,18 @@ iperf3 -s -p 9004 -D --logfile "$tmp/iperf.log" --pidfile "$tmp/iperf.pid" ||
 lbc_wait_port 9004 || exit 1
 lbc_haproxy_start haproxy-tcp.cfg 8091 || exit 1
 lbc_haven_start haven-tcp.yaml 8090 1 || exit 1
+targets="direct=9003:9004 haven=8090:8092 haproxy=8091:8093"
+if [ -n "${HAVEN_BASE_BIN:-}" ]; then
+	mkdir -p "$tmp/base"
+	sed -e "s#@DIR@#$tmp/base#g" -e "s#127.0.0.1:8090#127.0.0.1:8094#" \
+	    -e "s#127.0.0.1:8092#127.0.0.1:8096#" \
+	    "$conf/haven-tcp.yaml" > "$tmp/base/haven.yaml"
+	(ulimit -n 65536; exec "$HAVEN_BASE_BIN" run -c "$tmp/base/haven.yaml") \
+	    > "$tmp/base/haven.log" 2>&1 &
+	lbc_wait_port 8094 || { tail "$tmp/base/haven.log" >&2; exit 1; }
+	sleep 2
+	targets="$targets base=8094:8096"
+fi
 
 # iperf3 Gbit/s as its receiver measured it; $2 -R: server to client.
 iperf() {
@@ -93,7 +109,7 @@ print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]
 
 bytes=$((gib * 1024 * 1024 * 1024))
 for r in $(seq "$rounds"); do
-	for t in direct=9003:9004 haven=8090:8092 haproxy=8091:8093; do
+	for t in $targets; do
 		name=${t%%=*}; ports=${t#*=}
 		p1=${ports%%:*}; p2=${ports#*:}
 		g1=$(timeout 120 python3 "$tmp/pump.py" source "$p1" "$bytes") || g1=0
@@ -117,7 +133,9 @@ for line in open(sys.argv[1]):
 med = {n: [statistics.median(r[i] for r in rs) for i in range(3)]
        for n, rs in rows.items()}
 print("%-8s" % "target" + "".join("%22s" % c for c in cols))
-for n in ("direct", "haproxy", "haven"):
+for n in ("direct", "haproxy", "haven", "base"):
+    if n not in med:
+        continue
     print("%-8s" % n + "".join(
         "%12.2f (%5.2fx)" % (v, v / h if h else 0)
         for v, h in zip(med[n], med["haproxy"])))

@@ -6,7 +6,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export HAVEN_BIN=${HAVEN_BIN:-$here/../build-bench/haven}
 rc=0
-for b in lb.sh lb_failover.sh lb_tcp.sh lb_idle.sh hc_scale.sh; do
+for b in lb.sh lb_failover.sh lb_tcp.sh lb_workerkill.sh lb_idle.sh hc_scale.sh; do
 	printf '\n### bench/%s\n' "$b"
 	"$here/$b" || rc=1
 done

@@ -364,7 +364,7 @@ parent_free(struct parent *p)
 		api_server_free(p->api);
 	if (p->sup != NULL)
 		sup_free(p->sup);
-	parent_vtab_fini(&p->vtab);
+	parent_relay_fini(p);
 	parent_socks_fini(p);
 	haven_conf_free(p->conf);
 	free(p->conf);

@@ -65,7 +65,7 @@ struct parent {
 	/*
 	 * Last verdict per target name, replayed to every (re)started
 	 * subscriber: values are owned struct ipc_verdict, freed by
-	 * parent_vtab_fini.
+	 * parent_relay_fini.
 	 */
 	struct namemap vtab;
 	struct parent_sock *socks; /* owned: the planes' sockets in use */
@@ -147,7 +147,7 @@ void parent_relay_passive(struct parent *p, const struct ipc_msg *m);
 /* Send the whole verdict table to a new subscriber. */
 void parent_relay_replay(struct parent *p, struct sup_child *c);
 /* Free the verdict table: its verdicts and the map. */
-void parent_vtab_fini(struct namemap *t);
+void parent_relay_fini(struct parent *p);
 /* The health plane went away: every subscriber forgets every verdict. */
 void parent_relay_forget_all(struct parent *p);
 /* Whether plane's row receives messages of type (verdicts...). */

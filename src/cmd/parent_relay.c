@@ -32,14 +32,14 @@ parent_relay_send(
 }
 
 void
-parent_vtab_fini(struct namemap *t)
+parent_relay_fini(struct parent *p)
 {
 	size_t pos = 0;
 	void *v;
 
-	while (namemap_next(t, &pos, NULL, &v))
+	while (namemap_next(&p->vtab, &pos, NULL, &v))
 		free(v);
-	namemap_fini(t);
+	namemap_fini(&p->vtab);
 }
 
 void

@@ -187,7 +187,7 @@ test_fake_message_check(void)
 	T_EQ_INT(p.passive_relayed, 1);
 	T_EQ_INT(p.ipc_unexpected, 0);
 
-	parent_vtab_fini(&p.vtab);
+	parent_relay_fini(&p);
 	sup_free(p.sup);
 	ev_loop_free(p.loop);
 }
