@@ -338,6 +338,28 @@ parent_usage(FILE *f)
 	    HAVEN_DEFAULT_CONFIG);
 }
 
+/*
+ * Started as root for children that drop to a user, the parent itself keeps
+ * only what it needs to run them (PRIV_PARENT_KEEP): no bug in the parent
+ * then reaches, say, CAP_SYS_ADMIN or CAP_SYS_MODULE. Where that cannot
+ * be done (no CAP_SETPCAP in a container) it says so and runs on.
+ */
+static void
+parent_bound(struct parent *p)
+{
+	char err[160], caps[512];
+
+	if (geteuid() != 0 || p->conf->haven.run_as.uid == 0)
+		return;
+	if (priv_bound(PRIV_PARENT_KEEP, err, sizeof(err)) != 0) {
+		log_warn("cannot reduce the parent's capabilities", "error=%s",
+		    log_q(err));
+		return;
+	}
+	priv_caps_format(PRIV_PARENT_KEEP, caps, sizeof(caps));
+	log_info("parent capabilities reduced", "caps=%s", caps);
+}
+
 /* The planes' sockets at start: one that cannot be bound stops it. */
 static int
 parent_open_socks(struct parent *p)
@@ -427,6 +449,7 @@ cmd_run(int argc, char **argv)
 		parent_free(&p);
 		return 1;
 	}
+	parent_bound(&p);
 	p.sup = sup_new(p.loop, "/proc/self/exe", parent_spawned,
 	    parent_child_msg, parent_child_exited, &p);
 	sup_set_backoff_max(p.sup, p.conf->haven.restart_backoff_max_ms);

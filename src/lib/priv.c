@@ -23,7 +23,6 @@
 
 #define PRIV_USER_DEFAULT  "haven"
 #define PRIV_USER_FALLBACK "nobody"
-#define PRIV_PORT_START    1024 /* ip_unprivileged_port_start's default */
 
 static const char *const priv_cap_names[] = {
 	[CAP_CHOWN] = "cap_chown",
@@ -243,6 +242,22 @@ priv_drop(const struct priv_user *u, uint64_t keep, char *err, size_t errlen)
 	return 0;
 }
 
+int
+priv_bound(uint64_t keep, char *err, size_t errlen)
+{
+	unsigned last = priv_last_cap();
+
+	for (unsigned c = 0; c <= last && c < 64; c++) {
+		if (keep & PRIV_CAP(c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == -1 && errno != EINVAL)
+			return priv_fail(err, errlen, "PR_CAPBSET_DROP", errno);
+	}
+	if (priv_capset(keep, keep, 0) != 0)
+		return priv_fail(err, errlen, "capset", errno);
+	return 0;
+}
+
 bool
 priv_ping_range_has(const char *text, gid_t gid)
 {
@@ -270,18 +285,6 @@ priv_ping_allowed(gid_t gid)
 	        "/proc/sys/net/ipv4/ping_group_range", buf, sizeof(buf)) != 0)
 		return false;
 	return priv_ping_range_has(buf, gid);
-}
-
-bool
-priv_port_needs_cap(unsigned port)
-{
-	unsigned long start = PRIV_PORT_START;
-	char buf[32];
-
-	if (priv_read_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", buf,
-	        sizeof(buf)) == 0)
-		start = strtoul(buf, NULL, 10);
-	return port != 0 && port < start;
 }
 
 int

@@ -19,6 +19,8 @@
 
 #include <sys/types.h>
 
+#include <linux/capability.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,18 +49,34 @@ int priv_drop(
     const struct priv_user *u, uint64_t keep, char *err, size_t errlen);
 
 /*
+ * What the parent of `haven run` keeps, started as root with children that
+ * drop to a user: SETUID, SETGID and SETPCAP for their drop, KILL to signal
+ * them, CHOWN and DAC_OVERRIDE to hand them the state directory and still
+ * use it, NET_BIND_SERVICE to bind the planes' sockets (lb ports below
+ * 1024) and, in the bounding set, what a plane may ask for on any later
+ * config (NET_RAW: icmp checks without ping sockets; NET_ADMIN: the VIP
+ * plane). packaging/haven.service bounds the unit to the same set.
+ */
+#define PRIV_PARENT_KEEP                                                       \
+	(PRIV_CAP(CAP_SETUID) | PRIV_CAP(CAP_SETGID) | PRIV_CAP(CAP_SETPCAP) | \
+	    PRIV_CAP(CAP_KILL) | PRIV_CAP(CAP_CHOWN) |                         \
+	    PRIV_CAP(CAP_DAC_OVERRIDE) | PRIV_CAP(CAP_NET_BIND_SERVICE) |      \
+	    PRIV_CAP(CAP_NET_RAW) | PRIV_CAP(CAP_NET_ADMIN))
+
+/*
+ * Stay root but keep only keep: bounding, effective and permitted sets
+ * reduced to it (the children exec'd as root start from that bounding
+ * set). Returns 0, or -errno with the failed step in err.
+ */
+int priv_bound(uint64_t keep, char *err, size_t errlen);
+
+/*
  * Whether a process of group gid may open unprivileged ICMP sockets
  * (net.ipv4.ping_group_range of the caller's network namespace), and the
  * pure parser behind it: text is the file's content, "LOW\tHIGH".
  */
 bool priv_ping_allowed(gid_t gid);
 bool priv_ping_range_has(const char *text, gid_t gid);
-
-/*
- * Whether binding port needs CAP_NET_BIND_SERVICE in the caller's network
- * namespace (below net.ipv4.ip_unprivileged_port_start, 1024 by default).
- */
-bool priv_port_needs_cap(unsigned port);
 
 /*
  * Hand directory dir and the regular files directly in it to uid:gid, so a

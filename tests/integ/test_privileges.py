@@ -28,6 +28,9 @@ from havenlib.poll import wait_until
 
 CAP_NET_BIND_SERVICE = 10
 CAP_NET_RAW = 13
+# CHOWN DAC_OVERRIDE KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_ADMIN
+# NET_RAW: what the parent keeps (lib/priv.h, PRIV_PARENT_KEEP).
+PARENT_KEEP = sum(1 << c for c in (0, 1, 5, 6, 7, 8, 10, 12, 13))
 LB_ADDR = hc.HAVEN_ADDR
 
 
@@ -132,9 +135,14 @@ def test_children_keep_only_what_their_plane_needs(netns, haven, nginx,
         assert p["uid"] == user.pw_uid, p
         assert sorted(p["caps"]) == cap_names(want[p["plane"]]), p
 
-    # The parent stays root: it supervises and owns the API socket.
+    # The parent stays root (it supervises, binds and owns the API
+    # socket) with only what that needs, in its bounding set too.
     st = h.status()
     assert st["uid"] == 0 and "cap_setuid" in st["caps"], st
+    assert "cap_sys_admin" not in st["caps"], st
+    parent = proc_status(st["pid"])
+    for k in ("CapEff", "CapPrm", "CapBnd"):
+        assert int(parent[k][0], 16) == PARENT_KEEP, (k, parent[k])
 
     # Still working: icmp sees its host, the lb serves on port 80.
     hc.wait_state(h, "host", "up", timeout=5)
