@@ -168,7 +168,7 @@ lb_http_request(struct lb_conn *c, const struct http1_req *req)
 	lb_http_req_keep(
 	    r->target, sizeof(r->target), req->target, req->target_len);
 	r->timed = c->l->pconf.per_try_timeout_ms != 0 &&
-	    lb_pool_timed_method(c->l->pool, r->method_s);
+	    lb_pool_timed_method(c->l->pool, req->method_str, req->method_len);
 	if (req->m.chunked) {
 		r->req_chunked = true;
 		http1_chunked_init(&r->req_ck);

@@ -435,14 +435,16 @@ lb_server_stats(struct lb_server *s)
 }
 
 bool
-lb_pool_timed_method(const struct lb_pool *p, const char *method)
+lb_pool_timed_method(const struct lb_pool *p, const char *method, size_t len)
 {
 	size_t i;
 
-	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+	if ((len == 3 && memcmp(method, "GET", 3) == 0) ||
+	    (len == 4 && memcmp(method, "HEAD", 4) == 0))
 		return true;
 	for (i = 0; p != NULL && i < p->conf.nretry_methods; i++)
-		if (strcmp(method, p->conf.retry_methods[i]) == 0)
+		if (strlen(p->conf.retry_methods[i]) == len &&
+		    memcmp(method, p->conf.retry_methods[i], len) == 0)
 			return true;
 	return false;
 }

@@ -54,9 +54,11 @@ struct lb_server *lb_pool_pick(
 
 /*
  * May per_try_timeout cut an attempt of this method and retry it
- * elsewhere? GET, HEAD and the pool's retry_methods (exact match).
+ * elsewhere? GET, HEAD and the pool's retry_methods (exact match of the
+ * len bytes at method, which need no NUL: the request's own token).
  */
-bool lb_pool_timed_method(const struct lb_pool *p, const char *method);
+bool lb_pool_timed_method(
+    const struct lb_pool *p, const char *method, size_t len);
 
 /* Connection accounting for least-conn and bounded load. */
 void lb_server_conn_begin(struct lb_server *s);

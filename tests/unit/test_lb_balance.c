@@ -616,25 +616,30 @@ static void
 test_timed_methods(void)
 {
 	static const uint32_t w[] = { 100 };
-	static char put[] = "PUT", purge[] = "PURGE";
-	char *methods[] = { put, purge, NULL };
+	static char put[] = "PUT", purge[] = "PURGE", vc[] = "VERSION-CONTROL";
+	char *methods[] = { put, purge, vc, NULL };
 	struct t_pool t;
 	struct lb_pool *p;
 
 	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 1);
 	p = lb_pool_new(&t.pc);
-	T_ASSERT(lb_pool_timed_method(p, "GET"));
-	T_ASSERT(lb_pool_timed_method(p, "HEAD"));
-	T_ASSERT(!lb_pool_timed_method(p, "PUT"));
-	T_ASSERT(!lb_pool_timed_method(p, "POST"));
+	T_ASSERT(lb_pool_timed_method(p, "GET", 3));
+	T_ASSERT(lb_pool_timed_method(p, "HEAD", 4));
+	T_ASSERT(!lb_pool_timed_method(p, "PUT", 3));
+	T_ASSERT(!lb_pool_timed_method(p, "POST", 4));
 	t.pc.retry_methods = methods;
-	t.pc.nretry_methods = 2;
+	t.pc.nretry_methods = 3;
 	lb_pool_update(p, &t.pc);
 	t.pc.retry_methods = NULL; /* the pool keeps its own copy */
-	T_ASSERT(lb_pool_timed_method(p, "PUT"));
-	T_ASSERT(lb_pool_timed_method(p, "PURGE"));
-	T_ASSERT(!lb_pool_timed_method(p, "purge"));
-	T_ASSERT(!lb_pool_timed_method(p, "POST"));
+	T_ASSERT(lb_pool_timed_method(p, "PUT", 3));
+	T_ASSERT(lb_pool_timed_method(p, "PURGE", 5));
+	T_ASSERT(!lb_pool_timed_method(p, "purge", 5));
+	/* Longer than any fixed buffer of the request: whole token counts. */
+	T_ASSERT(lb_pool_timed_method(p, "VERSION-CONTROL", 15));
+	T_ASSERT(!lb_pool_timed_method(p, "VERSION-CONTROLS", 16));
+	T_ASSERT(!lb_pool_timed_method(p, "VERSION-CON", 11));
+	T_ASSERT(!lb_pool_timed_method(p, "PURGE", 3));
+	T_ASSERT(!lb_pool_timed_method(p, "POST", 4));
 	lb_pool_release(p);
 }
 
