@@ -32,7 +32,9 @@ static void
 parent_send_config(struct parent *p, struct sup_child *c)
 {
 	parent_socks_send(p, c);
-	parent_send(p, c, IPC_CONFIG, p->conf->text, p->conf->text_len);
+	if (ipc_send(&c->chan, IPC_CONFIG, p->config_id, p->conf->text,
+	        p->conf->text_len, -1) != 0)
+		p->ipc_send_failed++;
 }
 
 static void
@@ -60,12 +62,13 @@ parent_config_result(
 		return;
 	}
 	if (r->ok) {
-		if (c->state != SUP_STARTING)
-			return;
-		c->state = SUP_RUNNING;
-		/* Back: the others give up the sockets they adopted. */
-		if (c->restarts > 0)
-			parent_socks_push(p, c);
+		if (c->state == SUP_STARTING) {
+			c->state = SUP_RUNNING;
+			/* Back: the others give up the sockets they adopted. */
+			if (c->restarts > 0)
+				parent_socks_push(p, c);
+		}
+		parent_api_config_result(p, c, m->id, true, NULL, 0);
 		return;
 	}
 	/*
@@ -78,6 +81,8 @@ parent_config_result(
 	    c->plane, c->worker, log_q(text[0] != '\0' ? text : "?"));
 	if (c->state == SUP_STARTING)
 		c->state = SUP_RUNNING;
+	parent_api_config_result(
+	    p, c, m->id, false, (const char *)(r + 1), m->len - sizeof(*r));
 }
 
 /* Any child answers config and queries; the rest its row must allow. */
@@ -238,6 +243,7 @@ parent_reload(struct parent *p, struct buf *errtext)
 	haven_conf_free(p->conf);
 	free(p->conf);
 	p->conf = next;
+	p->config_id = ++p->next_id;
 	parent_socks_commit(p, &socks);
 	parent_api_set_access(p);
 	p->conf_loaded_ms = util_wall_ms();

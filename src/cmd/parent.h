@@ -73,6 +73,9 @@ struct parent {
 	struct parent_query *queries; /* owned list of requests in flight */
 	struct parent_op *ops;        /* owned: changes to replay */
 	uint32_t next_id;
+	/* id of the config in effect: every IPC_CONFIG carries it, so a
+	 * child's result names the config it answers (a reload's query) */
+	uint32_t config_id;
 	int lock_fd; /* owned: flock on state_dir/haven.lock, -1 if none */
 	bool stopping;
 	/* counters for /metrics */
@@ -133,6 +136,9 @@ const struct plane_row *parent_api_route(const char *path);
 void parent_api_access(const struct haven_conf *c, struct api_access *a);
 void parent_api_reply_msg(
     struct parent *p, struct sup_child *c, const struct ipc_msg *m);
+/* Child c applied (ok) or refused the config of id; text: its errors. */
+void parent_api_config_result(struct parent *p, struct sup_child *c,
+    uint32_t id, bool ok, const char *text, size_t len);
 void parent_api_child_gone(struct parent *p, struct sup_child *c);
 void parent_api_fini(struct parent *p);
 /* Replay recorded operator changes to a (re)started lb worker. */

@@ -25,12 +25,13 @@
 
 struct parent_part {
 	struct sup_child *child; /* weak: cleared when it dies */
+	char plane[16];          /* the child's, kept past its death */
 	unsigned worker;         /* the child's, kept past its death */
 	bool per_worker;         /* one of several workers of its plane */
 	bool done;
 	int status;
 	char ctype[48];
-	struct buf body;
+	struct buf body; /* reply body; a reload's: the plane's error text */
 };
 
 struct parent_query {
@@ -39,6 +40,7 @@ struct parent_query {
 	uint32_t id;
 	struct api_req *req; /* owned until answered */
 	bool metrics;        /* merge all parts as Prometheus text */
+	bool reload;         /* parts are config results of a reload */
 	/* borrowed, static: keep a successful change for its replay */
 	const struct plane_row *record;
 	struct ev_timer timer;
@@ -65,6 +67,7 @@ parent_query_free(struct parent *p, struct parent_query *q)
 }
 
 static void parent_metrics_own(struct parent *p, struct buf *b);
+static void parent_query_check(struct parent_query *q);
 
 static void
 parent_op_free(struct parent_op *op)
@@ -163,6 +166,82 @@ parent_metrics_merge(struct parent_query *q)
 	buf_fini(&out);
 }
 
+/*
+ * A reload the parent accepted, once every process answered its config (or
+ * did not in time): 200 when all applied it, else 422 with what each plane
+ * said. A plane that refused keeps running its previous config.
+ */
+static void
+parent_reload_finish(struct parent_query *q)
+{
+	struct buf b;
+	struct jw w;
+	bool ok = true;
+
+	buf_init(&b);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	for (size_t i = 0; i < q->nparts; i++)
+		ok = ok && q->parts[i].done && q->parts[i].status == 200;
+	jw_kbool(&w, "ok", ok);
+	jw_kstr(&w, "digest", q->p->conf->digest);
+	if (!ok)
+		jw_kstr(&w, "error",
+		    "a plane did not apply the config; it keeps its previous "
+		    "one");
+	jw_key(&w, "processes");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < q->nparts; i++) {
+		const struct parent_part *pt = &q->parts[i];
+		const char *s = pt->body.data ? pt->body.data : "";
+
+		jw_obj_begin(&w);
+		jw_kstr(&w, "plane", pt->plane);
+		jw_kuint(&w, "worker", pt->worker);
+		jw_kstr(&w, "result",
+		    !pt->done             ? "no answer" :
+		        pt->status == 200 ? "applied" :
+		                            "rejected");
+		if (pt->done && pt->status != 200) {
+			jw_key(&w, "errors");
+			jw_arr_begin(&w);
+			while (*s) {
+				size_t n = strcspn(s, "\n");
+
+				jw_strn(&w, s, n);
+				s += n + (s[n] == '\n');
+			}
+			jw_arr_end(&w);
+		}
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	api_reply(q->req, ok ? 200 : 422, NULL, b.data, b.len);
+	buf_fini(&b);
+}
+
+void
+parent_api_config_result(struct parent *p, struct sup_child *c, uint32_t id,
+    bool ok, const char *text, size_t len)
+{
+	for (struct parent_query *q = p->queries; q; q = q->next) {
+		if (q->id != id || !q->reload)
+			continue;
+		for (size_t i = 0; i < q->nparts; i++) {
+			struct parent_part *pt = &q->parts[i];
+
+			if (pt->child != c || pt->done)
+				continue;
+			pt->done = true;
+			pt->status = ok ? 200 : 422;
+			buf_append(&pt->body, text, len);
+		}
+		parent_query_check(q);
+		return;
+	}
+}
+
 /* Every part is in (or timed out): answer the client. */
 static void
 parent_query_finish(struct parent_query *q)
@@ -172,6 +251,8 @@ parent_query_finish(struct parent_query *q)
 
 	if (q->metrics) {
 		parent_metrics_merge(q);
+	} else if (q->reload) {
+		parent_reload_finish(q);
 	} else {
 		/* The first answer, or the worst one if workers disagree. */
 		for (size_t i = 0; i < q->nparts; i++) {
@@ -311,6 +392,7 @@ parent_forward(struct parent *p, struct api_req *req,
 		pt = &q->parts[q->nparts++];
 		memset(pt, 0, sizeof(*pt));
 		pt->child = c;
+		snprintf(pt->plane, sizeof(pt->plane), "%s", c->plane);
 		pt->worker = c->worker;
 		pt->per_worker = c->nworkers > 1;
 		buf_init(&pt->body);
@@ -431,36 +513,69 @@ parent_config(struct parent *p, struct api_req *req)
 	buf_fini(&b);
 }
 
+/*
+ * POST /v1/reload: a config the parent rejects is answered at once (400,
+ * nothing changed); an accepted one once every process has said whether it
+ * applied it (parent_reload_finish), so a plane's own refusal (a
+ * certificate it cannot read, a capability it gave up) is not a 200.
+ */
 static void
 parent_reload_req(struct parent *p, struct api_req *req)
 {
+	struct parent_query *q;
 	struct buf err, b;
 	struct jw w;
-	int r;
+	size_t cap = 0;
 
 	buf_init(&err);
+	if (parent_reload(p, &err) == 0) {
+		buf_fini(&err);
+		q = xcalloc(1, sizeof(*q));
+		q->p = p;
+		q->id = p->config_id;
+		q->req = req;
+		q->reload = true;
+		ev_timer_init(&q->timer, parent_query_timeout, q);
+		for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
+			struct parent_part *pt;
+
+			if (!sup_child_live(c))
+				continue;
+			if (q->nparts == cap) {
+				cap = cap ? 2 * cap : 4;
+				q->parts =
+				    xrealloc(q->parts, cap * sizeof(*q->parts));
+			}
+			pt = &q->parts[q->nparts++];
+			memset(pt, 0, sizeof(*pt));
+			pt->child = c;
+			snprintf(pt->plane, sizeof(pt->plane), "%s", c->plane);
+			pt->worker = c->worker;
+			buf_init(&pt->body);
+		}
+		q->next = p->queries;
+		p->queries = q;
+		ev_timer_start(p->loop, &q->timer, PARENT_QUERY_TIMEOUT);
+		parent_query_check(q);
+		return;
+	}
 	buf_init(&b);
-	r = parent_reload(p, &err);
 	jw_init(&w, &b);
 	jw_obj_begin(&w);
-	jw_kbool(&w, "ok", r == 0);
+	jw_kbool(&w, "ok", false);
 	jw_kstr(&w, "digest", p->conf->digest);
-	if (r != 0) {
-		const char *s = err.data ? err.data : "";
+	jw_kstr(&w, "error", "config rejected; nothing changed");
+	jw_key(&w, "errors");
+	jw_arr_begin(&w);
+	for (const char *s = err.data ? err.data : ""; *s;) {
+		size_t n = strcspn(s, "\n");
 
-		jw_kstr(&w, "error", "config rejected; nothing changed");
-		jw_key(&w, "errors");
-		jw_arr_begin(&w);
-		while (*s) {
-			size_t n = strcspn(s, "\n");
-
-			jw_strn(&w, s, n);
-			s += n + (s[n] == '\n');
-		}
-		jw_arr_end(&w);
+		jw_strn(&w, s, n);
+		s += n + (s[n] == '\n');
 	}
+	jw_arr_end(&w);
 	jw_obj_end(&w);
-	api_reply(req, r == 0 ? 200 : 400, NULL, b.data, b.len);
+	api_reply(req, 400, NULL, b.data, b.len);
 	buf_fini(&b);
 	buf_fini(&err);
 }

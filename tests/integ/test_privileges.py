@@ -198,8 +198,7 @@ def test_nothing_kept_when_nothing_needed_and_reload_cannot_add(
 
     # An icmp check without ping sockets needs CAP_NET_RAW, which hc gave
     # up at start: it refuses the config with the reason and keeps
-    # serving the old one. (The parent, which validated the file, answers
-    # the reload before the plane does, as for any runtime rejection.)
+    # serving the old one; the reload's answer says so (422).
     lo, hi = (int(x) for x in ns_sysctl(
         hv, "net.ipv4.ping_group_range").split())
     if lo <= user.pw_gid <= hi:
@@ -208,10 +207,17 @@ def test_nothing_kept_when_nothing_needed_and_reload_cannot_add(
     cfg.write_text(text80.replace(
         "  checks:\n", "  checks:\n" + ICMP.format(be=hc.BACKEND_ADDR), 1))
     r = h.api("POST", "/v1/reload")
-    assert r.status == 200, r
-    wait_until(lambda: h.proc.log_text().count(
+    assert r.status == 422, r
+    assert r.json["ok"] is False, r.json
+    got = {(x["plane"], x["worker"]): x for x in r.json["processes"]}
+    assert got[("lb", 0)]["result"] == got[("lb", 1)]["result"] == \
+        "applied", r.json
+    assert got[("hc", 0)]["result"] == "rejected", r.json
+    assert any("needs cap_net_raw, given up when it dropped root" in e
+               for e in got[("hc", 0)]["errors"]), r.json
+    assert h.proc.log_text().count(
         "needs cap_net_raw, given up when it dropped root: "
-        "restart haven") == 1, timeout=5, what="hc refuses")
+        "restart haven") == 1
     assert http_get(url80, ns=hv) == (200, b"through\n")
     assert "host" not in hc.checks(h)
 
