@@ -13,7 +13,9 @@
  *   - lists of named objects (CT_LIST with a "name" key) reject duplicate
  *     names;
  *   - a schema's check hook runs after its keys are bound, for rules across
- *     fields (timeout < interval, ...), and reports through conf_error().
+ *     fields (timeout < interval, ...), and reports through conf_error();
+ *     it runs only when that map (and all it holds) bound without an
+ *     error, so it may rely on required keys being set.
  *
  * The same tables serialise a bound struct back to JSON (GET /v1/config),
  * bind a JSON request body (the control API), and compare two configs for

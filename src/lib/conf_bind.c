@@ -185,6 +185,7 @@ conf_bind_map(struct conf_ctx *ctx, const struct conf_schema *s,
 {
 	struct conf_node *anchor = ctx->anchor;
 	bool *seen = xcalloc(s->nkeys + 1, sizeof(*seen));
+	unsigned nerrors = ctx->nerrors;
 	char where[256];
 
 	if (map != NULL) {
@@ -203,7 +204,12 @@ conf_bind_map(struct conf_ctx *ctx, const struct conf_schema *s,
 		else
 			conf_bind_default(ctx, s, k, obj);
 	}
-	if (s->check != NULL && !ctx->stop)
+	/*
+	 * A check hook sees only a map that bound without an error, so it may
+	 * rely on every required key being set: a missing name must not
+	 * reach a strcmp. What is wrong is reported already.
+	 */
+	if (s->check != NULL && !ctx->stop && ctx->nerrors == nerrors)
 		s->check(ctx, map, obj);
 	ctx->anchor = anchor;
 	free(seen);

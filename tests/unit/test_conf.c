@@ -817,6 +817,44 @@ test_haven_conf_no_plane(void)
 }
 
 /*
+ * A listed object without its name, referred to by name elsewhere (found by
+ * fuzz_conf_json and fuzz_conf_stream: the cross-checks met a NULL name):
+ * the missing key is the error, and nothing crashes.
+ */
+static void
+test_haven_conf_nameless_objects(void)
+{
+	static const char *const texts[] = {
+		/* a check template without a name, one a pool names */
+		"health:\n  checks:\n    - { tame: web, type: tcp }\n"
+		"lb:\n  pools:\n    - name: p\n      health_check: web\n"
+		"      servers: [{ name: a, address: 127.0.0.1:1 }]\n",
+		/* a pool without a name, one a listener names */
+		"lb:\n  listeners:\n    - { name: l, bind: 127.0.0.1:1, "
+		"pool: p }\n  pools:\n    - servers: [{ name: a, address: "
+		"127.0.0.1:1 }]\n",
+		/* a server without a name */
+		"lb:\n  pools:\n    - name: p\n      servers: [{ address: "
+		"127.0.0.1:1 }, { name: a, address: 127.0.0.1:2 }]\n",
+	};
+	struct conf_errors e;
+	struct haven_conf c;
+
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		conf_errors_init(&e);
+		T_EQ_INT(haven_conf_load_text(
+		             "h.yaml", texts[i], strlen(texts[i]), &c, &e),
+		    -EINVAL);
+		T_ASSERT(e.n >= 1);
+		T_ASSERT(strstr(e.v[e.n - 1].msg,
+		             "missing required key "
+		             "'name'") != NULL ||
+		    strstr(e.v[0].msg, "missing required key 'name'") != NULL);
+		conf_errors_fini(&e);
+	}
+}
+
+/*
  * Every TCP listener needs a token, loopback too, unless loopback and the
  * operator waived it in words; each refusal points at the key to fix.
  */
@@ -1031,6 +1069,7 @@ static const struct test tests[] = {
 	TEST(test_haven_conf_defaults),
 	TEST(test_haven_conf_api_token),
 	TEST(test_haven_conf_no_plane),
+	TEST(test_haven_conf_nameless_objects),
 	TEST(test_broken_files),
 	TEST(test_cmd_check),
 };
