@@ -99,10 +99,16 @@ conf_json_load(const char *file, const char *text, size_t len,
 	const char *why = NULL;
 	json_error_t err;
 	json_t *j;
+	size_t i;
 
 	conf_tree_init(t);
-	/* An empty body means "all defaults", as an empty file does. */
-	if (len == 0 || strspn(text, " \t\r\n") == len)
+	/* An empty body means "all defaults", as an empty file does. text
+	 * need not end in a NUL: look at len bytes, no more. */
+	for (i = 0; i < len && strchr(" \t\r\n", text[i]) != NULL &&
+	     text[i] != '\0';
+	     i++)
+		;
+	if (i == len)
 		return 0;
 	j = json_loadb(
 	    text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
