@@ -104,10 +104,10 @@ conf_json_load(const char *file, const char *text, size_t len,
 	conf_tree_init(t);
 	/* An empty body means "all defaults", as an empty file does. text
 	 * need not end in a NUL: look at len bytes, no more. */
-	for (i = 0; i < len && strchr(" \t\r\n", text[i]) != NULL &&
-	     text[i] != '\0';
-	     i++)
-		;
+	for (i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' &&
+		    text[i] != '\n')
+			break;
 	if (i == len)
 		return 0;
 	j = json_loadb(
