@@ -133,6 +133,8 @@ conf_error(struct conf_ctx *ctx, struct conf_node *node, const char *fmt, ...)
 	char *msg;
 	int line = 0, col = 0;
 
+	if (!ctx->in_hook)
+		ctx->nbind++;
 	if (ctx->nerrors > CONF_ERRORS_MAX)
 		return;
 	if (ctx->nerrors++ == CONF_ERRORS_MAX) {

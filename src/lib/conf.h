@@ -14,8 +14,9 @@
  *     names;
  *   - a schema's check hook runs after its keys are bound, for rules across
  *     fields (timeout < interval, ...), and reports through conf_error();
- *     it runs only when that map (and all it holds) bound without an
- *     error, so it may rely on required keys being set.
+ *     it runs only when every value of that map (and all it holds)
+ *     bound, so it may rely on required keys being set; errors reported
+ *     by the hooks of the maps it holds do not stop it.
  *
  * The same tables serialise a bound struct back to JSON (GET /v1/config),
  * bind a JSON request body (the control API), and compare two configs for

@@ -185,7 +185,7 @@ conf_bind_map(struct conf_ctx *ctx, const struct conf_schema *s,
 {
 	struct conf_node *anchor = ctx->anchor;
 	bool *seen = xcalloc(s->nkeys + 1, sizeof(*seen));
-	unsigned nerrors = ctx->nerrors;
+	unsigned nbind = ctx->nbind;
 	char where[256];
 
 	if (map != NULL) {
@@ -205,12 +205,17 @@ conf_bind_map(struct conf_ctx *ctx, const struct conf_schema *s,
 			conf_bind_default(ctx, s, k, obj);
 	}
 	/*
-	 * A check hook sees only a map that bound without an error, so it may
-	 * rely on every required key being set: a missing name must not
-	 * reach a strcmp. What is wrong is reported already.
+	 * A check hook sees only a map whose values all bound, so it may rely
+	 * on every required key being set: a missing name must not reach a
+	 * strcmp. What is wrong is reported already. Errors from the hooks
+	 * below do not count: their struct is whole, and the rules across
+	 * fields above still have something to say.
 	 */
-	if (s->check != NULL && !ctx->stop && ctx->nerrors == nerrors)
+	if (s->check != NULL && !ctx->stop && ctx->nbind == nbind) {
+		ctx->in_hook = true;
 		s->check(ctx, map, obj);
+		ctx->in_hook = false;
+	}
 	ctx->anchor = anchor;
 	free(seen);
 }

@@ -28,6 +28,10 @@ struct conf_ctx {
 	const struct conf_schema *dflt_schema; /* borrowed: its schema */
 	size_t nvalues;   /* bound so far, against alias bombs */
 	unsigned nerrors; /* reported by this context */
+	unsigned nbind;   /* of those, found binding a value rather than by
+	                     a check hook: the struct may lack a required
+	                     field, so hooks above must not run */
+	bool in_hook;     /* a schema's check hook is running */
 	bool stop;        /* a limit was hit: bind nothing more */
 };
 
