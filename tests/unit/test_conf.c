@@ -834,8 +834,8 @@ test_haven_conf_nameless_objects(void)
 		"pool: p }\n  pools:\n    - servers: [{ name: a, address: "
 		"127.0.0.1:1 }]\n",
 		/* a server without a name */
-		"lb:\n  pools:\n    - name: p\n      servers: [{ address: "
-		"127.0.0.1:1 }, { name: a, address: 127.0.0.1:2 }]\n",
+		("lb:\n  pools:\n    - name: p\n      servers: [{ address: "
+		 "127.0.0.1:1 }, { name: a, address: 127.0.0.1:2 }]\n"),
 	};
 	struct conf_errors e;
 	struct haven_conf c;
