@@ -305,8 +305,9 @@ vrrp_fsm_set_fault(
 int
 vrrp_fsm_set_priority(struct vrrp_fsm *fsm, uint64_t now_us, unsigned prio)
 {
-	if (vrrp_fsm_owner(fsm) ? prio != VRRP_PRIO_OWNER :
-	                          prio < 1 || prio > VRRP_PRIO_MAX)
+	bool owner = vrrp_fsm_owner(fsm);
+
+	if (owner ? prio != VRRP_PRIO_OWNER : prio < 1 || prio > VRRP_PRIO_MAX)
 		return -EINVAL;
 	fsm->priority = (uint8_t)prio;
 	if (fsm->state == VRRP_S_BACKUP)
@@ -425,7 +426,7 @@ vrrp_fsm_rx_advert(struct vrrp_fsm *fsm, uint64_t now_us,
 		fsm->st.prio0_rcvd++;
 	if (fsm->state == VRRP_S_BACKUP)
 		vrrp_fsm_rx_backup(fsm, now_us, ad);
-	else
+	else /* MASTER: rx_ok counted INIT and FAULT out */
 		vrrp_fsm_rx_master(fsm, now_us, ad, out);
 }
 

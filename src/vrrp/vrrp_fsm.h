@@ -13,9 +13,9 @@
  * over. A master entering FAULT first releases with a priority 0 advert.
  *
  * Timers are kept in microseconds and computed with integer arithmetic:
- * the only rounding is the floor of the skew division (see
- * vrrp_fsm_skew_us), so a centisecond interval keeps its priority
- * stagger (a 1 cs skew would round to 0).
+ * the only rounding is the floor of the skew division, in µs (see
+ * vrrp_fsm_skew_us), so the smallest interval keeps its priority stagger
+ * (computed in whole centiseconds, every skew at 1 cs would be 0).
  *
  * Invariants: deadline_us is the Adver_Timer in MASTER, the
  * Master_Down_Timer in BACKUP, and UINT64_MAX in INIT and FAULT;
@@ -191,7 +191,7 @@ int vrrp_fsm_init(struct vrrp_fsm *fsm, const struct vrrp_fsm_conf *conf);
  * Inputs. Each resets *out and fills it. now_us must not go backwards
  * between calls.
  */
-/* RFC Startup. -EALREADY unless in INIT. */
+/* RFC Startup (to FAULT if the fault flag is set). -EALREADY unless INIT. */
 int vrrp_fsm_startup(
     struct vrrp_fsm *fsm, uint64_t now_us, struct vrrp_actions *out);
 /* RFC Shutdown: a master releases with priority 0. Idempotent. */

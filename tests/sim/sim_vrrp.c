@@ -223,6 +223,17 @@ svr_startup(struct svr *s, int i)
 	svr_apply(s, i, &out);
 }
 
+/* The usual pair: v3 at 1 s, preempting, 100 µs apart, started at T0. */
+static void
+svr_pair(struct svr *s, unsigned prio0, unsigned prio1)
+{
+	svr_init(s, 2, 100);
+	svr_node(s, 0, 3, prio0, S, VRRP_PREEMPT_IMMEDIATE, 0);
+	svr_node(s, 1, 3, prio1, S, VRRP_PREEMPT_IMMEDIATE, 0);
+	svr_startup(s, 0);
+	svr_startup(s, 1);
+}
+
 static void
 svr_shutdown(struct svr *s, int i)
 {
@@ -519,11 +530,7 @@ test_priority0_fast_takeover(void)
 {
 	struct svr s;
 
-	svr_init(&s, 2, 100);
-	svr_node(&s, 0, 3, 200, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_node(&s, 1, 3, 100, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_startup(&s, 0);
-	svr_startup(&s, 1);
+	svr_pair(&s, 200, 100);
 	svr_run(&s, T0 + 10 * S);
 	T_EQ_INT(svr_state(&s, 0), VRRP_S_MASTER);
 
@@ -704,11 +711,7 @@ test_split_brain_heals(void)
 {
 	struct svr s;
 
-	svr_init(&s, 2, 100);
-	svr_node(&s, 0, 3, 200, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_node(&s, 1, 3, 100, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_startup(&s, 0);
-	svr_startup(&s, 1);
+	svr_pair(&s, 200, 100);
 	svr_run(&s, T0 + 10 * S);
 	s.cut[0][1] = s.cut[1][0] = true;
 	svr_run(&s, T0 + 19500 * MS);
@@ -810,11 +813,7 @@ test_late_timer_master_alive(void)
 {
 	struct svr s;
 
-	svr_init(&s, 2, 100);
-	svr_node(&s, 0, 3, 200, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_node(&s, 1, 3, 100, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_startup(&s, 0);
-	svr_startup(&s, 1);
+	svr_pair(&s, 200, 100);
 	svr_run(&s, T0 + 20 * S);
 	s.stall_until[1] = T0 + 30 * S;
 	s.stall_drops[1] = true;
@@ -838,11 +837,7 @@ test_late_timer_master_dead(void)
 {
 	struct svr s;
 
-	svr_init(&s, 2, 100);
-	svr_node(&s, 0, 3, 200, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_node(&s, 1, 3, 100, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_startup(&s, 0);
-	svr_startup(&s, 1);
+	svr_pair(&s, 200, 100);
 	svr_run(&s, T0 + 20 * S);
 	s.stall_until[1] = T0 + 30 * S;
 	s.stall_drops[1] = true;
@@ -866,11 +861,7 @@ test_stall_queued_adverts(void)
 {
 	struct svr s;
 
-	svr_init(&s, 2, 100);
-	svr_node(&s, 0, 3, 200, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_node(&s, 1, 3, 100, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_startup(&s, 0);
-	svr_startup(&s, 1);
+	svr_pair(&s, 200, 100);
 	svr_run(&s, T0 + 20 * S);
 	s.stall_until[1] = T0 + 30 * S;
 	svr_run(&s, T0 + 20500 * MS); /* 20.218750 sent, queued */
@@ -927,11 +918,7 @@ test_set_priority_preemption(void)
 {
 	struct svr s;
 
-	svr_init(&s, 2, 100);
-	svr_node(&s, 0, 3, 200, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_node(&s, 1, 3, 150, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_startup(&s, 0);
-	svr_startup(&s, 1);
+	svr_pair(&s, 200, 150);
 	svr_run(&s, T0 + 20 * S);
 	T_EQ_INT(vrrp_fsm_set_priority(&s.fsm[0], s.now, 100), 0);
 	svr_run(&s, T0 + 30 * S);
@@ -959,11 +946,7 @@ test_fault(void)
 {
 	struct svr s;
 
-	svr_init(&s, 2, 100);
-	svr_node(&s, 0, 3, 200, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_node(&s, 1, 3, 100, S, VRRP_PREEMPT_IMMEDIATE, 0);
-	svr_startup(&s, 0);
-	svr_startup(&s, 1);
+	svr_pair(&s, 200, 100);
 	svr_run(&s, T0 + 10 * S);
 	svr_fault(&s, 0, true);
 	T_EQ_INT(s.log[s.nlog - 2].a.act, VRRP_A_SEND_ADVERT);
