@@ -16,8 +16,9 @@ purpose=${1:-build}
 BUILD="meson ninja-build pkg-config gcc clang libfyaml-dev libssl-dev
 	libmnl-dev liburing-dev libjansson-dev libclang-rt-14-dev"
 CHECK="python3 python3-pytest python3-prometheus-client nginx-light curl
-	wrk iproute2 iptables iputils-ping openssl procps psmisc dnsutils"
-BENCH="haproxy wrk nginx-light iperf3"
+	wrk iproute2 iptables iputils-ping openssl procps psmisc dnsutils
+	keepalived"
+BENCH="haproxy wrk nginx-light iperf3 keepalived"
 DEMO="nginx-light curl"
 
 case $purpose in

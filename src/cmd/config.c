@@ -216,7 +216,7 @@ haven_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 		conf_error(ctx, NULL,
 		    "no plane configured (add a %s section; "
 		    "'%s: {}' runs an empty one)",
-		    want.data, planes[nplanes - 1].section);
+		    want.data, planes[0].section);
 	buf_fini(&want);
 	for (size_t i = 0; i < nplanes; i++) {
 		const char **v = NULL;

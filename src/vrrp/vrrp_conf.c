@@ -1,0 +1,459 @@
+/*
+ * vrrp_conf.c - schema of the `vrrp:` section: every key's type, range and
+ * default, and the rules across keys (one family per instance, v2's
+ * whole-second intervals, one virtual router per interface and vrid).
+ *
+ * Table data plus check hooks that only report, as lb_conf.c. Defaults are
+ * keepalived's where it has one (priority 100, advert 1 s, preempt on,
+ * five gratuitous ARPs again after 5 s), so a keepalived.conf carried over
+ * key for key behaves the same; the README has the mapping.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/json.h"
+#include "lib/util.h"
+#include "vrrp/vrrp_conf.h"
+
+#define VRRP_CONF_HOUR_MS (3600 * 1000)
+
+static const char *const vrrp_conf_csum_names[] = { "pseudo", "message",
+	NULL };
+
+const char *
+vrrp_preempt_name(int preempt)
+{
+	switch (preempt) {
+	case VRRP_CONF_PREEMPT_NEVER:
+		return "never";
+	case VRRP_CONF_PREEMPT_AFTER:
+		return "after";
+	case VRRP_CONF_PREEMPT_AFTER_HEALTHY:
+		return "after healthy";
+	default:
+		return "immediate";
+	}
+}
+
+/* preempt: never | immediate | after D | after healthy D */
+static int
+vrrp_conf_parse_preempt(struct conf_ctx *ctx, struct conf_node *node, void *dst)
+{
+	struct vrrp_instance_conf *ic =
+	    container_of(dst, struct vrrp_instance_conf, preempt);
+	char *v = conf_node_text(node);
+	const char *d = NULL;
+	int rc = 0;
+
+	ic->preempt_delay_ms = 0;
+	if (v != NULL && strcmp(v, "never") == 0)
+		ic->preempt = VRRP_CONF_PREEMPT_NEVER;
+	else if (v != NULL && strcmp(v, "immediate") == 0)
+		ic->preempt = VRRP_CONF_PREEMPT_IMMEDIATE;
+	else if (v != NULL && strncmp(v, "after healthy ", 14) == 0) {
+		ic->preempt = VRRP_CONF_PREEMPT_AFTER_HEALTHY;
+		d = v + 14;
+	} else if (v != NULL && strncmp(v, "after ", 6) == 0) {
+		ic->preempt = VRRP_CONF_PREEMPT_AFTER;
+		d = v + 6;
+	} else
+		rc = -1;
+	if (d != NULL && (conf_parse_duration(d, &ic->preempt_delay_ms) != 0 ||
+	                     ic->preempt_delay_ms > VRRP_CONF_HOUR_MS))
+		rc = -1;
+	free(v);
+	if (rc != 0)
+		conf_error(ctx, node,
+		    "preempt: expected never, immediate, \"after 30s\" or "
+		    "\"after healthy 30s\" (at most 1h)");
+	return rc;
+}
+
+static void
+vrrp_conf_preempt_json(const void *src, struct jw *w)
+{
+	const struct vrrp_instance_conf *ic =
+	    container_of(src, struct vrrp_instance_conf, preempt);
+	char d[32], s[64];
+
+	if (ic->preempt != VRRP_CONF_PREEMPT_AFTER &&
+	    ic->preempt != VRRP_CONF_PREEMPT_AFTER_HEALTHY) {
+		jw_str(w, vrrp_preempt_name(ic->preempt));
+		return;
+	}
+	conf_fmt_duration(ic->preempt_delay_ms, d, sizeof(d));
+	snprintf(s, sizeof(s), "%s %s", vrrp_preempt_name(ic->preempt), d);
+	jw_str(w, s);
+}
+
+/*
+ * One address of a sequence: "198.18.0.100", "198.18.0.100/24",
+ * "2001:db8::1/64" (with_prefix), or a bare address. 0 or -1.
+ */
+static int
+vrrp_conf_parse_one(const char *v, bool with_prefix,
+    struct sockaddr_storage *ss, uint8_t *prefix)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long p;
+	int max;
+
+	if (strlen(v) >= sizeof(buf))
+		return -1;
+	strcpy(buf, v);
+	slash = strchr(buf, '/');
+	if (slash != NULL) {
+		if (!with_prefix)
+			return -1;
+		*slash++ = '\0';
+	}
+	if (conf_parse_addr(buf, false, ss) != 0)
+		return -1;
+	max = ss->ss_family == AF_INET ? 32 : 128;
+	if (prefix != NULL)
+		*prefix = (uint8_t)max;
+	if (slash == NULL)
+		return 0;
+	errno = 0;
+	p = strtoul(slash, &end, 10);
+	if (*slash == '\0' || *end != '\0' || errno != 0 || p == 0 ||
+	    p > (unsigned long)max)
+		return -1;
+	*prefix = (uint8_t)p;
+	return 0;
+}
+
+/*
+ * A sequence of addresses into a new array at *dst (replacing what was
+ * there) with its count at *np. An empty sequence or null is no address.
+ */
+static int
+vrrp_conf_parse_addrs(struct conf_ctx *ctx, struct conf_node *node,
+    bool with_prefix, void **dst, size_t *np)
+{
+	size_t i, n = conf_node_count(node), esz;
+	unsigned char *arr;
+	int rc = 0;
+
+	free(*dst);
+	*dst = NULL;
+	*np = 0;
+	if (conf_node_is_null(node))
+		return 0;
+	if (!conf_node_is_seq(node)) {
+		conf_error(ctx, node, "expected a list of addresses");
+		return -1;
+	}
+	esz = with_prefix ? sizeof(struct vrrp_vaddr) :
+	                    sizeof(struct sockaddr_storage);
+	arr = calloc(n ? n : 1, esz);
+	if (arr == NULL) {
+		conf_error(ctx, node, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		struct conf_node *it = conf_node_item(node, i);
+		char *v = conf_node_text(it);
+		void *e = arr + i * esz;
+		struct sockaddr_storage *ss = with_prefix ?
+		    &((struct vrrp_vaddr *)e)->addr :
+		    (struct sockaddr_storage *)e;
+		uint8_t *pfx = with_prefix ? &((struct vrrp_vaddr *)e)->prefix :
+		                             NULL;
+
+		if (v == NULL || vrrp_conf_parse_one(v, with_prefix, ss, pfx)) {
+			conf_error(ctx, it,
+			    with_prefix ?
+			        "expected an address with an optional prefix, "
+			        "like 198.51.100.10/24 or 2001:db8::10/64" :
+			        "expected an address, like 198.51.100.2");
+			rc = -1;
+		}
+		free(v);
+	}
+	*dst = arr;
+	*np = n;
+	return rc;
+}
+
+static int
+vrrp_conf_parse_vaddrs(struct conf_ctx *ctx, struct conf_node *node, void *dst)
+{
+	struct vrrp_instance_conf *ic =
+	    container_of(dst, struct vrrp_instance_conf, vaddrs);
+
+	return vrrp_conf_parse_addrs(
+	    ctx, node, true, (void **)&ic->vaddrs, &ic->nvaddrs);
+}
+
+static int
+vrrp_conf_parse_peers(struct conf_ctx *ctx, struct conf_node *node, void *dst)
+{
+	struct vrrp_instance_conf *ic =
+	    container_of(dst, struct vrrp_instance_conf, peers);
+
+	return vrrp_conf_parse_addrs(
+	    ctx, node, false, (void **)&ic->peers, &ic->npeers);
+}
+
+static void
+vrrp_conf_vaddrs_json(const void *src, struct jw *w)
+{
+	const struct vrrp_instance_conf *ic =
+	    container_of(src, struct vrrp_instance_conf, vaddrs);
+	char a[64], s[80];
+	size_t i;
+
+	jw_arr_begin(w);
+	for (i = 0; i < ic->nvaddrs; i++) {
+		conf_addr_str(&ic->vaddrs[i].addr, a, sizeof(a));
+		snprintf(s, sizeof(s), "%s/%u", a, ic->vaddrs[i].prefix);
+		jw_str(w, s);
+	}
+	jw_arr_end(w);
+}
+
+static void
+vrrp_conf_peers_json(const void *src, struct jw *w)
+{
+	const struct vrrp_instance_conf *ic =
+	    container_of(src, struct vrrp_instance_conf, peers);
+	char a[64];
+	size_t i;
+
+	jw_arr_begin(w);
+	for (i = 0; i < ic->npeers; i++)
+		jw_str(w, conf_addr_str(&ic->peers[i], a, sizeof(a)));
+	jw_arr_end(w);
+}
+
+#define VRRP_K(n, t, st, f, d, lo, hi, h)                                      \
+	{                                                                      \
+		.name = n, .type = t, .off = offsetof(struct st, f),           \
+		.dflt = d, .min = lo, .max = hi, .help = h                     \
+	}
+#define VRRP_R(n, t, st, f, lo, hi, h)                                         \
+	{                                                                      \
+		.name = n, .type = t, .off = offsetof(struct st, f),           \
+		.min = lo, .max = hi, .flags = CK_REQUIRED, .help = h          \
+	}
+
+static const struct conf_key vrrp_conf_garp_keys[] = {
+	VRRP_K("master_delay", CT_DURATION, vrrp_garp_conf, master_delay_ms,
+	    "5s", 0, VRRP_CONF_HOUR_MS,
+	    "a second burst this long after becoming master (0: none)"),
+	VRRP_K("master_repeat", CT_UINT, vrrp_garp_conf, master_repeat, "5",
+	    1, 100, "announcements per burst"),
+	VRRP_K("interval", CT_DURATION, vrrp_garp_conf, interval_ms, "0s", 0,
+	    1000, "pause between the announcements of a burst"),
+	VRRP_K("master_refresh", CT_DURATION, vrrp_garp_conf,
+	    master_refresh_ms, "0s", 0, VRRP_CONF_HOUR_MS,
+	    "repeat a burst this often while master (0: never)"),
+};
+
+static const struct conf_schema vrrp_conf_garp_schema = {
+	.name = "vrrp.instances[].garp",
+	.size = sizeof(struct vrrp_garp_conf),
+	.keys = vrrp_conf_garp_keys,
+	.nkeys = ARRAY_SIZE(vrrp_conf_garp_keys),
+};
+
+static const struct conf_key vrrp_conf_track_if_keys[] = {
+	VRRP_R("name", CT_STRING, vrrp_track_if_conf, name, 0, 0,
+	    "interface whose link is tracked"),
+	VRRP_K("weight", CT_UINT, vrrp_track_if_conf, weight, "0", 0, 254,
+	    "down: priority minus weight; 0: FAULT"),
+};
+
+static const struct conf_schema vrrp_conf_track_if_schema = {
+	.name = "vrrp.instances[].track_interfaces[]",
+	.size = sizeof(struct vrrp_track_if_conf),
+	.keys = vrrp_conf_track_if_keys,
+	.nkeys = ARRAY_SIZE(vrrp_conf_track_if_keys),
+};
+
+static const struct conf_key vrrp_conf_instance_keys[] = {
+	VRRP_R("name", CT_STRING, vrrp_instance_conf, name, 0, 0,
+	    "unique instance name"),
+	VRRP_R("interface", CT_STRING, vrrp_instance_conf, interface, 0, 0,
+	    "interface the adverts and the addresses use"),
+	VRRP_R("vrid", CT_UINT, vrrp_instance_conf, vrid, 1, 255,
+	    "virtual router id (keepalived virtual_router_id)"),
+	VRRP_K("priority", CT_UINT, vrrp_instance_conf, priority, "100", 1,
+	    255, "election priority; 255: the address owner"),
+	VRRP_K("version", CT_UINT, vrrp_instance_conf, version, "3", 2, 3,
+	    "VRRP version: 3 (RFC 9568) or 2 (RFC 3768, IPv4)"),
+	VRRP_K("advert_interval", CT_DURATION, vrrp_instance_conf,
+	    advert_interval_ms, "1s", 10, 40950,
+	    "advertisement interval, 10ms to 40.95s (v2: whole seconds)"),
+	{ .name = "virtual_addresses",
+	    .type = CT_CUSTOM,
+	    .off = offsetof(struct vrrp_instance_conf, vaddrs),
+	    .custom = vrrp_conf_parse_vaddrs,
+	    .to_json = vrrp_conf_vaddrs_json,
+	    .flags = CK_REQUIRED,
+	    .help = "the VIPs, address[/prefix], all of one family" },
+	{ .name = "unicast_peers",
+	    .type = CT_CUSTOM,
+	    .off = offsetof(struct vrrp_instance_conf, peers),
+	    .custom = vrrp_conf_parse_peers,
+	    .to_json = vrrp_conf_peers_json,
+	    .help = "send adverts to these; none: multicast" },
+	VRRP_K("unicast_src", CT_ADDR, vrrp_instance_conf, unicast_src, NULL,
+	    0, 0, "source of unicast adverts (default: the interface's)"),
+	{ .name = "preempt",
+	    .type = CT_CUSTOM,
+	    .off = offsetof(struct vrrp_instance_conf, preempt),
+	    .dflt = "immediate",
+	    .custom = vrrp_conf_parse_preempt,
+	    .to_json = vrrp_conf_preempt_json,
+	    .help = "never | immediate | after D | after healthy D" },
+	VRRP_K("accept", CT_BOOL, vrrp_instance_conf, accept, "false", 0, 0,
+	    "as master, accept packets to the VIPs (non-owner)"),
+	VRRP_K("stop_priority_zero", CT_BOOL, vrrp_instance_conf, stop_zero,
+	    "true", 0, 0, "on a graceful stop, hand over at once"),
+	{ .name = "checksum",
+	    .type = CT_ENUM,
+	    .off = offsetof(struct vrrp_instance_conf, checksum),
+	    .dflt = "pseudo",
+	    .enum_names = vrrp_conf_csum_names,
+	    .help = "v3 IPv4 checksum sent: pseudo (keepalived) or message" },
+	{ .name = "garp",
+	    .type = CT_SECTION,
+	    .off = offsetof(struct vrrp_instance_conf, garp),
+	    .sub = &vrrp_conf_garp_schema,
+	    .help = "gratuitous ARP / unsolicited NA after takeover" },
+	{ .name = "track_interfaces",
+	    .type = CT_LIST,
+	    .off = offsetof(struct vrrp_instance_conf, track_interfaces),
+	    .count_off = offsetof(struct vrrp_instance_conf, ntrack_interfaces),
+	    .sub = &vrrp_conf_track_if_schema,
+	    .help = "links whose state lowers the priority or faults" },
+};
+
+static bool
+vrrp_conf_same_family(const struct sockaddr_storage *ss, int family)
+{
+	return ss->ss_family == AF_UNSPEC || ss->ss_family == family;
+}
+
+static void
+vrrp_conf_instance_check(
+    struct conf_ctx *ctx, struct conf_node *node, void *obj)
+{
+	struct vrrp_instance_conf *ic = obj;
+	int fam;
+	size_t i;
+
+	if (ic->nvaddrs == 0) {
+		conf_error(ctx, conf_key_node(node, "virtual_addresses"),
+		    "virtual_addresses: at least one address");
+		return;
+	}
+	fam = ic->vaddrs[0].addr.ss_family;
+	ic->family = fam;
+	for (i = 1; i < ic->nvaddrs; i++)
+		if (ic->vaddrs[i].addr.ss_family != fam)
+			conf_error(ctx,
+			    conf_node_item(
+			        conf_key_node(node, "virtual_addresses"), i),
+			    "virtual_addresses: all of one family (a VRRP "
+			    "instance is IPv4 or IPv6)");
+	for (i = 0; i < ic->npeers; i++)
+		if (ic->peers[i].ss_family != fam)
+			conf_error(ctx,
+			    conf_node_item(conf_key_node(node, "unicast_peers"),
+			        i),
+			    "unicast_peers: not the family of the virtual "
+			    "addresses");
+	if (!vrrp_conf_same_family(&ic->unicast_src, fam))
+		conf_error(ctx, conf_key_node(node, "unicast_src"),
+		    "unicast_src: not the family of the virtual addresses");
+	if (ic->version == 2 && fam != AF_INET)
+		conf_error(ctx, conf_key_node(node, "version"),
+		    "version 2 is IPv4 only (RFC 3768); use version 3");
+	if (ic->version == 2 && ic->advert_interval_ms % 1000 != 0)
+		conf_error(ctx, conf_key_node(node, "advert_interval"),
+		    "advert_interval: version 2 carries whole seconds");
+	if (ic->version == 3 && ic->advert_interval_ms % 10 != 0)
+		conf_error(ctx, conf_key_node(node, "advert_interval"),
+		    "advert_interval: version 3 carries centiseconds (a "
+		    "multiple of 10ms)");
+	if (fam == AF_INET6 &&
+	    !IN6_IS_ADDR_LINKLOCAL(
+	        &((struct sockaddr_in6 *)&ic->vaddrs[0].addr)->sin6_addr))
+		conf_error(ctx,
+		    conf_node_item(conf_key_node(node, "virtual_addresses"), 0),
+		    "virtual_addresses: an IPv6 router's first address must "
+		    "be link-local (fe80::/10, RFC 9568 5.2.9)");
+	if (ic->priority == 255 && ic->preempt != VRRP_CONF_PREEMPT_IMMEDIATE)
+		conf_error(ctx, conf_key_node(node, "preempt"),
+		    "preempt: the address owner (priority 255) always "
+		    "preempts (RFC 9568 6.1)");
+	if (ic->version == 2 && ic->advert_interval_ms > 255000)
+		conf_error(ctx, conf_key_node(node, "advert_interval"),
+		    "advert_interval: version 2 carries at most 255s");
+}
+
+static void
+vrrp_conf_instance_fini(void *obj)
+{
+	struct vrrp_instance_conf *ic = obj;
+
+	free(ic->vaddrs);
+	free(ic->peers);
+	ic->vaddrs = NULL;
+	ic->peers = NULL;
+}
+
+static const struct conf_schema vrrp_conf_instance_schema = {
+	.name = "vrrp.instances[]",
+	.size = sizeof(struct vrrp_instance_conf),
+	.keys = vrrp_conf_instance_keys,
+	.nkeys = ARRAY_SIZE(vrrp_conf_instance_keys),
+	.check = vrrp_conf_instance_check,
+	.fini = vrrp_conf_instance_fini,
+};
+
+static const struct conf_key vrrp_conf_keys[] = {
+	{ .name = "instances",
+	    .type = CT_LIST,
+	    .off = offsetof(struct vrrp_conf, instances),
+	    .count_off = offsetof(struct vrrp_conf, ninstances),
+	    .sub = &vrrp_conf_instance_schema,
+	    .help = "virtual routers this node takes part in" },
+};
+
+/* Two instances with one interface, vrid and family are one router. */
+static void
+vrrp_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
+{
+	struct vrrp_conf *c = obj;
+	struct conf_node *list = conf_key_node(node, "instances");
+	size_t i, j;
+
+	for (i = 0; i < c->ninstances; i++)
+		for (j = 0; j < i; j++) {
+			const struct vrrp_instance_conf *a = &c->instances[i];
+			const struct vrrp_instance_conf *b = &c->instances[j];
+
+			if (a->vrid == b->vrid && a->family == b->family &&
+			    strcmp(a->interface, b->interface) == 0)
+				conf_error(ctx, conf_node_item(list, i),
+				    "instance %s: interface %s vrid %u is "
+				    "already instance %s",
+				    a->name, a->interface, a->vrid, b->name);
+		}
+}
+
+const struct conf_schema vrrp_conf_schema = {
+	.name = "vrrp",
+	.size = sizeof(struct vrrp_conf),
+	.keys = vrrp_conf_keys,
+	.nkeys = ARRAY_SIZE(vrrp_conf_keys),
+	.check = vrrp_conf_check,
+};

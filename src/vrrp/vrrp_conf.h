@@ -1,0 +1,104 @@
+/*
+ * vrrp_conf.h - configuration of the virtual IP plane (the `vrrp:` section).
+ *
+ * Plain data bound by the schema tables in vrrp_conf.c. Key names follow
+ * keepalived's vrrp_instance where one exists (virtual_router_id is vrid,
+ * advert_int is advert_interval, nopreempt/preempt_delay become one
+ * preempt policy), so a keepalived.conf maps key for key (README table).
+ * Durations are milliseconds; the protocol's own units (centiseconds for
+ * v3, seconds for v2) are derived where the packets are built.
+ *
+ * Invariants after a successful bind (checked by vrrp_conf_schema):
+ *   - instance names are unique, and so is (interface, vrid, family): two
+ *     instances there would be one virtual router on the wire;
+ *   - an instance has at least one virtual address, all of one family,
+ *     and its unicast peers (if any) and unicast_src are of that family;
+ *   - version 2 is IPv4 only and its advert_interval is whole seconds;
+ *     version 3's is a multiple of 10 ms (the wire carries centiseconds);
+ *   - preempt "after D" / "after healthy D" has preempt_delay_ms = D.
+ */
+#ifndef HAVEN_VRRP_CONF_H
+#define HAVEN_VRRP_CONF_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/conf.h"
+
+enum vrrp_conf_preempt {
+	VRRP_CONF_PREEMPT_IMMEDIATE, /* a higher priority takes over at once */
+	VRRP_CONF_PREEMPT_NEVER,     /* a running master keeps the address */
+	VRRP_CONF_PREEMPT_AFTER,     /* ... once this node has been up D */
+	/* ... once this node has been eligible (no fault, tracking at its
+	 * full priority) for D without a break: no flapping back onto a node
+	 * whose checks just recovered. */
+	VRRP_CONF_PREEMPT_AFTER_HEALTHY,
+};
+
+/*
+ * Which checksum a v3 IPv4 advert carries; both are accepted (vrrp_pkt.h
+ * has the story). keepalived 2.2 sends the pseudo-header form.
+ */
+enum vrrp_conf_csum {
+	VRRP_CONF_CSUM_PSEUDO,  /* over the IPv4 pseudo-header too */
+	VRRP_CONF_CSUM_MESSAGE, /* over the VRRP message only */
+};
+
+/* A virtual address: the VIP and the prefix it is added with. */
+struct vrrp_vaddr {
+	struct sockaddr_storage addr; /* port 0 */
+	uint8_t prefix;               /* default /32 or /128 */
+};
+
+struct vrrp_track_if_conf {
+	char *name; /* owned: interface name */
+	/* Down: subtract weight from the priority; 0: go to FAULT. */
+	uint32_t weight;
+};
+
+struct vrrp_garp_conf {
+	uint64_t master_delay_ms;   /* second burst after becoming master */
+	uint32_t master_repeat;     /* announcements per burst */
+	uint64_t interval_ms;       /* between announcements of a burst */
+	uint64_t master_refresh_ms; /* one more burst every ...; 0: never */
+};
+
+struct vrrp_instance_conf {
+	char *name;      /* owned: unique */
+	char *interface; /* owned: where adverts go and the VIPs live */
+	uint32_t vrid;   /* 1-255 */
+	uint32_t priority;
+	uint32_t version; /* 2 or 3 */
+	uint64_t advert_interval_ms;
+	struct vrrp_vaddr *vaddrs; /* owned array */
+	size_t nvaddrs;
+	/* owned array; none: multicast to 224.0.0.18 / ff02::12 */
+	struct sockaddr_storage *peers;
+	size_t npeers;
+	struct sockaddr_storage unicast_src; /* AF_UNSPEC: the interface's */
+	int preempt; /* enum vrrp_conf_preempt */
+	uint64_t preempt_delay_ms;           /* for AFTER, AFTER_HEALTHY */
+	bool accept;    /* a backup-turned-master answers for the VIPs */
+	bool stop_zero; /* send priority 0 on a graceful stop */
+	int checksum;   /* enum vrrp_conf_csum: v3 IPv4 adverts sent */
+	struct vrrp_garp_conf garp;
+	struct vrrp_track_if_conf *track_interfaces; /* owned array */
+	size_t ntrack_interfaces;
+	/* Not bound: the family of the virtual addresses. */
+	int family;
+};
+
+struct vrrp_conf {
+	struct vrrp_instance_conf *instances; /* owned array */
+	size_t ninstances;
+};
+
+extern const struct conf_schema vrrp_conf_schema;
+
+/* "never", "immediate", "after 30s", "after healthy 30s" of an instance. */
+const char *vrrp_preempt_name(int preempt);
+
+#endif
