@@ -30,48 +30,58 @@
 #include "lib/util.h"
 #include "vrrp/vrrp_addr.h"
 
-#define VRRP_ADDR_REQMAX   512 /* one request: header + a few attributes */
-#define VRRP_ADDR_INFINITY 0xffffffffu /* INFINITY_LIFE_TIME, if_addr.h */
+#define VRRP_ADDR_REQMAX     512 /* one request: header + a few attributes */
+#define VRRP_ADDR_INFINITY   0xffffffffu /* INFINITY_LIFE_TIME, if_addr.h */
+#define VRRP_ADDR_DUMP_TRIES 3 /* dumps interrupted by a change, retried */
 
 typedef int vrrp_addr_msg_fn(const struct nlmsghdr *nlh, void *arg);
 
 /*
- * Fill err with "what: ENAME: text[: kernel text]" and return -e. what is
- * already formatted by the caller.
+ * Error messages are built in two steps, the second only on failure: the
+ * cause ("ENAME: text[: detail]") where the error is seen, then what was
+ * asked in front of it (vrrp_addr_blame), so a call that succeeds formats
+ * nothing and asks the kernel for no interface name.
  */
-static int vrrp_addr_fail(
-    char *err, int e, const char *ext, const char *fmt, ...) __printflike(4, 5);
-
 static int
-vrrp_addr_fail(char *err, int e, const char *ext, const char *fmt, ...)
+vrrp_addr_fail(char *err, int e, const char *detail)
 {
 	const char *name = strerrorname_np(e);
-	va_list ap;
-	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(err, VRRP_ADDR_ERRMAX, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n < VRRP_ADDR_ERRMAX)
-		snprintf(err + n, VRRP_ADDR_ERRMAX - (size_t)n, ": %s: %s%s%s",
-		    name ? name : "E?", strerror(e), ext && *ext ? ": " : "",
-		    ext ? ext : "");
+	snprintf(err, VRRP_ADDR_ERRMAX, "%s: %s%s%s", name ? name : "E?",
+	    strerror(e), detail && *detail ? ": " : "", detail ? detail : "");
 	return -e;
 }
 
-/* "dev NAME" or, for an index the kernel does not know, "ifindex N". */
-static const char *
-vrrp_addr_dev(int ifindex, char *out, size_t len)
-{
-	char name[IF_NAMESIZE];
+/* Put "fmt...: " in front of err. */
+static void vrrp_addr_blame(char *err, const char *fmt, ...) __printflike(2, 3);
 
+static void
+vrrp_addr_blame(char *err, const char *fmt, ...)
+{
+	char cause[VRRP_ADDR_ERRMAX];
+	va_list ap;
+	int n;
+
+	memcpy(cause, err, sizeof(cause));
+	va_start(ap, fmt);
+	n = vsnprintf(err, VRRP_ADDR_ERRMAX, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < VRRP_ADDR_ERRMAX)
+		snprintf(err + n, VRRP_ADDR_ERRMAX - (size_t)n, ": %s", cause);
+}
+
+/* "VERB ADDR/LEN dev NAME: ..." (or "ifindex N" for an unknown index). */
+static void
+vrrp_addr_blame_ip(
+    char *err, const char *verb, const struct vrrp_addr_ip *ip, int ifindex)
+{
+	char a[VRRP_ADDR_STRMAX], name[IF_NAMESIZE];
+
+	vrrp_addr_ip_format(ip, a, sizeof(a));
 	if (ifindex > 0 && if_indextoname((unsigned)ifindex, name) != NULL)
-		snprintf(out, len, "dev %s", name);
+		vrrp_addr_blame(err, "%s %s dev %s", verb, a, name);
 	else
-		snprintf(out, len, "ifindex %d", ifindex);
-	return out;
+		vrrp_addr_blame(err, "%s %s ifindex %d", verb, a, ifindex);
 }
 
 int
@@ -127,11 +137,34 @@ vrrp_addr_ip_format(const struct vrrp_addr_ip *ip, char *out, size_t len)
 static size_t
 vrrp_addr_ip_len(const struct vrrp_addr_ip *ip)
 {
-	if (ip->family == AF_INET)
-		return ip->prefixlen <= 32 ? 4 : 0;
-	if (ip->family == AF_INET6)
-		return ip->prefixlen <= 128 ? 16 : 0;
-	return 0;
+	return ip->family == AF_INET ? 4 : ip->family == AF_INET6 ? 16 : 0;
+}
+
+/* What makes ip unfit to be a virtual address, or NULL. */
+static const char *
+vrrp_addr_ip_unfit(const struct vrrp_addr_ip *ip)
+{
+	uint32_t a4;
+
+	switch (ip->family) {
+	case AF_INET:
+		a4 = ntohl(ip->u.v4.s_addr);
+		if (ip->prefixlen > 32)
+			return "prefix length over 32";
+		if (a4 == INADDR_ANY || a4 == INADDR_BROADCAST ||
+		    IN_MULTICAST(a4))
+			return "not a unicast address";
+		return NULL;
+	case AF_INET6:
+		if (ip->prefixlen > 128)
+			return "prefix length over 128";
+		if (IN6_IS_ADDR_UNSPECIFIED(&ip->u.v6) ||
+		    IN6_IS_ADDR_MULTICAST(&ip->u.v6))
+			return "not a unicast address";
+		return NULL;
+	default:
+		return "not an IPv4 or IPv6 address";
+	}
 }
 
 /*
@@ -145,11 +178,11 @@ vrrp_addr_sock_open(struct mnl_socket **out, int flags, char *err)
 	int e;
 
 	if ((s = mnl_socket_open2(NETLINK_ROUTE, flags)) == NULL)
-		return vrrp_addr_fail(err, errno, NULL, "netlink socket");
+		return vrrp_addr_fail(err, errno, "netlink socket");
 	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) == -1) {
 		e = errno;
 		mnl_socket_close(s);
-		return vrrp_addr_fail(err, e, NULL, "netlink bind");
+		return vrrp_addr_fail(err, e, "netlink bind");
 	}
 	*out = s;
 	return 0;
@@ -219,26 +252,60 @@ vrrp_addr_extack(const struct nlmsghdr *nlh, char *out, size_t len)
 }
 
 /*
+ * The end of an exchange, seen in message m: 0 to read on, 1 when it ended
+ * well, or -errno with nl->err filled.
+ */
+static int
+vrrp_addr_end(struct vrrp_addr_nl *nl, const struct nlmsghdr *m, bool intr)
+{
+	char ext[VRRP_ADDR_ERRMAX / 2];
+	const struct nlmsgerr *e;
+	int err = 0;
+
+	if (m->nlmsg_type == NLMSG_DONE) {
+		/* A dump may end with its error here. */
+		if (mnl_nlmsg_get_payload_len(m) >= sizeof(int))
+			memcpy(&err, mnl_nlmsg_get_payload(m), sizeof(int));
+		if (err < 0)
+			return vrrp_addr_fail(nl->err, -err, NULL);
+		/* The table changed under the dump: it may be inconsistent. */
+		if (intr)
+			return vrrp_addr_fail(nl->err, EAGAIN,
+			    "dump interrupted by a concurrent change");
+		return 1;
+	}
+	if (m->nlmsg_type != NLMSG_ERROR)
+		return 0;
+	if (mnl_nlmsg_get_payload_len(m) < sizeof(*e))
+		return vrrp_addr_fail(nl->err, EBADMSG, "short netlink error");
+	e = mnl_nlmsg_get_payload(m);
+	if (e->error == 0)
+		return 1;
+	vrrp_addr_extack(m, ext, sizeof(ext));
+	return vrrp_addr_fail(nl->err, -e->error, ext);
+}
+
+/*
  * Send nlh and read to the end of its answer, calling cb (may be NULL) on
- * each data message. Returns 0, the first negative return of cb, or -errno
- * with nl->err as "what: ...".
+ * each data message. Returns 0, the first negative return of cb (with
+ * nl->err filled by cb), or -errno with nl->err filled. Every request but a
+ * dump asks for an acknowledgement, so each ends the same way.
  */
 static int
 vrrp_addr_talk(struct vrrp_addr_nl *nl, struct nlmsghdr *nlh,
-    vrrp_addr_msg_fn *cb, void *arg, const char *what)
+    vrrp_addr_msg_fn *cb, void *arg)
 {
 	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-	char ext[VRRP_ADDR_ERRMAX / 2];
-	const struct nlmsgerr *e;
-	int cbrc = 0, len, err;
+	bool intr = false;
+	int cbrc = 0, len, rc;
 
 	if (nl->sock == NULL)
-		return vrrp_addr_fail(nl->err, EBADF, NULL, "%s", what);
+		return vrrp_addr_fail(nl->err, EBADF, "netlink socket closed");
 	if (!dump)
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = ++nl->seq;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) == -1)
-		return vrrp_addr_fail(nl->err, errno, NULL, "%s", what);
+		return vrrp_addr_fail(nl->err, errno, "netlink send");
 	for (;;) {
 		ssize_t n =
 		    mnl_socket_recvfrom(nl->sock, nl->buf, VRRP_ADDR_BUFSZ);
@@ -246,42 +313,26 @@ vrrp_addr_talk(struct vrrp_addr_nl *nl, struct nlmsghdr *nlh,
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			return vrrp_addr_fail(nl->err, errno, NULL, "%s", what);
+			return vrrp_addr_fail(
+			    nl->err, errno, "netlink receive");
 		}
 		len = (int)n;
 		for (const struct nlmsghdr *m = (void *)nl->buf;
 		     mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+			/* A leftover of an abandoned exchange: skip. */
 			if (m->nlmsg_seq != nl->seq ||
 			    m->nlmsg_pid != nl->portid)
 				continue;
-			switch (m->nlmsg_type) {
-			case NLMSG_NOOP:
-				continue;
-			case NLMSG_DONE:
-				/* A dump may end with its error here. */
-				err = 0;
-				if (mnl_nlmsg_get_payload_len(m) >= sizeof(int))
-					memcpy(&err, mnl_nlmsg_get_payload(m),
-					    sizeof(int));
-				if (err < 0)
-					return vrrp_addr_fail(
-					    nl->err, -err, NULL, "%s", what);
+			if (m->nlmsg_flags & NLM_F_DUMP_INTR)
+				intr = true;
+			if ((rc = vrrp_addr_end(nl, m, intr)) < 0)
+				return rc;
+			if (rc == 1)
 				return cbrc;
-			case NLMSG_ERROR:
-				if (mnl_nlmsg_get_payload_len(m) < sizeof(*e))
-					return vrrp_addr_fail(
-					    nl->err, EBADMSG, NULL, "%s", what);
-				e = mnl_nlmsg_get_payload(m);
-				if (e->error == 0)
-					return cbrc;
-				vrrp_addr_extack(m, ext, sizeof(ext));
-				return vrrp_addr_fail(
-				    nl->err, -e->error, ext, "%s", what);
-			default:
-				/* Keep reading to the end after a cb error. */
-				if (cb != NULL && cbrc == 0)
-					cbrc = cb(m, arg);
-			}
+			/* Keep reading to the end after a cb error. */
+			if (m->nlmsg_type >= NLMSG_MIN_TYPE && cb != NULL &&
+			    cbrc == 0)
+				cbrc = cb(m, arg);
 		}
 	}
 }
@@ -304,7 +355,11 @@ vrrp_addr_attrs(const struct nlmsghdr *nlh, size_t hdrlen,
 	}
 }
 
-/* RTM_NEWLINK or RTM_DELLINK into *l. Returns 0 or -EBADMSG. */
+/*
+ * RTM_NEWLINK or RTM_DELLINK into *l. Returns 0, 1 for a message that is
+ * about something else than the device itself (a bridge port's AF_BRIDGE
+ * view, whose RTM_DELLINK only means "left the bridge"), or -EBADMSG.
+ */
 static int
 vrrp_addr_link_parse(const struct nlmsghdr *nlh, struct vrrp_addr_link *l)
 {
@@ -314,6 +369,8 @@ vrrp_addr_link_parse(const struct nlmsghdr *nlh, struct vrrp_addr_link *l)
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return -EBADMSG;
 	ifi = mnl_nlmsg_get_payload(nlh);
+	if (ifi->ifi_family != AF_UNSPEC)
+		return 1;
 	vrrp_addr_attrs(nlh, sizeof(*ifi), tb, IFLA_MAX);
 	memset(l, 0, sizeof(*l));
 	l->ifindex = ifi->ifi_index;
@@ -346,6 +403,7 @@ vrrp_addr_link_parse(const struct nlmsghdr *nlh, struct vrrp_addr_link *l)
 }
 
 struct vrrp_addr_link_req {
+	struct vrrp_addr_nl *nl;    /* borrowed */
 	struct vrrp_addr_link *out; /* borrowed */
 	bool seen;
 };
@@ -354,22 +412,23 @@ static int
 vrrp_addr_link_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct vrrp_addr_link_req *r = arg;
+	int rc;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK)
 		return 0;
-	if (vrrp_addr_link_parse(nlh, r->out) < 0)
-		return -EBADMSG;
-	r->seen = true;
+	if ((rc = vrrp_addr_link_parse(nlh, r->out)) < 0)
+		return vrrp_addr_fail(r->nl->err, EBADMSG, "malformed link");
+	r->seen |= rc == 0;
 	return 0;
 }
 
 /* RTM_GETLINK by index (ifindex > 0) or by name into *out. */
 static int
 vrrp_addr_getlink(struct vrrp_addr_nl *nl, int ifindex, const char *ifname,
-    struct vrrp_addr_link *out, const char *what)
+    struct vrrp_addr_link *out)
 {
 	unsigned char req[VRRP_ADDR_REQMAX];
-	struct vrrp_addr_link_req r = { .out = out };
+	struct vrrp_addr_link_req r = { .nl = nl, .out = out };
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
 	struct ifinfomsg *ifi;
 	int rc;
@@ -383,15 +442,10 @@ vrrp_addr_getlink(struct vrrp_addr_nl *nl, int ifindex, const char *ifname,
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
 	/* Only what we read: no statistics, no VF tables. */
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	if ((rc = vrrp_addr_talk(nl, nlh, vrrp_addr_link_cb, &r, what)) < 0) {
-		if (rc == -EBADMSG)
-			return vrrp_addr_fail(nl->err, EBADMSG, NULL,
-			    "%s: malformed answer", what);
+	if ((rc = vrrp_addr_talk(nl, nlh, vrrp_addr_link_cb, &r)) < 0)
 		return rc;
-	}
 	if (!r.seen)
-		return vrrp_addr_fail(
-		    nl->err, ENODEV, NULL, "%s: no answer", what);
+		return vrrp_addr_fail(nl->err, ENODEV, "no link in the answer");
 	return 0;
 }
 
@@ -399,61 +453,62 @@ int
 vrrp_addr_ifindex(struct vrrp_addr_nl *nl, const char *ifname)
 {
 	struct vrrp_addr_link l;
-	char what[64];
 	int rc;
 
-	snprintf(what, sizeof(what), "interface \"%.*s\"", IFNAMSIZ, ifname);
 	if (ifname[0] == '\0' || strlen(ifname) >= IFNAMSIZ ||
 	    strchr(ifname, '/') != NULL)
-		return vrrp_addr_fail(
-		    nl->err, EINVAL, "not an interface name", "%s", what);
-	if ((rc = vrrp_addr_getlink(nl, 0, ifname, &l, what)) < 0)
-		return rc;
-	return l.ifindex;
+		rc = vrrp_addr_fail(nl->err, EINVAL, "not an interface name");
+	else if ((rc = vrrp_addr_getlink(nl, 0, ifname, &l)) == 0)
+		return l.ifindex;
+	vrrp_addr_blame(nl->err, "interface \"%.*s\"", IFNAMSIZ, ifname);
+	return rc;
 }
 
 int
 vrrp_addr_link_get(
     struct vrrp_addr_nl *nl, int ifindex, struct vrrp_addr_link *out)
 {
-	char what[64];
+	int rc;
 
-	snprintf(what, sizeof(what), "link state of ifindex %d", ifindex);
 	if (ifindex <= 0)
-		return vrrp_addr_fail(nl->err, ENODEV, NULL, "%s", what);
-	return vrrp_addr_getlink(nl, ifindex, NULL, out, what);
+		rc = vrrp_addr_fail(nl->err, ENODEV, NULL);
+	else if ((rc = vrrp_addr_getlink(nl, ifindex, NULL, out)) == 0)
+		return 0;
+	vrrp_addr_blame(nl->err, "link state of ifindex %d", ifindex);
+	return rc;
 }
 
 /*
  * Check ip (and label) before a request. Returns the address length or
- * -EINVAL with nl->err filled.
+ * -errno with the cause in nl->err.
  */
 static int
 vrrp_addr_check(struct vrrp_addr_nl *nl, int ifindex,
-    const struct vrrp_addr_ip *ip, const char *label, const char *what)
+    const struct vrrp_addr_ip *ip, const char *label)
 {
-	char name[IF_NAMESIZE];
+	char name[IF_NAMESIZE], detail[128];
 	size_t alen = vrrp_addr_ip_len(ip), nlen;
+	const char *why;
 
-	if (alen == 0)
-		return vrrp_addr_fail(
-		    nl->err, EINVAL, "not an IPv4 or IPv6 address", "%s", what);
+	if ((why = vrrp_addr_ip_unfit(ip)) != NULL)
+		return vrrp_addr_fail(nl->err, EINVAL, why);
 	if (ifindex <= 0)
-		return vrrp_addr_fail(nl->err, ENODEV, NULL, "%s", what);
+		return vrrp_addr_fail(nl->err, ENODEV, NULL);
 	if (label == NULL)
 		return (int)alen;
 	if (ip->family != AF_INET)
-		return vrrp_addr_fail(nl->err, EINVAL,
-		    "labels are for IPv4 addresses only", "%s", what);
+		return vrrp_addr_fail(
+		    nl->err, EINVAL, "labels are for IPv4 addresses only");
 	if (if_indextoname((unsigned)ifindex, name) == NULL)
-		return vrrp_addr_fail(nl->err, errno, NULL, "%s", what);
+		return vrrp_addr_fail(nl->err, errno, NULL);
 	nlen = strlen(name);
 	if (strlen(label) >= IFNAMSIZ || strncmp(label, name, nlen) != 0 ||
-	    (label[nlen] != '\0' && label[nlen] != ':'))
-		return vrrp_addr_fail(nl->err, EINVAL,
-		    "a label is the interface name, ':' and at most 15 bytes "
-		    "in all",
-		    "%s label \"%.*s\"", what, IFNAMSIZ, label);
+	    (label[nlen] != '\0' && label[nlen] != ':')) {
+		snprintf(detail, sizeof(detail),
+		    "label \"%.*s\" is not \"%s\" or \"%s:...\" in %d bytes",
+		    IFNAMSIZ, label, name, name, IFNAMSIZ - 1);
+		return vrrp_addr_fail(nl->err, EINVAL, detail);
+	}
 	return (int)alen;
 }
 
@@ -488,17 +543,13 @@ vrrp_addr_add(struct vrrp_addr_nl *nl, int ifindex,
     const struct vrrp_addr_ip *ip, const char *label)
 {
 	unsigned char req[VRRP_ADDR_REQMAX];
-	char what[160], a[VRRP_ADDR_STRMAX], dev[32];
 	struct nlmsghdr *nlh;
-	int alen;
+	int rc;
 
-	snprintf(what, sizeof(what), "add %s %s",
-	    vrrp_addr_ip_format(ip, a, sizeof(a)),
-	    vrrp_addr_dev(ifindex, dev, sizeof(dev)));
-	if ((alen = vrrp_addr_check(nl, ifindex, ip, label, what)) < 0)
-		return alen;
+	if ((rc = vrrp_addr_check(nl, ifindex, ip, label)) < 0)
+		goto fail;
 	nlh = vrrp_addr_msg(req, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE,
-	    ifindex, ip, (size_t)alen);
+	    ifindex, ip, (size_t)rc);
 	if (label != NULL)
 		mnl_attr_put_strz(nlh, IFA_LABEL, label);
 	if (ip->family == AF_INET6) {
@@ -513,7 +564,11 @@ vrrp_addr_add(struct vrrp_addr_nl *nl, int ifindex,
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
 		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
 	}
-	return vrrp_addr_talk(nl, nlh, NULL, NULL, what);
+	if ((rc = vrrp_addr_talk(nl, nlh, NULL, NULL)) == 0)
+		return 0;
+fail:
+	vrrp_addr_blame_ip(nl->err, "add", ip, ifindex);
+	return rc;
 }
 
 int
@@ -521,22 +576,20 @@ vrrp_addr_del(
     struct vrrp_addr_nl *nl, int ifindex, const struct vrrp_addr_ip *ip)
 {
 	unsigned char req[VRRP_ADDR_REQMAX];
-	char what[160], a[VRRP_ADDR_STRMAX], dev[32];
 	struct nlmsghdr *nlh;
-	int alen, rc;
+	int rc;
 
-	snprintf(what, sizeof(what), "delete %s %s",
-	    vrrp_addr_ip_format(ip, a, sizeof(a)),
-	    vrrp_addr_dev(ifindex, dev, sizeof(dev)));
-	if ((alen = vrrp_addr_check(nl, ifindex, ip, NULL, what)) < 0)
-		return alen;
-	nlh = vrrp_addr_msg(req, RTM_DELADDR, 0, ifindex, ip, (size_t)alen);
-	rc = vrrp_addr_talk(nl, nlh, NULL, NULL, what);
+	if ((rc = vrrp_addr_check(nl, ifindex, ip, NULL)) < 0)
+		goto fail;
+	nlh = vrrp_addr_msg(req, RTM_DELADDR, 0, ifindex, ip, (size_t)rc);
+	rc = vrrp_addr_talk(nl, nlh, NULL, NULL);
 	/* IPv4 says EADDRNOTAVAIL, IPv6 ENOENT or EADDRNOTAVAIL: gone. */
-	if (rc == -EADDRNOTAVAIL || rc == -ENOENT) {
+	if (rc == 0 || rc == -EADDRNOTAVAIL || rc == -ENOENT) {
 		nl->err[0] = '\0';
 		return 0;
 	}
+fail:
+	vrrp_addr_blame_ip(nl->err, "delete", ip, ifindex);
 	return rc;
 }
 
@@ -569,9 +622,8 @@ vrrp_addr_query_cb(const struct nlmsghdr *nlh, void *arg)
 	    memcmp(mnl_attr_get_payload(a), &q->ip->u, alen) != 0)
 		return 0;
 	q->found = true;
+	/* The 8-bit field cannot hold the flags from 0x100 up. */
 	q->flags = ifa->ifa_flags;
-	/* The 8-bit field cannot hold the newer flags (NODAD is 0x02, fine;
-	 * MANAGETEMPADDR and up are not). */
 	if ((a = tb[IFA_FLAGS]) != NULL &&
 	    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 		q->flags = mnl_attr_get_u32(a);
@@ -584,27 +636,31 @@ vrrp_addr_query(struct vrrp_addr_nl *nl, int ifindex,
 {
 	unsigned char req[VRRP_ADDR_REQMAX];
 	struct vrrp_addr_query_req q = { .ip = ip, .ifindex = ifindex };
-	char what[160], a[VRRP_ADDR_STRMAX], dev[32];
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
-	int rc;
+	int rc, tries = 0;
 
-	snprintf(what, sizeof(what), "query %s %s",
-	    vrrp_addr_ip_format(ip, a, sizeof(a)),
-	    vrrp_addr_dev(ifindex, dev, sizeof(dev)));
-	if ((rc = vrrp_addr_check(nl, ifindex, ip, NULL, what)) < 0)
-		return rc;
-	nlh = mnl_nlmsg_put_header(req);
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = ip->family;
-	ifa->ifa_index = (unsigned)ifindex;
-	if ((rc = vrrp_addr_talk(nl, nlh, vrrp_addr_query_cb, &q, what)) < 0)
-		return rc;
+	if ((rc = vrrp_addr_check(nl, ifindex, ip, NULL)) < 0)
+		goto fail;
+	do {
+		q.found = false;
+		nlh = mnl_nlmsg_put_header(req);
+		nlh->nlmsg_type = RTM_GETADDR;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+		ifa->ifa_family = ip->family;
+		ifa->ifa_index = (unsigned)ifindex;
+		rc = vrrp_addr_talk(nl, nlh, vrrp_addr_query_cb, &q);
+		/* An interrupted dump is retried a few times. */
+	} while (rc == -EAGAIN && ++tries < VRRP_ADDR_DUMP_TRIES);
+	if (rc < 0)
+		goto fail;
 	if (q.found && ifa_flags != NULL)
 		*ifa_flags = q.flags;
 	return q.found ? 1 : 0;
+fail:
+	vrrp_addr_blame_ip(nl->err, "query", ip, ifindex);
+	return rc;
 }
 
 int
@@ -615,17 +671,19 @@ vrrp_addr_mon_init(struct vrrp_addr_mon *mon)
 	memset(mon, 0, sizeof(*mon));
 	if ((rc = vrrp_addr_sock_open(
 	         &mon->sock, SOCK_CLOEXEC | SOCK_NONBLOCK, mon->err)) < 0)
-		return rc;
+		goto fail;
 	if (mnl_socket_setsockopt(mon->sock, NETLINK_ADD_MEMBERSHIP, &group,
 	        sizeof(group)) == -1) {
-		rc = vrrp_addr_fail(
-		    mon->err, errno, NULL, "netlink: join RTNLGRP_LINK");
+		rc = vrrp_addr_fail(mon->err, errno, "join RTNLGRP_LINK");
 		mnl_socket_close(mon->sock);
 		mon->sock = NULL;
-		return rc;
+		goto fail;
 	}
 	mon->buf = xmalloc(VRRP_ADDR_BUFSZ);
 	return 0;
+fail:
+	vrrp_addr_blame(mon->err, "link events");
+	return rc;
 }
 
 void
@@ -651,16 +709,18 @@ vrrp_addr_mon_batch(
 {
 	const struct nlmsghdr *m = (void *)mon->buf;
 	struct vrrp_addr_link l;
-	int n = 0;
+	int n = 0, rc;
 
 	for (; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
 		if (m->nlmsg_type != RTM_NEWLINK &&
 		    m->nlmsg_type != RTM_DELLINK)
 			continue;
-		if (vrrp_addr_link_parse(m, &l) < 0) {
+		if ((rc = vrrp_addr_link_parse(m, &l)) < 0) {
 			mon->rx_malformed++;
 			continue;
 		}
+		if (rc == 1)
+			continue;
 		mon->events++;
 		n++;
 		cb(&l, arg);
@@ -674,10 +734,12 @@ int
 vrrp_addr_mon_read(struct vrrp_addr_mon *mon, vrrp_addr_link_fn *cb, void *arg)
 {
 	bool lost = false;
-	int total = 0;
+	int total = 0, rc;
 
-	if (mon->sock == NULL)
-		return vrrp_addr_fail(mon->err, EBADF, NULL, "link events");
+	if (mon->sock == NULL) {
+		rc = vrrp_addr_fail(mon->err, EBADF, "socket closed");
+		goto fail;
+	}
 	for (;;) {
 		struct sockaddr_nl from;
 		struct iovec iov = { mon->buf, VRRP_ADDR_BUFSZ };
@@ -700,8 +762,8 @@ vrrp_addr_mon_read(struct vrrp_addr_mon *mon, vrrp_addr_link_fn *cb, void *arg)
 				lost = true;
 				continue;
 			}
-			return vrrp_addr_fail(
-			    mon->err, errno, NULL, "link events: read");
+			rc = vrrp_addr_fail(mon->err, errno, "read");
+			goto fail;
 		}
 		/* Only the kernel speaks for RTNLGRP_LINK. */
 		if (msg.msg_namelen != sizeof(from) || from.nl_pid != 0) {
@@ -715,9 +777,11 @@ vrrp_addr_mon_read(struct vrrp_addr_mon *mon, vrrp_addr_link_fn *cb, void *arg)
 		}
 		total += vrrp_addr_mon_batch(mon, (int)n, cb, arg);
 	}
-	if (lost)
-		return vrrp_addr_fail(mon->err, ENOBUFS,
-		    "link events were lost: query the tracked links again",
-		    "link events");
-	return total;
+	if (!lost)
+		return total;
+	rc = vrrp_addr_fail(mon->err, ENOBUFS,
+	    "events were lost: query the tracked links again");
+fail:
+	vrrp_addr_blame(mon->err, "link events");
+	return rc;
 }

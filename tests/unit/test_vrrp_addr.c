@@ -564,6 +564,7 @@ test_bad_names(void)
 	struct vrrp_addr_nl nl;
 	struct vrrp_addr_link l;
 	struct vrrp_addr_ip vip, bad;
+	char out[4096];
 	int va, vb;
 
 	test_netns(&nl, &va, &vb);
@@ -577,16 +578,30 @@ test_bad_names(void)
 	/* An index that names nothing. */
 	T_EQ_INT(vrrp_addr_add(&nl, 9999, &vip, NULL), -ENODEV);
 	T_ASSERT(strstr(nl.err, "add 198.18.20.100/32 ifindex 9999") != NULL);
-	T_ASSERT(strstr(nl.err, "ENODEV") != NULL);
+	/* The kernel's own reason (extended ack) follows the errno. */
+	T_ASSERT(strstr(nl.err, ": ENODEV: No such device: ") != NULL);
 	T_ASSERT(vrrp_addr_del(&nl, 9999, &vip) < 0);
 	T_EQ_INT(vrrp_addr_link_get(&nl, 9999, &l), -ENODEV);
 	T_EQ_INT(vrrp_addr_link_get(&nl, 0, &l), -ENODEV);
-	/* The kernel's own reason comes along: a prefix length too long. */
+	/* Not a virtual address: refused before the kernel sees it. */
 	bad = vip;
 	bad.prefixlen = 33;
 	T_EQ_INT(vrrp_addr_add(&nl, va, &bad, NULL), -EINVAL);
+	T_ASSERT(strstr(nl.err, "prefix length") != NULL);
+	test_ip("0.0.0.0/0", &bad);
+	T_EQ_INT(vrrp_addr_add(&nl, va, &bad, NULL), -EINVAL);
+	T_ASSERT(strstr(nl.err, "not a unicast address") != NULL);
+	test_ip("224.0.0.18", &bad);
+	T_EQ_INT(vrrp_addr_add(&nl, va, &bad, NULL), -EINVAL);
+	test_ip("ff02::12", &bad);
+	T_EQ_INT(vrrp_addr_add(&nl, va, &bad, NULL), -EINVAL);
+	test_ip("::", &bad);
+	T_EQ_INT(vrrp_addr_del(&nl, va, &bad), -EINVAL);
 	bad.family = AF_UNIX;
 	T_EQ_INT(vrrp_addr_query(&nl, va, &bad, NULL), -EINVAL);
+	T_ASSERT(strstr(nl.err, "not an IPv4 or IPv6 address") != NULL);
+	test_sh_out(out, sizeof(out), "ip -o addr show dev va");
+	T_ASSERT(strstr(out, "0.0.0.0") == NULL);
 	/* Everything still works afterwards. */
 	T_EQ_INT(vrrp_addr_ifindex(&nl, "va"), va);
 	vrrp_addr_fini(&nl);
