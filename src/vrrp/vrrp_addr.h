@@ -22,10 +22,13 @@
  * Decisions, with their reasons:
  *
  *  - Add is idempotent (NLM_F_CREATE|NLM_F_REPLACE, `ip addr replace`): a VIP
- *    left on the interface by a predecessor that crashed is adopted, not an
- *    EEXIST that would hold the takeover. Delete is idempotent too: an address
- *    already gone (EADDRNOTAVAIL, ENOENT) is success, so a release can be
- *    retried or run twice without a spurious fault.
+ *    left on the interface by a predecessor that crashed is adopted, its
+ *    flags and lifetimes set to ours, not an EEXIST that would hold the
+ *    takeover. Delete is idempotent too: an address already gone
+ *    (EADDRNOTAVAIL, ENOENT) is success, so a release can be retried or run
+ *    twice without a spurious fault.
+ *  - Only unicast addresses: 0.0.0.0, 255.255.255.255, ::, and multicast are
+ *    EINVAL before the kernel sees them (it would take 0.0.0.0/0).
  *  - IPv6 VIPs are added with IFA_F_NODAD. Duplicate address detection would
  *    keep the address "tentative" for about a second (RFC 4862 §5.4: a
  *    tentative address cannot be bound, used as a source, or announced), and
@@ -43,9 +46,11 @@
  *    set; a /32 VIP is alone in its subnet, so the default /32 is safe.
  *  - An optional label for IPv4 ("eth0:vip", IFA_LABEL), as keepalived's
  *    `label`: it marks our addresses in `ip addr` for the operator and lets a
- *    sweep after a crash find them. The kernel wants it to begin with the
- *    interface name (as iproute2 checks) and to fit IFNAMSIZ; we check both
- *    here. IPv6 has no labels: -EINVAL.
+ *    sweep after a crash find them. The kernel takes any string, but
+ *    iproute2 (which refuses to set other labels) and ifconfig-era tools read
+ *    a label as an alias of the interface named before the colon, so we
+ *    insist on "IFNAME" or "IFNAME:..." within IFNAMSIZ. IPv6 has no
+ *    labels: -EINVAL.
  *  - Link state "up" is IFF_UP and IFF_RUNNING: administratively up and
  *    operationally up (the kernel sets IFF_RUNNING from operstate, RFC 2863:
  *    carrier, dormant, lower layers), which is what keepalived tracks too.
@@ -147,7 +152,8 @@ int vrrp_addr_del(
 /*
  * Is ip (address bytes; any prefix length) on ifindex? Returns 1 and sets
  * *ifa_flags (IFA_F_TENTATIVE, _DADFAILED, _DEPRECATED, _NODAD...) when it is,
- * 0 when not, -errno on failure. ifa_flags may be NULL.
+ * 0 when not, -errno on failure (-EAGAIN: the address table kept changing
+ * under the dump, three times). ifa_flags may be NULL.
  */
 int vrrp_addr_query(struct vrrp_addr_nl *nl, int ifindex,
     const struct vrrp_addr_ip *ip, uint32_t *ifa_flags);

@@ -88,7 +88,7 @@ vrrp_announce_garp_build(unsigned char frame[VRRP_ANNOUNCE_ARP_LEN],
 	p = vrrp_announce_put16(p, ARPOP_REQUEST);
 	p = vrrp_announce_put(p, mac, VRRP_ANNOUNCE_MACLEN); /* sha */
 	p = vrrp_announce_put(p, &vip, sizeof(vip));         /* spa */
-	p = vrrp_announce_put(p, zero, sizeof(zero)); /* tha: RFC 5227 §2.3 */
+	p = vrrp_announce_put(p, zero, sizeof(zero)); /* tha: RFC 5227 §2.1.1 */
 	p = vrrp_announce_put(p, &vip, sizeof(vip));  /* tpa = spa */
 	return (size_t)(p - frame);
 }

@@ -22,30 +22,32 @@
  *
  * Why the frames look as they do:
  *
- *  - Gratuitous ARP in the request form (op 1) with sender IP = target IP =
- *    the VIP, target MAC zero: the ARP Announcement of RFC 5227 §3, which
- *    that RFC prefers to a reply because some stacks ignore unsolicited
- *    replies. Linux treats a request whose sender and target IP are equal as
- *    gratuitous whatever its target MAC (a reply only when the target MAC
- *    equals the sender's), and a gratuitous frame overrides an entry even
- *    inside its locktime (1 s), which a fast failover needs. With the
- *    default arp_accept=0 Linux only updates entries it already has, creates
- *    none: exactly the hosts that talk to the VIP. keepalived sends the
- *    request form too; the HAVIP clouds of vip.md re-point the address at
- *    whoever announces it in any form.
+ *  - Gratuitous ARP as an ARP Announcement (RFC 5227 §2.3): an ARP request
+ *    (op 1) with sender IP = target IP = the VIP and a zero target MAC
+ *    (§2.1.1), the request form §3 of that RFC recommends over a reply.
+ *    Linux (net/ipv4/arp.c) takes a request whose sender and target IP are
+ *    equal as gratuitous whatever its target MAC, a reply only when its
+ *    target MAC repeats the sender's; and a gratuitous frame replaces a
+ *    cached MAC even inside the entry's locktime (1 s), which a fast
+ *    failover needs (test_announce_moves_neighbour fails without it). With
+ *    the default arp_accept=0 Linux only updates entries it already has and
+ *    creates none: exactly the hosts that talk to the VIP. keepalived sends
+ *    the request form too; the HAVIP clouds of vip.md re-point the address
+ *    at whoever announces it, in either form.
  *  - Broadcast destination: every host that caches the VIP must hear it, and
  *    every switch on the path must see the frame's source MAC on the new
  *    port to move its forwarding entry. We hold no list of neighbours to
  *    unicast to.
  *  - The unsolicited NA goes to ff02::1 (all nodes; MAC 33:33:00:00:00:01)
- *    with hop limit 255 (receivers drop any other, RFC 4861 §7.1.2), Override
- *    set so caches replace the old MAC, Solicited clear (it answers no
- *    solicitation, and §7.1.2 forbids S on a multicast NA), Router as the
- *    caller says, and the Target Link-Layer Address option (required in a
- *    multicast NA, §4.4). Its IPv6 source is the VIP itself, as Linux does
- *    for its own unsolicited NAs: an address of the interface (§7.2.4) that
- *    is usable at once, since vrrp_addr adds VIPs without DAD, whereas the
- *    link-local may still be tentative right after the link comes up.
+ *    with hop limit 255 (receivers drop any other, RFC 4861 §7.1.2),
+ *    Override set so caches replace the old MAC, Solicited clear (it answers
+ *    no solicitation, and §7.1.2 forbids S on a multicast NA), Router as the
+ *    caller says, and the Target Link-Layer Address option carrying the new
+ *    MAC, which is the point of an unsolicited NA (§7.2.6). Its IPv6 source
+ *    is the VIP itself, as Linux does for its own unsolicited NAs: an
+ *    address of the interface (§7.2.4) that is usable at once, since
+ *    vrrp_addr adds VIPs without DAD, whereas the link-local may still be
+ *    tentative right after the link comes up.
  *  - With use_vmac the Ethernet source and the sender MAC inside (ARP sha,
  *    NA target link-layer option) are the VRRP virtual MAC,
  *    00:00:5e:00:01:VRID for IPv4 and 00:00:5e:00:02:VRID for IPv6
@@ -62,13 +64,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VRRP_ANNOUNCE_MACLEN   6
-#define VRRP_ANNOUNCE_ETHLEN   14                          /* dst, src, type */
-#define VRRP_ANNOUNCE_ARP_LEN  (VRRP_ANNOUNCE_ETHLEN + 28) /* RFC 826 */
-#define VRRP_ANNOUNCE_NA_ICMP  32 /* NA 24 (RFC 4861 §4.4) + TLLA option 8 */
-#define VRRP_ANNOUNCE_NA_LEN   (VRRP_ANNOUNCE_ETHLEN + 40 + VRRP_ANNOUNCE_NA_ICMP)
-#define VRRP_ANNOUNCE_FRAMEMAX VRRP_ANNOUNCE_NA_LEN
-#define VRRP_ANNOUNCE_ERRMAX   192
+#define VRRP_ANNOUNCE_MACLEN  6
+#define VRRP_ANNOUNCE_ARP_LEN 42 /* Ethernet + ARP for IPv4, RFC 826 */
+#define VRRP_ANNOUNCE_NA_ICMP 32 /* NA 24 (RFC 4861 §4.4) + TLLA option 8 */
+#define VRRP_ANNOUNCE_NA_LEN  86 /* Ethernet + IPv6 header 40 + NA_ICMP */
+#define VRRP_ANNOUNCE_ERRMAX  192
 
 /* The NA flags, first byte of the word after the checksum (RFC 4861 §4.4). */
 #define VRRP_ANNOUNCE_NA_ROUTER    0x80u
