@@ -427,7 +427,7 @@ static int
 vrrp_addr_getlink(struct vrrp_addr_nl *nl, int ifindex, const char *ifname,
     struct vrrp_addr_link *out)
 {
-	unsigned char req[VRRP_ADDR_REQMAX];
+	_Alignas(struct nlmsghdr) unsigned char req[VRRP_ADDR_REQMAX];
 	struct vrrp_addr_link_req r = { .nl = nl, .out = out };
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
 	struct ifinfomsg *ifi;
@@ -542,7 +542,7 @@ int
 vrrp_addr_add(struct vrrp_addr_nl *nl, int ifindex,
     const struct vrrp_addr_ip *ip, const char *label)
 {
-	unsigned char req[VRRP_ADDR_REQMAX];
+	_Alignas(struct nlmsghdr) unsigned char req[VRRP_ADDR_REQMAX];
 	struct nlmsghdr *nlh;
 	int rc;
 
@@ -575,7 +575,7 @@ int
 vrrp_addr_del(
     struct vrrp_addr_nl *nl, int ifindex, const struct vrrp_addr_ip *ip)
 {
-	unsigned char req[VRRP_ADDR_REQMAX];
+	_Alignas(struct nlmsghdr) unsigned char req[VRRP_ADDR_REQMAX];
 	struct nlmsghdr *nlh;
 	int rc;
 
@@ -634,7 +634,7 @@ int
 vrrp_addr_query(struct vrrp_addr_nl *nl, int ifindex,
     const struct vrrp_addr_ip *ip, uint32_t *ifa_flags)
 {
-	unsigned char req[VRRP_ADDR_REQMAX];
+	_Alignas(struct nlmsghdr) unsigned char req[VRRP_ADDR_REQMAX];
 	struct vrrp_addr_query_req q = { .ip = ip, .ifindex = ifindex };
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;

@@ -130,11 +130,13 @@ int vrrp_announce_na_send(struct vrrp_announce *a, const struct in6_addr *vip,
 
 /*
  * The pacing of announcements after a takeover, in keepalived's terms: a
- * burst of `repeat` rounds `interval_us` apart at once, another burst
- * `delay_us` after the takeover, then a burst of `refresh_repeat` rounds
- * every `refresh_us` after it for as long as we hold the address (0: no
- * such burst). keepalived's defaults: repeat 5, interval 0, delay 5 s, no
- * refresh. A round is one frame per VIP; the caller sends it. Plain data.
+ * burst of `repeat` rounds `interval_us` apart at once, another such burst
+ * `delay_us` after the takeover (0: none), and a burst of `refresh_repeat`
+ * rounds every `refresh_us` from the takeover on, for as long as we hold the
+ * address (0: none). keepalived's defaults: repeat 5, interval 0, delay 5 s,
+ * no refresh. A round is one frame per VIP, which the caller sends; so
+ * interval_us spaces rounds, where keepalived's vrrp_garp_interval spaces
+ * every frame: a caller that wants that runs one plan per VIP. Plain data.
  */
 struct vrrp_announce_plan {
 	unsigned repeat;
