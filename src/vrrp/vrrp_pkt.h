@@ -37,10 +37,12 @@
  *   the message only, and RFC 9568 §5.2.8 has since settled on the message
  *   only. Captures of keepalived 2.2.7 (Debian 12; tests/unit/
  *   test_vrrp_pkt.c) show it sends the pseudo-header form, to the group and
- *   to unicast peers alike (with the peer's address as destination), and
- *   its v3_checksum_as_v2 switch only appeared in 2.2.8. So decode accepts
- *   either form and says which one verified; encode writes the form asked
- *   for, the pseudo-header one by default so a keepalived peer accepts us.
+ *   to unicast peers alike (with the peer's address as destination); fed
+ *   our message-only adverts it logs "Invalid VRRPv3 checksum" and takes
+ *   over, and its v3_checksum_as_v2 switch only appeared in 2.2.8. So
+ *   decode accepts either form and says which one verified; encode writes
+ *   the form asked for, the pseudo-header one by default so that keepalived
+ *   peers accept us.
  * The checksum field must equal what RFC 1071 computes: the other one's
  * complement zero (0xffff for a computed 0x0000) is refused, which no
  * sender produces and which keeps decode-then-encode the identity.
