@@ -8,9 +8,11 @@
 #include "cmd/planes.h"
 #include "hc/hc_conf.h"
 #include "lb/lb_conf.h"
+#include "vrrp/vrrp_conf.h"
 
 extern const struct plane_ops hc_plane;
 extern const struct plane_ops lb_plane;
+extern const struct plane_ops vrrp_plane;
 
 const struct plane_row planes[] = {
 	{
@@ -35,6 +37,15 @@ const struct plane_row planes[] = {
 	    .replay = true,
 	    .sends = PLANE_MSG(IPC_PASSIVE),
 	    .receives = PLANE_MSG(IPC_VERDICT),
+	},
+	{
+	    .name = "vrrp",
+	    .ops = &vrrp_plane,
+	    .section = "vrrp",
+	    .schema = &vrrp_conf_schema,
+	    .help = "virtual IP (VRRP)",
+	    .api_prefix = "/v1/vrrp",
+	    .fanout = PLANE_API_ONE,
 	},
 };
 

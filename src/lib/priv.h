@@ -55,13 +55,17 @@ int priv_drop(
  * use it, NET_BIND_SERVICE to bind the planes' sockets (lb ports below
  * 1024) and, in the bounding set, what a plane may ask for on any later
  * config (NET_RAW: icmp checks without ping sockets; NET_ADMIN: the VIP
- * plane). packaging/haven.service bounds the unit to the same set.
+ * plane), and SYS_NICE and IPC_LOCK for the VIP plane's process to take a
+ * real-time priority and lock its pages while it is still root (it keeps
+ * neither after its drop). packaging/haven.service bounds the unit to the
+ * same set.
  */
 #define PRIV_PARENT_KEEP                                                       \
 	(PRIV_CAP(CAP_SETUID) | PRIV_CAP(CAP_SETGID) | PRIV_CAP(CAP_SETPCAP) | \
 	    PRIV_CAP(CAP_KILL) | PRIV_CAP(CAP_CHOWN) |                         \
 	    PRIV_CAP(CAP_DAC_OVERRIDE) | PRIV_CAP(CAP_NET_BIND_SERVICE) |      \
-	    PRIV_CAP(CAP_NET_RAW) | PRIV_CAP(CAP_NET_ADMIN))
+	    PRIV_CAP(CAP_NET_RAW) | PRIV_CAP(CAP_NET_ADMIN) |                  \
+	    PRIV_CAP(CAP_SYS_NICE) | PRIV_CAP(CAP_IPC_LOCK))
 
 /*
  * Stay root but keep only keep: bounding, effective and permitted sets

@@ -21,8 +21,7 @@
 
 #define VRRP_CONF_HOUR_MS (3600 * 1000)
 
-static const char *const vrrp_conf_csum_names[] = { "pseudo", "message",
-	NULL };
+static const char *const vrrp_conf_csum_names[] = { "pseudo", "message", NULL };
 
 const char *
 vrrp_preempt_name(int preempt)
@@ -62,8 +61,9 @@ vrrp_conf_parse_preempt(struct conf_ctx *ctx, struct conf_node *node, void *dst)
 		d = v + 6;
 	} else
 		rc = -1;
-	if (d != NULL && (conf_parse_duration(d, &ic->preempt_delay_ms) != 0 ||
-	                     ic->preempt_delay_ms > VRRP_CONF_HOUR_MS))
+	if (d != NULL &&
+	    (conf_parse_duration(d, &ic->preempt_delay_ms) != 0 ||
+	        ic->preempt_delay_ms > VRRP_CONF_HOUR_MS))
 		rc = -1;
 	free(v);
 	if (rc != 0)
@@ -162,8 +162,8 @@ vrrp_conf_parse_addrs(struct conf_ctx *ctx, struct conf_node *node,
 		struct sockaddr_storage *ss = with_prefix ?
 		    &((struct vrrp_vaddr *)e)->addr :
 		    (struct sockaddr_storage *)e;
-		uint8_t *pfx = with_prefix ? &((struct vrrp_vaddr *)e)->prefix :
-		                             NULL;
+		uint8_t *pfx =
+		    with_prefix ? &((struct vrrp_vaddr *)e)->prefix : NULL;
 
 		if (v == NULL || vrrp_conf_parse_one(v, with_prefix, ss, pfx)) {
 			conf_error(ctx, it,
@@ -246,12 +246,12 @@ static const struct conf_key vrrp_conf_garp_keys[] = {
 	VRRP_K("master_delay", CT_DURATION, vrrp_garp_conf, master_delay_ms,
 	    "5s", 0, VRRP_CONF_HOUR_MS,
 	    "a second burst this long after becoming master (0: none)"),
-	VRRP_K("master_repeat", CT_UINT, vrrp_garp_conf, master_repeat, "5",
-	    1, 100, "announcements per burst"),
+	VRRP_K("master_repeat", CT_UINT, vrrp_garp_conf, master_repeat, "5", 1,
+	    100, "announcements per burst"),
 	VRRP_K("interval", CT_DURATION, vrrp_garp_conf, interval_ms, "0s", 0,
 	    1000, "pause between the announcements of a burst"),
-	VRRP_K("master_refresh", CT_DURATION, vrrp_garp_conf,
-	    master_refresh_ms, "0s", 0, VRRP_CONF_HOUR_MS,
+	VRRP_K("master_refresh", CT_DURATION, vrrp_garp_conf, master_refresh_ms,
+	    "0s", 0, VRRP_CONF_HOUR_MS,
 	    "repeat a burst this often while master (0: never)"),
 };
 
@@ -283,8 +283,8 @@ static const struct conf_key vrrp_conf_instance_keys[] = {
 	    "interface the adverts and the addresses use"),
 	VRRP_R("vrid", CT_UINT, vrrp_instance_conf, vrid, 1, 255,
 	    "virtual router id (keepalived virtual_router_id)"),
-	VRRP_K("priority", CT_UINT, vrrp_instance_conf, priority, "100", 1,
-	    255, "election priority; 255: the address owner"),
+	VRRP_K("priority", CT_UINT, vrrp_instance_conf, priority, "100", 1, 255,
+	    "election priority; 255: the address owner"),
 	VRRP_K("version", CT_UINT, vrrp_instance_conf, version, "3", 2, 3,
 	    "VRRP version: 3 (RFC 9568) or 2 (RFC 3768, IPv4)"),
 	VRRP_K("advert_interval", CT_DURATION, vrrp_instance_conf,
@@ -303,8 +303,8 @@ static const struct conf_key vrrp_conf_instance_keys[] = {
 	    .custom = vrrp_conf_parse_peers,
 	    .to_json = vrrp_conf_peers_json,
 	    .help = "send adverts to these; none: multicast" },
-	VRRP_K("unicast_src", CT_ADDR, vrrp_instance_conf, unicast_src, NULL,
-	    0, 0, "source of unicast adverts (default: the interface's)"),
+	VRRP_K("unicast_src", CT_ADDR, vrrp_instance_conf, unicast_src, NULL, 0,
+	    0, "source of unicast adverts (default: the interface's)"),
 	{ .name = "preempt",
 	    .type = CT_CUSTOM,
 	    .off = offsetof(struct vrrp_instance_conf, preempt),
@@ -366,8 +366,8 @@ vrrp_conf_instance_check(
 	for (i = 0; i < ic->npeers; i++)
 		if (ic->peers[i].ss_family != fam)
 			conf_error(ctx,
-			    conf_node_item(conf_key_node(node, "unicast_peers"),
-			        i),
+			    conf_node_item(
+			        conf_key_node(node, "unicast_peers"), i),
 			    "unicast_peers: not the family of the virtual "
 			    "addresses");
 	if (!vrrp_conf_same_family(&ic->unicast_src, fam))

@@ -79,7 +79,7 @@ struct vrrp_instance_conf {
 	struct sockaddr_storage *peers;
 	size_t npeers;
 	struct sockaddr_storage unicast_src; /* AF_UNSPEC: the interface's */
-	int preempt; /* enum vrrp_conf_preempt */
+	int preempt;                         /* enum vrrp_conf_preempt */
 	uint64_t preempt_delay_ms;           /* for AFTER, AFTER_HEALTHY */
 	bool accept;    /* a backup-turned-master answers for the VIPs */
 	bool stop_zero; /* send priority 0 on a graceful stop */

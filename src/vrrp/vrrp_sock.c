@@ -11,11 +11,11 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,9 +82,8 @@ vrrp_sock_setup6(struct vrrp_sock *s, char *err, size_t errlen)
 	inet_pton(AF_INET6, "ff02::12", &mr.ipv6mr_multiaddr);
 	if ((rc = vrrp_sock_opt(s->fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops,
 	         sizeof(hops), "IPV6_UNICAST_HOPS", err, errlen)) != 0 ||
-	    (rc = vrrp_sock_opt(s->fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS,
-	         &hops, sizeof(hops), "IPV6_MULTICAST_HOPS", err, errlen)) !=
-	        0 ||
+	    (rc = vrrp_sock_opt(s->fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
+	         sizeof(hops), "IPV6_MULTICAST_HOPS", err, errlen)) != 0 ||
 	    (rc = vrrp_sock_opt(s->fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &off,
 	         sizeof(off), "IPV6_MULTICAST_LOOP", err, errlen)) != 0 ||
 	    (rc = vrrp_sock_opt(s->fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx,
@@ -99,8 +98,8 @@ vrrp_sock_setup6(struct vrrp_sock *s, char *err, size_t errlen)
 }
 
 int
-vrrp_sock_open(struct vrrp_sock *s, int family, const char *ifname,
-    char *err, size_t errlen)
+vrrp_sock_open(struct vrrp_sock *s, int family, const char *ifname, char *err,
+    size_t errlen)
 {
 	int rc;
 
@@ -115,12 +114,12 @@ vrrp_sock_open(struct vrrp_sock *s, int family, const char *ifname,
 	s->ifindex = if_nametoindex(ifname);
 	if (s->ifindex == 0) {
 		rc = -errno;
-		snprintf(err, errlen, "interface %s: %s", ifname,
-		    strerror(errno));
+		snprintf(
+		    err, errlen, "interface %s: %s", ifname, strerror(errno));
 		return rc;
 	}
-	s->fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    VRRP_PROTO);
+	s->fd =
+	    socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, VRRP_PROTO);
 	if (s->fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "raw socket (protocol 112): %s",
@@ -171,8 +170,8 @@ vrrp_sock_rx4(uint8_t *buf, size_t n, struct vrrp_rx *rx)
 }
 
 int
-vrrp_sock_recv(struct vrrp_sock *s, uint8_t *buf, size_t cap,
-    struct vrrp_rx *rx)
+vrrp_sock_recv(
+    struct vrrp_sock *s, uint8_t *buf, size_t cap, struct vrrp_rx *rx)
 {
 	union {
 		struct cmsghdr h;
@@ -211,7 +210,8 @@ vrrp_sock_recv(struct vrrp_sock *s, uint8_t *buf, size_t cap,
 			memcpy(&rx->ttl, CMSG_DATA(c), sizeof(int));
 		else if (c->cmsg_type == IPV6_PKTINFO) {
 			struct in6_pktinfo pi;
-			struct sockaddr_in6 *d = (struct sockaddr_in6 *)&rx->dst;
+			struct sockaddr_in6 *d =
+			    (struct sockaddr_in6 *)&rx->dst;
 
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 			d->sin6_family = AF_INET6;
@@ -249,7 +249,8 @@ vrrp_sock_send(struct vrrp_sock *s, const struct sockaddr_storage *src,
 		mh.msg_control = cb.b;
 		c = (struct cmsghdr *)cb.b;
 		if (s->family == AF_INET) {
-			struct in_pktinfo pi = { .ipi_ifindex = (int)s->ifindex };
+			struct in_pktinfo pi = { .ipi_ifindex =
+				                     (int)s->ifindex };
 
 			pi.ipi_spec_dst =
 			    ((const struct sockaddr_in *)src)->sin_addr;
@@ -276,8 +277,8 @@ vrrp_sock_send(struct vrrp_sock *s, const struct sockaddr_storage *src,
 }
 
 static bool
-vrrp_sock_skipped(const struct sockaddr *sa, const struct sockaddr_storage *skip,
-    size_t nskip, size_t stride)
+vrrp_sock_skipped(const struct sockaddr *sa,
+    const struct sockaddr_storage *skip, size_t nskip, size_t stride)
 {
 	const unsigned char *p = (const unsigned char *)skip;
 	size_t i;

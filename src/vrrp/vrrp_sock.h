@@ -48,8 +48,8 @@ void vrrp_sock_close(struct vrrp_sock *s);
  * queued, -EBADMSG for a datagram too short for its IP header (IPv4), or
  * another -errno.
  */
-int vrrp_sock_recv(struct vrrp_sock *s, uint8_t *buf, size_t cap,
-    struct vrrp_rx *rx);
+int vrrp_sock_recv(
+    struct vrrp_sock *s, uint8_t *buf, size_t cap, struct vrrp_rx *rx);
 /* Send p from src (AF_UNSPEC: the kernel's choice) to dst. 0 or -errno. */
 int vrrp_sock_send(struct vrrp_sock *s, const struct sockaddr_storage *src,
     const struct sockaddr_storage *dst, const uint8_t *p, size_t n);

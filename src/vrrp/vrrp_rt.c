@@ -1,0 +1,359 @@
+/*
+ * vrrp_rt.c - the virtual IP plane's runtime (vrrp_rt.h): apply, the
+ * shared raw sockets and their receive path, link events, stop.
+ *
+ * Receive path: a datagram is decoded (vrrp_pkt.c judges everything the
+ * packet alone can break), matched to the instance of its vrid on that
+ * socket, and only then handed to the instance, which judges the rest
+ * against its configuration. Every discard is counted by reason; the log
+ * line for it is rate-limited by log.c, so a flood of junk costs a
+ * counter increment, not a disk.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "vrrp/vrrp_rt.h"
+
+/* Datagrams read per wake-up before the loop gets back to timers. */
+#define VRRP_RX_BATCH 64
+
+static struct vrrp_inst *
+vrrp_rt_inst_for(struct vrrp_rt *rt, const struct vrrp_rsock *s, unsigned vrid)
+{
+	size_t i;
+
+	for (i = 0; i < rt->ninsts; i++)
+		if (rt->insts[i]->sock == s && rt->insts[i]->conf->vrid == vrid)
+			return rt->insts[i];
+	return NULL;
+}
+
+static void
+vrrp_rt_drop(struct vrrp_rt *rt, enum vrrp_drop why, const struct vrrp_rx *rx)
+{
+	char a[64];
+
+	rt->drops[why]++;
+	log_info("vrrp advert discarded", "reason=%s from=%s",
+	    vrrp_drop_name(why), conf_addr_str(&rx->src, a, sizeof(a)));
+}
+
+static void
+vrrp_rt_rx_one(
+    struct vrrp_rt *rt, struct vrrp_rsock *s, const struct vrrp_rx *rx)
+{
+	struct vrrp_inst *in;
+	struct vrrp_pkt pkt;
+	struct vrrp_ip ip;
+	enum vrrp_drop why;
+	size_t alen = s->s.family == AF_INET ? 4 : 16;
+	const uint8_t *sb, *db;
+
+	rt->rx_total++;
+	memset(&ip, 0, sizeof(ip));
+	ip.family = s->s.family;
+	if (s->s.family == AF_INET) {
+		sb = (const uint8_t *)&((const struct sockaddr_in *)&rx->src)
+		         ->sin_addr;
+		db = (const uint8_t *)&((const struct sockaddr_in *)&rx->dst)
+		         ->sin_addr;
+	} else {
+		sb = (const uint8_t *)&((const struct sockaddr_in6 *)&rx->src)
+		         ->sin6_addr;
+		db = (const uint8_t *)&((const struct sockaddr_in6 *)&rx->dst)
+		         ->sin6_addr;
+	}
+	memcpy(ip.src.b, sb, alen);
+	memcpy(ip.dst.b, db, alen);
+	ip.ttl = rx->ttl < 0 ? 0 : (unsigned)rx->ttl;
+	ip.len = rx->len;
+	why = vrrp_pkt_decode(
+	    &ip, VRRP_PKT_V2 | VRRP_PKT_V3, rx->payload, rx->len, &pkt);
+	if (why != VRRP_DROP_NONE) {
+		vrrp_rt_drop(rt, why, rx);
+		return;
+	}
+	in = vrrp_rt_inst_for(rt, s, pkt.vrid);
+	if (in == NULL) {
+		vrrp_rt_drop(rt, VRRP_DROP_VRID_UNKNOWN, rx);
+		return;
+	}
+	if (pkt.version != in->conf->version) {
+		vrrp_rt_drop(rt, VRRP_DROP_VERSION, rx);
+		return;
+	}
+	vrrp_inst_rx(in, rx, &pkt);
+}
+
+static void
+vrrp_rt_sock_cb(struct ev_io *io, unsigned events, void *arg)
+{
+	struct vrrp_rsock *s = arg;
+	struct vrrp_rt *rt = s->rt;
+	uint8_t buf[65536];
+	struct vrrp_rx rx;
+	int i, rc;
+
+	for (i = 0; i < VRRP_RX_BATCH; i++) {
+		rc = vrrp_sock_recv(&s->s, buf, sizeof(buf), &rx);
+		if (rc == -EAGAIN)
+			break;
+		if (rc == -EBADMSG || rc == -EMSGSIZE) {
+			rt->drops[VRRP_DROP_LENGTH]++;
+			continue;
+		}
+		if (rc != 0) {
+			log_warn("vrrp receive failed", "interface=%s error=%s",
+			    log_q(s->s.ifname), strerror(-rc));
+			break;
+		}
+		vrrp_rt_rx_one(rt, s, &rx);
+	}
+}
+
+struct vrrp_rsock *
+vrrp_rt_sock(struct vrrp_rt *rt, const char *ifname, int family, char *err,
+    size_t errlen)
+{
+	struct vrrp_rsock *s, **v;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < rt->nsocks; i++)
+		if (rt->socks[i]->s.family == family &&
+		    strcmp(rt->socks[i]->s.ifname, ifname) == 0) {
+			rt->socks[i]->users++;
+			return rt->socks[i];
+		}
+	s = calloc(1, sizeof(*s));
+	v = realloc(rt->socks, (rt->nsocks + 1) * sizeof(*v));
+	if (s == NULL || v == NULL) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	rt->socks = v;
+	s->rt = rt;
+	s->ann.fd = -1;
+	if (vrrp_sock_open(&s->s, family, ifname, err, errlen) != 0) {
+		free(s);
+		return NULL;
+	}
+	if ((rc = vrrp_announce_open(&s->ann, (int)s->s.ifindex)) != 0) {
+		snprintf(err, errlen, "announcements: %s", s->ann.err);
+		vrrp_sock_close(&s->s);
+		free(s);
+		return NULL;
+	}
+	ev_io_init(&s->io, s->s.fd, vrrp_rt_sock_cb, s);
+	ev_io_start(rt->loop, &s->io, EV_READ);
+	s->users = 1;
+	rt->socks[rt->nsocks++] = s;
+	return s;
+}
+
+void
+vrrp_rt_sock_put(struct vrrp_rt *rt, struct vrrp_rsock *s)
+{
+	size_t i;
+
+	if (--s->users > 0)
+		return;
+	for (i = 0; i < rt->nsocks; i++)
+		if (rt->socks[i] == s) {
+			rt->socks[i] = rt->socks[--rt->nsocks];
+			break;
+		}
+	ev_io_stop(rt->loop, &s->io);
+	vrrp_sock_close(&s->s);
+	vrrp_announce_close(&s->ann);
+	free(s);
+}
+
+static void
+vrrp_rt_link_ev(const struct vrrp_addr_link *l, void *arg)
+{
+	struct vrrp_rt *rt = arg;
+	size_t i;
+
+	for (i = 0; i < rt->ninsts; i++)
+		vrrp_inst_link(rt->insts[i], l);
+}
+
+/* Events were lost: ask the kernel for each tracked link again. */
+static void
+vrrp_rt_link_requery(struct vrrp_rt *rt)
+{
+	struct vrrp_addr_link l;
+	size_t i, j;
+	int idx;
+
+	for (i = 0; i < rt->ninsts; i++) {
+		const struct vrrp_instance_conf *ic = rt->insts[i]->conf;
+
+		if (vrrp_addr_link_get(&rt->nl, rt->insts[i]->ifindex, &l) == 0)
+			vrrp_rt_link_ev(&l, rt);
+		for (j = 0; j < ic->ntrack_interfaces; j++) {
+			idx = vrrp_addr_ifindex(
+			    &rt->nl, ic->track_interfaces[j].name);
+			if (idx > 0 &&
+			    vrrp_addr_link_get(&rt->nl, idx, &l) == 0)
+				vrrp_rt_link_ev(&l, rt);
+		}
+	}
+}
+
+static void
+vrrp_rt_mon_cb(struct ev_io *io, unsigned events, void *arg)
+{
+	struct vrrp_rt *rt = arg;
+	int rc = vrrp_addr_mon_read(&rt->mon, vrrp_rt_link_ev, rt);
+
+	if (rc == -ENOBUFS)
+		vrrp_rt_link_requery(rt);
+	else if (rc < 0 && rc != -EAGAIN)
+		log_warn("vrrp link events", "error=%s", log_q(rt->mon.err));
+}
+
+struct vrrp_rt *
+vrrp_rt_new(struct ev_loop *loop)
+{
+	struct vrrp_rt *rt = calloc(1, sizeof(*rt));
+
+	if (rt == NULL)
+		return NULL;
+	rt->loop = loop;
+	if (vrrp_addr_init(&rt->nl) != 0)
+		log_err("vrrp netlink unavailable: addresses cannot move",
+		    "error=%s", log_q(rt->nl.err));
+	else
+		rt->nl_ok = true;
+	if (vrrp_addr_mon_init(&rt->mon) != 0)
+		log_err("vrrp link events unavailable: no link tracking",
+		    "error=%s", log_q(rt->mon.err));
+	else {
+		ev_io_init(&rt->mon_io, vrrp_addr_mon_fd(&rt->mon),
+		    vrrp_rt_mon_cb, rt);
+		ev_io_start(loop, &rt->mon_io, EV_READ);
+	}
+	return rt;
+}
+
+static struct vrrp_inst *
+vrrp_rt_take(struct vrrp_rt *rt, const struct vrrp_instance_conf *ic)
+{
+	size_t i;
+
+	for (i = 0; i < rt->ninsts; i++) {
+		struct vrrp_inst *in = rt->insts[i];
+
+		if (in != NULL && strcmp(in->name, ic->name) == 0 &&
+		    vrrp_inst_same(in, ic)) {
+			rt->insts[i] = NULL;
+			return in;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Diff by name: an instance that is the same router keeps its state and
+ * takes the new conf; the others leave (priority 0) and new ones start.
+ * New instances are built before anything old is touched, so a config
+ * whose interface is missing is rejected with the old one still running.
+ */
+int
+vrrp_rt_apply(
+    struct vrrp_rt *rt, const struct vrrp_conf *conf, struct conf_errors *errs)
+{
+	struct vrrp_inst **next, *in;
+	bool *kept;
+	size_t i, n = conf->ninstances;
+	int rc = 0;
+
+	next = calloc(n ? n : 1, sizeof(*next));
+	kept = calloc(n ? n : 1, sizeof(*kept));
+	if (next == NULL || kept == NULL) {
+		free(next);
+		free(kept);
+		conf_errors_addf(errs, NULL, 0, 0, "vrrp: out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		next[i] = vrrp_rt_take(rt, &conf->instances[i]);
+		kept[i] = next[i] != NULL;
+		if (next[i] == NULL &&
+		    (next[i] = vrrp_inst_new(rt, &conf->instances[i], errs)) ==
+		        NULL)
+			rc = -1;
+	}
+	if (rc != 0) {
+		/* Give the taken ones back, drop the new ones. */
+		for (i = 0; i < n; i++) {
+			if (next[i] == NULL)
+				continue;
+			if (kept[i]) {
+				size_t j;
+
+				for (j = 0; j < rt->ninsts; j++)
+					if (rt->insts[j] == NULL) {
+						rt->insts[j] = next[i];
+						break;
+					}
+			} else
+				vrrp_inst_free(next[i]);
+		}
+		free(next);
+		free(kept);
+		return -1;
+	}
+	for (i = 0; i < rt->ninsts; i++) {
+		if ((in = rt->insts[i]) == NULL)
+			continue;
+		vrrp_inst_shutdown(in);
+		vrrp_inst_free(in);
+	}
+	free(rt->insts);
+	rt->insts = next;
+	rt->ninsts = n;
+	for (i = 0; i < n; i++) {
+		if (kept[i])
+			vrrp_inst_update(next[i], &conf->instances[i]);
+		else
+			vrrp_inst_start(next[i]);
+	}
+	free(kept);
+	return 0;
+}
+
+void
+vrrp_rt_stop(struct vrrp_rt *rt)
+{
+	size_t i;
+
+	rt->stopping = true;
+	for (i = 0; i < rt->ninsts; i++)
+		vrrp_inst_shutdown(rt->insts[i]);
+}
+
+void
+vrrp_rt_free(struct vrrp_rt *rt)
+{
+	size_t i;
+
+	if (rt == NULL)
+		return;
+	for (i = 0; i < rt->ninsts; i++)
+		vrrp_inst_free(rt->insts[i]);
+	free(rt->insts);
+	while (rt->nsocks > 0)
+		vrrp_rt_sock_put(rt, rt->socks[0]);
+	free(rt->socks);
+	ev_io_stop(rt->loop, &rt->mon_io);
+	vrrp_addr_mon_fini(&rt->mon);
+	vrrp_addr_fini(&rt->nl);
+	free(rt);
+}

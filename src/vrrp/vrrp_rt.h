@@ -1,0 +1,142 @@
+/*
+ * vrrp_rt.h - the runtime of the virtual IP plane: one struct vrrp_rt per
+ * vrrp process, holding the instances (one virtual router each), the raw
+ * sockets they share (one per interface and family) and the netlink
+ * handles that move addresses and report link changes.
+ *
+ * Who does what:
+ *   vrrp_rt.c    apply (diff by name), sockets and the receive path, link
+ *                events, graceful stop;
+ *   vrrp_inst.c  one instance: its state machine's timer, the actions the
+ *                machine asks for (adverts, addresses, announcements),
+ *                tracking, its transition log;
+ *   vrrp_api.c   GET /v1/vrrp, /metrics, `haven status`;
+ *   vrrp_plane.c the plane_ops glue for the child runtime.
+ *
+ * Ownership: rt owns its instances and sockets; an instance borrows its
+ * socket from rt (rt closes a socket when no instance uses it) and its
+ * conf from the section the child runtime keeps until the next apply
+ * returns; apply re-points every kept instance at the new section.
+ */
+#ifndef HAVEN_VRRP_RT_H
+#define HAVEN_VRRP_RT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "lib/conf.h"
+#include "lib/ev.h"
+#include "vrrp/vrrp_addr.h"
+#include "vrrp/vrrp_announce.h"
+#include "vrrp/vrrp_conf.h"
+#include "vrrp/vrrp_fsm.h"
+#include "vrrp/vrrp_pkt.h"
+#include "vrrp/vrrp_sock.h"
+
+#define VRRP_EVENTS 64 /* transitions kept per instance for the API */
+
+/* One raw socket, shared by the instances on its interface and family. */
+struct vrrp_rsock {
+	struct vrrp_sock s;
+	struct vrrp_announce ann; /* GARP / NA on the same interface */
+	struct ev_io io;
+	struct vrrp_rt *rt; /* borrowed: owner */
+	unsigned users;     /* instances using it */
+};
+
+struct vrrp_event {
+	uint64_t wall_ms;
+	enum vrrp_state from, to;
+	enum vrrp_reason reason;
+	uint8_t priority; /* effective, at the time */
+};
+
+struct vrrp_inst {
+	struct vrrp_rt *rt;                    /* borrowed: owner */
+	const struct vrrp_instance_conf *conf; /* borrowed: see above */
+	char name[64];
+	struct vrrp_fsm fsm;
+	struct ev_timer timer;      /* at vrrp_fsm_next_deadline */
+	struct ev_timer garp_timer; /* next announcement round */
+	struct ev_timer heal_timer; /* preempt "after healthy": full priority */
+	struct vrrp_announce_sched sched;
+	struct vrrp_rsock *sock; /* borrowed from rt */
+	int ifindex;
+	struct sockaddr_storage src; /* adverts come from here */
+	bool have_src;
+	bool holding;   /* the virtual addresses are on the interface */
+	bool link_down; /* the instance's own interface */
+	/* Tracking: 1 bit per track_interfaces[] entry that is down. */
+	uint64_t track_down;
+	/* The virtual addresses as the adverts carry them. */
+	uint8_t addrs[VRRP_ADDRS_MAX * 16];
+	enum vrrp_state last_state; /* for the transition log */
+	/* The master heard last (BACKUP), for status. */
+	struct sockaddr_storage master;
+	uint8_t master_prio;
+	/* Counters the machine does not keep. */
+	uint64_t rx_adverts;
+	uint64_t addr_errors; /* netlink add/del failures */
+	uint64_t send_errors;
+	uint64_t garp_sent;
+	uint64_t addr_mismatch; /* an advert listing other addresses */
+	uint64_t master_us;     /* time spent master, before since_us */
+	struct vrrp_event events[VRRP_EVENTS];
+	unsigned nevents; /* total; events[] is a ring */
+};
+
+struct vrrp_rt {
+	struct ev_loop *loop; /* borrowed: the child runtime's */
+	struct vrrp_addr_nl nl;
+	struct vrrp_addr_mon mon;
+	struct ev_io mon_io;
+	bool nl_ok;
+	struct vrrp_inst **insts; /* owned array of owned */
+	size_t ninsts;
+	struct vrrp_rsock **socks; /* owned array of owned */
+	size_t nsocks;
+	/* Adverts dropped before reaching an instance, by reason. */
+	uint64_t drops[VRRP_DROP__COUNT];
+	uint64_t rx_total;
+	bool stopping;
+};
+
+struct vrrp_rt *vrrp_rt_new(struct ev_loop *loop);
+/* Apply a validated section; runtime problems go to errs. 0 or -1. */
+int vrrp_rt_apply(
+    struct vrrp_rt *rt, const struct vrrp_conf *conf, struct conf_errors *errs);
+/* Release every address, priority 0 where master (graceful stop). */
+void vrrp_rt_stop(struct vrrp_rt *rt);
+void vrrp_rt_free(struct vrrp_rt *rt);
+/* The socket for (ifname, family), opened on first use. NULL + err. */
+struct vrrp_rsock *vrrp_rt_sock(struct vrrp_rt *rt, const char *ifname,
+    int family, char *err, size_t errlen);
+void vrrp_rt_sock_put(struct vrrp_rt *rt, struct vrrp_rsock *s);
+
+/* vrrp_inst.c */
+struct vrrp_inst *vrrp_inst_new(struct vrrp_rt *rt,
+    const struct vrrp_instance_conf *ic, struct conf_errors *errs);
+/* Whether ic can be taken over by a running inst (same virtual router). */
+bool vrrp_inst_same(
+    const struct vrrp_inst *in, const struct vrrp_instance_conf *ic);
+/* Take the new conf of the same router (priority, tracking, garp). */
+void vrrp_inst_update(
+    struct vrrp_inst *in, const struct vrrp_instance_conf *ic);
+void vrrp_inst_start(struct vrrp_inst *in);
+/* Leave the router: priority 0 if master and stop_priority_zero. */
+void vrrp_inst_shutdown(struct vrrp_inst *in);
+void vrrp_inst_free(struct vrrp_inst *in);
+/* A validated advert for this instance's vrid on its socket. */
+void vrrp_inst_rx(
+    struct vrrp_inst *in, const struct vrrp_rx *rx, const struct vrrp_pkt *pkt);
+/* A link changed (tracking, own interface). */
+void vrrp_inst_link(struct vrrp_inst *in, const struct vrrp_addr_link *l);
+
+/* vrrp_api.c */
+int vrrp_api_query(
+    struct vrrp_rt *rt, const char *method, const char *path, struct buf *out);
+void vrrp_api_metrics(struct vrrp_rt *rt, struct buf *out);
+void vrrp_status_print(struct conf_node *root);
+
+#endif
