@@ -181,8 +181,8 @@ struct vrrp_pkt {
  * the first rule the packet breaks, in the order: family, length against
  * the IP layer, TTL, header length, version, v2 over IPv6, address count
  * against length, checksum, type, VRID 0, count 0, auth type, interval,
- * first IPv6 address. *out is unspecified after a drop. Bytes past ip->len are not part of the message
- * (link-layer padding) and are ignored.
+ * first IPv6 address. *out is unspecified after a drop. Bytes past ip->len are
+ * not part of the message (link-layer padding) and are ignored.
  */
 enum vrrp_drop vrrp_pkt_decode(const struct vrrp_ip *ip, unsigned versions,
     const uint8_t *buf, size_t len, struct vrrp_pkt *out);
