@@ -180,9 +180,9 @@ struct vrrp_pkt {
  * Returns VRRP_DROP_NONE and fills *out (out->addrs pointing into buf), or
  * the first rule the packet breaks, in the order: family, length against
  * the IP layer, TTL, header length, version, v2 over IPv6, address count
- * against length, checksum, then the field rules in enum order. *out is
- * unspecified after a drop. Bytes past ip->len are not part of the message
- * (link-layer padding) and are ignored.
+ * against length, checksum, type, VRID 0, count 0, auth type, interval,
+ * first IPv6 address. *out is unspecified after a drop. Bytes past ip->len are
+ * not part of the message (link-layer padding) and are ignored.
  */
 enum vrrp_drop vrrp_pkt_decode(const struct vrrp_ip *ip, unsigned versions,
     const uint8_t *buf, size_t len, struct vrrp_pkt *out);

@@ -312,7 +312,10 @@ test_golden_encode(void)
 
 /*
  * haven's default form is keepalived's: encoding with VRRP_CSUM_AUTO
- * reproduces every keepalived capture, v3 over IPv4 included.
+ * reproduces every keepalived capture, v3 over IPv4 included. (The other
+ * way round was tried too: keepalived 2.2.7 as Backup in the same
+ * namespaces stayed Backup under our default-form priority-200 adverts and
+ * logged "Invalid VRRPv3 checksum" and took over under message-only ones.)
  */
 static void
 test_default_form_is_keepalived(void)
