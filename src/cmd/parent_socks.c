@@ -47,11 +47,15 @@ parent_sock_len(const struct sockaddr_storage *ss)
 static void
 parent_sock_flags(int fd, const struct plane_sock_spec *s)
 {
-	int defer = (s->flags & PLANE_SOCK_DEFER_ACCEPT) ? 1 : 0;
+	int defer = (s->flags & PLANE_SOCK_DEFER_ACCEPT) ? 1 : 0, one = 1;
 
 	if (s->type == SOCK_STREAM)
 		(void)setsockopt(
 		    fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer));
+	/* IP_FREEBIND covers IPv6 sockets too (the kernel checks either). */
+	if (s->flags & PLANE_SOCK_FREEBIND)
+		(void)setsockopt(
+		    fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 }
 
 /* Open, bind and (stream) listen; the socket or -errno. */

@@ -170,6 +170,9 @@ static const struct conf_key lb_conf_listener_keys[] = {
 	    "true", 0, 0, "add X-Forwarded-For/-Proto"),
 	LB_K("splice", CT_BOOL, lb_listener_conf, splice, "false", 0, 0,
 	    "relay bulk tcp/tunnel bytes with splice(2), not copies"),
+	LB_K("freebind", CT_BOOL, lb_listener_conf, freebind, "false", 0, 0,
+	    "bind even before the address is here (a VIP this node may "
+	    "take over)"),
 	LB_K("max_conn", CT_UINT, lb_listener_conf, max_conn, "20000", 1,
 	    10000000, "concurrent client connections"),
 	LB_K("client_timeout", CT_DURATION, lb_listener_conf, client_timeout_ms,

@@ -89,6 +89,7 @@ struct lb_listener_conf {
 	bool accept_proxy;           /* false */
 	bool forwarded_headers;      /* true */
 	bool splice;                 /* false: mode tcp copies */
+	bool freebind; /* bind an address the node does not hold (yet) */
 	uint32_t max_conn;           /* 20000 */
 	uint64_t client_timeout_ms;  /* 60s */
 	uint64_t header_timeout_ms;  /* 10s */

@@ -127,6 +127,8 @@ lb_plane_sockets(const void *conf, struct plane_sock_spec **out)
 		v[i].addr = lc->bind;
 		if (lc->mode == LB_MODE_HTTP)
 			v[i].flags = PLANE_SOCK_DEFER_ACCEPT;
+		if (lc->freebind)
+			v[i].flags |= PLANE_SOCK_FREEBIND;
 	}
 	*out = v;
 	return c->nlisteners;

@@ -62,6 +62,8 @@ struct plane_target {
  */
 #define PLANE_SOCK_DEFER_ACCEPT 0x1u /* TCP_DEFER_ACCEPT: client speaks first  \
 	                              */
+/* IP_FREEBIND: the address may arrive later (a virtual IP, lb freebind). */
+#define PLANE_SOCK_FREEBIND 0x2u
 
 struct plane_sock_spec {
 	char name[IPC_NAME_MAX];      /* the declaring object ("web") */

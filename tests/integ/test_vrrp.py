@@ -307,3 +307,20 @@ def test_keepalived_interop(haven, workdir, lan, version, unicast):
         assert c.ping(VIP)
     finally:
         ka_stop(kp)
+
+
+def test_lb_listens_on_the_vip(haven, nginx, workdir, lan):
+    """An lb listener with freebind binds the VIP before this node holds
+    it (at start, as a backup would); once master, clients reach the
+    backend through the VIP."""
+    a, b, c = lan
+    nginx(A, 9000, ns=a, body="via vip\n")
+    lb = ("lb:\n  listeners:\n"
+          "    - { name: web, bind: '%s:8080', pool: web, freebind: true }\n"
+          "  pools:\n    - name: web\n      servers:\n"
+          "        - { name: s1, address: '%s:9000' }\n" % (VIP, A))
+    ha = node(haven, workdir, a, "na", 100, extra=lb)
+    wait_until(lambda: inst(ha)["state"] == "master", timeout=10,
+               what="a master")
+    cp = c.run(["curl", "-s", "-m", "5", "http://%s:8080/" % VIP])
+    assert cp.stdout == "via vip\n", cp
