@@ -324,3 +324,45 @@ def test_lb_listens_on_the_vip(haven, nginx, workdir, lan):
                what="a master")
     cp = c.run(["curl", "-s", "-m", "5", "http://%s:8080/" % VIP])
     assert cp.stdout == "via vip\n", cp
+
+
+def test_ipv6_pair(haven, workdir, lan):
+    """VRRPv3 over IPv6: the link-local VIP first (RFC 9568 5.2.9), a
+    ULA VIP the client pings; kill -9 moves both."""
+    a, b, c = lan
+    vip6 = "fd00:198:18:30::100"
+    for ns, last in ((a, 1), (b, 2), (c, 10)):
+        ns.sysctl("net.ipv6.conf.eth0.accept_dad", 0)
+        ns.ip("-6", "addr", "add", "fd00:198:18:30::%d/64" % last, "dev",
+              "eth0", "nodad")
+    wait_until(lambda: "fe80" in a.ip("-6", "-o", "addr", "show", "dev",
+                                      "eth0").stdout and
+               "tentative" not in a.ip("-6", "-o", "addr", "show", "dev",
+                                       "eth0").stdout, timeout=10,
+               what="link-local on a")
+    six = "[fe80::1:100, '%s']" % vip6
+    cfg = NODE.replace("[{vip}]", six.replace("{", "{{").replace("}", "}}"))
+    nodes = []
+    for ns, name, prio in ((a, "n6a", 200), (b, "n6b", 100)):
+        d = os.path.join(str(workdir), name)
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o777)
+        nodes.append(haven(cfg.format(dir=d, prio=prio, adv="100ms",
+                                      version=3, vip=None, extra=""),
+                           ns=ns, name=name, socket_path=d + "/haven.sock"))
+    ha, hb = nodes
+    wait_until(lambda: inst(ha)["state"] == "master" and
+               inst(hb)["state"] == "backup", timeout=10,
+               what="a master, b backup (IPv6)")
+    assert inst(hb)["master"].startswith("fe80::"), inst(hb)
+    assert c.run(["ping", "-6", "-c", "1", "-W", "2", vip6],
+                 check=False).returncode == 0
+    kill_node(ha, a)
+    a.ip("-6", "addr", "del", vip6 + "/128", "dev", "eth0", check=False)
+    wait_until(lambda: inst(hb)["state"] == "master", timeout=5,
+               what="b master (IPv6)")
+    assert vip6 + "/128" in b.ip("-6", "-o", "addr", "show", "dev",
+                                 "eth0").stdout
+    wait_until(lambda: c.run(["ping", "-6", "-c", "1", "-W", "1", vip6],
+                             check=False).returncode == 0, timeout=5,
+               what="client reaches the IPv6 VIP on b")
