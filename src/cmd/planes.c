@@ -46,6 +46,7 @@ const struct plane_row planes[] = {
 	    .help = "virtual IP (VRRP)",
 	    .api_prefix = "/v1/vrrp",
 	    .fanout = PLANE_API_ONE,
+	    .receives = PLANE_MSG(IPC_VERDICT),
 	},
 };
 

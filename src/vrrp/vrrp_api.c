@@ -50,6 +50,32 @@ vrrp_api_events(struct jw *w, const struct vrrp_inst *in)
 	jw_arr_end(w);
 }
 
+/* What tracking holds against the instance, entry by entry. */
+static void
+vrrp_api_tracking(struct jw *w, const struct vrrp_inst *in)
+{
+	const struct vrrp_instance_conf *ic = in->conf;
+	size_t i;
+
+	jw_key(w, "tracking");
+	jw_arr_begin(w);
+	for (i = 0; i < ic->ntrack_interfaces && i < VRRP_TRACK_MAX; i++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "interface", ic->track_interfaces[i].name);
+		jw_kbool(w, "down", in->track_down & (UINT64_C(1) << i));
+		jw_kuint(w, "weight", ic->track_interfaces[i].weight);
+		jw_obj_end(w);
+	}
+	for (i = 0; i < ic->ntrack_checks && i < VRRP_TRACK_MAX; i++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "check", ic->track_checks[i].name);
+		jw_kbool(w, "down", in->check_down & (UINT64_C(1) << i));
+		jw_kuint(w, "weight", ic->track_checks[i].weight);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
 static void
 vrrp_api_inst(struct jw *w, const struct vrrp_inst *in)
 {
@@ -71,6 +97,8 @@ vrrp_api_inst(struct jw *w, const struct vrrp_inst *in)
 		vrrp_api_addr(w, "master", &in->master);
 	jw_kuint(
 	    w, "master_down_interval_us", vrrp_fsm_down_interval_us(&in->fsm));
+	jw_kbool(w, "link_down", in->link_down);
+	vrrp_api_tracking(w, in);
 	vrrp_api_events(w, in);
 	jw_obj_end(w);
 }

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "lib/json.h"
+#include "lib/log.h"
+#include "lib/plane.h"
 #include "lib/util.h"
 #include "vrrp/vrrp_conf.h"
 
@@ -276,6 +278,57 @@ static const struct conf_schema vrrp_conf_track_if_schema = {
 	.nkeys = ARRAY_SIZE(vrrp_conf_track_if_keys),
 };
 
+/* address: "198.51.100.5" or "198.51.100.5:80" (the check may set one). */
+static int
+vrrp_conf_parse_track_addr(
+    struct conf_ctx *ctx, struct conf_node *node, void *dst)
+{
+	char *v = conf_node_text(node);
+	bool ok = v != NULL &&
+	    (conf_parse_addr(v, true, dst) == 0 ||
+	        conf_parse_addr(v, false, dst) == 0);
+
+	free(v);
+	if (!ok) {
+		conf_error(ctx, node,
+		    "address: expected 198.51.100.5, 198.51.100.5:80 or "
+		    "[2001:db8::5]:80");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+vrrp_conf_track_addr_json(const void *src, struct jw *w)
+{
+	char a[64];
+
+	jw_str(w, conf_addr_str(src, a, sizeof(a)));
+}
+
+static const struct conf_key vrrp_conf_track_check_keys[] = {
+	VRRP_R("name", CT_STRING, vrrp_track_check_conf, name, 0, 0,
+	    "unique within the instance"),
+	{ .name = "address",
+	    .type = CT_CUSTOM,
+	    .off = offsetof(struct vrrp_track_check_conf, address),
+	    .custom = vrrp_conf_parse_track_addr,
+	    .to_json = vrrp_conf_track_addr_json,
+	    .flags = CK_REQUIRED,
+	    .help = "what the check probes (port optional)" },
+	VRRP_R("check", CT_STRING, vrrp_track_check_conf, check, 0, 0,
+	    "a template in health.checks"),
+	VRRP_K("weight", CT_UINT, vrrp_track_check_conf, weight, "0", 0, 254,
+	    "down: priority minus weight; 0: FAULT"),
+};
+
+static const struct conf_schema vrrp_conf_track_check_schema = {
+	.name = "vrrp.instances[].track_checks[]",
+	.size = sizeof(struct vrrp_track_check_conf),
+	.keys = vrrp_conf_track_check_keys,
+	.nkeys = ARRAY_SIZE(vrrp_conf_track_check_keys),
+};
+
 static const struct conf_key vrrp_conf_instance_keys[] = {
 	VRRP_R("name", CT_STRING, vrrp_instance_conf, name, 0, 0,
 	    "unique instance name"),
@@ -333,6 +386,13 @@ static const struct conf_key vrrp_conf_instance_keys[] = {
 	    .count_off = offsetof(struct vrrp_instance_conf, ntrack_interfaces),
 	    .sub = &vrrp_conf_track_if_schema,
 	    .help = "links whose state lowers the priority or faults" },
+	{ .name = "track_checks",
+	    .type = CT_LIST,
+	    .off = offsetof(struct vrrp_instance_conf, track_checks),
+	    .count_off = offsetof(struct vrrp_instance_conf, ntrack_checks),
+	    .sub = &vrrp_conf_track_check_schema,
+	    .help = "health checks whose verdicts lower the priority or "
+	            "fault" },
 };
 
 static bool
@@ -394,6 +454,12 @@ vrrp_conf_instance_check(
 		conf_error(ctx, conf_key_node(node, "preempt"),
 		    "preempt: the address owner (priority 255) always "
 		    "preempts (RFC 9568 6.1)");
+	if (ic->ntrack_interfaces > VRRP_TRACK_MAX)
+		conf_error(ctx, conf_key_node(node, "track_interfaces"),
+		    "track_interfaces: at most %d", VRRP_TRACK_MAX);
+	if (ic->ntrack_checks > VRRP_TRACK_MAX)
+		conf_error(ctx, conf_key_node(node, "track_checks"),
+		    "track_checks: at most %d", VRRP_TRACK_MAX);
 	if (ic->version == 2 && ic->advert_interval_ms > 255000)
 		conf_error(ctx, conf_key_node(node, "advert_interval"),
 		    "advert_interval: version 2 carries at most 255s");
@@ -457,3 +523,76 @@ const struct conf_schema vrrp_conf_schema = {
 	.nkeys = ARRAY_SIZE(vrrp_conf_keys),
 	.check = vrrp_conf_check,
 };
+
+bool
+vrrp_conf_target_name(
+    char *out, size_t outlen, const char *instance, const char *name)
+{
+	int n = snprintf(out, outlen, "vrrp:%s/%s", instance, name);
+
+	return n >= 0 && (size_t)n < outlen;
+}
+
+size_t
+vrrp_conf_targets(const void *conf, struct plane_target **out)
+{
+	const struct vrrp_conf *c = conf;
+	size_t i, j, n = 0, total = 0;
+
+	for (i = 0; i < c->ninstances; i++)
+		total += c->instances[i].ntrack_checks;
+	*out = total ? calloc(total, sizeof(**out)) : NULL;
+	if (*out == NULL)
+		return 0;
+	for (i = 0; i < c->ninstances; i++) {
+		const struct vrrp_instance_conf *ic = &c->instances[i];
+
+		for (j = 0; j < ic->ntrack_checks; j++) {
+			const struct vrrp_track_check_conf *tc =
+			    &ic->track_checks[j];
+			struct plane_target *t = &(*out)[n];
+
+			if (!vrrp_conf_target_name(
+			        t->name, sizeof(t->name), ic->name, tc->name)) {
+				log_warn("target name too long",
+				    "instance=%s check=%s", log_q(ic->name),
+				    log_q(tc->name));
+				continue;
+			}
+			snprintf(t->owner, sizeof(t->owner), "%s", ic->name);
+			t->check = tc->check;
+			t->addr = tc->address;
+			n++;
+		}
+	}
+	return n;
+}
+
+void
+vrrp_conf_check_refs(struct conf_ctx *ctx, struct conf_node *node,
+    const void *conf, const char *const *names, size_t n)
+{
+	const struct vrrp_conf *c = conf;
+	struct conf_node *insts = conf_key_node(node, "instances");
+	size_t i, j, k;
+
+	for (i = 0; i < c->ninstances; i++) {
+		const struct vrrp_instance_conf *ic = &c->instances[i];
+		struct conf_node *list =
+		    conf_key_node(conf_node_item(insts, i), "track_checks");
+
+		for (j = 0; j < ic->ntrack_checks; j++) {
+			const char *want = ic->track_checks[j].check;
+
+			for (k = 0; k < n && strcmp(want, names[k]) != 0; k++)
+				;
+			if (k == n)
+				conf_error(ctx,
+				    conf_key_node(
+				        conf_node_item(list, j), "check"),
+				    "instance %s: check %s is not in "
+				    "health.checks",
+				    ic->name, want);
+		}
+	}
+}

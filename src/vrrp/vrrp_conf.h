@@ -59,6 +59,18 @@ struct vrrp_track_if_conf {
 	uint32_t weight;
 };
 
+/* A health target probed by the health engine for this instance. */
+struct vrrp_track_check_conf {
+	char *name;                      /* owned: unique in the instance */
+	struct sockaddr_storage address; /* probed; port optional */
+	char *check; /* owned: a template in health.checks */
+	/* Down: subtract weight from the priority; 0: go to FAULT. */
+	uint32_t weight;
+};
+
+/* Tracked links or checks per instance: one bit each at run time. */
+#define VRRP_TRACK_MAX 64
+
 struct vrrp_garp_conf {
 	uint64_t master_delay_ms;   /* second burst after becoming master */
 	uint32_t master_repeat;     /* announcements per burst */
@@ -87,6 +99,8 @@ struct vrrp_instance_conf {
 	struct vrrp_garp_conf garp;
 	struct vrrp_track_if_conf *track_interfaces; /* owned array */
 	size_t ntrack_interfaces;
+	struct vrrp_track_check_conf *track_checks; /* owned array */
+	size_t ntrack_checks;
 	/* Not bound: the family of the virtual addresses. */
 	int family;
 };
@@ -97,6 +111,18 @@ struct vrrp_conf {
 };
 
 extern const struct conf_schema vrrp_conf_schema;
+
+/*
+ * The plane's config-side hooks (lib/plane.h): each track_checks entry is
+ * a health target named "vrrp:INSTANCE/NAME", owned by the instance.
+ */
+struct plane_target;
+size_t vrrp_conf_targets(const void *conf, struct plane_target **out);
+void vrrp_conf_check_refs(struct conf_ctx *ctx, struct conf_node *node,
+    const void *conf, const char *const *names, size_t n);
+/* "vrrp:INSTANCE/NAME" into out; false if it does not fit. */
+bool vrrp_conf_target_name(
+    char *out, size_t outlen, const char *instance, const char *name);
 
 /* "never", "immediate", "after 30s", "after healthy 30s" of an instance. */
 const char *vrrp_preempt_name(int preempt);

@@ -276,8 +276,11 @@ vrrp_inst_timer_cb(struct ev_timer *t, void *arg)
 
 /*
  * The priority tracking gives: the configured one less the weight of each
- * tracked link that is down, at least 1; FAULT when the instance's own
- * link or a tracked one of weight 0 is down. The owner (255) only faults.
+ * tracked link or check that is down, at least 1; FAULT when the
+ * instance's own link or a tracked one of weight 0 is down. A check not
+ * probed yet (after a cold start) counts as up: an instance must not give
+ * up its address because the health engine has just started. The owner
+ * (255) only faults.
  */
 static void
 vrrp_inst_tracked(const struct vrrp_inst *in, unsigned *prio, bool *fault)
@@ -287,12 +290,19 @@ vrrp_inst_tracked(const struct vrrp_inst *in, unsigned *prio, bool *fault)
 	size_t i;
 
 	*fault = in->link_down;
-	for (i = 0; i < ic->ntrack_interfaces && i < 64; i++) {
+	for (i = 0; i < ic->ntrack_interfaces && i < VRRP_TRACK_MAX; i++) {
 		if (!(in->track_down & (UINT64_C(1) << i)))
 			continue;
 		if (ic->track_interfaces[i].weight == 0)
 			*fault = true;
 		p -= ic->track_interfaces[i].weight;
+	}
+	for (i = 0; i < ic->ntrack_checks && i < VRRP_TRACK_MAX; i++) {
+		if (!(in->check_down & (UINT64_C(1) << i)))
+			continue;
+		if (ic->track_checks[i].weight == 0)
+			*fault = true;
+		p -= ic->track_checks[i].weight;
 	}
 	if (ic->priority == VRRP_PRIO_OWNER)
 		p = VRRP_PRIO_OWNER;
@@ -349,7 +359,7 @@ vrrp_inst_link(struct vrrp_inst *in, const struct vrrp_addr_link *l)
 
 	if (l->ifindex == in->ifindex)
 		in->link_down = !l->up || l->gone;
-	for (i = 0; i < ic->ntrack_interfaces && i < 64; i++) {
+	for (i = 0; i < ic->ntrack_interfaces && i < VRRP_TRACK_MAX; i++) {
 		if (strcmp(ic->track_interfaces[i].name, l->ifname) != 0)
 			continue;
 		if (!l->up || l->gone)
@@ -358,6 +368,18 @@ vrrp_inst_link(struct vrrp_inst *in, const struct vrrp_addr_link *l)
 			in->track_down &= ~(UINT64_C(1) << i);
 	}
 	if (before != in->track_down || was != in->link_down)
+		vrrp_inst_retrack(in, false);
+}
+
+void
+vrrp_inst_check(struct vrrp_inst *in, size_t i, bool down)
+{
+	uint64_t before = in->check_down, bit = UINT64_C(1) << i;
+
+	if (i >= VRRP_TRACK_MAX)
+		return;
+	in->check_down = down ? before | bit : before & ~bit;
+	if (before != in->check_down)
 		vrrp_inst_retrack(in, false);
 }
 
@@ -376,7 +398,7 @@ vrrp_inst_links_init(struct vrrp_inst *in)
 		return;
 	if (vrrp_addr_link_get(&in->rt->nl, in->ifindex, &l) == 0)
 		in->link_down = !l.up;
-	for (i = 0; i < ic->ntrack_interfaces && i < 64; i++) {
+	for (i = 0; i < ic->ntrack_interfaces && i < VRRP_TRACK_MAX; i++) {
 		idx = vrrp_addr_ifindex(
 		    &in->rt->nl, ic->track_interfaces[i].name);
 		if (idx <= 0 || vrrp_addr_link_get(&in->rt->nl, idx, &l) != 0 ||
@@ -499,9 +521,30 @@ vrrp_inst_same(const struct vrrp_inst *in, const struct vrrp_instance_conf *ic)
 	return true;
 }
 
+/* The check bits of the old conf, carried over by name to the new one. */
+static uint64_t
+vrrp_inst_checks_remap(
+    const struct vrrp_inst *in, const struct vrrp_instance_conf *ic)
+{
+	const struct vrrp_instance_conf *o = in->conf;
+	uint64_t bits = 0;
+	size_t i, j;
+
+	for (i = 0; i < o->ntrack_checks && i < VRRP_TRACK_MAX; i++) {
+		if (!(in->check_down & (UINT64_C(1) << i)))
+			continue;
+		for (j = 0; j < ic->ntrack_checks && j < VRRP_TRACK_MAX; j++)
+			if (strcmp(o->track_checks[i].name,
+			        ic->track_checks[j].name) == 0)
+				bits |= UINT64_C(1) << j;
+	}
+	return bits;
+}
+
 void
 vrrp_inst_update(struct vrrp_inst *in, const struct vrrp_instance_conf *ic)
 {
+	in->check_down = vrrp_inst_checks_remap(in, ic);
 	in->conf = ic;
 	/* fsm.conf.priority is the base tracking subtracts from. */
 	in->fsm.conf.priority = ic->priority;

@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <string.h>
 
+#include "hc/hc.h"
 #include "lib/log.h"
 #include "lib/plane.h"
 #include "lib/priv.h"
@@ -72,10 +73,21 @@ vrrp_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	return 0;
 }
 
+/* Verdicts on the instances' track_checks; anything else is a bug. */
 static void
 vrrp_plane_on_msg(const struct ipc_msg *msg)
 {
-	plane_msg_bad();
+	struct ipc_verdict v;
+
+	if (msg->type != IPC_VERDICT || msg->len != sizeof(v) ||
+	    vrrp_plane_rt.rt == NULL) {
+		plane_msg_bad();
+		return;
+	}
+	memcpy(&v, msg->data, sizeof(v));
+	v.target[sizeof(v.target) - 1] = '\0';
+	vrrp_rt_verdict(
+	    vrrp_plane_rt.rt, v.target, !v.gone && v.state == HC_DOWN);
 }
 
 static int
@@ -117,4 +129,6 @@ const struct plane_ops vrrp_plane = {
 	.stop = vrrp_plane_stop,
 	.status = vrrp_status_print,
 	.caps = vrrp_plane_caps,
+	.targets = vrrp_conf_targets,
+	.check_refs = vrrp_conf_check_refs,
 };

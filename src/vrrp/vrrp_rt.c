@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/ipc.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "vrrp/vrrp_rt.h"
@@ -216,6 +217,23 @@ vrrp_rt_mon_cb(struct ev_io *io, unsigned events, void *arg)
 		vrrp_rt_link_requery(rt);
 	else if (rc < 0 && rc != -EAGAIN)
 		log_warn("vrrp link events", "error=%s", log_q(rt->mon.err));
+}
+
+void
+vrrp_rt_verdict(struct vrrp_rt *rt, const char *target, bool down)
+{
+	char name[IPC_NAME_MAX];
+	size_t i, j;
+
+	for (i = 0; i < rt->ninsts; i++) {
+		struct vrrp_inst *in = rt->insts[i];
+
+		for (j = 0; j < in->conf->ntrack_checks; j++)
+			if (vrrp_conf_target_name(name, sizeof(name), in->name,
+			        in->conf->track_checks[j].name) &&
+			    strcmp(name, target) == 0)
+				vrrp_inst_check(in, j, down);
+	}
 }
 
 struct vrrp_rt *

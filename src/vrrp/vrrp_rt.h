@@ -67,8 +67,10 @@ struct vrrp_inst {
 	bool have_src;
 	bool holding;   /* the virtual addresses are on the interface */
 	bool link_down; /* the instance's own interface */
-	/* Tracking: 1 bit per track_interfaces[] entry that is down. */
+	/* Tracking: 1 bit per track_interfaces[] entry that is down, and
+	 * per track_checks[] entry the health engine says is down. */
 	uint64_t track_down;
+	uint64_t check_down;
 	/* The virtual addresses as the adverts carry them. */
 	uint8_t addrs[VRRP_ADDRS_MAX * 16];
 	enum vrrp_state last_state; /* for the transition log */
@@ -132,6 +134,11 @@ void vrrp_inst_rx(
     struct vrrp_inst *in, const struct vrrp_rx *rx, const struct vrrp_pkt *pkt);
 /* A link changed (tracking, own interface). */
 void vrrp_inst_link(struct vrrp_inst *in, const struct vrrp_addr_link *l);
+/* The health engine's verdict on track_checks[i]: down or not. */
+void vrrp_inst_check(struct vrrp_inst *in, size_t i, bool down);
+/* A verdict from the health engine (IPC_VERDICT), for the instance whose
+ * track_checks name its target. */
+void vrrp_rt_verdict(struct vrrp_rt *rt, const char *target, bool down);
 
 /* vrrp_api.c */
 int vrrp_api_query(

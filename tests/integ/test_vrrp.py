@@ -228,6 +228,12 @@ def test_config_errors(haven_bin, workdir):
     assert "bad.yaml:13:24: advert_interval: version 2 carries whole " \
         "seconds" in err, err
     assert "first address must be link-local" in err, err
+    err = check(haven_bin, workdir, NODE.format(
+        dir=str(workdir), prio=100, adv="1s", version=3, vip=VIP,
+        extra="      track_checks: [{ name: w, address: 198.18.30.5, "
+              "check: nope }]\n"))
+    assert "bad.yaml:15:62: instance web: check nope is not in " \
+        "health.checks" in err, err
 
 
 def keepalived(ns, workdir, name, prio, adv=1, version=3, extra="",
@@ -366,3 +372,34 @@ def test_ipv6_pair(haven, workdir, lan):
     wait_until(lambda: c.run(["ping", "-6", "-c", "1", "-W", "1", vip6],
                              check=False).returncode == 0, timeout=5,
                what="client reaches the IPv6 VIP on b")
+
+
+def test_track_health_check(haven, nginx, workdir, lan):
+    """A track_checks entry of weight 0: the health engine's verdict on the
+    node's own backend faults the instance, the peer takes the VIP; when
+    the backend recovers, the node preempts back."""
+    from havenlib.configs import FAST, WEB_HTTP, health
+    a, b, c = lan
+    web = nginx(A, 9000, ns=a)
+    track = ("      track_checks:\n"
+             "        - { name: web, address: '%s:9000', check: web-http }\n"
+             % A + health(FAST, WEB_HTTP).replace("{{", "{").replace(
+                 "}}", "}"))
+    ha = node(haven, workdir, a, "na", 200, extra=track)
+    hb = node(haven, workdir, b, "nb", 100)
+    wait_until(lambda: inst(ha)["state"] == "master" and
+               inst(hb)["state"] == "backup", timeout=10,
+               what="a master, b backup")
+    web.set_healthy(False)
+    wait_until(lambda: inst(ha)["state"] == "fault", timeout=10,
+               what="a fault when its backend fails")
+    assert inst(ha)["tracking"] == [{"check": "web", "down": True,
+                                     "weight": 0}], inst(ha)
+    wait_until(lambda: inst(hb)["state"] == "master", timeout=5,
+               what="b master")
+    assert holds_vip(b) and not holds_vip(a)
+    web.set_healthy(True)
+    wait_until(lambda: inst(ha)["state"] == "master", timeout=10,
+               what="a master again")
+    wait_until(lambda: holds_vip(a) and not holds_vip(b), timeout=5,
+               what="VIP back on a")
