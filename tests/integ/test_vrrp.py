@@ -403,3 +403,37 @@ def test_track_health_check(haven, nginx, workdir, lan):
                what="a master again")
     wait_until(lambda: holds_vip(a) and not holds_vip(b), timeout=5,
                what="VIP back on a")
+
+
+def test_reload_keeps_the_master(haven, workdir, lan):
+    """A reload that changes only the priority keeps the running instance
+    (no transition, no takeover by the peer: keepalived #754 loses the
+    VIP when a reload outlasts the down interval); a priority below the
+    peer's then hands over at once."""
+    a, b, c = lan
+    ha = node(haven, workdir, a, "na", 200)
+    hb = node(haven, workdir, b, "nb", 100)
+    wait_until(lambda: inst(ha)["state"] == "master" and
+               inst(hb)["state"] == "backup", timeout=10,
+               what="a master, b backup")
+    before = len(inst(ha)["transitions"])
+    with open(ha.config) as f:
+        text = f.read()
+    with open(ha.config, "w") as f:
+        f.write(text.replace("priority: 200", "priority: 210"))
+    r = ha.api("POST", "/v1/reload")
+    assert r.status == 200, r
+    wait_until(lambda: inst(ha)["configured_priority"] == 210, timeout=5,
+               what="new priority applied")
+    time.sleep(1.0)
+    st = inst(ha)
+    assert st["state"] == "master" and len(st["transitions"]) == before, st
+    assert [t["to"] for t in inst(hb)["transitions"]] == ["backup"]
+    with open(ha.config, "w") as f:
+        f.write(text.replace("priority: 200", "priority: 50"))
+    assert ha.api("POST", "/v1/reload").status == 200
+    wait_until(lambda: inst(hb)["state"] == "master", timeout=5,
+               what="b preempts a lowered a")
+    wait_until(lambda: inst(ha)["state"] == "backup", timeout=5,
+               what="a backup")
+    assert holds_vip(b) and not holds_vip(a)
