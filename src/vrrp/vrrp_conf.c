@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/plane.h"
 #include "lib/util.h"
+#include "vrrp/vrrp_addr.h"
 #include "vrrp/vrrp_conf.h"
 
 #define VRRP_CONF_HOUR_MS (3600 * 1000)
@@ -94,38 +95,26 @@ vrrp_conf_preempt_json(const void *src, struct jw *w)
 
 /*
  * One address of a sequence: "198.18.0.100", "198.18.0.100/24",
- * "2001:db8::1/64" (with_prefix), or a bare address. 0 or -1.
+ * "2001:db8::1/64" (with_prefix), or a bare address; parsed as the
+ * netlink side will use it (vrrp_addr_ip_parse). 0 or -1.
  */
 static int
 vrrp_conf_parse_one(const char *v, bool with_prefix,
     struct sockaddr_storage *ss, uint8_t *prefix)
 {
-	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
-	unsigned long p;
-	int max;
+	struct vrrp_addr_ip ip;
 
-	if (strlen(v) >= sizeof(buf))
+	if ((!with_prefix && strchr(v, '/') != NULL) ||
+	    vrrp_addr_ip_parse(v, &ip) != 0 || ip.prefixlen == 0)
 		return -1;
-	strcpy(buf, v);
-	slash = strchr(buf, '/');
-	if (slash != NULL) {
-		if (!with_prefix)
-			return -1;
-		*slash++ = '\0';
-	}
-	if (conf_parse_addr(buf, false, ss) != 0)
-		return -1;
-	max = ss->ss_family == AF_INET ? 32 : 128;
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_family = ip.family;
+	if (ip.family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_addr = ip.u.v4;
+	else
+		((struct sockaddr_in6 *)ss)->sin6_addr = ip.u.v6;
 	if (prefix != NULL)
-		*prefix = (uint8_t)max;
-	if (slash == NULL)
-		return 0;
-	errno = 0;
-	p = strtoul(slash, &end, 10);
-	if (*slash == '\0' || *end != '\0' || errno != 0 || p == 0 ||
-	    p > (unsigned long)max)
-		return -1;
-	*prefix = (uint8_t)p;
+		*prefix = ip.prefixlen;
 	return 0;
 }
 
