@@ -506,3 +506,13 @@ planes_index(const struct plane_row *row)
 {
 	return (size_t)(row - planes);
 }
+
+uint64_t
+planes_caps_bound(void)
+{
+	uint64_t caps = 0;
+
+	for (size_t i = 0; i < nplanes; i++)
+		caps |= planes[i].caps_bound;
+	return caps;
+}

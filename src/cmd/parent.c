@@ -346,23 +346,25 @@ parent_usage(FILE *f)
 
 /*
  * Started as root for children that drop to a user, the parent itself keeps
- * only what it needs to run them (PRIV_PARENT_KEEP): no bug in the parent
- * then reaches, say, CAP_SYS_ADMIN or CAP_SYS_MODULE. Where that cannot
- * be done (no CAP_SETPCAP in a container) it says so and runs on.
+ * only what it needs to run them (PRIV_PARENT_KEEP) and what the registry
+ * says its planes may use: no bug in the parent then reaches, say,
+ * CAP_SYS_ADMIN or CAP_SYS_MODULE. Where that cannot be done (no
+ * CAP_SETPCAP in a container) it says so and runs on.
  */
 static void
 parent_bound(struct parent *p)
 {
+	uint64_t keep = PRIV_PARENT_KEEP | planes_caps_bound();
 	char err[160], caps[512];
 
 	if (geteuid() != 0 || p->conf->haven.run_as.uid == 0)
 		return;
-	if (priv_bound(PRIV_PARENT_KEEP, err, sizeof(err)) != 0) {
+	if (priv_bound(keep, err, sizeof(err)) != 0) {
 		log_warn("cannot reduce the parent's capabilities", "error=%s",
 		    log_q(err));
 		return;
 	}
-	priv_caps_format(PRIV_PARENT_KEEP, caps, sizeof(caps));
+	priv_caps_format(keep, caps, sizeof(caps));
 	log_info("parent capabilities reduced", "caps=%s", caps);
 }
 

@@ -5,8 +5,11 @@
  * Only the table lives in this file: a test build links the parent with a
  * table of its own instead (tests/unit/test_planes.c).
  */
+#include <linux/capability.h>
+
 #include "cmd/planes.h"
 #include "hc/hc_conf.h"
+#include "lib/priv.h"
 #include "lb/lb_conf.h"
 #include "vrrp/vrrp_conf.h"
 
@@ -25,6 +28,8 @@ const struct plane_row planes[] = {
 	    .fanout = PLANE_API_ONE,
 	    .sends = PLANE_MSG(IPC_VERDICT),
 	    .receives = PLANE_MSG(IPC_PASSIVE),
+	    /* icmp checks where ping sockets are refused (hc_plane_caps) */
+	    .caps_bound = PRIV_CAP(CAP_NET_RAW),
 	},
 	{
 	    .name = "lb",
@@ -47,6 +52,10 @@ const struct plane_row planes[] = {
 	    .api_prefix = "/v1/vrrp",
 	    .fanout = PLANE_API_ONE,
 	    .receives = PLANE_MSG(IPC_VERDICT),
+	    /* addresses and raw sockets after the drop; a real-time priority
+	     * and locked pages taken as root at init (vrrp_plane.c) */
+	    .caps_bound = PRIV_CAP(CAP_NET_ADMIN) | PRIV_CAP(CAP_NET_RAW) |
+	        PRIV_CAP(CAP_SYS_NICE) | PRIV_CAP(CAP_IPC_LOCK),
 	},
 };
 

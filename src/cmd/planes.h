@@ -47,8 +47,14 @@ struct plane_row {
 	bool replay;
 	uint32_t sends;    /* PLANE_MSG set its processes may send */
 	uint32_t receives; /* PLANE_MSG set relayed to it (verdicts...) */
-	/* The privileges its processes keep: ops->caps (lib/priv.c drops
-	 * the rest; a plane without the hook keeps none). */
+	/*
+	 * Every capability (PRIV_CAP bits) its processes may ever use: what
+	 * ops->caps can return for any config, and what ops->init uses as
+	 * root before the drop. The parent keeps the union of the rows' sets
+	 * in its bounding set (planes_caps_bound), and nothing else of a
+	 * plane's: a capability no row names is gone for every process.
+	 */
+	uint64_t caps_bound;
 };
 
 extern const struct plane_row planes[];
@@ -58,5 +64,7 @@ extern const size_t nplanes;
 const struct plane_row *planes_find(const char *name);
 /* Index of a row in planes[]. */
 size_t planes_index(const struct plane_row *row);
+/* The union of the rows' caps_bound. */
+uint64_t planes_caps_bound(void);
 
 #endif

@@ -49,23 +49,19 @@ int priv_drop(
     const struct priv_user *u, uint64_t keep, char *err, size_t errlen);
 
 /*
- * What the parent of `haven run` keeps, started as root with children that
- * drop to a user: SETUID, SETGID and SETPCAP for their drop, KILL to signal
- * them, CHOWN and DAC_OVERRIDE to hand them the state directory and still
- * use it, NET_BIND_SERVICE to bind the planes' sockets (lb ports below
- * 1024) and, in the bounding set, what a plane may ask for on any later
- * config (NET_RAW: icmp checks without ping sockets; NET_ADMIN: the VIP
- * plane), and SYS_NICE and IPC_LOCK for the VIP plane's process to take a
- * real-time priority and lock its pages while it is still root (it keeps
- * neither after its drop). packaging/haven.service bounds the unit to the
- * same set.
+ * What the parent of `haven run` keeps for itself, started as root with
+ * children that drop to a user: SETUID, SETGID and SETPCAP for their drop,
+ * KILL to signal them, CHOWN and DAC_OVERRIDE to hand them the state
+ * directory and still use it, NET_BIND_SERVICE to bind the planes' sockets
+ * (lb ports below 1024). Its bounding set also keeps what the planes may
+ * use (the union of the registry rows' caps_bound, cmd/planes.h), since
+ * the children exec'd from it start from that set. packaging/haven.service
+ * bounds the unit to the same union.
  */
 #define PRIV_PARENT_KEEP                                                       \
 	(PRIV_CAP(CAP_SETUID) | PRIV_CAP(CAP_SETGID) | PRIV_CAP(CAP_SETPCAP) | \
 	    PRIV_CAP(CAP_KILL) | PRIV_CAP(CAP_CHOWN) |                         \
-	    PRIV_CAP(CAP_DAC_OVERRIDE) | PRIV_CAP(CAP_NET_BIND_SERVICE) |      \
-	    PRIV_CAP(CAP_NET_RAW) | PRIV_CAP(CAP_NET_ADMIN) |                  \
-	    PRIV_CAP(CAP_SYS_NICE) | PRIV_CAP(CAP_IPC_LOCK))
+	    PRIV_CAP(CAP_DAC_OVERRIDE) | PRIV_CAP(CAP_NET_BIND_SERVICE))
 
 /*
  * Stay root but keep only keep: bounding, effective and permitted sets
