@@ -114,7 +114,7 @@ hc_metrics_engine(const struct hc_engine *e, struct buf *out, struct buf *l)
 static void
 hc_metrics_hooks(const struct hc_engine *e, struct buf *out, struct buf *l)
 {
-	const struct hc_hooks_stats *h = hc_hooks_stats(e->hookq);
+	const struct hook_stats *h = hc_hooks_stats(e->hookq);
 	const struct {
 		const char *what;
 		uint64_t v;

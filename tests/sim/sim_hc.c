@@ -774,7 +774,7 @@ test_real_hooks(void)
 	struct hc_hook_conf hc = { 0 }, slow = { 0 };
 	struct hc_hook_event ev = { 0 };
 	uint64_t end = util_mono_ms() + 8000;
-	const struct hc_hooks_stats *st;
+	const struct hook_stats *st;
 	struct buf b;
 	uint16_t port;
 	int lfd = listener(&port);
