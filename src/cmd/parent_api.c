@@ -373,7 +373,9 @@ parent_forward(struct parent *p, struct api_req *req,
 	q->record = all && !metrics && row != NULL && row->replay ? row : NULL;
 	ev_timer_init(&q->timer, parent_query_timeout, q);
 	snprintf(iq.method, sizeof(iq.method), "%.7s", req->method);
-	snprintf(iq.path, sizeof(iq.path), "%s", req->path);
+	/* The query string too: a plane may take parameters (?since=). */
+	snprintf(iq.path, sizeof(iq.path), "%s%s%s", req->path,
+	    req->query[0] != '\0' ? "?" : "", req->query);
 	iq.body_len = (uint32_t)req->body_len;
 	for (struct sup_child *c = sup_first(p->sup); c; c = c->next) {
 		struct parent_part *pt;

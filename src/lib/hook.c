@@ -229,8 +229,9 @@ hook_submit(struct hook_runner *r, const struct hook_job *job)
 		return -EINVAL;
 	if (r->n >= r->qmax) {
 		r->stats.dropped++;
-		log_warn("hook dropped", "%s why=queue_full",
-		    job->tag != NULL ? job->tag : "");
+		log_warn("hook dropped", "%s%swhy=queue_full",
+		    job->tag != NULL ? job->tag : "",
+		    job->tag != NULL && job->tag[0] != '\0' ? " " : "");
 		return -ENOBUFS;
 	}
 	j = hook_item_new(job);
@@ -280,8 +281,8 @@ hook_finish(
 		r->stats.ok++;
 	} else {
 		r->stats.failed++;
-		log_warn("hook failed", "%s hook=%s why=%s", j->tag,
-		    log_q(j->what), log_q(why));
+		log_warn("hook failed", "%s%shook=%s why=%s", j->tag,
+		    j->tag[0] != '\0' ? " " : "", log_q(j->what), log_q(why));
 	}
 	r->head = j->next;
 	if (r->head == NULL)

@@ -1,19 +1,28 @@
 /*
  * vrrp_api.c - what the virtual IP plane shows: GET /v1/vrrp (each
- * instance's state, priorities, master and recent transitions), its
- * Prometheus families, and its lines in `haven status`.
+ * instance's state, priorities, master and recent transitions), GET
+ * /v1/vrrp/events (the transitions of every instance as one stream to
+ * follow), its Prometheus families, and its lines in `haven status`.
  *
  * Read-only for now: nothing here changes an instance, so the plane's
  * registry row asks for no replay.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hook.h"
 #include "lib/json.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
 #include "vrrp/vrrp_rt.h"
+
+/* One transition of the stream and its instance. */
+struct vrrp_api_ev {
+	const struct vrrp_event *e; /* borrowed: in's ring */
+	const struct vrrp_inst *in; /* borrowed */
+};
 
 static void
 vrrp_api_addr(struct jw *w, const char *k, const struct sockaddr_storage *ss)
@@ -103,10 +112,117 @@ vrrp_api_inst(struct jw *w, const struct vrrp_inst *in)
 	jw_obj_end(w);
 }
 
+/* ?since=N of the events path; 0 when absent. 0 or -1 if malformed. */
+static int
+vrrp_api_since(const char *q, uint64_t *since)
+{
+	const char *p;
+	char *end;
+
+	*since = 0;
+	for (p = q; p != NULL && *p != '\0'; p = strchr(p, '&')) {
+		if (*p == '&')
+			p++;
+		if (strncmp(p, "since=", 6) != 0)
+			continue;
+		p += 6;
+		if (*p < '0' || *p > '9')
+			return -1;
+		errno = 0;
+		*since = strtoull(p, &end, 10);
+		if (errno != 0 || (*end != '\0' && *end != '&'))
+			return -1;
+		return 0;
+	}
+	return 0;
+}
+
+static int
+vrrp_api_ev_cmp(const void *a, const void *b)
+{
+	const struct vrrp_event *x = ((const struct vrrp_api_ev *)a)->e;
+	const struct vrrp_event *y = ((const struct vrrp_api_ev *)b)->e;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Every transition after since still in the instances' rings, oldest
+ * first. Transition numbers leave no gap, so fewer than newest - since
+ * of them means some were overwritten (or left with a removed instance):
+ * "lost". A since past the newest is a client of an earlier process (the
+ * numbers restart with it): it gets everything kept, also marked lost.
+ */
+static int
+vrrp_api_stream(struct vrrp_rt *rt, const char *query, struct buf *out)
+{
+	struct vrrp_api_ev *v = NULL;
+	uint64_t since, oldest = 0;
+	size_t n = 0, cap = 0, i;
+	unsigned k, kept;
+	bool lost;
+	struct jw w;
+
+	if (vrrp_api_since(query, &since) != 0) {
+		buf_puts(out, "{\"error\":\"since: expected a number\"}");
+		return 400;
+	}
+	lost = since > rt->seq;
+	if (lost)
+		since = 0;
+	for (i = 0; i < rt->ninsts; i++) {
+		const struct vrrp_inst *in = rt->insts[i];
+
+		kept = MIN(in->nevents, VRRP_EVENTS);
+		for (k = 0; k < kept; k++) {
+			const struct vrrp_event *e =
+			    &in->events[(in->nevents - 1 - k) % VRRP_EVENTS];
+
+			if (oldest == 0 || e->seq < oldest)
+				oldest = e->seq;
+			if (e->seq <= since)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				v = xrealloc(v, cap * sizeof(*v));
+			}
+			v[n].e = e;
+			v[n++].in = in;
+		}
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), vrrp_api_ev_cmp);
+	if (n < rt->seq - since)
+		lost = true;
+	jw_init(&w, out);
+	jw_obj_begin(&w);
+	jw_kuint(&w, "newest", rt->seq);
+	jw_kuint(&w, "oldest", oldest);
+	jw_kbool(&w, "lost", lost);
+	jw_key(&w, "events");
+	jw_arr_begin(&w);
+	for (i = 0; i < n; i++) {
+		jw_obj_begin(&w);
+		jw_kuint(&w, "seq", v[i].e->seq);
+		jw_kstr(&w, "instance", v[i].in->name);
+		jw_kuint(&w, "at_ms", v[i].e->wall_ms);
+		jw_kstr(&w, "from", vrrp_state_name(v[i].e->from));
+		jw_kstr(&w, "to", vrrp_state_name(v[i].e->to));
+		jw_kstr(&w, "reason", vrrp_reason_name(v[i].e->reason));
+		jw_kuint(&w, "priority", v[i].e->priority);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	free(v);
+	return jw_finish(&w) == 0 ? 200 : 500;
+}
+
 int
 vrrp_api_query(
     struct vrrp_rt *rt, const char *method, const char *path, struct buf *out)
 {
+	size_t plen = strcspn(path, "?");
 	struct jw w;
 	size_t i;
 
@@ -114,7 +230,11 @@ vrrp_api_query(
 		buf_puts(out, "{\"error\":\"method not allowed\"}");
 		return 405;
 	}
-	if (strcmp(path, "/v1/vrrp") != 0 && strcmp(path, "/v1/vrrp/") != 0) {
+	if (plen == strlen("/v1/vrrp/events") &&
+	    strncmp(path, "/v1/vrrp/events", plen) == 0)
+		return vrrp_api_stream(
+		    rt, path[plen] == '?' ? path + plen + 1 : "", out);
+	if ((plen != 8 && plen != 9) || strncmp(path, "/v1/vrrp/", plen) != 0) {
 		buf_puts(out, "{\"error\":\"not found\"}");
 		return 404;
 	}
@@ -218,6 +338,34 @@ static const struct {
 	    "gratuitous ARP / unsolicited NA frames sent", vrrp_api_garp },
 };
 
+/* The notify hooks' runner: one queue for the process, no label. */
+static void
+vrrp_api_notify_metrics(struct vrrp_rt *rt, struct buf *out)
+{
+	static const struct hook_stats none;
+	const struct hook_stats *st =
+	    vrrp_notify_stats(rt) != NULL ? vrrp_notify_stats(rt) : &none;
+	const struct {
+		const char *name, *help;
+		uint64_t v;
+	} rows[] = {
+		{ "haven_vrrp_notify_runs_total", "notify hook runs started",
+		    st->runs },
+		{ "haven_vrrp_notify_failed_total",
+		    "notify hooks that failed or timed out", st->failed },
+		{ "haven_vrrp_notify_timeouts_total",
+		    "notify hook runs killed at notify_timeout", st->timeouts },
+		{ "haven_vrrp_notify_dropped_total",
+		    "notify hook runs not queued: queue full", st->dropped },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		mx_family(out, rows[i].name, "counter", rows[i].help);
+		mx_u64(out, rows[i].name, NULL, rows[i].v);
+	}
+}
+
 void
 vrrp_api_metrics(struct vrrp_rt *rt, struct buf *out)
 {
@@ -245,6 +393,7 @@ vrrp_api_metrics(struct vrrp_rt *rt, struct buf *out)
 		    rt->drops[d]);
 	}
 	buf_fini(&l);
+	vrrp_api_notify_metrics(rt, out);
 }
 
 /* The scalar at path below n, or "-"; valid until the next call but three. */

@@ -382,6 +382,20 @@ static const struct conf_key vrrp_conf_instance_keys[] = {
 	    .sub = &vrrp_conf_track_check_schema,
 	    .help = "health checks whose verdicts lower the priority or "
 	            "fault" },
+	VRRP_K("notify_master", CT_STRING, vrrp_instance_conf, notify.master,
+	    NULL, 0, 0, "shell command run on becoming master"),
+	VRRP_K("notify_backup", CT_STRING, vrrp_instance_conf, notify.backup,
+	    NULL, 0, 0, "shell command run on becoming backup"),
+	VRRP_K("notify_fault", CT_STRING, vrrp_instance_conf, notify.fault,
+	    NULL, 0, 0, "shell command run on entering fault"),
+	VRRP_K("notify_stop", CT_STRING, vrrp_instance_conf, notify.stop, NULL,
+	    0, 0, "shell command run when the instance stops"),
+	VRRP_K("notify", CT_STRING, vrrp_instance_conf, notify.any, NULL, 0, 0,
+	    "shell command run on every transition with the arguments "
+	    "INSTANCE NAME STATE PRIORITY (keepalived)"),
+	VRRP_K("notify_timeout", CT_DURATION, vrrp_instance_conf,
+	    notify.timeout_ms, "10s", 100, VRRP_CONF_HOUR_MS,
+	    "each notify run is killed past this"),
 };
 
 static bool

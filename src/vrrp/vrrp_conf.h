@@ -78,6 +78,19 @@ struct vrrp_garp_conf {
 	uint64_t master_refresh_ms; /* one more burst every ...; 0: never */
 };
 
+/*
+ * Shell commands run on a transition (keepalived notify_*), serially and
+ * once per transition (vrrp_notify.c). NULL: none.
+ */
+struct vrrp_notify_conf {
+	char *master; /* owned: on becoming master */
+	char *backup; /* owned: on becoming backup */
+	char *fault;  /* owned: on entering fault */
+	char *stop;   /* owned: on leaving the router (stop, removal) */
+	char *any;    /* owned: `notify`, args INSTANCE NAME STATE PRIORITY */
+	uint64_t timeout_ms; /* each run; killed past it */
+};
+
 struct vrrp_instance_conf {
 	char *name;      /* owned: unique */
 	char *interface; /* owned: where adverts go and the VIPs live */
@@ -101,6 +114,7 @@ struct vrrp_instance_conf {
 	size_t ntrack_interfaces;
 	struct vrrp_track_check_conf *track_checks; /* owned array */
 	size_t ntrack_checks;
+	struct vrrp_notify_conf notify;
 	/* Not bound: the family of the virtual addresses. */
 	int family;
 };

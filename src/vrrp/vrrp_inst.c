@@ -65,6 +65,7 @@ vrrp_inst_log_event(struct vrrp_inst *in, enum vrrp_reason reason)
 
 	if (to == in->last_state)
 		return;
+	e->seq = ++in->rt->seq;
 	e->wall_ms = util_wall_ms();
 	e->from = in->last_state;
 	e->to = to;
@@ -77,6 +78,7 @@ vrrp_inst_log_event(struct vrrp_inst *in, enum vrrp_reason reason)
 	    log_q(in->name), vrrp_state_name(e->from), vrrp_state_name(to),
 	    vrrp_reason_name(reason), in->fsm.priority);
 	in->last_state = to;
+	vrrp_notify_transition(in, e);
 }
 
 /* One advert to every destination: the group, or each unicast peer. */

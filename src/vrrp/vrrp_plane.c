@@ -104,12 +104,25 @@ vrrp_plane_metrics(struct buf *out)
 }
 
 static void
-vrrp_plane_stop(unsigned deadline_ms)
+vrrp_plane_stopped(void *arg)
 {
-	vrrp_rt_stop(vrrp_plane_rt.rt);
 	vrrp_rt_free(vrrp_plane_rt.rt);
 	vrrp_plane_rt.rt = NULL;
 	plane_stopped();
+}
+
+/*
+ * Hand over (priority 0, addresses off) at once, then let the notify
+ * hooks those last transitions queued (notify_stop) run, but leave a
+ * little of the runtime's deadline to exit cleanly in.
+ */
+static void
+vrrp_plane_stop(unsigned deadline_ms)
+{
+	vrrp_rt_stop(vrrp_plane_rt.rt);
+	vrrp_notify_drain(vrrp_plane_rt.rt,
+	    deadline_ms > 500 ? deadline_ms - 250 : deadline_ms / 2,
+	    vrrp_plane_stopped, NULL);
 }
 
 /* Addresses (NET_ADMIN) and the raw protocol-112 and packet sockets. */

@@ -364,6 +364,7 @@ vrrp_rt_free(struct vrrp_rt *rt)
 
 	if (rt == NULL)
 		return;
+	vrrp_notify_free(rt);
 	for (i = 0; i < rt->ninsts; i++)
 		vrrp_inst_free(rt->insts[i]);
 	free(rt->insts);

@@ -10,7 +10,8 @@
  *   vrrp_inst.c  one instance: its state machine's timer, the actions the
  *                machine asks for (adverts, addresses, announcements),
  *                tracking, its transition log;
- *   vrrp_api.c   GET /v1/vrrp, /metrics, `haven status`;
+ *   vrrp_notify.c the notify hooks each transition runs, in order;
+ *   vrrp_api.c   GET /v1/vrrp, /v1/vrrp/events, /metrics, `haven status`;
  *   vrrp_plane.c the plane_ops glue for the child runtime.
  *
  * Ownership: rt owns its instances and sockets; an instance borrows its
@@ -46,6 +47,7 @@ struct vrrp_rsock {
 };
 
 struct vrrp_event {
+	uint64_t seq; /* the process's transition number (vrrp_rt.seq) */
 	uint64_t wall_ms;
 	enum vrrp_state from, to;
 	enum vrrp_reason reason;
@@ -102,6 +104,11 @@ struct vrrp_rt {
 	uint64_t drops[VRRP_DROP__COUNT];
 	uint64_t rx_total;
 	bool stopping;
+	/* Transitions numbered across instances, from 1, for the notify
+	 * hooks (HAVEN_SEQ) and GET /v1/vrrp/events; restarts with the
+	 * process. */
+	uint64_t seq;
+	struct vrrp_notify *notify; /* owned: NULL until the first hook */
 };
 
 struct vrrp_rt *vrrp_rt_new(struct ev_loop *loop);
@@ -139,6 +146,21 @@ void vrrp_inst_check(struct vrrp_inst *in, size_t i, bool down);
 /* A verdict from the health engine (IPC_VERDICT), for the instance whose
  * track_checks name its target. */
 void vrrp_rt_verdict(struct vrrp_rt *rt, const char *target, bool down);
+
+/* vrrp_notify.c */
+/* Queue the hooks of in's conf for e, just logged. */
+void vrrp_notify_transition(struct vrrp_inst *in, const struct vrrp_event *e);
+/*
+ * After vrrp_rt_stop: call done (from the loop, never from inside this
+ * call's caller's stack) once every queued hook has run, or after
+ * within_ms, killing what still runs. rt stays valid until done runs.
+ */
+void vrrp_notify_drain(
+    struct vrrp_rt *rt, uint64_t within_ms, void (*done)(void *arg), void *arg);
+void vrrp_notify_free(struct vrrp_rt *rt);
+struct hook_stats;
+/* NULL when no hook has run yet. */
+const struct hook_stats *vrrp_notify_stats(const struct vrrp_rt *rt);
 
 /* vrrp_api.c */
 int vrrp_api_query(
