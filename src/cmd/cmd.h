@@ -14,5 +14,7 @@ int cmd_check(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 /* haven ctl: a raw request to the control API (cmd_ctl.c). */
 int cmd_ctl(int argc, char **argv);
+/* haven vrrp events [--follow]: the transition stream (cmd_vrrp.c). */
+int cmd_vrrp(int argc, char **argv);
 
 #endif

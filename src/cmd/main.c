@@ -20,6 +20,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "check", cmd_check, "validate a config file (-c FILE)" },
 	{ "status", cmd_status, "show what the running daemon runs" },
 	{ "ctl", cmd_ctl, "send a raw request to the control API" },
+	{ "vrrp", cmd_vrrp, "VRRP transitions: vrrp events [--follow]" },
 	{ "version", main_version, "print the version" },
 };
 

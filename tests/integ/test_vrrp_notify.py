@@ -12,6 +12,7 @@ meanwhile was queued behind it and its hook still runs."""
 
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -136,6 +137,11 @@ def test_notify_once_per_transition_in_order(haven, workdir, lan):
     # Following: only what came after the last seq seen.
     assert as_lines(events(ha, since=1)) == ["2 master"]
     assert events(ha, since=2)["events"] == []
+    # A since past the newest is a client of an earlier process (numbers
+    # restart with it): everything kept, marked lost.
+    ev = events(ha, since=99)
+    assert ev["lost"] and as_lines(ev) == lines(ha), ev
+    assert ha.api("GET", "/v1/vrrp/events?since=x").status == 400
 
     # kill -9 the master: b takes over; one more line on b.
     kill_node(ha, a)
@@ -171,7 +177,7 @@ def test_notify_once_per_transition_in_order(haven, workdir, lan):
     assert hb.metric("haven_vrrp_notify_failed_total") == 0
 
 
-def test_notify_timeout_kills_and_next_runs(haven, workdir, lan):
+def test_notify_timeout_kills_and_next_runs(haven, haven_bin, workdir, lan):
     a, _ = lan
     # The backup hook writes its line, then hangs: killed at 600 ms.
     # Alone on the link, the node becomes master after the master-down
@@ -186,6 +192,10 @@ def test_notify_timeout_kills_and_next_runs(haven, workdir, lan):
     assert ha.metric("haven_vrrp_notify_failed_total") == 1
     assert ha.metric("haven_vrrp_notify_dropped_total") == 0
 
+    # `haven vrrp events --follow` prints what follows, as it comes.
+    follow = subprocess.Popen(
+        [haven_bin, "vrrp", "-s", ha.socket, "events", "--follow"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # Link down: fault; up again: backup (hangs again), then master.
     a.link_down("eth0")
     wait_until(lambda: state(ha) == "fault", timeout=5, what="fault")
@@ -195,6 +205,12 @@ def test_notify_timeout_kills_and_next_runs(haven, workdir, lan):
     assert got == ["1 backup", "2 master", "3 fault", "4 backup",
                    "5 master"], got
     assert as_lines(events(ha)) == got
+    time.sleep(1.0)  # two polls of the follower
+    follow.terminate()
+    out, err = follow.communicate(timeout=5)
+    printed = [" ".join((ln.split()[0], ln.split()[5]))
+               for ln in out.splitlines()]
+    assert printed == got, (out, err)
     assert ha.metric("haven_vrrp_notify_timeouts_total") == 2
     # Two hooks a transition (the state's and the generic one).
     assert ha.metric("haven_vrrp_notify_runs_total") == 10
