@@ -436,9 +436,12 @@ vrrp_conf_havip_check(struct conf_ctx *ctx, struct conf_node *node,
 {
 	struct conf_node *h = conf_key_node(node, "havip");
 
+	/* A havip: map of defaults alone is what JSON output carries for
+	 * every instance; a gateway says the operator meant havip. */
 	if (ic->takeover != VRRP_TK_HAVIP) {
-		if (h != NULL)
-			conf_error(ctx, h, "havip: only with takeover: havip");
+		if (ic->havip.gateway.ss_family != AF_UNSPEC)
+			conf_error(ctx, conf_key_node(h, "gateway"),
+			    "havip.gateway: only with takeover: havip");
 		return;
 	}
 	if (ic->nvaddrs != 1 || ic->family != AF_INET)

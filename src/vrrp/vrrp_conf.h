@@ -17,7 +17,7 @@
  *     version 3's is a multiple of 10 ms (the wire carries centiseconds);
  *   - preempt "after D" / "after healthy D" has preempt_delay_ms = D.
  *   - takeover: havip has one IPv4 virtual address and an IPv4
- *     havip.gateway; a havip: map appears only with takeover: havip.
+ *     havip.gateway; a gateway appears only with takeover: havip.
  */
 #ifndef HAVEN_VRRP_CONF_H
 #define HAVEN_VRRP_CONF_H

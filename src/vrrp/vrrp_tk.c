@@ -139,9 +139,9 @@ vrrp_tk_backoff_us(unsigned n, uint64_t max_us)
 
 	if (max_us < VRRP_TK_BACKOFF_FIRST_US)
 		max_us = VRRP_TK_BACKOFF_FIRST_US;
-	/* Doubling past max stops early: no shift overflows. */
+	/* Stops at the cap, and saturates rather than wrap. */
 	while (n-- > 0 && d < max_us)
-		d *= 2;
+		d = d > UINT64_MAX / 2 ? UINT64_MAX : d * 2;
 	return d < max_us ? d : max_us;
 }
 
