@@ -584,6 +584,12 @@ vrrp_inst_rx(
 		in->rt->drops[VRRP_DROP_PEER_UNKNOWN]++;
 		return;
 	}
+	/* Unicast to a multicast instance: RFC 9568 §7.1's TTL rule
+	 * still holds (vrrp_rt.c lifts it for unicast destinations). */
+	if (ic->npeers == 0 && rx->ttl != VRRP_TTL) {
+		in->rt->drops[VRRP_DROP_TTL]++;
+		return;
+	}
 	if (!vrrp_inst_addrs_match(in, pkt)) {
 		/* RFC 3768 §7.1: v2 MUST discard unless from the owner;
 		 * RFC 9568 §7.1 only asks to log. */
