@@ -232,6 +232,7 @@ vrrp_tk_havip_rx(struct ev_io *io, unsigned events, void *arg)
 				in->tk.probe_errors++;
 			break;
 		}
+		/* Longer than our 36 bytes by far: not ours, malformed. */
 		why = (size_t)n > sizeof(buf) ?
 		    VRRP_TK_ICMP_SHORT :
 		    vrrp_tk_icmp_parse(buf, (size_t)n, &h->m, &seq);
