@@ -85,6 +85,52 @@ vrrp_api_tracking(struct jw *w, const struct vrrp_inst *in)
 	jw_arr_end(w);
 }
 
+/*
+ * The takeover backend: its state and, for a backend that verifies,
+ * what it knows about ownership. unverified_master_seconds is time as
+ * master without proof that the VIP's traffic reaches this node: in a
+ * partition, the time both nodes may have claimed the address.
+ */
+static void
+vrrp_api_takeover(struct jw *w, const struct vrrp_inst *in)
+{
+	const struct vrrp_tk *tk = &in->tk;
+	size_t d;
+
+	jw_key(w, "takeover");
+	jw_obj_begin(w);
+	jw_kstr(w, "backend", tk->ops->name);
+	jw_kstr(w, "state", vrrp_tk_state_name(tk->state));
+	jw_kuint(w, "acquires", tk->acquires);
+	jw_kuint(w, "failures", tk->failures);
+	if (tk->ops->verifies) {
+		jw_key(w, "last_verified_ms");
+		if (tk->verified_wall_ms == 0)
+			jw_null(w);
+		else
+			jw_uint(w, tk->verified_wall_ms);
+		jw_kdouble(w, "unverified_master_seconds",
+		    (double)vrrp_tk_unverified_us(tk, util_mono_us()) / 1e6);
+		jw_key(w, "verify_seconds");
+		if (tk->verify_us == 0 && !tk->verified)
+			jw_null(w);
+		else
+			jw_double(w, (double)tk->verify_us / 1e6);
+		jw_kuint(w, "probes_sent", tk->probes_sent);
+		jw_kuint(w, "probes_answered", tk->probes_ok);
+		jw_kuint(w, "probes_missed", tk->probes_missed);
+		jw_kuint(w, "probe_errors", tk->probe_errors);
+		jw_kuint(w, "reannounces", tk->reannounces);
+		jw_key(w, "replies_discarded");
+		jw_obj_begin(w);
+		for (d = 1; d < VRRP_TK_ICMP__COUNT; d++)
+			jw_kuint(
+			    w, vrrp_tk_icmp_drop_name(d), tk->probe_drops[d]);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
 static void
 vrrp_api_inst(struct jw *w, const struct vrrp_inst *in)
 {
@@ -107,6 +153,7 @@ vrrp_api_inst(struct jw *w, const struct vrrp_inst *in)
 	jw_kuint(
 	    w, "master_down_interval_us", vrrp_fsm_down_interval_us(&in->fsm));
 	jw_kbool(w, "link_down", in->link_down);
+	vrrp_api_takeover(w, in);
 	vrrp_api_tracking(w, in);
 	vrrp_api_events(w, in);
 	jw_obj_end(w);
@@ -366,6 +413,101 @@ vrrp_api_notify_metrics(struct vrrp_rt *rt, struct buf *out)
 	}
 }
 
+static uint64_t
+vrrp_api_tk_sent(const struct vrrp_inst *in)
+{
+	return in->tk.probes_sent;
+}
+
+static uint64_t
+vrrp_api_tk_ok(const struct vrrp_inst *in)
+{
+	return in->tk.probes_ok;
+}
+
+static uint64_t
+vrrp_api_tk_missed(const struct vrrp_inst *in)
+{
+	return in->tk.probes_missed;
+}
+
+static uint64_t
+vrrp_api_tk_reann(const struct vrrp_inst *in)
+{
+	return in->tk.reannounces;
+}
+
+static uint64_t
+vrrp_api_tk_owner(const struct vrrp_inst *in)
+{
+	return in->tk.state == VRRP_TK_OWNER;
+}
+
+/* Families of verifying backends only: "local" has nothing to show. */
+static const struct {
+	const char *name, *type, *help;
+	vrrp_api_stat_fn *fn;
+} vrrp_api_tk_families[] = {
+	{ "haven_vrrp_takeover_owner", "gauge",
+	    "1 when probes prove the VIP's traffic reaches this node",
+	    vrrp_api_tk_owner },
+	{ "haven_vrrp_takeover_probes_total", "counter",
+	    "ownership probes sent", vrrp_api_tk_sent },
+	{ "haven_vrrp_takeover_probes_answered_total", "counter",
+	    "ownership probes answered", vrrp_api_tk_ok },
+	{ "haven_vrrp_takeover_probes_missed_total", "counter",
+	    "ownership probes unanswered by the next one", vrrp_api_tk_missed },
+	{ "haven_vrrp_takeover_reannounces_total", "counter",
+	    "back-off announcements while master but not owner",
+	    vrrp_api_tk_reann },
+};
+
+static void
+vrrp_api_tk_metrics(struct vrrp_rt *rt, struct buf *out, struct buf *l)
+{
+	uint64_t now = util_mono_us();
+	size_t f, i, d;
+
+	for (f = 0; f < ARRAY_SIZE(vrrp_api_tk_families); f++) {
+		mx_family(out, vrrp_api_tk_families[f].name,
+		    vrrp_api_tk_families[f].type, vrrp_api_tk_families[f].help);
+		for (i = 0; i < rt->ninsts; i++) {
+			if (!rt->insts[i]->tk.ops->verifies)
+				continue;
+			buf_reset(l);
+			mx_label(l, "instance", rt->insts[i]->name);
+			mx_u64(out, vrrp_api_tk_families[f].name, l->data,
+			    vrrp_api_tk_families[f].fn(rt->insts[i]));
+		}
+	}
+	mx_family(out, "haven_vrrp_unverified_master_seconds_total", "counter",
+	    "time as master without proof of owning the VIP (dual master)");
+	mx_family(out, "haven_vrrp_takeover_verify_seconds", "gauge",
+	    "last takeover: from becoming master to the first proof");
+	mx_family(out, "haven_vrrp_takeover_replies_discarded_total", "counter",
+	    "probe replies discarded, by reason");
+	for (i = 0; i < rt->ninsts; i++) {
+		const struct vrrp_tk *tk = &rt->insts[i]->tk;
+
+		if (!tk->ops->verifies)
+			continue;
+		buf_reset(l);
+		mx_label(l, "instance", rt->insts[i]->name);
+		mx_f64(out, "haven_vrrp_unverified_master_seconds_total",
+		    l->data, (double)vrrp_tk_unverified_us(tk, now) / 1e6);
+		mx_f64(out, "haven_vrrp_takeover_verify_seconds", l->data,
+		    (double)tk->verify_us / 1e6);
+		for (d = 1; d < VRRP_TK_ICMP__COUNT; d++) {
+			buf_reset(l);
+			mx_label(l, "instance", rt->insts[i]->name);
+			mx_label(l, "reason", vrrp_tk_icmp_drop_name(d));
+			mx_u64(out,
+			    "haven_vrrp_takeover_replies_discarded_total",
+			    l->data, tk->probe_drops[d]);
+		}
+	}
+}
+
 void
 vrrp_api_metrics(struct vrrp_rt *rt, struct buf *out)
 {
@@ -384,6 +526,7 @@ vrrp_api_metrics(struct vrrp_rt *rt, struct buf *out)
 			    vrrp_api_families[f].fn(rt->insts[i]));
 		}
 	}
+	vrrp_api_tk_metrics(rt, out, &l);
 	mx_family(out, "haven_vrrp_adverts_discarded_total", "counter",
 	    "adverts discarded, by the RFC 9568 / 3768 rule they broke");
 	for (d = 1; d < VRRP_DROP__COUNT; d++) {
@@ -411,6 +554,29 @@ vrrp_status_str(struct conf_node *n, const char *path)
 	return out;
 }
 
+/* A verifying backend's line under its instance; nothing for local. */
+static void
+vrrp_status_takeover(struct conf_node *tk)
+{
+	char ago[48] = "never";
+	char *v;
+	uint64_t at, now = util_wall_ms();
+
+	if (conf_node_at(tk, "/unverified_master_seconds") == NULL)
+		return;
+	v = conf_node_text(conf_node_at(tk, "/last_verified_ms"));
+	if (v != NULL && (at = strtoull(v, NULL, 10)) != 0)
+		snprintf(ago, sizeof(ago), "%.1fs ago",
+		    now > at ? (double)(now - at) / 1e3 : 0.0);
+	free(v);
+	printf("  takeover %s: %s, last verified %s,",
+	    vrrp_status_str(tk, "/backend"), vrrp_status_str(tk, "/state"),
+	    ago);
+	printf(" verify %ss, unverified master %ss\n",
+	    vrrp_status_str(tk, "/verify_seconds"),
+	    vrrp_status_str(tk, "/unverified_master_seconds"));
+}
+
 void
 vrrp_status_print(struct conf_node *root)
 {
@@ -436,5 +602,6 @@ vrrp_status_print(struct conf_node *root)
 		printf("%-16s %-8s %-10s %-20s %s\n",
 		    vrrp_status_str(in, "/name"), vrrp_status_str(in, "/state"),
 		    prio, vrrp_status_str(in, "/master"), last);
+		vrrp_status_takeover(conf_node_at(in, "/takeover"));
 	}
 }

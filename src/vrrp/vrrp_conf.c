@@ -21,10 +21,14 @@
 #include "lib/util.h"
 #include "vrrp/vrrp_addr.h"
 #include "vrrp/vrrp_conf.h"
+#include "vrrp/vrrp_tk.h"
 
 #define VRRP_CONF_HOUR_MS (3600 * 1000)
 
 static const char *const vrrp_conf_csum_names[] = { "pseudo", "message", NULL };
+/* Indexed by enum vrrp_tk_kind. */
+static const char *const vrrp_conf_takeover_names[] = { "local", "havip",
+	NULL };
 
 const char *
 vrrp_preempt_name(int preempt)
@@ -253,6 +257,26 @@ static const struct conf_schema vrrp_conf_garp_schema = {
 	.nkeys = ARRAY_SIZE(vrrp_conf_garp_keys),
 };
 
+static const struct conf_key vrrp_conf_havip_keys[] = {
+	VRRP_K("gateway", CT_ADDR, vrrp_havip_conf, gateway, NULL, 0, 0,
+	    "IPv4 address pinged from the VIP: its replies prove ownership"),
+	VRRP_K("probe_interval", CT_DURATION, vrrp_havip_conf,
+	    probe_interval_ms, "200ms", 10, 60000,
+	    "one echo request to the gateway this often while master"),
+	VRRP_K("probe_fall", CT_UINT, vrrp_havip_conf, probe_fall, "3", 1, 100,
+	    "unanswered requests in a row: another node owns the VIP"),
+	VRRP_K("reannounce_max", CT_DURATION, vrrp_havip_conf,
+	    reannounce_max_ms, "30s", 1000, VRRP_CONF_HOUR_MS,
+	    "not the owner: announce after 1s, doubling up to this"),
+};
+
+static const struct conf_schema vrrp_conf_havip_schema = {
+	.name = "vrrp.instances[].havip",
+	.size = sizeof(struct vrrp_havip_conf),
+	.keys = vrrp_conf_havip_keys,
+	.nkeys = ARRAY_SIZE(vrrp_conf_havip_keys),
+};
+
 static const struct conf_key vrrp_conf_track_if_keys[] = {
 	VRRP_R("name", CT_STRING, vrrp_track_if_conf, name, 0, 0,
 	    "interface whose link is tracked"),
@@ -369,6 +393,18 @@ static const struct conf_key vrrp_conf_instance_keys[] = {
 	    .off = offsetof(struct vrrp_instance_conf, garp),
 	    .sub = &vrrp_conf_garp_schema,
 	    .help = "gratuitous ARP / unsolicited NA after takeover" },
+	{ .name = "takeover",
+	    .type = CT_ENUM,
+	    .off = offsetof(struct vrrp_instance_conf, takeover),
+	    .dflt = "local",
+	    .enum_names = vrrp_conf_takeover_names,
+	    .help = "local (address + announcements) or havip (the same, "
+	            "ownership verified through the VPC)" },
+	{ .name = "havip",
+	    .type = CT_SECTION,
+	    .off = offsetof(struct vrrp_instance_conf, havip),
+	    .sub = &vrrp_conf_havip_schema,
+	    .help = "takeover: havip: the gateway to probe and the back-off" },
 	{ .name = "track_interfaces",
 	    .type = CT_LIST,
 	    .off = offsetof(struct vrrp_instance_conf, track_interfaces),
@@ -402,6 +438,39 @@ static bool
 vrrp_conf_same_family(const struct sockaddr_storage *ss, int family)
 {
 	return ss->ss_family == AF_UNSPEC || ss->ss_family == family;
+}
+
+/*
+ * takeover: havip proves ownership by pinging from the one VIP, and
+ * HAVIPs are IPv4 only (reference/vip.md §5.1 quotas).
+ */
+static void
+vrrp_conf_havip_check(struct conf_ctx *ctx, struct conf_node *node,
+    const struct vrrp_instance_conf *ic)
+{
+	struct conf_node *h = conf_key_node(node, "havip");
+
+	/* A havip: map of defaults alone is what JSON output carries for
+	 * every instance; a gateway says the operator meant havip. */
+	if (ic->takeover != VRRP_TK_HAVIP) {
+		if (ic->havip.gateway.ss_family != AF_UNSPEC)
+			conf_error(ctx, conf_key_node(h, "gateway"),
+			    "havip.gateway: only with takeover: havip");
+		return;
+	}
+	if (ic->nvaddrs != 1 || ic->family != AF_INET)
+		conf_error(ctx, conf_key_node(node, "virtual_addresses"),
+		    "virtual_addresses: takeover havip takes exactly one "
+		    "IPv4 address");
+	if (h == NULL)
+		conf_error(ctx, conf_key_node(node, "takeover"),
+		    "takeover havip: a havip: map with a gateway is "
+		    "required");
+	else if (ic->havip.gateway.ss_family != AF_INET)
+		conf_error(ctx,
+		    conf_key_node(h, "gateway") ? conf_key_node(h, "gateway") :
+		                                  h,
+		    "havip.gateway: an IPv4 address is required");
 }
 
 static void
@@ -466,6 +535,7 @@ vrrp_conf_instance_check(
 	if (ic->version == 2 && ic->advert_interval_ms > 255000)
 		conf_error(ctx, conf_key_node(node, "advert_interval"),
 		    "advert_interval: version 2 carries at most 255s");
+	vrrp_conf_havip_check(ctx, node, ic);
 }
 
 static void

@@ -16,6 +16,8 @@
  *   - version 2 is IPv4 only and its advert_interval is whole seconds;
  *     version 3's is a multiple of 10 ms (the wire carries centiseconds);
  *   - preempt "after D" / "after healthy D" has preempt_delay_ms = D.
+ *   - takeover: havip has one IPv4 virtual address and an IPv4
+ *     havip.gateway; a gateway appears only with takeover: havip.
  */
 #ifndef HAVEN_VRRP_CONF_H
 #define HAVEN_VRRP_CONF_H
@@ -91,6 +93,17 @@ struct vrrp_notify_conf {
 	uint64_t timeout_ms; /* each run; killed past it */
 };
 
+/*
+ * takeover: havip (vrrp_tk_havip.c): where ownership of the HAVIP is
+ * checked and how a master that is not the owner backs off.
+ */
+struct vrrp_havip_conf {
+	struct sockaddr_storage gateway; /* IPv4; AF_UNSPEC when absent */
+	uint64_t probe_interval_ms;      /* echo requests to the gateway */
+	uint32_t probe_fall;        /* unanswered in a row: not the owner */
+	uint64_t reannounce_max_ms; /* back-off cap while not the owner */
+};
+
 struct vrrp_instance_conf {
 	char *name;      /* owned: unique */
 	char *interface; /* owned: where adverts go and the VIPs live */
@@ -115,6 +128,8 @@ struct vrrp_instance_conf {
 	struct vrrp_track_check_conf *track_checks; /* owned array */
 	size_t ntrack_checks;
 	struct vrrp_notify_conf notify;
+	int takeover; /* enum vrrp_tk_kind: local | havip */
+	struct vrrp_havip_conf havip;
 	/* Not bound: the family of the virtual addresses. */
 	int family;
 };

@@ -1,7 +1,7 @@
 /*
  * vrrp_inst.c - one virtual router on this node: the state machine
- * (vrrp_fsm.c) wired to the clock, the raw socket, netlink and the
- * announcer.
+ * (vrrp_fsm.c) wired to the clock, the raw socket and its takeover
+ * backend (vrrp_tk.h: addresses, announcements, ownership checks).
  *
  * The machine is pure and answers every input with a list of actions;
  * vrrp_inst_act() performs them in order and then arms the one timer at
@@ -138,102 +138,44 @@ vrrp_inst_send(struct vrrp_inst *in, const struct vrrp_action *a)
 	}
 }
 
+/*
+ * Hand MASTER to the takeover backend. It reports its state from here on
+ * (vrrp_inst_tk_report); a backend that cannot even start is FAILED, and
+ * the instance stays master: the election is not the backend's to undo.
+ */
 static void
-vrrp_inst_vip(const struct vrrp_vaddr *v, struct vrrp_addr_ip *ip)
+vrrp_inst_tk_acquire(struct vrrp_inst *in)
 {
-	memset(ip, 0, sizeof(*ip));
-	ip->family = v->addr.ss_family;
-	ip->prefixlen = v->prefix;
-	memcpy(&ip->u, vrrp_inst_ip_bytes(&v->addr),
-	    vrrp_inst_alen(v->addr.ss_family));
-}
-
-/* Add (hold) or remove every virtual address; failures are counted. */
-static void
-vrrp_inst_hold(struct vrrp_inst *in, bool hold)
-{
-	const struct vrrp_instance_conf *ic = in->conf;
-	struct vrrp_addr_ip ip;
-	char s[VRRP_ADDR_STRMAX];
-	size_t i;
 	int rc;
 
-	if (in->holding == hold || !in->rt->nl_ok)
+	vrrp_tk_begin(&in->tk, vrrp_inst_now());
+	if ((rc = in->tk.ops->acquire(in)) != 0) {
+		log_err("vrrp takeover failed",
+		    "instance=%s backend=%s error=%s", log_q(in->name),
+		    in->tk.ops->name, strerror(-rc));
+		vrrp_inst_tk_report(in, VRRP_TK_FAILED);
+	}
+}
+
+static void
+vrrp_inst_tk_release(struct vrrp_inst *in)
+{
+	in->tk.ops->release(in);
+	if (in->tk.master_since_us != 0)
+		vrrp_tk_end(&in->tk, vrrp_inst_now());
+}
+
+void
+vrrp_inst_tk_report(struct vrrp_inst *in, enum vrrp_tk_state st)
+{
+	enum vrrp_tk_state was = in->tk.state;
+
+	if (in->tk.master_since_us == 0 ||
+	    !vrrp_tk_set(&in->tk, st, vrrp_inst_now()))
 		return;
-	for (i = 0; i < ic->nvaddrs; i++) {
-		vrrp_inst_vip(&ic->vaddrs[i], &ip);
-		rc = hold ? vrrp_addr_add(&in->rt->nl, in->ifindex, &ip, NULL) :
-		            vrrp_addr_del(&in->rt->nl, in->ifindex, &ip);
-		if (rc != 0) {
-			in->addr_errors++;
-			log_err("vrrp address change failed",
-			    "instance=%s address=%s error=%s", log_q(in->name),
-			    vrrp_addr_ip_format(&ip, s, sizeof(s)),
-			    log_q(in->rt->nl.err));
-		}
-	}
-	in->holding = hold;
-}
-
-/* One announcement round: a frame per virtual address. */
-static void
-vrrp_inst_announce(struct vrrp_inst *in)
-{
-	const struct vrrp_instance_conf *ic = in->conf;
-	struct vrrp_addr_ip ip;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < ic->nvaddrs; i++) {
-		vrrp_inst_vip(&ic->vaddrs[i], &ip);
-		rc = ip.family == AF_INET ?
-		    vrrp_announce_garp_send(&in->sock->ann, ip.u.v4, NULL) :
-		    vrrp_announce_na_send(
-		        &in->sock->ann, &ip.u.v6, false, NULL);
-		if (rc == 0)
-			in->garp_sent++;
-		else
-			log_warn("vrrp announcement not sent",
-			    "instance=%s error=%s", log_q(in->name),
-			    log_q(in->sock->ann.err));
-	}
-}
-
-static void
-vrrp_inst_garp_cb(struct ev_timer *t, void *arg)
-{
-	struct vrrp_inst *in = arg;
-	uint64_t now = vrrp_inst_now(), next;
-
-	while (vrrp_announce_sched_due(&in->sched, now))
-		vrrp_inst_announce(in);
-	next = vrrp_announce_sched_next(&in->sched);
-	if (next != UINT64_MAX)
-		ev_timer_start(in->rt->loop, &in->garp_timer,
-		    next > now ? (next - now + 999) / 1000 : 0);
-}
-
-static void
-vrrp_inst_garp_start(struct vrrp_inst *in)
-{
-	const struct vrrp_garp_conf *g = &in->conf->garp;
-	struct vrrp_announce_plan plan = {
-		.repeat = g->master_repeat,
-		.interval_us = g->interval_ms * 1000,
-		.delay_us = g->master_delay_ms * 1000,
-		.refresh_us = g->master_refresh_ms * 1000,
-		.refresh_repeat = 1,
-	};
-
-	vrrp_announce_sched_start(&in->sched, &plan, vrrp_inst_now());
-	vrrp_inst_garp_cb(&in->garp_timer, in);
-}
-
-static void
-vrrp_inst_garp_stop(struct vrrp_inst *in)
-{
-	vrrp_announce_sched_stop(&in->sched);
-	ev_timer_stop(in->rt->loop, &in->garp_timer);
+	log_notice("vrrp takeover", "instance=%s backend=%s from=%s to=%s",
+	    log_q(in->name), in->tk.ops->name, vrrp_tk_state_name(was),
+	    vrrp_tk_state_name(st));
 }
 
 /* Perform what the machine asked, in order, then re-arm its timer. */
@@ -251,15 +193,13 @@ vrrp_inst_act(struct vrrp_inst *in, const struct vrrp_actions *acts)
 			break;
 		case VRRP_A_BECOME_MASTER:
 			vrrp_inst_log_event(in, a->reason);
-			vrrp_inst_hold(in, true);
-			vrrp_inst_garp_start(in);
+			vrrp_inst_tk_acquire(in);
 			break;
 		case VRRP_A_BECOME_BACKUP:
 		case VRRP_A_BECOME_INIT:
 		case VRRP_A_BECOME_FAULT:
 			vrrp_inst_log_event(in, a->reason);
-			vrrp_inst_garp_stop(in);
-			vrrp_inst_hold(in, false);
+			vrrp_inst_tk_release(in);
 			break;
 		}
 	}
@@ -456,7 +396,6 @@ vrrp_inst_new(struct vrrp_rt *rt, const struct vrrp_instance_conf *ic,
 	snprintf(in->name, sizeof(in->name), "%s", ic->name);
 	in->last_state = VRRP_S_INIT;
 	ev_timer_init(&in->timer, vrrp_inst_timer_cb, in);
-	ev_timer_init(&in->garp_timer, vrrp_inst_garp_cb, in);
 	ev_timer_init(&in->heal_timer, vrrp_inst_heal_cb, in);
 	for (i = 0; i < ic->nvaddrs; i++)
 		memcpy(in->addrs + i * alen,
@@ -475,6 +414,13 @@ vrrp_inst_new(struct vrrp_rt *rt, const struct vrrp_instance_conf *ic,
 		    "interface %s has no %s address to advertise from",
 		    ic->interface,
 		    ic->family == AF_INET ? "IPv4" : "IPv6 link-local");
+		goto fail;
+	}
+	in->tk.ops = vrrp_tk_ops_of(ic->takeover);
+	if ((rc = in->tk.ops->init(in)) != 0) {
+		in->tk.ops = NULL;
+		snprintf(err, sizeof(err), "takeover %s: %s",
+		    vrrp_tk_ops_of(ic->takeover)->name, strerror(-rc));
 		goto fail;
 	}
 	vrrp_inst_fsm_conf(ic, &in->src, &fc);
@@ -508,7 +454,9 @@ vrrp_inst_same(const struct vrrp_inst *in, const struct vrrp_instance_conf *ic)
 	    o->preempt != ic->preempt ||
 	    o->preempt_delay_ms != ic->preempt_delay_ms ||
 	    o->accept != ic->accept || o->nvaddrs != ic->nvaddrs ||
-	    o->npeers != ic->npeers ||
+	    o->npeers != ic->npeers || o->takeover != ic->takeover ||
+	    memcmp(&o->havip.gateway, &ic->havip.gateway,
+	        sizeof(o->havip.gateway)) ||
 	    memcmp(&o->unicast_src, &ic->unicast_src, sizeof(o->unicast_src)))
 		return false;
 	if ((o->priority == VRRP_PRIO_OWNER) !=
@@ -587,7 +535,7 @@ vrrp_inst_shutdown(struct vrrp_inst *in)
 
 	vrrp_fsm_shutdown(&in->fsm, vrrp_inst_now(), &acts);
 	vrrp_inst_act(in, &acts);
-	vrrp_inst_hold(in, false);
+	vrrp_inst_tk_release(in);
 }
 
 void
@@ -596,8 +544,9 @@ vrrp_inst_free(struct vrrp_inst *in)
 	if (in == NULL)
 		return;
 	ev_timer_stop(in->rt->loop, &in->timer);
-	ev_timer_stop(in->rt->loop, &in->garp_timer);
 	ev_timer_stop(in->rt->loop, &in->heal_timer);
+	if (in->tk.ops != NULL)
+		in->tk.ops->fini(in);
 	if (in->sock != NULL)
 		vrrp_rt_sock_put(in->rt, in->sock);
 	free(in);
@@ -635,6 +584,12 @@ vrrp_inst_rx(
 
 	if (ic->npeers > 0 && !vrrp_inst_is_peer(in, &rx->src)) {
 		in->rt->drops[VRRP_DROP_PEER_UNKNOWN]++;
+		return;
+	}
+	/* Unicast to a multicast instance: RFC 9568 §7.1's TTL rule
+	 * still holds (vrrp_rt.c lifts it for unicast destinations). */
+	if (ic->npeers == 0 && rx->ttl != VRRP_TTL) {
+		in->rt->drops[VRRP_DROP_TTL]++;
 		return;
 	}
 	if (!vrrp_inst_addrs_match(in, pkt)) {

@@ -9,6 +9,8 @@
  * line for it is rate-limited by log.c, so a flood of junk costs a
  * counter increment, not a disk.
  */
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +72,14 @@ vrrp_rt_rx_one(
 	memcpy(ip.src.b, sb, alen);
 	memcpy(ip.dst.b, db, alen);
 	ip.ttl = rx->ttl < 0 ? 0 : (unsigned)rx->ttl;
+	/* Unicast adverts may be routed (a VPC, reference/vip.md §5): no
+	 * TTL rule for them here; vrrp_inst_rx keeps it for an instance
+	 * that has no unicast peers. */
+	ip.ttl_any = s->s.family == AF_INET ?
+	    !IN_MULTICAST(ntohl(
+	        ((const struct sockaddr_in *)&rx->dst)->sin_addr.s_addr)) :
+	    !IN6_IS_ADDR_MULTICAST(
+	        &((const struct sockaddr_in6 *)&rx->dst)->sin6_addr);
 	ip.len = rx->len;
 	why = vrrp_pkt_decode(
 	    &ip, VRRP_PKT_V2 | VRRP_PKT_V3, rx->payload, rx->len, &pkt);

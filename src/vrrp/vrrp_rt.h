@@ -8,8 +8,9 @@
  *   vrrp_rt.c    apply (diff by name), sockets and the receive path, link
  *                events, graceful stop;
  *   vrrp_inst.c  one instance: its state machine's timer, the actions the
- *                machine asks for (adverts, addresses, announcements),
- *                tracking, its transition log;
+ *                machine asks for (adverts; becoming or leaving master
+ *                goes to its takeover backend, vrrp_tk.h), tracking, its
+ *                transition log;
  *   vrrp_notify.c the notify hooks each transition runs, in order;
  *   vrrp_api.c   GET /v1/vrrp, /v1/vrrp/events, /metrics, `haven status`;
  *   vrrp_plane.c the plane_ops glue for the child runtime.
@@ -34,6 +35,7 @@
 #include "vrrp/vrrp_fsm.h"
 #include "vrrp/vrrp_pkt.h"
 #include "vrrp/vrrp_sock.h"
+#include "vrrp/vrrp_tk.h"
 
 #define VRRP_EVENTS 64 /* transitions kept per instance for the API */
 
@@ -59,16 +61,18 @@ struct vrrp_inst {
 	const struct vrrp_instance_conf *conf; /* borrowed: see above */
 	char name[64];
 	struct vrrp_fsm fsm;
-	struct ev_timer timer;      /* at vrrp_fsm_next_deadline */
-	struct ev_timer garp_timer; /* next announcement round */
+	struct ev_timer timer; /* at vrrp_fsm_next_deadline */
+	struct ev_timer
+	    garp_timer; /* next announcement round (vrrp_tk_local) */
 	struct ev_timer heal_timer; /* preempt "after healthy": full priority */
 	struct vrrp_announce_sched sched;
 	struct vrrp_rsock *sock; /* borrowed from rt */
 	int ifindex;
 	struct sockaddr_storage src; /* adverts come from here */
 	bool have_src;
-	bool holding;   /* the virtual addresses are on the interface */
-	bool link_down; /* the instance's own interface */
+	struct vrrp_tk tk; /* takeover backend and its bookkeeping */
+	bool holding;      /* the virtual addresses are on the interface */
+	bool link_down;    /* the instance's own interface */
 	/* Tracking: 1 bit per track_interfaces[] entry that is down, and
 	 * per track_checks[] entry the health engine says is down. */
 	uint64_t track_down;
@@ -141,6 +145,9 @@ void vrrp_inst_rx(
     struct vrrp_inst *in, const struct vrrp_rx *rx, const struct vrrp_pkt *pkt);
 /* A link changed (tracking, own interface). */
 void vrrp_inst_link(struct vrrp_inst *in, const struct vrrp_addr_link *l);
+/* The takeover backend's state changed (vrrp_tk.h); ignored once the
+ * instance has left master. */
+void vrrp_inst_tk_report(struct vrrp_inst *in, enum vrrp_tk_state st);
 /* The health engine's verdict on track_checks[i]: down or not. */
 void vrrp_inst_check(struct vrrp_inst *in, size_t i, bool down);
 /* A verdict from the health engine (IPC_VERDICT), for the instance whose

@@ -1,0 +1,325 @@
+/*
+ * Unit tests for the pure parts of the takeover backends (vrrp_tk.c): the
+ * ICMP echo request the havip backend sends, byte for byte; the judge of
+ * what comes back, one case per discard reason; the re-announcement
+ * back-off; the ownership bookkeeping (dual-master time, time to verify);
+ * and the takeover:/havip: keys with their errors at file:line:col.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "runner.h"
+#include "vrrp/vrrp_conf.h"
+#include "vrrp/vrrp_tk.h"
+
+static const uint8_t t_token[VRRP_TK_ICMP_TOKEN] = { 'A', 'B', 'C', 'D', 'E',
+	'F', 'G', 'H' };
+
+/* Echo request id 0x1234 seq 7, checksum computed by hand (RFC 1071). */
+static void
+t_icmp_build(void)
+{
+	static const uint8_t want[VRRP_TK_ICMP_LEN] = { 8, 0, 0xd4, 0xaf, 0x12,
+		0x34, 0x00, 0x07, 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H' };
+	uint8_t buf[VRRP_TK_ICMP_LEN];
+
+	T_EQ_INT(vrrp_tk_icmp_build(buf, 0x1234, 7, t_token), 16);
+	T_ASSERT(memcmp(buf, want, sizeof(want)) == 0);
+	T_EQ_INT(vrrp_tk_icmp_cksum(buf, sizeof(buf)), 0);
+}
+
+static void
+t_match(struct vrrp_tk_icmp_match *m)
+{
+	memset(m, 0, sizeof(*m));
+	inet_pton(AF_INET, "198.18.0.1", &m->gateway);
+	inet_pton(AF_INET, "198.18.0.100", &m->vip);
+	m->id = 0x1234;
+	m->seq = 10;
+	m->window = 3;
+	memcpy(m->token, t_token, sizeof(t_token));
+}
+
+/* Recompute the checksum of the ICMP message at p + 20 after an edit. */
+static void
+t_resum(uint8_t *p, size_t icmplen)
+{
+	uint16_t c;
+
+	p[22] = p[23] = 0;
+	c = vrrp_tk_icmp_cksum(p + 20, icmplen);
+	p[22] = (uint8_t)(c >> 8);
+	p[23] = (uint8_t)c;
+}
+
+/*
+ * An IPv4 datagram gateway -> vip carrying the echo reply to (id, seq):
+ * what a raw IPPROTO_ICMP socket reads. Returns its length (36).
+ */
+static size_t
+t_reply(
+    uint8_t *p, const struct vrrp_tk_icmp_match *m, uint16_t id, uint16_t seq)
+{
+	memset(p, 0, 36);
+	p[0] = 0x45;
+	p[3] = 36;
+	p[8] = 64;
+	p[9] = IPPROTO_ICMP;
+	memcpy(p + 12, &m->gateway, 4);
+	memcpy(p + 16, &m->vip, 4);
+	vrrp_tk_icmp_build(p + 20, id, seq, m->token);
+	p[20] = 0; /* the reply is the request with type 0 */
+	t_resum(p, 16);
+	return 36;
+}
+
+static void
+t_icmp_parse(void)
+{
+	struct vrrp_tk_icmp_match m;
+	uint8_t p[64];
+	uint16_t seq = 0;
+	size_t n;
+
+	t_match(&m);
+	n = t_reply(p, &m, 0x1234, 10);
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_OK);
+	T_EQ_INT(seq, 10);
+	/* Two back is inside the window of 3, three back is not. */
+	n = t_reply(p, &m, 0x1234, 8);
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_OK);
+	T_EQ_INT(seq, 8);
+	n = t_reply(p, &m, 0x1234, 7);
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_STALE);
+	/* A sequence number from the future is not one we sent. */
+	n = t_reply(p, &m, 0x1234, 11);
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_STALE);
+	/* Wrap-around: last sent 1, a reply to 65535 is two back. */
+	m.seq = 1;
+	n = t_reply(p, &m, 0x1234, 65535);
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_OK);
+	T_EQ_INT(seq, 65535);
+	m.seq = 10;
+
+	/* The other master's reply: same VIP, other id. */
+	n = t_reply(p, &m, 0x4321, 10);
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_ID);
+	/* Our id, another token (an id collision). */
+	n = t_reply(p, &m, 0x1234, 10);
+	p[35] ^= 1;
+	t_resum(p, 16);
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_TOKEN_BAD);
+	n = t_reply(p, &m, 0x1234, 10);
+	p[30] ^= 0xff;
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_CKSUM);
+	n = t_reply(p, &m, 0x1234, 10);
+	p[15] ^= 1; /* from someone else than the gateway */
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_ADDR);
+	n = t_reply(p, &m, 0x1234, 10);
+	p[19] ^= 1; /* to another address of ours */
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_ADDR);
+	n = t_reply(p, &m, 0x1234, 10);
+	p[20] = 8; /* an echo request */
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_NOT_REPLY);
+	n = t_reply(p, &m, 0x1234, 10);
+	p[6] = 0x20; /* more fragments */
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_FRAGMENT);
+	n = t_reply(p, &m, 0x1234, 10);
+	p[0] = 0x65;
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_NOT_V4);
+	n = t_reply(p, &m, 0x1234, 10);
+	T_EQ_INT(vrrp_tk_icmp_parse(p, 19, &m, &seq), VRRP_TK_ICMP_SHORT);
+	T_EQ_INT(vrrp_tk_icmp_parse(p, 27, &m, &seq), VRRP_TK_ICMP_SHORT);
+	p[0] = 0x4f; /* a 60-byte header in a 36-byte datagram */
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_SHORT);
+	n = t_reply(p, &m, 0x1234, 10);
+	p[3] = 24; /* total length cuts the echo header */
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_SHORT);
+	/* A reply cut short of the token cannot be ours. */
+	n = t_reply(p, &m, 0x1234, 10);
+	p[3] = 28;
+	t_resum(p, 8);
+	T_EQ_INT(vrrp_tk_icmp_parse(p, n, &m, &seq), VRRP_TK_ICMP_TOKEN_BAD);
+	/* Every reason has a metrics name. */
+	for (n = 1; n < VRRP_TK_ICMP__COUNT; n++)
+		T_ASSERT(strcmp(vrrp_tk_icmp_drop_name(n), "?") != 0);
+}
+
+static void
+t_backoff(void)
+{
+	static const uint64_t want[] = { 1, 2, 4, 8, 16, 30, 30, 30 };
+	unsigned i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		T_EQ_INT(vrrp_tk_backoff_us(i, 30000000), want[i] * 1000000);
+	/* No shift overflows however long the partition lasts. */
+	T_EQ_INT(vrrp_tk_backoff_us(1000000, 3600000000ull), 3600000000ull);
+	T_ASSERT(vrrp_tk_backoff_us(64, UINT64_MAX) == UINT64_MAX);
+	/* A cap below the first step is the first step. */
+	T_EQ_INT(vrrp_tk_backoff_us(0, 10), 1000000);
+	T_EQ_INT(vrrp_tk_backoff_us(5, 1500000), 1500000);
+}
+
+/* Times in seconds for readability; the API takes microseconds. */
+#define S(x) ((uint64_t)((x)*1000000.0))
+
+static void
+t_bookkeeping(void)
+{
+	struct vrrp_tk tk;
+
+	memset(&tk, 0, sizeof(tk));
+	tk.ops = &vrrp_tk_havip_ops;
+	vrrp_tk_begin(&tk, S(10));
+	T_EQ_INT(tk.state, VRRP_TK_ACQUIRING);
+	T_ASSERT(vrrp_tk_set(&tk, VRRP_TK_VERIFYING, S(10)));
+	T_ASSERT(!vrrp_tk_set(&tk, VRRP_TK_VERIFYING, S(10.1)));
+	T_EQ_INT(vrrp_tk_unverified_us(&tk, S(10.3)), S(0.3));
+	T_ASSERT(vrrp_tk_set(&tk, VRRP_TK_OWNER, S(10.4)));
+	T_EQ_INT(tk.verify_us, S(0.4));
+	T_EQ_INT(vrrp_tk_unverified_us(&tk, S(20)), S(0.4));
+	/* Lost, then found again: unverified grows meanwhile only, and the
+	 * time to verify stays that of the takeover. */
+	vrrp_tk_set(&tk, VRRP_TK_NOT_OWNER, S(20));
+	T_EQ_INT(vrrp_tk_unverified_us(&tk, S(25)), S(5.4));
+	vrrp_tk_set(&tk, VRRP_TK_OWNER, S(30));
+	T_EQ_INT(tk.verify_us, S(0.4));
+	T_EQ_INT(vrrp_tk_unverified_us(&tk, S(40)), S(10.4));
+	/* Leaving master while not the owner closes the span. */
+	vrrp_tk_set(&tk, VRRP_TK_NOT_OWNER, S(40));
+	vrrp_tk_end(&tk, S(41));
+	T_EQ_INT(tk.state, VRRP_TK_IDLE);
+	T_EQ_INT(vrrp_tk_unverified_us(&tk, S(100)), S(11.4));
+	/* Next takeover: a new time to verify. */
+	vrrp_tk_begin(&tk, S(200));
+	vrrp_tk_set(&tk, VRRP_TK_VERIFYING, S(200));
+	vrrp_tk_set(&tk, VRRP_TK_OWNER, S(201.5));
+	T_EQ_INT(tk.verify_us, S(1.5));
+	T_EQ_INT(tk.acquires, 2);
+	T_EQ_INT(vrrp_tk_unverified_us(&tk, S(300)), S(12.9));
+	/* A report once master is over changes nothing that counts. */
+	vrrp_tk_end(&tk, S(300));
+	T_EQ_INT(vrrp_tk_unverified_us(&tk, S(400)), S(12.9));
+
+	/* local verifies nothing: its master time is not "unverified". */
+	memset(&tk, 0, sizeof(tk));
+	tk.ops = &vrrp_tk_local_ops;
+	vrrp_tk_begin(&tk, S(1));
+	vrrp_tk_set(&tk, VRRP_TK_HELD, S(1));
+	T_EQ_INT(vrrp_tk_unverified_us(&tk, S(50)), 0);
+	vrrp_tk_set(&tk, VRRP_TK_FAILED, S(50));
+	T_EQ_INT(tk.failures, 1);
+	T_EQ_STR(vrrp_tk_state_name(VRRP_TK_NOT_OWNER), "not-owner");
+}
+
+static size_t
+t_bind(const char *text, struct vrrp_conf *c, char *first, size_t flen)
+{
+	struct conf_errors errs;
+	size_t n;
+
+	conf_errors_init(&errs);
+	conf_bind_text(
+	    &vrrp_conf_schema, "t.yaml", text, strlen(text), c, &errs);
+	n = errs.n;
+	if (first != NULL)
+		snprintf(first, flen, "%d:%d: %s", n ? errs.v[0].line : 0,
+		    n ? errs.v[0].col : 0, n ? errs.v[0].msg : "");
+	conf_errors_fini(&errs);
+	return n;
+}
+
+#define T_INST                                                                 \
+	"instances:\n"                                                         \
+	"  - name: web\n"                                                      \
+	"    interface: eth0\n"                                                \
+	"    vrid: 51\n"
+
+static void
+t_conf(void)
+{
+	struct vrrp_conf c;
+	char e[256];
+	const struct vrrp_instance_conf *ic;
+
+	/* The default is local, havip's keys have their defaults. */
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n", &c, e,
+	             sizeof(e)),
+	    0);
+	ic = &c.instances[0];
+	T_EQ_INT(ic->takeover, VRRP_TK_LOCAL);
+	T_EQ_INT(ic->havip.gateway.ss_family, AF_UNSPEC);
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    takeover: havip\n"
+	                       "    havip: { gateway: 198.18.0.1 }\n",
+	             &c, e, sizeof(e)),
+	    0);
+	ic = &c.instances[0];
+	T_EQ_INT(ic->takeover, VRRP_TK_HAVIP);
+	T_EQ_INT(ic->havip.gateway.ss_family, AF_INET);
+	T_EQ_INT(ic->havip.probe_interval_ms, 200);
+	T_EQ_INT(ic->havip.probe_fall, 3);
+	T_EQ_INT(ic->havip.reannounce_max_ms, 30000);
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    takeover: havip\n",
+	             &c, e, sizeof(e)),
+	    1);
+	T_EQ_STR(
+	    e, "6:15: takeover havip: a havip: map with a gateway is required");
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    takeover: havip\n"
+	                       "    havip: { probe_fall: 2 }\n",
+	             &c, e, sizeof(e)),
+	    1);
+	T_EQ_STR(e, "7:12: havip.gateway: an IPv4 address is required");
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    takeover: havip\n"
+	                       "    havip: { gateway: 'fe80::1' }\n",
+	             &c, e, sizeof(e)),
+	    1);
+	T_EQ_STR(e, "7:23: havip.gateway: an IPv4 address is required");
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST
+	             "    virtual_addresses: [198.18.0.100, 198.18.0.101]\n"
+	             "    takeover: havip\n"
+	             "    havip: { gateway: 198.18.0.1 }\n",
+	             &c, e, sizeof(e)),
+	    1);
+	T_EQ_STR(e,
+	    "5:24: virtual_addresses: takeover havip takes exactly one IPv4 "
+	    "address");
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    havip: { gateway: 198.18.0.1 }\n",
+	             &c, e, sizeof(e)),
+	    1);
+	T_EQ_STR(e, "6:23: havip.gateway: only with takeover: havip");
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    takeover: cloud\n",
+	             &c, e, sizeof(e)),
+	    1);
+	conf_schema_free(&vrrp_conf_schema, &c);
+}
+
+static const struct test tests[] = {
+	TEST(t_icmp_build),
+	TEST(t_icmp_parse),
+	TEST(t_backoff),
+	TEST(t_bookkeeping),
+	TEST(t_conf),
+};
+
+TEST_MAIN(tests)
