@@ -25,6 +25,8 @@
 #define VRRP_CONF_HOUR_MS (3600 * 1000)
 
 static const char *const vrrp_conf_csum_names[] = { "pseudo", "message", NULL };
+static const char *const vrrp_conf_auth_names[] = { "none", "hmac-sha256",
+	NULL };
 
 const char *
 vrrp_preempt_name(int preempt)
@@ -253,6 +255,26 @@ static const struct conf_schema vrrp_conf_garp_schema = {
 	.nkeys = ARRAY_SIZE(vrrp_conf_garp_keys),
 };
 
+static const struct conf_key vrrp_conf_auth_keys[] = {
+	{ .name = "type",
+	    .type = CT_ENUM,
+	    .off = offsetof(struct vrrp_auth_conf, type),
+	    .dflt = "none",
+	    .enum_names = vrrp_conf_auth_names,
+	    .help = "none | hmac-sha256 (haven's own trailer, unicast only)" },
+	VRRP_K("key_file", CT_STRING, vrrp_auth_conf, key_file, NULL, 0, 0,
+	    "file holding the key, 16-64 bytes, not readable by others"),
+	VRRP_K("key_id", CT_UINT, vrrp_auth_conf, key_id, "1", 0, 255,
+	    "key id sent and required in the trailer"),
+};
+
+static const struct conf_schema vrrp_conf_auth_schema = {
+	.name = "vrrp.instances[].auth",
+	.size = sizeof(struct vrrp_auth_conf),
+	.keys = vrrp_conf_auth_keys,
+	.nkeys = ARRAY_SIZE(vrrp_conf_auth_keys),
+};
+
 static const struct conf_key vrrp_conf_track_if_keys[] = {
 	VRRP_R("name", CT_STRING, vrrp_track_if_conf, name, 0, 0,
 	    "interface whose link is tracked"),
@@ -369,6 +391,11 @@ static const struct conf_key vrrp_conf_instance_keys[] = {
 	    .off = offsetof(struct vrrp_instance_conf, garp),
 	    .sub = &vrrp_conf_garp_schema,
 	    .help = "gratuitous ARP / unsolicited NA after takeover" },
+	{ .name = "auth",
+	    .type = CT_SECTION,
+	    .off = offsetof(struct vrrp_instance_conf, auth),
+	    .sub = &vrrp_conf_auth_schema,
+	    .help = "authenticate unicast adverts (HMAC-SHA256, anti-replay)" },
 	{ .name = "track_interfaces",
 	    .type = CT_LIST,
 	    .off = offsetof(struct vrrp_instance_conf, track_interfaces),
@@ -388,6 +415,33 @@ static bool
 vrrp_conf_same_family(const struct sockaddr_storage *ss, int family)
 {
 	return ss->ss_family == AF_UNSPEC || ss->ss_family == family;
+}
+
+/*
+ * auth needs unicast peers: the replay state is per peer, and a group
+ * advert cannot carry one MAC per receiver's destination address. The
+ * key file itself is read by the vrrp process at apply.
+ */
+static void
+vrrp_conf_auth_check(struct conf_ctx *ctx, struct conf_node *node,
+    const struct vrrp_instance_conf *ic)
+{
+	struct conf_node *an = conf_key_node(node, "auth");
+
+	if (an == NULL)
+		an = node;
+	if (ic->auth.type == VRRP_CONF_AUTH_NONE) {
+		if (ic->auth.key_file != NULL)
+			conf_error(ctx, conf_key_node(an, "key_file"),
+			    "auth: key_file without type: hmac-sha256");
+		return;
+	}
+	if (ic->auth.key_file == NULL || ic->auth.key_file[0] == '\0')
+		conf_error(ctx, an, "auth: key_file is required");
+	if (ic->npeers == 0)
+		conf_error(ctx, an,
+		    "auth: needs unicast_peers (the trailer is for unicast "
+		    "adverts only)");
 }
 
 static void
@@ -452,6 +506,7 @@ vrrp_conf_instance_check(
 	if (ic->version == 2 && ic->advert_interval_ms > 255000)
 		conf_error(ctx, conf_key_node(node, "advert_interval"),
 		    "advert_interval: version 2 carries at most 255s");
+	vrrp_conf_auth_check(ctx, node, ic);
 }
 
 static void
