@@ -29,6 +29,8 @@ static const char *const vrrp_conf_csum_names[] = { "pseudo", "message", NULL };
 /* Indexed by enum vrrp_tk_kind. */
 static const char *const vrrp_conf_takeover_names[] = { "local", "havip",
 	NULL };
+static const char *const vrrp_conf_auth_names[] = { "none", "hmac-sha256",
+	NULL };
 
 const char *
 vrrp_preempt_name(int preempt)
@@ -277,6 +279,26 @@ static const struct conf_schema vrrp_conf_havip_schema = {
 	.nkeys = ARRAY_SIZE(vrrp_conf_havip_keys),
 };
 
+static const struct conf_key vrrp_conf_auth_keys[] = {
+	{ .name = "type",
+	    .type = CT_ENUM,
+	    .off = offsetof(struct vrrp_auth_conf, type),
+	    .dflt = "none",
+	    .enum_names = vrrp_conf_auth_names,
+	    .help = "none | hmac-sha256 (haven's own trailer, unicast only)" },
+	VRRP_K("key_file", CT_STRING, vrrp_auth_conf, key_file, NULL, 0, 0,
+	    "file holding the key, 16-64 bytes, not readable by others"),
+	VRRP_K("key_id", CT_UINT, vrrp_auth_conf, key_id, "1", 0, 255,
+	    "key id sent and required in the trailer"),
+};
+
+static const struct conf_schema vrrp_conf_auth_schema = {
+	.name = "vrrp.instances[].auth",
+	.size = sizeof(struct vrrp_auth_conf),
+	.keys = vrrp_conf_auth_keys,
+	.nkeys = ARRAY_SIZE(vrrp_conf_auth_keys),
+};
+
 static const struct conf_key vrrp_conf_track_if_keys[] = {
 	VRRP_R("name", CT_STRING, vrrp_track_if_conf, name, 0, 0,
 	    "interface whose link is tracked"),
@@ -405,6 +427,11 @@ static const struct conf_key vrrp_conf_instance_keys[] = {
 	    .off = offsetof(struct vrrp_instance_conf, havip),
 	    .sub = &vrrp_conf_havip_schema,
 	    .help = "takeover: havip: the gateway to probe and the back-off" },
+	{ .name = "auth",
+	    .type = CT_SECTION,
+	    .off = offsetof(struct vrrp_instance_conf, auth),
+	    .sub = &vrrp_conf_auth_schema,
+	    .help = "authenticate unicast adverts (HMAC-SHA256, anti-replay)" },
 	{ .name = "track_interfaces",
 	    .type = CT_LIST,
 	    .off = offsetof(struct vrrp_instance_conf, track_interfaces),
@@ -473,6 +500,33 @@ vrrp_conf_havip_check(struct conf_ctx *ctx, struct conf_node *node,
 		    "havip.gateway: an IPv4 address is required");
 }
 
+/*
+ * auth needs unicast peers: the replay state is per peer, and a group
+ * advert cannot carry one MAC per receiver's destination address. The
+ * key file itself is read by the vrrp process at apply.
+ */
+static void
+vrrp_conf_auth_check(struct conf_ctx *ctx, struct conf_node *node,
+    const struct vrrp_instance_conf *ic)
+{
+	struct conf_node *an = conf_key_node(node, "auth");
+
+	if (an == NULL)
+		an = node;
+	if (ic->auth.type == VRRP_CONF_AUTH_NONE) {
+		if (ic->auth.key_file != NULL)
+			conf_error(ctx, conf_key_node(an, "key_file"),
+			    "auth: key_file without type: hmac-sha256");
+		return;
+	}
+	if (ic->auth.key_file == NULL || ic->auth.key_file[0] == '\0')
+		conf_error(ctx, an, "auth: key_file is required");
+	if (ic->npeers == 0)
+		conf_error(ctx, an,
+		    "auth: needs unicast_peers (the trailer is for unicast "
+		    "adverts only)");
+}
+
 static void
 vrrp_conf_instance_check(
     struct conf_ctx *ctx, struct conf_node *node, void *obj)
@@ -536,6 +590,7 @@ vrrp_conf_instance_check(
 		conf_error(ctx, conf_key_node(node, "advert_interval"),
 		    "advert_interval: version 2 carries at most 255s");
 	vrrp_conf_havip_check(ctx, node, ic);
+	vrrp_conf_auth_check(ctx, node, ic);
 }
 
 static void

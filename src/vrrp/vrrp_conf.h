@@ -15,9 +15,10 @@
  *     and its unicast peers (if any) and unicast_src are of that family;
  *   - version 2 is IPv4 only and its advert_interval is whole seconds;
  *     version 3's is a multiple of 10 ms (the wire carries centiseconds);
- *   - preempt "after D" / "after healthy D" has preempt_delay_ms = D.
+ *   - preempt "after D" / "after healthy D" has preempt_delay_ms = D;
  *   - takeover: havip has one IPv4 virtual address and an IPv4
- *     havip.gateway; a gateway appears only with takeover: havip.
+ *     havip.gateway; a gateway appears only with takeover: havip;
+ *   - auth other than none has a key_file and unicast_peers.
  */
 #ifndef HAVEN_VRRP_CONF_H
 #define HAVEN_VRRP_CONF_H
@@ -104,6 +105,23 @@ struct vrrp_havip_conf {
 	uint64_t reannounce_max_ms; /* back-off cap while not the owner */
 };
 
+enum vrrp_conf_auth {
+	VRRP_CONF_AUTH_NONE,
+	VRRP_CONF_AUTH_HMAC_SHA256, /* our trailer, vrrp_auth.h */
+};
+
+/*
+ * auth: HMAC-SHA256 of unicast adverts (not keepalived's). The key is
+ * the file's content, read by the vrrp process at apply as lb reads its
+ * TLS keys, never by the parent: the secret stays out of the config
+ * tree, the API and the parent.
+ */
+struct vrrp_auth_conf {
+	int type;        /* enum vrrp_conf_auth */
+	char *key_file;  /* owned: path; NULL when type is none */
+	uint32_t key_id; /* 0-255, carried in the trailer */
+};
+
 struct vrrp_instance_conf {
 	char *name;      /* owned: unique */
 	char *interface; /* owned: where adverts go and the VIPs live */
@@ -123,6 +141,7 @@ struct vrrp_instance_conf {
 	bool stop_zero; /* send priority 0 on a graceful stop */
 	int checksum;   /* enum vrrp_conf_csum: v3 IPv4 adverts sent */
 	struct vrrp_garp_conf garp;
+	struct vrrp_auth_conf auth;
 	struct vrrp_track_if_conf *track_interfaces; /* owned array */
 	size_t ntrack_interfaces;
 	struct vrrp_track_check_conf *track_checks; /* owned array */

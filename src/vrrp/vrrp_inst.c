@@ -89,7 +89,7 @@ vrrp_inst_send(struct vrrp_inst *in, const struct vrrp_action *a)
 	struct sockaddr_storage group;
 	struct vrrp_pkt pkt;
 	struct vrrp_ip ip;
-	uint8_t buf[VRRP_PKT_MAX + VRRP_V2_AUTH_LEN];
+	uint8_t buf[VRRP_PKT_MAX + VRRP_V2_AUTH_LEN + VRRP_AUTH_TRAILER];
 	size_t i, ndst = ic->npeers ? ic->npeers : 1;
 	int n, rc;
 
@@ -120,6 +120,10 @@ vrrp_inst_send(struct vrrp_inst *in, const struct vrrp_action *a)
 		memcpy(ip.dst.b, vrrp_inst_ip_bytes(dst),
 		    vrrp_inst_alen(ic->family));
 		n = vrrp_pkt_encode(&ip, &pkt, buf, sizeof(buf));
+		/* One sequence per packet: each peer checks its own. */
+		if (n >= 0 && in->auth.on)
+			n = vrrp_auth_append(&ip, &in->auth.key,
+			    in->auth.tx_seq++, buf, (size_t)n, sizeof(buf));
 		if (n < 0) {
 			in->send_errors++;
 			log_err("vrrp advert not encodable",
@@ -549,6 +553,7 @@ vrrp_inst_free(struct vrrp_inst *in)
 		in->tk.ops->fini(in);
 	if (in->sock != NULL)
 		vrrp_rt_sock_put(in->rt, in->sock);
+	vrrp_auth_fini(&in->auth);
 	free(in);
 }
 

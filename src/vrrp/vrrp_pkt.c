@@ -36,6 +36,12 @@ static const char *const vrrp_drop_names[VRRP_DROP__COUNT] = {
 	[VRRP_DROP_ADDR_MISMATCH] = "addr_mismatch",
 	[VRRP_DROP_INTERVAL_MISMATCH] = "interval_mismatch",
 	[VRRP_DROP_PEER_UNKNOWN] = "peer",
+	[VRRP_DROP_AUTH_MISSING] = "auth_missing",
+	[VRRP_DROP_AUTH_TRAILER] = "auth_trailer",
+	[VRRP_DROP_AUTH_KEY_ID] = "auth_key_id",
+	[VRRP_DROP_AUTH_BAD_MAC] = "auth_bad_mac",
+	[VRRP_DROP_AUTH_REPLAY] = "auth_replay",
+	[VRRP_DROP_AUTH_UNEXPECTED] = "auth_unexpected",
 };
 
 const char *
@@ -173,7 +179,7 @@ vrrp_pkt_decode(const struct vrrp_ip *ip, unsigned versions, const uint8_t *buf,
 {
 	enum vrrp_drop why;
 	unsigned version;
-	size_t n, alen;
+	size_t n, m, alen;
 
 	if ((alen = vrrp_pkt_addr_len(ip->family)) == 0)
 		return VRRP_DROP_FAMILY;
@@ -189,9 +195,15 @@ vrrp_pkt_decode(const struct vrrp_ip *ip, unsigned versions, const uint8_t *buf,
 		return VRRP_DROP_VERSION;
 	if (version == 2 && ip->family != AF_INET)
 		return VRRP_DROP_V2_IPV6;
-	/* Exact: trailing bytes are no part of any advertisement we know. */
-	if (n != vrrp_pkt_len(version, ip->family, buf[3]))
+	/*
+	 * Exact: trailing bytes are no part of any advertisement we know,
+	 * unless the caller takes them as a trailer; then the message is
+	 * what the count says and the rest is the caller's.
+	 */
+	m = vrrp_pkt_len(version, ip->family, buf[3]);
+	if (n != m && !((versions & VRRP_PKT_TRAILER) && m < n))
 		return VRRP_DROP_ADDR_COUNT;
+	n = m;
 	memset(out, 0, sizeof(*out));
 	if ((out->csum = vrrp_pkt_csum_match(ip, version, buf, n)) ==
 	    VRRP_CSUM_AUTO)
@@ -200,6 +212,7 @@ vrrp_pkt_decode(const struct vrrp_ip *ip, unsigned versions, const uint8_t *buf,
 		return why;
 
 	out->version = (uint8_t)version;
+	out->len = n;
 	out->vrid = buf[1];
 	out->priority = buf[2];
 	out->naddrs = buf[3];

@@ -77,8 +77,17 @@
 #define VRRP_PKT_MAX      (VRRP_HDR_LEN + VRRP_ADDRS_MAX * 16)
 
 /* Bits of the `versions` argument of vrrp_pkt_decode(). */
-#define VRRP_PKT_V2 (1u << 2)
-#define VRRP_PKT_V3 (1u << 3)
+#define VRRP_PKT_V2      (1u << 2)
+#define VRRP_PKT_V3      (1u << 3)
+/*
+ * Not a version: bytes after the message are let through as a trailer
+ * (out->len < ip->len) for the caller to judge (vrrp_auth.h), instead of
+ * VRRP_DROP_ADDR_COUNT. The receive path always sets it and then drops a
+ * trailer an instance without auth gets (auth_unexpected, or addr_count
+ * for bytes that are no trailer of ours), so without auth the rule is
+ * what it was.
+ */
+#define VRRP_PKT_TRAILER (1u << 8)
 
 /*
  * Why a packet is discarded. The decoder returns the values up to
@@ -116,6 +125,14 @@ enum vrrp_drop {
 	VRRP_DROP_PEER_UNKNOWN,      /* unicast: source is no configured peer
 	                                (an extension, as keepalived's
 	                                check_unicast_src) */
+	/* Our HMAC-SHA256 trailer (vrrp_auth.h), all extensions: */
+	VRRP_DROP_AUTH_MISSING,    /* auth configured, no trailer */
+	VRRP_DROP_AUTH_TRAILER,    /* bytes after the message that are not
+	                              exactly one trailer of a known type */
+	VRRP_DROP_AUTH_KEY_ID,     /* trailer names another key id */
+	VRRP_DROP_AUTH_BAD_MAC,    /* MAC does not verify with our key */
+	VRRP_DROP_AUTH_REPLAY,     /* sequence not above the last accepted */
+	VRRP_DROP_AUTH_UNEXPECTED, /* a trailer to an instance without auth */
 	VRRP_DROP__COUNT
 };
 
@@ -171,6 +188,8 @@ struct vrrp_pkt {
 	uint8_t auth[VRRP_V2_AUTH_LEN]; /* v2 auth data as received, ignored
 	                                   (RFC 3768 §5.3.10); 0 to send; 0
 	                                   for v3 */
+	size_t len; /* decode: bytes of the message; below ip->len only
+	               with VRRP_PKT_TRAILER. encode: ignored */
 };
 
 /*
@@ -182,7 +201,10 @@ struct vrrp_pkt {
  * the IP layer, TTL, header length, version, v2 over IPv6, address count
  * against length, checksum, type, VRID 0, count 0, auth type, interval,
  * first IPv6 address. *out is unspecified after a drop. Bytes past ip->len are
- * not part of the message (link-layer padding) and are ignored.
+ * not part of the message (link-layer padding) and are ignored. The
+ * message must fill ip->len exactly (VRRP_DROP_ADDR_COUNT) unless
+ * versions has VRRP_PKT_TRAILER: then it may be shorter, out->len says
+ * where it ends, and the checksum is the message's alone.
  */
 enum vrrp_drop vrrp_pkt_decode(const struct vrrp_ip *ip, unsigned versions,
     const uint8_t *buf, size_t len, struct vrrp_pkt *out);

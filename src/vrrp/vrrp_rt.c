@@ -8,12 +8,22 @@
  * against its configuration. Every discard is counted by reason; the log
  * line for it is rate-limited by log.c, so a flood of junk costs a
  * counter increment, not a disk.
+ *
+ * Authentication (vrrp_auth.h) sits between the instance lookup and the
+ * instance: decode lets bytes after the message through as a trailer, and
+ * vrrp_rt_auth_check judges them against the instance's auth settings
+ * before anything in the advert is believed. The key file is read here at
+ * apply, in the vrrp process, the way lb workers read their TLS keys.
  */
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/ipc.h"
 #include "lib/log.h"
@@ -42,6 +52,58 @@ vrrp_rt_drop(struct vrrp_rt *rt, enum vrrp_drop why, const struct vrrp_rx *rx)
 	rt->drops[why]++;
 	log_info("vrrp advert discarded", "reason=%s from=%s",
 	    vrrp_drop_name(why), conf_addr_str(&rx->src, a, sizeof(a)));
+}
+
+static int
+vrrp_rt_peer_index(const struct vrrp_inst *in, const struct vrrp_ip *ip)
+{
+	size_t i, alen = ip->family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < in->conf->npeers; i++) {
+		const struct sockaddr_storage *p = &in->conf->peers[i];
+		const void *b = p->ss_family == AF_INET ?
+		    (const void *)&((const struct sockaddr_in *)p)->sin_addr :
+		    (const void *)&((const struct sockaddr_in6 *)p)->sin6_addr;
+
+		if (memcmp(b, ip->src.b, alen) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * The trailer rules. Without auth, a trailer of ours is auth_unexpected
+ * (a peer configured with a key we lack: say so rather than count it as
+ * junk) and other trailing bytes are addr_count as they always were. With
+ * auth, the source must be a configured peer (the replay state is per
+ * peer), the trailer must verify, and its sequence must pass the replay
+ * rule (vrrp_auth.c), which runs last so that nothing unauthenticated
+ * moves a peer's sequence.
+ */
+static enum vrrp_drop
+vrrp_rt_auth_check(struct vrrp_inst *in, const struct vrrp_ip *ip,
+    const uint8_t *payload, const struct vrrp_pkt *pkt)
+{
+	enum vrrp_drop why;
+	uint64_t seq;
+	int i;
+
+	if (!in->auth.on) {
+		if (pkt->len == ip->len)
+			return VRRP_DROP_NONE;
+		return vrrp_auth_is_trailer(payload, pkt->len, ip->len) ?
+		    VRRP_DROP_AUTH_UNEXPECTED :
+		    VRRP_DROP_ADDR_COUNT;
+	}
+	if ((i = vrrp_rt_peer_index(in, ip)) < 0 ||
+	    (size_t)i >= in->auth.npeers)
+		return VRRP_DROP_PEER_UNKNOWN;
+	why = vrrp_auth_verify(
+	    ip, &in->auth.key, payload, pkt->len, ip->len, &seq);
+	if (why != VRRP_DROP_NONE)
+		return why;
+	return vrrp_auth_replay(&in->auth.peers[i], seq, util_mono_us(),
+	    util_wall_ms() * 1000, vrrp_fsm_down_interval_us(&in->fsm));
 }
 
 static void
@@ -81,8 +143,8 @@ vrrp_rt_rx_one(
 	    !IN6_IS_ADDR_MULTICAST(
 	        &((const struct sockaddr_in6 *)&rx->dst)->sin6_addr);
 	ip.len = rx->len;
-	why = vrrp_pkt_decode(
-	    &ip, VRRP_PKT_V2 | VRRP_PKT_V3, rx->payload, rx->len, &pkt);
+	why = vrrp_pkt_decode(&ip, VRRP_PKT_V2 | VRRP_PKT_V3 | VRRP_PKT_TRAILER,
+	    rx->payload, rx->len, &pkt);
 	if (why != VRRP_DROP_NONE) {
 		vrrp_rt_drop(rt, why, rx);
 		return;
@@ -94,6 +156,11 @@ vrrp_rt_rx_one(
 	}
 	if (pkt.version != in->conf->version) {
 		vrrp_rt_drop(rt, VRRP_DROP_VERSION, rx);
+		return;
+	}
+	why = vrrp_rt_auth_check(in, &ip, rx->payload, &pkt);
+	if (why != VRRP_DROP_NONE) {
+		vrrp_rt_drop(rt, why, rx);
 		return;
 	}
 	vrrp_inst_rx(in, rx, &pkt);
@@ -270,6 +337,92 @@ vrrp_rt_new(struct ev_loop *loop)
 	return rt;
 }
 
+/*
+ * The key of ic's auth from its key_file: the file's bytes less one
+ * trailing newline (LF or CRLF, so that `openssl rand -hex 32 > key`
+ * works), VRRP_AUTH_KEY_MIN to VRRP_AUTH_KEY_MAX bytes. A file others may
+ * read or write is refused, not warned about: a key anyone on the host
+ * can read authenticates nothing, and a warning in a log is easy to miss
+ * (ssh refuses such keys too). 0 or -1 with err set.
+ */
+static int
+vrrp_rt_auth_key(const struct vrrp_instance_conf *ic, struct vrrp_auth_key *k,
+    char *err, size_t errlen)
+{
+	const char *path = ic->auth.key_file;
+	uint8_t b[VRRP_AUTH_KEY_MAX + 3];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	memset(k, 0, sizeof(*k));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(
+		    err, errlen, "auth key_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(
+		    err, errlen, "auth key_file %s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & (S_IROTH | S_IWOTH)) {
+		snprintf(err, errlen,
+		    "auth key_file %s: readable or writable by others (mode "
+		    "%04o); chmod o-rw it",
+		    path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	n = read(fd, b, sizeof(b));
+	close(fd);
+	if (n < 0) {
+		snprintf(
+		    err, errlen, "auth key_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (n > 0 && b[n - 1] == '\n')
+		n--;
+	if (n > 0 && b[n - 1] == '\r')
+		n--;
+	if (n < VRRP_AUTH_KEY_MIN || n > VRRP_AUTH_KEY_MAX) {
+		snprintf(err, errlen,
+		    "auth key_file %s: the key must be %d to %d bytes", path,
+		    VRRP_AUTH_KEY_MIN, VRRP_AUTH_KEY_MAX);
+		OPENSSL_cleanse(b, sizeof(b));
+		return -1;
+	}
+	memcpy(k->bytes, b, (size_t)n);
+	k->len = (size_t)n;
+	k->id = (uint8_t)ic->auth.key_id;
+	OPENSSL_cleanse(b, sizeof(b));
+	return 0;
+}
+
+/* Every instance's key, before anything changes. 0 or -1. */
+static int
+vrrp_rt_auth_keys(const struct vrrp_conf *conf, struct vrrp_auth_key *keys,
+    struct conf_errors *errs)
+{
+	char err[512];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < conf->ninstances; i++) {
+		const struct vrrp_instance_conf *ic = &conf->instances[i];
+
+		if (ic->auth.type == VRRP_CONF_AUTH_NONE)
+			continue;
+		if (vrrp_rt_auth_key(ic, &keys[i], err, sizeof(err)) != 0) {
+			conf_errors_addf(errs, NULL, 0, 0,
+			    "vrrp instance %s: %s", ic->name, err);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
 static struct vrrp_inst *
 vrrp_rt_take(struct vrrp_rt *rt, const struct vrrp_instance_conf *ic)
 {
@@ -298,15 +451,23 @@ vrrp_rt_apply(
     struct vrrp_rt *rt, const struct vrrp_conf *conf, struct conf_errors *errs)
 {
 	struct vrrp_inst **next, *in;
+	struct vrrp_auth_key *keys;
 	bool *kept;
 	size_t i, n = conf->ninstances;
 	int rc = 0;
 
+	keys = xcalloc(n ? n : 1, sizeof(*keys));
+	if (vrrp_rt_auth_keys(conf, keys, errs) != 0) {
+		OPENSSL_cleanse(keys, (n ? n : 1) * sizeof(*keys));
+		free(keys);
+		return -1;
+	}
 	next = calloc(n ? n : 1, sizeof(*next));
 	kept = calloc(n ? n : 1, sizeof(*kept));
 	if (next == NULL || kept == NULL) {
 		free(next);
 		free(kept);
+		free(keys);
 		conf_errors_addf(errs, NULL, 0, 0, "vrrp: out of memory");
 		return -1;
 	}
@@ -334,6 +495,8 @@ vrrp_rt_apply(
 			} else
 				vrrp_inst_free(next[i]);
 		}
+		OPENSSL_cleanse(keys, n * sizeof(*keys));
+		free(keys);
 		free(next);
 		free(kept);
 		return -1;
@@ -347,6 +510,15 @@ vrrp_rt_apply(
 	free(rt->insts);
 	rt->insts = next;
 	rt->ninsts = n;
+	/* Keys before the first advert of a new instance goes out. */
+	for (i = 0; i < n; i++)
+		vrrp_auth_set(&next[i]->auth,
+		    conf->instances[i].auth.type == VRRP_CONF_AUTH_NONE ?
+		        NULL :
+		        &keys[i],
+		    conf->instances[i].npeers, util_wall_ms() * 1000);
+	OPENSSL_cleanse(keys, n * sizeof(*keys));
+	free(keys);
 	for (i = 0; i < n; i++) {
 		if (kept[i])
 			vrrp_inst_update(next[i], &conf->instances[i]);

@@ -31,6 +31,7 @@
 #include "lib/ev.h"
 #include "vrrp/vrrp_addr.h"
 #include "vrrp/vrrp_announce.h"
+#include "vrrp/vrrp_auth.h"
 #include "vrrp/vrrp_conf.h"
 #include "vrrp/vrrp_fsm.h"
 #include "vrrp/vrrp_pkt.h"
@@ -77,6 +78,8 @@ struct vrrp_inst {
 	 * per track_checks[] entry the health engine says is down. */
 	uint64_t track_down;
 	uint64_t check_down;
+	struct vrrp_auth auth; /* HMAC trailer: key, sequences (vrrp_rt.c
+	                          sets it at apply) */
 	/* The virtual addresses as the adverts carry them. */
 	uint8_t addrs[VRRP_ADDRS_MAX * 16];
 	enum vrrp_state last_state; /* for the transition log */
