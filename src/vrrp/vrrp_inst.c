@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/plane.h"
 #include "lib/util.h"
 #include "vrrp/vrrp_rt.h"
 
@@ -274,13 +275,25 @@ vrrp_inst_timer_cb(struct ev_timer *t, void *arg)
 	vrrp_inst_act(in, &acts);
 }
 
+/* One tracked thing: down, its weight off the priority; weight 0 faults. */
+static void
+vrrp_inst_weigh(bool down, uint32_t weight, int64_t *p, bool *fault)
+{
+	if (!down)
+		return;
+	if (weight == 0)
+		*fault = true;
+	*p -= weight;
+}
+
 /*
  * The priority tracking gives: the configured one less the weight of each
- * tracked link or check that is down, at least 1; FAULT when the
- * instance's own link or a tracked one of weight 0 is down. A check not
- * probed yet (after a cold start) counts as up: an instance must not give
- * up its address because the health engine has just started. The owner
- * (255) only faults.
+ * tracked link, check or pool that is down (a pool: fewer usable servers
+ * than its min_up), at least 1; FAULT when the instance's own link or a
+ * tracked one of weight 0 is down. A check or a pool server not probed
+ * yet (after a cold start) counts as up: an instance must not give up its
+ * address because the health engine has just started. The owner (255)
+ * only faults.
  */
 static void
 vrrp_inst_tracked(const struct vrrp_inst *in, unsigned *prio, bool *fault)
@@ -290,20 +303,15 @@ vrrp_inst_tracked(const struct vrrp_inst *in, unsigned *prio, bool *fault)
 	size_t i;
 
 	*fault = in->link_down;
-	for (i = 0; i < ic->ntrack_interfaces && i < VRRP_TRACK_MAX; i++) {
-		if (!(in->track_down & (UINT64_C(1) << i)))
-			continue;
-		if (ic->track_interfaces[i].weight == 0)
-			*fault = true;
-		p -= ic->track_interfaces[i].weight;
-	}
-	for (i = 0; i < ic->ntrack_checks && i < VRRP_TRACK_MAX; i++) {
-		if (!(in->check_down & (UINT64_C(1) << i)))
-			continue;
-		if (ic->track_checks[i].weight == 0)
-			*fault = true;
-		p -= ic->track_checks[i].weight;
-	}
+	for (i = 0; i < ic->ntrack_interfaces && i < VRRP_TRACK_MAX; i++)
+		vrrp_inst_weigh(in->track_down & (UINT64_C(1) << i),
+		    ic->track_interfaces[i].weight, &p, fault);
+	for (i = 0; i < ic->ntrack_checks && i < VRRP_TRACK_MAX; i++)
+		vrrp_inst_weigh(in->check_down & (UINT64_C(1) << i),
+		    ic->track_checks[i].weight, &p, fault);
+	for (i = 0; i < ic->ntrack_pools && i < VRRP_TRACK_MAX; i++)
+		vrrp_inst_weigh(in->pool_short & (UINT64_C(1) << i),
+		    ic->track_pools[i].weight, &p, fault);
 	if (ic->priority == VRRP_PRIO_OWNER)
 		p = VRRP_PRIO_OWNER;
 	*prio = p < 1 ? 1 : (unsigned)p;
@@ -380,6 +388,76 @@ vrrp_inst_check(struct vrrp_inst *in, size_t i, bool down)
 		return;
 	in->check_down = down ? before | bit : before & ~bit;
 	if (before != in->check_down)
+		vrrp_inst_retrack(in, false);
+}
+
+/* Count pool i's servers the health engine does not report down. */
+static bool
+vrrp_inst_pool_count(struct vrrp_inst *in, const struct vrrp_instance_conf *ic,
+    size_t i, uint64_t *bits)
+{
+	struct vrrp_pool_track *pt = &in->pools[i];
+	uint64_t bit = UINT64_C(1) << i, before = *bits;
+	size_t k;
+
+	pt->usable = 0;
+	for (k = 0; k < pt->nservers; k++)
+		if (namemap_get(&in->rt->down, pt->servers[k]) == NULL)
+			pt->usable++;
+	if (pt->usable < ic->track_pools[i].min_up)
+		*bits |= bit;
+	else
+		*bits &= ~bit;
+	return *bits != before;
+}
+
+static void
+vrrp_inst_pools_free(struct vrrp_inst *in)
+{
+	size_t i, k;
+
+	for (i = 0; i < in->npools; i++) {
+		for (k = 0; k < in->pools[i].nservers; k++)
+			free(in->pools[i].servers[k]);
+		free(in->pools[i].servers);
+	}
+	free(in->pools);
+	in->pools = NULL;
+	in->npools = 0;
+}
+
+void
+vrrp_inst_pools_bind(struct vrrp_inst *in, const struct vrrp_instance_conf *ic,
+    const struct plane_target *targets, size_t ntargets)
+{
+	size_t i, j, n = ic->ntrack_pools;
+
+	vrrp_inst_pools_free(in);
+	if (n > VRRP_TRACK_MAX)
+		n = VRRP_TRACK_MAX;
+	in->pools = n ? xcalloc(n, sizeof(*in->pools)) : NULL;
+	in->npools = n;
+	in->pool_short = 0;
+	for (i = 0; i < n; i++) {
+		struct vrrp_pool_track *pt = &in->pools[i];
+
+		for (j = 0; j < ntargets; j++) {
+			if (!vrrp_conf_pool_server(
+			        &targets[j], ic->track_pools[i].pool))
+				continue;
+			pt->servers = xrealloc(pt->servers,
+			    (pt->nservers + 1) * sizeof(*pt->servers));
+			pt->servers[pt->nservers++] = xstrdup(targets[j].name);
+		}
+		(void)vrrp_inst_pool_count(in, ic, i, &in->pool_short);
+	}
+}
+
+void
+vrrp_inst_pool_recount(struct vrrp_inst *in, size_t i)
+{
+	if (i < in->npools &&
+	    vrrp_inst_pool_count(in, in->conf, i, &in->pool_short))
 		vrrp_inst_retrack(in, false);
 }
 
@@ -596,6 +674,7 @@ vrrp_inst_free(struct vrrp_inst *in)
 	ev_timer_stop(in->rt->loop, &in->timer);
 	ev_timer_stop(in->rt->loop, &in->garp_timer);
 	ev_timer_stop(in->rt->loop, &in->heal_timer);
+	vrrp_inst_pools_free(in);
 	if (in->sock != NULL)
 		vrrp_rt_sock_put(in->rt, in->sock);
 	free(in);
