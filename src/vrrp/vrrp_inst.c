@@ -702,6 +702,28 @@ vrrp_inst_is_peer(const struct vrrp_inst *in, const struct sockaddr_storage *a)
 	return false;
 }
 
+/*
+ * Another master below us (a split brain healing, or our own stall a
+ * backup took over in: test_vrrp_faults.py): it announced the addresses
+ * last, so the hosts on the link send to it, and our advert is about to
+ * make it step down and drop them. Announce them again, as at a takeover,
+ * or the link black-holes the VIP until its ARP / ND entries expire
+ * (keepalived's garp_lower_prio_repeat). At most once per master-down
+ * interval: a peer that never steps down must not make us flood.
+ */
+static void
+vrrp_inst_reannounce(struct vrrp_inst *in, uint64_t dual_before, uint64_t now)
+{
+	if (in->fsm.st.dual_master == dual_before ||
+	    in->fsm.state != VRRP_S_MASTER ||
+	    (in->dual_announce_us != 0 &&
+	        now - in->dual_announce_us <
+	            vrrp_fsm_down_interval_us(&in->fsm)))
+		return;
+	in->dual_announce_us = now;
+	vrrp_inst_garp_start(in);
+}
+
 void
 vrrp_inst_rx(
     struct vrrp_inst *in, const struct vrrp_rx *rx, const struct vrrp_pkt *pkt)
@@ -709,6 +731,7 @@ vrrp_inst_rx(
 	const struct vrrp_instance_conf *ic = in->conf;
 	struct vrrp_advert_in ad;
 	struct vrrp_actions acts;
+	uint64_t dual, now;
 
 	if (ic->npeers > 0 && !vrrp_inst_is_peer(in, &rx->src)) {
 		in->rt->drops[VRRP_DROP_PEER_UNKNOWN]++;
@@ -739,6 +762,8 @@ vrrp_inst_rx(
 		in->master = rx->src;
 		in->master_prio = pkt->priority;
 	}
-	vrrp_fsm_rx_advert(&in->fsm, vrrp_inst_now(), &ad, &acts);
+	dual = in->fsm.st.dual_master;
+	vrrp_fsm_rx_advert(&in->fsm, now = vrrp_inst_now(), &ad, &acts);
 	vrrp_inst_act(in, &acts);
+	vrrp_inst_reannounce(in, dual, now);
 }

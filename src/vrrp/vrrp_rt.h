@@ -99,8 +99,9 @@ struct vrrp_inst {
 	uint64_t addr_errors; /* netlink add/del failures */
 	uint64_t send_errors;
 	uint64_t garp_sent;
-	uint64_t addr_mismatch; /* an advert listing other addresses */
-	uint64_t master_us;     /* time spent master, before since_us */
+	uint64_t addr_mismatch;    /* an advert listing other addresses */
+	uint64_t master_us;        /* time spent master, before since_us */
+	uint64_t dual_announce_us; /* last re-announcement to a lower master */
 	struct vrrp_event events[VRRP_EVENTS];
 	unsigned nevents; /* total; events[] is a ring */
 };
