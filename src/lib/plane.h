@@ -18,8 +18,8 @@
  * plane_env.
  *
  * The config-side hooks (nprocs, targets, sockets, check_names,
- * check_refs, replay_key, caps) are pure functions of a section: the parent
- * calls them.
+ * check_refs, target_refs, replay_key, caps) are pure functions of a
+ * section: the parent calls them.
  */
 #ifndef HAVEN_PLANE_H
 #define HAVEN_PLANE_H
