@@ -184,6 +184,22 @@ haven_conf_check_api(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 	    haven_conf_group(ctx, node, "read_group", a->read_group);
 }
 
+/* Objects one plane names in another (vrrp track_pools: lb pools). */
+static void
+haven_conf_check_target_refs(
+    struct conf_ctx *ctx, struct conf_node *node, struct haven_conf *c)
+{
+	struct plane_target *t;
+	size_t n = haven_conf_targets(c, &t);
+
+	for (size_t i = 0; i < nplanes; i++)
+		if (c->has[i] && planes[i].ops->target_refs != NULL)
+			planes[i].ops->target_refs(ctx,
+			    conf_key_node(node, planes[i].section),
+			    c->slot[i].b, t, n);
+	free(t);
+}
+
 /*
  * Rules across sections: a plane that names check templates (lb pools'
  * health_check) must name ones a plane offers (health.checks). A plane runs
@@ -236,6 +252,7 @@ haven_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 			    conf_key_node(node, planes[i].section),
 			    c->slot[i].b, names, nnames);
 	free(names);
+	haven_conf_check_target_refs(ctx, node, c);
 }
 
 static const struct conf_key haven_conf_haven_keys[] = {
@@ -480,6 +497,8 @@ haven_conf_targets(const struct haven_conf *c, struct plane_target **out)
 		if (!c->has[i] || planes[i].ops->targets == NULL)
 			continue;
 		k = planes[i].ops->targets(c->slot[i].b, &v);
+		for (size_t j = 0; j < k; j++)
+			v[j].plane = planes[i].name;
 		if (k > 0) {
 			*out = xrealloc(*out, (n + k) * sizeof(**out));
 			memcpy(*out + n, v, k * sizeof(*v));

@@ -18,8 +18,8 @@
  * plane_env.
  *
  * The config-side hooks (nprocs, targets, sockets, check_names,
- * check_refs, replay_key, caps) are pure functions of a section: the parent
- * calls them.
+ * check_refs, target_refs, replay_key, caps) are pure functions of a
+ * section: the parent calls them.
  */
 #ifndef HAVEN_PLANE_H
 #define HAVEN_PLANE_H
@@ -49,6 +49,9 @@ struct plane_target {
 	char owner[IPC_NAME_MAX];     /* the declaring object ("pool") */
 	const char *check;            /* borrowed from the section: template */
 	struct sockaddr_storage addr; /* probed (the check type sets a port) */
+	/* static: the declaring plane ("lb"), set by the parent's collector,
+	 * so another plane can tell one plane's owners from another's */
+	const char *plane;
 };
 
 /*
@@ -142,6 +145,13 @@ struct plane_ops {
 	 * names, at its node below node (the section's). */
 	void (*check_refs)(struct conf_ctx *ctx, struct conf_node *node,
 	    const void *conf, const char *const *names, size_t n);
+	/*
+	 * Report each object of another plane the section names (vrrp:
+	 * track_pools) that is not among targets, every target every
+	 * configured plane declares (plane set), at its node below node.
+	 */
+	void (*target_refs)(struct conf_ctx *ctx, struct conf_node *node,
+	    const void *conf, const struct plane_target *targets, size_t n);
 	/*
 	 * The replay key of an operator's POST path (a later POST with the
 	 * same key replaces it), or NULL if the change is not a standing

@@ -82,6 +82,16 @@ vrrp_api_tracking(struct jw *w, const struct vrrp_inst *in)
 		jw_kuint(w, "weight", ic->track_checks[i].weight);
 		jw_obj_end(w);
 	}
+	for (i = 0; i < in->npools; i++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "pool", ic->track_pools[i].pool);
+		jw_kbool(w, "down", in->pool_short & (UINT64_C(1) << i));
+		jw_kuint(w, "usable", in->pools[i].usable);
+		jw_kuint(w, "servers", in->pools[i].nservers);
+		jw_kuint(w, "min_up", ic->track_pools[i].min_up);
+		jw_kuint(w, "weight", ic->track_pools[i].weight);
+		jw_obj_end(w);
+	}
 	jw_arr_end(w);
 }
 
@@ -577,6 +587,30 @@ vrrp_status_takeover(struct conf_node *tk)
 	    vrrp_status_str(tk, "/unverified_master_seconds"));
 }
 
+/* A line under the instance per tracked pool: the usable count counts. */
+static void
+vrrp_status_pools(struct conf_node *in)
+{
+	struct conf_node *tr = conf_node_at(in, "/tracking"), *t;
+	char up[64];
+
+	for (size_t i = 0; (t = conf_node_item(tr, i)) != NULL; i++) {
+		if (conf_node_at(t, "/pool") == NULL)
+			continue;
+		/* vrrp_status_str keeps four results: two printfs. */
+		snprintf(up, sizeof(up), "%s/%s", vrrp_status_str(t, "/usable"),
+		    vrrp_status_str(t, "/servers"));
+		printf("  pool %s: %s up, min_up %s, weight %s",
+		    vrrp_status_str(t, "/pool"), up,
+		    vrrp_status_str(t, "/min_up"),
+		    vrrp_status_str(t, "/weight"));
+		printf("%s\n",
+		    strcmp(vrrp_status_str(t, "/down"), "true") == 0 ?
+		        " (short: weight applies)" :
+		        "");
+	}
+}
+
 void
 vrrp_status_print(struct conf_node *root)
 {
@@ -603,5 +637,6 @@ vrrp_status_print(struct conf_node *root)
 		    vrrp_status_str(in, "/name"), vrrp_status_str(in, "/state"),
 		    prio, vrrp_status_str(in, "/master"), last);
 		vrrp_status_takeover(conf_node_at(in, "/takeover"));
+		vrrp_status_pools(in);
 	}
 }

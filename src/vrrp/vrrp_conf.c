@@ -364,6 +364,22 @@ static const struct conf_schema vrrp_conf_track_check_schema = {
 	.nkeys = ARRAY_SIZE(vrrp_conf_track_check_keys),
 };
 
+static const struct conf_key vrrp_conf_track_pool_keys[] = {
+	VRRP_R("pool", CT_STRING, vrrp_track_pool_conf, pool, 0, 0,
+	    "a pool in lb.pools with a health_check"),
+	VRRP_K("min_up", CT_UINT, vrrp_track_pool_conf, min_up, "1", 1, 65535,
+	    "servers the health engine must not report down"),
+	VRRP_K("weight", CT_UINT, vrrp_track_pool_conf, weight, "0", 0, 254,
+	    "fewer up: priority minus weight; 0: FAULT"),
+};
+
+static const struct conf_schema vrrp_conf_track_pool_schema = {
+	.name = "vrrp.instances[].track_pools[]",
+	.size = sizeof(struct vrrp_track_pool_conf),
+	.keys = vrrp_conf_track_pool_keys,
+	.nkeys = ARRAY_SIZE(vrrp_conf_track_pool_keys),
+};
+
 static const struct conf_key vrrp_conf_instance_keys[] = {
 	VRRP_R("name", CT_STRING, vrrp_instance_conf, name, 0, 0,
 	    "unique instance name"),
@@ -459,6 +475,13 @@ static const struct conf_key vrrp_conf_instance_keys[] = {
 	VRRP_K("notify_timeout", CT_DURATION, vrrp_instance_conf,
 	    notify.timeout_ms, "10s", 100, VRRP_CONF_HOUR_MS,
 	    "each notify run is killed past this"),
+	{ .name = "track_pools",
+	    .type = CT_LIST,
+	    .off = offsetof(struct vrrp_instance_conf, track_pools),
+	    .count_off = offsetof(struct vrrp_instance_conf, ntrack_pools),
+	    .sub = &vrrp_conf_track_pool_schema,
+	    .help = "lb pools whose usable servers lower the priority or "
+	            "fault" },
 };
 
 static bool
@@ -586,6 +609,18 @@ vrrp_conf_instance_check(
 	if (ic->ntrack_checks > VRRP_TRACK_MAX)
 		conf_error(ctx, conf_key_node(node, "track_checks"),
 		    "track_checks: at most %d", VRRP_TRACK_MAX);
+	if (ic->ntrack_pools > VRRP_TRACK_MAX)
+		conf_error(ctx, conf_key_node(node, "track_pools"),
+		    "track_pools: at most %d", VRRP_TRACK_MAX);
+	for (i = 0; i < ic->ntrack_pools; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(ic->track_pools[i].pool,
+			        ic->track_pools[j].pool) == 0)
+				conf_error(ctx,
+				    conf_node_item(
+				        conf_key_node(node, "track_pools"), i),
+				    "track_pools: pool %s is tracked twice",
+				    ic->track_pools[i].pool);
 	if (ic->version == 2 && ic->advert_interval_ms > 255000)
 		conf_error(ctx, conf_key_node(node, "advert_interval"),
 		    "advert_interval: version 2 carries at most 255s");
@@ -721,6 +756,60 @@ vrrp_conf_check_refs(struct conf_ctx *ctx, struct conf_node *node,
 				    "instance %s: check %s is not in "
 				    "health.checks",
 				    ic->name, want);
+		}
+	}
+}
+
+/* Targets lb declared for pool: its health-checked servers. */
+static size_t
+vrrp_conf_pool_servers(
+    const struct plane_target *targets, size_t n, const char *pool)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (vrrp_conf_pool_server(&targets[i], pool))
+			k++;
+	return k;
+}
+
+bool
+vrrp_conf_pool_server(const struct plane_target *t, const char *pool)
+{
+	return t->plane != NULL && strcmp(t->plane, "lb") == 0 &&
+	    strcmp(t->owner, pool) == 0;
+}
+
+void
+vrrp_conf_target_refs(struct conf_ctx *ctx, struct conf_node *node,
+    const void *conf, const struct plane_target *targets, size_t n)
+{
+	const struct vrrp_conf *c = conf;
+	struct conf_node *insts = conf_key_node(node, "instances");
+	size_t i, j, k;
+
+	for (i = 0; i < c->ninstances; i++) {
+		const struct vrrp_instance_conf *ic = &c->instances[i];
+		struct conf_node *list =
+		    conf_key_node(conf_node_item(insts, i), "track_pools");
+
+		for (j = 0; j < ic->ntrack_pools; j++) {
+			const struct vrrp_track_pool_conf *tp =
+			    &ic->track_pools[j];
+			struct conf_node *it = conf_node_item(list, j);
+
+			k = vrrp_conf_pool_servers(targets, n, tp->pool);
+			if (k == 0)
+				conf_error(ctx, conf_key_node(it, "pool"),
+				    "instance %s: pool %s is not in lb.pools "
+				    "or has no health_check (no verdict would "
+				    "ever count its servers)",
+				    ic->name, tp->pool);
+			else if (k < tp->min_up)
+				conf_error(ctx, conf_key_node(it, "min_up"),
+				    "instance %s: min_up %u but pool %s has "
+				    "%zu health-checked servers",
+				    ic->name, tp->min_up, tp->pool, k);
 		}
 	}
 }

@@ -71,7 +71,22 @@ struct vrrp_track_check_conf {
 	uint32_t weight;
 };
 
-/* Tracked links or checks per instance: one bit each at run time. */
+/*
+ * An lb pool whose usable count is tracked: the servers of lb.pools[pool]
+ * the health engine does not report down (its targets, as lb_targets.c
+ * declares them). Below min_up, the weight applies as for a check. The
+ * pool must have a health_check (vrrp_conf_target_refs): without one no
+ * verdict ever arrives, every server would count as up for good, and
+ * tracking it would only look like protection.
+ */
+struct vrrp_track_pool_conf {
+	char *pool;      /* owned: a name in lb.pools */
+	uint32_t min_up; /* usable servers wanted; default 1 */
+	/* Short of min_up: subtract weight from the priority; 0: FAULT. */
+	uint32_t weight;
+};
+
+/* Tracked links, checks or pools per instance: one bit each at run time. */
 #define VRRP_TRACK_MAX 64
 
 struct vrrp_garp_conf {
@@ -149,6 +164,8 @@ struct vrrp_instance_conf {
 	struct vrrp_notify_conf notify;
 	int takeover; /* enum vrrp_tk_kind: local | havip */
 	struct vrrp_havip_conf havip;
+	struct vrrp_track_pool_conf *track_pools; /* owned array */
+	size_t ntrack_pools;
 	/* Not bound: the family of the virtual addresses. */
 	int family;
 };
@@ -168,6 +185,15 @@ struct plane_target;
 size_t vrrp_conf_targets(const void *conf, struct plane_target **out);
 void vrrp_conf_check_refs(struct conf_ctx *ctx, struct conf_node *node,
     const void *conf, const char *const *names, size_t n);
+/*
+ * Each track_pools entry must name a pool some plane declared health
+ * targets for (lb: a pool of lb.pools with a health_check), with at least
+ * min_up of them.
+ */
+void vrrp_conf_target_refs(struct conf_ctx *ctx, struct conf_node *node,
+    const void *conf, const struct plane_target *targets, size_t n);
+/* Whether t is a server of lb pool `pool` (declared by lb, owned by it). */
+bool vrrp_conf_pool_server(const struct plane_target *t, const char *pool);
 /* "vrrp:INSTANCE/NAME" into out; false if it does not fit. */
 bool vrrp_conf_target_name(
     char *out, size_t outlen, const char *instance, const char *name);

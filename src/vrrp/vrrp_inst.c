@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/plane.h"
 #include "lib/util.h"
 #include "vrrp/vrrp_rt.h"
 
@@ -220,13 +221,25 @@ vrrp_inst_timer_cb(struct ev_timer *t, void *arg)
 	vrrp_inst_act(in, &acts);
 }
 
+/* One tracked thing: down, its weight off the priority; weight 0 faults. */
+static void
+vrrp_inst_weigh(bool down, uint32_t weight, int64_t *p, bool *fault)
+{
+	if (!down)
+		return;
+	if (weight == 0)
+		*fault = true;
+	*p -= weight;
+}
+
 /*
  * The priority tracking gives: the configured one less the weight of each
- * tracked link or check that is down, at least 1; FAULT when the
- * instance's own link or a tracked one of weight 0 is down. A check not
- * probed yet (after a cold start) counts as up: an instance must not give
- * up its address because the health engine has just started. The owner
- * (255) only faults.
+ * tracked link, check or pool that is down (a pool: fewer usable servers
+ * than its min_up), at least 1; FAULT when the instance's own link or a
+ * tracked one of weight 0 is down. A check or a pool server not probed
+ * yet (after a cold start) counts as up: an instance must not give up its
+ * address because the health engine has just started. The owner (255)
+ * only faults.
  */
 static void
 vrrp_inst_tracked(const struct vrrp_inst *in, unsigned *prio, bool *fault)
@@ -236,20 +249,15 @@ vrrp_inst_tracked(const struct vrrp_inst *in, unsigned *prio, bool *fault)
 	size_t i;
 
 	*fault = in->link_down;
-	for (i = 0; i < ic->ntrack_interfaces && i < VRRP_TRACK_MAX; i++) {
-		if (!(in->track_down & (UINT64_C(1) << i)))
-			continue;
-		if (ic->track_interfaces[i].weight == 0)
-			*fault = true;
-		p -= ic->track_interfaces[i].weight;
-	}
-	for (i = 0; i < ic->ntrack_checks && i < VRRP_TRACK_MAX; i++) {
-		if (!(in->check_down & (UINT64_C(1) << i)))
-			continue;
-		if (ic->track_checks[i].weight == 0)
-			*fault = true;
-		p -= ic->track_checks[i].weight;
-	}
+	for (i = 0; i < ic->ntrack_interfaces && i < VRRP_TRACK_MAX; i++)
+		vrrp_inst_weigh(in->track_down & (UINT64_C(1) << i),
+		    ic->track_interfaces[i].weight, &p, fault);
+	for (i = 0; i < ic->ntrack_checks && i < VRRP_TRACK_MAX; i++)
+		vrrp_inst_weigh(in->check_down & (UINT64_C(1) << i),
+		    ic->track_checks[i].weight, &p, fault);
+	for (i = 0; i < ic->ntrack_pools && i < VRRP_TRACK_MAX; i++)
+		vrrp_inst_weigh(in->pool_short & (UINT64_C(1) << i),
+		    ic->track_pools[i].weight, &p, fault);
 	if (ic->priority == VRRP_PRIO_OWNER)
 		p = VRRP_PRIO_OWNER;
 	*prio = p < 1 ? 1 : (unsigned)p;
@@ -326,6 +334,76 @@ vrrp_inst_check(struct vrrp_inst *in, size_t i, bool down)
 		return;
 	in->check_down = down ? before | bit : before & ~bit;
 	if (before != in->check_down)
+		vrrp_inst_retrack(in, false);
+}
+
+/* Count pool i's servers the health engine does not report down. */
+static bool
+vrrp_inst_pool_count(struct vrrp_inst *in, const struct vrrp_instance_conf *ic,
+    size_t i, uint64_t *bits)
+{
+	struct vrrp_pool_track *pt = &in->pools[i];
+	uint64_t bit = UINT64_C(1) << i, before = *bits;
+	size_t k;
+
+	pt->usable = 0;
+	for (k = 0; k < pt->nservers; k++)
+		if (namemap_get(&in->rt->down, pt->servers[k]) == NULL)
+			pt->usable++;
+	if (pt->usable < ic->track_pools[i].min_up)
+		*bits |= bit;
+	else
+		*bits &= ~bit;
+	return *bits != before;
+}
+
+static void
+vrrp_inst_pools_free(struct vrrp_inst *in)
+{
+	size_t i, k;
+
+	for (i = 0; i < in->npools; i++) {
+		for (k = 0; k < in->pools[i].nservers; k++)
+			free(in->pools[i].servers[k]);
+		free(in->pools[i].servers);
+	}
+	free(in->pools);
+	in->pools = NULL;
+	in->npools = 0;
+}
+
+void
+vrrp_inst_pools_bind(struct vrrp_inst *in, const struct vrrp_instance_conf *ic,
+    const struct plane_target *targets, size_t ntargets)
+{
+	size_t i, j, n = ic->ntrack_pools;
+
+	vrrp_inst_pools_free(in);
+	if (n > VRRP_TRACK_MAX)
+		n = VRRP_TRACK_MAX;
+	in->pools = n ? xcalloc(n, sizeof(*in->pools)) : NULL;
+	in->npools = n;
+	in->pool_short = 0;
+	for (i = 0; i < n; i++) {
+		struct vrrp_pool_track *pt = &in->pools[i];
+
+		for (j = 0; j < ntargets; j++) {
+			if (!vrrp_conf_pool_server(
+			        &targets[j], ic->track_pools[i].pool))
+				continue;
+			pt->servers = xrealloc(pt->servers,
+			    (pt->nservers + 1) * sizeof(*pt->servers));
+			pt->servers[pt->nservers++] = xstrdup(targets[j].name);
+		}
+		(void)vrrp_inst_pool_count(in, ic, i, &in->pool_short);
+	}
+}
+
+void
+vrrp_inst_pool_recount(struct vrrp_inst *in, size_t i)
+{
+	if (i < in->npools &&
+	    vrrp_inst_pool_count(in, in->conf, i, &in->pool_short))
 		vrrp_inst_retrack(in, false);
 }
 
@@ -549,6 +627,7 @@ vrrp_inst_free(struct vrrp_inst *in)
 		return;
 	ev_timer_stop(in->rt->loop, &in->timer);
 	ev_timer_stop(in->rt->loop, &in->heal_timer);
+	vrrp_inst_pools_free(in);
 	if (in->tk.ops != NULL)
 		in->tk.ops->fini(in);
 	if (in->sock != NULL)
@@ -579,6 +658,28 @@ vrrp_inst_is_peer(const struct vrrp_inst *in, const struct sockaddr_storage *a)
 	return false;
 }
 
+/*
+ * Another master below us (a split brain healing, or our own stall a
+ * backup took over in: test_vrrp_faults.py): it announced the addresses
+ * last, so the hosts on the link send to it, and our advert is about to
+ * make it step down and drop them. Announce them again, as at a takeover,
+ * or the link black-holes the VIP until its ARP / ND entries expire
+ * (keepalived's garp_lower_prio_repeat). At most once per master-down
+ * interval: a peer that never steps down must not make us flood.
+ */
+static void
+vrrp_inst_reannounce(struct vrrp_inst *in, uint64_t dual_before, uint64_t now)
+{
+	if (in->fsm.st.dual_master == dual_before ||
+	    in->fsm.state != VRRP_S_MASTER ||
+	    (in->dual_announce_us != 0 &&
+	        now - in->dual_announce_us <
+	            vrrp_fsm_down_interval_us(&in->fsm)))
+		return;
+	in->dual_announce_us = now;
+	in->tk.ops->announce(in);
+}
+
 void
 vrrp_inst_rx(
     struct vrrp_inst *in, const struct vrrp_rx *rx, const struct vrrp_pkt *pkt)
@@ -586,6 +687,7 @@ vrrp_inst_rx(
 	const struct vrrp_instance_conf *ic = in->conf;
 	struct vrrp_advert_in ad;
 	struct vrrp_actions acts;
+	uint64_t dual, now;
 
 	if (ic->npeers > 0 && !vrrp_inst_is_peer(in, &rx->src)) {
 		in->rt->drops[VRRP_DROP_PEER_UNKNOWN]++;
@@ -622,6 +724,8 @@ vrrp_inst_rx(
 		in->master = rx->src;
 		in->master_prio = pkt->priority;
 	}
-	vrrp_fsm_rx_advert(&in->fsm, vrrp_inst_now(), &ad, &acts);
+	dual = in->fsm.st.dual_master;
+	vrrp_fsm_rx_advert(&in->fsm, now = vrrp_inst_now(), &ad, &acts);
 	vrrp_inst_act(in, &acts);
+	vrrp_inst_reannounce(in, dual, now);
 }

@@ -67,13 +67,15 @@ vrrp_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 {
 	const struct vrrp_conf *c = conf;
 
-	if (vrrp_rt_apply(vrrp_plane_rt.rt, c, errs) != 0)
+	if (vrrp_rt_apply(
+	        vrrp_plane_rt.rt, c, env->targets, env->ntargets, errs) != 0)
 		return -1;
 	log_info("vrrp config applied", "instances=%zu", c->ninstances);
 	return 0;
 }
 
-/* Verdicts on the instances' track_checks; anything else is a bug. */
+/* Verdicts (track_checks, tracked pools' servers); anything else is a
+ * bug. */
 static void
 vrrp_plane_on_msg(const struct ipc_msg *msg)
 {
@@ -144,4 +146,5 @@ const struct plane_ops vrrp_plane = {
 	.caps = vrrp_plane_caps,
 	.targets = vrrp_conf_targets,
 	.check_refs = vrrp_conf_check_refs,
+	.target_refs = vrrp_conf_target_refs,
 };

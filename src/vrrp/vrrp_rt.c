@@ -296,12 +296,34 @@ vrrp_rt_mon_cb(struct ev_io *io, unsigned events, void *arg)
 		log_warn("vrrp link events", "error=%s", log_q(rt->mon.err));
 }
 
+/* Whether target is one of the servers of pool tracker pt. */
+static bool
+vrrp_rt_pool_has(const struct vrrp_pool_track *pt, const char *target)
+{
+	size_t k;
+
+	for (k = 0; k < pt->nservers; k++)
+		if (strcmp(pt->servers[k], target) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Every verdict comes here (the parent relays all of them): remembered
+ * in rt->down first, which the pools count from, then handed to the
+ * check or pool trackers that name the target.
+ */
 void
 vrrp_rt_verdict(struct vrrp_rt *rt, const char *target, bool down)
 {
 	char name[IPC_NAME_MAX];
 	size_t i, j;
 
+	if (!down)
+		namemap_del(&rt->down, target);
+	else if (namemap_get(&rt->down, target) == NULL)
+		/* Cannot fail: the name is absent and the value not NULL. */
+		(void)namemap_add(&rt->down, target, rt);
 	for (i = 0; i < rt->ninsts; i++) {
 		struct vrrp_inst *in = rt->insts[i];
 
@@ -310,6 +332,9 @@ vrrp_rt_verdict(struct vrrp_rt *rt, const char *target, bool down)
 			        in->conf->track_checks[j].name) &&
 			    strcmp(name, target) == 0)
 				vrrp_inst_check(in, j, down);
+		for (j = 0; j < in->npools; j++)
+			if (vrrp_rt_pool_has(&in->pools[j], target))
+				vrrp_inst_pool_recount(in, j);
 	}
 }
 
@@ -447,8 +472,9 @@ vrrp_rt_take(struct vrrp_rt *rt, const struct vrrp_instance_conf *ic)
  * whose interface is missing is rejected with the old one still running.
  */
 int
-vrrp_rt_apply(
-    struct vrrp_rt *rt, const struct vrrp_conf *conf, struct conf_errors *errs)
+vrrp_rt_apply(struct vrrp_rt *rt, const struct vrrp_conf *conf,
+    const struct plane_target *targets, size_t ntargets,
+    struct conf_errors *errs)
 {
 	struct vrrp_inst **next, *in;
 	struct vrrp_auth_key *keys;
@@ -520,6 +546,8 @@ vrrp_rt_apply(
 	OPENSSL_cleanse(keys, n * sizeof(*keys));
 	free(keys);
 	for (i = 0; i < n; i++) {
+		vrrp_inst_pools_bind(
+		    next[i], &conf->instances[i], targets, ntargets);
 		if (kept[i])
 			vrrp_inst_update(next[i], &conf->instances[i]);
 		else
@@ -554,6 +582,7 @@ vrrp_rt_free(struct vrrp_rt *rt)
 		vrrp_rt_sock_put(rt, rt->socks[0]);
 	free(rt->socks);
 	ev_io_stop(rt->loop, &rt->mon_io);
+	namemap_fini(&rt->down);
 	vrrp_addr_mon_fini(&rt->mon);
 	vrrp_addr_fini(&rt->nl);
 	free(rt);

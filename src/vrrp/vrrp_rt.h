@@ -29,6 +29,7 @@
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "lib/ev.h"
+#include "lib/namemap.h"
 #include "vrrp/vrrp_addr.h"
 #include "vrrp/vrrp_announce.h"
 #include "vrrp/vrrp_auth.h"
@@ -57,6 +58,17 @@ struct vrrp_event {
 	uint8_t priority; /* effective, at the time */
 };
 
+/*
+ * A tracked lb pool at run time: its servers' target names, copied from
+ * the targets lb declared at the last apply (the health engine names its
+ * verdicts so), and how many of them it does not report down.
+ */
+struct vrrp_pool_track {
+	char **servers; /* owned array of owned target names */
+	size_t nservers;
+	size_t usable;
+};
+
 struct vrrp_inst {
 	struct vrrp_rt *rt;                    /* borrowed: owner */
 	const struct vrrp_instance_conf *conf; /* borrowed: see above */
@@ -80,6 +92,11 @@ struct vrrp_inst {
 	uint64_t check_down;
 	struct vrrp_auth auth; /* HMAC trailer: key, sequences (vrrp_rt.c
 	                          sets it at apply) */
+	/* Per track_pools[] entry (same index): its servers, and a bit per
+	 * entry whose usable count is below its min_up. */
+	struct vrrp_pool_track *pools; /* owned array */
+	size_t npools;
+	uint64_t pool_short;
 	/* The virtual addresses as the adverts carry them. */
 	uint8_t addrs[VRRP_ADDRS_MAX * 16];
 	enum vrrp_state last_state; /* for the transition log */
@@ -91,8 +108,9 @@ struct vrrp_inst {
 	uint64_t addr_errors; /* netlink add/del failures */
 	uint64_t send_errors;
 	uint64_t garp_sent;
-	uint64_t addr_mismatch; /* an advert listing other addresses */
-	uint64_t master_us;     /* time spent master, before since_us */
+	uint64_t addr_mismatch;    /* an advert listing other addresses */
+	uint64_t master_us;        /* time spent master, before since_us */
+	uint64_t dual_announce_us; /* last re-announcement to a lower master */
 	struct vrrp_event events[VRRP_EVENTS];
 	unsigned nevents; /* total; events[] is a ring */
 };
@@ -110,6 +128,10 @@ struct vrrp_rt {
 	/* Adverts dropped before reaching an instance, by reason. */
 	uint64_t drops[VRRP_DROP__COUNT];
 	uint64_t rx_total;
+	/* Targets the health engine reports down, whatever plane declared
+	 * them (values: rt, only presence counts): a pool tracked from a
+	 * reload counts from what is already known, not from "all up". */
+	struct namemap down;
 	bool stopping;
 	/* Transitions numbered across instances, from 1, for the notify
 	 * hooks (HAVEN_SEQ) and GET /v1/vrrp/events; restarts with the
@@ -119,9 +141,15 @@ struct vrrp_rt {
 };
 
 struct vrrp_rt *vrrp_rt_new(struct ev_loop *loop);
-/* Apply a validated section; runtime problems go to errs. 0 or -1. */
-int vrrp_rt_apply(
-    struct vrrp_rt *rt, const struct vrrp_conf *conf, struct conf_errors *errs);
+/*
+ * Apply a validated section; runtime problems go to errs. 0 or -1.
+ * targets: every target the config declares (plane_env), for the servers
+ * of tracked pools; borrowed for the call only.
+ */
+struct plane_target;
+int vrrp_rt_apply(struct vrrp_rt *rt, const struct vrrp_conf *conf,
+    const struct plane_target *targets, size_t ntargets,
+    struct conf_errors *errs);
 /* Release every address, priority 0 where master (graceful stop). */
 void vrrp_rt_stop(struct vrrp_rt *rt);
 void vrrp_rt_free(struct vrrp_rt *rt);
@@ -153,8 +181,15 @@ void vrrp_inst_link(struct vrrp_inst *in, const struct vrrp_addr_link *l);
 void vrrp_inst_tk_report(struct vrrp_inst *in, enum vrrp_tk_state st);
 /* The health engine's verdict on track_checks[i]: down or not. */
 void vrrp_inst_check(struct vrrp_inst *in, size_t i, bool down);
-/* A verdict from the health engine (IPC_VERDICT), for the instance whose
- * track_checks name its target. */
+/* Take the servers of each tracked pool of ic from targets and count the
+ * usable ones (before vrrp_inst_update or vrrp_inst_start). */
+void vrrp_inst_pools_bind(struct vrrp_inst *in,
+    const struct vrrp_instance_conf *ic, const struct plane_target *targets,
+    size_t ntargets);
+/* A verdict on a server of track_pools[i]: count its usable ones again. */
+void vrrp_inst_pool_recount(struct vrrp_inst *in, size_t i);
+/* A verdict from the health engine (IPC_VERDICT), for the instances whose
+ * track_checks name its target or whose tracked pools hold it. */
 void vrrp_rt_verdict(struct vrrp_rt *rt, const char *target, bool down);
 
 /* vrrp_notify.c */

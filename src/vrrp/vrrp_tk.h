@@ -28,6 +28,9 @@
  *     leaves MASTER whatever it says, and calls it again on shutdown. It
  *     cancels whatever acquire left in flight; nothing is reported after
  *     it returns.
+ *   - announce() tells the network again, now, that this node holds the
+ *     addresses (a lower-priority master was heard: it announced last);
+ *     only called while MASTER.
  *   - init() / fini() pair with the instance's life; priv is the
  *     backend's own (see struct vrrp_tk).
  *
@@ -72,6 +75,7 @@ struct vrrp_tk_ops {
 	int (*init)(struct vrrp_inst *in);
 	int (*acquire)(struct vrrp_inst *in);
 	void (*release)(struct vrrp_inst *in);
+	void (*announce)(struct vrrp_inst *in);
 	void (*fini)(struct vrrp_inst *in);
 };
 
@@ -187,5 +191,7 @@ void vrrp_tk_local_garp_start(
     struct vrrp_inst *in, const struct vrrp_announce_plan *plan);
 void vrrp_tk_local_garp_stop(struct vrrp_inst *in);
 void vrrp_tk_local_announce(struct vrrp_inst *in);
+/* announce() of both: the takeover's burst, then the refresh as before. */
+void vrrp_tk_local_reannounce(struct vrrp_inst *in);
 
 #endif

@@ -349,6 +349,7 @@ const struct vrrp_tk_ops vrrp_tk_havip_ops = {
 	.verifies = true,
 	.init = vrrp_tk_havip_init,
 	.acquire = vrrp_tk_havip_acquire,
+	.announce = vrrp_tk_local_reannounce,
 	.release = vrrp_tk_havip_release,
 	.fini = vrrp_tk_havip_fini,
 };

@@ -145,6 +145,15 @@ vrrp_tk_local_acquire(struct vrrp_inst *in)
 	return 0;
 }
 
+void
+vrrp_tk_local_reannounce(struct vrrp_inst *in)
+{
+	struct vrrp_announce_plan plan;
+
+	vrrp_tk_local_plan(in->conf, &plan);
+	vrrp_tk_local_garp_start(in, &plan);
+}
+
 static void
 vrrp_tk_local_release(struct vrrp_inst *in)
 {
@@ -163,6 +172,7 @@ const struct vrrp_tk_ops vrrp_tk_local_ops = {
 	.verifies = false,
 	.init = vrrp_tk_local_init,
 	.acquire = vrrp_tk_local_acquire,
+	.announce = vrrp_tk_local_reannounce,
 	.release = vrrp_tk_local_release,
 	.fini = vrrp_tk_local_fini,
 };

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "cmd/config.h"
 #include "lib/json.h"
 #include "lib/plane.h"
 #include "runner.h"
@@ -24,6 +25,7 @@ static const char t_full[] =
     "    track_interfaces: [{ name: eth1, weight: 50 }]\n"
     "    track_checks:\n"
     "      - { name: app, address: 198.18.0.1:8080, check: web-http }\n"
+    "    track_pools: [{ pool: api, min_up: 2, weight: 30 }, { pool: db }]\n"
     "  - name: v6\n"
     "    interface: eth0\n"
     "    vrid: 51\n"
@@ -72,6 +74,12 @@ t_check_full(const struct vrrp_conf *c)
 	T_EQ_INT(w->track_interfaces[0].weight, 50);
 	T_EQ_INT(w->ntrack_checks, 1);
 	T_EQ_STR(w->track_checks[0].check, "web-http");
+	T_EQ_INT(w->ntrack_pools, 2);
+	T_EQ_STR(w->track_pools[0].pool, "api");
+	T_EQ_INT(w->track_pools[0].min_up, 2);
+	T_EQ_INT(w->track_pools[0].weight, 30);
+	T_EQ_INT(w->track_pools[1].min_up, 1); /* defaults: one up, FAULT */
+	T_EQ_INT(w->track_pools[1].weight, 0);
 	/* defaults: keepalived's */
 	T_EQ_INT(v6->priority, 100);
 	T_EQ_INT(v6->advert_interval_ms, 1000);
@@ -152,6 +160,18 @@ t_errors(void)
 		  "  - { name: b, interface: e, vrid: 7, "
 		  "virtual_addresses: [198.18.0.2] }\n",
 		    "3:5: instance b: interface e vrid 7 is already instance a" },
+		{ "instances: [{ name: a, interface: e, vrid: 1, "
+		  "virtual_addresses: [198.18.0.1], "
+		  "track_pools: [{ pool: p }, { pool: p, weight: 5 }] }]",
+		    "1:107: track_pools: pool p is tracked twice" },
+		{ "instances: [{ name: a, interface: e, vrid: 1, "
+		  "virtual_addresses: [198.18.0.1], "
+		  "track_pools: [{ pool: p, min_up: 0 }] }]",
+		    "1:113: min_up 0 out of range" },
+		{ "instances: [{ name: a, interface: e, vrid: 1, "
+		  "virtual_addresses: [198.18.0.1], "
+		  "track_pools: [{ min_up: 1 }] }]",
+		    "1:94: missing required key 'pool'" },
 	};
 	struct vrrp_conf c;
 	char first[256];
@@ -184,11 +204,103 @@ t_targets(void)
 	conf_schema_free(&vrrp_conf_schema, &c);
 }
 
+/*
+ * A whole config: an lb pool with a health_check and one without, and a
+ * vrrp instance tracking pools. Line 18 is the vrrp instance's
+ * track_pools entry, at column 19 the pool.
+ */
+static const char t_haven[] =
+    "health:\n"
+    "  checks: [{ name: web-http, type: http, path: / }]\n"
+    "lb:\n"
+    "  pools:\n"
+    "    - name: web\n"
+    "      health_check: web-http\n"
+    "      servers:\n"
+    "        - { name: s1, address: '198.18.0.5:80' }\n"
+    "        - { name: s2, address: '198.18.0.6:80' }\n"
+    "    - { name: bare, servers: [{ name: s1, address: '198.18.0.7:80' }] "
+    "}\n"
+    "vrrp:\n"
+    "  instances:\n"
+    "    - name: web\n"
+    "      interface: eth0\n"
+    "      vrid: 1\n"
+    "      virtual_addresses: [198.18.0.100]\n"
+    "      track_pools:\n"
+    "        - { pool: %s, min_up: %s, weight: 10 }\n";
+
+static size_t
+t_haven_load(const char *pool, const char *min_up, char *first, size_t flen)
+{
+	struct conf_errors errs;
+	struct haven_conf c;
+	char text[2048];
+	size_t n;
+	int len = snprintf(text, sizeof(text), t_haven, pool, min_up);
+
+	conf_errors_init(&errs);
+	if (haven_conf_load_text("h.yaml", text, (size_t)len, &c, &errs) == 0)
+		haven_conf_free(&c);
+	n = errs.n;
+	snprintf(first, flen, "%d:%d: %s", n ? errs.v[0].line : 0,
+	    n ? errs.v[0].col : 0, n ? errs.v[0].msg : "");
+	conf_errors_fini(&errs);
+	return n;
+}
+
+/*
+ * track_pools names an lb pool whose servers are health-checked: an
+ * unknown pool and a pool without health_check are refused at the pool
+ * key, a min_up above the pool's checked servers at min_up; the lb
+ * targets the instance will count carry their plane.
+ */
+static void
+t_track_pool_refs(void)
+{
+	char first[512];
+
+	T_EQ_INT(t_haven_load("web", "2", first, sizeof(first)), 0);
+	T_EQ_INT(t_haven_load("nope", "1", first, sizeof(first)), 1);
+	T_EQ_STR(first,
+	    "18:19: instance web: pool nope is not in lb.pools or has no "
+	    "health_check (no verdict would ever count its servers)");
+	T_EQ_INT(t_haven_load("bare", "1", first, sizeof(first)), 1);
+	T_ASSERT(strncmp(first, "18:19: instance web: pool bare is not in",
+	             40) == 0);
+	T_EQ_INT(t_haven_load("web", "3", first, sizeof(first)), 1);
+	T_EQ_STR(first,
+	    "18:32: instance web: min_up 3 but pool web has 2 "
+	    "health-checked servers");
+}
+
+/* A pool's servers are lb's targets owned by the pool, and only those. */
+static void
+t_pool_server(void)
+{
+	struct plane_target t;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.name, sizeof(t.name), "web/s1");
+	snprintf(t.owner, sizeof(t.owner), "web");
+	t.plane = "lb";
+	T_ASSERT(vrrp_conf_pool_server(&t, "web"));
+	T_ASSERT(!vrrp_conf_pool_server(&t, "api"));
+	/* vrrp's own targets are owned by an instance that may share the
+	 * pool's name: not servers. */
+	t.plane = "vrrp";
+	T_ASSERT(!vrrp_conf_pool_server(&t, "web"));
+	t.plane = NULL;
+	T_ASSERT(!vrrp_conf_pool_server(&t, "web"));
+}
+
 static const struct test tests[] = {
 	TEST(t_full_binds),
 	TEST(t_json_round_trip),
 	TEST(t_errors),
 	TEST(t_targets),
+	TEST(t_track_pool_refs),
+	TEST(t_pool_server),
 };
 
 TEST_MAIN(tests)
