@@ -357,9 +357,12 @@ def test_ipv6_pair(haven, workdir, lan):
                                       version=3, vip=None, extra=""),
                            ns=ns, name=name, socket_path=d + "/haven.sock"))
     ha, hb = nodes
+    # b is backup from the start; who the master is, it knows from the
+    # first advert it hears.
     wait_until(lambda: inst(ha)["state"] == "master" and
-               inst(hb)["state"] == "backup", timeout=10,
-               what="a master, b backup (IPv6)")
+               inst(hb)["state"] == "backup" and
+               inst(hb)["master"] is not None, timeout=10,
+               what="a master, b backup hearing it (IPv6)")
     assert inst(hb)["master"].startswith("fe80::"), inst(hb)
     assert c.run(["ping", "-6", "-c", "1", "-W", "2", vip6],
                  check=False).returncode == 0
