@@ -163,12 +163,18 @@ havip_rt_arp(
 		if (v->addr.s_addr != f->spa.s_addr)
 			continue;
 		if ((i = havip_rt_assoc(v, li)) < 0) {
+			log_debug("havip announcement ignored",
+			    "havip=%s instance=%s", log_q(v->name),
+			    log_q(l->name));
 			v->ignored++;
 			continue;
 		}
 		owner = v->arb.owner;
 		changes = havip_rt_changes(v);
-		(void)havip_arb_announce(&v->arb, i, ev_now_ms(rt->loop));
+		log_debug("havip announcement", "havip=%s instance=%s verdict=%s",
+		    log_q(v->name), log_q(v->inst[i]),
+		    havip_arb_verdict_name(havip_arb_announce(
+		        &v->arb, i, ev_now_ms(rt->loop))));
 		havip_rt_settle(v, owner, changes);
 	}
 }
