@@ -219,14 +219,20 @@ havip_route_del(struct havip_route *r, struct in_addr dst)
 	uint8_t req[MNL_SOCKET_BUFFER_SIZE] __attribute__((aligned(4)));
 	char a[INET_ADDRSTRLEN];
 	struct nlmsghdr *nlh;
-	int rc;
+	int rc, got;
 
 	inet_ntop(AF_INET, &dst, a, sizeof(a));
 	nlh = havip_route_msg(req, RTM_DELROUTE, 0, dst);
+	/* Any scope matches (as `ip route del`): ours is link, an
+	 * operator's may be another, and the /32 goes either way. */
+	((struct rtmsg *)mnl_nlmsg_get_payload(nlh))->rtm_scope =
+	    RT_SCOPE_NOWHERE;
 	rc = havip_route_talk(r, nlh, NULL, "delete");
-	if (rc == -ESRCH || rc == -ENOENT)
-		return 0;
-	if (rc < 0)
+	if (rc < 0 && rc != -ESRCH && rc != -ENOENT)
 		return havip_route_fail(r, -rc, "delete %s/32", a);
+	/* Read back: a /32 that is still there was not ours to match. */
+	if ((rc = havip_route_get(r, dst, &got)) != -ENOENT)
+		return havip_route_fail(
+		    r, rc == 0 ? EEXIST : -rc, "delete %s/32: still routed", a);
 	return 0;
 }

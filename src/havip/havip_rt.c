@@ -171,10 +171,11 @@ havip_rt_arp(
 		}
 		owner = v->arb.owner;
 		changes = havip_rt_changes(v);
-		log_debug("havip announcement", "havip=%s instance=%s verdict=%s",
-		    log_q(v->name), log_q(v->inst[i]),
-		    havip_arb_verdict_name(havip_arb_announce(
-		        &v->arb, i, ev_now_ms(rt->loop))));
+		log_debug("havip announcement",
+		    "havip=%s instance=%s verdict=%s", log_q(v->name),
+		    log_q(v->inst[i]),
+		    havip_arb_verdict_name(
+		        havip_arb_announce(&v->arb, i, ev_now_ms(rt->loop))));
 		havip_rt_settle(v, owner, changes);
 	}
 }

@@ -91,8 +91,12 @@ def controller(haven, workdir, ns, hold="2s"):
     d = os.path.join(str(workdir), "vpc")
     os.makedirs(d, exist_ok=True)
     os.chmod(d, 0o777)
-    return haven(VPC.format(dir=d, hold=hold), ns=ns, name="vpc",
-                 socket_path=d + "/haven.sock")
+    h = haven(VPC.format(dir=d, hold=hold), ns=ns, name="vpc",
+              socket_path=d + "/haven.sock")
+    # the API answers before the plane has its config and its sockets
+    wait_until(lambda: h.api("GET", "/v1/havip/web").status == 200,
+               timeout=10, what="the havip plane configured")
+    return h
 
 
 def web(h):
@@ -107,13 +111,18 @@ def route_dev(vpc_ns):
     return out[out.index("dev") + 1] if "dev" in out else None
 
 
+_arpings = []
+
+
 def announce(n):
     """What a node taking the HAVIP does: add it, then a gratuitous ARP."""
     n.ip("addr", "replace", HAVIP + "/32", "dev", "eth0")
-    # arping lingers a second for replies an unsolicited ARP never gets;
-    # the frame leaves at once
-    n.run(["timeout", "0.3", "arping", "-q", "-U", "-c", "1", "-I", "eth0",
-           "-s", HAVIP, HAVIP], check=False)
+    # arping lingers a second for replies an unsolicited ARP never gets,
+    # while the frame leaves at once: let it linger in the background
+    _arpings[:] = [p for p in _arpings if p.poll() is None]
+    _arpings.append(n.popen(["arping", "-q", "-U", "-c", "1", "-I", "eth0",
+                             "-s", HAVIP, HAVIP], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL))
 
 
 def serve_name(procs, n, name):
@@ -299,4 +308,4 @@ def test_check_reports_quota_errors(workdir, haven_bin):
     out = cp.stdout + cp.stderr
     assert cp.returncode == 1, out
     assert "quota.yaml:18:18: havip web: instances: 1 to 10" in out, out
-    assert "quota.yaml:22:16: havip far: address is not in subnet" in out, out
+    assert "quota.yaml:21:16: havip far: address is not in subnet" in out, out
