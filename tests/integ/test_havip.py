@@ -309,3 +309,79 @@ def test_check_reports_quota_errors(workdir, haven_bin):
     assert cp.returncode == 1, out
     assert "quota.yaml:18:18: havip web: instances: 1 to 10" in out, out
     assert "quota.yaml:21:16: havip far: address is not in subnet" in out, out
+
+
+NODE = """\
+haven:
+  state_dir: {dir}/state
+api:
+  socket: {dir}/haven.sock
+vrrp:
+  instances:
+    - name: web
+      interface: eth0
+      vrid: 51
+      priority: {prio}
+      advert_interval: 100ms
+      accept: true
+      virtual_addresses: [198.18.0.100/32]
+      unicast_peers: [{peer}]
+"""
+
+
+def node(haven, workdir, ns, name, prio, peer):
+    d = os.path.join(str(workdir), name)
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o777)
+    return haven(NODE.format(dir=d, prio=prio, peer=peer), ns=ns, name=name,
+                 socket_path=d + "/haven.sock")
+
+
+def vrrp_state(h):
+    r = h.api("GET", "/v1/vrrp")
+    assert r.status == 200, r
+    return r.json["instances"][0]["state"]
+
+
+@pytest.mark.root
+def test_two_haven_nodes_kill_master(haven, workdir, vpc, procs):
+    """Real nodes: haven `vrrp:` unicast instances through the VPC. The
+    master's GARP makes it the owner; kill -9 of it moves the HAVIP to the
+    backup and the EIP keeps answering, now from n2."""
+    h = controller(haven, workdir, vpc["vpc"], hold="1s")
+    for n in ("n1", "n2"):
+        serve_name(procs, vpc[n], n)
+    h1 = node(haven, workdir, vpc["n1"], "node1", 200, NODES["n2"])
+    h2 = node(haven, workdir, vpc["n2"], "node2", 100, NODES["n1"])
+    wait_until(lambda: vrrp_state(h1) == "master" and
+               vrrp_state(h2) == "backup", timeout=10,
+               what="n1 master, n2 backup")
+    wait_until(lambda: web(h)["owner"] == "n1", timeout=10,
+               what="the master's GARP makes n1 the owner")
+    assert route_dev(vpc["vpc"]) == "v-n1"
+    wait_until(lambda: who(vpc["inet"]) == "n1", timeout=10,
+               what="the EIP answered by n1")
+    # the controller sees the unicast adverts routed through it
+    wait_until(lambda: web(h)["instances"][0]["claiming_master"],
+               timeout=5, what="n1's adverts seen")
+    time.sleep(1.2)  # past the hold-down
+
+    t0 = time.monotonic()
+    for pid in [p["pid"] for p in h1.status()["processes"]]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    h1.proc.kill()
+    # a dead host answers nothing for the address it held
+    vpc["n1"].ip("addr", "del", HAVIP + "/32", "dev", "eth0", check=False)
+    wait_until(lambda: web(h)["owner"] == "n2", timeout=10,
+               what="the HAVIP moves to n2")
+    moved = time.monotonic() - t0
+    assert route_dev(vpc["vpc"]) == "v-n2"
+    wait_until(lambda: who(vpc["inet"]) == "n2", timeout=10,
+               what="the EIP answered by n2")
+    served = time.monotonic() - t0
+    assert vrrp_state(h2) == "master"
+    print("kill -9: HAVIP moved in %.3f s, EIP served by n2 after %.3f s" %
+          (moved, served))
