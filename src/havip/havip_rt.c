@@ -118,7 +118,7 @@ havip_rt_actuate(struct havip_vip *v)
 		v->installed = want;
 		v->in_sync = true;
 		v->backoff_ms = 0;
-		log_info("havip route set", "havip=%s address=%s dev=%s",
+		log_info("havip route synced", "havip=%s address=%s dev=%s",
 		    log_q(v->name), havip_rt_ip(v->addr, a),
 		    li < 0 ? "-" : log_q(rt->links[li].ifname));
 		return;
