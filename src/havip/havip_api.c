@@ -294,7 +294,7 @@ void
 havip_api_metrics(struct havip_rt *rt, struct buf *out)
 {
 	static const char *const rx[HAVIP_RX__COUNT] = { "arp", "vrrp",
-		"advert_foreign_source", "read_error" };
+		"vrrp_hmac_unverified", "advert_foreign_source", "read_error" };
 	struct buf l;
 	int d;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "havip/havip_frame.h"
+#include "vrrp/vrrp_auth.h"
 
 static const char *const havip_frame_drop_names[HAVIP_FDROP__COUNT] = {
 	[HAVIP_FDROP_NONE] = "none",
@@ -76,6 +77,29 @@ havip_frame_ip_sum(const uint8_t *p, size_t hl)
 	return (uint16_t)~s;
 }
 
+/*
+ * An advert of haven's unicast authentication (vrrp_auth.h) carries a
+ * trailer after the message, inside the IP payload. The controller has no
+ * key, so it cannot verify the MAC: it reads the message before the
+ * trailer as an advert (the link and the source address still name the
+ * node) and says so in f->auth. Shortens f->ip.len to the message and
+ * returns true when the payload is exactly message + one v1 trailer.
+ */
+static bool
+havip_frame_trailer(struct havip_frame *f, const uint8_t *v)
+{
+	size_t msg;
+
+	if (f->ip.len < VRRP_HDR_LEN || (v[0] >> 4 != 2 && v[0] >> 4 != 3))
+		return false;
+	msg = vrrp_pkt_len(v[0] >> 4, AF_INET, v[3]);
+	if (f->ip.len != msg + VRRP_AUTH_TRAILER || v[msg] != VRRP_AUTH_TYPE_V1)
+		return false;
+	f->ip.len = msg;
+	f->auth = true;
+	return true;
+}
+
 static enum havip_frame_drop
 havip_frame_ipv4(const uint8_t *p, size_t len, struct havip_frame *f)
 {
@@ -105,6 +129,9 @@ havip_frame_ipv4(const uint8_t *p, size_t len, struct havip_frame *f)
 	f->ip.ttl_any = true;
 	f->vdrop = vrrp_pkt_decode(
 	    &f->ip, VRRP_PKT_V2 | VRRP_PKT_V3, p + hl, tl - hl, &f->vrrp);
+	if (f->vdrop == VRRP_DROP_ADDR_COUNT && havip_frame_trailer(f, p + hl))
+		f->vdrop = vrrp_pkt_decode(&f->ip, VRRP_PKT_V2 | VRRP_PKT_V3,
+		    p + hl, f->ip.len, &f->vrrp);
 	if (f->vdrop != VRRP_DROP_NONE)
 		return HAVIP_FDROP_VRRP;
 	f->kind = HAVIP_FRAME_VRRP;

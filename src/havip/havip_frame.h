@@ -9,12 +9,15 @@
  * taken any VLAN tag out into auxiliary data) and what follows, link-layer
  * padding included. One reason per malformed frame, so each has a counter;
  * a VRRP payload the decoder refuses carries the decoder's own reason too.
+ * An advert followed by haven's HMAC trailer (vrrp_auth.h) is read without
+ * the trailer; the MAC is not checked (the gateway holds no key).
  */
 #ifndef HAVEN_HAVIP_FRAME_H
 #define HAVEN_HAVIP_FRAME_H
 
 #include <netinet/in.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +69,8 @@ struct havip_frame {
 	struct vrrp_ip ip;
 	struct vrrp_pkt vrrp; /* addrs borrowed from the input buffer */
 	enum vrrp_drop vdrop; /* HAVIP_FDROP_VRRP: the decoder's reason */
+	bool auth; /* carried an HMAC trailer (vrrp_auth.h), not verified:
+	              the controller holds no key */
 };
 
 /*

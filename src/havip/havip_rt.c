@@ -195,6 +195,7 @@ havip_rt_vrrp(
 		return;
 	}
 	rt->rx[HAVIP_RX_VRRP]++;
+	rt->rx[HAVIP_RX_VRRP_AUTH] += f->auth;
 	for (j = 0; j < f->vrrp.naddrs; j++) {
 		memcpy(&a, f->vrrp.addrs + 4 * j, 4);
 		for (k = 0; k < rt->nvips; k++) {

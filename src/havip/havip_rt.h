@@ -66,6 +66,7 @@ struct havip_link {
 enum havip_rt_rx {
 	HAVIP_RX_ARP,        /* ARP frames seen */
 	HAVIP_RX_VRRP,       /* adverts decoded */
+	HAVIP_RX_VRRP_AUTH,  /* ... of them with an HMAC trailer, unverified */
 	HAVIP_RX_ADVERT_SRC, /* advert not from the link's instance: dropped */
 	HAVIP_RX_READ_ERR,   /* recv failed */
 	HAVIP_RX__COUNT

@@ -85,6 +85,31 @@ test_vrrp_unicast(void)
 	T_EQ_INT(f.ip.ttl, 63);
 }
 
+/* haven's HMAC trailer after the message: read as the advert before it. */
+static void
+test_vrrp_auth_trailer(void)
+{
+	uint8_t b[sizeof(vrrp_uc) + 44];
+	struct havip_frame f;
+
+	memset(b, 0x5a, sizeof(b));
+	memcpy(b, vrrp_uc, sizeof(vrrp_uc));
+	b[17] = 0x24 + 44; /* IP total length */
+	b[25] = 0x41 - 44; /* checksum: 0xdb41 - 44 */
+	b[sizeof(vrrp_uc)] = 0xa1;
+	T_EQ_INT(havip_frame_parse(b, sizeof(b), &f), HAVIP_FDROP_NONE);
+	T_ASSERT(f.auth);
+	T_EQ_INT(f.vrrp.priority, 150);
+	T_EQ_INT(f.ip.len, 16);
+	/* another trailer type is not ours: trailing bytes */
+	b[sizeof(vrrp_uc)] = 0xa2;
+	T_EQ_INT(havip_frame_parse(b, sizeof(b), &f), HAVIP_FDROP_VRRP);
+	T_EQ_INT(f.vdrop, VRRP_DROP_ADDR_COUNT);
+	T_EQ_INT(
+	    havip_frame_parse(vrrp_uc, sizeof(vrrp_uc), &f), HAVIP_FDROP_NONE);
+	T_ASSERT(!f.auth);
+}
+
 /* One frame per reason: a copy of base with one byte changed. */
 static void
 t_drop(const uint8_t *base, size_t len, size_t off, uint8_t v,
@@ -158,6 +183,7 @@ static const struct test tests[] = {
 	TEST(test_garp),
 	TEST(test_arp_reply_padded),
 	TEST(test_vrrp_unicast),
+	TEST(test_vrrp_auth_trailer),
 	TEST(test_drops),
 	TEST(test_fragment_and_proto),
 };
