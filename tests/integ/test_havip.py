@@ -180,7 +180,9 @@ def test_announce_hold_down_eip_api(haven, workdir, vpc, procs):
     assert web(h)["last_remap"]["reason"] == "takeover"
     wait_until(lambda: who(vpc["inet"]) == "n2", timeout=10,
                what="the EIP answered by n2")
-    assert vpc["c1"].ping(HAVIP)
+    # the client in the subnet reaches the HAVIP (through proxy ARP)
+    wait_until(lambda: vpc["c1"].ping(HAVIP), timeout=5,
+               what="c1 reaches the HAVIP on n2")
     assert h.metric("haven_havip_announcements_total", havip="web",
                     result="held") >= 1
 
