@@ -328,6 +328,8 @@ vrrp:
       accept: true
       virtual_addresses: [198.18.0.100/32]
       unicast_peers: [{peer}]
+      takeover: havip
+      havip: {{ gateway: 198.18.0.1 }}
 """
 
 
@@ -339,17 +341,27 @@ def node(haven, workdir, ns, name, prio, peer):
                  socket_path=d + "/haven.sock")
 
 
-def vrrp_state(h):
+def vrrp_inst(h):
     r = h.api("GET", "/v1/vrrp")
     assert r.status == 200, r
-    return r.json["instances"][0]["state"]
+    return r.json["instances"][0]
+
+
+def vrrp_state(h):
+    return vrrp_inst(h)["state"]
+
+
+def takeover_state(h):
+    return vrrp_inst(h)["takeover"]["state"]
 
 
 @pytest.mark.root
 def test_two_haven_nodes_kill_master(haven, workdir, vpc, procs):
-    """Real nodes: haven `vrrp:` unicast instances through the VPC. The
-    master's GARP makes it the owner; kill -9 of it moves the HAVIP to the
-    backup and the EIP keeps answering, now from n2."""
+    """Real nodes: haven `vrrp:` unicast instances through the VPC, with
+    `takeover: havip` (each master probes the gateway from the HAVIP to
+    verify it owns it). The master's GARP makes it the owner; kill -9 of
+    it moves the HAVIP to the backup and the EIP keeps answering, now from
+    n2."""
     h = controller(haven, workdir, vpc["vpc"], hold="1s")
     for n in ("n1", "n2"):
         serve_name(procs, vpc[n], n)
@@ -363,6 +375,10 @@ def test_two_haven_nodes_kill_master(haven, workdir, vpc, procs):
     assert route_dev(vpc["vpc"]) == "v-n1"
     wait_until(lambda: who(vpc["inet"]) == "n1", timeout=10,
                what="the EIP answered by n1")
+    # the node's own check (takeover: havip) agrees: this controller
+    # routes the HAVIP's traffic to it
+    wait_until(lambda: takeover_state(h1) == "owner", timeout=5,
+               what="n1 verified as the owner by its probes")
     # the controller sees the unicast adverts routed through it
     wait_until(lambda: web(h)["instances"][0]["claiming_master"],
                timeout=5, what="n1's adverts seen")
@@ -385,5 +401,7 @@ def test_two_haven_nodes_kill_master(haven, workdir, vpc, procs):
                what="the EIP answered by n2")
     served = time.monotonic() - t0
     assert vrrp_state(h2) == "master"
+    wait_until(lambda: takeover_state(h2) == "owner", timeout=5,
+               what="n2 verified as the owner by its probes")
     print("kill -9: HAVIP moved in %.3f s, EIP served by n2 after %.3f s" %
           (moved, served))
