@@ -127,7 +127,7 @@ def announce(n):
 
 def serve_name(procs, n, name):
     """An HTTP server on the node that answers with its name."""
-    d = "/tmp/havip-%s-%d" % (name, os.getpid())
+    d = os.path.join(str(procs.workdir), "www-" + name)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "name"), "w") as f:
         f.write(name)
