@@ -8,11 +8,13 @@
 #include <linux/capability.h>
 
 #include "cmd/planes.h"
+#include "havip/havip_conf.h"
 #include "hc/hc_conf.h"
 #include "lib/priv.h"
 #include "lb/lb_conf.h"
 #include "vrrp/vrrp_conf.h"
 
+extern const struct plane_ops havip_plane;
 extern const struct plane_ops hc_plane;
 extern const struct plane_ops lb_plane;
 extern const struct plane_ops vrrp_plane;
@@ -56,6 +58,15 @@ const struct plane_row planes[] = {
 	     * and locked pages taken as root at init (vrrp_plane.c) */
 	    .caps_bound = PRIV_CAP(CAP_NET_ADMIN) | PRIV_CAP(CAP_NET_RAW) |
 	        PRIV_CAP(CAP_SYS_NICE) | PRIV_CAP(CAP_IPC_LOCK),
+	},
+	{
+	    .name = "havip",
+	    .ops = &havip_plane,
+	    .section = "havip",
+	    .schema = &havip_conf_schema,
+	    .help = "HAVIP control plane (site gateway, VPC emulator)",
+	    .api_prefix = "/v1/havip",
+	    .fanout = PLANE_API_ONE,
 	},
 };
 
