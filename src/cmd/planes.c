@@ -67,6 +67,8 @@ const struct plane_row planes[] = {
 	    .help = "HAVIP control plane (site gateway, VPC emulator)",
 	    .api_prefix = "/v1/havip",
 	    .fanout = PLANE_API_ONE,
+	    /* routes and the EIP's nftables table; snooping packet sockets */
+	    .caps_bound = PRIV_CAP(CAP_NET_ADMIN) | PRIV_CAP(CAP_NET_RAW),
 	},
 };
 
