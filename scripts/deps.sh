@@ -17,7 +17,7 @@ BUILD="meson ninja-build pkg-config gcc clang libfyaml-dev libssl-dev
 	libmnl-dev liburing-dev libjansson-dev libclang-rt-14-dev"
 CHECK="python3 python3-pytest python3-prometheus-client nginx-light curl
 	wrk iproute2 iptables iputils-ping openssl procps psmisc dnsutils
-	keepalived"
+	keepalived nsd python3-dnspython"
 BENCH="haproxy wrk nginx-light iperf3 keepalived"
 DEMO="nginx-light curl"
 
