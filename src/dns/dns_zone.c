@@ -184,56 +184,57 @@ dns_zone_owner_get(struct dns_zone_parser *zp, const uint8_t *name)
 	return o;
 }
 
+/* Report a check failure; fmt has one %s, the owner's text form. */
+static int
+dns_zone_check_fail(struct dns_zone_parser *zp, const struct dns_zone_rr *rr,
+    unsigned col, const char *fmt)
+{
+	char name[DNS_NAME_TEXT_MAX];
+
+	dns_name_to_text(rr->owner, name, sizeof(name));
+	dns_zone_error(zp, rr->file, rr->line, col, fmt, name);
+	return -EINVAL;
+}
+
 /*
  * The zone checks for one record at file:line:col. Returns 0 to keep it,
  * -EINVAL (error reported) to drop it.
  */
 static int
-dns_zone_check(
-    struct dns_zone_parser *zp, const struct dns_zone_rr *rr, unsigned col)
+dns_zone_check(struct dns_zone_parser *zp, const struct dns_zone_rr *rr,
+    unsigned col)
 {
 	const struct dns_zone_conf *c = zp->conf;
 	struct dns_zone_owner *o;
-	char name[DNS_NAME_TEXT_MAX];
 
-	dns_name_to_text(rr->owner, name, sizeof(name));
 	if ((c->checks & DNS_ZONE_CHECK_IN_ZONE) &&
-	    !dns_name_is_sub(rr->owner, c->origin)) {
-		dns_zone_error(zp, rr->file, rr->line, col,
-		    "%s is outside the zone", name);
-		return -EINVAL;
-	}
+	    !dns_name_is_sub(rr->owner, c->origin))
+		return dns_zone_check_fail(zp, rr, col,
+		    "%s is outside the zone");
 	if ((c->checks & DNS_ZONE_CHECK_SOA) && rr->type == DNS_TYPE_SOA) {
-		if (!dns_name_equal(rr->owner, c->origin)) {
-			dns_zone_error(zp, rr->file, rr->line, col,
-			    "SOA at %s, not at the zone apex", name);
-			return -EINVAL;
-		}
-		if (zp->soa_count++ > 0) {
-			dns_zone_error(
-			    zp, rr->file, rr->line, col, "second SOA record");
-			return -EINVAL;
-		}
+		if (!dns_name_equal(rr->owner, c->origin))
+			return dns_zone_check_fail(zp, rr, col,
+			    "SOA at %s, not at the zone apex");
+		if (zp->soa_count++ > 0)
+			return dns_zone_check_fail(zp, rr, col,
+			    "second SOA record%.0s");
 	}
 	if (!(c->checks & DNS_ZONE_CHECK_CNAME))
 		return 0;
 	o = dns_zone_owner_get(zp, rr->owner);
 	if (rr->type == DNS_TYPE_CNAME) {
-		if (o->cname || o->other) {
-			dns_zone_error(zp, rr->file, rr->line, col,
-			    o->cname ? "second CNAME at %s" :
-			               "CNAME beside other data at %s",
-			    name);
-			return -EINVAL;
-		}
+		if (o->cname)
+			return dns_zone_check_fail(zp, rr, col,
+			    "second CNAME at %s");
+		if (o->other)
+			return dns_zone_check_fail(zp, rr, col,
+			    "CNAME beside other data at %s");
 		o->cname = true;
 	} else if (rr->type != DNS_TYPE_RRSIG && rr->type != DNS_TYPE_NSEC) {
 		/* RFC 4035 §2.5: DNSSEC's own records may join a CNAME. */
-		if (o->cname) {
-			dns_zone_error(zp, rr->file, rr->line, col,
-			    "data beside the CNAME at %s", name);
-			return -EINVAL;
-		}
+		if (o->cname)
+			return dns_zone_check_fail(zp, rr, col,
+			    "data beside the CNAME at %s");
 		o->other = true;
 	}
 	return 0;
