@@ -44,6 +44,7 @@ unsigned dns_name_labels(const uint8_t *name);
  * relative name is -EINVAL. Returns the wire length, or -EINVAL for an
  * empty label, a bad or out-of-range \DDD, a trailing lone backslash or
  * empty text, or -ENAMETOOLONG for a label over 63 or a name over 255.
+ * out and origin must not overlap: out is written before origin is read.
  */
 int dns_name_from_text(uint8_t out[DNS_NAME_MAX], const char *text, size_t len,
     const uint8_t *origin);

@@ -201,40 +201,40 @@ dns_zone_check_fail(struct dns_zone_parser *zp, const struct dns_zone_rr *rr,
  * -EINVAL (error reported) to drop it.
  */
 static int
-dns_zone_check(struct dns_zone_parser *zp, const struct dns_zone_rr *rr,
-    unsigned col)
+dns_zone_check(
+    struct dns_zone_parser *zp, const struct dns_zone_rr *rr, unsigned col)
 {
 	const struct dns_zone_conf *c = zp->conf;
 	struct dns_zone_owner *o;
 
 	if ((c->checks & DNS_ZONE_CHECK_IN_ZONE) &&
 	    !dns_name_is_sub(rr->owner, c->origin))
-		return dns_zone_check_fail(zp, rr, col,
-		    "%s is outside the zone");
+		return dns_zone_check_fail(
+		    zp, rr, col, "%s is outside the zone");
 	if ((c->checks & DNS_ZONE_CHECK_SOA) && rr->type == DNS_TYPE_SOA) {
 		if (!dns_name_equal(rr->owner, c->origin))
-			return dns_zone_check_fail(zp, rr, col,
-			    "SOA at %s, not at the zone apex");
+			return dns_zone_check_fail(
+			    zp, rr, col, "SOA at %s, not at the zone apex");
 		if (zp->soa_count++ > 0)
-			return dns_zone_check_fail(zp, rr, col,
-			    "second SOA record%.0s");
+			return dns_zone_check_fail(
+			    zp, rr, col, "second SOA record%.0s");
 	}
 	if (!(c->checks & DNS_ZONE_CHECK_CNAME))
 		return 0;
 	o = dns_zone_owner_get(zp, rr->owner);
 	if (rr->type == DNS_TYPE_CNAME) {
 		if (o->cname)
-			return dns_zone_check_fail(zp, rr, col,
-			    "second CNAME at %s");
+			return dns_zone_check_fail(
+			    zp, rr, col, "second CNAME at %s");
 		if (o->other)
-			return dns_zone_check_fail(zp, rr, col,
-			    "CNAME beside other data at %s");
+			return dns_zone_check_fail(
+			    zp, rr, col, "CNAME beside other data at %s");
 		o->cname = true;
 	} else if (rr->type != DNS_TYPE_RRSIG && rr->type != DNS_TYPE_NSEC) {
 		/* RFC 4035 §2.5: DNSSEC's own records may join a CNAME. */
 		if (o->cname)
-			return dns_zone_check_fail(zp, rr, col,
-			    "data beside the CNAME at %s");
+			return dns_zone_check_fail(
+			    zp, rr, col, "data beside the CNAME at %s");
 		o->other = true;
 	}
 	return 0;
@@ -249,6 +249,7 @@ dns_zone_include(struct dns_zone_parser *zp, const char *file,
 {
 	const struct dns_zone_tok *t = &e->tok[1];
 	uint8_t saved_origin[DNS_NAME_MAX], saved_owner[DNS_NAME_MAX];
+	uint8_t name[DNS_NAME_MAX];
 	bool had_origin = zp->has_origin, had_owner = zp->has_owner;
 	char path[4096], *text = NULL;
 	const char *why = NULL;
@@ -280,14 +281,16 @@ dns_zone_include(struct dns_zone_parser *zp, const char *file,
 	memcpy(saved_origin, zp->origin, sizeof(saved_origin));
 	memcpy(saved_owner, zp->owner, sizeof(saved_owner));
 	if (e->ntok == 3) {
-		n = dns_zone_name(&e->tok[2],
-		    zp->has_origin ? zp->origin : NULL, zp->origin, &why);
+		/* Into its own buffer: the name is relative to the origin
+		 * it replaces. */
+		n = dns_zone_name(
+		    &e->tok[2], zp->has_origin ? zp->origin : NULL, name, &why);
 		if (n < 0) {
-			memcpy(zp->origin, saved_origin, sizeof(saved_origin));
 			dns_zone_error(
 			    zp, file, e->tok[2].line, e->tok[2].col, "%s", why);
 			return;
 		}
+		memcpy(zp->origin, name, (size_t)n);
 		zp->has_origin = true;
 	}
 	rc = zp->conf->include(

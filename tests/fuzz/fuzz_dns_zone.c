@@ -84,10 +84,12 @@ fuzz_zone_include(const char *path, const char *from, unsigned depth,
 	(void)from;
 	if (strcmp(path, "x") != 0)
 		return -ENOENT;
+	if (depth > 3)
+		return -ELOOP;
 	*text = xmalloc(fz->size + 1);
 	memcpy(*text, fz->data, fz->size);
 	*len = fz->size;
-	return depth > 3 ? -ELOOP : 0;
+	return 0;
 }
 
 int

@@ -212,6 +212,24 @@ test_every_construct(void)
 	expect(&g, want, ARRAY_SIZE(want));
 }
 
+/* An $INCLUDE origin relative to the origin it replaces (the fuzzer's
+ * first find: the name was parsed into the buffer it was relative to). */
+static void
+test_include_relative_origin(void)
+{
+	static const char *const want[] = {
+		"host.rel.example. 60 1 1 c6120101",
+		"host.rel.example. 60 1 16 06696e20737562",
+		"x.deeper.rel.example. 60 1 1 c6120102",
+		"y.example. 60 1 1 c6120001",
+	};
+	struct got g;
+
+	T_EQ_INT(
+	    run("$TTL 60\n$INCLUDE sub.inc rel\ny A 198.18.0.1\n", 0, &g), 0);
+	expect(&g, want, ARRAY_SIZE(want));
+}
+
 static void
 test_ttl_rules(void)
 {
@@ -451,6 +469,7 @@ test_type_names(void)
 static const struct test tests[] = {
 	TEST(test_every_construct),
 	TEST(test_ttl_rules),
+	TEST(test_include_relative_origin),
 	TEST(test_errors_located),
 	TEST(test_checks),
 	TEST(test_entry_rules),
