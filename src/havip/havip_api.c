@@ -93,6 +93,7 @@ havip_api_vip(struct jw *w, struct havip_vip *v)
 		jw_obj_end(w);
 	}
 	jw_kbool(w, "hold_down_active", now < v->arb.hold_until_ms);
+	jw_kbool(w, "witness", v->arb.witness);
 	jw_kuint(w, "held", v->arb.verdicts[HAVIP_V_HELD]);
 	jw_kuint(w, "witness_kept", v->arb.verdicts[HAVIP_V_WITNESS]);
 	jw_kuint(w, "ignored", v->ignored);

@@ -100,6 +100,7 @@ havip_arb_init(struct havip_arb *a, size_t npeers, uint64_t hold_down_ms,
 	a->npeers = npeers < HAVIP_ARB_PEERS ? npeers : HAVIP_ARB_PEERS;
 	a->hold_down_ms = hold_down_ms;
 	a->remap_delay_ms = remap_delay_ms;
+	a->witness = true;
 	a->owner = HAVIP_ARB_NONE;
 	a->pending = HAVIP_ARB_NONE;
 	a->challenger = HAVIP_ARB_NONE;
@@ -144,7 +145,7 @@ havip_arb_protected(const struct havip_arb *a, int c, uint64_t now)
 	const struct havip_arb_peer *pc = &a->peer[c];
 	unsigned cprio = pc->adverted ? pc->prio : 0;
 
-	return a->owner != HAVIP_ARB_NONE &&
+	return a->witness && a->owner != HAVIP_ARB_NONE &&
 	    havip_arb_claiming(a, a->owner, now) &&
 	    a->peer[a->owner].prio >= cprio;
 }

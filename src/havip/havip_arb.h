@@ -26,6 +26,9 @@
  *      releases the HAVIP at once (no owner; rule 1 then applies);
  *   4. the operator's associate overrides all of it and restarts the
  *      hold-down.
+ * With witness off (struct havip_arb.witness, the `witness:` key) rule 3
+ * protects nobody: after the hold-down the last announcer wins, which is
+ * what the clouds do and what a test or a benchmark compares against.
  * Contested time is the time during which two or more instances claimed
  * master (both nodes MASTER: the dual-master time), accounted exactly
  * between calls.
@@ -77,6 +80,7 @@ struct havip_arb_peer {
 struct havip_arb {
 	uint64_t hold_down_ms;
 	uint64_t remap_delay_ms;
+	bool witness; /* rule 3 on (havip_arb_init sets it) */
 	size_t npeers;
 	struct havip_arb_peer peer[HAVIP_ARB_PEERS];
 	int owner;                    /* peer index or HAVIP_ARB_NONE */

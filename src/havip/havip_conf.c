@@ -157,6 +157,13 @@ static const struct conf_key havip_conf_keys[] = {
 	    .max = HAVIP_CONF_DELAY_MAX_MS,
 	    .help = "wait this long after an announcement before the remap "
 	            "(0-10s)" },
+	{ .name = "witness",
+	    .type = CT_BOOL,
+	    .off = offsetof(struct havip_conf, witness),
+	    .dflt = "true",
+	    .help = "keep the HAVIP with a live master against a lower or "
+	            "equal challenger (false: last announcer wins, as the "
+	            "clouds)" },
 	{ .name = "instances",
 	    .type = CT_LIST,
 	    .off = offsetof(struct havip_conf, instances),

@@ -62,6 +62,7 @@ struct havip_addr_conf {
 struct havip_conf {
 	uint64_t hold_down_ms;
 	uint64_t remap_delay_ms;
+	bool witness; /* the arbiter's rule 3 (havip_arb.h) */
 	struct havip_instance_conf *instances; /* owned array */
 	size_t ninstances;
 	struct havip_addr_conf *addresses; /* owned array */

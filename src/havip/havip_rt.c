@@ -415,6 +415,7 @@ havip_rt_vip_new(struct havip_rt *rt, const struct havip_conf *c,
 	ev_timer_init(&v->retry, havip_rt_retry_cb, v);
 	havip_arb_init(&v->arb, v->ninst, c->hold_down_ms, c->remap_delay_ms,
 	    ev_now_ms(rt->loop));
+	v->arb.witness = c->witness;
 	return v;
 }
 

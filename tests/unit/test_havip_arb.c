@@ -121,6 +121,26 @@ test_witness_keeps_owner(void)
 	T_EQ_INT(havip_arb_claimers(&a, 9950), 2);
 }
 
+/* Witness off: the clouds' rule, the last announcer wins after the
+ * hold-down even against a live master (the split brain flaps). */
+static void
+test_no_witness_flaps(void)
+{
+	struct havip_arb a;
+
+	t_init(&a, 0);
+	a.witness = false;
+	havip_arb_announce(&a, N1, 0);
+	t_adverts(&a, 100, 100, 0, 6000);
+	T_EQ_INT(havip_arb_announce(&a, N2, 6050), HAVIP_V_REMAP);
+	T_EQ_INT(a.owner, N2);
+	t_adverts(&a, 100, 100, 6100, 12000);
+	T_EQ_INT(havip_arb_announce(&a, N1, 12050), HAVIP_V_REMAP);
+	T_EQ_INT(a.owner, N1);
+	T_EQ_INT(a.changes[HAVIP_R_TAKEOVER], 2);
+	T_EQ_INT(a.verdicts[HAVIP_V_WITNESS], 0);
+}
+
 /* A challenger that outranks the owner takes over even while it lives. */
 static void
 test_higher_priority_challenger(void)
@@ -281,6 +301,7 @@ static const struct test tests[] = {
 	TEST(test_hold_down),
 	TEST(test_after_hold_down_takeover),
 	TEST(test_witness_keeps_owner),
+	TEST(test_no_witness_flaps),
 	TEST(test_higher_priority_challenger),
 	TEST(test_priority_zero_releases),
 	TEST(test_release_hands_to_challenger),
