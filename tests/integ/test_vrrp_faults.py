@@ -303,3 +303,38 @@ def test_master_link_down(haven, workdir, lan):
     assert holds_vip(a) and not holds_vip(b)
     wait_until(lambda: answering(c, a, b) == "a" and c.ping(VIP),
                timeout=3, what="client reaches the VIP on a")
+
+
+def test_gateway_probe_faults_the_master(haven, workdir, lan):
+    """The gateway reachability probe: a track_checks entry whose check is
+    an icmp probe of the upstream gateway (the client's host stands in for
+    it), weight 0. ICMP to the gateway dropped on a (its uplink broken
+    while VRRP still crosses the LAN): the health engine marks it down, a
+    goes FAULT and b takes the VIP; the gateway back: a preempts."""
+    from havenlib.configs import FAST, health
+    a, b, c = lan
+    track = ("      track_checks:\n"
+             "        - { name: gateway, address: '%s', check: gw }\n" % C +
+             health(FAST, "{{ name: gw, type: icmp }}").replace(
+                 "{{", "{").replace("}}", "}"))
+    ha = node(haven, workdir, a, "na", 200, extra=track)
+    hb = node(haven, workdir, b, "nb", 100)
+    wait_until(lambda: inst(ha)["state"] == "master" and
+               inst(hb)["state"] == "backup", timeout=10,
+               what="a master, b backup")
+    drop = ["iptables", "-w", "OUTPUT", "-d", C, "-p", "icmp", "-j", "DROP"]
+    a.run(drop[:2] + ["-I"] + drop[2:])
+    try:
+        wait_until(lambda: inst(ha)["state"] == "fault", timeout=10,
+                   what="a fault when its gateway stops answering")
+        wait_until(lambda: inst(hb)["state"] == "master", timeout=5,
+                   what="b master")
+        assert holds_vip(b) and not holds_vip(a)
+        assert inst(ha)["tracking"] == [{"check": "gateway", "down": True,
+                                         "weight": 0}], inst(ha)
+    finally:
+        a.run(drop[:2] + ["-D"] + drop[2:], check=False)
+    wait_until(lambda: inst(ha)["state"] == "master", timeout=10,
+               what="a master again with its gateway back")
+    wait_until(lambda: holds_vip(a) and not holds_vip(b), timeout=5,
+               what="VIP back on a")
