@@ -8,23 +8,13 @@
 
 #include "havip/havip_conf.h"
 #include "lib/util.h"
+#include "conf_test.h"
 #include "runner.h"
 
 static size_t
 t_bind(const char *text, struct havip_conf *c, char *first, size_t flen)
 {
-	struct conf_errors errs;
-	size_t n;
-
-	conf_errors_init(&errs);
-	conf_bind_text(
-	    &havip_conf_schema, "t.yaml", text, strlen(text), c, &errs);
-	n = errs.n;
-	if (first != NULL)
-		snprintf(first, flen, "%d:%d: %s", n ? errs.v[0].line : 0,
-		    n ? errs.v[0].col : 0, n ? errs.v[0].msg : "");
-	conf_errors_fini(&errs);
-	return n;
+	return t_conf_bind(&havip_conf_schema, text, c, first, flen);
 }
 
 /* text must give exactly one error, at want (a "line:col: msg" prefix). */
