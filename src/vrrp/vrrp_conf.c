@@ -631,7 +631,7 @@ vrrp_conf_exec_check(struct conf_ctx *ctx, struct conf_node *node,
 		        vrrp_conf_exec_node(node, "acquire") :
 		        conf_key_node(node, "takeover"),
 		    "takeover exec: exec.acquire is required");
-	if (vrrp_conf_set(x->describe) && !vrrp_conf_set(x->expect))
+	if (vrrp_conf_set(x->describe) && x->expect == NULL)
 		conf_error(ctx, vrrp_conf_exec_node(node, "describe"),
 		    "exec.describe: exec.expect is required (the text that "
 		    "proves ownership)");
