@@ -21,6 +21,7 @@ before; the state and counters in GET /v1/vrrp and /metrics."""
 
 import os
 import signal
+import subprocess
 
 import pytest
 
@@ -214,6 +215,10 @@ def test_exec_acquire_verified_and_failover(haven, workdir, cloud, lan):
     assert ha.metric("haven_vrrp_takeover_exec_failures_total") == 0
     with open(os.path.join(cloud, "env.log")) as f:
         assert f.read().splitlines() == ["web %s acquire" % VIP]
+    out = subprocess.run([ha.bin, "status", "-s", ha.socket],
+                         capture_output=True, text=True, timeout=10).stdout
+    assert "takeover exec: owner" in out, out
+    assert "exec: attempt 0/5, runs 2, failures 0, timeouts 0" in out, out
 
     # kill -9 of the master: b's acquire runs and describe verifies it.
     kill_node(ha, a)
