@@ -33,7 +33,9 @@
  * ticket the backend lists, and fini orphans the tickets still out. The
  * runner frees a job without calling back only when it is freed itself,
  * which vrrp_rt_free does before it frees the instances: fini frees the
- * tickets then.
+ * tickets then. (An orphan whose job is still queued when the process
+ * stops leaks until exit: one small struct, and only after a reload
+ * removed its instance.)
  */
 #include <arpa/inet.h>
 
