@@ -96,6 +96,34 @@ vrrp_api_tracking(struct jw *w, const struct vrrp_inst *in)
 }
 
 /*
+ * The exec backend's runs (its probes above are its describe runs):
+ * attempt is the acquire the current round is at, 0 when none is due.
+ */
+static void
+vrrp_api_tk_exec(struct jw *w, const struct vrrp_inst *in)
+{
+	const struct vrrp_tk_exec_stats *x = vrrp_tk_exec_stats(in);
+
+	if (x == NULL)
+		return;
+	jw_key(w, "exec");
+	jw_obj_begin(w);
+	jw_kuint(w, "attempt", x->attempt);
+	jw_kuint(w, "retries_max", in->conf->exec.retries);
+	jw_kuint(w, "runs", x->runs);
+	jw_kuint(w, "failures", x->failures);
+	jw_kuint(w, "timeouts", x->timeouts);
+	jw_kuint(w, "retries", x->retries);
+	jw_kuint(w, "releases", x->releases);
+	jw_key(w, "acquire_verified_seconds");
+	if (!x->verified_once)
+		jw_null(w);
+	else
+		jw_double(w, (double)x->verify_us / 1e6);
+	jw_obj_end(w);
+}
+
+/*
  * The takeover backend: its state and, for a backend that verifies,
  * what it knows about ownership. unverified_master_seconds is time as
  * master without proof that the VIP's traffic reaches this node: in a
@@ -138,6 +166,7 @@ vrrp_api_takeover(struct jw *w, const struct vrrp_inst *in)
 			    w, vrrp_tk_icmp_drop_name(d), tk->probe_drops[d]);
 		jw_obj_end(w);
 	}
+	vrrp_api_tk_exec(w, in);
 	jw_obj_end(w);
 }
 
@@ -518,6 +547,53 @@ vrrp_api_tk_metrics(struct vrrp_rt *rt, struct buf *out, struct buf *l)
 	}
 }
 
+/* The exec backend's instances only. */
+static void
+vrrp_api_tk_exec_metrics(struct vrrp_rt *rt, struct buf *out, struct buf *l)
+{
+	static const struct {
+		const char *name, *help;
+	} rows[] = {
+		{ "haven_vrrp_takeover_exec_runs_total",
+		    "exec takeover commands started (acquire, describe, "
+		    "release)" },
+		{ "haven_vrrp_takeover_exec_failures_total",
+		    "exec takeover commands that failed or timed out" },
+		{ "haven_vrrp_takeover_exec_timeouts_total",
+		    "exec takeover commands killed at exec.timeout" },
+		{ "haven_vrrp_takeover_exec_retries_total",
+		    "acquires after the first of a round" },
+	};
+	const struct vrrp_tk_exec_stats *x;
+	uint64_t v[ARRAY_SIZE(rows)];
+	size_t f, i;
+
+	for (f = 0; f < ARRAY_SIZE(rows); f++) {
+		mx_family(out, rows[f].name, "counter", rows[f].help);
+		for (i = 0; i < rt->ninsts; i++) {
+			if ((x = vrrp_tk_exec_stats(rt->insts[i])) == NULL)
+				continue;
+			v[0] = x->runs;
+			v[1] = x->failures;
+			v[2] = x->timeouts;
+			v[3] = x->retries;
+			buf_reset(l);
+			mx_label(l, "instance", rt->insts[i]->name);
+			mx_u64(out, rows[f].name, l->data, v[f]);
+		}
+	}
+	mx_family(out, "haven_vrrp_takeover_exec_verify_seconds", "gauge",
+	    "last round: from its first acquire to describe's proof");
+	for (i = 0; i < rt->ninsts; i++) {
+		if ((x = vrrp_tk_exec_stats(rt->insts[i])) == NULL)
+			continue;
+		buf_reset(l);
+		mx_label(l, "instance", rt->insts[i]->name);
+		mx_f64(out, "haven_vrrp_takeover_exec_verify_seconds", l->data,
+		    (double)x->verify_us / 1e6);
+	}
+}
+
 void
 vrrp_api_metrics(struct vrrp_rt *rt, struct buf *out)
 {
@@ -537,6 +613,7 @@ vrrp_api_metrics(struct vrrp_rt *rt, struct buf *out)
 		}
 	}
 	vrrp_api_tk_metrics(rt, out, &l);
+	vrrp_api_tk_exec_metrics(rt, out, &l);
 	mx_family(out, "haven_vrrp_adverts_discarded_total", "counter",
 	    "adverts discarded, by the RFC 9568 / 3768 rule they broke");
 	for (d = 1; d < VRRP_DROP__COUNT; d++) {
@@ -568,7 +645,8 @@ vrrp_status_str(struct conf_node *n, const char *path)
 static void
 vrrp_status_takeover(struct conf_node *tk)
 {
-	char ago[48] = "never";
+	struct conf_node *x;
+	char ago[48] = "never", att[48];
 	char *v;
 	uint64_t at, now = util_wall_ms();
 
@@ -585,6 +663,15 @@ vrrp_status_takeover(struct conf_node *tk)
 	printf(" verify %ss, unverified master %ss\n",
 	    vrrp_status_str(tk, "/verify_seconds"),
 	    vrrp_status_str(tk, "/unverified_master_seconds"));
+	if ((x = conf_node_at(tk, "/exec")) == NULL)
+		return;
+	snprintf(att, sizeof(att), "%s/%s", vrrp_status_str(x, "/attempt"),
+	    vrrp_status_str(x, "/retries_max"));
+	printf("  exec: attempt %s, runs %s, failures %s, timeouts %s,", att,
+	    vrrp_status_str(x, "/runs"), vrrp_status_str(x, "/failures"),
+	    vrrp_status_str(x, "/timeouts"));
+	printf(" acquire->verified %ss\n",
+	    vrrp_status_str(x, "/acquire_verified_seconds"));
 }
 
 /* A line under the instance per tracked pool: the usable count counts. */

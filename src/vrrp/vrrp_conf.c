@@ -28,7 +28,7 @@
 static const char *const vrrp_conf_csum_names[] = { "pseudo", "message", NULL };
 /* Indexed by enum vrrp_tk_kind. */
 static const char *const vrrp_conf_takeover_names[] = { "local", "havip",
-	NULL };
+	"exec", NULL };
 static const char *const vrrp_conf_auth_names[] = { "none", "hmac-sha256",
 	NULL };
 
@@ -299,6 +299,37 @@ static const struct conf_schema vrrp_conf_auth_schema = {
 	.nkeys = ARRAY_SIZE(vrrp_conf_auth_keys),
 };
 
+static const struct conf_key vrrp_conf_exec_keys[] = {
+	VRRP_K("acquire", CT_STRING, vrrp_exec_conf, acquire, NULL, 0, 0,
+	    "shell command that moves the VIP here (provider CLI)"),
+	VRRP_K("release", CT_STRING, vrrp_exec_conf, release, NULL, 0, 0,
+	    "shell command run on leaving master, after any acquire"),
+	VRRP_K("describe", CT_STRING, vrrp_exec_conf, describe, NULL, 0, 0,
+	    "shell command printing the provider's current state"),
+	VRRP_K("expect", CT_STRING, vrrp_exec_conf, expect, NULL, 0, 0,
+	    "text in describe's output that proves this node owns the VIP"),
+	VRRP_K("timeout", CT_DURATION, vrrp_exec_conf, timeout_ms, "10s", 100,
+	    VRRP_CONF_HOUR_MS, "each run is killed past this"),
+	VRRP_K("retries", CT_UINT, vrrp_exec_conf, retries, "5", 0, 1000,
+	    "acquires after a failed or unverified first one, then FAILED"),
+	VRRP_K("backoff", CT_DURATION, vrrp_exec_conf, backoff_ms, "1s", 10,
+	    VRRP_CONF_HOUR_MS, "pause before the first retry, doubling"),
+	VRRP_K("backoff_max", CT_DURATION, vrrp_exec_conf, backoff_max_ms,
+	    "30s", 10, VRRP_CONF_HOUR_MS,
+	    "cap of the pause; FAILED keeps retrying this often"),
+	VRRP_K("verify_interval", CT_DURATION, vrrp_exec_conf,
+	    verify_interval_ms, "0s", 0, VRRP_CONF_HOUR_MS,
+	    "re-run describe this often while master, re-acquire when it "
+	    "no longer shows us (0: verify once)"),
+};
+
+static const struct conf_schema vrrp_conf_exec_schema = {
+	.name = "vrrp.instances[].exec",
+	.size = sizeof(struct vrrp_exec_conf),
+	.keys = vrrp_conf_exec_keys,
+	.nkeys = ARRAY_SIZE(vrrp_conf_exec_keys),
+};
+
 static const struct conf_key vrrp_conf_track_if_keys[] = {
 	VRRP_R("name", CT_STRING, vrrp_track_if_conf, name, 0, 0,
 	    "interface whose link is tracked"),
@@ -436,8 +467,9 @@ static const struct conf_key vrrp_conf_instance_keys[] = {
 	    .off = offsetof(struct vrrp_instance_conf, takeover),
 	    .dflt = "local",
 	    .enum_names = vrrp_conf_takeover_names,
-	    .help = "local (address + announcements) or havip (the same, "
-	            "ownership verified through the VPC)" },
+	    .help = "local (address + announcements), havip (the same, "
+	            "ownership verified through the VPC) or exec (the same, "
+	            "then a provider CLI)" },
 	{ .name = "havip",
 	    .type = CT_SECTION,
 	    .off = offsetof(struct vrrp_instance_conf, havip),
@@ -482,6 +514,12 @@ static const struct conf_key vrrp_conf_instance_keys[] = {
 	    .sub = &vrrp_conf_track_pool_schema,
 	    .help = "lb pools whose usable servers lower the priority or "
 	            "fault" },
+	{ .name = "exec",
+	    .type = CT_SECTION,
+	    .off = offsetof(struct vrrp_instance_conf, exec),
+	    .sub = &vrrp_conf_exec_schema,
+	    .help = "takeover: exec: the provider CLI's commands, timeout "
+	            "and retries" },
 };
 
 static bool
@@ -548,6 +586,67 @@ vrrp_conf_auth_check(struct conf_ctx *ctx, struct conf_node *node,
 		conf_error(ctx, an,
 		    "auth: needs unicast_peers (the trailer is for unicast "
 		    "adverts only)");
+}
+
+/* An exec: key's node, else the map's, else the instance's. */
+static struct conf_node *
+vrrp_conf_exec_node(struct conf_node *node, const char *key)
+{
+	struct conf_node *x = conf_key_node(node, "exec"), *k;
+
+	if (x == NULL)
+		return node;
+	if (key == NULL || (k = conf_key_node(x, key)) == NULL)
+		return x;
+	return k;
+}
+
+static bool
+vrrp_conf_set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+/*
+ * takeover: exec needs its acquire command; a describe is only proof
+ * with the text to look for in it, and re-verifying needs a describe.
+ * The commands without takeover: exec would silently never run.
+ */
+static void
+vrrp_conf_exec_check(struct conf_ctx *ctx, struct conf_node *node,
+    const struct vrrp_instance_conf *ic)
+{
+	const struct vrrp_exec_conf *x = &ic->exec;
+
+	if (ic->takeover != VRRP_TK_EXEC) {
+		if (vrrp_conf_set(x->acquire) || vrrp_conf_set(x->release) ||
+		    vrrp_conf_set(x->describe) || vrrp_conf_set(x->expect))
+			conf_error(ctx, vrrp_conf_exec_node(node, NULL),
+			    "exec: only with takeover: exec");
+		return;
+	}
+	if (!vrrp_conf_set(x->acquire))
+		conf_error(ctx,
+		    conf_key_node(node, "exec") != NULL ?
+		        vrrp_conf_exec_node(node, "acquire") :
+		        conf_key_node(node, "takeover"),
+		    "takeover exec: exec.acquire is required");
+	if (vrrp_conf_set(x->describe) && x->expect == NULL)
+		conf_error(ctx, vrrp_conf_exec_node(node, "describe"),
+		    "exec.describe: exec.expect is required (the text that "
+		    "proves ownership)");
+	if (x->expect != NULL && !vrrp_conf_set(x->describe))
+		conf_error(ctx, vrrp_conf_exec_node(node, "expect"),
+		    "exec.expect: only with exec.describe");
+	else if (x->expect != NULL && x->expect[0] == '\0')
+		conf_error(ctx, vrrp_conf_exec_node(node, "expect"),
+		    "exec.expect: must not be empty");
+	if (x->verify_interval_ms > 0 && !vrrp_conf_set(x->describe))
+		conf_error(ctx, vrrp_conf_exec_node(node, "verify_interval"),
+		    "exec.verify_interval: needs exec.describe");
+	if (x->backoff_max_ms < x->backoff_ms)
+		conf_error(ctx, vrrp_conf_exec_node(node, "backoff_max"),
+		    "exec.backoff_max: less than exec.backoff");
 }
 
 static void
@@ -626,6 +725,7 @@ vrrp_conf_instance_check(
 		    "advert_interval: version 2 carries at most 255s");
 	vrrp_conf_havip_check(ctx, node, ic);
 	vrrp_conf_auth_check(ctx, node, ic);
+	vrrp_conf_exec_check(ctx, node, ic);
 }
 
 static void

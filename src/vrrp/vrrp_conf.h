@@ -137,6 +137,22 @@ struct vrrp_auth_conf {
 	uint32_t key_id; /* 0-255, carried in the trailer */
 };
 
+/*
+ * takeover: exec (vrrp_tk_exec.c): the provider's CLI. Commands run with
+ * /bin/sh -c on the notify hooks' serial queue; NULL: none.
+ */
+struct vrrp_exec_conf {
+	char *acquire;       /* owned: run on becoming master (required) */
+	char *release;       /* owned: run on leaving master */
+	char *describe;      /* owned: prints the provider's current state */
+	char *expect;        /* owned: in describe's stdout: we own the VIP */
+	uint64_t timeout_ms; /* each run; killed past it */
+	uint32_t retries;    /* acquires after a failed first one */
+	uint64_t backoff_ms; /* first pause, doubling ... */
+	uint64_t backoff_max_ms;     /* ... up to this; FAILED retries here */
+	uint64_t verify_interval_ms; /* re-verify while master; 0: once */
+};
+
 struct vrrp_instance_conf {
 	char *name;      /* owned: unique */
 	char *interface; /* owned: where adverts go and the VIPs live */
@@ -162,10 +178,11 @@ struct vrrp_instance_conf {
 	struct vrrp_track_check_conf *track_checks; /* owned array */
 	size_t ntrack_checks;
 	struct vrrp_notify_conf notify;
-	int takeover; /* enum vrrp_tk_kind: local | havip */
+	int takeover; /* enum vrrp_tk_kind: local | havip | exec */
 	struct vrrp_havip_conf havip;
 	struct vrrp_track_pool_conf *track_pools; /* owned array */
 	size_t ntrack_pools;
+	struct vrrp_exec_conf exec;
 	/* Not bound: the family of the virtual addresses. */
 	int family;
 };

@@ -205,6 +205,19 @@ vrrp_notify_free(struct vrrp_rt *rt)
 	rt->notify = NULL;
 }
 
+struct hook_runner *
+vrrp_notify_runner(struct vrrp_rt *rt)
+{
+	return vrrp_notify_get(rt)->run;
+}
+
+void
+vrrp_notify_settled(struct vrrp_rt *rt)
+{
+	if (rt->notify != NULL)
+		vrrp_notify_done(NULL, rt->notify);
+}
+
 const struct hook_stats *
 vrrp_notify_stats(const struct vrrp_rt *rt)
 {

@@ -206,6 +206,15 @@ void vrrp_notify_free(struct vrrp_rt *rt);
 struct hook_stats;
 /* NULL when no hook has run yet. */
 const struct hook_stats *vrrp_notify_stats(const struct vrrp_rt *rt);
+/*
+ * The hooks' runner, created on first use. The exec takeover
+ * (vrrp_tk_exec.c) queues its commands here too: they run in the order of
+ * the transitions, with the hooks, and a graceful stop waits for them.
+ * The done callback of a job queued so must end with
+ * vrrp_notify_settled(), which lets a waiting stop proceed.
+ */
+struct hook_runner *vrrp_notify_runner(struct vrrp_rt *rt);
+void vrrp_notify_settled(struct vrrp_rt *rt);
 
 /* vrrp_api.c */
 int vrrp_api_query(

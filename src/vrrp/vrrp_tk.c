@@ -1,7 +1,8 @@
 /*
  * vrrp_tk.c - the pure parts of the takeover interface (vrrp_tk.h): the
  * per-instance bookkeeping every backend shares, the havip backend's
- * re-announcement back-off and its ICMP echo codec.
+ * re-announcement back-off and its ICMP echo codec, the exec backend's
+ * retry schedule and proof test.
  *
  * Pure: no I/O, no clock, no globals; times come in as arguments. The
  * bookkeeping keeps one invariant: unverified_since_us is set exactly
@@ -44,7 +45,14 @@ static const char *const vrrp_tk_icmp_drop_names[VRRP_TK_ICMP__COUNT] = {
 const struct vrrp_tk_ops *
 vrrp_tk_ops_of(int kind)
 {
-	return kind == VRRP_TK_HAVIP ? &vrrp_tk_havip_ops : &vrrp_tk_local_ops;
+	switch (kind) {
+	case VRRP_TK_HAVIP:
+		return &vrrp_tk_havip_ops;
+	case VRRP_TK_EXEC:
+		return &vrrp_tk_exec_ops;
+	default:
+		return &vrrp_tk_local_ops;
+	}
 }
 
 const char *
@@ -143,6 +151,30 @@ vrrp_tk_backoff_us(unsigned n, uint64_t max_us)
 	while (n-- > 0 && d < max_us)
 		d = d > UINT64_MAX / 2 ? UINT64_MAX : d * 2;
 	return d < max_us ? d : max_us;
+}
+
+uint64_t
+vrrp_tk_exec_pause_ms(
+    unsigned n, unsigned retries, uint64_t backoff_ms, uint64_t max_ms)
+{
+	uint64_t d = backoff_ms ? backoff_ms : 1;
+
+	if (max_ms < d)
+		max_ms = d;
+	if (n > retries)
+		return max_ms;
+	/* Stops at the cap, and saturates rather than wrap. */
+	while (n-- > 1 && d < max_ms)
+		d = d > UINT64_MAX / 2 ? UINT64_MAX : d * 2;
+	return d < max_ms ? d : max_ms;
+}
+
+bool
+vrrp_tk_exec_owns(const char *out, size_t len, const char *expect)
+{
+	size_t n = expect != NULL ? strlen(expect) : 0;
+
+	return n > 0 && out != NULL && memmem(out, len, expect, n) != NULL;
 }
 
 uint16_t

@@ -15,7 +15,10 @@
  *                    (reference/vip.md §5); a master that is not answered
  *                    stops refreshing its announcements and backs off, so
  *                    two masters of a partition do not steal the address
- *                    from each other in a loop.
+ *                    from each other in a loop;
+ *   vrrp_tk_exec.c   the same as local, then the provider's CLI (acquire,
+ *                    then describe as proof), ordered with the notify
+ *                    hooks, under a timeout, retried with back-off.
  *
  * Contract of a backend (struct vrrp_tk_ops):
  *   - acquire() returns at once: 0 when it has started, -errno when it
@@ -56,6 +59,7 @@ struct vrrp_instance_conf;
 enum vrrp_tk_kind {
 	VRRP_TK_LOCAL,
 	VRRP_TK_HAVIP,
+	VRRP_TK_EXEC,
 };
 
 enum vrrp_tk_state {
@@ -81,6 +85,7 @@ struct vrrp_tk_ops {
 
 extern const struct vrrp_tk_ops vrrp_tk_local_ops;
 extern const struct vrrp_tk_ops vrrp_tk_havip_ops;
+extern const struct vrrp_tk_ops vrrp_tk_exec_ops;
 
 /* The backend of a takeover: value. */
 const struct vrrp_tk_ops *vrrp_tk_ops_of(int kind);
@@ -92,6 +97,31 @@ const struct vrrp_tk_ops *vrrp_tk_ops_of(int kind);
  */
 #define VRRP_TK_BACKOFF_FIRST_US 1000000u
 uint64_t vrrp_tk_backoff_us(unsigned n, uint64_t max_us);
+
+/*
+ * The exec backend's pure decisions. After the n-th failed acquire of a
+ * round (from 1), the next one comes vrrp_tk_exec_pause_ms() later:
+ * backoff_ms, doubling, capped at max_ms; past the retries allowed
+ * (n > retries) it is max_ms: FAILED retries on at the cap while master.
+ * vrrp_tk_exec_owns(): whether expect occurs in describe's captured
+ * stdout (len bytes, NULs included); an empty expect never does.
+ */
+uint64_t vrrp_tk_exec_pause_ms(
+    unsigned n, unsigned retries, uint64_t backoff_ms, uint64_t max_ms);
+bool vrrp_tk_exec_owns(const char *out, size_t len, const char *expect);
+
+/* The exec backend's counters (vrrp_tk_exec.c); NULL for the others. */
+struct vrrp_tk_exec_stats {
+	uint64_t runs;      /* commands started (acquire, describe, release) */
+	uint64_t failures;  /* runs that failed: exit != 0, timeout, spawn */
+	uint64_t timeouts;  /* runs killed at exec.timeout */
+	uint64_t retries;   /* acquires after the first of a round */
+	uint64_t releases;  /* release runs queued */
+	uint64_t verify_us; /* last round: acquire queued -> describe proof */
+	bool verified_once; /* verify_us is meaningful */
+	unsigned attempt;   /* acquires in the current round; 0: none */
+};
+const struct vrrp_tk_exec_stats *vrrp_tk_exec_stats(const struct vrrp_inst *in);
 
 /*
  * ICMP echo (RFC 792) from the VIP to the gateway. Our requests carry an

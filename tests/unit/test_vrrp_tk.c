@@ -314,12 +314,158 @@ t_conf(void)
 	conf_schema_free(&vrrp_conf_schema, &c);
 }
 
+/* The exec backend's retry schedule and proof test. */
+static void
+t_exec_pure(void)
+{
+	/* retries 5, 1s doubling to 30s: 1 2 4 8 16, then the cap. */
+	T_EQ_INT(vrrp_tk_exec_pause_ms(1, 5, 1000, 30000), 1000);
+	T_EQ_INT(vrrp_tk_exec_pause_ms(2, 5, 1000, 30000), 2000);
+	T_EQ_INT(vrrp_tk_exec_pause_ms(4, 5, 1000, 30000), 8000);
+	T_EQ_INT(vrrp_tk_exec_pause_ms(5, 5, 1000, 30000), 16000);
+	T_EQ_INT(vrrp_tk_exec_pause_ms(6, 5, 1000, 30000), 30000);
+	T_EQ_INT(vrrp_tk_exec_pause_ms(600, 5, 1000, 30000), 30000);
+	/* The cap applies within the retries too. */
+	T_EQ_INT(vrrp_tk_exec_pause_ms(3, 10, 1000, 3000), 3000);
+	T_EQ_INT(vrrp_tk_exec_pause_ms(60, 100, 1000, 30000), 30000);
+	/* No retries: FAILED at once, then the cap. */
+	T_EQ_INT(vrrp_tk_exec_pause_ms(1, 0, 200, 800), 800);
+	/* A cap below the first pause is the first pause. */
+	T_EQ_INT(vrrp_tk_exec_pause_ms(1, 3, 500, 100), 500);
+	T_EQ_INT(vrrp_tk_exec_pause_ms(9, 3, 500, 100), 500);
+	/* No wrap at huge counts. */
+	T_EQ_INT(vrrp_tk_exec_pause_ms(1000, 2000, 1, UINT64_MAX), UINT64_MAX);
+
+	T_ASSERT(vrrp_tk_exec_owns("owner=b\n", 8, "owner=b"));
+	T_ASSERT(!vrrp_tk_exec_owns("owner=bb\n", 3, "owner=b"));
+	T_ASSERT(!vrrp_tk_exec_owns("owner=a\n", 8, "owner=b"));
+	/* Past a NUL in the output, and never for an empty expect. */
+	T_ASSERT(vrrp_tk_exec_owns("x\0owner=b", 10, "owner=b"));
+	T_ASSERT(!vrrp_tk_exec_owns("anything", 8, ""));
+	T_ASSERT(!vrrp_tk_exec_owns(NULL, 0, "b"));
+}
+
+static void
+t_exec_conf(void)
+{
+	struct vrrp_conf c;
+	char e[256];
+	const struct vrrp_instance_conf *ic;
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    takeover: exec\n"
+	                       "    exec:\n"
+	                       "      acquire: cli attach\n"
+	                       "      describe: cli show\n"
+	                       "      expect: 'owner: me'\n",
+	             &c, e, sizeof(e)),
+	    0);
+	ic = &c.instances[0];
+	T_EQ_INT(ic->takeover, VRRP_TK_EXEC);
+	T_EQ_STR(ic->exec.acquire, "cli attach");
+	T_ASSERT(ic->exec.release == NULL);
+	T_EQ_STR(ic->exec.expect, "owner: me");
+	T_EQ_INT(ic->exec.timeout_ms, 10000);
+	T_EQ_INT(ic->exec.retries, 5);
+	T_EQ_INT(ic->exec.backoff_ms, 1000);
+	T_EQ_INT(ic->exec.backoff_max_ms, 30000);
+	T_EQ_INT(ic->exec.verify_interval_ms, 0);
+	T_ASSERT(vrrp_tk_ops_of(ic->takeover) == &vrrp_tk_exec_ops);
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    takeover: exec\n",
+	             &c, e, sizeof(e)),
+	    1);
+	T_EQ_STR(e, "6:15: takeover exec: exec.acquire is required");
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    takeover: exec\n"
+	                       "    exec: { release: x }\n",
+	             &c, e, sizeof(e)),
+	    1);
+	T_EQ_STR(e, "7:11: takeover exec: exec.acquire is required");
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    takeover: exec\n"
+	                       "    exec:\n"
+	                       "      acquire: a\n"
+	                       "      describe: d\n",
+	             &c, e, sizeof(e)),
+	    1);
+	T_EQ_STR(e,
+	    "9:17: exec.describe: exec.expect is required (the text that "
+	    "proves ownership)");
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    takeover: exec\n"
+	                       "    exec: { acquire: a, expect: me }\n",
+	             &c, e, sizeof(e)),
+	    1);
+	T_EQ_STR(e, "7:33: exec.expect: only with exec.describe");
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    takeover: exec\n"
+	                       "    exec: { acquire: a, describe: d, "
+	                       "expect: '' }\n",
+	             &c, e, sizeof(e)),
+	    1);
+	T_EQ_STR(e, "7:46: exec.expect: must not be empty");
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(
+	    t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                  "    takeover: exec\n"
+	                  "    exec: { acquire: a, verify_interval: 5s }\n",
+	        &c, e, sizeof(e)),
+	    1);
+	T_EQ_STR(e, "7:42: exec.verify_interval: needs exec.describe");
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    takeover: exec\n"
+	                       "    exec: { acquire: a, backoff: 5s, "
+	                       "backoff_max: 2s }\n",
+	             &c, e, sizeof(e)),
+	    1);
+	T_EQ_STR(e, "7:51: exec.backoff_max: less than exec.backoff");
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	/* Commands that would never run. */
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    exec: { acquire: a }\n",
+	             &c, e, sizeof(e)),
+	    1);
+	T_EQ_STR(e, "6:11: exec: only with takeover: exec");
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	/* The map of defaults alone, as JSON output carries it, is fine. */
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    exec: { timeout: 10s, retries: 5 }\n",
+	             &c, e, sizeof(e)),
+	    0);
+	conf_schema_free(&vrrp_conf_schema, &c);
+
+	T_EQ_INT(t_bind(T_INST "    virtual_addresses: [198.18.0.100]\n"
+	                       "    takeover: exec\n"
+	                       "    exec: { acquire: a, timeout: 10ms }\n",
+	             &c, e, sizeof(e)),
+	    1);
+	conf_schema_free(&vrrp_conf_schema, &c);
+}
+
 static const struct test tests[] = {
 	TEST(t_icmp_build),
 	TEST(t_icmp_parse),
 	TEST(t_backoff),
 	TEST(t_bookkeeping),
 	TEST(t_conf),
+	TEST(t_exec_pure),
+	TEST(t_exec_conf),
 };
 
 TEST_MAIN(tests)
