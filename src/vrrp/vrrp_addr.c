@@ -725,7 +725,9 @@ vrrp_addr_neigh_get(struct vrrp_addr_nl *nl, int ifindex, struct in_addr ip,
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 		nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
 		nd->ndm_family = AF_INET;
-		nd->ndm_ifindex = ifindex;
+		/* Strict checking refuses ndm_ifindex in a dump request;
+		 * the filter is this attribute. */
+		mnl_attr_put_u32(nlh, NDA_IFINDEX, (uint32_t)ifindex);
 		rc = vrrp_addr_talk(nl, nlh, vrrp_addr_neigh_cb, &q);
 	} while (rc == -EAGAIN && ++tries < VRRP_ADDR_DUMP_TRIES);
 	if (rc < 0) {

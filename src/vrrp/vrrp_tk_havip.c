@@ -331,8 +331,9 @@ vrrp_tk_havip_owner_send(struct vrrp_tk_havip *h, const char **why)
 	size_t n;
 	int rc;
 
+	/* The address adverts come from: never the VIP (vrrp_inst.c). */
 	*why = "source address";
-	if (!in->have_src || in->src.ss_family != AF_INET)
+	if (in->src.ss_family != AF_INET)
 		return -EADDRNOTAVAIL;
 	h->om.to = ((const struct sockaddr_in *)&in->src)->sin_addr;
 	*why = "packet socket";
@@ -606,6 +607,25 @@ vrrp_tk_havip_acquire(struct vrrp_inst *in)
 	return 0;
 }
 
+/*
+ * announce(): a lower-priority master was heard, so it announced last.
+ * Answer with a burst as the local backend does; from NOT_OWNER that is a
+ * takeover again, so verify again rather than keep a refresh running
+ * without proof (probe_fall unanswered probes stop it again).
+ */
+static void
+vrrp_tk_havip_announce(struct vrrp_inst *in)
+{
+	struct vrrp_tk_havip *h = vrrp_tk_havip_of(in);
+
+	vrrp_tk_local_reannounce(in);
+	if (in->tk.state == VRRP_TK_NOT_OWNER) {
+		vrrp_tk_havip_owner_reset(h);
+		h->misses = 0;
+		vrrp_inst_tk_report(in, VRRP_TK_VERIFYING);
+	}
+}
+
 static void
 vrrp_tk_havip_release(struct vrrp_inst *in)
 {
@@ -631,7 +651,7 @@ const struct vrrp_tk_ops vrrp_tk_havip_ops = {
 	.verifies = true,
 	.init = vrrp_tk_havip_init,
 	.acquire = vrrp_tk_havip_acquire,
-	.announce = vrrp_tk_local_reannounce,
+	.announce = vrrp_tk_havip_announce,
 	.release = vrrp_tk_havip_release,
 	.fini = vrrp_tk_havip_fini,
 };
