@@ -145,6 +145,16 @@ vrrp_tk_backoff_us(unsigned n, uint64_t max_us)
 	return d < max_us ? d : max_us;
 }
 
+bool
+vrrp_tk_owner_lost_due(
+    unsigned streak, uint64_t last_us, uint64_t now_us, uint64_t max_us)
+{
+	if (streak == 0)
+		return true;
+	return now_us >= last_us &&
+	    now_us - last_us >= vrrp_tk_backoff_us(streak - 1, max_us);
+}
+
 uint16_t
 vrrp_tk_icmp_cksum(const uint8_t *p, size_t n)
 {

@@ -97,6 +97,16 @@ const struct vrrp_tk_ops *vrrp_tk_ops_of(int kind);
  */
 #define VRRP_TK_BACKOFF_FIRST_US 1000000u
 uint64_t vrrp_tk_backoff_us(unsigned n, uint64_t max_us);
+/*
+ * May a node that found the owner gone announce at now_us? The first time
+ * since its last proof of ownership (streak 0), at once; the n-th time
+ * again without a proof in between, only vrrp_tk_backoff_us(n - 1, max)
+ * after the previous one (at last_us): an owner that the VPC hides from
+ * our probes (ICMP to the VIP filtered) then costs one announcement per
+ * back-off step, as the blind back-off did, not one per probe_fall.
+ */
+bool vrrp_tk_owner_lost_due(
+    unsigned streak, uint64_t last_us, uint64_t now_us, uint64_t max_us);
 
 /*
  * ICMP echo (RFC 792), two probes of the havip backend:

@@ -21,7 +21,10 @@
  * address stays where it is, whatever the partition does to VRRP.
  * probe_fall requests in a row unanswered mean it is gone (a dead VM):
  * we announce as at a takeover (a burst; the refresh resumes) and verify
- * again (VERIFYING). Ownership probing goes on throughout; its first reply
+ * again (VERIFYING). If that happens again before any proof of ownership,
+ * the repeats are spaced on the back-off below (vrrp_tk_owner_lost_due):
+ * an owner hidden from our probes must not make us announce every few
+ * probe intervals. Ownership probing goes on throughout; its first reply
  * makes us OWNER and resumes the refresh.
  *
  * The owner probe cannot go through our own IP stack: the VIP is a local
@@ -96,6 +99,8 @@ struct vrrp_tk_havip {
 	unsigned owner_misses; /* in a row without a reply */
 	bool blind;            /* the last round could not send one */
 	unsigned backoff;      /* fallback rounds sent since NOT_OWNER */
+	unsigned lost_streak;  /* owner-lost announcements since a proof */
+	uint64_t lost_us;      /* the last one (monotonic) */
 };
 
 static struct vrrp_tk_havip *
@@ -244,6 +249,7 @@ vrrp_tk_havip_owner(struct vrrp_tk_havip *h)
 	if (was == VRRP_TK_OWNER)
 		return;
 	vrrp_tk_havip_owner_reset(h);
+	h->lost_streak = 0;
 	/* From VERIFYING the takeover's schedule still runs; after
 	 * NOT_OWNER only the refresh comes back. */
 	if (was == VRRP_TK_NOT_OWNER)
@@ -273,6 +279,8 @@ vrrp_tk_havip_owner_lost(struct vrrp_tk_havip *h)
 	struct vrrp_announce_plan plan;
 
 	in->tk.owner_lost++;
+	h->lost_streak++;
+	h->lost_us = util_mono_us();
 	log_notice("vrrp havip owner gone", "instance=%s unanswered=%u",
 	    log_q(in->name), h->owner_misses);
 	vrrp_tk_havip_owner_reset(h);
@@ -380,7 +388,11 @@ vrrp_tk_havip_owner_round(struct vrrp_tk_havip *h)
 
 	if (h->owner_out && !h->owner_answered) {
 		in->tk.owner_missed++;
-		if (++h->owner_misses >= hc->probe_fall) {
+		/* Held back while a repeat would come too soon: the
+		 * misses stay counted and the next round asks again. */
+		if (++h->owner_misses >= hc->probe_fall &&
+		    vrrp_tk_owner_lost_due(h->lost_streak, h->lost_us,
+		        util_mono_us(), hc->reannounce_max_ms * 1000)) {
 			vrrp_tk_havip_owner_lost(h);
 			return false;
 		}
@@ -578,6 +590,7 @@ vrrp_tk_havip_stop(struct vrrp_tk_havip *h)
 	ev_timer_stop(h->in->rt->loop, &h->probe);
 	vrrp_tk_havip_owner_reset(h);
 	vrrp_tk_havip_close(h);
+	h->lost_streak = 0;
 	h->sent_any = false;
 	h->answered = false;
 	h->misses = 0;

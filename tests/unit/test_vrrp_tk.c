@@ -283,6 +283,25 @@ t_backoff(void)
 /* Times in seconds for readability; the API takes microseconds. */
 #define S(x) ((uint64_t)((x)*1000000.0))
 
+/* Owner-lost announcements: the first at once, repeats on the back-off. */
+static void
+t_owner_lost_due(void)
+{
+	const uint64_t s = 1000000, max = 30 * s, t = 100 * s;
+
+	T_ASSERT(vrrp_tk_owner_lost_due(0, 0, t, max));
+	/* The second 1 s after the first, the third 2 s after that... */
+	T_ASSERT(!vrrp_tk_owner_lost_due(1, t, t + s - 1, max));
+	T_ASSERT(vrrp_tk_owner_lost_due(1, t, t + s, max));
+	T_ASSERT(!vrrp_tk_owner_lost_due(2, t, t + 2 * s - 1, max));
+	T_ASSERT(vrrp_tk_owner_lost_due(2, t, t + 2 * s, max));
+	/* ... capped at reannounce_max. */
+	T_ASSERT(!vrrp_tk_owner_lost_due(40, t, t + max - 1, max));
+	T_ASSERT(vrrp_tk_owner_lost_due(40, t, t + max, max));
+	/* A clock behind the last one (cannot happen) never announces. */
+	T_ASSERT(!vrrp_tk_owner_lost_due(1, t, t - 1, max));
+}
+
 static void
 t_bookkeeping(void)
 {
@@ -439,6 +458,7 @@ static const struct test tests[] = {
 	TEST(t_owner_build),
 	TEST(t_owner_parse),
 	TEST(t_backoff),
+	TEST(t_owner_lost_due),
 	TEST(t_bookkeeping),
 	TEST(t_conf),
 };
