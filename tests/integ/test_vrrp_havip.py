@@ -294,3 +294,49 @@ def test_havip_owner_alive_then_dead(haven, workdir, vpc):
     assert c1.ping(HAVIP)
     assert h1.metric("haven_vrrp_takeover_owner_lost_total",
                      instance="hv") == 1
+
+
+def test_havip_owner_probe_blind_fallback(haven, workdir, vpc):
+    """Without the gateway's MAC the owner probe cannot be sent: the
+    not-owner falls back to the blind back-off (1 s, 2 s, ...) and stops
+    it once the probe goes out again."""
+    r, n1, n2, c1 = vpc
+    h1 = node(haven, workdir, n1, "n1", 200, N2)
+    h2 = node(haven, workdir, n2, "n2", 100, N1)
+    wait_until(lambda: inst(h1)["state"] == "master" and
+               inst(h2)["state"] == "backup", timeout=10,
+               what="n1 master, n2 backup")
+    route_to(r, "n1")
+    wait_until(lambda: tk(h1)["state"] == "owner", timeout=5,
+               what="n1 verified owner")
+    partition(r, True)
+    wait_until(lambda: inst(h2)["state"] == "master", timeout=5,
+               what="n2 master in the partition")
+    route_to(r, "n2")
+    wait_until(lambda: tk(h1)["state"] == "not-owner" and
+               owner_probes(h1)["answered"] > 0, timeout=5,
+               what="n1 not the owner, owner answering")
+
+    # vpc stops answering ARP for the gateway on n1's port; n1 forgets it.
+    r.sysctl("net.ipv4.conf.v-n1.arp_ignore", 8)
+    n1.ip("neigh", "flush", "dev", "eth0", "to", GW)
+    wait_until(lambda: owner_probes(h1)["unsent"] > 0, timeout=5,
+               what="n1's owner probe cannot be sent")
+    a1 = announcements(h1)
+    wait_until(lambda: tk(h1)["reannounces"] >= 2, timeout=5,
+               what="n1 re-announces on the back-off")
+    assert announcements(h1) >= a1 + 2
+    assert tk(h1)["state"] == "not-owner"
+
+    # The gateway is back: owner probes go out, are answered, and the
+    # back-off stops.
+    r.sysctl("net.ipv4.conf.v-n1.arp_ignore", 0)
+    answered = owner_probes(h1)["answered"]
+    wait_until(lambda: owner_probes(h1)["answered"] > answered, timeout=5,
+               what="n1's owner probes answered again")
+    reann, unsent = tk(h1)["reannounces"], owner_probes(h1)["unsent"]
+    time.sleep(2.5)
+    assert tk(h1)["reannounces"] == reann
+    assert owner_probes(h1)["unsent"] == unsent
+    assert h1.metric("haven_vrrp_takeover_owner_probes_unsent_total",
+                     instance="hv") == unsent
