@@ -672,7 +672,7 @@ struct vrrp_addr_neigh_req {
 
 /* Entries with a link-layer address the kernel itself would send to. */
 #define VRRP_ADDR_NUD_USABLE                                                   \
-	(NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_STALE | NUD_DELAY |  \
+	(NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_STALE | NUD_DELAY |   \
 	    NUD_PROBE)
 
 static int
@@ -705,12 +705,13 @@ vrrp_addr_neigh_cb(const struct nlmsghdr *nlh, void *arg)
 }
 
 int
-vrrp_addr_neigh_get(struct vrrp_addr_nl *nl, int ifindex, struct in_addr ip,
-    unsigned char *mac)
+vrrp_addr_neigh_get(
+    struct vrrp_addr_nl *nl, int ifindex, struct in_addr ip, unsigned char *mac)
 {
 	_Alignas(struct nlmsghdr) unsigned char req[VRRP_ADDR_REQMAX];
-	struct vrrp_addr_neigh_req q = { .ip = ip, .ifindex = ifindex,
-		.mac = mac };
+	struct vrrp_addr_neigh_req q = {
+		.ip = ip, .ifindex = ifindex, .mac = mac
+	};
 	struct nlmsghdr *nlh;
 	struct ndmsg *nd;
 	struct vrrp_addr_ip a = { .family = AF_INET, .prefixlen = 32 };

@@ -170,8 +170,8 @@ int vrrp_addr_link_get(
  * work, done for whatever traffic goes to ip (the havip backend's ownership
  * probes keep the gateway's entry fresh).
  */
-int vrrp_addr_neigh_get(struct vrrp_addr_nl *nl, int ifindex,
-    struct in_addr ip, unsigned char *mac);
+int vrrp_addr_neigh_get(struct vrrp_addr_nl *nl, int ifindex, struct in_addr ip,
+    unsigned char *mac);
 
 /*
  * Subscribe to link events (RTNLGRP_LINK). Returns 0 or -errno. The caller

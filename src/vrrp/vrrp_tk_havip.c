@@ -85,8 +85,8 @@ struct vrrp_tk_havip {
 	struct ev_io io;
 	int pfd; /* owned: owner probe's AF_PACKET socket; -1 when closed */
 	struct ev_io pio;
-	struct ev_timer probe;      /* next echo request(s) */
-	struct ev_timer reannounce; /* next fallback round (NOT_OWNER) */
+	struct ev_timer probe;        /* next echo request(s) */
+	struct ev_timer reannounce;   /* next fallback round (NOT_OWNER) */
 	struct vrrp_tk_icmp_match m;  /* ownership: gateway -> VIP */
 	struct vrrp_tk_icmp_match om; /* owner: VIP -> our address */
 	struct sockaddr_in gw;
@@ -197,8 +197,8 @@ vrrp_tk_havip_popen(struct vrrp_tk_havip *h)
 	sll.sll_ifindex = h->in->ifindex;
 	/* Our own frames are requests, but the filter should not even see
 	 * what we send. */
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-	        sizeof(prog)) == -1 ||
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ==
+	        -1 ||
 	    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
 	        sizeof(one)) == -1 ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1) {
@@ -359,16 +359,16 @@ vrrp_tk_havip_owner_send(struct vrrp_tk_havip *h, const char **why)
 	if (rc != VRRP_TK_MACLEN)
 		return -EHOSTUNREACH;
 	h->om.seq++;
-	n = vrrp_tk_owner_build(frame, gw, own, h->om.to, h->om.from,
-	    h->om.id, h->om.seq, h->om.token);
+	n = vrrp_tk_owner_build(frame, gw, own, h->om.to, h->om.from, h->om.id,
+	    h->om.seq, h->om.token);
 	sll.sll_family = AF_PACKET;
 	sll.sll_ifindex = in->ifindex;
 	sll.sll_protocol = htons(ETHERTYPE_IP);
 	sll.sll_halen = VRRP_TK_MACLEN;
 	memcpy(sll.sll_addr, gw, VRRP_TK_MACLEN);
 	*why = "send";
-	if (sendto(h->pfd, frame, n, 0, (struct sockaddr *)&sll,
-	        sizeof(sll)) == -1)
+	if (sendto(h->pfd, frame, n, 0, (struct sockaddr *)&sll, sizeof(sll)) ==
+	    -1)
 		return -errno;
 	return 0;
 }
@@ -409,12 +409,13 @@ vrrp_tk_havip_owner_round(struct vrrp_tk_havip *h)
 	in->tk.owner_unsent++;
 	if (!h->blind)
 		log_warn("vrrp havip owner probe not sent, re-announcing on "
-			 "back-off",
+		         "back-off",
 		    "instance=%s step=%s error=%s", log_q(in->name), why,
 		    strerror(-rc));
 	h->blind = true;
 	if (!ev_timer_active(&h->reannounce)) {
-		d = vrrp_tk_backoff_us(h->backoff, hc->reannounce_max_ms * 1000);
+		d = vrrp_tk_backoff_us(
+		    h->backoff, hc->reannounce_max_ms * 1000);
 		ev_timer_start(in->rt->loop, &h->reannounce, d / 1000);
 	}
 	return true;

@@ -3,8 +3,9 @@
  * ICMP echo request the havip backend sends, byte for byte; the judge of
  * what comes back, one case per discard reason; the owner probe's whole
  * Ethernet frame (golden bytes computed apart, with python3's struct) and
- * the judge of its replies; the fallback back-off; the ownership bookkeeping (dual-master time, time to verify);
- * and the takeover:/havip: keys with their errors at file:line:col.
+ * the judge of its replies; the fallback back-off; the ownership bookkeeping
+ * (dual-master time, time to verify); and the takeover:/havip: keys with their
+ * errors at file:line:col.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -183,8 +184,8 @@ t_owner_build(void)
 	T_EQ_INT(vrrp_tk_icmp_cksum(f + 14, 20), 0);
 	T_EQ_INT(vrrp_tk_icmp_cksum(f + 34, 16), 0);
 	/* Another sequence number: another IP id, both sums follow. */
-	vrrp_tk_owner_build(f, t_gw_mac, t_own_mac, src, vip, 0x1234, 0xff01,
-	    t_token);
+	vrrp_tk_owner_build(
+	    f, t_gw_mac, t_own_mac, src, vip, 0x1234, 0xff01, t_token);
 	T_EQ_INT(f[18], 0xff);
 	T_EQ_INT(f[19], 0x01);
 	T_EQ_INT(vrrp_tk_icmp_cksum(f + 14, 20), 0);
@@ -196,8 +197,8 @@ t_owner_build(void)
  * gateway MAC -> ours, 198.18.0.100 -> 198.18.0.11, echo reply.
  */
 static size_t
-t_owner_reply(uint8_t *f, const struct vrrp_tk_icmp_match *om, uint16_t id,
-    uint16_t seq)
+t_owner_reply(
+    uint8_t *f, const struct vrrp_tk_icmp_match *om, uint16_t id, uint16_t seq)
 {
 	memcpy(f, t_own_mac, 6);
 	memcpy(f + 6, t_gw_mac, 6);
@@ -237,19 +238,17 @@ t_owner_parse(void)
 	T_EQ_INT(vrrp_tk_owner_parse(f, n, &om, &seq), VRRP_TK_ICMP_ADDR);
 	/* ... and the other way round. */
 	n = t_owner_reply(f, &om, 0x1234, 10);
-	T_EQ_INT(vrrp_tk_icmp_parse(f + 14, n - 14, &m, &seq),
-	    VRRP_TK_ICMP_ADDR);
+	T_EQ_INT(
+	    vrrp_tk_icmp_parse(f + 14, n - 14, &m, &seq), VRRP_TK_ICMP_ADDR);
 	/* Our id, another payload. */
 	n = t_owner_reply(f, &om, 0x5678, 10);
 	f[49] ^= 1;
 	t_resum(f + 14, 16);
-	T_EQ_INT(
-	    vrrp_tk_owner_parse(f, n, &om, &seq), VRRP_TK_ICMP_TOKEN_BAD);
+	T_EQ_INT(vrrp_tk_owner_parse(f, n, &om, &seq), VRRP_TK_ICMP_TOKEN_BAD);
 	/* Our own request, had it come back: not a reply. */
 	n = t_owner_reply(f, &om, 0x5678, 10);
 	f[34] = 8;
-	T_EQ_INT(
-	    vrrp_tk_owner_parse(f, n, &om, &seq), VRRP_TK_ICMP_NOT_REPLY);
+	T_EQ_INT(vrrp_tk_owner_parse(f, n, &om, &seq), VRRP_TK_ICMP_NOT_REPLY);
 	/* Another EtherType (IPv6, ARP); no room for the header. */
 	n = t_owner_reply(f, &om, 0x5678, 10);
 	f[12] = 0x86;
@@ -257,8 +256,8 @@ t_owner_parse(void)
 	T_EQ_INT(vrrp_tk_owner_parse(f, n, &om, &seq), VRRP_TK_ICMP_NOT_V4);
 	T_EQ_INT(vrrp_tk_owner_parse(f, 13, &om, &seq), VRRP_TK_ICMP_SHORT);
 	n = t_owner_reply(f, &om, 0x5678, 10);
-	T_EQ_INT(vrrp_tk_owner_parse(f, 14 + 27, &om, &seq),
-	    VRRP_TK_ICMP_SHORT);
+	T_EQ_INT(
+	    vrrp_tk_owner_parse(f, 14 + 27, &om, &seq), VRRP_TK_ICMP_SHORT);
 	/* A NIC's padding to 60 bytes is cut by the IPv4 total length. */
 	memset(f + n, 0, 60 - n);
 	T_EQ_INT(vrrp_tk_owner_parse(f, 60, &om, &seq), VRRP_TK_ICMP_OK);
