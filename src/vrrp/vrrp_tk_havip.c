@@ -375,9 +375,9 @@ vrrp_tk_havip_owner_send(struct vrrp_tk_havip *h, const char **why)
 
 /*
  * A round of the owner probe while NOT_OWNER: judge the last request,
- * send the next. Returns false when the owner was found gone.
+ * send the next, or find the owner gone.
  */
-static bool
+static void
 vrrp_tk_havip_owner_round(struct vrrp_tk_havip *h)
 {
 	struct vrrp_inst *in = h->in;
@@ -394,7 +394,7 @@ vrrp_tk_havip_owner_round(struct vrrp_tk_havip *h)
 		    vrrp_tk_owner_lost_due(h->lost_streak, h->lost_us,
 		        util_mono_us(), hc->reannounce_max_ms * 1000)) {
 			vrrp_tk_havip_owner_lost(h);
-			return false;
+			return;
 		}
 	}
 	h->om.window = (uint16_t)(hc->probe_fall ? hc->probe_fall : 1);
@@ -404,7 +404,7 @@ vrrp_tk_havip_owner_round(struct vrrp_tk_havip *h)
 		h->owner_out = true;
 		h->blind = false;
 		ev_timer_stop(in->rt->loop, &h->reannounce);
-		return true;
+		return;
 	}
 	in->tk.owner_unsent++;
 	if (!h->blind)
@@ -418,7 +418,6 @@ vrrp_tk_havip_owner_round(struct vrrp_tk_havip *h)
 		    h->backoff, hc->reannounce_max_ms * 1000);
 		ev_timer_start(in->rt->loop, &h->reannounce, d / 1000);
 	}
-	return true;
 }
 
 static void
