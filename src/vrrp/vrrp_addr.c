@@ -663,6 +663,82 @@ fail:
 	return rc;
 }
 
+struct vrrp_addr_neigh_req {
+	struct in_addr ip;
+	int ifindex;
+	unsigned char *mac; /* borrowed: VRRP_ADDR_HWMAX bytes */
+	unsigned len;       /* 0: no usable entry yet */
+};
+
+/* Entries with a link-layer address the kernel itself would send to. */
+#define VRRP_ADDR_NUD_USABLE                                                   \
+	(NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_STALE | NUD_DELAY |   \
+	    NUD_PROBE)
+
+static int
+vrrp_addr_neigh_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct vrrp_addr_neigh_req *q = arg;
+	const struct nlattr *tb[NDA_MAX + 1], *a;
+	const struct ndmsg *nd;
+	size_t n;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*nd))
+		return 0;
+	nd = mnl_nlmsg_get_payload(nlh);
+	/* Without strict checking the kernel dumps every interface. */
+	if (nd->ndm_family != AF_INET || nd->ndm_ifindex != q->ifindex ||
+	    (nd->ndm_state & VRRP_ADDR_NUD_USABLE) == 0)
+		return 0;
+	vrrp_addr_attrs(nlh, sizeof(*nd), tb, NDA_MAX);
+	if ((a = tb[NDA_DST]) == NULL || mnl_attr_get_payload_len(a) != 4 ||
+	    memcmp(mnl_attr_get_payload(a), &q->ip, 4) != 0 ||
+	    (a = tb[NDA_LLADDR]) == NULL)
+		return 0;
+	n = mnl_attr_get_payload_len(a);
+	if (n == 0 || n > VRRP_ADDR_HWMAX)
+		return 0;
+	memcpy(q->mac, mnl_attr_get_payload(a), n);
+	q->len = (unsigned)n;
+	return 0;
+}
+
+int
+vrrp_addr_neigh_get(
+    struct vrrp_addr_nl *nl, int ifindex, struct in_addr ip, unsigned char *mac)
+{
+	_Alignas(struct nlmsghdr) unsigned char req[VRRP_ADDR_REQMAX];
+	struct vrrp_addr_neigh_req q = {
+		.ip = ip, .ifindex = ifindex, .mac = mac
+	};
+	struct nlmsghdr *nlh;
+	struct ndmsg *nd;
+	struct vrrp_addr_ip a = { .family = AF_INET, .prefixlen = 32 };
+	int rc, tries = 0;
+
+	/* A dump, not a GET of one entry: an absent entry is then an
+	 * empty answer, not an error to tell from the others. */
+	do {
+		q.len = 0;
+		nlh = mnl_nlmsg_put_header(req);
+		nlh->nlmsg_type = RTM_GETNEIGH;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+		nd->ndm_family = AF_INET;
+		/* Strict checking refuses ndm_ifindex in a dump request;
+		 * the filter is this attribute. */
+		mnl_attr_put_u32(nlh, NDA_IFINDEX, (uint32_t)ifindex);
+		rc = vrrp_addr_talk(nl, nlh, vrrp_addr_neigh_cb, &q);
+	} while (rc == -EAGAIN && ++tries < VRRP_ADDR_DUMP_TRIES);
+	if (rc < 0) {
+		a.u.v4 = ip;
+		vrrp_addr_blame_ip(nl->err, "neighbour", &a, ifindex);
+		return rc;
+	}
+	return (int)q.len;
+}
+
 int
 vrrp_addr_mon_init(struct vrrp_addr_mon *mon)
 {

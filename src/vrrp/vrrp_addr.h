@@ -163,6 +163,17 @@ int vrrp_addr_link_get(
     struct vrrp_addr_nl *nl, int ifindex, struct vrrp_addr_link *out);
 
 /*
+ * The link-layer address of the IPv4 neighbour ip on ifindex, read from the
+ * kernel's neighbour table into mac (VRRP_ADDR_HWMAX bytes). Returns its
+ * length (> 0), 0 when there is no usable entry (none, or one still being
+ * resolved or failed), or -errno. It only reads: resolving is the kernel's
+ * work, done for whatever traffic goes to ip (the havip backend's ownership
+ * probes keep the gateway's entry fresh).
+ */
+int vrrp_addr_neigh_get(struct vrrp_addr_nl *nl, int ifindex, struct in_addr ip,
+    unsigned char *mac);
+
+/*
  * Subscribe to link events (RTNLGRP_LINK). Returns 0 or -errno. The caller
  * polls vrrp_addr_mon_fd() for reading and then calls vrrp_addr_mon_read().
  * Subscribe before the first vrrp_addr_link_get() of the links you track, so

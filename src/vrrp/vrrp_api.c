@@ -95,6 +95,27 @@ vrrp_api_tracking(struct jw *w, const struct vrrp_inst *in)
 	jw_arr_end(w);
 }
 
+/* havip's owner probes: is the node the VPC routes the VIP to alive? */
+static void
+vrrp_api_owner_probes(struct jw *w, const struct vrrp_tk *tk)
+{
+	size_t d;
+
+	jw_key(w, "owner_probes");
+	jw_obj_begin(w);
+	jw_kuint(w, "sent", tk->owner_sent);
+	jw_kuint(w, "answered", tk->owner_ok);
+	jw_kuint(w, "missed", tk->owner_missed);
+	jw_kuint(w, "unsent", tk->owner_unsent);
+	jw_kuint(w, "owner_lost", tk->owner_lost);
+	jw_key(w, "replies_discarded");
+	jw_obj_begin(w);
+	for (d = 1; d < VRRP_TK_ICMP__COUNT; d++)
+		jw_kuint(w, vrrp_tk_icmp_drop_name(d), tk->owner_drops[d]);
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
 /*
  * The exec backend's runs (its probes above are its describe runs):
  * attempt is the acquire the current round is at, 0 when none is due.
@@ -165,6 +186,7 @@ vrrp_api_takeover(struct jw *w, const struct vrrp_inst *in)
 			jw_kuint(
 			    w, vrrp_tk_icmp_drop_name(d), tk->probe_drops[d]);
 		jw_obj_end(w);
+		vrrp_api_owner_probes(w, tk);
 	}
 	vrrp_api_tk_exec(w, in);
 	jw_obj_end(w);
@@ -477,6 +499,36 @@ vrrp_api_tk_reann(const struct vrrp_inst *in)
 }
 
 static uint64_t
+vrrp_api_tk_osent(const struct vrrp_inst *in)
+{
+	return in->tk.owner_sent;
+}
+
+static uint64_t
+vrrp_api_tk_ook(const struct vrrp_inst *in)
+{
+	return in->tk.owner_ok;
+}
+
+static uint64_t
+vrrp_api_tk_omissed(const struct vrrp_inst *in)
+{
+	return in->tk.owner_missed;
+}
+
+static uint64_t
+vrrp_api_tk_ounsent(const struct vrrp_inst *in)
+{
+	return in->tk.owner_unsent;
+}
+
+static uint64_t
+vrrp_api_tk_olost(const struct vrrp_inst *in)
+{
+	return in->tk.owner_lost;
+}
+
+static uint64_t
 vrrp_api_tk_owner(const struct vrrp_inst *in)
 {
 	return in->tk.state == VRRP_TK_OWNER;
@@ -497,8 +549,24 @@ static const struct {
 	{ "haven_vrrp_takeover_probes_missed_total", "counter",
 	    "ownership probes unanswered by the next one", vrrp_api_tk_missed },
 	{ "haven_vrrp_takeover_reannounces_total", "counter",
-	    "back-off announcements while master but not owner",
+	    "back-off announcements while not owner and blind (owner probe "
+	    "not sent)",
 	    vrrp_api_tk_reann },
+	{ "haven_vrrp_takeover_owner_probes_total", "counter",
+	    "owner probes sent while not owner (echo to the VIP via the "
+	    "gateway)",
+	    vrrp_api_tk_osent },
+	{ "haven_vrrp_takeover_owner_probes_answered_total", "counter",
+	    "owner probes answered: the node holding the VIP is alive",
+	    vrrp_api_tk_ook },
+	{ "haven_vrrp_takeover_owner_probes_missed_total", "counter",
+	    "owner probes unanswered by the next one", vrrp_api_tk_omissed },
+	{ "haven_vrrp_takeover_owner_probes_unsent_total", "counter",
+	    "owner probes not built or sent: the back-off applied",
+	    vrrp_api_tk_ounsent },
+	{ "haven_vrrp_takeover_owner_lost_total", "counter",
+	    "owner found gone (probe_fall owner probes unanswered): announced",
+	    vrrp_api_tk_olost },
 };
 
 static void
@@ -525,6 +593,8 @@ vrrp_api_tk_metrics(struct vrrp_rt *rt, struct buf *out, struct buf *l)
 	    "last takeover: from becoming master to the first proof");
 	mx_family(out, "haven_vrrp_takeover_replies_discarded_total", "counter",
 	    "probe replies discarded, by reason");
+	mx_family(out, "haven_vrrp_takeover_owner_replies_discarded_total",
+	    "counter", "owner probe replies discarded, by reason");
 	for (i = 0; i < rt->ninsts; i++) {
 		const struct vrrp_tk *tk = &rt->insts[i]->tk;
 
@@ -543,6 +613,9 @@ vrrp_api_tk_metrics(struct vrrp_rt *rt, struct buf *out, struct buf *l)
 			mx_u64(out,
 			    "haven_vrrp_takeover_replies_discarded_total",
 			    l->data, tk->probe_drops[d]);
+			mx_u64(out,
+			    "haven_vrrp_takeover_owner_replies_discarded_total",
+			    l->data, tk->owner_drops[d]);
 		}
 	}
 }

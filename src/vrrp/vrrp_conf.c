@@ -266,10 +266,12 @@ static const struct conf_key vrrp_conf_havip_keys[] = {
 	    probe_interval_ms, "200ms", 10, 60000,
 	    "one echo request to the gateway this often while master"),
 	VRRP_K("probe_fall", CT_UINT, vrrp_havip_conf, probe_fall, "3", 1, 100,
-	    "unanswered requests in a row: another node owns the VIP"),
+	    "unanswered requests in a row: another node owns the VIP (or, "
+	    "owner probes: it is gone)"),
 	VRRP_K("reannounce_max", CT_DURATION, vrrp_havip_conf,
 	    reannounce_max_ms, "30s", 1000, VRRP_CONF_HOUR_MS,
-	    "not the owner: announce after 1s, doubling up to this"),
+	    "not the owner, owner unprobed or lost again: announce after "
+	    "1s, doubling up to this"),
 };
 
 static const struct conf_schema vrrp_conf_havip_schema = {

@@ -111,7 +111,8 @@ struct vrrp_notify_conf {
 
 /*
  * takeover: havip (vrrp_tk_havip.c): where ownership of the HAVIP is
- * checked and how a master that is not the owner backs off.
+ * checked, and the back-off of a master that is not the owner when it
+ * cannot probe the owner or finds it gone again (vrrp_tk.h).
  */
 struct vrrp_havip_conf {
 	struct sockaddr_storage gateway; /* IPv4; AF_UNSPEC when absent */

@@ -1,8 +1,8 @@
 /*
  * vrrp_tk.c - the pure parts of the takeover interface (vrrp_tk.h): the
  * per-instance bookkeeping every backend shares, the havip backend's
- * re-announcement back-off and its ICMP echo codec, the exec backend's
- * retry schedule and proof test.
+ * fallback back-off, its ICMP echo codec and its owner probe's frame, the
+ * exec backend's retry schedule and proof test.
  *
  * Pure: no I/O, no clock, no globals; times come in as arguments. The
  * bookkeeping keeps one invariant: unverified_since_us is set exactly
@@ -177,6 +177,16 @@ vrrp_tk_exec_owns(const char *out, size_t len, const char *expect)
 	return n > 0 && out != NULL && memmem(out, len, expect, n) != NULL;
 }
 
+bool
+vrrp_tk_owner_lost_due(
+    unsigned streak, uint64_t last_us, uint64_t now_us, uint64_t max_us)
+{
+	if (streak == 0)
+		return true;
+	return now_us >= last_us &&
+	    now_us - last_us >= vrrp_tk_backoff_us(streak - 1, max_us);
+}
+
 uint16_t
 vrrp_tk_icmp_cksum(const uint8_t *p, size_t n)
 {
@@ -242,8 +252,8 @@ vrrp_tk_icmp_parse(const uint8_t *pkt, size_t len,
 		return VRRP_TK_ICMP_NOT_REPLY;
 	if (vrrp_tk_icmp_cksum(icmp, n) != 0)
 		return VRRP_TK_ICMP_CKSUM;
-	if (memcmp(pkt + 12, &m->gateway, 4) != 0 ||
-	    memcmp(pkt + 16, &m->vip, 4) != 0)
+	if (memcmp(pkt + 12, &m->from, 4) != 0 ||
+	    memcmp(pkt + 16, &m->to, 4) != 0)
 		return VRRP_TK_ICMP_ADDR;
 	id = vrrp_tk_be16(icmp + 4);
 	s = vrrp_tk_be16(icmp + 6);
@@ -257,4 +267,48 @@ vrrp_tk_icmp_parse(const uint8_t *pkt, size_t len,
 		return VRRP_TK_ICMP_STALE;
 	*seq = s;
 	return VRRP_TK_ICMP_OK;
+}
+
+size_t
+vrrp_tk_owner_build(uint8_t frame[VRRP_TK_OWNER_FRAME_LEN],
+    const uint8_t gw_mac[VRRP_TK_MACLEN], const uint8_t own_mac[VRRP_TK_MACLEN],
+    struct in_addr src, struct in_addr vip, uint16_t id, uint16_t seq,
+    const uint8_t token[VRRP_TK_ICMP_TOKEN])
+{
+	uint8_t *ip = frame + VRRP_TK_ETH_HLEN;
+	uint16_t c, tot = 20 + VRRP_TK_ICMP_LEN;
+
+	memcpy(frame, gw_mac, VRRP_TK_MACLEN);
+	memcpy(frame + VRRP_TK_MACLEN, own_mac, VRRP_TK_MACLEN);
+	frame[12] = 0x08; /* ETHERTYPE_IP */
+	frame[13] = 0x00;
+	memset(ip, 0, 20);
+	ip[0] = 0x45; /* version 4, 5 words: no options */
+	ip[2] = (uint8_t)(tot >> 8);
+	ip[3] = (uint8_t)tot;
+	/* A fresh identifier per probe, though DF makes it unused. */
+	ip[4] = (uint8_t)(seq >> 8);
+	ip[5] = (uint8_t)seq;
+	ip[6] = 0x40; /* DF: 36 bytes never need fragmenting */
+	ip[8] = 64;
+	ip[9] = IPPROTO_ICMP;
+	memcpy(ip + 12, &src, 4);
+	memcpy(ip + 16, &vip, 4);
+	c = vrrp_tk_icmp_cksum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	vrrp_tk_icmp_build(ip + 20, id, seq, token);
+	return VRRP_TK_OWNER_FRAME_LEN;
+}
+
+enum vrrp_tk_icmp_drop
+vrrp_tk_owner_parse(const uint8_t *frame, size_t len,
+    const struct vrrp_tk_icmp_match *m, uint16_t *seq)
+{
+	if (len < VRRP_TK_ETH_HLEN)
+		return VRRP_TK_ICMP_SHORT;
+	if (vrrp_tk_be16(frame + 12) != 0x0800) /* ETHERTYPE_IP */
+		return VRRP_TK_ICMP_NOT_V4;
+	return vrrp_tk_icmp_parse(
+	    frame + VRRP_TK_ETH_HLEN, len - VRRP_TK_ETH_HLEN, m, seq);
 }

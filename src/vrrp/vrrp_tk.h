@@ -13,9 +13,11 @@
  *                    HAVIP here: echo requests from the VIP to the gateway
  *                    are answered only where the VPC sends the VIP
  *                    (reference/vip.md §5); a master that is not answered
- *                    stops refreshing its announcements and backs off, so
- *                    two masters of a partition do not steal the address
- *                    from each other in a loop;
+ *                    stops refreshing its announcements and, instead of
+ *                    re-announcing blindly, pings the VIP through the
+ *                    gateway: it announces again only when nobody else
+ *                    answers for the address, so two masters of a
+ *                    partition do not steal it from each other;
  *   vrrp_tk_exec.c   the same as local, then the provider's CLI (acquire,
  *                    then describe as proof), ordered with the notify
  *                    hooks, under a timeout, retried with back-off.
@@ -40,7 +42,8 @@
  * The bookkeeping common to every backend (state, time as master without
  * proof of ownership, time to the first proof) is pure and lives in
  * vrrp_tk.c, with the pure parts of the havip backend (ICMP echo codec,
- * re-announcement back-off) so that tests reach them directly.
+ * the owner probe's frame, the fallback back-off) so that tests reach them
+ * directly.
  */
 #ifndef HAVEN_VRRP_TK_H
 #define HAVEN_VRRP_TK_H
@@ -91,12 +94,24 @@ extern const struct vrrp_tk_ops vrrp_tk_exec_ops;
 const struct vrrp_tk_ops *vrrp_tk_ops_of(int kind);
 
 /*
- * The havip backend's re-announcement back-off: the n-th announcement
- * (from 0) after losing ownership comes vrrp_tk_backoff_us(n, max) after
- * the one before: 1 s, 2 s, 4 s ... capped at max_us (at least 1 s).
+ * The havip backend's fallback back-off, for a node that is not the owner
+ * and cannot send its owner probe (no neighbour entry for the gateway, a
+ * send error): the n-th announcement (from 0) comes vrrp_tk_backoff_us(n,
+ * max) after the one before: 1 s, 2 s, 4 s ... capped at max_us (at least
+ * 1 s).
  */
 #define VRRP_TK_BACKOFF_FIRST_US 1000000u
 uint64_t vrrp_tk_backoff_us(unsigned n, uint64_t max_us);
+/*
+ * May a node that found the owner gone announce at now_us? The first time
+ * since its last proof of ownership (streak 0), at once; the n-th time
+ * again without a proof in between, only vrrp_tk_backoff_us(n - 1, max)
+ * after the previous one (at last_us): an owner that the VPC hides from
+ * our probes (ICMP to the VIP filtered) then costs one announcement per
+ * back-off step, as the blind back-off did, not one per probe_fall.
+ */
+bool vrrp_tk_owner_lost_due(
+    unsigned streak, uint64_t last_us, uint64_t now_us, uint64_t max_us);
 
 /*
  * The exec backend's pure decisions. After the n-th failed acquire of a
@@ -124,11 +139,22 @@ struct vrrp_tk_exec_stats {
 const struct vrrp_tk_exec_stats *vrrp_tk_exec_stats(const struct vrrp_inst *in);
 
 /*
- * ICMP echo (RFC 792) from the VIP to the gateway. Our requests carry an
- * identifier chosen at random per instance and a random token in the
- * payload, so a reply meant for the other master of a partition (which
- * the VPC routes to whoever it thinks holds the VIP) is told apart from
- * ours even though both come from the same VIP.
+ * ICMP echo (RFC 792), two probes of the havip backend:
+ *
+ *  - the ownership probe, from the VIP to the gateway, sent through the
+ *    IP stack: its reply is addressed to the VIP, so it proves the VPC
+ *    routes the VIP here;
+ *  - the owner probe, sent while not the owner, from the node's own
+ *    address to the VIP, as a whole Ethernet frame handed to the gateway
+ *    (the kernel would loop a datagram to a local address back): its
+ *    reply comes from whoever the VPC routes the VIP to, so it proves
+ *    another node holds the address and is alive.
+ *
+ * Each probe carries its own identifier, chosen at random per instance,
+ * and its own random token in the payload, so a reply meant for the other
+ * master of a partition (the VPC routes replies to the VIP to whoever it
+ * thinks holds it) is told apart from ours, and the two probes from each
+ * other.
  */
 #define VRRP_TK_ICMP_TOKEN 8
 #define VRRP_TK_ICMP_LEN   (8 + VRRP_TK_ICMP_TOKEN) /* header + token */
@@ -140,17 +166,20 @@ enum vrrp_tk_icmp_drop {
 	VRRP_TK_ICMP_FRAGMENT,  /* a fragment: we send no large echoes */
 	VRRP_TK_ICMP_NOT_REPLY, /* another ICMP type or code */
 	VRRP_TK_ICMP_CKSUM,     /* bad ICMP checksum */
-	VRRP_TK_ICMP_ADDR,      /* not gateway -> VIP */
+	VRRP_TK_ICMP_ADDR,      /* not the addresses of our replies */
 	VRRP_TK_ICMP_ID,        /* another identifier: not ours */
 	VRRP_TK_ICMP_TOKEN_BAD, /* our identifier, another token */
 	VRRP_TK_ICMP_STALE,     /* a sequence number not recently sent */
 	VRRP_TK_ICMP__COUNT
 };
 
-/* What a reply must match. Plain data. */
+/*
+ * What a reply must match. Plain data. Ownership probe: gateway -> VIP;
+ * owner probe: VIP -> the node's own address.
+ */
 struct vrrp_tk_icmp_match {
-	struct in_addr gateway; /* the reply's source */
-	struct in_addr vip;     /* its destination */
+	struct in_addr from; /* the reply's source */
+	struct in_addr to;   /* its destination */
 	uint16_t id;
 	uint16_t seq;    /* the last sequence number sent */
 	uint16_t window; /* accept seq-window+1 .. seq (at least 1) */
@@ -169,6 +198,27 @@ size_t vrrp_tk_icmp_build(uint8_t buf[VRRP_TK_ICMP_LEN], uint16_t id,
  * requests; else the first rule it broke.
  */
 enum vrrp_tk_icmp_drop vrrp_tk_icmp_parse(const uint8_t *pkt, size_t len,
+    const struct vrrp_tk_icmp_match *m, uint16_t *seq);
+
+/*
+ * The owner probe's frame: Ethernet II (RFC 894) to the gateway's MAC,
+ * IPv4 (RFC 791: no options, DF, TTL 64, the IP identifier = seq) from src
+ * to vip, an echo request (id, seq, token). Returns the length
+ * (VRRP_TK_OWNER_FRAME_LEN; a NIC pads it to the Ethernet minimum).
+ */
+#define VRRP_TK_ETH_HLEN        14
+#define VRRP_TK_MACLEN          6
+#define VRRP_TK_OWNER_FRAME_LEN (VRRP_TK_ETH_HLEN + 20 + VRRP_TK_ICMP_LEN)
+size_t vrrp_tk_owner_build(uint8_t frame[VRRP_TK_OWNER_FRAME_LEN],
+    const uint8_t gw_mac[VRRP_TK_MACLEN], const uint8_t own_mac[VRRP_TK_MACLEN],
+    struct in_addr src, struct in_addr vip, uint16_t id, uint16_t seq,
+    const uint8_t token[VRRP_TK_ICMP_TOKEN]);
+/*
+ * Judge an Ethernet frame read from the owner probe's packet socket:
+ * VRRP_TK_ICMP_NOT_V4 for another EtherType, else vrrp_tk_icmp_parse()
+ * of its payload (m: VIP -> our address).
+ */
+enum vrrp_tk_icmp_drop vrrp_tk_owner_parse(const uint8_t *frame, size_t len,
     const struct vrrp_tk_icmp_match *m, uint16_t *seq);
 
 /*
@@ -192,9 +242,16 @@ struct vrrp_tk {
 	uint64_t probes_ok;     /* answered: proofs */
 	uint64_t probes_missed; /* no answer by the next probe */
 	uint64_t probe_errors;  /* socket errors (not sent, not read) */
-	uint64_t reannounces;   /* back-off rounds while NOT_OWNER */
+	uint64_t reannounces;   /* fallback back-off announcements */
 	/* Replies discarded, by enum vrrp_tk_icmp_drop (0 unused). */
 	uint64_t probe_drops[VRRP_TK_ICMP__COUNT];
+	/* Owner probes (havip, while NOT_OWNER): is another node alive? */
+	uint64_t owner_sent;
+	uint64_t owner_ok;     /* answered: the owner is alive */
+	uint64_t owner_missed; /* no answer by the next probe */
+	uint64_t owner_unsent; /* not built or sent: the back-off applies */
+	uint64_t owner_lost;   /* probe_fall missed in a row: we took over */
+	uint64_t owner_drops[VRRP_TK_ICMP__COUNT];
 };
 
 const char *vrrp_tk_state_name(enum vrrp_tk_state st);

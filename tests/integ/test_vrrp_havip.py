@@ -11,11 +11,14 @@ written elsewhere; here the test plays it with `ip route replace`.
 What is checked: the master proves ownership (echo replies from the
 gateway to the VIP come back); in a control-plane partition (protocol 112
 dropped in vpc's FORWARD) both nodes are master, and the one the route
-does not point at reports not-owner, stops its periodic announcements
-(only the back-off re-announcements remain) and counts unverified master
-time; after the heal there is one master, which owns the VIP once the
-route follows it; kill -9 of the owner with the route moved makes the
-other one verify ownership."""
+does not point at reports not-owner, stops announcing altogether while
+its owner probes (echo requests to the VIP through the gateway) are
+answered by the live owner, and counts unverified master time; after the
+heal there is one master, which owns the VIP once the route follows it;
+when the owner dies during the partition, the not-owner finds its owner
+probes unanswered and announces within probe_fall probe intervals; kill
+-9 of the owner with the route moved makes the other one verify
+ownership."""
 
 import os
 import signal
@@ -157,24 +160,26 @@ def test_havip_split_brain(haven, workdir, vpc):
     wait_until(lambda: tk(h2)["replies_discarded"]["other_id"] > 0,
                timeout=5, what="n2 discards n1's replies")
 
-    # Over 3 s the owner keeps refreshing (every 500 ms); the loser only
-    # re-announces on its back-off (1 s, then 2 s later): no flapping fuel.
+    # Over 3 s the owner keeps refreshing (every 500 ms); the loser, whose
+    # owner probes n2 answers, announces nothing: no flapping fuel.
     a1, a2, u1 = announcements(h1), announcements(h2), unverified(h1)
     time.sleep(3.0)
     d1, d2 = announcements(h1) - a1, announcements(h2) - a2
     print("in 3 s of partition: owner %d announcements, not-owner %d" % (
         d2, d1))
     assert d2 >= 4, d2
-    assert d1 <= 2, d1
+    assert d1 == 0, d1
     assert unverified(h1) >= u1 + 2.5, (u1, unverified(h1))
     assert tk(h1)["state"] == "not-owner"
-    assert tk(h1)["reannounces"] >= 1
+    assert tk(h1)["reannounces"] == 0
+    assert tk(h1)["owner_probes"]["answered"] > 0
     # n2's own unverified time is only its time to verify.
     assert unverified(h2) < 2.0, unverified(h2)
     assert c1.ping(HAVIP)
 
     # Heal: the higher priority wins, n2 leaves. The route still points at
-    # n2 until the controller follows n1's (back-off) announcement.
+    # n2 until the controller follows n1's announcement (n1 hears n2's
+    # last adverts, or its owner probes go unanswered).
     partition(r, False)
     wait_until(lambda: inst(h2)["state"] == "backup", timeout=5,
                what="n2 back to backup after the heal")
@@ -221,3 +226,117 @@ def test_havip_owner_killed(haven, workdir, vpc):
     assert h2.metric("haven_vrrp_takeover_verify_seconds",
                      instance="hv") == pytest.approx(t2["verify_seconds"])
     assert c1.ping(HAVIP)
+
+
+def owner_probes(h):
+    return tk(h)["owner_probes"]
+
+
+def test_havip_owner_alive_then_dead(haven, workdir, vpc):
+    """The issue's goal: in a partition with last-announcer-wins, the
+    master that lost the address sends nothing while the owner lives (the
+    old back-off would have re-announced at 1, 2, 4 s), and takes over
+    once the owner is dead."""
+    r, n1, n2, c1 = vpc
+    h1 = node(haven, workdir, n1, "n1", 200, N2)
+    h2 = node(haven, workdir, n2, "n2", 100, N1)
+    wait_until(lambda: inst(h1)["state"] == "master" and
+               inst(h2)["state"] == "backup", timeout=10,
+               what="n1 master, n2 backup")
+    route_to(r, "n1")
+    wait_until(lambda: tk(h1)["state"] == "owner", timeout=5,
+               what="n1 verified owner")
+    assert owner_probes(h1)["sent"] == 0
+
+    partition(r, True)
+    wait_until(lambda: inst(h2)["state"] == "master", timeout=5,
+               what="n2 master in the partition")
+    route_to(r, "n2")
+    wait_until(lambda: tk(h2)["state"] == "owner", timeout=5,
+               what="n2 verified owner")
+    wait_until(lambda: tk(h1)["state"] == "not-owner", timeout=5,
+               what="n1 not the owner")
+    wait_until(lambda: owner_probes(h1)["answered"] > 0, timeout=5,
+               what="n2 answers n1's owner probes")
+
+    # 8.5 s of partition: not one announcement from n1.
+    a1, p1 = announcements(h1), owner_probes(h1)
+    reann = tk(h1)["reannounces"]
+    time.sleep(8.5)
+    p1b = owner_probes(h1)
+    print("n1 in 8.5 s not-owner: %d announcements, owner probes %s" % (
+        announcements(h1) - a1, p1b))
+    assert announcements(h1) == a1
+    assert tk(h1)["reannounces"] == reann
+    assert tk(h1)["state"] == "not-owner"
+    assert inst(h1)["state"] == "master"
+    # Probed every 200 ms, answered (a lost one or two at most).
+    assert p1b["sent"] - p1["sent"] >= 30, (p1, p1b)
+    assert p1b["answered"] - p1["answered"] >= p1b["sent"] - p1["sent"] - 2
+    assert p1b["owner_lost"] == 0 and p1b["unsent"] == 0, p1b
+    assert c1.ping(HAVIP)
+
+    # The owner dies (VM gone: no process, no address). probe_fall (3)
+    # owner probes 200 ms apart go unanswered: n1 announces.
+    kill_node(h2, n2)
+    t0 = time.monotonic()
+    wait_until(lambda: owner_probes(h1)["owner_lost"] >= 1, timeout=3,
+               what="n1 finds the owner gone")
+    took = time.monotonic() - t0
+    print("n1 saw the owner gone in %.2f s" % took)
+    assert took < 3 * 0.2 + 1.0, took
+    assert announcements(h1) > a1
+    assert tk(h1)["state"] in ("verifying", "not-owner")
+    # The controller follows n1's announcement.
+    route_to(r, "n1")
+    wait_until(lambda: tk(h1)["state"] == "owner", timeout=5,
+               what="n1 owner again")
+    assert c1.ping(HAVIP)
+    assert h1.metric("haven_vrrp_takeover_owner_lost_total",
+                     instance="hv") == 1
+
+
+def test_havip_owner_probe_blind_fallback(haven, workdir, vpc):
+    """Without the gateway's MAC the owner probe cannot be sent: the
+    not-owner falls back to the blind back-off (1 s, 2 s, ...) and stops
+    it once the probe goes out again."""
+    r, n1, n2, c1 = vpc
+    h1 = node(haven, workdir, n1, "n1", 200, N2)
+    h2 = node(haven, workdir, n2, "n2", 100, N1)
+    wait_until(lambda: inst(h1)["state"] == "master" and
+               inst(h2)["state"] == "backup", timeout=10,
+               what="n1 master, n2 backup")
+    route_to(r, "n1")
+    wait_until(lambda: tk(h1)["state"] == "owner", timeout=5,
+               what="n1 verified owner")
+    partition(r, True)
+    wait_until(lambda: inst(h2)["state"] == "master", timeout=5,
+               what="n2 master in the partition")
+    route_to(r, "n2")
+    wait_until(lambda: tk(h1)["state"] == "not-owner" and
+               owner_probes(h1)["answered"] > 0, timeout=5,
+               what="n1 not the owner, owner answering")
+
+    # vpc stops answering ARP for the gateway on n1's port; n1 forgets it.
+    r.sysctl("net.ipv4.conf.v-n1.arp_ignore", 8)
+    n1.ip("neigh", "flush", "dev", "eth0", "to", GW)
+    wait_until(lambda: owner_probes(h1)["unsent"] > 0, timeout=5,
+               what="n1's owner probe cannot be sent")
+    a1 = announcements(h1)
+    wait_until(lambda: tk(h1)["reannounces"] >= 2, timeout=5,
+               what="n1 re-announces on the back-off")
+    assert announcements(h1) >= a1 + 2
+    assert tk(h1)["state"] == "not-owner"
+
+    # The gateway is back: owner probes go out, are answered, and the
+    # back-off stops.
+    r.sysctl("net.ipv4.conf.v-n1.arp_ignore", 0)
+    answered = owner_probes(h1)["answered"]
+    wait_until(lambda: owner_probes(h1)["answered"] > answered, timeout=5,
+               what="n1's owner probes answered again")
+    reann, unsent = tk(h1)["reannounces"], owner_probes(h1)["unsent"]
+    time.sleep(2.5)
+    assert tk(h1)["reannounces"] == reann
+    assert owner_probes(h1)["unsent"] == unsent
+    assert h1.metric("haven_vrrp_takeover_owner_probes_unsent_total",
+                     instance="hv") == unsent

@@ -1,9 +1,11 @@
 /*
  * Unit tests for the pure parts of the takeover backends (vrrp_tk.c): the
  * ICMP echo request the havip backend sends, byte for byte; the judge of
- * what comes back, one case per discard reason; the re-announcement
- * back-off; the ownership bookkeeping (dual-master time, time to verify);
- * and the takeover:/havip: keys with their errors at file:line:col.
+ * what comes back, one case per discard reason; the owner probe's whole
+ * Ethernet frame (golden bytes computed apart, with python3's struct) and
+ * the judge of its replies; the fallback back-off; the ownership bookkeeping
+ * (dual-master time, time to verify); and the takeover:/havip: keys with their
+ * errors at file:line:col.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -32,8 +34,8 @@ static void
 t_match(struct vrrp_tk_icmp_match *m)
 {
 	memset(m, 0, sizeof(*m));
-	inet_pton(AF_INET, "198.18.0.1", &m->gateway);
-	inet_pton(AF_INET, "198.18.0.100", &m->vip);
+	inet_pton(AF_INET, "198.18.0.1", &m->from);
+	inet_pton(AF_INET, "198.18.0.100", &m->to);
 	m->id = 0x1234;
 	m->seq = 10;
 	m->window = 3;
@@ -65,8 +67,8 @@ t_reply(
 	p[3] = 36;
 	p[8] = 64;
 	p[9] = IPPROTO_ICMP;
-	memcpy(p + 12, &m->gateway, 4);
-	memcpy(p + 16, &m->vip, 4);
+	memcpy(p + 12, &m->from, 4);
+	memcpy(p + 16, &m->to, 4);
 	vrrp_tk_icmp_build(p + 20, id, seq, m->token);
 	p[20] = 0; /* the reply is the request with type 0 */
 	t_resum(p, 16);
@@ -145,6 +147,122 @@ t_icmp_parse(void)
 		T_ASSERT(strcmp(vrrp_tk_icmp_drop_name(n), "?") != 0);
 }
 
+/*
+ * The owner probe 198.18.0.11 -> 198.18.0.100 from 02:00:00:00:00:0b to
+ * the gateway 02:00:00:00:00:01, id 0x1234, seq 7, token "ABCDEFGH". The
+ * bytes were computed independently with python3's struct and an RFC 1071
+ * sum of its own: IPv4 checksum 0xae3e, ICMP checksum 0xd4af.
+ */
+static const uint8_t t_gw_mac[VRRP_TK_MACLEN] = { 2, 0, 0, 0, 0, 1 };
+static const uint8_t t_own_mac[VRRP_TK_MACLEN] = { 2, 0, 0, 0, 0, 0x0b };
+
+static void
+t_owner_build(void)
+{
+	static const uint8_t want[VRRP_TK_OWNER_FRAME_LEN] = {
+		/* Ethernet: gateway, us, IPv4 */
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00,
+		0x00, 0x0b, 0x08, 0x00,
+		/* IPv4: 45, len 36, id 7, DF, TTL 64, ICMP, sum, src, dst */
+		0x45, 0x00, 0x00, 0x24, 0x00, 0x07, 0x40, 0x00, 0x40, 0x01,
+		0xae, 0x3e, 0xc6, 0x12, 0x00, 0x0b, 0xc6, 0x12, 0x00, 0x64,
+		/* ICMP echo request */
+		0x08, 0x00, 0xd4, 0xaf, 0x12, 0x34, 0x00, 0x07, 0x41, 0x42,
+		0x43, 0x44, 0x45, 0x46, 0x47, 0x48
+	};
+	uint8_t f[VRRP_TK_OWNER_FRAME_LEN];
+	struct in_addr src, vip;
+
+	inet_pton(AF_INET, "198.18.0.11", &src);
+	inet_pton(AF_INET, "198.18.0.100", &vip);
+	memset(f, 0xee, sizeof(f));
+	T_EQ_INT(vrrp_tk_owner_build(
+	             f, t_gw_mac, t_own_mac, src, vip, 0x1234, 7, t_token),
+	    50);
+	T_ASSERT(memcmp(f, want, sizeof(want)) == 0);
+	/* Both checksums verify over what they cover. */
+	T_EQ_INT(vrrp_tk_icmp_cksum(f + 14, 20), 0);
+	T_EQ_INT(vrrp_tk_icmp_cksum(f + 34, 16), 0);
+	/* Another sequence number: another IP id, both sums follow. */
+	vrrp_tk_owner_build(
+	    f, t_gw_mac, t_own_mac, src, vip, 0x1234, 0xff01, t_token);
+	T_EQ_INT(f[18], 0xff);
+	T_EQ_INT(f[19], 0x01);
+	T_EQ_INT(vrrp_tk_icmp_cksum(f + 14, 20), 0);
+	T_EQ_INT(vrrp_tk_icmp_cksum(f + 34, 16), 0);
+}
+
+/*
+ * The owner's answer to the frame above as the packet socket reads it:
+ * gateway MAC -> ours, 198.18.0.100 -> 198.18.0.11, echo reply.
+ */
+static size_t
+t_owner_reply(
+    uint8_t *f, const struct vrrp_tk_icmp_match *om, uint16_t id, uint16_t seq)
+{
+	memcpy(f, t_own_mac, 6);
+	memcpy(f + 6, t_gw_mac, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	return 14 + t_reply(f + 14, om, id, seq);
+}
+
+static void
+t_owner_parse(void)
+{
+	struct vrrp_tk_icmp_match m, om;
+	uint8_t f[80];
+	uint16_t seq = 0;
+	size_t n;
+
+	/* The ownership probe's match (gateway -> VIP, id 0x1234) and the
+	 * owner probe's (VIP -> us, id 0x5678): what the backend keeps. */
+	t_match(&m);
+	om = m;
+	om.from = m.to;
+	inet_pton(AF_INET, "198.18.0.11", &om.to);
+	om.id = 0x5678;
+
+	n = t_owner_reply(f, &om, 0x5678, 9);
+	T_EQ_INT(n, 50);
+	T_EQ_INT(vrrp_tk_owner_parse(f, n, &om, &seq), VRRP_TK_ICMP_OK);
+	T_EQ_INT(seq, 9);
+	/* Not our most recent probe_fall requests. */
+	n = t_owner_reply(f, &om, 0x5678, 7);
+	T_EQ_INT(vrrp_tk_owner_parse(f, n, &om, &seq), VRRP_TK_ICMP_STALE);
+	/* The ownership probe's id on the owner probe's path: told apart. */
+	n = t_owner_reply(f, &om, 0x1234, 10);
+	T_EQ_INT(vrrp_tk_owner_parse(f, n, &om, &seq), VRRP_TK_ICMP_ID);
+	/* An ownership reply (gateway -> VIP) is not an owner reply. */
+	n = t_owner_reply(f, &m, 0x5678, 10);
+	T_EQ_INT(vrrp_tk_owner_parse(f, n, &om, &seq), VRRP_TK_ICMP_ADDR);
+	/* ... and the other way round. */
+	n = t_owner_reply(f, &om, 0x1234, 10);
+	T_EQ_INT(
+	    vrrp_tk_icmp_parse(f + 14, n - 14, &m, &seq), VRRP_TK_ICMP_ADDR);
+	/* Our id, another payload. */
+	n = t_owner_reply(f, &om, 0x5678, 10);
+	f[49] ^= 1;
+	t_resum(f + 14, 16);
+	T_EQ_INT(vrrp_tk_owner_parse(f, n, &om, &seq), VRRP_TK_ICMP_TOKEN_BAD);
+	/* Our own request, had it come back: not a reply. */
+	n = t_owner_reply(f, &om, 0x5678, 10);
+	f[34] = 8;
+	T_EQ_INT(vrrp_tk_owner_parse(f, n, &om, &seq), VRRP_TK_ICMP_NOT_REPLY);
+	/* Another EtherType (IPv6, ARP); no room for the header. */
+	n = t_owner_reply(f, &om, 0x5678, 10);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	T_EQ_INT(vrrp_tk_owner_parse(f, n, &om, &seq), VRRP_TK_ICMP_NOT_V4);
+	T_EQ_INT(vrrp_tk_owner_parse(f, 13, &om, &seq), VRRP_TK_ICMP_SHORT);
+	n = t_owner_reply(f, &om, 0x5678, 10);
+	T_EQ_INT(
+	    vrrp_tk_owner_parse(f, 14 + 27, &om, &seq), VRRP_TK_ICMP_SHORT);
+	/* A NIC's padding to 60 bytes is cut by the IPv4 total length. */
+	memset(f + n, 0, 60 - n);
+	T_EQ_INT(vrrp_tk_owner_parse(f, 60, &om, &seq), VRRP_TK_ICMP_OK);
+}
+
 static void
 t_backoff(void)
 {
@@ -163,6 +281,25 @@ t_backoff(void)
 
 /* Times in seconds for readability; the API takes microseconds. */
 #define S(x) ((uint64_t)((x)*1000000.0))
+
+/* Owner-lost announcements: the first at once, repeats on the back-off. */
+static void
+t_owner_lost_due(void)
+{
+	const uint64_t s = 1000000, max = 30 * s, t = 100 * s;
+
+	T_ASSERT(vrrp_tk_owner_lost_due(0, 0, t, max));
+	/* The second 1 s after the first, the third 2 s after that... */
+	T_ASSERT(!vrrp_tk_owner_lost_due(1, t, t + s - 1, max));
+	T_ASSERT(vrrp_tk_owner_lost_due(1, t, t + s, max));
+	T_ASSERT(!vrrp_tk_owner_lost_due(2, t, t + 2 * s - 1, max));
+	T_ASSERT(vrrp_tk_owner_lost_due(2, t, t + 2 * s, max));
+	/* ... capped at reannounce_max. */
+	T_ASSERT(!vrrp_tk_owner_lost_due(40, t, t + max - 1, max));
+	T_ASSERT(vrrp_tk_owner_lost_due(40, t, t + max, max));
+	/* A clock behind the last one (cannot happen) never announces. */
+	T_ASSERT(!vrrp_tk_owner_lost_due(1, t, t - 1, max));
+}
 
 static void
 t_bookkeeping(void)
@@ -461,7 +598,10 @@ t_exec_conf(void)
 static const struct test tests[] = {
 	TEST(t_icmp_build),
 	TEST(t_icmp_parse),
+	TEST(t_owner_build),
+	TEST(t_owner_parse),
 	TEST(t_backoff),
+	TEST(t_owner_lost_due),
 	TEST(t_bookkeeping),
 	TEST(t_conf),
 	TEST(t_exec_pure),
