@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "conf_test.h"
 #include "runner.h"
 #include "vrrp/vrrp_conf.h"
 #include "vrrp/vrrp_tk.h"
@@ -353,18 +354,7 @@ t_bookkeeping(void)
 static size_t
 t_bind(const char *text, struct vrrp_conf *c, char *first, size_t flen)
 {
-	struct conf_errors errs;
-	size_t n;
-
-	conf_errors_init(&errs);
-	conf_bind_text(
-	    &vrrp_conf_schema, "t.yaml", text, strlen(text), c, &errs);
-	n = errs.n;
-	if (first != NULL)
-		snprintf(first, flen, "%d:%d: %s", n ? errs.v[0].line : 0,
-		    n ? errs.v[0].col : 0, n ? errs.v[0].msg : "");
-	conf_errors_fini(&errs);
-	return n;
+	return t_conf_bind(&vrrp_conf_schema, text, c, first, flen);
 }
 
 #define T_INST                                                                 \
