@@ -405,3 +405,112 @@ def test_two_haven_nodes_kill_master(haven, workdir, vpc, procs):
                what="n2 verified as the owner by its probes")
     print("kill -9: HAVIP moved in %.3f s, EIP served by n2 after %.3f s" %
           (moved, served))
+
+
+def two_nodes(haven, workdir, vpc, procs, hold="1s"):
+    """The controller and two haven nodes, n1 master and verified owner."""
+    h = controller(haven, workdir, vpc["vpc"], hold=hold)
+    for n in ("n1", "n2"):
+        serve_name(procs, vpc[n], n)
+    h1 = node(haven, workdir, vpc["n1"], "node1", 200, NODES["n2"])
+    h2 = node(haven, workdir, vpc["n2"], "node2", 100, NODES["n1"])
+    wait_until(lambda: vrrp_state(h1) == "master" and
+               vrrp_state(h2) == "backup" and web(h)["owner"] == "n1" and
+               takeover_state(h1) == "owner", timeout=10,
+               what="n1 master and verified owner, n2 backup")
+    wait_until(lambda: who(vpc["inet"]) == "n1", timeout=10,
+               what="the EIP answered by n1")
+    return h, h1, h2
+
+
+@pytest.mark.root
+def test_vpc_faults_with_real_nodes(haven, workdir, vpc, procs):
+    """The fault matrix of reference/vip.md §6 on the emulated VPC with its
+    controller and two haven nodes (`takeover: havip`):
+
+    - control-plane partition (IP protocol 112 dropped in the VPC's
+      FORWARD chain) for 4 s: both nodes master, the controller keeps the
+      HAVIP on n1 (witness), n2 is not the owner and stays quiet, the EIP
+      keeps answering from n1, dual-master time is counted on both sides;
+      healed: n2 backup again;
+    - SIGSTOP of n1's vrrp process: n2 takes over and the HAVIP follows
+      it (n1's adverts lapsed); SIGCONT: n1 (higher, preempting) takes it
+      back;
+    - n1's link down: n1 FAULT, n2 master and owner; link up: n1 back;
+    - graceful stop of n1: its priority-0 advert releases the HAVIP at
+      once and n2's announcement takes it."""
+    h, h1, h2 = two_nodes(haven, workdir, vpc, procs)
+    time.sleep(1.2)  # past the hold-down
+    changes0 = web(h)["last_remap"]["at_ms"]
+
+    # -- partition
+    drop = ["iptables", "-w", "FORWARD", "-p", "112", "-j", "DROP"]
+    vpc["vpc"].run(drop[:2] + ["-I"] + drop[2:])
+    try:
+        wait_until(lambda: vrrp_state(h2) == "master", timeout=5,
+                   what="n2 master too (split brain)")
+        time.sleep(4)
+        assert vrrp_state(h1) == "master"
+        assert web(h)["owner"] == "n1", web(h)
+        assert web(h)["last_remap"]["at_ms"] == changes0, web(h)
+        assert route_dev(vpc["vpc"]) == "v-n1"
+        assert who(vpc["inet"]) == "n1"
+        tk2 = vrrp_inst(h2)["takeover"]
+        assert tk2["state"] == "not-owner", tk2
+        assert tk2["unverified_master_seconds"] > 3, tk2
+        assert web(h)["contested_seconds"] > 3, web(h)
+        assert web(h)["witness_kept"] >= 1, web(h)
+    finally:
+        vpc["vpc"].run(drop[:2] + ["-D"] + drop[2:], check=False)
+    wait_until(lambda: vrrp_state(h2) == "backup", timeout=5,
+               what="n2 backup once adverts cross again")
+    assert web(h)["owner"] == "n1"
+
+    # -- SIGSTOP of n1's vrrp process
+    pid = h1.plane_pid("vrrp")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        wait_until(lambda: vrrp_state(h2) == "master" and
+                   web(h)["owner"] == "n2", timeout=5,
+                   what="n2 master and the HAVIP moved while n1 stalls")
+        wait_until(lambda: who(vpc["inet"]) == "n2", timeout=5,
+                   what="the EIP answered by n2")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    wait_until(lambda: vrrp_state(h1) == "master" and
+               vrrp_state(h2) == "backup" and web(h)["owner"] == "n1",
+               timeout=10, what="n1 preempts back and owns the HAVIP")
+    wait_until(lambda: who(vpc["inet"]) == "n1", timeout=10,
+               what="the EIP answered by n1 again")
+    # its timers ran a whole stall late: counted, and not acted on
+    assert h1.metric("haven_vrrp_late_timers_total", instance="web") >= 1
+
+    # -- n1's link down, then up
+    vpc["n1"].link_down("eth0")
+    try:
+        wait_until(lambda: vrrp_state(h1) == "fault" and
+                   vrrp_state(h2) == "master" and web(h)["owner"] == "n2",
+                   timeout=5, what="n1 fault, n2 master and owner")
+        wait_until(lambda: who(vpc["inet"]) == "n2", timeout=5,
+                   what="the EIP answered by n2")
+    finally:
+        vpc["n1"].link_up("eth0")
+        # the kernel dropped the routes through the link while it was
+        # down; a node's network manager would put the default back
+        vpc["n1"].ip("route", "replace", "default", "via", "198.18.0.1")
+    wait_until(lambda: vrrp_state(h1) == "master" and
+               web(h)["owner"] == "n1" and takeover_state(h1) == "owner",
+               timeout=10, what="n1 back: master, owner, verified")
+    wait_until(lambda: who(vpc["inet"]) == "n1", timeout=10,
+               what="the EIP answered by n1 again")
+
+    # -- graceful stop of n1
+    t0 = time.monotonic()
+    h1.stop()
+    wait_until(lambda: web(h)["owner"] == "n2", timeout=5,
+               what="the HAVIP released by n1's priority 0 and taken by n2")
+    moved = time.monotonic() - t0
+    wait_until(lambda: who(vpc["inet"]) == "n2", timeout=5,
+               what="the EIP answered by n2")
+    assert vrrp_state(h2) == "master"
+    print("graceful stop: HAVIP on n2 %.3f s after the stop began" % moved)
