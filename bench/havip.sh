@@ -244,7 +244,8 @@ measure_kill() { # impl
 	start_pair "$1" true || { echo fail; stop_nodes; stop_vpc; return; }
 	probe "$(awk -v a="$adv" 'BEGIN { print a * 6 + 4 }')" "$out" "$mark" &
 	p=$!
-	sleep 1
+	# At a random point of the advert cycle (see bench/vrrp.sh).
+	sleep "$(awk -v a="$adv" -v r="$RANDOM" 'BEGIN { print 1 + a * r / 32768 }')"
 	kill -9 $(node_pids "$1" n1) 2>/dev/null
 	ip -n "$(ns n1)" addr del $havip/32 dev eth0 2>/dev/null
 	touch "$mark"

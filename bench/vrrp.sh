@@ -118,7 +118,10 @@ measure() {
 	ip netns exec hvb-cl ping -n -D -i 0.005 -W 0.05 $vip \
 	    > "$tmp/ping.log" 2>&1 &
 	p=$!
-	sleep 0.5
+	# At a random point of the advert cycle: everything before is
+	# paced by the same timers in every round, so a fixed sleep would
+	# hit the same phase each time and bias one side.
+	sleep "$(awk -v a="$adv" -v r="$RANDOM" 'BEGIN { print 0.5 + a * r / 32768 }')"
 	if [ "$mode" = kill ]; then
 		kill -9 $(node_pids "$impl" n1) 2>/dev/null
 		ip -n hvb-n1 addr del $vip/32 dev eth0 2>/dev/null
