@@ -1,6 +1,7 @@
 """`haven check -c FILE`: every error reported as file:line:col, exit 1;
 a good config passes with exit 0; every subcommand has --help."""
 
+import os
 import subprocess
 
 import pytest
@@ -50,6 +51,18 @@ def test_good_config_passes(haven_bin, workdir):
     r = run_check(haven_bin, p)
     assert r.returncode == 0, r.stderr
     assert "ok" in r.stdout + r.stderr
+
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                        "examples")
+
+
+@pytest.mark.parametrize("name", sorted(f for f in os.listdir(EXAMPLES)
+                                        if f.endswith(".yaml")))
+def test_examples_pass(haven_bin, name):
+    """The configs in examples/ are what users copy: each must check."""
+    r = run_check(haven_bin, os.path.join(EXAMPLES, name))
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 @pytest.mark.parametrize("name,text,line,col,msg", BROKEN,
