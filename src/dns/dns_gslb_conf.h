@@ -119,6 +119,15 @@ struct dns_plan_conf {
 	uint64_t rollback_after_ms; /* 0: until rolled back */
 };
 
+/* `alarms:` of the dns section: where GSLB events are sent (dns_alarm.c
+ * binds it; the runtime runs them through lib/hook.c). */
+struct dns_alarm_conf {
+	char *webhook; /* owned: http://ip:port/path, or NULL */
+	char *exec;    /* owned: shell command, or NULL */
+	uint32_t retries;
+	uint64_t timeout_ms; /* per attempt */
+};
+
 struct dns_gslb_conf {
 	struct dns_region_conf *regions; /* owned arrays, each unique by name */
 	size_t nregions;
@@ -128,6 +137,7 @@ struct dns_gslb_conf {
 	size_t nnames;
 	struct dns_plan_conf *plans;
 	size_t nplans;
+	struct dns_alarm_conf alarms;
 };
 
 /* Item schemas of the dns section's lists "regions", "pools", "names",
@@ -136,6 +146,7 @@ extern const struct conf_schema dns_region_schema;
 extern const struct conf_schema dns_pool_schema;
 extern const struct conf_schema dns_gname_schema;
 extern const struct conf_schema dns_plan_schema;
+extern const struct conf_schema dns_alarm_schema; /* dns_alarm.c */
 
 /*
  * Cross-references, called from the dns section's check hook with the
