@@ -184,6 +184,48 @@ haven_conf_check_api(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 	    haven_conf_group(ctx, node, "read_group", a->read_group);
 }
 
+static int
+haven_conf_target_cmp(const void *a, const void *b)
+{
+	const struct plane_target *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * Health targets share one namespace (the verdicts' names), so two planes
+ * must not declare the same one: an lb pool and a dns pool both called
+ * "web" with a server of the same label would get each other's verdicts.
+ * A plane keeps its own names unique; across planes it is reported here,
+ * at the later plane's section.
+ */
+static void
+haven_conf_check_target_dups(struct conf_ctx *ctx, struct conf_node *node,
+    const struct plane_target *t, size_t n)
+{
+	struct plane_target *s;
+
+	if (n < 2)
+		return;
+	s = xmalloc(n * sizeof(*s));
+	memcpy(s, t, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), haven_conf_target_cmp);
+	for (size_t i = 1; i < n; i++) {
+		const struct plane_row *row;
+
+		if (strcmp(s[i - 1].name, s[i].name) != 0 ||
+		    strcmp(s[i - 1].plane, s[i].plane) == 0)
+			continue;
+		row = planes_find(s[i].plane);
+		conf_error(ctx,
+		    row != NULL ? conf_key_node(node, row->section) : node,
+		    "health target \"%s\" is declared by both %s and %s; "
+		    "rename one of the pools",
+		    s[i].name, s[i - 1].plane, s[i].plane);
+	}
+	free(s);
+}
+
 /* Objects one plane names in another (vrrp track_pools: lb pools). */
 static void
 haven_conf_check_target_refs(
@@ -191,6 +233,8 @@ haven_conf_check_target_refs(
 {
 	struct plane_target *t;
 	size_t n = haven_conf_targets(c, &t);
+
+	haven_conf_check_target_dups(ctx, node, t, n);
 
 	for (size_t i = 0; i < nplanes; i++)
 		if (c->has[i] && planes[i].ops->target_refs != NULL)
