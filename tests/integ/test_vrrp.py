@@ -267,21 +267,24 @@ def ka_stop(p, sig=signal.SIGTERM):
                                               (2, False)])
 def test_keepalived_interop(haven, workdir, lan, version, unicast):
     """haven and keepalived elect one master both ways, and each takes
-    over when the other stops."""
+    over when the other stops. VRRPv3 runs at 100 ms adverts (the waits
+    scale with them); v2 only knows whole seconds."""
     a, b, c = lan
+    adv = 1 if version == 2 else 0.1
+    hv_adv = "1s" if version == 2 else "100ms"
     ka_extra = ("  unicast_src_ip %s\n  unicast_peer { %s }\n" % (B, A)
                 if unicast else "")
     hv_extra = ("      unicast_peers: [%s]\n" % B) if unicast else ""
     # keepalived master (150) on b, haven backup (100) on a.
-    kp, kd = keepalived(b, workdir, "kb", 150, version=version,
+    kp, kd = keepalived(b, workdir, "kb", 150, adv=adv, version=version,
                         extra=ka_extra)
     try:
-        ha = node(haven, workdir, a, "na", 100, adv="1s", version=version,
+        ha = node(haven, workdir, a, "na", 100, adv=hv_adv, version=version,
                   extra=hv_extra)
         wait_until(lambda: holds_vip(b), timeout=15, what="keepalived master")
         wait_until(lambda: inst(ha)["state"] == "backup", timeout=10,
                    what="haven backup")
-        time.sleep(3.5)  # > master-down interval: haven must stay backup
+        time.sleep(3.5 * adv)  # > master-down interval: stays backup
         st = inst(ha)
         assert st["state"] == "backup" and st["master"] == B, st
         assert ha.metric("haven_vrrp_adverts_discarded_total") == 0, \
@@ -297,14 +300,14 @@ def test_keepalived_interop(haven, workdir, lan, version, unicast):
 
     # The other way round: haven master (200), keepalived backup (100).
     ha.stop()
-    ha = node(haven, workdir, a, "na2", 200, adv="1s", version=version,
+    ha = node(haven, workdir, a, "na2", 200, adv=hv_adv, version=version,
               extra=hv_extra)
     wait_until(lambda: inst(ha)["state"] == "master", timeout=10,
                what="haven master")
-    kp, kd = keepalived(b, workdir, "kb2", 100, version=version,
+    kp, kd = keepalived(b, workdir, "kb2", 100, adv=adv, version=version,
                         extra=ka_extra)
     try:
-        time.sleep(4.5)
+        time.sleep(4.5 * adv)
         assert inst(ha)["state"] == "master"
         assert holds_vip(a) and not holds_vip(b), "keepalived took over"
         kill_node(ha, a)
