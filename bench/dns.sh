@@ -63,7 +63,7 @@ gdnsd_start() {
 	sed "s#/tmp/gdnsd-run#$d/run#; s#/tmp/gdnsd-state#$d/state#; \
 	    s#127.0.0.1:5301#127.0.0.1:$1#" "$3" > $d/cfg/config
 	cp "$2" $d/cfg/zones/example.com
-	gdnsd -c $d/cfg -f start > $d/log 2>&1 &
+	gdnsd -c $d/cfg start > $d/log 2>&1 &
 	pids="$pids $!"
 	echo $!
 }
