@@ -306,6 +306,7 @@ test_events_since(void)
 	struct dns_gslb_rt *rt = dns_gslb_rt_new(loop, 1);
 	struct dns_gslb_conf *c = t_conf(T_CONF("preemptive"));
 	struct buf b;
+	unsigned long long newest;
 	char path[64];
 	int i;
 
@@ -322,9 +323,15 @@ test_events_since(void)
 	T_HAS(&b, "\"lost\":true");
 	T_EQ_INT(t_query(rt, "GET", "/v1/dns/events?since=99999", &b), 200);
 	T_HAS(&b, "\"lost\":true");
-	snprintf(path, sizeof(path), "/v1/dns/events?since=%d", 1200 * 2 - 3);
+	newest = strtoull(strstr(b.data, "\"newest\":") + 9, NULL, 10);
+	T_ASSERT(newest >= 1200);
+	snprintf(path, sizeof(path), "/v1/dns/events?since=%llu", newest - 3);
 	T_EQ_INT(t_query(rt, "GET", path, &b), 200);
 	T_HAS(&b, "\"lost\":false");
+	/* Exactly the three newest, oldest first. */
+	T_ASSERT(strstr(b.data, "\"seq\":") != NULL);
+	T_EQ_INT(
+	    strtoull(strstr(b.data, "\"seq\":") + 6, NULL, 10), newest - 2);
 	buf_fini(&b);
 	dns_gslb_rt_free(rt);
 	t_conf_free(c);
