@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "conf_test.h"
+#include "unit/conf_test.h"
 #include "dns/dns_gslb_rt.h"
 #include "hc/hc.h"
 #include "lib/buf.h"
@@ -25,7 +25,7 @@
 #include "lib/json.h"
 #include "lib/statefile.h"
 #include "lib/util.h"
-#include "runner.h"
+#include "unit/runner.h"
 
 static void
 t_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
@@ -274,7 +274,7 @@ test_plan_execute_and_auto_rollback(void)
 	T_EQ_STR(t_answer(rt), "198.18.2.10");
 	ev_sim_advance(loop, 2000);
 	T_EQ_INT(t_query(rt, "GET", "/v1/dns/plans/lose-a", &b), 200);
-	T_HAS(&b, "\"state\":\"rolled_back\"");
+	T_HAS(&b, "\"state\":\"rolled-back\"");
 	T_HAS(&b, "\"by\":\"timer\"");
 	/* Rolled back: the default set serves again (preemptive, hold_down
 	 * applies to a set that was down, so allow for it). */
@@ -287,7 +287,7 @@ test_plan_execute_and_auto_rollback(void)
 	    "\"to\":\"executed\",\"who\":\"api\"");
 	T_HAS(&b,
 	    "\"plan\":\"lose-a\",\"from\":\"executed\","
-	    "\"to\":\"rolled_back\",\"who\":\"timer\"");
+	    "\"to\":\"rolled-back\",\"who\":\"timer\"");
 	buf_reset(&b);
 	dns_gslb_rt_metrics(rt, &b);
 	T_HAS(&b,
@@ -384,7 +384,7 @@ test_restart_serves_persisted_state(void)
 	/* Its rollback timer came back too. */
 	ev_sim_advance(loop, 601 * 1000);
 	T_EQ_INT(t_query(rt, "GET", "/v1/dns/plans/lose-a", &b), 200);
-	T_HAS(&b, "\"state\":\"rolled_back\"");
+	T_HAS(&b, "\"state\":\"rolled-back\"");
 	/* site-a is still down (restored): backup stays. */
 	T_EQ_STR(t_answer(rt), "198.18.2.10");
 	dns_gslb_rt_free(rt);
