@@ -72,6 +72,8 @@ dns_answer_soa(struct dns_ans *a, int zone)
 	const struct dns_db_zone *z = &db->zones[zone];
 	struct dns_rrset set;
 
+	if (z->soa == DNS_DB_NONE)
+		return; /* a db whose finish failed: not to be served */
 	dns_db_rrset(db, &db->sets[z->soa], db->arena + z->apex, &set);
 	set.ttl = z->neg_ttl;
 	dns_resp_add(&a->r, DNS_SEC_AUTHORITY, &set, true);

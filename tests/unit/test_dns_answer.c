@@ -1004,6 +1004,46 @@ test_dname_and_dedup(void)
 	dns_db_free(f.db);
 }
 
+/* A child zone served next to its parent's delegation: the longest
+ * match answers, with authority. */
+static void
+test_child_zone(void)
+{
+	static const char parent[] = "$TTL 300\n"
+	                             "@ SOA ns hm 1 1 1 1 1\n"
+	                             "@ NS ns\n"
+	                             "ns A 198.18.0.53\n"
+	                             "sub NS ns.sub\n"
+	                             "ns.sub A 198.18.1.53\n";
+	static const char child[] = "$TTL 300\n"
+	                            "@ SOA ns hm 7 1 1 1 1\n"
+	                            "@ NS ns\n"
+	                            "ns A 198.18.1.53\n"
+	                            "www A 198.18.1.80\n";
+	struct fix f;
+	struct msg m;
+	struct resp r;
+	struct dns_answer_info info;
+
+	memset(&f, 0, sizeof(f));
+	f.db = dns_db_new();
+	fix_zone(&f, "example.com.", parent);
+	fix_zone(&f, "sub.example.com.", child);
+	T_EQ_INT(dns_db_finish(f.db, NULL, NULL), 0);
+	f.opts.udp_max = 1232;
+	f.src.family = AF_INET;
+	f.src.bits = 32;
+	query(&f, "www.sub.example.com.", DNS_TYPE_A, &plain, &m, &r, &info);
+	T_EQ_INT(info.kind, DNS_ANS_POSITIVE);
+	T_ASSERT(r.flags & DNS_FLAG_AA);
+	t_a(&m, rr_at(&r, 1, 0), 80);
+	query(&f, "no.sub.example.com.", DNS_TYPE_A, &plain, &m, &r, &info);
+	T_EQ_INT(r.rcode, DNS_RCODE_NXDOMAIN);
+	t_owner(rr_at(&r, 2, 0), "sub.example.com.");
+	rrl(&info, "sub.example.com.");
+	dns_db_free(f.db);
+}
+
 static const struct test tests[] = {
 	TEST(test_exact_case_kept),
 	TEST(test_nodata_nxdomain_ent),
@@ -1016,6 +1056,7 @@ static const struct test tests[] = {
 	TEST(test_edns),
 	TEST(test_dynamic_and_ecs),
 	TEST(test_dname_and_dedup),
+	TEST(test_child_zone),
 	TEST(test_bench),
 };
 
