@@ -234,6 +234,17 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 		a->info->dynamic = true;
 		if (da.scope > a->scope)
 			a->scope = da.scope;
+		/* Only what the contract lets a provider give: its own
+		 * type, or a CNAME whose target is a name. */
+		if (da.type != qt && da.type != DNS_TYPE_CNAME &&
+		    (qt != DNS_TYPE_ANY ||
+		        (da.type != DNS_TYPE_A && da.type != DNS_TYPE_AAAA)))
+			da.count = 0;
+		if (da.type == DNS_TYPE_CNAME && da.count > 0 &&
+		    (da.count != 1 || da.rdata == NULL ||
+		        dns_name_check(da.rdata[0].data, da.rdata[0].len) !=
+		            da.rdata[0].len))
+			da.count = 0;
 		if (da.count > 0 && da.rdata != NULL) {
 			set.owner = owner;
 			set.type = da.type;
@@ -242,9 +253,7 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 			set.count = da.count;
 			set.rdata = da.rdata;
 			dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
-			if (da.type == DNS_TYPE_CNAME && qt != DNS_TYPE_CNAME &&
-			    dns_name_check(da.rdata[0].data, da.rdata[0].len) >
-			        0) {
+			if (da.type == DNS_TYPE_CNAME && qt != DNS_TYPE_CNAME) {
 				*next = da.rdata[0].data;
 				return STEP_FOLLOW;
 			}

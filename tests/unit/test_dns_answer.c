@@ -69,6 +69,7 @@ static const char zone_other[] = "$TTL 30\n"
 
 #define DYN_ADDR  1
 #define DYN_CNAME 2
+#define DYN_WRONG 3
 #define DYN_FAIL  99
 
 struct prov {
@@ -112,6 +113,14 @@ test_provider(void *p, uint32_t id, uint16_t qtype, const struct dns_client *cl,
 		pv->rd.data = www;
 		pv->rd.len = sizeof(www);
 		out->type = DNS_TYPE_CNAME;
+		out->ttl = 10;
+		out->count = 1;
+		out->rdata = &pv->rd;
+		return 0;
+	case DYN_WRONG: /* breaks the contract: AAAA whatever asked */
+		pv->rd.data = pv->a;
+		pv->rd.len = 4;
+		out->type = DNS_TYPE_AAAA;
 		out->ttl = 10;
 		out->count = 1;
 		out->rdata = &pv->rd;
@@ -181,6 +190,8 @@ fix_init(struct fix *f)
 	T_EQ_INT(dns_db_add_dyn(f->db, 1, n, DYN_ADDR), 0);
 	name(n, "dyncname.example.com.");
 	T_EQ_INT(dns_db_add_dyn(f->db, 1, n, DYN_CNAME), 0);
+	name(n, "dynwrong.example.com.");
+	T_EQ_INT(dns_db_add_dyn(f->db, 1, n, DYN_WRONG), 0);
 	name(n, "dynfail.example.com.");
 	T_EQ_INT(dns_db_add_dyn(f->db, 1, n, DYN_FAIL), 0);
 	T_EQ_INT(dns_db_finish(f->db, NULL, NULL), 0);
@@ -901,6 +912,10 @@ test_dynamic_and_ecs(void)
 	t_rdname(&m, rr_at(&r, 1, 1), 0, "www.example.com.");
 	t_a(&m, rr_at(&r, 1, 3), 2);
 	T_EQ_INT(f.prov.last_qtype, DNS_TYPE_A);
+	/* A type it may not give for A is not written: NODATA. */
+	query(&f, "dynwrong.example.com.", DNS_TYPE_A, &plain, &m, &r, &info);
+	T_EQ_INT(info.kind, DNS_ANS_NODATA);
+	T_EQ_INT(r.count[1], 0);
 	/* An unknown id: SERVFAIL. */
 	query(&f, "dynfail.example.com.", DNS_TYPE_A, &plain, &m, &r, &info);
 	T_EQ_INT(r.rcode, DNS_RCODE_SERVFAIL);
