@@ -858,6 +858,8 @@ void
 dns_gslb_rt_status_print(struct conf_node *root)
 {
 	struct conf_node *gslb = conf_node_at(root, "/gslb"), *n, *p, *pl;
+	char name[128], sw[32];
+	const char *by;
 	size_t i, j;
 
 	if (conf_node_count(conf_node_at(gslb, "/names")) == 0 &&
@@ -865,19 +867,30 @@ dns_gslb_rt_status_print(struct conf_node *root)
 		return;
 	printf("\n%-28s %-20s %-12s %-9s %s\n", "GSLB NAME", "POLICY", "SET",
 	    "SWITCHES", "TTL");
-	for (i = 0; (n = conf_node_item(conf_node_at(gslb, "/names"), i)); i++)
+	for (i = 0; (n = conf_node_item(conf_node_at(gslb, "/names"), i));
+	     i++) {
+		/* dns_rt_status_str keeps four results: copy the name's. */
+		snprintf(
+		    name, sizeof(name), "%s", dns_rt_status_str(n, "/name"));
+		snprintf(
+		    sw, sizeof(sw), "%s", dns_rt_status_str(n, "/switches"));
 		for (j = 0;
 		     (p = conf_node_item(conf_node_at(n, "/policies"), j)); j++)
 			printf("%-28s %-20s %-12s %-9s %s\n",
-			    j == 0 ? dns_rt_status_str(n, "/name") : "",
-			    dns_rt_status_str(p, "/policy"),
-			    dns_rt_status_str(p, "/set"),
-			    j == 0 ? dns_rt_status_str(n, "/switches") : "",
+			    j == 0 ? name : "", dns_rt_status_str(p, "/policy"),
+			    dns_rt_status_str(p, "/set"), j == 0 ? sw : "",
 			    dns_rt_status_str(p, "/ttl"));
+	}
 	dns_rt_status_degraded(gslb);
-	for (i = 0; (pl = conf_node_item(conf_node_at(gslb, "/plans"), i)); i++)
-		printf("  plan %s: %s (by %s)\n",
-		    dns_rt_status_str(pl, "/name"),
-		    dns_rt_status_str(pl, "/state"),
-		    dns_rt_status_str(pl, "/by"));
+	for (i = 0; (pl = conf_node_item(conf_node_at(gslb, "/plans"), i));
+	     i++) {
+		by = conf_node_is_null(conf_node_at(pl, "/by")) ?
+		    NULL :
+		    dns_rt_status_str(pl, "/by");
+		printf("  plan %s: %s", dns_rt_status_str(pl, "/name"),
+		    dns_rt_status_str(pl, "/state"));
+		if (by != NULL)
+			printf(" (by %s)", by);
+		printf("\n");
+	}
 }

@@ -22,6 +22,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import threading
 import time
 import http.server
@@ -249,6 +250,16 @@ def test_non_preemptive_stays_until_operator_failback(haven, workdir, sites):
     wait_answer(h, [SITE_B], timeout=10, what="switch to site-b")
     r = h.api("POST", "/v1/dns/names/www.example.com/failback")
     assert r.status == 409, r  # site-a is down: nothing to fail back to
+    # `haven status`: the policy on its backup set, site-a degraded.
+    out = subprocess.run([h.bin, "status", "-s", h.socket],
+                         capture_output=True, text=True, timeout=10).stdout
+    print("\n" + out)
+    line = [ln for ln in out.splitlines()
+            if ln.startswith("www.example.com")]
+    assert line and line[0].split()[1:] == ["default", "backup", "1",
+                                             "5"], out
+    assert "plan lose-a: unexecuted\n" in out, out
+    assert "    site-a/%s" % SITE_A in out, out
     sites["a"].start()
 
     def a_usable():
