@@ -208,7 +208,7 @@ dns_rt_save_now(struct dns_gslb_rt *rt)
 
 	ev_timer_stop(rt->loop, &rt->save);
 	rt->dirty = false;
-	if (rt->state_dir == NULL || rt->g == NULL || rt->worker != 0)
+	if (rt->state_dir == NULL || rt->g == NULL)
 		return;
 	buf_init(&b);
 	dns_gslb_save(rt->g, &b);
@@ -240,7 +240,7 @@ dns_rt_save_cb(struct ev_timer *t, void *arg)
 static void
 dns_rt_dirty(struct dns_gslb_rt *rt)
 {
-	if (rt->worker != 0 || rt->state_dir == NULL)
+	if (rt->state_dir == NULL)
 		return;
 	rt->dirty = true;
 	if (!ev_timer_active(&rt->save))
@@ -595,8 +595,7 @@ dns_gslb_rt_apply(struct dns_gslb_rt *rt, const struct dns_gslb_conf *conf,
 	    (rt->state_dir == NULL || strcmp(state_dir, rt->state_dir) != 0)) {
 		free(rt->state_dir);
 		rt->state_dir = xstrdup(state_dir);
-		if (rt->worker == 0)
-			(void)statefile_mkdir(rt->state_dir);
+		(void)statefile_mkdir(rt->state_dir);
 	}
 	rt->applied = true;
 	if (first && rt->state_dir != NULL) {

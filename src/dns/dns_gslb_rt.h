@@ -11,7 +11,7 @@
  *     executed or rolled back, an operator's failback) goes into a
  *     bounded log with a sequence number, with who caused it (health,
  *     api, timer, config), and worker 0 sends it to the alarms;
- *   - after a change, worker 0 saves the state (coalesced, at most one
+ *   - after a change, each worker saves the state (coalesced, at most one
  *     write per DNS_GSLB_RT_SAVE_MS) to state_dir; the first apply of a
  *     process restores it, so a restart serves the last-known answers;
  *   - the API (/v1/dns/names, /v1/dns/plans, /v1/dns/events), the
@@ -19,7 +19,9 @@
  *
  * Every worker runs the same runtime on the same verdicts and operator
  * POSTs (the plane's row sends POSTs to every worker), so all answer
- * alike; only worker 0 writes the state file and sends alarms.
+ * alike. Each writes the state file (atomically, its own temporary file),
+ * so a worker restarted after it missed a POST restores what the others
+ * did since; only worker 0 sends alarms.
  */
 #ifndef HAVEN_DNS_GSLB_RT_H
 #define HAVEN_DNS_GSLB_RT_H
@@ -44,7 +46,7 @@ struct conf_node;
 struct dns_gslb_rt;
 
 struct dns_gslb_rt *dns_gslb_rt_new(struct ev_loop *loop, unsigned worker);
-/* Flush a pending state write (worker 0), stop timers, free. */
+/* Flush a pending state write, stop timers, free. */
 void dns_gslb_rt_free(struct dns_gslb_rt *rt);
 
 /*

@@ -801,16 +801,17 @@ dns_gslb_rt_metrics(struct dns_gslb_rt *rt, struct buf *out)
 	    "reason=\"foreign\"", rt->verdicts_foreign);
 	mx_u64(out, "haven_dns_gslb_verdicts_ignored_total",
 	    "reason=\"unknown\"", rt->verdicts_unknown);
-	if (rt->worker == 0) {
-		mx_family(out, "haven_dns_gslb_state_saves_total", "counter",
-		    "GSLB state files written");
-		mx_u64(
-		    out, "haven_dns_gslb_state_saves_total", NULL, rt->saves);
-		mx_family(out, "haven_dns_gslb_state_save_errors_total",
-		    "counter", "GSLB state writes that failed");
-		mx_u64(out, "haven_dns_gslb_state_save_errors_total", NULL,
-		    rt->save_errors);
-	}
+	mx_family(out, "haven_dns_gslb_state_saves_total", "counter",
+	    "GSLB state files written");
+	mx_u64(out, "haven_dns_gslb_state_saves_total", NULL, rt->saves);
+	mx_family(out, "haven_dns_gslb_state_save_errors_total", "counter",
+	    "GSLB state writes that failed");
+	mx_u64(out, "haven_dns_gslb_state_save_errors_total", NULL,
+	    rt->save_errors);
+	mx_family(out, "haven_dns_gslb_state_restore_errors_total", "counter",
+	    "persisted GSLB state or plan lines not restored");
+	mx_u64(out, "haven_dns_gslb_state_restore_errors_total", NULL,
+	    rt->restore_errors);
 	dns_rt_api_alarm_metrics(rt, out);
 }
 

@@ -78,7 +78,7 @@ struct dns_gslb_rt {
 	bool applied;                     /* the first apply happened */
 	const char *who; /* static: cause of the events of the current call */
 	struct ev_timer tick;       /* the pure state's next deadline */
-	struct ev_timer save;       /* coalesced state write (worker 0) */
+	struct ev_timer save;       /* coalesced state write */
 	bool dirty;                 /* a write is due */
 	struct dns_rt_plan **plans; /* owned array of owned: conf order */
 	size_t nplans;

@@ -403,6 +403,39 @@ test_restart_serves_persisted_state(void)
 	t_rmdir(dir);
 }
 
+/*
+ * Worker 0 is down while an operator executes a plan on worker 1; the
+ * restarted worker 0 restores it from the file worker 1 wrote.
+ */
+static void
+test_restart_sees_another_workers_change(void)
+{
+	char dir[] = "/tmp/sim_dns_gslb_rt.XXXXXX";
+	struct ev_loop *loop = ev_loop_new_sim(1000);
+	struct dns_gslb_conf *c = t_conf(T_CONF("preemptive"));
+	struct dns_gslb_rt *w1, *w0;
+	struct buf b;
+
+	T_ASSERT(mkdtemp(dir) != NULL);
+	buf_init(&b);
+	w1 = dns_gslb_rt_new(loop, 1);
+	T_EQ_INT(dns_gslb_rt_apply(w1, c, dir), 0);
+	T_EQ_INT(t_query(w1, "POST", "/v1/dns/plans/lose-a/execute", &b), 200);
+	ev_sim_advance(loop, DNS_GSLB_RT_SAVE_MS + 1);
+	w0 = dns_gslb_rt_new(loop, 0);
+	T_EQ_INT(dns_gslb_rt_apply(w0, c, dir), 0);
+	T_EQ_STR(t_answer(w0), "198.18.2.10");
+	T_EQ_INT(t_query(w0, "GET", "/v1/dns/plans/lose-a", &b), 200);
+	T_HAS(&b, "\"state\":\"executed\"");
+	T_HAS(&b, "\"by\":\"api\"");
+	dns_gslb_rt_free(w0);
+	dns_gslb_rt_free(w1);
+	buf_fini(&b);
+	t_conf_free(c);
+	ev_loop_free(loop);
+	t_rmdir(dir);
+}
+
 /* A reload keeps the served set, counters and plan state by name. */
 static void
 test_reload_keeps_state(void)
@@ -490,6 +523,7 @@ static const struct test tests[] = {
 	TEST(test_events_since),
 	TEST(test_restart_serves_persisted_state),
 	TEST(test_reload_keeps_state),
+	TEST(test_restart_sees_another_workers_change),
 	TEST(test_status_lines),
 };
 
