@@ -366,3 +366,82 @@ def test_check_reports_zone_file_position(haven_bin, workdir):
     assert out.returncode != 0
     line = len(ZONE.splitlines()) + 1
     assert "%s:%d:" % (zone, line) in out.stdout + out.stderr, out
+
+
+def test_reload_swaps_zones_only_when_they_load(haven, workdir):
+    """A zone file edited and reloaded is served; a broken one is refused
+    with its position, and the old data stays served."""
+    h = start(haven, workdir)
+    zone = os.path.join(str(workdir), "example.com.zone")
+    with open(zone, "w") as f:
+        f.write(ZONE.replace("198.18.0.80", "198.18.0.81"))
+    r = h.api("POST", "/v1/reload")
+    assert r.status == 200, r
+    wait_until(lambda: ask(h, "www.example.com", "A").answer[0][0].address
+               == "198.18.0.81", timeout=5, what="new zone served")
+    with open(zone, "w") as f:
+        f.write(ZONE.replace("198.18.0.81", "198.18.0.82") +
+                "broken IN A 300.1.1.1\n")
+    r = h.api("POST", "/v1/reload")
+    assert r.status == 400, r
+    line = len(ZONE.splitlines()) + 1
+    assert any(e.startswith("%s:%d:" % (zone, line))
+               for e in r.json["errors"]), r.json
+    assert ask(h, "www.example.com", "A").answer[0][0].address == \
+        "198.18.0.81"
+
+
+def test_tcp_max_connections_closes_oldest_idle(haven, workdir):
+    h = start(haven, workdir)
+    cfg = h.config
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write(text.replace("tcp: { idle_timeout: 10s }",
+                             "tcp: { idle_timeout: 10s, "
+                             "max_connections: 2 }"))
+    assert h.api("POST", "/v1/reload").status == 200
+    first = socket.create_connection(("127.0.0.1", h.port), timeout=3)
+    second = socket.create_connection(("127.0.0.1", h.port), timeout=3)
+    wait_until(lambda: h.metric("haven_dns_tcp_connections") == 2,
+               timeout=5)
+    # the third asks at once and is answered; the oldest idle one goes
+    r = ask(h, "www.example.com", "A", tcp=True)
+    assert r.answer
+    first.settimeout(3)
+    assert first.recv(1) == b""
+    assert h.metric("haven_dns_tcp_closed_total", reason="oldest") >= 1
+    second.close()
+    first.close()
+
+
+def test_tcp_slow_reader_is_bounded(haven, workdir):
+    """A client that pipelines 600000 queries (21 MB) for a 2 KB answer
+    and reads nothing: the server stops reading (at most 64 KiB of
+    answers wait), so the client cannot send it all once the kernel
+    buffers are full; then the idle timeout closes the stuck
+    connection."""
+    h = start(haven, workdir, idle="1s")
+    q = dns.message.make_query("big.example.com", "TXT").to_wire()
+    frame = struct.pack("!H", len(q)) + q
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        s.connect(("127.0.0.1", h.port))
+        s.setblocking(False)
+        sent = 0
+        deadline = time.monotonic() + 4
+        data = memoryview(frame * 600000)
+        try:
+            while sent < len(data) and time.monotonic() < deadline:
+                try:
+                    sent += s.send(data[sent:])
+                except BlockingIOError:
+                    time.sleep(0.01)
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the idle timeout closed the stuck connection already
+        assert sent < len(data), "the server read everything"
+        assert h.metric("haven_dns_tcp_read_paused_total") >= 1
+        wait_until(lambda: h.metric("haven_dns_tcp_closed_total",
+                                    reason="idle") >= 1, timeout=10)
+    assert ask(h, "www.example.com", "A", tcp=True).answer
