@@ -204,8 +204,7 @@ dns_db_node_get(struct dns_db *db, uint32_t zone, const uint8_t *lname)
 	memset(nd, 0, sizeof(*nd));
 	nd->name = dns_db_arena_put(db, lname, dns_name_len(lname));
 	nd->zone = zone;
-	nd->cut = DNS_DB_NONE;
-	nd->wild = DNS_DB_NONE;
+	nd->u.cut = DNS_DB_NONE;
 	nd->labels = (uint8_t)dns_name_labels(lname);
 	dns_db_tab_insert(db, n, dns_db_hash(lname, zone));
 	return n;
@@ -317,7 +316,7 @@ dns_db_add_dyn(
 	if (db->nodes[n].flags & DNS_DB_F_DYN)
 		return -EEXIST;
 	db->nodes[n].flags |= DNS_DB_F_DYN;
-	db->nodes[n].dyn = id;
+	db->nodes[n].u.dyn = id;
 	return 0;
 }
 
