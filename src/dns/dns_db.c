@@ -19,17 +19,28 @@
 uint32_t
 dns_db_hash(const uint8_t *lname, uint32_t zone)
 {
-	/* FNV-1a over the folded octets, then the zone and a final mix so
-	 * the low bits (the table index) depend on every input bit. */
-	uint32_t h = 2166136261u ^ zone * 0x9e3779b1u;
+	/* Eight octets at a time (names are short, and this runs twice per
+	 * query), each word mixed in by a multiply and a fold; the length
+	 * and zone seed it. Byte order does not matter: the table lives
+	 * and dies in one process. */
 	size_t n = dns_name_len(lname), i;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)zone << 32 | n), w;
 
-	for (i = 0; i < n; i++)
-		h = (h ^ lname[i]) * 16777619u;
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	return h;
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, lname + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	if (i < n) {
+		w = 0;
+		memcpy(&w, lname + i, n - i);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
 }
 
 struct dns_db *
