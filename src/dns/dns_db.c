@@ -43,6 +43,23 @@ dns_db_hash(const uint8_t *lname, uint32_t zone)
 	return (uint32_t)h;
 }
 
+/* Two folded names equal; reads neither past its own end, as a memcmp
+ * of one's length would when the other is shorter. */
+static inline bool
+dns_db_name_eq(const uint8_t *a, const uint8_t *b)
+{
+	for (;;) {
+		if (*a != *b)
+			return false;
+		if (*a == 0)
+			return true;
+		if (memcmp(a + 1, b + 1, *a) != 0)
+			return false;
+		a += 1 + *a;
+		b += 1 + *b;
+	}
+}
+
 struct dns_db *
 dns_db_new(void)
 {
@@ -111,7 +128,7 @@ dns_db_zone_probe(const struct dns_db *db, const uint8_t *lname)
 	while ((z = db->ztab[i]) != 0) {
 		const uint8_t *a = db->arena + db->zones[z - 1].apex;
 
-		if (*a == *lname && memcmp(a, lname, dns_name_len(a)) == 0)
+		if (dns_db_name_eq(a, lname))
 			return (int)(z - 1);
 		i = (i + 1) & db->zmask;
 	}
@@ -142,8 +159,7 @@ dns_db_lookup(const struct dns_db *db, uint32_t zone, const uint8_t *lname)
 			const struct dns_db_node *n = &db->nodes[s->node - 1];
 			const uint8_t *a = db->arena + n->name;
 
-			if (n->zone == zone &&
-			    memcmp(a, lname, dns_name_len(lname)) == 0)
+			if (n->zone == zone && dns_db_name_eq(a, lname))
 				return s->node - 1;
 		}
 	}
