@@ -334,7 +334,6 @@ static const struct conf_key dns_conf_keys[] = {
 	    .type = CT_STRLIST,
 	    .off = offsetof(struct dns_conf, listen),
 	    .count_off = offsetof(struct dns_conf, nlisten),
-	    .flags = CK_REQUIRED,
 	    .help = "addresses to serve on, \"ip:port\": UDP and TCP each" },
 	{ .name = "workers",
 	    .type = CT_UINT,
@@ -543,6 +542,11 @@ dns_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	struct dns_conf *c = obj;
 
+	/* Without a dns: section there is nothing to serve or check; with
+	 * one, listen is required (checked here, since a required key
+	 * would be required of a config without the section too). */
+	if (node == NULL)
+		return;
 	dns_conf_check_listen(ctx, node, c);
 	if (c->nsid != NULL && strlen(c->nsid) > DNS_NSID_MAX)
 		conf_error(ctx, conf_key_node(node, "nsid"),
