@@ -319,24 +319,42 @@ dns_plane_on_msg(const struct ipc_msg *msg)
 
 		/* The payload may be unaligned: copy before use. */
 		memcpy(&v, data + i * sizeof(v), sizeof(v));
-		dns_gslb_rt_verdict(dns_srv_g.rt, &v);
+		if (dns_srv_g.rt != NULL) /* NULL once stopped */
+			dns_gslb_rt_verdict(dns_srv_g.rt, &v);
 	}
 }
 
+/* Every connection has finished: the process may exit. */
 static void
-dns_plane_stop(unsigned deadline_ms)
+dns_plane_stopped(struct dns_srv *s)
 {
-	struct dns_srv *s = &dns_srv_g;
-
-	s->stopping = true;
-	for (struct dns_sock *k = s->socks; k != NULL; k = k->next)
-		ev_io_stop(s->loop, &k->io);
-	dns_tcp_close_all(s);
+	s->stopped = NULL;
 	/* Flushes a pending state write (worker 0). */
 	dns_gslb_rt_free(s->rt);
 	s->rt = NULL;
 	s->dyn = NULL;
 	plane_stopped();
+}
+
+/*
+ * Stop taking queries: UDP at once (a datagram in flight is answered by
+ * the other workers or retried by the client), TCP once each connection
+ * has sent what it owes; the runtime's deadline bounds the wait.
+ */
+static void
+dns_plane_stop(unsigned deadline_ms)
+{
+	struct dns_srv *s = &dns_srv_g;
+
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	for (struct dns_sock *k = s->socks; k != NULL; k = k->next)
+		ev_io_stop(s->loop, &k->io);
+	s->stopped = dns_plane_stopped;
+	dns_tcp_drain(s);
+	if (s->nconns == 0 && s->stopped != NULL)
+		dns_plane_stopped(s);
 }
 
 /* ---- config side ---- */

@@ -163,6 +163,8 @@ struct dns_srv {
 	uint8_t *scratch; /* owned: 2 + DNS_MSG_MAX, one answer at a time */
 	struct dns_udp_batch *udp; /* owned: recvmmsg/sendmmsg buffers */
 	bool stopping;
+	/* Called once the last connection closed while stopping. */
+	void (*stopped)(struct dns_srv *s);
 	struct dns_srv_stats st;
 };
 
@@ -191,6 +193,8 @@ void dns_udp_read_cb(struct ev_io *io, unsigned events, void *arg);
 void dns_tcp_accept_cb(struct ev_io *io, unsigned events, void *arg);
 /* Close every connection (stop) or only those past the new limits. */
 void dns_tcp_close_all(struct dns_srv *s);
+/* Stop reading queries; connections close once their answers are out. */
+void dns_tcp_drain(struct dns_srv *s);
 void dns_tcp_apply(struct dns_srv *s);
 
 /* dns_api.c */
