@@ -451,3 +451,46 @@ def test_tcp_slow_reader_is_bounded(haven, workdir):
         wait_until(lambda: h.metric("haven_dns_tcp_closed_total",
                                     reason="idle") >= 1, timeout=10)
     assert ask(h, "www.example.com", "A", tcp=True).answer
+
+
+def test_wildcard_listen_answers_from_the_address_asked(haven, workdir):
+    """On 0.0.0.0 the answer leaves from the address the query went to
+    (dnspython refuses an answer from another source)."""
+    with open(os.path.join(str(workdir), "example.com.zone"), "w") as f:
+        f.write(ZONE)
+    port = free_dns_port()
+    h = haven((CONFIG.format(dir=workdir, port=port, workers=1, idle="10s",
+                             rrl=0)
+               .replace('["127.0.0.1:%d", "[::1]:%d"]' % (port, port),
+                        '["0.0.0.0:%d"]' % port)))
+    h.port = port
+    for addr in ("127.0.0.1", "127.0.0.2", "127.1.2.3"):
+        wait_until(lambda: ask(h, "www.example.com", "A", addr=addr)
+                   .rcode() == 0, timeout=5,
+                   ignore=(OSError, dns.exception.Timeout))
+
+
+def test_tcp_max_queries_closes_after_the_last_answer(haven, workdir):
+    h = start(haven, workdir)
+    with open(h.config) as f:
+        text = f.read()
+    with open(h.config, "w") as f:
+        f.write(text.replace("tcp: { idle_timeout: 10s }",
+                             "tcp: { idle_timeout: 10s, max_queries: 3 }"))
+    assert h.api("POST", "/v1/reload").status == 200
+    q = dns.message.make_query("www.example.com", "A").to_wire()
+    with socket.create_connection(("127.0.0.1", h.port), timeout=3) as s:
+        s.sendall((struct.pack("!H", len(q)) + q) * 5)
+        buf = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+    n = 0
+    while len(buf) >= 2:
+        ln = struct.unpack("!H", buf[:2])[0]
+        buf = buf[2 + ln:]
+        n += 1
+    assert n == 3
+    assert h.metric("haven_dns_tcp_closed_total", reason="max_queries") == 1
