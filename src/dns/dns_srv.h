@@ -191,6 +191,9 @@ void dns_udp_read_cb(struct ev_io *io, unsigned events, void *arg);
 
 /* dns_tcp.c */
 void dns_tcp_accept_cb(struct ev_io *io, unsigned events, void *arg);
+/* Serve the connected, non-blocking stream socket fd (owned from now)
+ * from client ss; the accept path and fuzz_dns_tcp use it. */
+void dns_tcp_open(struct dns_srv *s, int fd, const struct sockaddr_storage *ss);
 /* Close every connection (stop) or only those past the new limits. */
 void dns_tcp_close_all(struct dns_srv *s);
 /* Stop reading queries; connections close once their answers are out. */

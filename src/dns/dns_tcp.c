@@ -434,8 +434,8 @@ dns_tcp_make_room(struct dns_srv *s)
 	return false;
 }
 
-static void
-dns_tcp_conn_new(struct dns_srv *s, int fd, const struct sockaddr_storage *ss)
+void
+dns_tcp_open(struct dns_srv *s, int fd, const struct sockaddr_storage *ss)
 {
 	struct dns_tcp_conn *c = xcalloc(1, sizeof(*c));
 
@@ -478,7 +478,7 @@ dns_tcp_accept_cb(struct ev_io *io, unsigned events, void *arg)
 			close(fd);
 			continue;
 		}
-		dns_tcp_conn_new(s, fd, &ss);
+		dns_tcp_open(s, fd, &ss);
 	}
 }
 
