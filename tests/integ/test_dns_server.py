@@ -462,9 +462,10 @@ def test_wildcard_listen_answers_from_the_address_asked(haven, workdir):
     h = haven((CONFIG.format(dir=workdir, port=port, workers=1, idle="10s",
                              rrl=0)
                .replace('["127.0.0.1:%d", "[::1]:%d"]' % (port, port),
-                        '["0.0.0.0:%d"]' % port)))
+                        '["0.0.0.0:%d", "[::]:%d"]' % (port, port))))
     h.port = port
-    for addr in ("127.0.0.1", "127.0.0.2", "127.1.2.3"):
+    # loopback has one IPv6 address: ::1 only shows [::] answers at all
+    for addr in ("127.0.0.1", "127.0.0.2", "127.1.2.3", "::1"):
         wait_until(lambda: ask(h, "www.example.com", "A", addr=addr)
                    .rcode() == 0, timeout=5,
                    ignore=(OSError, dns.exception.Timeout))
