@@ -411,6 +411,15 @@ test_plan_execute_preview_rollback(void)
 	/* health coming back does not undo a plan */
 	dns_gslb_health(g, "site-a/198.18.1.1", true, 250);
 	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+	/* a reload keeps the plan executed and its pools forced off */
+	{
+		struct dns_gslb *g2 = dns_gslb_new(&c, g, 260, t_ev, &l);
+
+		T_EQ_STR(
+		    t_ans(g2, 0, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+		T_EQ_INT(dns_gslb_plan(g2, "lose-a", true, 270), -EALREADY);
+		dns_gslb_free(g2);
+	}
 	/* executed: nothing more to change */
 	T_EQ_STR(t_preview(g, "lose-a", &rc),
 	    "{\"plan\":\"lose-a\",\"state\":\"executed\",\"changes\":[]}");
