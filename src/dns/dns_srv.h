@@ -81,6 +81,7 @@ struct dns_srv_stats {
 	uint64_t dynamic;   /* answered by the GSLB */
 	uint64_t rrl_drop, rrl_slip;
 	uint64_t udp_rx_errors, udp_tx_errors;
+	uint64_t udp_oversize; /* datagrams over DNS_UDP_RX: dropped */
 	uint64_t tcp_accepted;
 	uint64_t tcp_accept_errors;
 	uint64_t tcp_refused_max;   /* new connection closed: all busy */

@@ -495,3 +495,12 @@ def test_tcp_max_queries_closes_after_the_last_answer(haven, workdir):
         n += 1
     assert n == 3
     assert h.metric("haven_dns_tcp_closed_total", reason="max_queries") == 1
+
+
+def test_oversize_datagram_counted(haven, workdir):
+    h = start(haven, workdir)
+    q = dns.message.make_query("www.example.com", "A").to_wire()
+    assert udp_raw(h, q + b"\0" * 5000) is None
+    wait_until(lambda: h.metric("haven_dns_udp_oversize_total") == 1,
+               timeout=5)
+    assert ask(h, "www.example.com", "A").answer
