@@ -334,6 +334,24 @@ parent_raise_nofile(void)
 		log_info("descriptor limit", "nofile=%u was=%u", after, before);
 }
 
+/*
+ * Files a section names relative to the config (dns zone files) are
+ * relative to the config file's directory. The children bind the text
+ * the parent sends without its file name, so the directory goes to them,
+ * absolute, in the environment they inherit.
+ */
+static void
+parent_conf_dir(const char *path)
+{
+	char *copy = xstrdup(path), *dir;
+
+	if ((dir = realpath(dirname(copy), NULL)) != NULL) {
+		(void)setenv("HAVEN_CONFIG_DIR", dir, 1);
+		free(dir);
+	}
+	free(copy);
+}
+
 static void
 parent_usage(FILE *f)
 {
@@ -423,6 +441,7 @@ cmd_run(int argc, char **argv)
 		}
 	}
 	log_set_plane("main");
+	parent_conf_dir(path);
 	p.conf = xcalloc(1, sizeof(*p.conf));
 	conf_errors_init(&errs);
 	if (haven_conf_load(path, p.conf, &errs) != 0) {

@@ -160,6 +160,39 @@ conf_error(struct conf_ctx *ctx, struct conf_node *node, const char *fmt, ...)
 	conf_errors_add(ctx->errs, ctx->file, line, col, msg);
 }
 
+/*
+ * An error in another file than the one being bound (a zone file a
+ * section names): counted like conf_error, so the bind fails.
+ */
+void
+conf_error_at(struct conf_ctx *ctx, const char *file, int line, int col,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (!ctx->in_hook)
+		ctx->nbind++;
+	if (ctx->nerrors > CONF_ERRORS_MAX)
+		return;
+	if (ctx->nerrors++ == CONF_ERRORS_MAX) {
+		conf_errors_add(ctx->errs, ctx->file, 0, 0,
+		    xstrdup("too many errors; not reporting more"));
+		return;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		fatal("out of memory");
+	va_end(ap);
+	conf_errors_add(ctx->errs, file, line, col, msg);
+}
+
+const char *
+conf_ctx_file(const struct conf_ctx *ctx)
+{
+	return ctx->file;
+}
+
 struct conf_node *
 conf_key_node(struct conf_node *map, const char *key)
 {

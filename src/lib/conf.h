@@ -137,6 +137,11 @@ void conf_errors_json(const struct conf_errors *e, struct jw *w);
 /* Report an error at node (NULL: at the document level). */
 void conf_error(struct conf_ctx *ctx, struct conf_node *node, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
+/* Report an error at file:line:col of another file (line 0: none). */
+void conf_error_at(struct conf_ctx *ctx, const char *file, int line, int col,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The name of the document being bound, as given to conf_bind_*. */
+const char *conf_ctx_file(const struct conf_ctx *ctx);
 /*
  * The text of a scalar node as a new string (free it), or NULL if node is
  * not a scalar or holds a NUL byte.

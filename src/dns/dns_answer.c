@@ -1,0 +1,471 @@
+/*
+ * dns_answer.c - the authoritative answer engine (dns_answer.h). Pure: no
+ * I/O, clock or globals, and no allocation: everything a query needs is
+ * on the stack or in the caller's output buffer, and the tables were
+ * built by dns_db_finish.
+ *
+ * One answer is a walk of RFC 1034 §4.3.2 step 3 over the db: find the
+ * zone (longest apex suffix), the node (exact, else the closest encloser,
+ * whose cut or wildcard decides), then either data, a CNAME to follow
+ * (at most DNS_CNAME_CHAIN_MAX, possibly into another served zone), a
+ * referral, or a negative answer. Owners found by exact match carry the
+ * query's case (the question's bytes; a CNAME target's as loaded); a
+ * synthesized wildcard answer takes the name asked for (RFC 4592 §3.4).
+ * Additional records (MX/SRV/NS targets, glue) are optional and never set
+ * TC, except in-domain glue of a referral, without which the referral is
+ * useless (RFC 9471 §3: TC when it does not fit).
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "dns/dns_answer.h"
+#include "dns/dns_db_priv.h"
+#include "lib/util.h"
+
+#define DNS_TYPE_HINFO 13
+#define DNS_TYPE_DS    43
+#define DNS_TYPE_IXFR  251
+#define DNS_TYPE_AXFR  252
+
+/* What one query's walk carries along. */
+struct dns_ans {
+	const struct dns_db *db;
+	const struct dns_dyn *dyn;
+	const struct dns_client *cl;
+	struct dns_resp r;
+	struct dns_answer_info *info;
+	uint16_t qtype;
+	uint8_t scope; /* ECS scope of the answer: the largest given */
+	int zone;      /* zone of the last name looked up */
+	bool aa;       /* the query's name is ours and not delegated */
+	/* CNAME targets in the message: owners of later sets point here. */
+	uint8_t owners[DNS_CNAME_CHAIN_MAX][DNS_NAME_MAX];
+};
+
+static size_t
+dns_answer_fold(uint8_t dst[DNS_NAME_MAX], const uint8_t *src)
+{
+	size_t n = dns_name_len(src), i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t c = src[i];
+
+		dst[i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+	}
+	return n;
+}
+
+/* The SOA of zone, with the negative TTL, into authority. */
+static void
+dns_answer_soa(struct dns_ans *a, int zone)
+{
+	const struct dns_db *db = a->db;
+	const struct dns_db_zone *z = &db->zones[zone];
+	struct dns_rrset set;
+
+	dns_db_rrset(db, &db->sets[z->soa], db->arena + z->apex, &set);
+	set.ttl = z->neg_ttl;
+	dns_resp_add(&a->r, DNS_SEC_AUTHORITY, &set, true);
+}
+
+/* HINFO "RFC8482" "" for an ANY query (RFC 8482 §4.2). */
+static void
+dns_answer_hinfo(struct dns_ans *a, int zone, const uint8_t *owner)
+{
+	static const uint8_t hinfo[] = { 7, 'R', 'F', 'C', '8', '4', '8', '2',
+		0 };
+	static const struct dns_rdata rd = { hinfo, sizeof(hinfo) };
+	struct dns_rrset set = { owner, DNS_TYPE_HINFO, DNS_CLASS_IN,
+		a->db->zones[zone].neg_ttl, 1, &rd };
+
+	dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
+}
+
+/* A and AAAA of target, when served and not occluded, as optional
+ * additional data; in-domain glue of a referral is required. */
+static void
+dns_answer_addr(struct dns_ans *a, int zone, const uint8_t *target,
+    uint32_t below_cut, bool required)
+{
+	static const uint16_t types[] = { DNS_TYPE_A, DNS_TYPE_AAAA };
+	const struct dns_db *db = a->db;
+	uint8_t l[DNS_NAME_MAX];
+	const struct dns_db_node *n;
+	struct dns_rrset set;
+	uint32_t ni;
+	unsigned i;
+
+	dns_answer_fold(l, target);
+	if (!dns_name_is_sub(l, db->arena + db->zones[zone].apex))
+		return;
+	if ((ni = dns_db_lookup(db, (uint32_t)zone, l)) == DNS_DB_NONE)
+		return;
+	n = &db->nodes[ni];
+	if (n->cut != below_cut)
+		return; /* occluded, or not the delegation's glue */
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		const struct dns_db_set *s = dns_db_node_set(db, n, types[i]);
+
+		if (s == NULL)
+			continue;
+		dns_db_rrset(db, s, db->arena + n->name, &set);
+		dns_resp_add(&a->r, DNS_SEC_ADDITIONAL, &set, required);
+	}
+}
+
+/* Additional section processing (RFC 1035 §3.3 / RFC 2782) for a set. */
+static void
+dns_answer_additional(struct dns_ans *a, int zone, const struct dns_rrset *s)
+{
+	size_t skip;
+	unsigned i;
+
+	switch (s->type) {
+	case DNS_TYPE_NS:
+		skip = 0;
+		break;
+	case DNS_TYPE_MX:
+		skip = 2;
+		break;
+	case DNS_TYPE_SRV:
+		skip = 6;
+		break;
+	default:
+		return;
+	}
+	for (i = 0; i < s->count; i++) {
+		const struct dns_rdata *rd = &s->rdata[i];
+
+		if (rd->len > skip &&
+		    dns_name_check(rd->data + skip, rd->len - skip) > 0)
+			dns_answer_addr(
+			    a, zone, rd->data + skip, DNS_DB_NONE, false);
+	}
+}
+
+/* Referral from cut node ci: NS in authority, glue in additional. */
+static void
+dns_answer_referral(struct dns_ans *a, int zone, uint32_t ci)
+{
+	const struct dns_db *db = a->db;
+	const struct dns_db_node *c = &db->nodes[ci];
+	const struct dns_db_set *ns = dns_db_node_set(db, c, DNS_TYPE_NS);
+	struct dns_rrset set;
+	unsigned i;
+
+	dns_db_rrset(db, ns, db->arena + c->name, &set);
+	if (dns_resp_add(&a->r, DNS_SEC_AUTHORITY, &set, true) < 0)
+		return;
+	/* Glue inside the delegation first (required), then sibling
+	 * glue elsewhere in the zone (optional). */
+	for (i = 0; i < set.count; i++)
+		dns_answer_addr(a, zone, set.rdata[i].data, ci, true);
+	for (i = 0; i < set.count; i++)
+		dns_answer_addr(a, zone, set.rdata[i].data, DNS_DB_NONE, false);
+	a->info->kind = DNS_ANS_REFERRAL;
+	a->aa = false; /* RFC 1034 §4.3.2 step 3b */
+}
+
+/* The client the provider sees: the query's ECS when one came. */
+static void
+dns_answer_client(const struct dns_query *q, const struct dns_client *src,
+    struct dns_client *cl)
+{
+	*cl = *src;
+	if (!q->has_ecs)
+		return;
+	memset(cl, 0, sizeof(*cl));
+	cl->family = q->ecs.family == DNS_ECS_FAMILY_IP4 ? AF_INET : AF_INET6;
+	memcpy(cl->addr, q->ecs.addr, sizeof(cl->addr));
+	cl->bits = q->ecs.source;
+	cl->ecs = true;
+}
+
+enum dns_step {
+	STEP_DONE,
+	STEP_FOLLOW
+};
+
+/*
+ * Answer for node n of zone reached under owner (the name to write),
+ * exact or by wildcard. Returns STEP_FOLLOW with *next set to a CNAME
+ * target to chase, or STEP_DONE.
+ */
+static enum dns_step
+dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
+    const uint8_t *owner, bool first, const uint8_t **next)
+{
+	const struct dns_db *db = a->db;
+	const struct dns_db_set *s;
+	struct dns_rrset set;
+	uint16_t qt = a->qtype;
+
+	if ((n->flags & DNS_DB_F_DYN) &&
+	    (qt == DNS_TYPE_A || qt == DNS_TYPE_AAAA || qt == DNS_TYPE_CNAME ||
+	        qt == DNS_TYPE_ANY)) {
+		struct dns_dyn_answer da;
+
+		memset(&da, 0, sizeof(da));
+		if (a->dyn == NULL ||
+		    a->dyn->answer(a->dyn->provider, n->dyn, qt, a->cl, &da) <
+		        0) {
+			a->info->kind = DNS_ANS_ERROR;
+			a->info->rcode = DNS_RCODE_SERVFAIL;
+			return STEP_DONE;
+		}
+		a->info->dynamic = true;
+		if (da.scope > a->scope)
+			a->scope = da.scope;
+		if (da.count > 0 && da.rdata != NULL) {
+			set.owner = owner;
+			set.type = da.type;
+			set.rclass = DNS_CLASS_IN;
+			set.ttl = da.ttl;
+			set.count = da.count;
+			set.rdata = da.rdata;
+			dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
+			if (da.type == DNS_TYPE_CNAME && qt != DNS_TYPE_CNAME &&
+			    dns_name_check(da.rdata[0].data, da.rdata[0].len) >
+			        0) {
+				*next = da.rdata[0].data;
+				return STEP_FOLLOW;
+			}
+			return STEP_DONE;
+		}
+		if (qt == DNS_TYPE_ANY && n->nsets == 0) {
+			/* The name has data, just none to give for ANY
+			 * now: RFC 8482 §4.2's stand-in, not NODATA. */
+			dns_answer_hinfo(a, zone, owner);
+			return STEP_DONE;
+		}
+		if (qt != DNS_TYPE_ANY) {
+			if (first)
+				a->info->kind = DNS_ANS_NODATA;
+			dns_answer_soa(a, zone);
+			return STEP_DONE;
+		}
+		/* ANY with nothing dynamic now: one static set, below. */
+	}
+	if (qt == DNS_TYPE_ANY) {
+		if (n->nsets == 0) {
+			if (first)
+				a->info->kind = DNS_ANS_NODATA;
+			dns_answer_soa(a, zone);
+			return STEP_DONE;
+		}
+		/* RFC 8482 §4.2: one RRset stands for them all. */
+		s = &db->sets[n->set];
+		dns_db_rrset(db, s, owner, &set);
+		dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
+		return STEP_DONE;
+	}
+	if ((s = dns_db_node_set(db, n, qt)) != NULL) {
+		dns_db_rrset(db, s, owner, &set);
+		if (dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true) == 0)
+			dns_answer_additional(a, zone, &set);
+		return STEP_DONE;
+	}
+	if ((s = dns_db_node_set(db, n, DNS_TYPE_CNAME)) != NULL) {
+		dns_db_rrset(db, s, owner, &set);
+		dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
+		*next = db->rdata[s->rd].data;
+		return STEP_FOLLOW;
+	}
+	if (first)
+		a->info->kind = DNS_ANS_NODATA;
+	dns_answer_soa(a, zone);
+	return STEP_DONE;
+}
+
+/*
+ * Resolve name (the query's, or a CNAME target), written as owner.
+ * Returns STEP_FOLLOW with *next, or STEP_DONE.
+ */
+static enum dns_step
+dns_answer_name(
+    struct dns_ans *a, const uint8_t *owner, bool first, const uint8_t **next)
+{
+	const struct dns_db *db = a->db;
+	uint8_t l[DNS_NAME_MAX];
+	const uint8_t *ce;
+	uint32_t ni;
+	int zone;
+
+	dns_answer_fold(l, owner);
+	if ((zone = dns_db_zone_of(db, l)) < 0) {
+		/* A chain leaving our zones ends here: the resolver goes
+		 * on (RFC 1034 §4.3.2 step 3a). */
+		if (first) {
+			a->info->kind = DNS_ANS_REFUSED;
+			a->info->rcode = DNS_RCODE_REFUSED;
+		}
+		return STEP_DONE;
+	}
+	a->zone = zone;
+	if (first)
+		a->aa = true;
+	ni = dns_db_lookup(db, (uint32_t)zone, l);
+	if (ni != DNS_DB_NONE) {
+		const struct dns_db_node *n = &db->nodes[ni];
+
+		/* DS at a cut is the parent's data (RFC 4035 §3.1.4.1). */
+		if (n->cut != DNS_DB_NONE &&
+		    !(n->cut == ni && a->qtype == DNS_TYPE_DS)) {
+			if (first)
+				dns_answer_referral(a, zone, n->cut);
+			return STEP_DONE;
+		}
+		return dns_answer_node(a, zone, n, owner, first, next);
+	}
+	/* The closest encloser: every ancestor up to the apex is a node. */
+	for (ce = l + 1 + l[0];; ce += 1 + *ce) {
+		ni = dns_db_lookup(db, (uint32_t)zone, ce);
+		if (ni != DNS_DB_NONE)
+			break;
+	}
+	{
+		const struct dns_db_node *c = &db->nodes[ni];
+
+		if (c->cut != DNS_DB_NONE) {
+			if (first)
+				dns_answer_referral(a, zone, c->cut);
+			return STEP_DONE;
+		}
+		if (c->wild != DNS_DB_NONE)
+			return dns_answer_node(
+			    a, zone, &db->nodes[c->wild], owner, first, next);
+	}
+	if (first)
+		a->info->kind = DNS_ANS_NXDOMAIN;
+	a->info->rcode = DNS_RCODE_NXDOMAIN; /* of the last name: RFC 6604 */
+	dns_answer_soa(a, zone);
+	return STEP_DONE;
+}
+
+static void
+dns_answer_rrl_name(struct dns_answer_info *info, const uint8_t *name)
+{
+	dns_answer_fold(info->rrl_name, name);
+}
+
+size_t
+dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
+    const struct dns_answer_opts *opts, const struct dns_client *src,
+    const uint8_t *msg, size_t len, uint8_t *out, size_t size,
+    struct dns_answer_info *info)
+{
+	struct dns_query q;
+	struct dns_resp_opt ro, *rop = NULL;
+	struct dns_ecs ecs;
+	struct dns_client cl;
+	struct dns_ans a;
+	enum dns_wire_err e;
+	size_t limit;
+	int rcode;
+
+	info->kind = DNS_ANS_POSITIVE;
+	info->rcode = DNS_RCODE_NOERROR;
+	info->qtype = 0;
+	info->truncated = false;
+	info->dynamic = false;
+	info->edns = false;
+	info->rrl_name[0] = 0;
+	e = dns_wire_parse_query(msg, len, &q);
+	info->err = e;
+	rcode = dns_wire_err_rcode(e);
+	if (rcode == DNS_RCODE_DROP) {
+		info->kind = DNS_ANS_DROP;
+		info->rcode = DNS_RCODE_DROP;
+		return 0;
+	}
+	if (q.has_question) {
+		info->qtype = q.qtype;
+		dns_answer_rrl_name(info, q.qname);
+	}
+	/* The OPT fields are known when the parse succeeded, or failed on
+	 * the version or the ECS option (dns_wire.h). */
+	if (e == DNS_WIRE_OK || e == DNS_WIRE_BADVERS ||
+	    (e >= DNS_WIRE_ECS_LEN && e <= DNS_WIRE_ECS_DUP)) {
+		if (q.edns) {
+			info->edns = true;
+			memset(&ro, 0, sizeof(ro));
+			ro.udp_size = opts->udp_max;
+			ro.edns_do = q.edns_do;
+			if (e == DNS_WIRE_OK && q.nsid && opts->nsid != NULL) {
+				ro.nsid = opts->nsid;
+				ro.nsid_len = opts->nsid_len;
+			}
+			if (e == DNS_WIRE_OK && q.has_ecs) {
+				ecs = q.ecs;
+				ecs.scope = 0;
+				ro.ecs = &ecs;
+			}
+			rop = &ro;
+		}
+	} else {
+		q.edns = false;
+	}
+	if (opts->tcp)
+		limit = DNS_MSG_MAX;
+	else if (q.edns)
+		limit = MAX(DNS_UDP_MIN, MIN(q.udp_size, opts->udp_max));
+	else
+		limit = DNS_UDP_MIN;
+	memset(&a.r, 0, sizeof(a.r));
+	if (dns_resp_init(&a.r, out, size, limit, &q, rop) < 0) {
+		info->kind = DNS_ANS_DROP;
+		info->rcode = DNS_RCODE_DROP;
+		return 0;
+	}
+	if (e != DNS_WIRE_OK) {
+		info->kind = DNS_ANS_ERROR;
+		info->rcode = rcode;
+		dns_resp_set_rcode(&a.r, rcode);
+		return dns_resp_finish(&a.r);
+	}
+	if (q.qclass != DNS_CLASS_IN || q.qtype == DNS_TYPE_AXFR ||
+	    q.qtype == DNS_TYPE_IXFR) {
+		info->kind = DNS_ANS_REFUSED;
+		info->rcode = DNS_RCODE_REFUSED;
+		dns_resp_set_rcode(&a.r, DNS_RCODE_REFUSED);
+		return dns_resp_finish(&a.r);
+	}
+	a.db = db;
+	a.dyn = dyn;
+	dns_answer_client(&q, src, &cl);
+	a.cl = &cl;
+	a.info = info;
+	a.qtype = q.qtype;
+	a.scope = 0;
+	a.zone = -1;
+	a.aa = false;
+	{
+		const uint8_t *owner = q.qname, *next = NULL;
+		enum dns_step st;
+		unsigned chain = 0;
+
+		for (;;) {
+			st = dns_answer_name(&a, owner, chain == 0, &next);
+			if (st != STEP_FOLLOW ||
+			    chain + 1 == DNS_CNAME_CHAIN_MAX ||
+			    dns_resp_truncated(&a.r))
+				break;
+			/* Copy: a provider's target is only lent until its
+			 * next call. */
+			memcpy(a.owners[chain], next, dns_name_len(next));
+			owner = a.owners[chain++];
+		}
+	}
+	if (info->kind == DNS_ANS_NXDOMAIN || info->kind == DNS_ANS_REFERRAL)
+		dns_answer_rrl_name(info, db->arena + db->zones[a.zone].apex);
+	if (a.aa)
+		dns_resp_set_flags(&a.r, DNS_FLAG_AA);
+	dns_resp_set_rcode(&a.r, info->rcode);
+	/* The scope a client may cache for; none when it opted out. */
+	if (rop != NULL && rop->ecs != NULL)
+		ecs.scope = q.ecs.source == 0 ? 0 : a.scope;
+	info->truncated = dns_resp_truncated(&a.r);
+	return dns_resp_finish(&a.r);
+}

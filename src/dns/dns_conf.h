@@ -1,0 +1,101 @@
+/*
+ * dns_conf.h - the `dns:` section: where the authoritative server listens,
+ * how many worker processes serve, EDNS and TCP limits, response rate
+ * limiting, the zones (one zone file each) and the GSLB lists (regions,
+ * pools, names, plans, alarms) bound into an embedded dns_gslb_conf.
+ *
+ *   dns:
+ *     listen: ["127.0.0.1:5300", "[::1]:5300"]  # one UDP + one TCP each
+ *     workers: 1
+ *     nsid: ns1                                  # RFC 5001; optional
+ *     edns_udp_size: 1232
+ *     tcp: {idle_timeout: 10s, max_connections: 1000, max_queries: 0}
+ *     rrl: {responses_per_second: 0, slip: 2, window: 15s,
+ *           ipv4_prefix: 24, ipv6_prefix: 56}
+ *     zones: [{name: example.com, file: zones/example.com.zone}]
+ *
+ * Plain data bound by dns_conf_schema. The check hook fills the fields
+ * marked "not bound" (parsed listen addresses, zone apexes, zone paths
+ * resolved against the config file's directory) and parses every zone
+ * file, so `haven check` reports a zone's errors at the zone file's own
+ * file:line:col. After a successful bind those fields are set.
+ */
+#ifndef HAVEN_DNS_CONF_H
+#define HAVEN_DNS_CONF_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns/dns_gslb_conf.h"
+#include "dns/dns_name.h"
+#include "dns/dns_zone.h"
+#include "lib/conf.h"
+
+#define DNS_CONF_INCLUDE_DEPTH 8          /* $INCLUDE nesting we follow */
+#define DNS_CONF_ZONE_FILE_MAX (64u << 20) /* bytes of one zone file */
+
+struct dns_zone_item {
+	char *name; /* owned: the apex as written */
+	char *file; /* owned: the zone file as written */
+	/* Not bound: set by the section's check hook. */
+	char *path;                 /* owned: file, resolved */
+	uint8_t apex[DNS_NAME_MAX]; /* wire form, lower case */
+};
+
+struct dns_tcp_conf {
+	uint64_t idle_timeout_ms;
+	uint32_t max_connections; /* per worker */
+	uint32_t max_queries;     /* per connection; 0: unlimited */
+};
+
+struct dns_rrl_conf {
+	uint32_t responses_per_second; /* 0: off */
+	uint32_t slip;                 /* 0: drop all; 1: truncate all */
+	uint64_t window_ms;
+	uint32_t ipv4_prefix;
+	uint32_t ipv6_prefix;
+};
+
+struct dns_conf {
+	char **listen; /* owned, NULL-terminated: "ip:port" */
+	size_t nlisten;
+	uint32_t workers;
+	char *nsid; /* owned, may be NULL */
+	uint32_t edns_udp_size;
+	struct dns_tcp_conf tcp;
+	struct dns_rrl_conf rrl;
+	struct dns_zone_item *zones; /* owned array */
+	size_t nzones;
+	struct dns_gslb_conf gslb;
+	/* Not bound: listen parsed by the check hook. */
+	struct sockaddr_storage *listen_addr; /* owned: nlisten entries */
+};
+
+extern const struct conf_schema dns_conf_schema;
+
+/*
+ * Read a zone file (at most DNS_CONF_ZONE_FILE_MAX bytes) into an
+ * xmalloc'd NUL-terminated buffer. 0 or -errno.
+ */
+int dns_conf_read_file(const char *path, char **text, size_t *len);
+
+/*
+ * Parse zone item z's file with $INCLUDE confined to the zone file's
+ * directory and below. Each record goes to rr (may be NULL), each error
+ * to err as "file:line:col: message". Returns what dns_zone_parse does,
+ * or -errno when the file cannot be read (reported to err first).
+ */
+int dns_conf_zone_parse(const struct dns_zone_item *z, dns_zone_rr_fn *rr,
+    dns_zone_err_fn *err, void *arg);
+
+/*
+ * Split "file:line:col: message" into its parts: *line and *col 0 and
+ * msg the whole text when it has no position. file is written into fbuf.
+ */
+void dns_conf_split_err(const char *text, char *fbuf, size_t fsize,
+    int *line, int *col, const char **msg);
+
+#endif
