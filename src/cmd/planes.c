@@ -8,12 +8,14 @@
 #include <linux/capability.h>
 
 #include "cmd/planes.h"
+#include "dns/dns_conf.h"
 #include "havip/havip_conf.h"
 #include "hc/hc_conf.h"
 #include "lib/priv.h"
 #include "lb/lb_conf.h"
 #include "vrrp/vrrp_conf.h"
 
+extern const struct plane_ops dns_plane;
 extern const struct plane_ops havip_plane;
 extern const struct plane_ops hc_plane;
 extern const struct plane_ops lb_plane;
@@ -69,6 +71,20 @@ const struct plane_row planes[] = {
 	    .fanout = PLANE_API_ONE,
 	    /* routes and the EIP's nftables table; snooping packet sockets */
 	    .caps_bound = PRIV_CAP(CAP_NET_ADMIN) | PRIV_CAP(CAP_NET_RAW),
+	},
+	{
+	    .name = "dns",
+	    .ops = &dns_plane,
+	    .section = "dns",
+	    .schema = &dns_conf_schema,
+	    .help = "DNS traffic manager (authoritative server, GSLB)",
+	    .api_prefix = "/v1/dns",
+	    /* a DR plan executed or a failback must reach every worker */
+	    .fanout = PLANE_API_POST_ALL,
+	    .replay = true,
+	    .receives = PLANE_MSG(IPC_VERDICT),
+	    /* the parent binds port 53: the workers keep nothing */
+	    .caps_bound = 0,
 	},
 };
 

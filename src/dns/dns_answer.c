@@ -11,6 +11,8 @@
  * referral, or a negative answer. Owners found by exact match carry the
  * query's case (the question's bytes; a CNAME target's as loaded); a
  * synthesized wildcard answer takes the name asked for (RFC 4592 §3.4).
+ * Below a DNAME the answer is the DNAME and the CNAME it synthesizes
+ * (RFC 6672 §2.2; YXDOMAIN when the new name would be too long).
  * Additional records (MX/SRV/NS targets, glue) are optional and never set
  * TC, except in-domain glue of a referral, without which the referral is
  * useless (RFC 9471 §3: TC when it does not fit).
@@ -24,10 +26,11 @@
 #include "dns/dns_db_priv.h"
 #include "lib/util.h"
 
-#define DNS_TYPE_HINFO 13
-#define DNS_TYPE_DS    43
-#define DNS_TYPE_IXFR  251
-#define DNS_TYPE_AXFR  252
+#define DNS_RCODE_YXDOMAIN 6 /* RFC 6672 §2.2 */
+#define DNS_TYPE_HINFO     13
+#define DNS_TYPE_DS        43
+#define DNS_TYPE_IXFR      251
+#define DNS_TYPE_AXFR      252
 
 /* What one query's walk carries along. */
 struct dns_ans {
@@ -40,6 +43,10 @@ struct dns_ans {
 	uint8_t scope; /* ECS scope of the answer: the largest given */
 	int zone;      /* zone of the last name looked up */
 	bool aa;       /* the query's name is ours and not delegated */
+	unsigned nadded;
+	uint32_t added[16]; /* nodes whose addresses are in additional */
+	uint8_t synth[DNS_NAME_MAX]; /* a CNAME's target made from a DNAME */
+	struct dns_rdata synth_rd;
 	/* CNAME targets in the message: owners of later sets point here. */
 	uint8_t owners[DNS_CNAME_CHAIN_MAX][DNS_NAME_MAX];
 };
@@ -65,6 +72,8 @@ dns_answer_soa(struct dns_ans *a, int zone)
 	const struct dns_db_zone *z = &db->zones[zone];
 	struct dns_rrset set;
 
+	if (z->soa == DNS_DB_NONE)
+		return; /* a db whose finish failed: not to be served */
 	dns_db_rrset(db, &db->sets[z->soa], db->arena + z->apex, &set);
 	set.ttl = z->neg_ttl;
 	dns_resp_add(&a->r, DNS_SEC_AUTHORITY, &set, true);
@@ -105,6 +114,13 @@ dns_answer_addr(struct dns_ans *a, int zone, const uint8_t *target,
 	n = &db->nodes[ni];
 	if (n->cut != below_cut)
 		return; /* occluded, or not the delegation's glue */
+	/* Two MX to one host: its addresses once (RFC 2181 §5: a set
+	 * appears once in a section). */
+	for (i = 0; i < a->nadded; i++)
+		if (a->added[i] == ni)
+			return;
+	if (a->nadded < ARRAY_SIZE(a->added))
+		a->added[a->nadded++] = ni;
 	for (i = 0; i < ARRAY_SIZE(types); i++) {
 		const struct dns_db_set *s = dns_db_node_set(db, n, types[i]);
 
@@ -218,6 +234,17 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 		a->info->dynamic = true;
 		if (da.scope > a->scope)
 			a->scope = da.scope;
+		/* Only what the contract lets a provider give: its own
+		 * type, or a CNAME whose target is a name. */
+		if (da.type != qt && da.type != DNS_TYPE_CNAME &&
+		    (qt != DNS_TYPE_ANY ||
+		        (da.type != DNS_TYPE_A && da.type != DNS_TYPE_AAAA)))
+			da.count = 0;
+		if (da.type == DNS_TYPE_CNAME && da.count > 0 &&
+		    (da.count != 1 || da.rdata == NULL ||
+		        dns_name_check(da.rdata[0].data, da.rdata[0].len) !=
+		            da.rdata[0].len))
+			da.count = 0;
 		if (da.count > 0 && da.rdata != NULL) {
 			set.owner = owner;
 			set.type = da.type;
@@ -226,9 +253,7 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 			set.count = da.count;
 			set.rdata = da.rdata;
 			dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
-			if (da.type == DNS_TYPE_CNAME && qt != DNS_TYPE_CNAME &&
-			    dns_name_check(da.rdata[0].data, da.rdata[0].len) >
-			        0) {
+			if (da.type == DNS_TYPE_CNAME && qt != DNS_TYPE_CNAME) {
 				*next = da.rdata[0].data;
 				return STEP_FOLLOW;
 			}
@@ -277,6 +302,44 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 		a->info->kind = DNS_ANS_NODATA;
 	dns_answer_soa(a, zone);
 	return STEP_DONE;
+}
+
+/*
+ * owner lies below the DNAME set dn, whose owner is owner + prefix:
+ * answer with the DNAME and the CNAME it makes (RFC 6672 §2.2), and
+ * follow that unless the question was for the CNAME.
+ */
+static enum dns_step
+dns_answer_dname(struct dns_ans *a, const struct dns_db_set *dn,
+    const uint8_t *owner, size_t prefix, const uint8_t **next)
+{
+	const struct dns_rdata *t = &a->db->rdata[dn->rd];
+	struct dns_rrset set;
+	int tl;
+
+	/* The DNAME's owner as the question wrote it. */
+	dns_db_rrset(a->db, dn, owner + prefix, &set);
+	if (dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true) < 0)
+		return STEP_DONE;
+	if ((tl = dns_name_check(t->data, t->len)) < 0)
+		return STEP_DONE;
+	if (prefix + (size_t)tl > DNS_NAME_MAX) {
+		a->info->rcode = DNS_RCODE_YXDOMAIN; /* the DNAME stays */
+		return STEP_DONE;
+	}
+	memcpy(a->synth, owner, prefix);
+	memcpy(a->synth + prefix, t->data, (size_t)tl);
+	a->synth_rd.data = a->synth;
+	a->synth_rd.len = (uint16_t)(prefix + (size_t)tl);
+	set.owner = owner;
+	set.type = DNS_TYPE_CNAME;
+	set.count = 1;
+	set.rdata = &a->synth_rd;
+	if (dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true) < 0 ||
+	    a->qtype == DNS_TYPE_CNAME)
+		return STEP_DONE;
+	*next = a->synth;
+	return STEP_FOLLOW;
 }
 
 /*
@@ -333,6 +396,12 @@ dns_answer_name(
 				dns_answer_referral(a, zone, c->cut);
 			return STEP_DONE;
 		}
+		const struct dns_db_set *dn;
+
+		if ((c->flags & DNS_DB_F_DNAME) &&
+		    (dn = dns_db_node_set(db, c, DNS_TYPE_DNAME)) != NULL)
+			return dns_answer_dname(
+			    a, dn, owner, (size_t)(ce - l), next);
 		if (c->wild != DNS_DB_NONE)
 			return dns_answer_node(
 			    a, zone, &db->nodes[c->wild], owner, first, next);
@@ -441,6 +510,7 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 	a.scope = 0;
 	a.zone = -1;
 	a.aa = false;
+	a.nadded = 0;
 	{
 		const uint8_t *owner = q.qname, *next = NULL;
 		enum dns_step st;
@@ -460,7 +530,7 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 	}
 	if (info->kind == DNS_ANS_NXDOMAIN || info->kind == DNS_ANS_REFERRAL)
 		dns_answer_rrl_name(info, db->arena + db->zones[a.zone].apex);
-	if (a.aa)
+	if (a.aa && info->kind != DNS_ANS_ERROR)
 		dns_resp_set_flags(&a.r, DNS_FLAG_AA);
 	dns_resp_set_rcode(&a.r, info->rcode);
 	/* The scope a client may cache for; none when it opted out. */

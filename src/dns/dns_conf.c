@@ -187,8 +187,8 @@ dns_conf_zone_parse(const struct dns_zone_item *z, dns_zone_rr_fn *rr,
 	int rc;
 
 	if ((rc = dns_conf_read_file(z->path, &text, &len)) != 0) {
-		char *m = xasprintf(
-		    "%s:1:1: cannot read zone file: %s", z->path, strerror(-rc));
+		char *m = xasprintf("%s:1:1: cannot read zone file: %s",
+		    z->path, strerror(-rc));
 
 		if (err != NULL)
 			err(m, arg);
@@ -414,9 +414,11 @@ dns_conf_check_listen(
 		}
 		conf_addr_str(&c->listen_addr[i], a, sizeof(a));
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(a, conf_addr_str(&c->listen_addr[j], b,
-			                  sizeof(b))) == 0)
-				conf_error(ctx, n, "listen: %s listed twice", a);
+			if (strcmp(a,
+			        conf_addr_str(
+			            &c->listen_addr[j], b, sizeof(b))) == 0)
+				conf_error(
+				    ctx, n, "listen: %s listed twice", a);
 	}
 	if (c->nlisten == 0)
 		conf_error(ctx, seq != NULL ? seq : node,
@@ -470,7 +472,8 @@ dns_conf_check_zones(
 		n = dns_name_from_text(
 		    z->apex, z->name, strlen(z->name), (const uint8_t *)"");
 		if (n < 0) {
-			conf_error(ctx, dns_conf_item_node(node, "zones", i, "name"),
+			conf_error(ctx,
+			    dns_conf_item_node(node, "zones", i, "name"),
 			    "zone %s: not a valid domain name", z->name);
 			z->apex[0] = 0;
 			continue;
@@ -479,12 +482,12 @@ dns_conf_check_zones(
 		for (size_t j = 0; j < i; j++)
 			if (dns_name_equal(z->apex, c->zones[j].apex))
 				conf_error(ctx,
-				    dns_conf_item_node(node, "zones", i, "name"),
+				    dns_conf_item_node(
+				        node, "zones", i, "name"),
 				    "zone %s: listed twice", z->name);
 		free(z->path);
-		z->path = z->file[0] == '/' ?
-		    xstrdup(z->file) :
-		    xasprintf("%s/%s", base, z->file);
+		z->path = z->file[0] == '/' ? xstrdup(z->file) :
+		                              xasprintf("%s/%s", base, z->file);
 		(void)dns_conf_zone_parse(z, NULL, dns_conf_zone_err, &e);
 	}
 	free(base);
@@ -504,7 +507,8 @@ dns_conf_check_gnames(
 			    dns_name_is_sub(g->wire, c->zones[j].apex))
 				break;
 		if (j == c->nzones)
-			conf_error(ctx, dns_conf_item_node(node, "names", i, "name"),
+			conf_error(ctx,
+			    dns_conf_item_node(node, "names", i, "name"),
 			    "name %s: not inside any zone of dns.zones",
 			    g->name);
 	}

@@ -34,7 +34,7 @@
 #include "dns/dns_zone.h"
 #include "lib/conf.h"
 
-#define DNS_CONF_INCLUDE_DEPTH 8          /* $INCLUDE nesting we follow */
+#define DNS_CONF_INCLUDE_DEPTH 8           /* $INCLUDE nesting we follow */
 #define DNS_CONF_ZONE_FILE_MAX (64u << 20) /* bytes of one zone file */
 
 struct dns_zone_item {
@@ -95,7 +95,7 @@ int dns_conf_zone_parse(const struct dns_zone_item *z, dns_zone_rr_fn *rr,
  * Split "file:line:col: message" into its parts: *line and *col 0 and
  * msg the whole text when it has no position. file is written into fbuf.
  */
-void dns_conf_split_err(const char *text, char *fbuf, size_t fsize,
-    int *line, int *col, const char **msg);
+void dns_conf_split_err(const char *text, char *fbuf, size_t fsize, int *line,
+    int *col, const char **msg);
 
 #endif

@@ -378,6 +378,8 @@ dns_db_zone_walk(
 	if (!db->finished || zone >= db->nzones)
 		return -EINVAL;
 	z = &db->zones[zone];
+	if (z->soa == DNS_DB_NONE)
+		return -EINVAL; /* its finish failed */
 	dns_db_rrset(db, &db->sets[z->soa], db->arena + z->apex, &set);
 	if ((rc = fn(&set, arg)) < 0)
 		return rc;

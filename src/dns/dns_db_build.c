@@ -190,6 +190,45 @@ dns_db_link(struct dns_db *db, struct dns_db_errs *e)
 	free(order);
 }
 
+/*
+ * The names the answer engine reads out of RDATA (to follow, to find
+ * additional data, to compress) must be well-formed, whoever fed them.
+ */
+static void
+dns_db_check_rdata(const struct dns_db *db, struct dns_db_errs *e,
+    const struct dns_db_node *n, const struct dns_db_set *s)
+{
+	size_t skip, i;
+
+	switch (s->type) {
+	case DNS_TYPE_NS:
+	case DNS_TYPE_CNAME:
+	case DNS_TYPE_DNAME:
+	case DNS_TYPE_PTR:
+		skip = 0;
+		break;
+	case DNS_TYPE_MX:
+		skip = 2;
+		break;
+	case DNS_TYPE_SRV:
+		skip = 6;
+		break;
+	default:
+		return;
+	}
+	for (i = 0; i < s->count; i++) {
+		const struct dns_rdata *rd = &db->rdata[s->rd + i];
+
+		if (rd->len <= skip ||
+		    dns_name_check(rd->data + skip, rd->len - skip) !=
+		        (int)(rd->len - skip)) {
+			dns_db_report(db, e, n->zone, db->arena + n->name,
+			    "malformed RDATA");
+			return;
+		}
+	}
+}
+
 static void
 dns_db_check_node(
     struct dns_db *db, struct dns_db_errs *e, const struct dns_db_node *n)
@@ -204,6 +243,8 @@ dns_db_check_node(
 	if ((n->flags & DNS_DB_F_DYN) && n->cut != DNS_DB_NONE)
 		dns_db_report(db, e, n->zone, name,
 		    "dynamic name at or below a zone cut");
+	for (j = 0; j < n->nsets; j++)
+		dns_db_check_rdata(db, e, n, &db->sets[n->set + j]);
 	if (cn == NULL)
 		return;
 	for (j = 0; j < n->nsets; j++) {

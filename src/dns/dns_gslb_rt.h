@@ -71,7 +71,8 @@ int dns_gslb_rt_query(struct dns_gslb_rt *rt, const char *method,
     const char *path, const char *body, size_t len, struct buf *out);
 /* Prometheus families of the GSLB state and its alarms. */
 void dns_gslb_rt_metrics(struct dns_gslb_rt *rt, struct buf *out);
-/* Members of GET /v1/dns's object: "gslb", "plans", "events", "alarms". */
+/* The member "gslb" of GET /v1/dns's object: names, pools, plans, the
+ * event log's bounds, the alarms' counters. */
 void dns_gslb_rt_json(struct dns_gslb_rt *rt, struct jw *w);
 /* `haven status` lines from GET /v1/dns's parsed reply. */
 void dns_gslb_rt_status_print(struct conf_node *root);

@@ -620,7 +620,6 @@ dns_gslb_rt_json(struct dns_gslb_rt *rt, struct jw *w)
 	jw_arr_end(w);
 	jw_key(w, "pools");
 	dns_rt_api_node(w, conf_node_at(root, "/pools"));
-	jw_obj_end(w);
 	conf_tree_fini(&t);
 	jw_key(w, "plans");
 	dns_rt_api_plans_arr(w, rt);
@@ -630,6 +629,7 @@ dns_gslb_rt_json(struct dns_gslb_rt *rt, struct jw *w)
 	jw_kuint(w, "oldest", dns_rt_api_oldest(rt));
 	jw_obj_end(w);
 	dns_rt_api_alarms_json(w, rt);
+	jw_obj_end(w);
 }
 
 /* ---- /metrics */
@@ -859,7 +859,7 @@ dns_gslb_rt_status_print(struct conf_node *root)
 	size_t i, j;
 
 	if (conf_node_count(conf_node_at(gslb, "/names")) == 0 &&
-	    conf_node_count(conf_node_at(root, "/plans")) == 0)
+	    conf_node_count(conf_node_at(gslb, "/plans")) == 0)
 		return;
 	printf("\n%-28s %-20s %-12s %-9s %s\n", "GSLB NAME", "POLICY", "SET",
 	    "SWITCHES", "TTL");
@@ -873,7 +873,7 @@ dns_gslb_rt_status_print(struct conf_node *root)
 			    j == 0 ? dns_rt_status_str(n, "/switches") : "",
 			    dns_rt_status_str(p, "/ttl"));
 	dns_rt_status_degraded(gslb);
-	for (i = 0; (pl = conf_node_item(conf_node_at(root, "/plans"), i)); i++)
+	for (i = 0; (pl = conf_node_item(conf_node_at(gslb, "/plans"), i)); i++)
 		printf("  plan %s: %s (by %s)\n",
 		    dns_rt_status_str(pl, "/name"),
 		    dns_rt_status_str(pl, "/state"),

@@ -50,7 +50,12 @@ static const char fuzz_zone[] = "$TTL 300\n"
                                 "sub NS ns.sub\n"
                                 "sub NS ns1\n"
                                 "ns.sub A 198.18.1.53\n"
-                                "t SRV 0 1 53 www\n";
+                                "t SRV 0 1 53 www\n"
+                                "dn DNAME other.test.\n"
+                                "dl DNAME a23456789012345678901234567890"
+                                "123456789012345678901234567890123.b2345"
+                                "6789012345678901234567890123456789012345"
+                                "678901234567890123.other.test.\n";
 
 static const char fuzz_other[] = "$TTL 30\n"
                                  "@ SOA ns hm 1 1 1 1 30\n"

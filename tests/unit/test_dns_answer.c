@@ -25,35 +25,42 @@
 #define DNS_TYPE_DS    43
 #define DNS_TYPE_AXFR  252
 
-static const char zone_example[] = "$TTL 300\n"
-                                   "@ SOA ns1 hostmaster 1 3600 600 86400 60\n"
-                                   "@ NS ns1\n"
-                                   "@ NS ns2.example.net.\n"
-                                   "@ MX 10 mail\n"
-                                   "ns1 A 198.18.0.53\n"
-                                   "mail A 198.18.0.25\n"
-                                   "mail AAAA 2001:db8::25\n"
-                                   "www A 198.18.0.1\n"
-                                   "www A 198.18.0.2\n"
-                                   "alias CNAME WWW\n"
-                                   "chain1 CNAME chain2\n"
-                                   "chain2 CNAME alias\n"
-                                   "loop1 CNAME loop2\n"
-                                   "loop2 CNAME loop1\n"
-                                   "out CNAME www.example.net.\n"
-                                   "cross CNAME www.other.test.\n"
-                                   "dangling CNAME nothere\n"
-                                   "a.b.c A 198.18.0.3\n"
-                                   "*.wild A 198.18.0.9\n"
-                                   "*.wild MX 10 mail\n"
-                                   "sub NS ns.sub\n"
-                                   "sub NS ns1\n"
-                                   "sub NS ns2.example.net.\n"
-                                   "ns.sub A 198.18.1.53\n"
-                                   "deep.sub A 198.18.1.1\n"
-                                   "_sip._tcp SRV 0 5 5060 sip\n"
-                                   "sip A 198.18.0.60\n"
-                                   "tocname CNAME dyncname\n";
+static const char zone_example[] =
+    "$TTL 300\n"
+    "@ SOA ns1 hostmaster 1 3600 600 86400 60\n"
+    "@ NS ns1\n"
+    "@ NS ns2.example.net.\n"
+    "@ MX 10 mail\n"
+    "ns1 A 198.18.0.53\n"
+    "mail A 198.18.0.25\n"
+    "mail AAAA 2001:db8::25\n"
+    "www A 198.18.0.1\n"
+    "www A 198.18.0.2\n"
+    "alias CNAME WWW\n"
+    "chain1 CNAME chain2\n"
+    "chain2 CNAME alias\n"
+    "loop1 CNAME loop2\n"
+    "loop2 CNAME loop1\n"
+    "out CNAME www.example.net.\n"
+    "cross CNAME www.other.test.\n"
+    "dangling CNAME nothere\n"
+    "a.b.c A 198.18.0.3\n"
+    "*.wild A 198.18.0.9\n"
+    "*.wild MX 10 mail\n"
+    "sub NS ns.sub\n"
+    "sub NS ns1\n"
+    "sub NS ns2.example.net.\n"
+    "ns.sub A 198.18.1.53\n"
+    "deep.sub A 198.18.1.1\n"
+    "_sip._tcp SRV 0 5 5060 sip\n"
+    "sip A 198.18.0.60\n"
+    "tocname CNAME dyncname\n"
+    "mx2 MX 10 mail\n"
+    "mx2 MX 20 mail\n"
+    "dn DNAME other.test.\n"
+    "dn2 DNAME "
+    "a23456789012345678901234567890123456789012345678901234567890123"
+    ".other.test.\n";
 
 static const char zone_other[] = "$TTL 30\n"
                                  "@ SOA ns hm 5 1 1 1 3600\n"
@@ -62,6 +69,7 @@ static const char zone_other[] = "$TTL 30\n"
 
 #define DYN_ADDR  1
 #define DYN_CNAME 2
+#define DYN_WRONG 3
 #define DYN_FAIL  99
 
 struct prov {
@@ -105,6 +113,14 @@ test_provider(void *p, uint32_t id, uint16_t qtype, const struct dns_client *cl,
 		pv->rd.data = www;
 		pv->rd.len = sizeof(www);
 		out->type = DNS_TYPE_CNAME;
+		out->ttl = 10;
+		out->count = 1;
+		out->rdata = &pv->rd;
+		return 0;
+	case DYN_WRONG: /* breaks the contract: AAAA whatever asked */
+		pv->rd.data = pv->a;
+		pv->rd.len = 4;
+		out->type = DNS_TYPE_AAAA;
 		out->ttl = 10;
 		out->count = 1;
 		out->rdata = &pv->rd;
@@ -174,6 +190,8 @@ fix_init(struct fix *f)
 	T_EQ_INT(dns_db_add_dyn(f->db, 1, n, DYN_ADDR), 0);
 	name(n, "dyncname.example.com.");
 	T_EQ_INT(dns_db_add_dyn(f->db, 1, n, DYN_CNAME), 0);
+	name(n, "dynwrong.example.com.");
+	T_EQ_INT(dns_db_add_dyn(f->db, 1, n, DYN_WRONG), 0);
 	name(n, "dynfail.example.com.");
 	T_EQ_INT(dns_db_add_dyn(f->db, 1, n, DYN_FAIL), 0);
 	T_EQ_INT(dns_db_finish(f->db, NULL, NULL), 0);
@@ -894,6 +912,10 @@ test_dynamic_and_ecs(void)
 	t_rdname(&m, rr_at(&r, 1, 1), 0, "www.example.com.");
 	t_a(&m, rr_at(&r, 1, 3), 2);
 	T_EQ_INT(f.prov.last_qtype, DNS_TYPE_A);
+	/* A type it may not give for A is not written: NODATA. */
+	query(&f, "dynwrong.example.com.", DNS_TYPE_A, &plain, &m, &r, &info);
+	T_EQ_INT(info.kind, DNS_ANS_NODATA);
+	T_EQ_INT(r.count[1], 0);
 	/* An unknown id: SERVFAIL. */
 	query(&f, "dynfail.example.com.", DNS_TYPE_A, &plain, &m, &r, &info);
 	T_EQ_INT(r.rcode, DNS_RCODE_SERVFAIL);
@@ -952,6 +974,91 @@ test_bench(void)
 	dns_db_free(f.db);
 }
 
+static void
+test_dname_and_dedup(void)
+{
+	struct fix f;
+	struct msg m;
+	struct resp r;
+	struct dns_answer_info info;
+	char longq[256];
+	unsigned i;
+
+	fix_init(&f);
+	query(&f, "Www.DN.example.com.", DNS_TYPE_A, &plain, &m, &r, &info);
+	T_EQ_INT(r.rcode, DNS_RCODE_NOERROR);
+	T_ASSERT(r.flags & DNS_FLAG_AA);
+	T_EQ_INT(r.count[1], 3);
+	T_EQ_INT(rr_at(&r, 1, 0)->type, DNS_TYPE_DNAME);
+	t_owner(rr_at(&r, 1, 0), "DN.example.com.");
+	T_EQ_INT(rr_at(&r, 1, 1)->type, DNS_TYPE_CNAME);
+	t_owner(rr_at(&r, 1, 1), "Www.DN.example.com.");
+	T_EQ_INT(rr_at(&r, 1, 1)->ttl, 300);
+	t_rdname(&m, rr_at(&r, 1, 1), 0, "Www.other.test.");
+	t_owner(rr_at(&r, 1, 2), "Www.other.test.");
+	t_a(&m, rr_at(&r, 1, 2), 1);
+	/* The DNAME's own name is not redirected. */
+	query(&f, "dn.example.com.", DNS_TYPE_A, &plain, &m, &r, &info);
+	T_EQ_INT(info.kind, DNS_ANS_NODATA);
+	/* Too long once rewritten: YXDOMAIN with the DNAME. */
+	longq[0] = 0;
+	for (i = 0; i < 4; i++)
+		strcat(longq,
+		    "b234567890123456789012345678901234567890123456789.");
+	strcat(longq, "dn2.example.com.");
+	query(&f, longq, DNS_TYPE_A, &plain, &m, &r, &info);
+	T_EQ_INT(r.rcode, 6);
+	T_EQ_INT(r.count[1], 1);
+	T_EQ_INT(rr_at(&r, 1, 0)->type, DNS_TYPE_DNAME);
+	/* Two MX to one host: its addresses once. */
+	query(&f, "mx2.example.com.", DNS_TYPE_MX, &plain, &m, &r, &info);
+	T_EQ_INT(r.count[1], 2);
+	T_EQ_INT(r.count[3], 2);
+	T_EQ_INT(rr_at(&r, 3, 0)->type, DNS_TYPE_A);
+	T_EQ_INT(rr_at(&r, 3, 1)->type, DNS_TYPE_AAAA);
+	dns_db_free(f.db);
+}
+
+/* A child zone served next to its parent's delegation: the longest
+ * match answers, with authority. */
+static void
+test_child_zone(void)
+{
+	static const char parent[] = "$TTL 300\n"
+	                             "@ SOA ns hm 1 1 1 1 1\n"
+	                             "@ NS ns\n"
+	                             "ns A 198.18.0.53\n"
+	                             "sub NS ns.sub\n"
+	                             "ns.sub A 198.18.1.53\n";
+	static const char child[] = "$TTL 300\n"
+	                            "@ SOA ns hm 7 1 1 1 1\n"
+	                            "@ NS ns\n"
+	                            "ns A 198.18.1.53\n"
+	                            "www A 198.18.1.80\n";
+	struct fix f;
+	struct msg m;
+	struct resp r;
+	struct dns_answer_info info;
+
+	memset(&f, 0, sizeof(f));
+	f.db = dns_db_new();
+	fix_zone(&f, "example.com.", parent);
+	fix_zone(&f, "sub.example.com.", child);
+	T_EQ_INT(dns_db_finish(f.db, NULL, NULL), 0);
+	f.opts.udp_max = 1232;
+	f.src.family = AF_INET;
+	f.src.bits = 32;
+	query(&f, "www.sub.example.com.", DNS_TYPE_A, &plain, &m, &r, &info);
+	T_EQ_INT(info.kind, DNS_ANS_POSITIVE);
+	T_ASSERT(r.flags & DNS_FLAG_AA);
+	t_a(&m, rr_at(&r, 1, 0), 80);
+	query(&f, "no.sub.example.com.", DNS_TYPE_A, &plain, &m, &r, &info);
+	T_EQ_INT(r.rcode, DNS_RCODE_NXDOMAIN);
+	t_owner(rr_at(&r, 2, 0), "sub.example.com.");
+	rrl(&info, "sub.example.com.");
+	dns_db_free(f.db);
+}
+
 static const struct test tests[] = {
 	TEST(test_exact_case_kept),
 	TEST(test_nodata_nxdomain_ent),
@@ -963,6 +1070,8 @@ static const struct test tests[] = {
 	TEST(test_truncation),
 	TEST(test_edns),
 	TEST(test_dynamic_and_ecs),
+	TEST(test_dname_and_dedup),
+	TEST(test_child_zone),
 	TEST(test_bench),
 };
 

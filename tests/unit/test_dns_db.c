@@ -253,6 +253,32 @@ test_checks(void)
 	dns_db_free(l.db);
 }
 
+/* RDATA names the engine reads must be whole names, whoever added them. */
+static void
+test_malformed_rdata(void)
+{
+	struct load l = { .db = dns_db_new() };
+	static const char ok[] = "$TTL 300\n"
+	                         "@ SOA ns hm 1 1 1 1 1\n"
+	                         "@ NS ns\n";
+	static const uint8_t cut[] = { 5, 'a', 'b' }; /* label past the end */
+	static const uint8_t mx[] = { 0, 10, 1, 'm', 0, 9 }; /* a byte after */
+	uint8_t o[DNS_NAME_MAX];
+
+	T_EQ_INT(add_zone(&l, "example.com.", ok), 0);
+	name(o, "c.example.com.");
+	T_EQ_INT(dns_db_add_rr(l.db, 0, o, DNS_TYPE_CNAME, 1, cut, 3), 0);
+	name(o, "m.example.com.");
+	T_EQ_INT(dns_db_add_rr(l.db, 0, o, DNS_TYPE_MX, 1, mx, 6), 0);
+	T_EQ_INT(dns_db_finish(l.db, load_err, &l), -EINVAL);
+	T_EQ_INT(l.nerr, 2);
+	T_EQ_STR(
+	    l.errs[0], "zone example.com: c.example.com.: malformed RDATA");
+	T_EQ_STR(
+	    l.errs[1], "zone example.com: m.example.com.: malformed RDATA");
+	dns_db_free(l.db);
+}
+
 static double
 now_s(void)
 {
@@ -307,6 +333,7 @@ static const struct test tests[] = {
 	TEST(test_ttl_and_dups),
 	TEST(test_begin_and_add_errors),
 	TEST(test_checks),
+	TEST(test_malformed_rdata),
 	TEST(test_million),
 };
 

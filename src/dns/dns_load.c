@@ -1,0 +1,171 @@
+/*
+ * dns_load.c - build the tables a dns worker answers from (dns_db.h) out
+ * of a dns section: every zone file parsed again (the check hook parsed
+ * them when the config was bound, but a file may have changed since, and
+ * the db wants the records), then each GSLB name marked dynamic in the
+ * deepest served zone that holds it, with id = its index in gslb.names.
+ *
+ * All or nothing: on any error the new tables are freed and the caller
+ * keeps serving the ones it has, so a reload with a broken zone file
+ * changes nothing.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/dns_srv.h"
+#include "lib/util.h"
+
+struct dns_srv_zones *
+dns_srv_zones_ref(struct dns_srv_zones *z)
+{
+	if (z != NULL)
+		z->refs++;
+	return z;
+}
+
+void
+dns_srv_zones_unref(struct dns_srv_zones *z)
+{
+	if (z == NULL || --z->refs > 0)
+		return;
+	dns_db_free(z->db);
+	free(z->records);
+	free(z);
+}
+
+struct dns_load_ctx {
+	struct dns_db *db;
+	unsigned zone;
+	struct conf_errors *errs;
+	unsigned nerr;
+	size_t *records; /* owned until handed to the zones */
+};
+
+static int
+dns_load_rr(const struct dns_zone_rr *rr, void *arg)
+{
+	struct dns_load_ctx *l = arg;
+	int rc;
+
+	rc = dns_db_add_rr(
+	    l->db, l->zone, rr->owner, rr->type, rr->ttl, rr->rdata, rr->rdlen);
+	if (rc != 0) {
+		conf_errors_addf(l->errs, rr->file, (int)rr->line, 1,
+		    "record not loaded: %s", strerror(-rc));
+		l->nerr++;
+	}
+	l->records[l->zone]++;
+	return 0;
+}
+
+static void
+dns_load_err(const char *text, void *arg)
+{
+	struct dns_load_ctx *l = arg;
+	char file[PATH_MAX];
+	const char *msg;
+	int line, col;
+
+	dns_conf_split_err(text, file, sizeof(file), &line, &col, &msg);
+	conf_errors_addf(
+	    l->errs, file[0] != '\0' ? file : "dns", line, col, "%s", msg);
+	l->nerr++;
+}
+
+static void
+dns_load_db_err(const char *msg, void *arg)
+{
+	struct dns_load_ctx *l = arg;
+
+	conf_errors_addf(l->errs, "dns", 0, 0, "%s", msg);
+	l->nerr++;
+}
+
+/* Index of the deepest zone of c holding name, or -1. */
+static int
+dns_load_zone_of(const struct dns_conf *c, const uint8_t *name)
+{
+	int best = -1;
+	unsigned best_labels = 0;
+
+	for (size_t i = 0; i < c->nzones; i++) {
+		const uint8_t *apex = c->zones[i].apex;
+		unsigned n;
+
+		if (apex[0] == 0 && c->zones[i].name[0] != '.')
+			continue;
+		if (!dns_name_is_sub(name, apex))
+			continue;
+		n = dns_name_labels(apex);
+		if (best == -1 || n > best_labels) {
+			best = (int)i;
+			best_labels = n;
+		}
+	}
+	return best;
+}
+
+int
+dns_load_build(const struct dns_conf *c, struct dns_srv_zones **out,
+    struct conf_errors *errs)
+{
+	struct dns_load_ctx l = { .errs = errs };
+	int rc, z;
+
+	*out = NULL;
+	l.db = dns_db_new();
+	l.records = xcalloc(c->nzones + 1, sizeof(*l.records));
+	for (size_t i = 0; i < c->nzones; i++) {
+		const struct dns_zone_item *zi = &c->zones[i];
+
+		rc = dns_db_zone_begin(l.db, zi->apex);
+		if (rc < 0) {
+			conf_errors_addf(errs, "dns", 0, 0,
+			    "zone %s: cannot be served: %s", zi->name,
+			    strerror(-rc));
+			l.nerr++;
+			continue;
+		}
+		if ((unsigned)rc != i)
+			fatal("dns_db zone index %d for zone %zu", rc, i);
+		l.zone = (unsigned)rc;
+		if (dns_conf_zone_parse(zi, dns_load_rr, dns_load_err, &l) !=
+		        0 &&
+		    l.nerr == 0)
+			l.nerr++;
+	}
+	for (size_t i = 0; i < c->gslb.nnames && l.nerr == 0; i++) {
+		const struct dns_gname_conf *g = &c->gslb.names[i];
+
+		if ((z = dns_load_zone_of(c, g->wire)) < 0) {
+			conf_errors_addf(errs, "dns", 0, 0,
+			    "name %s: not inside any zone", g->name);
+			l.nerr++;
+			continue;
+		}
+		rc = dns_db_add_dyn(l.db, (unsigned)z, g->wire, (uint32_t)i);
+		if (rc != 0) {
+			conf_errors_addf(errs, "dns", 0, 0,
+			    "name %s: cannot be made dynamic: %s", g->name,
+			    strerror(-rc));
+			l.nerr++;
+		}
+	}
+	if (l.nerr == 0 && dns_db_finish(l.db, dns_load_db_err, &l) != 0 &&
+	    l.nerr == 0) {
+		conf_errors_addf(errs, "dns", 0, 0, "zone tables not built");
+		l.nerr++;
+	}
+	if (l.nerr > 0) {
+		dns_db_free(l.db);
+		free(l.records);
+		return -EINVAL;
+	}
+	*out = xcalloc(1, sizeof(**out));
+	(*out)->db = l.db;
+	(*out)->records = l.records;
+	(*out)->refs = 1;
+	return 0;
+}

@@ -1,0 +1,358 @@
+/*
+ * dns_plane.c - the traffic manager's authoritative server as a plane of
+ * `haven run` (lib/plane.h): N worker processes, each serving every
+ * listen address on its own UDP and TCP socket of one SO_REUSEPORT group
+ * opened by the parent (so port 53 needs no capability in the worker, and
+ * a worker's death loses nothing queued: the others adopt its sockets).
+ *
+ * Apply builds the new zone tables first (dns_load.c) and checks that the
+ * parent handed over a socket for every listen address; only when all of
+ * that worked does it swap tables, options and sockets, so a rejected
+ * config leaves the worker serving the old one unchanged.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dns/dns_srv.h"
+#include "lib/conf.h"
+#include "lib/log.h"
+#include "lib/plane.h"
+#include "lib/util.h"
+
+struct dns_srv dns_srv_g;
+
+void
+dns_srv_client(const struct sockaddr_storage *ss, struct dns_client *cl)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+		0xff };
+
+	memset(cl, 0, sizeof(*cl));
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		/* A v4 client on a dual-stack socket is a v4 client. */
+		if (memcmp(s6->sin6_addr.s6_addr, mapped, 12) == 0) {
+			cl->family = AF_INET;
+			memcpy(cl->addr, s6->sin6_addr.s6_addr + 12, 4);
+			cl->bits = 32;
+			return;
+		}
+		cl->family = AF_INET6;
+		memcpy(cl->addr, s6->sin6_addr.s6_addr, 16);
+		cl->bits = 128;
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		cl->family = AF_INET;
+		memcpy(cl->addr, &s4->sin_addr, 4);
+		cl->bits = 32;
+	}
+}
+
+static void
+dns_plane_sock_name(
+    char *out, size_t size, int type, const struct sockaddr_storage *ss)
+{
+	char a[64];
+
+	snprintf(out, size, "%s/%s", type == SOCK_DGRAM ? "udp" : "tcp",
+	    conf_addr_str(ss, a, sizeof(a)));
+}
+
+static int
+dns_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
+{
+	struct dns_srv *s = &dns_srv_g;
+
+	s->loop = loop;
+	s->worker = worker;
+	s->scratch = xmalloc(2 + DNS_MSG_MAX);
+	dns_udp_init(s);
+	return 0;
+}
+
+/* ---- sockets ---- */
+
+static bool
+dns_plane_wildcard(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	static const uint8_t any6[16];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return false;
+	if (ss.ss_family == AF_INET)
+		return ((struct sockaddr_in *)&ss)->sin_addr.s_addr ==
+		    htonl(INADDR_ANY);
+	if (ss.ss_family == AF_INET6)
+		return memcmp(((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr,
+		           any6, 16) == 0;
+	return false;
+}
+
+static void
+dns_plane_sock_watch(struct dns_srv *s, struct dns_sock *k)
+{
+	unsigned ev = EV_READ;
+
+	if (s->stopping) {
+		ev_io_stop(s->loop, &k->io);
+		return;
+	}
+	/* Adopted sockets are polled by every live worker: one wakes. */
+	if (k->adopted)
+		ev |= EV_EXCLUSIVE;
+	ev_io_stop(s->loop, &k->io);
+	if (ev_io_start(s->loop, &k->io, ev) != 0)
+		log_warn("dns socket not polled", "name=%s slot=%u", k->name,
+		    k->slot);
+}
+
+static void
+dns_plane_sock_free(struct dns_srv *s, struct dns_sock *k)
+{
+	ev_io_stop(s->loop, &k->io);
+	close(k->fd);
+	k->fd = -1;
+	ev_defer_free(s->loop, k, free);
+}
+
+static struct dns_sock *
+dns_plane_sock_new(struct dns_srv *s, const struct plane_sock *ps)
+{
+	struct dns_sock *k;
+	socklen_t sl = sizeof(int);
+	int fd, type = 0, on = 1;
+
+	if ((fd = fcntl(ps->fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return NULL;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl) == -1 ||
+	    (type != SOCK_DGRAM && type != SOCK_STREAM)) {
+		close(fd);
+		return NULL;
+	}
+	(void)util_set_nonblock(fd);
+	k = xcalloc(1, sizeof(*k));
+	snprintf(k->name, sizeof(k->name), "%s", ps->name);
+	k->slot = ps->slot;
+	k->adopted = ps->adopted;
+	k->type = type;
+	k->fd = fd;
+	if (type == SOCK_DGRAM && dns_plane_wildcard(fd)) {
+		/* Options of the shared socket: every worker sets the
+		 * same ones. */
+		k->pktinfo = setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on,
+		                 sizeof(on)) == 0 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on,
+		        sizeof(on)) == 0;
+	}
+	ev_io_init(&k->io, fd,
+	    type == SOCK_DGRAM ? dns_udp_read_cb : dns_tcp_accept_cb, k);
+	return k;
+}
+
+/* Make the served sockets those of socks (own and adopted). */
+static void
+dns_plane_socks_set(struct dns_srv *s, const struct plane_sock *socks, size_t n)
+{
+	struct dns_sock *k, **pp;
+
+	for (k = s->socks; k != NULL; k = k->next)
+		k->seen = false;
+	for (size_t i = 0; i < n; i++) {
+		for (k = s->socks; k != NULL; k = k->next)
+			if (k->slot == socks[i].slot &&
+			    strcmp(k->name, socks[i].name) == 0)
+				break;
+		if (k == NULL) {
+			if ((k = dns_plane_sock_new(s, &socks[i])) == NULL) {
+				log_warn("dns socket not taken", "name=%s",
+				    socks[i].name);
+				continue;
+			}
+			k->next = s->socks;
+			s->socks = k;
+		}
+		k->seen = true;
+		k->adopted = socks[i].adopted;
+		dns_plane_sock_watch(s, k);
+	}
+	for (pp = &s->socks; (k = *pp) != NULL;) {
+		if (k->seen) {
+			pp = &k->next;
+			continue;
+		}
+		*pp = k->next;
+		dns_plane_sock_free(s, k);
+	}
+}
+
+static void
+dns_plane_adopt(const struct plane_sock *socks, size_t n)
+{
+	dns_plane_socks_set(&dns_srv_g, socks, n);
+}
+
+/* Every listen address has its two sockets of this worker. */
+static int
+dns_plane_check_socks(const struct dns_conf *c, const struct plane_env *env,
+    struct conf_errors *errs)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	char name[128];
+	int nerr = 0;
+
+	for (size_t i = 0; i < c->nlisten; i++) {
+		for (size_t t = 0; t < 2; t++) {
+			size_t j;
+
+			dns_plane_sock_name(
+			    name, sizeof(name), types[t], &c->listen_addr[i]);
+			for (j = 0; j < env->nsocks; j++)
+				if (!env->socks[j].adopted &&
+				    strcmp(env->socks[j].name, name) == 0)
+					break;
+			if (j == env->nsocks) {
+				conf_errors_addf(errs, "dns", 0, 0,
+				    "listen %s: no socket from the parent",
+				    name);
+				nerr++;
+			}
+		}
+	}
+	return nerr;
+}
+
+/* ---- apply ---- */
+
+static void
+dns_plane_rrl(
+    struct dns_srv *s, const struct dns_conf *o, const struct dns_conf *c)
+{
+	struct dns_rrl_params p = {
+		.rate = c->rrl.responses_per_second,
+		.slip = c->rrl.slip,
+		.window_s = (uint32_t)((c->rrl.window_ms + 999) / 1000),
+		.v4_prefix = (uint8_t)c->rrl.ipv4_prefix,
+		.v6_prefix = (uint8_t)c->rrl.ipv6_prefix,
+		.buckets = DNS_RRL_BUCKETS,
+	};
+
+	/* Same limits: the buckets' accounts carry over. */
+	if (o != NULL && s->rrl != NULL &&
+	    memcmp(&o->rrl, &c->rrl, sizeof(c->rrl)) == 0)
+		return;
+	dns_rrl_free(s->rrl);
+	s->rrl = p.rate > 0 ? dns_rrl_new(&p) : NULL;
+}
+
+static int
+dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
+    struct conf_errors *errs)
+{
+	const struct dns_conf *o = old, *c = conf;
+	struct dns_srv *s = &dns_srv_g;
+	struct dns_srv_zones *z = NULL;
+	size_t nsid_len;
+
+	if (dns_load_build(c, &z, errs) != 0 ||
+	    dns_plane_check_socks(c, env, errs) != 0) {
+		dns_srv_zones_unref(z);
+		log_warn("dns config rejected", "worker=%u", s->worker);
+		return -EINVAL;
+	}
+	s->conf = c;
+	s->opts.udp_max = (uint16_t)c->edns_udp_size;
+	s->opts.tcp = false;
+	nsid_len = c->nsid != NULL ? strlen(c->nsid) : 0;
+	if (nsid_len > DNS_NSID_MAX)
+		nsid_len = DNS_NSID_MAX;
+	memcpy(s->nsid, c->nsid != NULL ? c->nsid : "", nsid_len);
+	s->opts.nsid = nsid_len > 0 ? s->nsid : NULL;
+	s->opts.nsid_len = (uint16_t)nsid_len;
+	dns_plane_rrl(s, o, c);
+	dns_srv_zones_unref(s->zones);
+	s->zones = z;
+	dns_plane_socks_set(s, env->socks, env->nsocks);
+	dns_tcp_apply(s);
+	log_info("dns config applied", "worker=%u zones=%zu listen=%zu",
+	    s->worker, c->nzones, c->nlisten);
+	return 0;
+}
+
+static void
+dns_plane_on_msg(const struct ipc_msg *msg)
+{
+	if (msg->type != IPC_VERDICT || msg->len == 0 ||
+	    msg->len % sizeof(struct ipc_verdict) != 0) {
+		plane_msg_bad();
+		return;
+	}
+	/* No GSLB runtime yet to act on verdicts. */
+}
+
+static void
+dns_plane_stop(unsigned deadline_ms)
+{
+	struct dns_srv *s = &dns_srv_g;
+
+	s->stopping = true;
+	for (struct dns_sock *k = s->socks; k != NULL; k = k->next)
+		ev_io_stop(s->loop, &k->io);
+	dns_tcp_close_all(s);
+	plane_stopped();
+}
+
+/* ---- config side ---- */
+
+static size_t
+dns_plane_sockets(const void *conf, struct plane_sock_spec **out)
+{
+	const struct dns_conf *c = conf;
+	struct plane_sock_spec *v = xcalloc(2 * c->nlisten + 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nlisten && c->listen_addr != NULL; i++) {
+		for (int t = 0; t < 2; t++) {
+			v[n].type = t == 0 ? SOCK_DGRAM : SOCK_STREAM;
+			v[n].addr = c->listen_addr[i];
+			dns_plane_sock_name(v[n].name, sizeof(v[n].name),
+			    v[n].type, &v[n].addr);
+			n++;
+		}
+	}
+	*out = v;
+	return n;
+}
+
+static unsigned
+dns_plane_nprocs(const void *conf)
+{
+	const struct dns_conf *c = conf;
+
+	return c->workers > 0 ? c->workers : 1;
+}
+
+const struct plane_ops dns_plane = {
+	.name = "dns",
+	.init = dns_plane_init,
+	.apply = dns_plane_apply,
+	.on_msg = dns_plane_on_msg,
+	.adopt = dns_plane_adopt,
+	.query = dns_api_query,
+	.metrics = dns_api_metrics,
+	.stop = dns_plane_stop,
+	.nprocs = dns_plane_nprocs,
+	.sockets = dns_plane_sockets,
+	.status = dns_api_status_print,
+};

@@ -1,0 +1,200 @@
+/*
+ * dns_srv.h - what the files of the dns plane share (dns_plane.c,
+ * dns_udp.c, dns_tcp.c, dns_load.c, dns_api.c) and nobody else uses: the
+ * worker's server state, its counters and the sockets it serves.
+ *
+ * One struct dns_srv per worker process (a single instance, dns_srv_g,
+ * since a process runs one plane). The zones it answers from are a
+ * reference-counted struct dns_srv_zones: a reload builds new ones and
+ * swaps the pointer between two events; a zone transfer in flight keeps
+ * its own reference, so the old tables live until it ends.
+ *
+ * Counters are plain integers: the process is single-threaded.
+ */
+#ifndef HAVEN_DNS_SRV_H
+#define HAVEN_DNS_SRV_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns/dns_answer.h"
+#include "dns/dns_conf.h"
+#include "dns/dns_db.h"
+#include "dns/dns_rrl.h"
+#include "lib/buf.h"
+#include "lib/ev.h"
+#include "lib/plane.h"
+
+#define DNS_UDP_BATCH       32          /* datagrams per recvmmsg */
+#define DNS_UDP_WAKE_MAX    8           /* batches per wakeup */
+#define DNS_UDP_OUT         4096        /* bytes of one UDP answer */
+#define DNS_TCP_BACKLOG_MAX (64u << 10) /* stop reading past this */
+#define DNS_TCP_READ        4096        /* bytes per read() */
+#define DNS_RRL_BUCKETS     (64u << 10) /* RRL table slots */
+
+enum dns_srv_transport {
+	DNS_SRV_UDP,
+	DNS_SRV_TCP,
+	DNS_SRV__NTRANSPORT
+};
+
+/* qtype labels of haven_dns_queries_total: a fixed small set. */
+enum dns_srv_qtype {
+	DNS_SRV_QT_A,
+	DNS_SRV_QT_AAAA,
+	DNS_SRV_QT_CNAME,
+	DNS_SRV_QT_MX,
+	DNS_SRV_QT_NS,
+	DNS_SRV_QT_SOA,
+	DNS_SRV_QT_TXT,
+	DNS_SRV_QT_SRV,
+	DNS_SRV_QT_PTR,
+	DNS_SRV_QT_CAA,
+	DNS_SRV_QT_ANY,
+	DNS_SRV_QT_XFR, /* AXFR and IXFR */
+	DNS_SRV_QT_OTHER,
+	DNS_SRV__NQTYPE
+};
+
+enum dns_srv_rcode {
+	DNS_SRV_RC_NOERROR,
+	DNS_SRV_RC_FORMERR,
+	DNS_SRV_RC_SERVFAIL,
+	DNS_SRV_RC_NXDOMAIN,
+	DNS_SRV_RC_NOTIMP,
+	DNS_SRV_RC_REFUSED,
+	DNS_SRV_RC_BADVERS,
+	DNS_SRV_RC_OTHER,
+	DNS_SRV__NRCODE
+};
+
+struct dns_srv_stats {
+	uint64_t queries[DNS_SRV__NTRANSPORT][DNS_SRV__NQTYPE][DNS_SRV__NRCODE];
+	uint64_t malformed[DNS_WIRE_ERR__COUNT];
+	uint64_t kinds[DNS_ANS__COUNT];
+	uint64_t truncated; /* UDP answers sent with TC */
+	uint64_t refused;   /* REFUSED answers, both transports */
+	uint64_t dynamic;   /* answered by the GSLB */
+	uint64_t rrl_drop, rrl_slip;
+	uint64_t udp_rx_errors, udp_tx_errors;
+	uint64_t tcp_accepted;
+	uint64_t tcp_accept_errors;
+	uint64_t tcp_refused_max;   /* new connection closed: all busy */
+	uint64_t tcp_closed_oldest; /* oldest idle closed for a new one */
+	uint64_t tcp_closed_idle;   /* idle timeout */
+	uint64_t tcp_closed_max_queries;
+	uint64_t tcp_bad_length; /* a length prefix under a header */
+	uint64_t tcp_io_errors;
+	uint64_t tcp_read_paused; /* reading stopped for a slow reader */
+	uint64_t xfr_started;
+};
+
+/* Tables the worker answers from; see the header comment. */
+struct dns_srv_zones {
+	struct dns_db *db; /* owned */
+	size_t *records;   /* owned: records read per zone, for the API */
+	unsigned refs;
+};
+
+struct dns_srv_zones *dns_srv_zones_ref(struct dns_srv_zones *z);
+void dns_srv_zones_unref(struct dns_srv_zones *z);
+
+/*
+ * A responder that produces a stream of messages for one TCP query: zone
+ * transfers (RFC 5936). The connection pulls the next message whenever its
+ * output backlog is under DNS_TCP_BACKLOG_MAX and reads no further query
+ * until the stream ends.
+ */
+struct dns_tcp_stream {
+	/* Write the next message into out (size bytes) and set *len; return
+	 * 1 for a message, 0 when the stream is done (nothing written), or a
+	 * negative errno to close the connection. */
+	int (*next)(void *st, uint8_t *out, size_t size, size_t *len);
+	void (*free)(void *st); /* called once, when done or closed */
+	void *st;               /* owned by the stream */
+};
+
+/*
+ * The transfer responder (dns-xfr sets it from its plane hook): called for
+ * an AXFR or IXFR query over TCP with the zones (take a reference to keep
+ * them), the query and who asks. Returns 0 with *s set to stream, or
+ * -ENOENT to let the answer engine reply (REFUSED).
+ */
+typedef int dns_xfr_fn(struct dns_srv_zones *z, const uint8_t *msg, size_t len,
+    const struct dns_client *cl, struct dns_tcp_stream *s);
+
+/* One socket served: own or adopted (lib/plane.h). */
+struct dns_sock {
+	char name[128]; /* the spec's: "udp/ip:port", "tcp/ip:port" */
+	unsigned slot;
+	bool adopted;
+	int type;     /* SOCK_DGRAM, SOCK_STREAM */
+	int fd;       /* owned: a dup of the runtime's */
+	bool pktinfo; /* bound to a wildcard: reply from the query's
+	                 destination address */
+	struct ev_io io;
+	bool seen; /* scratch for the reconcile */
+	struct dns_sock *next;
+};
+
+struct dns_tcp_conn;
+
+struct dns_srv {
+	struct ev_loop *loop; /* borrowed: the child's */
+	unsigned worker;
+	const struct dns_conf *conf; /* borrowed: the runtime's, until the
+	                                next apply */
+	struct dns_srv_zones *zones; /* owned reference, NULL before the
+	                                first apply */
+	const struct dns_dyn *dyn;   /* borrowed: the GSLB runtime's */
+	dns_xfr_fn *xfr;             /* NULL: transfers REFUSED */
+	struct dns_answer_opts opts;
+	uint8_t nsid[DNS_NSID_MAX];
+	struct dns_rrl *rrl;    /* owned, NULL when off */
+	struct dns_sock *socks; /* owned list */
+	/* TCP connections, least recently active first. */
+	struct dns_tcp_conn *conn_head, *conn_tail; /* owned */
+	unsigned nconns;
+	uint8_t *scratch; /* owned: 2 + DNS_MSG_MAX, one answer at a time */
+	struct dns_udp_batch *udp; /* owned: recvmmsg/sendmmsg buffers */
+	bool stopping;
+	struct dns_srv_stats st;
+};
+
+extern struct dns_srv dns_srv_g;
+
+/* Count one answered query. */
+void dns_srv_count(struct dns_srv *s, enum dns_srv_transport t,
+    const struct dns_answer_info *info);
+const char *dns_srv_qtype_name(enum dns_srv_qtype q);
+const char *dns_srv_rcode_name(enum dns_srv_rcode r);
+
+/* Client address from a socket address (bits 32/128, ecs false). */
+void dns_srv_client(const struct sockaddr_storage *ss, struct dns_client *cl);
+
+/* dns_load.c: build the zones of c (zone files, GSLB names); errors to
+ * errs. Returns 0 and *out, or -EINVAL. */
+int dns_load_build(const struct dns_conf *c, struct dns_srv_zones **out,
+    struct conf_errors *errs);
+
+/* dns_udp.c */
+void dns_udp_init(struct dns_srv *s);
+void dns_udp_fini(struct dns_srv *s);
+void dns_udp_read_cb(struct ev_io *io, unsigned events, void *arg);
+
+/* dns_tcp.c */
+void dns_tcp_accept_cb(struct ev_io *io, unsigned events, void *arg);
+/* Close every connection (stop) or only those past the new limits. */
+void dns_tcp_close_all(struct dns_srv *s);
+void dns_tcp_apply(struct dns_srv *s);
+
+/* dns_api.c */
+int dns_api_query(const char *method, const char *path, const char *body,
+    size_t body_len, struct buf *out);
+void dns_api_metrics(struct buf *out);
+void dns_api_status_print(struct conf_node *root);
+
+#endif
