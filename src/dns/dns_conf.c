@@ -225,6 +225,7 @@ dns_conf_zone_fini(void *obj)
 
 	free(z->path);
 	z->path = NULL;
+	dns_xfr_conf_zone_fini(&z->xfr); /* dns-xfr */
 }
 
 static const struct conf_key dns_conf_zone_keys[] = {
@@ -239,6 +240,7 @@ static const struct conf_key dns_conf_zone_keys[] = {
 	    .flags = CK_REQUIRED,
 	    .help = "zone file (RFC 1035 §5), relative to the config's "
 	            "directory" },
+	DNS_XFR_ZONE_KEYS(offsetof(struct dns_zone_item, xfr)), /* dns-xfr */
 };
 
 static const struct conf_schema dns_conf_zone_schema = {
@@ -371,6 +373,12 @@ static const struct conf_key dns_conf_keys[] = {
 	    .count_off = offsetof(struct dns_conf, nzones),
 	    .sub = &dns_conf_zone_schema,
 	    .help = "zones served, one zone file each" },
+	{ .name = "tsig_keys", /* dns-xfr */
+	    .type = CT_LIST,
+	    .off = offsetof(struct dns_conf, tsig_keys),
+	    .count_off = offsetof(struct dns_conf, ntsig_keys),
+	    .sub = &dns_xfr_key_schema,
+	    .help = "TSIG keys (RFC 8945) for transfers and NOTIFY" },
 	{ .name = "alarms",
 	    .type = CT_SECTION,
 	    .off = offsetof(struct dns_conf, gslb.alarms),
@@ -525,6 +533,7 @@ dns_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 		    "nsid: at most %d bytes", DNS_NSID_MAX);
 	dns_conf_check_zones(ctx, node, c);
 	dns_conf_check_gnames(ctx, node, c);
+	dns_xfr_conf_check(ctx, node, c); /* dns-xfr */
 #ifdef DNS_CONF_HAVE_GSLB
 	dns_gslb_conf_check(ctx, node, &c->gslb);
 #endif
