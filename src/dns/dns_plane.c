@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "dns/dns_srv.h"
+#include "dns/dns_xfr.h" /* dns-xfr */
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/plane.h"
@@ -76,6 +77,7 @@ dns_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	s->loop = loop;
 	s->worker = worker;
 	s->scratch = xmalloc(2 + DNS_MSG_MAX);
+	s->xfr = dns_xfr_tcp; /* dns-xfr: AXFR/IXFR responder */
 	dns_udp_init(s);
 	return 0;
 }
@@ -281,6 +283,7 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	s->opts.nsid = nsid_len > 0 ? s->nsid : NULL;
 	s->opts.nsid_len = (uint16_t)nsid_len;
 	dns_plane_rrl(s, o, c);
+	dns_notify_apply(s, s->zones, z); /* dns-xfr: NOTIFY on new serials */
 	dns_srv_zones_unref(s->zones);
 	s->zones = z;
 	dns_plane_socks_set(s, env->socks, env->nsocks);
@@ -310,10 +313,19 @@ dns_plane_stop(unsigned deadline_ms)
 	for (struct dns_sock *k = s->socks; k != NULL; k = k->next)
 		ev_io_stop(s->loop, &k->io);
 	dns_tcp_close_all(s);
+	dns_notify_stop(s); /* dns-xfr */
 	plane_stopped();
 }
 
 /* ---- config side ---- */
+
+/* dns-xfr: the server's families, then the transfer and NOTIFY ones. */
+static void
+dns_plane_metrics(struct buf *out)
+{
+	dns_api_metrics(out);
+	dns_xfr_metrics(out);
+}
 
 static size_t
 dns_plane_sockets(const void *conf, struct plane_sock_spec **out)
@@ -350,7 +362,7 @@ const struct plane_ops dns_plane = {
 	.on_msg = dns_plane_on_msg,
 	.adopt = dns_plane_adopt,
 	.query = dns_api_query,
-	.metrics = dns_api_metrics,
+	.metrics = dns_plane_metrics, /* dns-xfr: was dns_api_metrics */
 	.stop = dns_plane_stop,
 	.nprocs = dns_plane_nprocs,
 	.sockets = dns_plane_sockets,

@@ -36,9 +36,11 @@ struct dns_xfr_out {
 	struct dns_query q;
 	bool signed_req; /* answers carry a TSIG */
 	struct dns_tsig_ctx tsig;
-	int rcode;     /* >= 0: a refusal of this RCODE, no records */
-	bool silent;   /* nothing may be sent */
-	uint8_t *snap; /* owned: the RRsets, see above */
+	struct dns_tsig_key key; /* a copy of the request's key, which
+	                            tsig.key points to: the env's may go */
+	int rcode;               /* >= 0: a refusal of this RCODE, no records */
+	bool silent;             /* nothing may be sent */
+	uint8_t *snap;           /* owned: the RRsets, see above */
 	size_t snap_len, snap_cap;
 	size_t soa_len;       /* bytes of the first set, the SOA */
 	size_t cursor;        /* next set to send */
@@ -302,6 +304,10 @@ dns_xfr_out_start(const struct dns_xfr_env *env, const uint8_t *msg, size_t len,
 			return dns_xfr_refuse(
 			    x, DNS_RCODE_FORMERR, DNS_XFR_FORMERR, res);
 		x->signed_req = true;
+		if (x->tsig.key != NULL) {
+			x->key = *x->tsig.key;
+			x->tsig.key = &x->key;
+		}
 		if (rc != DNS_TSIG_NOERROR)
 			return dns_xfr_refuse(
 			    x, DNS_RCODE_NOTAUTH, DNS_XFR_BADTSIG, res);
@@ -446,5 +452,6 @@ dns_xfr_out_free(struct dns_xfr_out *x)
 		return;
 	free(x->snap);
 	free(x->rd);
+	explicit_bzero(&x->key, sizeof(x->key));
 	free(x);
 }
