@@ -8,6 +8,7 @@
  * types or "other", rcode one of the RCODEs an authoritative server sends
  * or "other", so a client sending random qtypes cannot grow /metrics.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,8 @@ dns_api_get(struct dns_srv *s, struct buf *out)
 	jw_kbool(&w, "rrl", c != NULL && c->rrl.responses_per_second > 0);
 	dns_api_zones_json(s, &w);
 	dns_api_counters_json(s, &w);
+	if (s->rt != NULL)
+		dns_gslb_rt_json(s->rt, &w);
 	jw_obj_end(&w);
 	(void)jw_finish(&w);
 }
@@ -205,7 +208,12 @@ dns_api_query(const char *method, const char *path, const char *body,
     size_t body_len, struct buf *out)
 {
 	struct dns_srv *s = &dns_srv_g;
+	int rc;
 
+	if (s->rt != NULL &&
+	    (rc = dns_gslb_rt_query(
+	         s->rt, method, path, body, body_len, out)) != -ENOENT)
+		return rc;
 	if (strcmp(path, "/v1/dns") == 0 || strcmp(path, "/v1/dns/") == 0) {
 		if (strcmp(method, "GET") != 0) {
 			buf_puts(out, "{\"error\":\"method not allowed\"}");
@@ -270,6 +278,8 @@ dns_api_metrics(struct buf *out)
 	const struct dns_srv_stats *st = &s->st;
 
 	dns_api_metrics_queries(s, out);
+	if (s->rt != NULL)
+		dns_gslb_rt_metrics(s->rt, out);
 	mx_family(out, "haven_dns_rrl_total", "counter",
 	    "UDP responses rate limited: dropped, or sent truncated (slip)");
 	mx_u64(out, "haven_dns_rrl_total", "action=\"drop\"", st->rrl_drop);
@@ -358,12 +368,12 @@ dns_api_status_print(struct conf_node *root)
 	    dns_api_str(root, "/counters/queries_tcp", c, sizeof(c)),
 	    dns_api_str(root, "/counters/malformed", d, sizeof(d)),
 	    dns_api_str(root, "/counters/rrl_drop", e, sizeof(e)));
-	if (conf_node_count(zones) == 0)
-		return;
-	printf("%-32s %12s %10s\n", "ZONE", "SERIAL", "RECORDS");
+	if (conf_node_count(zones) > 0)
+		printf("%-32s %12s %10s\n", "ZONE", "SERIAL", "RECORDS");
 	for (size_t i = 0; (z = conf_node_item(zones, i)) != NULL; i++)
 		printf("%-32s %12s %10s\n",
 		    dns_api_str(z, "/name", a, sizeof(a)),
 		    dns_api_str(z, "/serial", b, sizeof(b)),
 		    dns_api_str(z, "/records", c, sizeof(c)));
+	dns_gslb_rt_status_print(root);
 }

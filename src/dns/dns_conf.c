@@ -373,6 +373,30 @@ static const struct conf_key dns_conf_keys[] = {
 	    .count_off = offsetof(struct dns_conf, nzones),
 	    .sub = &dns_conf_zone_schema,
 	    .help = "zones served, one zone file each" },
+	{ .name = "regions",
+	    .type = CT_LIST,
+	    .off = offsetof(struct dns_conf, gslb.regions),
+	    .count_off = offsetof(struct dns_conf, gslb.nregions),
+	    .sub = &dns_region_schema,
+	    .help = "GSLB source regions (networks)" },
+	{ .name = "pools",
+	    .type = CT_LIST,
+	    .off = offsetof(struct dns_conf, gslb.pools),
+	    .count_off = offsetof(struct dns_conf, gslb.npools),
+	    .sub = &dns_pool_schema,
+	    .help = "GSLB address pools, health-checked" },
+	{ .name = "names",
+	    .type = CT_LIST,
+	    .off = offsetof(struct dns_conf, gslb.names),
+	    .count_off = offsetof(struct dns_conf, gslb.nnames),
+	    .sub = &dns_gname_schema,
+	    .help = "GSLB names and their access policies" },
+	{ .name = "plans",
+	    .type = CT_LIST,
+	    .off = offsetof(struct dns_conf, gslb.plans),
+	    .count_off = offsetof(struct dns_conf, gslb.nplans),
+	    .sub = &dns_plan_schema,
+	    .help = "DR plans: pools forced offline while executed" },
 	{ .name = "tsig_keys", /* dns-xfr */
 	    .type = CT_LIST,
 	    .off = offsetof(struct dns_conf, tsig_keys),
@@ -534,9 +558,7 @@ dns_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 	dns_conf_check_zones(ctx, node, c);
 	dns_conf_check_gnames(ctx, node, c);
 	dns_xfr_conf_check(ctx, node, c); /* dns-xfr */
-#ifdef DNS_CONF_HAVE_GSLB
 	dns_gslb_conf_check(ctx, node, &c->gslb);
-#endif
 }
 
 static void

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dns/dns_gslb.h"
 #include "dns/dns_srv.h"
 #include "dns/dns_xfr.h" /* dns-xfr */
 #include "lib/conf.h"
@@ -77,6 +78,8 @@ dns_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	s->loop = loop;
 	s->worker = worker;
 	s->scratch = xmalloc(2 + DNS_MSG_MAX);
+	s->rt = dns_gslb_rt_new(loop, worker);
+	s->dyn = dns_gslb_rt_dyn(s->rt);
 	s->xfr = dns_xfr_tcp; /* dns-xfr: AXFR/IXFR responder */
 	dns_udp_init(s);
 	return 0;
@@ -266,12 +269,17 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	struct dns_srv *s = &dns_srv_g;
 	struct dns_srv_zones *z = NULL;
 	size_t nsid_len;
+	int rc;
 
 	if (dns_load_build(c, &z, errs) != 0 ||
-	    dns_plane_check_socks(c, env, errs) != 0) {
-		dns_srv_zones_unref(z);
-		log_warn("dns config rejected", "worker=%u", s->worker);
-		return -EINVAL;
+	    dns_plane_check_socks(c, env, errs) != 0)
+		goto reject;
+	/* The runtime keeps its old state when it refuses: nothing else
+	 * has changed yet. */
+	if ((rc = dns_gslb_rt_apply(s->rt, &c->gslb, env->state_dir)) != 0) {
+		conf_errors_addf(errs, "dns", 0, 0,
+		    "GSLB state not applied: %s", strerror(-rc));
+		goto reject;
 	}
 	s->conf = c;
 	s->opts.udp_max = (uint16_t)c->edns_udp_size;
@@ -288,20 +296,34 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	s->zones = z;
 	dns_plane_socks_set(s, env->socks, env->nsocks);
 	dns_tcp_apply(s);
-	log_info("dns config applied", "worker=%u zones=%zu listen=%zu",
-	    s->worker, c->nzones, c->nlisten);
+	log_info("dns config applied",
+	    "worker=%u zones=%zu listen=%zu gslb_names=%zu", s->worker,
+	    c->nzones, c->nlisten, c->gslb.nnames);
 	return 0;
+reject:
+	dns_srv_zones_unref(z);
+	log_warn("dns config rejected", "worker=%u", s->worker);
+	return -EINVAL;
 }
 
+/* Verdicts for our pools' addresses, one or an array of them. */
 static void
 dns_plane_on_msg(const struct ipc_msg *msg)
 {
+	const char *data = msg->data;
+
 	if (msg->type != IPC_VERDICT || msg->len == 0 ||
 	    msg->len % sizeof(struct ipc_verdict) != 0) {
 		plane_msg_bad();
 		return;
 	}
-	/* No GSLB runtime yet to act on verdicts. */
+	for (size_t i = 0; i < msg->len / sizeof(struct ipc_verdict); i++) {
+		struct ipc_verdict v;
+
+		/* The payload may be unaligned: copy before use. */
+		memcpy(&v, data + i * sizeof(v), sizeof(v));
+		dns_gslb_rt_verdict(dns_srv_g.rt, &v);
+	}
 }
 
 static void
@@ -313,6 +335,10 @@ dns_plane_stop(unsigned deadline_ms)
 	for (struct dns_sock *k = s->socks; k != NULL; k = k->next)
 		ev_io_stop(s->loop, &k->io);
 	dns_tcp_close_all(s);
+	/* Flushes a pending state write (worker 0). */
+	dns_gslb_rt_free(s->rt);
+	s->rt = NULL;
+	s->dyn = NULL;
 	dns_notify_stop(s); /* dns-xfr */
 	plane_stopped();
 }
@@ -347,6 +373,59 @@ dns_plane_sockets(const void *conf, struct plane_sock_spec **out)
 	return n;
 }
 
+static size_t
+dns_plane_targets(const void *conf, struct plane_target **out)
+{
+	const struct dns_conf *c = conf;
+
+	return dns_gslb_targets(&c->gslb, out);
+}
+
+/* Each pool's `check` must be a template of health.checks. */
+static void
+dns_plane_check_refs(struct conf_ctx *ctx, struct conf_node *node,
+    const void *conf, const char *const *names, size_t n)
+{
+	const struct dns_conf *c = conf;
+	struct conf_node *seq = conf_key_node(node, "pools");
+
+	for (size_t i = 0; i < c->gslb.npools; i++) {
+		const char *chk = c->gslb.pools[i].check;
+		struct conf_node *at = conf_node_item(seq, i);
+		size_t j;
+
+		if (chk == NULL)
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(chk, names[j]) == 0)
+				break;
+		if (j < n)
+			continue;
+		if (at != NULL && conf_key_node(at, "check") != NULL)
+			at = conf_key_node(at, "check");
+		conf_error(ctx, at != NULL ? at : node,
+		    "pool %s: check %s is not in health.checks",
+		    c->gslb.pools[i].name, chk);
+	}
+}
+
+/*
+ * A plan executed or rolled back is standing state: a restarted worker
+ * gets the operator's last word on it again (one key per plan, so a
+ * rollback replaces the execute). A failback is a one-off.
+ */
+static char *
+dns_plane_replay_key(const char *path)
+{
+	const char *last = strrchr(path, '/');
+
+	if (last == NULL || strncmp(path, "/v1/dns/plans/", 14) != 0)
+		return NULL;
+	if (strcmp(last, "/execute") == 0 || strcmp(last, "/rollback") == 0)
+		return xasprintf("%.*s/state", (int)(last - path), path);
+	return NULL;
+}
+
 static unsigned
 dns_plane_nprocs(const void *conf)
 {
@@ -366,5 +445,8 @@ const struct plane_ops dns_plane = {
 	.stop = dns_plane_stop,
 	.nprocs = dns_plane_nprocs,
 	.sockets = dns_plane_sockets,
+	.targets = dns_plane_targets,
+	.check_refs = dns_plane_check_refs,
+	.replay_key = dns_plane_replay_key,
 	.status = dns_api_status_print,
 };

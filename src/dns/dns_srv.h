@@ -23,6 +23,7 @@
 #include "dns/dns_answer.h"
 #include "dns/dns_conf.h"
 #include "dns/dns_db.h"
+#include "dns/dns_gslb_rt.h"
 #include "dns/dns_rrl.h"
 #include "lib/buf.h"
 #include "lib/ev.h"
@@ -149,6 +150,7 @@ struct dns_srv {
 	                                next apply */
 	struct dns_srv_zones *zones; /* owned reference, NULL before the
 	                                first apply */
+	struct dns_gslb_rt *rt;      /* owned: the GSLB runtime */
 	const struct dns_dyn *dyn;   /* borrowed: the GSLB runtime's */
 	dns_xfr_fn *xfr;             /* NULL: transfers REFUSED */
 	struct dns_answer_opts opts;

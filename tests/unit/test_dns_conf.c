@@ -1,0 +1,256 @@
+/*
+ * Unit tests for dns_conf.c: the `dns:` section binds with its defaults;
+ * the check hook parses listen addresses, resolves zone files against the
+ * config's directory, parses them and reports their errors at the zone
+ * file's own file:line:col, confines $INCLUDE to the zone's directory,
+ * and refuses GSLB names outside the served zones.
+ *
+ * Zone files are written to a fresh directory under /tmp, named in
+ * HAVEN_CONFIG_DIR as the parent would.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf_test.h"
+#include "dns/dns_conf.h"
+#include "lib/util.h"
+#include "runner.h"
+
+static char t_dir[64];
+
+static const char t_zone[] = "$TTL 300\n"
+                             "@ SOA ns1 host 1 3600 600 604800 60\n"
+                             "  NS ns1\n"
+                             "ns1 A 198.18.0.53\n"
+                             "www A 198.18.0.80\n";
+
+static void
+t_write(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", t_dir, name);
+	if ((f = fopen(path, "w")) == NULL)
+		test_fail(__FILE__, __LINE__, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+t_setup(void)
+{
+	snprintf(t_dir, sizeof(t_dir), "/tmp/test_dns_conf.XXXXXX");
+	if (mkdtemp(t_dir) == NULL)
+		test_fail(__FILE__, __LINE__, "mkdtemp");
+	setenv("HAVEN_CONFIG_DIR", t_dir, 1);
+	t_write("example.com.zone", t_zone);
+}
+
+/* Bind; every error into errs (caller finis). Returns the count. */
+static size_t
+t_bind(const char *text, struct dns_conf *c, struct conf_errors *errs)
+{
+	conf_errors_init(errs);
+	conf_bind_text(&dns_conf_schema, "t.yaml", text, strlen(text), c, errs);
+	return errs->n;
+}
+
+static void
+test_defaults(void)
+{
+	struct conf_errors errs;
+	struct dns_conf c;
+	char want[128];
+
+	t_setup();
+	T_EQ_INT(
+	    t_bind("listen: [\"127.0.0.1:5300\", \"[::1]:5300\"]\n"
+	           "zones: [{name: Example.COM, file: example.com.zone}]\n",
+	        &c, &errs),
+	    0);
+	T_EQ_INT(c.nlisten, 2);
+	T_EQ_INT(c.listen_addr[0].ss_family, AF_INET);
+	T_EQ_INT(c.listen_addr[1].ss_family, AF_INET6);
+	T_EQ_INT(c.workers, 1);
+	T_EQ_INT(c.edns_udp_size, 1232);
+	T_EQ_INT(c.tcp.idle_timeout_ms, 10000);
+	T_EQ_INT(c.tcp.max_connections, 1000);
+	T_EQ_INT(c.tcp.max_queries, 0);
+	T_EQ_INT(c.rrl.responses_per_second, 0);
+	T_EQ_INT(c.rrl.slip, 2);
+	T_EQ_INT(c.rrl.window_ms, 15000);
+	T_EQ_INT(c.rrl.ipv4_prefix, 24);
+	T_EQ_INT(c.rrl.ipv6_prefix, 56);
+	T_ASSERT(c.nsid == NULL);
+	T_ASSERT(
+	    dns_name_equal(c.zones[0].apex, (const uint8_t *)"\7example\3com"));
+	T_ASSERT(c.zones[0].apex[1] == 'e'); /* folded */
+	snprintf(want, sizeof(want), "%s/example.com.zone", t_dir);
+	T_EQ_STR(c.zones[0].path, want);
+	conf_errors_fini(&errs);
+	conf_schema_free(&dns_conf_schema, &c);
+}
+
+/* text gives exactly one error whose position starts with want. */
+static void
+t_error(const char *text, const char *file, const char *want)
+{
+	struct conf_errors errs;
+	struct dns_conf c;
+	char got[512];
+	size_t n = t_bind(text, &c, &errs);
+
+	snprintf(got, sizeof(got), "%s:%d:%d: %s", n ? errs.v[0].file : "",
+	    n ? errs.v[0].line : 0, n ? errs.v[0].col : 0,
+	    n ? errs.v[0].msg : "");
+	if (n != 1 || strncmp(got, file, strlen(file)) != 0 ||
+	    strstr(got, want) == NULL)
+		test_fail(__FILE__, __LINE__,
+		    "%zu errors, first \"%s\", want %s...%s", n, got, file,
+		    want);
+	conf_errors_fini(&errs);
+	if (n == 0)
+		conf_schema_free(&dns_conf_schema, &c);
+}
+
+static void
+test_listen_errors(void)
+{
+	t_setup();
+	t_error("listen: [\"127.0.0.1\"]\n", "t.yaml:1:10:", "ip:port");
+	t_error("listen: [\"127.0.0.1:53\", \"127.0.0.1:53\"]\n",
+	    "t.yaml:1:26:", "listed twice");
+	t_error("listen: []\n", "t.yaml:1:9:", "at least one");
+	t_error("listen: [\"127.0.0.1:53\"]\nedns_udp_size: 100\n",
+	    "t.yaml:2:", "");
+	t_error("listen: [\"127.0.0.1:53\"]\nworkers: 0\n", "t.yaml:2:", "");
+}
+
+static void
+test_zone_errors(void)
+{
+	char file[128];
+
+	t_setup();
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones:\n"
+	        "  - {name: example.com, file: example.com.zone}\n"
+	        "  - {name: EXAMPLE.com., file: example.com.zone}\n",
+	    "t.yaml:4:", "listed twice");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones: [{name: \"a..b\", file: example.com.zone}]\n",
+	    "t.yaml:2:", "not a valid domain name");
+	/* the zone file's own position, column of the bad address */
+	t_write("bad.zone",
+	    "$TTL 300\n"
+	    "@ SOA ns1 host 1 3600 600 604800 60\n"
+	    "  NS ns1\n"
+	    "ns1 A 198.18.0.999\n");
+	snprintf(file, sizeof(file), "%s/bad.zone:4:7:", t_dir);
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones: [{name: example.com, file: bad.zone}]\n",
+	    file, "");
+	snprintf(file, sizeof(file), "%s/missing.zone:1:1:", t_dir);
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones: [{name: example.com, file: missing.zone}]\n",
+	    file, "cannot read");
+	/* the zone checks: no SOA at the apex */
+	t_write("nosoa.zone", "$TTL 300\nwww A 198.18.0.1\n");
+	snprintf(file, sizeof(file), "%s/nosoa.zone", t_dir);
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones: [{name: example.com, file: nosoa.zone}]\n",
+	    file, "SOA");
+}
+
+/* $INCLUDE below the zone's directory works; outside it is refused. */
+static void
+test_include_confined(void)
+{
+	char sub[128], file[128];
+
+	t_setup();
+	snprintf(sub, sizeof(sub), "%s/sub", t_dir);
+	T_EQ_INT(mkdir(sub, 0700), 0);
+	t_write("sub/www.inc", "www A 198.18.0.80\n");
+	t_write("inc.zone",
+	    "$TTL 300\n"
+	    "@ SOA ns1 host 1 3600 600 604800 60\n"
+	    "  NS ns1\n"
+	    "ns1 A 198.18.0.53\n"
+	    "$INCLUDE sub/www.inc\n");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones: [{name: example.com, file: inc.zone}]\n"
+	        "nsid: [x]\n",
+	    "t.yaml:3:", "");
+	t_write("escape.zone",
+	    "$TTL 300\n"
+	    "@ SOA ns1 host 1 3600 600 604800 60\n"
+	    "  NS ns1\n"
+	    "$INCLUDE /etc/passwd\n");
+	snprintf(file, sizeof(file), "%s/escape.zone:4:", t_dir);
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones: [{name: example.com, file: escape.zone}]\n",
+	    file, "");
+}
+
+static void
+test_gslb_name_outside(void)
+{
+	t_setup();
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones: [{name: example.com, file: example.com.zone}]\n"
+	        "pools:\n"
+	        "  - name: a\n"
+	        "    addresses: [{address: 198.18.10.1}]\n"
+	        "names:\n"
+	        "  - name: www.example.org\n"
+	        "    template: {multi_active: [a]}\n",
+	    "t.yaml:7:", "not inside any zone");
+}
+
+static void
+test_split_err(void)
+{
+	char f[64];
+	const char *m;
+	int l, c;
+
+	dns_conf_split_err(
+	    "a:b.zone:12:5: bad thing", f, sizeof(f), &l, &c, &m);
+	T_EQ_STR(f, "a:b.zone");
+	T_EQ_INT(l, 12);
+	T_EQ_INT(c, 5);
+	T_EQ_STR(m, "bad thing");
+	dns_conf_split_err("no position here", f, sizeof(f), &l, &c, &m);
+	T_EQ_STR(f, "");
+	T_EQ_INT(l, 0);
+	T_EQ_STR(m, "no position here");
+}
+
+static void
+test_schema_defaults(void)
+{
+	struct conf_errors errs;
+
+	conf_errors_init(&errs);
+	T_EQ_INT(conf_schema_check_defaults(&dns_conf_schema, &errs), 0);
+	conf_errors_fini(&errs);
+}
+
+static const struct test tests[] = {
+	TEST(test_defaults),
+	TEST(test_listen_errors),
+	TEST(test_zone_errors),
+	TEST(test_include_confined),
+	TEST(test_gslb_name_outside),
+	TEST(test_split_err),
+	TEST(test_schema_defaults),
+};
+
+TEST_MAIN(tests)
