@@ -25,7 +25,9 @@ import time
 import pytest
 
 dns = pytest.importorskip("dns")
+import dns.flags  # noqa: E402
 import dns.message  # noqa: E402
+import dns.opcode  # noqa: E402
 import dns.query  # noqa: E402
 import dns.rcode  # noqa: E402
 import dns.rdataclass  # noqa: E402
@@ -336,3 +338,39 @@ def test_nsd_secondary_pulls_and_follows_notify(haven, workdir, nsd, key):
         assert took < 15
     finally:
         print(open(n.dir / "nsd.log").read()[-3000:])
+
+
+def test_notify_signed_and_retried(haven, workdir):
+    """The NOTIFY target is a socket of ours: it reads each NOTIFY
+    (checking its TSIG with dnspython), leaves the first two unanswered,
+    and acknowledges the third. They come about 1 s and 2 s apart, each a
+    new message (new ID and TSIG time)."""
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(10)
+    nport = s.getsockname()[1]
+    h = start(haven, workdir, serial=3, notify='"127.0.0.1:%d"' % nport,
+              key=True)
+    try:
+        seen = []
+        while len(seen) < 3:
+            wire, peer = s.recvfrom(4096)
+            m = dns.message.from_wire(wire, keyring=ring())
+            assert m.opcode() == dns.opcode.NOTIFY
+            assert m.flags & dns.flags.AA and not m.flags & dns.flags.QR
+            assert m.question[0].rdtype == dns.rdatatype.SOA
+            assert str(m.question[0].name) == "example.com."
+            assert m.had_tsig and str(m.keyname) == KEY
+            seen.append((time.monotonic(), m.id))
+        r = dns.message.make_response(m)
+        s.sendto(r.to_wire(), peer)
+        gaps = [b[0] - a[0] for a, b in zip(seen, seen[1:])]
+        assert 0.7 < gaps[0] < 1.6 and 1.6 < gaps[1] < 2.8, gaps
+        assert len({i for _, i in seen}) == 3
+        wait_until(lambda: h.metric("haven_dns_notify_acked_total") == 1,
+                   timeout=5, what="NOTIFY acknowledged")
+        assert h.metric("haven_dns_notify_sent_total") == 3
+        assert h.metric("haven_dns_notify_pending") == 0
+    finally:
+        s.close()
