@@ -20,7 +20,7 @@ CHECK="python3 python3-pytest python3-prometheus-client nginx-light curl
 	wrk iproute2 iptables iputils-ping openssl procps psmisc dnsutils
 	keepalived iputils-arping nftables nsd python3-dnspython
 	knot-dnsutils"
-BENCH="haproxy wrk nginx-light iperf3 keepalived"
+BENCH="haproxy wrk nginx-light iperf3 keepalived dnsperf nsd gdnsd bc"
 DEMO="nginx-light curl"
 
 case $purpose in

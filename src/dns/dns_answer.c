@@ -112,7 +112,7 @@ dns_answer_addr(struct dns_ans *a, int zone, const uint8_t *target,
 	if ((ni = dns_db_lookup(db, (uint32_t)zone, l)) == DNS_DB_NONE)
 		return;
 	n = &db->nodes[ni];
-	if (n->cut != below_cut)
+	if (dns_db_node_cut(n) != below_cut)
 		return; /* occluded, or not the delegation's glue */
 	/* Two MX to one host: its addresses once (RFC 2181 §5: a set
 	 * appears once in a section). */
@@ -225,7 +225,7 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 
 		memset(&da, 0, sizeof(da));
 		if (a->dyn == NULL ||
-		    a->dyn->answer(a->dyn->provider, n->dyn, qt, a->cl, &da) <
+		    a->dyn->answer(a->dyn->provider, n->u.dyn, qt, a->cl, &da) <
 		        0) {
 			a->info->kind = DNS_ANS_ERROR;
 			a->info->rcode = DNS_RCODE_SERVFAIL;
@@ -374,10 +374,12 @@ dns_answer_name(
 		const struct dns_db_node *n = &db->nodes[ni];
 
 		/* DS at a cut is the parent's data (RFC 4035 §3.1.4.1). */
-		if (n->cut != DNS_DB_NONE &&
-		    !(n->cut == ni && a->qtype == DNS_TYPE_DS)) {
+		uint32_t cut = dns_db_node_cut(n);
+
+		if (cut != DNS_DB_NONE &&
+		    !(cut == ni && a->qtype == DNS_TYPE_DS)) {
 			if (first)
-				dns_answer_referral(a, zone, n->cut);
+				dns_answer_referral(a, zone, cut);
 			return STEP_DONE;
 		}
 		return dns_answer_node(a, zone, n, owner, first, next);
@@ -391,9 +393,10 @@ dns_answer_name(
 	{
 		const struct dns_db_node *c = &db->nodes[ni];
 
-		if (c->cut != DNS_DB_NONE) {
+		if (dns_db_node_cut(c) != DNS_DB_NONE) {
 			if (first)
-				dns_answer_referral(a, zone, c->cut);
+				dns_answer_referral(
+				    a, zone, dns_db_node_cut(c));
 			return STEP_DONE;
 		}
 		const struct dns_db_set *dn;
@@ -402,9 +405,18 @@ dns_answer_name(
 		    (dn = dns_db_node_set(db, c, DNS_TYPE_DNAME)) != NULL)
 			return dns_answer_dname(
 			    a, dn, owner, (size_t)(ce - l), next);
-		if (c->wild != DNS_DB_NONE)
-			return dns_answer_node(
-			    a, zone, &db->nodes[c->wild], owner, first, next);
+		if (c->flags & DNS_DB_F_WILD) {
+			/* "*.<ce>" written over the label before ce: l is
+			 * ours, and a label (2 bytes or more) is there. */
+			size_t at = (size_t)(ce - l) - 2;
+
+			l[at] = 1;
+			l[at + 1] = '*';
+			ni = dns_db_lookup(db, (uint32_t)zone, l + at);
+			if (ni != DNS_DB_NONE)
+				return dns_answer_node(a, zone, &db->nodes[ni],
+				    owner, first, next);
+		}
 	}
 	if (first)
 		a->info->kind = DNS_ANS_NXDOMAIN;

@@ -299,6 +299,9 @@ dns_api_metrics(struct buf *out)
 	    out, "haven_dns_udp_errors_total", "dir=\"rx\"", st->udp_rx_errors);
 	mx_u64(
 	    out, "haven_dns_udp_errors_total", "dir=\"tx\"", st->udp_tx_errors);
+	mx_family(out, "haven_dns_udp_oversize_total", "counter",
+	    "UDP datagrams too long for a query (over 4096 bytes), dropped");
+	mx_u64(out, "haven_dns_udp_oversize_total", NULL, st->udp_oversize);
 	mx_family(out, "haven_dns_tcp_connections", "gauge",
 	    "open DNS TCP connections");
 	mx_u64(out, "haven_dns_tcp_connections", NULL, s->nconns);

@@ -39,12 +39,18 @@ dns_conf_read_file(const char *path, char **text, size_t *len)
 	char *b;
 	int fd, rc = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: a FIFO named as a zone file must not hang the
+	 * check; it is refused below as not a regular file. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return -errno;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (fstat(fd, &st) == -1) {
+		rc = -errno;
 		close(fd);
 		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
 	if ((uint64_t)st.st_size > DNS_CONF_ZONE_FILE_MAX) {
 		close(fd);
@@ -336,7 +342,6 @@ static const struct conf_key dns_conf_keys[] = {
 	    .type = CT_STRLIST,
 	    .off = offsetof(struct dns_conf, listen),
 	    .count_off = offsetof(struct dns_conf, nlisten),
-	    .flags = CK_REQUIRED,
 	    .help = "addresses to serve on, \"ip:port\": UDP and TCP each" },
 	{ .name = "workers",
 	    .type = CT_UINT,
@@ -551,6 +556,11 @@ dns_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	struct dns_conf *c = obj;
 
+	/* Without a dns: section there is nothing to serve or check; with
+	 * one, listen is required (checked here, since a required key
+	 * would be required of a config without the section too). */
+	if (node == NULL)
+		return;
 	dns_conf_check_listen(ctx, node, c);
 	if (c->nsid != NULL && strlen(c->nsid) > DNS_NSID_MAX)
 		conf_error(ctx, conf_key_node(node, "nsid"),

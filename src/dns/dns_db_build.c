@@ -159,7 +159,7 @@ dns_db_depth_order(const struct dns_db *db)
 static void
 dns_db_link(struct dns_db *db, struct dns_db_errs *e)
 {
-	uint32_t *order = dns_db_depth_order(db), i, k, p;
+	uint32_t *order = dns_db_depth_order(db), i, k, p, cut;
 
 	for (k = 0; k < db->nnodes; k++) {
 		struct dns_db_node *n = &db->nodes[i = order[k]], *pn;
@@ -175,9 +175,14 @@ dns_db_link(struct dns_db *db, struct dns_db_errs *e)
 		is_cut = dns_db_node_set(db, n, DNS_TYPE_NS) != NULL;
 		if (is_cut)
 			n->flags |= DNS_DB_F_CUT;
-		n->cut = pn->cut != DNS_DB_NONE ? pn->cut :
-		    is_cut                      ? i :
-		                                  DNS_DB_NONE;
+		cut = dns_db_node_cut(pn) != DNS_DB_NONE ? dns_db_node_cut(pn) :
+		    is_cut                               ? i :
+		                                           DNS_DB_NONE;
+		if (!(n->flags & DNS_DB_F_DYN))
+			n->u.cut = cut;
+		else if (cut != DNS_DB_NONE)
+			dns_db_report(db, e, n->zone, name,
+			    "dynamic name at or below a zone cut");
 		if (pn->flags & DNS_DB_F_DNAME) {
 			if (n->nsets > 0 || (n->flags & DNS_DB_F_DYN))
 				dns_db_report(db, e, n->zone, name,
@@ -185,7 +190,7 @@ dns_db_link(struct dns_db *db, struct dns_db_errs *e)
 			n->flags |= DNS_DB_F_DNAME;
 		}
 		if (name[0] == 1 && name[1] == '*')
-			pn->wild = i;
+			pn->flags |= DNS_DB_F_WILD;
 	}
 	free(order);
 }
@@ -240,9 +245,6 @@ dns_db_check_node(
 	if (!(n->flags & DNS_DB_F_APEX) &&
 	    dns_db_node_set(db, n, DNS_TYPE_SOA) != NULL)
 		dns_db_report(db, e, n->zone, name, "SOA not at the apex");
-	if ((n->flags & DNS_DB_F_DYN) && n->cut != DNS_DB_NONE)
-		dns_db_report(db, e, n->zone, name,
-		    "dynamic name at or below a zone cut");
 	for (j = 0; j < n->nsets; j++)
 		dns_db_check_rdata(db, e, n, &db->sets[n->set + j]);
 	if (cn == NULL)

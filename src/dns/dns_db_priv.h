@@ -11,9 +11,13 @@
  * a set's records are contiguous in rdata[], which points into the arena.
  * After dns_db_finish: every ancestor of a node up to its apex is a node
  * too (empty non-terminals get one with no sets), so the closest encloser
- * of any name is found by stripping labels; node.cut names the topmost
- * zone cut at or above the node (or DNS_DB_NONE); node.wild names the
- * node "*.<node>" when there is one.
+ * of any name is found by stripping labels; node.u.cut names the topmost
+ * zone cut at or above the node (or DNS_DB_NONE), except on a dynamic
+ * node, which holds its provider id there instead (finish refuses a
+ * dynamic name at or below a cut, so its cut is always NONE); a node with
+ * a child "*" says so with DNS_DB_F_WILD, and the child is found through
+ * the hash like any name. Nodes are 20 bytes: at a million names, every
+ * field costs a megabyte per byte.
  */
 #ifndef HAVEN_DNS_DB_PRIV_H
 #define HAVEN_DNS_DB_PRIV_H
@@ -29,15 +33,17 @@
 #define DNS_DB_F_APEX  0x01 /* the zone's apex */
 #define DNS_DB_F_CUT   0x02 /* NS below the apex: a delegation */
 #define DNS_DB_F_DYN   0x04 /* A/AAAA/CNAME/ANY from the provider */
-#define DNS_DB_F_DNAME 0x08 /* at or below a DNAME owner (finish only) */
+#define DNS_DB_F_DNAME 0x08 /* at or below a DNAME owner */
+#define DNS_DB_F_WILD  0x10 /* "*.<this>" is a node */
 
 struct dns_db_node {
-	uint32_t name;  /* arena offset: folded wire name */
-	uint32_t zone;  /* index into zones[] */
-	uint32_t set;   /* first of nsets in sets[] */
-	uint32_t cut;   /* topmost cut node at or above, or NONE */
-	uint32_t wild;  /* node "*.<this>", or NONE */
-	uint32_t dyn;   /* provider id when DNS_DB_F_DYN */
+	uint32_t name; /* arena offset: folded wire name */
+	uint32_t zone; /* index into zones[] */
+	uint32_t set;  /* first of nsets in sets[] */
+	union {
+		uint32_t cut; /* topmost cut node at or above, or NONE */
+		uint32_t dyn; /* provider id when DNS_DB_F_DYN */
+	} u;
 	uint16_t nsets; /* 0: an empty non-terminal (or dynamic only) */
 	uint8_t flags;  /* DNS_DB_F_* */
 	uint8_t labels; /* of the name, root not counted */
@@ -108,6 +114,13 @@ uint32_t dns_db_node_get(
 
 /* The zone whose apex is the longest suffix of folded lname, or -1. */
 int dns_db_zone_of(const struct dns_db *db, const uint8_t *lname);
+
+/* The topmost cut at or above n, or DNS_DB_NONE. */
+static inline uint32_t
+dns_db_node_cut(const struct dns_db_node *n)
+{
+	return (n->flags & DNS_DB_F_DYN) ? DNS_DB_NONE : n->u.cut;
+}
 
 /* The set of type at node, or NULL. */
 static inline const struct dns_db_set *

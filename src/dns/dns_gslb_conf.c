@@ -628,9 +628,14 @@ dns_gslb_conf_gname_check(
 		return;
 	}
 	dns_name_lower(g->wire);
-	if (g->degraded_ttl_ms > g->ttl_ms)
-		conf_error(ctx, conf_key_node(node, "degraded_ttl"),
-		    "name %s: degraded_ttl is longer than ttl", g->name);
+	if (g->degraded_ttl_ms > g->ttl_ms) {
+		struct conf_node *at = conf_key_node(node, "degraded_ttl");
+
+		if (at == NULL)
+			at = conf_key_node(node, "ttl");
+		conf_error(ctx, at, "name %s: degraded_ttl is longer than ttl",
+		    g->name);
+	}
 	if (tn != NULL && !conf_node_is_null(tn)) {
 		if (g->npolicies > 0) {
 			conf_error(ctx, tn,

@@ -39,7 +39,7 @@ static const char *const dns_rt_kind_names[DNS_RT__KIND_COUNT] = {
 static const char *const dns_rt_plan_state_names[] = {
 	[DNS_RT_PLAN_UNEXECUTED] = "unexecuted",
 	[DNS_RT_PLAN_EXECUTED] = "executed",
-	[DNS_RT_PLAN_ROLLED_BACK] = "rolled_back",
+	[DNS_RT_PLAN_ROLLED_BACK] = "rolled-back",
 };
 
 const char *
@@ -143,8 +143,8 @@ dns_rt_name_find(struct dns_rt_name *v, size_t n, const char *name)
 }
 
 /*
- * The pure state's events. Its DNS_GSLB_PLAN events are left out: the
- * runtime logs its own audit entry for each plan action, which knows who.
+ * The pure state's events, with who caused them. A plan's event names the
+ * plan in ev->name; it comes before the pool and switch events it causes.
  */
 static void
 dns_rt_on_event(const struct dns_gslb_event *ev, void *arg)
@@ -155,6 +155,7 @@ dns_rt_on_event(const struct dns_gslb_event *ev, void *arg)
 		[DNS_GSLB_POOL_DOWN] = DNS_RT_POOL_DOWN,
 		[DNS_GSLB_POOL_UP] = DNS_RT_POOL_UP,
 		[DNS_GSLB_SWITCH] = DNS_RT_SWITCH,
+		[DNS_GSLB_PLAN] = DNS_RT_PLAN,
 	};
 	struct dns_gslb_rt *rt = arg;
 	struct dns_rt_event e = {
@@ -167,8 +168,12 @@ dns_rt_on_event(const struct dns_gslb_event *ev, void *arg)
 	};
 	struct dns_rt_name *n;
 
-	if ((unsigned)ev->kind >= ARRAY_SIZE(map) || ev->kind == DNS_GSLB_PLAN)
+	if ((unsigned)ev->kind >= ARRAY_SIZE(map))
 		return;
+	if (ev->kind == DNS_GSLB_PLAN) {
+		e.plan = e.name;
+		e.name = NULL;
+	}
 	if (ev->kind == DNS_GSLB_SWITCH &&
 	    (n = dns_rt_name_find(rt->names, rt->nnames, ev->name)) != NULL)
 		n->switches++;
@@ -270,7 +275,7 @@ dns_rt_restore_plans(struct dns_gslb_rt *rt, char *text)
 		for (i = 0; i < ARRAY_SIZE(whos); i++)
 			if (strcmp(by, whos[i]) == 0)
 				p->by = whos[i];
-		if (strcmp(state, "rolled_back") == 0) {
+		if (strcmp(state, "rolled-back") == 0) {
 			p->state = DNS_RT_PLAN_ROLLED_BACK;
 			continue;
 		}
@@ -386,8 +391,6 @@ int
 dns_rt_plan_do(struct dns_gslb_rt *rt, struct dns_rt_plan *p, bool execute,
     const char *who)
 {
-	enum dns_rt_plan_state from = p->state;
-	struct dns_rt_event e = { .plan = p->name };
 	int rc;
 
 	if (execute == (p->state == DNS_RT_PLAN_EXECUTED))
@@ -407,9 +410,6 @@ dns_rt_plan_do(struct dns_gslb_rt *rt, struct dns_rt_plan *p, bool execute,
 		p->executions++;
 	else
 		p->rollbacks++;
-	e.from = (char *)dns_rt_plan_state_name(from);
-	e.to = (char *)dns_rt_plan_state_name(p->state);
-	dns_rt_log(rt, DNS_RT_PLAN, &e);
 	dns_rt_plan_arm(p);
 	dns_rt_rearm(rt);
 	rt->who = DNS_RT_WHO_HEALTH;

@@ -8,7 +8,8 @@
  * re-emitted with the runtime's counters beside them: the pure state has
  * one description of itself, and nothing here keeps a second copy that
  * could disagree with it. Its keys: names[] {name, policies[] {policy,
- * set, ...}, ...}, pools[] {name, addresses[] {address, up, ...}}.
+ * set, ttl, ...}, ...}, pools[] {name, addresses[] {address, usable,
+ * ...}}.
  *
  * GET never changes anything; POSTs (execute, rollback, failback) are the
  * audited operations of dns_gslb_rt.c, with who "api".
@@ -637,11 +638,12 @@ dns_gslb_rt_json(struct dns_gslb_rt *rt, struct jw *w)
 static const char *const dns_rt_api_sets[] = { "default", "backup", "fail-open",
 	"last-resort" };
 
-/* An address is up in the view when "up" is true (or "health" says up). */
+/* An address counts as up when it is usable (health and mode), or, in
+ * a view without that, when its health says up. */
 static bool
 dns_rt_api_up(struct conf_node *a)
 {
-	const char *s = dns_rt_api_text(a, "/up");
+	const char *s = dns_rt_api_text(a, "/usable");
 
 	if (s != NULL)
 		return strcmp(s, "true") == 0;

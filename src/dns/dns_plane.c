@@ -87,7 +87,8 @@ dns_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 
 /* ---- sockets ---- */
 
-static bool
+/* The family of fd's address if it is a wildcard (0.0.0.0, ::), else 0. */
+static int
 dns_plane_wildcard(int fd)
 {
 	struct sockaddr_storage ss;
@@ -95,14 +96,15 @@ dns_plane_wildcard(int fd)
 	static const uint8_t any6[16];
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
-		return false;
-	if (ss.ss_family == AF_INET)
-		return ((struct sockaddr_in *)&ss)->sin_addr.s_addr ==
-		    htonl(INADDR_ANY);
-	if (ss.ss_family == AF_INET6)
-		return memcmp(((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr,
-		           any6, 16) == 0;
-	return false;
+		return 0;
+	if (ss.ss_family == AF_INET &&
+	    ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY))
+		return AF_INET;
+	if (ss.ss_family == AF_INET6 &&
+	    memcmp(((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr, any6, 16) ==
+	        0)
+		return AF_INET6;
+	return 0;
 }
 
 static void
@@ -153,13 +155,18 @@ dns_plane_sock_new(struct dns_srv *s, const struct plane_sock *ps)
 	k->adopted = ps->adopted;
 	k->type = type;
 	k->fd = fd;
-	if (type == SOCK_DGRAM && dns_plane_wildcard(fd)) {
-		/* Options of the shared socket: every worker sets the
-		 * same ones. */
-		k->pktinfo = setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on,
-		                 sizeof(on)) == 0 ||
-		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on,
-		        sizeof(on)) == 0;
+	/* Options of the shared socket: every worker sets the same ones.
+	 * The parent's IPv6 sockets are V6ONLY: one option each. */
+	if (type == SOCK_DGRAM) {
+		int fam = dns_plane_wildcard(fd);
+
+		if (fam == AF_INET)
+			k->pktinfo = setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on,
+			                 sizeof(on)) == 0;
+		else if (fam == AF_INET6)
+			k->pktinfo =
+			    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on,
+			        sizeof(on)) == 0;
 	}
 	ev_io_init(&k->io, fd,
 	    type == SOCK_DGRAM ? dns_udp_read_cb : dns_tcp_accept_cb, k);
@@ -322,25 +329,43 @@ dns_plane_on_msg(const struct ipc_msg *msg)
 
 		/* The payload may be unaligned: copy before use. */
 		memcpy(&v, data + i * sizeof(v), sizeof(v));
-		dns_gslb_rt_verdict(dns_srv_g.rt, &v);
+		if (dns_srv_g.rt != NULL) /* NULL once stopped */
+			dns_gslb_rt_verdict(dns_srv_g.rt, &v);
 	}
 }
 
+/* Every connection has finished: the process may exit. */
 static void
-dns_plane_stop(unsigned deadline_ms)
+dns_plane_stopped(struct dns_srv *s)
 {
-	struct dns_srv *s = &dns_srv_g;
-
-	s->stopping = true;
-	for (struct dns_sock *k = s->socks; k != NULL; k = k->next)
-		ev_io_stop(s->loop, &k->io);
-	dns_tcp_close_all(s);
+	s->stopped = NULL;
 	/* Flushes a pending state write (worker 0). */
 	dns_gslb_rt_free(s->rt);
 	s->rt = NULL;
 	s->dyn = NULL;
 	dns_notify_stop(s); /* dns-xfr */
 	plane_stopped();
+}
+
+/*
+ * Stop taking queries: UDP at once (a datagram in flight is answered by
+ * the other workers or retried by the client), TCP once each connection
+ * has sent what it owes; the runtime's deadline bounds the wait.
+ */
+static void
+dns_plane_stop(unsigned deadline_ms)
+{
+	struct dns_srv *s = &dns_srv_g;
+
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	for (struct dns_sock *k = s->socks; k != NULL; k = k->next)
+		ev_io_stop(s->loop, &k->io);
+	s->stopped = dns_plane_stopped;
+	dns_tcp_drain(s);
+	if (s->nconns == 0 && s->stopped != NULL)
+		dns_plane_stopped(s);
 }
 
 /* ---- config side ---- */

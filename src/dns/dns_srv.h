@@ -81,6 +81,7 @@ struct dns_srv_stats {
 	uint64_t dynamic;   /* answered by the GSLB */
 	uint64_t rrl_drop, rrl_slip;
 	uint64_t udp_rx_errors, udp_tx_errors;
+	uint64_t udp_oversize; /* datagrams over DNS_UDP_RX: dropped */
 	uint64_t tcp_accepted;
 	uint64_t tcp_accept_errors;
 	uint64_t tcp_refused_max;   /* new connection closed: all busy */
@@ -163,6 +164,8 @@ struct dns_srv {
 	uint8_t *scratch; /* owned: 2 + DNS_MSG_MAX, one answer at a time */
 	struct dns_udp_batch *udp; /* owned: recvmmsg/sendmmsg buffers */
 	bool stopping;
+	/* Called once the last connection closed while stopping. */
+	void (*stopped)(struct dns_srv *s);
 	struct dns_srv_stats st;
 };
 
@@ -189,8 +192,13 @@ void dns_udp_read_cb(struct ev_io *io, unsigned events, void *arg);
 
 /* dns_tcp.c */
 void dns_tcp_accept_cb(struct ev_io *io, unsigned events, void *arg);
+/* Serve the connected, non-blocking stream socket fd (owned from now)
+ * from client ss; the accept path and fuzz_dns_tcp use it. */
+void dns_tcp_open(struct dns_srv *s, int fd, const struct sockaddr_storage *ss);
 /* Close every connection (stop) or only those past the new limits. */
 void dns_tcp_close_all(struct dns_srv *s);
+/* Stop reading queries; connections close once their answers are out. */
+void dns_tcp_drain(struct dns_srv *s);
 void dns_tcp_apply(struct dns_srv *s);
 
 /* dns_api.c */

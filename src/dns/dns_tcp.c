@@ -141,6 +141,8 @@ dns_tcp_close(struct dns_tcp_conn *c)
 	s->nconns--;
 	/* Its io may still sit in the current epoll batch. */
 	ev_defer_free(s->loop, c, dns_tcp_conn_mem_free);
+	if (s->stopping && s->nconns == 0 && s->stopped != NULL)
+		s->stopped(s);
 }
 
 static void
@@ -375,9 +377,10 @@ dns_tcp_progress(struct dns_tcp_conn *c)
 		return;
 	paused =
 	    c->stream.next != NULL || dns_tcp_backlog(c) >= DNS_TCP_BACKLOG_MAX;
+	/* Nothing more will be read and everything is written. */
 	if ((c->eof || c->last) && c->stream.next == NULL &&
-	    dns_tcp_backlog(c) == 0 && (c->last || c->in_len < 2 || c->eof)) {
-		if (c->last)
+	    dns_tcp_backlog(c) == 0) {
+		if (c->last && !c->s->stopping)
 			c->s->st.tcp_closed_max_queries++;
 		dns_tcp_close(c);
 		return;
@@ -431,8 +434,8 @@ dns_tcp_make_room(struct dns_srv *s)
 	return false;
 }
 
-static void
-dns_tcp_conn_new(struct dns_srv *s, int fd, const struct sockaddr_storage *ss)
+void
+dns_tcp_open(struct dns_srv *s, int fd, const struct sockaddr_storage *ss)
 {
 	struct dns_tcp_conn *c = xcalloc(1, sizeof(*c));
 
@@ -475,7 +478,7 @@ dns_tcp_accept_cb(struct ev_io *io, unsigned events, void *arg)
 			close(fd);
 			continue;
 		}
-		dns_tcp_conn_new(s, fd, &ss);
+		dns_tcp_open(s, fd, &ss);
 	}
 }
 
@@ -484,6 +487,23 @@ dns_tcp_close_all(struct dns_srv *s)
 {
 	while (s->conn_head != NULL)
 		dns_tcp_close(s->conn_head);
+}
+
+/*
+ * Stop: no connection reads another query; those with answers or a
+ * stream still to send finish them (bounded by the idle timeout and the
+ * runtime's deadline), the others close now.
+ */
+void
+dns_tcp_drain(struct dns_srv *s)
+{
+	struct dns_tcp_conn *c, *next;
+
+	for (c = s->conn_head; c != NULL; c = next) {
+		next = c->next;
+		c->last = true;
+		dns_tcp_progress(c);
+	}
 }
 
 /* New limits: connections past max_connections close, idle ones first. */

@@ -115,7 +115,7 @@ dns_udp_answer(struct dns_srv *s, struct dns_sock *k, unsigned i, unsigned j,
 	size_t n;
 
 	if (h->msg_flags & MSG_TRUNC) {
-		s->st.malformed[DNS_WIRE_TRAILING]++;
+		s->st.udp_oversize++;
 		return false;
 	}
 	dns_srv_client(&b->from[i], &cl);

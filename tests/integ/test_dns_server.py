@@ -342,15 +342,21 @@ def test_two_workers_answer(haven, workdir):
     wait_until(lambda: len([p for p in h.status()["processes"]
                             if p["plane"] == "dns"
                             and p["state"] == "running"]) == 2, timeout=10)
-    # SO_REUSEPORT spreads clients by their source port: many sockets
-    for _ in range(64):
-        assert ask(h, "www.example.com", "A").rcode() == 0
-    r = h.api("GET", "/metrics")
-    workers = set()
-    for line in r.text.splitlines():
-        if line.startswith("haven_dns_queries_total{") and 'worker="' in line:
-            workers.add(line.split('worker="')[1].split('"')[0])
-    assert len(workers) == 2, r.text
+    # SO_REUSEPORT spreads clients by their source port: new sockets,
+    # until each worker has answered some (a worker that has just
+    # started may see its socket drained by the other for a moment)
+
+    def workers_answering():
+        for _ in range(32):
+            assert ask(h, "www.example.com", "A").rcode() == 0
+        r = h.api("GET", "/metrics")
+        workers = set()
+        for line in r.text.splitlines():
+            if line.startswith("haven_dns_queries_total{") and \
+                    'worker="' in line:
+                workers.add(line.split('worker="')[1].split('"')[0])
+        return workers == {"0", "1"}
+    wait_until(workers_answering, timeout=10, what="both workers answer")
 
 
 def test_check_reports_zone_file_position(haven_bin, workdir):
@@ -366,3 +372,135 @@ def test_check_reports_zone_file_position(haven_bin, workdir):
     assert out.returncode != 0
     line = len(ZONE.splitlines()) + 1
     assert "%s:%d:" % (zone, line) in out.stdout + out.stderr, out
+
+
+def test_reload_swaps_zones_only_when_they_load(haven, workdir):
+    """A zone file edited and reloaded is served; a broken one is refused
+    with its position, and the old data stays served."""
+    h = start(haven, workdir)
+    zone = os.path.join(str(workdir), "example.com.zone")
+    with open(zone, "w") as f:
+        f.write(ZONE.replace("198.18.0.80", "198.18.0.81"))
+    r = h.api("POST", "/v1/reload")
+    assert r.status == 200, r
+    wait_until(lambda: ask(h, "www.example.com", "A").answer[0][0].address
+               == "198.18.0.81", timeout=5, what="new zone served")
+    with open(zone, "w") as f:
+        f.write(ZONE.replace("198.18.0.81", "198.18.0.82") +
+                "broken IN A 300.1.1.1\n")
+    r = h.api("POST", "/v1/reload")
+    assert r.status == 400, r
+    line = len(ZONE.splitlines()) + 1
+    assert any(e.startswith("%s:%d:" % (zone, line))
+               for e in r.json["errors"]), r.json
+    assert ask(h, "www.example.com", "A").answer[0][0].address == \
+        "198.18.0.81"
+
+
+def test_tcp_max_connections_closes_oldest_idle(haven, workdir):
+    h = start(haven, workdir)
+    cfg = h.config
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write(text.replace("tcp: { idle_timeout: 10s }",
+                             "tcp: { idle_timeout: 10s, "
+                             "max_connections: 2 }"))
+    assert h.api("POST", "/v1/reload").status == 200
+    first = socket.create_connection(("127.0.0.1", h.port), timeout=3)
+    second = socket.create_connection(("127.0.0.1", h.port), timeout=3)
+    wait_until(lambda: h.metric("haven_dns_tcp_connections") == 2,
+               timeout=5)
+    # the third asks at once and is answered; the oldest idle one goes
+    r = ask(h, "www.example.com", "A", tcp=True)
+    assert r.answer
+    first.settimeout(3)
+    assert first.recv(1) == b""
+    assert h.metric("haven_dns_tcp_closed_total", reason="oldest") >= 1
+    second.close()
+    first.close()
+
+
+def test_tcp_slow_reader_is_bounded(haven, workdir):
+    """A client that pipelines 600000 queries (21 MB) for a 2 KB answer
+    and reads nothing: the server stops reading (at most 64 KiB of
+    answers wait), so the client cannot send it all once the kernel
+    buffers are full; then the idle timeout closes the stuck
+    connection."""
+    h = start(haven, workdir, idle="1s")
+    q = dns.message.make_query("big.example.com", "TXT").to_wire()
+    frame = struct.pack("!H", len(q)) + q
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        s.connect(("127.0.0.1", h.port))
+        s.setblocking(False)
+        sent = 0
+        deadline = time.monotonic() + 4
+        data = memoryview(frame * 600000)
+        try:
+            while sent < len(data) and time.monotonic() < deadline:
+                try:
+                    sent += s.send(data[sent:])
+                except BlockingIOError:
+                    time.sleep(0.01)
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the idle timeout closed the stuck connection already
+        assert sent < len(data), "the server read everything"
+        assert h.metric("haven_dns_tcp_read_paused_total") >= 1
+        wait_until(lambda: h.metric("haven_dns_tcp_closed_total",
+                                    reason="idle") >= 1, timeout=10)
+    assert ask(h, "www.example.com", "A", tcp=True).answer
+
+
+def test_wildcard_listen_answers_from_the_address_asked(haven, workdir):
+    """On 0.0.0.0 the answer leaves from the address the query went to
+    (dnspython refuses an answer from another source)."""
+    with open(os.path.join(str(workdir), "example.com.zone"), "w") as f:
+        f.write(ZONE)
+    port = free_dns_port()
+    h = haven((CONFIG.format(dir=workdir, port=port, workers=1, idle="10s",
+                             rrl=0)
+               .replace('["127.0.0.1:%d", "[::1]:%d"]' % (port, port),
+                        '["0.0.0.0:%d", "[::]:%d"]' % (port, port))))
+    h.port = port
+    # loopback has one IPv6 address: ::1 only shows [::] answers at all
+    for addr in ("127.0.0.1", "127.0.0.2", "127.1.2.3", "::1"):
+        wait_until(lambda: ask(h, "www.example.com", "A", addr=addr)
+                   .rcode() == 0, timeout=5,
+                   ignore=(OSError, dns.exception.Timeout))
+
+
+def test_tcp_max_queries_closes_after_the_last_answer(haven, workdir):
+    h = start(haven, workdir)
+    with open(h.config) as f:
+        text = f.read()
+    with open(h.config, "w") as f:
+        f.write(text.replace("tcp: { idle_timeout: 10s }",
+                             "tcp: { idle_timeout: 10s, max_queries: 3 }"))
+    assert h.api("POST", "/v1/reload").status == 200
+    q = dns.message.make_query("www.example.com", "A").to_wire()
+    with socket.create_connection(("127.0.0.1", h.port), timeout=3) as s:
+        s.sendall((struct.pack("!H", len(q)) + q) * 5)
+        buf = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+    n = 0
+    while len(buf) >= 2:
+        ln = struct.unpack("!H", buf[:2])[0]
+        buf = buf[2 + ln:]
+        n += 1
+    assert n == 3
+    assert h.metric("haven_dns_tcp_closed_total", reason="max_queries") == 1
+
+
+def test_oversize_datagram_counted(haven, workdir):
+    h = start(haven, workdir)
+    q = dns.message.make_query("www.example.com", "A").to_wire()
+    assert udp_raw(h, q + b"\0" * 5000) is None
+    wait_until(lambda: h.metric("haven_dns_udp_oversize_total") == 1,
+               timeout=5)
+    assert ask(h, "www.example.com", "A").answer

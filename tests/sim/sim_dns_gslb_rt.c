@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "conf_test.h"
 #include "dns/dns_gslb_rt.h"
 #include "hc/hc.h"
 #include "lib/buf.h"
@@ -25,7 +24,8 @@
 #include "lib/json.h"
 #include "lib/statefile.h"
 #include "lib/util.h"
-#include "runner.h"
+#include "unit/conf_test.h"
+#include "unit/runner.h"
 
 static void
 t_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
@@ -201,6 +201,15 @@ test_failover_and_preemptive_failback(void)
 	T_HAS(&b, "haven_dns_gslb_plan_executed{plan=\"lose-a\"} 0");
 	T_HAS(
 	    &b, "haven_dns_gslb_verdicts_ignored_total{reason=\"foreign\"} 1");
+	T_HAS(&b,
+	    "haven_dns_gslb_policy_set{name=\"www.example.com\","
+	    "policy=\"default\",set=\"default\"} 1");
+	T_HAS(&b,
+	    "haven_dns_gslb_policy_set{name=\"www.example.com\","
+	    "policy=\"default\",set=\"backup\"} 0");
+	T_HAS(&b,
+	    "haven_dns_gslb_address_up{pool=\"site-a\","
+	    "address=\"198.18.1.10\"} 1");
 	buf_fini(&b);
 	dns_gslb_rt_free(rt);
 	t_conf_free(c);
@@ -274,7 +283,7 @@ test_plan_execute_and_auto_rollback(void)
 	T_EQ_STR(t_answer(rt), "198.18.2.10");
 	ev_sim_advance(loop, 2000);
 	T_EQ_INT(t_query(rt, "GET", "/v1/dns/plans/lose-a", &b), 200);
-	T_HAS(&b, "\"state\":\"rolled_back\"");
+	T_HAS(&b, "\"state\":\"rolled-back\"");
 	T_HAS(&b, "\"by\":\"timer\"");
 	/* Rolled back: the default set serves again (preemptive, hold_down
 	 * applies to a set that was down, so allow for it). */
@@ -287,7 +296,7 @@ test_plan_execute_and_auto_rollback(void)
 	    "\"to\":\"executed\",\"who\":\"api\"");
 	T_HAS(&b,
 	    "\"plan\":\"lose-a\",\"from\":\"executed\","
-	    "\"to\":\"rolled_back\",\"who\":\"timer\"");
+	    "\"to\":\"rolled-back\",\"who\":\"timer\"");
 	buf_reset(&b);
 	dns_gslb_rt_metrics(rt, &b);
 	T_HAS(&b,
@@ -384,7 +393,7 @@ test_restart_serves_persisted_state(void)
 	/* Its rollback timer came back too. */
 	ev_sim_advance(loop, 601 * 1000);
 	T_EQ_INT(t_query(rt, "GET", "/v1/dns/plans/lose-a", &b), 200);
-	T_HAS(&b, "\"state\":\"rolled_back\"");
+	T_HAS(&b, "\"state\":\"rolled-back\"");
 	/* site-a is still down (restored): backup stays. */
 	T_EQ_STR(t_answer(rt), "198.18.2.10");
 	dns_gslb_rt_free(rt);
@@ -422,6 +431,58 @@ test_reload_keeps_state(void)
 	ev_loop_free(loop);
 }
 
+/* `haven status` from GET /v1/dns's member, as the CLI gets it. */
+static void
+test_status_lines(void)
+{
+	char path[] = "/tmp/sim_dns_gslb_rt_status.XXXXXX";
+	struct ev_loop *loop = ev_loop_new_sim(1000);
+	struct dns_gslb_rt *rt = dns_gslb_rt_new(loop, 0);
+	struct dns_gslb_conf *c = t_conf(T_CONF("preemptive"));
+	struct conf_errors errs;
+	struct conf_tree t;
+	struct buf b;
+	struct jw w;
+	int fd, saved;
+
+	buf_init(&b);
+	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL), 0);
+	t_verdict(rt, "site-a/198.18.1.10", HC_DOWN);
+	T_EQ_INT(t_query(rt, "POST", "/v1/dns/plans/lose-a/execute", &b), 200);
+	buf_reset(&b);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	dns_gslb_rt_json(rt, &w);
+	jw_obj_end(&w);
+	T_EQ_INT(jw_finish(&w), 0);
+	conf_tree_init(&t);
+	conf_errors_init(&errs);
+	T_EQ_INT(conf_json_load("t", b.data, b.len, &t, &errs), 0);
+	T_ASSERT((fd = mkstemp(path)) >= 0);
+	fflush(stdout);
+	saved = dup(1);
+	T_ASSERT(dup2(fd, 1) == 1);
+	dns_gslb_rt_status_print(t.root);
+	fflush(stdout);
+	T_ASSERT(dup2(saved, 1) == 1);
+	close(saved);
+	close(fd);
+	buf_reset(&b);
+	T_EQ_INT(statefile_read("/tmp", strrchr(path, '/') + 1, &b), 0);
+	unlink(path);
+	T_HAS(&b, "GSLB NAME");
+	T_HAS(&b, "www.example.com");
+	T_HAS(&b, "backup");
+	T_HAS(&b, "degraded addresses:\n    site-a/198.18.1.10\n");
+	T_HAS(&b, "plan lose-a: executed (by api)");
+	conf_errors_fini(&errs);
+	conf_tree_fini(&t);
+	buf_fini(&b);
+	dns_gslb_rt_free(rt);
+	t_conf_free(c);
+	ev_loop_free(loop);
+}
+
 static const struct test tests[] = {
 	TEST(test_failover_and_preemptive_failback),
 	TEST(test_nonpreemptive_operator_failback),
@@ -429,6 +490,7 @@ static const struct test tests[] = {
 	TEST(test_events_since),
 	TEST(test_restart_serves_persisted_state),
 	TEST(test_reload_keeps_state),
+	TEST(test_status_lines),
 };
 
 TEST_MAIN(tests)

@@ -216,11 +216,12 @@ test_checks(void)
 	                          "d DNAME example.net.\n"
 	                          "x.d A 198.18.0.2\n"
 	                          "y.z.d TXT \"hidden\"\n"
-	                          "dyn CNAME www\n";
+	                          "dyn CNAME www\n"
+	                          "s NS ns.example.net.\n";
 	uint8_t o[DNS_NAME_MAX];
 	unsigned i;
-	bool seen[7] = { false };
-	static const char *want[7] = {
+	bool seen[8] = { false };
+	static const char *want[8] = {
 		"zone example.com: x.example.com.: SOA not at the apex",
 		"zone example.com: c.example.com.: CNAME and other data "
 		"(RFC 2181 §10.1)",
@@ -231,23 +232,27 @@ test_checks(void)
 		"zone example.com: dyn.example.com.: CNAME at a dynamic name",
 		"zone example.com: no NS at the apex",
 		"zone example.com: more than one SOA",
+		"zone example.com: h.s.example.com.: dynamic name at or below "
+		"a zone cut",
 	};
 
 	T_EQ_INT(add_zone(&l, "example.com.", bad), 0);
 	name(o, "dyn.example.com.");
 	T_EQ_INT(dns_db_add_dyn(l.db, 0, o, 9), 0);
+	name(o, "h.s.example.com.");
+	T_EQ_INT(dns_db_add_dyn(l.db, 0, o, 10), 0);
 	T_EQ_INT(dns_db_finish(l.db, load_err, &l), -EINVAL);
 	for (i = 0; i < l.nerr && i < ARRAY_SIZE(l.errs); i++)
 		printf("# %s\n", l.errs[i]);
-	T_EQ_INT(l.nerr, 7);
+	T_EQ_INT(l.nerr, 8);
 	for (i = 0; i < l.nerr; i++) {
 		unsigned j;
 
-		for (j = 0; j < 7; j++)
+		for (j = 0; j < 8; j++)
 			if (strcmp(l.errs[i], want[j]) == 0)
 				seen[j] = true;
 	}
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		if (!seen[i])
 			test_fail(__FILE__, __LINE__, "missing: %s", want[i]);
 	dns_db_free(l.db);
