@@ -22,6 +22,7 @@
 /* Counters; the process is single-threaded. */
 static uint64_t dns_xfr_results[DNS_XFR_RESULT__COUNT];
 static uint64_t dns_xfr_messages, dns_xfr_records, dns_xfr_aborted;
+static uint64_t dns_xfr_tsig_signed, dns_xfr_tsig_failed;
 
 struct dns_xfr_stream {
 	struct dns_xfr_out *x; /* owned */
@@ -165,5 +166,57 @@ dns_xfr_metrics(struct buf *out)
 	mx_family(out, "haven_dns_xfr_aborted_total", "counter",
 	    "transfers cut short: an RRset too large for a message");
 	mx_u64(out, "haven_dns_xfr_aborted_total", NULL, dns_xfr_aborted);
+	mx_family(out, "haven_dns_tsig_answers_total", "counter",
+	    "answers to signed queries (not transfers), by TSIG outcome");
+	mx_u64(out, "haven_dns_tsig_answers_total", "result=\"signed\"",
+	    dns_xfr_tsig_signed);
+	mx_u64(out, "haven_dns_tsig_answers_total", "result=\"notauth\"",
+	    dns_xfr_tsig_failed);
 	dns_notify_metrics(out);
+}
+
+size_t
+dns_xfr_tsig_answer(
+    const uint8_t *q, size_t qlen, uint8_t *out, size_t size, size_t n)
+{
+	const struct dns_conf *c = dns_srv_g.conf;
+	uint8_t name[DNS_NAME_MAX];
+	struct dns_tsig_key *keys;
+	struct dns_tsig_ctx ctx;
+	struct dns_tsig_rr rr;
+	size_t i, off = DNS_HDR_LEN, len;
+	uint64_t now = (uint64_t)time(NULL);
+	int rc;
+
+	if (n < DNS_HDR_LEN || c == NULL || c->ntsig_keys == 0 ||
+	    qlen < DNS_HDR_LEN || (q[10] | q[11]) == 0 ||
+	    dns_tsig_find(q, qlen, &rr) != 0)
+		return n;
+	keys = xcalloc(c->ntsig_keys, sizeof(*keys));
+	for (i = 0; i < c->ntsig_keys; i++)
+		keys[i] = c->tsig_keys[i].key;
+	rc = dns_tsig_verify(keys, c->ntsig_keys, q, qlen, now, &ctx);
+	if (rc > 0) {
+		/* NOTAUTH with the question only, then the TSIG saying why
+		 * (RFC 8945 §5.2): the data must not go to a client that
+		 * failed to prove it holds the key. */
+		dns_xfr_tsig_failed++;
+		len = DNS_HDR_LEN;
+		if (out[4] == 0 && out[5] == 1 &&
+		    dns_wire_name_read(out, n, &off, name) == DNS_WIRE_OK &&
+		    n - off >= 4)
+			len = off + 4;
+		else
+			out[5] = 0;
+		out[4] = 0;
+		out[3] = (uint8_t)((out[3] & 0xf0) | DNS_RCODE_NOTAUTH);
+		memset(out + 6, 0, 6);
+		n = len;
+	}
+	if (rc >= 0 && dns_tsig_sign(&ctx, out, &n, size, now) == 0 &&
+	    rc == DNS_TSIG_NOERROR)
+		dns_xfr_tsig_signed++;
+	explicit_bzero(keys, c->ntsig_keys * sizeof(*keys));
+	free(keys);
+	return n;
 }

@@ -7,14 +7,14 @@ of secondary pull from it:
   and gives us the records to compare with the zone file, record by
   record, and reads the refusals (REFUSED outside allow_transfer, NOTAUTH
   with the TSIG error for a bad key or signature);
-* NSD 4 (Debian's nsd) as a real secondary, with and without TSIG: it
-  pulls the zone at start (IXFR first, which we answer in AXFR form), we
-  AXFR the copy it serves and compare every record; then the zone file
+* NSD 4 and Knot DNS 3 (Debian's nsd, knot) as real secondaries, with
+  and without TSIG: each pulls the zone at start, we AXFR the copy it
+  serves and compare every record; then the zone file
   gets a bumped serial and a new record, haven reloads, its NOTIFY makes
-  NSD refresh at once (its SOA refresh is an hour, so nothing else would),
+  the secondary refresh at once (the SOA refresh is an hour, so nothing else would),
   and the new copy is compared again.
 
-Skipped, never passed, without dnspython or nsd.
+Skipped, never passed, without dnspython, nsd or knotd.
 """
 
 import os
@@ -222,6 +222,21 @@ def test_tsig_required(haven, workdir):
             {"nobody.": ("hmac-sha256", SECRET)}), request_mac=q.mac)
     assert h.metric("haven_dns_xfr_requests_total", result="badtsig") >= 2
 
+    # Plain queries signed (a secondary's SOA check is one): the answer
+    # is signed, over UDP and TCP; a bad signature gets NOTAUTH alone.
+    for query in (dns.query.udp, dns.query.tcp):
+        q = dns.message.make_query("example.com", "SOA")
+        q.use_tsig(ring(), keyname=KEY, algorithm=dns.tsig.HMAC_SHA256)
+        r = query(q, "127.0.0.1", port=h.port, timeout=2)
+        assert r.had_tsig and r.rcode() == 0 and r.answer
+        q = dns.message.make_query("www.example.com", "A")
+        q.use_tsig(ring(WRONG), keyname=KEY,
+                   algorithm=dns.tsig.HMAC_SHA256)
+        with pytest.raises(dns.tsig.PeerBadSignature):
+            query(q, "127.0.0.1", port=h.port, timeout=2)
+    assert h.metric("haven_dns_tsig_answers_total", result="signed") == 2
+    assert h.metric("haven_dns_tsig_answers_total", result="notauth") == 2
+
 
 NSD_CONF = """\
 server:
@@ -254,25 +269,86 @@ zone:
 """
 
 
-@pytest.fixture
-def nsd(procs, tmp_path):
+KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
+
+KNOT_CONF = """\
+server:
+    rundir: "{d}"
+    listen: 127.0.0.1@{port}
+database:
+    storage: "{d}"
+control:
+    listen: "{d}/knot.sock"
+log:
+  - target: "{d}/knot.log"
+    any: info
+key:
+  - id: xfr-key
+    algorithm: hmac-sha256
+    secret: "{secret}"
+remote:
+  - id: haven
+    address: 127.0.0.1@{primary}
+{keyline}acl:
+  - id: from_haven
+    address: 127.0.0.1
+{keyline}    action: notify
+  - id: xfr_out
+    address: 127.0.0.0/8
+    action: transfer
+zone:
+  - domain: example.com
+    storage: "{d}"
+    file: "secondary.zone"
+    master: haven
+    acl: [from_haven, xfr_out]
+"""
+
+
+def start_knot(tmp_path, primary_port, key, port):
+    if not os.access(KNOTD, os.X_OK):
+        pytest.skip("knotd not installed (Debian package knot)")
+    d = tmp_path / "knot"
+    d.mkdir()
+    conf = d / "knot.conf"
+    conf.write_text(KNOT_CONF.format(
+        d=d, port=port, primary=primary_port, secret=SECRET,
+        keyline="    key: xfr-key\n" if key else ""))
+    p = subprocess.Popen([KNOTD, "-c", str(conf)],
+                         stdout=subprocess.DEVNULL,
+                         stderr=open(d / "stderr", "w"))
+    p.port = port
+    p.dir = d
+    p.log = d / "knot.log"
+    return p
+
+
+def start_nsd(tmp_path, primary_port, key, port):
     if not os.access(NSD, os.X_OK):
         pytest.skip("nsd not installed (Debian package nsd)")
+    d = tmp_path / "nsd"
+    d.mkdir()
+    conf = d / "nsd.conf"
+    conf.write_text(NSD_CONF.format(
+        d=d, port=port, primary=primary_port, secret=SECRET,
+        key="xfr-key" if key else "NOKEY"))
+    p = subprocess.Popen([NSD, "-d", "-c", str(conf)],
+                         stdout=subprocess.DEVNULL,
+                         stderr=open(d / "stderr", "w"))
+    p.port = port
+    p.dir = d
+    p.log = d / "nsd.log"
+    return p
+
+
+@pytest.fixture
+def secondary(tmp_path):
     started = []
 
-    def run(primary_port, key, port):
-        d = tmp_path / "nsd"
-        d.mkdir()
-        conf = d / "nsd.conf"
-        conf.write_text(NSD_CONF.format(
-            d=d, port=port, primary=primary_port, secret=SECRET,
-            key="xfr-key" if key else "NOKEY"))
-        p = subprocess.Popen([NSD, "-d", "-c", str(conf)],
-                             stdout=subprocess.DEVNULL,
-                             stderr=open(d / "stderr", "w"))
+    def run(kind, primary_port, key, port):
+        fn = start_nsd if kind == "nsd" else start_knot
+        p = fn(tmp_path, primary_port, key, port)
         started.append(p)
-        p.port = port
-        p.dir = d
         return p
 
     yield run
@@ -296,9 +372,11 @@ def soa_serial(port):
 
 
 @pytest.mark.parametrize("key", [False, True], ids=["nokey", "tsig"])
-def test_nsd_secondary_pulls_and_follows_notify(haven, workdir, nsd, key):
-    # haven first (NSD's first pull needs it); its NOTIFY target is NSD's
-    # port, chosen before either starts.
+@pytest.mark.parametrize("kind", ["nsd", "knot"])
+def test_secondary_pulls_and_follows_notify(haven, workdir, secondary, kind,
+                                            key):
+    # haven first (the secondary's first pull needs it); its NOTIFY target
+    # is the secondary's port, chosen before either starts.
     nport = free_dns_port()
     with open(os.path.join(str(workdir), "z1.zone"), "w") as f:
         f.write(zone_text(10))
@@ -309,10 +387,10 @@ def test_nsd_secondary_pulls_and_follows_notify(haven, workdir, nsd, key):
     wait_until(lambda: soa_serial(hport) == 10, timeout=10,
                what="haven serves serial 10")
 
-    n = nsd(hport, key, nport)
+    n = secondary(kind, hport, key, nport)
     try:
         wait_until(lambda: soa_serial(nport) == 10, timeout=20,
-                   what="nsd has serial 10: %s" % (n.dir / "nsd.log"))
+                   what="%s has serial 10: %s" % (kind, n.log))
         want = file_records(zone_text(10))
         got, soas, _ = records(nport)
         assert got == want, (want - got, got - want)
@@ -327,17 +405,18 @@ def test_nsd_secondary_pulls_and_follows_notify(haven, workdir, nsd, key):
         r = h.api("POST", "/v1/reload")
         assert r.status == 200, r
         wait_until(lambda: soa_serial(nport) == 11, timeout=15,
-                   what="nsd refreshed to 11 after NOTIFY")
+                   what="%s refreshed to 11 after NOTIFY" % kind)
         took = time.monotonic() - t0
         got, _, _ = records(nport)
         assert got == file_records(zone_text(11, extra))
         assert ("new.example.com.", "A", 300, "198.18.9.9") in got
         wait_until(lambda: h.metric("haven_dns_notify_acked_total") >= 2,
                    timeout=10, what="both NOTIFYs acknowledged")
-        # Far below NSD's one-hour refresh: NOTIFY did it.
+        # Far below the SOA's one-hour refresh: NOTIFY did it.
         assert took < 15
     finally:
-        print(open(n.dir / "nsd.log").read()[-3000:])
+        if os.path.exists(n.log):
+            print(open(n.log).read()[-3000:])
 
 
 def test_notify_signed_and_retried(haven, workdir):
