@@ -231,6 +231,7 @@ dns_conf_zone_fini(void *obj)
 
 	free(z->path);
 	z->path = NULL;
+	dns_xfr_conf_zone_fini(&z->xfr); /* dns-xfr */
 }
 
 static const struct conf_key dns_conf_zone_keys[] = {
@@ -245,6 +246,7 @@ static const struct conf_key dns_conf_zone_keys[] = {
 	    .flags = CK_REQUIRED,
 	    .help = "zone file (RFC 1035 §5), relative to the config's "
 	            "directory" },
+	DNS_XFR_ZONE_KEYS(offsetof(struct dns_zone_item, xfr)), /* dns-xfr */
 };
 
 static const struct conf_schema dns_conf_zone_schema = {
@@ -400,6 +402,12 @@ static const struct conf_key dns_conf_keys[] = {
 	    .count_off = offsetof(struct dns_conf, gslb.nplans),
 	    .sub = &dns_plan_schema,
 	    .help = "DR plans: pools forced offline while executed" },
+	{ .name = "tsig_keys", /* dns-xfr */
+	    .type = CT_LIST,
+	    .off = offsetof(struct dns_conf, tsig_keys),
+	    .count_off = offsetof(struct dns_conf, ntsig_keys),
+	    .sub = &dns_xfr_key_schema,
+	    .help = "TSIG keys (RFC 8945) for transfers and NOTIFY" },
 	{ .name = "alarms",
 	    .type = CT_SECTION,
 	    .off = offsetof(struct dns_conf, gslb.alarms),
@@ -559,6 +567,7 @@ dns_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 		    "nsid: at most %d bytes", DNS_NSID_MAX);
 	dns_conf_check_zones(ctx, node, c);
 	dns_conf_check_gnames(ctx, node, c);
+	dns_xfr_conf_check(ctx, node, c); /* dns-xfr */
 	dns_gslb_conf_check(ctx, node, &c->gslb);
 }
 

@@ -31,6 +31,7 @@
 
 #include "dns/dns_gslb_conf.h"
 #include "dns/dns_name.h"
+#include "dns/dns_xfr_conf.h" /* dns-xfr */
 #include "dns/dns_zone.h"
 #include "lib/conf.h"
 
@@ -40,6 +41,7 @@
 struct dns_zone_item {
 	char *name; /* owned: the apex as written */
 	char *file; /* owned: the zone file as written */
+	struct dns_xfr_zone_conf xfr; /* dns-xfr: transfers, NOTIFY */
 	/* Not bound: set by the section's check hook. */
 	char *path;                 /* owned: file, resolved */
 	uint8_t apex[DNS_NAME_MAX]; /* wire form, lower case */
@@ -70,6 +72,8 @@ struct dns_conf {
 	struct dns_zone_item *zones; /* owned array */
 	size_t nzones;
 	struct dns_gslb_conf gslb;
+	struct dns_tsig_key_item *tsig_keys; /* owned array; dns-xfr */
+	size_t ntsig_keys;
 	/* Not bound: listen parsed by the check hook. */
 	struct sockaddr_storage *listen_addr; /* owned: nlisten entries */
 };

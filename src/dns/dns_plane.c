@@ -23,6 +23,7 @@
 
 #include "dns/dns_gslb.h"
 #include "dns/dns_srv.h"
+#include "dns/dns_xfr.h" /* dns-xfr */
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/plane.h"
@@ -79,6 +80,7 @@ dns_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	s->scratch = xmalloc(2 + DNS_MSG_MAX);
 	s->rt = dns_gslb_rt_new(loop, worker);
 	s->dyn = dns_gslb_rt_dyn(s->rt);
+	s->xfr = dns_xfr_tcp; /* dns-xfr: AXFR/IXFR responder */
 	dns_udp_init(s);
 	return 0;
 }
@@ -296,6 +298,7 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	s->opts.nsid = nsid_len > 0 ? s->nsid : NULL;
 	s->opts.nsid_len = (uint16_t)nsid_len;
 	dns_plane_rrl(s, o, c);
+	dns_notify_apply(s, s->zones, z); /* dns-xfr: NOTIFY on new serials */
 	dns_srv_zones_unref(s->zones);
 	s->zones = z;
 	dns_plane_socks_set(s, env->socks, env->nsocks);
@@ -340,6 +343,7 @@ dns_plane_stopped(struct dns_srv *s)
 	dns_gslb_rt_free(s->rt);
 	s->rt = NULL;
 	s->dyn = NULL;
+	dns_notify_stop(s); /* dns-xfr */
 	plane_stopped();
 }
 
@@ -365,6 +369,14 @@ dns_plane_stop(unsigned deadline_ms)
 }
 
 /* ---- config side ---- */
+
+/* dns-xfr: the server's families, then the transfer and NOTIFY ones. */
+static void
+dns_plane_metrics(struct buf *out)
+{
+	dns_api_metrics(out);
+	dns_xfr_metrics(out);
+}
 
 static size_t
 dns_plane_sockets(const void *conf, struct plane_sock_spec **out)
@@ -454,7 +466,7 @@ const struct plane_ops dns_plane = {
 	.on_msg = dns_plane_on_msg,
 	.adopt = dns_plane_adopt,
 	.query = dns_api_query,
-	.metrics = dns_api_metrics,
+	.metrics = dns_plane_metrics, /* dns-xfr: was dns_api_metrics */
 	.stop = dns_plane_stop,
 	.nprocs = dns_plane_nprocs,
 	.sockets = dns_plane_sockets,

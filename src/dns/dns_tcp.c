@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "dns/dns_srv.h"
+#include "dns/dns_xfr.h" /* dns-xfr */
 #include "lib/util.h"
 
 #define DNS_TCP_ACCEPT_MAX 64 /* connections accepted per wakeup */
@@ -285,6 +286,8 @@ dns_tcp_query(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
 	opts.tcp = true;
 	n = dns_answer(s->zones->db, s->dyn, &opts, &c->cl, msg, len,
 	    s->scratch + 2, DNS_MSG_MAX, &info);
+	n = dns_xfr_tsig_answer(msg, len, s->scratch + 2, DNS_MSG_MAX,
+	    n); /* dns-xfr: TSIG-signed queries */
 	dns_srv_count(s, DNS_SRV_TCP, &info);
 	if (n == 0)
 		return true;

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "dns/dns_srv.h"
+#include "dns/dns_xfr.h" /* dns-xfr */
 #include "lib/util.h"
 
 #define DNS_UDP_RX   4096
@@ -121,6 +122,8 @@ dns_udp_answer(struct dns_srv *s, struct dns_sock *k, unsigned i, unsigned j,
 	dns_srv_client(&b->from[i], &cl);
 	n = dns_answer(s->zones->db, s->dyn, &s->opts, &cl, b->rx[i],
 	    b->in[i].msg_len, b->tx[j], DNS_UDP_OUT, &info);
+	n = dns_xfr_tsig_answer(b->rx[i], b->in[i].msg_len, b->tx[j],
+	    DNS_UDP_OUT, n); /* dns-xfr: TSIG-signed queries */
 	dns_srv_count(s, DNS_SRV_UDP, &info);
 	if (n == 0)
 		return false;

@@ -1,0 +1,252 @@
+/*
+ * dns_xfr_in.c - reading an AXFR answer on the secondary side (see
+ * dns_xfr_in.h). Pure: no I/O, clock or globals.
+ *
+ * Names inside the RDATA of the types RFC 3597 §4 lets a sender compress
+ * (NS, CNAME, PTR, MX, SOA; SRV too, which senders compress in practice)
+ * are expanded, so what the callback gets is what a zone file would
+ * hold; other RDATA is passed as sent.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "dns/dns_wire.h"
+#include "dns/dns_xfr_in.h"
+#include "dns/dns_xfr_out.h"
+#include "lib/util.h"
+
+#define DNS_XFR_IN_RDMAX (DNS_MSG_MAX + 2 * DNS_NAME_MAX)
+
+static const char *const dns_xfr_in_err_names[DNS_XFR_IN__COUNT] = {
+	[DNS_XFR_IN_OK] = "ok",
+	[DNS_XFR_IN_MALFORMED] = "malformed",
+	[DNS_XFR_IN_ID] = "id",
+	[DNS_XFR_IN_RCODE] = "rcode",
+	[DNS_XFR_IN_TSIG] = "tsig",
+	[DNS_XFR_IN_NOT_SOA] = "not_soa",
+	[DNS_XFR_IN_OUTSIDE] = "outside",
+	[DNS_XFR_IN_IXFR] = "ixfr",
+	[DNS_XFR_IN_AFTER_END] = "after_end",
+	[DNS_XFR_IN_CALLER] = "caller",
+};
+
+const char *
+dns_xfr_in_err_name(enum dns_xfr_in_err e)
+{
+	return (unsigned)e < DNS_XFR_IN__COUNT ? dns_xfr_in_err_names[e] :
+	                                         "unknown";
+}
+
+static uint16_t
+dns_xfr_in_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+int
+dns_xfr_in_query(struct dns_xfr_in *x, const uint8_t *apex, uint16_t id,
+    const struct dns_tsig_key *key, uint8_t *buf, size_t size, uint64_t now)
+{
+	size_t k = dns_name_len(apex), len = DNS_HDR_LEN + k + 4;
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	memcpy(x->apex, apex, k);
+	dns_name_lower(x->apex);
+	x->id = id;
+	if (size < len)
+		return -EMSGSIZE;
+	memset(buf, 0, DNS_HDR_LEN);
+	buf[0] = (uint8_t)(id >> 8);
+	buf[1] = (uint8_t)id;
+	buf[5] = 1;
+	memcpy(buf + DNS_HDR_LEN, apex, k);
+	buf[DNS_HDR_LEN + k] = 0;
+	buf[DNS_HDR_LEN + k + 1] = DNS_TYPE_AXFR;
+	buf[DNS_HDR_LEN + k + 2] = 0;
+	buf[DNS_HDR_LEN + k + 3] = DNS_CLASS_IN;
+	if (key != NULL) {
+		dns_tsig_ctx_client(&x->tsig, key);
+		if ((rc = dns_tsig_sign(&x->tsig, buf, &len, size, now)) < 0)
+			return rc;
+		x->signed_q = true;
+	}
+	return (int)len;
+}
+
+static int
+dns_xfr_in_fail(struct dns_xfr_in *x, enum dns_xfr_in_err e)
+{
+	x->err = e;
+	return -EPROTO;
+}
+
+/* Append the name at *off of msg (bounded by end) to out at *n. */
+static int
+dns_xfr_in_name(
+    const uint8_t *msg, size_t end, size_t *off, uint8_t *out, size_t *n)
+{
+	uint8_t name[DNS_NAME_MAX];
+
+	if (dns_wire_name_read(msg, end, off, name) != DNS_WIRE_OK)
+		return -EBADMSG;
+	memcpy(out + *n, name, dns_name_len(name));
+	*n += dns_name_len(name);
+	return 0;
+}
+
+/*
+ * RDATA of type at msg[off, off + rdlen) into out, names expanded;
+ * returns its length or -EBADMSG.
+ */
+static int
+dns_xfr_in_rdata(
+    const uint8_t *msg, size_t off, size_t rdlen, uint16_t type, uint8_t *out)
+{
+	size_t end = off + rdlen, n = 0, fixed = 0, names = 0, i;
+
+	switch (type) {
+	case DNS_TYPE_NS:
+	case DNS_TYPE_CNAME:
+	case DNS_TYPE_PTR:
+		names = 1;
+		break;
+	case DNS_TYPE_MX:
+		fixed = 2;
+		names = 1;
+		break;
+	case DNS_TYPE_SRV:
+		fixed = 6;
+		names = 1;
+		break;
+	case DNS_TYPE_SOA:
+		names = 2;
+		break;
+	default:
+		memcpy(out, msg + off, rdlen);
+		return (int)rdlen;
+	}
+	if (end - off < fixed)
+		return -EBADMSG;
+	memcpy(out, msg + off, fixed);
+	n = fixed;
+	off += fixed;
+	for (i = 0; i < names; i++)
+		if (dns_xfr_in_name(msg, end, &off, out, &n) < 0)
+			return -EBADMSG;
+	if (type == DNS_TYPE_SOA) {
+		if (end - off != 20)
+			return -EBADMSG;
+		memcpy(out + n, msg + off, 20);
+		n += 20;
+	} else if (off != end)
+		return -EBADMSG;
+	if (n > UINT16_MAX)
+		return -EBADMSG;
+	return (int)n;
+}
+
+int
+dns_xfr_in_feed(struct dns_xfr_in *x, const uint8_t *msg, size_t len,
+    uint64_t now, dns_xfr_rr_fn *fn, void *arg)
+{
+	uint8_t rd[DNS_XFR_IN_RDMAX], owner[DNS_NAME_MAX], q[DNS_NAME_MAX];
+	size_t off = DNS_HDR_LEN, end = len, tsig_off, rdlen;
+	unsigned qd, an, i;
+	uint16_t flags, type, rclass;
+	struct dns_xfr_rr rr;
+	int n, rc;
+
+	if (x->done || x->err != DNS_XFR_IN_OK)
+		return -EPROTO;
+	if (len < DNS_HDR_LEN)
+		return dns_xfr_in_fail(x, DNS_XFR_IN_MALFORMED);
+	if (dns_xfr_in_get16(msg) != x->id)
+		return dns_xfr_in_fail(x, DNS_XFR_IN_ID);
+	flags = dns_xfr_in_get16(msg + 2);
+	if (!(flags & DNS_FLAG_QR) || DNS_OPCODE(flags) != DNS_OPCODE_QUERY)
+		return dns_xfr_in_fail(x, DNS_XFR_IN_ID);
+	if (x->signed_q) {
+		rc = dns_tsig_verify_answer(&x->tsig, msg, len, now, &tsig_off);
+		if (rc != DNS_TSIG_NOERROR) {
+			/* A refusal we can read says more than "tsig". */
+			if ((flags & 0xf) != 0) {
+				x->rcode = flags & 0xf;
+				return dns_xfr_in_fail(x, DNS_XFR_IN_RCODE);
+			}
+			return dns_xfr_in_fail(x, DNS_XFR_IN_TSIG);
+		}
+		end = tsig_off;
+	}
+	if ((flags & 0xf) != 0) {
+		x->rcode = flags & 0xf;
+		return dns_xfr_in_fail(x, DNS_XFR_IN_RCODE);
+	}
+	qd = dns_xfr_in_get16(msg + 4);
+	an = dns_xfr_in_get16(msg + 6);
+	if (qd > 1)
+		return dns_xfr_in_fail(x, DNS_XFR_IN_MALFORMED);
+	if (qd == 1) {
+		if (dns_wire_name_read(msg, end, &off, q) != DNS_WIRE_OK ||
+		    end - off < 4)
+			return dns_xfr_in_fail(x, DNS_XFR_IN_MALFORMED);
+		if (!dns_name_equal(q, x->apex) ||
+		    dns_xfr_in_get16(msg + off) != DNS_TYPE_AXFR ||
+		    dns_xfr_in_get16(msg + off + 2) != DNS_CLASS_IN)
+			return dns_xfr_in_fail(x, DNS_XFR_IN_ID);
+		off += 4;
+	}
+	x->msgs++;
+	for (i = 0; i < an; i++) {
+		if (dns_wire_name_read(msg, end, &off, owner) != DNS_WIRE_OK ||
+		    end - off < 10)
+			return dns_xfr_in_fail(x, DNS_XFR_IN_MALFORMED);
+		type = dns_xfr_in_get16(msg + off);
+		rclass = dns_xfr_in_get16(msg + off + 2);
+		rr.ttl = (uint32_t)dns_xfr_in_get16(msg + off + 4) << 16 |
+		    dns_xfr_in_get16(msg + off + 6);
+		rdlen = dns_xfr_in_get16(msg + off + 8);
+		off += 10;
+		if (end - off < rdlen)
+			return dns_xfr_in_fail(x, DNS_XFR_IN_MALFORMED);
+		if (x->done)
+			return dns_xfr_in_fail(x, DNS_XFR_IN_AFTER_END);
+		n = dns_xfr_in_rdata(msg, off, rdlen, type, rd);
+		if (n < 0)
+			return dns_xfr_in_fail(x, DNS_XFR_IN_MALFORMED);
+		off += rdlen;
+		if (rclass != DNS_CLASS_IN || !dns_name_is_sub(owner, x->apex))
+			return dns_xfr_in_fail(x, DNS_XFR_IN_OUTSIDE);
+		if (x->records == 0) {
+			if (type != DNS_TYPE_SOA ||
+			    !dns_name_equal(owner, x->apex) ||
+			    (size_t)n > sizeof(x->soa))
+				return dns_xfr_in_fail(x, DNS_XFR_IN_NOT_SOA);
+			memcpy(x->soa, rd, (size_t)n);
+			x->soa_len = (uint16_t)n;
+			x->serial = (uint32_t)dns_xfr_in_get16(rd + n - 20)
+			        << 16 |
+			    dns_xfr_in_get16(rd + n - 18);
+		} else if (type == DNS_TYPE_SOA &&
+		    dns_name_equal(owner, x->apex)) {
+			/* SOA, SOA: RFC 1995's incremental form. */
+			if (x->records == 1)
+				return dns_xfr_in_fail(x, DNS_XFR_IN_IXFR);
+			if ((size_t)n != x->soa_len ||
+			    memcmp(rd + n - 20, x->soa + n - 20, 4) != 0)
+				return dns_xfr_in_fail(x, DNS_XFR_IN_NOT_SOA);
+			x->done = true;
+			continue;
+		}
+		rr.owner = owner;
+		rr.type = type;
+		rr.rdata = rd;
+		rr.rdlen = (uint16_t)n;
+		if (fn != NULL && (rc = fn(&rr, arg)) < 0) {
+			x->err = DNS_XFR_IN_CALLER;
+			return rc;
+		}
+		x->records++;
+	}
+	return x->done ? 1 : 0;
+}

@@ -1,0 +1,484 @@
+/*
+ * Unit tests for dns_xfr_out.c: the access decision (address list, TSIG
+ * key), AXFR streams of a real dns_db (SOA first and last, messages near
+ * the target size, every record once, a signed stream that verifies
+ * message by message on the client side of dns_tsig), and IXFR's two
+ * answers. Requests are built here, signed with dns_tsig's client side,
+ * whose bytes test_dns_tsig checks against dnspython.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/dns_db.h"
+#include "dns/dns_tsig.h"
+#include "dns/dns_wire.h"
+#include "dns/dns_xfr_out.h"
+#include "lib/util.h"
+#include "runner.h"
+
+#define T_NOW  1767225600ULL
+#define NHOSTS 3000
+
+static uint8_t apex[DNS_NAME_MAX];
+
+static void
+name(uint8_t out[DNS_NAME_MAX], const char *text)
+{
+	T_ASSERT(dns_name_from_text(out, text, strlen(text), NULL) > 0);
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* SOA RDATA for example.com with serial. */
+static size_t
+soa_rdata(uint8_t *rd, uint32_t serial)
+{
+	uint8_t n[DNS_NAME_MAX];
+	size_t len = 0, k;
+	uint32_t v[5] = { serial, 3600, 600, 86400, 60 };
+	int i;
+
+	name(n, "ns1.example.com.");
+	k = dns_name_len(n);
+	memcpy(rd, n, k);
+	len += k;
+	name(n, "hostmaster.example.com.");
+	k = dns_name_len(n);
+	memcpy(rd + len, n, k);
+	len += k;
+	for (i = 0; i < 5; i++) {
+		put16(rd + len, (uint16_t)(v[i] >> 16));
+		put16(rd + len + 2, (uint16_t)v[i]);
+		len += 4;
+	}
+	return len;
+}
+
+static struct dns_db *
+make_db(uint32_t serial, unsigned nhosts)
+{
+	struct dns_db *db = dns_db_new();
+	uint8_t rd[512], owner[DNS_NAME_MAX];
+	char text[64];
+	size_t n;
+	unsigned i;
+	int z;
+
+	name(apex, "example.com.");
+	z = dns_db_zone_begin(db, apex);
+	T_EQ_INT(z, 0);
+	n = soa_rdata(rd, serial);
+	T_EQ_INT(
+	    dns_db_add_rr(db, 0, apex, DNS_TYPE_SOA, 3600, rd, (uint16_t)n), 0);
+	name(rd, "ns1.example.com.");
+	T_EQ_INT(dns_db_add_rr(db, 0, apex, DNS_TYPE_NS, 3600, rd,
+	             (uint16_t)dns_name_len(rd)),
+	    0);
+	name(owner, "ns1.example.com.");
+	memcpy(rd, "\xc6\x12\x00\x35", 4);
+	T_EQ_INT(dns_db_add_rr(db, 0, owner, DNS_TYPE_A, 3600, rd, 4), 0);
+	for (i = 0; i < nhosts; i++) {
+		snprintf(text, sizeof(text), "h%u.example.com.", i);
+		name(owner, text);
+		rd[0] = 198;
+		rd[1] = 18;
+		rd[2] = (uint8_t)(i >> 8);
+		rd[3] = (uint8_t)i;
+		T_EQ_INT(
+		    dns_db_add_rr(db, 0, owner, DNS_TYPE_A, 300, rd, 4), 0);
+	}
+	T_EQ_INT(dns_db_finish(db, NULL, NULL), 0);
+	return db;
+}
+
+struct req {
+	uint8_t b[1024];
+	size_t len;
+};
+
+/* An AXFR or IXFR (with serial in the authority SOA) query. */
+static void
+make_req(struct req *r, uint16_t qtype, uint32_t serial)
+{
+	uint8_t rd[512];
+	size_t n, k = dns_name_len(apex);
+
+	memset(r, 0, sizeof(*r));
+	put16(r->b, 0x4242);
+	put16(r->b + 4, 1);
+	memcpy(r->b + 12, apex, k);
+	put16(r->b + 12 + k, qtype);
+	put16(r->b + 14 + k, DNS_CLASS_IN);
+	r->len = 16 + k;
+	if (qtype == DNS_TYPE_IXFR) {
+		put16(r->b + 8, 1);
+		r->b[r->len] = 0xc0; /* pointer to the qname */
+		r->b[r->len + 1] = 12;
+		put16(r->b + r->len + 2, DNS_TYPE_SOA);
+		put16(r->b + r->len + 4, DNS_CLASS_IN);
+		put16(r->b + r->len + 8, 0);
+		put16(r->b + r->len + 10, 3600);
+		n = soa_rdata(rd, serial);
+		put16(r->b + r->len + 10, (uint16_t)n);
+		memcpy(r->b + r->len + 12, rd, n);
+		r->len += 12 + n;
+	}
+}
+
+static void
+addr4(struct sockaddr_in *sin, const char *a)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	T_EQ_INT(inet_pton(AF_INET, a, &sin->sin_addr), 1);
+}
+
+struct stream {
+	unsigned msgs;
+	unsigned answers;
+	uint16_t first_type, last_type;
+	int rcode;
+	size_t max_len;
+	bool has_tsig;
+};
+
+/* Run x to its end; collect what the messages hold. cl verifies each
+ * message when not NULL. */
+static void
+drain(struct dns_xfr_out *x, struct stream *s, struct dns_tsig_ctx *cl)
+{
+	static uint8_t buf[DNS_MSG_MAX];
+	uint8_t owner[DNS_NAME_MAX];
+	struct dns_tsig_rr rr;
+	size_t off, end, tsig_off;
+	unsigned i, an;
+	int n;
+
+	memset(s, 0, sizeof(*s));
+	while ((n = dns_xfr_out_next(x, buf, sizeof(buf), T_NOW)) > 0) {
+		T_ASSERT(s->msgs < 1000);
+		if ((size_t)n > s->max_len)
+			s->max_len = (size_t)n;
+		T_ASSERT(get16(buf + 2) & DNS_FLAG_QR);
+		s->rcode = buf[3] & 0xf;
+		end = (size_t)n;
+		if (dns_tsig_find(buf, (size_t)n, &rr) == 0) {
+			s->has_tsig = true;
+			end = rr.off;
+			if (cl != NULL)
+				T_EQ_INT(dns_tsig_verify_answer(cl, buf,
+				             (size_t)n, T_NOW, &tsig_off),
+				    DNS_TSIG_NOERROR);
+		}
+		off = DNS_HDR_LEN;
+		for (i = 0; i < get16(buf + 4); i++) {
+			T_EQ_INT(dns_wire_name_read(buf, end, &off, owner),
+			    DNS_WIRE_OK);
+			off += 4;
+		}
+		an = get16(buf + 6);
+		for (i = 0; i < an; i++) {
+			T_EQ_INT(dns_wire_name_read(buf, end, &off, owner),
+			    DNS_WIRE_OK);
+			if (s->answers == 0)
+				s->first_type = get16(buf + off);
+			s->last_type = get16(buf + off);
+			off += 10 + get16(buf + off + 8);
+			s->answers++;
+		}
+		T_EQ_INT(off, end);
+		s->msgs++;
+	}
+	T_EQ_INT(n, 0);
+}
+
+static void
+test_prefix(void)
+{
+	struct dns_xfr_prefix p;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+
+	T_EQ_INT(dns_xfr_prefix_parse(&p, "198.18.0.0/15"), 0);
+	addr4(&sin, "198.19.255.1");
+	T_ASSERT(dns_xfr_prefix_match(&p, (struct sockaddr *)&sin));
+	addr4(&sin, "198.20.0.1");
+	T_ASSERT(!dns_xfr_prefix_match(&p, (struct sockaddr *)&sin));
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	T_EQ_INT(inet_pton(AF_INET6, "::ffff:198.18.3.4", &sin6.sin6_addr), 1);
+	T_ASSERT(dns_xfr_prefix_match(&p, (struct sockaddr *)&sin6));
+	T_EQ_INT(dns_xfr_prefix_parse(&p, "::1"), 0);
+	T_EQ_INT(p.len, 128);
+	T_ASSERT(!dns_xfr_prefix_match(&p, (struct sockaddr *)&sin6));
+	T_EQ_INT(dns_xfr_prefix_parse(&p, "198.18.0.1/15"), -EINVAL);
+	T_EQ_INT(dns_xfr_prefix_parse(&p, "198.18.0.0/33"), -EINVAL);
+	T_EQ_INT(dns_xfr_prefix_parse(&p, "198.18.0.0/"), -EINVAL);
+	T_EQ_INT(dns_xfr_prefix_parse(&p, "example"), -EINVAL);
+	T_EQ_INT(dns_xfr_prefix_parse(&p, "0.0.0.0/0"), 0);
+	T_ASSERT(dns_xfr_prefix_match(&p, (struct sockaddr *)&sin));
+}
+
+static void
+test_axfr_stream(void)
+{
+	struct dns_db *db = make_db(7, NHOSTS);
+	struct dns_xfr_prefix p;
+	struct dns_xfr_zone z = { apex, &p, 1, NULL };
+	struct dns_xfr_env env = { db, &z, 1, NULL, 0 };
+	struct sockaddr_in sin;
+	enum dns_xfr_result res;
+	struct dns_xfr_out *x;
+	struct stream s;
+	struct req r;
+	unsigned long recs;
+	unsigned msgs;
+
+	T_EQ_INT(dns_xfr_prefix_parse(&p, "127.0.0.0/8"), 0);
+	addr4(&sin, "127.0.0.1");
+	make_req(&r, DNS_TYPE_AXFR, 0);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&sin, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_AXFR);
+	drain(x, &s, NULL);
+	/* SOA, NS, ns1 A, the hosts, SOA again. */
+	T_EQ_INT(s.answers, NHOSTS + 4);
+	T_EQ_INT(s.first_type, DNS_TYPE_SOA);
+	T_EQ_INT(s.last_type, DNS_TYPE_SOA);
+	T_EQ_INT(s.rcode, 0);
+	T_ASSERT(s.msgs > 1);
+	T_ASSERT(s.max_len <= DNS_XFR_MSG_TARGET);
+	dns_xfr_out_counts(x, &msgs, &recs);
+	T_EQ_INT(msgs, s.msgs);
+	T_EQ_INT(recs, NHOSTS + 4);
+	dns_xfr_out_free(x);
+	/* The snapshot outlives the db: free it between start and next. */
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&sin, T_NOW, &res);
+	dns_db_free(db);
+	drain(x, &s, NULL);
+	T_EQ_INT(s.answers, NHOSTS + 4);
+	dns_xfr_out_free(x);
+}
+
+static void
+test_refusals(void)
+{
+	struct dns_db *db = make_db(7, 3);
+	struct dns_xfr_prefix p;
+	struct dns_xfr_zone z = { apex, &p, 1, NULL };
+	struct dns_xfr_env env = { db, &z, 1, NULL, 0 };
+	struct sockaddr_in in, out;
+	enum dns_xfr_result res;
+	struct dns_xfr_out *x;
+	struct stream s;
+	struct req r;
+
+	T_EQ_INT(dns_xfr_prefix_parse(&p, "198.18.0.0/15"), 0);
+	addr4(&in, "198.18.0.9");
+	addr4(&out, "127.0.0.1");
+	make_req(&r, DNS_TYPE_AXFR, 0);
+	/* Outside the list. */
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&out, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_REFUSED);
+	drain(x, &s, NULL);
+	T_EQ_INT(s.msgs, 1);
+	T_EQ_INT(s.answers, 0);
+	T_EQ_INT(s.rcode, DNS_RCODE_REFUSED);
+	dns_xfr_out_free(x);
+	/* Neither list nor key: nobody. */
+	z.nallow = 0;
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_REFUSED);
+	dns_xfr_out_free(x);
+	z.nallow = 1;
+	/* A zone we do not serve. */
+	name(r.b + 12, "example.org.");
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_NOTAUTH);
+	drain(x, &s, NULL);
+	T_EQ_INT(s.rcode, DNS_RCODE_NOTAUTH);
+	dns_xfr_out_free(x);
+	/* Not a transfer: qtype A. */
+	make_req(&r, DNS_TYPE_A, 0);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_FORMERR);
+	dns_xfr_out_free(x);
+	/* A response: nothing is sent. */
+	make_req(&r, DNS_TYPE_AXFR, 0);
+	r.b[2] |= 0x80;
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	drain(x, &s, NULL);
+	T_EQ_INT(s.msgs, 0);
+	dns_xfr_out_free(x);
+	dns_db_free(db);
+}
+
+static void
+test_tsig(void)
+{
+	struct dns_db *db = make_db(7, 1500);
+	struct dns_tsig_key keys[2];
+	struct dns_xfr_zone z = { apex, NULL, 0, &keys[0] };
+	struct dns_xfr_env env = { db, &z, 1, keys, 2 };
+	struct sockaddr_in in;
+	enum dns_xfr_result res;
+	struct dns_tsig_ctx cl;
+	struct dns_tsig_rr rr;
+	struct dns_xfr_out *x;
+	static uint8_t buf[DNS_MSG_MAX];
+	struct stream s;
+	struct req r;
+	uint8_t secret[32];
+	int n;
+
+	memset(secret, 7, sizeof(secret));
+	T_EQ_INT(dns_tsig_key_init(
+	             &keys[0], "xfr", "hmac-sha256", secret, sizeof(secret)),
+	    0);
+	T_EQ_INT(dns_tsig_key_init(
+	             &keys[1], "other", "hmac-sha256", secret, sizeof(secret)),
+	    0);
+	addr4(&in, "198.18.0.9");
+	/* Unsigned, a key required: refused. */
+	make_req(&r, DNS_TYPE_AXFR, 0);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_REFUSED);
+	dns_xfr_out_free(x);
+	/* Signed with the zone's key: a signed stream, each message
+	 * verifying in order. */
+	dns_tsig_ctx_client(&cl, &keys[0]);
+	T_EQ_INT(dns_tsig_sign(&cl, r.b, &r.len, sizeof(r.b), T_NOW), 0);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_AXFR);
+	drain(x, &s, &cl);
+	T_ASSERT(s.has_tsig);
+	T_ASSERT(s.msgs > 1);
+	T_EQ_INT(s.answers, 1500 + 4);
+	dns_xfr_out_free(x);
+	/* Signed with another known key: refused, but signed. */
+	make_req(&r, DNS_TYPE_AXFR, 0);
+	dns_tsig_ctx_client(&cl, &keys[1]);
+	T_EQ_INT(dns_tsig_sign(&cl, r.b, &r.len, sizeof(r.b), T_NOW), 0);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_REFUSED);
+	drain(x, &s, &cl);
+	T_ASSERT(s.has_tsig);
+	dns_xfr_out_free(x);
+	/* A key we do not know: NOTAUTH, TSIG error BADKEY, no MAC. */
+	env.nkeys = 1;
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_BADTSIG);
+	n = dns_xfr_out_next(x, buf, sizeof(buf), T_NOW);
+	T_ASSERT(n > 0);
+	T_EQ_INT(buf[3] & 0xf, DNS_RCODE_NOTAUTH);
+	T_EQ_INT(dns_tsig_find(buf, (size_t)n, &rr), 0);
+	T_EQ_INT(rr.error, DNS_TSIG_BADKEY);
+	T_EQ_INT(rr.mac_len, 0);
+	T_EQ_INT(dns_xfr_out_next(x, buf, sizeof(buf), T_NOW), 0);
+	dns_xfr_out_free(x);
+	env.nkeys = 2;
+	/* The right key, a stale clock: BADTIME. */
+	make_req(&r, DNS_TYPE_AXFR, 0);
+	dns_tsig_ctx_client(&cl, &keys[0]);
+	T_EQ_INT(dns_tsig_sign(&cl, r.b, &r.len, sizeof(r.b), T_NOW - 1000), 0);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_BADTSIG);
+	n = dns_xfr_out_next(x, buf, sizeof(buf), T_NOW);
+	T_EQ_INT(dns_tsig_find(buf, (size_t)n, &rr), 0);
+	T_EQ_INT(rr.error, DNS_TSIG_BADTIME);
+	dns_xfr_out_free(x);
+	dns_db_free(db);
+}
+
+static void
+test_ixfr(void)
+{
+	struct dns_db *db = make_db(100, 50);
+	struct dns_xfr_prefix p;
+	struct dns_xfr_zone z = { apex, &p, 1, NULL };
+	struct dns_xfr_env env = { db, &z, 1, NULL, 0 };
+	struct sockaddr_in in;
+	enum dns_xfr_result res;
+	struct dns_xfr_out *x;
+	struct stream s;
+	struct req r;
+
+	T_EQ_INT(dns_xfr_prefix_parse(&p, "0.0.0.0/0"), 0);
+	addr4(&in, "198.18.0.9");
+	/* Same serial: our SOA alone. */
+	make_req(&r, DNS_TYPE_IXFR, 100);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_UPTODATE);
+	drain(x, &s, NULL);
+	T_EQ_INT(s.msgs, 1);
+	T_EQ_INT(s.answers, 1);
+	T_EQ_INT(s.first_type, DNS_TYPE_SOA);
+	dns_xfr_out_free(x);
+	/* Older (serial arithmetic across the wrap too): the whole zone. */
+	make_req(&r, DNS_TYPE_IXFR, 99);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_FULL);
+	drain(x, &s, NULL);
+	T_EQ_INT(s.answers, 50 + 4);
+	dns_xfr_out_free(x);
+	make_req(&r, DNS_TYPE_IXFR, 0xfffffff0u);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_FULL);
+	dns_xfr_out_free(x);
+	/* Newer than ours: up to date as far as we can tell. */
+	make_req(&r, DNS_TYPE_IXFR, 101);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_UPTODATE);
+	dns_xfr_out_free(x);
+	/* No SOA in the authority section. */
+	make_req(&r, DNS_TYPE_IXFR, 99);
+	r.b[9] = 0;
+	r.len = 12 + dns_name_len(apex) + 4;
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_FORMERR);
+	dns_xfr_out_free(x);
+	dns_db_free(db);
+}
+
+static const struct test tests[] = {
+	TEST(test_prefix),
+	TEST(test_axfr_stream),
+	TEST(test_refusals),
+	TEST(test_tsig),
+	TEST(test_ixfr),
+};
+
+TEST_MAIN(tests)
