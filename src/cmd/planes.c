@@ -81,7 +81,11 @@ const struct plane_row planes[] = {
 	    .api_prefix = "/v1/dns",
 	    /* a DR plan executed or a failback must reach every worker */
 	    .fanout = PLANE_API_POST_ALL,
-	    .replay = true,
+	    /* No replay: every worker persists the GSLB state (plans, forced
+	     * failbacks) and a restarted one restores it; replaying an
+	     * "execute" since rolled back by rollback_after would put the
+	     * plan back on that worker alone. */
+	    .replay = false,
 	    .receives = PLANE_MSG(IPC_VERDICT),
 	    /* the parent binds port 53: the workers keep nothing */
 	    .caps_bound = 0,

@@ -426,10 +426,6 @@ def _dns_workers(h):
             if p["plane"] == "dns"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the dns row replays plan POSTs to a restarted worker: an 'execute' "
-    "rolled back since by rollback_after is executed again there; the "
-    "persisted state already restores plans (turn replay off for dns)"))
 def test_worker_restart_after_auto_rollback(haven, workdir, sites):
     h = start(haven, workdir, sites, rollback="1s", hold="0s", workers=2)
     assert h.api("POST", "/v1/dns/plans/lose-a/execute").status == 200

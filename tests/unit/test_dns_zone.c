@@ -345,8 +345,8 @@ test_checks(void)
 		"z:14:1: xexample. is outside the zone",
 	};
 	static const char *const want[] = {
-		"example. 300 1 6 036e7331076578616d706c650001680765"
-		"78616d706c65000000000100000002000000030000000400000005",
+		("example. 300 1 6 036e7331076578616d706c650001680765"
+		 "78616d706c65000000000100000002000000030000000400000005"),
 		"a.example. 300 1 5 03777777076578616d706c6500",
 		"b.example. 300 1 1 c6120001",
 		"c.example. 300 1 5 03777777076578616d706c6500",
@@ -371,8 +371,8 @@ static void
 test_entry_rules(void)
 {
 	static const char *const want_errs[] = {
-		"z:1:1: no owner: the line starts blank and no record came "
-		"before",
+		("z:1:1: no owner: the line starts blank and no record came "
+		 "before"),
 		"z:2:1: no TTL: give one or set $TTL",
 		"z:3:1: $INCLUDE nested deeper than 16",
 		"z:4:3: no record type",
