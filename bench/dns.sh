@@ -7,7 +7,11 @@
 #           haven with two (5303), rounds interleaved. The query mix is the
 #           anchor's (../shared/bench/dns/run.sh): the GSLB name
 #           www.example.com, a static name and NXDOMAINs, one third each.
-#           Prints median qps, latency, losses and the ratio to gdnsd.
+#           Prints median qps, latency, losses and the ratio to gdnsd, and
+#           the server's CPU time per answered query (user + system of the
+#           serving processes, from /proc): on two cores dnsperf itself
+#           saturates one, so qps mostly measures the client and CPU per
+#           query is what tells the servers apart.
 #   switch  both servers watch the same backends (tcp 127.0.0.1:9001 and
 #           127.0.0.2:9001); the primary's backend is killed, and one poller
 #           asks both servers every 10 ms, so both see the same fault at the
@@ -52,8 +56,8 @@ backend() {
 	$py -c 'import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], 9001)); s.listen(64)
-while True: s.accept()[0].close()' "$1" &
-	echo $!
+while True: s.accept()[0].close()' "$1" > /dev/null 2>&1 &
+	echo $! # (the listener must not hold the caller's $(...) pipe open)
 }
 
 # gdnsd_start PORT ZONEFILE CONFIG: a gdnsd on PORT serving example.com.
@@ -108,6 +112,14 @@ rss_kb() { # PID...: summed VmRSS
 	echo $t
 }
 children() { pgrep -P "$1" | tr '\n' ' '; }
+cpu_ticks() { # PID...: summed user + system clock ticks (all threads)
+	local t=0 v
+	for p in "$@"; do
+		v=$(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null)
+		t=$((t + ${v:-0}))
+	done
+	echo $t
+}
 
 part_qps() {
 	local b1 b2 g h1 h2
@@ -127,26 +139,40 @@ part_qps() {
 	: > $tmp/qps
 	for r in $(seq $rounds); do
 		for t in gdnsd=5301 haven=5302 haven-w2=5303; do
+			case $t in
+			gdnsd*) sp=$g ;;
+			haven=*) sp=$(pgrep -P $h1 -f '__child dns') ;;
+			*) sp=$(pgrep -P $h2 -f '__child dns') ;;
+			esac
+			c0=$(cpu_ticks $sp)
 			dnsperf -s 127.0.0.1 -p ${t#*=} -d $tmp/q.txt -l $secs \
 			    -c 4 -T 1 -Q 2000000 > $tmp/out 2>&1
+			c1=$(cpu_ticks $sp)
 			echo "${t%%=*} $(awk '/Queries per second/{print $4}' \
 			    $tmp/out) $(awk '/Average Latency/{print $4}' \
 			    $tmp/out) $(awk '/Queries lost/{print $3}' \
-			    $tmp/out)" >> $tmp/qps
+			    $tmp/out) $(awk '/Queries completed/{print $3}' \
+			    $tmp/out) $((c1 - c0))" >> $tmp/qps
 		done
 	done
-	$py - $tmp/qps <<-'PY'
+	$py - $tmp/qps $(getconf CLK_TCK) <<-'PY'
 	import sys, statistics as st
 	rows = {}
+	hz = int(sys.argv[2])
 	for line in open(sys.argv[1]):
-	    n, q, l, lost = line.split()
-	    rows.setdefault(n, []).append((float(q), float(l) * 1e6, int(lost)))
+	    n, q, l, lost, done, ticks = line.split()
+	    cpu = int(ticks) / hz * 1e6 / max(int(done), 1)
+	    rows.setdefault(n, []).append((float(q), float(l) * 1e6, int(lost), cpu))
 	base = st.median(r[0] for r in rows["gdnsd"])
-	print(f"{'server':10} {'qps median':>11} {'lat us':>7} {'vs gdnsd':>9} {'lost':>6}")
+	cbase = st.median(r[3] for r in rows["gdnsd"])
+	print(f"{'server':10} {'qps median':>11} {'lat us':>7} {'vs gdnsd':>9} "
+	      f"{'lost':>6} {'cpu us/q':>9} {'vs gdnsd':>9}")
 	for n, rs in rows.items():
 	    q = st.median(r[0] for r in rs)
+	    c = st.median(r[3] for r in rs)
 	    print(f"{n:10} {q:11.0f} {st.median(r[1] for r in rs):7.0f} "
-	          f"{q / base:9.2f} {sum(r[2] for r in rs):6d}")
+	          f"{q / base:9.2f} {sum(r[2] for r in rs):6d} {c:9.2f} "
+	          f"{c / cbase:9.2f}")
 	PY
 	kill $g $h1 $h2 $b1 $b2 2>/dev/null
 	sleep 1
@@ -191,7 +217,7 @@ part_switch() {
 }
 
 part_big() {
-	local g h t0 t1 n=$big
+	local g h t0 t1 gl gm hl hp hd ha n=$big
 	echo "== big: a zone of $n A records"
 	$py - $tmp/big.zone $n <<-'PY'
 	import sys
@@ -208,7 +234,8 @@ part_big() {
 	g=$(gdnsd_start 5304 $tmp/big.zone $here/dns/gdnsd.config)
 	wait_answer 5304 $last $want || echo "gdnsd never answered $last"
 	t1=$(date +%s.%N)
-	echo "gdnsd load $(echo "$t1 - $t0" | bc) s rss $(rss_kb $g) KiB"
+	gl=$(echo "$t1 - $t0" | bc); gm=$(rss_kb $g)
+	echo "gdnsd load $gl s rss $gm KiB"
 	kill $g; sleep 1
 	sed "s#@DIR@/example.com.zone#@DIR@/big.zone#" $here/dns/haven.yaml \
 	    > $tmp/big.yaml
@@ -216,8 +243,14 @@ part_big() {
 	h=$(haven_start 5305 1 $tmp/big.yaml)
 	wait_answer 5305 $last $want || echo "haven never answered $last"
 	t1=$(date +%s.%N)
-	echo "haven load $(echo "$t1 - $t0" | bc) s rss parent $(rss_kb $h) KiB," \
-	    "children $(rss_kb $(children $h)) KiB"
+	hl=$(echo "$t1 - $t0" | bc)
+	hp=$(rss_kb $h); hd=$(rss_kb $(pgrep -P $h -f '__child dns'))
+	ha=$(rss_kb $h $(children $h))
+	echo "haven load $hl s rss parent $hp KiB, dns worker $hd KiB," \
+	    "all processes $ha KiB"
+	echo "ratios haven/gdnsd: load time $(echo "scale=2; $hl / $gl" | bc)," \
+	    "memory (all haven processes) $(echo "scale=2; $ha / $gm" | bc)," \
+	    "memory (dns worker) $(echo "scale=2; $hd / $gm" | bc)"
 	kill $h
 }
 

@@ -1,9 +1,14 @@
 #!/usr/bin/python3
 """switchwatch.py PHASE WANT: ask gdnsd (127.0.0.1:5304) and haven
 (127.0.0.1:5305) for www.example.com A every 10 ms, alternating, and print
-"PHASE SERVER SECONDS" for each once its answer is WANT alone, counted from
+"PHASE SERVER SECONDS" for each once it has switched, counted from
 this script's start (bench/dns.sh starts it right after the fault). Gives up
-after 60 s and prints 60 for a server that never switched."""
+after 60 s and prints 60 for a server that never switched.
+
+Switched: in phase "down", the answer is WANT (the backup) alone; in
+phase "up", the answer holds WANT (the primary) again. gdnsd's multifo
+answers every address that is up, so after failback it gives both; haven's
+DR policy gives the primary alone."""
 import sys
 import time
 
@@ -24,7 +29,7 @@ while len(done) < len(servers) and time.monotonic() - t0 < 60:
             got = sorted(rr.to_text() for s in r.answer for rr in s)
         except Exception:
             got = []
-        if got == [want]:
+        if (got == [want]) if phase == "down" else (want in got):
             done[name] = time.monotonic() - t0
     time.sleep(0.01)
 for name in servers:

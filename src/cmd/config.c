@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -432,7 +433,16 @@ int
 haven_conf_load_text(const char *name, const char *text, size_t len,
     struct haven_conf *c, struct conf_errors *errs)
 {
-	if (conf_bind_text(&haven_conf_schema, name, text, len, c, errs) != 0)
+	int rc = conf_bind_text(&haven_conf_schema, name, text, len, c, errs);
+
+	/*
+	 * The checks parse what the config points at (a zone file of a
+	 * million records, say) and free it again; glibc would keep that
+	 * heap in the parent and in every child, which all bind the
+	 * config. Hand it back.
+	 */
+	(void)malloc_trim(0);
+	if (rc != 0)
 		return -EINVAL;
 	c->path = xstrdup(name);
 	c->text = xmalloc(len + 1);
