@@ -330,7 +330,8 @@ dns_db_finish(struct dns_db *db, dns_db_err_fn *err, void *arg)
 	for (i = 0; i < db->nnodes; i++)
 		dns_db_check_node(db, &e, &db->nodes[i]);
 	for (i = 0; i < db->nzones; i++)
-		dns_db_check_zone(db, &e, (uint32_t)i);
+		if (!db->zones[i].pending)
+			dns_db_check_zone(db, &e, (uint32_t)i);
 	/* Give back what growth by doubling over-allocated. */
 	db->sets = xrealloc(db->sets, (db->nsets + 1) * sizeof(*db->sets));
 	db->rdata = xrealloc(db->rdata, (db->nrdata + 1) * sizeof(*db->rdata));
