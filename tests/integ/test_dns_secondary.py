@@ -1,0 +1,314 @@
+"""test_dns_secondary - haven as the secondary of a zone Knot serves.
+
+Knot DNS 3 (Debian's knot) is the primary of example.com on 127.0.0.1 (a
+free port); haven, with two dns workers, is configured with
+`primaries: ["127.0.0.1:<knot>"]` for it. We check, from the outside:
+
+* before any transfer (Knot not started yet) haven answers SERVFAIL
+  without AA for names in the zone, and REFUSED outside it;
+* once Knot runs, haven transfers the zone and serves exactly what Knot
+  serves (both AXFRs compared record by record, queries over UDP that
+  reach both workers);
+* a new serial in Knot, reloaded with knotc: Knot's NOTIFY makes haven
+  serve the new record within seconds (the SOA refresh is an hour);
+* NOTIFYs sent from many source ports reach both workers
+  (SO_REUSEPORT), and worker 1 relays its ones to worker 0;
+* a NOTIFY from an address that is not a primary is REFUSED;
+* haven restarted with Knot stopped serves the saved copy;
+* with transfer_key: an unsigned NOTIFY gets NOTAUTH, a signed one is
+  accepted, and the signed transfer works.
+
+Skipped, never passed, without dnspython or knotd.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+
+import pytest
+
+dns = pytest.importorskip("dns")
+import dns.flags  # noqa: E402
+import dns.message  # noqa: E402
+import dns.opcode  # noqa: E402
+import dns.query  # noqa: E402
+import dns.rcode  # noqa: E402
+import dns.rdatatype  # noqa: E402
+import dns.tsig  # noqa: E402
+import dns.tsigkeyring  # noqa: E402
+
+from havenlib.configs import BASE  # noqa: E402
+from havenlib.poll import wait_until  # noqa: E402
+from test_dns_server import free_dns_port  # noqa: E402
+from test_dns_xfr import SECRET, KEY, records, ring  # noqa: E402
+
+KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
+KNOTC = shutil.which("knotc") or "/usr/sbin/knotc"
+
+
+def zone_text(serial, extra=""):
+    hosts = "".join("h%d IN A 198.18.%d.%d\n" % (i, i // 250, i % 250 + 1)
+                    for i in range(600))
+    return """\
+$ORIGIN example.com.
+$TTL 300
+@       IN SOA ns1 hostmaster %d 3600 600 604800 60
+        IN NS  ns1
+        IN MX  10 mail
+        IN TXT "v=spf1 -all"
+ns1     IN A    198.18.0.53
+mail    IN A    198.18.0.25
+www     IN A    198.18.0.80
+        IN AAAA 2001:db8::80
+alias   IN CNAME www
+*.apps  IN A    198.18.0.90
+sub     IN NS   ns.sub
+ns.sub  IN A    198.18.2.53
+odd     IN TYPE65280 \\# 3 abcdef
+%s%s""" % (serial, hosts, extra)
+
+
+CONFIG = BASE + """\
+dns:
+  listen: ["127.0.0.1:{port}"]
+  workers: 2
+  tsig_keys:
+    - {{ name: xfr-key, algorithm: hmac-sha256, secret: "{secret}" }}
+  zones:
+    - name: example.com
+      primaries: ["127.0.0.1:{kport}"]
+      allow_transfer: ["127.0.0.0/8"]
+{keyline}"""
+
+KNOT_CONF = """\
+server:
+    rundir: "{d}"
+    listen: 127.0.0.1@{port}
+database:
+    storage: "{d}"
+control:
+    listen: "{d}/knot.sock"
+log:
+  - target: "{d}/knot.log"
+    any: info
+key:
+  - id: xfr-key
+    algorithm: hmac-sha256
+    secret: "{secret}"
+remote:
+  - id: haven
+    address: 127.0.0.1@{hport}
+{keyline}acl:
+  - id: xfr_out
+    address: 127.0.0.0/8
+{keyline}    action: transfer
+zone:
+  - domain: example.com
+    storage: "{d}"
+    file: "example.com.zone"
+    notify: haven
+    acl: [xfr_out]
+"""
+
+
+class Knot:
+    def __init__(self, d, port, hport, key):
+        if not os.access(KNOTD, os.X_OK):
+            pytest.skip("knotd not installed (Debian package knot)")
+        self.dir, self.port = d, port
+        d.mkdir(exist_ok=True)
+        os.chmod(d, 0o777)
+        self.conf = d / "knot.conf"
+        self.conf.write_text(KNOT_CONF.format(
+            d=d, port=port, hport=hport, secret=SECRET,
+            keyline="    key: xfr-key\n" if key else ""))
+        self.log = d / "knot.log"
+        self.p = None
+
+    def write_zone(self, serial, extra=""):
+        (self.dir / "example.com.zone").write_text(zone_text(serial, extra))
+
+    def start(self):
+        self.p = subprocess.Popen([KNOTD, "-c", str(self.conf)],
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=open(self.dir / "stderr", "w"))
+        wait_until(lambda: soa(self.port)[0] == 0, timeout=10,
+                   what="knot answers on %d" % self.port)
+
+    def reload(self):
+        subprocess.run([KNOTC, "-c", str(self.conf), "zone-reload",
+                        "example.com"], check=True, timeout=10,
+                       stdout=subprocess.DEVNULL)
+
+    def stop(self):
+        if self.p is not None and self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+        self.p = None
+
+
+@pytest.fixture
+def knot(tmp_path):
+    started = []
+
+    def make(hport, key=False):
+        k = Knot(tmp_path / "knot", free_dns_port(), hport, key)
+        started.append(k)
+        return k
+
+    yield make
+    for k in started:
+        if os.path.exists(k.log):
+            print(open(k.log).read()[-3000:])
+        k.stop()
+
+
+def soa(port, name="example.com", rdtype="SOA", src="127.0.0.1"):
+    """(rcode, flags, first answer rdata or None); rcode -1 on timeout."""
+    q = dns.message.make_query(name, rdtype)
+    try:
+        r = dns.query.udp(q, "127.0.0.1", port=port, timeout=1, source=src)
+    except dns.exception.Timeout:
+        return -1, 0, None
+    return r.rcode(), r.flags, r.answer[0][0] if r.answer else None
+
+
+def serial(port):
+    rc, _, rd = soa(port)
+    return rd.serial if rc == 0 and rd is not None else None
+
+
+def notify(port, src="127.0.0.1", keyring=None):
+    m = dns.message.make_query("example.com", "SOA")
+    m.set_opcode(dns.opcode.NOTIFY)
+    m.flags = dns.flags.AA
+    if keyring is not None:
+        m.use_tsig(keyring, keyname=KEY, algorithm=dns.tsig.HMAC_SHA256)
+    return dns.query.udp(m, "127.0.0.1", port=port, timeout=2, source=src,
+                         keyring=keyring)
+
+
+def start_haven(haven, workdir, port, kport, key=False):
+    cfg = os.path.join(str(workdir), "haven.yaml")
+    with open(cfg, "w") as f:
+        f.write(CONFIG.format(dir=workdir, port=port, kport=kport,
+                              secret=SECRET,
+                              keyline="      transfer_key: xfr-key\n"
+                              if key else ""))
+    h = haven(cfg)
+    h.port = port
+    wait_until(lambda: soa(port)[0] != -1, timeout=10,
+               what="haven answers on %d" % port)
+    return h
+
+
+def test_secondary_follows_knot(haven, workdir, knot):
+    hport = free_dns_port()
+    k = knot(hport)
+    h = start_haven(haven, workdir, hport, k.port)
+
+    # No copy yet: SERVFAIL without AA inside the zone, REFUSED outside.
+    rc, flags, _ = soa(hport)
+    assert rc == dns.rcode.SERVFAIL and not flags & dns.flags.AA
+    assert soa(hport, "www.example.com", "A")[0] == dns.rcode.SERVFAIL
+    assert soa(hport, "example.org")[0] == dns.rcode.REFUSED
+
+    k.write_zone(10)
+    k.start()
+    # The first retry without a copy is 5 s after the failed attempt.
+    wait_until(lambda: serial(hport) == 10, timeout=20,
+               what="haven transferred serial 10")
+    want, soas, _ = records(k.port)
+    got, gsoas, _ = records(hport)
+    assert soas == 2 and gsoas == 2
+    assert got == want, (want - got, got - want)
+    # Both workers serve it (UDP queries from fresh ports spread over
+    # the SO_REUSEPORT group).
+    wait_until(lambda: all(serial(hport) == 10 for _ in range(20)),
+               timeout=10, what="every worker serves serial 10")
+    rc, flags, rd = soa(hport, "www.example.com", "A")
+    assert rc == 0 and flags & dns.flags.AA and rd.address == "198.18.0.80"
+    assert h.metric("haven_dns_secondary_refresh_total",
+                    zone="example.com.", result="updated") == 1
+
+    # A new serial in Knot: its NOTIFY makes haven fetch it at once.
+    k.write_zone(11, "new IN A 198.18.9.9\n")
+    k.reload()
+    wait_until(lambda: all(soa(hport, "new.example.com", "A")[0] == 0
+                           for _ in range(10)),
+               timeout=10, what="haven serves the new record")
+    assert serial(hport) == 11
+    got, _, _ = records(hport)
+    want, _, _ = records(k.port)
+    assert got == want
+    assert h.metric("haven_dns_notify_in_total", result="accepted") >= 1
+
+    # NOTIFYs from many source ports: some land on worker 1, which
+    # relays them to worker 0 through the trigger file.
+    before = h.metric("haven_dns_secondary_refresh_total",
+                      zone="example.com.")
+    for _ in range(24):
+        r = notify(hport)
+        assert r.rcode() == 0 and r.flags & dns.flags.AA
+        assert r.opcode() == dns.opcode.NOTIFY
+    wait_until(lambda: h.metric("haven_dns_notify_relayed_total",
+                                worker="1") >= 1,
+               timeout=5, what="worker 1 relayed a NOTIFY")
+    wait_until(lambda: h.metric("haven_dns_secondary_refresh_total",
+                                zone="example.com.") > before,
+               timeout=10, what="a refresh after the NOTIFYs")
+    assert h.metric("haven_dns_secondary_refresh_total",
+                    zone="example.com.", result="failed") == 0
+
+    # Not a primary: 127.0.0.2 is a loopback address, but not Knot's.
+    r = notify(hport, src="127.0.0.2")
+    assert r.rcode() == dns.rcode.REFUSED
+    assert h.metric("haven_dns_notify_in_total", result="refused") >= 1
+
+    zones = h.api("GET", "/v1/dns").json
+    print(zones)
+
+    # Restart with Knot stopped: the saved copy is served.
+    k.stop()
+    h.stop()
+    copy = os.path.join(str(workdir), "state", "dns-secondary",
+                        "example.com.zone")
+    assert os.path.exists(copy)
+    h = start_haven(haven, workdir, hport, k.port)
+    wait_until(lambda: all(serial(hport) == 11 for _ in range(10)),
+               timeout=5, what="the saved copy served after restart")
+    assert soa(hport, "new.example.com", "A")[0] == 0
+
+
+def test_secondary_tsig(haven, workdir, knot):
+    hport = free_dns_port()
+    k = knot(hport, key=True)
+    k.write_zone(20)
+    k.start()
+    h = start_haven(haven, workdir, hport, k.port, key=True)
+    wait_until(lambda: serial(hport) == 20, timeout=15,
+               what="haven transferred serial 20 with TSIG")
+    want, _, _ = records(k.port, keyring=ring())
+    got, _, _ = records(hport)
+    assert got == want
+
+    # Unsigned, or signed with the wrong key: NOTAUTH.
+    r = notify(hport)
+    assert r.rcode() == dns.rcode.NOTAUTH
+    bad = dns.tsigkeyring.from_text({"other-key.": (
+        "hmac-sha256", SECRET)})
+    with pytest.raises(Exception):
+        notify(hport, keyring=bad)
+    assert h.metric("haven_dns_notify_in_total", result="notauth") >= 2
+    # Signed with the zone's key: accepted, and the answer is signed.
+    r = notify(hport, keyring=ring())
+    assert r.rcode() == 0 and r.had_tsig and r.flags & dns.flags.AA
+
+    k.write_zone(21, "signed IN A 198.18.9.10\n")
+    k.reload()
+    wait_until(lambda: soa(hport, "signed.example.com", "A")[0] == 0,
+               timeout=10, what="signed NOTIFY and transfer of serial 21")
