@@ -77,7 +77,7 @@ dns:
     - {{ name: xfr-key, algorithm: hmac-sha256, secret: "{secret}" }}
   zones:
     - name: example.com
-      primaries: ["127.0.0.1:{kport}"]
+      primaries: [{prims}]
       allow_transfer: ["127.0.0.0/8"]
 {keyline}"""
 
@@ -193,10 +193,13 @@ def notify(port, src="127.0.0.1", keyring=None, keyname=KEY):
     return dns.query.udp(m, "127.0.0.1", port=port, timeout=2, source=src)
 
 
-def start_haven(haven, workdir, port, kport, key=False):
+def start_haven(haven, workdir, port, kport, key=False, dead=None):
+    """haven with 2 workers, secondary for example.com from Knot at kport
+    (after a primary that does not answer at port dead, if given)."""
+    prims = ['"127.0.0.1:%d"' % p for p in (dead, kport) if p is not None]
     cfg = os.path.join(str(workdir), "haven.yaml")
     with open(cfg, "w") as f:
-        f.write(CONFIG.format(dir=workdir, port=port, kport=kport,
+        f.write(CONFIG.format(dir=workdir, port=port, prims=", ".join(prims),
                               secret=SECRET,
                               keyline="      transfer_key: xfr-key\n"
                               if key else ""))
@@ -274,8 +277,10 @@ def test_secondary_follows_knot(haven, workdir, knot):
     assert r.rcode() == dns.rcode.REFUSED
     assert h.metric("haven_dns_notify_in_total", result="refused") >= 1
 
-    zones = h.api("GET", "/v1/dns").json
-    print(zones)
+    # GET /v1/dns (from whichever worker answers): the copy's state.
+    z = h.api("GET", "/v1/dns").json["zones"][0]
+    assert z["secondary"] and z["loaded"] and not z["expired"], z
+    assert z["serial"] == 11 and z["last_refresh"] > 0, z
 
     # Restart with Knot stopped: the saved copy is served.
     k.stop()
@@ -294,7 +299,9 @@ def test_secondary_tsig(haven, workdir, knot):
     k = knot(hport, key=True)
     k.write_zone(20)
     k.start()
-    h = start_haven(haven, workdir, hport, k.port, key=True)
+    # The first primary listed is not there: haven goes on to Knot.
+    h = start_haven(haven, workdir, hport, k.port, key=True,
+                    dead=free_dns_port())
     wait_until(lambda: serial(hport) == 20, timeout=15,
                what="haven transferred serial 20 with TSIG")
     # transfer_key also guards AXFR out of haven: sign it too.
@@ -319,3 +326,26 @@ def test_secondary_tsig(haven, workdir, knot):
     k.reload()
     wait_until(lambda: soa(hport, "signed.example.com", "A")[0] == 0,
                timeout=10, what="signed NOTIFY and transfer of serial 21")
+
+
+def test_secondary_copy_expires(haven, workdir, knot):
+    """SOA expire 4 s: with the primary gone, the copy stops being served
+    (SERVFAIL) once it is 4 s past its last refresh, and a restart does
+    not serve an expired copy either."""
+    hport = free_dns_port()
+    k = knot(hport)
+    (k.dir / "example.com.zone").write_text(
+        zone_text(30).replace("3600 600 604800 60", "3600 600 4 60"))
+    k.start()
+    h = start_haven(haven, workdir, hport, k.port)
+    wait_until(lambda: all(serial(hport) == 30 for _ in range(10)),
+               timeout=15, what="haven serves serial 30")
+    k.stop()
+    wait_until(lambda: all(soa(hport)[0] == dns.rcode.SERVFAIL
+                           for _ in range(10)),
+               timeout=10, what="every worker drops the expired copy")
+    z = h.api("GET", "/v1/dns").json["zones"][0]
+    assert not z["loaded"] and z["expired"], z
+    h.stop()
+    h = start_haven(haven, workdir, hport, k.port)
+    assert soa(hport)[0] == dns.rcode.SERVFAIL
