@@ -314,8 +314,10 @@ dns_db_finish(struct dns_db *db, dns_db_err_fn *err, void *arg)
 	if (db->finished)
 		return -EINVAL;
 	db->finished = true;
-	qsort_r(
-	    db->recs, db->nrecs, sizeof(*db->recs), dns_db_rec_cmp, db->arena);
+	/* No records at all: a db of pending zones only (dns-sec). */
+	if (db->nrecs > 0)
+		qsort_r(db->recs, db->nrecs, sizeof(*db->recs), dns_db_rec_cmp,
+		    db->arena);
 	dns_db_group(db);
 	free(db->recs);
 	db->recs = NULL;

@@ -362,7 +362,30 @@ test_pending_servfail(void)
 	dns_db_free(db);
 }
 
+/* Tables of one pending zone and no record at all build (the first
+ * start of a secondary-only server). */
+static void
+test_pending_only(void)
+{
+	struct dns_answer_opts opts = { .udp_max = 1232 };
+	struct dns_client cl = { .family = 2, .bits = 32 };
+	struct dns_answer_info info;
+	struct dns_db *db = dns_db_new();
+	uint8_t q[64], out[512];
+	int ql;
+
+	T_EQ_INT(dns_db_zone_begin(db, t_apex), 0);
+	T_EQ_INT(dns_db_zone_pending(db, 0), 0);
+	T_EQ_INT(dns_db_finish(db, NULL, NULL), 0);
+	ql = dns_sec_soa_query(q, sizeof(q), t_apex, 7);
+	T_ASSERT(dns_answer(db, NULL, &opts, &cl, q, (size_t)ql, out,
+	             sizeof(out), &info) >= 12);
+	T_EQ_INT(out[3] & 0xf, DNS_RCODE_SERVFAIL);
+	dns_db_free(db);
+}
+
 static const struct test tests[] = {
+	TEST(test_pending_only),
 	TEST(test_copy_roundtrip),
 	TEST(test_copy_corrupt),
 	TEST(test_copy_name),
