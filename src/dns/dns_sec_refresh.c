@@ -329,11 +329,27 @@ dns_sec_touch_copy(struct dns_sec_job *j)
 		    log_q(path), errno);
 }
 
+/* Whether the workers serve a copy of j's zone (worker 0's tables say
+ * for all: they load the same files). An expired copy is not served,
+ * and touching it would not bring it back: it is transferred again. */
+static bool
+dns_sec_served(const struct dns_sec_job *j)
+{
+	const struct dns_srv *s = j->s;
+
+	for (size_t i = 0; s->conf != NULL && i < s->conf->nzones; i++)
+		if (dns_name_equal(s->conf->zones[i].apex, j->apex))
+			return s->zones != NULL && s->zones->sec != NULL &&
+			    s->zones->sec[i].loaded;
+	return false;
+}
+
 /* The primary's serial is known. */
 static void
 dns_sec_decide(struct dns_sec_job *j, uint32_t serial)
 {
-	if (!j->have || dns_sec_serial_gt(serial, j->serial)) {
+	if (!j->have || !dns_sec_served(j) ||
+	    dns_sec_serial_gt(serial, j->serial)) {
 		log_info("dns secondary transfer", "zone=%s primary=%s "
 		    "ours=%u theirs=%u have=%s", j->zone, j->peer, j->serial,
 		    serial, j->have ? "yes" : "no");

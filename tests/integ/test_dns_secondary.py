@@ -25,6 +25,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -346,6 +347,18 @@ def test_secondary_copy_expires(haven, workdir, knot):
                timeout=10, what="every worker drops the expired copy")
     z = h.api("GET", "/v1/dns").json["zones"][0]
     assert not z["loaded"] and z["expired"], z
+    # The primary back with the same serial: its NOTIFY at start makes
+    # haven transfer the zone again (touching the expired copy would
+    # not bring it back).
+    k.start()
+    wait_until(lambda: all(serial(hport) == 30 for _ in range(10)),
+               timeout=10, what="served again once the primary is back")
+    k.stop()
     h.stop()
+    # Past the expire again while haven was down: not served at start.
+    wait_until(lambda: False if os.stat(os.path.join(
+        str(workdir), "state", "dns-secondary",
+        "example.com.zone")).st_mtime > time.time() - 5 else True,
+        timeout=10, what="the copy is 5 s old")
     h = start_haven(haven, workdir, hport, k.port)
     assert soa(hport)[0] == dns.rcode.SERVFAIL
