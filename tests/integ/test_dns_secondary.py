@@ -24,7 +24,9 @@ Skipped, never passed, without dnspython or knotd.
 import os
 import shutil
 import socket
+import struct
 import subprocess
+import threading
 import time
 
 import pytest
@@ -38,6 +40,7 @@ import dns.rcode  # noqa: E402
 import dns.rdatatype  # noqa: E402
 import dns.tsig  # noqa: E402
 import dns.tsigkeyring  # noqa: E402
+import dns.zone  # noqa: E402
 
 from havenlib.configs import BASE  # noqa: E402
 from havenlib.poll import wait_until  # noqa: E402
@@ -362,3 +365,98 @@ def test_secondary_copy_expires(haven, workdir, knot):
         timeout=10, what="the copy is 5 s old")
     h = start_haven(haven, workdir, hport, k.port)
     assert soa(hport)[0] == dns.rcode.SERVFAIL
+
+
+class TruncatingPrimary:
+    """A primary of our own (dnspython) that answers every UDP query with
+    TC and an empty answer, and SOA and AXFR queries over TCP; it counts
+    what it was asked, by transport and type."""
+
+    def __init__(self, serial):
+        self.zone = dns.zone.from_text(zone_text(serial),
+                                       origin="example.com.",
+                                       relativize=False)
+        self.port = free_dns_port()
+        self.asked = []
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", self.port))
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tcp.bind(("127.0.0.1", self.port))
+        self.tcp.listen(8)
+        for fn in (self.serve_udp, self.serve_tcp):
+            threading.Thread(target=fn, daemon=True).start()
+
+    def serve_udp(self):
+        while True:
+            try:
+                wire, peer = self.udp.recvfrom(4096)
+            except OSError:
+                return
+            q = dns.message.from_wire(wire)
+            self.asked.append(("udp", dns.rdatatype.to_text(
+                q.question[0].rdtype)))
+            r = dns.message.make_response(q)
+            r.flags |= dns.flags.TC | dns.flags.AA
+            self.udp.sendto(r.to_wire(), peer)
+
+    def answer(self, q):
+        r = dns.message.make_response(q)
+        r.flags |= dns.flags.AA
+        soa = self.zone.find_rrset("example.com.", "SOA")
+        if q.question[0].rdtype == dns.rdatatype.SOA:
+            r.answer.append(soa)
+            return r.to_wire()
+        r.answer.append(soa)
+        for name, rds in self.zone.iterate_rdatasets():
+            if rds.rdtype != dns.rdatatype.SOA:
+                rrset = dns.rrset.RRset(name, rds.rdclass, rds.rdtype)
+                rrset.update(rds)
+                r.answer.append(rrset)
+        r.answer.append(soa)
+        return r.to_wire()
+
+    def serve_tcp(self):
+        while True:
+            try:
+                c, _ = self.tcp.accept()
+            except OSError:
+                return
+            with c:
+                try:
+                    n = struct.unpack("!H", c.recv(2))[0]
+                    wire = b""
+                    while len(wire) < n:
+                        wire += c.recv(n - len(wire))
+                    q = dns.message.from_wire(wire)
+                    self.asked.append(("tcp", dns.rdatatype.to_text(
+                        q.question[0].rdtype)))
+                    out = self.answer(q)
+                    c.sendall(struct.pack("!H", len(out)) + out)
+                except (OSError, struct.error):
+                    pass
+
+    def close(self):
+        self.udp.close()
+        self.tcp.close()
+
+
+def test_secondary_soa_over_tcp_when_truncated(haven, workdir):
+    """A truncated SOA answer over UDP is asked again over TCP; the
+    transfer follows over TCP and the zone is served as the primary has
+    it."""
+    p = TruncatingPrimary(40)
+    try:
+        hport = free_dns_port()
+        start_haven(haven, workdir, hport, p.port)
+        wait_until(lambda: serial(hport) == 40, timeout=10,
+                   what="haven transferred from the truncating primary")
+        assert p.asked[:3] == [("udp", "SOA"), ("tcp", "SOA"),
+                               ("tcp", "AXFR")], p.asked
+        got, _, _ = records(hport)
+        want = {(str(n), dns.rdatatype.to_text(rds.rdtype), rds.ttl,
+                 rd.to_text())
+                for n, rds in p.zone.iterate_rdatasets() for rd in rds}
+        assert got == want, (want - got, got - want)
+    finally:
+        p.close()
