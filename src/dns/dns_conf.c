@@ -518,14 +518,15 @@ dns_conf_check_primaries(struct conf_ctx *ctx, struct conf_node *node,
 	free(z->primary_addr);
 	z->primary_addr = NULL;
 	if (z->file != NULL && z->nprimaries > 0) {
-		conf_error(ctx, dns_conf_item_node(node, "zones", i, "primaries"),
+		conf_error(ctx,
+		    dns_conf_item_node(node, "zones", i, "primaries"),
 		    "zone %s: file and primaries: a zone has one or the other",
 		    z->name);
 		return 1;
 	}
 	if (z->file == NULL && z->nprimaries == 0) {
-		at = conf_key_node(dns_conf_item_node(node, "zones", i, NULL),
-		    "primaries");
+		at = conf_key_node(
+		    dns_conf_item_node(node, "zones", i, NULL), "primaries");
 		conf_error(ctx,
 		    at != NULL ? at :
 		                 dns_conf_item_node(node, "zones", i, NULL),
@@ -538,10 +539,11 @@ dns_conf_check_primaries(struct conf_ctx *ctx, struct conf_node *node,
 	z->primary_addr = xcalloc(z->nprimaries + 1, sizeof(*z->primary_addr));
 	at = dns_conf_item_node(node, "zones", i, "primaries");
 	for (size_t j = 0; j < z->nprimaries; j++)
-		if (conf_parse_addr(z->primaries[j], true, &z->primary_addr[j]) !=
-		    0)
+		if (conf_parse_addr(
+		        z->primaries[j], true, &z->primary_addr[j]) != 0)
 			conf_error(ctx,
-			    conf_node_is_seq(at) && conf_node_item(at, j) != NULL ?
+			    conf_node_is_seq(at) &&
+			            conf_node_item(at, j) != NULL ?
 			        conf_node_item(at, j) :
 			        at,
 			    "zone %s: primaries: expected ip:port or "

@@ -43,9 +43,9 @@
 #define DNS_CONF_ZONE_FILE_MAX (64u << 20) /* bytes of one zone file */
 
 struct dns_zone_item {
-	char *name; /* owned: the apex as written */
-	char *file; /* owned: the zone file as written; NULL for a
-	               secondary zone */
+	char *name;       /* owned: the apex as written */
+	char *file;       /* owned: the zone file as written; NULL for a
+	                     secondary zone */
 	char **primaries; /* owned, NULL-terminated: "ip:port" of the
 	                     primaries of a secondary zone (dns-sec) */
 	size_t nprimaries;
@@ -53,7 +53,7 @@ struct dns_zone_item {
 	/* Not bound: set by the section's check hook. */
 	char *path; /* owned: file, resolved; NULL for a secondary zone */
 	struct sockaddr_storage *primary_addr; /* owned: nprimaries */
-	uint8_t apex[DNS_NAME_MAX]; /* wire form, lower case */
+	uint8_t apex[DNS_NAME_MAX];            /* wire form, lower case */
 };
 
 /* Whether z is transferred from primaries rather than read from a file. */

@@ -42,7 +42,7 @@ struct dns_load_ctx {
 	unsigned zone;
 	struct conf_errors *errs;
 	unsigned nerr;
-	size_t *records; /* owned until handed to the zones */
+	size_t *records;          /* owned until handed to the zones */
 	struct dns_sec_info *sec; /* owned until handed to the zones */
 };
 

@@ -40,8 +40,8 @@ struct jw;
 /* Per zone of the config, built with the tables (dns_srv_zones.sec). */
 struct dns_sec_info {
 	bool secondary;
-	bool loaded;  /* a copy is served */
-	bool expired; /* a copy exists but is past its SOA expire */
+	bool loaded;            /* a copy is served */
+	bool expired;           /* a copy exists but is past its SOA expire */
 	struct dns_sec_soa soa; /* of the copy, when one was read */
 	time_t mtime;           /* the copy's: last successful refresh */
 	size_t records;         /* loaded */
@@ -76,8 +76,8 @@ void dns_sec_zone_json(struct dns_srv *s, size_t i, struct jw *w);
 
 /*
  * Answer the len-byte NOTIFY msg from client from (its address; the
- * source port does not matter, RFC 1996 §3.10 allows any) into out (size bytes).
- * Returns the answer's length, or 0 when msg is no NOTIFY this code
+ * source port does not matter, RFC 1996 §3.10 allows any) into out (size
+ * bytes). Returns the answer's length, or 0 when msg is no NOTIFY this code
  * answers (the answer engine then replies NOTIMP/FORMERR as before).
  */
 size_t dns_sec_notify_in(struct dns_srv *s, const uint8_t *msg, size_t len,

@@ -147,10 +147,11 @@ dns_sec_parse_rr(const struct dns_zone_rr *rr, void *arg)
 	if (rr->type == DNS_TYPE_SOA && dns_name_equal(rr->owner, ps->apex)) {
 		ps->nsoa++;
 		l1 = dns_name_check(rr->rdata, rr->rdlen);
-		l2 = l1 < 0 ? -1 :
-		              dns_name_check(rr->rdata + l1,
-		                  rr->rdlen - (size_t)l1);
-		if (l1 < 0 || l2 < 0 || (size_t)l1 + (size_t)l2 + 20 != rr->rdlen) {
+		l2 = l1 < 0 ?
+		    -1 :
+		    dns_name_check(rr->rdata + l1, rr->rdlen - (size_t)l1);
+		if (l1 < 0 || l2 < 0 ||
+		    (size_t)l1 + (size_t)l2 + 20 != rr->rdlen) {
 			ps->bad = true;
 		} else {
 			const uint8_t *p = rr->rdata + l1 + l2;
@@ -167,8 +168,8 @@ dns_sec_parse_rr(const struct dns_zone_rr *rr, void *arg)
 
 int
 dns_sec_copy_parse(const char *file, const char *text, size_t len,
-    const uint8_t *apex, dns_zone_rr_fn *rr, void *arg,
-    struct dns_sec_soa *soa, size_t *nrecs)
+    const uint8_t *apex, dns_zone_rr_fn *rr, void *arg, struct dns_sec_soa *soa,
+    size_t *nrecs)
 {
 	struct dns_sec_parse ps = { .apex = apex, .rr = rr, .arg = arg };
 	struct dns_sec_soa tmp;
@@ -241,8 +242,8 @@ dns_sec_copy_write(
 	if (rc == 0)
 		rc = dns_conf_read_file(tmp, &back, &blen);
 	if (rc == 0) {
-		rc = dns_sec_copy_parse(tmp, back, blen, apex, NULL, NULL, NULL,
-		    &n);
+		rc = dns_sec_copy_parse(
+		    tmp, back, blen, apex, NULL, NULL, NULL, &n);
 		if (rc == 0 && n != r->n)
 			rc = -EINVAL;
 		free(back);

@@ -69,8 +69,8 @@ int dns_sec_copy_write(
  * Pure.
  */
 int dns_sec_copy_parse(const char *file, const char *text, size_t len,
-    const uint8_t *apex, dns_zone_rr_fn *rr, void *arg,
-    struct dns_sec_soa *soa, size_t *nrecs);
+    const uint8_t *apex, dns_zone_rr_fn *rr, void *arg, struct dns_sec_soa *soa,
+    size_t *nrecs);
 
 /*
  * Read apex's copy from dir: the records to rr, the SOA to *soa and the

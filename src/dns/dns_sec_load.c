@@ -47,8 +47,8 @@ static int
 dns_sec_fill_rr(const struct dns_zone_rr *rr, void *arg)
 {
 	struct dns_sec_fill *f = arg;
-	int rc = dns_db_add_rr(f->db, f->zone, rr->owner, rr->type, rr->ttl,
-	    rr->rdata, rr->rdlen);
+	int rc = dns_db_add_rr(
+	    f->db, f->zone, rr->owner, rr->type, rr->ttl, rr->rdata, rr->rdlen);
 
 	if (rc != 0) {
 		f->rc = rc;
@@ -110,8 +110,8 @@ dns_sec_rebuild(struct dns_srv *s, const char *why)
 	conf_errors_init(&errs);
 	if (dns_load_build(s->conf, &z, &errs) != 0) {
 		dns_sec_reload_failed++;
-		log_warn("dns secondary reload failed", "worker=%u why=%s err=%s",
-		    s->worker, why,
+		log_warn("dns secondary reload failed",
+		    "worker=%u why=%s err=%s", s->worker, why,
 		    log_q(errs.n > 0 ? errs.v[0].msg : "unknown"));
 		conf_errors_fini(&errs);
 		dns_sec_arm_expiry(s);
@@ -149,8 +149,8 @@ dns_sec_arm_expiry(struct dns_srv *s)
 
 		if (!in->loaded)
 			continue;
-		left = (int64_t)in->mtime + (int64_t)in->soa.expire -
-		    (int64_t)now;
+		left =
+		    (int64_t)in->mtime + (int64_t)in->soa.expire - (int64_t)now;
 		if (left < 0)
 			left = 0;
 		if (best < 0 || left < best)
@@ -186,7 +186,8 @@ static void
 dns_sec_inotify_cb(struct ev_io *io, unsigned events, void *arg)
 {
 	struct dns_srv *s = arg;
-	char b[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char b[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool reload = false;
 	const uint8_t *apex;
 	ssize_t n;
@@ -203,8 +204,7 @@ dns_sec_inotify_cb(struct ev_io *io, unsigned events, void *arg)
 			if ((e->mask & IN_MOVED_TO) &&
 			    dns_sec_apex_of(s->conf, e->name, ".zone") != NULL)
 				reload = true;
-			if ((e->mask & IN_CLOSE_WRITE) &&
-			    s->worker == 0 &&
+			if ((e->mask & IN_CLOSE_WRITE) && s->worker == 0 &&
 			    (apex = dns_sec_apex_of(
 			         s->conf, e->name, ".notify")) != NULL)
 				dns_sec_notify_relayed(s, apex);
@@ -266,8 +266,8 @@ void
 dns_sec_set_dir(const char *state_dir)
 {
 	if (state_dir != NULL && state_dir[0] != '\0')
-		snprintf(dns_sec_path, sizeof(dns_sec_path), "%s/%s",
-		    state_dir, DNS_SEC_DIR);
+		snprintf(dns_sec_path, sizeof(dns_sec_path), "%s/%s", state_dir,
+		    DNS_SEC_DIR);
 }
 
 void

@@ -80,8 +80,8 @@ dns_sec_touch(struct dns_sec_relay *r)
 	dns_sec_copy_name(r->apex, ".notify", name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", dns_sec_dir(), name);
 	/* Opened for writing and closed: IN_CLOSE_WRITE at worker 0. */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0600);
+	fd = open(
+	    path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1) {
 		dns_sec_relay_errors++;
 		log_warn("dns notify relay failed", "path=%s errno=%d",
@@ -142,8 +142,7 @@ dns_sec_from_primary(
 
 		dns_srv_client(&zi->primary_addr[i], &p);
 		if (p.family == cl->family &&
-		    memcmp(p.addr, cl->addr, p.family == AF_INET ? 4 : 16) ==
-		        0)
+		    memcmp(p.addr, cl->addr, p.family == AF_INET ? 4 : 16) == 0)
 			return true;
 	}
 	return false;
@@ -186,13 +185,12 @@ dns_sec_notify_in(struct dns_srv *s, const uint8_t *msg, size_t len,
 	if (zi == NULL) {
 		dns_sec_nres_count[DNS_SEC_N_NOTAUTH]++;
 		return dns_xfr_tsig_answer(msg, len, out, size,
-		    dns_sec_reply(msg, qend, DNS_RCODE_NOTAUTH, NULL, out,
-		        size));
+		    dns_sec_reply(
+		        msg, qend, DNS_RCODE_NOTAUTH, NULL, out, size));
 	}
 	if (!dns_sec_from_primary(zi, from)) {
 		dns_sec_nres_count[DNS_SEC_N_REFUSED]++;
-		log_warn("dns notify refused: not a primary", "zone=%s",
-		    zone);
+		log_warn("dns notify refused: not a primary", "zone=%s", zone);
 		return dns_sec_reply(
 		    msg, qend, DNS_RCODE_REFUSED, NULL, out, size);
 	}
@@ -206,11 +204,13 @@ dns_sec_notify_in(struct dns_srv *s, const uint8_t *msg, size_t len,
 			return dns_sec_reply(msg, qend, DNS_RCODE_NOTAUTH,
 			    rc > 0 ? &ctx : NULL, out, size);
 		}
-		n = dns_sec_reply(msg, qend, DNS_RCODE_NOERROR, &ctx, out, size);
+		n = dns_sec_reply(
+		    msg, qend, DNS_RCODE_NOERROR, &ctx, out, size);
 	} else {
 		/* No key required: a signed NOTIFY is still checked against
 		 * the keys we know, and answered signed, as any query. */
-		n = dns_sec_reply(msg, qend, DNS_RCODE_NOERROR, NULL, out, size);
+		n = dns_sec_reply(
+		    msg, qend, DNS_RCODE_NOERROR, NULL, out, size);
 		n = dns_xfr_tsig_answer(msg, len, out, size, n);
 		if (n >= DNS_HDR_LEN && (out[3] & 0xf) == DNS_RCODE_NOTAUTH) {
 			dns_sec_nres_count[DNS_SEC_N_NOTAUTH]++;

@@ -45,15 +45,15 @@
 #include "lib/metrics.h"
 #include "lib/util.h"
 
-#define DNS_SEC_DEADLINE_MS  30000 /* one primary: SOA and transfer */
-#define DNS_SEC_UDP_WAIT_MS  2000  /* an SOA answer over UDP */
-#define DNS_SEC_UDP_SENDS    2     /* SOA queries over UDP per primary */
-#define DNS_SEC_CLAMP_MIN_S  1
-#define DNS_SEC_CLAMP_MAX_S  86400
-#define DNS_SEC_BACKOFF_MIN  5000   /* ms, without a copy */
-#define DNS_SEC_BACKOFF_MAX  300000 /* ms */
-#define DNS_SEC_MSG          1024   /* an SOA query or its UDP answer */
-#define DNS_SEC_RECS_MAX     (DNS_CONF_ZONE_FILE_MAX / 3) /* hex doubles */
+#define DNS_SEC_DEADLINE_MS 30000 /* one primary: SOA and transfer */
+#define DNS_SEC_UDP_WAIT_MS 2000  /* an SOA answer over UDP */
+#define DNS_SEC_UDP_SENDS   2     /* SOA queries over UDP per primary */
+#define DNS_SEC_CLAMP_MIN_S 1
+#define DNS_SEC_CLAMP_MAX_S 86400
+#define DNS_SEC_BACKOFF_MIN 5000   /* ms, without a copy */
+#define DNS_SEC_BACKOFF_MAX 300000 /* ms */
+#define DNS_SEC_MSG         1024   /* an SOA query or its UDP answer */
+#define DNS_SEC_RECS_MAX    (DNS_CONF_ZONE_FILE_MAX / 3) /* hex doubles */
 
 enum dns_sec_phase {
 	DNS_SEC_IDLE,
@@ -102,7 +102,7 @@ struct dns_sec_job {
 	uint16_t id;
 	struct dns_tsig_ctx tsig;
 	struct dns_xfr_in xin;
-	struct dns_sec_recs recs; /* owned: the transfer's records */
+	struct dns_sec_recs recs;   /* owned: the transfer's records */
 	uint8_t q[DNS_SEC_MSG + 2]; /* the query, with a TCP prefix */
 	size_t qlen, qoff;
 	uint8_t *in; /* owned: TCP bytes read */
@@ -350,9 +350,11 @@ dns_sec_decide(struct dns_sec_job *j, uint32_t serial)
 {
 	if (!j->have || !dns_sec_served(j) ||
 	    dns_sec_serial_gt(serial, j->serial)) {
-		log_info("dns secondary transfer", "zone=%s primary=%s "
-		    "ours=%u theirs=%u have=%s", j->zone, j->peer, j->serial,
-		    serial, j->have ? "yes" : "no");
+		log_info("dns secondary transfer",
+		    "zone=%s primary=%s "
+		    "ours=%u theirs=%u have=%s",
+		    j->zone, j->peer, j->serial, serial,
+		    j->have ? "yes" : "no");
 		dns_sec_axfr_start(j);
 		return;
 	}
@@ -405,7 +407,7 @@ dns_sec_soa_fields(const uint8_t *rd, size_t len, struct dns_sec_soa *soa)
 		return -EINVAL;
 	p = rd + l1 + l2;
 #define DNS_SEC_U32(x)                                                         \
-	((uint32_t)(x)[0] << 24 | (uint32_t)(x)[1] << 16 |                    \
+	((uint32_t)(x)[0] << 24 | (uint32_t)(x)[1] << 16 |                     \
 	    (uint32_t)(x)[2] << 8 | (x)[3])
 	soa->serial = DNS_SEC_U32(p);
 	soa->refresh = DNS_SEC_U32(p + 4);
@@ -446,8 +448,10 @@ dns_sec_axfr_done(struct dns_sec_job *j)
 		dns_sec_fail(j, "copy_write");
 		return;
 	}
-	log_info("dns secondary transferred", "zone=%s primary=%s serial=%u "
-	    "records=%zu", j->zone, j->peer, soa.serial, j->recs.n);
+	log_info("dns secondary transferred",
+	    "zone=%s primary=%s serial=%u "
+	    "records=%zu",
+	    j->zone, j->peer, soa.serial, j->recs.n);
 	j->have = true;
 	j->serial = soa.serial;
 	j->soa = soa;
@@ -540,8 +544,8 @@ dns_sec_io_cb(struct ev_io *io, unsigned events, void *arg)
 		j->connected = true;
 	}
 	if (j->qoff < j->qlen && (events & EV_WRITE)) {
-		n = send(j->fd, j->q + j->qoff, j->qlen - j->qoff,
-		    MSG_NOSIGNAL);
+		n = send(
+		    j->fd, j->q + j->qoff, j->qlen - j->qoff, MSG_NOSIGNAL);
 		if (n == -1 && errno != EAGAIN && errno != EINTR) {
 			dns_sec_fail(j, "tcp_write");
 			return;

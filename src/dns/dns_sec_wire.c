@@ -15,8 +15,8 @@ dns_sec_u16(const uint8_t *p)
 }
 
 int
-dns_sec_notify_parse(const uint8_t *msg, size_t len,
-    uint8_t apex[DNS_NAME_MAX], size_t *qend)
+dns_sec_notify_parse(
+    const uint8_t *msg, size_t len, uint8_t apex[DNS_NAME_MAX], size_t *qend)
 {
 	size_t off = DNS_HDR_LEN;
 	uint16_t flags;
@@ -39,16 +39,16 @@ dns_sec_notify_parse(const uint8_t *msg, size_t len,
 }
 
 size_t
-dns_sec_notify_answer(const uint8_t *msg, size_t qend, int rcode,
-    uint8_t *out, size_t size)
+dns_sec_notify_answer(
+    const uint8_t *msg, size_t qend, int rcode, uint8_t *out, size_t size)
 {
 	uint16_t flags;
 
 	if (qend > size || qend < DNS_HDR_LEN)
 		return 0;
 	memmove(out, msg, qend);
-	flags = (uint16_t)(DNS_FLAG_QR | DNS_OPCODE_NOTIFY << 11 |
-	    (rcode & 0xf));
+	flags =
+	    (uint16_t)(DNS_FLAG_QR | DNS_OPCODE_NOTIFY << 11 | (rcode & 0xf));
 	if (rcode == 0)
 		flags |= DNS_FLAG_AA;
 	out[2] = (uint8_t)(flags >> 8);
@@ -114,8 +114,9 @@ dns_sec_soa_parse(const uint8_t *msg, size_t len, uint16_t id,
 			return -EPROTO;
 		rd = off;
 		off += rdlen;
-		if (type != DNS_TYPE_SOA || dns_sec_u16(msg + rd - 8) !=
-		        DNS_CLASS_IN || !dns_name_equal(name, apex))
+		if (type != DNS_TYPE_SOA ||
+		    dns_sec_u16(msg + rd - 8) != DNS_CLASS_IN ||
+		    !dns_name_equal(name, apex))
 			continue;
 		/* MNAME and RNAME, maybe compressed, then the serial. */
 		if (dns_wire_name_read(msg, off, &rd, name) != DNS_WIRE_OK ||

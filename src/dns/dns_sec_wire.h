@@ -21,16 +21,16 @@
  * with the question's name in apex (lower case) and *qend where the
  * question ends, or -EBADMSG.
  */
-int dns_sec_notify_parse(const uint8_t *msg, size_t len,
-    uint8_t apex[DNS_NAME_MAX], size_t *qend);
+int dns_sec_notify_parse(
+    const uint8_t *msg, size_t len, uint8_t apex[DNS_NAME_MAX], size_t *qend);
 
 /*
  * Write the answer to a NOTIFY parsed as above: the same ID, opcode and
  * question, QR set, AA with NOERROR (§4.7), rcode, no records. Returns its
  * length (qend), or 0 when it does not fit size.
  */
-size_t dns_sec_notify_answer(const uint8_t *msg, size_t qend, int rcode,
-    uint8_t *out, size_t size);
+size_t dns_sec_notify_answer(
+    const uint8_t *msg, size_t qend, int rcode, uint8_t *out, size_t size);
 
 /* An SOA query for apex with id (no RD) into buf. Returns its length or
  * -EMSGSIZE. */

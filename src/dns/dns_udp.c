@@ -122,8 +122,8 @@ dns_udp_answer(struct dns_srv *s, struct dns_sock *k, unsigned i, unsigned j,
 	}
 	dns_srv_client(&b->from[i], &cl);
 	if (dns_sec_is_notify(b->rx[i], b->in[i].msg_len) &&
-	    (n = dns_sec_notify_in(s, b->rx[i], b->in[i].msg_len, &cl,
-	         b->tx[j], DNS_UDP_OUT)) > 0)
+	    (n = dns_sec_notify_in(s, b->rx[i], b->in[i].msg_len, &cl, b->tx[j],
+	         DNS_UDP_OUT)) > 0)
 		goto send; /* dns-sec: NOTIFY in; not rate limited */
 	n = dns_answer(s->zones->db, s->dyn, &s->opts, &cl, b->rx[i],
 	    b->in[i].msg_len, b->tx[j], DNS_UDP_OUT, &info);

@@ -242,12 +242,13 @@ test_secondary(void)
 	struct dns_conf c;
 
 	t_setup();
-	T_EQ_INT(t_bind("listen: [\"127.0.0.1:53\"]\n"
-	                "zones:\n"
-	                "  - {name: example.com, file: example.com.zone}\n"
-	                "  - {name: example.net,\n"
-	                "     primaries: [\"198.18.0.1:53\", \"[::1]:5399\"]}\n",
-	             &c, &errs),
+	T_EQ_INT(
+	    t_bind("listen: [\"127.0.0.1:53\"]\n"
+	           "zones:\n"
+	           "  - {name: example.com, file: example.com.zone}\n"
+	           "  - {name: example.net,\n"
+	           "     primaries: [\"198.18.0.1:53\", \"[::1]:5399\"]}\n",
+	        &c, &errs),
 	    0);
 	T_ASSERT(!dns_zone_item_secondary(&c.zones[0]));
 	T_ASSERT(dns_zone_item_secondary(&c.zones[1]));

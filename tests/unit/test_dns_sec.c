@@ -64,23 +64,23 @@ t_zone(struct dns_sec_recs *r, uint32_t serial)
 	dns_sec_recs_add(r, t_apex, DNS_TYPE_SOA, 300, rd, (uint16_t)n);
 	dns_sec_recs_add(r, t_apex, DNS_TYPE_NS, 300,
 	    (const uint8_t *)"\3ns1\7example\3com", 17);
-	dns_sec_recs_add(r, (const uint8_t *)"\3ns1\7example\3com",
-	    DNS_TYPE_A, 3600, (const uint8_t *)"\xc6\x12\x00\x35", 4);
+	dns_sec_recs_add(r, (const uint8_t *)"\3ns1\7example\3com", DNS_TYPE_A,
+	    3600, (const uint8_t *)"\xc6\x12\x00\x35", 4);
 	/* An owner needing escapes: a space, a dot and a quote. */
 	dns_sec_recs_add(r, (const uint8_t *)"\5a b.\"\7example\3com",
 	    DNS_TYPE_TXT, 60, (const uint8_t *)"\3x;y", 4);
 	/* An unknown type, and one with empty RDATA. */
-	dns_sec_recs_add(r, (const uint8_t *)"\3odd\7example\3com", 65280,
-	    7, (const uint8_t *)"\xab\xcd\xef", 3);
-	dns_sec_recs_add(r, (const uint8_t *)"\5empty\7example\3com", 65281,
-	    7, (const uint8_t *)"", 0);
+	dns_sec_recs_add(r, (const uint8_t *)"\3odd\7example\3com", 65280, 7,
+	    (const uint8_t *)"\xab\xcd\xef", 3);
+	dns_sec_recs_add(r, (const uint8_t *)"\5empty\7example\3com", 65281, 7,
+	    (const uint8_t *)"", 0);
 }
 
 static int
 t_collect(const struct dns_zone_rr *rr, void *arg)
 {
-	dns_sec_recs_add(arg, rr->owner, rr->type, rr->ttl, rr->rdata,
-	    rr->rdlen);
+	dns_sec_recs_add(
+	    arg, rr->owner, rr->type, rr->ttl, rr->rdata, rr->rdlen);
 	return 0;
 }
 
@@ -102,8 +102,8 @@ test_copy_roundtrip(void)
 	/* No temp file left behind. */
 	snprintf(path, sizeof(path), "%s/.example.com.zone.tmp", t_dir);
 	T_ASSERT(access(path, F_OK) != 0);
-	T_EQ_INT(dns_sec_copy_read(t_dir, t_apex, t_collect, &r, &soa, &mtime),
-	    0);
+	T_EQ_INT(
+	    dns_sec_copy_read(t_dir, t_apex, t_collect, &r, &soa, &mtime), 0);
 	T_EQ_INT(r.n, w.n);
 	T_EQ_INT(r.len, w.len);
 	T_ASSERT(memcmp(r.b, w.b, w.len) == 0);
@@ -174,8 +174,7 @@ test_copy_corrupt(void)
 	dns_sec_recs_add(&bad, (const uint8_t *)"\3www\7example\3org",
 	    DNS_TYPE_A, 60, (const uint8_t *)"\1\2\3\4", 4);
 	T_EQ_INT(dns_sec_copy_write(t_dir, t_apex, &bad), -EINVAL);
-	T_EQ_INT(dns_sec_copy_read(t_dir, t_apex, NULL, NULL, &soa, &mtime),
-	    0);
+	T_EQ_INT(dns_sec_copy_read(t_dir, t_apex, NULL, NULL, &soa, &mtime), 0);
 	T_EQ_INT(soa.serial, 5);
 	dns_sec_recs_free(&w);
 	dns_sec_recs_free(&bad);
@@ -191,8 +190,7 @@ test_copy_name(void)
 	T_EQ_STR(b, "example.com.zone");
 	dns_sec_copy_name((const uint8_t *)"", ".notify", b, sizeof(b));
 	T_EQ_STR(b, "root.notify");
-	dns_sec_copy_name((const uint8_t *)"\3a/b\3com", ".zone", b,
-	    sizeof(b));
+	dns_sec_copy_name((const uint8_t *)"\3a/b\3com", ".zone", b, sizeof(b));
 	T_ASSERT(strchr(b, '/') == NULL);
 }
 
@@ -212,8 +210,8 @@ test_serial_arith(void)
 static void
 test_notify_codec(void)
 {
-	uint8_t q[64] = { 0x12, 0x34, 0x24 /* NOTIFY, AA */, 0, 0, 1, 0, 0,
-		0, 0, 0, 0 };
+	uint8_t q[64] = { 0x12, 0x34, 0x24 /* NOTIFY, AA */, 0, 0, 1, 0, 0, 0,
+		0, 0, 0 };
 	uint8_t apex[DNS_NAME_MAX], out[64];
 	size_t qend, n;
 
@@ -284,10 +282,9 @@ test_soa_codec(void)
 	T_EQ_INT(dns_sec_soa_parse(m, n, 0xbeef, t_apex, &serial), 0);
 	T_EQ_INT(serial, 0xfffffff7u);
 	T_EQ_INT(dns_sec_soa_parse(m, n, 0xbeee, t_apex, &serial), -EPROTO);
-	T_EQ_INT(dns_sec_soa_parse(m, n - 1, 0xbeef, t_apex, &serial),
-	    -EPROTO);
-	T_EQ_INT(dns_sec_soa_parse(m, n, 0xbeef,
-	             (const uint8_t *)"\7example\3org", &serial),
+	T_EQ_INT(dns_sec_soa_parse(m, n - 1, 0xbeef, t_apex, &serial), -EPROTO);
+	T_EQ_INT(dns_sec_soa_parse(
+	             m, n, 0xbeef, (const uint8_t *)"\7example\3org", &serial),
 	    -EPROTO);
 	m[2] |= 0x02; /* TC */
 	T_EQ_INT(dns_sec_soa_parse(m, n, 0xbeef, t_apex, &serial), 1);
@@ -298,8 +295,8 @@ test_soa_codec(void)
 	m[7] = 0; /* no answer */
 	T_EQ_INT(dns_sec_soa_parse(m, n, 0xbeef, t_apex, &serial), -EPROTO);
 	/* Our query is not an answer. */
-	T_EQ_INT(dns_sec_soa_parse(q, (size_t)ql, 0xbeef, t_apex, &serial),
-	    -EPROTO);
+	T_EQ_INT(
+	    dns_sec_soa_parse(q, (size_t)ql, 0xbeef, t_apex, &serial), -EPROTO);
 }
 
 /* A pending zone answers SERVFAIL without AA; a loaded one beside it
@@ -323,9 +320,9 @@ test_pending_servfail(void)
 	T_EQ_INT(dns_db_add_rr(db, 1, (const uint8_t *)"\7example\3net",
 	             DNS_TYPE_SOA, 300, rd, (uint16_t)n),
 	    0);
-	T_EQ_INT(dns_db_add_rr(db, 1, (const uint8_t *)"\7example\3net",
-	             DNS_TYPE_NS, 300, (const uint8_t *)"\3ns1\7example\3com",
-	             17),
+	T_EQ_INT(
+	    dns_db_add_rr(db, 1, (const uint8_t *)"\7example\3net", DNS_TYPE_NS,
+	        300, (const uint8_t *)"\3ns1\7example\3com", 17),
 	    0);
 	T_EQ_INT(dns_db_zone_pending(db, 1), -EBUSY); /* has records */
 	T_EQ_INT(dns_db_zone_pending(db, 0), 0);
@@ -337,27 +334,27 @@ test_pending_servfail(void)
 	T_ASSERT(!dns_db_zone_is_pending(db, 1));
 
 	ql = dns_sec_soa_query(q, sizeof(q), t_apex, 7);
-	n = dns_answer(db, NULL, &opts, &cl, q, (size_t)ql, out, sizeof(out),
-	    &info);
+	n = dns_answer(
+	    db, NULL, &opts, &cl, q, (size_t)ql, out, sizeof(out), &info);
 	T_ASSERT(n >= 12);
 	T_EQ_INT(out[3] & 0xf, DNS_RCODE_SERVFAIL);
 	T_EQ_INT(out[2] & 0x04, 0); /* no AA */
 	T_EQ_INT(info.kind, DNS_ANS_ERROR);
-	ql = dns_sec_soa_query(q, sizeof(q),
-	    (const uint8_t *)"\3www\7example\3com", 8);
-	n = dns_answer(db, NULL, &opts, &cl, q, (size_t)ql, out, sizeof(out),
-	    &info);
+	ql = dns_sec_soa_query(
+	    q, sizeof(q), (const uint8_t *)"\3www\7example\3com", 8);
+	n = dns_answer(
+	    db, NULL, &opts, &cl, q, (size_t)ql, out, sizeof(out), &info);
 	T_EQ_INT(out[3] & 0xf, DNS_RCODE_SERVFAIL);
 	ql = dns_sec_soa_query(
 	    q, sizeof(q), (const uint8_t *)"\7example\3net", 9);
-	n = dns_answer(db, NULL, &opts, &cl, q, (size_t)ql, out, sizeof(out),
-	    &info);
+	n = dns_answer(
+	    db, NULL, &opts, &cl, q, (size_t)ql, out, sizeof(out), &info);
 	T_EQ_INT(out[3] & 0xf, DNS_RCODE_NOERROR);
 	T_ASSERT(out[2] & 0x04);
 	ql = dns_sec_soa_query(
 	    q, sizeof(q), (const uint8_t *)"\7example\3org", 10);
-	n = dns_answer(db, NULL, &opts, &cl, q, (size_t)ql, out, sizeof(out),
-	    &info);
+	n = dns_answer(
+	    db, NULL, &opts, &cl, q, (size_t)ql, out, sizeof(out), &info);
 	T_EQ_INT(out[3] & 0xf, DNS_RCODE_REFUSED);
 	dns_db_free(db);
 }
