@@ -67,6 +67,8 @@ dns_sec_load_zone(struct dns_db *db, unsigned zone,
 
 	memset(info, 0, sizeof(*info));
 	info->secondary = true;
+	if (dir[0] == '\0') /* no state directory: nowhere to keep copies */
+		return dns_db_zone_pending(db, zone);
 	/* First a check of the whole copy, so a corrupt one adds no
 	 * record and the zone can still be marked pending. */
 	rc = dns_sec_copy_read(

@@ -197,10 +197,13 @@ def notify(port, src="127.0.0.1", keyring=None, keyname=KEY):
     return dns.query.udp(m, "127.0.0.1", port=port, timeout=2, source=src)
 
 
-def start_haven(haven, workdir, port, kport, key=False, dead=None):
-    """haven with 2 workers, secondary for example.com from Knot at kport
-    (after a primary that does not answer at port dead, if given)."""
-    prims = ['"127.0.0.1:%d"' % p for p in (dead, kport) if p is not None]
+def start_haven(haven, workdir, port, kport, key=False, dead=None,
+                kaddr="127.0.0.1"):
+    """haven with 2 workers, secondary for example.com from Knot at
+    kaddr:kport (after a primary that does not answer at port dead, if
+    given)."""
+    prims = ['"127.0.0.1:%d"' % dead] if dead is not None else []
+    prims.append('"%s:%d"' % (kaddr, kport))
     cfg = os.path.join(str(workdir), "haven.yaml")
     with open(cfg, "w") as f:
         f.write(CONFIG.format(dir=workdir, port=port, prims=", ".join(prims),
@@ -275,6 +278,14 @@ def test_secondary_follows_knot(haven, workdir, knot):
                timeout=10, what="a refresh after the NOTIFYs")
     assert h.metric("haven_dns_secondary_refresh_total",
                     zone="example.com.", result="failed") == failed
+
+    # Over TCP too.
+    m = dns.message.make_query("example.com", "SOA")
+    m.flags = dns.flags.AA
+    m.set_opcode(dns.opcode.NOTIFY)
+    r = dns.query.tcp(m, "127.0.0.1", port=hport, timeout=2)
+    assert r.rcode() == 0 and r.flags & dns.flags.AA and r.id == m.id
+    assert r.question == m.question
 
     # Not a primary: 127.0.0.2 is a loopback address, but not Knot's.
     r = notify(hport, src="127.0.0.2")
@@ -372,17 +383,17 @@ class TruncatingPrimary:
     TC and an empty answer, and SOA and AXFR queries over TCP; it counts
     what it was asked, by transport and type."""
 
-    def __init__(self, serial):
+    def __init__(self, serial, family=socket.AF_INET, addr="127.0.0.1"):
         self.zone = dns.zone.from_text(zone_text(serial),
                                        origin="example.com.",
                                        relativize=False)
         self.port = free_dns_port()
         self.asked = []
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", self.port))
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.udp = socket.socket(family, socket.SOCK_DGRAM)
+        self.udp.bind((addr, self.port))
+        self.tcp = socket.socket(family, socket.SOCK_STREAM)
         self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(("127.0.0.1", self.port))
+        self.tcp.bind((addr, self.port))
         self.tcp.listen(8)
         for fn in (self.serve_udp, self.serve_tcp):
             threading.Thread(target=fn, daemon=True).start()
@@ -444,11 +455,11 @@ class TruncatingPrimary:
 def test_secondary_soa_over_tcp_when_truncated(haven, workdir):
     """A truncated SOA answer over UDP is asked again over TCP; the
     transfer follows over TCP and the zone is served as the primary has
-    it."""
-    p = TruncatingPrimary(40)
+    it. The primary is at [::1]: IPv6 on both transports."""
+    p = TruncatingPrimary(40, socket.AF_INET6, "::1")
     try:
         hport = free_dns_port()
-        start_haven(haven, workdir, hport, p.port)
+        start_haven(haven, workdir, hport, p.port, kaddr="[::1]")
         wait_until(lambda: serial(hport) == 40, timeout=10,
                    what="haven transferred from the truncating primary")
         assert p.asked[:3] == [("udp", "SOA"), ("tcp", "SOA"),
