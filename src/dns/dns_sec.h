@@ -52,7 +52,10 @@ struct dns_sec_info {
 /*
  * Fill zone (just begun in db) of secondary zone item zi from its copy in
  * dir, or mark it pending when there is none usable; *info says which.
- * Returns 0, or -errno when the db refused a record (the build fails).
+ * Returns 0, or -errno when the db refused a record (the build fails),
+ * or -EINVAL for a corrupt copy during a rebuild for a new copy (the
+ * worker then keeps serving its tables; at start there are none, and
+ * the zone is pending).
  */
 int dns_sec_load_zone(struct dns_db *db, unsigned zone,
     const struct dns_zone_item *zi, const char *dir, struct dns_sec_info *info);

@@ -34,6 +34,10 @@ static int dns_sec_ifd = -1;          /* owned: inotify */
 static struct ev_io dns_sec_iio;      /* on dns_sec_ifd */
 static struct ev_timer dns_sec_exp_t; /* the next copy expiry */
 static bool dns_sec_started;
+/* Set while a rebuild for a new copy runs: a corrupt copy then fails the
+ * build (the worker keeps the tables it serves) instead of turning the
+ * zone pending as at start, where there is nothing to keep. */
+static bool dns_sec_strict;
 static uint64_t dns_sec_reloads, dns_sec_reload_failed;
 
 struct dns_sec_fill {
@@ -73,9 +77,12 @@ dns_sec_load_zone(struct dns_db *db, unsigned zone,
 	 * record and the zone can still be marked pending. */
 	rc = dns_sec_copy_read(
 	    dir, zi->apex, NULL, NULL, &info->soa, &info->mtime);
-	if (rc == -EINVAL)
+	if (rc == -EINVAL) {
 		log_warn("dns secondary copy unusable", "zone=%s dir=%s",
 		    zi->name, log_q(dir));
+		if (dns_sec_strict)
+			return rc;
+	}
 	if (rc == 0 &&
 	    dns_sec_copy_expired(&info->soa, info->mtime, time(NULL))) {
 		info->expired = true;
@@ -100,17 +107,23 @@ dns_sec_dir(void)
 	return dns_sec_path;
 }
 
-/* Build the tables again from the current config and swap them in. */
+/* Build the tables again from the current config and swap them in.
+ * strict: for a new copy (see dns_sec_strict); not for an expiry, which
+ * must take an expired copy out of service whatever else is on disk. */
 static void
-dns_sec_rebuild(struct dns_srv *s, const char *why)
+dns_sec_rebuild(struct dns_srv *s, const char *why, bool strict)
 {
 	struct dns_srv_zones *z = NULL;
 	struct conf_errors errs;
+	int rc;
 
 	if (s->conf == NULL || s->stopping)
 		return;
 	conf_errors_init(&errs);
-	if (dns_load_build(s->conf, &z, &errs) != 0) {
+	dns_sec_strict = strict;
+	rc = dns_load_build(s->conf, &z, &errs);
+	dns_sec_strict = false;
+	if (rc != 0) {
 		dns_sec_reload_failed++;
 		log_warn("dns secondary reload failed",
 		    "worker=%u why=%s err=%s", s->worker, why,
@@ -132,7 +145,7 @@ static void
 dns_sec_exp_cb(struct ev_timer *t, void *arg)
 {
 	(void)t;
-	dns_sec_rebuild(arg, "expiry");
+	dns_sec_rebuild(arg, "expiry", false);
 }
 
 void
@@ -213,7 +226,7 @@ dns_sec_inotify_cb(struct ev_io *io, unsigned events, void *arg)
 		}
 	}
 	if (reload)
-		dns_sec_rebuild(s, "new copy");
+		dns_sec_rebuild(s, "new copy", true);
 }
 
 /* Watch the copies' directory (once: it does not move on a reload). */

@@ -357,6 +357,16 @@ def test_secondary_tsig(haven, workdir, knot):
     wait_until(lambda: soa(hport, "signed.example.com", "A")[0] == 0,
                timeout=10, what="signed NOTIFY and transfer of serial 21")
 
+    # A corrupt copy renamed into place: every worker refuses to load
+    # it, counts it and keeps serving what it has.
+    d = os.path.join(str(workdir), "state", "dns-secondary")
+    with open(os.path.join(d, ".junk"), "w") as f:
+        f.write("example.com. 300 IN TYPE6 \\# 3 abc\n")
+    os.rename(os.path.join(d, ".junk"), os.path.join(d, "example.com.zone"))
+    wait_until(lambda: h.metric("haven_dns_secondary_reload_failed_total")
+               >= 2, timeout=5, what="both workers refused the copy")
+    assert all(serial(hport) == 21 for _ in range(10))
+
 
 def test_secondary_copy_expires(haven, workdir, knot):
     """SOA expire 4 s: with the primary gone, the copy stops being served
