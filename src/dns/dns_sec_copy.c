@@ -62,8 +62,8 @@ void
 dns_sec_copy_name(
     const uint8_t *apex, const char *suffix, char *out, size_t size)
 {
-	char t[DNS_NAME_TEXT_MAX];
-	size_t n;
+	char t[DNS_NAME_TEXT_MAX], f[3 * DNS_NAME_TEXT_MAX];
+	size_t n, k = 0;
 
 	if (apex[0] == 0) {
 		snprintf(out, size, "root%s", suffix);
@@ -73,15 +73,23 @@ dns_sec_copy_name(
 	n = strlen(t);
 	if (n > 0 && t[n - 1] == '.')
 		t[--n] = '\0';
-	/* Escaped text has no '/', but a leading '.' or a '\' would make
-	 * an odd file name: keep names plain. */
-	for (size_t i = 0; i < n; i++)
-		if (t[i] == '/' || t[i] == '\\' || (i == 0 && t[i] == '.'))
-			t[i] = '_';
-	for (size_t i = 0; i < n; i++)
-		if (t[i] >= 'A' && t[i] <= 'Z')
-			t[i] = (char)(t[i] - 'A' + 'a');
-	snprintf(out, size, "%s%s", t, suffix);
+	/* Lower case (names are case-blind), and '/', '\\', '%' and a
+	 * leading '.' as %XX: distinct zones never share a file, and no
+	 * name is hidden or leaves the directory. */
+	for (size_t i = 0; i < n; i++) {
+		char ch = t[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		if (ch == '/' || ch == '\\' || ch == '%' ||
+		    (i == 0 && ch == '.'))
+			k += (size_t)snprintf(
+			    f + k, sizeof(f) - k, "%%%02X", (unsigned char)ch);
+		else
+			f[k++] = ch;
+	}
+	f[k] = '\0';
+	snprintf(out, size, "%s%s", f, suffix);
 }
 
 char *
@@ -214,7 +222,7 @@ int
 dns_sec_copy_write(
     const char *dir, const uint8_t *apex, const struct dns_sec_recs *r)
 {
-	char name[DNS_NAME_TEXT_MAX + 16], tmp[PATH_MAX], path[PATH_MAX];
+	char name[DNS_SEC_FILE_MAX], tmp[PATH_MAX], path[PATH_MAX];
 	char *text, *back = NULL;
 	size_t len, blen = 0, n = 0;
 	int fd, dfd, rc;
@@ -265,7 +273,7 @@ int
 dns_sec_copy_read(const char *dir, const uint8_t *apex, dns_zone_rr_fn *rr,
     void *arg, struct dns_sec_soa *soa, time_t *mtime)
 {
-	char name[DNS_NAME_TEXT_MAX + 16], path[PATH_MAX];
+	char name[DNS_SEC_FILE_MAX], path[PATH_MAX];
 	struct stat st;
 	char *text;
 	size_t len;

@@ -28,7 +28,9 @@
 #include "dns/dns_name.h"
 #include "dns/dns_zone.h"
 
-#define DNS_SEC_DIR "dns-secondary" /* under the state directory */
+#define DNS_SEC_DIR      "dns-secondary" /* under the state directory */
+/* A copy's or trigger's file name: the zone's text with %XX escapes. */
+#define DNS_SEC_FILE_MAX (3 * DNS_NAME_TEXT_MAX + 16)
 
 /* Records of one zone: each as owner (wire), type, ttl, rdlen, rdata. */
 struct dns_sec_recs {
@@ -47,7 +49,9 @@ void dns_sec_recs_add(struct dns_sec_recs *r, const uint8_t *owner,
 void dns_sec_recs_free(struct dns_sec_recs *r);
 
 /* The file name of apex's copy ("example.com.zone", "root.zone") and of
- * its NOTIFY trigger (suffix ".notify") into out. */
+ * its NOTIFY trigger (suffix ".notify") into out (DNS_SEC_FILE_MAX
+ * bytes suffice). Lower case; '/', '\\', '%' and a leading '.' as %XX,
+ * so two zones never share a file. */
 void dns_sec_copy_name(
     const uint8_t *apex, const char *suffix, char *out, size_t size);
 

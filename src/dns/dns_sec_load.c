@@ -185,7 +185,7 @@ dns_sec_arm_expiry(struct dns_srv *s)
 static const uint8_t *
 dns_sec_apex_of(const struct dns_conf *c, const char *name, const char *suffix)
 {
-	char want[DNS_NAME_TEXT_MAX + 16];
+	char want[DNS_SEC_FILE_MAX];
 
 	for (size_t i = 0; c != NULL && i < c->nzones; i++) {
 		if (!dns_zone_item_secondary(&c->zones[i]))

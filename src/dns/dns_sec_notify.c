@@ -73,7 +73,7 @@ dns_sec_is_notify(const uint8_t *msg, size_t len)
 static void
 dns_sec_touch(struct dns_sec_relay *r)
 {
-	char name[DNS_NAME_TEXT_MAX + 16], path[PATH_MAX];
+	char name[DNS_SEC_FILE_MAX], path[PATH_MAX];
 	int fd;
 
 	r->last_ms = ev_now_ms(r->s->loop);

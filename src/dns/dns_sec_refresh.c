@@ -320,7 +320,7 @@ dns_sec_axfr_start(struct dns_sec_job *j)
 static void
 dns_sec_touch_copy(struct dns_sec_job *j)
 {
-	char name[DNS_NAME_TEXT_MAX + 16], path[PATH_MAX];
+	char name[DNS_SEC_FILE_MAX], path[PATH_MAX];
 
 	dns_sec_copy_name(j->apex, ".zone", name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", dns_sec_dir(), name);
