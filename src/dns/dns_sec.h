@@ -94,6 +94,19 @@ void dns_sec_notify_metrics(struct buf *out);
 
 /* dns_sec_refresh.c (worker 0) */
 
+#define DNS_SEC_CLAMP_MIN_S 1 /* SOA refresh and retry, clamped */
+#define DNS_SEC_CLAMP_MAX_S 86400
+#define DNS_SEC_BACKOFF_MIN 5000   /* ms: without a copy, doubling... */
+#define DNS_SEC_BACKOFF_MAX 300000 /* ...up to this */
+
+/*
+ * When the next attempt is due after one that succeeded (ok) or failed:
+ * the SOA refresh, the SOA retry when we have a copy, else the back-off
+ * (*backoff_ms, 0 at first; reset by a success). Clamped as above. Pure.
+ */
+uint64_t dns_sec_next_ms(
+    bool ok, bool have, const struct dns_sec_soa *soa, uint64_t *backoff_ms);
+
 /* Make the refresh jobs those of the secondary zones of s->conf. */
 void dns_sec_refresh_apply(struct dns_srv *s);
 /* Check zone apex's primaries now (a NOTIFY came). */

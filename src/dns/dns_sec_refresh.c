@@ -132,6 +132,22 @@ dns_sec_clamp_ms(uint32_t s)
 	return (uint64_t)s * 1000;
 }
 
+uint64_t
+dns_sec_next_ms(
+    bool ok, bool have, const struct dns_sec_soa *soa, uint64_t *backoff_ms)
+{
+	if (ok) {
+		*backoff_ms = 0;
+		return dns_sec_clamp_ms(soa->refresh);
+	}
+	if (have)
+		return dns_sec_clamp_ms(soa->retry);
+	*backoff_ms = *backoff_ms == 0 ? DNS_SEC_BACKOFF_MIN : *backoff_ms * 2;
+	if (*backoff_ms > DNS_SEC_BACKOFF_MAX)
+		*backoff_ms = DNS_SEC_BACKOFF_MAX;
+	return *backoff_ms;
+}
+
 static void
 dns_sec_close(struct dns_sec_job *j)
 {
@@ -158,18 +174,8 @@ dns_sec_finish(struct dns_sec_job *j, enum dns_sec_result r)
 	j->phase = DNS_SEC_IDLE;
 	j->results[r]++;
 	j->last_result = (int)r;
-	if (r != DNS_SEC_R_FAILED) {
-		j->backoff_ms = 0;
-		next = dns_sec_clamp_ms(j->soa.refresh);
-	} else if (j->have) {
-		next = dns_sec_clamp_ms(j->soa.retry);
-	} else {
-		j->backoff_ms = j->backoff_ms == 0 ? DNS_SEC_BACKOFF_MIN :
-		                                     j->backoff_ms * 2;
-		if (j->backoff_ms > DNS_SEC_BACKOFF_MAX)
-			j->backoff_ms = DNS_SEC_BACKOFF_MAX;
-		next = j->backoff_ms;
-	}
+	next = dns_sec_next_ms(
+	    r != DNS_SEC_R_FAILED, j->have, &j->soa, &j->backoff_ms);
 	if (j->again) {
 		j->again = false;
 		next = 0;

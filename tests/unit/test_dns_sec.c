@@ -17,6 +17,7 @@
 
 #include "dns/dns_answer.h"
 #include "dns/dns_db.h"
+#include "dns/dns_sec.h"
 #include "dns/dns_sec_copy.h"
 #include "dns/dns_sec_wire.h"
 #include "dns/dns_wire.h"
@@ -386,7 +387,35 @@ test_pending_only(void)
 	dns_db_free(db);
 }
 
+/* When the refresh runs next: refresh, retry, back-off, clamps. */
+static void
+test_schedule(void)
+{
+	struct dns_sec_soa soa = { .refresh = 3600, .retry = 600 };
+	uint64_t b = 0;
+
+	T_EQ_INT(dns_sec_next_ms(true, true, &soa, &b), 3600000);
+	T_EQ_INT(dns_sec_next_ms(false, true, &soa, &b), 600000);
+	T_EQ_INT(b, 0);
+	/* No copy: 5 s, 10 s, ... 300 s and there it stays. */
+	T_EQ_INT(dns_sec_next_ms(false, false, &soa, &b), 5000);
+	T_EQ_INT(dns_sec_next_ms(false, false, &soa, &b), 10000);
+	T_EQ_INT(dns_sec_next_ms(false, false, &soa, &b), 20000);
+	for (int i = 0; i < 10; i++)
+		(void)dns_sec_next_ms(false, false, &soa, &b);
+	T_EQ_INT(dns_sec_next_ms(false, false, &soa, &b), 300000);
+	/* A success resets it. */
+	T_EQ_INT(dns_sec_next_ms(true, true, &soa, &b), 3600000);
+	T_EQ_INT(dns_sec_next_ms(false, false, &soa, &b), 5000);
+	/* Clamped to [1 s, 1 day]. */
+	soa.refresh = 0;
+	soa.retry = 0xffffffffu;
+	T_EQ_INT(dns_sec_next_ms(true, true, &soa, &b), 1000);
+	T_EQ_INT(dns_sec_next_ms(false, true, &soa, &b), 86400000);
+}
+
 static const struct test tests[] = {
+	TEST(test_schedule),
 	TEST(test_pending_only),
 	TEST(test_copy_roundtrip),
 	TEST(test_copy_corrupt),
