@@ -285,7 +285,8 @@ dns_sec_udp_wait_cb(struct ev_timer *t, void *arg)
 		dns_sec_fail(j, "soa_timeout");
 		return;
 	}
-	dns_sec_soa_build(j); /* a new ID and signature time */
+	/* The same query again, ID and all: a late answer to the first
+	 * send is as good. */
 	dns_sec_udp_send(j);
 }
 
