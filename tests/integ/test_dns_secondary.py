@@ -482,11 +482,19 @@ def test_secondary_soa_over_tcp_when_truncated(haven, workdir):
     transfer follows over TCP and the zone is served as the primary has
     it. The primary is at [::1]: IPv6 on both transports."""
     p = TruncatingPrimary(40, socket.AF_INET6, "::1")
+    # Listed first: a primary that never answers (SOA queries time out).
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
     try:
         hport = free_dns_port()
-        start_haven(haven, workdir, hport, p.port, kaddr="[::1]")
-        wait_until(lambda: serial(hport) == 40, timeout=10,
+        t0 = time.monotonic()
+        start_haven(haven, workdir, hport, p.port, kaddr="[::1]",
+                    dead=silent.getsockname()[1])
+        wait_until(lambda: serial(hport) == 40, timeout=15,
                    what="haven transferred from the truncating primary")
+        # Two SOA queries 2 s apart to the silent one, then the next.
+        assert time.monotonic() - t0 > 3.5
+        assert len(silent.recvfrom(512)[0]) > 12
         assert p.asked[:3] == [("udp", "SOA"), ("tcp", "SOA"),
                                ("tcp", "AXFR")], p.asked
         got, _, _ = records(hport)
@@ -495,4 +503,5 @@ def test_secondary_soa_over_tcp_when_truncated(haven, workdir):
                 for n, rds in p.zone.iterate_rdatasets() for rd in rds}
         assert got == want, (want - got, got - want)
     finally:
+        silent.close()
         p.close()
