@@ -186,8 +186,9 @@ def serial(port):
     return rd.serial if rc == 0 and rd is not None else None
 
 
-def notify(port, src="127.0.0.1", keyring=None, keyname=KEY):
-    m = dns.message.make_query("example.com", "SOA")
+def notify(port, src="127.0.0.1", keyring=None, keyname=KEY,
+           zone="example.com"):
+    m = dns.message.make_query(zone, "SOA")
     # The opcode lives in the flags word: set it after the flags.
     m.flags = dns.flags.AA
     m.set_opcode(dns.opcode.NOTIFY)
@@ -301,6 +302,9 @@ def test_secondary_follows_knot(haven, workdir, knot):
     r = dns.query.tcp(m, "127.0.0.1", port=hport, timeout=2)
     assert r.rcode() == 0 and r.flags & dns.flags.AA and r.id == m.id
     assert r.question == m.question
+
+    # A zone we are no secondary for.
+    assert notify(hport, zone="example.org").rcode() == dns.rcode.NOTAUTH
 
     # Not a primary: 127.0.0.2 is a loopback address, but not Knot's.
     r = notify(hport, src="127.0.0.2")
