@@ -214,6 +214,9 @@ dns_sec_inotify_cb(struct ev_io *io, unsigned events, void *arg)
 			struct inotify_event *e = (struct inotify_event *)p;
 
 			p += sizeof(*e) + e->len;
+			/* Events were lost: a copy may have come. */
+			if (e->mask & IN_Q_OVERFLOW)
+				reload = true;
 			if (e->len == 0 || e->name[0] == '.')
 				continue;
 			if ((e->mask & IN_MOVED_TO) &&
