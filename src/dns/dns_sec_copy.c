@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dns/dns_conf.h"
+#include "dns/dns_db.h"
 #include "dns/dns_sec_copy.h"
 #include "dns/dns_wire.h"
 #include "lib/buf.h"
@@ -134,6 +135,7 @@ struct dns_sec_parse {
 	dns_zone_rr_fn *rr;
 	void *arg;
 	struct dns_sec_soa *soa;
+	struct dns_db *db; /* owned: scratch tables when rr is NULL */
 	size_t nrecs, nsoa;
 	bool bad;
 };
@@ -171,6 +173,9 @@ dns_sec_parse_rr(const struct dns_zone_rr *rr, void *arg)
 			ps->soa->minimum = dns_sec_u32(p + 16);
 		}
 	}
+	if (ps->db != NULL)
+		return dns_db_add_rr(ps->db, 0, rr->owner, rr->type, rr->ttl,
+		    rr->rdata, rr->rdlen);
 	return ps->rr != NULL ? ps->rr(rr, ps->arg) : 0;
 }
 
@@ -185,6 +190,13 @@ dns_sec_copy_parse(const char *file, const char *text, size_t len,
 	int rc;
 
 	ps.soa = soa != NULL ? soa : &tmp;
+	/* Without a callback, check that the records would load: the zone
+	 * alone built into scratch tables (dns_db_finish's checks). */
+	if (rr == NULL) {
+		ps.db = dns_db_new();
+		if (dns_db_zone_begin(ps.db, apex) != 0)
+			ps.bad = true;
+	}
 	zc.origin = apex;
 	zc.checks = DNS_ZONE_CHECK_ALL;
 	zc.max_errors = 1;
@@ -193,6 +205,10 @@ dns_sec_copy_parse(const char *file, const char *text, size_t len,
 	rc = dns_zone_parse(&zc, file, text, len, NULL);
 	if (nrecs != NULL)
 		*nrecs = ps.nrecs;
+	if (rc == 0 && ps.db != NULL && !ps.bad &&
+	    dns_db_finish(ps.db, NULL, NULL) != 0)
+		ps.bad = true;
+	dns_db_free(ps.db);
 	if (rc != 0)
 		return rc < 0 ? rc : -EINVAL;
 	if (ps.nsoa != 1 || ps.bad)

@@ -9,7 +9,8 @@
  *
  * Writes are checked and atomic: the text goes to a temp file, is
  * fsync'd, read back and parsed by the real zone parser (the record count
- * must match and the zone must hold one SOA at the apex), and only then
+ * must match, the zone must hold one SOA at the apex and build into
+ * tables on its own, so a copy on disk never fails a load), and only then
  * renamed over the old copy (and the directory fsync'd). A reader thus
  * sees the old copy or the new one, never a torn or unparsable one.
  *
@@ -68,18 +69,22 @@ int dns_sec_copy_write(
 
 /*
  * Parse the copy text (len bytes, named file for messages) of apex: each
- * record to rr (may be NULL), the SOA's fields to *soa. Returns 0, or
- * -EINVAL when it does not parse or lacks exactly one SOA at the apex.
- * Pure.
+ * record to rr, the SOA's fields to *soa. With rr NULL the records are
+ * built into scratch tables instead, to check that they would load
+ * (dns_db_finish: NS at the apex, a CNAME alone...): a copy that passes
+ * cannot make a worker's tables fail. Returns 0, or -EINVAL when it does
+ * not parse, lacks exactly one SOA at the apex or (rr NULL) would not
+ * load. Pure.
  */
 int dns_sec_copy_parse(const char *file, const char *text, size_t len,
     const uint8_t *apex, dns_zone_rr_fn *rr, void *arg, struct dns_sec_soa *soa,
     size_t *nrecs);
 
 /*
- * Read apex's copy from dir: the records to rr, the SOA to *soa and the
- * file's mtime (the last successful refresh) to *mtime. Returns 0,
- * -ENOENT without a copy, -EINVAL for a corrupt one.
+ * Read apex's copy from dir: the records to rr (NULL: checked as
+ * dns_sec_copy_parse says), the SOA to *soa and the file's mtime (the
+ * last successful refresh) to *mtime. Returns 0, -ENOENT without a copy,
+ * -EINVAL for a corrupt one.
  */
 int dns_sec_copy_read(const char *dir, const uint8_t *apex, dns_zone_rr_fn *rr,
     void *arg, struct dns_sec_soa *soa, time_t *mtime);
