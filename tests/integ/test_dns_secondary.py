@@ -111,13 +111,12 @@ zone:
   - domain: example.com
     storage: "{d}"
     file: "example.com.zone"
-    notify: haven
-    acl: [xfr_out]
+{notifyline}    acl: [xfr_out]
 """
 
 
 class Knot:
-    def __init__(self, d, port, hport, key):
+    def __init__(self, d, port, hport, key, notify=True):
         if not os.access(KNOTD, os.X_OK):
             pytest.skip("knotd not installed (Debian package knot)")
         self.dir, self.port = d, port
@@ -126,7 +125,8 @@ class Knot:
         self.conf = d / "knot.conf"
         self.conf.write_text(KNOT_CONF.format(
             d=d, port=port, hport=hport, secret=SECRET,
-            keyline="    key: xfr-key\n" if key else ""))
+            keyline="    key: xfr-key\n" if key else "",
+            notifyline="    notify: haven\n" if notify else ""))
         self.log = d / "knot.log"
         self.p = None
 
@@ -159,8 +159,8 @@ class Knot:
 def knot(tmp_path):
     started = []
 
-    def make(hport, key=False):
-        k = Knot(tmp_path / "knot", free_dns_port(), hport, key)
+    def make(hport, key=False, notify=True):
+        k = Knot(tmp_path / "knot", free_dns_port(), hport, key, notify)
         started.append(k)
         return k
 
@@ -509,3 +509,28 @@ def test_secondary_soa_over_tcp_when_truncated(haven, workdir):
     finally:
         silent.close()
         p.close()
+
+
+def test_secondary_refresh_timer(haven, workdir, knot):
+    """No NOTIFY at all (Knot is told not to send any): the SOA refresh
+    of 2 s alone finds the new serial."""
+    hport = free_dns_port()
+    k = knot(hport, notify=False)
+    (k.dir / "example.com.zone").write_text(
+        zone_text(50).replace("3600 600 604800 60", "2 1 604800 60"))
+    k.start()
+    h = start_haven(haven, workdir, hport, k.port)
+    wait_until(lambda: serial(hport) == 50, timeout=10,
+               what="haven transferred serial 50")
+    wait_until(lambda: h.metric("haven_dns_secondary_refresh_total",
+                                zone="example.com.",
+                                result="up_to_date") >= 1,
+               timeout=6, what="a refresh 2 s later finds nothing new")
+    (k.dir / "example.com.zone").write_text(
+        zone_text(51, "timer IN A 198.18.9.11\n").replace(
+            "3600 600 604800 60", "2 1 604800 60"))
+    k.reload()
+    wait_until(lambda: all(soa(hport, "timer.example.com", "A")[0] == 0
+                           for _ in range(10)),
+               timeout=8, what="the refresh timer found serial 51")
+    assert h.metric("haven_dns_notify_in_total") == 0
