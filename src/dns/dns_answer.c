@@ -366,6 +366,15 @@ dns_answer_name(
 		}
 		return STEP_DONE;
 	}
+	if (db->zones[zone].pending) {
+		/* dns-sec: ours, but no copy of it: SERVFAIL without AA. A
+		 * chain into it ends here, as one leaving our zones. */
+		if (first) {
+			a->info->kind = DNS_ANS_ERROR;
+			a->info->rcode = DNS_RCODE_SERVFAIL;
+		}
+		return STEP_DONE;
+	}
 	a->zone = zone;
 	if (first)
 		a->aa = true;

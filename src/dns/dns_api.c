@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns/dns_sec.h" /* dns-sec */
 #include "dns/dns_srv.h"
 #include "lib/conf.h"
 #include "lib/json.h"
@@ -134,13 +135,15 @@ dns_api_zones_json(struct dns_srv *s, struct jw *w)
 		jw_obj_begin(w);
 		(void)dns_name_to_text(c->zones[i].apex, text, sizeof(text));
 		jw_kstr(w, "name", text);
-		jw_kstr(w, "file", c->zones[i].path);
+		if (c->zones[i].path != NULL)
+			jw_kstr(w, "file", c->zones[i].path);
 		if (s->zones != NULL && i < dns_db_nzones(s->zones->db)) {
 			jw_kuint(w, "serial",
 			    dns_db_zone_serial(s->zones->db, (unsigned)i));
 			jw_kuint(w, "records",
 			    s->zones->records != NULL ? s->zones->records[i] :
 			                                0);
+			dns_sec_zone_json(s, i, w); /* dns-sec */
 		}
 		jw_obj_end(w);
 	}

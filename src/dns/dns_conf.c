@@ -192,6 +192,8 @@ dns_conf_zone_parse(const struct dns_zone_item *z, dns_zone_rr_fn *rr,
 	size_t len = 0;
 	int rc;
 
+	if (z->path == NULL) /* dns-sec: a secondary zone has no file */
+		return -ENOENT;
 	if ((rc = dns_conf_read_file(z->path, &text, &len)) != 0) {
 		char *m = xasprintf("%s:1:1: cannot read zone file: %s",
 		    z->path, strerror(-rc));
@@ -231,6 +233,8 @@ dns_conf_zone_fini(void *obj)
 
 	free(z->path);
 	z->path = NULL;
+	free(z->primary_addr);
+	z->primary_addr = NULL;
 	dns_xfr_conf_zone_fini(&z->xfr); /* dns-xfr */
 }
 
@@ -243,9 +247,14 @@ static const struct conf_key dns_conf_zone_keys[] = {
 	{ .name = "file",
 	    .type = CT_STRING,
 	    .off = offsetof(struct dns_zone_item, file),
-	    .flags = CK_REQUIRED,
 	    .help = "zone file (RFC 1035 §5), relative to the config's "
-	            "directory" },
+	            "directory; or primaries" },
+	{ .name = "primaries",
+	    .type = CT_STRLIST,
+	    .off = offsetof(struct dns_zone_item, primaries),
+	    .count_off = offsetof(struct dns_zone_item, nprimaries),
+	    .help = "\"ip:port\" of the primaries a secondary zone is "
+	            "transferred from, tried in order; or file" },
 	DNS_XFR_ZONE_KEYS(offsetof(struct dns_zone_item, xfr)), /* dns-xfr */
 };
 
@@ -495,6 +504,54 @@ dns_conf_zone_err(const char *text, void *arg)
 	e->n++;
 }
 
+/*
+ * dns-sec: a zone has a file or primaries, never both. Parses the
+ * primaries of a secondary zone. Returns 0 when z has a file to read,
+ * 1 when it has none (secondary, or in error).
+ */
+static int
+dns_conf_check_primaries(struct conf_ctx *ctx, struct conf_node *node,
+    struct dns_zone_item *z, size_t i)
+{
+	struct conf_node *at;
+
+	free(z->primary_addr);
+	z->primary_addr = NULL;
+	if (z->file != NULL && z->nprimaries > 0) {
+		conf_error(ctx,
+		    dns_conf_item_node(node, "zones", i, "primaries"),
+		    "zone %s: file and primaries: a zone has one or the other",
+		    z->name);
+		return 1;
+	}
+	if (z->file == NULL && z->nprimaries == 0) {
+		at = conf_key_node(
+		    dns_conf_item_node(node, "zones", i, NULL), "primaries");
+		conf_error(ctx,
+		    at != NULL ? at :
+		                 dns_conf_item_node(node, "zones", i, NULL),
+		    "zone %s: needs a file, or primaries to transfer it from",
+		    z->name);
+		return 1;
+	}
+	if (z->file != NULL)
+		return 0;
+	z->primary_addr = xcalloc(z->nprimaries + 1, sizeof(*z->primary_addr));
+	at = dns_conf_item_node(node, "zones", i, "primaries");
+	for (size_t j = 0; j < z->nprimaries; j++)
+		if (conf_parse_addr(
+		        z->primaries[j], true, &z->primary_addr[j]) != 0)
+			conf_error(ctx,
+			    conf_node_is_seq(at) &&
+			            conf_node_item(at, j) != NULL ?
+			        conf_node_item(at, j) :
+			        at,
+			    "zone %s: primaries: expected ip:port or "
+			    "[ipv6]:port, got '%s'",
+			    z->name, z->primaries[j]);
+	return 1;
+}
+
 static void
 dns_conf_check_zones(
     struct conf_ctx *ctx, struct conf_node *node, struct dns_conf *c)
@@ -523,6 +580,9 @@ dns_conf_check_zones(
 				        node, "zones", i, "name"),
 				    "zone %s: listed twice", z->name);
 		free(z->path);
+		z->path = NULL;
+		if (dns_conf_check_primaries(ctx, node, z, i) != 0)
+			continue;
 		z->path = z->file[0] == '/' ? xstrdup(z->file) :
 		                              xasprintf("%s/%s", base, z->file);
 		(void)dns_conf_zone_parse(z, NULL, dns_conf_zone_err, &e);

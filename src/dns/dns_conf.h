@@ -12,7 +12,11 @@
  *     tcp: {idle_timeout: 10s, max_connections: 1000, max_queries: 0}
  *     rrl: {responses_per_second: 0, slip: 2, window: 15s,
  *           ipv4_prefix: 24, ipv6_prefix: 56}
- *     zones: [{name: example.com, file: zones/example.com.zone}]
+ *     zones: [{name: example.com, file: zones/example.com.zone},
+ *             {name: example.net, primaries: ["198.18.0.1:53"]}]
+ *
+ * A zone has a file (we are its primary) or primaries (we are a
+ * secondary that transfers it from them: dns_sec.h), never both.
  *
  * Plain data bound by dns_conf_schema. The check hook fills the fields
  * marked "not bound" (parsed listen addresses, zone apexes, zone paths
@@ -39,13 +43,25 @@
 #define DNS_CONF_ZONE_FILE_MAX (64u << 20) /* bytes of one zone file */
 
 struct dns_zone_item {
-	char *name; /* owned: the apex as written */
-	char *file; /* owned: the zone file as written */
+	char *name;       /* owned: the apex as written */
+	char *file;       /* owned: the zone file as written; NULL for a
+	                     secondary zone */
+	char **primaries; /* owned, NULL-terminated: "ip:port" of the
+	                     primaries of a secondary zone (dns-sec) */
+	size_t nprimaries;
 	struct dns_xfr_zone_conf xfr; /* dns-xfr: transfers, NOTIFY */
 	/* Not bound: set by the section's check hook. */
-	char *path;                 /* owned: file, resolved */
-	uint8_t apex[DNS_NAME_MAX]; /* wire form, lower case */
+	char *path; /* owned: file, resolved; NULL for a secondary zone */
+	struct sockaddr_storage *primary_addr; /* owned: nprimaries */
+	uint8_t apex[DNS_NAME_MAX];            /* wire form, lower case */
 };
+
+/* Whether z is transferred from primaries rather than read from a file. */
+static inline bool
+dns_zone_item_secondary(const struct dns_zone_item *z)
+{
+	return z->nprimaries > 0;
+}
 
 struct dns_tcp_conf {
 	uint64_t idle_timeout_ms;

@@ -308,6 +308,8 @@ dns_db_add_rr(struct dns_db *db, unsigned zone, const uint8_t *owner,
 
 	if ((rc = dns_db_owner(db, zone, owner, l)) < 0)
 		return rc;
+	if (db->zones[zone].pending)
+		return -EBUSY;
 	/* Meta types are never data (RFC 6895 §3.1). */
 	if (type == DNS_TYPE_OPT || type == DNS_TYPE_TSIG || type == 0 ||
 	    (type >= 128 && type <= 255))
@@ -359,6 +361,24 @@ dns_db_zone_apex(const struct dns_db *db, unsigned zone)
 	if (zone >= db->nzones)
 		return NULL;
 	return db->arena + db->zones[zone].apex;
+}
+
+int
+dns_db_zone_pending(struct dns_db *db, unsigned zone)
+{
+	if (db->finished || zone >= db->nzones)
+		return -EINVAL;
+	for (size_t i = 0; i < db->nrecs; i++)
+		if (db->nodes[db->recs[i].node].zone == zone)
+			return -EBUSY;
+	db->zones[zone].pending = true;
+	return 0;
+}
+
+bool
+dns_db_zone_is_pending(const struct dns_db *db, unsigned zone)
+{
+	return zone < db->nzones && db->zones[zone].pending;
 }
 
 uint32_t

@@ -70,6 +70,16 @@ int dns_db_add_dyn(
  */
 int dns_db_finish(struct dns_db *db, dns_db_err_fn *err, void *arg);
 
+/*
+ * Mark zone (before finish) as configured but without data: a secondary
+ * zone before its first transfer or after its copy expired. It takes no
+ * records (-EBUSY after one was added; dns_db_add_rr refuses them after),
+ * finish does not check it, queries for names in it get SERVFAIL (we are
+ * configured for it, so not REFUSED) and it has no SOA to walk.
+ */
+int dns_db_zone_pending(struct dns_db *db, unsigned zone);
+bool dns_db_zone_is_pending(const struct dns_db *db, unsigned zone);
+
 /* Zones served, and the apex and SOA serial of one (after finish). */
 unsigned dns_db_nzones(const struct dns_db *db);
 const uint8_t *dns_db_zone_apex(const struct dns_db *db, unsigned zone);

@@ -314,8 +314,10 @@ dns_db_finish(struct dns_db *db, dns_db_err_fn *err, void *arg)
 	if (db->finished)
 		return -EINVAL;
 	db->finished = true;
-	qsort_r(
-	    db->recs, db->nrecs, sizeof(*db->recs), dns_db_rec_cmp, db->arena);
+	/* No records at all: a db of pending zones only (dns-sec). */
+	if (db->nrecs > 0)
+		qsort_r(db->recs, db->nrecs, sizeof(*db->recs), dns_db_rec_cmp,
+		    db->arena);
 	dns_db_group(db);
 	free(db->recs);
 	db->recs = NULL;
@@ -330,7 +332,8 @@ dns_db_finish(struct dns_db *db, dns_db_err_fn *err, void *arg)
 	for (i = 0; i < db->nnodes; i++)
 		dns_db_check_node(db, &e, &db->nodes[i]);
 	for (i = 0; i < db->nzones; i++)
-		dns_db_check_zone(db, &e, (uint32_t)i);
+		if (!db->zones[i].pending)
+			dns_db_check_zone(db, &e, (uint32_t)i);
 	/* Give back what growth by doubling over-allocated. */
 	db->sets = xrealloc(db->sets, (db->nsets + 1) * sizeof(*db->sets));
 	db->rdata = xrealloc(db->rdata, (db->nrdata + 1) * sizeof(*db->rdata));

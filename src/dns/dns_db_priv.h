@@ -63,6 +63,7 @@ struct dns_db_zone {
 	uint32_t neg_ttl; /* min(SOA TTL, MINIMUM): RFC 2308 §3 */
 	uint32_t serial;
 	uint8_t labels; /* of the apex */
+	bool pending;   /* a secondary zone without a usable copy */
 };
 
 /* Hash slot: node + 1 (0: empty) and the key's hash. */

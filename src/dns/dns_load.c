@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns/dns_sec.h" /* dns-sec */
 #include "dns/dns_srv.h"
 #include "lib/util.h"
 
@@ -33,6 +34,7 @@ dns_srv_zones_unref(struct dns_srv_zones *z)
 		return;
 	dns_db_free(z->db);
 	free(z->records);
+	free(z->sec);
 	free(z);
 }
 
@@ -41,7 +43,8 @@ struct dns_load_ctx {
 	unsigned zone;
 	struct conf_errors *errs;
 	unsigned nerr;
-	size_t *records; /* owned until handed to the zones */
+	size_t *records;          /* owned until handed to the zones */
+	struct dns_sec_info *sec; /* owned until handed to the zones */
 };
 
 static int
@@ -118,6 +121,7 @@ dns_load_build(const struct dns_conf *c, struct dns_srv_zones **out,
 	*out = NULL;
 	l.db = dns_db_new();
 	l.records = xcalloc(c->nzones + 1, sizeof(*l.records));
+	l.sec = xcalloc(c->nzones + 1, sizeof(*l.sec));
 	for (size_t i = 0; i < c->nzones; i++) {
 		const struct dns_zone_item *zi = &c->zones[i];
 
@@ -132,6 +136,18 @@ dns_load_build(const struct dns_conf *c, struct dns_srv_zones **out,
 		if ((unsigned)rc != i)
 			fatal("dns_db zone index %d for zone %zu", rc, i);
 		l.zone = (unsigned)rc;
+		if (dns_zone_item_secondary(zi)) { /* dns-sec */
+			rc = dns_sec_load_zone(
+			    l.db, l.zone, zi, dns_sec_dir(), &l.sec[i]);
+			if (rc != 0) {
+				conf_errors_addf(errs, "dns", 0, 0,
+				    "zone %s: saved copy not loaded: %s",
+				    zi->name, strerror(-rc));
+				l.nerr++;
+			}
+			l.records[i] = l.sec[i].records;
+			continue;
+		}
 		if (dns_conf_zone_parse(zi, dns_load_rr, dns_load_err, &l) !=
 		        0 &&
 		    l.nerr == 0)
@@ -162,11 +178,13 @@ dns_load_build(const struct dns_conf *c, struct dns_srv_zones **out,
 	if (l.nerr > 0) {
 		dns_db_free(l.db);
 		free(l.records);
+		free(l.sec);
 		return -EINVAL;
 	}
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->db = l.db;
 	(*out)->records = l.records;
+	(*out)->sec = l.sec;
 	(*out)->refs = 1;
 	/*
 	 * The build's staging (the records as added, the sort's arrays)

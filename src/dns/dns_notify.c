@@ -257,7 +257,8 @@ dns_notify_apply(struct dns_srv *s, const struct dns_srv_zones *old,
 
 		if (zi->xfr.nnotify == 0 || zi->xfr.notify_addr == NULL)
 			continue;
-		if ((zn = dns_db_zone_find(nz->db, zi->apex)) < 0)
+		if ((zn = dns_db_zone_find(nz->db, zi->apex)) < 0 ||
+		    dns_db_zone_is_pending(nz->db, (unsigned)zn))
 			continue;
 		serial = dns_db_zone_serial(nz->db, (unsigned)zn);
 		zo = old != NULL ? dns_db_zone_find(old->db, zi->apex) : -1;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "dns/dns_gslb.h"
+#include "dns/dns_sec.h" /* dns-sec */
 #include "dns/dns_srv.h"
 #include "dns/dns_xfr.h" /* dns-xfr */
 #include "lib/conf.h"
@@ -278,6 +279,7 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	size_t nsid_len;
 	int rc;
 
+	dns_sec_set_dir(env->state_dir); /* dns-sec: where copies are */
 	if (dns_load_build(c, &z, errs) != 0 ||
 	    dns_plane_check_socks(c, env, errs) != 0)
 		goto reject;
@@ -303,6 +305,7 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	s->zones = z;
 	dns_plane_socks_set(s, env->socks, env->nsocks);
 	dns_tcp_apply(s);
+	dns_sec_apply(s, env->state_dir); /* dns-sec: watch, refresh */
 	log_info("dns config applied",
 	    "worker=%u zones=%zu listen=%zu gslb_names=%zu", s->worker,
 	    c->nzones, c->nlisten, c->gslb.nnames);
@@ -344,6 +347,7 @@ dns_plane_stopped(struct dns_srv *s)
 	s->rt = NULL;
 	s->dyn = NULL;
 	dns_notify_stop(s); /* dns-xfr */
+	dns_sec_stop(s);    /* dns-sec */
 	plane_stopped();
 }
 
@@ -376,6 +380,7 @@ dns_plane_metrics(struct buf *out)
 {
 	dns_api_metrics(out);
 	dns_xfr_metrics(out);
+	dns_sec_metrics(out); /* dns-sec */
 }
 
 static size_t

@@ -98,6 +98,7 @@ struct dns_srv_stats {
 struct dns_srv_zones {
 	struct dns_db *db; /* owned */
 	size_t *records;   /* owned: records read per zone, for the API */
+	struct dns_sec_info *sec; /* owned: per zone of the config; dns-sec */
 	unsigned refs;
 };
 
@@ -143,6 +144,7 @@ struct dns_sock {
 };
 
 struct dns_tcp_conn;
+struct dns_sec_info;
 
 struct dns_srv {
 	struct ev_loop *loop; /* borrowed: the child's */
@@ -180,8 +182,9 @@ const char *dns_srv_rcode_name(enum dns_srv_rcode r);
 /* Client address from a socket address (bits 32/128, ecs false). */
 void dns_srv_client(const struct sockaddr_storage *ss, struct dns_client *cl);
 
-/* dns_load.c: build the zones of c (zone files, GSLB names); errors to
- * errs. Returns 0 and *out, or -EINVAL. */
+/* dns_load.c: build the zones of c (zone files, the saved copies of
+ * secondary zones in dns_sec_dir(), GSLB names); errors to errs. Returns
+ * 0 and *out, or -EINVAL. */
 int dns_load_build(const struct dns_conf *c, struct dns_srv_zones **out,
     struct conf_errors *errs);
 

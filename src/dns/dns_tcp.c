@@ -34,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dns/dns_sec.h" /* dns-sec */
 #include "dns/dns_srv.h"
 #include "dns/dns_xfr.h" /* dns-xfr */
 #include "lib/util.h"
@@ -283,6 +284,10 @@ dns_tcp_query(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
 			return dns_tcp_pump(c);
 		}
 	}
+	if (dns_sec_is_notify(msg, len) &&
+	    (n = dns_sec_notify_in(
+	         s, msg, len, &c->cl, s->scratch + 2, DNS_MSG_MAX)) > 0)
+		return dns_tcp_send_msg(c, n); /* dns-sec: NOTIFY in */
 	opts.tcp = true;
 	n = dns_answer(s->zones->db, s->dyn, &opts, &c->cl, msg, len,
 	    s->scratch + 2, DNS_MSG_MAX, &info);

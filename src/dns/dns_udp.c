@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns/dns_sec.h" /* dns-sec */
 #include "dns/dns_srv.h"
 #include "dns/dns_xfr.h" /* dns-xfr */
 #include "lib/util.h"
@@ -120,6 +121,10 @@ dns_udp_answer(struct dns_srv *s, struct dns_sock *k, unsigned i, unsigned j,
 		return false;
 	}
 	dns_srv_client(&b->from[i], &cl);
+	if (dns_sec_is_notify(b->rx[i], b->in[i].msg_len) &&
+	    (n = dns_sec_notify_in(s, b->rx[i], b->in[i].msg_len, &cl, b->tx[j],
+	         DNS_UDP_OUT)) > 0)
+		goto send; /* dns-sec: NOTIFY in; not rate limited */
 	n = dns_answer(s->zones->db, s->dyn, &s->opts, &cl, b->rx[i],
 	    b->in[i].msg_len, b->tx[j], DNS_UDP_OUT, &info);
 	n = dns_xfr_tsig_answer(b->rx[i], b->in[i].msg_len, b->tx[j],
@@ -142,6 +147,7 @@ dns_udp_answer(struct dns_srv *s, struct dns_sock *k, unsigned i, unsigned j,
 	}
 	if (info.truncated)
 		s->st.truncated++;
+send:
 	b->iov_out[j].iov_base = b->tx[j];
 	b->iov_out[j].iov_len = n;
 	memset(&b->out[j], 0, sizeof(b->out[j]));

@@ -8,6 +8,7 @@
  * Zone files are written to a fresh directory under /tmp, named in
  * HAVEN_CONFIG_DIR as the parent would.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -233,6 +234,46 @@ test_split_err(void)
 	T_EQ_STR(m, "no position here");
 }
 
+/* dns-sec: primaries instead of file; one or the other, never both. */
+static void
+test_secondary(void)
+{
+	struct conf_errors errs;
+	struct dns_conf c;
+
+	t_setup();
+	T_EQ_INT(
+	    t_bind("listen: [\"127.0.0.1:53\"]\n"
+	           "zones:\n"
+	           "  - {name: example.com, file: example.com.zone}\n"
+	           "  - {name: example.net,\n"
+	           "     primaries: [\"198.18.0.1:53\", \"[::1]:5399\"]}\n",
+	        &c, &errs),
+	    0);
+	T_ASSERT(!dns_zone_item_secondary(&c.zones[0]));
+	T_ASSERT(dns_zone_item_secondary(&c.zones[1]));
+	T_ASSERT(c.zones[1].path == NULL);
+	T_EQ_INT(c.zones[1].nprimaries, 2);
+	T_EQ_INT(c.zones[1].primary_addr[0].ss_family, AF_INET);
+	T_EQ_INT(c.zones[1].primary_addr[1].ss_family, AF_INET6);
+	conf_errors_fini(&errs);
+	conf_schema_free(&dns_conf_schema, &c);
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones:\n"
+	        "  - {name: example.net, file: example.com.zone,\n"
+	        "     primaries: [\"198.18.0.1:53\"]}\n",
+	    "t.yaml:4:17:", "file and primaries");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones:\n"
+	        "  - {name: example.net}\n",
+	    "t.yaml:3:5:", "needs a file, or primaries");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones:\n"
+	        "  - {name: example.net,\n"
+	        "     primaries: [\"198.18.0.1:53\", \"198.18.0.2\"]}\n",
+	    "t.yaml:4:35:", "primaries: expected ip:port");
+}
+
 static void
 test_schema_defaults(void)
 {
@@ -250,6 +291,7 @@ static const struct test tests[] = {
 	TEST(test_include_confined),
 	TEST(test_gslb_name_outside),
 	TEST(test_split_err),
+	TEST(test_secondary),
 	TEST(test_schema_defaults),
 };
 
