@@ -538,6 +538,21 @@ haven_conf_procs(const struct haven_conf *c, const struct plane_row *row)
 	return row->ops->nprocs(haven_conf_section(c, row));
 }
 
+/* The check template's worst-case detection time, from whichever plane
+ * offers templates (0: none does, or no such template). */
+static uint64_t
+haven_conf_detect_ms(const struct haven_conf *c, const char *check)
+{
+	uint64_t ms;
+
+	for (size_t i = 0; check != NULL && i < nplanes; i++)
+		if (c->has[i] && planes[i].ops->check_detect_ms != NULL &&
+		    (ms = planes[i].ops->check_detect_ms(
+		         c->slot[i].b, check)) != 0)
+			return ms;
+	return 0;
+}
+
 size_t
 haven_conf_targets(const struct haven_conf *c, struct plane_target **out)
 {
@@ -551,8 +566,10 @@ haven_conf_targets(const struct haven_conf *c, struct plane_target **out)
 		if (!c->has[i] || planes[i].ops->targets == NULL)
 			continue;
 		k = planes[i].ops->targets(c->slot[i].b, &v);
-		for (size_t j = 0; j < k; j++)
+		for (size_t j = 0; j < k; j++) {
 			v[j].plane = planes[i].name;
+			v[j].detect_ms = haven_conf_detect_ms(c, v[j].check);
+		}
 		if (k > 0) {
 			*out = xrealloc(*out, (n + k) * sizeof(**out));
 			memcpy(*out + n, v, k * sizeof(*v));

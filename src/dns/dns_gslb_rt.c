@@ -23,6 +23,7 @@
 #include "dns/dns_gslb_rt_priv.h"
 #include "hc/hc.h"
 #include "lib/log.h"
+#include "lib/plane.h"
 #include "lib/statefile.h"
 #include "lib/util.h"
 
@@ -518,15 +519,56 @@ dns_gslb_rt_free(struct dns_gslb_rt *rt)
 	free(rt);
 }
 
+/* The slowest detection among pool's addresses: its targets are ours,
+ * named "pool/address" (dns_gslb_targets). */
+static uint64_t
+dns_rt_pool_detect_ms(const char *pool, const struct plane_target *t, size_t nt)
+{
+	size_t len = strlen(pool);
+	uint64_t ms = 0;
+
+	for (size_t i = 0; i < nt; i++)
+		if (t[i].plane != NULL && strcmp(t[i].plane, "dns") == 0 &&
+		    strncmp(t[i].name, pool, len) == 0 &&
+		    t[i].name[len] == '/' && t[i].detect_ms > ms)
+			ms = t[i].detect_ms;
+	return ms;
+}
+
+/* A name's detection time: what the switch of any of its policies waits
+ * for, the slowest down verdict among the pools they name. */
+static uint64_t
+dns_rt_name_detect_ms(
+    const struct dns_gname_conf *n, const struct plane_target *t, size_t nt)
+{
+	uint64_t ms = 0, m;
+
+	for (size_t i = 0; i < n->npolicies; i++) {
+		const struct dns_policy_conf *p = &n->policies[i];
+
+		for (size_t j = 0; j < p->npools + p->nbackup; j++) {
+			m = dns_rt_pool_detect_ms(j < p->npools ?
+			        p->pools[j] :
+			        p->backup[j - p->npools],
+			    t, nt);
+			if (m > ms)
+				ms = m;
+		}
+	}
+	return ms;
+}
+
 /* The names' counters for conf, carried over by name from rt's. */
 static struct dns_rt_name *
-dns_rt_names_for(struct dns_gslb_rt *rt, const struct dns_gslb_conf *conf)
+dns_rt_names_for(struct dns_gslb_rt *rt, const struct dns_gslb_conf *conf,
+    const struct plane_target *t, size_t nt)
 {
 	struct dns_rt_name *v = xcalloc(conf->nnames + 1, sizeof(*v)), *o;
 	size_t i;
 
 	for (i = 0; i < conf->nnames; i++) {
 		v[i].name = xstrdup(conf->names[i].name);
+		v[i].detect_ms = dns_rt_name_detect_ms(&conf->names[i], t, nt);
 		o = dns_rt_name_find(rt->names, rt->nnames, v[i].name);
 		if (o != NULL)
 			v[i].switches = o->switches;
@@ -560,7 +602,7 @@ dns_rt_plans_for(struct dns_gslb_rt *rt, const struct dns_gslb_conf *conf)
 
 int
 dns_gslb_rt_apply(struct dns_gslb_rt *rt, const struct dns_gslb_conf *conf,
-    const char *state_dir)
+    const char *state_dir, const struct plane_target *targets, size_t ntargets)
 {
 	struct dns_rt_name *onames = rt->names;
 	size_t onnames = rt->nnames, i;
@@ -570,7 +612,7 @@ dns_gslb_rt_apply(struct dns_gslb_rt *rt, const struct dns_gslb_conf *conf,
 
 	/* Switches counted while the new state takes over count for the
 	 * new names. */
-	rt->names = dns_rt_names_for(rt, conf);
+	rt->names = dns_rt_names_for(rt, conf, targets, ntargets);
 	rt->nnames = conf->nnames;
 	rt->who = first ? DNS_RT_WHO_RESTORE : DNS_RT_WHO_CONFIG;
 	g = dns_gslb_new(conf, rt->g, ev_now_ms(rt->loop), dns_rt_on_event, rt);

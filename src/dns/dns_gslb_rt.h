@@ -31,6 +31,8 @@
 #include "dns/dns_dyn.h"
 #include "dns/dns_gslb_conf.h"
 #include "lib/buf.h"
+
+struct plane_target;
 #include "lib/ev.h"
 #include "lib/ipc.h"
 
@@ -54,10 +56,11 @@ void dns_gslb_rt_free(struct dns_gslb_rt *rt);
  * built from the old one, so health, forced pools and served sets carry
  * over by name. The first apply restores what state_dir holds (state_dir
  * may be NULL: nothing restored or saved). 0, or -errno with the old
- * state kept.
+ * state kept. targets (borrowed for the call) are every plane's health
+ * targets, whose detect_ms gives each name's switch-time budget.
  */
 int dns_gslb_rt_apply(struct dns_gslb_rt *rt, const struct dns_gslb_conf *conf,
-    const char *state_dir);
+    const char *state_dir, const struct plane_target *targets, size_t ntargets);
 /* The provider for dns_db's dynamic names: a stable pointer, whose
  * provider field follows each apply. answer NULL before the first. */
 const struct dns_dyn *dns_gslb_rt_dyn(struct dns_gslb_rt *rt);

@@ -228,15 +228,48 @@ dns_rt_api_events(struct dns_gslb_rt *rt, const char *query, struct buf *out)
 
 /* ---- names */
 
-static uint64_t
-dns_rt_api_switches(const struct dns_gslb_rt *rt, const char *name)
+static const struct dns_rt_name *
+dns_rt_api_rname(const struct dns_gslb_rt *rt, const char *name)
 {
 	size_t i;
 
 	for (i = 0; name != NULL && i < rt->nnames; i++)
 		if (strcmp(rt->names[i].name, name) == 0)
-			return rt->names[i].switches;
-	return 0;
+			return &rt->names[i];
+	return NULL;
+}
+
+static uint64_t
+dns_rt_api_switches(const struct dns_gslb_rt *rt, const char *name)
+{
+	const struct dns_rt_name *r = dns_rt_api_rname(rt, name);
+
+	return r != NULL ? r->switches : 0;
+}
+
+/*
+ * The switch-time budget: how long after a site fails a client may still
+ * be sent there at worst, the health check's detection (interval, fall,
+ * timeouts: plane_target.detect_ms) plus the TTL the answers it cached
+ * carried. null when no address of the name is health-checked.
+ */
+static void
+dns_rt_api_budget(struct jw *w, struct dns_gslb_rt *rt, const char *name)
+{
+	const struct dns_rt_name *r = dns_rt_api_rname(rt, name);
+	const struct dns_gname_conf *gn =
+	    name != NULL ? dns_rt_gname(rt, name) : NULL;
+
+	jw_key(w, "detect_ms");
+	if (r != NULL && r->detect_ms > 0)
+		jw_uint(w, r->detect_ms);
+	else
+		jw_null(w);
+	jw_key(w, "switch_budget_ms");
+	if (r != NULL && r->detect_ms > 0 && gn != NULL)
+		jw_uint(w, r->detect_ms + gn->ttl_ms);
+	else
+		jw_null(w);
 }
 
 /* A name of the pure view with the runtime's counters added. */
@@ -251,6 +284,7 @@ dns_rt_api_name(
 	jw_obj_begin(w);
 	dns_rt_api_members(w, n);
 	jw_kuint(w, "switches", dns_rt_api_switches(rt, name));
+	dns_rt_api_budget(w, rt, name);
 	if (events) {
 		/* The newest events of this name, newest first. */
 		jw_key(w, "events");

@@ -66,6 +66,9 @@ struct dns_rt_plan {
 struct dns_rt_name {
 	char *name; /* owned */
 	uint64_t switches;
+	/* The slowest down verdict of an address of its policies' pools
+	 * (plane_target.detect_ms); 0: none is health-checked. */
+	uint64_t detect_ms;
 };
 
 struct dns_gslb_rt {

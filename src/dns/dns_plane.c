@@ -285,7 +285,8 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 		goto reject;
 	/* The runtime keeps its old state when it refuses: nothing else
 	 * has changed yet. */
-	if ((rc = dns_gslb_rt_apply(s->rt, &c->gslb, env->state_dir)) != 0) {
+	if ((rc = dns_gslb_rt_apply(s->rt, &c->gslb, env->state_dir,
+	         env->targets, env->ntargets)) != 0) {
 		conf_errors_addf(errs, "dns", 0, 0,
 		    "GSLB state not applied: %s", strerror(-rc));
 		goto reject;

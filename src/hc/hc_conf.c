@@ -193,8 +193,8 @@ hc_conf_parse_expect_status(
 	cc->expect_status = xcalloc(2 * n, sizeof(uint32_t));
 	cc->nexpect_status = n;
 	for (size_t i = 0; i < n; i++) {
-		item = conf_node_is_scalar(node) ? node :
-		                                   conf_node_item(node, i);
+		item =
+		    conf_node_is_scalar(node) ? node : conf_node_item(node, i);
 		s = item != NULL ? conf_node_text(item) : NULL;
 		rc = -1;
 		if (s != NULL)
@@ -500,6 +500,22 @@ hc_conf_check(const struct hc_conf *c, const char *name)
 		if (strcmp(c->checks[i].name, name) == 0)
 			return &c->checks[i];
 	return NULL;
+}
+
+uint64_t
+hc_conf_check_detect_ms(const void *conf, const char *name)
+{
+	const struct hc_check_conf *k = hc_conf_check(conf, name);
+	const struct hc_timing *t;
+	uint64_t gaps, j;
+
+	if (k == NULL)
+		return 0;
+	t = &k->timing;
+	j = t->jitter_pct > 100 ? 100 : t->jitter_pct;
+	gaps = t->interval_ms +
+	    (t->fall > 0 ? t->fall - 1 : 0) * t->fast_interval_ms;
+	return gaps + gaps * j / 100 + (uint64_t)t->fall * t->timeout_ms;
 }
 
 size_t

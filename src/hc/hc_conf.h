@@ -141,6 +141,14 @@ size_t hc_conf_check_names(const void *conf, const char ***out);
 const struct hc_check_conf *hc_conf_check(
     const struct hc_conf *c, const char *name);
 /*
+ * plane_ops.check_detect_ms: the worst case from a failure to the down
+ * verdict of the check named name (0 if none): the failure comes just
+ * after a passing probe, so the next is an interval away (plus its
+ * jitter), then fall probes each run out their timeout (a target that
+ * stops answering) with fast_interval between them.
+ */
+uint64_t hc_conf_check_detect_ms(const void *conf, const char *name);
+/*
  * True when a and b define the same probe (every bound field but the name
  * and the hooks): a reload keeps a target's runtime state exactly then.
  */

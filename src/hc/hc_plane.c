@@ -150,4 +150,5 @@ const struct plane_ops hc_plane = {
 	.stop = hc_plane_stop,
 	.caps = hc_plane_caps,
 	.check_names = hc_conf_check_names,
+	.check_detect_ms = hc_conf_check_detect_ms,
 };

@@ -52,6 +52,10 @@ struct plane_target {
 	/* static: the declaring plane ("lb"), set by the parent's collector,
 	 * so another plane can tell one plane's owners from another's */
 	const char *plane;
+	/* Set by the parent's collector from the plane offering check:
+	 * the longest a failure of this target may take to become a down
+	 * verdict (plane_ops.check_detect_ms); 0 when unknown. */
+	uint64_t detect_ms;
 };
 
 /*
@@ -63,8 +67,9 @@ struct plane_target {
  * connections over them); while a worker is down, the others also get its
  * socket (adopted) and drain its queue.
  */
-#define PLANE_SOCK_DEFER_ACCEPT 0x1u /* TCP_DEFER_ACCEPT: client speaks first  \
-	                              */
+#define PLANE_SOCK_DEFER_ACCEPT                                                \
+	0x1u /* TCP_DEFER_ACCEPT: client speaks first                          \
+	      */
 /* IP_FREEBIND: the address may arrive later (a virtual IP, lb freebind). */
 #define PLANE_SOCK_FREEBIND 0x2u
 
@@ -141,6 +146,9 @@ struct plane_ops {
 	/* Names of the check templates the section offers, into a new array
 	 * of borrowed strings (caller frees the array); count. */
 	size_t (*check_names)(const void *conf, const char ***out);
+	/* The worst-case time from a target's failure to its down verdict
+	 * under the offered check template named check; 0 if not offered. */
+	uint64_t (*check_detect_ms)(const void *conf, const char *check);
 	/* Report each check template the section names that is not among
 	 * names, at its node below node (the section's). */
 	void (*check_refs)(struct conf_ctx *ctx, struct conf_node *node,

@@ -22,6 +22,7 @@
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "lib/json.h"
+#include "lib/plane.h"
 #include "lib/statefile.h"
 #include "lib/util.h"
 #include "unit/conf_test.h"
@@ -174,7 +175,7 @@ test_failover_and_preemptive_failback(void)
 	struct buf b;
 
 	buf_init(&b);
-	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL), 0);
+	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL, NULL, 0), 0);
 	T_EQ_STR(t_answer(rt), "198.18.1.10");
 	t_verdict(rt, "site-a/198.18.1.10", HC_DOWN);
 	T_EQ_STR(t_answer(rt), "198.18.2.10");
@@ -225,7 +226,7 @@ test_nonpreemptive_operator_failback(void)
 	struct buf b;
 
 	buf_init(&b);
-	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL), 0);
+	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL, NULL, 0), 0);
 	t_verdict(rt, "site-a/198.18.1.10", HC_DOWN);
 	T_EQ_STR(t_answer(rt), "198.18.2.10");
 	/* Default set down: the operator cannot fail back yet. */
@@ -267,7 +268,7 @@ test_plan_execute_and_auto_rollback(void)
 	struct buf b;
 
 	buf_init(&b);
-	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL), 0);
+	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL, NULL, 0), 0);
 	T_EQ_INT(t_query(rt, "GET", "/v1/dns/plans/lose-a/preview", &b), 200);
 	T_HAS(&b, "\"plan\":\"lose-a\"");
 	/* A preview changes nothing. */
@@ -320,7 +321,7 @@ test_events_since(void)
 	int i;
 
 	buf_init(&b);
-	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL), 0);
+	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL, NULL, 0), 0);
 	T_EQ_INT(t_query(rt, "GET", "/v1/dns/events?since=x", &b), 400);
 	T_EQ_INT(t_query(rt, "POST", "/v1/dns/events", &b), 405);
 	T_EQ_INT(t_query(rt, "GET", "/v1/dns/eventsX", &b), -ENOENT);
@@ -373,7 +374,7 @@ test_restart_serves_persisted_state(void)
 	T_ASSERT(mkdtemp(dir) != NULL);
 	buf_init(&b);
 	rt = dns_gslb_rt_new(loop, 0);
-	T_EQ_INT(dns_gslb_rt_apply(rt, c, dir), 0);
+	T_EQ_INT(dns_gslb_rt_apply(rt, c, dir, NULL, 0), 0);
 	t_verdict(rt, "site-a/198.18.1.10", HC_DOWN);
 	T_EQ_INT(t_query(rt, "POST", "/v1/dns/plans/lose-a/execute", &b), 200);
 	/* Coalesced: written within DNS_GSLB_RT_SAVE_MS. */
@@ -386,7 +387,7 @@ test_restart_serves_persisted_state(void)
 
 	/* A new process: what was true is served before any verdict. */
 	rt = dns_gslb_rt_new(loop, 0);
-	T_EQ_INT(dns_gslb_rt_apply(rt, c, dir), 0);
+	T_EQ_INT(dns_gslb_rt_apply(rt, c, dir, NULL, 0), 0);
 	T_EQ_STR(t_answer(rt), "198.18.2.10");
 	T_EQ_INT(t_query(rt, "GET", "/v1/dns/plans/lose-a", &b), 200);
 	T_HAS(&b, "\"state\":\"executed\"");
@@ -419,11 +420,11 @@ test_restart_sees_another_workers_change(void)
 	T_ASSERT(mkdtemp(dir) != NULL);
 	buf_init(&b);
 	w1 = dns_gslb_rt_new(loop, 1);
-	T_EQ_INT(dns_gslb_rt_apply(w1, c, dir), 0);
+	T_EQ_INT(dns_gslb_rt_apply(w1, c, dir, NULL, 0), 0);
 	T_EQ_INT(t_query(w1, "POST", "/v1/dns/plans/lose-a/execute", &b), 200);
 	ev_sim_advance(loop, DNS_GSLB_RT_SAVE_MS + 1);
 	w0 = dns_gslb_rt_new(loop, 0);
-	T_EQ_INT(dns_gslb_rt_apply(w0, c, dir), 0);
+	T_EQ_INT(dns_gslb_rt_apply(w0, c, dir, NULL, 0), 0);
 	T_EQ_STR(t_answer(w0), "198.18.2.10");
 	T_EQ_INT(t_query(w0, "GET", "/v1/dns/plans/lose-a", &b), 200);
 	T_HAS(&b, "\"state\":\"executed\"");
@@ -448,11 +449,11 @@ test_reload_keeps_state(void)
 	struct buf b;
 
 	buf_init(&b);
-	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL), 0);
+	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL, NULL, 0), 0);
 	t_verdict(rt, "site-a/198.18.1.10", HC_DOWN);
 	t_verdict(rt, "site-a/198.18.1.10", HC_UP);
 	T_EQ_STR(t_answer(rt), "198.18.2.10");
-	T_EQ_INT(dns_gslb_rt_apply(rt, c2, NULL), 0);
+	T_EQ_INT(dns_gslb_rt_apply(rt, c2, NULL, NULL, 0), 0);
 	t_conf_free(c);
 	T_ASSERT(dns_gslb_rt_dyn(rt) == d);
 	T_EQ_STR(t_answer(rt), "198.18.2.10");
@@ -479,7 +480,7 @@ test_status_lines(void)
 	int fd, saved;
 
 	buf_init(&b);
-	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL), 0);
+	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL, NULL, 0), 0);
 	t_verdict(rt, "site-a/198.18.1.10", HC_DOWN);
 	T_EQ_INT(t_query(rt, "POST", "/v1/dns/plans/lose-a/execute", &b), 200);
 	buf_reset(&b);
@@ -516,7 +517,47 @@ test_status_lines(void)
 	ev_loop_free(loop);
 }
 
+/* Each name shows its switch-time budget: the slowest detection among
+ * its pools' targets (as the parent's collector sets them) plus its TTL;
+ * targets of other planes, or of pools it does not name, do not count. */
+static void
+test_switch_budget(void)
+{
+	struct ev_loop *loop = ev_loop_new_sim(1000);
+	struct dns_gslb_rt *rt = dns_gslb_rt_new(loop, 0);
+	struct dns_gslb_conf *c = t_conf(T_CONF("preemptive"));
+	struct plane_target t[4] = {
+		{ .name = "site-a/198.18.1.10",
+		    .plane = "dns",
+		    .detect_ms = 3350 },
+		{ .name = "site-b/198.18.2.10",
+		    .plane = "dns",
+		    .detect_ms = 4000 },
+		{ .name = "site-b/198.18.2.10",
+		    .plane = "lb",
+		    .detect_ms = 90000 },
+		{ .name = "site-c/198.18.3.10",
+		    .plane = "dns",
+		    .detect_ms = 80000 },
+	};
+	struct buf b;
+
+	buf_init(&b);
+	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL, t, 4), 0);
+	T_EQ_INT(t_query(rt, "GET", "/v1/dns/names/www.example.com", &b), 200);
+	T_HAS(&b, "\"detect_ms\":4000,\"switch_budget_ms\":34000");
+	/* Without health-checked targets the budget is unknown. */
+	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL, NULL, 0), 0);
+	T_EQ_INT(t_query(rt, "GET", "/v1/dns/names", &b), 200);
+	T_HAS(&b, "\"detect_ms\":null,\"switch_budget_ms\":null");
+	buf_fini(&b);
+	dns_gslb_rt_free(rt);
+	t_conf_free(c);
+	ev_loop_free(loop);
+}
+
 static const struct test tests[] = {
+	TEST(test_switch_budget),
 	TEST(test_failover_and_preemptive_failback),
 	TEST(test_nonpreemptive_operator_failback),
 	TEST(test_plan_execute_and_auto_rollback),

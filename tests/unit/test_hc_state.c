@@ -450,7 +450,29 @@ test_conf_same_ignores_hooks(void)
 	T_ASSERT(!hc_check_conf_same(&a, &b));
 }
 
+/* The worst case from a failure to the down verdict: an interval (plus
+ * jitter) to the next probe, fall timeouts, fast_interval between them. */
+static void
+test_detect_ms(void)
+{
+	struct hc_check_conf k[1];
+	struct hc_conf c = { .checks = k, .nchecks = 1 };
+
+	memset(k, 0, sizeof(k));
+	k[0].name = "web";
+	hc_timing_default(&k[0].timing);
+	/* Defaults: 1 s interval, 10 % jitter, fall 2, 250 ms fast, 1 s
+	 * timeout: 1.1 s + 0.275 s + 2 s. */
+	T_EQ_INT(hc_conf_check_detect_ms(&c, "web"), 3375);
+	k[0].timing.jitter_pct = 0;
+	k[0].timing.fall = 3;
+	k[0].timing.timeout_ms = 500;
+	T_EQ_INT(hc_conf_check_detect_ms(&c, "web"), 1000 + 500 + 1500);
+	T_EQ_INT(hc_conf_check_detect_ms(&c, "nope"), 0);
+}
+
 static const struct test tests[] = {
+	TEST(test_detect_ms),
 	TEST(test_rise_fall_from_unknown),
 	TEST(test_unknown_goes_down_after_fall),
 	TEST(test_interval_choice),
