@@ -270,7 +270,8 @@ child_config(const struct ipc_msg *m)
 
 	conf_errors_init(&errs);
 	buf_init(&text);
-	if (haven_conf_load_text("config", m->data, m->len, next, &errs) == 0 &&
+	if (haven_conf_load_text("config", m->data, m->len, next, &errs,
+	        CONF_BIND_CHECKED) == 0 &&
 	    child_privs(next, &errs) == 0 && child_apply(next, &errs) == 0) {
 		if (child.conf != NULL) {
 			haven_conf_free(child.conf);

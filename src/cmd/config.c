@@ -431,9 +431,10 @@ haven_conf_digest(const char *text, size_t len, char out[65])
 
 int
 haven_conf_load_text(const char *name, const char *text, size_t len,
-    struct haven_conf *c, struct conf_errors *errs)
+    struct haven_conf *c, struct conf_errors *errs, unsigned flags)
 {
-	int rc = conf_bind_text(&haven_conf_schema, name, text, len, c, errs);
+	int rc = conf_bind_text_flags(
+	    &haven_conf_schema, name, text, len, c, errs, flags);
 
 	/*
 	 * The checks parse what the config points at (a zone file of a
@@ -493,7 +494,7 @@ haven_conf_load(
 		    errs, path, 0, 0, "cannot read: %s", strerror(-rc));
 	else
 		rc = haven_conf_load_text(
-		    path, b.data != NULL ? b.data : "", b.len, c, errs);
+		    path, b.data != NULL ? b.data : "", b.len, c, errs, 0);
 	close(fd);
 	buf_fini(&b);
 	return rc;

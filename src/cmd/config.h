@@ -93,9 +93,11 @@ extern struct conf_schema haven_conf_schema;
  */
 int haven_conf_load(
     const char *path, struct haven_conf *c, struct conf_errors *errs);
-/* The same for text that did not come from a file (reload via memfd). */
+/* The same for text that did not come from a file (a child's config from
+ * the parent); flags: CONF_BIND_* (CONF_BIND_CHECKED in a child, whose
+ * parent has checked the text already). */
 int haven_conf_load_text(const char *name, const char *text, size_t len,
-    struct haven_conf *c, struct conf_errors *errs);
+    struct haven_conf *c, struct conf_errors *errs, unsigned flags);
 void haven_conf_free(struct haven_conf *c);
 
 /* Whether the config enables a plane: its section is present. */

@@ -585,7 +585,11 @@ dns_conf_check_zones(
 			continue;
 		z->path = z->file[0] == '/' ? xstrdup(z->file) :
 		                              xasprintf("%s/%s", base, z->file);
-		(void)dns_conf_zone_parse(z, NULL, dns_conf_zone_err, &e);
+		/* A child binds what the parent checked, and the dns
+		 * workers parse the file again when they load it. */
+		if (!(conf_ctx_flags(ctx) & CONF_BIND_CHECKED))
+			(void)dns_conf_zone_parse(
+			    z, NULL, dns_conf_zone_err, &e);
 	}
 	free(base);
 }

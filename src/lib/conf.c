@@ -193,6 +193,12 @@ conf_ctx_file(const struct conf_ctx *ctx)
 	return ctx->file;
 }
 
+unsigned
+conf_ctx_flags(const struct conf_ctx *ctx)
+{
+	return ctx->flags;
+}
+
 struct conf_node *
 conf_key_node(struct conf_node *map, const char *key)
 {
@@ -343,6 +349,14 @@ int
 conf_bind_text(const struct conf_schema *s, const char *name, const char *text,
     size_t len, void *obj, struct conf_errors *errs)
 {
+	return conf_bind_text_flags(s, name, text, len, obj, errs, 0);
+}
+
+int
+conf_bind_text_flags(const struct conf_schema *s, const char *name,
+    const char *text, size_t len, void *obj, struct conf_errors *errs,
+    unsigned flags)
+{
 	struct conf_tree t;
 	struct conf_ctx ctx;
 	size_t before = errs->n;
@@ -351,6 +365,7 @@ conf_bind_text(const struct conf_schema *s, const char *name, const char *text,
 	memset(obj, 0, s->size);
 	conf_tree_init(&t);
 	conf_ctx_init(&ctx, name, errs);
+	ctx.flags = flags;
 	if (len > CONF_TEXT_MAX)
 		conf_error(&ctx, NULL, "larger than %u bytes", CONF_TEXT_MAX);
 	else if (conf_bind_utf8(&ctx, text, len) == 0 &&

@@ -142,6 +142,8 @@ void conf_error_at(struct conf_ctx *ctx, const char *file, int line, int col,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* The name of the document being bound, as given to conf_bind_*. */
 const char *conf_ctx_file(const struct conf_ctx *ctx);
+/* The CONF_BIND_* flags of the bind call (conf_bind_text_flags). */
+unsigned conf_ctx_flags(const struct conf_ctx *ctx);
 /*
  * The text of a scalar node as a new string (free it), or NULL if node is
  * not a scalar or holds a NUL byte.
@@ -158,6 +160,16 @@ struct conf_node *conf_key_node(struct conf_node *map, const char *key);
  */
 int conf_bind_text(const struct conf_schema *s, const char *name,
     const char *text, size_t len, void *obj, struct conf_errors *errs);
+/*
+ * The text was bound and checked before, by a process that reported its
+ * errors (the parent's config, sent to a child): check hooks may skip
+ * the checks that only read other files, such as parsing a zone file of
+ * a million records that the plane reads again when it applies.
+ */
+#define CONF_BIND_CHECKED 0x1u
+int conf_bind_text_flags(const struct conf_schema *s, const char *name,
+    const char *text, size_t len, void *obj, struct conf_errors *errs,
+    unsigned flags);
 int conf_bind_file(const struct conf_schema *s, const char *path, void *obj,
     struct conf_errors *errs);
 /* Bind a tree already parsed (conf_node.h) the same way. */

@@ -32,6 +32,7 @@ struct conf_ctx {
 	                     a check hook: the struct may lack a required
 	                     field, so hooks above must not run */
 	bool in_hook;     /* a schema's check hook is running */
+	unsigned flags;   /* CONF_BIND_* of the bind call */
 	bool stop;        /* a limit was hit: bind nothing more */
 };
 

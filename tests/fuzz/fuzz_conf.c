@@ -50,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct jw w;
 
 	conf_errors_init(&e);
-	if (haven_conf_load_text("fuzz", (const char *)data, size, &c, &e) ==
+	if (haven_conf_load_text("fuzz", (const char *)data, size, &c, &e, 0) ==
 	    0) {
 		fuzz_conf_json(&c);
 		haven_conf_free(&c);

@@ -764,7 +764,8 @@ test_haven_conf_defaults(void)
 	char host[256];
 
 	conf_errors_init(&e);
-	T_EQ_INT(haven_conf_load_text("h.yaml", "health: {}\n", 11, &c, &e), 0);
+	T_EQ_INT(
+	    haven_conf_load_text("h.yaml", "health: {}\n", 11, &c, &e, 0), 0);
 	/* sha256sum of the 11 bytes "health: {}\n" */
 	T_EQ_STR(c.digest,
 	    "e698308264ec4a3f413a42846980d7295831aa36e3dc183b"
@@ -802,14 +803,14 @@ test_haven_conf_no_plane(void)
 	for (i = 0; i < ARRAY_SIZE(none); i++) {
 		conf_errors_init(&e);
 		T_EQ_INT(haven_conf_load_text(
-		             "h.yaml", none[i], strlen(none[i]), &c, &e),
+		             "h.yaml", none[i], strlen(none[i]), &c, &e, 0),
 		    -EINVAL);
 		T_EQ_INT(e.n, 1);
 		T_ASSERT(strstr(e.v[0].msg, "no plane configured") != NULL);
 		conf_errors_fini(&e);
 	}
 	conf_errors_init(&e);
-	T_EQ_INT(haven_conf_load_text("h.yaml", "lb: {}\n", 7, &c, &e), 0);
+	T_EQ_INT(haven_conf_load_text("h.yaml", "lb: {}\n", 7, &c, &e, 0), 0);
 	T_ASSERT(
 	    haven_conf_has_plane(&c, "lb") && !haven_conf_has_plane(&c, "hc"));
 	haven_conf_free(&c);
@@ -843,7 +844,7 @@ test_haven_conf_nameless_objects(void)
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
 		conf_errors_init(&e);
 		T_EQ_INT(haven_conf_load_text(
-		             "h.yaml", texts[i], strlen(texts[i]), &c, &e),
+		             "h.yaml", texts[i], strlen(texts[i]), &c, &e, 0),
 		    -EINVAL);
 		T_ASSERT(e.n >= 1);
 		T_ASSERT(strstr(e.v[e.n - 1].msg,
@@ -898,7 +899,7 @@ test_haven_conf_api_token(void)
 
 		/* The api lines start on line 4: shift the table's lines. */
 		conf_errors_init(&e);
-		r = haven_conf_load_text("h.yaml", text, (size_t)n, &c, &e);
+		r = haven_conf_load_text("h.yaml", text, (size_t)n, &c, &e, 0);
 		if (cases[i].err == NULL) {
 			if (r != 0)
 				test_fail(__FILE__, __LINE__, "case %zu: %s", i,

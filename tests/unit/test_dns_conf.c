@@ -169,6 +169,30 @@ test_zone_errors(void)
 	    file, "SOA");
 }
 
+/* A child binds the text its parent checked (CONF_BIND_CHECKED): the zone
+ * files are left to the workers' load, so a broken one is no bind error
+ * there, while the same text without the flag is refused. */
+static void
+test_checked_skips_zone_files(void)
+{
+	static const char text[] =
+	    "listen: [\"127.0.0.1:53\"]\n"
+	    "zones: [{name: example.com, file: missing.zone}]\n";
+	struct conf_errors errs;
+	struct dns_conf c;
+
+	t_setup();
+	conf_errors_init(&errs);
+	T_EQ_INT(conf_bind_text_flags(&dns_conf_schema, "t.yaml", text,
+	             strlen(text), &c, &errs, CONF_BIND_CHECKED),
+	    0);
+	T_EQ_INT(errs.n, 0);
+	conf_schema_free(&dns_conf_schema, &c);
+	conf_errors_fini(&errs);
+	T_ASSERT(t_bind(text, &c, &errs) > 0);
+	conf_errors_fini(&errs);
+}
+
 /* $INCLUDE below the zone's directory works; outside it is refused. */
 static void
 test_include_confined(void)
@@ -288,6 +312,7 @@ static const struct test tests[] = {
 	TEST(test_defaults),
 	TEST(test_listen_errors),
 	TEST(test_zone_errors),
+	TEST(test_checked_skips_zone_files),
 	TEST(test_include_confined),
 	TEST(test_gslb_name_outside),
 	TEST(test_split_err),

@@ -105,7 +105,7 @@ test_fake_section_and_procs(void)
 	const struct fake_conf *fc;
 
 	conf_errors_init(&e);
-	T_EQ_INT(haven_conf_load_text("t.yaml", y, strlen(y), &c, &e), 0);
+	T_EQ_INT(haven_conf_load_text("t.yaml", y, strlen(y), &c, &e, 0), 0);
 	T_ASSERT(haven_conf_has_plane(&c, "fake"));
 	T_ASSERT(!haven_conf_has_plane(&c, "probe"));
 	fc = haven_conf_section(&c, planes_find("fake"));
@@ -118,7 +118,7 @@ test_fake_section_and_procs(void)
 
 	/* No section of any row: refused, naming the rows' sections. */
 	conf_errors_init(&e);
-	T_EQ_INT(haven_conf_load_text("t.yaml", "", 0, &c, &e), -EINVAL);
+	T_EQ_INT(haven_conf_load_text("t.yaml", "", 0, &c, &e, 0), -EINVAL);
 	T_ASSERT(e.n == 1 && strstr(e.v[0].msg, "probing: or fake:") != NULL);
 	conf_errors_fini(&e);
 }

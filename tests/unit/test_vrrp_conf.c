@@ -7,9 +7,9 @@
 #include <netinet/in.h>
 
 #include "cmd/config.h"
+#include "conf_test.h"
 #include "lib/json.h"
 #include "lib/plane.h"
-#include "conf_test.h"
 #include "runner.h"
 #include "vrrp/vrrp_conf.h"
 
@@ -230,7 +230,8 @@ t_haven_load(const char *pool, const char *min_up, char *first, size_t flen)
 	int len = snprintf(text, sizeof(text), t_haven, pool, min_up);
 
 	conf_errors_init(&errs);
-	if (haven_conf_load_text("h.yaml", text, (size_t)len, &c, &errs) == 0)
+	if (haven_conf_load_text("h.yaml", text, (size_t)len, &c, &errs, 0) ==
+	    0)
 		haven_conf_free(&c);
 	n = errs.n;
 	snprintf(first, flen, "%d:%d: %s", n ? errs.v[0].line : 0,
