@@ -114,5 +114,7 @@ void dns_sec_refresh_now(const uint8_t *apex);
 void dns_sec_refresh_stop(void);
 void dns_sec_refresh_metrics(struct buf *out);
 void dns_sec_refresh_json(const uint8_t *apex, struct jw *w);
+/* The same fields from what worker 0 saved, for the other workers. */
+void dns_sec_refresh_json_saved(const uint8_t *apex, struct jw *w);
 
 #endif

@@ -338,4 +338,6 @@ dns_sec_zone_json(struct dns_srv *s, size_t i, struct jw *w)
 		jw_null(w);
 	if (s->worker == 0)
 		dns_sec_refresh_json(s->conf->zones[i].apex, w);
+	else
+		dns_sec_refresh_json_saved(s->conf->zones[i].apex, w);
 }

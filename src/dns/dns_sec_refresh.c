@@ -43,6 +43,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/statefile.h"
 #include "lib/util.h"
 
 #define DNS_SEC_DEADLINE_MS 30000 /* one primary: SOA and transfer */
@@ -162,6 +163,26 @@ dns_sec_close(struct dns_sec_job *j)
 	ev_timer_stop(j->s->loop, &j->udp_wait);
 }
 
+/*
+ * Leave the last attempt's outcome in .<zone>.state beside the copies:
+ * GET /v1/dns is answered by one worker, which is seldom worker 0. A dot
+ * name, so the watchers ignore it.
+ */
+static void
+dns_sec_save_state(struct dns_sec_job *j)
+{
+	char name[DNS_SEC_FILE_MAX + 1], text[128];
+	int n;
+
+	name[0] = '.';
+	dns_sec_copy_name(j->apex, ".state", name + 1, sizeof(name) - 1);
+	n = snprintf(text, sizeof(text), "%lld %s %s\n",
+	    (long long)j->last_attempt, dns_sec_rname[j->last_result],
+	    j->last_error[0] != '\0' ? j->last_error : "-");
+	if (dns_sec_dir()[0] != '\0')
+		(void)statefile_write(dns_sec_dir(), name, text, (size_t)n);
+}
+
 /* The attempt ended with r: count, log, plan the next. */
 static void
 dns_sec_finish(struct dns_sec_job *j, enum dns_sec_result r)
@@ -174,6 +195,9 @@ dns_sec_finish(struct dns_sec_job *j, enum dns_sec_result r)
 	j->phase = DNS_SEC_IDLE;
 	j->results[r]++;
 	j->last_result = (int)r;
+	if (r != DNS_SEC_R_FAILED)
+		j->last_error[0] = '\0';
+	dns_sec_save_state(j);
 	next = dns_sec_next_ms(
 	    r != DNS_SEC_R_FAILED, j->have, &j->soa, &j->backoff_ms);
 	if (j->again) {
@@ -730,6 +754,30 @@ dns_sec_refresh_metrics(struct buf *out)
 			    j->results[r]);
 		}
 	buf_fini(&l);
+}
+
+/* Another worker's view: what worker 0 left in .<zone>.state. */
+void
+dns_sec_refresh_json_saved(const uint8_t *apex, struct jw *w)
+{
+	char name[DNS_SEC_FILE_MAX + 1], result[32], error[64];
+	long long at;
+	struct buf b;
+
+	name[0] = '.';
+	dns_sec_copy_name(apex, ".state", name + 1, sizeof(name) - 1);
+	buf_init(&b);
+	if (dns_sec_dir()[0] != '\0' &&
+	    statefile_read(dns_sec_dir(), name, &b) == 0) {
+		buf_putc(&b, '\0');
+		if (sscanf(b.data, "%lld %31s %63s", &at, result, error) == 3) {
+			jw_kint(w, "last_attempt", at);
+			jw_kstr(w, "last_result", result);
+			if (strcmp(error, "-") != 0)
+				jw_kstr(w, "last_error", error);
+		}
+	}
+	buf_fini(&b);
 }
 
 void
