@@ -10,6 +10,10 @@ topology from ARCHITECTURE.md §5 are built from three calls:
     a = net.ns("a"); net.attach(a, lan, "198.18.0.1/24")
     r = net.router("r"); net.link(a, r, "198.18.1.1/30", "198.18.1.2/30")
 
+A process runs in a namespace with ns.run()/ns.popen() (or Proc's ns=);
+the test process itself talks from inside one through ns.socket(), e.g. to
+a daemon listening on that namespace's loopback.
+
 Invariants:
   * every address assigned is inside 198.18.0.0/15 (asserted), so test
     traffic can never leave the machine for a real network;
@@ -25,16 +29,20 @@ could not run must never report "passed".
 """
 
 import atexit
+import ctypes
 import ipaddress
 import os
 import re
 import shutil
+import socket as _socket
 import subprocess
+import threading
 
 ALLOWED = ipaddress.ip_network("198.18.0.0/15")
 PART_CHAIN = "HV-PART"
 _networks = []
 _probe = None
+_CLONE_NEWNET = 0x40000000
 
 
 class NetnsError(Exception):
@@ -150,6 +158,35 @@ class Ns:
 
     def ip(self, *args, check=True):
         return _run(["ip", "-n", self.name] + list(args), check=check)
+
+    def socket(self, family=_socket.AF_INET, type=_socket.SOCK_DGRAM):
+        """A socket of this namespace, for the test process itself: made
+        on a short-lived thread that entered the namespace (setns(2) moves
+        only the calling thread), so a client in the test can reach a
+        daemon's loopback address in here. The caller closes it."""
+        out = {}
+
+        def make():
+            try:
+                fd = os.open("/run/netns/" + self.name, os.O_RDONLY)
+                try:
+                    libc = ctypes.CDLL(None, use_errno=True)
+                    if libc.setns(fd, _CLONE_NEWNET) != 0:
+                        e = ctypes.get_errno()
+                        raise OSError(e, "setns %s: %s" % (
+                            self.name, os.strerror(e)))
+                finally:
+                    os.close(fd)
+                out["sock"] = _socket.socket(family, type)
+            except Exception as e:  # re-raised on the caller's thread
+                out["error"] = e
+
+        t = threading.Thread(target=make, daemon=True)
+        t.start()
+        t.join()
+        if "error" in out:
+            raise out["error"]
+        return out["sock"]
 
     def next_ifname(self, stem="eth"):
         name = "%s%d" % (stem, self._nif)
