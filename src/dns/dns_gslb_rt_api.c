@@ -889,19 +889,36 @@ dns_rt_status_degraded(struct conf_node *gslb)
 		}
 }
 
+/* "3.4s + ttl 30s = 33.4s", or "-" when no address is health-checked. */
+static void
+dns_rt_status_budget(struct conf_node *n, char *out, size_t size)
+{
+	const char *d = dns_rt_api_text(n, "/detect_ms");
+	const char *b = dns_rt_api_text(n, "/switch_budget_ms");
+	unsigned long long dm, bm;
+
+	if (d == NULL || b == NULL || sscanf(d, "%llu", &dm) != 1 ||
+	    sscanf(b, "%llu", &bm) != 1) {
+		snprintf(out, size, "-");
+		return;
+	}
+	snprintf(out, size, "%.1fs + ttl %.1fs = %.1fs", (double)dm / 1000,
+	    (double)(bm - dm) / 1000, (double)bm / 1000);
+}
+
 void
 dns_gslb_rt_status_print(struct conf_node *root)
 {
 	struct conf_node *gslb = conf_node_at(root, "/gslb"), *n, *p, *pl;
-	char name[128], sw[32];
+	char name[128], sw[32], budget[64];
 	const char *by;
 	size_t i, j;
 
 	if (conf_node_count(conf_node_at(gslb, "/names")) == 0 &&
 	    conf_node_count(conf_node_at(gslb, "/plans")) == 0)
 		return;
-	printf("\n%-28s %-20s %-12s %-9s %s\n", "GSLB NAME", "POLICY", "SET",
-	    "SWITCHES", "TTL");
+	printf("\n%-28s %-20s %-12s %-9s %-5s %s\n", "GSLB NAME", "POLICY",
+	    "SET", "SWITCHES", "TTL", "SWITCH BUDGET");
 	for (i = 0; (n = conf_node_item(conf_node_at(gslb, "/names"), i));
 	     i++) {
 		/* dns_rt_status_str keeps four results: copy the name's. */
@@ -909,12 +926,13 @@ dns_gslb_rt_status_print(struct conf_node *root)
 		    name, sizeof(name), "%s", dns_rt_status_str(n, "/name"));
 		snprintf(
 		    sw, sizeof(sw), "%s", dns_rt_status_str(n, "/switches"));
+		dns_rt_status_budget(n, budget, sizeof(budget));
 		for (j = 0;
 		     (p = conf_node_item(conf_node_at(n, "/policies"), j)); j++)
-			printf("%-28s %-20s %-12s %-9s %s\n",
+			printf("%-28s %-20s %-12s %-9s %-5s %s\n",
 			    j == 0 ? name : "", dns_rt_status_str(p, "/policy"),
 			    dns_rt_status_str(p, "/set"), j == 0 ? sw : "",
-			    dns_rt_status_str(p, "/ttl"));
+			    dns_rt_status_str(p, "/ttl"), j == 0 ? budget : "");
 	}
 	dns_rt_status_degraded(gslb);
 	for (i = 0; (pl = conf_node_item(conf_node_at(gslb, "/plans"), i));

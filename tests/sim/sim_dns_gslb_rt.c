@@ -478,9 +478,12 @@ test_status_lines(void)
 	struct buf b;
 	struct jw w;
 	int fd, saved;
+	struct plane_target tg = {
+		.name = "site-a/198.18.1.10", .plane = "dns", .detect_ms = 3375
+	};
 
 	buf_init(&b);
-	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL, NULL, 0), 0);
+	T_EQ_INT(dns_gslb_rt_apply(rt, c, NULL, &tg, 1), 0);
 	t_verdict(rt, "site-a/198.18.1.10", HC_DOWN);
 	T_EQ_INT(t_query(rt, "POST", "/v1/dns/plans/lose-a/execute", &b), 200);
 	buf_reset(&b);
@@ -509,6 +512,7 @@ test_status_lines(void)
 	T_HAS(&b, "backup");
 	T_HAS(&b, "degraded addresses:\n    site-a/198.18.1.10\n");
 	T_HAS(&b, "plan lose-a: executed (by api)");
+	T_HAS(&b, "3.4s + ttl 30.0s = 33.4s");
 	conf_errors_fini(&errs);
 	conf_tree_fini(&t);
 	buf_fini(&b);
