@@ -256,8 +256,12 @@ def test_non_preemptive_stays_until_operator_failback(haven, workdir, sites):
     print("\n" + out)
     line = [ln for ln in out.splitlines()
             if ln.startswith("www.example.com")]
-    assert line and line[0].split()[1:] == ["default", "backup", "1",
-                                             "5"], out
+    assert line and line[0].split()[1:5] == ["default", "backup", "1",
+                                              "5"], out
+    # The switch budget: this config's detection (200 ms interval, fall
+    # 2, 200 ms timeouts: 0.7 s at worst) plus the 30 s TTL.
+    assert line[0].split()[5:] == ["0.7s", "+", "ttl", "30.0s", "=",
+                                   "30.7s"], out
     assert "plan lose-a: unexecuted\n" in out, out
     assert "    site-a/%s" % SITE_A in out, out
     sites["a"].start()
