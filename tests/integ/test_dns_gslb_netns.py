@@ -128,6 +128,7 @@ class Sites:
         q = dns.message.make_query(name, "A")
         q.flags &= ~dns.flags.RD
         s = self.dns.socket()
+        s.setblocking(False)  # dnspython waits with select: timeout works
         try:
             return dns.query.udp(q, "127.0.0.1", port=53, timeout=1, sock=s)
         finally:
