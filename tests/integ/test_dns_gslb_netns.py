@@ -92,7 +92,8 @@ class Sites:
     """The topology of the module comment, with haven started and every
     address's health verdict in (up)."""
 
-    def __init__(self, netns, nginx, haven, workdir):
+    def __init__(self, netns, nginx, haven, procs, workdir):
+        self.procs = procs
         lan = netns.bridge("lan")
         self.dns = netns.ns("dns")
         self.a, self.b = netns.ns("site-a"), netns.ns("site-b")
@@ -117,10 +118,17 @@ class Sites:
         assert self.answer(WWW) == SITE_A
         assert self.answer(HOLD) == SITE_A
 
+    def restart(self, n):
+        """Start a killed nginx again; stopped (and its log shown on a
+        failure) with the test's other processes."""
+        n.start()
+        self.procs.started.append(n.proc)
+
     def ask(self, name):
         q = dns.message.make_query(name, "A")
         q.flags &= ~dns.flags.RD
         s = self.dns.socket()
+        s.setblocking(False)  # dnspython waits with select: timeout works
         try:
             return dns.query.udp(q, "127.0.0.1", port=53, timeout=1, sock=s)
         finally:
@@ -178,8 +186,8 @@ class Sites:
 
 
 @pytest.fixture
-def sites(netns, nginx, haven, workdir):
-    return Sites(netns, nginx, haven, workdir)
+def sites(netns, nginx, haven, procs, workdir):
+    return Sites(netns, nginx, haven, procs, workdir)
 
 
 def report(what, seconds, bound):
@@ -217,7 +225,7 @@ def check_hold_down(s):
                                    for p in pol.values()), r.json
     assert pol[WWW]["since_ms"] == up["since_ms"], r.json
     held = pol[HOLD]["since_ms"] - up["since_ms"]
-    assert HOLD_S * 1000 <= held <= HOLD_S * 1000 + 200, r.json
+    assert HOLD_S * 1000 <= held <= HOLD_S * 1000 + 1000, r.json
     evs = s.events()
     fb = {n: [e for e in evs if e["kind"] == "switch" and e["name"] == n
               and e["to"] == "default"][-1] for n in (WWW, HOLD)}
@@ -234,23 +242,22 @@ def test_killed_site_switch_and_failback(sites):
     took = s.wait_answer(SITE_B, t0, timeout=detect + MARGIN + 5,
                          what="switch to site-b")
     report("nginx killed -> site-b answered", took, detect + MARGIN)
-    assert took <= detect + MARGIN
-    s.steady(SITE_B)
-    s.steady(SITE_B, name=HOLD)
     # The degraded TTL lasts hold_down after a switch (dns_gslb.h): the
     # template's is 0, and www's served set (site-b) is all up.
     assert s.ttl(HOLD) == 5
     assert s.ttl(WWW) == 30
+    assert took <= detect + MARGIN
+    s.steady(SITE_B)
+    s.steady(SITE_B, name=HOLD)
     # ... and ends with the hold-down (a timer: nothing else changes).
     wait_until(lambda: s.ttl(HOLD) == 30, timeout=HOLD_S + MARGIN,
                interval=POLL_S, what="hold's TTL back to 30")
-    sw = [e for e in s.events() if e["kind"] == "switch"]
-    assert time.monotonic() - t0 >= HOLD_S, sw
+    assert time.monotonic() - t0 >= HOLD_S
     c = hc.check(s.h, "site-a/" + SITE_A[0])
     assert c["state"] == "down" and c["reason"] == "connect_refused", c
 
     t0 = time.monotonic()
-    s.na.start()
+    s.restart(s.na)
     ready = time.monotonic() - t0
     www, hold = failback(s, t0, "failback to site-a")
     # Probes of a down target every down_interval, then rise passes.
@@ -328,7 +335,7 @@ def test_both_sites_down_fail_open(sites):
 
     # site-b back first: the backup set serves; then site-a: failback.
     t0 = time.monotonic()
-    s.nb.start()
+    s.restart(s.nb)
     ready = time.monotonic() - t0
     took = s.wait_answer(SITE_B, t0, timeout=MARGIN + 5,
                          what="backup site-b again")
@@ -336,7 +343,7 @@ def test_both_sites_down_fail_open(sites):
     report("site-b back -> site-b answered", took, bound)
     assert took <= bound
     s.steady(SITE_B)
-    s.na.start()
+    s.restart(s.na)
     s.wait_answer(SITE_A, time.monotonic(), timeout=MARGIN + 5,
                   what="failback to site-a")
     s.steady(SITE_A)
