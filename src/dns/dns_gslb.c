@@ -385,8 +385,8 @@ dns_gslb_eval_policy(struct dns_gslb *g, const struct dns_gslb_name *n,
 		pol->set = next;
 		pol->since_ms = now_ms;
 	}
-	pol->degraded = pol->set == DNS_SET_FAIL_OPEN ||
-	    pol->set == DNS_SET_LAST_RESORT || dns_gslb_any_down(g, pol) ||
+	pol->degraded = pol->set != DNS_SET_DEFAULT ||
+	    dns_gslb_any_down(g, pol) ||
 	    now_ms < pol->since_ms + pol->c->hold_down_ms;
 	dns_gslb_table_build(g, n->c, pol, &pol->tab);
 }

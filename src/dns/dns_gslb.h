@@ -27,8 +27,10 @@
  *   - failback to the default set: preemptive after the set has been
  *     available for hold_down; non-preemptive only when the backup set
  *     fails, or by an operator's dns_gslb_failback;
- *   - the TTL is degraded_ttl while any address of the served set is down
- *     or within hold_down of a switch, else ttl.
+ *   - the TTL is degraded_ttl while the policy serves anything but its
+ *     default set (so clients come back soon after a failback), while any
+ *     address of the served set is down, or within hold_down of a switch;
+ *     else ttl.
  *
  * Every change is reported as an event (addr up/down, pool up/down, a
  * policy's switch), for the log and the alarms.

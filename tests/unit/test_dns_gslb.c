@@ -163,7 +163,7 @@ test_failover_below_available(void)
 	T_EQ_STR(t_events(&l),
 	    "addr-down site-a 198.18.1.2; pool-down site-a; "
 	    "switch www.example.com default default>backup");
-	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=5 scope=0");
 	/* a repeated verdict changes nothing */
 	T_EQ_INT(dns_gslb_health(g, "site-a/198.18.1.2", false, 3500), 0);
 	T_EQ_STR(t_events(&l), "");
@@ -211,7 +211,7 @@ test_fail_open_and_closed(void)
 	g = dns_gslb_new(&c, NULL, 0, NULL, NULL);
 	dns_gslb_health(g, "a/198.18.1.1", false, 10);
 	dns_gslb_health(g, "a/198.18.1.2", false, 10);
-	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=5 scope=0");
 	T_EQ_STR(t_ans(g, 2, T_A, NULL, -1), "nodata scope=0");
 	dns_gslb_health(g, "b/198.18.2.1", false, 20);
 	/* open: the whole default set, health ignored, offline still out */
@@ -223,7 +223,7 @@ test_fail_open_and_closed(void)
 	T_EQ_STR(t_ans(g, 2, T_A, NULL, -1), "nodata scope=0");
 	/* the backup comes back: from a fail state, at once */
 	dns_gslb_health(g, "b/198.18.2.1", true, 30);
-	T_EQ_STR(t_ans(g, 1, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+	T_EQ_STR(t_ans(g, 1, T_A, NULL, -1), "198.18.2.1 ttl=5 scope=0");
 	T_EQ_INT(dns_gslb_answer(g, 3, T_A,
 	             &(struct dns_client){ .family = AF_INET },
 	             &(struct dns_dyn_answer){ 0 }),
@@ -265,7 +265,7 @@ test_preemptive_hold_down(void)
 	dns_gslb_health(g, "a/198.18.1.1", false, 60000);
 	dns_gslb_health(g, "a/198.18.1.1", true, 65000);
 	T_EQ_INT(dns_gslb_tick(g, 70000), 95000);
-	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=5 scope=0");
 	t_events(&l);
 	T_EQ_INT(dns_gslb_tick(g, 94999), 95000);
 	T_EQ_STR(t_events(&l), "");
@@ -304,7 +304,7 @@ test_non_preemptive(void)
 	dns_gslb_health(g, "a/198.18.1.1", true, 20);
 	T_EQ_INT(dns_gslb_tick(g, 3600000), 0);
 	/* stays on the backup however long the default is back */
-	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=5 scope=0");
 	T_EQ_STR(t_events(&l),
 	    "addr-down a 198.18.1.1; pool-down a; "
 	    "switch www.example.com default default>backup; "
@@ -317,7 +317,7 @@ test_non_preemptive(void)
 	/* or the backup failing while the default is up */
 	dns_gslb_health(g, "a/198.18.1.1", false, 5000000);
 	dns_gslb_health(g, "a/198.18.1.1", true, 5000010);
-	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=5 scope=0");
 	t_events(&l);
 	dns_gslb_health(g, "b/198.18.2.1", false, 5000020);
 	T_EQ_STR(t_events(&l),
@@ -405,18 +405,18 @@ test_plan_execute_preview_rollback(void)
 	T_EQ_STR(t_events(&l),
 	    "plan lose-a unexecuted>executed; pool-down site-a; "
 	    "switch www.example.com default default>backup");
-	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=5 scope=0");
 	T_EQ_INT(dns_gslb_plan(g, "lose-a", true, 200), -EALREADY);
 	T_EQ_INT(dns_gslb_plan(g, "nope", true, 200), -ENOENT);
 	/* health coming back does not undo a plan */
 	dns_gslb_health(g, "site-a/198.18.1.1", true, 250);
-	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=5 scope=0");
 	/* a reload keeps the plan executed and its pools forced off */
 	{
 		struct dns_gslb *g2 = dns_gslb_new(&c, g, 260, t_ev, &l);
 
 		T_EQ_STR(
-		    t_ans(g2, 0, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+		    t_ans(g2, 0, T_A, NULL, -1), "198.18.2.1 ttl=5 scope=0");
 		T_EQ_INT(dns_gslb_plan(g2, "lose-a", true, 270), -EALREADY);
 		dns_gslb_free(g2);
 	}
@@ -456,9 +456,9 @@ test_reload_keeps_state(void)
 	dns_gslb_health(g1, "a/198.18.1.1", false, 10);
 	dns_gslb_health(g1, "a/198.18.1.2", false, 10);
 	dns_gslb_health(g1, "a/198.18.1.2", true, 20);
-	T_EQ_STR(t_ans(g1, 0, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+	T_EQ_STR(t_ans(g1, 0, T_A, NULL, -1), "198.18.2.1 ttl=5 scope=0");
 	t_events(&l);
-	/* a new name and pool, a longer TTL, an address more in a */
+	/* a new name and pool, other TTLs, an address more in a */
 	t_conf("pools:\n"
 	       "  - name: c\n"
 	       "    addresses: [{address: 198.18.3.1}]\n"
@@ -472,6 +472,7 @@ test_reload_keeps_state(void)
 	       "    policies: [{pools: [c]}]\n"
 	       "  - name: www.example.com\n"
 	       "    ttl: 60s\n"
+	       "    degraded_ttl: 7s\n"
 	       "    policies:\n"
 	       "      - {pools: [a], backup: [b], failback: non-preemptive}\n",
 	    &c2);
@@ -480,12 +481,17 @@ test_reload_keeps_state(void)
 	conf_schema_free(&t_gslb_schema, &c1);
 	/* nothing switched back, nothing reported */
 	T_EQ_STR(t_events(&l), "");
-	T_EQ_STR(t_ans(g2, 1, T_A, NULL, -1), "198.18.2.1 ttl=60 scope=0");
+	/* on the backup set: the new degraded TTL */
+	T_EQ_STR(t_ans(g2, 1, T_A, NULL, -1), "198.18.2.1 ttl=7 scope=0");
 	T_EQ_STR(t_ans(g2, 0, T_A, NULL, -1), "198.18.3.1 ttl=30 scope=0");
 	T_EQ_INT(dns_gslb_failback(g2, "www.example.com", 40), 0);
 	/* the kept verdict: .1 still down */
 	T_EQ_STR(
-	    t_ans(g2, 1, T_A, NULL, -1), "198.18.1.2,198.18.1.4 ttl=5 scope=0");
+	    t_ans(g2, 1, T_A, NULL, -1), "198.18.1.2,198.18.1.4 ttl=7 scope=0");
+	/* all of a up: the new TTL */
+	T_EQ_INT(dns_gslb_health(g2, "a/198.18.1.1", true, 50), 0);
+	T_EQ_STR(t_ans(g2, 1, T_A, NULL, -1),
+	    "198.18.1.1,198.18.1.2,198.18.1.4 ttl=60 scope=0");
 	dns_gslb_free(g2);
 	conf_schema_free(&t_gslb_schema, &c2);
 }
@@ -540,7 +546,7 @@ test_save_restore(void)
 	T_EQ_STR(t_events(&l), "");
 	t_save(g2, &b2);
 	T_EQ_STR(b2.data, b1.data);
-	T_EQ_STR(t_ans(g2, 0, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+	T_EQ_STR(t_ans(g2, 0, T_A, NULL, -1), "198.18.2.1 ttl=5 scope=0");
 	T_EQ_INT(dns_gslb_plan(g2, "lose-a", true, 60), -EALREADY);
 	T_EQ_INT(dns_gslb_plan(g2, "lose-a", false, 60), 0);
 	T_EQ_STR(
@@ -726,7 +732,7 @@ test_template_dr(void)
 	T_EQ_STR(
 	    t_ans(g, 1, T_A, NULL, -1), "198.18.1.1,198.18.2.1 ttl=30 scope=0");
 	dns_gslb_health(g, "a/198.18.1.1", false, 10);
-	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=30 scope=0");
+	T_EQ_STR(t_ans(g, 0, T_A, NULL, -1), "198.18.2.1 ttl=5 scope=0");
 	T_EQ_STR(t_ans(g, 1, T_A, NULL, -1), "198.18.2.1 ttl=5 scope=0");
 	dns_gslb_health(g, "b/198.18.2.1", false, 20);
 	/* multi-active fails open */
@@ -794,8 +800,8 @@ test_json_view(void)
 	T_ASSERT(strstr(b.data,
 	             "\"policy\":\"default\",\"sources\":[],"
 	             "\"set\":\"backup\",\"since_ms\":100,"
-	             "\"for_ms\":1000,\"degraded\":false,"
-	             "\"ttl\":30") != NULL);
+	             "\"for_ms\":1000,\"degraded\":true,"
+	             "\"ttl\":5") != NULL);
 	T_ASSERT(strstr(b.data, "\"answer\":[\"198.18.2.1\"]") != NULL);
 	T_ASSERT(strstr(b.data, "\"failback_at_ms\":null") != NULL);
 	T_ASSERT(strstr(b.data,
