@@ -316,12 +316,15 @@ static bool
 snap_mf_same(
     const struct snap_manifest *a, const struct snap_manifest *b, uint64_t i)
 {
+	uint64_t off;
+	uint32_t la, lb;
+
 	if (i >= a->nchunks || i >= b->nchunks)
 		return false;
-	/* The last chunk of images of different sizes differs in length. */
-	if ((i + 1 == a->nchunks || i + 1 == b->nchunks) && a->size != b->size)
-		return false;
-	return snap_id_cmp(&a->chunks[i], &b->chunks[i]) == 0;
+	/* The last chunk of images of different sizes may differ in length. */
+	snap_chunker_range(a->size, a->chunk_size, i, &off, &la);
+	snap_chunker_range(b->size, b->chunk_size, i, &off, &lb);
+	return la == lb && snap_id_cmp(&a->chunks[i], &b->chunks[i]) == 0;
 }
 
 int64_t

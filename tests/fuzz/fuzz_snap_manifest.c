@@ -28,8 +28,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf b;
 	char err[256];
 
-	if (snap_manifest_parse((const char *)data, size, &m, err,
-	        sizeof(err)) != 0) {
+	if (snap_manifest_parse(
+	        (const char *)data, size, &m, err, sizeof(err)) != 0) {
 		if (err[0] == '\0' || m.chunks != NULL)
 			abort();
 		return 0;
