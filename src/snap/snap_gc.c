@@ -102,7 +102,8 @@ snap_gc_sweep_dir(const char *dir, const char *xx, const struct snap_id *v,
 		    (snap_id_parse(de->d_name, strlen(de->d_name), &id) != 0 ||
 		        memcmp(de->d_name, xx, 2) != 0))
 			continue; /* not ours */
-		if (!temp && bsearch(&id, v, nv, sizeof(*v), snap_gc_id_cmp)) {
+		if (!temp && nv > 0 &&
+		    bsearch(&id, v, nv, sizeof(*v), snap_gc_id_cmp)) {
 			st->kept++;
 			continue;
 		}
