@@ -24,6 +24,9 @@
 #define SNAP_STORE_MARK   "haven-snap-store"
 #define SNAP_MANIFEST_MAX (1ull << 30) /* refuse bigger manifest files */
 
+static char *snap_store_tmp_path(
+    const struct snap_store *s, const struct snap_id *id);
+
 static int
 snap_store_mkdir(const char *path)
 {
@@ -103,6 +106,14 @@ snap_store_close(struct snap_store *s)
 {
 	if (s == NULL)
 		return;
+	/* A failed create's batch: nothing names these temp files. */
+	for (size_t i = 0; i < s->npend; i++) {
+		char *tmp = snap_store_tmp_path(s, &s->pend[i]);
+
+		unlink(tmp);
+		free(tmp);
+	}
+	free(s->pend);
 	snap_store_unlock(s);
 	snap_zctx_fini(&s->z);
 	free(s->fbuf);
@@ -189,23 +200,67 @@ snap_store_write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* Path of the temp file of chunk id, in the chunk's directory. */
+static char *
+snap_store_tmp_path(const struct snap_store *s, const struct snap_id *id)
+{
+	char hex[SNAP_HEX_LEN + 1];
+
+	snap_id_hex(id, hex);
+	return xasprintf(
+	    "%s/chunks/%.2s/.tmp.%d.%s", s->root, hex, (int)getpid(), hex);
+}
+
+/* Make the batch's temp files durable with one syncfs, then name them. */
+static int
+snap_store_flush(struct snap_store *s)
+{
+	int fd, e = 0;
+
+	if (s->npend == 0)
+		return 0;
+	fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 || syncfs(fd) == -1)
+		e = -errno;
+	if (fd != -1)
+		close(fd);
+	for (size_t i = 0; i < s->npend; i++) {
+		char *tmp = snap_store_tmp_path(s, &s->pend[i]);
+		char *path = snap_store_chunk_path(s, &s->pend[i]);
+
+		if (e == 0 && rename(tmp, path) == -1)
+			e = -errno;
+		if (e != 0)
+			unlink(tmp);
+		else
+			s->dirty[s->pend[i].b[0] / 8] |=
+			    (uint8_t)(1u << (s->pend[i].b[0] % 8));
+		free(tmp);
+		free(path);
+	}
+	s->npend = 0;
+	s->pend_bytes = 0;
+	return e;
+}
+
 int
 snap_store_chunk_put(struct snap_store *s, const struct snap_id *id,
     const void *raw, size_t len, int zlevel, uint64_t *stored)
 {
-	char *path, *tmp, *dir;
+	char *tmp, *dir;
 	size_t flen;
 	int fd, e;
 
 	if ((e = snap_store_chunk_has(s, id)) != 0)
 		return e < 0 ? e : 0;
+	for (size_t i = 0; i < s->npend; i++)
+		if (snap_id_cmp(&s->pend[i], id) == 0)
+			return 0;
 	if ((e = snap_frame_encode(&s->z, raw, len, zlevel, s->fbuf, &flen)) !=
 	    0)
 		return e;
-	path = snap_store_chunk_path(s, id);
-	dir = xstrndup(path, strrchr(path, '/') - path);
-	tmp = xasprintf(
-	    "%s/.tmp.%d.%s", dir, (int)getpid(), strrchr(path, '/') + 1);
+	tmp = snap_store_tmp_path(s, id);
+	dir = xstrndup(tmp, (size_t)(strrchr(tmp, '/') - tmp));
 	if ((e = snap_store_mkdir(dir)) != 0)
 		goto out;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -213,32 +268,32 @@ snap_store_chunk_put(struct snap_store *s, const struct snap_id *id,
 		e = -errno;
 		goto out;
 	}
-	if ((e = snap_store_write_all(fd, s->fbuf, flen)) != 0 ||
-	    (fsync(fd) == -1 && (e = -errno) != 0)) {
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) == -1) {
+	e = snap_store_write_all(fd, s->fbuf, flen);
+	if (close(fd) == -1 && e == 0)
 		e = -errno;
+	if (e != 0) {
 		unlink(tmp);
 		goto out;
 	}
-	s->dirty[id->b[0] / 8] |= (uint8_t)(1u << (id->b[0] % 8));
+	if (s->pend == NULL)
+		s->pend = xmalloc(SNAP_BATCH_CHUNKS * sizeof(*s->pend));
+	s->pend[s->npend++] = *id;
+	s->pend_bytes += flen;
 	*stored = flen;
 	e = 1;
+	if (s->npend == SNAP_BATCH_CHUNKS || s->pend_bytes >= SNAP_BATCH_BYTES)
+		if ((e = snap_store_flush(s)) == 0)
+			e = 1;
 out:
 	free(tmp);
 	free(dir);
-	free(path);
 	return e;
 }
 
 int
 snap_store_chunk_sync(struct snap_store *s)
 {
-	int e = 0;
+	int e = snap_store_flush(s);
 
 	for (unsigned i = 0; i < 256; i++) {
 		char *dir;

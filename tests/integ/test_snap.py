@@ -138,6 +138,16 @@ def test_round_trip_sparse_and_random(haven_bin, workdir):
             assert st["stored_bytes"] < st["new_bytes"] // 5, st
     snap(haven_bin, store, "verify", check=0)
 
+    # Repeated chunks inside one image are stored once (the same write
+    # batch must not write or rename a chunk twice).
+    rep = workdir / "repeat.img"
+    block = rng.randbytes(CHUNK)
+    rep.write_bytes(block * 10 + block[:100])
+    n, st = create(haven_bin, store, "rep", rep)
+    assert st["new"] == 2 and st["dedup"] == 9, st
+    snap(haven_bin, store, "restore", n, workdir / "rep.out", check=0)
+    assert sha(workdir / "rep.out") == sha(rep)
+
     # An empty image round-trips too.
     empty = workdir / "empty.img"
     empty.write_bytes(b"")
