@@ -500,6 +500,8 @@ snap_store_list(
 	int e = 0;
 
 	*n = 0;
+	if (volume != NULL && !snap_name_ok(volume, strlen(volume)))
+		return -EINVAL;
 	if (volume != NULL) {
 		e = snap_store_list_vol(s, volume, &v, n, &cap);
 	} else {
