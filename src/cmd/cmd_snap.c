@@ -77,6 +77,7 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	double wait;
 	char *end;
 	int c;
 
@@ -105,10 +106,16 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 			a->dry_run = true;
 			break;
 		case 'w':
-			errno = 0;
-			a->wait_ms = (int)(strtod(optarg, &end) * 1000);
-			if (end == optarg || *end != '\0' || a->wait_ms < 0)
+			wait = strtod(optarg, &end);
+			/* Bounded before the cast: a day is plenty. */
+			if (end == optarg || *end != '\0' || !(wait >= 0) ||
+			    wait > 86400) {
+				fprintf(stderr,
+				    "haven snap: --wait: want "
+				    "seconds in [0, 86400]\n");
 				return 2;
+			}
+			a->wait_ms = (int)(wait * 1000);
 			break;
 		case 'h':
 			cmd_snap_usage(stdout);

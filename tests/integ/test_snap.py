@@ -410,6 +410,8 @@ def test_damaged_store_and_cli_errors(haven_bin, workdir):
     snap(haven_bin, store, "restore", "nope", workdir / "o", check=1)
     snap(haven_bin, store, "restore", "../../etc", workdir / "o", check=1)
     snap(haven_bin, store, "frobnicate", check=2)
+    for w in ("-1", "1e99", "nan", "x"):
+        snap(haven_bin, store, "gc", "--wait", w, check=2)
     snap(haven_bin, workdir / "nostore", "list", check=1)
     snap(haven_bin, store, "create", "--volume", "v", workdir / "missing",
          check=1)
