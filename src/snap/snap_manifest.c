@@ -290,9 +290,13 @@ snap_manifest_parse(const char *p, size_t len, struct snap_manifest *m,
 	}
 	snap_manifest_root(m, &root);
 	if (snap_id_cmp(&root, &m->root) != 0) {
+		char hex[SNAP_HEX_LEN + 1];
+
+		snap_id_hex(&root, hex);
 		e = snap_mf_fail(&c,
-		    "root hash does not match the chunk "
-		    "list (manifest damaged)");
+		    "root hash does not match the chunk list (manifest "
+		    "damaged; computed %s)",
+		    hex);
 		goto fail;
 	}
 	if ((e = snap_mf_next(&c)) != 0)
