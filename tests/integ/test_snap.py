@@ -373,6 +373,43 @@ def test_gc_racing_create(haven_bin, workdir):
         snap(haven_bin, store, "delete", n1, check=0)
 
 
+def test_killed_create_publishes_nothing(haven_bin, workdir):
+    """kill -9 in the middle of a create: no snapshot appears, the store
+    verifies, gc removes what the dead create left, a new create works."""
+    rng = random.Random(8)
+    store = workdir / "store"
+    img = workdir / "k.img"
+    img.write_bytes(rng.randbytes(192 * MIB))
+    small = workdir / "s.img"
+    small.write_bytes(rng.randbytes(2 * CHUNK))
+    keep, _ = create(haven_bin, store, "keep", small)
+    p = subprocess.Popen([haven_bin, "snap", "create", "--store", str(store),
+                          "--volume", "v", str(img)],
+                         stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while len(chunk_files(store)) < 600 and p.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    p.kill()
+    p.wait()
+    if p.returncode == 0:
+        pytest.skip("create finished before it could be killed")
+    assert not (store / "snapshots" / "v").exists() or not [
+        f for f in os.listdir(store / "snapshots" / "v")
+        if not f.startswith(".")]
+    r = snap(haven_bin, store, "list", check=0)
+    assert keep.split("/")[1] in r.stdout and "\nv " not in r.stdout
+    snap(haven_bin, store, "verify", check=0)
+    r = snap(haven_bin, store, "gc", check=0)
+    st = dict(kv.split("=") for kv in r.stdout.split()[1:])
+    assert int(st["deleted"]) + int(st["temps"]) >= 600, r.stdout
+    assert chunk_files(store) == set(manifest_chunks(store, keep))
+    n, _ = create(haven_bin, store, "v", img)
+    out = workdir / "k.out"
+    snap(haven_bin, store, "restore", n, out, check=0)
+    assert sha(out) == sha(img)
+
+
 def test_damaged_store_and_cli_errors(haven_bin, workdir):
     store = workdir / "store"
     img = workdir / "y.img"
