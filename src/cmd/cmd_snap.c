@@ -427,6 +427,15 @@ cmd_snap(int argc, char **argv)
 	cmd = argv[1];
 	if ((rc = cmd_snap_parse(argc - 1, argv + 1, &a)) >= 0)
 		return rc;
+	/* Before the store is made: a bad name must not leave one behind. */
+	if (strcmp(cmd, "create") == 0 && a.volume != NULL &&
+	    !snap_name_ok(a.volume, strlen(a.volume))) {
+		fprintf(stderr,
+		    "haven snap create: bad volume name '%s' (1-%d "
+		    "of [A-Za-z0-9._-], not starting with . or -)\n",
+		    a.volume, SNAP_NAME_MAX);
+		return 1;
+	}
 	if ((rc = cmd_snap_open(&a, strcmp(cmd, "create") == 0, &s)) != 0)
 		return rc;
 	if (strcmp(cmd, "create") == 0)

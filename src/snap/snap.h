@@ -84,7 +84,8 @@ struct snap_gc_stats {
 	uint64_t kept;       /* chunk files kept */
 	uint64_t deleted;    /* chunk files removed */
 	uint64_t freed;      /* their bytes */
-	uint64_t temps;      /* temp files of crashed writers removed */
+	uint64_t temps; /* temp files of crashed writers removed (chunks and
+	                   manifests) */
 };
 
 /*

@@ -4,8 +4,8 @@
  * Mark and sweep under the store's exclusive lock: the marks are the chunk
  * IDs of every manifest (a sorted array, searched by bisection), the sweep
  * walks chunks/xx/ and unlinks every chunk file whose name is not marked,
- * plus the temp files a crashed create left (no create runs while we hold
- * the lock, so every temp file is one). A manifest that cannot be read
+ * plus the temp files a crashed create left, of chunks and of manifests
+ * (no create runs while we hold the lock, so every temp file is one). A manifest that cannot be read
  * stops gc before anything is removed: its chunks would look unreferenced.
  * Files whose names are not chunk names are left alone.
  */
@@ -128,6 +128,49 @@ snap_gc_sweep_dir(const char *dir, const char *xx, const struct snap_id *v,
 	return e;
 }
 
+/*
+ * Remove the temp files of manifest publishes that died (statefile's
+ * ".<id>.<pid>.tmp" beside the manifests): under the exclusive lock no
+ * publish is in flight.
+ */
+static int
+snap_gc_sweep_manifests(
+    struct snap_store *s, bool dry_run, struct snap_gc_stats *st)
+{
+	char *dir = xasprintf("%s/snapshots", s->root);
+	DIR *d = opendir(dir), *vd;
+	struct dirent *de, *ve;
+	int e = 0;
+
+	free(dir);
+	if (d == NULL)
+		return -errno;
+	while (e == 0 && (de = readdir(d)) != NULL) {
+		if (!snap_name_ok(de->d_name, strlen(de->d_name)))
+			continue;
+		dir = xasprintf("%s/snapshots/%s", s->root, de->d_name);
+		if ((vd = opendir(dir)) != NULL) {
+			while ((ve = readdir(vd)) != NULL) {
+				size_t n = strlen(ve->d_name);
+
+				if (ve->d_name[0] != '.' || n < 5 ||
+				    strcmp(ve->d_name + n - 4, ".tmp") != 0)
+					continue;
+				if (!dry_run &&
+				    unlinkat(dirfd(vd), ve->d_name, 0) == -1) {
+					e = -errno;
+					break;
+				}
+				st->temps++;
+			}
+			closedir(vd);
+		}
+		free(dir);
+	}
+	closedir(d);
+	return e;
+}
+
 int
 snap_gc(struct snap_store *s, bool dry_run, int wait_ms,
     struct snap_gc_stats *st, char *err, size_t errlen)
@@ -149,6 +192,10 @@ snap_gc(struct snap_store *s, bool dry_run, int wait_ms,
 	}
 	if ((e = snap_gc_mark(s, &v, &nv, st, err, errlen)) != 0)
 		goto out;
+	if ((e = snap_gc_sweep_manifests(s, dry_run, st)) != 0) {
+		snprintf(err, errlen, "snapshots: %s", strerror(-e));
+		goto out;
+	}
 	if ((d = opendir(chunks)) == NULL) {
 		e = -errno;
 		snprintf(err, errlen, "%s: %s", chunks, strerror(errno));

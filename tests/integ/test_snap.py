@@ -300,8 +300,11 @@ def test_delete_gc_removes_exactly_unreferenced(haven_bin, workdir):
     d.mkdir(exist_ok=True)
     (d / ".tmp.999.abcd").write_bytes(b"partial")
     (d / "README").write_text("not a chunk")
+    vol = store / "snapshots" / n3.split("/")[0]
+    (vol / ".20261206T000000.000000Z-dead.999.tmp").write_text("partial")
     r = snap(haven_bin, store, "gc", check=0)
-    assert "temps=1" in r.stdout
+    assert "temps=2" in r.stdout
+    assert [f.name for f in vol.iterdir()] == [n3.split("/")[1]]
     assert not (d / ".tmp.999.abcd").exists() and (d / "README").exists()
 
     # Deleting the last snapshot and gc empties the store.
@@ -444,6 +447,9 @@ def test_damaged_store_and_cli_errors(haven_bin, workdir):
     # Usage and lookup errors.
     snap(haven_bin, store, "create", img, check=2)          # no --volume
     snap(haven_bin, store, "create", "--volume", "../x", img, check=1)
+    fresh = workdir / "fresh"
+    snap(haven_bin, fresh, "create", "--volume", ".x", img, check=1)
+    assert not fresh.exists()
     snap(haven_bin, store, "restore", "nope", workdir / "o", check=1)
     snap(haven_bin, store, "restore", "../../etc", workdir / "o", check=1)
     snap(haven_bin, store, "frobnicate", check=2)
