@@ -255,6 +255,14 @@ def test_bit_rot_named_and_restore_refused(haven_bin, workdir):
     assert "damaged chunk %s: missing from the store" % victim in r.stdout
     snap(haven_bin, store, "restore", na, out.with_suffix(".2"), check=3)
 
+    # Repair, as the README says: with the chunk file gone, a create from
+    # the source writes it afresh and every snapshot sharing it is whole.
+    _, st = create(haven_bin, store, "va", a)
+    assert st["new"] == 1
+    snap(haven_bin, store, "verify", check=0)
+    snap(haven_bin, store, "restore", na, out, check=0)
+    assert sha(out) == sha(a)
+
 
 def test_delete_gc_removes_exactly_unreferenced(haven_bin, workdir):
     rng = random.Random(4)
