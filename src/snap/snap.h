@@ -56,7 +56,8 @@ enum snap_restore_mode {
  * Write m's image to path: into a temp file beside it that is renamed over
  * path only when every chunk passed its checks, so path never holds bad
  * data. With SNAP_RESTORE_FULL, path "-" streams to stdout instead (a
- * damaged chunk then stops the stream short).
+ * damaged chunk then stops the stream short). An existing path that is not
+ * a regular file (a device, a FIFO, a directory) is refused: -EINVAL.
  */
 int snap_restore(struct snap_store *s, const struct snap_manifest *m,
     const char *path, enum snap_restore_mode mode, char *err, size_t errlen);

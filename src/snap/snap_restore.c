@@ -102,11 +102,24 @@ snap_restore(struct snap_store *s, const struct snap_manifest *m,
     const char *path, enum snap_restore_mode mode, char *err, size_t errlen)
 {
 	char *tmp, *dir, *copy;
+	struct stat st;
 	int fd, e;
 
 	if (mode == SNAP_RESTORE_FULL && strcmp(path, "-") == 0)
 		return snap_restore_chunks(
 		    s, m, STDOUT_FILENO, mode, true, err, errlen);
+	/*
+	 * The temp file is renamed over path: over a device node or a FIFO
+	 * that would replace the node itself (think /dev/sdb). Only regular
+	 * files are targets; a device takes `export ID - | dd of=DEV`.
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen,
+		    "%s exists and is not a regular file "
+		    "(for a device: export ID - | dd of=%s)",
+		    path, path);
+		return -EINVAL;
+	}
 	copy = xstrdup(path);
 	dir = xstrdup(dirname(copy));
 	free(copy);

@@ -455,6 +455,17 @@ def test_damaged_store_and_cli_errors(haven_bin, workdir):
     # Usage and lookup errors.
     snap(haven_bin, store, "create", img, check=2)          # no --volume
     snap(haven_bin, store, "create", "--volume", "../x", img, check=1)
+    # A target that is not a regular file is refused, never renamed over
+    # (a device node would be replaced by a file).
+    fifo = workdir / "fifo"
+    os.mkfifo(fifo)
+    for cmd in ("restore", "clone", "export"):
+        r = snap(haven_bin, store, cmd, n, fifo, check=1)
+        assert "not a regular file" in r.stderr
+        assert fifo.is_fifo()
+    r = snap(haven_bin, store, "restore", n, workdir, check=1)
+    assert "not a regular file" in r.stderr
+    assert not list(workdir.glob("*.haven-tmp.*"))
     fresh = workdir / "fresh"
     snap(haven_bin, fresh, "create", "--volume", ".x", img, check=1)
     assert not fresh.exists()
