@@ -16,6 +16,7 @@ import hashlib
 import os
 import random
 import re
+import shutil
 import subprocess
 import time
 
@@ -197,6 +198,9 @@ def test_incremental_one_percent(haven_bin, workdir):
     # list shows both, the child naming its parent.
     r = snap(haven_bin, store, "list", check=0)
     assert base.split("/")[1] in r.stdout and inc.split("/")[1] in r.stdout
+    shutil.rmtree(store)
+    img.unlink()
+    out.unlink()
 
 
 def test_bit_rot_named_and_restore_refused(haven_bin, workdir):
@@ -382,6 +386,9 @@ def test_gc_racing_create(haven_bin, workdir):
         assert sha(out) == sha(img)
         os.unlink(out)
         snap(haven_bin, store, "delete", n1, check=0)
+    # Big files: not kept in pytest's retained tmp dirs once passed.
+    shutil.rmtree(store)
+    img.unlink()
 
 
 def test_killed_create_publishes_nothing(haven_bin, workdir):
@@ -419,6 +426,9 @@ def test_killed_create_publishes_nothing(haven_bin, workdir):
     out = workdir / "k.out"
     snap(haven_bin, store, "restore", n, out, check=0)
     assert sha(out) == sha(img)
+    shutil.rmtree(store)
+    img.unlink()
+    out.unlink()
 
 
 def test_damaged_store_and_cli_errors(haven_bin, workdir):
