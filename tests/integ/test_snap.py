@@ -196,8 +196,10 @@ def test_incremental_one_percent(haven_bin, workdir):
     snap(haven_bin, store, "restore", inc, out, check=0)
     assert sha(out) == sha(img)
     # list shows both, the child naming its parent.
-    r = snap(haven_bin, store, "list", check=0)
-    assert base.split("/")[1] in r.stdout and inc.split("/")[1] in r.stdout
+    r = snap(haven_bin, store, "list", "--volume", "vm", check=0)
+    rows = [ln.split() for ln in r.stdout.splitlines()[1:]]
+    assert [(x[1], x[-1]) for x in rows] == [
+        (base.split("/")[1], "-"), (inc.split("/")[1], base.split("/")[1])]
     shutil.rmtree(store)
     img.unlink()
     out.unlink()
