@@ -181,6 +181,7 @@ cmd_snap_create(struct snap_store *s, const struct cmd_snap_args *a)
 	struct snap_create_stats st;
 	struct snap_manifest m;
 	char err[512];
+	uint64_t t0;
 	int e;
 
 	if (a->volume == NULL || a->nargs != 1) {
@@ -188,6 +189,7 @@ cmd_snap_create(struct snap_store *s, const struct cmd_snap_args *a)
 		return 2;
 	}
 	o.path = a->args[0];
+	t0 = util_mono_us();
 	if ((e = snap_create(s, &o, &m, &st, err, sizeof(err))) != 0) {
 		fprintf(stderr, "haven snap create: %s\n", err);
 		return e == -EBADMSG ? CMD_SNAP_EXIT_DAMAGED : 1;
@@ -195,9 +197,11 @@ cmd_snap_create(struct snap_store *s, const struct cmd_snap_args *a)
 	printf("snapshot %s/%s\n", m.volume, m.id);
 	printf("size=%" PRIu64 " chunks=%" PRIu64 " zero=%" PRIu64
 	       " new=%" PRIu64 " new_bytes=%" PRIu64 " stored_bytes=%" PRIu64
-	       " dedup=%" PRIu64 " read=%" PRIu64 " parent=%s generation=%s\n",
+	       " dedup=%" PRIu64 " read=%" PRIu64
+	       " parent=%s generation=%s secs=%.3f\n",
 	    m.size, st.chunks, st.zero, st.fresh, st.fresh_raw, st.fresh_disk,
-	    st.dedup, st.read, m.parent[0] ? m.parent : "-", m.generation);
+	    st.dedup, st.read, m.parent[0] ? m.parent : "-", m.generation,
+	    (double)(util_mono_us() - t0) / 1e6);
 	snap_manifest_fini(&m);
 	return 0;
 }
