@@ -37,6 +37,15 @@ snap_verify_use_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* True when ref is the one snapshot asked for, or none was. */
+static bool
+snap_verify_is_target(const struct snap_ref *only, const struct snap_ref *r)
+{
+	return only == NULL ||
+	    (strcmp(only->volume, r->volume) == 0 &&
+	        strcmp(only->id, r->id) == 0);
+}
+
 /* Check one distinct chunk: uses u[0..n). Returns true when sound. */
 static bool
 snap_verify_chunk(struct snap_store *s, const struct snap_manifest *ms,
@@ -93,9 +102,7 @@ snap_verify_load(struct snap_store *s, const struct snap_ref *only,
 	*ms = xcalloc(*n ? *n : 1, sizeof(**ms));
 	*ok = xcalloc(*n ? *n : 1, sizeof(**ok));
 	for (size_t i = 0; i < *n; i++) {
-		bool target = only == NULL ||
-		    (strcmp(only->volume, (*refs)[i].volume) == 0 &&
-		        strcmp(only->id, (*refs)[i].id) == 0);
+		bool target = snap_verify_is_target(only, &(*refs)[i]);
 
 		e = snap_store_manifest_load(
 		    s, &(*refs)[i], &(*ms)[i], why, sizeof(why));
@@ -112,6 +119,34 @@ snap_verify_load(struct snap_store *s, const struct snap_ref *only,
 	return 0;
 }
 
+/* Every use of a data chunk in the manifests that parsed, sorted by ID. */
+static struct snap_verify_use *
+snap_verify_uses(
+    const struct snap_manifest *ms, const bool *ok, size_t n, size_t *nu)
+{
+	struct snap_verify_use *u = NULL;
+	size_t cap = 0;
+
+	*nu = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		for (uint64_t k = 0; k < ms[i].nchunks; k++) {
+			if (snap_id_is_zero(&ms[i].chunks[k]))
+				continue;
+			if (*nu == cap) {
+				cap = cap ? 2 * cap : 1024;
+				u = xrealloc(u, cap * sizeof(*u));
+			}
+			u[(*nu)++] = (struct snap_verify_use){ ms[i].chunks[k],
+				(uint32_t)i, k };
+		}
+	}
+	if (*nu > 1)
+		qsort(u, *nu, sizeof(*u), snap_verify_use_cmp);
+	return u;
+}
+
 int
 snap_verify(struct snap_store *s, const struct snap_ref *only, FILE *report,
     struct snap_verify_stats *st, char *err, size_t errlen)
@@ -121,7 +156,7 @@ snap_verify(struct snap_store *s, const struct snap_ref *only, FILE *report,
 	struct snap_ref *refs = NULL;
 	uint8_t *buf = NULL;
 	bool *ok = NULL, *hit = NULL;
-	size_t n = 0, nu = 0, cap = 0;
+	size_t n = 0, nu = 0;
 	int e;
 
 	memset(st, 0, sizeof(*st));
@@ -129,31 +164,14 @@ snap_verify(struct snap_store *s, const struct snap_ref *only, FILE *report,
 	         s, only, &refs, &n, &ms, &ok, report, st, err, errlen)) != 0)
 		goto out;
 	hit = xcalloc(n ? n : 1, sizeof(*hit));
-	for (size_t i = 0; i < n; i++) {
-		if (!ok[i])
-			continue;
-		for (uint64_t k = 0; k < ms[i].nchunks; k++) {
-			if (snap_id_is_zero(&ms[i].chunks[k]))
-				continue;
-			if (nu == cap) {
-				cap = cap ? 2 * cap : 1024;
-				u = xrealloc(u, cap * sizeof(*u));
-			}
-			u[nu++] = (struct snap_verify_use){ ms[i].chunks[k],
-				(uint32_t)i, k };
-		}
-	}
-	if (nu > 1)
-		qsort(u, nu, sizeof(*u), snap_verify_use_cmp);
+	u = snap_verify_uses(ms, ok, n, &nu);
 	buf = xmalloc(SNAP_CHUNK_MAX);
 	for (size_t i = 0, j; i < nu; i = j) {
 		bool wanted = false;
 
 		for (j = i; j < nu && snap_id_cmp(&u[j].id, &u[i].id) == 0; j++)
-			wanted = wanted || only == NULL ||
-			    (strcmp(only->volume, refs[u[j].snap].volume) ==
-			            0 &&
-			        strcmp(only->id, refs[u[j].snap].id) == 0);
+			wanted = wanted ||
+			    snap_verify_is_target(only, &refs[u[j].snap]);
 		if (!wanted)
 			continue;
 		st->chunks++;
@@ -167,10 +185,7 @@ snap_verify(struct snap_store *s, const struct snap_ref *only, FILE *report,
 	for (size_t i = 0; i < n; i++) {
 		char hex[SNAP_HEX_LEN + 1];
 
-		if (!ok[i] ||
-		    (only != NULL &&
-		        (strcmp(only->volume, refs[i].volume) != 0 ||
-		            strcmp(only->id, refs[i].id) != 0)))
+		if (!ok[i] || !snap_verify_is_target(only, &refs[i]))
 			continue;
 		snap_id_hex(&ms[i].root, hex);
 		fprintf(report, "%s %s/%s root %s\n", hit[i] ? "DAMAGED" : "ok",
