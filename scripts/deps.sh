@@ -15,12 +15,12 @@ purpose=${1:-build}
 
 BUILD="meson ninja-build pkg-config gcc clang libfyaml-dev libssl-dev
 	libmnl-dev liburing-dev libjansson-dev libclang-rt-14-dev
-	libnftables-dev"
+	libnftables-dev libxxhash-dev libzstd-dev"
 CHECK="python3 python3-pytest python3-prometheus-client nginx-light curl
 	wrk iproute2 iptables iputils-ping openssl procps psmisc dnsutils
 	keepalived iputils-arping nftables nsd knot python3-dnspython
 	knot-dnsutils"
-BENCH="haproxy wrk nginx-light iperf3 keepalived dnsperf nsd gdnsd bc"
+BENCH="haproxy wrk nginx-light iperf3 keepalived dnsperf nsd gdnsd bc restic rsync"
 DEMO="nginx-light curl"
 
 case $purpose in

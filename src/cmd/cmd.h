@@ -16,5 +16,7 @@ int cmd_status(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
 /* haven vrrp events [--follow]: the transition stream (cmd_vrrp.c). */
 int cmd_vrrp(int argc, char **argv);
+/* haven snap COMMAND --store DIR ...: image snapshots (cmd_snap.c). */
+int cmd_snap(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "status", cmd_status, "show what the running daemon runs" },
 	{ "ctl", cmd_ctl, "send a raw request to the control API" },
 	{ "vrrp", cmd_vrrp, "VRRP transitions: vrrp events [--follow]" },
+	{ "snap", cmd_snap, "snapshots of image files: snap create|list|..." },
 	{ "version", main_version, "print the version" },
 };
 

@@ -112,7 +112,7 @@ def test_missing_file(haven_bin, workdir):
     assert "nope.yaml" in r.stderr
 
 
-@pytest.mark.parametrize("cmd", ["run", "check", "status", "ctl"])
+@pytest.mark.parametrize("cmd", ["run", "check", "status", "ctl", "snap"])
 def test_help(haven_bin, cmd):
     r = subprocess.run([haven_bin, cmd, "--help"], capture_output=True,
                        text=True, timeout=10)

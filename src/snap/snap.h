@@ -1,0 +1,101 @@
+/*
+ * snap.h - the operations of `haven snap` over a store (snap_store.h):
+ * create (snap_create.c), restore and export (snap_restore.c), verify
+ * (snap_verify.c) and gc (snap_gc.c). Each returns 0 or a negative errno
+ * and, on failure, a one-line reason in err; what they find along the way
+ * (verify's damaged chunks) goes to the report stream.
+ *
+ * Damage is -EBADMSG (a chunk or manifest fails its checks) or -ENOENT on a
+ * chunk a manifest names (it is missing); the CLI maps both to its "damaged
+ * data" exit status.
+ */
+#ifndef HAVEN_SNAP_H
+#define HAVEN_SNAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "snap/snap_manifest.h"
+#include "snap/snap_store.h"
+
+struct snap_create_opts {
+	const char *volume; /* borrowed */
+	const char *path;   /* borrowed: the image file */
+	/* borrowed: "ID" or "VOLUME/ID"; NULL = the volume's newest, "" =
+	   none (a new generation) */
+	const char *parent;
+	bool compress;       /* zstd, SNAP_ZSTD_LEVEL, where it saves space */
+	uint32_t chunk_size; /* 0 = SNAP_CHUNK_DEFAULT */
+};
+
+struct snap_create_stats {
+	uint64_t chunks;     /* in the image */
+	uint64_t zero;       /* all-zero or holes: not stored */
+	uint64_t fresh;      /* chunks written to the store now */
+	uint64_t fresh_raw;  /* their plaintext bytes */
+	uint64_t fresh_disk; /* their frames' bytes */
+	uint64_t dedup;      /* data chunks the store had already */
+	uint64_t read;       /* bytes read from the image */
+};
+
+/*
+ * Snapshot o->path into the store under o->volume; *m gets the published
+ * manifest (the caller finis it). Holds the store's shared lock throughout.
+ */
+int snap_create(struct snap_store *s, const struct snap_create_opts *o,
+    struct snap_manifest *m, struct snap_create_stats *st, char *err,
+    size_t errlen);
+
+enum snap_restore_mode {
+	SNAP_RESTORE_SPARSE, /* zero chunks become holes */
+	SNAP_RESTORE_FULL,   /* every byte written ("-" = stdout) */
+};
+
+/*
+ * Write m's image to path: into a temp file beside it that is renamed over
+ * path only when every chunk passed its checks, so path never holds bad
+ * data. With SNAP_RESTORE_FULL, path "-" streams to stdout instead (a
+ * damaged chunk then stops the stream short). An existing path that is not
+ * a regular file (a device, a FIFO, a directory) is refused: -EINVAL.
+ */
+int snap_restore(struct snap_store *s, const struct snap_manifest *m,
+    const char *path, enum snap_restore_mode mode, char *err, size_t errlen);
+
+struct snap_verify_stats {
+	uint64_t snapshots;     /* manifests checked */
+	uint64_t bad_manifests; /* unreadable or inconsistent */
+	uint64_t chunks;        /* distinct data chunks read and hashed */
+	uint64_t damaged;       /* of those, damaged or missing */
+};
+
+/*
+ * Check the snapshot only (or every snapshot when NULL): each manifest,
+ * and each distinct chunk it names (frame XXH3-128, then SHA-256 against
+ * the ID). Every damaged chunk is reported with each place it is used:
+ * snapshot, chunk index and byte offset in the image. Returns 0 when all
+ * is sound, -EBADMSG when anything was damaged, another -errno on error.
+ */
+int snap_verify(struct snap_store *s, const struct snap_ref *only, FILE *report,
+    struct snap_verify_stats *st, char *err, size_t errlen);
+
+struct snap_gc_stats {
+	uint64_t snapshots;  /* manifests read */
+	uint64_t referenced; /* distinct chunks they name */
+	uint64_t kept;       /* chunk files kept */
+	uint64_t deleted;    /* chunk files removed */
+	uint64_t freed;      /* their bytes */
+	uint64_t temps; /* temp files of crashed writers removed (chunks and
+	                   manifests) */
+};
+
+/*
+ * Remove every chunk file no manifest names, under the store's exclusive
+ * lock (waiting up to wait_ms; -EWOULDBLOCK after). Refuses (-EBADMSG)
+ * when any manifest cannot be read: its chunks would look unreferenced.
+ * dry_run counts without removing.
+ */
+int snap_gc(struct snap_store *s, bool dry_run, int wait_ms,
+    struct snap_gc_stats *st, char *err, size_t errlen);
+
+#endif

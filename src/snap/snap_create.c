@@ -1,0 +1,259 @@
+/*
+ * snap_create.c - snapshot an image file into the store.
+ *
+ * One pass over the image, chunk by chunk in order: a range the file
+ * system reports as a hole (SEEK_DATA) is a zero chunk without being read;
+ * a read chunk of zero bytes is one too; any other chunk is hashed and
+ * written unless the store has it (dedup against every snapshot, the
+ * parent's included). The manifest is published last, after the chunk
+ * directories are fsync'd, all under the store's shared lock (see
+ * snap_store.h for why gc cannot slip in between).
+ *
+ * The image is read as it is: a file written to during the pass gives a
+ * snapshot mixing old and new blocks (freeze hooks are milestone 2); a file
+ * that shrinks under us is an error, not a short snapshot.
+ */
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "snap/snap.h"
+#include "snap/snap_chunker.h"
+
+static void
+snap_create_random(uint8_t *p, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = getrandom(p + got, n - got, 0);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			fatal("snap: getrandom: %s", strerror(errno));
+		got += (size_t)r;
+	}
+}
+
+/* "20261206T203000.123456Z-1a2b3c4d": sorts by creation time. */
+static void
+snap_create_id(char *out, size_t len, int64_t *created)
+{
+	struct timespec ts;
+	struct tm tm;
+	uint8_t r[4];
+	char when[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y%m%dT%H%M%S", &tm);
+	snap_create_random(r, sizeof(r));
+	snprintf(out, len, "%s.%06ldZ-%02x%02x%02x%02x", when,
+	    ts.tv_nsec / 1000, r[0], r[1], r[2], r[3]);
+	*created = (int64_t)ts.tv_sec;
+}
+
+/* Fill m's parent and generation from o->parent. */
+static int
+snap_create_parent(struct snap_store *s, const struct snap_create_opts *o,
+    struct snap_manifest *m, char *err, size_t errlen)
+{
+	struct snap_manifest p;
+	struct snap_ref ref, *v = NULL;
+	uint8_t g[SNAP_GEN_HEX / 2];
+	size_t n = 0;
+	int e;
+
+	if (o->parent == NULL) {
+		if ((e = snap_store_list(s, o->volume, &v, &n)) != 0) {
+			snprintf(
+			    err, errlen, "listing snapshots: %s", strerror(-e));
+			return e;
+		}
+		if (n > 0)
+			ref = v[n - 1];
+		free(v);
+	} else if (o->parent[0] != '\0') {
+		if ((e = snap_store_find(s, o->parent, &ref)) != 0) {
+			snprintf(err, errlen, "parent %s: %s", o->parent,
+			    e == -EEXIST ? "ambiguous, use VOLUME/ID" :
+			                   strerror(-e));
+			return e;
+		}
+		n = 1;
+	}
+	if (n == 0) {
+		snap_create_random(g, sizeof(g));
+		for (size_t i = 0; i < sizeof(g); i++)
+			snprintf(m->generation + 2 * i, 3, "%02x", g[i]);
+		return 0;
+	}
+	if ((e = snap_store_manifest_load(s, &ref, &p, err, errlen)) != 0) {
+		if (e != -EBADMSG)
+			snprintf(err, errlen, "parent %s/%s: %s", ref.volume,
+			    ref.id, strerror(-e));
+		return e;
+	}
+	snprintf(m->parent, sizeof(m->parent), "%s", p.id);
+	memcpy(m->generation, p.generation, sizeof(m->generation));
+	snap_manifest_fini(&p);
+	return 0;
+}
+
+/* Read exactly len bytes at off. */
+static int
+snap_create_read(int fd, uint8_t *p, size_t len, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -errno;
+		if (n == 0)
+			return -ENODATA; /* the file shrank */
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* The chunk loop. *data_at caches the next data offset SEEK_DATA gave. */
+static int
+snap_create_chunks(struct snap_store *s, int fd,
+    const struct snap_create_opts *o, struct snap_manifest *m,
+    struct snap_create_stats *st, char *err, size_t errlen)
+{
+	uint8_t *buf = xmalloc(m->chunk_size);
+	int zlevel = o->compress ? SNAP_ZSTD_LEVEL : 0;
+	uint64_t data_at = 0;
+	bool seek_data = true;
+	int e = 0;
+
+	for (uint64_t i = 0; i < m->nchunks; i++) {
+		uint64_t off, stored = 0;
+		uint32_t len;
+
+		snap_chunker_range(m->size, m->chunk_size, i, &off, &len);
+		if (seek_data && data_at < off) {
+			off_t d = lseek(fd, (off_t)off, SEEK_DATA);
+
+			if (d != -1)
+				data_at = (uint64_t)d;
+			else if (errno == ENXIO)
+				data_at = UINT64_MAX; /* only holes left */
+			else
+				seek_data = false; /* not supported: read */
+		}
+		if (seek_data && data_at >= off + len) {
+			st->zero++;
+			continue; /* m->chunks[i] stays zero */
+		}
+		if ((e = snap_create_read(fd, buf, len, off)) != 0) {
+			snprintf(err, errlen, "%s: reading at %llu: %s",
+			    o->path, (unsigned long long)off,
+			    e == -ENODATA ? "file shrank during the snapshot" :
+			                    strerror(-e));
+			break;
+		}
+		st->read += len;
+		if (snap_chunker_is_zero(buf, len)) {
+			st->zero++;
+			continue;
+		}
+		snap_id_of(buf, len, &m->chunks[i]);
+		e = snap_store_chunk_put(
+		    s, &m->chunks[i], buf, len, zlevel, &stored);
+		if (e < 0) {
+			snprintf(err, errlen, "writing chunk %llu: %s",
+			    (unsigned long long)i, strerror(-e));
+			break;
+		}
+		if (e == 1) {
+			st->fresh++;
+			st->fresh_raw += len;
+			st->fresh_disk += stored;
+		} else {
+			st->dedup++;
+		}
+		e = 0;
+	}
+	free(buf);
+	return e;
+}
+
+int
+snap_create(struct snap_store *s, const struct snap_create_opts *o,
+    struct snap_manifest *m, struct snap_create_stats *st, char *err,
+    size_t errlen)
+{
+	struct stat sb;
+	int fd, e;
+
+	memset(m, 0, sizeof(*m));
+	memset(st, 0, sizeof(*st));
+	if (!snap_name_ok(o->volume, strlen(o->volume))) {
+		snprintf(err, errlen,
+		    "bad volume name '%s' (1-%d of "
+		    "[A-Za-z0-9._-], not starting with . or -)",
+		    o->volume, SNAP_NAME_MAX);
+		return -EINVAL;
+	}
+	m->chunk_size = o->chunk_size ? o->chunk_size : SNAP_CHUNK_DEFAULT;
+	if (!snap_chunker_size_ok(m->chunk_size)) {
+		snprintf(err, errlen, "bad chunk size %u", m->chunk_size);
+		return -EINVAL;
+	}
+	if ((fd = open(o->path, O_RDONLY | O_CLOEXEC)) == -1) {
+		e = -errno;
+		snprintf(err, errlen, "%s: %s", o->path, strerror(errno));
+		return e;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (uint64_t)sb.st_size > SNAP_SIZE_MAX) {
+		snprintf(err, errlen,
+		    "%s: not a regular file of at most 1 PiB "
+		    "(block devices are not supported yet)",
+		    o->path);
+		close(fd);
+		return -EINVAL;
+	}
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* From the first look at the chunks to the publish: see snap_store.h */
+	if ((e = snap_store_lock(s, false, -1)) != 0) {
+		snprintf(err, errlen, "locking the store: %s", strerror(-e));
+		goto out;
+	}
+	snprintf(m->volume, sizeof(m->volume), "%s", o->volume);
+	snap_create_id(m->id, sizeof(m->id), &m->created);
+	if ((e = snap_create_parent(s, o, m, err, errlen)) != 0)
+		goto out;
+	m->size = (uint64_t)sb.st_size;
+	m->nchunks = snap_chunker_count(m->size, m->chunk_size);
+	m->chunks = xcalloc(m->nchunks ? m->nchunks : 1, sizeof(m->chunks[0]));
+	st->chunks = m->nchunks;
+	if ((e = snap_create_chunks(s, fd, o, m, st, err, errlen)) != 0)
+		goto out;
+	snap_manifest_root(m, &m->root);
+	if ((e = snap_store_chunk_sync(s)) != 0 ||
+	    (e = snap_store_manifest_publish(s, m)) != 0)
+		snprintf(
+		    err, errlen, "publishing the manifest: %s", strerror(-e));
+out:
+	snap_store_unlock(s);
+	close(fd);
+	if (e != 0)
+		snap_manifest_fini(m);
+	return e;
+}

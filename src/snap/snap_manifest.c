@@ -1,0 +1,362 @@
+/*
+ * snap_manifest.c - see snap_manifest.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "snap/snap_chunker.h"
+#include "snap/snap_manifest.h"
+
+/* The parser's cursor over the input, one line at a time. */
+struct snap_mf_cur {
+	const char *p; /* borrowed: the input */
+	size_t len;
+	size_t pos;       /* start of the next line */
+	unsigned lineno;  /* of the line last read */
+	const char *line; /* borrowed: into p */
+	size_t llen;      /* without the '\n' */
+	char *err;        /* borrowed: caller's buffer */
+	size_t errlen;
+};
+
+void
+snap_manifest_fini(struct snap_manifest *m)
+{
+	free(m->chunks);
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+snap_mf_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void
+snap_manifest_root(const struct snap_manifest *m, struct snap_id *root)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint8_t head[12];
+	unsigned int n = 0;
+
+	snap_mf_le(head, m->size, 8);
+	snap_mf_le(head + 8, m->chunk_size, 4);
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, head, sizeof(head)) != 1 ||
+	    (m->nchunks > 0 &&
+	        EVP_DigestUpdate(
+	            ctx, m->chunks, m->nchunks * sizeof(m->chunks[0])) != 1) ||
+	    EVP_DigestFinal_ex(ctx, root->b, &n) != 1 || n != SNAP_ID_LEN)
+		fatal("snap: SHA-256 failed");
+	EVP_MD_CTX_free(ctx);
+}
+
+void
+snap_manifest_format(const struct snap_manifest *m, struct buf *out)
+{
+	char hex[SNAP_HEX_LEN + 1];
+
+	buf_printf(out,
+	    "haven-snapshot %d\nid %s\nparent %s\ngeneration %s\n"
+	    "created %" PRId64 "\nvolume %s\nsize %" PRIu64
+	    "\nchunk_size %" PRIu32 "\nchunks %" PRIu64 "\n",
+	    SNAP_MANIFEST_VERSION, m->id, m->parent[0] ? m->parent : "-",
+	    m->generation, m->created, m->volume, m->size, m->chunk_size,
+	    m->nchunks);
+	for (uint64_t i = 0; i < m->nchunks; i++) {
+		if (snap_id_is_zero(&m->chunks[i])) {
+			buf_puts(out, "zero\n");
+			continue;
+		}
+		snap_id_hex(&m->chunks[i], hex);
+		buf_append(out, hex, SNAP_HEX_LEN);
+		buf_putc(out, '\n');
+	}
+	snap_id_hex(&m->root, hex);
+	buf_printf(out, "root %s\nend\n", hex);
+}
+
+static int
+snap_mf_fail(struct snap_mf_cur *c, const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->errlen > 0)
+		snprintf(c->err, c->errlen, "line %u: %s", c->lineno, msg);
+	return -EBADMSG;
+}
+
+/* Next line into c->line; every line, the last one too, ends in '\n'. */
+static int
+snap_mf_next(struct snap_mf_cur *c)
+{
+	const char *nl;
+
+	c->lineno++;
+	if (c->pos >= c->len)
+		return snap_mf_fail(c, "unexpected end of manifest");
+	nl = memchr(c->p + c->pos, '\n', c->len - c->pos);
+	if (nl == NULL)
+		return snap_mf_fail(c, "line not terminated");
+	c->line = c->p + c->pos;
+	c->llen = (size_t)(nl - c->line);
+	c->pos += c->llen + 1;
+	return 0;
+}
+
+/* Next line must be "key VALUE"; *val and *vlen get VALUE (non-empty). */
+static int
+snap_mf_field(
+    struct snap_mf_cur *c, const char *key, const char **val, size_t *vlen)
+{
+	size_t klen = strlen(key);
+	int e;
+
+	if ((e = snap_mf_next(c)) != 0)
+		return e;
+	if (c->llen <= klen + 1 || memcmp(c->line, key, klen) != 0 ||
+	    c->line[klen] != ' ')
+		return snap_mf_fail(c, "expected '%s VALUE'", key);
+	*val = c->line + klen + 1;
+	*vlen = c->llen - klen - 1;
+	return 0;
+}
+
+/* A canonical decimal (no sign, no leading zero) up to max. */
+static int
+snap_mf_u64(struct snap_mf_cur *c, const char *key, uint64_t max, uint64_t *out)
+{
+	const char *v;
+	size_t n;
+	uint64_t x = 0;
+	int e;
+
+	if ((e = snap_mf_field(c, key, &v, &n)) != 0)
+		return e;
+	if (n > 20 || (n > 1 && v[0] == '0'))
+		return snap_mf_fail(c, "%s: not a canonical number", key);
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned)(v[i] - '0');
+
+		if (d > 9)
+			return snap_mf_fail(c, "%s: not a number", key);
+		if (x > (UINT64_MAX - d) / 10)
+			return snap_mf_fail(c, "%s: out of range", key);
+		x = x * 10 + d;
+	}
+	if (x > max)
+		return snap_mf_fail(c, "%s: out of range", key);
+	*out = x;
+	return 0;
+}
+
+/* A name field (snap_name_ok) into out[SNAP_NAME_MAX + 1]. */
+static int
+snap_mf_name(struct snap_mf_cur *c, const char *key, bool dash_ok, char *out)
+{
+	const char *v;
+	size_t n;
+	int e;
+
+	if ((e = snap_mf_field(c, key, &v, &n)) != 0)
+		return e;
+	if (dash_ok && n == 1 && v[0] == '-') {
+		out[0] = '\0';
+		return 0;
+	}
+	if (!snap_name_ok(v, n))
+		return snap_mf_fail(c, "%s: bad name", key);
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int
+snap_mf_header(struct snap_mf_cur *c, struct snap_manifest *m)
+{
+	const char *v;
+	size_t n;
+	uint64_t x;
+	int e;
+
+	if ((e = snap_mf_field(c, "haven-snapshot", &v, &n)) != 0)
+		return snap_mf_fail(c, "not a haven snapshot manifest");
+	if (n != 1 || v[0] != '0' + SNAP_MANIFEST_VERSION)
+		return snap_mf_fail(c, "unsupported manifest version '%.*s'",
+		    (int)MIN(n, 16), v);
+	if ((e = snap_mf_name(c, "id", false, m->id)) != 0 ||
+	    (e = snap_mf_name(c, "parent", true, m->parent)) != 0)
+		return e;
+	if ((e = snap_mf_field(c, "generation", &v, &n)) != 0)
+		return e;
+	if (n != SNAP_GEN_HEX)
+		return snap_mf_fail(
+		    c, "generation: want %d hex digits", SNAP_GEN_HEX);
+	for (size_t i = 0; i < n; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') ||
+		        (v[i] >= 'a' && v[i] <= 'f')))
+			return snap_mf_fail(c, "generation: not hex");
+	memcpy(m->generation, v, n);
+	m->generation[n] = '\0';
+	if ((e = snap_mf_u64(c, "created", INT64_MAX, &x)) != 0)
+		return e;
+	m->created = (int64_t)x;
+	if ((e = snap_mf_name(c, "volume", false, m->volume)) != 0 ||
+	    (e = snap_mf_u64(c, "size", SNAP_SIZE_MAX, &m->size)) != 0)
+		return e;
+	if ((e = snap_mf_u64(c, "chunk_size", SNAP_CHUNK_MAX, &x)) != 0)
+		return e;
+	if (!snap_chunker_size_ok(x))
+		return snap_mf_fail(c,
+		    "chunk_size: not a power of two "
+		    "in [4 KiB, 4 MiB]");
+	m->chunk_size = (uint32_t)x;
+	if ((e = snap_mf_u64(c, "chunks", UINT64_MAX, &m->nchunks)) != 0)
+		return e;
+	if (m->nchunks != snap_chunker_count(m->size, m->chunk_size))
+		return snap_mf_fail(c,
+		    "chunks: %" PRIu64 " chunks cannot "
+		    "cover size %" PRIu64,
+		    m->nchunks, m->size);
+	return 0;
+}
+
+/* The chunk lines; the array grows only with lines actually present. */
+static int
+snap_mf_chunks(struct snap_mf_cur *c, struct snap_manifest *m)
+{
+	size_t cap = 0;
+	int e;
+
+	for (uint64_t i = 0; i < m->nchunks; i++) {
+		if ((e = snap_mf_next(c)) != 0)
+			return e;
+		if (i == cap) {
+			cap = cap ? 2 * cap : 256;
+			m->chunks =
+			    xrealloc(m->chunks, cap * sizeof(m->chunks[0]));
+		}
+		if (c->llen == 4 && memcmp(c->line, "zero", 4) == 0) {
+			memset(&m->chunks[i], 0, sizeof(m->chunks[i]));
+			continue;
+		}
+		if (snap_id_parse(c->line, c->llen, &m->chunks[i]) != 0)
+			return snap_mf_fail(c,
+			    "chunk %" PRIu64 ": want 64 "
+			    "lowercase hex digits or 'zero'",
+			    i);
+		if (snap_id_is_zero(&m->chunks[i]))
+			return snap_mf_fail(c,
+			    "chunk %" PRIu64 ": the zero "
+			    "ID is spelled 'zero'",
+			    i);
+	}
+	return 0;
+}
+
+int
+snap_manifest_parse(const char *p, size_t len, struct snap_manifest *m,
+    char *err, size_t errlen)
+{
+	struct snap_mf_cur c = {
+		.p = p, .len = len, .err = err, .errlen = errlen
+	};
+	struct snap_id root;
+	const char *v;
+	size_t n;
+	int e;
+
+	memset(m, 0, sizeof(*m));
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((e = snap_mf_header(&c, m)) != 0 ||
+	    (e = snap_mf_chunks(&c, m)) != 0 ||
+	    (e = snap_mf_field(&c, "root", &v, &n)) != 0)
+		goto fail;
+	if (snap_id_parse(v, n, &m->root) != 0) {
+		e = snap_mf_fail(&c, "root: want 64 lowercase hex digits");
+		goto fail;
+	}
+	snap_manifest_root(m, &root);
+	if (snap_id_cmp(&root, &m->root) != 0) {
+		char hex[SNAP_HEX_LEN + 1];
+
+		snap_id_hex(&root, hex);
+		e = snap_mf_fail(&c,
+		    "root hash does not match the chunk list (manifest "
+		    "damaged; computed %s)",
+		    hex);
+		goto fail;
+	}
+	if ((e = snap_mf_next(&c)) != 0)
+		goto fail;
+	if (c.llen != 3 || memcmp(c.line, "end", 3) != 0) {
+		e = snap_mf_fail(&c, "expected 'end'");
+		goto fail;
+	}
+	if (c.pos != len) {
+		c.lineno++;
+		e = snap_mf_fail(&c, "data after 'end'");
+		goto fail;
+	}
+	return 0;
+fail:
+	snap_manifest_fini(m);
+	return e;
+}
+
+static bool
+snap_mf_same(
+    const struct snap_manifest *a, const struct snap_manifest *b, uint64_t i)
+{
+	uint64_t off;
+	uint32_t la, lb;
+
+	if (i >= a->nchunks || i >= b->nchunks)
+		return false;
+	/* The last chunk of images of different sizes may differ in length. */
+	snap_chunker_range(a->size, a->chunk_size, i, &off, &la);
+	snap_chunker_range(b->size, b->chunk_size, i, &off, &lb);
+	return la == lb && snap_id_cmp(&a->chunks[i], &b->chunks[i]) == 0;
+}
+
+int64_t
+snap_manifest_diff(const struct snap_manifest *a, const struct snap_manifest *b,
+    snap_manifest_range_fn *fn, void *arg)
+{
+	uint64_t n = MAX(a->nchunks, b->nchunks), size = MAX(a->size, b->size);
+	uint64_t run = 0, changed = 0;
+	bool in_run = false;
+
+	if (a->chunk_size != b->chunk_size)
+		return -EINVAL;
+	for (uint64_t i = 0; i <= n; i++) {
+		bool diff = i < n && !snap_mf_same(a, b, i);
+
+		if (diff) {
+			changed++;
+			if (!in_run) {
+				run = i;
+				in_run = true;
+			}
+		} else if (in_run) {
+			uint64_t off = run * a->chunk_size;
+			uint64_t end = MIN(i * (uint64_t)a->chunk_size, size);
+
+			fn(off, end - off, arg);
+			in_run = false;
+		}
+	}
+	return (int64_t)changed;
+}

@@ -1,0 +1,83 @@
+/*
+ * snap_manifest.h - a snapshot: the manifest that lists an image's chunks.
+ *
+ * A manifest is a text file, one field per line, in this order and no
+ * other:
+ *
+ *	haven-snapshot 1
+ *	id 20261206T203000Z-1a2b3c4d
+ *	parent -                      (or the parent snapshot's ID)
+ *	generation <32 hex digits>    (lineage: inherited from the parent)
+ *	created <unix seconds>
+ *	volume <name>
+ *	size <bytes>
+ *	chunk_size <bytes>
+ *	chunks <n>
+ *	<64 hex digits> | zero        (n lines, chunk 0 first)
+ *	root <64 hex digits>
+ *	end
+ *
+ * Every manifest is complete (no chunk list refers to the parent's), so a
+ * snapshot never depends on another one existing: deleting a parent is
+ * always safe. The root hash is SHA-256 over size (u64 LE), chunk_size
+ * (u32 LE) and every chunk ID in order (32 zero bytes for a zero chunk);
+ * the parser recomputes it, so a manifest that parses is self-consistent,
+ * and `verify` proves the chunks behind it.
+ *
+ * The parser is pure and treats its input as hostile: it never trusts a
+ * length or a count (the chunk array grows with the lines actually read and
+ * must match both `chunks` and the count `size` implies), rejects anything
+ * not in canonical form, and reports the line of the first error.
+ */
+#ifndef HAVEN_SNAP_MANIFEST_H
+#define HAVEN_SNAP_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "snap/snap_id.h"
+
+#define SNAP_MANIFEST_VERSION 1
+#define SNAP_GEN_HEX          32 /* 128-bit generation ID */
+
+struct snap_manifest {
+	char id[SNAP_NAME_MAX + 1];
+	char parent[SNAP_NAME_MAX + 1]; /* "" for none ("-" on disk) */
+	char generation[SNAP_GEN_HEX + 1];
+	int64_t created; /* unix seconds */
+	char volume[SNAP_NAME_MAX + 1];
+	uint64_t size;
+	uint32_t chunk_size;
+	uint64_t nchunks;
+	struct snap_id *chunks; /* owned: nchunks IDs; all-zero = zero chunk */
+	struct snap_id root;
+};
+
+void snap_manifest_fini(struct snap_manifest *m);
+
+/* m->root from m's size, chunk_size and chunks. */
+void snap_manifest_root(const struct snap_manifest *m, struct snap_id *root);
+
+/* Append m's text to out. m->root must be set (snap_manifest_root). */
+void snap_manifest_format(const struct snap_manifest *m, struct buf *out);
+
+/*
+ * Parse p[0..len) into *m (which the caller then owns and finis). Returns 0,
+ * or -EBADMSG with "line N: reason" in err (errlen bytes); *m is then empty.
+ */
+int snap_manifest_parse(const char *p, size_t len, struct snap_manifest *m,
+    char *err, size_t errlen);
+
+typedef void snap_manifest_range_fn(uint64_t off, uint64_t len, void *arg);
+
+/*
+ * Call fn once per maximal run of chunks that differ between a and b, as a
+ * byte range of the larger image; chunks past the end of the shorter image
+ * differ. Returns the number of differing chunks, or -EINVAL when the chunk
+ * sizes differ (the images are then not comparable chunk by chunk).
+ */
+int64_t snap_manifest_diff(const struct snap_manifest *a,
+    const struct snap_manifest *b, snap_manifest_range_fn *fn, void *arg);
+
+#endif

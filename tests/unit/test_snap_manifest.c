@@ -1,0 +1,253 @@
+/*
+ * Unit tests for snap_manifest.c: format and parse round trip, the root
+ * hash (it changes with any chunk, the size or the chunk size), one test
+ * per way a manifest can be wrong (each reported with its line), counts
+ * that lie, and the chunk-range diff.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "lib/buf.h"
+#include "lib/util.h"
+#include "runner.h"
+#include "snap/snap_manifest.h"
+
+#define K64 65536u
+
+/* A manifest of n chunks over size bytes; chunk i is zero when i % 3 == 1. */
+static void
+test_mf_make(struct snap_manifest *m, uint64_t size)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->id, sizeof(m->id), "20261206T203000.000001Z-0000abcd");
+	snprintf(m->parent, sizeof(m->parent), "20261206T200000.5Z-1");
+	memset(m->generation, 'e', SNAP_GEN_HEX);
+	m->created = 1796589000;
+	snprintf(m->volume, sizeof(m->volume), "vm-1.disk_0");
+	m->size = size;
+	m->chunk_size = K64;
+	m->nchunks = size / K64 + (size % K64 != 0);
+	m->chunks = xcalloc(m->nchunks + 1, sizeof(m->chunks[0]));
+	for (uint64_t i = 0; i < m->nchunks; i++)
+		if (i % 3 != 1)
+			snap_id_of(&i, sizeof(i), &m->chunks[i]);
+	snap_manifest_root(m, &m->root);
+}
+
+static char *
+test_mf_text(const struct snap_manifest *m)
+{
+	struct buf b;
+
+	buf_init(&b);
+	snap_manifest_format(m, &b);
+	return buf_steal(&b);
+}
+
+static void
+test_mf_round_trip(void)
+{
+	struct snap_manifest m, back;
+	char err[256], *t;
+
+	test_mf_make(&m, 10 * K64 + 123);
+	t = test_mf_text(&m);
+	T_ASSERT(strncmp(t, "haven-snapshot 1\nid ", 20) == 0);
+	T_ASSERT(strstr(t, "\nzero\n") != NULL);
+	T_EQ_INT(snap_manifest_parse(t, strlen(t), &back, err, sizeof(err)), 0);
+	T_EQ_STR(back.id, m.id);
+	T_EQ_STR(back.parent, m.parent);
+	T_EQ_STR(back.generation, m.generation);
+	T_EQ_STR(back.volume, m.volume);
+	T_EQ_INT(back.created, m.created);
+	T_EQ_INT(back.size, m.size);
+	T_EQ_INT(back.chunk_size, K64);
+	T_EQ_INT(back.nchunks, 11);
+	T_ASSERT(memcmp(back.chunks, m.chunks, 11 * SNAP_ID_LEN) == 0);
+	T_ASSERT(snap_id_cmp(&back.root, &m.root) == 0);
+	snap_manifest_fini(&back);
+	free(t);
+
+	/* No parent, and an empty image. */
+	snap_manifest_fini(&m);
+	test_mf_make(&m, 0);
+	m.parent[0] = '\0';
+	snap_manifest_root(&m, &m.root);
+	t = test_mf_text(&m);
+	T_ASSERT(strstr(t, "\nparent -\n") != NULL);
+	T_EQ_INT(snap_manifest_parse(t, strlen(t), &back, err, sizeof(err)), 0);
+	T_EQ_STR(back.parent, "");
+	T_EQ_INT(back.nchunks, 0);
+	snap_manifest_fini(&back);
+	snap_manifest_fini(&m);
+	free(t);
+}
+
+static void
+test_mf_root_covers_everything(void)
+{
+	struct snap_manifest m;
+	struct snap_id r0, r;
+
+	test_mf_make(&m, 4 * K64);
+	r0 = m.root;
+	m.chunks[3].b[31] ^= 1;
+	snap_manifest_root(&m, &r);
+	T_ASSERT(snap_id_cmp(&r, &r0) != 0);
+	m.chunks[3].b[31] ^= 1;
+	m.size--;
+	snap_manifest_root(&m, &r);
+	T_ASSERT(snap_id_cmp(&r, &r0) != 0);
+	m.size++;
+	/* Swapping two chunks is a different image. */
+	{
+		struct snap_id t = m.chunks[0];
+
+		m.chunks[0] = m.chunks[2];
+		m.chunks[2] = t;
+	}
+	snap_manifest_root(&m, &r);
+	T_ASSERT(snap_id_cmp(&r, &r0) != 0);
+	snap_manifest_fini(&m);
+}
+
+/* Replace the first occurrence of from with to in t; parse; want line. */
+static void
+test_mf_bad(const char *from, const char *to, unsigned line, const char *msg)
+{
+	struct snap_manifest m, back;
+	struct buf b;
+	char err[256], want[32], *t, *at;
+
+	test_mf_make(&m, 3 * K64);
+	t = test_mf_text(&m);
+	at = strstr(t, from);
+	T_ASSERT(at != NULL);
+	buf_init(&b);
+	buf_append(&b, t, (size_t)(at - t));
+	buf_puts(&b, to);
+	buf_puts(&b, at + strlen(from));
+	T_EQ_INT(snap_manifest_parse(b.data, b.len, &back, err, sizeof(err)),
+	    -EBADMSG);
+	T_ASSERT(back.chunks == NULL);
+	snprintf(want, sizeof(want), "line %u: ", line);
+	if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, msg))
+		test_fail(__FILE__, __LINE__, "'%s' -> '%s': got \"%s\"", from,
+		    to, err);
+	buf_fini(&b);
+	free(t);
+	snap_manifest_fini(&m);
+}
+
+static void
+test_mf_rejects(void)
+{
+	test_mf_bad("haven-snapshot 1", "haven-snapshot 2", 1, "version");
+	test_mf_bad("haven-snapshot 1", "restic", 1, "not a haven");
+	test_mf_bad("id 2026", "id ../2026", 2, "bad name");
+	test_mf_bad("id 2026", "ident 2026", 2, "expected 'id");
+	test_mf_bad("parent 2026", "parent .x", 3, "bad name");
+	test_mf_bad("generation e", "generation E", 4, "not hex");
+	test_mf_bad("generation e", "generation ", 4, "hex digits");
+	test_mf_bad("created 1796589000", "created -1", 5, "not a number");
+	test_mf_bad("created 1796589000", "created 01", 5, "canonical");
+	test_mf_bad(
+	    "created 1796589000", "created 99999999999999999999", 5, "range");
+	test_mf_bad(
+	    "created 1796589000", "created 9223372036854775808", 5, "range");
+	test_mf_bad("volume vm", "volume v/m", 6, "bad name");
+	test_mf_bad("size 196608", "size 196609", 9, "cannot cover");
+	test_mf_bad("size 196608", "size 1125899906842625", 7, "range");
+	test_mf_bad("chunk_size 65536", "chunk_size 65537", 8, "power of two");
+	test_mf_bad("chunk_size 65536", "chunk_size 8388608", 8, "range");
+	test_mf_bad("chunks 3", "chunks 4", 9, "cannot cover");
+	test_mf_bad("\nzero\n", "\nZERO\n", 11, "hex digits or 'zero'");
+	test_mf_bad("\nzero\n",
+	    "\n0000000000000000000000000000000000000000"
+	    "000000000000000000000000\n",
+	    11, "spelled 'zero'");
+	test_mf_bad("root ", "root 0", 13, "hex digits");
+	test_mf_bad("\nend\n", "\nend\nextra\n", 15, "after 'end'");
+	test_mf_bad("\nend\n", "\nfin\n", 14, "expected 'end'");
+	test_mf_bad("\nend\n", "\nend", 14, "not terminated");
+	test_mf_bad("\nend\n", "\n", 14, "unexpected end");
+}
+
+static void
+test_mf_root_mismatch(void)
+{
+	struct snap_manifest m, back;
+	char err[256], *t, *line;
+
+	test_mf_make(&m, 3 * K64);
+	t = test_mf_text(&m);
+	/* A well-formed but different chunk ID: only the root catches it. */
+	line = strstr(t, "zero\n") + 5;
+	line[0] = line[0] == 'a' ? 'b' : 'a';
+	T_EQ_INT(snap_manifest_parse(t, strlen(t), &back, err, sizeof(err)),
+	    -EBADMSG);
+	T_ASSERT(strstr(err, "root hash does not match") != NULL);
+	free(t);
+	snap_manifest_fini(&m);
+}
+
+struct test_mf_ranges {
+	uint64_t v[16];
+	int n;
+};
+
+static void
+test_mf_range(uint64_t off, uint64_t len, void *arg)
+{
+	struct test_mf_ranges *r = arg;
+
+	T_ASSERT(r->n < 8);
+	r->v[2 * r->n] = off;
+	r->v[2 * r->n + 1] = len;
+	r->n++;
+}
+
+static void
+test_mf_diff(void)
+{
+	struct snap_manifest a, b;
+	struct test_mf_ranges r = { 0 };
+
+	test_mf_make(&a, 10 * K64);
+	test_mf_make(&b, 10 * K64);
+	T_EQ_INT(snap_manifest_diff(&a, &b, test_mf_range, &r), 0);
+	T_EQ_INT(r.n, 0);
+	b.chunks[2].b[0] ^= 1;
+	b.chunks[3].b[0] ^= 1;
+	b.chunks[9].b[0] ^= 1;
+	T_EQ_INT(snap_manifest_diff(&a, &b, test_mf_range, &r), 3);
+	T_EQ_INT(r.n, 2);
+	T_EQ_INT(r.v[0], 2 * K64);
+	T_EQ_INT(r.v[1], 2 * K64);
+	T_EQ_INT(r.v[2], 9 * K64);
+	T_EQ_INT(r.v[3], K64);
+	snap_manifest_fini(&b);
+
+	/* b grew by half a chunk: its old last chunk and the new one. */
+	test_mf_make(&b, 10 * K64 + K64 / 2);
+	memset(&r, 0, sizeof(r));
+	T_EQ_INT(snap_manifest_diff(&a, &b, test_mf_range, &r), 1);
+	T_EQ_INT(r.n, 1);
+	T_EQ_INT(r.v[0], 10 * K64);
+	T_EQ_INT(r.v[1], K64 / 2);
+	b.chunk_size = 2 * K64;
+	T_EQ_INT(snap_manifest_diff(&a, &b, test_mf_range, &r), -EINVAL);
+	snap_manifest_fini(&a);
+	snap_manifest_fini(&b);
+}
+
+static const struct test tests[] = {
+	TEST(test_mf_round_trip),
+	TEST(test_mf_root_covers_everything),
+	TEST(test_mf_rejects),
+	TEST(test_mf_root_mismatch),
+	TEST(test_mf_diff),
+};
+
+TEST_MAIN(tests)
