@@ -102,6 +102,10 @@ cmd_snap_replicate(int argc, char **argv)
 	char err[512];
 	int c, e, rc = 1;
 
+	if (sodium_init() < 0) {
+		fprintf(stderr, "haven snap replicate: libsodium failed\n");
+		return 1;
+	}
 	memset(&o, 0, sizeof(o));
 	o.timeout_ms = 30000;
 	optind = 1;
