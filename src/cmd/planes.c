@@ -11,8 +11,8 @@
 #include "dns/dns_conf.h"
 #include "havip/havip_conf.h"
 #include "hc/hc_conf.h"
-#include "lb/lb_conf.h"
 #include "lib/priv.h"
+#include "lb/lb_conf.h"
 #include "snap/snap_conf.h"
 #include "vrrp/vrrp_conf.h"
 
