@@ -18,7 +18,7 @@
 #include "lib/conf.h"
 
 struct snap_conf {
-	struct sockaddr_storage listen; /* ip:port of the receiver */
+	struct sockaddr_storage listen; /* AF_UNSPEC: no receiver (idle) */
 	char *store;                    /* owned: the store directory */
 	char *psk_file;                 /* owned */
 	uint32_t max_sessions;          /* at once; more are refused */

@@ -443,6 +443,16 @@ snap_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	char err[256];
 	int fd = -1;
 
+	if (c->listen.ss_family == AF_UNSPEC) {
+		/* "snap: {}": idle, no listener. */
+		snap_plane_listen_set(-1);
+		snap_rt.have_psk = false;
+		sodium_memzero(snap_rt.psk, sizeof(snap_rt.psk));
+		free(snap_rt.store);
+		snap_rt.store = NULL;
+		snap_rt.listen[0] = '\0';
+		return 0;
+	}
 	if (snap_proto_psk_load(c->psk_file, psk, err, sizeof(err)) != 0) {
 		conf_errors_addf(errs, "snap", 0, 0, "%s", err);
 		return -EINVAL;
@@ -606,6 +616,10 @@ snap_plane_sockets(const void *conf, struct plane_sock_spec **out)
 	const struct snap_conf *c = conf;
 	struct plane_sock_spec *v = xcalloc(1, sizeof(*v));
 
+	if (c->listen.ss_family == AF_UNSPEC) {
+		*out = v;
+		return 0;
+	}
 	snprintf(v->name, sizeof(v->name), "snap");
 	v->type = SOCK_STREAM;
 	v->addr = c->listen;
