@@ -179,8 +179,11 @@ snap_plane_sess_flush(struct snap_sess *ss)
 		snap_plane_sess_free(ss);
 		return -1;
 	}
+	/* An ending session reads no more: only its last words go out. */
 	if (ev_io_start(snap_rt.loop, &ss->io,
-	        ss->out.len > 0 ? EV_READ | EV_WRITE : EV_READ) != 0) {
+	        ss->ending          ? EV_WRITE :
+	            ss->out.len > 0 ? EV_READ | EV_WRITE :
+	                              EV_READ) != 0) {
 		ss->result = SNAP_RES_CLOSED;
 		snap_plane_sess_free(ss);
 		return -1;

@@ -283,8 +283,13 @@ snap_send_session(struct snap_send *c, struct snap_store *s,
 			goto out;
 		}
 		snap_msg_chunk(&f, &want[i], sf, flen);
-		if ((e = snap_send_frame(c, &f)) != 0)
+		if ((e = snap_send_frame(c, &f)) != 0) {
+			/* A receiver that refused a chunk said why first. */
+			if (snap_send_recv_msg(c, &msg, &why) == 0 &&
+			    msg.type == SNAP_MSG_ERR)
+				goto refused;
 			goto out;
+		}
 		c->st->chunks++;
 		c->st->payload += flen;
 		if (o->bwlimit > 0)

@@ -125,12 +125,9 @@ fuzz_snap_proto_sealed(const uint8_t *p, size_t n, bool flip)
 		(void)snap_msg_decode(frame, flen, &m, &why);
 	} else {
 		snap_proto_seal(&s, "CHUNK", 5, &b);
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n; i++)
 			b.data[i % b.len] ^= (char)p[i];
-			changed |= p[i] != 0;
-		}
 		/* XORs that cancel out leave the record as it was. */
-		changed = false;
 		for (size_t i = 0; i < b.len; i++) {
 			uint8_t x = 0;
 
