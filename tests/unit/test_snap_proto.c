@@ -8,7 +8,9 @@
  * complete COMMIT.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -297,12 +299,25 @@ test_proto_codec(void)
 
 static char tp_root[64];
 
-static const char *
+static char *
 test_proto_tmpdir(const char *tmpl)
 {
 	snprintf(tp_root, sizeof(tp_root), "%s", tmpl);
 	T_ASSERT(mkdtemp(tp_root) != NULL);
 	return xstrdup(tp_root);
+}
+
+static int
+test_proto_rm(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	return remove(path);
+}
+
+static void
+test_proto_rmtree(char *root)
+{
+	T_EQ_INT(nftw(root, test_proto_rm, 8, FTW_DEPTH | FTW_PHYS), 0);
+	free(root);
 }
 
 /* A 4-chunk image snapshot in a fresh store: chunk 2 is zero. */
@@ -366,8 +381,8 @@ test_proto_feed(
 static void
 test_recv_session(void)
 {
-	const char *src = test_proto_tmpdir("/tmp/haven-tp-src-XXXXXX");
-	const char *dst = test_proto_tmpdir("/tmp/haven-tp-dst-XXXXXX");
+	char *src = test_proto_tmpdir("/tmp/haven-tp-src-XXXXXX");
+	char *dst = test_proto_tmpdir("/tmp/haven-tp-dst-XXXXXX");
 	struct snap_store *s, *d;
 	struct snap_manifest m;
 	struct snap_recv r;
@@ -460,6 +475,8 @@ test_recv_session(void)
 	buf_fini(&f);
 	buf_fini(&out);
 	buf_fini(&mt);
+	test_proto_rmtree(src);
+	test_proto_rmtree(dst);
 }
 
 static const struct test tests[] = {
