@@ -7,6 +7,8 @@
  * lacks, refuses unasked or forged chunks, and publishes only on a
  * complete COMMIT.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <ftw.h>
 #include <stdint.h>
@@ -479,6 +481,44 @@ test_recv_session(void)
 	test_proto_rmtree(dst);
 }
 
+/* PSK files: raw 32 bytes or 64 hex digits; others may not read them. */
+static void
+test_proto_psk_file(void)
+{
+	char *dir = test_proto_tmpdir("/tmp/haven-tp-psk-XXXXXX");
+	char *path = xasprintf("%s/psk", dir);
+	uint8_t psk[32], raw[32];
+	char err[256];
+	FILE *f;
+
+	for (int i = 0; i < 32; i++)
+		raw[i] = (uint8_t)(i * 7);
+	T_ASSERT((f = fopen(path, "w")) != NULL);
+	fwrite(raw, 1, 32, f);
+	fclose(f);
+	T_EQ_INT(chmod(path, 0600), 0);
+	T_EQ_INT(snap_proto_psk_load(path, psk, err, sizeof(err)), 0);
+	T_ASSERT(memcmp(psk, raw, 32) == 0);
+	T_ASSERT((f = fopen(path, "w")) != NULL);
+	for (int i = 0; i < 32; i++)
+		fprintf(f, "%02X", raw[i]);
+	fputs("\n", f);
+	fclose(f);
+	memset(psk, 0, 32);
+	T_EQ_INT(snap_proto_psk_load(path, psk, err, sizeof(err)), 0);
+	T_ASSERT(memcmp(psk, raw, 32) == 0);
+	T_EQ_INT(chmod(path, 0644), 0);
+	T_EQ_INT(snap_proto_psk_load(path, psk, err, sizeof(err)), -EPERM);
+	T_ASSERT(strstr(err, "readable or writable by others") != NULL);
+	T_EQ_INT(chmod(path, 0600), 0);
+	T_ASSERT((f = fopen(path, "w")) != NULL);
+	fputs("too short\n", f);
+	fclose(f);
+	T_EQ_INT(snap_proto_psk_load(path, psk, err, sizeof(err)), -EINVAL);
+	free(path);
+	test_proto_rmtree(dir);
+}
+
 static const struct test tests[] = {
 	TEST(test_proto_handshake_ok),
 	TEST(test_proto_wrong_psk_both_ways),
@@ -489,6 +529,7 @@ static const struct test tests[] = {
 	TEST(test_proto_need_bounds),
 	TEST(test_proto_codec),
 	TEST(test_recv_session),
+	TEST(test_proto_psk_file),
 };
 
 TEST_MAIN(tests)
