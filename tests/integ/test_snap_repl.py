@@ -9,7 +9,9 @@ sender killed with SIGKILL, or cut off by iptables DROP or a link going
 down, in the middle of a transfer leaves the receiver with no new snapshot
 and a store that verifies; running it again sends only the chunks that did
 not arrive. A sender with another PSK is refused, counted, and stores
-nothing.
+nothing. A damaged chunk in the sender's store is not sent. A peer that
+never speaks is dropped after handshake_timeout, and connections beyond
+max_sessions are closed at once.
 
 Root and network namespaces are needed; without them every test skips.
 """
@@ -67,12 +69,14 @@ def site(netns, haven, haven_bin, workdir):
     os.chmod(psk, 0o600)
     os.chown(psk, pw.pw_uid, pw.pw_gid)
 
-    def start(idle="60s"):
+    def start(idle="60s", max_sessions=4):
         cfg = ("haven:\n  state_dir: %s/state\n"
                "api:\n  socket: %s/haven.sock\n"
                "snap:\n  listen: %s:%d\n  store: %s\n  psk_file: %s\n"
                "  idle_timeout: %s\n  handshake_timeout: 2s\n"
-               % (workdir, workdir, RECEIVER, PORT, dst, psk, idle))
+               "  max_sessions: %d\n"
+               % (workdir, workdir, RECEIVER, PORT, dst, psk, idle,
+                  max_sessions))
         return haven(cfg, ns=b, name="receiver")
 
     s = {"a": a, "b": b, "ifa": ifa, "ifb": ifb, "dst": dst, "psk": psk,
@@ -114,6 +118,8 @@ def replicate_argv(s, *extra, psk=None):
 def replicate(s, *extra, check=0, psk=None):
     r = s["a"].run(replicate_argv(s, *extra, psk=psk), check=False,
                    timeout=120)
+    assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, \
+        r.stderr
     if check is not None:
         assert r.returncode == check, (r.returncode, r.stdout, r.stderr)
     m = re.search(r"chunks=(\d+) wanted=(\d+) of=(\d+) payload=(\d+) "
@@ -306,3 +312,54 @@ def test_wrong_psk_refused_and_counted(site):
     assert r.returncode != 0
     assert re.search(r"bad\.yaml:6:\d+: .*readable or writable by others",
                      r.stdout + r.stderr), r.stdout + r.stderr
+
+
+def test_damaged_local_chunk_is_not_sent(site):
+    """The sender proves each chunk it reads: a flipped byte stops the
+    run (exit 3) and the receiver publishes nothing."""
+    s = site
+    h = s["start"]()
+    img = make_image(s, seed=5)
+    create(s, img)
+    chunks = os.path.join(s["src"], "chunks")
+    victim = sorted(os.path.join(d, f) for d, _, fs in os.walk(chunks)
+                    for f in fs)[0]
+    with open(victim, "r+b") as f:
+        f.seek(100)
+        b = f.read(1)
+        f.seek(100)
+        f.write(bytes([b[0] ^ 1]))
+    r, _ = replicate(s, check=3)
+    assert "local chunk %s" % os.path.basename(victim) in r.stderr
+    wait_until(lambda: h.metric("haven_snap_sessions_total",
+                                result="closed") == 1,
+               timeout=10, what="the receiver to see the session end")
+    assert listed(s, s["dst"]) == []
+
+
+def test_silent_peers_time_out_and_excess_is_refused(site):
+    """A peer that never speaks is dropped after handshake_timeout; with
+    max_sessions taken, another connection is closed at once."""
+    s = site
+    h = s["start"](max_sessions=1)
+    img = make_image(s, seed=6)
+    create(s, img)
+    mute = s["a"].popen(["python3", "-c",
+                         "import socket,time;"
+                         "c=socket.create_connection(('%s',%d));"
+                         "time.sleep(10)" % (RECEIVER, PORT)])
+    try:
+        wait_until(lambda: h.api("GET", "/v1/snap").json[
+            "sessions_active"] == 1, timeout=5, what="the mute session")
+        r, _ = replicate(s, check=None)
+        assert r.returncode == 1, (r.stdout, r.stderr)
+        assert h.metric("haven_snap_sessions_total", result="busy") == 1
+        wait_until(lambda: h.metric("haven_snap_sessions_total",
+                                    result="timeout") == 1,
+                   timeout=5, what="the handshake timeout")
+        # Room again: the same sender now gets through.
+        replicate(s)
+    finally:
+        mute.kill()
+        mute.wait()
+    assert h.metric("haven_snap_sessions_total", result="ok") == 1
