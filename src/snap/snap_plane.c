@@ -22,11 +22,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/conf_node.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -613,6 +615,54 @@ snap_plane_stop(unsigned deadline_ms)
 	plane_stopped();
 }
 
+static const char *
+snap_plane_str(struct conf_node *n, const char *path, char *buf, size_t size)
+{
+	struct conf_node *v = conf_node_at(n, path);
+	char *t = v != NULL ? conf_node_text(v) : NULL;
+
+	snprintf(buf, size, "%s", t != NULL && t[0] != '\0' ? t : "-");
+	free(t);
+	return buf;
+}
+
+/* `haven status`: the receiver, its volumes and the last session. */
+static void
+snap_plane_status(struct conf_node *root)
+{
+	struct conf_node *vols = conf_node_at(root, "/volumes");
+	char a[256], b[256], c[64], d[64], e[64], f[256], g[64];
+
+	printf("\nSnapshot receiver on %s, store %s, sessions %s\n",
+	    snap_plane_str(root, "/listen", a, sizeof(a)),
+	    snap_plane_str(root, "/store", b, sizeof(b)),
+	    snap_plane_str(root, "/sessions_active", c, sizeof(c)));
+	for (size_t i = 0; i < conf_node_count(vols); i++) {
+		struct conf_node *ids = conf_node_value(vols, i);
+		char *k = conf_node_text(conf_node_key(vols, i));
+		struct conf_node *last =
+		    conf_node_item(ids, conf_node_count(ids) - 1);
+		char *t = last != NULL ? conf_node_text(last) : NULL;
+
+		printf("  %-24s %4zu snapshots, newest %s\n",
+		    k != NULL ? k : "?", conf_node_count(ids),
+		    t != NULL ? t : "-");
+		free(k);
+		free(t);
+	}
+	if (!conf_node_is_map(conf_node_at(root, "/last_session")))
+		return;
+	snap_plane_str(root, "/last_session/error", f, sizeof(f));
+	printf("  last session: %s from %s, %s/%s, %s chunks, %s ms%s%s\n",
+	    snap_plane_str(root, "/last_session/result", c, sizeof(c)),
+	    snap_plane_str(root, "/last_session/peer", a, sizeof(a)),
+	    snap_plane_str(root, "/last_session/volume", d, sizeof(d)),
+	    snap_plane_str(root, "/last_session/id", b, sizeof(b)),
+	    snap_plane_str(root, "/last_session/chunks", e, sizeof(e)),
+	    snap_plane_str(root, "/last_session/duration_ms", g, sizeof(g)),
+	    strcmp(f, "-") != 0 ? ": " : "", strcmp(f, "-") != 0 ? f : "");
+}
+
 static size_t
 snap_plane_sockets(const void *conf, struct plane_sock_spec **out)
 {
@@ -638,4 +688,5 @@ const struct plane_ops snap_plane = {
 	.metrics = snap_plane_metrics,
 	.stop = snap_plane_stop,
 	.sockets = snap_plane_sockets,
+	.status = snap_plane_status,
 };

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,6 +257,14 @@ snap_send_session(struct snap_send *c, struct snap_store *s,
 	buf_init(&mt);
 	snap_manifest_format(m, &mt);
 	snap_msg_offer(&f, m->volume, m->id, mt.data, mt.len);
+	if (f.len > SNAP_PROTO_FRAME_MAX) {
+		snprintf(err, errlen,
+		    "manifest of %" PRIu64 " chunks is past what protocol "
+		    "version %d carries in one frame (%u bytes)",
+		    m->nchunks, SNAP_PROTO_VERSION, SNAP_PROTO_FRAME_MAX);
+		e = -EMSGSIZE;
+		goto out;
+	}
 	if ((e = snap_send_frame(c, &f)) != 0)
 		goto out;
 	if ((e = snap_send_recv_msg(c, &msg, &why)) != 0)

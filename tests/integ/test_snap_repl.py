@@ -192,6 +192,11 @@ def test_full_then_incremental(site):
     j = h.api("GET", "/v1/snap").json
     assert j["volumes"]["vm1"] == [first, second]
     assert j["last_session"]["result"] == "ok"
+    out = subprocess.run([h.bin, "status", "-s", h.socket],
+                         capture_output=True, text=True, timeout=10).stdout
+    assert "Snapshot receiver on %s:%d" % (RECEIVER, PORT) in out, out
+    assert "2 snapshots, newest %s" % second in out, out
+    assert "last session: ok from %s:" % SENDER in out, out
     # The plane runs as the unprivileged user, with no capability.
     pid = h.plane_pid("snap")
     with open("/proc/%d/status" % pid) as f:
