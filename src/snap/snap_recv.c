@@ -157,6 +157,14 @@ snap_recv_chunk(
 	r->ngot++;
 	r->chunks++;
 	r->bytes += msg->frame_len;
+	/* Make progress durable in steps smaller than the store's batch: a
+	 * receiver that crashes loses at most this much of a transfer. */
+	if ((r->unsynced += msg->frame_len) >= SNAP_RECV_SYNC_BYTES) {
+		r->unsynced = 0;
+		if ((e = snap_store_chunk_sync(r->store)) != 0)
+			return snap_recv_fail(r, out, e, SNAP_PROTO_E_STORE,
+			    "sync: %s", strerror(-e));
+	}
 	return 0;
 }
 

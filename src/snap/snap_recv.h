@@ -10,7 +10,7 @@
  * - A CHUNK is taken only when it was wanted and not yet received, its
  *   frame passes XXH3-128 and its plaintext's SHA-256 is its ID; it is
  *   then stored through snap_store_chunk_put (temp + rename, durable at
- *   the next sync).
+ *   the next sync, at least every SNAP_RECV_SYNC_BYTES).
  * - The manifest is published only on COMMIT, after every wanted chunk
  *   arrived, the chunks are synced and every chunk it names is present.
  *   A session that ends any other way publishes nothing; snap_recv_fini
@@ -29,6 +29,9 @@
 #include "snap/snap_manifest.h"
 #include "snap/snap_proto.h"
 #include "snap/snap_store.h"
+
+/* Chunks are synced (renamed into place) every this many frame bytes. */
+#define SNAP_RECV_SYNC_BYTES (8u << 20)
 
 enum snap_recv_state {
 	SNAP_RECV_OFFER,  /* waiting for OFFER */
@@ -49,6 +52,7 @@ struct snap_recv {
 	size_t nwant, ngot;
 	uint8_t *raw;           /* owned: one chunk's plaintext */
 	uint64_t chunks, bytes; /* CHUNKs stored, their frames' bytes */
+	uint64_t unsynced;      /* frame bytes since the last sync */
 	char err[256];          /* why it failed */
 };
 

@@ -368,3 +368,73 @@ def test_silent_peers_time_out_and_excess_is_refused(site):
         mute.kill()
         mute.wait()
     assert h.metric("haven_snap_sessions_total", result="ok") == 1
+
+
+def test_receiver_killed_mid_transfer(site):
+    """The snap plane itself dies (SIGKILL) mid-transfer: the parent
+    restarts it, nothing was published, a re-run completes sending only
+    the chunks not durably stored, and gc removes the dead session's temp
+    files."""
+    s = site
+    h = s["start"]()
+    img = make_image(s, seed=8)
+    name = create(s, img)
+    p = s["a"].popen(replicate_argv(s, "--bwlimit", str(8 * MIB)),
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_received(h, NCHUNKS // 4)
+        old = h.plane_pid("snap")
+        os.kill(old, signal.SIGKILL)
+        p.communicate(timeout=30)
+        assert p.returncode == 1
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    wait_until(lambda: h.plane_pid("snap") not in (None, old), timeout=10,
+               what="the snap plane restarted")
+    assert listed(s, s["dst"]) == []
+    snap(s, s["dst"], "verify", check=0)
+
+    def files():
+        fs = [f for _, _, v in os.walk(os.path.join(s["dst"], "chunks"))
+              for f in v]
+        return ([f for f in fs if not f.startswith(".tmp.")],
+                [f for f in fs if f.startswith(".tmp.")])
+
+    # Chunks of the batch the plane had not yet synced and renamed are
+    # temp files nothing names; the named ones are sound and kept.
+    named, temps = files()
+    # The plane syncs every 8 MiB received: most of what it got is kept.
+    assert len(named) >= NCHUNKS // 4 - 8 * MIB // CHUNK - 1
+    r, st = replicate(s)
+    print("after receiver crash: %s" % r.stdout.strip().splitlines()[-1])
+    assert st["wanted"] == NCHUNKS - len(named)
+    assert listed(s, s["dst"]) == [name]
+    assert restore_equals(s, name, img)
+    if temps:
+        snap(s, s["dst"], "gc", check=0)
+        assert files()[1] == []
+    snap(s, s["dst"], "verify", check=0)
+
+
+def test_reload_moves_the_listener(site):
+    """A reload that changes snap.listen's port: the plane serves there."""
+    s = site
+    h = s["start"]()
+    img = make_image(s, seed=9)
+    name = create(s, img)
+    with open(h.config) as f:
+        text = f.read()
+    with open(h.config, "w") as f:
+        f.write(text.replace(":%d\n" % PORT, ":%d\n" % (PORT + 1)))
+    r = h.api("POST", "/v1/reload")
+    assert r.status == 200 and r.json["ok"] is True, r.json
+    argv = replicate_argv(s)
+    argv[argv.index("--to") + 1] = "%s:%d" % (RECEIVER, PORT + 1)
+    r = wait_until(lambda: (lambda c: c if c.returncode == 0 else None)(
+        s["a"].run(argv, check=False, timeout=60)), timeout=10,
+        what="replication to the new port")
+    assert listed(s, s["dst"]) == [name]
+    r = s["a"].run(replicate_argv(s), check=False, timeout=60)
+    assert r.returncode == 1 and "connect" in r.stderr, r.stderr
