@@ -255,6 +255,7 @@ snap_plane_sess_unit(struct snap_sess *ss, size_t len)
 			return -1;
 		}
 		ss->frame = xmalloc(SNAP_PROTO_FRAME_MAX);
+		ev_timer_start(snap_rt.loop, &ss->timer, snap_rt.idle_ms);
 		log_info("snap session authenticated", "peer=%s", ss->peer);
 		break;
 	case SNAP_PS_OPEN:
@@ -310,9 +311,11 @@ snap_plane_sess_read(struct snap_sess *ss)
 		ss->in.data[ss->in.len] = '\0';
 		ss->rx += (uint64_t)n;
 		snap_rt.rx_bytes += (uint64_t)n;
-		ev_timer_start(snap_rt.loop, &ss->timer,
-		    ss->p.state == SNAP_PS_OPEN ? snap_rt.idle_ms :
-		                                  snap_rt.hs_ms);
+		/* The handshake deadline runs from accept: a peer that
+		 * trickles bytes does not push it back. */
+		if (ss->p.state == SNAP_PS_OPEN)
+			ev_timer_start(
+			    snap_rt.loop, &ss->timer, snap_rt.idle_ms);
 	}
 }
 

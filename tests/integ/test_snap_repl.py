@@ -438,3 +438,26 @@ def test_reload_moves_the_listener(site):
     assert listed(s, s["dst"]) == [name]
     r = s["a"].run(replicate_argv(s), check=False, timeout=60)
     assert r.returncode == 1 and "connect" in r.stderr, r.stderr
+
+
+def test_trickling_peer_cannot_stretch_the_handshake(site):
+    """handshake_timeout (2 s here) runs from accept: a peer sending a
+    byte of HELLO every 0.3 s is still dropped on time."""
+    s = site
+    h = s["start"]()
+    t0 = time.monotonic()
+    slow = s["a"].popen(["python3", "-c",
+                         "import socket,time\n"
+                         "c=socket.create_connection(('%s',%d))\n"
+                         "for b in b'HVRP'*10:\n"
+                         "    c.send(bytes([b])); time.sleep(0.3)\n"
+                         % (RECEIVER, PORT)],
+                        stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: h.metric("haven_snap_sessions_total",
+                                    result="timeout") == 1,
+                   timeout=6, what="the handshake timeout")
+        assert time.monotonic() - t0 < 4.5
+    finally:
+        slow.kill()
+        slow.wait()
