@@ -481,6 +481,60 @@ test_recv_session(void)
 	test_proto_rmtree(dst);
 }
 
+/*
+ * Two sessions of one process receive the same chunks at once (two
+ * senders of one image, or two volumes sharing data): each session's
+ * store batch has temp files of its own, so both publish.
+ */
+static void
+test_recv_concurrent_same_chunks(void)
+{
+	char *src = test_proto_tmpdir("/tmp/haven-tp-src-XXXXXX");
+	char *dst = test_proto_tmpdir("/tmp/haven-tp-dst-XXXXXX");
+	struct snap_recv ra, rb;
+	struct snap_recv *rs[2] = { &ra, &rb };
+	struct snap_store *s;
+	struct snap_manifest m;
+	struct snap_msg reply;
+	struct snap_id want[4];
+	struct buf f, out, mt;
+	uint8_t *fr;
+	size_t flen;
+
+	test_proto_source(src, &s, &m, 3);
+	buf_init(&f);
+	buf_init(&out);
+	buf_init(&mt);
+	snap_manifest_format(&m, &mt);
+	for (int k = 0; k < 2; k++) {
+		snap_recv_init(rs[k], dst);
+		snap_msg_offer(&f, m.volume, m.id, mt.data, mt.len);
+		T_EQ_INT(test_proto_feed(rs[k], &f, &reply, &out), 0);
+		T_EQ_INT(reply.nids, 3);
+		memcpy(want, reply.ids, 3 * SNAP_ID_LEN);
+	}
+	for (int i = 0; i < 3; i++)
+		for (int k = 0; k < 2; k++) {
+			fr = test_proto_frame(s, &want[i], &flen);
+			snap_msg_chunk(&f, &want[i], fr, flen);
+			T_EQ_INT(test_proto_feed(rs[k], &f, &reply, &out), 0);
+			free(fr);
+		}
+	for (int k = 0; k < 2; k++) {
+		snap_msg_commit(&f, 3);
+		T_EQ_INT(test_proto_feed(rs[k], &f, &reply, &out), 1);
+		T_EQ_INT(reply.type, SNAP_MSG_OK);
+		snap_recv_fini(rs[k]);
+	}
+	snap_store_close(s);
+	snap_manifest_fini(&m);
+	buf_fini(&f);
+	buf_fini(&out);
+	buf_fini(&mt);
+	test_proto_rmtree(src);
+	test_proto_rmtree(dst);
+}
+
 /* PSK files: raw 32 bytes or 64 hex digits; others may not read them. */
 static void
 test_proto_psk_file(void)
@@ -529,6 +583,7 @@ static const struct test tests[] = {
 	TEST(test_proto_need_bounds),
 	TEST(test_proto_codec),
 	TEST(test_recv_session),
+	TEST(test_recv_concurrent_same_chunks),
 	TEST(test_proto_psk_file),
 };
 
