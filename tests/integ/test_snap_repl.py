@@ -461,3 +461,27 @@ def test_trickling_peer_cannot_stretch_the_handshake(site):
     finally:
         slow.kill()
         slow.wait()
+
+
+def test_two_senders_of_one_snapshot_at_once(site):
+    """Two sessions receive the same chunks at the same time: both
+    complete, the snapshot is published once, whole."""
+    s = site
+    h = s["start"]()
+    img = make_image(s, seed=10)
+    name = create(s, img)
+    ps = [s["a"].popen(replicate_argv(s, "--bwlimit", str(24 * MIB)),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True) for _ in range(2)]
+    try:
+        outs = [p.communicate(timeout=60) for p in ps]
+    finally:
+        for p in ps:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert [p.returncode for p in ps] == [0, 0], outs
+    assert h.metric("haven_snap_sessions_total", result="ok") == 2
+    assert listed(s, s["dst"]) == [name]
+    assert restore_equals(s, name, img)
+    snap(s, s["dst"], "verify", check=0)
