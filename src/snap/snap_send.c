@@ -197,6 +197,39 @@ snap_send_read_chunk(struct snap_store *s, const struct snap_id *id, uint8_t *f,
 	return 0;
 }
 
+static int
+snap_send_idcmp(const void *a, const void *b)
+{
+	return snap_id_cmp(a, b);
+}
+
+/*
+ * Only chunks of the offered snapshot leave this store, each at most
+ * once: a receiver that knows the PSK still cannot ask for the chunks of
+ * other snapshots or volumes, or for one chunk over and over.
+ */
+static bool
+snap_send_want_ok(
+    const struct snap_manifest *m, const struct snap_id *want, uint32_t n)
+{
+	struct snap_id *have = xcalloc(m->nchunks + 1, sizeof(*have));
+	struct snap_id *w = xcalloc((size_t)n + 1, sizeof(*w));
+	bool ok = true;
+
+	memcpy(have, m->chunks, m->nchunks * sizeof(*have));
+	qsort(have, m->nchunks, sizeof(*have), snap_send_idcmp);
+	memcpy(w, want, (size_t)n * sizeof(*w));
+	qsort(w, n, sizeof(*w), snap_send_idcmp);
+	for (uint32_t i = 0; ok && i < n; i++)
+		ok = !snap_id_is_zero(&w[i]) &&
+		    (i == 0 || snap_id_cmp(&w[i], &w[i - 1]) != 0) &&
+		    bsearch(&w[i], have, m->nchunks, sizeof(*have),
+		        snap_send_idcmp) != NULL;
+	free(have);
+	free(w);
+	return ok;
+}
+
 /* Sleep so that bytes sent since t0 stay within limit bytes/s. */
 static void
 snap_send_pace(uint64_t t0_ms, uint64_t bytes, uint64_t limit)
@@ -280,6 +313,11 @@ snap_send_session(struct snap_send *c, struct snap_store *s,
 	c->st->wanted = msg.nids;
 	want = xcalloc((size_t)msg.nids + 1, sizeof(*want));
 	memcpy(want, msg.ids, (size_t)msg.nids * SNAP_ID_LEN);
+	if (!snap_send_want_ok(m, want, msg.nids)) {
+		e = -EBADMSG;
+		why = "WANT names a chunk the offered snapshot does not have";
+		goto bad;
+	}
 	sf = xmalloc(cap);
 	raw = xmalloc(SNAP_FRAME_RAW_MAX);
 	t0 = util_mono_ms();

@@ -7,7 +7,12 @@
  * lacks, refuses unasked or forged chunks, and publishes only on a
  * complete COMMIT.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <ftw.h>
@@ -15,12 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/util.h"
 #include "runner.h"
 #include "snap/snap.h"
 #include "snap/snap_proto.h"
 #include "snap/snap_recv.h"
+#include "snap/snap_send.h"
 
 static const uint8_t tp_psk[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 
@@ -535,6 +542,95 @@ test_recv_concurrent_same_chunks(void)
 	test_proto_rmtree(dst);
 }
 
+static void
+test_proto_read_full(int fd, uint8_t *p, size_t n)
+{
+	size_t off = 0;
+	ssize_t r;
+
+	while (off < n && (r = read(fd, p + off, n - off)) > 0)
+		off += (size_t)r;
+	if (off != n)
+		_exit(2);
+}
+
+/* A receiver that knows the PSK but asks for a chunk of another image. */
+static void
+test_proto_evil_receiver(int lfd)
+{
+	uint8_t nonce[32] = { 9 }, hello[SNAP_PROTO_HELLO_LEN];
+	uint8_t auth[SNAP_PROTO_AUTH_LEN], *rec = xmalloc(SNAP_PROTO_REC_MAX);
+	uint8_t *frame = xmalloc(SNAP_PROTO_FRAME_MAX);
+	struct snap_proto r;
+	struct snap_id foreign;
+	struct buf b, w;
+	size_t flen;
+	long need;
+	int fd = accept(lfd, NULL, NULL);
+
+	snap_proto_init(&r, SNAP_ROLE_RECEIVER, tp_psk, nonce);
+	if (fd == -1 || write(fd, snap_proto_hello(&r), 40) != 40)
+		_exit(2);
+	test_proto_read_full(fd, hello, sizeof(hello));
+	if (snap_proto_on_hello(&r, hello, sizeof(hello)) != 0 ||
+	    write(fd, r.auth_out, sizeof(auth)) != (ssize_t)sizeof(auth))
+		_exit(2);
+	test_proto_read_full(fd, auth, sizeof(auth));
+	if (snap_proto_on_auth(&r, auth, sizeof(auth)) != 0)
+		_exit(2);
+	test_proto_read_full(fd, rec, 4);
+	need = snap_proto_need(&r, rec, 4);
+	test_proto_read_full(fd, rec + 4, (size_t)need - 4);
+	if (snap_proto_open(&r, rec, (size_t)need, frame, &flen) != 0)
+		_exit(2);
+	memset(foreign.b, 0x5a, sizeof(foreign.b));
+	buf_init(&w);
+	buf_init(&b);
+	snap_msg_want(&w, &foreign, 1);
+	snap_proto_seal(&r, w.data, w.len, &b);
+	if (write(fd, b.data, b.len) != (ssize_t)b.len)
+		_exit(2);
+	while (read(fd, rec, 4096) > 0)
+		;
+	_exit(0);
+}
+
+static void
+test_send_refuses_foreign_want(void)
+{
+	char *src = test_proto_tmpdir("/tmp/haven-tp-src-XXXXXX");
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct snap_send_opts o = { .timeout_ms = 5000 };
+	struct snap_send_stats st;
+	struct snap_store *s;
+	struct snap_manifest m;
+	socklen_t sl = sizeof(sa);
+	char err[256];
+	int lfd, status = -1;
+	pid_t pid;
+
+	test_proto_source(src, &s, &m, 4);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	T_ASSERT((lfd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+	T_EQ_INT(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	T_EQ_INT(listen(lfd, 1), 0);
+	T_EQ_INT(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+	T_ASSERT((pid = fork()) != -1);
+	if (pid == 0)
+		test_proto_evil_receiver(lfd);
+	close(lfd);
+	memcpy(&o.to, &sa, sizeof(sa));
+	memcpy(o.psk, tp_psk, sizeof(o.psk));
+	T_EQ_INT(snap_send(s, &m, &o, &st, err, sizeof(err)), -EBADMSG);
+	T_ASSERT(strstr(err, "does not have") != NULL);
+	T_EQ_INT(st.chunks, 0);
+	T_EQ_INT(waitpid(pid, &status, 0), pid);
+	T_EQ_INT(status, 0);
+	snap_store_close(s);
+	snap_manifest_fini(&m);
+	test_proto_rmtree(src);
+}
+
 /* PSK files: raw 32 bytes or 64 hex digits; others may not read them. */
 static void
 test_proto_psk_file(void)
@@ -585,6 +681,7 @@ static const struct test tests[] = {
 	TEST(test_recv_session),
 	TEST(test_recv_concurrent_same_chunks),
 	TEST(test_proto_psk_file),
+	TEST(test_send_refuses_foreign_want),
 };
 
 TEST_MAIN(tests)
