@@ -271,6 +271,51 @@ snap_send_connect(struct snap_send *c, const struct sockaddr_storage *to)
 	return 0;
 }
 
+/*
+ * Send the c->st->wanted chunks of want, each read and proven first. 0;
+ * 1 when the receiver refused one (its ERR in *msg); or -errno with err.
+ */
+static int
+snap_send_chunks(struct snap_send *c, struct snap_store *s,
+    const struct snap_id *want, const struct snap_send_opts *o,
+    struct snap_msg *msg, char *err, size_t errlen)
+{
+	size_t cap = snap_frame_bound(SNAP_FRAME_RAW_MAX), flen = 0;
+	uint8_t *sf = xmalloc(cap), *raw = xmalloc(SNAP_FRAME_RAW_MAX);
+	uint64_t t0 = util_mono_ms();
+	char hex[SNAP_HEX_LEN + 1];
+	const char *why;
+	struct buf f;
+	int e = 0;
+
+	buf_init(&f);
+	for (uint64_t i = 0; i < c->st->wanted; i++) {
+		if ((e = snap_send_read_chunk(
+		         s, &want[i], sf, cap, raw, &flen, &why)) != 0) {
+			snap_id_hex(&want[i], hex);
+			snprintf(err, errlen, "local chunk %s: %s", hex,
+			    why != NULL ? why : strerror(-e));
+			break;
+		}
+		snap_msg_chunk(&f, &want[i], sf, flen);
+		if ((e = snap_send_frame(c, &f)) != 0) {
+			/* A receiver that refused a chunk said why first. */
+			if (snap_send_recv_msg(c, msg, &why) == 0 &&
+			    msg->type == SNAP_MSG_ERR)
+				e = 1;
+			break;
+		}
+		c->st->chunks++;
+		c->st->payload += flen;
+		if (o->bwlimit > 0)
+			snap_send_pace(t0, c->st->payload, o->bwlimit);
+	}
+	buf_fini(&f);
+	free(sf);
+	free(raw);
+	return e;
+}
+
 static int
 snap_send_session(struct snap_send *c, struct snap_store *s,
     const struct snap_manifest *m, const struct snap_send_opts *o, char *err,
@@ -279,11 +324,7 @@ snap_send_session(struct snap_send *c, struct snap_store *s,
 	struct buf f, mt;
 	struct snap_msg msg;
 	struct snap_id *want = NULL;
-	uint8_t *sf = NULL, *raw = NULL;
-	size_t cap = snap_frame_bound(SNAP_FRAME_RAW_MAX), flen = 0;
-	uint64_t t0;
 	const char *why;
-	char hex[SNAP_HEX_LEN + 1];
 	int e;
 
 	buf_init(&f);
@@ -318,30 +359,11 @@ snap_send_session(struct snap_send *c, struct snap_store *s,
 		why = "WANT names a chunk the offered snapshot does not have";
 		goto bad;
 	}
-	sf = xmalloc(cap);
-	raw = xmalloc(SNAP_FRAME_RAW_MAX);
-	t0 = util_mono_ms();
-	for (uint64_t i = 0; i < c->st->wanted; i++) {
-		if ((e = snap_send_read_chunk(
-		         s, &want[i], sf, cap, raw, &flen, &why)) != 0) {
-			snap_id_hex(&want[i], hex);
-			snprintf(err, errlen, "local chunk %s: %s", hex,
-			    why != NULL ? why : strerror(-e));
-			goto out;
-		}
-		snap_msg_chunk(&f, &want[i], sf, flen);
-		if ((e = snap_send_frame(c, &f)) != 0) {
-			/* A receiver that refused a chunk said why first. */
-			if (snap_send_recv_msg(c, &msg, &why) == 0 &&
-			    msg.type == SNAP_MSG_ERR)
-				goto refused;
-			goto out;
-		}
-		c->st->chunks++;
-		c->st->payload += flen;
-		if (o->bwlimit > 0)
-			snap_send_pace(t0, c->st->payload, o->bwlimit);
-	}
+	e = snap_send_chunks(c, s, want, o, &msg, err, errlen);
+	if (e == 1)
+		goto refused;
+	if (e != 0)
+		goto out;
 	snap_msg_commit(&f, c->st->chunks);
 	if ((e = snap_send_frame(c, &f)) != 0)
 		goto out;
@@ -369,8 +391,6 @@ out:
 	if (e != 0 && err[0] == '\0')
 		snprintf(err, errlen, "%s", strerror(-e));
 	free(want);
-	free(sf);
-	free(raw);
 	buf_fini(&f);
 	buf_fini(&mt);
 	return e;
