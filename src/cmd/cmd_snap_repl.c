@@ -79,8 +79,16 @@ cmd_snap_repl_pick(struct snap_store *s, const char *volume, const char *id,
 	return e;
 }
 
-int
-cmd_snap_replicate(int argc, char **argv)
+struct cmd_snap_repl_args {
+	const char *store;       /* borrowed: argv or environment */
+	const char *to;          /* borrowed */
+	const char *volume, *id; /* borrowed; id NULL = newest */
+	struct snap_send_opts o;
+};
+
+/* -1 to go on, or the exit status. */
+static int
+cmd_snap_repl_parse(int argc, char **argv, struct cmd_snap_repl_args *a)
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
@@ -91,31 +99,22 @@ cmd_snap_replicate(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *store = getenv("HAVEN_SNAP_STORE"), *to = NULL;
 	const char *psk = NULL;
-	struct snap_send_opts o;
-	struct snap_send_stats st;
-	struct snap_manifest m;
-	struct snap_store *s = NULL;
-	struct snap_ref ref;
-	uint64_t v, t0;
 	char err[512];
-	int c, e, rc = 1;
+	uint64_t v;
+	int c;
 
-	if (sodium_init() < 0) {
-		fprintf(stderr, "haven snap replicate: libsodium failed\n");
-		return 1;
-	}
-	memset(&o, 0, sizeof(o));
-	o.timeout_ms = 30000;
+	memset(a, 0, sizeof(*a));
+	a->store = getenv("HAVEN_SNAP_STORE");
+	a->o.timeout_ms = 30000;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			store = optarg;
+			a->store = optarg;
 			break;
 		case 't':
-			to = optarg;
+			a->to = optarg;
 			break;
 		case 'k':
 			psk = optarg;
@@ -124,11 +123,11 @@ cmd_snap_replicate(int argc, char **argv)
 			if (cmd_snap_repl_num(
 			        "--timeout", optarg, 1, 86400, &v) != 0)
 				return 2;
-			o.timeout_ms = (int)(v * 1000);
+			a->o.timeout_ms = (int)(v * 1000);
 			break;
 		case 'b':
 			if (cmd_snap_repl_num("--bwlimit", optarg, 1,
-			        UINT64_MAX / 1000, &o.bwlimit) != 0)
+			        UINT64_MAX / 1000, &a->o.bwlimit) != 0)
 				return 2;
 			break;
 		case 'h':
@@ -139,31 +138,53 @@ cmd_snap_replicate(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (store == NULL || to == NULL || psk == NULL || argc - optind < 1 ||
-	    argc - optind > 2) {
+	if (a->store == NULL || a->to == NULL || psk == NULL ||
+	    argc - optind < 1 || argc - optind > 2) {
 		cmd_snap_repl_usage(stderr);
 		return 2;
 	}
-	if (conf_parse_addr(to, true, &o.to) != 0) {
+	a->volume = argv[optind];
+	a->id = argc - optind == 2 ? argv[optind + 1] : NULL;
+	if (conf_parse_addr(a->to, true, &a->o.to) != 0) {
 		fprintf(stderr, "haven snap replicate: --to %s: want IP:PORT\n",
-		    to);
+		    a->to);
 		return 2;
 	}
-	if (snap_proto_psk_load(psk, o.psk, err, sizeof(err)) != 0) {
+	if (snap_proto_psk_load(psk, a->o.psk, err, sizeof(err)) != 0) {
 		fprintf(stderr, "haven snap replicate: %s\n", err);
 		return 1;
 	}
-	if ((e = snap_store_open(store, false, &s)) != 0) {
-		fprintf(stderr, "haven snap replicate: %s: %s\n", store,
+	return -1;
+}
+
+int
+cmd_snap_replicate(int argc, char **argv)
+{
+	struct cmd_snap_repl_args a;
+	struct snap_send_stats st;
+	struct snap_manifest m;
+	struct snap_store *s = NULL;
+	struct snap_ref ref;
+	uint64_t t0;
+	char err[512];
+	int e, rc = 1;
+
+	if (sodium_init() < 0) {
+		fprintf(stderr, "haven snap replicate: libsodium failed\n");
+		return 1;
+	}
+	if ((rc = cmd_snap_repl_parse(argc, argv, &a)) >= 0)
+		return rc;
+	rc = 1;
+	if ((e = snap_store_open(a.store, false, &s)) != 0) {
+		fprintf(stderr, "haven snap replicate: %s: %s\n", a.store,
 		    strerror(-e));
 		return 1;
 	}
-	e = cmd_snap_repl_pick(s, argv[optind],
-	    argc - optind == 2 ? argv[optind + 1] : NULL, &ref);
+	e = cmd_snap_repl_pick(s, a.volume, a.id, &ref);
 	if (e != 0) {
-		fprintf(stderr, "haven snap replicate: %s%s%s: %s\n",
-		    argv[optind], argc - optind == 2 ? "/" : "",
-		    argc - optind == 2 ? argv[optind + 1] : "",
+		fprintf(stderr, "haven snap replicate: %s%s%s: %s\n", a.volume,
+		    a.id != NULL ? "/" : "", a.id != NULL ? a.id : "",
 		    e == -ENOENT ? "no such snapshot" : strerror(-e));
 		goto out;
 	}
@@ -175,11 +196,11 @@ cmd_snap_replicate(int argc, char **argv)
 		goto out;
 	}
 	t0 = util_mono_ms();
-	e = snap_send(s, &m, &o, &st, err, sizeof(err));
+	e = snap_send(s, &m, &a.o, &st, err, sizeof(err));
 	if (e == 0) {
 		double secs = (double)(util_mono_ms() - t0) / 1000.0;
 
-		printf("replicated %s/%s to %s: %s\n", ref.volume, ref.id, to,
+		printf("replicated %s/%s to %s: %s\n", ref.volume, ref.id, a.to,
 		    st.reply);
 		printf("chunks=%" PRIu64 " wanted=%" PRIu64 " of=%" PRIu64
 		       " payload=%" PRIu64 " wire=%" PRIu64 " seconds=%.3f "
@@ -191,7 +212,7 @@ cmd_snap_replicate(int argc, char **argv)
 		fprintf(stderr,
 		    "haven snap replicate: %s/%s to %s: %s (sent %" PRIu64
 		    " of %" PRIu64 " wanted chunks)\n",
-		    ref.volume, ref.id, to, err, st.chunks, st.wanted);
+		    ref.volume, ref.id, a.to, err, st.chunks, st.wanted);
 		rc = e == -EACCES ? CMD_SNAP_REPL_EXIT_AUTH :
 		    e == -EBADMSG ? CMD_SNAP_REPL_EXIT_DAMAGED :
 		                    1;
