@@ -362,7 +362,8 @@ snap_plane_peer_name(const struct sockaddr_storage *ss, char *out, size_t n)
 		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
 		port = ntohs(s6->sin6_port);
 	}
-	snprintf(out, n, "%s:%u", a, port);
+	snprintf(
+	    out, n, ss->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
 }
 
 static void
