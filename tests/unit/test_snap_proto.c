@@ -478,6 +478,35 @@ test_recv_session(void)
 	T_EQ_INT(n, 1);
 	T_EQ_STR(refs[0].id, m.id);
 	free(refs);
+
+	/* The same volume/ID with other content: refused, nothing changes;
+	 * offered again as it is: "had", nothing travels. */
+	{
+		struct snap_manifest m2 = m;
+		struct buf mt2;
+
+		m2.chunks = xcalloc(m.nchunks, sizeof(*m2.chunks));
+		memcpy(m2.chunks, m.chunks, m.nchunks * sizeof(*m2.chunks));
+		memset(&m2.chunks[0], 0, sizeof(m2.chunks[0]));
+		snap_manifest_root(&m2, &m2.root);
+		buf_init(&mt2);
+		snap_manifest_format(&m2, &mt2);
+		snap_recv_init(&r, dst);
+		snap_msg_offer(&f, m2.volume, m2.id, mt2.data, mt2.len);
+		T_ASSERT(test_proto_feed(&r, &f, &reply, &out) < 0);
+		T_EQ_INT(reply.code, SNAP_PROTO_E_EXISTS);
+		snap_recv_fini(&r);
+		free(m2.chunks);
+		buf_fini(&mt2);
+	}
+	snap_recv_init(&r, dst);
+	snap_msg_offer(&f, m.volume, m.id, mt.data, mt.len);
+	T_EQ_INT(test_proto_feed(&r, &f, &reply, &out), 0);
+	T_EQ_INT(reply.nids, 0);
+	snap_msg_commit(&f, 0);
+	T_EQ_INT(test_proto_feed(&r, &f, &reply, &out), 1);
+	T_ASSERT(strncmp(reply.text, "had ", 4) == 0);
+	snap_recv_fini(&r);
 	snap_store_close(d);
 	snap_store_close(s);
 	snap_manifest_fini(&m);
