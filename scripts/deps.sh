@@ -15,7 +15,7 @@ purpose=${1:-build}
 
 BUILD="meson ninja-build pkg-config gcc clang libfyaml-dev libssl-dev
 	libmnl-dev liburing-dev libjansson-dev libclang-rt-14-dev
-	libnftables-dev libxxhash-dev libzstd-dev"
+	libnftables-dev libxxhash-dev libzstd-dev libsodium-dev"
 CHECK="python3 python3-pytest python3-prometheus-client nginx-light curl
 	wrk iproute2 iptables iputils-ping openssl procps psmisc dnsutils
 	keepalived iputils-arping nftables nsd knot python3-dnspython

@@ -18,5 +18,7 @@ int cmd_ctl(int argc, char **argv);
 int cmd_vrrp(int argc, char **argv);
 /* haven snap COMMAND --store DIR ...: image snapshots (cmd_snap.c). */
 int cmd_snap(int argc, char **argv);
+/* haven snap replicate ...: to a peer's snap plane (cmd_snap_repl.c). */
+int cmd_snap_replicate(int argc, char **argv);
 
 #endif

@@ -57,6 +57,9 @@ cmd_snap_usage(FILE *f)
 	    "snapshots\n"
 	    "  gc [--dry-run] [--wait SECONDS]\n"
 	    "                     remove chunks no snapshot uses\n"
+	    "  replicate --to IP:PORT --psk-file F VOLUME [ID]\n"
+	    "                     send a snapshot to a peer's snap plane "
+	    "(--help)\n"
 	    "ID is a snapshot ID or VOLUME/ID. --store defaults to "
 	    "$HAVEN_SNAP_STORE.\n"
 	    "Exit status: 0 ok, 1 error, 2 usage, 3 damaged data, 4 store "
@@ -429,6 +432,8 @@ cmd_snap(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	cmd = argv[1];
+	if (strcmp(cmd, "replicate") == 0) /* its own options */
+		return cmd_snap_replicate(argc - 1, argv + 1);
 	if ((rc = cmd_snap_parse(argc - 1, argv + 1, &a)) >= 0)
 		return rc;
 	/* Before the store is made: a bad name must not leave one behind. */

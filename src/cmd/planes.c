@@ -13,12 +13,14 @@
 #include "hc/hc_conf.h"
 #include "lib/priv.h"
 #include "lb/lb_conf.h"
+#include "snap/snap_conf.h"
 #include "vrrp/vrrp_conf.h"
 
 extern const struct plane_ops dns_plane;
 extern const struct plane_ops havip_plane;
 extern const struct plane_ops hc_plane;
 extern const struct plane_ops lb_plane;
+extern const struct plane_ops snap_plane;
 extern const struct plane_ops vrrp_plane;
 
 const struct plane_row planes[] = {
@@ -88,6 +90,17 @@ const struct plane_row planes[] = {
 	    .replay = false,
 	    .receives = PLANE_MSG(IPC_VERDICT),
 	    /* the parent binds port 53: the workers keep nothing */
+	    .caps_bound = 0,
+	},
+	{
+	    .name = "snap",
+	    .ops = &snap_plane,
+	    .section = "snap",
+	    .schema = &snap_conf_schema,
+	    .help = "snapshot replication receiver",
+	    .api_prefix = "/v1/snap",
+	    .fanout = PLANE_API_ONE,
+	    /* the parent binds the port; a store its user may write */
 	    .caps_bound = 0,
 	},
 };

@@ -207,8 +207,10 @@ snap_store_tmp_path(const struct snap_store *s, const struct snap_id *id)
 	char hex[SNAP_HEX_LEN + 1];
 
 	snap_id_hex(id, hex);
-	return xasprintf(
-	    "%s/chunks/%.2s/.tmp.%d.%s", s->root, hex, (int)getpid(), hex);
+	/* pid and store instance: two stores open in one process (the
+	 * snap plane's sessions) never share a temp file. */
+	return xasprintf("%s/chunks/%.2s/.tmp.%d.%lx.%s", s->root, hex,
+	    (int)getpid(), (unsigned long)(uintptr_t)s, hex);
 }
 
 /* Make the batch's temp files durable with one syncfs, then name them. */

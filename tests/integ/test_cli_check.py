@@ -101,8 +101,8 @@ def test_no_plane_refused(haven_bin, workdir, name, text):
     r = subprocess.run([haven_bin, "run", "-c", str(p)], capture_output=True,
                        text=True, timeout=10)
     assert r.returncode == 1
-    assert "no plane configured (add a health:, lb:, vrrp:, havip: or dns: section" \
-        in r.stderr
+    assert ("no plane configured (add a health:, lb:, vrrp:, havip:, dns: "
+            "or snap: section") in r.stderr
     assert not (workdir / "haven.sock").exists()
 
 

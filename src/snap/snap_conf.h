@@ -1,0 +1,31 @@
+/*
+ * snap_conf.h - configuration of the snap plane (the `snap:` section):
+ * where it listens for replication sessions, the store they write into,
+ * the pre-shared key they must prove, and their limits.
+ *
+ * Plain data bound by the schema in snap_conf.c. Durations are
+ * milliseconds. After a successful bind, psk_file was readable by the
+ * config's reader, held a key of the right form and was not open to
+ * others (snap_proto_psk_load); the plane reads it again on apply.
+ */
+#ifndef HAVEN_SNAP_CONF_H
+#define HAVEN_SNAP_CONF_H
+
+#include <sys/socket.h>
+
+#include <stdint.h>
+
+#include "lib/conf.h"
+
+struct snap_conf {
+	struct sockaddr_storage listen; /* AF_UNSPEC: no receiver (idle) */
+	char *store;                    /* owned: the store directory */
+	char *psk_file;                 /* owned */
+	uint32_t max_sessions;          /* at once; more are refused */
+	uint64_t handshake_timeout_ms;  /* connect to AUTH done */
+	uint64_t idle_timeout_ms;       /* no byte in either way */
+};
+
+extern const struct conf_schema snap_conf_schema;
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * snap_recv.c - a replication session on the receiving side (snap_recv.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "snap/snap_recv.h"
+
+void
+snap_recv_init(struct snap_recv *r, const char *root)
+{
+	memset(r, 0, sizeof(*r));
+	r->root = root;
+	r->state = SNAP_RECV_OFFER;
+}
+
+void
+snap_recv_fini(struct snap_recv *r)
+{
+	if (r->store != NULL) {
+		/* Chunks taken so far are sound: keep them for a re-run. */
+		(void)snap_store_chunk_sync(r->store);
+		snap_store_close(r->store);
+	}
+	if (r->have_m)
+		snap_manifest_fini(&r->m);
+	free(r->want);
+	free(r->got);
+	free(r->raw);
+	memset(r, 0, sizeof(*r));
+}
+
+static int
+snap_recv_fail(struct snap_recv *r, struct buf *out, int e, uint16_t code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->err, sizeof(r->err), fmt, ap);
+	va_end(ap);
+	snap_msg_err(out, code, r->err);
+	r->state = SNAP_RECV_FAILED;
+	return e;
+}
+
+static int
+snap_recv_idcmp(const void *a, const void *b)
+{
+	return snap_id_cmp(a, b);
+}
+
+static int
+snap_recv_offer(
+    struct snap_recv *r, const struct snap_msg *msg, struct buf *out)
+{
+	struct snap_manifest old;
+	struct snap_ref ref;
+	char perr[128];
+	size_t n = 0;
+	int e;
+
+	if (snap_manifest_parse(msg->manifest, msg->manifest_len, &r->m, perr,
+	        sizeof(perr)) != 0)
+		return snap_recv_fail(r, out, -EBADMSG, SNAP_PROTO_E_MANIFEST,
+		    "manifest: %s", perr);
+	r->have_m = true;
+	if (strcmp(r->m.volume, msg->volume) != 0 ||
+	    strcmp(r->m.id, msg->id) != 0)
+		return snap_recv_fail(r, out, -EBADMSG, SNAP_PROTO_E_MANIFEST,
+		    "manifest is %s/%s, offered as %s/%s", r->m.volume, r->m.id,
+		    msg->volume, msg->id);
+	if (r->m.chunk_size > SNAP_FRAME_RAW_MAX)
+		return snap_recv_fail(r, out, -EBADMSG, SNAP_PROTO_E_MANIFEST,
+		    "chunk size %u too large", r->m.chunk_size);
+	if ((e = snap_store_open(r->root, true, &r->store)) != 0)
+		return snap_recv_fail(r, out, e, SNAP_PROTO_E_STORE,
+		    "store %s: %s", r->root, strerror(-e));
+	if ((e = snap_store_lock(r->store, false, 0)) != 0)
+		return snap_recv_fail(r, out, e, SNAP_PROTO_E_BUSY,
+		    "store %s is locked (gc?)", r->root);
+	snprintf(ref.volume, sizeof(ref.volume), "%s", r->m.volume);
+	snprintf(ref.id, sizeof(ref.id), "%s", r->m.id);
+	if (snap_store_manifest_load(
+	        r->store, &ref, &old, perr, sizeof(perr)) == 0) {
+		bool same = memcmp(old.root.b, r->m.root.b, SNAP_ID_LEN) == 0;
+
+		snap_manifest_fini(&old);
+		if (!same)
+			return snap_recv_fail(r, out, -EEXIST,
+			    SNAP_PROTO_E_EXISTS,
+			    "%s/%s exists here with another root", ref.volume,
+			    ref.id);
+		r->exists = true;
+	}
+	/* Distinct data chunks, then those the store lacks. */
+	r->want = xcalloc(r->m.nchunks + 1, sizeof(*r->want));
+	for (uint64_t i = 0; i < r->m.nchunks; i++)
+		if (!snap_id_is_zero(&r->m.chunks[i]))
+			r->want[n++] = r->m.chunks[i];
+	qsort(r->want, n, sizeof(*r->want), snap_recv_idcmp);
+	r->nwant = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && snap_id_cmp(&r->want[i], &r->want[i - 1]) == 0)
+			continue;
+		if ((e = snap_store_chunk_has(r->store, &r->want[i])) < 0)
+			return snap_recv_fail(r, out, e, SNAP_PROTO_E_STORE,
+			    "store: %s", strerror(-e));
+		if (e == 0)
+			r->want[r->nwant++] = r->want[i];
+	}
+	r->got = xcalloc(r->nwant + 1, 1);
+	r->raw = xmalloc(MAX(r->m.chunk_size, 1u));
+	snap_msg_want(out, r->want, (uint32_t)r->nwant);
+	r->state = SNAP_RECV_CHUNKS;
+	return 0;
+}
+
+static int
+snap_recv_chunk(
+    struct snap_recv *r, const struct snap_msg *msg, struct buf *out)
+{
+	const struct snap_id *w;
+	struct snap_id sum;
+	const char *why = NULL;
+	uint64_t stored = 0;
+	size_t len = 0;
+	char hex[SNAP_HEX_LEN + 1];
+	int e;
+
+	snap_id_hex(&msg->chunk, hex);
+	w = bsearch(
+	    &msg->chunk, r->want, r->nwant, sizeof(*r->want), snap_recv_idcmp);
+	if (w == NULL || r->got[w - r->want])
+		return snap_recv_fail(r, out, -EBADMSG, SNAP_PROTO_E_CHUNK,
+		    "chunk %s was not asked for", hex);
+	if ((e = snap_frame_decode(&r->store->z, msg->frame, msg->frame_len,
+	         r->raw, r->m.chunk_size, &len, &why)) != 0)
+		return snap_recv_fail(r, out, -EBADMSG, SNAP_PROTO_E_CHUNK,
+		    "chunk %s: %s", hex,
+		    why != NULL ? why : "larger than the chunk size");
+	snap_id_of(r->raw, len, &sum);
+	if (snap_id_cmp(&sum, &msg->chunk) != 0)
+		return snap_recv_fail(r, out, -EBADMSG, SNAP_PROTO_E_CHUNK,
+		    "chunk %s: SHA-256 mismatch", hex);
+	e = snap_store_chunk_put(r->store, &msg->chunk, r->raw, len,
+	    (msg->frame[5] & SNAP_FRAME_ZSTD) ? SNAP_ZSTD_LEVEL : 0, &stored);
+	if (e < 0)
+		return snap_recv_fail(r, out, e, SNAP_PROTO_E_STORE,
+		    "chunk %s: %s", hex, strerror(-e));
+	r->got[w - r->want] = 1;
+	r->ngot++;
+	r->chunks++;
+	r->bytes += msg->frame_len;
+	/* Make progress durable in steps smaller than the store's batch: a
+	 * receiver that crashes loses at most this much of a transfer. */
+	if ((r->unsynced += msg->frame_len) >= SNAP_RECV_SYNC_BYTES) {
+		r->unsynced = 0;
+		if ((e = snap_store_chunk_sync(r->store)) != 0)
+			return snap_recv_fail(r, out, e, SNAP_PROTO_E_STORE,
+			    "sync: %s", strerror(-e));
+	}
+	return 0;
+}
+
+static int
+snap_recv_commit(struct snap_recv *r, struct buf *out)
+{
+	char msg[160];
+	int e;
+
+	if (r->ngot != r->nwant)
+		return snap_recv_fail(r, out, -EPROTO, SNAP_PROTO_E_INCOMPLETE,
+		    "COMMIT after %zu of %zu chunks", r->ngot, r->nwant);
+	if ((e = snap_store_chunk_sync(r->store)) != 0)
+		return snap_recv_fail(
+		    r, out, e, SNAP_PROTO_E_STORE, "sync: %s", strerror(-e));
+	/* The chunks WANT did not ask for must still be there (the lock
+	 * keeps gc away; this catches a hand-deleted file). */
+	for (uint64_t i = 0; i < r->m.nchunks; i++) {
+		if (snap_id_is_zero(&r->m.chunks[i]))
+			continue;
+		if ((e = snap_store_chunk_has(r->store, &r->m.chunks[i])) != 1)
+			return snap_recv_fail(r, out, e < 0 ? e : -ENOENT,
+			    SNAP_PROTO_E_STORE, "chunk %" PRIu64 " is missing",
+			    i);
+	}
+	if (!r->exists &&
+	    (e = snap_store_manifest_publish(r->store, &r->m)) != 0)
+		return snap_recv_fail(
+		    r, out, e, SNAP_PROTO_E_STORE, "publish: %s", strerror(-e));
+	snprintf(msg, sizeof(msg), "%s %s/%s", r->exists ? "had" : "published",
+	    r->m.volume, r->m.id);
+	snap_msg_ok(out, msg);
+	r->state = SNAP_RECV_DONE;
+	return 1;
+}
+
+int
+snap_recv_msg(struct snap_recv *r, const struct snap_msg *msg, struct buf *out)
+{
+	if (r->state == SNAP_RECV_OFFER && msg->type == SNAP_MSG_OFFER)
+		return snap_recv_offer(r, msg, out);
+	if (r->state == SNAP_RECV_CHUNKS && msg->type == SNAP_MSG_CHUNK)
+		return snap_recv_chunk(r, msg, out);
+	if (r->state == SNAP_RECV_CHUNKS && msg->type == SNAP_MSG_COMMIT)
+		return snap_recv_commit(r, out);
+	return snap_recv_fail(r, out, -EPROTO, SNAP_PROTO_E_PROTO,
+	    "%s frame out of order", snap_msg_name(msg->type));
+}
