@@ -216,24 +216,6 @@ dns_sec_copy_parse(const char *file, const char *text, size_t len,
 	return 0;
 }
 
-/* Write all of text to fd. */
-static int
-dns_sec_write_all(int fd, const char *text, size_t len)
-{
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < len) {
-		n = write(fd, text + off, len - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -errno;
-		off += (size_t)n;
-	}
-	return 0;
-}
-
 int
 dns_sec_copy_write(
     const char *dir, const uint8_t *apex, const struct dns_sec_recs *r)
@@ -256,7 +238,7 @@ dns_sec_copy_write(
 		free(text);
 		return rc;
 	}
-	rc = dns_sec_write_all(fd, text, len);
+	rc = util_write_all(fd, text, len);
 	free(text);
 	if (rc == 0 && fsync(fd) == -1)
 		rc = -errno;

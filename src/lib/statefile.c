@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "statefile.h"
+#include "util.h"
 
 int
 statefile_mkdir(const char *dir)
@@ -44,23 +45,6 @@ statefile_mkdir(const char *dir)
 	return 0;
 }
 
-static int
-statefile_write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 statefile_write(const char *dir, const char *name, const void *data, size_t len)
 {
@@ -75,7 +59,7 @@ statefile_write(const char *dir, const char *name, const void *data, size_t len)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1)
 		return -errno;
-	if ((e = statefile_write_all(fd, data, len)) != 0 ||
+	if ((e = util_write_all(fd, data, len)) != 0 ||
 	    (fsync(fd) == -1 && (e = -errno) != 0)) {
 		close(fd);
 		unlink(tmp);

@@ -40,6 +40,10 @@ uint64_t util_mono_ms(void);
 uint64_t util_mono_us(void);
 uint64_t util_wall_ms(void);
 
+/* Write all len bytes of p to a blocking fd, resuming after EINTR and
+ * short writes. Returns 0 or -errno. */
+int util_write_all(int fd, const void *p, size_t len);
+
 /* Set O_NONBLOCK (and FD_CLOEXEC). Returns 0 or -errno. */
 int util_set_nonblock(int fd);
 

@@ -183,23 +183,6 @@ snap_store_chunk_has(struct snap_store *s, const struct snap_id *id)
 	return e;
 }
 
-static int
-snap_store_write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Path of the temp file of chunk id, in the chunk's directory. */
 static char *
 snap_store_tmp_path(const struct snap_store *s, const struct snap_id *id)
@@ -270,7 +253,7 @@ snap_store_chunk_put(struct snap_store *s, const struct snap_id *id,
 		e = -errno;
 		goto out;
 	}
-	e = snap_store_write_all(fd, s->fbuf, flen);
+	e = util_write_all(fd, s->fbuf, flen);
 	if (close(fd) == -1 && e == 0)
 		e = -errno;
 	if (e != 0) {
