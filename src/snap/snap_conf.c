@@ -9,11 +9,128 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lib/util.h"
 #include "snap/snap_conf.h"
 #include "snap/snap_id.h"
 #include "snap/snap_proto.h"
+
+static const struct conf_key snap_conf_vol_keys[] = {
+	{ .name = "name",
+	    .type = CT_STRING,
+	    .off = offsetof(struct snap_vol_conf, name),
+	    .flags = CK_REQUIRED,
+	    .help = "the volume's name in the store" },
+	{ .name = "source",
+	    .type = CT_STRING,
+	    .off = offsetof(struct snap_vol_conf, source),
+	    .flags = CK_REQUIRED,
+	    .help = "the image file snapshotted each cycle" },
+	{ .name = "interval",
+	    .type = CT_DURATION,
+	    .off = offsetof(struct snap_vol_conf, interval_ms),
+	    .dflt = "60s",
+	    .min = 100,
+	    .max = 86400000,
+	    .help = "a cycle (snapshot, ship, prune) starts this often" },
+	{ .name = "keep",
+	    .type = CT_UINT,
+	    .off = offsetof(struct snap_vol_conf, keep),
+	    .dflt = "10",
+	    .min = 1,
+	    .max = 100000,
+	    .help = "snapshots of the volume kept in the local store" },
+	{ .name = "peers",
+	    .type = CT_STRLIST,
+	    .off = offsetof(struct snap_vol_conf, peers),
+	    .count_off = offsetof(struct snap_vol_conf, npeers),
+	    .help = "ip:port of each receiver every snapshot is shipped to" },
+	{ .name = "rpo_target",
+	    .type = CT_DURATION,
+	    .off = offsetof(struct snap_vol_conf, rpo_target_ms),
+	    .help = "alarm when a peer's lag exceeds this; 0: no alarm" },
+	{ .name = "cycle_timeout",
+	    .type = CT_DURATION,
+	    .off = offsetof(struct snap_vol_conf, timeout_ms),
+	    .dflt = "5m",
+	    .min = 100,
+	    .max = 86400000,
+	    .help = "a cycle still running after this is killed" },
+};
+
+static void
+snap_conf_vol_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
+{
+	struct snap_vol_conf *v = obj;
+	struct sockaddr_storage ss;
+
+	if (v->name != NULL && !snap_name_ok(v->name, strlen(v->name)))
+		conf_error(ctx, conf_key_node(node, "name"),
+		    "name: letters, digits, '.', '_' and '-' only");
+	if (v->source != NULL && v->source[0] != '/')
+		conf_error(ctx, conf_key_node(node, "source"),
+		    "source: want an absolute path");
+	for (size_t i = 0; i < v->npeers; i++)
+		if (conf_parse_addr(v->peers[i], true, &ss) != 0)
+			conf_error(ctx, conf_key_node(node, "peers"),
+			    "peers: \"%s\" is not ip:port", v->peers[i]);
+}
+
+static const struct conf_schema snap_conf_vol_schema = {
+	.name = "snap.volumes[]",
+	.size = sizeof(struct snap_vol_conf),
+	.keys = snap_conf_vol_keys,
+	.nkeys = ARRAY_SIZE(snap_conf_vol_keys),
+	.check = snap_conf_vol_check,
+};
+
+static const struct conf_key snap_conf_alarm_keys[] = {
+	{ .name = "exec",
+	    .type = CT_STRING,
+	    .off = offsetof(struct snap_alarm_conf, exec),
+	    .help = "command run through /bin/sh -c per RPO event "
+	            "(HAVEN_EVENT, HAVEN_VOLUME, HAVEN_PEER, HAVEN_LAG_MS)" },
+	{ .name = "webhook",
+	    .type = CT_STRING,
+	    .off = offsetof(struct snap_alarm_conf, webhook),
+	    .help = "http://ip:port/path receiving a JSON POST per event" },
+	{ .name = "retries",
+	    .type = CT_UINT,
+	    .off = offsetof(struct snap_alarm_conf, retries),
+	    .dflt = "3",
+	    .min = 0,
+	    .max = 20,
+	    .help = "attempts after a failed first one" },
+	{ .name = "timeout",
+	    .type = CT_DURATION,
+	    .off = offsetof(struct snap_alarm_conf, timeout_ms),
+	    .dflt = "5s",
+	    .min = 1,
+	    .max = 600000,
+	    .help = "time one attempt may take" },
+};
+
+static void
+snap_conf_alarm_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
+{
+	struct snap_alarm_conf *c = obj;
+
+	if (c->webhook != NULL && strncmp(c->webhook, "http://", 7) != 0)
+		conf_error(ctx, conf_key_node(node, "webhook"),
+		    "webhook must be an http:// URL");
+	if (c->exec != NULL && c->exec[0] == '\0')
+		conf_error(
+		    ctx, conf_key_node(node, "exec"), "exec must not be empty");
+}
+
+static const struct conf_schema snap_conf_alarm_schema = {
+	.name = "snap.alarms",
+	.size = sizeof(struct snap_alarm_conf),
+	.keys = snap_conf_alarm_keys,
+	.nkeys = ARRAY_SIZE(snap_conf_alarm_keys),
+	.check = snap_conf_alarm_check,
+};
 
 static const struct conf_key snap_conf_keys[] = {
 	{ .name = "listen",
@@ -50,6 +167,17 @@ static const struct conf_key snap_conf_keys[] = {
 	    .min = 100,
 	    .max = 3600000,
 	    .help = "a session with no traffic this long is dropped" },
+	{ .name = "volumes",
+	    .type = CT_LIST,
+	    .off = offsetof(struct snap_conf, volumes),
+	    .count_off = offsetof(struct snap_conf, nvolumes),
+	    .sub = &snap_conf_vol_schema,
+	    .help = "volumes snapshotted and shipped continuously" },
+	{ .name = "alarms",
+	    .type = CT_SECTION,
+	    .off = offsetof(struct snap_conf, alarms),
+	    .sub = &snap_conf_alarm_schema,
+	    .help = "where RPO-target crossings and recoveries are sent" },
 };
 
 static void
@@ -62,8 +190,14 @@ snap_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 	bool listen = c->listen.ss_family != AF_UNSPEC;
 
 	/* "snap: {}" runs an idle plane, as "lb: {}" does; a receiver needs
-	 * all three. */
-	if (listen != (c->store != NULL) || listen != (c->psk_file != NULL)) {
+	 * all three, a sender store and psk_file. */
+	if (c->nvolumes > 0 && (c->store == NULL || c->psk_file == NULL)) {
+		conf_error(ctx, conf_key_node(node, "volumes"),
+		    "snap: volumes need store and psk_file");
+		return;
+	}
+	if (c->nvolumes == 0 &&
+	    (listen != (c->store != NULL) || listen != (c->psk_file != NULL))) {
 		conf_error(ctx, node,
 		    "snap: listen, store and psk_file go together (a "
 		    "receiver needs all three)");

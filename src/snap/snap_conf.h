@@ -7,6 +7,8 @@
  * milliseconds. After a successful bind, psk_file was readable by the
  * config's reader, held a key of the right form and was not open to
  * others (snap_proto_psk_load); the plane reads it again on apply.
+ * volumes[] makes this node a sender too: store and psk_file then hold
+ * for both directions.
  */
 #ifndef HAVEN_SNAP_CONF_H
 #define HAVEN_SNAP_CONF_H
@@ -17,6 +19,26 @@
 
 #include "lib/conf.h"
 
+/* One volume replicated continuously (`snap.volumes[]`). */
+struct snap_vol_conf {
+	char *name;           /* owned */
+	char *source;         /* owned: the image file */
+	uint64_t interval_ms; /* a cycle starts this often */
+	uint32_t keep;        /* snapshots of the volume kept locally */
+	char **peers;         /* owned: "ip:port", NULL-terminated */
+	size_t npeers;
+	uint64_t rpo_target_ms; /* alarm above this lag; 0: none */
+	uint64_t timeout_ms;    /* a cycle is killed after this */
+};
+
+/* `snap.alarms`: where RPO crossings and recoveries are sent. */
+struct snap_alarm_conf {
+	char *exec;    /* owned: /bin/sh -c command, or NULL */
+	char *webhook; /* owned: http:// URL, or NULL */
+	uint32_t retries;
+	uint64_t timeout_ms;
+};
+
 struct snap_conf {
 	struct sockaddr_storage listen; /* AF_UNSPEC: no receiver (idle) */
 	char *store;                    /* owned: the store directory */
@@ -24,6 +46,9 @@ struct snap_conf {
 	uint32_t max_sessions;          /* at once; more are refused */
 	uint64_t handshake_timeout_ms;  /* connect to AUTH done */
 	uint64_t idle_timeout_ms;       /* no byte in either way */
+	struct snap_vol_conf *volumes;  /* owned: nvolumes, sent out */
+	size_t nvolumes;
+	struct snap_alarm_conf alarms;
 };
 
 extern const struct conf_schema snap_conf_schema;

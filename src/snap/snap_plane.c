@@ -35,6 +35,7 @@
 #include "lib/plane.h"
 #include "lib/util.h"
 #include "snap/snap_conf.h"
+#include "snap/snap_cont.h"
 #include "snap/snap_recv.h"
 #include "snap/snap_store.h"
 
@@ -420,6 +421,7 @@ snap_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	snap_rt.loop = loop;
 	if (sodium_init() < 0)
 		return -EIO;
+	snap_cont_init(loop);
 	return 0;
 }
 
@@ -442,41 +444,11 @@ snap_plane_listen_set(int fd)
 		log_warn("snap listen socket not polled", "fd=%d", snap_rt.lfd);
 }
 
-/* Sessions in flight keep the store they started with. */
-static int
-snap_plane_apply(const void *old, const void *conf, const struct plane_env *env,
-    struct conf_errors *errs)
+/* The receiver's half of apply: fd is the parent's socket. */
+static void
+snap_plane_apply_recv(const struct snap_conf *c, const uint8_t *psk, int fd)
 {
-	const struct snap_conf *c = conf;
-	uint8_t psk[SNAP_PROTO_PSK_LEN];
-	char err[256];
-	int fd = -1;
-
-	if (c->listen.ss_family == AF_UNSPEC) {
-		/* "snap: {}": idle, no listener. */
-		snap_plane_listen_set(-1);
-		snap_rt.have_psk = false;
-		sodium_memzero(snap_rt.psk, sizeof(snap_rt.psk));
-		free(snap_rt.store);
-		snap_rt.store = NULL;
-		snap_rt.listen[0] = '\0';
-		return 0;
-	}
-	if (snap_proto_psk_load(c->psk_file, psk, err, sizeof(err)) != 0) {
-		conf_errors_addf(errs, "snap", 0, 0, "%s", err);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < env->nsocks; i++)
-		if (!env->socks[i].adopted)
-			fd = env->socks[i].fd;
-	if (fd == -1) {
-		conf_errors_addf(
-		    errs, "snap", 0, 0, "listen: no socket from the parent");
-		sodium_memzero(psk, sizeof(psk));
-		return -EINVAL;
-	}
-	memcpy(snap_rt.psk, psk, sizeof(psk));
-	sodium_memzero(psk, sizeof(psk));
+	memcpy(snap_rt.psk, psk, SNAP_PROTO_PSK_LEN);
 	snap_rt.have_psk = true;
 	free(snap_rt.store);
 	snap_rt.store = xstrdup(c->store);
@@ -488,6 +460,45 @@ snap_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	snap_plane_listen_set(fd);
 	log_info("snap config applied", "listen=%s store=%s", snap_rt.listen,
 	    snap_rt.store);
+}
+
+/* Sessions in flight keep the store they started with. */
+static int
+snap_plane_apply(const void *old, const void *conf, const struct plane_env *env,
+    struct conf_errors *errs)
+{
+	const struct snap_conf *c = conf;
+	uint8_t psk[SNAP_PROTO_PSK_LEN] = { 0 };
+	char err[256];
+	int fd = -1;
+
+	if (c->psk_file != NULL &&
+	    snap_proto_psk_load(c->psk_file, psk, err, sizeof(err)) != 0) {
+		conf_errors_addf(errs, "snap", 0, 0, "%s", err);
+		return -EINVAL;
+	}
+	if (c->listen.ss_family != AF_UNSPEC) {
+		for (size_t i = 0; i < env->nsocks; i++)
+			if (!env->socks[i].adopted)
+				fd = env->socks[i].fd;
+		if (fd == -1) {
+			conf_errors_addf(errs, "snap", 0, 0,
+			    "listen: no socket from the parent");
+			sodium_memzero(psk, sizeof(psk));
+			return -EINVAL;
+		}
+		snap_plane_apply_recv(c, psk, fd);
+	} else {
+		/* No receiver: idle, or a sender only. */
+		snap_plane_listen_set(-1);
+		snap_rt.have_psk = false;
+		sodium_memzero(snap_rt.psk, sizeof(snap_rt.psk));
+		free(snap_rt.store);
+		snap_rt.store = c->store != NULL ? xstrdup(c->store) : NULL;
+		snap_rt.listen[0] = '\0';
+	}
+	snap_cont_apply(c, psk);
+	sodium_memzero(psk, sizeof(psk));
 	return 0;
 }
 
@@ -527,6 +538,7 @@ snap_plane_metrics(struct buf *out)
 	    "accept(2) failures on the replication socket");
 	mx_u64(
 	    out, "haven_snap_accept_errors_total", NULL, snap_rt.accept_errors);
+	snap_cont_metrics(out);
 }
 
 static void
@@ -581,6 +593,7 @@ snap_plane_query(const char *method, const char *path, const char *body,
 	jw_kuint(&w, "sessions_active", snap_rt.nsess);
 	jw_kuint(&w, "max_sessions", snap_rt.max_sessions);
 	snap_plane_query_snapshots(&w);
+	snap_cont_json(&w);
 	jw_key(&w, "last_session");
 	if (!l->set) {
 		jw_null(&w);
@@ -613,6 +626,7 @@ snap_plane_stop(unsigned deadline_ms)
 		snap_plane_sess_free(snap_rt.sess);
 	}
 	snap_plane_listen_set(-1);
+	snap_cont_stop();
 	sodium_memzero(snap_rt.psk, sizeof(snap_rt.psk));
 	free(snap_rt.store);
 	snap_rt.store = NULL;
@@ -654,6 +668,7 @@ snap_plane_status(struct conf_node *root)
 		free(k);
 		free(t);
 	}
+	snap_cont_status(root);
 	if (!conf_node_is_map(conf_node_at(root, "/last_session")))
 		return;
 	snap_plane_str(root, "/last_session/error", f, sizeof(f));

@@ -1,0 +1,741 @@
+/*
+ * snap_cont.c - continuous replication in the snap plane (snap_cont.h).
+ *
+ * The child of a cycle writes one line per step on its pipe:
+ *	C <id> <capture_ms>		snapshot created
+ *	E <reason>			snapshot failed (nothing shipped)
+ *	P <peer> ok <ms> [<reply>]	peer acknowledged (COMMIT OK)
+ *	P <peer> err <ms> <reason>	peer failed
+ *	G <deleted>			pruned
+ * The capture time is taken before the image is read: data written after
+ * it may be missing from the snapshot, so lag measured from it never
+ * understates the RPO.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/hook.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "lib/util.h"
+#include "snap/snap.h"
+#include "snap/snap_cont.h"
+#include "snap/snap_sched.h"
+#include "snap/snap_send.h"
+#include "snap/snap_store.h"
+
+#define SNAP_CONT_TICK_MS   100  /* cycles start within this of due */
+#define SNAP_CONT_IO_MS     5000 /* each connect, read or write to a peer */
+#define SNAP_CONT_QMAX      64   /* alarm jobs queued */
+#define SNAP_CONT_BACKOFF   1000
+#define SNAP_CONT_BACKOFF_X 8000
+
+enum snap_cont_res {
+	SNAP_CR_OK,      /* created, every peer acknowledged */
+	SNAP_CR_PARTIAL, /* created, some peer failed */
+	SNAP_CR_FAILED,  /* not created (or the child died) */
+	SNAP_CR_TIMEOUT, /* killed at cycle_timeout */
+	SNAP_CR__COUNT,
+};
+
+static const char *const snap_cont_res_names[SNAP_CR__COUNT] = { "ok",
+	"partial", "failed", "timeout" };
+
+struct snap_cont_peer {
+	char addr[64];
+	struct sockaddr_storage ss;
+	struct snap_rpo rpo;
+	char ack_id[SNAP_NAME_MAX + 1]; /* newest acknowledged */
+	uint64_t ship_ms;               /* of the last attempt */
+	uint64_t ok, failed;
+	char error[256];
+	bool cycle_ok; /* in the running cycle */
+};
+
+struct snap_cont_vol {
+	char *name, *source; /* owned */
+	uint32_t keep;
+	uint64_t rpo_target_ms, timeout_ms;
+	struct snap_sched sched;
+	struct snap_cont_peer *peers; /* owned: npeers */
+	size_t npeers;
+	pid_t pid; /* of the running cycle, or 0 */
+	int pfd;   /* its pipe's read end, or -1 */
+	struct ev_io io;
+	struct ev_timer kill;
+	bool killed;
+	struct buf out; /* the child's lines */
+	char cycle_id[SNAP_NAME_MAX + 1];
+	uint64_t cycle_capture_ms;
+	char last_id[SNAP_NAME_MAX + 1];
+	uint64_t last_capture_ms;
+	char error[384]; /* of the last cycle; "" when it was ok */
+	uint64_t results[SNAP_CR__COUNT];
+	uint64_t pruned;
+};
+
+struct snap_cont_rt {
+	struct ev_loop *loop; /* borrowed */
+	char *store;          /* owned */
+	uint8_t psk[SNAP_PROTO_PSK_LEN];
+	struct snap_cont_vol *v; /* owned: nv */
+	size_t nv;
+	struct snap_alarm_conf alarm; /* strings owned */
+	struct hook_runner *hooks;    /* owned */
+	struct ev_timer tick;
+	uint64_t events[2]; /* crossed, recovered */
+};
+
+static struct snap_cont_rt snap_cont;
+
+static void snap_cont_tick(struct ev_timer *t, void *arg);
+
+void
+snap_cont_init(struct ev_loop *loop)
+{
+	snap_cont.loop = loop;
+	snap_cont.hooks = hook_runner_new(loop, SNAP_CONT_QMAX);
+	ev_timer_init(&snap_cont.tick, snap_cont_tick, NULL);
+}
+
+/* ---- the child ---- */
+
+static void
+snap_cont_say(int fd, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	for (int i = 0; i < n; i++)
+		if (line[i] == '\n' || line[i] == '\r')
+			line[i] = ' ';
+	line[n++] = '\n';
+	(void)util_write_all(fd, line, (size_t)n);
+}
+
+/* Keep the newest `keep`, and every peer's newest acknowledged one. */
+static void
+snap_cont_prune(struct snap_store *s, const struct snap_cont_vol *v, int fd)
+{
+	struct snap_ref *refs = NULL;
+	size_t n = 0, del = 0;
+
+	if (snap_store_list(s, v->name, &refs, &n) != 0)
+		return;
+	for (size_t i = 0; i + v->keep < n; i++) {
+		bool held = false;
+
+		for (size_t p = 0; p < v->npeers; p++)
+			if (strcmp(v->peers[p].ack_id, refs[i].id) == 0)
+				held = true;
+		if (!held && snap_store_manifest_delete(s, &refs[i]) == 0)
+			del++;
+	}
+	free(refs);
+	snap_cont_say(fd, "G %zu", del);
+}
+
+static _Noreturn void
+snap_cont_child(struct snap_cont_vol *v, int fd)
+{
+	struct snap_create_opts co = { .volume = v->name, .path = v->source };
+	struct snap_create_stats cs;
+	struct snap_manifest m;
+	struct snap_store *s = NULL;
+	uint64_t capture;
+	char err[512];
+	int e;
+
+	if ((e = snap_store_open(snap_cont.store, true, &s)) != 0) {
+		snap_cont_say(fd, "E %s: %s", snap_cont.store, strerror(-e));
+		_exit(1);
+	}
+	capture = util_wall_ms();
+	if ((e = snap_create(s, &co, &m, &cs, err, sizeof(err))) != 0) {
+		snap_cont_say(fd, "E %s", err);
+		_exit(1);
+	}
+	snap_cont_say(fd, "C %s %llu", m.id, (unsigned long long)capture);
+	for (size_t i = 0; i < v->npeers; i++) {
+		struct snap_cont_peer *p = &v->peers[i];
+		struct snap_send_opts so = { .timeout_ms = SNAP_CONT_IO_MS };
+		struct snap_send_stats st;
+		uint64_t t0 = util_mono_ms();
+
+		memcpy(&so.to, &p->ss, sizeof(so.to));
+		memcpy(so.psk, snap_cont.psk, sizeof(so.psk));
+		memset(&st, 0, sizeof(st));
+		e = snap_send(s, &m, &so, &st, err, sizeof(err));
+		if (e == 0) {
+			snap_cont_say(fd, "P %zu ok %llu", i,
+			    (unsigned long long)(util_mono_ms() - t0));
+			snprintf(p->ack_id, sizeof(p->ack_id), "%s", m.id);
+		} else {
+			snap_cont_say(fd, "P %zu err %llu %s", i,
+			    (unsigned long long)(util_mono_ms() - t0), err);
+		}
+	}
+	snap_cont_prune(s, v, fd);
+	snap_manifest_fini(&m);
+	snap_store_close(s);
+	_exit(0);
+}
+
+/* ---- the plane's side ---- */
+
+static void
+snap_cont_alarm(const struct snap_cont_vol *v, const struct snap_cont_peer *p,
+    enum snap_rpo_event ev, uint64_t lag)
+{
+	const struct snap_alarm_conf *c = &snap_cont.alarm;
+	const char *kind =
+	    ev == SNAP_RPO_CROSSED ? "rpo_exceeded" : "rpo_recovered";
+	char *tag, *env[5];
+
+	snap_cont.events[ev == SNAP_RPO_CROSSED ? 0 : 1]++;
+	log_warn("snap rpo",
+	    "event=%s volume=%s peer=%s lag_ms=%llu "
+	    "rpo_target_ms=%llu",
+	    kind, v->name, p->addr, (unsigned long long)lag,
+	    (unsigned long long)v->rpo_target_ms);
+	tag = xasprintf(
+	    "snap_event=%s volume=%s peer=%s", kind, v->name, p->addr);
+	env[0] = xasprintf("HAVEN_EVENT=%s", kind);
+	env[1] = xasprintf("HAVEN_VOLUME=%s", v->name);
+	env[2] = xasprintf("HAVEN_PEER=%s", p->addr);
+	env[3] = xasprintf("HAVEN_LAG_MS=%llu", (unsigned long long)lag);
+	env[4] = xasprintf(
+	    "HAVEN_RPO_TARGET_MS=%llu", (unsigned long long)v->rpo_target_ms);
+	if (c->exec != NULL && c->exec[0] != '\0') {
+		struct hook_job j = { .kind = HOOK_EXEC,
+			.what = c->exec,
+			.timeout_ms = c->timeout_ms,
+			.retries = c->retries,
+			.backoff_ms = SNAP_CONT_BACKOFF,
+			.backoff_max_ms = SNAP_CONT_BACKOFF_X,
+			.tag = tag };
+
+		for (size_t i = 0; i < ARRAY_SIZE(env); i++)
+			j.env[i] = env[i];
+		j.nenv = ARRAY_SIZE(env);
+		(void)hook_submit(snap_cont.hooks, &j);
+	}
+	if (c->webhook != NULL && c->webhook[0] != '\0') {
+		struct hook_job j = { .kind = HOOK_WEB,
+			.what = c->webhook,
+			.timeout_ms = c->timeout_ms,
+			.retries = c->retries,
+			.backoff_ms = SNAP_CONT_BACKOFF,
+			.backoff_max_ms = SNAP_CONT_BACKOFF_X,
+			.tag = tag };
+		struct buf body;
+		struct jw w;
+
+		buf_init(&body);
+		jw_init(&w, &body);
+		jw_obj_begin(&w);
+		jw_kstr(&w, "event", kind);
+		jw_kstr(&w, "volume", v->name);
+		jw_kstr(&w, "peer", p->addr);
+		jw_kuint(&w, "lag_ms", lag);
+		jw_kuint(&w, "rpo_target_ms", v->rpo_target_ms);
+		jw_obj_end(&w);
+		j.body = body.data != NULL ? body.data : "{}";
+		(void)hook_submit(snap_cont.hooks, &j);
+		buf_fini(&body);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(env); i++)
+		free(env[i]);
+	free(tag);
+}
+
+static void
+snap_cont_check_rpo(struct snap_cont_vol *v)
+{
+	uint64_t now = util_wall_ms();
+
+	for (size_t i = 0; i < v->npeers; i++) {
+		struct snap_cont_peer *p = &v->peers[i];
+		enum snap_rpo_event ev =
+		    snap_rpo_step(&p->rpo, now, v->rpo_target_ms);
+
+		if (ev != SNAP_RPO_NONE)
+			snap_cont_alarm(v, p, ev, snap_rpo_lag(&p->rpo, now));
+	}
+}
+
+static void
+snap_cont_line(struct snap_cont_vol *v, char *l)
+{
+	switch (l[0]) {
+	case 'C': {
+		char id[SNAP_NAME_MAX + 1];
+		unsigned long long cap;
+
+		if (sscanf(l, "C %64s %llu", id, &cap) == 2) {
+			snprintf(v->cycle_id, sizeof(v->cycle_id), "%s", id);
+			v->cycle_capture_ms = cap;
+			snprintf(v->last_id, sizeof(v->last_id), "%s", id);
+			v->last_capture_ms = cap;
+		}
+		break;
+	}
+	case 'E':
+		snprintf(v->error, sizeof(v->error), "%s", l + 2);
+		break;
+	case 'P': {
+		size_t i;
+		unsigned long long ms;
+		char what[8];
+		int off = 0;
+
+		if (sscanf(l, "P %zu %7s %llu %n", &i, what, &ms, &off) < 3 ||
+		    i >= v->npeers)
+			break;
+		struct snap_cont_peer *p = &v->peers[i];
+
+		p->ship_ms = ms;
+		if (strcmp(what, "ok") == 0) {
+			p->ok++;
+			p->cycle_ok = true;
+			p->error[0] = '\0';
+			snprintf(
+			    p->ack_id, sizeof(p->ack_id), "%s", v->cycle_id);
+			snap_rpo_ack(
+			    &p->rpo, v->cycle_capture_ms, util_wall_ms());
+		} else {
+			p->failed++;
+			snprintf(p->error, sizeof(p->error), "%s",
+			    off > 0 ? l + off : "");
+			snprintf(v->error, sizeof(v->error), "%s: %s", p->addr,
+			    p->error);
+		}
+		break;
+	}
+	case 'G':
+		v->pruned += strtoull(l + 2, NULL, 10);
+		break;
+	}
+}
+
+static void
+snap_cont_reap(struct snap_cont_vol *v)
+{
+	enum snap_cont_res res;
+	bool all = true;
+	int st = 0;
+
+	ev_io_stop(snap_cont.loop, &v->io);
+	ev_timer_stop(snap_cont.loop, &v->kill);
+	close(v->pfd);
+	v->pfd = -1;
+	while (waitpid(v->pid, &st, 0) == -1 && errno == EINTR)
+		;
+	v->pid = 0;
+	for (size_t i = 0; i < v->npeers; i++)
+		all = all && v->peers[i].cycle_ok;
+	if (v->killed) {
+		res = SNAP_CR_TIMEOUT;
+		snprintf(v->error, sizeof(v->error), "cycle timed out");
+	} else if (v->cycle_id[0] == '\0') {
+		res = SNAP_CR_FAILED;
+		if (v->error[0] == '\0')
+			snprintf(v->error, sizeof(v->error),
+			    "cycle process ended with status %d", st);
+	} else {
+		res = all ? SNAP_CR_OK : SNAP_CR_PARTIAL;
+	}
+	v->results[res]++;
+	if (snap_sched_end(&v->sched, ev_now_ms(snap_cont.loop)))
+		log_warn(
+		    "snap cycle overran its interval", "volume=%s", v->name);
+	if (res != SNAP_CR_OK)
+		log_warn("snap cycle", "volume=%s result=%s error=%s", v->name,
+		    snap_cont_res_names[res], v->error);
+	snap_cont_check_rpo(v);
+}
+
+static void
+snap_cont_io(struct ev_io *io, unsigned events, void *arg)
+{
+	struct snap_cont_vol *v = arg;
+	char *nl;
+	ssize_t n;
+
+	buf_reserve(&v->out, 1024);
+	n = read(v->pfd, v->out.data + v->out.len, 1024);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n > 0) {
+		v->out.len += (size_t)n;
+		v->out.data[v->out.len] = '\0';
+		while ((nl = memchr(v->out.data, '\n', v->out.len)) != NULL) {
+			*nl = '\0';
+			snap_cont_line(v, v->out.data);
+			buf_consume(&v->out, (size_t)(nl - v->out.data) + 1);
+		}
+		return;
+	}
+	snap_cont_reap(v);
+}
+
+static void
+snap_cont_timeout(struct ev_timer *t, void *arg)
+{
+	struct snap_cont_vol *v = arg;
+
+	if (v->pid > 0) {
+		v->killed = true;
+		(void)kill(-v->pid, SIGKILL);
+	}
+}
+
+static void
+snap_cont_start(struct snap_cont_vol *v)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		snprintf(
+		    v->error, sizeof(v->error), "pipe: %s", strerror(errno));
+		v->results[SNAP_CR_FAILED]++;
+		snap_sched_start(&v->sched, ev_now_ms(snap_cont.loop));
+		(void)snap_sched_end(&v->sched, ev_now_ms(snap_cont.loop));
+		return;
+	}
+	v->cycle_id[0] = '\0';
+	v->error[0] = '\0';
+	v->killed = false;
+	for (size_t i = 0; i < v->npeers; i++)
+		v->peers[i].cycle_ok = false;
+	snap_sched_start(&v->sched, ev_now_ms(snap_cont.loop));
+	pid = fork();
+	if (pid == 0) {
+		(void)setpgid(0, 0);
+		close(fds[0]);
+		snap_cont_child(v, fds[1]);
+	}
+	close(fds[1]);
+	if (pid == -1) {
+		close(fds[0]);
+		snprintf(
+		    v->error, sizeof(v->error), "fork: %s", strerror(errno));
+		v->results[SNAP_CR_FAILED]++;
+		(void)snap_sched_end(&v->sched, ev_now_ms(snap_cont.loop));
+		return;
+	}
+	/* Both sides set the group: whichever runs first, kill(-pid) works. */
+	(void)setpgid(pid, pid);
+	v->pid = pid;
+	v->pfd = fds[0];
+	(void)util_set_nonblock(v->pfd);
+	buf_reset(&v->out);
+	ev_io_init(&v->io, v->pfd, snap_cont_io, v);
+	if (ev_io_start(snap_cont.loop, &v->io, EV_READ) != 0) {
+		v->killed = true;
+		(void)kill(-pid, SIGKILL);
+		snap_cont_reap(v);
+		return;
+	}
+	ev_timer_init(&v->kill, snap_cont_timeout, v);
+	ev_timer_start(snap_cont.loop, &v->kill, v->timeout_ms);
+}
+
+static void
+snap_cont_tick(struct ev_timer *t, void *arg)
+{
+	uint64_t now = ev_now_ms(snap_cont.loop);
+
+	for (size_t i = 0; i < snap_cont.nv; i++) {
+		struct snap_cont_vol *v = &snap_cont.v[i];
+
+		if (snap_sched_due(&v->sched, now))
+			snap_cont_start(v);
+		snap_cont_check_rpo(v);
+	}
+	if (snap_cont.nv > 0)
+		ev_timer_start(
+		    snap_cont.loop, &snap_cont.tick, SNAP_CONT_TICK_MS);
+}
+
+static void
+snap_cont_drop(void)
+{
+	for (size_t i = 0; i < snap_cont.nv; i++) {
+		struct snap_cont_vol *v = &snap_cont.v[i];
+
+		if (v->pid > 0) {
+			v->killed = true;
+			(void)kill(-v->pid, SIGKILL);
+			snap_cont_reap(v);
+		}
+		buf_fini(&v->out);
+		free(v->peers);
+		free(v->name);
+		free(v->source);
+	}
+	free(snap_cont.v);
+	snap_cont.v = NULL;
+	snap_cont.nv = 0;
+	free(snap_cont.alarm.exec);
+	free(snap_cont.alarm.webhook);
+	memset(&snap_cont.alarm, 0, sizeof(snap_cont.alarm));
+	free(snap_cont.store);
+	snap_cont.store = NULL;
+	sodium_memzero(snap_cont.psk, sizeof(snap_cont.psk));
+	ev_timer_stop(snap_cont.loop, &snap_cont.tick);
+}
+
+void
+snap_cont_apply(
+    const struct snap_conf *c, const uint8_t psk[SNAP_PROTO_PSK_LEN])
+{
+	uint64_t now = ev_now_ms(snap_cont.loop), wall = util_wall_ms();
+
+	snap_cont_drop();
+	if (c->nvolumes == 0)
+		return;
+	snap_cont.store = xstrdup(c->store);
+	memcpy(snap_cont.psk, psk, sizeof(snap_cont.psk));
+	snap_cont.alarm.exec =
+	    c->alarms.exec != NULL ? xstrdup(c->alarms.exec) : NULL;
+	snap_cont.alarm.webhook =
+	    c->alarms.webhook != NULL ? xstrdup(c->alarms.webhook) : NULL;
+	snap_cont.alarm.retries = c->alarms.retries;
+	snap_cont.alarm.timeout_ms = c->alarms.timeout_ms;
+	snap_cont.v = xcalloc(c->nvolumes, sizeof(*snap_cont.v));
+	snap_cont.nv = c->nvolumes;
+	for (size_t i = 0; i < c->nvolumes; i++) {
+		const struct snap_vol_conf *vc = &c->volumes[i];
+		struct snap_cont_vol *v = &snap_cont.v[i];
+
+		v->name = xstrdup(vc->name);
+		v->source = xstrdup(vc->source);
+		v->keep = vc->keep;
+		v->rpo_target_ms = vc->rpo_target_ms;
+		v->timeout_ms = vc->timeout_ms;
+		v->pfd = -1;
+		buf_init(&v->out);
+		snap_sched_init(&v->sched, vc->interval_ms, now);
+		v->peers = xcalloc(vc->npeers + 1, sizeof(*v->peers));
+		v->npeers = vc->npeers;
+		for (size_t p = 0; p < vc->npeers; p++) {
+			snprintf(v->peers[p].addr, sizeof(v->peers[p].addr),
+			    "%s", vc->peers[p]);
+			(void)conf_parse_addr(
+			    vc->peers[p], true, &v->peers[p].ss);
+			snap_rpo_init(&v->peers[p].rpo, wall);
+		}
+	}
+	log_info(
+	    "snap continuous replication applied", "volumes=%zu", snap_cont.nv);
+	ev_timer_start(snap_cont.loop, &snap_cont.tick, 0);
+}
+
+void
+snap_cont_stop(void)
+{
+	snap_cont_drop();
+	if (snap_cont.hooks != NULL) {
+		hook_runner_free(snap_cont.hooks);
+		snap_cont.hooks = NULL;
+	}
+}
+
+void
+snap_cont_metrics(struct buf *out)
+{
+	uint64_t now = util_wall_ms();
+	const struct hook_stats *hs;
+	struct buf l;
+
+	buf_init(&l);
+	mx_family(out, "haven_snap_lag_seconds", "gauge",
+	    "now minus the capture time of the newest snapshot the peer "
+	    "acknowledged");
+	for (size_t i = 0; i < snap_cont.nv; i++)
+		for (size_t p = 0; p < snap_cont.v[i].npeers; p++) {
+			struct snap_cont_peer *pp = &snap_cont.v[i].peers[p];
+
+			buf_reset(&l);
+			mx_label(&l, "volume", snap_cont.v[i].name);
+			mx_label(&l, "peer", pp->addr);
+			mx_f64(out, "haven_snap_lag_seconds", l.data,
+			    (double)snap_rpo_lag(&pp->rpo, now) / 1000.0);
+		}
+	mx_family(out, "haven_snap_ship_seconds", "gauge",
+	    "duration of the last shipping attempt to the peer");
+	for (size_t i = 0; i < snap_cont.nv; i++)
+		for (size_t p = 0; p < snap_cont.v[i].npeers; p++) {
+			struct snap_cont_peer *pp = &snap_cont.v[i].peers[p];
+
+			buf_reset(&l);
+			mx_label(&l, "volume", snap_cont.v[i].name);
+			mx_label(&l, "peer", pp->addr);
+			mx_f64(out, "haven_snap_ship_seconds", l.data,
+			    (double)pp->ship_ms / 1000.0);
+		}
+	mx_family(out, "haven_snap_cycles_total", "counter",
+	    "continuous replication cycles, by result");
+	for (size_t i = 0; i < snap_cont.nv; i++)
+		for (int r = 0; r < SNAP_CR__COUNT; r++) {
+			buf_reset(&l);
+			mx_label(&l, "volume", snap_cont.v[i].name);
+			mx_label(&l, "result", snap_cont_res_names[r]);
+			mx_u64(out, "haven_snap_cycles_total", l.data,
+			    snap_cont.v[i].results[r]);
+		}
+	mx_family(out, "haven_snap_cycle_overruns_total", "counter",
+	    "cycles that ended after the next was due (it started late)");
+	for (size_t i = 0; i < snap_cont.nv; i++) {
+		buf_reset(&l);
+		mx_label(&l, "volume", snap_cont.v[i].name);
+		mx_u64(out, "haven_snap_cycle_overruns_total", l.data,
+		    snap_cont.v[i].sched.overruns);
+	}
+	mx_family(out, "haven_snap_rpo_events_total", "counter",
+	    "peers' lag crossing rpo_target, and recovering");
+	buf_reset(&l);
+	mx_label(&l, "event", "exceeded");
+	mx_u64(out, "haven_snap_rpo_events_total", l.data, snap_cont.events[0]);
+	buf_reset(&l);
+	mx_label(&l, "event", "recovered");
+	mx_u64(out, "haven_snap_rpo_events_total", l.data, snap_cont.events[1]);
+	if (snap_cont.hooks != NULL) {
+		hs = hook_stats(snap_cont.hooks);
+		mx_family(out, "haven_snap_alarm_hooks_total", "counter",
+		    "RPO alarm hook jobs, by outcome");
+		buf_reset(&l);
+		mx_label(&l, "result", "ok");
+		mx_u64(out, "haven_snap_alarm_hooks_total", l.data, hs->ok);
+		buf_reset(&l);
+		mx_label(&l, "result", "failed");
+		mx_u64(out, "haven_snap_alarm_hooks_total", l.data, hs->failed);
+		buf_reset(&l);
+		mx_label(&l, "result", "dropped");
+		mx_u64(
+		    out, "haven_snap_alarm_hooks_total", l.data, hs->dropped);
+	}
+	buf_fini(&l);
+}
+
+void
+snap_cont_json(struct jw *w)
+{
+	uint64_t now = util_wall_ms();
+
+	jw_key(w, "continuous");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < snap_cont.nv; i++) {
+		struct snap_cont_vol *v = &snap_cont.v[i];
+
+		jw_obj_begin(w);
+		jw_kstr(w, "volume", v->name);
+		jw_kuint(w, "interval_ms", v->sched.interval_ms);
+		jw_kuint(w, "rpo_target_ms", v->rpo_target_ms);
+		jw_kbool(w, "running", v->sched.running);
+		jw_kuint(w, "cycles", v->sched.cycles);
+		jw_kuint(w, "overruns", v->sched.overruns);
+		jw_kuint(w, "pruned", v->pruned);
+		jw_kstr(w, "last_id", v->last_id);
+		jw_kuint(w, "last_time_ms", v->last_capture_ms);
+		jw_kstr(w, "last_error", v->error);
+		jw_key(w, "results");
+		jw_obj_begin(w);
+		for (int r = 0; r < SNAP_CR__COUNT; r++)
+			jw_kuint(w, snap_cont_res_names[r], v->results[r]);
+		jw_obj_end(w);
+		jw_key(w, "peers");
+		jw_arr_begin(w);
+		for (size_t p = 0; p < v->npeers; p++) {
+			struct snap_cont_peer *pp = &v->peers[p];
+
+			jw_obj_begin(w);
+			jw_kstr(w, "peer", pp->addr);
+			jw_kstr(w, "acked_id", pp->ack_id);
+			jw_kuint(w, "acked_time_ms",
+			    pp->rpo.acked ? pp->rpo.ack_capture_ms : 0);
+			jw_kuint(w, "last_ack_ms",
+			    pp->rpo.acked ? pp->rpo.ack_at_ms : 0);
+			jw_kuint(w, "lag_ms", snap_rpo_lag(&pp->rpo, now));
+			jw_kbool(w, "rpo_exceeded", pp->rpo.over);
+			jw_kuint(w, "ship_ms", pp->ship_ms);
+			jw_kuint(w, "ok", pp->ok);
+			jw_kuint(w, "failed", pp->failed);
+			jw_kstr(w, "last_error", pp->error);
+			jw_obj_end(w);
+		}
+		jw_arr_end(w);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static char *
+snap_cont_at(struct conf_node *n, const char *path)
+{
+	struct conf_node *v = conf_node_at(n, path);
+	char *t = v != NULL ? conf_node_text(v) : NULL;
+
+	if (t == NULL || t[0] == '\0') {
+		free(t);
+		return xstrdup("-");
+	}
+	return t;
+}
+
+void
+snap_cont_status(struct conf_node *root)
+{
+	struct conf_node *vols = conf_node_at(root, "/continuous");
+
+	for (size_t i = 0; i < conf_node_count(vols); i++) {
+		struct conf_node *v = conf_node_item(vols, i);
+		struct conf_node *peers = conf_node_at(v, "/peers");
+		char *name = snap_cont_at(v, "/volume");
+		char *id = snap_cont_at(v, "/last_id");
+		char *err = snap_cont_at(v, "/last_error");
+		char *ovr = snap_cont_at(v, "/overruns");
+
+		printf("  continuous %-16s newest %s, overruns %s%s%s\n", name,
+		    id, ovr, strcmp(err, "-") != 0 ? ", last error: " : "",
+		    strcmp(err, "-") != 0 ? err : "");
+		for (size_t p = 0; p < conf_node_count(peers); p++) {
+			struct conf_node *pn = conf_node_item(peers, p);
+			char *a = snap_cont_at(pn, "/peer");
+			char *lag = snap_cont_at(pn, "/lag_ms");
+			char *ship = snap_cont_at(pn, "/ship_ms");
+			char *over = snap_cont_at(pn, "/rpo_exceeded");
+
+			printf("    -> %-22s lag %s ms, last ship %s ms%s\n", a,
+			    lag, ship,
+			    strcmp(over, "true") == 0 ? ", RPO EXCEEDED" : "");
+			free(a);
+			free(lag);
+			free(ship);
+			free(over);
+		}
+		free(name);
+		free(id);
+		free(err);
+		free(ovr);
+	}
+}

@@ -1,0 +1,38 @@
+/*
+ * snap_cont.h - continuous asynchronous replication, run by the snap
+ * plane (snap_plane.c) for each `snap.volumes[]` entry: every interval a
+ * cycle snapshots the source into the local store, ships the snapshot to
+ * every peer and prunes the volume to `keep`.
+ *
+ * A cycle's work (reading the image, TCP to the peers) runs in a forked
+ * child of the plane, in its own process group, so the plane's loop keeps
+ * serving receiver sessions and the API; the child reports each step on a
+ * pipe. One cycle per volume at a time (snap_sched.h); a cycle past
+ * cycle_timeout has its process group killed. The lag of each peer, and
+ * its RPO alarm, are computed on the loop from the acknowledgements.
+ */
+#ifndef HAVEN_SNAP_CONT_H
+#define HAVEN_SNAP_CONT_H
+
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "lib/conf_node.h"
+#include "lib/ev.h"
+#include "lib/json.h"
+#include "snap/snap_conf.h"
+#include "snap/snap_proto.h"
+
+void snap_cont_init(struct ev_loop *loop);
+/* Replace the volumes by c's (running cycles are killed); psk is copied. */
+void snap_cont_apply(
+    const struct snap_conf *c, const uint8_t psk[SNAP_PROTO_PSK_LEN]);
+/* Kill running cycles, drop every volume. Idempotent. */
+void snap_cont_stop(void);
+void snap_cont_metrics(struct buf *out);
+/* "continuous": [...] in GET /v1/snap. */
+void snap_cont_json(struct jw *w);
+/* The `haven status` lines, from that JSON. */
+void snap_cont_status(struct conf_node *root);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * snap_sched.h - the pure parts of continuous replication: when a
+ * volume's next cycle starts, and how far each peer lags behind (the RPO
+ * actually achieved) with its alarm state. No I/O, clock or globals: the
+ * caller passes the time, so the simulator drives these on a virtual
+ * clock (tests/sim/sim_snap_sched.c).
+ *
+ * Invariants:
+ *   - one cycle per volume at a time: snap_sched_due is false while one
+ *     runs;
+ *   - cycles start every interval from the previous start; a cycle that
+ *     ends after the next one was due delays it (it starts at once, and
+ *     the overrun is counted), it never stacks missed cycles;
+ *   - a peer's lag is now minus the capture time of the newest snapshot
+ *     it acknowledged, or minus the start of watching when it has none;
+ *   - the alarm fires once on crossing rpo_target and once on recovery.
+ */
+#ifndef HAVEN_SNAP_SCHED_H
+#define HAVEN_SNAP_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct snap_sched {
+	uint64_t interval_ms;
+	uint64_t next_ms;    /* the next cycle is due at this time */
+	uint64_t started_ms; /* of the running or last cycle */
+	bool running;
+	uint64_t cycles;   /* started */
+	uint64_t overruns; /* cycles that ended after the next was due */
+};
+
+void snap_sched_init(struct snap_sched *s, uint64_t interval_ms, uint64_t now);
+bool snap_sched_due(const struct snap_sched *s, uint64_t now);
+/* Milliseconds until due; UINT64_MAX while a cycle runs. */
+uint64_t snap_sched_wait(const struct snap_sched *s, uint64_t now);
+void snap_sched_start(struct snap_sched *s, uint64_t now);
+/* true when the cycle overran (the next one is late). */
+bool snap_sched_end(struct snap_sched *s, uint64_t now);
+
+enum snap_rpo_event {
+	SNAP_RPO_NONE,
+	SNAP_RPO_CROSSED,   /* lag went above rpo_target */
+	SNAP_RPO_RECOVERED, /* back at or below it */
+};
+
+struct snap_rpo {
+	uint64_t since_ms; /* watching started (wall) */
+	bool acked;
+	uint64_t ack_capture_ms; /* capture time of the newest acked snapshot */
+	uint64_t ack_at_ms;      /* when that ack came */
+	bool over;               /* lag is above the target */
+	uint64_t crossings, recoveries;
+};
+
+void snap_rpo_init(struct snap_rpo *r, uint64_t now);
+/* An acknowledged snapshot; an older capture than the newest is ignored. */
+void snap_rpo_ack(struct snap_rpo *r, uint64_t capture_ms, uint64_t now);
+uint64_t snap_rpo_lag(const struct snap_rpo *r, uint64_t now);
+/* Compare the lag with target_ms (0: no target) and say what changed. */
+enum snap_rpo_event snap_rpo_step(
+    struct snap_rpo *r, uint64_t now, uint64_t target_ms);
+
+#endif
