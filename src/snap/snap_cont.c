@@ -7,11 +7,12 @@
  *	P <peer> ok <ms> [<reply>]	peer acknowledged (COMMIT OK)
  *	P <peer> err <ms> <reason>	peer failed
  *	G <deleted>			pruned
- * The capture time is taken before the image is read: data written after
- * it may be missing from the snapshot, so lag measured from it never
- * understates the RPO.
+ * The capture time is taken after a pass the source did not change under
+ * (snap_cont_capture): the snapshot equals the source as it was then, so
+ * lag measured from it is the data a failover would lose at most.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -36,6 +37,7 @@
 #define SNAP_CONT_TICK_MS   100  /* cycles start within this of due */
 #define SNAP_CONT_IO_MS     5000 /* each connect, read or write to a peer */
 #define SNAP_CONT_QMAX      64   /* alarm jobs queued */
+#define SNAP_CONT_TRIES     3    /* passes over a source that changed */
 #define SNAP_CONT_BACKOFF   1000
 #define SNAP_CONT_BACKOFF_X 8000
 
@@ -152,14 +154,63 @@ snap_cont_prune(struct snap_store *s, const struct snap_cont_vol *v, int fd)
 	snap_cont_say(fd, "G %zu", del);
 }
 
-static _Noreturn void
-snap_cont_child(struct snap_cont_vol *v, int fd)
+static bool
+snap_cont_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size && a->st_ino == b->st_ino &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * Snapshot the source in one pass during which it did not change (its
+ * size, mtime and ctime the same before and after), so the snapshot is
+ * a state the source really had, not a mix of two. A pass the source
+ * changed under is unpublished and tried again, SNAP_CONT_TRIES times.
+ */
+static int
+snap_cont_capture(struct snap_store *s, const struct snap_cont_vol *v,
+    struct snap_manifest *m, uint64_t *capture, char *err, size_t errlen)
 {
 	struct snap_create_opts co = { .volume = v->name, .path = v->source };
 	struct snap_create_stats cs;
+	struct stat before, after;
+	struct snap_ref ref;
+	int e;
+
+	for (int i = 0; i < SNAP_CONT_TRIES; i++) {
+		if (stat(v->source, &before) == -1) {
+			snprintf(
+			    err, errlen, "%s: %s", v->source, strerror(errno));
+			return -errno;
+		}
+		if ((e = snap_create(s, &co, m, &cs, err, errlen)) != 0)
+			return e;
+		/* Unchanged since before the pass: the snapshot is the
+		 * source as it is now. */
+		*capture = util_wall_ms();
+		if (stat(v->source, &after) == 0 &&
+		    snap_cont_same(&before, &after))
+			return 0;
+		snprintf(ref.volume, sizeof(ref.volume), "%s", m->volume);
+		snprintf(ref.id, sizeof(ref.id), "%s", m->id);
+		(void)snap_store_manifest_delete(s, &ref);
+		snap_manifest_fini(m);
+	}
+	snprintf(err, errlen,
+	    "%s changed during each of %d passes (no consistent snapshot)",
+	    v->source, SNAP_CONT_TRIES);
+	return -EAGAIN;
+}
+
+static _Noreturn void
+snap_cont_child(struct snap_cont_vol *v, int fd)
+{
 	struct snap_manifest m;
 	struct snap_store *s = NULL;
-	uint64_t capture;
+	uint64_t capture = 0;
 	char err[512];
 	int e;
 
@@ -167,8 +218,7 @@ snap_cont_child(struct snap_cont_vol *v, int fd)
 		snap_cont_say(fd, "E %s: %s", snap_cont.store, strerror(-e));
 		_exit(1);
 	}
-	capture = util_wall_ms();
-	if ((e = snap_create(s, &co, &m, &cs, err, sizeof(err))) != 0) {
+	if (snap_cont_capture(s, v, &m, &capture, err, sizeof(err)) != 0) {
 		snap_cont_say(fd, "E %s", err);
 		_exit(1);
 	}
