@@ -527,7 +527,23 @@ snap_cont_tick(struct ev_timer *t, void *arg)
 }
 
 static void
-snap_cont_drop(void)
+snap_cont_vols_free(struct snap_cont_vol *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		buf_fini(&v[i].out);
+		free(v[i].peers);
+		free(v[i].name);
+		free(v[i].source);
+	}
+	free(v);
+}
+
+/*
+ * Kill and reap running cycles, forget the config. The volumes go to
+ * *old (for apply to carry their state over) or are freed.
+ */
+static void
+snap_cont_drop(struct snap_cont_vol **old, size_t *nold)
 {
 	for (size_t i = 0; i < snap_cont.nv; i++) {
 		struct snap_cont_vol *v = &snap_cont.v[i];
@@ -537,12 +553,13 @@ snap_cont_drop(void)
 			(void)kill(-v->pid, SIGKILL);
 			snap_cont_reap(v);
 		}
-		buf_fini(&v->out);
-		free(v->peers);
-		free(v->name);
-		free(v->source);
 	}
-	free(snap_cont.v);
+	if (old != NULL) {
+		*old = snap_cont.v;
+		*nold = snap_cont.nv;
+	} else {
+		snap_cont_vols_free(snap_cont.v, snap_cont.nv);
+	}
 	snap_cont.v = NULL;
 	snap_cont.nv = 0;
 	free(snap_cont.alarm.exec);
@@ -554,15 +571,48 @@ snap_cont_drop(void)
 	ev_timer_stop(snap_cont.loop, &snap_cont.tick);
 }
 
+/* A reload keeps what was measured of a volume and peer still there. */
+static void
+snap_cont_carry(
+    struct snap_cont_vol *v, const struct snap_cont_vol *old, size_t nold)
+{
+	for (size_t i = 0; i < nold; i++) {
+		const struct snap_cont_vol *o = &old[i];
+
+		if (strcmp(o->name, v->name) != 0)
+			continue;
+		snprintf(v->last_id, sizeof(v->last_id), "%s", o->last_id);
+		v->last_capture_ms = o->last_capture_ms;
+		memcpy(v->results, o->results, sizeof(v->results));
+		v->pruned = o->pruned;
+		v->sched.cycles = o->sched.cycles;
+		v->sched.overruns = o->sched.overruns;
+		for (size_t p = 0; p < v->npeers; p++)
+			for (size_t q = 0; q < o->npeers; q++)
+				if (strcmp(v->peers[p].addr,
+				        o->peers[q].addr) == 0) {
+					struct sockaddr_storage ss =
+					    v->peers[p].ss;
+
+					v->peers[p] = o->peers[q];
+					v->peers[p].ss = ss;
+				}
+	}
+}
+
 void
 snap_cont_apply(
     const struct snap_conf *c, const uint8_t psk[SNAP_PROTO_PSK_LEN])
 {
 	uint64_t now = ev_now_ms(snap_cont.loop), wall = util_wall_ms();
+	struct snap_cont_vol *old = NULL;
+	size_t nold = 0;
 
-	snap_cont_drop();
-	if (c->nvolumes == 0)
+	snap_cont_drop(&old, &nold);
+	if (c->nvolumes == 0) {
+		snap_cont_vols_free(old, nold);
 		return;
+	}
 	snap_cont.store = xstrdup(c->store);
 	memcpy(snap_cont.psk, psk, sizeof(snap_cont.psk));
 	snap_cont.alarm.exec =
@@ -594,7 +644,9 @@ snap_cont_apply(
 			    vc->peers[p], true, &v->peers[p].ss);
 			snap_rpo_init(&v->peers[p].rpo, wall);
 		}
+		snap_cont_carry(v, old, nold);
 	}
+	snap_cont_vols_free(old, nold);
 	log_info(
 	    "snap continuous replication applied", "volumes=%zu", snap_cont.nv);
 	ev_timer_start(snap_cont.loop, &snap_cont.tick, 0);
@@ -603,7 +655,7 @@ snap_cont_apply(
 void
 snap_cont_stop(void)
 {
-	snap_cont_drop();
+	snap_cont_drop(NULL, NULL);
 	if (snap_cont.hooks != NULL) {
 		hook_runner_free(snap_cont.hooks);
 		snap_cont.hooks = NULL;
