@@ -255,3 +255,44 @@ def test_continuous_lag_alarm_recovery(site):
     finally:
         writer.stop.set()
         writer.join()
+
+
+def check_errors(haven_bin, workdir, body):
+    psk = os.path.join(str(workdir), "k.psk")
+    with open(psk, "wb") as f:
+        f.write(os.urandom(32))
+    os.chmod(psk, 0o600)
+    cfg = os.path.join(str(workdir), "cont.yaml")
+    with open(cfg, "w") as f:
+        f.write(body.replace("PSK", psk))
+    r = subprocess.run([str(haven_bin), "check", "-c", cfg],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode != 0
+    return r.stdout + r.stderr
+
+
+def test_config_errors_at_their_line(haven_bin, workdir):
+    """Each mistake in snap.volumes and snap.alarms is refused at its
+    line and column."""
+    out = check_errors(haven_bin, workdir,
+                       "snap:\n  store: /tmp/x\n  psk_file: PSK\n"
+                       "  volumes:\n"
+                       "    - name: .db\n"
+                       "      source: rel/disk.img\n"
+                       "      peers: [\"198.18.0.2\"]\n"
+                       "  alarms:\n    webhook: ftp://x/y\n")
+    assert "cont.yaml:5:13: name:" in out, out
+    assert "cont.yaml:6:15: source: want an absolute path" in out, out
+    assert "cont.yaml:7:14: peers: \"198.18.0.2\" is not ip:port" in out, \
+        out
+    assert "cont.yaml:9:14: webhook must be an http:// URL" in out, out
+    out = check_errors(haven_bin, workdir,
+                       "snap:\n  volumes:\n    - name: db\n"
+                       "      source: /d.img\n")
+    assert "cont.yaml:3:5: snap: volumes need store and psk_file" in out, \
+        out
+    out = check_errors(haven_bin, workdir,
+                       "snap:\n  store: /tmp/x\n  psk_file: PSK\n"
+                       "  volumes:\n    - name: db\n"
+                       "      source: /d.img\n      interval: 10ms\n")
+    assert "cont.yaml:7:17: interval 10ms out of range" in out, out
