@@ -114,30 +114,34 @@ def site(netns, haven, haven_bin, workdir):
              "api:\n  socket: %s/b.sock\n"
              "snap:\n  listen: %s:%d\n  store: %s\n  psk_file: %s\n"
              % (w, w, RECEIVER, PORT, dirs["dst"], psk))
-    cfg_a = ("haven:\n  state_dir: %s/state-a\n"
-             "api:\n  socket: %s/a.sock\n"
-             "snap:\n  store: %s\n  psk_file: %s\n"
-             "  volumes:\n"
-             "    - name: vm1\n      source: %s\n      interval: %dms\n"
-             "      keep: 5\n      peers: [\"%s:%d\"]\n"
-             "      rpo_target: %dms\n      cycle_timeout: 30s\n"
-             "  alarms:\n"
-             "    exec: 'echo \"$HAVEN_EVENT $HAVEN_VOLUME $HAVEN_PEER "
-             "$HAVEN_LAG_MS\" >> %s'\n"
-             % (w, w, dirs["src"], psk, image, INTERVAL * 1000, RECEIVER,
-                PORT, RPO_TARGET * 1000, events))
     hb = haven(cfg_b, ns=b, name="replica")
-    ha = haven(cfg_a, ns=a, name="primary")
-    yield {"a": a, "b": b, "ha": ha, "hb": hb, "image": image,
+
+    def start_a(peers=("%s:%d" % (RECEIVER, PORT),)):
+        cfg_a = ("haven:\n  state_dir: %s/state-a\n"
+                 "api:\n  socket: %s/a.sock\n"
+                 "snap:\n  store: %s\n  psk_file: %s\n"
+                 "  volumes:\n"
+                 "    - name: vm1\n      source: %s\n      interval: %dms\n"
+                 "      keep: 5\n      peers: [%s]\n"
+                 "      rpo_target: %dms\n      cycle_timeout: 30s\n"
+                 "  alarms:\n"
+                 "    exec: 'echo \"$HAVEN_EVENT $HAVEN_VOLUME $HAVEN_PEER "
+                 "$HAVEN_LAG_MS\" >> %s'\n"
+                 % (w, w, dirs["src"], psk, image, INTERVAL * 1000,
+                    ", ".join('"%s"' % p for p in peers),
+                    RPO_TARGET * 1000, events))
+        return haven(cfg_a, ns=a, name="primary")
+
+    yield {"a": a, "b": b, "start_a": start_a, "hb": hb, "image": image,
            "dst": dirs["dst"], "events": events, "bin": haven_bin,
            "workdir": w}
     shutil.rmtree(top, ignore_errors=True)
 
 
-def peer_state(h):
+def peer_state(h, i=0):
     j = h.api("GET", "/v1/snap").json
     v = j["continuous"][0]
-    return v, v["peers"][0]
+    return v, v["peers"][i]
 
 
 def newest_on_b(s):
@@ -165,6 +169,7 @@ def events(s):
 
 def test_continuous_lag_alarm_recovery(site):
     s = site
+    s["ha"] = s["start_a"]()
     writer = Writer(s["image"])
     writer.start()
     try:
@@ -255,6 +260,30 @@ def test_continuous_lag_alarm_recovery(site):
     finally:
         writer.stop.set()
         writer.join()
+
+
+def test_fanout_one_peer_down(site):
+    """Each snapshot goes to every peer; a peer that refuses does not hold
+    back the other, and only its own lag crosses rpo_target."""
+    s = site
+    down = "%s:%d" % (RECEIVER, PORT + 1)  # nothing listens there
+    s["ha"] = h = s["start_a"](("%s:%d" % (RECEIVER, PORT), down))
+    wait_until(lambda: any(e[0] == "rpo_exceeded" for e in events(s)),
+               timeout=RPO_TARGET + 10, interval=0.2,
+               what="the rpo_exceeded event for the down peer")
+    v, up = peer_state(h, 0)
+    _, dn = peer_state(h, 1)
+    assert up["lag_ms"] <= (INTERVAL + 1.0) * 1000 and up["ok"] >= 3, up
+    assert not up["rpo_exceeded"] and up["last_error"] == "", up
+    assert dn["rpo_exceeded"] and dn["ok"] == 0 and dn["failed"] >= 3, dn
+    assert dn["last_error"] != ""
+    assert [e[:3] for e in events(s)] == [["rpo_exceeded", "vm1", down]]
+    assert h.metric("haven_snap_cycles_total", volume="vm1",
+                    result="partial") >= 3
+    assert h.metric("haven_snap_cycles_total", volume="vm1",
+                    result="ok") == 0
+    assert up["acked_id"] in \
+        s["hb"].api("GET", "/v1/snap").json["volumes"]["vm1"]
 
 
 def check_errors(haven_bin, workdir, body):
