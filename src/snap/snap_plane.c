@@ -651,10 +651,13 @@ snap_plane_status(struct conf_node *root)
 	struct conf_node *vols = conf_node_at(root, "/volumes");
 	char a[256], b[256], c[64], d[64], e[64], f[256], g[64];
 
-	printf("\nSnapshot receiver on %s, store %s, sessions %s\n",
-	    snap_plane_str(root, "/listen", a, sizeof(a)),
-	    snap_plane_str(root, "/store", b, sizeof(b)),
-	    snap_plane_str(root, "/sessions_active", c, sizeof(c)));
+	if (strcmp(snap_plane_str(root, "/listen", a, sizeof(a)), "-") == 0)
+		printf("\nSnapshot store %s (no receiver)\n",
+		    snap_plane_str(root, "/store", b, sizeof(b)));
+	else
+		printf("\nSnapshot receiver on %s, store %s, sessions %s\n", a,
+		    snap_plane_str(root, "/store", b, sizeof(b)),
+		    snap_plane_str(root, "/sessions_active", c, sizeof(c)));
 	for (size_t i = 0; i < conf_node_count(vols); i++) {
 		struct conf_node *ids = conf_node_value(vols, i);
 		char *k = conf_node_text(conf_node_key(vols, i));

@@ -16,6 +16,7 @@ Root and network namespaces are needed; without them every test skips.
 
 import os
 import pwd
+import re
 import shutil
 import struct
 import subprocess
@@ -256,7 +257,8 @@ def test_continuous_lag_alarm_recovery(site):
         out = subprocess.run([s["bin"], "status", "-s", s["ha"].socket],
                              capture_output=True, text=True,
                              timeout=10).stdout
-        assert "continuous vm1" in out and "lag" in out, out
+        assert "(no receiver)" in out and "continuous vm1" in out, out
+        assert re.search(r"-> %s:%d +lag \d+ ms" % (RECEIVER, PORT), out), out
     finally:
         writer.stop.set()
         writer.join()
