@@ -287,6 +287,24 @@ def test_fanout_one_peer_down(site):
     assert up["acked_id"] in \
         s["hb"].api("GET", "/v1/snap").json["volumes"]["vm1"]
 
+    # A reload (keep 5 -> 6) keeps what was measured: the down peer is
+    # still over its target, so no second event; the counters go on.
+    before = h.metric("haven_snap_cycles_total", volume="vm1",
+                      result="partial")
+    with open(h.config) as f:
+        text = f.read()
+    with open(h.config, "w") as f:
+        f.write(text.replace("keep: 5", "keep: 6"))
+    r = h.api("POST", "/v1/reload")
+    assert r.status == 200 and r.json["ok"] is True, r.json
+    wait_until(lambda: h.metric("haven_snap_cycles_total", volume="vm1",
+                                result="partial") >= before + 2,
+               timeout=10, what="cycles after the reload")
+    _, dn = peer_state(h, 1)
+    assert dn["rpo_exceeded"] and dn["lag_ms"] > RPO_TARGET * 1000, dn
+    assert len(events(s)) == 1, events(s)
+    assert h.metric("haven_snap_rpo_events_total", event="exceeded") == 1
+
 
 def check_errors(haven_bin, workdir, body):
     psk = os.path.join(str(workdir), "k.psk")
