@@ -1,6 +1,6 @@
 /*
- * dns_alarm.c - the `alarms:` schema of the dns section and the adapter
- * from GSLB runtime events to lib/hook.c jobs: see dns_alarm.h.
+ * dns_alarm.c - the adapter from GSLB runtime events to lib/hook.c jobs
+ * (the `alarms:` schema is lib/hook_conf.c's): see dns_alarm.h.
  *
  * Only the translation lives here (the environment of the exec command,
  * the JSON of the webhook); the queue, processes and HTTP client are
@@ -20,53 +20,6 @@
 
 #define DNS_ALARM_BACKOFF_MS     1000
 #define DNS_ALARM_BACKOFF_MAX_MS 8000
-
-static const struct conf_key dns_alarm_keys[] = {
-	{ .name = "webhook",
-	    .type = CT_STRING,
-	    .off = offsetof(struct dns_alarm_conf, webhook),
-	    .help = "http://ip:port/path receiving a JSON POST per event" },
-	{ .name = "exec",
-	    .type = CT_STRING,
-	    .off = offsetof(struct dns_alarm_conf, exec),
-	    .help = "command run through /bin/sh -c per event "
-	            "(HAVEN_EVENT, HAVEN_NAME... in its environment)" },
-	{ .name = "retries",
-	    .type = CT_UINT,
-	    .off = offsetof(struct dns_alarm_conf, retries),
-	    .dflt = "3",
-	    .min = 0,
-	    .max = 20,
-	    .help = "webhook attempts after a failed first one" },
-	{ .name = "timeout",
-	    .type = CT_DURATION,
-	    .off = offsetof(struct dns_alarm_conf, timeout_ms),
-	    .dflt = "5s",
-	    .min = 1,
-	    .max = 600000,
-	    .help = "time one webhook attempt or exec run may take" },
-};
-
-static void
-dns_alarm_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
-{
-	struct dns_alarm_conf *c = obj;
-
-	if (c->webhook != NULL && strncmp(c->webhook, "http://", 7) != 0)
-		conf_error(ctx, conf_key_node(node, "webhook"),
-		    "webhook must be an http:// URL");
-	if (c->exec != NULL && c->exec[0] == '\0')
-		conf_error(
-		    ctx, conf_key_node(node, "exec"), "exec must not be empty");
-}
-
-const struct conf_schema dns_alarm_schema = {
-	.name = "dns.alarms",
-	.size = sizeof(struct dns_alarm_conf),
-	.keys = dns_alarm_keys,
-	.nkeys = ARRAY_SIZE(dns_alarm_keys),
-	.check = dns_alarm_check,
-};
 
 struct dns_alarm {
 	struct hook_runner *run; /* owned */
@@ -109,7 +62,7 @@ dns_alarm_s(const char *s)
 }
 
 static void
-dns_alarm_exec(struct dns_alarm *a, const struct dns_alarm_conf *c,
+dns_alarm_exec(struct dns_alarm *a, const struct hook_alarm_conf *c,
     const struct dns_alarm_event *ev, const char *tag)
 {
 	struct hook_job j = {
@@ -151,7 +104,7 @@ dns_alarm_kstr(struct jw *w, const char *k, const char *v)
 }
 
 static void
-dns_alarm_web(struct dns_alarm *a, const struct dns_alarm_conf *c,
+dns_alarm_web(struct dns_alarm *a, const struct hook_alarm_conf *c,
     const struct dns_alarm_event *ev, const char *tag)
 {
 	struct hook_job j = {
@@ -187,7 +140,7 @@ dns_alarm_web(struct dns_alarm *a, const struct dns_alarm_conf *c,
 }
 
 void
-dns_alarm_send(struct dns_alarm *a, const struct dns_alarm_conf *c,
+dns_alarm_send(struct dns_alarm *a, const struct hook_alarm_conf *c,
     const struct dns_alarm_event *ev)
 {
 	char *tag;

@@ -44,7 +44,7 @@ struct dns_alarm *dns_alarm_new(struct ev_loop *loop);
 /* Abandon queued alarms, kill a running command. NULL is fine. */
 void dns_alarm_free(struct dns_alarm *a);
 /* Queue c's exec then webhook for ev (copied). c may be NULL. */
-void dns_alarm_send(struct dns_alarm *a, const struct dns_alarm_conf *c,
+void dns_alarm_send(struct dns_alarm *a, const struct hook_alarm_conf *c,
     const struct dns_alarm_event *ev);
 /* The runner's counters (lib/hook.h). */
 const struct hook_stats *dns_alarm_stats(const struct dns_alarm *a);

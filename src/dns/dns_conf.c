@@ -420,7 +420,7 @@ static const struct conf_key dns_conf_keys[] = {
 	{ .name = "alarms",
 	    .type = CT_SECTION,
 	    .off = offsetof(struct dns_conf, gslb.alarms),
-	    .sub = &dns_alarm_schema,
+	    .sub = &hook_alarm_schema,
 	    .help = "where GSLB events are sent" },
 };
 

@@ -45,6 +45,7 @@
 
 #include "dns/dns_name.h"
 #include "lib/conf.h"
+#include "lib/hook_conf.h"
 
 struct dns_cidr {
 	int family;       /* AF_INET, AF_INET6 */
@@ -58,8 +59,16 @@ struct dns_region_conf {
 	size_t nnetworks;
 };
 
-enum dns_addr_mode { DNS_ADDR_SMART, DNS_ADDR_ONLINE, DNS_ADDR_OFFLINE };
-enum dns_pool_lb { DNS_LB_ALL, DNS_LB_WEIGHTED, DNS_LB_RR };
+enum dns_addr_mode {
+	DNS_ADDR_SMART,
+	DNS_ADDR_ONLINE,
+	DNS_ADDR_OFFLINE
+};
+enum dns_pool_lb {
+	DNS_LB_ALL,
+	DNS_LB_WEIGHTED,
+	DNS_LB_RR
+};
 
 struct dns_addr_conf {
 	struct sockaddr_storage address; /* AF_UNSPEC for a cname */
@@ -77,14 +86,20 @@ struct dns_pool_conf {
 	 * pool's when available_pct (rounded up, at least 1). */
 	uint32_t available;
 	bool available_pct;
-	int lb; /* enum dns_pool_lb */
+	int lb;                          /* enum dns_pool_lb */
 	struct dns_addr_conf *addresses; /* owned array; one family or all
 	                                    cnames */
 	size_t naddresses;
 };
 
-enum dns_failback { DNS_FAILBACK_PREEMPT, DNS_FAILBACK_NONPREEMPT };
-enum dns_fail_mode { DNS_FAIL_OPEN, DNS_FAIL_CLOSED };
+enum dns_failback {
+	DNS_FAILBACK_PREEMPT,
+	DNS_FAILBACK_NONPREEMPT
+};
+enum dns_fail_mode {
+	DNS_FAIL_OPEN,
+	DNS_FAIL_CLOSED
+};
 
 struct dns_policy_conf {
 	char **sources; /* owned, NULL-terminated region names; 0: default */
@@ -93,9 +108,9 @@ struct dns_policy_conf {
 	size_t npools;
 	char **backup; /* owned: the backup pool set; may be empty */
 	size_t nbackup;
-	int failback;         /* enum dns_failback */
+	int failback; /* enum dns_failback */
 	uint64_t hold_down_ms;
-	int fail;             /* enum dns_fail_mode */
+	int fail;                             /* enum dns_fail_mode */
 	struct sockaddr_storage *last_resort; /* owned array */
 	size_t nlast_resort;
 	/* Not bound: indexes into dns_gslb_conf.pools / .regions. */
@@ -103,8 +118,8 @@ struct dns_policy_conf {
 };
 
 struct dns_gname_conf {
-	char *name;                  /* owned: as written */
-	uint8_t wire[DNS_NAME_MAX];  /* the name, wire form, lower case */
+	char *name;                 /* owned: as written */
+	uint8_t wire[DNS_NAME_MAX]; /* the name, wire form, lower case */
 	uint64_t ttl_ms, degraded_ttl_ms;
 	struct dns_policy_conf *policies; /* owned array: after template
 	                                     expansion; exactly one has
@@ -119,15 +134,6 @@ struct dns_plan_conf {
 	uint64_t rollback_after_ms; /* 0: until rolled back */
 };
 
-/* `alarms:` of the dns section: where GSLB events are sent (dns_alarm.c
- * binds it; the runtime runs them through lib/hook.c). */
-struct dns_alarm_conf {
-	char *webhook; /* owned: http://ip:port/path, or NULL */
-	char *exec;    /* owned: shell command, or NULL */
-	uint32_t retries;
-	uint64_t timeout_ms; /* per attempt */
-};
-
 struct dns_gslb_conf {
 	struct dns_region_conf *regions; /* owned arrays, each unique by name */
 	size_t nregions;
@@ -137,7 +143,7 @@ struct dns_gslb_conf {
 	size_t nnames;
 	struct dns_plan_conf *plans;
 	size_t nplans;
-	struct dns_alarm_conf alarms;
+	struct hook_alarm_conf alarms;
 };
 
 /* Item schemas of the dns section's lists "regions", "pools", "names",
@@ -146,7 +152,6 @@ extern const struct conf_schema dns_region_schema;
 extern const struct conf_schema dns_pool_schema;
 extern const struct conf_schema dns_gname_schema;
 extern const struct conf_schema dns_plan_schema;
-extern const struct conf_schema dns_alarm_schema; /* dns_alarm.c */
 
 /*
  * Cross-references, called from the dns section's check hook with the

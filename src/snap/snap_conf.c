@@ -85,53 +85,6 @@ static const struct conf_schema snap_conf_vol_schema = {
 	.check = snap_conf_vol_check,
 };
 
-static const struct conf_key snap_conf_alarm_keys[] = {
-	{ .name = "exec",
-	    .type = CT_STRING,
-	    .off = offsetof(struct snap_alarm_conf, exec),
-	    .help = "command run through /bin/sh -c per RPO event "
-	            "(HAVEN_EVENT, HAVEN_VOLUME, HAVEN_PEER, HAVEN_LAG_MS)" },
-	{ .name = "webhook",
-	    .type = CT_STRING,
-	    .off = offsetof(struct snap_alarm_conf, webhook),
-	    .help = "http://ip:port/path receiving a JSON POST per event" },
-	{ .name = "retries",
-	    .type = CT_UINT,
-	    .off = offsetof(struct snap_alarm_conf, retries),
-	    .dflt = "3",
-	    .min = 0,
-	    .max = 20,
-	    .help = "attempts after a failed first one" },
-	{ .name = "timeout",
-	    .type = CT_DURATION,
-	    .off = offsetof(struct snap_alarm_conf, timeout_ms),
-	    .dflt = "5s",
-	    .min = 1,
-	    .max = 600000,
-	    .help = "time one attempt may take" },
-};
-
-static void
-snap_conf_alarm_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
-{
-	struct snap_alarm_conf *c = obj;
-
-	if (c->webhook != NULL && strncmp(c->webhook, "http://", 7) != 0)
-		conf_error(ctx, conf_key_node(node, "webhook"),
-		    "webhook must be an http:// URL");
-	if (c->exec != NULL && c->exec[0] == '\0')
-		conf_error(
-		    ctx, conf_key_node(node, "exec"), "exec must not be empty");
-}
-
-static const struct conf_schema snap_conf_alarm_schema = {
-	.name = "snap.alarms",
-	.size = sizeof(struct snap_alarm_conf),
-	.keys = snap_conf_alarm_keys,
-	.nkeys = ARRAY_SIZE(snap_conf_alarm_keys),
-	.check = snap_conf_alarm_check,
-};
-
 static const struct conf_key snap_conf_keys[] = {
 	{ .name = "listen",
 	    .type = CT_ADDR_PORT,
@@ -176,7 +129,7 @@ static const struct conf_key snap_conf_keys[] = {
 	{ .name = "alarms",
 	    .type = CT_SECTION,
 	    .off = offsetof(struct snap_conf, alarms),
-	    .sub = &snap_conf_alarm_schema,
+	    .sub = &hook_alarm_schema,
 	    .help = "where RPO-target crossings and recoveries are sent" },
 };
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "lib/conf.h"
+#include "lib/hook_conf.h"
 
 /* One volume replicated continuously (`snap.volumes[]`). */
 struct snap_vol_conf {
@@ -31,14 +32,6 @@ struct snap_vol_conf {
 	uint64_t timeout_ms;    /* a cycle is killed after this */
 };
 
-/* `snap.alarms`: where RPO crossings and recoveries are sent. */
-struct snap_alarm_conf {
-	char *exec;    /* owned: /bin/sh -c command, or NULL */
-	char *webhook; /* owned: http:// URL, or NULL */
-	uint32_t retries;
-	uint64_t timeout_ms;
-};
-
 struct snap_conf {
 	struct sockaddr_storage listen; /* AF_UNSPEC: no receiver (idle) */
 	char *store;                    /* owned: the store directory */
@@ -48,7 +41,7 @@ struct snap_conf {
 	uint64_t idle_timeout_ms;       /* no byte in either way */
 	struct snap_vol_conf *volumes;  /* owned: nvolumes, sent out */
 	size_t nvolumes;
-	struct snap_alarm_conf alarms;
+	struct hook_alarm_conf alarms;
 };
 
 extern const struct conf_schema snap_conf_schema;

@@ -91,7 +91,7 @@ struct snap_cont_rt {
 	uint8_t psk[SNAP_PROTO_PSK_LEN];
 	struct snap_cont_vol *v; /* owned: nv */
 	size_t nv;
-	struct snap_alarm_conf alarm; /* strings owned */
+	struct hook_alarm_conf alarm; /* strings owned */
 	struct hook_runner *hooks;    /* owned */
 	struct ev_timer tick;
 	uint64_t events[2]; /* crossed, recovered */
@@ -254,7 +254,7 @@ static void
 snap_cont_alarm(const struct snap_cont_vol *v, const struct snap_cont_peer *p,
     enum snap_rpo_event ev, uint64_t lag)
 {
-	const struct snap_alarm_conf *c = &snap_cont.alarm;
+	const struct hook_alarm_conf *c = &snap_cont.alarm;
 	const char *kind =
 	    ev == SNAP_RPO_CROSSED ? "rpo_exceeded" : "rpo_recovered";
 	char *tag, *env[5];

@@ -58,7 +58,7 @@ static const struct conf_key t_keys[] = {
 	{ .name = "alarms",
 	    .type = CT_SECTION,
 	    .off = offsetof(struct dns_gslb_conf, alarms),
-	    .sub = &dns_alarm_schema },
+	    .sub = &hook_alarm_schema },
 };
 
 static const struct conf_schema t_schema = {

@@ -20,40 +20,40 @@
 #include "runner.h"
 
 static size_t
-t_bind(const char *text, struct dns_alarm_conf *c, char *first, size_t flen)
+t_bind(const char *text, struct hook_alarm_conf *c, char *first, size_t flen)
 {
-	return t_conf_bind(&dns_alarm_schema, text, c, first, flen);
+	return t_conf_bind(&hook_alarm_schema, text, c, first, flen);
 }
 
 static void
 test_alarm_defaults(void)
 {
 	struct conf_errors errs;
-	struct dns_alarm_conf c;
+	struct hook_alarm_conf c;
 	char first[256];
 
 	conf_errors_init(&errs);
-	T_EQ_INT(conf_schema_check_defaults(&dns_alarm_schema, &errs), 0);
+	T_EQ_INT(conf_schema_check_defaults(&hook_alarm_schema, &errs), 0);
 	conf_errors_fini(&errs);
 	T_EQ_INT(t_bind("exec: /bin/true\n", &c, first, sizeof(first)), 0);
 	T_EQ_STR(c.exec, "/bin/true");
 	T_ASSERT(c.webhook == NULL);
 	T_EQ_INT(c.retries, 3);
 	T_EQ_INT(c.timeout_ms, 5000);
-	conf_schema_free(&dns_alarm_schema, &c);
+	conf_schema_free(&hook_alarm_schema, &c);
 	T_EQ_INT(t_bind("webhook: http://127.0.0.1:9/a\nretries: 0\n"
 	                "timeout: 250ms\n",
 	             &c, first, sizeof(first)),
 	    0);
 	T_EQ_INT(c.retries, 0);
 	T_EQ_INT(c.timeout_ms, 250);
-	conf_schema_free(&dns_alarm_schema, &c);
+	conf_schema_free(&hook_alarm_schema, &c);
 }
 
 static void
 t_error(const char *text, const char *want)
 {
-	struct dns_alarm_conf c;
+	struct hook_alarm_conf c;
 	char first[512];
 	size_t n = t_bind(text, &c, first, sizeof(first));
 
@@ -173,7 +173,7 @@ test_alarm_exec_env(void)
 	char *dir = t_tmpdir();
 	struct ev_loop *loop = ev_loop_new();
 	struct dns_alarm *a = dns_alarm_new(loop);
-	struct dns_alarm_conf c = { .retries = 3, .timeout_ms = 2000 };
+	struct hook_alarm_conf c = { .retries = 3, .timeout_ms = 2000 };
 	struct buf b;
 
 	/* Only the alarm's keys: the suite runner sets HAVEN_BIN and more. */
@@ -183,7 +183,7 @@ test_alarm_exec_env(void)
 	    dir);
 	dns_alarm_send(a, &c, &t_switch);
 	/* Nothing configured: nothing queued. */
-	dns_alarm_send(a, &(struct dns_alarm_conf){ 0 }, &t_switch);
+	dns_alarm_send(a, &(struct hook_alarm_conf){ 0 }, &t_switch);
 	dns_alarm_send(a, NULL, &t_switch);
 	T_EQ_INT(dns_alarm_pending(a), 1);
 	t_drain(loop, a, 5000);
@@ -217,7 +217,7 @@ test_alarm_webhook_retried(void)
 	char *webf = xasprintf("%s/web.out", dir);
 	struct ev_loop *loop = ev_loop_new();
 	struct dns_alarm *a = dns_alarm_new(loop);
-	struct dns_alarm_conf c = { .retries = 3, .timeout_ms = 2000 };
+	struct hook_alarm_conf c = { .retries = 3, .timeout_ms = 2000 };
 	const struct hook_stats *st;
 	struct buf b;
 	uint16_t port;
