@@ -46,31 +46,17 @@ from havenlib.configs import BASE  # noqa: E402
 from havenlib.poll import wait_until  # noqa: E402
 from test_dns_server import free_dns_port  # noqa: E402
 from test_dns_xfr import SECRET, KEY, records, ring  # noqa: E402
+from test_dns_xfr import zone_text as xfr_zone_text  # noqa: E402
 
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 KNOTC = shutil.which("knotc") or "/usr/sbin/knotc"
 
 
 def zone_text(serial, extra=""):
-    hosts = "".join("h%d IN A 198.18.%d.%d\n" % (i, i // 250, i % 250 + 1)
-                    for i in range(600))
-    return """\
-$ORIGIN example.com.
-$TTL 300
-@       IN SOA ns1 hostmaster %d 3600 600 604800 60
-        IN NS  ns1
-        IN MX  10 mail
-        IN TXT "v=spf1 -all"
-ns1     IN A    198.18.0.53
-mail    IN A    198.18.0.25
-www     IN A    198.18.0.80
-        IN AAAA 2001:db8::80
-alias   IN CNAME www
-*.apps  IN A    198.18.0.90
-sub     IN NS   ns.sub
-ns.sub  IN A    198.18.2.53
-odd     IN TYPE65280 \\# 3 abcdef
-%s%s""" % (serial, hosts, extra)
+    """test_dns_xfr's zone, smaller, with a record of an unknown type (the
+    saved copy writes every record in RFC 3597 form)."""
+    return xfr_zone_text(serial, "odd IN TYPE65280 \\# 3 abcdef\n" + extra,
+                         nhosts=600)
 
 
 CONFIG = BASE + """\

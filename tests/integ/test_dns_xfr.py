@@ -48,11 +48,11 @@ WRONG = "IB8eHRwbGhkYFxYVFBMSERAPDg0MCwoJCAcGBQQDAgE="
 KEY = "xfr-key."
 
 
-def zone_text(serial, extra=""):
+def zone_text(serial, extra="", nhosts=1500):
     # Enough records to need several 16 KiB messages, plus the usual
     # kinds: MX, TXT, AAAA, CNAME, a delegation with glue, a wildcard.
     hosts = "".join("h%d IN A 198.18.%d.%d\n" % (i, i // 250, i % 250 + 1)
-                    for i in range(1500))
+                    for i in range(nhosts))
     return """\
 $ORIGIN example.com.
 $TTL 300
