@@ -20,5 +20,7 @@ int cmd_vrrp(int argc, char **argv);
 int cmd_snap(int argc, char **argv);
 /* haven snap replicate ...: to a peer's snap plane (cmd_snap_repl.c). */
 int cmd_snap_replicate(int argc, char **argv);
+/* haven snap promote|demote|role: failover roles (cmd_snap_role.c). */
+int cmd_snap_role(int argc, char **argv);
 
 #endif

@@ -60,6 +60,12 @@ cmd_snap_usage(FILE *f)
 	    "  replicate --to IP:PORT --psk-file F VOLUME [ID]\n"
 	    "                     send a snapshot to a peer's snap plane "
 	    "(--help)\n"
+	    "  promote VOLUME, demote VOLUME, role [VOLUME]\n"
+	    "                     failover and failback: a volume's role here "
+	    "(--help)\n"
+	    "  reprotect --to IP:PORT --psk-file F VOLUME\n"
+	    "                     after a promote: replicate back to the old "
+	    "primary\n"
 	    "ID is a snapshot ID or VOLUME/ID. --store defaults to "
 	    "$HAVEN_SNAP_STORE.\n"
 	    "Exit status: 0 ok, 1 error, 2 usage, 3 damaged data, 4 store "
@@ -432,8 +438,12 @@ cmd_snap(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	cmd = argv[1];
-	if (strcmp(cmd, "replicate") == 0) /* its own options */
+	if (strcmp(cmd, "replicate") == 0 || /* their own options */
+	    strcmp(cmd, "reprotect") == 0)
 		return cmd_snap_replicate(argc - 1, argv + 1);
+	if (strcmp(cmd, "promote") == 0 || strcmp(cmd, "demote") == 0 ||
+	    strcmp(cmd, "role") == 0)
+		return cmd_snap_role(argc - 1, argv + 1);
 	if ((rc = cmd_snap_parse(argc - 1, argv + 1, &a)) >= 0)
 		return rc;
 	/* Before the store is made: a bad name must not leave one behind. */

@@ -1,10 +1,15 @@
 /*
- * cmd_snap_repl.c - `haven snap replicate`: send one snapshot of a local
- * store to a peer's snap plane (src/snap/snap_send.c does the session).
+ * cmd_snap_repl.c - `haven snap replicate` and `reprotect`: send one
+ * snapshot of a local store to a peer's snap plane (src/snap/snap_send.c
+ * does the session). reprotect is replicate of the head of a volume that
+ * is primary here, the step after a promote that turns the old primary
+ * into this node's replica; only the chunks it lacks travel.
  *
  * Exit status, as the other snap commands: 0 published (or already there)
  * on the peer; 1 error (connect, timeout, the peer refused); 2 usage; 3 a
- * local chunk is damaged; 5 authentication failed (not the same PSK).
+ * local chunk is damaged; 5 authentication failed (not the same PSK); 7
+ * the peer's copy diverged (--force-diverged decides for this side); 8
+ * the volume is primary on the peer (demote it there first).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,20 +22,32 @@
 #include "lib/conf.h"
 #include "lib/util.h"
 #include "snap/snap_send.h"
+#include "snap/snap_vol.h"
 
-#define CMD_SNAP_REPL_EXIT_DAMAGED 3
-#define CMD_SNAP_REPL_EXIT_AUTH    5
+#define CMD_SNAP_REPL_EXIT_DAMAGED  3
+#define CMD_SNAP_REPL_EXIT_AUTH     5
+#define CMD_SNAP_REPL_EXIT_DIVERGED 7
+#define CMD_SNAP_REPL_EXIT_ROLE     8
 
 static void
 cmd_snap_repl_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: haven snap replicate --store DIR --to IP:PORT --psk-file F\n"
-	    "           [--timeout SECONDS] [--bwlimit BYTES/s] VOLUME [ID]\n"
-	    "  send snapshot ID of VOLUME (default: its newest) to the snap\n"
+	    "           [--timeout SECONDS] [--bwlimit BYTES/s] "
+	    "[--force-diverged]\n"
+	    "           VOLUME [ID]\n"
+	    "  send snapshot ID of VOLUME (default: its head) to the snap\n"
 	    "  plane of the peer at IP:PORT; only the chunks it lacks travel.\n"
+	    "       haven snap reprotect (same options) VOLUME\n"
+	    "  replicate the head of a volume that is primary here (after a\n"
+	    "  promote: back to the old primary, demoted since).\n"
+	    "  --force-diverged: when the peer's copy diverged, it follows "
+	    "this side\n"
+	    "  and keeps its own snapshots as VOLUME.diverged-TIME.\n"
 	    "Exit status: 0 ok, 1 error, 2 usage, 3 damaged local chunk, 5 "
-	    "authentication failed.\n");
+	    "authentication failed,\n"
+	    "7 the peer diverged, 8 the volume is primary on the peer.\n");
 }
 
 static int
@@ -53,15 +70,27 @@ cmd_snap_repl_num(
 	return 0;
 }
 
-/* The newest snapshot of volume, or volume/id. */
+/* The head (else the newest) snapshot of volume, or volume/id. */
 static int
 cmd_snap_repl_pick(struct snap_store *s, const char *volume, const char *id,
     struct snap_ref *ref)
 {
 	struct snap_ref *v = NULL;
+	struct snap_vol vol;
+	char err[384];
 	size_t n = 0;
 	int e;
 
+	if (id == NULL &&
+	    snap_vol_read(s, volume, &vol, err, sizeof(err)) == 0 &&
+	    vol.head[0] != '\0') {
+		char *name = xasprintf("%s/%s", volume, vol.head);
+
+		e = snap_store_find(s, name, ref);
+		free(name);
+		if (e != -ENOENT) /* else the head was deleted: the newest */
+			return e;
+	}
 	if (id != NULL) {
 		char *name = xasprintf("%s/%s", volume, id);
 
@@ -79,10 +108,32 @@ cmd_snap_repl_pick(struct snap_store *s, const char *volume, const char *id,
 	return e;
 }
 
+/* reprotect runs on the primary: 0 when volume is primary here. */
+static int
+cmd_snap_repl_primary(struct snap_store *s, const char *volume)
+{
+	struct snap_vol vol;
+	char err[384];
+
+	if (snap_vol_read(s, volume, &vol, err, sizeof(err)) != 0) {
+		fprintf(stderr, "haven snap reprotect: %s\n", err);
+		return -1;
+	}
+	if (vol.role != SNAP_ROLE_PRIMARY) {
+		fprintf(stderr,
+		    "haven snap reprotect: volume %s is %s here, not "
+		    "primary: promote it first\n",
+		    volume, snap_role_name(vol.role));
+		return -1;
+	}
+	return 0;
+}
+
 struct cmd_snap_repl_args {
 	const char *store;       /* borrowed: argv or environment */
 	const char *to;          /* borrowed */
 	const char *volume, *id; /* borrowed; id NULL = newest */
+	bool reprotect;
 	struct snap_send_opts o;
 };
 
@@ -96,6 +147,7 @@ cmd_snap_repl_parse(int argc, char **argv, struct cmd_snap_repl_args *a)
 		{ "psk-file", required_argument, NULL, 'k' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "bwlimit", required_argument, NULL, 'b' },
+		{ "force-diverged", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -106,6 +158,7 @@ cmd_snap_repl_parse(int argc, char **argv, struct cmd_snap_repl_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->store = getenv("HAVEN_SNAP_STORE");
+	a->reprotect = strcmp(argv[0], "reprotect") == 0;
 	a->o.timeout_ms = 30000;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
@@ -130,6 +183,9 @@ cmd_snap_repl_parse(int argc, char **argv, struct cmd_snap_repl_args *a)
 			        UINT64_MAX / 1000, &a->o.bwlimit) != 0)
 				return 2;
 			break;
+		case 'F':
+			a->o.flags |= SNAP_OFFER_FORCE;
+			break;
 		case 'h':
 			cmd_snap_repl_usage(stdout);
 			return 0;
@@ -139,7 +195,7 @@ cmd_snap_repl_parse(int argc, char **argv, struct cmd_snap_repl_args *a)
 		}
 	}
 	if (a->store == NULL || a->to == NULL || psk == NULL ||
-	    argc - optind < 1 || argc - optind > 2) {
+	    argc - optind < 1 || argc - optind > (a->reprotect ? 1 : 2)) {
 		cmd_snap_repl_usage(stderr);
 		return 2;
 	}
@@ -181,6 +237,8 @@ cmd_snap_replicate(int argc, char **argv)
 		    strerror(-e));
 		return 1;
 	}
+	if (a.reprotect && cmd_snap_repl_primary(s, a.volume) != 0)
+		goto out;
 	e = cmd_snap_repl_pick(s, a.volume, a.id, &ref);
 	if (e != 0) {
 		fprintf(stderr, "haven snap replicate: %s%s%s: %s\n", a.volume,
@@ -210,12 +268,16 @@ cmd_snap_replicate(int argc, char **argv)
 		rc = 0;
 	} else {
 		fprintf(stderr,
-		    "haven snap replicate: %s/%s to %s: %s (sent %" PRIu64
+		    "haven snap %s: %s/%s to %s: %s (sent %" PRIu64
 		    " of %" PRIu64 " wanted chunks)\n",
-		    ref.volume, ref.id, a.to, err, st.chunks, st.wanted);
+		    a.reprotect ? "reprotect" : "replicate", ref.volume, ref.id,
+		    a.to, err, st.chunks, st.wanted);
 		rc = e == -EACCES ? CMD_SNAP_REPL_EXIT_AUTH :
 		    e == -EBADMSG ? CMD_SNAP_REPL_EXIT_DAMAGED :
-		                    1;
+		    st.code == SNAP_PROTO_E_DIVERGED ?
+		                    CMD_SNAP_REPL_EXIT_DIVERGED :
+		    st.code == SNAP_PROTO_E_ROLE ? CMD_SNAP_REPL_EXIT_ROLE :
+		                                   1;
 	}
 	snap_manifest_fini(&m);
 out:

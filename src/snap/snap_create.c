@@ -27,6 +27,10 @@
 #include "lib/util.h"
 #include "snap/snap.h"
 #include "snap/snap_chunker.h"
+#include "snap/snap_vol.h"
+
+/* A create waits this long for a volume another command holds. */
+#define SNAP_CREATE_VOL_WAIT_MS 30000
 
 static void
 snap_create_random(uint8_t *p, size_t n)
@@ -62,39 +66,84 @@ snap_create_id(char *out, size_t len, int64_t *created)
 	*created = (int64_t)ts.tv_sec;
 }
 
-/* Fill m's parent and generation from o->parent. */
+/*
+ * The snapshot to follow: the volume's head (or, in a store from before
+ * volume states, its newest), o->parent, or none. 0 with *found.
+ */
 static int
-snap_create_parent(struct snap_store *s, const struct snap_create_opts *o,
-    struct snap_manifest *m, char *err, size_t errlen)
+snap_create_pick(struct snap_store *s, const struct snap_create_opts *o,
+    const struct snap_vol *vol, struct snap_ref *ref, bool *found, char *err,
+    size_t errlen)
 {
-	struct snap_manifest p;
-	struct snap_ref ref, *v = NULL;
-	uint8_t g[SNAP_GEN_HEX / 2];
+	struct snap_ref *v = NULL;
 	size_t n = 0;
 	int e;
 
-	if (o->parent == NULL) {
-		if ((e = snap_store_list(s, o->volume, &v, &n)) != 0) {
-			snprintf(
-			    err, errlen, "listing snapshots: %s", strerror(-e));
-			return e;
-		}
-		if (n > 0)
-			ref = v[n - 1];
-		free(v);
-	} else if (o->parent[0] != '\0') {
-		if ((e = snap_store_find(s, o->parent, &ref)) != 0) {
+	*found = false;
+	if (o->parent != NULL && o->parent[0] == '\0')
+		return 0;
+	if (o->parent != NULL) {
+		if ((e = snap_store_find(s, o->parent, ref)) != 0) {
 			snprintf(err, errlen, "parent %s: %s", o->parent,
 			    e == -EEXIST ? "ambiguous, use VOLUME/ID" :
 			                   strerror(-e));
 			return e;
 		}
-		n = 1;
+		*found = true;
+		return 0;
 	}
-	if (n == 0) {
-		snap_create_random(g, sizeof(g));
-		for (size_t i = 0; i < sizeof(g); i++)
-			snprintf(m->generation + 2 * i, 3, "%02x", g[i]);
+	if (vol->head[0] != '\0') {
+		snprintf(ref->volume, sizeof(ref->volume), "%s", o->volume);
+		snprintf(ref->id, sizeof(ref->id), "%s", vol->head);
+		char name[2 * SNAP_NAME_MAX + 2];
+		struct snap_ref any;
+
+		snprintf(name, sizeof(name), "%s/%s", o->volume, vol->head);
+		*found = snap_store_find(s, name, &any) != -ENOENT;
+		if (*found)
+			return 0;
+		/* The head was deleted: follow the newest that is left. */
+	}
+	if ((e = snap_store_list(s, o->volume, &v, &n)) != 0) {
+		snprintf(err, errlen, "listing snapshots: %s", strerror(-e));
+		return e;
+	}
+	if (n > 0) {
+		*ref = v[n - 1];
+		*found = true;
+	}
+	free(v);
+	return 0;
+}
+
+/*
+ * Fill m's parent and lineage. A primary writes its own generation; the
+ * first snapshot of a volume starts one; a parent other than the head is
+ * a branch, so it starts one too (the head's line goes on elsewhere).
+ */
+static int
+snap_create_lineage(struct snap_store *s, const struct snap_create_opts *o,
+    const struct snap_vol *vol, struct snap_manifest *m, char *err,
+    size_t errlen)
+{
+	struct snap_manifest p;
+	struct snap_ref ref;
+	char gen[SNAP_GEN_HEX + 1];
+	bool found;
+	int e;
+
+	if (vol->role == SNAP_ROLE_REPLICA) {
+		snprintf(err, errlen,
+		    "volume %s is a replica on this node (its snapshots "
+		    "come from a peer): `haven snap promote` it first",
+		    o->volume);
+		return -EPERM;
+	}
+	if ((e = snap_create_pick(s, o, vol, &ref, &found, err, errlen)) != 0)
+		return e;
+	if (!found) {
+		snap_vol_new_gen(gen);
+		snap_manifest_lineage(m, NULL, gen);
 		return 0;
 	}
 	if ((e = snap_store_manifest_load(s, &ref, &p, err, errlen)) != 0) {
@@ -103,8 +152,17 @@ snap_create_parent(struct snap_store *s, const struct snap_create_opts *o,
 			    ref.id, strerror(-e));
 		return e;
 	}
-	snprintf(m->parent, sizeof(m->parent), "%s", p.id);
-	memcpy(m->generation, p.generation, sizeof(m->generation));
+	if (o->parent != NULL && vol->head[0] != '\0' &&
+	    strcmp(p.id, vol->head) != 0)
+		snap_vol_new_gen(gen);
+	else if (vol->role == SNAP_ROLE_PRIMARY)
+		memcpy(gen, vol->generation, sizeof(gen));
+	else
+		memcpy(gen, p.generation, sizeof(gen));
+	snap_manifest_lineage(m, &p, gen);
+	/* Seqs never repeat in a generation, a deleted head's included. */
+	if (strcmp(gen, vol->head_gen) == 0 && m->seq <= vol->head_seq)
+		m->seq = vol->head_seq + 1;
 	snap_manifest_fini(&p);
 	return 0;
 }
@@ -198,8 +256,9 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
     struct snap_manifest *m, struct snap_create_stats *st, char *err,
     size_t errlen)
 {
+	struct snap_vol vol;
 	struct stat sb;
-	int fd, e;
+	int fd, vfd = -1, e;
 
 	memset(m, 0, sizeof(*m));
 	memset(st, 0, sizeof(*st));
@@ -235,9 +294,12 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
 		snprintf(err, errlen, "locking the store: %s", strerror(-e));
 		goto out;
 	}
+	if ((e = snap_vol_lock(s, o->volume, SNAP_CREATE_VOL_WAIT_MS, &vfd,
+	         &vol, err, errlen)) != 0)
+		goto out;
 	snprintf(m->volume, sizeof(m->volume), "%s", o->volume);
 	snap_create_id(m->id, sizeof(m->id), &m->created);
-	if ((e = snap_create_parent(s, o, m, err, errlen)) != 0)
+	if ((e = snap_create_lineage(s, o, &vol, m, err, errlen)) != 0)
 		goto out;
 	m->size = (uint64_t)sb.st_size;
 	m->nchunks = snap_chunker_count(m->size, m->chunk_size);
@@ -247,10 +309,21 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
 		goto out;
 	snap_manifest_root(m, &m->root);
 	if ((e = snap_store_chunk_sync(s)) != 0 ||
-	    (e = snap_store_manifest_publish(s, m)) != 0)
+	    (e = snap_store_manifest_publish(s, m)) != 0) {
 		snprintf(
 		    err, errlen, "publishing the manifest: %s", strerror(-e));
+		goto out;
+	}
+	vol.role = SNAP_ROLE_PRIMARY;
+	memcpy(vol.generation, m->generation, sizeof(vol.generation));
+	snap_vol_set_head(&vol, m);
+	if ((e = snap_vol_write(s, o->volume, &vol)) != 0)
+		snprintf(err, errlen,
+		    "snapshot %s published, but recording it as the volume's "
+		    "head failed: %s",
+		    m->id, strerror(-e));
 out:
+	snap_vol_unlock(vfd);
 	snap_store_unlock(s);
 	close(fd);
 	if (e != 0)

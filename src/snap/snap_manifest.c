@@ -65,11 +65,16 @@ snap_manifest_format(const struct snap_manifest *m, struct buf *out)
 
 	buf_printf(out,
 	    "haven-snapshot %d\nid %s\nparent %s\ngeneration %s\n"
+	    "seq %" PRIu64 "\nhistory %" PRIu32 "\n",
+	    SNAP_MANIFEST_VERSION, m->id, m->parent[0] ? m->parent : "-",
+	    m->generation, m->seq, m->nhistory);
+	for (uint32_t i = 0; i < m->nhistory; i++)
+		buf_printf(out, "%s %" PRIu64 "\n", m->history[i].gen,
+		    m->history[i].seq);
+	buf_printf(out,
 	    "created %" PRId64 "\nvolume %s\nsize %" PRIu64
 	    "\nchunk_size %" PRIu32 "\nchunks %" PRIu64 "\n",
-	    SNAP_MANIFEST_VERSION, m->id, m->parent[0] ? m->parent : "-",
-	    m->generation, m->created, m->volume, m->size, m->chunk_size,
-	    m->nchunks);
+	    m->created, m->volume, m->size, m->chunk_size, m->nchunks);
 	for (uint64_t i = 0; i < m->nchunks; i++) {
 		if (snap_id_is_zero(&m->chunks[i])) {
 			buf_puts(out, "zero\n");
@@ -182,6 +187,72 @@ snap_mf_name(struct snap_mf_cur *c, const char *key, bool dash_ok, char *out)
 	return 0;
 }
 
+/* A generation ID: exactly SNAP_GEN_HEX lowercase hex digits. */
+static int
+snap_mf_gen(
+    struct snap_mf_cur *c, const char *key, const char *v, size_t n, char *out)
+{
+	if (n != SNAP_GEN_HEX)
+		return snap_mf_fail(
+		    c, "%s: want %d hex digits", key, SNAP_GEN_HEX);
+	for (size_t i = 0; i < n; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') ||
+		        (v[i] >= 'a' && v[i] <= 'f')))
+			return snap_mf_fail(c, "%s: not lowercase hex", key);
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/*
+ * "history K" then K lines "GEN SEQ": seqs strictly increasing and below
+ * the snapshot's own, generations distinct from each other and from the
+ * snapshot's (each generation is one run of the lineage).
+ */
+static int
+snap_mf_history(struct snap_mf_cur *c, struct snap_manifest *m)
+{
+	uint64_t k;
+	int e;
+
+	if ((e = snap_mf_u64(c, "history", SNAP_HISTORY_MAX, &k)) != 0)
+		return e;
+	for (uint64_t i = 0; i < k; i++) {
+		struct snap_gen_point *h = &m->history[i];
+		const char *sp, *q;
+		char *end;
+
+		if ((e = snap_mf_next(c)) != 0)
+			return e;
+		sp = memchr(c->line, ' ', c->llen);
+		if (sp == NULL)
+			return snap_mf_fail(c, "history: want 'GEN SEQ'");
+		if ((e = snap_mf_gen(c, "history", c->line,
+		         (size_t)(sp - c->line), h->gen)) != 0)
+			return e;
+		q = sp + 1;
+		if (q == c->line + c->llen || q[0] < '0' || q[0] > '9' ||
+		    (q[0] == '0') || c->line + c->llen - q > 20)
+			return snap_mf_fail(c, "history: bad seq");
+		errno = 0;
+		h->seq = strtoull(q, &end, 10);
+		if (errno != 0 || end != c->line + c->llen)
+			return snap_mf_fail(c, "history: bad seq");
+		if (i > 0 && h->seq <= m->history[i - 1].seq)
+			return snap_mf_fail(c, "history: seqs must increase");
+		if (strcmp(h->gen, m->generation) == 0)
+			return snap_mf_fail(c, "history: repeats a generation");
+		for (uint64_t j = 0; j < i; j++)
+			if (strcmp(h->gen, m->history[j].gen) == 0)
+				return snap_mf_fail(
+				    c, "history: repeats a generation");
+	}
+	m->nhistory = (uint32_t)k;
+	if (k > 0 && m->history[k - 1].seq >= m->seq)
+		return snap_mf_fail(c, "history: a fork at or past seq");
+	return 0;
+}
+
 static int
 snap_mf_header(struct snap_mf_cur *c, struct snap_manifest *m)
 {
@@ -198,17 +269,14 @@ snap_mf_header(struct snap_mf_cur *c, struct snap_manifest *m)
 	if ((e = snap_mf_name(c, "id", false, m->id)) != 0 ||
 	    (e = snap_mf_name(c, "parent", true, m->parent)) != 0)
 		return e;
-	if ((e = snap_mf_field(c, "generation", &v, &n)) != 0)
+	if ((e = snap_mf_field(c, "generation", &v, &n)) != 0 ||
+	    (e = snap_mf_gen(c, "generation", v, n, m->generation)) != 0 ||
+	    (e = snap_mf_u64(c, "seq", UINT64_MAX, &m->seq)) != 0)
 		return e;
-	if (n != SNAP_GEN_HEX)
-		return snap_mf_fail(
-		    c, "generation: want %d hex digits", SNAP_GEN_HEX);
-	for (size_t i = 0; i < n; i++)
-		if (!((v[i] >= '0' && v[i] <= '9') ||
-		        (v[i] >= 'a' && v[i] <= 'f')))
-			return snap_mf_fail(c, "generation: not hex");
-	memcpy(m->generation, v, n);
-	m->generation[n] = '\0';
+	if (m->seq == 0)
+		return snap_mf_fail(c, "seq: must be at least 1");
+	if ((e = snap_mf_history(c, m)) != 0)
+		return e;
 	if ((e = snap_mf_u64(c, "created", INT64_MAX, &x)) != 0)
 		return e;
 	m->created = (int64_t)x;
@@ -359,4 +427,44 @@ snap_manifest_diff(const struct snap_manifest *a, const struct snap_manifest *b,
 		}
 	}
 	return (int64_t)changed;
+}
+
+bool
+snap_manifest_descends(
+    const struct snap_manifest *m, const char *gen, uint64_t seq)
+{
+	if (strcmp(m->generation, gen) == 0)
+		return seq <= m->seq;
+	for (uint32_t i = 0; i < m->nhistory; i++)
+		if (strcmp(m->history[i].gen, gen) == 0)
+			return seq <= m->history[i].seq;
+	return false;
+}
+
+void
+snap_manifest_lineage(struct snap_manifest *child,
+    const struct snap_manifest *parent, const char *gen)
+{
+	snprintf(child->generation, sizeof(child->generation), "%s", gen);
+	if (parent == NULL) {
+		child->parent[0] = '\0';
+		child->seq = 1;
+		child->nhistory = 0;
+		return;
+	}
+	snprintf(child->parent, sizeof(child->parent), "%s", parent->id);
+	child->seq = parent->seq + 1;
+	child->nhistory = parent->nhistory;
+	memcpy(child->history, parent->history, sizeof(child->history));
+	if (strcmp(parent->generation, gen) == 0)
+		return;
+	if (child->nhistory == SNAP_HISTORY_MAX) {
+		memmove(&child->history[0], &child->history[1],
+		    (SNAP_HISTORY_MAX - 1) * sizeof(child->history[0]));
+		child->nhistory--;
+	}
+	child->history[child->nhistory].seq = parent->seq;
+	memcpy(child->history[child->nhistory].gen, parent->generation,
+	    sizeof(child->history[0].gen));
+	child->nhistory++;
 }

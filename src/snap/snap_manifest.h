@@ -4,10 +4,13 @@
  * A manifest is a text file, one field per line, in this order and no
  * other:
  *
- *	haven-snapshot 1
+ *	haven-snapshot 2
  *	id 20261206T203000Z-1a2b3c4d
  *	parent -                      (or the parent snapshot's ID)
- *	generation <32 hex digits>    (lineage: inherited from the parent)
+ *	generation <32 hex digits>    (who wrote it: see "Lineage")
+ *	seq <n>                       (1 for a root, else the parent's + 1)
+ *	history <k>                   (k <= SNAP_HISTORY_MAX)
+ *	<32 hex digits> <seq>         (k lines, oldest first)
  *	created <unix seconds>
  *	volume <name>
  *	size <bytes>
@@ -24,6 +27,19 @@
  * the parser recomputes it, so a manifest that parses is self-consistent,
  * and `verify` proves the chunks behind it.
  *
+ * Lineage (as DRBD's generation identifiers): a generation is the run of
+ * snapshots one primary wrote, in order, so within a generation seq alone
+ * orders them. A new generation starts where a snapshot's writer changes
+ * (`haven snap promote`) or a branch is taken from an older snapshot; the
+ * history then records each earlier generation with the seq of its last
+ * snapshot in this lineage (the fork point). So snapshot A is B or one of
+ * B's ancestors exactly when A's (generation, seq) is B's with a seq no
+ * larger, or a history entry of B with a seq no larger
+ * (snap_manifest_descends): two stores compare lineages without sharing
+ * any snapshot but the ones compared. History keeps the newest
+ * SNAP_HISTORY_MAX forks; past that an ancestor looks unrelated, which
+ * is reported as divergence (never as a fast-forward).
+ *
  * The parser is pure and treats its input as hostile: it never trusts a
  * length or a count (the chunk array grows with the lines actually read and
  * must match both `chunks` and the count `size` implies), rejects anything
@@ -32,19 +48,30 @@
 #ifndef HAVEN_SNAP_MANIFEST_H
 #define HAVEN_SNAP_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "lib/buf.h"
 #include "snap/snap_id.h"
 
-#define SNAP_MANIFEST_VERSION 1
+#define SNAP_MANIFEST_VERSION 2
 #define SNAP_GEN_HEX          32 /* 128-bit generation ID */
+#define SNAP_HISTORY_MAX      32
+
+/* An earlier generation of a lineage and the seq of its last snapshot. */
+struct snap_gen_point {
+	char gen[SNAP_GEN_HEX + 1];
+	uint64_t seq;
+};
 
 struct snap_manifest {
 	char id[SNAP_NAME_MAX + 1];
 	char parent[SNAP_NAME_MAX + 1]; /* "" for none ("-" on disk) */
 	char generation[SNAP_GEN_HEX + 1];
+	uint64_t seq;                                    /* >= 1 */
+	struct snap_gen_point history[SNAP_HISTORY_MAX]; /* oldest first */
+	uint32_t nhistory;
 	int64_t created; /* unix seconds */
 	char volume[SNAP_NAME_MAX + 1];
 	uint64_t size;
@@ -68,6 +95,22 @@ void snap_manifest_format(const struct snap_manifest *m, struct buf *out);
  */
 int snap_manifest_parse(const char *p, size_t len, struct snap_manifest *m,
     char *err, size_t errlen);
+
+/*
+ * True when the snapshot (gen, seq) is m itself or one of m's ancestors
+ * (see Lineage above).
+ */
+bool snap_manifest_descends(
+    const struct snap_manifest *m, const char *gen, uint64_t seq);
+
+/*
+ * Make child's lineage follow parent's: seq one more, and when gen is not
+ * the parent's generation, a fork: parent's (generation, seq) appended to
+ * the history (the oldest entry dropped when it is full). With parent
+ * NULL, a root: seq 1, no history. Sets child->parent and generation.
+ */
+void snap_manifest_lineage(struct snap_manifest *child,
+    const struct snap_manifest *parent, const char *gen);
 
 typedef void snap_manifest_range_fn(uint64_t off, uint64_t len, void *arg);
 

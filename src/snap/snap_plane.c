@@ -76,7 +76,7 @@ struct snap_last {
 	char peer[INET6_ADDRSTRLEN + 8];
 	char volume[SNAP_NAME_MAX + 1], id[SNAP_NAME_MAX + 1];
 	enum snap_plane_result result;
-	char error[256];
+	char error[SNAP_PROTO_TEXT_MAX];
 	uint64_t chunks, bytes, ms, end_wall;
 };
 

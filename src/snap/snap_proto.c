@@ -194,9 +194,10 @@ snap_msg_name_put(struct buf *out, const char *s)
 
 void
 snap_msg_offer(struct buf *out, const char *volume, const char *id,
-    const char *manifest, size_t mlen)
+    uint8_t flags, const char *manifest, size_t mlen)
 {
 	buf_putc(out, SNAP_MSG_OFFER);
+	buf_putc(out, flags);
 	snap_msg_name_put(out, volume);
 	snap_msg_name_put(out, id);
 	snap_proto_put32(out, (uint32_t)mlen);
@@ -334,6 +335,11 @@ snap_msg_decode(
 	m->type = (enum snap_msg_type) * snap_msg_take(&r, 1);
 	switch (m->type) {
 	case SNAP_MSG_OFFER:
+		m->flags = (uint8_t)snap_msg_uint(&r, 1);
+		if (!r.bad && (m->flags & ~SNAP_OFFER_FLAGS) != 0) {
+			*why = "unknown OFFER flags";
+			return -EBADMSG;
+		}
 		if (!snap_msg_name_get(&r, m->volume) ||
 		    !snap_msg_name_get(&r, m->id)) {
 			*why = "bad volume or snapshot name";

@@ -28,7 +28,8 @@
  *      or altered record fails to open and ends the session.
  *
  * Frames (a record's plaintext), little-endian, one type byte first:
- *	OFFER  u16 vlen, volume, u16 ilen, id, u32 mlen, manifest text
+ *	OFFER  u8 flags, u16 vlen, volume, u16 ilen, id, u32 mlen,
+ *	       manifest text; flags: SNAP_OFFER_FORCE
  *	WANT   u32 n, n chunk IDs (32 bytes each): what the receiver lacks
  *	CHUNK  chunk ID, u32 flen, the chunk's stored frame (snap_frame.h)
  *	COMMIT u64 chunks sent
@@ -52,7 +53,7 @@
 #include "snap/snap_frame.h"
 #include "snap/snap_id.h"
 
-#define SNAP_PROTO_VERSION   1
+#define SNAP_PROTO_VERSION   2
 #define SNAP_PROTO_HELLO_LEN 40
 #define SNAP_PROTO_NONCE_LEN 32
 #define SNAP_PROTO_PSK_LEN   32
@@ -97,7 +98,17 @@ enum snap_proto_err {
 	SNAP_PROTO_E_BUSY = 6,       /* too many sessions, store locked */
 	SNAP_PROTO_E_INCOMPLETE = 7, /* COMMIT before every wanted chunk */
 	SNAP_PROTO_E_NOSNAP = 8,     /* (sender side) nothing to send */
+	SNAP_PROTO_E_ROLE = 9,       /* the volume is primary on the receiver */
+	SNAP_PROTO_E_DIVERGED = 10, /* the receiver's head is not an ancestor */
 };
+
+/*
+ * OFFER flags. FORCE is the operator's choice after a DIVERGED refusal:
+ * the receiver follows the sender, and keeps its own snapshots that are
+ * not in the offered lineage under another volume name (snap_recv.h).
+ */
+#define SNAP_OFFER_FORCE 0x01
+#define SNAP_OFFER_FLAGS SNAP_OFFER_FORCE
 
 struct snap_proto {
 	enum snap_proto_role role;
@@ -114,6 +125,7 @@ struct snap_proto {
 /* A decoded frame. Pointers are borrowed from the record's plaintext. */
 struct snap_msg {
 	enum snap_msg_type type;
+	uint8_t flags;                  /* OFFER */
 	char volume[SNAP_NAME_MAX + 1]; /* OFFER */
 	char id[SNAP_NAME_MAX + 1];     /* OFFER */
 	const char *manifest;           /* OFFER */
@@ -169,7 +181,7 @@ int snap_proto_open(struct snap_proto *p, const uint8_t *rec, size_t len,
 
 /* Frame codec. Encoders append one frame's plaintext to out. */
 void snap_msg_offer(struct buf *out, const char *volume, const char *id,
-    const char *manifest, size_t mlen);
+    uint8_t flags, const char *manifest, size_t mlen);
 void snap_msg_want(struct buf *out, const struct snap_id *ids, uint32_t n);
 void snap_msg_chunk(
     struct buf *out, const struct snap_id *id, const void *frame, size_t flen);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/util.h"
 #include "snap/snap_recv.h"
@@ -17,6 +18,7 @@ snap_recv_init(struct snap_recv *r, const char *root)
 	memset(r, 0, sizeof(*r));
 	r->root = root;
 	r->state = SNAP_RECV_OFFER;
+	r->volfd = -1;
 }
 
 void
@@ -27,6 +29,7 @@ snap_recv_fini(struct snap_recv *r)
 		(void)snap_store_chunk_sync(r->store);
 		snap_store_close(r->store);
 	}
+	snap_vol_unlock(r->volfd);
 	if (r->have_m)
 		snap_manifest_fini(&r->m);
 	free(r->want);
@@ -55,13 +58,65 @@ snap_recv_idcmp(const void *a, const void *b)
 	return snap_id_cmp(a, b);
 }
 
+/*
+ * Where the offered snapshot stands against this node's head of the
+ * volume (snap_recv.h): a replica follows its sender's lineage, a primary
+ * takes nothing, and a head the offer does not descend from is
+ * divergence, which only the operator's FORCE resolves.
+ */
+static int
+snap_recv_lineage(
+    struct snap_recv *r, const struct snap_msg *msg, struct buf *out)
+{
+	struct snap_manifest head;
+	struct snap_ref ref;
+	char perr[160];
+	bool older;
+	int e;
+
+	if (r->vol.role == SNAP_ROLE_PRIMARY)
+		return snap_recv_fail(r, out, -EPERM, SNAP_PROTO_E_ROLE,
+		    "volume %s is primary on the receiver: demote it there "
+		    "before replicating into it",
+		    r->m.volume);
+	if (r->vol.head[0] == '\0' ||
+	    snap_manifest_descends(&r->m, r->vol.head_gen, r->vol.head_seq)) {
+		r->advance = true; /* a fast-forward */
+		return 0;
+	}
+	/* An older snapshot of the same lineage (a re-send) is taken
+	 * without moving the head. */
+	snprintf(ref.volume, sizeof(ref.volume), "%s", r->m.volume);
+	snprintf(ref.id, sizeof(ref.id), "%s", r->vol.head);
+	e = snap_store_manifest_load(r->store, &ref, &head, perr, sizeof(perr));
+	if (e != 0)
+		return snap_recv_fail(r, out, e, SNAP_PROTO_E_STORE,
+		    "head %s/%s: %s", ref.volume, ref.id,
+		    e == -EBADMSG ? perr : strerror(-e));
+	older = snap_manifest_descends(&head, r->m.generation, r->m.seq);
+	snap_manifest_fini(&head);
+	if (older)
+		return 0;
+	if (!(msg->flags & SNAP_OFFER_FORCE))
+		return snap_recv_fail(r, out, -ESTALE, SNAP_PROTO_E_DIVERGED,
+		    "volume %s diverged: the receiver's head %s (seq %" PRIu64
+		    ") is not in the lineage of %s; pick a side: replicate "
+		    "with --force-diverged (the receiver keeps its own as "
+		    "%s.diverged-*), or promote the receiver",
+		    r->m.volume, r->vol.head, r->vol.head_seq, r->m.id,
+		    r->m.volume);
+	r->diverged = true;
+	r->advance = true;
+	return 0;
+}
+
 static int
 snap_recv_offer(
     struct snap_recv *r, const struct snap_msg *msg, struct buf *out)
 {
 	struct snap_manifest old;
 	struct snap_ref ref;
-	char perr[128];
+	char perr[384];
 	size_t n = 0;
 	int e;
 
@@ -84,6 +139,13 @@ snap_recv_offer(
 	if ((e = snap_store_lock(r->store, false, 0)) != 0)
 		return snap_recv_fail(r, out, e, SNAP_PROTO_E_BUSY,
 		    "store %s is locked (gc?)", r->root);
+	if ((e = snap_vol_lock(r->store, r->m.volume, 0, &r->volfd, &r->vol,
+	         perr, sizeof(perr))) != 0)
+		return snap_recv_fail(r, out, e,
+		    e == -EWOULDBLOCK ? SNAP_PROTO_E_BUSY : SNAP_PROTO_E_STORE,
+		    "%s", perr);
+	if ((e = snap_recv_lineage(r, msg, out)) != 0)
+		return e;
 	snprintf(ref.volume, sizeof(ref.volume), "%s", r->m.volume);
 	snprintf(ref.id, sizeof(ref.id), "%s", r->m.id);
 	if (snap_store_manifest_load(
@@ -168,10 +230,55 @@ snap_recv_chunk(
 	return 0;
 }
 
+/*
+ * FORCE after divergence: every snapshot of the volume that is not in
+ * the offered lineage moves to <volume>.diverged-<unix time>, so the
+ * losing side's data stays restorable and nothing is deleted.
+ */
+static int
+snap_recv_set_aside(struct snap_recv *r, struct buf *out)
+{
+	struct snap_ref *refs = NULL;
+	char to[SNAP_NAME_MAX + 2], perr[160];
+	size_t n = 0, moved = 0;
+	int e, len;
+
+	len = snprintf(to, sizeof(to), "%s.diverged-%lld", r->m.volume,
+	    (long long)time(NULL));
+	if (len < 0 || len > SNAP_NAME_MAX)
+		return snap_recv_fail(r, out, -ENAMETOOLONG, SNAP_PROTO_E_STORE,
+		    "volume name %s too long to set diverged snapshots aside",
+		    r->m.volume);
+	if ((e = snap_store_list(r->store, r->m.volume, &refs, &n)) != 0)
+		return snap_recv_fail(r, out, e, SNAP_PROTO_E_STORE,
+		    "listing %s: %s", r->m.volume, strerror(-e));
+	for (size_t i = 0; i < n && e == 0; i++) {
+		struct snap_manifest x;
+
+		e = snap_store_manifest_load(
+		    r->store, &refs[i], &x, perr, sizeof(perr));
+		if (e != 0)
+			break;
+		if (!snap_manifest_descends(&r->m, x.generation, x.seq)) {
+			e = snap_store_manifest_move(r->store, &x, to);
+			moved += e == 0;
+		}
+		snap_manifest_fini(&x);
+	}
+	free(refs);
+	if (e != 0)
+		return snap_recv_fail(r, out, e, SNAP_PROTO_E_STORE,
+		    "setting diverged snapshots aside: %s",
+		    e == -EBADMSG ? perr : strerror(-e));
+	snprintf(r->aside, sizeof(r->aside),
+	    " (diverged: %zu snapshot(s) kept as %s)", moved, to);
+	return 0;
+}
+
 static int
 snap_recv_commit(struct snap_recv *r, struct buf *out)
 {
-	char msg[160];
+	char msg[SNAP_PROTO_TEXT_MAX];
 	int e;
 
 	if (r->ngot != r->nwant)
@@ -190,12 +297,25 @@ snap_recv_commit(struct snap_recv *r, struct buf *out)
 			    SNAP_PROTO_E_STORE, "chunk %" PRIu64 " is missing",
 			    i);
 	}
+	if (r->diverged && (e = snap_recv_set_aside(r, out)) != 0)
+		return e;
 	if (!r->exists &&
 	    (e = snap_store_manifest_publish(r->store, &r->m)) != 0)
 		return snap_recv_fail(
 		    r, out, e, SNAP_PROTO_E_STORE, "publish: %s", strerror(-e));
-	snprintf(msg, sizeof(msg), "%s %s/%s", r->exists ? "had" : "published",
-	    r->m.volume, r->m.id);
+	if (r->advance || r->vol.role == SNAP_ROLE_NONE) {
+		r->vol.role = SNAP_ROLE_REPLICA;
+		r->vol.generation[0] = '\0';
+		if (r->advance)
+			snap_vol_set_head(&r->vol, &r->m);
+		if ((e = snap_vol_write(r->store, r->m.volume, &r->vol)) != 0)
+			return snap_recv_fail(r, out, e, SNAP_PROTO_E_STORE,
+			    "recording the head: %s", strerror(-e));
+	}
+	snprintf(msg, sizeof(msg), "%s %s/%s%s%s",
+	    r->exists ? "had" : "published", r->m.volume, r->m.id,
+	    r->advance ? "" : " (older than the head, which stays)",
+	    r->aside[0] ? r->aside : "");
 	snap_msg_ok(out, msg);
 	r->state = SNAP_RECV_DONE;
 	return 1;

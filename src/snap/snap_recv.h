@@ -17,7 +17,16 @@
  *   still syncs the chunks it took, so a re-run need not send them again
  *   (gc drops them if no snapshot ever names them).
  * - The store's shared lock is held from OFFER to the end, so gc cannot
- *   remove a chunk WANT counted as present before the publish.
+ *   remove a chunk WANT counted as present before the publish; so is the
+ *   volume's lock (snap_vol.h), so one session at a time changes a volume
+ *   and its role cannot change under it.
+ * - Roles and lineage (snap_manifest.h): a volume that is primary here is
+ *   refused (ROLE). An offer that descends from this node's head moves
+ *   the head; an older snapshot of the same lineage is stored without
+ *   moving it; anything else is DIVERGED unless the sender set FORCE,
+ *   and then, at COMMIT, every local snapshot outside the offered lineage
+ *   is moved to <volume>.diverged-<time> before the publish. The first
+ *   snapshot received makes the volume a replica here.
  */
 #ifndef HAVEN_SNAP_RECV_H
 #define HAVEN_SNAP_RECV_H
@@ -29,6 +38,7 @@
 #include "snap/snap_manifest.h"
 #include "snap/snap_proto.h"
 #include "snap/snap_store.h"
+#include "snap/snap_vol.h"
 
 /* Chunks are synced (renamed into place) every this many frame bytes. */
 #define SNAP_RECV_SYNC_BYTES (8u << 20)
@@ -46,14 +56,19 @@ struct snap_recv {
 	struct snap_store *store; /* owned; NULL until OFFER */
 	struct snap_manifest m;   /* the offered snapshot */
 	bool have_m;
-	bool exists;          /* the same snapshot is already published */
-	struct snap_id *want; /* owned: sorted, distinct */
-	uint8_t *got;         /* owned: one flag per want */
+	bool exists;         /* the same snapshot is already published */
+	int volfd;           /* the volume's lock; -1 until OFFER */
+	struct snap_vol vol; /* its state, read under that lock */
+	bool advance;        /* the offer becomes the head */
+	bool diverged;       /* FORCE: set the others aside at COMMIT */
+	char aside[SNAP_NAME_MAX + 64]; /* what was set aside, for OK */
+	struct snap_id *want;           /* owned: sorted, distinct */
+	uint8_t *got;                   /* owned: one flag per want */
 	size_t nwant, ngot;
-	uint8_t *raw;           /* owned: one chunk's plaintext */
-	uint64_t chunks, bytes; /* CHUNKs stored, their frames' bytes */
-	uint64_t unsynced;      /* frame bytes since the last sync */
-	char err[256];          /* why it failed */
+	uint8_t *raw;                  /* owned: one chunk's plaintext */
+	uint64_t chunks, bytes;        /* CHUNKs stored, their frames' bytes */
+	uint64_t unsynced;             /* frame bytes since the last sync */
+	char err[SNAP_PROTO_TEXT_MAX]; /* why it failed */
 };
 
 void snap_recv_init(struct snap_recv *r, const char *root);

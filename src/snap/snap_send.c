@@ -330,7 +330,7 @@ snap_send_session(struct snap_send *c, struct snap_store *s,
 	buf_init(&f);
 	buf_init(&mt);
 	snap_manifest_format(m, &mt);
-	snap_msg_offer(&f, m->volume, m->id, mt.data, mt.len);
+	snap_msg_offer(&f, m->volume, m->id, o->flags, mt.data, mt.len);
 	if (f.len > SNAP_PROTO_FRAME_MAX) {
 		snprintf(err, errlen,
 		    "manifest of %" PRIu64 " chunks is past what protocol "
@@ -379,6 +379,7 @@ snap_send_session(struct snap_send *c, struct snap_store *s,
 		goto bad;
 	}
 refused:
+	c->st->code = msg.code;
 	snprintf(c->st->reply, sizeof(c->st->reply), "%s", msg.text);
 	snprintf(
 	    err, errlen, "receiver refused (code %u): %s", msg.code, msg.text);

@@ -25,6 +25,7 @@ struct snap_send_opts {
 	uint8_t psk[SNAP_PROTO_PSK_LEN];
 	int timeout_ms;   /* each connect, read or write */
 	uint64_t bwlimit; /* bytes/s of chunk frames; 0 = none */
+	uint8_t flags;    /* OFFER flags: SNAP_OFFER_FORCE */
 };
 
 struct snap_send_stats {
@@ -33,6 +34,7 @@ struct snap_send_stats {
 	uint64_t bytes;   /* bytes on the wire, both ways */
 	uint64_t payload; /* frame bytes of the chunks sent */
 	char reply[SNAP_PROTO_TEXT_MAX + 1]; /* the receiver's OK or ERR */
+	uint16_t code; /* SNAP_PROTO_E_* of an ERR; 0 after OK */
 };
 
 /*

@@ -422,6 +422,22 @@ out:
 }
 
 int
+snap_store_manifest_move(
+    struct snap_store *s, const struct snap_manifest *m, const char *volume)
+{
+	struct snap_manifest c = *m; /* shares m's chunks, not owned */
+	struct snap_ref from;
+	int e;
+
+	snprintf(c.volume, sizeof(c.volume), "%s", volume);
+	snprintf(from.volume, sizeof(from.volume), "%s", m->volume);
+	snprintf(from.id, sizeof(from.id), "%s", m->id);
+	if ((e = snap_store_manifest_publish(s, &c)) != 0)
+		return e;
+	return snap_store_manifest_delete(s, &from);
+}
+
+int
 snap_store_manifest_delete(struct snap_store *s, const struct snap_ref *r)
 {
 	char *dir = xasprintf("%s/snapshots/%s", s->root, r->volume);

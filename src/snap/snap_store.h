@@ -110,6 +110,12 @@ int snap_store_manifest_load(struct snap_store *s, const struct snap_ref *r,
 /* Publish m atomically as snapshots/<m->volume>/<m->id>. */
 int snap_store_manifest_publish(
     struct snap_store *s, const struct snap_manifest *m);
+/*
+ * Re-file m under another volume name: published there first, then
+ * removed here, so a crash between leaves two copies, never none.
+ */
+int snap_store_manifest_move(
+    struct snap_store *s, const struct snap_manifest *m, const char *volume);
 /* Remove a manifest (and fsync its directory). */
 int snap_store_manifest_delete(struct snap_store *s, const struct snap_ref *r);
 

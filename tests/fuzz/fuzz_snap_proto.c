@@ -43,8 +43,8 @@ fuzz_snap_proto_decode(const uint8_t *p, size_t n)
 	if (e == 0 && m.type != SNAP_MSG_OK && m.type != SNAP_MSG_ERR) {
 		buf_init(&b);
 		if (m.type == SNAP_MSG_OFFER)
-			snap_msg_offer(
-			    &b, m.volume, m.id, m.manifest, m.manifest_len);
+			snap_msg_offer(&b, m.volume, m.id, m.flags, m.manifest,
+			    m.manifest_len);
 		else if (m.type == SNAP_MSG_WANT)
 			snap_msg_want(
 			    &b, (const struct snap_id *)m.ids, m.nids);

@@ -444,10 +444,13 @@ def test_damaged_store_and_cli_errors(haven_bin, workdir):
 
     # A manifest with a flipped chunk ID: the root hash catches it.
     lines = good.split("\n")
-    lines[9] = ("0" if lines[9][0] != "0" else "1") + lines[9][1:]
+    first = lines.index("chunks 3") + 1
+    lines[first] = ("0" if lines[first][0] != "0" else "1") + \
+        lines[first][1:]
     mpath.write_text("\n".join(lines))
     r = snap(haven_bin, store, "verify", check=3)
-    assert "damaged manifest %s: line 13: root hash does not match" % n \
+    assert "damaged manifest %s: line %d: root hash does not match" % (
+        n, first + 4) \
         in r.stdout, r.stdout
     r = snap(haven_bin, store, "list", check=3)
     assert "damaged" in r.stdout
@@ -457,7 +460,7 @@ def test_damaged_store_and_cli_errors(haven_bin, workdir):
     r = snap(haven_bin, store, "gc", check=3)
     assert "nothing removed" in r.stderr and chunk_files(store) == before
     # Garbage, an empty file, a huge count: errors, never a crash.
-    for junk in (b"", b"\x00\xff" * 1000, b"haven-snapshot 1\n",
+    for junk in (b"", b"\x00\xff" * 1000, b"haven-snapshot 2\n",
                  good.replace("chunks 3", "chunks 99999999999").encode()):
         mpath.write_bytes(junk)
         snap(haven_bin, store, "verify", check=3)

@@ -23,6 +23,10 @@ test_mf_make(struct snap_manifest *m, uint64_t size)
 	snprintf(m->id, sizeof(m->id), "20261206T203000.000001Z-0000abcd");
 	snprintf(m->parent, sizeof(m->parent), "20261206T200000.5Z-1");
 	memset(m->generation, 'e', SNAP_GEN_HEX);
+	m->seq = 7;
+	m->nhistory = 1;
+	memset(m->history[0].gen, 'c', SNAP_GEN_HEX);
+	m->history[0].seq = 4;
 	m->created = 1796589000;
 	snprintf(m->volume, sizeof(m->volume), "vm-1.disk_0");
 	m->size = size;
@@ -53,12 +57,16 @@ test_mf_round_trip(void)
 
 	test_mf_make(&m, 10 * K64 + 123);
 	t = test_mf_text(&m);
-	T_ASSERT(strncmp(t, "haven-snapshot 1\nid ", 20) == 0);
+	T_ASSERT(strncmp(t, "haven-snapshot 2\nid ", 20) == 0);
 	T_ASSERT(strstr(t, "\nzero\n") != NULL);
 	T_EQ_INT(snap_manifest_parse(t, strlen(t), &back, err, sizeof(err)), 0);
 	T_EQ_STR(back.id, m.id);
 	T_EQ_STR(back.parent, m.parent);
 	T_EQ_STR(back.generation, m.generation);
+	T_EQ_INT(back.seq, 7);
+	T_EQ_INT(back.nhistory, 1);
+	T_EQ_STR(back.history[0].gen, m.history[0].gen);
+	T_EQ_INT(back.history[0].seq, 4);
 	T_EQ_STR(back.volume, m.volume);
 	T_EQ_INT(back.created, m.created);
 	T_EQ_INT(back.size, m.size);
@@ -140,38 +148,112 @@ test_mf_bad(const char *from, const char *to, unsigned line, const char *msg)
 	snap_manifest_fini(&m);
 }
 
+#define C32 "cccccccccccccccccccccccccccccccc"
+#define E32 "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+
 static void
 test_mf_rejects(void)
 {
-	test_mf_bad("haven-snapshot 1", "haven-snapshot 2", 1, "version");
-	test_mf_bad("haven-snapshot 1", "restic", 1, "not a haven");
+	test_mf_bad("haven-snapshot 2", "haven-snapshot 1", 1, "version");
+	test_mf_bad("haven-snapshot 2", "restic", 1, "not a haven");
+	test_mf_bad("seq 7", "seq 0", 5, "at least 1");
+	test_mf_bad("seq 7", "seq 07", 5, "canonical");
+	test_mf_bad("history 1", "history 33", 6, "range");
+	test_mf_bad("history 1", "history 2", 8, "hex digits");
+	test_mf_bad(" 4\n", " 04\n", 7, "bad seq");
+	test_mf_bad(" 4\n", " 7\n", 7, "at or past seq");
+	test_mf_bad(" 4\n", " x\n", 7, "bad seq");
+	test_mf_bad("\n" C32, "\n" E32, 7, "repeats a generation");
+	test_mf_bad("\ncccc", "\nCCCC", 7, "not lowercase hex");
 	test_mf_bad("id 2026", "id ../2026", 2, "bad name");
 	test_mf_bad("id 2026", "ident 2026", 2, "expected 'id");
 	test_mf_bad("parent 2026", "parent .x", 3, "bad name");
-	test_mf_bad("generation e", "generation E", 4, "not hex");
+	test_mf_bad("generation e", "generation E", 4, "lowercase hex");
 	test_mf_bad("generation e", "generation ", 4, "hex digits");
-	test_mf_bad("created 1796589000", "created -1", 5, "not a number");
-	test_mf_bad("created 1796589000", "created 01", 5, "canonical");
+	test_mf_bad("created 1796589000", "created -1", 8, "not a number");
+	test_mf_bad("created 1796589000", "created 01", 8, "canonical");
 	test_mf_bad(
-	    "created 1796589000", "created 99999999999999999999", 5, "range");
+	    "created 1796589000", "created 99999999999999999999", 8, "range");
 	test_mf_bad(
-	    "created 1796589000", "created 9223372036854775808", 5, "range");
-	test_mf_bad("volume vm", "volume v/m", 6, "bad name");
-	test_mf_bad("size 196608", "size 196609", 9, "cannot cover");
-	test_mf_bad("size 196608", "size 1125899906842625", 7, "range");
-	test_mf_bad("chunk_size 65536", "chunk_size 65537", 8, "power of two");
-	test_mf_bad("chunk_size 65536", "chunk_size 8388608", 8, "range");
-	test_mf_bad("chunks 3", "chunks 4", 9, "cannot cover");
-	test_mf_bad("\nzero\n", "\nZERO\n", 11, "hex digits or 'zero'");
+	    "created 1796589000", "created 9223372036854775808", 8, "range");
+	test_mf_bad("volume vm", "volume v/m", 9, "bad name");
+	test_mf_bad("size 196608", "size 196609", 12, "cannot cover");
+	test_mf_bad("size 196608", "size 1125899906842625", 10, "range");
+	test_mf_bad("chunk_size 65536", "chunk_size 65537", 11, "power of two");
+	test_mf_bad("chunk_size 65536", "chunk_size 8388608", 11, "range");
+	test_mf_bad("chunks 3", "chunks 4", 12, "cannot cover");
+	test_mf_bad("\nzero\n", "\nZERO\n", 14, "hex digits or 'zero'");
 	test_mf_bad("\nzero\n",
 	    "\n0000000000000000000000000000000000000000"
 	    "000000000000000000000000\n",
-	    11, "spelled 'zero'");
-	test_mf_bad("root ", "root 0", 13, "hex digits");
-	test_mf_bad("\nend\n", "\nend\nextra\n", 15, "after 'end'");
-	test_mf_bad("\nend\n", "\nfin\n", 14, "expected 'end'");
-	test_mf_bad("\nend\n", "\nend", 14, "not terminated");
-	test_mf_bad("\nend\n", "\n", 14, "unexpected end");
+	    14, "spelled 'zero'");
+	test_mf_bad("root ", "root 0", 16, "hex digits");
+	test_mf_bad("\nend\n", "\nend\nextra\n", 18, "after 'end'");
+	test_mf_bad("\nend\n", "\nfin\n", 17, "expected 'end'");
+	test_mf_bad("\nend\n", "\nend", 17, "not terminated");
+	test_mf_bad("\nend\n", "\n", 17, "unexpected end");
+}
+
+/* Lineage: a chain in generation A, a promote to B at seq 3, a branch. */
+static void
+test_mf_lineage(void)
+{
+	struct snap_manifest a1, a2, a3, b4, b5, x4;
+	char ga[SNAP_GEN_HEX + 1], gb[SNAP_GEN_HEX + 1], gx[SNAP_GEN_HEX + 1];
+
+	memset(ga, 'a', SNAP_GEN_HEX);
+	memset(gb, 'b', SNAP_GEN_HEX);
+	memset(gx, 'd', SNAP_GEN_HEX);
+	ga[SNAP_GEN_HEX] = gb[SNAP_GEN_HEX] = gx[SNAP_GEN_HEX] = '\0';
+	memset(&a1, 0, sizeof(a1));
+	snprintf(a1.id, sizeof(a1.id), "a1");
+	snap_manifest_lineage(&a1, NULL, ga);
+	T_EQ_INT(a1.seq, 1);
+	T_EQ_STR(a1.parent, "");
+	a2 = a1;
+	snprintf(a2.id, sizeof(a2.id), "a2");
+	snap_manifest_lineage(&a2, &a1, ga);
+	a3 = a2;
+	snprintf(a3.id, sizeof(a3.id), "a3");
+	snap_manifest_lineage(&a3, &a2, ga);
+	T_EQ_INT(a3.seq, 3);
+	T_EQ_INT(a3.nhistory, 0);
+	T_EQ_STR(a3.parent, "a2");
+	/* Promote elsewhere: b4 forks from a3. */
+	b4 = a3;
+	snprintf(b4.id, sizeof(b4.id), "b4");
+	snap_manifest_lineage(&b4, &a3, gb);
+	T_EQ_INT(b4.seq, 4);
+	T_EQ_INT(b4.nhistory, 1);
+	T_EQ_STR(b4.history[0].gen, ga);
+	T_EQ_INT(b4.history[0].seq, 3);
+	b5 = b4;
+	snap_manifest_lineage(&b5, &b4, gb);
+	T_EQ_INT(b5.nhistory, 1);
+	/* The old primary went on after a2 in its own line: x4 in A. */
+	x4 = a3;
+	snap_manifest_lineage(&x4, &a3, ga);
+	T_EQ_INT(x4.seq, 4);
+	T_ASSERT(snap_manifest_descends(&b5, ga, 1));
+	T_ASSERT(snap_manifest_descends(&b5, ga, 3));
+	T_ASSERT(!snap_manifest_descends(&b5, ga, 4)); /* x4: diverged */
+	T_ASSERT(snap_manifest_descends(&b5, gb, 4));
+	T_ASSERT(snap_manifest_descends(&b5, gb, 5));
+	T_ASSERT(!snap_manifest_descends(&b5, gb, 6));
+	T_ASSERT(!snap_manifest_descends(&b5, gx, 1));
+	T_ASSERT(!snap_manifest_descends(&a3, gb, 4)); /* older side */
+	T_ASSERT(snap_manifest_descends(&x4, ga, 3));
+	/* History stays bounded: the oldest fork falls off. */
+	for (int i = 0; i < SNAP_HISTORY_MAX + 2; i++) {
+		struct snap_manifest c = b5;
+
+		snprintf(gx, sizeof(gx), "%032x", i + 1);
+		snap_manifest_lineage(&c, &b5, gx);
+		b5 = c;
+	}
+	T_EQ_INT(b5.nhistory, SNAP_HISTORY_MAX);
+	T_ASSERT(!snap_manifest_descends(&b5, ga, 1));
+	T_EQ_INT(b5.history[SNAP_HISTORY_MAX - 1].seq, b5.seq - 1);
 }
 
 static void
@@ -247,6 +329,7 @@ static const struct test tests[] = {
 	TEST(test_mf_root_covers_everything),
 	TEST(test_mf_rejects),
 	TEST(test_mf_root_mismatch),
+	TEST(test_mf_lineage),
 	TEST(test_mf_diff),
 };
 

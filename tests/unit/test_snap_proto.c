@@ -122,7 +122,7 @@ test_proto_bad_hello(void)
 	T_EQ_INT(snap_proto_on_hello(&r, h, sizeof(h)), -EPROTO);
 	snap_proto_init(&r, SNAP_ROLE_RECEIVER, tp_psk, nr);
 	memcpy(h, snap_proto_hello(&s), sizeof(h));
-	h[4] = 2;
+	h[4] = 9;
 	T_EQ_INT(snap_proto_on_hello(&r, h, sizeof(h)), -EPROTO);
 	snap_proto_init(&r, SNAP_ROLE_RECEIVER, tp_psk, nr);
 	T_EQ_INT(snap_proto_on_hello(&r, snap_proto_hello(&s), 39), -EPROTO);
@@ -259,12 +259,17 @@ test_proto_codec(void)
 	const char *why;
 
 	buf_init(&f);
-	snap_msg_offer(&f, "vm1", "20261206T000000Z-1", "manifest", 8);
+	snap_msg_offer(
+	    &f, "vm1", "20261206T000000Z-1", SNAP_OFFER_FORCE, "manifest", 8);
 	test_proto_codec_one(&f, &m);
 	T_EQ_INT(m.type, SNAP_MSG_OFFER);
 	T_EQ_STR(m.volume, "vm1");
 	T_EQ_STR(m.id, "20261206T000000Z-1");
 	T_EQ_INT(m.manifest_len, 8);
+	T_EQ_INT(m.flags, SNAP_OFFER_FORCE);
+	/* A flag this version does not know. */
+	f.data[1] = 0x80;
+	T_EQ_INT(snap_msg_decode((uint8_t *)f.data, f.len, &m, &why), -EBADMSG);
 
 	buf_reset(&f);
 	memset(ids, 7, sizeof(ids));
@@ -295,7 +300,7 @@ test_proto_codec(void)
 
 	/* A volume name that would escape the store. */
 	buf_reset(&f);
-	snap_msg_offer(&f, "../x", "id", "m", 1);
+	snap_msg_offer(&f, "../x", "id", 0, "m", 1);
 	T_EQ_INT(snap_msg_decode((uint8_t *)f.data, f.len, &m, &why), -EBADMSG);
 	buf_reset(&f);
 	buf_putc(&f, 99);
@@ -412,7 +417,7 @@ test_recv_session(void)
 	/* Session 1: OFFER -> WANT of the 3 data chunks; send one, then
 	 * die. Nothing is published, the chunk stays. */
 	snap_recv_init(&r, dst);
-	snap_msg_offer(&f, m.volume, m.id, mt.data, mt.len);
+	snap_msg_offer(&f, m.volume, m.id, 0, mt.data, mt.len);
 	T_EQ_INT(test_proto_feed(&r, &f, &reply, &out), 0);
 	T_EQ_INT(reply.type, SNAP_MSG_WANT);
 	T_EQ_INT(reply.nids, 3);
@@ -437,7 +442,7 @@ test_recv_session(void)
 	/* Session 2: WANT asks only for the 2 missing; an unasked chunk
 	 * (the one it has) is refused. */
 	snap_recv_init(&r, dst);
-	snap_msg_offer(&f, m.volume, m.id, mt.data, mt.len);
+	snap_msg_offer(&f, m.volume, m.id, 0, mt.data, mt.len);
 	T_EQ_INT(test_proto_feed(&r, &f, &reply, &out), 0);
 	T_EQ_INT(reply.nids, 2);
 	fr = test_proto_frame(s, &want[0], &flen);
@@ -450,7 +455,7 @@ test_recv_session(void)
 	/* Session 3: a forged chunk (frame of another ID) is refused;
 	 * session 4 completes with the 2 real ones and publishes. */
 	snap_recv_init(&r, dst);
-	snap_msg_offer(&f, m.volume, m.id, mt.data, mt.len);
+	snap_msg_offer(&f, m.volume, m.id, 0, mt.data, mt.len);
 	T_EQ_INT(test_proto_feed(&r, &f, &reply, &out), 0);
 	memcpy(want, reply.ids, 2 * SNAP_ID_LEN);
 	fr = test_proto_frame(s, &want[1], &flen);
@@ -461,7 +466,7 @@ test_recv_session(void)
 	snap_recv_fini(&r);
 
 	snap_recv_init(&r, dst);
-	snap_msg_offer(&f, m.volume, m.id, mt.data, mt.len);
+	snap_msg_offer(&f, m.volume, m.id, 0, mt.data, mt.len);
 	T_EQ_INT(test_proto_feed(&r, &f, &reply, &out), 0);
 	T_EQ_INT(reply.nids, 2);
 	for (int i = 0; i < 2; i++) {
@@ -492,7 +497,7 @@ test_recv_session(void)
 		buf_init(&mt2);
 		snap_manifest_format(&m2, &mt2);
 		snap_recv_init(&r, dst);
-		snap_msg_offer(&f, m2.volume, m2.id, mt2.data, mt2.len);
+		snap_msg_offer(&f, m2.volume, m2.id, 0, mt2.data, mt2.len);
 		T_ASSERT(test_proto_feed(&r, &f, &reply, &out) < 0);
 		T_EQ_INT(reply.code, SNAP_PROTO_E_EXISTS);
 		snap_recv_fini(&r);
@@ -500,7 +505,7 @@ test_recv_session(void)
 		buf_fini(&mt2);
 	}
 	snap_recv_init(&r, dst);
-	snap_msg_offer(&f, m.volume, m.id, mt.data, mt.len);
+	snap_msg_offer(&f, m.volume, m.id, 0, mt.data, mt.len);
 	T_EQ_INT(test_proto_feed(&r, &f, &reply, &out), 0);
 	T_EQ_INT(reply.nids, 0);
 	snap_msg_commit(&f, 0);
@@ -541,10 +546,14 @@ test_recv_concurrent_same_chunks(void)
 	buf_init(&f);
 	buf_init(&out);
 	buf_init(&mt);
-	snap_manifest_format(&m, &mt);
+	/* Two volumes with the same chunks (one session per volume at a
+	 * time: the volume's lock). */
 	for (int k = 0; k < 2; k++) {
+		snprintf(m.volume, sizeof(m.volume), "vm%d", k);
+		buf_reset(&mt);
+		snap_manifest_format(&m, &mt);
 		snap_recv_init(rs[k], dst);
-		snap_msg_offer(&f, m.volume, m.id, mt.data, mt.len);
+		snap_msg_offer(&f, m.volume, m.id, 0, mt.data, mt.len);
 		T_EQ_INT(test_proto_feed(rs[k], &f, &reply, &out), 0);
 		T_EQ_INT(reply.nids, 3);
 		memcpy(want, reply.ids, 3 * SNAP_ID_LEN);

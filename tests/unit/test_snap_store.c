@@ -127,6 +127,7 @@ test_store_manifests(void)
 	T_EQ_INT(snap_store_open(root, true, &s), 0);
 	snprintf(m.id, sizeof(m.id), "id-1");
 	memset(m.generation, 'a', SNAP_GEN_HEX);
+	m.seq = 1;
 	snprintf(m.volume, sizeof(m.volume), "vol");
 	m.chunk_size = 65536;
 	snap_manifest_root(&m, &m.root);
