@@ -46,6 +46,13 @@ fuzz_snap_one(const char *p, size_t size, char *err, size_t errlen)
 		abort();
 	if (snap_manifest_diff(&m, &m, fuzz_snap_range, NULL) != 0)
 		abort();
+	/* A snapshot descends from itself and from every fork it lists. */
+	if (!snap_manifest_descends(&m, m.generation, m.seq))
+		abort();
+	for (uint32_t i = 0; i < m.nhistory; i++)
+		if (!snap_manifest_descends(
+		        &m, m.history[i].gen, m.history[i].seq))
+			abort();
 	buf_fini(&b);
 	snap_manifest_fini(&m);
 	return 0;

@@ -28,6 +28,7 @@
 #include "snap/snap_proto.h"
 #include "snap/snap_recv.h"
 #include "snap/snap_send.h"
+#include "snap/snap_vol.h"
 
 static const uint8_t tp_psk[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 
@@ -580,6 +581,158 @@ test_recv_concurrent_same_chunks(void)
 	test_proto_rmtree(dst);
 }
 
+/* An empty image's snapshot id following parent (NULL: a root) in gen. */
+static void
+test_lin_make(struct snap_manifest *m, const char *id, char gch,
+    const struct snap_manifest *parent)
+{
+	char gen[SNAP_GEN_HEX + 1];
+
+	memset(gen, gch, SNAP_GEN_HEX);
+	gen[SNAP_GEN_HEX] = '\0';
+	memset(m, 0, sizeof(*m));
+	snprintf(m->id, sizeof(m->id), "%s", id);
+	snprintf(m->volume, sizeof(m->volume), "vm");
+	m->chunk_size = 65536;
+	m->created = 1796589000;
+	snap_manifest_lineage(m, parent, gen);
+	snap_manifest_root(m, &m->root);
+}
+
+/* Offer m (with flags) and commit: the reply's code, 0 for OK. */
+static int
+test_lin_send(const char *dst, const struct snap_manifest *m, uint8_t flags,
+    char *text, size_t tlen)
+{
+	struct snap_recv r;
+	struct snap_msg reply;
+	struct buf f, out, mt;
+	int rc;
+
+	buf_init(&f);
+	buf_init(&out);
+	buf_init(&mt);
+	snap_manifest_format(m, &mt);
+	snap_recv_init(&r, dst);
+	snap_msg_offer(&f, m->volume, m->id, flags, mt.data, mt.len);
+	rc = test_proto_feed(&r, &f, &reply, &out);
+	if (rc == 0) {
+		T_EQ_INT(reply.nids, 0);
+		snap_msg_commit(&f, 0);
+		rc = test_proto_feed(&r, &f, &reply, &out);
+	}
+	snprintf(text, tlen, "%s", reply.text);
+	rc = rc == 1 ? 0 : reply.code;
+	snap_recv_fini(&r);
+	buf_fini(&f);
+	buf_fini(&out);
+	buf_fini(&mt);
+	return rc;
+}
+
+/*
+ * Roles and lineage on the receiver: fast-forward, an older re-send,
+ * divergence refused, then forced (the loser set aside, its ancestors
+ * kept), and a primary volume refused outright.
+ */
+static void
+test_recv_lineage(void)
+{
+	char *dst = test_proto_tmpdir("/tmp/haven-tp-lin-XXXXXX");
+	struct snap_manifest a1, a2, x3, b2;
+	struct snap_store *d;
+	struct snap_ref *refs;
+	struct snap_vol v;
+	char text[SNAP_PROTO_TEXT_MAX + 1], err[256];
+	size_t n;
+
+	test_lin_make(&a1, "1-a1", 'a', NULL);
+	test_lin_make(&a2, "2-a2", 'a', &a1);
+	test_lin_make(&x3, "3-x3", 'a', &a2); /* the old primary's last */
+	test_lin_make(&b2, "4-b2", 'b', &a1); /* promoted elsewhere at a1 */
+	T_EQ_INT(test_lin_send(dst, &a1, 0, text, sizeof(text)), 0);
+	T_EQ_INT(test_lin_send(dst, &a2, 0, text, sizeof(text)), 0);
+	T_EQ_INT(test_lin_send(dst, &x3, 0, text, sizeof(text)), 0);
+	T_EQ_INT(snap_store_open(dst, false, &d), 0);
+	T_EQ_INT(snap_vol_read(d, "vm", &v, err, sizeof(err)), 0);
+	T_EQ_INT(v.role, SNAP_ROLE_REPLICA);
+	T_EQ_STR(v.head, "3-x3");
+	T_EQ_INT(v.head_seq, 3);
+	/* a2 again: older, stored, the head stays. */
+	T_EQ_INT(test_lin_send(dst, &a2, 0, text, sizeof(text)), 0);
+	T_ASSERT(strstr(text, "older than the head") != NULL);
+	/* b2 does not descend from x3: refused, nothing moves. */
+	T_EQ_INT(test_lin_send(dst, &b2, 0, text, sizeof(text)),
+	    SNAP_PROTO_E_DIVERGED);
+	T_ASSERT(strstr(text, "diverged") != NULL);
+	T_EQ_INT(snap_store_list(d, NULL, &refs, &n), 0);
+	T_EQ_INT(n, 3);
+	free(refs);
+	/* Forced: a2 and x3 (not in b2's line) are set aside, a1 stays. */
+	T_EQ_INT(
+	    test_lin_send(dst, &b2, SNAP_OFFER_FORCE, text, sizeof(text)), 0);
+	T_ASSERT(strstr(text, "2 snapshot(s) kept as vm.diverged-") != NULL);
+	T_EQ_INT(snap_store_list(d, "vm", &refs, &n), 0);
+	T_EQ_INT(n, 2);
+	T_EQ_STR(refs[0].id, "1-a1");
+	T_EQ_STR(refs[1].id, "4-b2");
+	free(refs);
+	T_EQ_INT(snap_store_list(d, NULL, &refs, &n), 0);
+	T_EQ_INT(n, 4);
+	T_ASSERT(strncmp(refs[2].volume, "vm.diverged-", 12) == 0);
+	T_EQ_STR(refs[2].id, "2-a2");
+	free(refs);
+	T_EQ_INT(snap_vol_read(d, "vm", &v, err, sizeof(err)), 0);
+	T_EQ_STR(v.head, "4-b2");
+	/* A primary takes nothing. */
+	v.role = SNAP_ROLE_PRIMARY;
+	memset(v.generation, 'c', SNAP_GEN_HEX);
+	T_EQ_INT(snap_vol_write(d, "vm", &v), 0);
+	T_EQ_INT(test_lin_send(dst, &b2, SNAP_OFFER_FORCE, text, sizeof(text)),
+	    SNAP_PROTO_E_ROLE);
+	snap_store_close(d);
+	test_proto_rmtree(dst);
+}
+
+/* The state file: what parses formats back the same; bad ones say why. */
+static void
+test_vol_parse(void)
+{
+	struct snap_vol v, back;
+	struct buf b;
+	char err[256];
+
+	memset(&v, 0, sizeof(v));
+	v.role = SNAP_ROLE_PRIMARY;
+	memset(v.generation, 'd', SNAP_GEN_HEX);
+	memset(v.head_gen, 'e', SNAP_GEN_HEX);
+	snprintf(v.head, sizeof(v.head), "20261206T203000Z-1");
+	v.head_seq = 42;
+	buf_init(&b);
+	snap_vol_format(&v, &b);
+	T_EQ_INT(snap_vol_parse(b.data, b.len, &back, err, sizeof(err)), 0);
+	T_ASSERT(memcmp(&v, &back, sizeof(v)) == 0);
+	/* A replica with a generation, a head without a seq, junk. */
+	buf_reset(&b);
+	buf_puts(&b,
+	    "haven-volume 1\nrole replica\ngeneration "
+	    "dddddddddddddddddddddddddddddddd\nhead -\n"
+	    "head_generation -\nhead_seq 0\n");
+	T_EQ_INT(
+	    snap_vol_parse(b.data, b.len, &back, err, sizeof(err)), -EBADMSG);
+	T_ASSERT(strstr(err, "line 3: ") != NULL);
+	buf_reset(&b);
+	buf_puts(&b,
+	    "haven-volume 1\nrole replica\ngeneration -\nhead x\n"
+	    "head_generation -\nhead_seq 0\n");
+	T_EQ_INT(
+	    snap_vol_parse(b.data, b.len, &back, err, sizeof(err)), -EBADMSG);
+	T_ASSERT(strstr(err, "all set or all unset") != NULL);
+	T_EQ_INT(snap_vol_parse("", 0, &back, err, sizeof(err)), -EBADMSG);
+	T_EQ_INT(back.role, SNAP_ROLE_NONE);
+	buf_fini(&b);
+}
+
 static void
 test_proto_read_full(int fd, uint8_t *p, size_t n)
 {
@@ -720,6 +873,8 @@ static const struct test tests[] = {
 	TEST(test_recv_concurrent_same_chunks),
 	TEST(test_proto_psk_file),
 	TEST(test_send_refuses_foreign_want),
+	TEST(test_recv_lineage),
+	TEST(test_vol_parse),
 };
 
 TEST_MAIN(tests)
