@@ -22,5 +22,7 @@ int cmd_snap(int argc, char **argv);
 int cmd_snap_replicate(int argc, char **argv);
 /* haven snap promote|demote|role: failover roles (cmd_snap_role.c). */
 int cmd_snap_role(int argc, char **argv);
+/* haven snap init: a new store, sealed with a key or not (cmd_snap_init.c). */
+int cmd_snap_init(int argc, char **argv);
 
 #endif

@@ -39,6 +39,10 @@ cmd_snap_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: haven snap COMMAND --store DIR [OPTIONS] [ARGS]\n"
+	    "  init [--key-file F]  make a store; with a key, sealed: chunks "
+	    "encrypted,\n"
+	    "                     IDs keyed (create makes a plain one when "
+	    "missing)\n"
 	    "  create --volume NAME FILE [--compress] [--parent ID | "
 	    "--no-parent]\n"
 	    "                     snapshot an image file (incremental: chunks "
@@ -150,9 +154,14 @@ cmd_snap_open(const struct cmd_snap_args *a, bool create, struct snap_store **s)
 	if (e == 0)
 		return 0;
 	fprintf(stderr, "haven snap: %s: %s\n", a->store,
-	    e == -ENOENT     ? "no snapshot store here" :
-	        e == -EINVAL ? "not a haven snapshot store of a known format" :
-	                       strerror(-e));
+	    e == -ENOENT ? "no snapshot store here" :
+	        e == -EINVAL ?
+	                   "not a haven snapshot store of a known format" :
+	        e == -ENOKEY ?
+	                   "its key file (see haven-snap-store) cannot be read "
+	                   "by this user, or others may read it" :
+	        e == -EKEYREJECTED ? "its key file holds another key" :
+	                             strerror(-e));
 	return 1;
 }
 
@@ -444,6 +453,8 @@ cmd_snap(int argc, char **argv)
 	if (strcmp(cmd, "promote") == 0 || strcmp(cmd, "demote") == 0 ||
 	    strcmp(cmd, "role") == 0)
 		return cmd_snap_role(argc - 1, argv + 1);
+	if (strcmp(cmd, "init") == 0)
+		return cmd_snap_init(argc - 1, argv + 1);
 	if ((rc = cmd_snap_parse(argc - 1, argv + 1, &a)) >= 0)
 		return rc;
 	/* Before the store is made: a bad name must not leave one behind. */

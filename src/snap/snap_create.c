@@ -230,7 +230,7 @@ snap_create_chunks(struct snap_store *s, int fd,
 			st->zero++;
 			continue;
 		}
-		snap_id_of(buf, len, &m->chunks[i]);
+		snap_store_id_of(s, buf, len, &m->chunks[i]);
 		e = snap_store_chunk_put(
 		    s, &m->chunks[i], buf, len, zlevel, &stored);
 		if (e < 0) {
@@ -298,6 +298,7 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
 	         &vol, err, errlen)) != 0)
 		goto out;
 	snprintf(m->volume, sizeof(m->volume), "%s", o->volume);
+	snprintf(m->ids, sizeof(m->ids), "%s", s->ids);
 	snap_create_id(m->id, sizeof(m->id), &m->created);
 	if ((e = snap_create_lineage(s, o, &vol, m, err, errlen)) != 0)
 		goto out;

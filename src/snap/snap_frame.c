@@ -3,6 +3,9 @@
  */
 #define XXH_INLINE_ALL
 #include <errno.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 #include <zstd.h>
@@ -17,13 +20,27 @@ snap_zctx_fini(struct snap_zctx *z)
 {
 	ZSTD_freeCCtx(z->c);
 	ZSTD_freeDCtx(z->d);
-	z->c = z->d = NULL;
+	free(z->buf);
+	memset(z, 0, sizeof(*z));
+}
+
+/* z's scratch buffer, at least n bytes. */
+static uint8_t *
+snap_frame_scratch(struct snap_zctx *z, size_t n)
+{
+	if (z->cap < n) {
+		free(z->buf);
+		z->buf = xmalloc(n);
+		z->cap = n;
+	}
+	return z->buf;
 }
 
 size_t
 snap_frame_bound(size_t raw_len)
 {
-	return SNAP_FRAME_HDR + MAX(raw_len, ZSTD_compressBound(raw_len));
+	return SNAP_FRAME_HDR + MAX(raw_len, ZSTD_compressBound(raw_len)) +
+	    SNAP_FRAME_TAG;
 }
 
 static void
@@ -59,9 +76,14 @@ snap_frame_sum(
 
 int
 snap_frame_encode(struct snap_zctx *z, const void *raw, size_t raw_len,
-    int zlevel, void *out, size_t *out_len)
+    int zlevel, const struct snap_frame_seal *seal, void *out, size_t *out_len)
 {
 	uint8_t *hdr = out, *payload = hdr + SNAP_FRAME_HDR;
+	/* Sealed: compress into scratch, then encrypt into the payload. */
+	uint8_t *zout = seal != NULL ?
+	    snap_frame_scratch(z, ZSTD_compressBound(raw_len) + 1) :
+	    payload;
+	const uint8_t *plain = raw;
 	size_t stored = raw_len;
 	uint8_t flags = 0;
 
@@ -72,16 +94,26 @@ snap_frame_encode(struct snap_zctx *z, const void *raw, size_t raw_len,
 
 		if (z->c == NULL && (z->c = ZSTD_createCCtx()) == NULL)
 			fatal("snap: ZSTD_createCCtx failed");
-		n = ZSTD_compressCCtx(z->c, payload,
-		    ZSTD_compressBound(raw_len), raw, raw_len, zlevel);
+		n = ZSTD_compressCCtx(z->c, zout, ZSTD_compressBound(raw_len),
+		    raw, raw_len, zlevel);
 		/* Kept only when it saves space; an error stores raw. */
 		if (!ZSTD_isError(n) && n < raw_len) {
 			stored = n;
+			plain = zout;
 			flags |= SNAP_FRAME_ZSTD;
 		}
 	}
-	if (!(flags & SNAP_FRAME_ZSTD))
+	if (seal != NULL) {
+		unsigned long long clen = 0;
+
+		crypto_aead_xchacha20poly1305_ietf_encrypt(payload, &clen,
+		    plain, stored, seal->id->b, SNAP_ID_LEN, NULL, seal->id->b,
+		    seal->key);
+		stored = (size_t)clen;
+		flags |= SNAP_FRAME_SEALED;
+	} else if (!(flags & SNAP_FRAME_ZSTD)) {
 		memcpy(payload, raw, raw_len);
+	}
 	memcpy(hdr, snap_frame_magic, 4);
 	hdr[4] = SNAP_FRAME_VERSION;
 	hdr[5] = flags;
@@ -93,13 +125,39 @@ snap_frame_encode(struct snap_zctx *z, const void *raw, size_t raw_len,
 	return 0;
 }
 
+/* Open a sealed payload in place of p[0..*n): into scratch. */
+static int
+snap_frame_open(struct snap_zctx *z, const struct snap_frame_seal *seal,
+    const uint8_t **p, size_t *n, const char **why)
+{
+	uint8_t *dst = snap_frame_scratch(z, *n);
+	unsigned long long mlen = 0;
+
+	if (seal == NULL) {
+		*why = "sealed chunk, but this store has no key";
+		return -ENOKEY;
+	}
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(dst, &mlen, NULL, *p, *n,
+	        seal->id->b, SNAP_ID_LEN, seal->id->b, seal->key) != 0) {
+		*why = "authentication failed (another key, or altered)";
+		return -EBADMSG;
+	}
+	*p = dst;
+	*n = (size_t)mlen;
+	return 0;
+}
+
 int
-snap_frame_decode(struct snap_zctx *z, const void *frame, size_t len, void *raw,
-    size_t cap, size_t *raw_len, const char **why)
+snap_frame_decode(struct snap_zctx *z, const void *frame, size_t len,
+    const struct snap_frame_seal *seal, void *raw, size_t cap, size_t *raw_len,
+    const char **why)
 {
 	const uint8_t *hdr = frame, *payload = hdr + SNAP_FRAME_HDR;
 	uint8_t sum[16];
 	uint32_t rlen, slen;
+	size_t plen;
+	bool sealed;
+	int e;
 
 	*why = NULL;
 	if (len < SNAP_FRAME_HDR) {
@@ -114,10 +172,12 @@ snap_frame_decode(struct snap_zctx *z, const void *frame, size_t len, void *raw,
 		*why = "unsupported frame version";
 		return -EBADMSG;
 	}
-	if ((hdr[5] & ~SNAP_FRAME_ZSTD) != 0 || hdr[6] != 0 || hdr[7] != 0) {
+	if ((hdr[5] & ~(SNAP_FRAME_ZSTD | SNAP_FRAME_SEALED)) != 0 ||
+	    hdr[6] != 0 || hdr[7] != 0) {
 		*why = "unknown flags";
 		return -EBADMSG;
 	}
+	sealed = (hdr[5] & SNAP_FRAME_SEALED) != 0;
 	rlen = snap_frame_get32(hdr + 8);
 	slen = snap_frame_get32(hdr + 12);
 	if (slen != len - SNAP_FRAME_HDR) {
@@ -125,7 +185,9 @@ snap_frame_decode(struct snap_zctx *z, const void *frame, size_t len, void *raw,
 		return -EBADMSG;
 	}
 	if (rlen == 0 || rlen > SNAP_FRAME_RAW_MAX ||
-	    (!(hdr[5] & SNAP_FRAME_ZSTD) && slen != rlen)) {
+	    (sealed && slen <= SNAP_FRAME_TAG) ||
+	    (!(hdr[5] & SNAP_FRAME_ZSTD) &&
+	        slen != rlen + (sealed ? SNAP_FRAME_TAG : 0))) {
 		*why = "bad raw length";
 		return -EBADMSG;
 	}
@@ -136,12 +198,15 @@ snap_frame_decode(struct snap_zctx *z, const void *frame, size_t len, void *raw,
 	}
 	if (rlen > cap)
 		return -EOVERFLOW;
+	plen = slen;
+	if (sealed && (e = snap_frame_open(z, seal, &payload, &plen, why)) != 0)
+		return e;
 	if (hdr[5] & SNAP_FRAME_ZSTD) {
 		size_t n;
 
 		if (z->d == NULL && (z->d = ZSTD_createDCtx()) == NULL)
 			fatal("snap: ZSTD_createDCtx failed");
-		n = ZSTD_decompressDCtx(z->d, raw, rlen, payload, slen);
+		n = ZSTD_decompressDCtx(z->d, raw, rlen, payload, plen);
 		if (ZSTD_isError(n) || n != rlen) {
 			*why = "zstd payload does not expand to the raw length";
 			return -EBADMSG;

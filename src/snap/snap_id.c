@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "lib/util.h"
@@ -17,6 +18,12 @@ snap_id_of(const void *p, size_t len, struct snap_id *id)
 	if (EVP_Digest(p, len, id->b, &n, EVP_sha256(), NULL) != 1 ||
 	    n != SNAP_ID_LEN)
 		fatal("snap: SHA-256 failed");
+}
+
+void
+snap_id_keyed(const uint8_t *key, const void *p, size_t len, struct snap_id *id)
+{
+	crypto_generichash(id->b, SNAP_ID_LEN, p, len, key, 32);
 }
 
 bool

@@ -73,8 +73,9 @@ snap_manifest_format(const struct snap_manifest *m, struct buf *out)
 		    m->history[i].seq);
 	buf_printf(out,
 	    "created %" PRId64 "\nvolume %s\nsize %" PRIu64
-	    "\nchunk_size %" PRIu32 "\nchunks %" PRIu64 "\n",
-	    m->created, m->volume, m->size, m->chunk_size, m->nchunks);
+	    "\nchunk_size %" PRIu32 "\nids %s\nchunks %" PRIu64 "\n",
+	    m->created, m->volume, m->size, m->chunk_size,
+	    m->ids[0] ? m->ids : "sha256", m->nchunks);
 	for (uint64_t i = 0; i < m->nchunks; i++) {
 		if (snap_id_is_zero(&m->chunks[i])) {
 			buf_puts(out, "zero\n");
@@ -253,6 +254,26 @@ snap_mf_history(struct snap_mf_cur *c, struct snap_manifest *m)
 	return 0;
 }
 
+/* "sha256" or "keyed-" and 16 lowercase hex digits. */
+static int
+snap_mf_ids(struct snap_mf_cur *c, const char *v, size_t n, char *out)
+{
+	bool ok = n == 6 && memcmp(v, "sha256", 6) == 0;
+
+	if (!ok && n == 22 && memcmp(v, "keyed-", 6) == 0) {
+		ok = true;
+		for (size_t i = 6; i < n; i++)
+			ok = ok &&
+			    ((v[i] >= '0' && v[i] <= '9') ||
+			        (v[i] >= 'a' && v[i] <= 'f'));
+	}
+	if (!ok)
+		return snap_mf_fail(c, "ids: want sha256 or keyed-HEX16");
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return 0;
+}
+
 static int
 snap_mf_header(struct snap_mf_cur *c, struct snap_manifest *m)
 {
@@ -290,7 +311,9 @@ snap_mf_header(struct snap_mf_cur *c, struct snap_manifest *m)
 		    "chunk_size: not a power of two "
 		    "in [4 KiB, 4 MiB]");
 	m->chunk_size = (uint32_t)x;
-	if ((e = snap_mf_u64(c, "chunks", UINT64_MAX, &m->nchunks)) != 0)
+	if ((e = snap_mf_field(c, "ids", &v, &n)) != 0 ||
+	    (e = snap_mf_ids(c, v, n, m->ids)) != 0 ||
+	    (e = snap_mf_u64(c, "chunks", UINT64_MAX, &m->nchunks)) != 0)
 		return e;
 	if (m->nchunks != snap_chunker_count(m->size, m->chunk_size))
 		return snap_mf_fail(c,

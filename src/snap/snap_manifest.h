@@ -15,6 +15,7 @@
  *	volume <name>
  *	size <bytes>
  *	chunk_size <bytes>
+ *	ids sha256 | keyed-<16 hex>   (what the chunk IDs are: snap_store.h)
  *	chunks <n>
  *	<64 hex digits> | zero        (n lines, chunk 0 first)
  *	root <64 hex digits>
@@ -58,6 +59,7 @@
 #define SNAP_MANIFEST_VERSION 2
 #define SNAP_GEN_HEX          32 /* 128-bit generation ID */
 #define SNAP_HISTORY_MAX      32
+#define SNAP_IDS_MAX          22 /* "keyed-" + 16 hex digits */
 
 /* An earlier generation of a lineage and the seq of its last snapshot. */
 struct snap_gen_point {
@@ -76,6 +78,7 @@ struct snap_manifest {
 	char volume[SNAP_NAME_MAX + 1];
 	uint64_t size;
 	uint32_t chunk_size;
+	char ids[SNAP_IDS_MAX + 1]; /* the store's scheme (snap_store.h) */
 	uint64_t nchunks;
 	struct snap_id *chunks; /* owned: nchunks IDs; all-zero = zero chunk */
 	struct snap_id root;

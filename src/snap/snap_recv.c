@@ -136,6 +136,11 @@ snap_recv_offer(
 	if ((e = snap_store_open(r->root, true, &r->store)) != 0)
 		return snap_recv_fail(r, out, e, SNAP_PROTO_E_STORE,
 		    "store %s: %s", r->root, strerror(-e));
+	if (strcmp(r->m.ids, r->store->ids) != 0)
+		return snap_recv_fail(r, out, -EBADMSG, SNAP_PROTO_E_MANIFEST,
+		    "the snapshot's chunk IDs are %s, this store's %s: the "
+		    "stores must share a key (or both have none)",
+		    r->m.ids, r->store->ids);
 	if ((e = snap_store_lock(r->store, false, 0)) != 0)
 		return snap_recv_fail(r, out, e, SNAP_PROTO_E_BUSY,
 		    "store %s is locked (gc?)", r->root);
@@ -188,6 +193,7 @@ snap_recv_chunk(
     struct snap_recv *r, const struct snap_msg *msg, struct buf *out)
 {
 	const struct snap_id *w;
+	struct snap_frame_seal seal;
 	struct snap_id sum;
 	const char *why = NULL;
 	uint64_t stored = 0;
@@ -202,14 +208,15 @@ snap_recv_chunk(
 		return snap_recv_fail(r, out, -EBADMSG, SNAP_PROTO_E_CHUNK,
 		    "chunk %s was not asked for", hex);
 	if ((e = snap_frame_decode(&r->store->z, msg->frame, msg->frame_len,
-	         r->raw, r->m.chunk_size, &len, &why)) != 0)
+	         snap_store_seal(r->store, &msg->chunk, &seal), r->raw,
+	         r->m.chunk_size, &len, &why)) != 0)
 		return snap_recv_fail(r, out, -EBADMSG, SNAP_PROTO_E_CHUNK,
 		    "chunk %s: %s", hex,
 		    why != NULL ? why : "larger than the chunk size");
-	snap_id_of(r->raw, len, &sum);
+	snap_store_id_of(r->store, r->raw, len, &sum);
 	if (snap_id_cmp(&sum, &msg->chunk) != 0)
 		return snap_recv_fail(r, out, -EBADMSG, SNAP_PROTO_E_CHUNK,
-		    "chunk %s: SHA-256 mismatch", hex);
+		    "chunk %s: content does not match its ID", hex);
 	e = snap_store_chunk_put(r->store, &msg->chunk, r->raw, len,
 	    (msg->frame[5] & SNAP_FRAME_ZSTD) ? SNAP_ZSTD_LEVEL : 0, &stored);
 	if (e < 0)

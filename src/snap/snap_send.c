@@ -163,6 +163,7 @@ snap_send_read_chunk(struct snap_store *s, const struct snap_id *id, uint8_t *f,
     size_t cap, uint8_t *raw, size_t *flen, const char **why)
 {
 	char *path = snap_store_chunk_path(s, id);
+	struct snap_frame_seal seal;
 	struct snap_id sum;
 	size_t len = 0, rlen = 0;
 	ssize_t n;
@@ -185,12 +186,12 @@ snap_send_read_chunk(struct snap_store *s, const struct snap_id *id, uint8_t *f,
 	close(fd);
 	if (e != 0)
 		return e;
-	if ((e = snap_frame_decode(
-	         &s->z, f, len, raw, SNAP_FRAME_RAW_MAX, &rlen, why)) != 0)
+	if ((e = snap_frame_decode(&s->z, f, len, snap_store_seal(s, id, &seal),
+	         raw, SNAP_FRAME_RAW_MAX, &rlen, why)) != 0)
 		return -EBADMSG;
-	snap_id_of(raw, rlen, &sum);
+	snap_store_id_of(s, raw, rlen, &sum);
 	if (snap_id_cmp(&sum, id) != 0) {
-		*why = "SHA-256 mismatch";
+		*why = "content does not match its ID";
 		return -EBADMSG;
 	}
 	*flen = len;

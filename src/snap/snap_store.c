@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "lib/statefile.h"
 #include "lib/util.h"
 #include "snap/snap_chunker.h"
+#include "snap/snap_proto.h"
 #include "snap/snap_store.h"
 
 #define SNAP_STORE_MAGIC  "haven-snap-store 1\n"
@@ -73,8 +75,122 @@ out:
 }
 
 int
+snap_store_mark_parse(const char *p, size_t len, char *key_file, char *key_id,
+    char *err, size_t errlen)
+{
+	size_t ml = strlen(SNAP_STORE_MAGIC), n;
+	const char *q, *nl;
+
+	key_file[0] = key_id[0] = '\0';
+	if (len < ml || memcmp(p, SNAP_STORE_MAGIC, ml) != 0) {
+		snprintf(err, errlen, "not a haven snapshot store of format 1");
+		return -EINVAL;
+	}
+	if (len == ml)
+		return 0;
+	q = p + ml;
+	/* "key_file /ABS/PATH\n" */
+	nl = memchr(q, '\n', len - ml);
+	if (nl == NULL || (size_t)(nl - q) <= 10 ||
+	    memcmp(q, "key_file /", 10) != 0 ||
+	    (n = (size_t)(nl - q) - 9) >= PATH_MAX || memchr(q, 0, n + 9)) {
+		snprintf(err, errlen, "line 2: want 'key_file /ABSOLUTE/PATH'");
+		return -EINVAL;
+	}
+	memcpy(key_file, q + 9, n);
+	key_file[n] = '\0';
+	q = nl + 1;
+	/* "key_id <16 lowercase hex>\n", and the end */
+	if ((size_t)(p + len - q) != 7 + 16 + 1 || memcmp(q, "key_id ", 7) ||
+	    q[7 + 16] != '\n') {
+		key_file[0] = '\0';
+		snprintf(
+		    err, errlen, "line 3: want 'key_id HEX16', then the end");
+		return -EINVAL;
+	}
+	for (int i = 0; i < 16; i++) {
+		char c = q[7 + i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+			key_file[0] = '\0';
+			snprintf(
+			    err, errlen, "line 3: key_id: not lowercase hex");
+			return -EINVAL;
+		}
+		key_id[i] = c;
+	}
+	key_id[16] = '\0';
+	return 0;
+}
+
+/* The subkeys of a store key (see snap_store.h), and its key_id. */
+static void
+snap_store_derive(const uint8_t key[SNAP_PROTO_PSK_LEN], struct snap_store *s,
+    char key_id[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t id[32];
+
+	crypto_generichash(s->id_key, sizeof(s->id_key),
+	    (const uint8_t *)"haven-snap-chunk-id-1", 21, key,
+	    SNAP_PROTO_PSK_LEN);
+	crypto_generichash(s->seal_key, sizeof(s->seal_key),
+	    (const uint8_t *)"haven-snap-seal-1", 17, key, SNAP_PROTO_PSK_LEN);
+	crypto_generichash(id, sizeof(id),
+	    (const uint8_t *)"haven-snap-key-id-1", 19, key,
+	    SNAP_PROTO_PSK_LEN);
+	for (int i = 0; i < 8; i++) {
+		key_id[2 * i] = hex[id[i] >> 4];
+		key_id[2 * i + 1] = hex[id[i] & 15];
+	}
+	key_id[16] = '\0';
+	sodium_memzero(id, sizeof(id));
+}
+
+int
+snap_store_init_sealed(
+    const char *root, const char *key_file, char *err, size_t errlen)
+{
+	uint8_t key[SNAP_PROTO_PSK_LEN];
+	struct snap_store tmp;
+	char key_id[17], *mark;
+	struct stat st;
+	struct buf b;
+	int e;
+
+	if (key_file[0] != '/' || strchr(key_file, '\n') != NULL) {
+		snprintf(err, errlen, "--key-file: want an absolute path");
+		return -EINVAL;
+	}
+	mark = xasprintf("%s/" SNAP_STORE_MARK, root);
+	e = stat(mark, &st) == 0 ? -EEXIST : 0;
+	free(mark);
+	if (e != 0) {
+		snprintf(err, errlen, "%s is a store already", root);
+		return e;
+	}
+	if ((e = snap_proto_psk_load(key_file, key, err, errlen)) != 0)
+		return e;
+	snap_store_derive(key, &tmp, key_id);
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(&tmp, sizeof(tmp));
+	buf_init(&b);
+	buf_printf(&b, "%skey_file %s\nkey_id %s\n", SNAP_STORE_MAGIC, key_file,
+	    key_id);
+	/* The marker first: snap_store_init keeps an existing one. */
+	if ((e = statefile_mkdir(root)) != 0 ||
+	    (e = statefile_write(root, SNAP_STORE_MARK, b.data, b.len)) != 0 ||
+	    (e = snap_store_init(root)) != 0)
+		snprintf(err, errlen, "%s: %s", root, strerror(-e));
+	buf_fini(&b);
+	return e;
+}
+
+int
 snap_store_open(const char *root, bool create, struct snap_store **out)
 {
+	char key_file[PATH_MAX], key_id[17], want[17], err[256];
+	uint8_t key[SNAP_PROTO_PSK_LEN];
 	struct snap_store *s;
 	struct buf b;
 	int e;
@@ -86,19 +202,55 @@ snap_store_open(const char *root, bool create, struct snap_store **out)
 		buf_fini(&b);
 		return e == -ENOENT ? -ENOENT : e;
 	}
-	if (b.len != strlen(SNAP_STORE_MAGIC) ||
-	    memcmp(b.data, SNAP_STORE_MAGIC, b.len) != 0) {
-		buf_fini(&b);
-		return -EINVAL;
-	}
+	e = snap_store_mark_parse(
+	    b.data ? b.data : "", b.len, key_file, want, err, sizeof(err));
 	buf_fini(&b);
+	if (e != 0)
+		return -EINVAL;
 	s = xcalloc(1, sizeof(*s));
+	snprintf(s->ids, sizeof(s->ids), "sha256");
+	if (key_file[0] != '\0') {
+		if (snap_proto_psk_load(key_file, key, err, sizeof(err)) != 0) {
+			free(s);
+			return -ENOKEY;
+		}
+		snap_store_derive(key, s, key_id);
+		sodium_memzero(key, sizeof(key));
+		if (strcmp(key_id, want) != 0) {
+			sodium_memzero(s, sizeof(*s));
+			free(s);
+			return -EKEYREJECTED;
+		}
+		s->sealed = true;
+		snprintf(s->ids, sizeof(s->ids), "keyed-%s", key_id);
+	}
 	s->root = xstrdup(root);
 	s->lockfd = -1;
 	s->fcap = snap_frame_bound(SNAP_CHUNK_MAX);
 	s->fbuf = xmalloc(s->fcap);
 	*out = s;
 	return 0;
+}
+
+void
+snap_store_id_of(
+    const struct snap_store *s, const void *p, size_t len, struct snap_id *id)
+{
+	if (s->sealed)
+		snap_id_keyed(s->id_key, p, len, id);
+	else
+		snap_id_of(p, len, id);
+}
+
+const struct snap_frame_seal *
+snap_store_seal(const struct snap_store *s, const struct snap_id *id,
+    struct snap_frame_seal *buf)
+{
+	if (!s->sealed)
+		return NULL;
+	buf->key = s->seal_key;
+	buf->id = id;
+	return buf;
 }
 
 void
@@ -118,6 +270,8 @@ snap_store_close(struct snap_store *s)
 	snap_zctx_fini(&s->z);
 	free(s->fbuf);
 	free(s->root);
+	sodium_memzero(s->id_key, sizeof(s->id_key));
+	sodium_memzero(s->seal_key, sizeof(s->seal_key));
 	free(s);
 }
 
@@ -232,6 +386,7 @@ int
 snap_store_chunk_put(struct snap_store *s, const struct snap_id *id,
     const void *raw, size_t len, int zlevel, uint64_t *stored)
 {
+	struct snap_frame_seal seal;
 	char *tmp, *dir;
 	size_t flen;
 	int fd, e;
@@ -241,8 +396,8 @@ snap_store_chunk_put(struct snap_store *s, const struct snap_id *id,
 	for (size_t i = 0; i < s->npend; i++)
 		if (snap_id_cmp(&s->pend[i], id) == 0)
 			return 0;
-	if ((e = snap_frame_encode(&s->z, raw, len, zlevel, s->fbuf, &flen)) !=
-	    0)
+	if ((e = snap_frame_encode(&s->z, raw, len, zlevel,
+	         snap_store_seal(s, id, &seal), s->fbuf, &flen)) != 0)
 		return e;
 	tmp = snap_store_tmp_path(s, id);
 	dir = xstrndup(tmp, (size_t)(strrchr(tmp, '/') - tmp));
@@ -306,6 +461,7 @@ snap_store_chunk_get(struct snap_store *s, const struct snap_id *id, void *raw,
     size_t cap, size_t *len, const char **why)
 {
 	char *path = snap_store_chunk_path(s, id);
+	struct snap_frame_seal seal;
 	struct snap_id got;
 	struct stat st;
 	size_t have = 0;
@@ -338,17 +494,19 @@ snap_store_chunk_get(struct snap_store *s, const struct snap_id *id, void *raw,
 			break;
 		have += (size_t)n;
 	}
-	if ((e = snap_frame_decode(&s->z, s->fbuf, have, raw, cap, len, why)) !=
-	    0) {
+	if ((e = snap_frame_decode(&s->z, s->fbuf, have,
+	         snap_store_seal(s, id, &seal), raw, cap, len, why)) != 0) {
 		if (e == -EOVERFLOW) {
 			*why = "chunk longer than its place in the image";
 			e = -EBADMSG;
 		}
+		if (e == -ENOKEY)
+			e = -EBADMSG; /* a sealed frame in a plain store */
 		goto out;
 	}
-	snap_id_of(raw, *len, &got);
+	snap_store_id_of(s, raw, *len, &got);
 	if (snap_id_cmp(&got, id) != 0) {
-		*why = "content does not match its ID (SHA-256)";
+		*why = "content does not match its ID";
 		e = -EBADMSG;
 	}
 out:
@@ -382,7 +540,14 @@ snap_store_manifest_load(struct snap_store *s, const struct snap_ref *r,
 	if ((e = snap_manifest_parse(
 	         b.data ? b.data : "", b.len, m, err, errlen)) != 0)
 		goto out;
-	if (strcmp(m->volume, r->volume) != 0 || strcmp(m->id, r->id) != 0) {
+	if (strcmp(m->ids, s->ids) != 0) {
+		snprintf(err, errlen,
+		    "manifest's chunk IDs are %s, this store's %s", m->ids,
+		    s->ids);
+		snap_manifest_fini(m);
+		e = -EBADMSG;
+	} else if (strcmp(m->volume, r->volume) != 0 ||
+	    strcmp(m->id, r->id) != 0) {
 		snprintf(err, errlen,
 		    "manifest names %s/%s but is stored as "
 		    "%s/%s",

@@ -3,7 +3,10 @@
  *
  * Layout of a store directory:
  *
- *	<store>/haven-snap-store         "haven-snap-store 1\n": the format
+ *	<store>/haven-snap-store         "haven-snap-store 1\n": the format,
+ *	                                 then for a sealed store "key_file
+ *	                                 PATH\n" and "key_id HEX16\n"
+ *	                                 (snap_store_mark_parse)
  *	<store>/lock                     flock(2) target, never written
  *	<store>/chunks/ab/abcdef...      one framed chunk per file
  *(snap_frame.h) <store>/snapshots/<volume>/<id>  manifests (snap_manifest.h)
@@ -27,6 +30,13 @@
  *   skip it" and the publish of the manifest that needs it, and gc sees
  *   every temp file as garbage of a crashed create. flock is released by
  *   the kernel when a holder dies, so a crash leaves no stale lock.
+ * - Sealed stores (`haven snap init --key-file F`): the key (32 bytes, in
+ *   a file outside the store, readable by its owner only) gives three
+ *   subkeys by keyed BLAKE2b: chunk IDs (snap_id_keyed), chunk sealing
+ *   (snap_frame.h) and the key_id the marker records, so a wrong key is
+ *   refused at open instead of failing every chunk. Manifests say which
+ *   IDs they hold (`ids sha256` or `ids keyed-<key_id>`); only stores with
+ *   the same key can replicate to each other.
  * - Nothing read from the store is trusted: frames are checked by
  *   snap_frame_decode, the plaintext's SHA-256 against the chunk's name,
  *   manifests by snap_manifest_parse.
@@ -43,8 +53,12 @@
 #include "snap/snap_manifest.h"
 
 struct snap_store {
-	char *root; /* owned: the store directory */
-	int lockfd; /* <store>/lock, -1 when not locked */
+	char *root;                       /* owned: the store directory */
+	bool sealed;                      /* it has a key */
+	uint8_t id_key[SNAP_FRAME_KEY];   /* sealed: the chunk ID subkey */
+	uint8_t seal_key[SNAP_FRAME_KEY]; /* sealed: the frame subkey */
+	char ids[SNAP_IDS_MAX + 1];       /* "sha256" or "keyed-<key_id>" */
+	int lockfd;                       /* <store>/lock, -1 when not locked */
 	struct snap_zctx z;
 	uint8_t *fbuf; /* owned: one frame, snap_frame_bound(max chunk) */
 	size_t fcap;
@@ -66,9 +80,30 @@ struct snap_ref {
 /*
  * Open the store at root; with create, make it (and its layout) if it does
  * not exist. -ENOENT when it does not exist, -EINVAL when root is not a
- * store of a format this binary knows.
+ * store of a format this binary knows; for a sealed store, -ENOKEY when
+ * its key file cannot be read (or is open to others) and -EKEYREJECTED
+ * when the file holds another key.
  */
 int snap_store_open(const char *root, bool create, struct snap_store **out);
+/*
+ * Make a new sealed store at root (which must not be a store yet) whose
+ * key is in key_file (an absolute path, 32 raw bytes or 64 hex digits).
+ */
+int snap_store_init_sealed(
+    const char *root, const char *key_file, char *err, size_t errlen);
+/*
+ * Parse the marker file: 0 with key_file ("" for a plain store,
+ * PATH_MAX bytes) and key_id (17 bytes), or -EINVAL with a reason in err.
+ * Pure.
+ */
+int snap_store_mark_parse(const char *p, size_t len, char *key_file,
+    char *key_id, char *err, size_t errlen);
+/* The chunk ID of p[0..len) in this store (SHA-256, or keyed). */
+void snap_store_id_of(
+    const struct snap_store *s, const void *p, size_t len, struct snap_id *id);
+/* The seal of chunk id in this store: NULL when it is not sealed. */
+const struct snap_frame_seal *snap_store_seal(const struct snap_store *s,
+    const struct snap_id *id, struct snap_frame_seal *buf);
 void snap_store_close(struct snap_store *s);
 
 /*

@@ -3,8 +3,10 @@
  * decoder must refuse or accept without crashing or writing past the
  * caller's buffer. When the first input byte is odd, the checksum field is
  * recomputed first, so the fuzzer gets past XXH3-128 and reaches the length
- * checks and zstd with hostile payloads and lying lengths. Whatever decodes
- * must re-encode and decode to the same plaintext.
+ * checks and zstd with hostile payloads and lying lengths. When bit 2 is
+ * set, a fixed key and chunk ID open sealed frames (XChaCha20-Poly1305:
+ * a forged one must fail its tag, never crash). Whatever decodes must
+ * re-encode, sealed or not, and decode to the same plaintext.
  */
 #define XXH_INLINE_ALL
 #include <errno.h>
@@ -21,9 +23,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static const uint8_t fz_key[SNAP_FRAME_KEY] = { 7, 1, 9 };
+static const struct snap_id fz_id = { { 0xab, 0xcd } };
+static const struct snap_frame_seal fz_seal = { fz_key, &fz_id };
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	const struct snap_frame_seal *seal;
 	static struct snap_zctx z;
 	static uint8_t *raw, *back, *frame;
 	uint8_t *in;
@@ -52,16 +59,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(&st));
 		memcpy(in + 16, c.digest, 16);
 	}
-	e = snap_frame_decode(&z, in, size - 1, raw, FUZZ_CAP, &len, &why);
-	if (e == -EBADMSG && why == NULL)
+	seal = (data[0] & 4) ? &fz_seal : NULL;
+	e = snap_frame_decode(
+	    &z, in, size - 1, seal, raw, FUZZ_CAP, &len, &why);
+	if ((e == -EBADMSG || e == -ENOKEY) && why == NULL)
 		abort();
 	if (e == 0) {
 		if (len == 0 || len > FUZZ_CAP)
 			abort();
-		if (snap_frame_encode(
-		        &z, raw, len, data[0] & 2 ? 3 : 0, frame, &flen) != 0 ||
-		    snap_frame_decode(
-		        &z, frame, flen, back, FUZZ_CAP, &blen, &why) != 0 ||
+		if (snap_frame_encode(&z, raw, len, data[0] & 2 ? 3 : 0, seal,
+		        frame, &flen) != 0 ||
+		    snap_frame_decode(&z, frame, flen, seal, back, FUZZ_CAP,
+		        &blen, &why) != 0 ||
 		    blen != len || memcmp(back, raw, len) != 0)
 			abort();
 	}

@@ -251,7 +251,7 @@ def test_bit_rot_named_and_restore_refused(haven_bin, workdir):
     other = manifest_chunks(store, nb)[0]
     path.write_bytes((store / "chunks" / other[:2] / other).read_bytes())
     r = snap(haven_bin, store, "verify", na, check=3)
-    assert "content does not match its ID (SHA-256)" in r.stdout
+    assert "content does not match its ID" in r.stdout
     # Truncated, then missing.
     path.write_bytes(data[:100])
     r = snap(haven_bin, store, "verify", na, check=3)

@@ -35,9 +35,11 @@ test_frame_round(const uint8_t *raw, size_t len, int zlevel, uint8_t *frame)
 	const char *why = "unset";
 	size_t flen = 0, got = 0;
 
-	T_EQ_INT(snap_frame_encode(&z, raw, len, zlevel, frame, &flen), 0);
+	T_EQ_INT(
+	    snap_frame_encode(&z, raw, len, zlevel, NULL, frame, &flen), 0);
 	T_ASSERT(flen <= snap_frame_bound(len));
-	T_EQ_INT(snap_frame_decode(&z, frame, flen, back, len, &got, &why), 0);
+	T_EQ_INT(
+	    snap_frame_decode(&z, frame, flen, NULL, back, len, &got, &why), 0);
 	T_ASSERT(why == NULL);
 	T_EQ_INT(got, len);
 	T_ASSERT(memcmp(back, raw, len) == 0);
@@ -79,8 +81,9 @@ test_frame_bad_lengths_encode(void)
 	uint8_t b[64] = { 0 };
 	size_t n;
 
-	T_EQ_INT(snap_frame_encode(&z, b, 0, 0, b, &n), -EINVAL);
-	T_EQ_INT(snap_frame_encode(&z, b, SNAP_FRAME_RAW_MAX + 1, 0, b, &n),
+	T_EQ_INT(snap_frame_encode(&z, b, 0, 0, NULL, b, &n), -EINVAL);
+	T_EQ_INT(
+	    snap_frame_encode(&z, b, SNAP_FRAME_RAW_MAX + 1, 0, NULL, b, &n),
 	    -EINVAL);
 }
 
@@ -97,14 +100,16 @@ test_frame_every_flip_caught(void)
 
 		/* Half the bytes repeat, so the zstd pass compresses. */
 		memset(raw, 'a', 2048);
-		T_EQ_INT(snap_frame_encode(&z, raw, 4096, zl, frame, &flen), 0);
+		T_EQ_INT(
+		    snap_frame_encode(&z, raw, 4096, zl, NULL, frame, &flen),
+		    0);
 		for (size_t i = 0; i < flen; i++) {
 			const char *why = NULL;
 			size_t got;
 
 			frame[i] ^= 0x20;
-			T_EQ_INT(snap_frame_decode(
-			             &z, frame, flen, out, 4096, &got, &why),
+			T_EQ_INT(snap_frame_decode(&z, frame, flen, NULL, out,
+			             4096, &got, &why),
 			    -EBADMSG);
 			T_ASSERT(why != NULL);
 			frame[i] ^= 0x20;
@@ -112,6 +117,64 @@ test_frame_every_flip_caught(void)
 	}
 	free(raw);
 	free(frame);
+	free(out);
+	snap_zctx_fini(&z);
+}
+
+/*
+ * Sealed frames: a round trip with the key and ID; another key, another ID
+ * (the frame moved to another chunk's name), no key, or a flipped byte
+ * with a fixed-up XXH3 are all refused, and the same plaintext seals to
+ * the same bytes (deduplication).
+ */
+static void
+test_frame_sealed(void)
+{
+	uint8_t *raw = test_frame_random(4096, 11);
+	uint8_t *frame = xmalloc(snap_frame_bound(4096));
+	uint8_t *again = xmalloc(snap_frame_bound(4096));
+	uint8_t *out = xmalloc(4096), key[SNAP_FRAME_KEY] = { 1 };
+	uint8_t key2[SNAP_FRAME_KEY] = { 2 };
+	struct snap_id id = { { 5 } }, id2 = { { 6 } };
+	struct snap_frame_seal seal = { key, &id }, other;
+	struct snap_zctx z = { 0 };
+	const char *why;
+	size_t flen, flen2, got;
+
+	for (int zl = 0; zl <= SNAP_ZSTD_LEVEL; zl += SNAP_ZSTD_LEVEL) {
+		memset(raw, 'q', 2048);
+		T_EQ_INT(
+		    snap_frame_encode(&z, raw, 4096, zl, &seal, frame, &flen),
+		    0);
+		T_ASSERT(frame[5] & SNAP_FRAME_SEALED);
+		T_ASSERT(flen <= snap_frame_bound(4096));
+		/* The plaintext is not in the frame. */
+		T_ASSERT(memmem(frame, flen, raw + 2048, 64) == NULL);
+		T_EQ_INT(snap_frame_decode(
+		             &z, frame, flen, &seal, out, 4096, &got, &why),
+		    0);
+		T_ASSERT(got == 4096 && memcmp(out, raw, 4096) == 0);
+		T_EQ_INT(
+		    snap_frame_encode(&z, raw, 4096, zl, &seal, again, &flen2),
+		    0);
+		T_ASSERT(flen2 == flen && memcmp(again, frame, flen) == 0);
+		other = (struct snap_frame_seal){ key2, &id };
+		T_EQ_INT(snap_frame_decode(
+		             &z, frame, flen, &other, out, 4096, &got, &why),
+		    -EBADMSG);
+		T_ASSERT(strstr(why, "authentication") != NULL);
+		other = (struct snap_frame_seal){ key, &id2 };
+		T_EQ_INT(snap_frame_decode(
+		             &z, frame, flen, &other, out, 4096, &got, &why),
+		    -EBADMSG);
+		T_EQ_INT(snap_frame_decode(
+		             &z, frame, flen, NULL, out, 4096, &got, &why),
+		    -ENOKEY);
+		T_ASSERT(why != NULL);
+	}
+	free(raw);
+	free(frame);
+	free(again);
 	free(out);
 	snap_zctx_fini(&z);
 }
@@ -126,35 +189,41 @@ test_frame_reasons(void)
 	const char *why;
 	size_t flen, got;
 
-	T_EQ_INT(snap_frame_encode(&z, raw, 1000, 0, frame, &flen), 0);
-	T_EQ_INT(
-	    snap_frame_decode(&z, frame, 10, out, 1000, &got, &why), -EBADMSG);
+	T_EQ_INT(snap_frame_encode(&z, raw, 1000, 0, NULL, frame, &flen), 0);
+	T_EQ_INT(snap_frame_decode(&z, frame, 10, NULL, out, 1000, &got, &why),
+	    -EBADMSG);
 	T_ASSERT(strstr(why, "short") != NULL);
-	T_EQ_INT(snap_frame_decode(&z, frame, flen - 1, out, 1000, &got, &why),
+	T_EQ_INT(
+	    snap_frame_decode(&z, frame, flen - 1, NULL, out, 1000, &got, &why),
 	    -EBADMSG);
 	T_ASSERT(strstr(why, "stored length") != NULL);
 	frame[flen] = 0;
-	T_EQ_INT(snap_frame_decode(&z, frame, flen + 1, out, 1000, &got, &why),
+	T_EQ_INT(
+	    snap_frame_decode(&z, frame, flen + 1, NULL, out, 1000, &got, &why),
 	    -EBADMSG);
 	frame[0] = 'X';
-	T_EQ_INT(snap_frame_decode(&z, frame, flen, out, 1000, &got, &why),
+	T_EQ_INT(
+	    snap_frame_decode(&z, frame, flen, NULL, out, 1000, &got, &why),
 	    -EBADMSG);
 	T_EQ_STR(why, "bad magic");
 	frame[0] = 'H';
 	frame[4] = 2;
-	T_EQ_INT(snap_frame_decode(&z, frame, flen, out, 1000, &got, &why),
+	T_EQ_INT(
+	    snap_frame_decode(&z, frame, flen, NULL, out, 1000, &got, &why),
 	    -EBADMSG);
 	T_EQ_STR(why, "unsupported frame version");
 	frame[4] = 1;
 	frame[500] ^= 1;
-	T_EQ_INT(snap_frame_decode(&z, frame, flen, out, 1000, &got, &why),
+	T_EQ_INT(
+	    snap_frame_decode(&z, frame, flen, NULL, out, 1000, &got, &why),
 	    -EBADMSG);
 	T_EQ_STR(why, "checksum mismatch (XXH3-128)");
 	frame[500] ^= 1;
 	/* A sound frame that does not fit the caller's buffer. */
-	T_EQ_INT(snap_frame_decode(&z, frame, flen, out, 999, &got, &why),
+	T_EQ_INT(snap_frame_decode(&z, frame, flen, NULL, out, 999, &got, &why),
 	    -EOVERFLOW);
-	T_EQ_INT(snap_frame_decode(&z, frame, flen, out, 1000, &got, &why), 0);
+	T_EQ_INT(
+	    snap_frame_decode(&z, frame, flen, NULL, out, 1000, &got, &why), 0);
 	snap_zctx_fini(&z);
 	free(raw);
 	free(frame);
@@ -165,6 +234,7 @@ static const struct test tests[] = {
 	TEST(test_frame_bad_lengths_encode),
 	TEST(test_frame_every_flip_caught),
 	TEST(test_frame_reasons),
+	TEST(test_frame_sealed),
 };
 
 TEST_MAIN(tests)

@@ -177,21 +177,23 @@ test_mf_rejects(void)
 	test_mf_bad(
 	    "created 1796589000", "created 9223372036854775808", 8, "range");
 	test_mf_bad("volume vm", "volume v/m", 9, "bad name");
-	test_mf_bad("size 196608", "size 196609", 12, "cannot cover");
+	test_mf_bad("size 196608", "size 196609", 13, "cannot cover");
 	test_mf_bad("size 196608", "size 1125899906842625", 10, "range");
 	test_mf_bad("chunk_size 65536", "chunk_size 65537", 11, "power of two");
 	test_mf_bad("chunk_size 65536", "chunk_size 8388608", 11, "range");
-	test_mf_bad("chunks 3", "chunks 4", 12, "cannot cover");
-	test_mf_bad("\nzero\n", "\nZERO\n", 14, "hex digits or 'zero'");
+	test_mf_bad("ids sha256", "ids md5", 12, "want sha256 or keyed");
+	test_mf_bad("ids sha256", "ids keyed-0123", 12, "want sha256 or keyed");
+	test_mf_bad("chunks 3", "chunks 4", 13, "cannot cover");
+	test_mf_bad("\nzero\n", "\nZERO\n", 15, "hex digits or 'zero'");
 	test_mf_bad("\nzero\n",
 	    "\n0000000000000000000000000000000000000000"
 	    "000000000000000000000000\n",
-	    14, "spelled 'zero'");
-	test_mf_bad("root ", "root 0", 16, "hex digits");
-	test_mf_bad("\nend\n", "\nend\nextra\n", 18, "after 'end'");
-	test_mf_bad("\nend\n", "\nfin\n", 17, "expected 'end'");
-	test_mf_bad("\nend\n", "\nend", 17, "not terminated");
-	test_mf_bad("\nend\n", "\n", 17, "unexpected end");
+	    15, "spelled 'zero'");
+	test_mf_bad("root ", "root 0", 17, "hex digits");
+	test_mf_bad("\nend\n", "\nend\nextra\n", 19, "after 'end'");
+	test_mf_bad("\nend\n", "\nfin\n", 18, "expected 'end'");
+	test_mf_bad("\nend\n", "\nend", 18, "not terminated");
+	test_mf_bad("\nend\n", "\n", 18, "unexpected end");
 }
 
 /* Lineage: a chain in generation A, a promote to B at seq 3, a branch. */
