@@ -86,52 +86,6 @@ static const struct conf_schema hc_conf_defaults_schema = {
 	.nkeys = ARRAY_SIZE(hc_conf_defaults_keys),
 };
 
-static const struct conf_key hc_conf_hook_keys[] = {
-	{ .name = "exec",
-	    .type = CT_STRING,
-	    .off = offsetof(struct hc_hook_conf, exec),
-	    .help = "command run through /bin/sh -c on every transition" },
-	{ .name = "webhook",
-	    .type = CT_STRING,
-	    .off = offsetof(struct hc_hook_conf, webhook),
-	    .help = "http://ip:port/path receiving a JSON POST" },
-	{ .name = "timeout",
-	    .type = CT_DURATION,
-	    .off = offsetof(struct hc_hook_conf, timeout_ms),
-	    .dflt = "5s",
-	    .min = 1,
-	    .max = 600000,
-	    .help = "time one hook run may take" },
-	{ .name = "retries",
-	    .type = CT_UINT,
-	    .off = offsetof(struct hc_hook_conf, retries),
-	    .dflt = "2",
-	    .min = 0,
-	    .max = 20,
-	    .help = "webhook attempts after the first" },
-};
-
-static void hc_conf_hook_check(
-    struct conf_ctx *ctx, struct conf_node *node, void *obj);
-
-static const struct conf_schema hc_conf_hook_schema = {
-	.name = "health.hooks",
-	.size = sizeof(struct hc_hook_conf),
-	.keys = hc_conf_hook_keys,
-	.nkeys = ARRAY_SIZE(hc_conf_hook_keys),
-	.check = hc_conf_hook_check,
-};
-
-static void
-hc_conf_hook_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
-{
-	struct hc_hook_conf *h = obj;
-
-	if (h->webhook != NULL && strncmp(h->webhook, "http://", 7) != 0)
-		conf_error(ctx, conf_key_node(node, "webhook"),
-		    "webhook must be an http:// URL");
-}
-
 /* address: "1.2.3.4:80", "[::1]:53" or a bare address (icmp). */
 static int
 hc_conf_parse_address(struct conf_ctx *ctx, struct conf_node *node, void *dst)
@@ -321,7 +275,7 @@ static const struct conf_key hc_conf_check_keys[] = {
 	{ .name = "hooks",
 	    .type = CT_SECTION,
 	    .off = HC_COFF(hooks),
-	    .sub = &hc_conf_hook_schema,
+	    .sub = &hook_alarm_schema,
 	    .help = "notifications for this check's targets" },
 };
 
@@ -417,7 +371,7 @@ static const struct conf_key hc_conf_keys[] = {
 	{ .name = "hooks",
 	    .type = CT_SECTION,
 	    .off = offsetof(struct hc_conf, hooks),
-	    .sub = &hc_conf_hook_schema,
+	    .sub = &hook_alarm_schema,
 	    .help = "notifications for every transition" },
 	{ .name = "checks",
 	    .type = CT_LIST,

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "lib/conf.h"
+#include "lib/hook_conf.h"
 
 enum hc_conf_type {
 	HC_TYPE_TCP,
@@ -69,13 +70,6 @@ struct hc_timing {
 	uint32_t set;               /* HC_T_* keys written for this check */
 };
 
-struct hc_hook_conf {
-	char *exec;    /* owned: command run through /bin/sh -c, or NULL */
-	char *webhook; /* owned: http://host:port/path, or NULL */
-	uint64_t timeout_ms;
-	uint32_t retries;
-};
-
 struct hc_check_conf {
 	char *name; /* owned */
 	int type;   /* enum hc_conf_type */
@@ -114,12 +108,12 @@ struct hc_check_conf {
 	struct sockaddr_storage expect_address;
 	/* exec */
 	char *command; /* owned: run via /bin/sh -c with HAVEN_TARGET_* env */
-	struct hc_hook_conf hooks; /* this check's own hooks, run first */
+	struct hook_alarm_conf hooks; /* this check's own hooks, run first */
 };
 
 struct hc_conf {
 	struct hc_timing defaults;
-	struct hc_hook_conf hooks;    /* global notification hooks */
+	struct hook_alarm_conf hooks; /* global notification hooks */
 	struct hc_check_conf *checks; /* owned array */
 	size_t nchecks;
 };

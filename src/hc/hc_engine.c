@@ -559,7 +559,7 @@ hc_engine_cmp_target(const void *a, const void *b)
 
 void
 hc_engine_apply(struct hc_engine *e, const struct hc_target_spec *specs,
-    size_t n, const struct hc_hook_conf *hooks)
+    size_t n, const struct hook_alarm_conf *hooks)
 {
 	const struct hc_target_spec **sv = xcalloc(n + 1, sizeof(*sv));
 	struct hc_target **nv = xcalloc(n + 1, sizeof(*nv));

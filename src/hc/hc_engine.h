@@ -116,7 +116,7 @@ struct hc_engine {
 	size_t ntargets;
 	/* hc_engine_find's index: name -> target borrowed from targets. */
 	struct namemap byname;
-	const struct hc_hook_conf *hooks; /* borrowed: global hooks */
+	const struct hook_alarm_conf *hooks; /* borrowed: global hooks */
 	const struct hc_check_type *types[HC_TYPE_EXEC + 1]; /* borrowed */
 	char *state_dir;            /* owned, NULL: no persistence */
 	struct hc_restore *restore; /* owned: state file until 1st apply */
@@ -160,7 +160,7 @@ size_t hc_engine_targets(const struct hc_conf *hc,
  * hooks: global hooks (borrowed like the check confs), may be NULL.
  */
 void hc_engine_apply(struct hc_engine *e, const struct hc_target_spec *specs,
-    size_t n, const struct hc_hook_conf *hooks);
+    size_t n, const struct hook_alarm_conf *hooks);
 /* Convenience: derive and apply. */
 void hc_engine_apply_conf(struct hc_engine *e, const struct hc_conf *hc,
     const struct plane_target *decl, size_t ndecl);

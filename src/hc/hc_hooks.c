@@ -52,7 +52,7 @@ hc_hooks_pending(const struct hc_hooks *h)
 }
 
 static void
-hc_hooks_exec(struct hc_hooks *h, const struct hc_hook_conf *hc,
+hc_hooks_exec(struct hc_hooks *h, const struct hook_alarm_conf *hc,
     const struct hc_hook_event *ev, const char *tag)
 {
 	struct hook_job j = {
@@ -81,7 +81,7 @@ hc_hooks_exec(struct hc_hooks *h, const struct hc_hook_conf *hc,
 }
 
 static void
-hc_hooks_web(struct hc_hooks *h, const struct hc_hook_conf *hc,
+hc_hooks_web(struct hc_hooks *h, const struct hook_alarm_conf *hc,
     const struct hc_hook_event *ev, const char *tag)
 {
 	struct hook_job j = {
@@ -112,7 +112,7 @@ hc_hooks_web(struct hc_hooks *h, const struct hc_hook_conf *hc,
 }
 
 void
-hc_hooks_notify(struct hc_hooks *h, const struct hc_hook_conf *hc,
+hc_hooks_notify(struct hc_hooks *h, const struct hook_alarm_conf *hc,
     const struct hc_hook_event *ev)
 {
 	char *tag;

@@ -40,7 +40,7 @@ struct hc_hooks *hc_hooks_new(struct ev_loop *loop);
 /* Abandon pending runs, kill a running command. */
 void hc_hooks_free(struct hc_hooks *h);
 /* Queue hc's exec then webhook for ev (copied). hc may be NULL. */
-void hc_hooks_notify(struct hc_hooks *h, const struct hc_hook_conf *hc,
+void hc_hooks_notify(struct hc_hooks *h, const struct hook_alarm_conf *hc,
     const struct hc_hook_event *ev);
 /* The runner's counters (lib/hook.h): runs, ok, failed, timeouts... */
 const struct hook_stats *hc_hooks_stats(const struct hc_hooks *h);

@@ -1,7 +1,8 @@
 /*
  * hook_conf.h - the config of an alarm: where a plane's events go through
  * lib/hook.c, a webhook and/or an exec command. One schema for every plane
- * that sends alarms (`dns.alarms`, `snap.alarms`): the keys, defaults and
+ * that sends alarms (`dns.alarms`, `snap.alarms`, `health.hooks` and each
+ * check's `hooks`): the keys, defaults and
  * checks are the same, only the events differ.
  *
  *   alarms: { webhook: "http://127.0.0.1:9099/x", exec: "/usr/bin/page",

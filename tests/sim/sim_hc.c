@@ -771,7 +771,7 @@ test_real_hooks(void)
 	char *webf = xasprintf("%s/web.out", dir);
 	struct ev_loop *loop = ev_loop_new();
 	struct hc_hooks *h = hc_hooks_new(loop);
-	struct hc_hook_conf hc = { 0 }, slow = { 0 };
+	struct hook_alarm_conf hc = { 0 }, slow = { 0 };
 	struct hc_hook_event ev = { 0 };
 	uint64_t end = util_mono_ms() + 8000;
 	const struct hook_stats *st;
