@@ -207,10 +207,9 @@ dns_api_get(struct dns_srv *s, struct buf *out)
 }
 
 int
-dns_api_query(const char *method, const char *path, const char *body,
-    size_t body_len, struct buf *out)
+dns_api_query(struct dns_srv *s, const char *method, const char *path,
+    const char *body, size_t body_len, struct buf *out)
 {
-	struct dns_srv *s = &dns_srv_g;
 	int rc;
 
 	if (s->rt != NULL &&
@@ -275,9 +274,8 @@ dns_api_metrics_queries(struct dns_srv *s, struct buf *out)
 }
 
 void
-dns_api_metrics(struct buf *out)
+dns_api_metrics(struct dns_srv *s, struct buf *out)
 {
-	struct dns_srv *s = &dns_srv_g;
 	const struct dns_srv_stats *st = &s->st;
 
 	dns_api_metrics_queries(s, out);

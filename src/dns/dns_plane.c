@@ -30,7 +30,16 @@
 #include "lib/plane.h"
 #include "lib/util.h"
 
-struct dns_srv dns_srv_g;
+/*
+ * The worker's server: allocated by init, it lives until the process
+ * exits, since the runtime may still call query and metrics after stop.
+ * This is the only file-scope reference to it: the hooks of struct
+ * plane_ops carry no context pointer, so they reach it here; everything
+ * they call gets it as a parameter, and event callbacks get it from the
+ * object they are registered with (a socket's struct dns_sock, a
+ * connection's struct dns_tcp_conn).
+ */
+static struct dns_srv *dns_plane_srv; /* owned */
 
 void
 dns_srv_client(const struct sockaddr_storage *ss, struct dns_client *cl)
@@ -74,8 +83,9 @@ dns_plane_sock_name(
 static int
 dns_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 {
-	struct dns_srv *s = &dns_srv_g;
+	struct dns_srv *s = xcalloc(1, sizeof(*s));
 
+	dns_plane_srv = s;
 	s->loop = loop;
 	s->worker = worker;
 	s->scratch = xmalloc(2 + DNS_MSG_MAX);
@@ -151,6 +161,7 @@ dns_plane_sock_new(struct dns_srv *s, const struct plane_sock *ps)
 	}
 	(void)util_set_nonblock(fd);
 	k = xcalloc(1, sizeof(*k));
+	k->srv = s;
 	snprintf(k->name, sizeof(k->name), "%s", ps->name);
 	k->slot = ps->slot;
 	k->adopted = ps->adopted;
@@ -213,7 +224,7 @@ dns_plane_socks_set(struct dns_srv *s, const struct plane_sock *socks, size_t n)
 static void
 dns_plane_adopt(const struct plane_sock *socks, size_t n)
 {
-	dns_plane_socks_set(&dns_srv_g, socks, n);
+	dns_plane_socks_set(dns_plane_srv, socks, n);
 }
 
 /* Every listen address has its two sockets of this worker. */
@@ -274,7 +285,7 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
     struct conf_errors *errs)
 {
 	const struct dns_conf *o = old, *c = conf;
-	struct dns_srv *s = &dns_srv_g;
+	struct dns_srv *s = dns_plane_srv;
 	struct dns_srv_zones *z = NULL;
 	size_t nsid_len;
 	int rc;
@@ -321,6 +332,7 @@ reject:
 static void
 dns_plane_on_msg(const struct ipc_msg *msg)
 {
+	struct dns_srv *s = dns_plane_srv;
 	const char *data = msg->data;
 
 	if (msg->type != IPC_VERDICT || msg->len == 0 ||
@@ -333,8 +345,8 @@ dns_plane_on_msg(const struct ipc_msg *msg)
 
 		/* The payload may be unaligned: copy before use. */
 		memcpy(&v, data + i * sizeof(v), sizeof(v));
-		if (dns_srv_g.rt != NULL) /* NULL once stopped */
-			dns_gslb_rt_verdict(dns_srv_g.rt, &v);
+		if (s->rt != NULL) /* NULL once stopped */
+			dns_gslb_rt_verdict(s->rt, &v);
 	}
 }
 
@@ -360,7 +372,7 @@ dns_plane_stopped(struct dns_srv *s)
 static void
 dns_plane_stop(unsigned deadline_ms)
 {
-	struct dns_srv *s = &dns_srv_g;
+	struct dns_srv *s = dns_plane_srv;
 
 	if (s->stopping)
 		return;
@@ -375,11 +387,28 @@ dns_plane_stop(unsigned deadline_ms)
 
 /* ---- config side ---- */
 
+/*
+ * Queries and metrics are the two hooks the runtime (cmd/child.c) calls
+ * whether or not init has run; the parent sends the hello first, so only
+ * a worker that never got one takes these guards.
+ */
+static int
+dns_plane_query(const char *method, const char *path, const char *body,
+    size_t body_len, struct buf *out)
+{
+	if (dns_plane_srv == NULL) {
+		buf_puts(out, "{\"error\":\"dns server not initialised\"}");
+		return 503;
+	}
+	return dns_api_query(dns_plane_srv, method, path, body, body_len, out);
+}
+
 /* dns-xfr: the server's families, then the transfer and NOTIFY ones. */
 static void
 dns_plane_metrics(struct buf *out)
 {
-	dns_api_metrics(out);
+	if (dns_plane_srv != NULL)
+		dns_api_metrics(dns_plane_srv, out);
 	dns_xfr_metrics(out);
 	dns_sec_metrics(out); /* dns-sec */
 }
@@ -471,7 +500,7 @@ const struct plane_ops dns_plane = {
 	.apply = dns_plane_apply,
 	.on_msg = dns_plane_on_msg,
 	.adopt = dns_plane_adopt,
-	.query = dns_api_query,
+	.query = dns_plane_query,
 	.metrics = dns_plane_metrics, /* dns-xfr: was dns_api_metrics */
 	.stop = dns_plane_stop,
 	.nprocs = dns_plane_nprocs,

@@ -184,7 +184,7 @@ dns_sec_notify_in(struct dns_srv *s, const uint8_t *msg, size_t len,
 	dns_name_to_text(apex, zone, sizeof(zone));
 	if (zi == NULL) {
 		dns_sec_nres_count[DNS_SEC_N_NOTAUTH]++;
-		return dns_xfr_tsig_answer(msg, len, out, size,
+		return dns_xfr_tsig_answer(c, msg, len, out, size,
 		    dns_sec_reply(
 		        msg, qend, DNS_RCODE_NOTAUTH, NULL, out, size));
 	}
@@ -211,7 +211,7 @@ dns_sec_notify_in(struct dns_srv *s, const uint8_t *msg, size_t len,
 		 * the keys we know, and answered signed, as any query. */
 		n = dns_sec_reply(
 		    msg, qend, DNS_RCODE_NOERROR, NULL, out, size);
-		n = dns_xfr_tsig_answer(msg, len, out, size, n);
+		n = dns_xfr_tsig_answer(c, msg, len, out, size, n);
 		if (n >= DNS_HDR_LEN && (out[3] & 0xf) == DNS_RCODE_NOTAUTH) {
 			dns_sec_nres_count[DNS_SEC_N_NOTAUTH]++;
 			return n;

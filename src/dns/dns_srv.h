@@ -3,8 +3,12 @@
  * dns_udp.c, dns_tcp.c, dns_load.c, dns_api.c) and nobody else uses: the
  * worker's server state, its counters and the sockets it serves.
  *
- * One struct dns_srv per worker process (a single instance, dns_srv_g,
- * since a process runs one plane). The zones it answers from are a
+ * One struct dns_srv per worker process: dns_plane.c allocates it at init
+ * and every other function gets it as a parameter, or from the object
+ * whose callback runs (a socket's watcher reaches it through its struct
+ * dns_sock, a connection's through its struct dns_tcp_conn); nothing
+ * keeps it in a file-scope variable but the plane's hooks, whose
+ * lib/plane.h contract carries no context. The zones it answers from are a
  * reference-counted struct dns_srv_zones: a reload builds new ones and
  * swaps the pointer between two events; a zone transfer in flight keeps
  * its own reference, so the old tables live until it ends.
@@ -122,16 +126,19 @@ struct dns_tcp_stream {
 
 /*
  * The transfer responder (dns-xfr sets it from its plane hook): called for
- * an AXFR or IXFR query over TCP with the zones (take a reference to keep
- * them), the query and who asks. Returns 0 with *s set to stream, or
- * -ENOENT to let the answer engine reply (REFUSED).
+ * an AXFR or IXFR query over TCP with the server's config (borrowed for
+ * the call), the zones (take a reference to keep them), the query and who
+ * asks. Returns 0 with *s set to stream, or -ENOENT to let the answer
+ * engine reply (REFUSED).
  */
-typedef int dns_xfr_fn(struct dns_srv_zones *z, const uint8_t *msg, size_t len,
-    const struct dns_client *cl, struct dns_tcp_stream *s);
+typedef int dns_xfr_fn(const struct dns_conf *c, struct dns_srv_zones *z,
+    const uint8_t *msg, size_t len, const struct dns_client *cl,
+    struct dns_tcp_stream *s);
 
 /* One socket served: own or adopted (lib/plane.h). */
 struct dns_sock {
-	char name[128]; /* the spec's: "udp/ip:port", "tcp/ip:port" */
+	struct dns_srv *srv; /* borrowed: the server whose list holds it */
+	char name[128];      /* the spec's: "udp/ip:port", "tcp/ip:port" */
 	unsigned slot;
 	bool adopted;
 	int type;     /* SOCK_DGRAM, SOCK_STREAM */
@@ -139,8 +146,8 @@ struct dns_sock {
 	bool pktinfo; /* bound to a wildcard: reply from the query's
 	                 destination address */
 	struct ev_io io;
-	bool seen; /* scratch for the reconcile */
-	struct dns_sock *next;
+	bool seen;             /* scratch for the reconcile */
+	struct dns_sock *next; /* the srv's list (owned by srv->socks) */
 };
 
 struct dns_tcp_conn;
@@ -170,8 +177,6 @@ struct dns_srv {
 	void (*stopped)(struct dns_srv *s);
 	struct dns_srv_stats st;
 };
-
-extern struct dns_srv dns_srv_g;
 
 /* Count one answered query. */
 void dns_srv_count(struct dns_srv *s, enum dns_srv_transport t,
@@ -204,10 +209,10 @@ void dns_tcp_close_all(struct dns_srv *s);
 void dns_tcp_drain(struct dns_srv *s);
 void dns_tcp_apply(struct dns_srv *s);
 
-/* dns_api.c */
-int dns_api_query(const char *method, const char *path, const char *body,
-    size_t body_len, struct buf *out);
-void dns_api_metrics(struct buf *out);
+/* dns_api.c: the plane's query and metrics hooks, for server s. */
+int dns_api_query(struct dns_srv *s, const char *method, const char *path,
+    const char *body, size_t body_len, struct buf *out);
+void dns_api_metrics(struct dns_srv *s, struct buf *out);
 void dns_api_status_print(struct conf_node *root);
 
 #endif

@@ -275,7 +275,7 @@ dns_tcp_query(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
 	if (s->xfr != NULL && dns_tcp_is_xfr(msg, len)) {
 		struct dns_tcp_stream st = { 0 };
 
-		if (s->xfr(s->zones, msg, len, &c->cl, &st) == 0 &&
+		if (s->xfr(s->conf, s->zones, msg, len, &c->cl, &st) == 0 &&
 		    st.next != NULL) {
 			s->st.xfr_started++;
 			s->st.queries[DNS_SRV_TCP][DNS_SRV_QT_XFR]
@@ -291,7 +291,7 @@ dns_tcp_query(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
 	opts.tcp = true;
 	n = dns_answer(s->zones->db, s->dyn, &opts, &c->cl, msg, len,
 	    s->scratch + 2, DNS_MSG_MAX, &info);
-	n = dns_xfr_tsig_answer(msg, len, s->scratch + 2, DNS_MSG_MAX,
+	n = dns_xfr_tsig_answer(s->conf, msg, len, s->scratch + 2, DNS_MSG_MAX,
 	    n); /* dns-xfr: TSIG-signed queries */
 	dns_srv_count(s, DNS_SRV_TCP, &info);
 	if (n == 0)
@@ -466,7 +466,7 @@ void
 dns_tcp_accept_cb(struct ev_io *io, unsigned events, void *arg)
 {
 	struct dns_sock *k = arg;
-	struct dns_srv *s = &dns_srv_g;
+	struct dns_srv *s = k->srv;
 
 	for (unsigned i = 0; i < DNS_TCP_ACCEPT_MAX; i++) {
 		struct sockaddr_storage ss;

@@ -91,10 +91,10 @@ dns_xfr_stream_free(void *st)
 }
 
 int
-dns_xfr_tcp(struct dns_srv_zones *z, const uint8_t *msg, size_t len,
-    const struct dns_client *cl, struct dns_tcp_stream *s)
+dns_xfr_tcp(const struct dns_conf *c, struct dns_srv_zones *z,
+    const uint8_t *msg, size_t len, const struct dns_client *cl,
+    struct dns_tcp_stream *s)
 {
-	const struct dns_conf *c = dns_srv_g.conf;
 	struct dns_xfr_zone *zones;
 	struct dns_tsig_key *keys;
 	struct dns_xfr_env env;
@@ -176,10 +176,9 @@ dns_xfr_metrics(struct buf *out)
 }
 
 size_t
-dns_xfr_tsig_answer(
-    const uint8_t *q, size_t qlen, uint8_t *out, size_t size, size_t n)
+dns_xfr_tsig_answer(const struct dns_conf *c, const uint8_t *q, size_t qlen,
+    uint8_t *out, size_t size, size_t n)
 {
-	const struct dns_conf *c = dns_srv_g.conf;
 	uint8_t name[DNS_NAME_MAX];
 	struct dns_tsig_key *keys;
 	struct dns_tsig_ctx ctx;

@@ -14,19 +14,21 @@
 #include "lib/buf.h"
 
 /* The dns_xfr_fn dns_srv.h declares. */
-int dns_xfr_tcp(struct dns_srv_zones *z, const uint8_t *msg, size_t len,
-    const struct dns_client *cl, struct dns_tcp_stream *s);
+int dns_xfr_tcp(const struct dns_conf *c, struct dns_srv_zones *z,
+    const uint8_t *msg, size_t len, const struct dns_client *cl,
+    struct dns_tcp_stream *s);
 
 /*
  * Sign the n-byte answer in out (size bytes) to the qlen-byte query q if
- * q carries a TSIG and keys are configured (RFC 8945 §5.3): a good
- * signature gets the answer signed; a bad one (BADKEY, BADSIG, BADTIME)
- * turns it into NOTAUTH with the question alone and the TSIG error.
+ * q carries a TSIG and c (the server's config, NULL before the first
+ * apply) has keys (RFC 8945 §5.3): a good signature gets the answer
+ * signed; a bad one (BADKEY, BADSIG, BADTIME) turns it into NOTAUTH with
+ * the question alone and the TSIG error.
  * Returns the new length; n as it was for an unsigned query, or when the
  * signature does not fit size. For the UDP and TCP answer paths.
  */
-size_t dns_xfr_tsig_answer(
-    const uint8_t *q, size_t qlen, uint8_t *out, size_t size, size_t n);
+size_t dns_xfr_tsig_answer(const struct dns_conf *c, const uint8_t *q,
+    size_t qlen, uint8_t *out, size_t size, size_t n);
 
 /*
  * After an apply that installs zones nz (old: the previous zones, NULL at
