@@ -451,6 +451,7 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 	struct dns_ecs ecs;
 	struct dns_client cl;
 	struct dns_ans a;
+	uint8_t cookie[DNS_COOKIE_MAX];
 	enum dns_wire_err e;
 	size_t limit;
 	int rcode;
@@ -461,6 +462,7 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 	info->truncated = false;
 	info->dynamic = false;
 	info->edns = false;
+	info->cookie = DNS_COOKIE_NONE;
 	info->rrl_name[0] = 0;
 	e = dns_wire_parse_query(msg, len, &q);
 	info->err = e;
@@ -477,7 +479,7 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 	/* The OPT fields are known when the parse succeeded, or failed on
 	 * the version or the ECS option (dns_wire.h). */
 	if (e == DNS_WIRE_OK || e == DNS_WIRE_BADVERS ||
-	    (e >= DNS_WIRE_ECS_LEN && e <= DNS_WIRE_ECS_DUP)) {
+	    (e >= DNS_WIRE_ECS_LEN && e <= DNS_WIRE_COOKIE_DUP)) {
 		if (q.edns) {
 			info->edns = true;
 			memset(&ro, 0, sizeof(ro));
@@ -486,6 +488,17 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 			if (e == DNS_WIRE_OK && q.nsid && opts->nsid != NULL) {
 				ro.nsid = opts->nsid;
 				ro.nsid_len = opts->nsid_len;
+			}
+			if (e == DNS_WIRE_OK && q.cookie_len > 0 &&
+			    opts->cookie_secret != NULL) {
+				size_t clen;
+
+				/* Bound to the source address, not ECS. */
+				info->cookie = dns_cookie_answer(
+				    opts->cookie_secret, src, q.cookie,
+				    q.cookie_len, opts->now, cookie, &clen);
+				ro.cookie = cookie;
+				ro.cookie_len = (uint8_t)clen;
 			}
 			if (e == DNS_WIRE_OK && q.has_ecs) {
 				ecs = q.ecs;

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dns/dns_cookie.h"
 #include "dns/dns_db.h"
 #include "dns/dns_dyn.h"
 #include "dns/dns_wire.h"
@@ -33,10 +34,13 @@
 #define DNS_CNAME_CHAIN_MAX  8    /* CNAMEs followed in one answer */
 
 struct dns_answer_opts {
-	uint16_t udp_max;     /* our EDNS payload size; 512..65535 */
-	bool tcp;             /* no size limit but DNS_MSG_MAX */
-	const uint8_t *nsid;  /* borrowed: NULL, or our server id */
-	uint16_t nsid_len;    /* at most DNS_NSID_MAX */
+	uint16_t udp_max;    /* our EDNS payload size; 512..65535 */
+	bool tcp;            /* no size limit but DNS_MSG_MAX */
+	const uint8_t *nsid; /* borrowed: NULL, or our server id */
+	uint16_t nsid_len;   /* at most DNS_NSID_MAX */
+	/* borrowed: DNS_COOKIE_SECRET_LEN bytes; NULL: COOKIE ignored */
+	const uint8_t *cookie_secret;
+	uint32_t now; /* unix seconds, for server cookies */
 };
 
 /* What kind of answer went out: the RRL's response classes (the
@@ -54,12 +58,13 @@ enum dns_answer_kind {
 
 struct dns_answer_info {
 	enum dns_answer_kind kind;
-	int rcode;               /* extended RCODE sent, or DNS_RCODE_DROP */
-	enum dns_wire_err err;   /* why the query was refused, or _OK */
-	uint16_t qtype;          /* 0 when no question parsed */
-	bool truncated;          /* TC set */
-	bool dynamic;            /* the dns_dyn provider answered */
-	bool edns;               /* the query had an OPT */
+	int rcode;             /* extended RCODE sent, or DNS_RCODE_DROP */
+	enum dns_wire_err err; /* why the query was refused, or _OK */
+	uint16_t qtype;        /* 0 when no question parsed */
+	bool truncated;        /* TC set */
+	bool dynamic;          /* the dns_dyn provider answered */
+	bool edns;             /* the query had an OPT */
+	enum dns_cookie_verdict cookie; /* its COOKIE, when one was read */
 	/* The RRL's key name, as NSD and Knot impute it: the zone apex for
 	 * NXDOMAIN and referrals, else the query name; folded to lower
 	 * case; the root when no question parsed. */

@@ -107,6 +107,8 @@ dns_srv_count(struct dns_srv *s, enum dns_srv_transport t,
 		s->st.malformed[info->err]++;
 	if (info->kind < DNS_ANS__COUNT)
 		s->st.kinds[info->kind]++;
+	if (info->cookie < DNS_COOKIE__COUNT)
+		s->st.cookies[info->cookie]++;
 	/* Nothing sent: a malformed packet, counted above only. */
 	if (info->rcode == DNS_RCODE_DROP)
 		return;
@@ -172,6 +174,13 @@ dns_api_counters_json(struct dns_srv *s, struct jw *w)
 	jw_kuint(w, "dynamic", st->dynamic);
 	jw_kuint(w, "rrl_drop", st->rrl_drop);
 	jw_kuint(w, "rrl_slip", st->rrl_slip);
+	jw_kuint(w, "rrl_cookie_pass", st->rrl_cookie_pass);
+	for (int v = DNS_COOKIE_NEW; v < DNS_COOKIE__COUNT; v++) {
+		char k[32];
+
+		snprintf(k, sizeof(k), "cookie_%s", dns_cookie_name(v));
+		jw_kuint(w, k, st->cookies[v]);
+	}
 	jw_kuint(w, "tcp_connections", s->nconns);
 	jw_kuint(w, "tcp_accepted", st->tcp_accepted);
 	jw_kuint(w, "tcp_refused", st->tcp_refused_max);
@@ -285,6 +294,17 @@ dns_api_metrics(struct dns_srv *s, struct buf *out)
 	    "UDP responses rate limited: dropped, or sent truncated (slip)");
 	mx_u64(out, "haven_dns_rrl_total", "action=\"drop\"", st->rrl_drop);
 	mx_u64(out, "haven_dns_rrl_total", "action=\"slip\"", st->rrl_slip);
+	mx_u64(out, "haven_dns_rrl_total", "action=\"cookie_pass\"",
+	    st->rrl_cookie_pass);
+	mx_family(out, "haven_dns_cookies_total", "counter",
+	    "DNS queries by their COOKIE option (RFC 7873): none, new "
+	    "(client cookie only), valid (our server cookie), bad");
+	for (int v = 0; v < DNS_COOKIE__COUNT; v++) {
+		char l[32];
+
+		snprintf(l, sizeof(l), "result=\"%s\"", dns_cookie_name(v));
+		mx_u64(out, "haven_dns_cookies_total", l, st->cookies[v]);
+	}
 	mx_family(out, "haven_dns_refused_total", "counter",
 	    "DNS queries answered REFUSED (not our zone, transfers)");
 	mx_u64(out, "haven_dns_refused_total", NULL, st->refused);

@@ -364,6 +364,12 @@ static const struct conf_key dns_conf_keys[] = {
 	    .type = CT_STRING,
 	    .off = offsetof(struct dns_conf, nsid),
 	    .help = "server id sent to clients that ask (RFC 5001)" },
+	{ .name = "cookies",
+	    .type = CT_BOOL,
+	    .off = offsetof(struct dns_conf, cookies),
+	    .dflt = "true",
+	    .help = "answer DNS Cookies (RFC 7873, server cookies of RFC "
+	            "9018); a valid one lets its client past rrl" },
 	{ .name = "edns_udp_size",
 	    .type = CT_UINT,
 	    .off = offsetof(struct dns_conf, edns_udp_size),

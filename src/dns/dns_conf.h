@@ -8,6 +8,7 @@
  *     listen: ["127.0.0.1:5300", "[::1]:5300"]  # one UDP + one TCP each
  *     workers: 1
  *     nsid: ns1                                  # RFC 5001; optional
+ *     cookies: true                              # RFC 7873; default on
  *     edns_udp_size: 1232
  *     tcp: {idle_timeout: 10s, max_connections: 1000, max_queries: 0}
  *     rrl: {responses_per_second: 0, slip: 2, window: 15s,
@@ -81,7 +82,8 @@ struct dns_conf {
 	char **listen; /* owned, NULL-terminated: "ip:port" */
 	size_t nlisten;
 	uint32_t workers;
-	char *nsid; /* owned, may be NULL */
+	char *nsid;   /* owned, may be NULL */
+	bool cookies; /* answer DNS Cookies (RFC 7873, dns_cookie.h) */
 	uint32_t edns_udp_size;
 	struct dns_tcp_conf tcp;
 	struct dns_rrl_conf rrl;

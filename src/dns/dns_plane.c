@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +282,53 @@ dns_plane_rrl(
 	s->rrl = p.rate > 0 ? dns_rrl_new(&p) : NULL;
 }
 
+/*
+ * The server cookie secret (dns_cookie.h), the same for every worker so
+ * that a cookie minted by one checks in another, and kept across restarts
+ * so that clients' cookies stay valid: <state_dir>/dns-cookie-secret,
+ * made by the first worker that finds none (a temp file linked into place,
+ * so of two racing workers one wins and both read the winner's). Without
+ * a state directory, or when it fails, each worker makes its own: cookies
+ * then still work, but one worker's are "bad" in another.
+ */
+static void
+dns_plane_cookie_secret(struct dns_srv *s, const char *state_dir)
+{
+	uint8_t key[DNS_COOKIE_SECRET_LEN];
+	char *path = NULL, *tmp = NULL;
+	ssize_t n = -1;
+	int fd;
+
+	randombytes_buf(key, sizeof(key));
+	if (state_dir == NULL)
+		goto own;
+	path = xasprintf("%s/dns-cookie-secret", state_dir);
+	tmp = xasprintf("%s.%u.%ld", path, s->worker, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) !=
+	    -1) {
+		bool ok =
+		    util_write_all(fd, key, sizeof(key)) == 0 && fsync(fd) == 0;
+
+		close(fd);
+		if (ok)
+			(void)link(tmp, path); /* EEXIST: another's won */
+		unlink(tmp);
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, s->cookie_secret, sizeof(s->cookie_secret));
+		close(fd);
+	}
+	if (n == (ssize_t)sizeof(s->cookie_secret))
+		goto out;
+	log_warn("dns cookie secret not shared", "path=%s", log_q(path));
+own:
+	memcpy(s->cookie_secret, key, sizeof(key));
+out:
+	sodium_memzero(key, sizeof(key));
+	free(path);
+	free(tmp);
+}
+
 static int
 dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
     struct conf_errors *errs)
@@ -311,6 +360,12 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	memcpy(s->nsid, c->nsid != NULL ? c->nsid : "", nsid_len);
 	s->opts.nsid = nsid_len > 0 ? s->nsid : NULL;
 	s->opts.nsid_len = (uint16_t)nsid_len;
+	if (c->cookies && s->opts.cookie_secret == NULL) {
+		dns_plane_cookie_secret(s, env->state_dir);
+		s->opts.cookie_secret = s->cookie_secret;
+	} else if (!c->cookies) {
+		s->opts.cookie_secret = NULL;
+	}
 	dns_plane_rrl(s, o, c);
 	dns_notify_apply(s, s->zones, z); /* dns-xfr: NOTIFY on new serials */
 	dns_srv_zones_unref(s->zones);

@@ -84,6 +84,8 @@ struct dns_srv_stats {
 	uint64_t refused;   /* REFUSED answers, both transports */
 	uint64_t dynamic;   /* answered by the GSLB */
 	uint64_t rrl_drop, rrl_slip;
+	uint64_t rrl_cookie_pass; /* let past the RRL by a valid cookie */
+	uint64_t cookies[DNS_COOKIE__COUNT]; /* queries by their COOKIE */
 	uint64_t udp_rx_errors, udp_tx_errors;
 	uint64_t udp_oversize; /* datagrams over DNS_UDP_RX: dropped */
 	uint64_t tcp_accepted;
@@ -165,8 +167,9 @@ struct dns_srv {
 	dns_xfr_fn *xfr;             /* NULL: transfers REFUSED */
 	struct dns_answer_opts opts;
 	uint8_t nsid[DNS_NSID_MAX];
-	struct dns_rrl *rrl;    /* owned, NULL when off */
-	struct dns_sock *socks; /* owned list */
+	uint8_t cookie_secret[DNS_COOKIE_SECRET_LEN]; /* dns_cookie.h */
+	struct dns_rrl *rrl;                          /* owned, NULL when off */
+	struct dns_sock *socks;                       /* owned list */
 	/* TCP connections, least recently active first. */
 	struct dns_tcp_conn *conn_head, *conn_tail; /* owned */
 	unsigned nconns;

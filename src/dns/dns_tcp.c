@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dns/dns_sec.h" /* dns-sec */
@@ -289,6 +290,7 @@ dns_tcp_query(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
 	         s, msg, len, &c->cl, s->scratch + 2, DNS_MSG_MAX)) > 0)
 		return dns_tcp_send_msg(c, n); /* dns-sec: NOTIFY in */
 	opts.tcp = true;
+	opts.now = (uint32_t)time(NULL);
 	n = dns_answer(s->zones->db, s->dyn, &opts, &c->cl, msg, len,
 	    s->scratch + 2, DNS_MSG_MAX, &info);
 	n = dns_xfr_tsig_answer(s->conf, msg, len, s->scratch + 2, DNS_MSG_MAX,

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dns/dns_sec.h" /* dns-sec */
 #include "dns/dns_srv.h"
@@ -132,6 +133,12 @@ dns_udp_answer(struct dns_srv *s, struct dns_sock *k, unsigned i, unsigned j,
 	dns_srv_count(s, DNS_SRV_UDP, &info);
 	if (n == 0)
 		return false;
+	/* A valid server cookie proves the source address is not forged
+	 * (RFC 7873 §5.2.3): reflection limits are not for this client. */
+	if (info.cookie == DNS_COOKIE_VALID && s->rrl != NULL) {
+		s->st.rrl_cookie_pass++;
+		goto pass;
+	}
 	switch (dns_rrl_check(s->rrl, &cl, info.kind, info.rrl_name, now_ms)) {
 	case DNS_RRL_PASS:
 		break;
@@ -145,6 +152,7 @@ dns_udp_answer(struct dns_srv *s, struct dns_sock *k, unsigned i, unsigned j,
 		info.truncated = true;
 		break;
 	}
+pass:
 	if (info.truncated)
 		s->st.truncated++;
 send:
@@ -233,6 +241,7 @@ dns_udp_read_cb(struct ev_io *io, unsigned events, void *arg)
 
 	if (s->zones == NULL || s->udp == NULL)
 		return;
+	s->opts.now = (uint32_t)time(NULL); /* server cookies' timestamp */
 	for (unsigned w = 0; w < DNS_UDP_WAKE_MAX; w++)
 		if (dns_udp_batch_run(s, k, now) < DNS_UDP_BATCH)
 			break;

@@ -40,6 +40,8 @@ static const char *const dns_wire_err_names[DNS_WIRE_ERR__COUNT] = {
 	[DNS_WIRE_ECS_SCOPE] = "ecs_scope",
 	[DNS_WIRE_ECS_BITS] = "ecs_bits",
 	[DNS_WIRE_ECS_DUP] = "ecs_dup",
+	[DNS_WIRE_COOKIE_LEN] = "cookie_len",
+	[DNS_WIRE_COOKIE_DUP] = "cookie_dup",
 	[DNS_WIRE_TSIG_PLACE] = "tsig_place",
 	[DNS_WIRE_TRAILING] = "trailing",
 	[DNS_WIRE_BADVERS] = "badvers",
@@ -209,6 +211,16 @@ dns_wire_opt(const uint8_t *rdata, size_t rdlen, struct dns_query *q)
 			err = dns_wire_ecs(rdata + off, olen, q);
 			if (err != DNS_WIRE_OK)
 				return err;
+		} else if (code == DNS_OPTION_COOKIE) {
+			if (q->cookie_len != 0)
+				return DNS_WIRE_COOKIE_DUP;
+			if (olen != DNS_COOKIE_CLIENT_LEN &&
+			    (olen < DNS_COOKIE_CLIENT_LEN +
+			                DNS_COOKIE_SERVER_MIN ||
+			        olen > DNS_COOKIE_MAX))
+				return DNS_WIRE_COOKIE_LEN;
+			memcpy(q->cookie, rdata + off, olen);
+			q->cookie_len = (uint8_t)olen;
 		} else if (code == DNS_OPTION_NSID) {
 			/* A requestor sends it empty (RFC 5001 §2.1);
 			 * anything inside means nothing to us. */
@@ -393,6 +405,8 @@ dns_resp_opt_len(const struct dns_resp_opt *opt)
 		n += 4 + opt->nsid_len;
 	if (opt->ecs != NULL)
 		n += 4 + 4 + ((size_t)opt->ecs->source + 7) / 8;
+	if (opt->cookie != NULL)
+		n += 4 + opt->cookie_len;
 	return n;
 }
 
@@ -408,7 +422,8 @@ dns_resp_init(struct dns_resp *r, uint8_t *buf, size_t size, size_t limit,
 	if (r->limit > DNS_MSG_MAX)
 		r->limit = DNS_MSG_MAX;
 	if (opt != NULL) {
-		if (opt->nsid != NULL && opt->nsid_len > DNS_NSID_MAX)
+		if ((opt->nsid != NULL && opt->nsid_len > DNS_NSID_MAX) ||
+		    (opt->cookie != NULL && opt->cookie_len > DNS_COOKIE_MAX))
 			return -EINVAL;
 		if (opt->ecs != NULL &&
 		    ((opt->ecs->family == DNS_ECS_FAMILY_IP4 &&
@@ -608,6 +623,12 @@ dns_resp_opt_write(struct dns_resp *r)
 		p[6] = o->ecs->source;
 		p[7] = o->ecs->scope;
 		memcpy(p + 8, o->ecs->addr, alen);
+		p += 8 + alen;
+	}
+	if (o->cookie != NULL) {
+		dns_wire_put16(p, DNS_OPTION_COOKIE);
+		dns_wire_put16(p + 2, o->cookie_len);
+		memcpy(p + 4, o->cookie, o->cookie_len);
 	}
 	r->len += r->reserve;
 }

@@ -82,12 +82,17 @@
 #define DNS_TYPE_ANY   255
 #define DNS_TYPE_CAA   257
 
-#define DNS_EDNS_DO        0x8000 /* OPT TTL flags, RFC 3225 §3 */
-#define DNS_OPTION_NSID    3      /* RFC 5001 §2.3 */
-#define DNS_OPTION_ECS     8      /* RFC 7871 §6 */
-#define DNS_ECS_FAMILY_IP4 1
-#define DNS_ECS_FAMILY_IP6 2
-#define DNS_NSID_MAX       128 /* ours: what a server id needs */
+#define DNS_EDNS_DO           0x8000 /* OPT TTL flags, RFC 3225 §3 */
+#define DNS_OPTION_NSID       3      /* RFC 5001 §2.3 */
+#define DNS_OPTION_COOKIE     10     /* RFC 7873 §4 */
+#define DNS_COOKIE_CLIENT_LEN 8
+#define DNS_COOKIE_SERVER_MIN 8 /* RFC 7873 §4: 8 to 32 bytes */
+#define DNS_COOKIE_SERVER_MAX 32
+#define DNS_COOKIE_MAX        (DNS_COOKIE_CLIENT_LEN + DNS_COOKIE_SERVER_MAX)
+#define DNS_OPTION_ECS        8 /* RFC 7871 §6 */
+#define DNS_ECS_FAMILY_IP4    1
+#define DNS_ECS_FAMILY_IP6    2
+#define DNS_NSID_MAX          128 /* ours: what a server id needs */
 
 /*
  * Why a query is refused. The comment names the RCODE dns_wire_err_rcode
@@ -122,6 +127,9 @@ enum dns_wire_err {
 	                         prefix set (§6) */
 	DNS_WIRE_ECS_DUP,     /* FORMERR: two ECS options (ours: which
 	                         one would the answer be for?) */
+	DNS_WIRE_COOKIE_LEN,  /* FORMERR: a COOKIE not 8 or 16..40 bytes
+	                         (RFC 7873 §5.2.2) */
+	DNS_WIRE_COOKIE_DUP,  /* FORMERR: two COOKIE options */
 	DNS_WIRE_TSIG_PLACE,  /* FORMERR: TSIG not last in additional
 	                         (RFC 8945 §5.1) */
 	DNS_WIRE_TRAILING,    /* FORMERR: bytes after the last record */
@@ -154,14 +162,17 @@ struct dns_query {
 	uint16_t udp_size; /* OPT CLASS as sent; not clamped here */
 	bool has_ecs;
 	struct dns_ecs ecs;
-	bool nsid; /* NSID requested (RFC 5001 §2.1) */
+	bool nsid;          /* NSID requested (RFC 5001 §2.1) */
+	uint8_t cookie_len; /* 0: no COOKIE option; else 8 or 16..40 */
+	uint8_t cookie[DNS_COOKIE_MAX];
 	bool tsig; /* a TSIG record is last; not verified */
 };
 
 /*
  * Parse the len-byte message at msg as a query. Returns DNS_WIRE_OK and
  * fills *q, or the first rule the message breaks. After DNS_WIRE_BADVERS
- * and the ECS errors the OPT fields (edns, edns_do, udp_size) are filled,
+ * and the ECS and COOKIE errors the OPT fields (edns, edns_do, udp_size)
+ * are filled,
  * since the answer carries an OPT; after any error from DNS_WIRE_OPCODE
  * on, id and flags are, and has_question says whether the question is.
  */
@@ -215,6 +226,8 @@ struct dns_resp_opt {
 	                              with the answer's scope */
 	const uint8_t *nsid;       /* borrowed: NULL, or our id */
 	uint16_t nsid_len;         /* at most DNS_NSID_MAX */
+	const uint8_t *cookie;     /* borrowed: NULL, or the COOKIE to send */
+	uint8_t cookie_len;        /* at most DNS_COOKIE_MAX */
 };
 
 /* A response being written. Fields are the writer's; read none. */

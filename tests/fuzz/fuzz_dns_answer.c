@@ -155,8 +155,10 @@ fuzz_one(const struct dns_db *db, const uint8_t *data, size_t size, bool tcp,
 	static uint8_t out[DNS_MSG_MAX];
 	static const struct dns_dyn dyn = { fuzz_provider, NULL };
 	static const uint8_t id[] = "fuzz-node";
+	static const uint8_t secret[DNS_COOKIE_SECRET_LEN] = { 42 };
+	/* With NSID on, cookies on too: both options in one OPT. */
 	struct dns_answer_opts o = { udp_max, tcp, nsid ? id : NULL,
-		nsid ? 9 : 0 };
+		nsid ? 9 : 0, nsid ? secret : NULL, 1800000000u };
 	struct dns_client src = { 2, { 198, 18, 0, 7 }, 32, false };
 	struct dns_answer_info info;
 	struct dns_query q, back;

@@ -18,6 +18,7 @@ file:line:col.
 
 import os
 import random
+import re
 import socket
 import struct
 import subprocess
@@ -257,6 +258,60 @@ def test_edns_badvers_nsid_do(haven, workdir):
     r = ask(h, "www.example.com", "A", use_edns=0)
     assert not r.ednsflags & dns.flags.DO
     assert [o for o in r.options if o.otype == dns.edns.NSID] == []
+
+
+COOKIE = 10  # RFC 7873 option code
+
+
+def cookie_of(r):
+    c = [o for o in r.options if o.otype == COOKIE]
+    return c[0].to_wire() if c else None
+
+
+def test_cookies_and_rrl_exemption(haven, workdir):
+    """RFC 7873 / 9018: a client cookie gets a 16-byte server cookie, which
+    comes back valid from either worker (one secret in the state
+    directory), lets its client past RRL, and is bad from a forged
+    source; a COOKIE of a bad length is FORMERR; dig +cookie agrees."""
+    h = start(haven, workdir, workers=2, rrl=5)
+    cc = bytes(range(1, 9))
+    opt = dns.edns.GenericOption(COOKIE, cc)
+    r = ask(h, "www.example.com", "A", use_edns=0, options=[opt])
+    got = cookie_of(r)
+    assert got is not None and len(got) == 24 and got[:8] == cc, got
+    assert got[8] == 1  # RFC 9018 version
+    full = dns.edns.GenericOption(COOKIE, got)
+    # Many queries with the server cookie, from new sockets (so both
+    # workers see some): all valid, none rate limited.
+    answered = 0
+    for _ in range(60):
+        r = ask(h, "www.example.com", "A", use_edns=0, options=[full])
+        assert cookie_of(r)[8:] == got[8:]
+        answered += r.rcode() == 0 and not r.flags & dns.flags.TC
+    assert answered == 60
+    assert h.metric("haven_dns_cookies_total", result="valid") >= 60
+    assert h.metric("haven_dns_rrl_total", action="cookie_pass") >= 60
+    # The same cookie from another address (::1): bad, replaced.
+    r = ask(h, "www.example.com", "A", addr="::1", use_edns=0,
+            options=[full])
+    assert cookie_of(r)[8:] != got[8:]
+    assert h.metric("haven_dns_cookies_total", result="bad") >= 1
+    # Bad lengths: FORMERR (RFC 7873 §5.2.2).
+    for bad in (cc[:7], cc + b"x", got + bytes(17)):
+        r = ask(h, "www.example.com", "A", use_edns=0,
+                options=[dns.edns.GenericOption(COOKIE, bad)])
+        assert r.rcode() == dns.rcode.FORMERR
+    assert h.metric("haven_dns_malformed_total", reason="cookie_len") >= 3
+    dig = shutil.which("dig")
+    if dig is not None:
+        out = subprocess.run(
+            [dig, "@127.0.0.1", "-p", str(h.port), "+norec", "+cookie",
+             "www.example.com", "A"], capture_output=True, text=True,
+            timeout=10)
+        assert out.returncode == 0, out.stderr
+        m = re.search(r"COOKIE: ([0-9a-f]{16})([0-9a-f]{32})", out.stdout)
+        assert m, out.stdout
+        assert "(good)" in out.stdout or "(bad)" not in out.stdout
 
 
 def test_kdig_answers(haven, workdir):

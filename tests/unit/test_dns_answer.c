@@ -214,7 +214,9 @@ struct qopt {
 	bool dnssec_ok;
 	uint8_t version;
 	bool nsid;
-	int ecs_source; /* -1: no ECS */
+	int ecs_source;     /* -1: no ECS */
+	uint8_t cookie_len; /* 0: no COOKIE */
+	uint8_t cookie[48];
 	uint8_t ecs_addr[4];
 	uint16_t qclass;
 	uint16_t flags;
@@ -280,6 +282,12 @@ mkq(struct msg *m, const char *qname, uint16_t qtype, const struct qopt *o)
 			put16(p + rdl + 2, 0);
 			rdl += 4;
 		}
+		if (o->cookie_len > 0) {
+			put16(p + rdl, DNS_OPTION_COOKIE);
+			put16(p + rdl + 2, o->cookie_len);
+			memcpy(p + rdl + 4, o->cookie, o->cookie_len);
+			rdl += 4 + (size_t)o->cookie_len;
+		}
 		if (o->ecs_source >= 0) {
 			size_t al = ((size_t)o->ecs_source + 7) / 8;
 
@@ -323,6 +331,8 @@ struct resp {
 	uint8_t nsid[DNS_NSID_MAX];
 	uint16_t nsid_len;
 	uint8_t ecs_source, ecs_scope;
+	uint8_t cookie_len;
+	uint8_t cookie[DNS_COOKIE_MAX];
 };
 
 static void
@@ -379,6 +389,11 @@ decode(const struct msg *m, struct resp *r)
 						r->nsid_len = l;
 						memcpy(
 						    r->nsid, m->b + p + 4, l);
+					} else if (c == DNS_OPTION_COOKIE) {
+						T_ASSERT(l <= DNS_COOKIE_MAX);
+						r->cookie_len = (uint8_t)l;
+						memcpy(
+						    r->cookie, m->b + p + 4, l);
 					} else if (c == DNS_OPTION_ECS) {
 						r->has_ecs = true;
 						r->ecs_source = m->b[p + 6];
@@ -809,6 +824,93 @@ test_truncation(void)
 	dns_db_free(f.db);
 }
 
+/*
+ * DNS Cookies (RFC 7873, RFC 9018 server cookies): a client cookie gets
+ * it back with a fresh server cookie; that one comes back valid and is
+ * reused; it is bad from another address, with another client cookie,
+ * after an hour, or altered; renewed after half an hour; bad lengths
+ * are FORMERR; cookies off means no COOKIE in the answer.
+ */
+static void
+test_cookies(void)
+{
+	static const uint8_t secret[DNS_COOKIE_SECRET_LEN] = { 9, 8, 7 };
+	static const uint8_t cc[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct fix f;
+	struct msg m;
+	struct resp r;
+	struct dns_answer_info info;
+	struct qopt o = edns;
+	uint8_t sc[16];
+
+	fix_init(&f);
+	memcpy(o.cookie, cc, 8);
+	o.cookie_len = 8;
+	/* Off: the option is read (and checked) but not answered. */
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(r.cookie_len, 0);
+	T_EQ_INT(info.cookie, DNS_COOKIE_NONE);
+	f.opts.cookie_secret = secret;
+	f.opts.now = 1800000000u;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(info.cookie, DNS_COOKIE_NEW);
+	T_EQ_INT(r.rcode, DNS_RCODE_NOERROR);
+	T_EQ_INT(r.cookie_len, 24);
+	T_ASSERT(memcmp(r.cookie, cc, 8) == 0);
+	T_EQ_INT(r.cookie[8], 1); /* version */
+	memcpy(sc, r.cookie + 8, 16);
+	/* Back with the server cookie: valid, and the same one again. */
+	memcpy(o.cookie + 8, sc, 16);
+	o.cookie_len = 24;
+	f.opts.now += 600;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(info.cookie, DNS_COOKIE_VALID);
+	T_ASSERT(memcmp(r.cookie + 8, sc, 16) == 0);
+	/* Past half an hour: still valid, but renewed. */
+	f.opts.now += 1500;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(info.cookie, DNS_COOKIE_VALID);
+	T_ASSERT(memcmp(r.cookie + 8, sc, 16) != 0);
+	/* Past an hour: bad, a fresh one. */
+	f.opts.now += 1600;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(info.cookie, DNS_COOKIE_BAD);
+	T_EQ_INT(r.rcode, DNS_RCODE_NOERROR); /* never required */
+	T_EQ_INT(r.cookie_len, 24);
+	f.opts.now -= 3100;
+	/* Another source address, another client cookie, a flipped bit. */
+	f.src.addr[3] = 2;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(info.cookie, DNS_COOKIE_BAD);
+	f.src.addr[3] = 1;
+	o.cookie[0] ^= 1;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(info.cookie, DNS_COOKIE_BAD);
+	o.cookie[0] ^= 1;
+	o.cookie[20] ^= 1;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(info.cookie, DNS_COOKIE_BAD);
+	o.cookie[20] ^= 1;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(info.cookie, DNS_COOKIE_VALID);
+	/* Another server's 8-byte server cookie: bad, replaced by ours. */
+	o.cookie_len = 16;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(info.cookie, DNS_COOKIE_BAD);
+	T_EQ_INT(r.cookie_len, 24);
+	/* Lengths RFC 7873 §5.2.2 refuses: FORMERR, with an OPT. */
+	for (int bad = 0; bad < 4; bad++) {
+		static const uint8_t lens[] = { 1, 7, 9, 41 };
+
+		o.cookie_len = lens[bad];
+		query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+		T_EQ_INT(r.rcode, DNS_RCODE_FORMERR);
+		T_EQ_INT(info.err, DNS_WIRE_COOKIE_LEN);
+		T_ASSERT(r.opt);
+	}
+	dns_db_free(f.db);
+}
+
 static void
 test_edns(void)
 {
@@ -1069,6 +1171,7 @@ static const struct test tests[] = {
 	TEST(test_any),
 	TEST(test_truncation),
 	TEST(test_edns),
+	TEST(test_cookies),
 	TEST(test_dynamic_and_ecs),
 	TEST(test_dname_and_dedup),
 	TEST(test_child_zone),
