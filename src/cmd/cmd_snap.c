@@ -30,6 +30,7 @@ struct cmd_snap_args {
 	bool compress;
 	bool dry_run;
 	int wait_ms;
+	struct snap_retain_policy retain; /* prune's --keep-* */
 	int nargs;
 	char **args; /* borrowed: the positional arguments */
 };
@@ -57,6 +58,13 @@ cmd_snap_usage(FILE *f)
 	    "snapshots\n"
 	    "  gc [--dry-run] [--wait SECONDS]\n"
 	    "                     remove chunks no snapshot uses\n"
+	    "  prune --volume NAME [--keep-last N] [--keep-hourly N]\n"
+	    "        [--keep-daily N] [--dry-run]\n"
+	    "                     delete the snapshots no rule keeps (the "
+	    "newest N;\n"
+	    "                     the newest of each of the last N hours or "
+	    "UTC days\n"
+	    "                     that have one); gc then frees their chunks\n"
 	    "  replicate --to IP:PORT --psk-file F VOLUME [ID]\n"
 	    "                     send a snapshot to a peer's snap plane "
 	    "(--help)\n"
@@ -77,6 +85,9 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 		{ "compress", no_argument, NULL, 'z' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "keep-last", required_argument, NULL, 'L' },
+		{ "keep-hourly", required_argument, NULL, 'H' },
+		{ "keep-daily", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -120,6 +131,23 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 			}
 			a->wait_ms = (int)(wait * 1000);
 			break;
+		case 'L':
+		case 'H':
+		case 'D': {
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (end == optarg || *end != '\0' || optarg[0] == '-' ||
+			    v > 100000) {
+				fprintf(stderr,
+				    "haven snap: --keep-*: want a count in "
+				    "[0, 100000]\n");
+				return 2;
+			}
+			*(c == 'L'       ? &a->retain.last :
+			        c == 'H' ? &a->retain.hourly :
+			                   &a->retain.daily) = (uint32_t)v;
+			break;
+		}
 		case 'h':
 			cmd_snap_usage(stdout);
 			return 0;
@@ -418,6 +446,46 @@ cmd_snap_gc(struct snap_store *s, const struct cmd_snap_args *a)
 	return 0;
 }
 
+static void
+cmd_snap_prune_one(const struct snap_ref *r, bool kept, void *arg)
+{
+	const struct cmd_snap_args *a = arg;
+
+	printf("%s %s/%s\n",
+	    kept           ? "keep" :
+	        a->dry_run ? "would-delete" :
+	                     "delete",
+	    r->volume, r->id);
+}
+
+static int
+cmd_snap_prune(struct snap_store *s, const struct cmd_snap_args *a)
+{
+	size_t deleted = 0;
+	int e;
+
+	if (a->volume == NULL || a->nargs != 0) {
+		cmd_snap_usage(stderr);
+		return 2;
+	}
+	if (snap_retain_empty(&a->retain)) {
+		fprintf(stderr,
+		    "haven snap prune: give at least one --keep-last, "
+		    "--keep-hourly or --keep-daily above 0\n");
+		return 2;
+	}
+	e = snap_prune(s, a->volume, &a->retain, (int64_t)time(NULL), NULL, 0,
+	    a->dry_run, cmd_snap_prune_one, (void *)a, &deleted);
+	if (e != 0) {
+		fprintf(stderr, "haven snap prune: %s: %s\n", a->volume,
+		    strerror(-e));
+		return 1;
+	}
+	printf("prune%s: volume=%s %s=%zu\n", a->dry_run ? " (dry run)" : "",
+	    a->volume, a->dry_run ? "would_delete" : "deleted", deleted);
+	return 0;
+}
+
 int
 cmd_snap(int argc, char **argv)
 {
@@ -462,6 +530,8 @@ cmd_snap(int argc, char **argv)
 		rc = cmd_snap_verify(s, &a);
 	else if (strcmp(cmd, "gc") == 0)
 		rc = cmd_snap_gc(s, &a);
+	else if (strcmp(cmd, "prune") == 0)
+		rc = cmd_snap_prune(s, &a);
 	else {
 		fprintf(stderr, "haven snap: unknown command '%s'\n", cmd);
 		cmd_snap_usage(stderr);

@@ -64,8 +64,9 @@ struct snap_cont_peer {
 };
 
 struct snap_cont_vol {
-	char *name, *source; /* owned */
-	uint32_t keep;
+	struct snap_cont *owner; /* borrowed: the object holding this volume */
+	char *name, *source;     /* owned */
+	struct snap_retain_policy retain;
 	uint64_t rpo_target_ms, timeout_ms;
 	struct snap_sched sched;
 	struct snap_cont_peer *peers; /* owned: npeers */
@@ -85,8 +86,14 @@ struct snap_cont_vol {
 	uint64_t pruned;
 };
 
-struct snap_cont_rt {
-	struct ev_loop *loop; /* borrowed */
+/*
+ * The continuous replication of one snap plane: owned by the plane's state
+ * (snap_plane.c), made by snap_cont_new, released by snap_cont_free. Its
+ * volumes point back at it (owner), and every timer and I/O callback gets
+ * its volume or the object itself as arg: no file-scope state.
+ */
+struct snap_cont {
+	struct ev_loop *loop; /* borrowed: the plane's */
 	char *store;          /* owned */
 	uint8_t psk[SNAP_PROTO_PSK_LEN];
 	struct snap_cont_vol *v; /* owned: nv */
@@ -97,16 +104,17 @@ struct snap_cont_rt {
 	uint64_t events[2]; /* crossed, recovered */
 };
 
-static struct snap_cont_rt snap_cont;
-
 static void snap_cont_tick(struct ev_timer *t, void *arg);
 
-void
-snap_cont_init(struct ev_loop *loop)
+struct snap_cont *
+snap_cont_new(struct ev_loop *loop)
 {
-	snap_cont.loop = loop;
-	snap_cont.hooks = hook_runner_new(loop, SNAP_CONT_QMAX);
-	ev_timer_init(&snap_cont.tick, snap_cont_tick, NULL);
+	struct snap_cont *c = xcalloc(1, sizeof(*c));
+
+	c->loop = loop;
+	c->hooks = hook_runner_new(loop, SNAP_CONT_QMAX);
+	ev_timer_init(&c->tick, snap_cont_tick, c);
+	return c;
 }
 
 /* ---- the child ---- */
@@ -132,26 +140,20 @@ snap_cont_say(int fd, const char *fmt, ...)
 	(void)util_write_all(fd, line, (size_t)n);
 }
 
-/* Keep the newest `keep`, and every peer's newest acknowledged one. */
+/* Keep what the volume's retention policy keeps, and every peer's newest
+ * acknowledged snapshot. */
 static void
 snap_cont_prune(struct snap_store *s, const struct snap_cont_vol *v, int fd)
 {
-	struct snap_ref *refs = NULL;
-	size_t n = 0, del = 0;
+	const char **hold = xcalloc(v->npeers + 1, sizeof(*hold));
+	size_t del = 0;
 
-	if (snap_store_list(s, v->name, &refs, &n) != 0)
-		return;
-	for (size_t i = 0; i + v->keep < n; i++) {
-		bool held = false;
-
-		for (size_t p = 0; p < v->npeers; p++)
-			if (strcmp(v->peers[p].ack_id, refs[i].id) == 0)
-				held = true;
-		if (!held && snap_store_manifest_delete(s, &refs[i]) == 0)
-			del++;
-	}
-	free(refs);
-	snap_cont_say(fd, "G %zu", del);
+	for (size_t p = 0; p < v->npeers; p++)
+		hold[p] = v->peers[p].ack_id;
+	if (snap_prune(s, v->name, &v->retain, (int64_t)(util_wall_ms() / 1000),
+	        hold, v->npeers, false, NULL, NULL, &del) == 0)
+		snap_cont_say(fd, "G %zu", del);
+	free(hold);
 }
 
 static bool
@@ -214,8 +216,8 @@ snap_cont_child(struct snap_cont_vol *v, int fd)
 	char err[512];
 	int e;
 
-	if ((e = snap_store_open(snap_cont.store, true, &s)) != 0) {
-		snap_cont_say(fd, "E %s: %s", snap_cont.store, strerror(-e));
+	if ((e = snap_store_open(v->owner->store, true, &s)) != 0) {
+		snap_cont_say(fd, "E %s: %s", v->owner->store, strerror(-e));
 		_exit(1);
 	}
 	if (snap_cont_capture(s, v, &m, &capture, err, sizeof(err)) != 0) {
@@ -230,7 +232,7 @@ snap_cont_child(struct snap_cont_vol *v, int fd)
 		uint64_t t0 = util_mono_ms();
 
 		memcpy(&so.to, &p->ss, sizeof(so.to));
-		memcpy(so.psk, snap_cont.psk, sizeof(so.psk));
+		memcpy(so.psk, v->owner->psk, sizeof(so.psk));
 		memset(&st, 0, sizeof(st));
 		e = snap_send(s, &m, &so, &st, err, sizeof(err));
 		if (e == 0) {
@@ -254,12 +256,12 @@ static void
 snap_cont_alarm(const struct snap_cont_vol *v, const struct snap_cont_peer *p,
     enum snap_rpo_event ev, uint64_t lag)
 {
-	const struct hook_alarm_conf *c = &snap_cont.alarm;
+	const struct hook_alarm_conf *c = &v->owner->alarm;
 	const char *kind =
 	    ev == SNAP_RPO_CROSSED ? "rpo_exceeded" : "rpo_recovered";
 	char *tag, *env[5];
 
-	snap_cont.events[ev == SNAP_RPO_CROSSED ? 0 : 1]++;
+	v->owner->events[ev == SNAP_RPO_CROSSED ? 0 : 1]++;
 	log_warn("snap rpo",
 	    "event=%s volume=%s peer=%s lag_ms=%llu "
 	    "rpo_target_ms=%llu",
@@ -285,7 +287,7 @@ snap_cont_alarm(const struct snap_cont_vol *v, const struct snap_cont_peer *p,
 		for (size_t i = 0; i < ARRAY_SIZE(env); i++)
 			j.env[i] = env[i];
 		j.nenv = ARRAY_SIZE(env);
-		(void)hook_submit(snap_cont.hooks, &j);
+		(void)hook_submit(v->owner->hooks, &j);
 	}
 	if (c->webhook != NULL && c->webhook[0] != '\0') {
 		struct hook_job j = { .kind = HOOK_WEB,
@@ -308,7 +310,7 @@ snap_cont_alarm(const struct snap_cont_vol *v, const struct snap_cont_peer *p,
 		jw_kuint(&w, "rpo_target_ms", v->rpo_target_ms);
 		jw_obj_end(&w);
 		j.body = body.data != NULL ? body.data : "{}";
-		(void)hook_submit(snap_cont.hooks, &j);
+		(void)hook_submit(v->owner->hooks, &j);
 		buf_fini(&body);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(env); i++)
@@ -392,8 +394,8 @@ snap_cont_reap(struct snap_cont_vol *v)
 	bool all = true;
 	int st = 0;
 
-	ev_io_stop(snap_cont.loop, &v->io);
-	ev_timer_stop(snap_cont.loop, &v->kill);
+	ev_io_stop(v->owner->loop, &v->io);
+	ev_timer_stop(v->owner->loop, &v->kill);
 	close(v->pfd);
 	v->pfd = -1;
 	while (waitpid(v->pid, &st, 0) == -1 && errno == EINTR)
@@ -413,7 +415,7 @@ snap_cont_reap(struct snap_cont_vol *v)
 		res = all ? SNAP_CR_OK : SNAP_CR_PARTIAL;
 	}
 	v->results[res]++;
-	if (snap_sched_end(&v->sched, ev_now_ms(snap_cont.loop)))
+	if (snap_sched_end(&v->sched, ev_now_ms(v->owner->loop)))
 		log_warn(
 		    "snap cycle overran its interval", "volume=%s", v->name);
 	if (res != SNAP_CR_OK)
@@ -467,8 +469,8 @@ snap_cont_start(struct snap_cont_vol *v)
 		snprintf(
 		    v->error, sizeof(v->error), "pipe: %s", strerror(errno));
 		v->results[SNAP_CR_FAILED]++;
-		snap_sched_start(&v->sched, ev_now_ms(snap_cont.loop));
-		(void)snap_sched_end(&v->sched, ev_now_ms(snap_cont.loop));
+		snap_sched_start(&v->sched, ev_now_ms(v->owner->loop));
+		(void)snap_sched_end(&v->sched, ev_now_ms(v->owner->loop));
 		return;
 	}
 	v->cycle_id[0] = '\0';
@@ -476,7 +478,7 @@ snap_cont_start(struct snap_cont_vol *v)
 	v->killed = false;
 	for (size_t i = 0; i < v->npeers; i++)
 		v->peers[i].cycle_ok = false;
-	snap_sched_start(&v->sched, ev_now_ms(snap_cont.loop));
+	snap_sched_start(&v->sched, ev_now_ms(v->owner->loop));
 	pid = fork();
 	if (pid == 0) {
 		(void)setpgid(0, 0);
@@ -489,7 +491,7 @@ snap_cont_start(struct snap_cont_vol *v)
 		snprintf(
 		    v->error, sizeof(v->error), "fork: %s", strerror(errno));
 		v->results[SNAP_CR_FAILED]++;
-		(void)snap_sched_end(&v->sched, ev_now_ms(snap_cont.loop));
+		(void)snap_sched_end(&v->sched, ev_now_ms(v->owner->loop));
 		return;
 	}
 	/* Both sides set the group: whichever runs first, kill(-pid) works. */
@@ -499,31 +501,31 @@ snap_cont_start(struct snap_cont_vol *v)
 	(void)util_set_nonblock(v->pfd);
 	buf_reset(&v->out);
 	ev_io_init(&v->io, v->pfd, snap_cont_io, v);
-	if (ev_io_start(snap_cont.loop, &v->io, EV_READ) != 0) {
+	if (ev_io_start(v->owner->loop, &v->io, EV_READ) != 0) {
 		v->killed = true;
 		(void)kill(-pid, SIGKILL);
 		snap_cont_reap(v);
 		return;
 	}
 	ev_timer_init(&v->kill, snap_cont_timeout, v);
-	ev_timer_start(snap_cont.loop, &v->kill, v->timeout_ms);
+	ev_timer_start(v->owner->loop, &v->kill, v->timeout_ms);
 }
 
 static void
 snap_cont_tick(struct ev_timer *t, void *arg)
 {
-	uint64_t now = ev_now_ms(snap_cont.loop);
+	struct snap_cont *c = arg;
+	uint64_t now = ev_now_ms(c->loop);
 
-	for (size_t i = 0; i < snap_cont.nv; i++) {
-		struct snap_cont_vol *v = &snap_cont.v[i];
+	for (size_t i = 0; i < c->nv; i++) {
+		struct snap_cont_vol *v = &c->v[i];
 
 		if (snap_sched_due(&v->sched, now))
 			snap_cont_start(v);
 		snap_cont_check_rpo(v);
 	}
-	if (snap_cont.nv > 0)
-		ev_timer_start(
-		    snap_cont.loop, &snap_cont.tick, SNAP_CONT_TICK_MS);
+	if (c->nv > 0)
+		ev_timer_start(c->loop, &c->tick, SNAP_CONT_TICK_MS);
 }
 
 static void
@@ -543,10 +545,10 @@ snap_cont_vols_free(struct snap_cont_vol *v, size_t n)
  * *old (for apply to carry their state over) or are freed.
  */
 static void
-snap_cont_drop(struct snap_cont_vol **old, size_t *nold)
+snap_cont_drop(struct snap_cont *c, struct snap_cont_vol **old, size_t *nold)
 {
-	for (size_t i = 0; i < snap_cont.nv; i++) {
-		struct snap_cont_vol *v = &snap_cont.v[i];
+	for (size_t i = 0; i < c->nv; i++) {
+		struct snap_cont_vol *v = &c->v[i];
 
 		if (v->pid > 0) {
 			v->killed = true;
@@ -555,20 +557,20 @@ snap_cont_drop(struct snap_cont_vol **old, size_t *nold)
 		}
 	}
 	if (old != NULL) {
-		*old = snap_cont.v;
-		*nold = snap_cont.nv;
+		*old = c->v;
+		*nold = c->nv;
 	} else {
-		snap_cont_vols_free(snap_cont.v, snap_cont.nv);
+		snap_cont_vols_free(c->v, c->nv);
 	}
-	snap_cont.v = NULL;
-	snap_cont.nv = 0;
-	free(snap_cont.alarm.exec);
-	free(snap_cont.alarm.webhook);
-	memset(&snap_cont.alarm, 0, sizeof(snap_cont.alarm));
-	free(snap_cont.store);
-	snap_cont.store = NULL;
-	sodium_memzero(snap_cont.psk, sizeof(snap_cont.psk));
-	ev_timer_stop(snap_cont.loop, &snap_cont.tick);
+	c->v = NULL;
+	c->nv = 0;
+	free(c->alarm.exec);
+	free(c->alarm.webhook);
+	memset(&c->alarm, 0, sizeof(c->alarm));
+	free(c->store);
+	c->store = NULL;
+	sodium_memzero(c->psk, sizeof(c->psk));
+	ev_timer_stop(c->loop, &c->tick);
 }
 
 /* A reload keeps what was measured of a volume and peer still there. */
@@ -601,35 +603,36 @@ snap_cont_carry(
 }
 
 void
-snap_cont_apply(
-    const struct snap_conf *c, const uint8_t psk[SNAP_PROTO_PSK_LEN])
+snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
+    const uint8_t psk[SNAP_PROTO_PSK_LEN])
 {
-	uint64_t now = ev_now_ms(snap_cont.loop), wall = util_wall_ms();
+	uint64_t now = ev_now_ms(c->loop), wall = util_wall_ms();
 	struct snap_cont_vol *old = NULL;
 	size_t nold = 0;
 
-	snap_cont_drop(&old, &nold);
-	if (c->nvolumes == 0) {
+	snap_cont_drop(c, &old, &nold);
+	if (conf->nvolumes == 0) {
 		snap_cont_vols_free(old, nold);
 		return;
 	}
-	snap_cont.store = xstrdup(c->store);
-	memcpy(snap_cont.psk, psk, sizeof(snap_cont.psk));
-	snap_cont.alarm.exec =
-	    c->alarms.exec != NULL ? xstrdup(c->alarms.exec) : NULL;
-	snap_cont.alarm.webhook =
-	    c->alarms.webhook != NULL ? xstrdup(c->alarms.webhook) : NULL;
-	snap_cont.alarm.retries = c->alarms.retries;
-	snap_cont.alarm.timeout_ms = c->alarms.timeout_ms;
-	snap_cont.v = xcalloc(c->nvolumes, sizeof(*snap_cont.v));
-	snap_cont.nv = c->nvolumes;
-	for (size_t i = 0; i < c->nvolumes; i++) {
-		const struct snap_vol_conf *vc = &c->volumes[i];
-		struct snap_cont_vol *v = &snap_cont.v[i];
+	c->store = xstrdup(conf->store);
+	memcpy(c->psk, psk, sizeof(c->psk));
+	c->alarm.exec =
+	    conf->alarms.exec != NULL ? xstrdup(conf->alarms.exec) : NULL;
+	c->alarm.webhook =
+	    conf->alarms.webhook != NULL ? xstrdup(conf->alarms.webhook) : NULL;
+	c->alarm.retries = conf->alarms.retries;
+	c->alarm.timeout_ms = conf->alarms.timeout_ms;
+	c->v = xcalloc(conf->nvolumes, sizeof(*c->v));
+	c->nv = conf->nvolumes;
+	for (size_t i = 0; i < conf->nvolumes; i++) {
+		const struct snap_vol_conf *vc = &conf->volumes[i];
+		struct snap_cont_vol *v = &c->v[i];
 
+		v->owner = c;
 		v->name = xstrdup(vc->name);
 		v->source = xstrdup(vc->source);
-		v->keep = vc->keep;
+		v->retain = vc->retain;
 		v->rpo_target_ms = vc->rpo_target_ms;
 		v->timeout_ms = vc->timeout_ms;
 		v->pfd = -1;
@@ -647,82 +650,89 @@ snap_cont_apply(
 		snap_cont_carry(v, old, nold);
 	}
 	snap_cont_vols_free(old, nold);
-	log_info(
-	    "snap continuous replication applied", "volumes=%zu", snap_cont.nv);
-	ev_timer_start(snap_cont.loop, &snap_cont.tick, 0);
+	log_info("snap continuous replication applied", "volumes=%zu", c->nv);
+	ev_timer_start(c->loop, &c->tick, 0);
 }
 
 void
-snap_cont_stop(void)
+snap_cont_stop(struct snap_cont *c)
 {
-	snap_cont_drop(NULL, NULL);
-	if (snap_cont.hooks != NULL) {
-		hook_runner_free(snap_cont.hooks);
-		snap_cont.hooks = NULL;
-	}
+	snap_cont_drop(c, NULL, NULL);
 }
 
 void
-snap_cont_metrics(struct buf *out)
+snap_cont_free(struct snap_cont *c)
+{
+	if (c == NULL)
+		return;
+	snap_cont_stop(c);
+	hook_runner_free(c->hooks);
+	free(c);
+}
+
+void
+snap_cont_metrics(const struct snap_cont *c, struct buf *out)
 {
 	uint64_t now = util_wall_ms();
 	const struct hook_stats *hs;
 	struct buf l;
 
+	if (c == NULL) /* the plane stopped */
+		return;
 	buf_init(&l);
 	mx_family(out, "haven_snap_lag_seconds", "gauge",
 	    "now minus the capture time of the newest snapshot the peer "
 	    "acknowledged");
-	for (size_t i = 0; i < snap_cont.nv; i++)
-		for (size_t p = 0; p < snap_cont.v[i].npeers; p++) {
-			struct snap_cont_peer *pp = &snap_cont.v[i].peers[p];
+	for (size_t i = 0; i < c->nv; i++)
+		for (size_t p = 0; p < c->v[i].npeers; p++) {
+			struct snap_cont_peer *pp = &c->v[i].peers[p];
 
 			buf_reset(&l);
-			mx_label(&l, "volume", snap_cont.v[i].name);
+			mx_label(&l, "volume", c->v[i].name);
 			mx_label(&l, "peer", pp->addr);
 			mx_f64(out, "haven_snap_lag_seconds", l.data,
 			    (double)snap_rpo_lag(&pp->rpo, now) / 1000.0);
 		}
 	mx_family(out, "haven_snap_ship_seconds", "gauge",
 	    "duration of the last shipping attempt to the peer");
-	for (size_t i = 0; i < snap_cont.nv; i++)
-		for (size_t p = 0; p < snap_cont.v[i].npeers; p++) {
-			struct snap_cont_peer *pp = &snap_cont.v[i].peers[p];
+	for (size_t i = 0; i < c->nv; i++)
+		for (size_t p = 0; p < c->v[i].npeers; p++) {
+			struct snap_cont_peer *pp = &c->v[i].peers[p];
 
 			buf_reset(&l);
-			mx_label(&l, "volume", snap_cont.v[i].name);
+			mx_label(&l, "volume", c->v[i].name);
 			mx_label(&l, "peer", pp->addr);
 			mx_f64(out, "haven_snap_ship_seconds", l.data,
 			    (double)pp->ship_ms / 1000.0);
 		}
 	mx_family(out, "haven_snap_cycles_total", "counter",
 	    "continuous replication cycles, by result");
-	for (size_t i = 0; i < snap_cont.nv; i++)
+	for (size_t i = 0; i < c->nv; i++)
 		for (int r = 0; r < SNAP_CR__COUNT; r++) {
 			buf_reset(&l);
-			mx_label(&l, "volume", snap_cont.v[i].name);
+			mx_label(&l, "volume", c->v[i].name);
 			mx_label(&l, "result", snap_cont_res_names[r]);
 			mx_u64(out, "haven_snap_cycles_total", l.data,
-			    snap_cont.v[i].results[r]);
+			    c->v[i].results[r]);
 		}
 	mx_family(out, "haven_snap_cycle_overruns_total", "counter",
 	    "cycles that ended after the next was due (it started late)");
-	for (size_t i = 0; i < snap_cont.nv; i++) {
+	for (size_t i = 0; i < c->nv; i++) {
 		buf_reset(&l);
-		mx_label(&l, "volume", snap_cont.v[i].name);
+		mx_label(&l, "volume", c->v[i].name);
 		mx_u64(out, "haven_snap_cycle_overruns_total", l.data,
-		    snap_cont.v[i].sched.overruns);
+		    c->v[i].sched.overruns);
 	}
 	mx_family(out, "haven_snap_rpo_events_total", "counter",
 	    "peers' lag crossing rpo_target, and recovering");
 	buf_reset(&l);
 	mx_label(&l, "event", "exceeded");
-	mx_u64(out, "haven_snap_rpo_events_total", l.data, snap_cont.events[0]);
+	mx_u64(out, "haven_snap_rpo_events_total", l.data, c->events[0]);
 	buf_reset(&l);
 	mx_label(&l, "event", "recovered");
-	mx_u64(out, "haven_snap_rpo_events_total", l.data, snap_cont.events[1]);
-	if (snap_cont.hooks != NULL) {
-		hs = hook_stats(snap_cont.hooks);
+	mx_u64(out, "haven_snap_rpo_events_total", l.data, c->events[1]);
+	if (c->hooks != NULL) {
+		hs = hook_stats(c->hooks);
 		mx_family(out, "haven_snap_alarm_hooks_total", "counter",
 		    "RPO alarm hook jobs, by outcome");
 		buf_reset(&l);
@@ -740,14 +750,14 @@ snap_cont_metrics(struct buf *out)
 }
 
 void
-snap_cont_json(struct jw *w)
+snap_cont_json(const struct snap_cont *c, struct jw *w)
 {
 	uint64_t now = util_wall_ms();
 
 	jw_key(w, "continuous");
 	jw_arr_begin(w);
-	for (size_t i = 0; i < snap_cont.nv; i++) {
-		struct snap_cont_vol *v = &snap_cont.v[i];
+	for (size_t i = 0; c != NULL && i < c->nv; i++) {
+		struct snap_cont_vol *v = &c->v[i];
 
 		jw_obj_begin(w);
 		jw_kstr(w, "volume", v->name);

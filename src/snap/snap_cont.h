@@ -23,15 +23,20 @@
 #include "snap/snap_conf.h"
 #include "snap/snap_proto.h"
 
-void snap_cont_init(struct ev_loop *loop);
-/* Replace the volumes by c's (running cycles are killed); psk is copied. */
-void snap_cont_apply(
-    const struct snap_conf *c, const uint8_t psk[SNAP_PROTO_PSK_LEN]);
+struct snap_cont;
+
+/* An object with no volumes; loop is borrowed and must outlive it. */
+struct snap_cont *snap_cont_new(struct ev_loop *loop);
+/* Stop it (snap_cont_stop) and release it. NULL is a no-op. */
+void snap_cont_free(struct snap_cont *c);
+/* Replace the volumes by conf's (running cycles are killed); psk is copied. */
+void snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
+    const uint8_t psk[SNAP_PROTO_PSK_LEN]);
 /* Kill running cycles, drop every volume. Idempotent. */
-void snap_cont_stop(void);
-void snap_cont_metrics(struct buf *out);
+void snap_cont_stop(struct snap_cont *c);
+void snap_cont_metrics(const struct snap_cont *c, struct buf *out);
 /* "continuous": [...] in GET /v1/snap. */
-void snap_cont_json(struct jw *w);
+void snap_cont_json(const struct snap_cont *c, struct jw *w);
 /* The `haven status` lines, from that JSON. */
 void snap_cont_status(struct conf_node *root);
 

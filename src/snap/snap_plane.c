@@ -96,6 +96,7 @@ struct snap_plane_rt {
 	/* counters */
 	uint64_t results[SNAP_RES__COUNT];
 	uint64_t rx_bytes, chunks, chunk_bytes, accept_errors;
+	struct snap_cont *cont; /* owned: the sender side (snap.volumes) */
 };
 
 static struct snap_plane_rt snap_rt = { .lfd = -1 };
@@ -421,7 +422,7 @@ snap_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	snap_rt.loop = loop;
 	if (sodium_init() < 0)
 		return -EIO;
-	snap_cont_init(loop);
+	snap_rt.cont = snap_cont_new(loop);
 	return 0;
 }
 
@@ -497,7 +498,7 @@ snap_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 		snap_rt.store = c->store != NULL ? xstrdup(c->store) : NULL;
 		snap_rt.listen[0] = '\0';
 	}
-	snap_cont_apply(c, psk);
+	snap_cont_apply(snap_rt.cont, c, psk);
 	sodium_memzero(psk, sizeof(psk));
 	return 0;
 }
@@ -538,7 +539,7 @@ snap_plane_metrics(struct buf *out)
 	    "accept(2) failures on the replication socket");
 	mx_u64(
 	    out, "haven_snap_accept_errors_total", NULL, snap_rt.accept_errors);
-	snap_cont_metrics(out);
+	snap_cont_metrics(snap_rt.cont, out);
 }
 
 static void
@@ -593,7 +594,7 @@ snap_plane_query(const char *method, const char *path, const char *body,
 	jw_kuint(&w, "sessions_active", snap_rt.nsess);
 	jw_kuint(&w, "max_sessions", snap_rt.max_sessions);
 	snap_plane_query_snapshots(&w);
-	snap_cont_json(&w);
+	snap_cont_json(snap_rt.cont, &w);
 	jw_key(&w, "last_session");
 	if (!l->set) {
 		jw_null(&w);
@@ -626,7 +627,8 @@ snap_plane_stop(unsigned deadline_ms)
 		snap_plane_sess_free(snap_rt.sess);
 	}
 	snap_plane_listen_set(-1);
-	snap_cont_stop();
+	snap_cont_free(snap_rt.cont);
+	snap_rt.cont = NULL;
 	sodium_memzero(snap_rt.psk, sizeof(snap_rt.psk));
 	free(snap_rt.store);
 	snap_rt.store = NULL;
