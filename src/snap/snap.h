@@ -28,6 +28,11 @@ struct snap_create_opts {
 	const char *parent;
 	bool compress;       /* zstd, SNAP_ZSTD_LEVEL, where it saves space */
 	uint32_t chunk_size; /* 0 = SNAP_CHUNK_DEFAULT */
+	/* borrowed: publish under this ID (a consistency group's, shared by
+	   its volumes; snap_group.h) with this creation time; NULL = a fresh
+	   ID, now */
+	const char *id;
+	int64_t created;
 };
 
 struct snap_create_stats {
