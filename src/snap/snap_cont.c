@@ -30,6 +30,7 @@
 #include "lib/util.h"
 #include "snap/snap.h"
 #include "snap/snap_cont.h"
+#include "snap/snap_group.h"
 #include "snap/snap_sched.h"
 #include "snap/snap_send.h"
 #include "snap/snap_store.h"
@@ -67,6 +68,10 @@ struct snap_cont_vol {
 	struct snap_cont *owner; /* borrowed: the object holding this volume */
 	char *name, *source;     /* owned */
 	struct snap_retain_policy retain;
+	char **freeze; /* owned: mount points, NULL-terminated */
+	size_t nfreeze;
+	char **pre_hook, **post_hook; /* owned: argv, or NULL */
+	uint64_t freeze_timeout_ms, hook_timeout_ms;
 	uint64_t rpo_target_ms, timeout_ms;
 	struct snap_sched sched;
 	struct snap_cont_peer *peers; /* owned: npeers */
@@ -174,9 +179,9 @@ snap_cont_same(const struct stat *a, const struct stat *b)
  */
 static int
 snap_cont_capture(struct snap_store *s, const struct snap_cont_vol *v,
-    struct snap_manifest *m, uint64_t *capture, char *err, size_t errlen)
+    const struct snap_create_opts *co, struct snap_manifest *m,
+    uint64_t *capture, char *err, size_t errlen)
 {
-	struct snap_create_opts co = { .volume = v->name, .path = v->source };
 	struct snap_create_stats cs;
 	struct stat before, after;
 	struct snap_ref ref;
@@ -188,7 +193,7 @@ snap_cont_capture(struct snap_store *s, const struct snap_cont_vol *v,
 			    err, errlen, "%s: %s", v->source, strerror(errno));
 			return -errno;
 		}
-		if ((e = snap_create(s, &co, m, &cs, err, errlen)) != 0)
+		if ((e = snap_create(s, co, m, &cs, err, errlen)) != 0)
 			return e;
 		/* Unchanged since before the pass: the snapshot is the
 		 * source as it is now. */
@@ -207,6 +212,58 @@ snap_cont_capture(struct snap_store *s, const struct snap_cont_vol *v,
 	return -EAGAIN;
 }
 
+struct snap_cont_cap {
+	const struct snap_cont_vol *v; /* borrowed */
+	uint64_t capture;
+};
+
+/* snap_cont_capture inside a group (its hooks and freeze around it). */
+static int
+snap_cont_group_capture(struct snap_store *s, const struct snap_create_opts *co,
+    struct snap_manifest *m, struct snap_create_stats *st, void *arg, char *err,
+    size_t errlen)
+{
+	struct snap_cont_cap *c = arg;
+
+	memset(st, 0, sizeof(*st));
+	return snap_cont_capture(s, c->v, co, m, &c->capture, err, errlen);
+}
+
+/*
+ * The volume's snapshot: a plain capture, or with freeze or hooks, a group
+ * of one volume (snap_group.h) around it.
+ */
+static int
+snap_cont_snapshot(struct snap_store *s, const struct snap_cont_vol *v,
+    struct snap_manifest *m, uint64_t *capture, char *err, size_t errlen)
+{
+	struct snap_create_opts co = { .volume = v->name, .path = v->source };
+	struct snap_group_vol gv = { .volume = v->name, .path = v->source };
+	struct snap_cont_cap cap = { .v = v };
+	struct snap_group_opts go = { .vols = &gv,
+		.nvols = 1,
+		.freeze = (const char *const *)v->freeze,
+		.nfreeze = v->nfreeze,
+		.pre_hook = v->pre_hook,
+		.post_hook = v->post_hook,
+		.freeze_timeout_ms = v->freeze_timeout_ms,
+		.hook_timeout_ms = v->hook_timeout_ms,
+		.capture = snap_cont_group_capture,
+		.arg = &cap };
+	struct snap_create_stats st;
+	char warn[512];
+	int e;
+
+	if (v->nfreeze == 0 && v->pre_hook == NULL && v->post_hook == NULL)
+		return snap_cont_capture(s, v, &co, m, capture, err, errlen);
+	e = snap_group_create(s, &go, m, &st, err, errlen, warn, sizeof(warn));
+	if (warn[0] != '\0')
+		log_warn(
+		    "snap cycle", "volume=%s warning=%s", v->name, log_q(warn));
+	*capture = cap.capture;
+	return e;
+}
+
 static _Noreturn void
 snap_cont_child(struct snap_cont_vol *v, int fd)
 {
@@ -220,7 +277,7 @@ snap_cont_child(struct snap_cont_vol *v, int fd)
 		snap_cont_say(fd, "E %s: %s", v->owner->store, strerror(-e));
 		_exit(1);
 	}
-	if (snap_cont_capture(s, v, &m, &capture, err, sizeof(err)) != 0) {
+	if (snap_cont_snapshot(s, v, &m, &capture, err, sizeof(err)) != 0) {
 		snap_cont_say(fd, "E %s", err);
 		_exit(1);
 	}
@@ -528,6 +585,28 @@ snap_cont_tick(struct ev_timer *t, void *arg)
 		ev_timer_start(c->loop, &c->tick, SNAP_CONT_TICK_MS);
 }
 
+/* A copy of v[0..n), NULL-terminated; NULL when n is 0. */
+static char **
+snap_cont_strv_dup(char *const *v, size_t n)
+{
+	char **out;
+
+	if (n == 0)
+		return NULL;
+	out = xcalloc(n + 1, sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+static void
+snap_cont_strv_free(char **v)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
 static void
 snap_cont_vols_free(struct snap_cont_vol *v, size_t n)
 {
@@ -536,6 +615,9 @@ snap_cont_vols_free(struct snap_cont_vol *v, size_t n)
 		free(v[i].peers);
 		free(v[i].name);
 		free(v[i].source);
+		snap_cont_strv_free(v[i].freeze);
+		snap_cont_strv_free(v[i].pre_hook);
+		snap_cont_strv_free(v[i].post_hook);
 	}
 	free(v);
 }
@@ -633,6 +715,13 @@ snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
 		v->name = xstrdup(vc->name);
 		v->source = xstrdup(vc->source);
 		v->retain = vc->retain;
+		v->freeze = snap_cont_strv_dup(vc->freeze, vc->nfreeze);
+		v->nfreeze = vc->nfreeze;
+		v->pre_hook = snap_cont_strv_dup(vc->pre_hook, vc->npre_hook);
+		v->post_hook =
+		    snap_cont_strv_dup(vc->post_hook, vc->npost_hook);
+		v->freeze_timeout_ms = vc->freeze_timeout_ms;
+		v->hook_timeout_ms = vc->hook_timeout_ms;
 		v->rpo_target_ms = vc->rpo_target_ms;
 		v->timeout_ms = vc->timeout_ms;
 		v->pfd = -1;

@@ -12,6 +12,7 @@
  */
 #include <sys/types.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -383,12 +384,17 @@ snap_freeze_env(char *const *env)
 }
 
 static _Noreturn void
-snap_freeze_hook_child(char *const *argv, char **envp)
+snap_freeze_hook_child(char *const *argv, char **envp, pid_t parent)
 {
 	sigset_t all;
 	int fd;
 
 	(void)setpgid(0, 0);
+	/* In its own group, a cycle killed with its group would not take
+	 * the hook along: it dies with its parent instead. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
 	/* The plane blocks signals for its signalfd: not the hook's. */
 	sigemptyset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
@@ -412,7 +418,7 @@ snap_freeze_hook(char *const *argv, char *const *env, uint64_t timeout_ms,
 {
 	uint64_t deadline = util_mono_ms() + timeout_ms;
 	char **envp;
-	pid_t pid, r;
+	pid_t pid, r, self;
 	int st = 0, e;
 
 	if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0') {
@@ -420,9 +426,10 @@ snap_freeze_hook(char *const *argv, char *const *env, uint64_t timeout_ms,
 		return -EINVAL;
 	}
 	envp = snap_freeze_env(env);
+	self = getpid();
 	pid = fork();
 	if (pid == 0)
-		snap_freeze_hook_child(argv, envp);
+		snap_freeze_hook_child(argv, envp, self);
 	e = -errno;
 	free(envp);
 	if (pid == -1) {

@@ -33,6 +33,7 @@
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/plane.h"
+#include "lib/priv.h"
 #include "lib/util.h"
 #include "snap/snap_conf.h"
 #include "snap/snap_cont.h"
@@ -704,6 +705,21 @@ snap_plane_sockets(const void *conf, struct plane_sock_spec **out)
 	return 1;
 }
 
+/*
+ * CAP_SYS_ADMIN only when a volume freezes file systems (FIFREEZE and
+ * FITHAW need it; snap_freeze.h). Hooks are exec'd without it.
+ */
+static uint64_t
+snap_plane_caps(const void *conf, gid_t gid)
+{
+	const struct snap_conf *c = conf;
+
+	for (size_t i = 0; i < c->nvolumes; i++)
+		if (c->volumes[i].nfreeze > 0)
+			return PRIV_CAP(CAP_SYS_ADMIN);
+	return 0;
+}
+
 const struct plane_ops snap_plane = {
 	.name = "snap",
 	.init = snap_plane_init,
@@ -713,4 +729,5 @@ const struct plane_ops snap_plane = {
 	.stop = snap_plane_stop,
 	.sockets = snap_plane_sockets,
 	.status = snap_plane_status,
+	.caps = snap_plane_caps,
 };
