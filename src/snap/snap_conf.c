@@ -115,6 +115,11 @@ static const struct conf_key snap_conf_vol_keys[] = {
 	    .off = offsetof(struct snap_vol_conf, post_hook),
 	    .count_off = offsetof(struct snap_vol_conf, npost_hook),
 	    .help = "argv run after the thaw whenever pre_hook succeeded" },
+	{ .name = "group",
+	    .type = CT_STRING,
+	    .off = offsetof(struct snap_vol_conf, group),
+	    .help = "volumes of one group are snapshotted in one cycle, "
+	            "frozen together, under one ID (a consistency group)" },
 	{ .name = "hook_timeout",
 	    .type = CT_DURATION,
 	    .off = offsetof(struct snap_vol_conf, hook_timeout_ms),
@@ -154,6 +159,9 @@ snap_conf_vol_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 			conf_error(ctx, conf_key_node(node, "freeze"),
 			    "freeze: \"%s\" is not an absolute path",
 			    v->freeze[i]);
+	if (v->group != NULL && !snap_name_ok(v->group, strlen(v->group)))
+		conf_error(ctx, conf_key_node(node, "group"),
+		    "group: letters, digits, '.', '_' and '-' only");
 	if (v->npre_hook > 0 && v->pre_hook[0][0] != '/')
 		conf_error(ctx, conf_key_node(node, "pre_hook"),
 		    "pre_hook: want an absolute path first (argv, no shell)");
@@ -218,6 +226,58 @@ static const struct conf_key snap_conf_keys[] = {
 	    .help = "where RPO-target crossings and recoveries are sent" },
 };
 
+static bool
+snap_conf_argv_eq(char *const *a, char *const *b)
+{
+	size_t i = 0;
+
+	for (; a != NULL && b != NULL && a[i] != NULL && b[i] != NULL; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return (a == NULL || a[i] == NULL) && (b == NULL || b[i] == NULL);
+}
+
+/*
+ * A group runs as one cycle, on its first volume's schedule: its volumes
+ * must agree on what that cycle does. Each may add mount points to
+ * freeze.
+ */
+static void
+snap_conf_groups_check(
+    struct conf_ctx *ctx, struct conf_node *node, const struct snap_conf *c)
+{
+	for (size_t i = 0; i < c->nvolumes; i++) {
+		const struct snap_vol_conf *v = &c->volumes[i], *f = NULL;
+		const char *what = NULL;
+
+		if (v->group == NULL)
+			continue;
+		for (size_t j = 0; j < i && f == NULL; j++)
+			if (c->volumes[j].group != NULL &&
+			    strcmp(c->volumes[j].group, v->group) == 0)
+				f = &c->volumes[j];
+		if (f == NULL)
+			continue;
+		if (f->interval_ms != v->interval_ms)
+			what = "interval";
+		else if (f->timeout_ms != v->timeout_ms)
+			what = "cycle_timeout";
+		else if (f->freeze_timeout_ms != v->freeze_timeout_ms)
+			what = "freeze_timeout";
+		else if (f->hook_timeout_ms != v->hook_timeout_ms)
+			what = "hook_timeout";
+		else if (!snap_conf_argv_eq(f->pre_hook, v->pre_hook))
+			what = "pre_hook";
+		else if (!snap_conf_argv_eq(f->post_hook, v->post_hook))
+			what = "post_hook";
+		if (what != NULL)
+			conf_error(ctx, conf_key_node(node, "volumes"),
+			    "volumes: %s and %s are in group %s but differ "
+			    "in %s (a group is one cycle)",
+			    f->name, v->name, v->group, what);
+	}
+}
+
 static void
 snap_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
@@ -248,6 +308,7 @@ snap_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 	if (c->store != NULL && c->store[0] != '/')
 		conf_error(ctx, conf_key_node(node, "store"),
 		    "store: want an absolute path");
+	snap_conf_groups_check(ctx, node, c);
 }
 
 const struct conf_schema snap_conf_schema = {

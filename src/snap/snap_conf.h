@@ -42,6 +42,9 @@ struct snap_vol_conf {
 	char **post_hook; /* owned: argv, NULL-terminated */
 	size_t npost_hook;
 	uint64_t hook_timeout_ms; /* each hook is killed after this */
+	/* owned, or NULL: volumes with one group name are snapshotted
+	   together, one freeze around all (a consistency group) */
+	char *group;
 };
 
 struct snap_conf {

@@ -1,12 +1,14 @@
 /*
  * snap_cont.c - continuous replication in the snap plane (snap_cont.h).
  *
- * The child of a cycle writes one line per step on its pipe:
- *	C <id> <capture_ms>		snapshot created
- *	E <reason>			snapshot failed (nothing shipped)
- *	P <peer> ok <ms> [<reply>]	peer acknowledged (COMMIT OK)
- *	P <peer> err <ms> <reason>	peer failed
- *	G <deleted>			pruned
+ * The child of a cycle writes one line per step on its pipe; VOL is the
+ * index of the volume in the object's array (a group's cycle, run by its
+ * leader, reports for each member):
+ *	C <vol> <id> <capture_ms>		snapshot created
+ *	E <reason>				snapshot failed (nothing shipped)
+ *	P <vol> <peer> ok <ms> [<reply>]	peer acknowledged (COMMIT OK)
+ *	P <vol> <peer> err <ms> <reason>	peer failed
+ *	G <vol> <deleted>			pruned
  * The capture time is taken after a pass the source did not change under
  * (snap_cont_capture): the snapshot equals the source as it was then, so
  * lag measured from it is the data a failover would lose at most.
@@ -30,6 +32,7 @@
 #include "lib/util.h"
 #include "snap/snap.h"
 #include "snap/snap_cont.h"
+#include "snap/snap_freeze.h"
 #include "snap/snap_group.h"
 #include "snap/snap_sched.h"
 #include "snap/snap_send.h"
@@ -72,6 +75,13 @@ struct snap_cont_vol {
 	size_t nfreeze;
 	char **pre_hook, **post_hook; /* owned: argv, or NULL */
 	uint64_t freeze_timeout_ms, hook_timeout_ms;
+	char *group; /* owned, or NULL */
+	/* A group runs as one cycle, its leader's (its first volume's):
+	   the leader's pid, pipe and timer serve every member. */
+	size_t leader;   /* index in owner->v: itself, or its group's first */
+	size_t *members; /* owned, on a leader: indexes in owner->v, itself
+	                    first; nmembers */
+	size_t nmembers;
 	uint64_t rpo_target_ms, timeout_ms;
 	struct snap_sched sched;
 	struct snap_cont_peer *peers; /* owned: npeers */
@@ -148,7 +158,8 @@ snap_cont_say(int fd, const char *fmt, ...)
 /* Keep what the volume's retention policy keeps, and every peer's newest
  * acknowledged snapshot. */
 static void
-snap_cont_prune(struct snap_store *s, const struct snap_cont_vol *v, int fd)
+snap_cont_prune(
+    struct snap_store *s, const struct snap_cont_vol *v, size_t vi, int fd)
 {
 	const char **hold = xcalloc(v->npeers + 1, sizeof(*hold));
 	size_t del = 0;
@@ -157,7 +168,7 @@ snap_cont_prune(struct snap_store *s, const struct snap_cont_vol *v, int fd)
 		hold[p] = v->peers[p].ack_id;
 	if (snap_prune(s, v->name, &v->retain, (int64_t)(util_wall_ms() / 1000),
 	        hold, v->npeers, false, NULL, NULL, &del) == 0)
-		snap_cont_say(fd, "G %zu", del);
+		snap_cont_say(fd, "G %zu %zu", vi, del);
 	free(hold);
 }
 
@@ -212,9 +223,10 @@ snap_cont_capture(struct snap_store *s, const struct snap_cont_vol *v,
 	return -EAGAIN;
 }
 
+/* What a group capture needs to find each member and its capture time. */
 struct snap_cont_cap {
-	const struct snap_cont_vol *v; /* borrowed */
-	uint64_t capture;
+	const struct snap_cont_vol *leader; /* borrowed */
+	uint64_t *capture;                  /* borrowed: nmembers */
 };
 
 /* snap_cont_capture inside a group (its hooks and freeze around it). */
@@ -224,64 +236,93 @@ snap_cont_group_capture(struct snap_store *s, const struct snap_create_opts *co,
     size_t errlen)
 {
 	struct snap_cont_cap *c = arg;
+	const struct snap_cont_vol *l = c->leader;
 
 	memset(st, 0, sizeof(*st));
-	return snap_cont_capture(s, c->v, co, m, &c->capture, err, errlen);
+	for (size_t k = 0; k < l->nmembers; k++) {
+		const struct snap_cont_vol *v = &l->owner->v[l->members[k]];
+
+		if (strcmp(v->name, co->volume) == 0)
+			return snap_cont_capture(
+			    s, v, co, m, &c->capture[k], err, errlen);
+	}
+	snprintf(err, errlen, "no volume %s", co->volume);
+	return -ENOENT;
 }
 
 /*
- * The volume's snapshot: a plain capture, or with freeze or hooks, a group
- * of one volume (snap_group.h) around it.
+ * The snapshots of leader l's members, into ms[] and capture[]
+ * (nmembers each): a plain capture for a lone volume without freeze or
+ * hooks; otherwise a consistency group (snap_group.h) over the members,
+ * freezing every mount point any of them names, with the leader's hooks
+ * (the config makes a group's hooks and timeouts agree).
  */
 static int
-snap_cont_snapshot(struct snap_store *s, const struct snap_cont_vol *v,
-    struct snap_manifest *m, uint64_t *capture, char *err, size_t errlen)
+snap_cont_snapshot(struct snap_store *s, const struct snap_cont_vol *l,
+    struct snap_manifest *ms, uint64_t *capture, char *err, size_t errlen)
 {
-	struct snap_create_opts co = { .volume = v->name, .path = v->source };
-	struct snap_group_vol gv = { .volume = v->name, .path = v->source };
-	struct snap_cont_cap cap = { .v = v };
-	struct snap_group_opts go = { .vols = &gv,
-		.nvols = 1,
-		.freeze = (const char *const *)v->freeze,
-		.nfreeze = v->nfreeze,
-		.pre_hook = v->pre_hook,
-		.post_hook = v->post_hook,
-		.freeze_timeout_ms = v->freeze_timeout_ms,
-		.hook_timeout_ms = v->hook_timeout_ms,
+	struct snap_create_opts co = { .volume = l->name, .path = l->source };
+	struct snap_group_vol *gv = xcalloc(l->nmembers, sizeof(*gv));
+	const char *fz[SNAP_FREEZE_MAX];
+	struct snap_cont_cap cap = { .leader = l, .capture = capture };
+	struct snap_group_opts go = { .vols = gv,
+		.nvols = l->nmembers,
+		.freeze = fz,
+		.pre_hook = l->pre_hook,
+		.post_hook = l->post_hook,
+		.freeze_timeout_ms = l->freeze_timeout_ms,
+		.hook_timeout_ms = l->hook_timeout_ms,
 		.capture = snap_cont_group_capture,
 		.arg = &cap };
-	struct snap_create_stats st;
+	struct snap_create_stats *st = xcalloc(l->nmembers, sizeof(*st));
 	char warn[512];
-	int e;
+	int e = 0;
 
-	if (v->nfreeze == 0 && v->pre_hook == NULL && v->post_hook == NULL)
-		return snap_cont_capture(s, v, &co, m, capture, err, errlen);
-	e = snap_group_create(s, &go, m, &st, err, errlen, warn, sizeof(warn));
+	for (size_t k = 0; k < l->nmembers; k++) {
+		const struct snap_cont_vol *v = &l->owner->v[l->members[k]];
+
+		gv[k].volume = v->name;
+		gv[k].path = v->source;
+		for (size_t i = 0; i < v->nfreeze; i++) {
+			bool dup = false;
+
+			for (size_t j = 0; j < go.nfreeze; j++)
+				dup = dup || strcmp(fz[j], v->freeze[i]) == 0;
+			if (dup)
+				continue;
+			if (go.nfreeze == SNAP_FREEZE_MAX) {
+				snprintf(err, errlen,
+				    "more than %d mount points to freeze",
+				    SNAP_FREEZE_MAX);
+				e = -E2BIG;
+				goto out;
+			}
+			fz[go.nfreeze++] = v->freeze[i];
+		}
+	}
+	if (l->nmembers == 1 && go.nfreeze == 0 && l->pre_hook == NULL &&
+	    l->post_hook == NULL) {
+		e = snap_cont_capture(s, l, &co, ms, capture, err, errlen);
+		goto out;
+	}
+	e = snap_group_create(s, &go, ms, st, err, errlen, warn, sizeof(warn));
 	if (warn[0] != '\0')
 		log_warn(
-		    "snap cycle", "volume=%s warning=%s", v->name, log_q(warn));
-	*capture = cap.capture;
+		    "snap cycle", "volume=%s warning=%s", l->name, log_q(warn));
+out:
+	free(st);
+	free(gv);
 	return e;
 }
 
-static _Noreturn void
-snap_cont_child(struct snap_cont_vol *v, int fd)
+/* Ship m to v's peers; vi is v's index in the lines. */
+static void
+snap_cont_ship(struct snap_store *s, struct snap_cont_vol *v, size_t vi,
+    const struct snap_manifest *m, int fd)
 {
-	struct snap_manifest m;
-	struct snap_store *s = NULL;
-	uint64_t capture = 0;
 	char err[512];
 	int e;
 
-	if ((e = snap_store_open(v->owner->store, true, &s)) != 0) {
-		snap_cont_say(fd, "E %s: %s", v->owner->store, strerror(-e));
-		_exit(1);
-	}
-	if (snap_cont_snapshot(s, v, &m, &capture, err, sizeof(err)) != 0) {
-		snap_cont_say(fd, "E %s", err);
-		_exit(1);
-	}
-	snap_cont_say(fd, "C %s %llu", m.id, (unsigned long long)capture);
 	for (size_t i = 0; i < v->npeers; i++) {
 		struct snap_cont_peer *p = &v->peers[i];
 		struct snap_send_opts so = { .timeout_ms = SNAP_CONT_IO_MS };
@@ -291,18 +332,47 @@ snap_cont_child(struct snap_cont_vol *v, int fd)
 		memcpy(&so.to, &p->ss, sizeof(so.to));
 		memcpy(so.psk, v->owner->psk, sizeof(so.psk));
 		memset(&st, 0, sizeof(st));
-		e = snap_send(s, &m, &so, &st, err, sizeof(err));
+		e = snap_send(s, m, &so, &st, err, sizeof(err));
 		if (e == 0) {
-			snap_cont_say(fd, "P %zu ok %llu", i,
+			snap_cont_say(fd, "P %zu %zu ok %llu", vi, i,
 			    (unsigned long long)(util_mono_ms() - t0));
-			snprintf(p->ack_id, sizeof(p->ack_id), "%s", m.id);
+			snprintf(p->ack_id, sizeof(p->ack_id), "%s", m->id);
 		} else {
-			snap_cont_say(fd, "P %zu err %llu %s", i,
+			snap_cont_say(fd, "P %zu %zu err %llu %s", vi, i,
 			    (unsigned long long)(util_mono_ms() - t0), err);
 		}
 	}
-	snap_cont_prune(s, v, fd);
-	snap_manifest_fini(&m);
+}
+
+/* The cycle of leader l (and its group's members). */
+static _Noreturn void
+snap_cont_child(struct snap_cont_vol *l, int fd)
+{
+	struct snap_cont *c = l->owner;
+	struct snap_manifest *ms = xcalloc(l->nmembers, sizeof(*ms));
+	uint64_t *capture = xcalloc(l->nmembers, sizeof(*capture));
+	struct snap_store *s = NULL;
+	char err[512];
+	int e;
+
+	if ((e = snap_store_open(c->store, true, &s)) != 0) {
+		snap_cont_say(fd, "E %s: %s", c->store, strerror(-e));
+		_exit(1);
+	}
+	if (snap_cont_snapshot(s, l, ms, capture, err, sizeof(err)) != 0) {
+		snap_cont_say(fd, "E %s", err);
+		_exit(1);
+	}
+	for (size_t k = 0; k < l->nmembers; k++)
+		snap_cont_say(fd, "C %zu %s %llu", l->members[k], ms[k].id,
+		    (unsigned long long)capture[k]);
+	for (size_t k = 0; k < l->nmembers; k++)
+		snap_cont_ship(
+		    s, &c->v[l->members[k]], l->members[k], &ms[k], fd);
+	for (size_t k = 0; k < l->nmembers; k++) {
+		snap_cont_prune(s, &c->v[l->members[k]], l->members[k], fd);
+		snap_manifest_fini(&ms[k]);
+	}
 	snap_store_close(s);
 	_exit(0);
 }
@@ -390,36 +460,48 @@ snap_cont_check_rpo(struct snap_cont_vol *v)
 	}
 }
 
+/* A line of leader l's cycle; it names the member volume it is about. */
 static void
-snap_cont_line(struct snap_cont_vol *v, char *l)
+snap_cont_line(struct snap_cont_vol *l, char *line)
 {
-	switch (l[0]) {
+	struct snap_cont *c = l->owner;
+	size_t vi;
+
+	switch (line[0]) {
 	case 'C': {
 		char id[SNAP_NAME_MAX + 1];
 		unsigned long long cap;
+		struct snap_cont_vol *v;
 
-		if (sscanf(l, "C %64s %llu", id, &cap) == 2) {
-			snprintf(v->cycle_id, sizeof(v->cycle_id), "%s", id);
-			v->cycle_capture_ms = cap;
-			snprintf(v->last_id, sizeof(v->last_id), "%s", id);
-			v->last_capture_ms = cap;
-		}
+		if (sscanf(line, "C %zu %64s %llu", &vi, id, &cap) != 3 ||
+		    vi >= c->nv)
+			break;
+		v = &c->v[vi];
+		snprintf(v->cycle_id, sizeof(v->cycle_id), "%s", id);
+		v->cycle_capture_ms = cap;
+		snprintf(v->last_id, sizeof(v->last_id), "%s", id);
+		v->last_capture_ms = cap;
 		break;
 	}
 	case 'E':
-		snprintf(v->error, sizeof(v->error), "%s", l + 2);
+		for (size_t k = 0; k < l->nmembers; k++)
+			snprintf(c->v[l->members[k]].error,
+			    sizeof(c->v[0].error), "%s", line + 2);
 		break;
 	case 'P': {
 		size_t i;
 		unsigned long long ms;
 		char what[8];
 		int off = 0;
+		struct snap_cont_vol *v;
+		struct snap_cont_peer *p;
 
-		if (sscanf(l, "P %zu %7s %llu %n", &i, what, &ms, &off) < 3 ||
-		    i >= v->npeers)
+		if (sscanf(line, "P %zu %zu %7s %llu %n", &vi, &i, what, &ms,
+		        &off) < 4 ||
+		    vi >= c->nv || i >= c->v[vi].npeers)
 			break;
-		struct snap_cont_peer *p = &v->peers[i];
-
+		v = &c->v[vi];
+		p = &v->peers[i];
 		p->ship_ms = ms;
 		if (strcmp(what, "ok") == 0) {
 			p->ok++;
@@ -432,35 +514,32 @@ snap_cont_line(struct snap_cont_vol *v, char *l)
 		} else {
 			p->failed++;
 			snprintf(p->error, sizeof(p->error), "%s",
-			    off > 0 ? l + off : "");
+			    off > 0 ? line + off : "");
 			snprintf(v->error, sizeof(v->error), "%s: %s", p->addr,
 			    p->error);
 		}
 		break;
 	}
-	case 'G':
-		v->pruned += strtoull(l + 2, NULL, 10);
+	case 'G': {
+		unsigned long long n;
+
+		if (sscanf(line, "G %zu %llu", &vi, &n) == 2 && vi < c->nv)
+			c->v[vi].pruned += n;
 		break;
+	}
 	}
 }
 
+/* A member's result when leader l's cycle ended with status st. */
 static void
-snap_cont_reap(struct snap_cont_vol *v)
+snap_cont_result(struct snap_cont_vol *v, const struct snap_cont_vol *l, int st)
 {
 	enum snap_cont_res res;
 	bool all = true;
-	int st = 0;
 
-	ev_io_stop(v->owner->loop, &v->io);
-	ev_timer_stop(v->owner->loop, &v->kill);
-	close(v->pfd);
-	v->pfd = -1;
-	while (waitpid(v->pid, &st, 0) == -1 && errno == EINTR)
-		;
-	v->pid = 0;
 	for (size_t i = 0; i < v->npeers; i++)
 		all = all && v->peers[i].cycle_ok;
-	if (v->killed) {
+	if (l->killed) {
 		res = SNAP_CR_TIMEOUT;
 		snprintf(v->error, sizeof(v->error), "cycle timed out");
 	} else if (v->cycle_id[0] == '\0') {
@@ -479,6 +558,23 @@ snap_cont_reap(struct snap_cont_vol *v)
 		log_warn("snap cycle", "volume=%s result=%s error=%s", v->name,
 		    snap_cont_res_names[res], v->error);
 	snap_cont_check_rpo(v);
+}
+
+/* Leader l's cycle ended (or was killed): reap it, judge each member. */
+static void
+snap_cont_reap(struct snap_cont_vol *l)
+{
+	int st = 0;
+
+	ev_io_stop(l->owner->loop, &l->io);
+	ev_timer_stop(l->owner->loop, &l->kill);
+	close(l->pfd);
+	l->pfd = -1;
+	while (waitpid(l->pid, &st, 0) == -1 && errno == EINTR)
+		;
+	l->pid = 0;
+	for (size_t k = 0; k < l->nmembers; k++)
+		snap_cont_result(&l->owner->v[l->members[k]], l, st);
 }
 
 static void
@@ -516,56 +612,72 @@ snap_cont_timeout(struct ev_timer *t, void *arg)
 	}
 }
 
+/* A cycle that could not start: each member's failed at once. */
 static void
-snap_cont_start(struct snap_cont_vol *v)
+snap_cont_unstarted(struct snap_cont_vol *l, const char *what, int e)
+{
+	uint64_t now = ev_now_ms(l->owner->loop);
+
+	for (size_t k = 0; k < l->nmembers; k++) {
+		struct snap_cont_vol *v = &l->owner->v[l->members[k]];
+
+		snprintf(
+		    v->error, sizeof(v->error), "%s: %s", what, strerror(e));
+		v->results[SNAP_CR_FAILED]++;
+		if (!v->sched.running)
+			snap_sched_start(&v->sched, now);
+		(void)snap_sched_end(&v->sched, now);
+	}
+}
+
+/* Start leader l's cycle, for itself and its group's members. */
+static void
+snap_cont_start(struct snap_cont_vol *l)
 {
 	int fds[2];
 	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC) == -1) {
-		snprintf(
-		    v->error, sizeof(v->error), "pipe: %s", strerror(errno));
-		v->results[SNAP_CR_FAILED]++;
-		snap_sched_start(&v->sched, ev_now_ms(v->owner->loop));
-		(void)snap_sched_end(&v->sched, ev_now_ms(v->owner->loop));
+		snap_cont_unstarted(l, "pipe", errno);
 		return;
 	}
-	v->cycle_id[0] = '\0';
-	v->error[0] = '\0';
-	v->killed = false;
-	for (size_t i = 0; i < v->npeers; i++)
-		v->peers[i].cycle_ok = false;
-	snap_sched_start(&v->sched, ev_now_ms(v->owner->loop));
+	l->killed = false;
+	for (size_t k = 0; k < l->nmembers; k++) {
+		struct snap_cont_vol *v = &l->owner->v[l->members[k]];
+
+		v->cycle_id[0] = '\0';
+		v->error[0] = '\0';
+		for (size_t i = 0; i < v->npeers; i++)
+			v->peers[i].cycle_ok = false;
+		snap_sched_start(&v->sched, ev_now_ms(l->owner->loop));
+	}
 	pid = fork();
 	if (pid == 0) {
 		(void)setpgid(0, 0);
 		close(fds[0]);
-		snap_cont_child(v, fds[1]);
+		snap_cont_child(l, fds[1]);
 	}
 	close(fds[1]);
 	if (pid == -1) {
 		close(fds[0]);
-		snprintf(
-		    v->error, sizeof(v->error), "fork: %s", strerror(errno));
-		v->results[SNAP_CR_FAILED]++;
-		(void)snap_sched_end(&v->sched, ev_now_ms(v->owner->loop));
+		snap_cont_unstarted(l, "fork", errno);
 		return;
 	}
 	/* Both sides set the group: whichever runs first, kill(-pid) works. */
 	(void)setpgid(pid, pid);
-	v->pid = pid;
-	v->pfd = fds[0];
-	(void)util_set_nonblock(v->pfd);
-	buf_reset(&v->out);
-	ev_io_init(&v->io, v->pfd, snap_cont_io, v);
-	if (ev_io_start(v->owner->loop, &v->io, EV_READ) != 0) {
-		v->killed = true;
+	l->pid = pid;
+	l->pfd = fds[0];
+	(void)util_set_nonblock(l->pfd);
+	buf_reset(&l->out);
+	ev_io_init(&l->io, l->pfd, snap_cont_io, l);
+	if (ev_io_start(l->owner->loop, &l->io, EV_READ) != 0) {
+		l->killed = true;
 		(void)kill(-pid, SIGKILL);
-		snap_cont_reap(v);
+		snap_cont_reap(l);
 		return;
 	}
-	ev_timer_init(&v->kill, snap_cont_timeout, v);
-	ev_timer_start(v->owner->loop, &v->kill, v->timeout_ms);
+	ev_timer_init(&l->kill, snap_cont_timeout, l);
+	ev_timer_start(l->owner->loop, &l->kill, l->timeout_ms);
 }
 
 static void
@@ -577,7 +689,8 @@ snap_cont_tick(struct ev_timer *t, void *arg)
 	for (size_t i = 0; i < c->nv; i++) {
 		struct snap_cont_vol *v = &c->v[i];
 
-		if (snap_sched_due(&v->sched, now))
+		/* A group member's cycle is its leader's. */
+		if (v->leader == i && snap_sched_due(&v->sched, now))
 			snap_cont_start(v);
 		snap_cont_check_rpo(v);
 	}
@@ -618,6 +731,8 @@ snap_cont_vols_free(struct snap_cont_vol *v, size_t n)
 		snap_cont_strv_free(v[i].freeze);
 		snap_cont_strv_free(v[i].pre_hook);
 		snap_cont_strv_free(v[i].post_hook);
+		free(v[i].group);
+		free(v[i].members);
 	}
 	free(v);
 }
@@ -684,6 +799,33 @@ snap_cont_carry(
 	}
 }
 
+/* Each volume's leader, and each leader's members (config order). */
+static void
+snap_cont_groups(struct snap_cont *c)
+{
+	for (size_t i = 0; i < c->nv; i++) {
+		struct snap_cont_vol *v = &c->v[i];
+
+		v->leader = i;
+		for (size_t j = 0; v->group != NULL && j < i; j++)
+			if (c->v[j].group != NULL &&
+			    strcmp(c->v[j].group, v->group) == 0) {
+				v->leader = j;
+				break;
+			}
+	}
+	for (size_t i = 0; i < c->nv; i++) {
+		struct snap_cont_vol *l = &c->v[i];
+
+		if (l->leader != i)
+			continue;
+		l->members = xcalloc(c->nv, sizeof(*l->members));
+		for (size_t j = i; j < c->nv; j++)
+			if (c->v[j].leader == i)
+				l->members[l->nmembers++] = j;
+	}
+}
+
 void
 snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
     const uint8_t psk[SNAP_PROTO_PSK_LEN])
@@ -722,6 +864,7 @@ snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
 		    snap_cont_strv_dup(vc->post_hook, vc->npost_hook);
 		v->freeze_timeout_ms = vc->freeze_timeout_ms;
 		v->hook_timeout_ms = vc->hook_timeout_ms;
+		v->group = vc->group != NULL ? xstrdup(vc->group) : NULL;
 		v->rpo_target_ms = vc->rpo_target_ms;
 		v->timeout_ms = vc->timeout_ms;
 		v->pfd = -1;
@@ -739,6 +882,7 @@ snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
 		snap_cont_carry(v, old, nold);
 	}
 	snap_cont_vols_free(old, nold);
+	snap_cont_groups(c);
 	log_info("snap continuous replication applied", "volumes=%zu", c->nv);
 	ev_timer_start(c->loop, &c->tick, 0);
 }
@@ -850,6 +994,7 @@ snap_cont_json(const struct snap_cont *c, struct jw *w)
 
 		jw_obj_begin(w);
 		jw_kstr(w, "volume", v->name);
+		jw_kstr(w, "group", v->group != NULL ? v->group : "");
 		jw_kuint(w, "interval_ms", v->sched.interval_ms);
 		jw_kuint(w, "rpo_target_ms", v->rpo_target_ms);
 		jw_kbool(w, "running", v->sched.running);

@@ -2,7 +2,10 @@
  * snap_cont.h - continuous asynchronous replication, run by the snap
  * plane (snap_plane.c) for each `snap.volumes[]` entry: every interval a
  * cycle snapshots the source into the local store, ships the snapshot to
- * every peer and prunes the volume to `keep`.
+ * every peer and prunes the volume to its `retain` policy. With freeze or
+ * hooks the snapshot is taken inside a consistency group (snap_group.h);
+ * volumes sharing a `group` name run as one cycle, their first volume's
+ * (the leader's), frozen together and snapshotted under one ID.
  *
  * A cycle's work (reading the image, TCP to the peers) runs in a forked
  * child of the plane, in its own process group, so the plane's loop keeps
