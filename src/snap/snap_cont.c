@@ -4,11 +4,13 @@
  * The child of a cycle writes one line per step on its pipe; VOL is the
  * index of the volume in the object's array (a group's cycle, run by its
  * leader, reports for each member):
- *	C <vol> <id> <capture_ms>		snapshot created
- *	E <reason>				snapshot failed (nothing shipped)
- *	P <vol> <peer> ok <ms> [<reply>]	peer acknowledged (COMMIT OK)
- *	P <vol> <peer> err <ms> <reason>	peer failed
- *	G <vol> <deleted>			pruned
+ *	C <vol> <id> <capture_ms>	snapshot created
+ *	E <reason>		snapshot failed (nothing shipped)
+ *	P <vol> <peer> ok <ms>	peer acknowledged (COMMIT OK)
+ *	P <vol> <peer> err <ms> <reason>
+ *				peer failed
+ *	G <vol> <deleted>	pruned
+ *
  * The capture time is taken after a pass the source did not change under
  * (snap_cont_capture): the snapshot equals the source as it was then, so
  * lag measured from it is the data a failover would lose at most.
