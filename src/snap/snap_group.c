@@ -44,6 +44,10 @@ snap_group_id(char *out, size_t len, int64_t *created)
 	*created = (int64_t)ts.tv_sec;
 }
 
+/*
+ * "NAME=a b c": v is the first of n strings stride bytes apart (a field
+ * of an array of structs, or a plain array of strings).
+ */
 static char *
 snap_group_join(const char *name, const char *const *v, size_t n, size_t stride)
 {
