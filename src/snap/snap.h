@@ -110,7 +110,7 @@ typedef void snap_prune_fn(const struct snap_ref *r, bool kept, void *arg);
  * Delete the snapshots of volume that policy p (snap_retain.h) does not
  * keep at time now (unix seconds), except the IDs in hold[0..nhold) (a
  * peer's newest acknowledged one). fn, when not NULL, hears each
- * snapshot's fate, oldest first; dry_run deletes nothing. 0 with
+ * snapshot's fate, in ID order; dry_run deletes nothing. 0 with
  * *deleted, or -errno when the volume cannot be listed.
  */
 int snap_prune(struct snap_store *s, const char *volume,
