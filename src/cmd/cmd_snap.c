@@ -19,6 +19,8 @@
 #include "cmd/cmd.h"
 #include "lib/util.h"
 #include "snap/snap.h"
+#include "snap/snap_freeze.h"
+#include "snap/snap_group.h"
 
 #define CMD_SNAP_EXIT_DAMAGED 3
 #define CMD_SNAP_EXIT_BUSY    4
@@ -30,6 +32,11 @@ struct cmd_snap_args {
 	bool compress;
 	bool dry_run;
 	int wait_ms;
+	struct snap_retain_policy retain;    /* prune's --keep-* */
+	const char *freeze[SNAP_FREEZE_MAX]; /* borrowed: create --freeze */
+	size_t nfreeze;
+	char *pre, *post; /* borrowed: --pre, --post (split on blanks) */
+	uint64_t freeze_ms, hook_ms;
 	int nargs;
 	char **args; /* borrowed: the positional arguments */
 };
@@ -48,6 +55,16 @@ cmd_snap_usage(FILE *f)
 	    "                     snapshot an image file (incremental: chunks "
 	    "the store\n"
 	    "                     has are not written again)\n"
+	    "  create NAME=FILE... [--freeze MOUNTPOINT]... [--pre CMD] "
+	    "[--post CMD]\n"
+	    "         [--freeze-timeout SECONDS] [--hook-timeout SECONDS]\n"
+	    "                     a consistency group: pre hook, freeze "
+	    "every mount\n"
+	    "                     point, snapshot every volume under one ID, "
+	    "thaw, post\n"
+	    "                     hook (CMD is split on blanks, no shell); "
+	    "also with\n"
+	    "                     --volume NAME FILE\n"
 	    "  list [--volume NAME]  the snapshots, oldest first per volume\n"
 	    "  diff A B           the byte ranges whose chunks differ\n"
 	    "  restore ID OUT     the image, byte-identical; holes stay holes\n"
@@ -61,6 +78,13 @@ cmd_snap_usage(FILE *f)
 	    "snapshots\n"
 	    "  gc [--dry-run] [--wait SECONDS]\n"
 	    "                     remove chunks no snapshot uses\n"
+	    "  prune --volume NAME [--keep-last N] [--keep-hourly N]\n"
+	    "        [--keep-daily N] [--dry-run]\n"
+	    "                     delete the snapshots no rule keeps (the "
+	    "newest N;\n"
+	    "                     the newest of each of the last N hours or "
+	    "UTC days\n"
+	    "                     that have one); gc then frees their chunks\n"
 	    "  replicate --to IP:PORT --psk-file F VOLUME [ID]\n"
 	    "                     send a snapshot to a peer's snap plane "
 	    "(--help)\n"
@@ -87,6 +111,14 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 		{ "compress", no_argument, NULL, 'z' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "keep-last", required_argument, NULL, 'L' },
+		{ "freeze", required_argument, NULL, 'F' },
+		{ "pre", required_argument, NULL, 'B' },
+		{ "post", required_argument, NULL, 'A' },
+		{ "freeze-timeout", required_argument, NULL, 'T' },
+		{ "hook-timeout", required_argument, NULL, 'K' },
+		{ "keep-hourly", required_argument, NULL, 'H' },
+		{ "keep-daily", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -97,6 +129,8 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 	memset(a, 0, sizeof(*a));
 	a->store = getenv("HAVEN_SNAP_STORE");
 	a->wait_ms = 60000;
+	a->freeze_ms = 30000;
+	a->hook_ms = 60000;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:v:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -129,6 +163,52 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 				return 2;
 			}
 			a->wait_ms = (int)(wait * 1000);
+			break;
+		case 'L':
+		case 'H':
+		case 'D': {
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (end == optarg || *end != '\0' || optarg[0] == '-' ||
+			    v > 100000) {
+				fprintf(stderr,
+				    "haven snap: --keep-*: want a count in "
+				    "[0, 100000]\n");
+				return 2;
+			}
+			*(c == 'L'       ? &a->retain.last :
+			        c == 'H' ? &a->retain.hourly :
+			                   &a->retain.daily) = (uint32_t)v;
+			break;
+		}
+		case 'F':
+			if (a->nfreeze == SNAP_FREEZE_MAX) {
+				fprintf(stderr,
+				    "haven snap: at most %d --freeze\n",
+				    SNAP_FREEZE_MAX);
+				return 2;
+			}
+			a->freeze[a->nfreeze++] = optarg;
+			break;
+		case 'B':
+			a->pre = optarg;
+			break;
+		case 'A':
+			a->post = optarg;
+			break;
+		case 'T':
+		case 'K':
+			wait = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(wait > 0) ||
+			    wait > 3600) {
+				fprintf(stderr,
+				    "haven snap: --%s-timeout: want "
+				    "seconds in (0, 3600]\n",
+				    c == 'T' ? "freeze" : "hook");
+				return 2;
+			}
+			*(c == 'T' ? &a->freeze_ms : &a->hook_ms) =
+			    (uint64_t)(wait * 1000);
 			break;
 		case 'h':
 			cmd_snap_usage(stdout);
@@ -190,6 +270,102 @@ cmd_snap_load(struct snap_store *s, const char *name, struct snap_ref *ref,
 	return e == -EBADMSG ? CMD_SNAP_EXIT_DAMAGED : 1;
 }
 
+static void
+cmd_snap_create_print(const struct snap_manifest *m,
+    const struct snap_create_stats *st, uint64_t t0)
+{
+	printf("snapshot %s/%s\n", m->volume, m->id);
+	printf("size=%" PRIu64 " chunks=%" PRIu64 " zero=%" PRIu64
+	       " new=%" PRIu64 " new_bytes=%" PRIu64 " stored_bytes=%" PRIu64
+	       " dedup=%" PRIu64 " read=%" PRIu64
+	       " parent=%s generation=%s secs=%.3f\n",
+	    m->size, st->chunks, st->zero, st->fresh, st->fresh_raw,
+	    st->fresh_disk, st->dedup, st->read, m->parent[0] ? m->parent : "-",
+	    m->generation, (double)(util_mono_us() - t0) / 1e6);
+}
+
+/* "CMD ARG..." split on blanks into a NULL-terminated argv (no shell). */
+static char **
+cmd_snap_argv(char *cmd)
+{
+	char **v = xcalloc(strlen(cmd) / 2 + 2, sizeof(*v));
+	size_t n = 0;
+
+	for (char *save = NULL, *t = strtok_r(cmd, " \t", &save); t != NULL;
+	     t = strtok_r(NULL, " \t", &save))
+		v[n++] = t;
+	if (n == 0) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* A consistency group: NAME=FILE arguments, or --volume NAME FILE. */
+static int
+cmd_snap_create_group(struct snap_store *s, const struct cmd_snap_args *a)
+{
+	size_t n = a->volume != NULL ? 1 : (size_t)a->nargs;
+	struct snap_group_vol *v = xcalloc(n, sizeof(*v));
+	struct snap_manifest *ms = xcalloc(n, sizeof(*ms));
+	struct snap_create_stats *st = xcalloc(n, sizeof(*st));
+	struct snap_group_opts o = { .vols = v,
+		.nvols = n,
+		.freeze = a->freeze,
+		.nfreeze = a->nfreeze,
+		.freeze_timeout_ms = a->freeze_ms,
+		.hook_timeout_ms = a->hook_ms,
+		.compress = a->compress };
+	char err[512], warn[512];
+	uint64_t t0 = util_mono_us();
+	int e, rc = 0;
+
+	for (size_t i = 0; a->volume == NULL && i < n; i++) {
+		char *eq = strchr(a->args[i], '=');
+
+		if (eq == NULL || eq == a->args[i] || eq[1] == '\0' ||
+		    !snap_name_ok(a->args[i], (size_t)(eq - a->args[i]))) {
+			fprintf(stderr,
+			    "haven snap create: '%s': want NAME=FILE (or "
+			    "--volume NAME FILE)\n",
+			    a->args[i]);
+			rc = 2;
+			goto out;
+		}
+		*eq = '\0';
+		v[i].volume = a->args[i];
+		v[i].path = eq + 1;
+	}
+	if (a->volume != NULL) {
+		v[0].volume = a->volume;
+		v[0].path = a->args[0];
+	}
+	o.pre_hook = a->pre != NULL ? cmd_snap_argv(a->pre) : NULL;
+	o.post_hook = a->post != NULL ? cmd_snap_argv(a->post) : NULL;
+	e = snap_group_create(
+	    s, &o, ms, st, err, sizeof(err), warn, sizeof(warn));
+	if (e != 0) {
+		fprintf(stderr, "haven snap create: %s\n", err);
+		rc = e == -EBADMSG ? CMD_SNAP_EXIT_DAMAGED : 1;
+	} else {
+		printf("group %s volumes=%zu frozen=%zu\n", ms[0].id, n,
+		    a->nfreeze);
+		for (size_t i = 0; i < n; i++) {
+			cmd_snap_create_print(&ms[i], &st[i], t0);
+			snap_manifest_fini(&ms[i]);
+		}
+	}
+	if (warn[0] != '\0')
+		fprintf(stderr, "haven snap create: warning: %s\n", warn);
+	free((void *)o.pre_hook);
+	free((void *)o.post_hook);
+out:
+	free(st);
+	free(ms);
+	free(v);
+	return rc;
+}
+
 static int
 cmd_snap_create(struct snap_store *s, const struct cmd_snap_args *a)
 {
@@ -202,9 +378,20 @@ cmd_snap_create(struct snap_store *s, const struct cmd_snap_args *a)
 	uint64_t t0;
 	int e;
 
-	if (a->volume == NULL || a->nargs != 1) {
+	if ((a->volume == NULL && a->nargs < 1) ||
+	    (a->volume != NULL && a->nargs != 1)) {
 		cmd_snap_usage(stderr);
 		return 2;
+	}
+	if (a->volume == NULL || a->nfreeze > 0 || a->pre != NULL ||
+	    a->post != NULL) {
+		if (a->parent != NULL) {
+			fprintf(stderr,
+			    "haven snap create: --parent and "
+			    "--no-parent are for a plain create\n");
+			return 2;
+		}
+		return cmd_snap_create_group(s, a);
 	}
 	o.path = a->args[0];
 	t0 = util_mono_us();
@@ -212,14 +399,7 @@ cmd_snap_create(struct snap_store *s, const struct cmd_snap_args *a)
 		fprintf(stderr, "haven snap create: %s\n", err);
 		return e == -EBADMSG ? CMD_SNAP_EXIT_DAMAGED : 1;
 	}
-	printf("snapshot %s/%s\n", m.volume, m.id);
-	printf("size=%" PRIu64 " chunks=%" PRIu64 " zero=%" PRIu64
-	       " new=%" PRIu64 " new_bytes=%" PRIu64 " stored_bytes=%" PRIu64
-	       " dedup=%" PRIu64 " read=%" PRIu64
-	       " parent=%s generation=%s secs=%.3f\n",
-	    m.size, st.chunks, st.zero, st.fresh, st.fresh_raw, st.fresh_disk,
-	    st.dedup, st.read, m.parent[0] ? m.parent : "-", m.generation,
-	    (double)(util_mono_us() - t0) / 1e6);
+	cmd_snap_create_print(&m, &st, t0);
 	snap_manifest_fini(&m);
 	return 0;
 }
@@ -433,6 +613,46 @@ cmd_snap_gc(struct snap_store *s, const struct cmd_snap_args *a)
 	return 0;
 }
 
+static void
+cmd_snap_prune_one(const struct snap_ref *r, bool kept, void *arg)
+{
+	const struct cmd_snap_args *a = arg;
+
+	printf("%s %s/%s\n",
+	    kept           ? "keep" :
+	        a->dry_run ? "would-delete" :
+	                     "delete",
+	    r->volume, r->id);
+}
+
+static int
+cmd_snap_prune(struct snap_store *s, const struct cmd_snap_args *a)
+{
+	size_t deleted = 0;
+	int e;
+
+	if (a->volume == NULL || a->nargs != 0) {
+		cmd_snap_usage(stderr);
+		return 2;
+	}
+	if (snap_retain_empty(&a->retain)) {
+		fprintf(stderr,
+		    "haven snap prune: give at least one --keep-last, "
+		    "--keep-hourly or --keep-daily above 0\n");
+		return 2;
+	}
+	e = snap_prune(s, a->volume, &a->retain, (int64_t)time(NULL), NULL, 0,
+	    a->dry_run, cmd_snap_prune_one, (void *)a, &deleted);
+	if (e != 0) {
+		fprintf(stderr, "haven snap prune: %s: %s\n", a->volume,
+		    strerror(-e));
+		return 1;
+	}
+	printf("prune%s: volume=%s %s=%zu\n", a->dry_run ? " (dry run)" : "",
+	    a->volume, a->dry_run ? "would_delete" : "deleted", deleted);
+	return 0;
+}
+
 int
 cmd_snap(int argc, char **argv)
 {
@@ -483,6 +703,8 @@ cmd_snap(int argc, char **argv)
 		rc = cmd_snap_verify(s, &a);
 	else if (strcmp(cmd, "gc") == 0)
 		rc = cmd_snap_gc(s, &a);
+	else if (strcmp(cmd, "prune") == 0)
+		rc = cmd_snap_prune(s, &a);
 	else {
 		fprintf(stderr, "haven snap: unknown command '%s'\n", cmd);
 		cmd_snap_usage(stderr);

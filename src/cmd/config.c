@@ -599,6 +599,20 @@ planes_index(const struct plane_row *row)
 }
 
 uint64_t
+planes_caps_started(const struct haven_conf *c)
+{
+	uint64_t caps = 0;
+
+	for (size_t i = 0; i < nplanes; i++)
+		if (planes[i].ops->caps != NULL &&
+		    haven_conf_has(c, &planes[i]))
+			caps |= planes[i].ops->caps(
+			    haven_conf_section(c, &planes[i]),
+			    c->haven.run_as.gid);
+	return caps;
+}
+
+uint64_t
 planes_caps_bound(void)
 {
 	uint64_t caps = 0;

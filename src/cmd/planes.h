@@ -50,9 +50,11 @@ struct plane_row {
 	/*
 	 * Every capability (PRIV_CAP bits) its processes may ever use: what
 	 * ops->caps can return for any config, and what ops->init uses as
-	 * root before the drop. The parent keeps the union of the rows' sets
-	 * in its bounding set (planes_caps_bound), and nothing else of a
-	 * plane's: a capability no row names is gone for every process.
+	 * root before the drop; except those only some configs need, which
+	 * the parent keeps when its start config asks (planes_caps_started).
+	 * The parent keeps the union of the rows' sets in its bounding set
+	 * (planes_caps_bound), and nothing else of a plane's: a capability no
+	 * row names is gone for every process.
 	 */
 	uint64_t caps_bound;
 };
@@ -66,5 +68,14 @@ const struct plane_row *planes_find(const char *name);
 size_t planes_index(const struct plane_row *row);
 /* The union of the rows' caps_bound. */
 uint64_t planes_caps_bound(void);
+/*
+ * What the planes of c ask for when their processes drop root
+ * (ops->caps): the parent keeps these too, so a capability only some
+ * configs need (snap's CAP_SYS_ADMIN for `freeze`) is not in every
+ * daemon's bounding set. A reload that needs more is refused by the
+ * plane (child.c): restart haven.
+ */
+struct haven_conf;
+uint64_t planes_caps_started(const struct haven_conf *c);
 
 #endif

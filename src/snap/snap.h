@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "snap/snap_manifest.h"
+#include "snap/snap_retain.h"
 #include "snap/snap_store.h"
 
 struct snap_create_opts {
@@ -27,6 +28,11 @@ struct snap_create_opts {
 	const char *parent;
 	bool compress;       /* zstd, SNAP_ZSTD_LEVEL, where it saves space */
 	uint32_t chunk_size; /* 0 = SNAP_CHUNK_DEFAULT */
+	/* borrowed: publish under this ID (a consistency group's, shared by
+	   its volumes; snap_group.h) with this creation time; NULL = a fresh
+	   ID, now */
+	const char *id;
+	int64_t created;
 };
 
 struct snap_create_stats {
@@ -97,5 +103,18 @@ struct snap_gc_stats {
  */
 int snap_gc(struct snap_store *s, bool dry_run, int wait_ms,
     struct snap_gc_stats *st, char *err, size_t errlen);
+
+typedef void snap_prune_fn(const struct snap_ref *r, bool kept, void *arg);
+
+/*
+ * Delete the snapshots of volume that policy p (snap_retain.h) does not
+ * keep at time now (unix seconds), except the IDs in hold[0..nhold) (a
+ * peer's newest acknowledged one). fn, when not NULL, hears each
+ * snapshot's fate, in ID order; dry_run deletes nothing. 0 with
+ * *deleted, or -errno when the volume cannot be listed.
+ */
+int snap_prune(struct snap_store *s, const char *volume,
+    const struct snap_retain_policy *p, int64_t now, const char *const *hold,
+    size_t nhold, bool dry_run, snap_prune_fn *fn, void *arg, size_t *deleted);
 
 #endif

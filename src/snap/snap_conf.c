@@ -16,6 +16,35 @@
 #include "snap/snap_id.h"
 #include "snap/snap_proto.h"
 
+#define SNAP_CONF_KEEP_DEFAULT 10 /* snapshots kept when nothing is said */
+
+static const struct conf_key snap_conf_retain_keys[] = {
+	{ .name = "last",
+	    .type = CT_UINT,
+	    .off = offsetof(struct snap_retain_policy, last),
+	    .max = 100000,
+	    .help = "the newest N snapshots" },
+	{ .name = "hourly",
+	    .type = CT_UINT,
+	    .off = offsetof(struct snap_retain_policy, hourly),
+	    .max = 100000,
+	    .help = "the newest snapshot of each of the last N hours that "
+	            "have one" },
+	{ .name = "daily",
+	    .type = CT_UINT,
+	    .off = offsetof(struct snap_retain_policy, daily),
+	    .max = 100000,
+	    .help = "the newest snapshot of each of the last N days (UTC) "
+	            "that have one" },
+};
+
+static const struct conf_schema snap_conf_retain_schema = {
+	.name = "snap.volumes[].retain",
+	.size = sizeof(struct snap_retain_policy),
+	.keys = snap_conf_retain_keys,
+	.nkeys = ARRAY_SIZE(snap_conf_retain_keys),
+};
+
 static const struct conf_key snap_conf_vol_keys[] = {
 	{ .name = "name",
 	    .type = CT_STRING,
@@ -37,10 +66,15 @@ static const struct conf_key snap_conf_vol_keys[] = {
 	{ .name = "keep",
 	    .type = CT_UINT,
 	    .off = offsetof(struct snap_vol_conf, keep),
-	    .dflt = "10",
 	    .min = 1,
 	    .max = 100000,
-	    .help = "snapshots of the volume kept in the local store" },
+	    .help = "same as retain.last (without retain: 10)" },
+	{ .name = "retain",
+	    .type = CT_SECTION,
+	    .off = offsetof(struct snap_vol_conf, retain),
+	    .sub = &snap_conf_retain_schema,
+	    .help = "which snapshots the local store keeps after each cycle "
+	            "(each peer's newest acknowledged one is kept too)" },
 	{ .name = "peers",
 	    .type = CT_STRLIST,
 	    .off = offsetof(struct snap_vol_conf, peers),
@@ -57,6 +91,42 @@ static const struct conf_key snap_conf_vol_keys[] = {
 	    .min = 100,
 	    .max = 86400000,
 	    .help = "a cycle still running after this is killed" },
+	{ .name = "freeze",
+	    .type = CT_STRLIST,
+	    .off = offsetof(struct snap_vol_conf, freeze),
+	    .count_off = offsetof(struct snap_vol_conf, nfreeze),
+	    .help = "mount points frozen (FIFREEZE) while the source is "
+	            "read: one consistent point in time" },
+	{ .name = "freeze_timeout",
+	    .type = CT_DURATION,
+	    .off = offsetof(struct snap_vol_conf, freeze_timeout_ms),
+	    .dflt = "30s",
+	    .min = 100,
+	    .max = 600000,
+	    .help = "a freeze is thawed after this whatever happens (the "
+	            "snapshot is then discarded)" },
+	{ .name = "pre_hook",
+	    .type = CT_STRLIST,
+	    .off = offsetof(struct snap_vol_conf, pre_hook),
+	    .count_off = offsetof(struct snap_vol_conf, npre_hook),
+	    .help = "argv run before the freeze; failing aborts the cycle" },
+	{ .name = "post_hook",
+	    .type = CT_STRLIST,
+	    .off = offsetof(struct snap_vol_conf, post_hook),
+	    .count_off = offsetof(struct snap_vol_conf, npost_hook),
+	    .help = "argv run after the thaw whenever pre_hook succeeded" },
+	{ .name = "group",
+	    .type = CT_STRING,
+	    .off = offsetof(struct snap_vol_conf, group),
+	    .help = "volumes of one group are snapshotted in one cycle, "
+	            "frozen together, under one ID (a consistency group)" },
+	{ .name = "hook_timeout",
+	    .type = CT_DURATION,
+	    .off = offsetof(struct snap_vol_conf, hook_timeout_ms),
+	    .dflt = "60s",
+	    .min = 100,
+	    .max = 3600000,
+	    .help = "a hook still running after this is killed (and failed)" },
 };
 
 static void
@@ -75,6 +145,29 @@ snap_conf_vol_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 		if (conf_parse_addr(v->peers[i], true, &ss) != 0)
 			conf_error(ctx, conf_key_node(node, "peers"),
 			    "peers: \"%s\" is not ip:port", v->peers[i]);
+	/* keep: is the older spelling of retain.last. */
+	if (v->keep > 0 && v->retain.last > 0)
+		conf_error(ctx, conf_key_node(node, "keep"),
+		    "keep: is retain.last; give one of them");
+	else if (v->keep > 0)
+		v->retain.last = v->keep;
+	v->keep = 0;
+	if (snap_retain_empty(&v->retain))
+		v->retain.last = SNAP_CONF_KEEP_DEFAULT;
+	for (size_t i = 0; i < v->nfreeze; i++)
+		if (v->freeze[i][0] != '/')
+			conf_error(ctx, conf_key_node(node, "freeze"),
+			    "freeze: \"%s\" is not an absolute path",
+			    v->freeze[i]);
+	if (v->group != NULL && !snap_name_ok(v->group, strlen(v->group)))
+		conf_error(ctx, conf_key_node(node, "group"),
+		    "group: letters, digits, '.', '_' and '-' only");
+	if (v->npre_hook > 0 && v->pre_hook[0][0] != '/')
+		conf_error(ctx, conf_key_node(node, "pre_hook"),
+		    "pre_hook: want an absolute path first (argv, no shell)");
+	if (v->npost_hook > 0 && v->post_hook[0][0] != '/')
+		conf_error(ctx, conf_key_node(node, "post_hook"),
+		    "post_hook: want an absolute path first (argv, no shell)");
 }
 
 static const struct conf_schema snap_conf_vol_schema = {
@@ -133,6 +226,58 @@ static const struct conf_key snap_conf_keys[] = {
 	    .help = "where RPO-target crossings and recoveries are sent" },
 };
 
+static bool
+snap_conf_argv_eq(char *const *a, char *const *b)
+{
+	size_t i = 0;
+
+	for (; a != NULL && b != NULL && a[i] != NULL && b[i] != NULL; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return (a == NULL || a[i] == NULL) && (b == NULL || b[i] == NULL);
+}
+
+/*
+ * A group runs as one cycle, on its first volume's schedule: its volumes
+ * must agree on what that cycle does. Each may add mount points to
+ * freeze.
+ */
+static void
+snap_conf_groups_check(
+    struct conf_ctx *ctx, struct conf_node *node, const struct snap_conf *c)
+{
+	for (size_t i = 0; i < c->nvolumes; i++) {
+		const struct snap_vol_conf *v = &c->volumes[i], *f = NULL;
+		const char *what = NULL;
+
+		if (v->group == NULL)
+			continue;
+		for (size_t j = 0; j < i && f == NULL; j++)
+			if (c->volumes[j].group != NULL &&
+			    strcmp(c->volumes[j].group, v->group) == 0)
+				f = &c->volumes[j];
+		if (f == NULL)
+			continue;
+		if (f->interval_ms != v->interval_ms)
+			what = "interval";
+		else if (f->timeout_ms != v->timeout_ms)
+			what = "cycle_timeout";
+		else if (f->freeze_timeout_ms != v->freeze_timeout_ms)
+			what = "freeze_timeout";
+		else if (f->hook_timeout_ms != v->hook_timeout_ms)
+			what = "hook_timeout";
+		else if (!snap_conf_argv_eq(f->pre_hook, v->pre_hook))
+			what = "pre_hook";
+		else if (!snap_conf_argv_eq(f->post_hook, v->post_hook))
+			what = "post_hook";
+		if (what != NULL)
+			conf_error(ctx, conf_key_node(node, "volumes"),
+			    "volumes: %s and %s are in group %s but differ "
+			    "in %s (a group is one cycle)",
+			    f->name, v->name, v->group, what);
+	}
+}
+
 static void
 snap_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
@@ -163,6 +308,7 @@ snap_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 	if (c->store != NULL && c->store[0] != '/')
 		conf_error(ctx, conf_key_node(node, "store"),
 		    "store: want an absolute path");
+	snap_conf_groups_check(ctx, node, c);
 }
 
 const struct conf_schema snap_conf_schema = {

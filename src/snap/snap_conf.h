@@ -19,17 +19,32 @@
 
 #include "lib/conf.h"
 #include "lib/hook_conf.h"
+#include "snap/snap_retain.h"
 
 /* One volume replicated continuously (`snap.volumes[]`). */
 struct snap_vol_conf {
 	char *name;           /* owned */
 	char *source;         /* owned: the image file */
 	uint64_t interval_ms; /* a cycle starts this often */
-	uint32_t keep;        /* snapshots of the volume kept locally */
-	char **peers;         /* owned: "ip:port", NULL-terminated */
+	uint32_t keep;        /* alias of retain.last; 0 after the check */
+	struct snap_retain_policy retain; /* of the local store; never empty */
+	char **peers; /* owned: "ip:port", NULL-terminated */
 	size_t npeers;
 	uint64_t rpo_target_ms; /* alarm above this lag; 0: none */
 	uint64_t timeout_ms;    /* a cycle is killed after this */
+	/* Consistency (snap_freeze.h): mount points frozen around the
+	   snapshot, and hooks run before and after. */
+	char **freeze; /* owned: NULL-terminated */
+	size_t nfreeze;
+	uint64_t freeze_timeout_ms; /* thawed after this whatever happens */
+	char **pre_hook;            /* owned: argv, NULL-terminated */
+	size_t npre_hook;
+	char **post_hook; /* owned: argv, NULL-terminated */
+	size_t npost_hook;
+	uint64_t hook_timeout_ms; /* each hook is killed after this */
+	/* owned, or NULL: volumes with one group name are snapshotted
+	   together, one freeze around all (a consistency group) */
+	char *group;
 };
 
 struct snap_conf {

@@ -1,12 +1,16 @@
 /*
  * snap_cont.c - continuous replication in the snap plane (snap_cont.h).
  *
- * The child of a cycle writes one line per step on its pipe:
- *	C <id> <capture_ms>		snapshot created
- *	E <reason>			snapshot failed (nothing shipped)
- *	P <peer> ok <ms> [<reply>]	peer acknowledged (COMMIT OK)
- *	P <peer> err <ms> <reason>	peer failed
- *	G <deleted>			pruned
+ * The child of a cycle writes one line per step on its pipe; VOL is the
+ * index of the volume in the object's array (a group's cycle, run by its
+ * leader, reports for each member):
+ *	C <vol> <id> <capture_ms>	snapshot created
+ *	E <reason>		snapshot failed (nothing shipped)
+ *	P <vol> <peer> ok <ms>	peer acknowledged (COMMIT OK)
+ *	P <vol> <peer> err <ms> <reason>
+ *				peer failed
+ *	G <vol> <deleted>	pruned
+ *
  * The capture time is taken after a pass the source did not change under
  * (snap_cont_capture): the snapshot equals the source as it was then, so
  * lag measured from it is the data a failover would lose at most.
@@ -30,6 +34,8 @@
 #include "lib/util.h"
 #include "snap/snap.h"
 #include "snap/snap_cont.h"
+#include "snap/snap_freeze.h"
+#include "snap/snap_group.h"
 #include "snap/snap_sched.h"
 #include "snap/snap_send.h"
 #include "snap/snap_store.h"
@@ -64,8 +70,20 @@ struct snap_cont_peer {
 };
 
 struct snap_cont_vol {
-	char *name, *source; /* owned */
-	uint32_t keep;
+	struct snap_cont *owner; /* borrowed: the object holding this volume */
+	char *name, *source;     /* owned */
+	struct snap_retain_policy retain;
+	char **freeze; /* owned: mount points, NULL-terminated */
+	size_t nfreeze;
+	char **pre_hook, **post_hook; /* owned: argv, or NULL */
+	uint64_t freeze_timeout_ms, hook_timeout_ms;
+	char *group; /* owned, or NULL */
+	/* A group runs as one cycle, its leader's (its first volume's):
+	   the leader's pid, pipe and timer serve every member. */
+	size_t leader;   /* index in owner->v: itself, or its group's first */
+	size_t *members; /* owned, on a leader: indexes in owner->v, itself
+	                    first; nmembers */
+	size_t nmembers;
 	uint64_t rpo_target_ms, timeout_ms;
 	struct snap_sched sched;
 	struct snap_cont_peer *peers; /* owned: npeers */
@@ -85,8 +103,14 @@ struct snap_cont_vol {
 	uint64_t pruned;
 };
 
-struct snap_cont_rt {
-	struct ev_loop *loop; /* borrowed */
+/*
+ * The continuous replication of one snap plane: owned by the plane's state
+ * (snap_plane.c), made by snap_cont_new, released by snap_cont_free. Its
+ * volumes point back at it (owner), and every timer and I/O callback gets
+ * its volume or the object itself as arg: no file-scope state.
+ */
+struct snap_cont {
+	struct ev_loop *loop; /* borrowed: the plane's */
 	char *store;          /* owned */
 	uint8_t psk[SNAP_PROTO_PSK_LEN];
 	struct snap_cont_vol *v; /* owned: nv */
@@ -97,16 +121,17 @@ struct snap_cont_rt {
 	uint64_t events[2]; /* crossed, recovered */
 };
 
-static struct snap_cont_rt snap_cont;
-
 static void snap_cont_tick(struct ev_timer *t, void *arg);
 
-void
-snap_cont_init(struct ev_loop *loop)
+struct snap_cont *
+snap_cont_new(struct ev_loop *loop)
 {
-	snap_cont.loop = loop;
-	snap_cont.hooks = hook_runner_new(loop, SNAP_CONT_QMAX);
-	ev_timer_init(&snap_cont.tick, snap_cont_tick, NULL);
+	struct snap_cont *c = xcalloc(1, sizeof(*c));
+
+	c->loop = loop;
+	c->hooks = hook_runner_new(loop, SNAP_CONT_QMAX);
+	ev_timer_init(&c->tick, snap_cont_tick, c);
+	return c;
 }
 
 /* ---- the child ---- */
@@ -132,26 +157,21 @@ snap_cont_say(int fd, const char *fmt, ...)
 	(void)util_write_all(fd, line, (size_t)n);
 }
 
-/* Keep the newest `keep`, and every peer's newest acknowledged one. */
+/* Keep what the volume's retention policy keeps, and every peer's newest
+ * acknowledged snapshot. */
 static void
-snap_cont_prune(struct snap_store *s, const struct snap_cont_vol *v, int fd)
+snap_cont_prune(
+    struct snap_store *s, const struct snap_cont_vol *v, size_t vi, int fd)
 {
-	struct snap_ref *refs = NULL;
-	size_t n = 0, del = 0;
+	const char **hold = xcalloc(v->npeers + 1, sizeof(*hold));
+	size_t del = 0;
 
-	if (snap_store_list(s, v->name, &refs, &n) != 0)
-		return;
-	for (size_t i = 0; i + v->keep < n; i++) {
-		bool held = false;
-
-		for (size_t p = 0; p < v->npeers; p++)
-			if (strcmp(v->peers[p].ack_id, refs[i].id) == 0)
-				held = true;
-		if (!held && snap_store_manifest_delete(s, &refs[i]) == 0)
-			del++;
-	}
-	free(refs);
-	snap_cont_say(fd, "G %zu", del);
+	for (size_t p = 0; p < v->npeers; p++)
+		hold[p] = v->peers[p].ack_id;
+	if (snap_prune(s, v->name, &v->retain, (int64_t)(util_wall_ms() / 1000),
+	        hold, v->npeers, false, NULL, NULL, &del) == 0)
+		snap_cont_say(fd, "G %zu %zu", vi, del);
+	free(hold);
 }
 
 static bool
@@ -172,9 +192,9 @@ snap_cont_same(const struct stat *a, const struct stat *b)
  */
 static int
 snap_cont_capture(struct snap_store *s, const struct snap_cont_vol *v,
-    struct snap_manifest *m, uint64_t *capture, char *err, size_t errlen)
+    const struct snap_create_opts *co, struct snap_manifest *m,
+    uint64_t *capture, char *err, size_t errlen)
 {
-	struct snap_create_opts co = { .volume = v->name, .path = v->source };
 	struct snap_create_stats cs;
 	struct stat before, after;
 	struct snap_ref ref;
@@ -186,7 +206,7 @@ snap_cont_capture(struct snap_store *s, const struct snap_cont_vol *v,
 			    err, errlen, "%s: %s", v->source, strerror(errno));
 			return -errno;
 		}
-		if ((e = snap_create(s, &co, m, &cs, err, errlen)) != 0)
+		if ((e = snap_create(s, co, m, &cs, err, errlen)) != 0)
 			return e;
 		/* Unchanged since before the pass: the snapshot is the
 		 * source as it is now. */
@@ -205,24 +225,106 @@ snap_cont_capture(struct snap_store *s, const struct snap_cont_vol *v,
 	return -EAGAIN;
 }
 
-static _Noreturn void
-snap_cont_child(struct snap_cont_vol *v, int fd)
+/* What a group capture needs to find each member and its capture time. */
+struct snap_cont_cap {
+	const struct snap_cont_vol *leader; /* borrowed */
+	uint64_t *capture;                  /* borrowed: nmembers */
+};
+
+/* snap_cont_capture inside a group (its hooks and freeze around it). */
+static int
+snap_cont_group_capture(struct snap_store *s, const struct snap_create_opts *co,
+    struct snap_manifest *m, struct snap_create_stats *st, void *arg, char *err,
+    size_t errlen)
 {
-	struct snap_manifest m;
-	struct snap_store *s = NULL;
-	uint64_t capture = 0;
+	struct snap_cont_cap *c = arg;
+	const struct snap_cont_vol *l = c->leader;
+
+	memset(st, 0, sizeof(*st));
+	for (size_t k = 0; k < l->nmembers; k++) {
+		const struct snap_cont_vol *v = &l->owner->v[l->members[k]];
+
+		if (strcmp(v->name, co->volume) == 0)
+			return snap_cont_capture(
+			    s, v, co, m, &c->capture[k], err, errlen);
+	}
+	snprintf(err, errlen, "no volume %s", co->volume);
+	return -ENOENT;
+}
+
+/*
+ * The snapshots of leader l's members, into ms[] and capture[]
+ * (nmembers each): a plain capture for a lone volume without freeze or
+ * hooks; otherwise a consistency group (snap_group.h) over the members,
+ * freezing every mount point any of them names, with the leader's hooks
+ * (the config makes a group's hooks and timeouts agree).
+ */
+static int
+snap_cont_snapshot(struct snap_store *s, const struct snap_cont_vol *l,
+    struct snap_manifest *ms, uint64_t *capture, char *err, size_t errlen)
+{
+	struct snap_create_opts co = { .volume = l->name, .path = l->source };
+	struct snap_group_vol *gv = xcalloc(l->nmembers, sizeof(*gv));
+	const char *fz[SNAP_FREEZE_MAX];
+	struct snap_cont_cap cap = { .leader = l, .capture = capture };
+	struct snap_group_opts go = { .vols = gv,
+		.nvols = l->nmembers,
+		.freeze = fz,
+		.pre_hook = l->pre_hook,
+		.post_hook = l->post_hook,
+		.freeze_timeout_ms = l->freeze_timeout_ms,
+		.hook_timeout_ms = l->hook_timeout_ms,
+		.capture = snap_cont_group_capture,
+		.arg = &cap };
+	struct snap_create_stats *st = xcalloc(l->nmembers, sizeof(*st));
+	char warn[512];
+	int e = 0;
+
+	for (size_t k = 0; k < l->nmembers; k++) {
+		const struct snap_cont_vol *v = &l->owner->v[l->members[k]];
+
+		gv[k].volume = v->name;
+		gv[k].path = v->source;
+		for (size_t i = 0; i < v->nfreeze; i++) {
+			bool dup = false;
+
+			for (size_t j = 0; j < go.nfreeze; j++)
+				dup = dup || strcmp(fz[j], v->freeze[i]) == 0;
+			if (dup)
+				continue;
+			if (go.nfreeze == SNAP_FREEZE_MAX) {
+				snprintf(err, errlen,
+				    "more than %d mount points to freeze",
+				    SNAP_FREEZE_MAX);
+				e = -E2BIG;
+				goto out;
+			}
+			fz[go.nfreeze++] = v->freeze[i];
+		}
+	}
+	if (l->nmembers == 1 && go.nfreeze == 0 && l->pre_hook == NULL &&
+	    l->post_hook == NULL) {
+		e = snap_cont_capture(s, l, &co, ms, capture, err, errlen);
+		goto out;
+	}
+	e = snap_group_create(s, &go, ms, st, err, errlen, warn, sizeof(warn));
+	if (warn[0] != '\0')
+		log_warn(
+		    "snap cycle", "volume=%s warning=%s", l->name, log_q(warn));
+out:
+	free(st);
+	free(gv);
+	return e;
+}
+
+/* Ship m to v's peers; vi is v's index in the lines. */
+static void
+snap_cont_ship(struct snap_store *s, struct snap_cont_vol *v, size_t vi,
+    const struct snap_manifest *m, int fd)
+{
 	char err[512];
 	int e;
 
-	if ((e = snap_store_open(snap_cont.store, true, &s)) != 0) {
-		snap_cont_say(fd, "E %s: %s", snap_cont.store, strerror(-e));
-		_exit(1);
-	}
-	if (snap_cont_capture(s, v, &m, &capture, err, sizeof(err)) != 0) {
-		snap_cont_say(fd, "E %s", err);
-		_exit(1);
-	}
-	snap_cont_say(fd, "C %s %llu", m.id, (unsigned long long)capture);
 	for (size_t i = 0; i < v->npeers; i++) {
 		struct snap_cont_peer *p = &v->peers[i];
 		struct snap_send_opts so = { .timeout_ms = SNAP_CONT_IO_MS };
@@ -230,20 +332,49 @@ snap_cont_child(struct snap_cont_vol *v, int fd)
 		uint64_t t0 = util_mono_ms();
 
 		memcpy(&so.to, &p->ss, sizeof(so.to));
-		memcpy(so.psk, snap_cont.psk, sizeof(so.psk));
+		memcpy(so.psk, v->owner->psk, sizeof(so.psk));
 		memset(&st, 0, sizeof(st));
-		e = snap_send(s, &m, &so, &st, err, sizeof(err));
+		e = snap_send(s, m, &so, &st, err, sizeof(err));
 		if (e == 0) {
-			snap_cont_say(fd, "P %zu ok %llu", i,
+			snap_cont_say(fd, "P %zu %zu ok %llu", vi, i,
 			    (unsigned long long)(util_mono_ms() - t0));
-			snprintf(p->ack_id, sizeof(p->ack_id), "%s", m.id);
+			snprintf(p->ack_id, sizeof(p->ack_id), "%s", m->id);
 		} else {
-			snap_cont_say(fd, "P %zu err %llu %s", i,
+			snap_cont_say(fd, "P %zu %zu err %llu %s", vi, i,
 			    (unsigned long long)(util_mono_ms() - t0), err);
 		}
 	}
-	snap_cont_prune(s, v, fd);
-	snap_manifest_fini(&m);
+}
+
+/* The cycle of leader l (and its group's members). */
+static _Noreturn void
+snap_cont_child(struct snap_cont_vol *l, int fd)
+{
+	struct snap_cont *c = l->owner;
+	struct snap_manifest *ms = xcalloc(l->nmembers, sizeof(*ms));
+	uint64_t *capture = xcalloc(l->nmembers, sizeof(*capture));
+	struct snap_store *s = NULL;
+	char err[512];
+	int e;
+
+	if ((e = snap_store_open(c->store, true, &s)) != 0) {
+		snap_cont_say(fd, "E %s: %s", c->store, strerror(-e));
+		_exit(1);
+	}
+	if (snap_cont_snapshot(s, l, ms, capture, err, sizeof(err)) != 0) {
+		snap_cont_say(fd, "E %s", err);
+		_exit(1);
+	}
+	for (size_t k = 0; k < l->nmembers; k++)
+		snap_cont_say(fd, "C %zu %s %llu", l->members[k], ms[k].id,
+		    (unsigned long long)capture[k]);
+	for (size_t k = 0; k < l->nmembers; k++)
+		snap_cont_ship(
+		    s, &c->v[l->members[k]], l->members[k], &ms[k], fd);
+	for (size_t k = 0; k < l->nmembers; k++) {
+		snap_cont_prune(s, &c->v[l->members[k]], l->members[k], fd);
+		snap_manifest_fini(&ms[k]);
+	}
 	snap_store_close(s);
 	_exit(0);
 }
@@ -254,12 +385,12 @@ static void
 snap_cont_alarm(const struct snap_cont_vol *v, const struct snap_cont_peer *p,
     enum snap_rpo_event ev, uint64_t lag)
 {
-	const struct hook_alarm_conf *c = &snap_cont.alarm;
+	const struct hook_alarm_conf *c = &v->owner->alarm;
 	const char *kind =
 	    ev == SNAP_RPO_CROSSED ? "rpo_exceeded" : "rpo_recovered";
 	char *tag, *env[5];
 
-	snap_cont.events[ev == SNAP_RPO_CROSSED ? 0 : 1]++;
+	v->owner->events[ev == SNAP_RPO_CROSSED ? 0 : 1]++;
 	log_warn("snap rpo",
 	    "event=%s volume=%s peer=%s lag_ms=%llu "
 	    "rpo_target_ms=%llu",
@@ -285,7 +416,7 @@ snap_cont_alarm(const struct snap_cont_vol *v, const struct snap_cont_peer *p,
 		for (size_t i = 0; i < ARRAY_SIZE(env); i++)
 			j.env[i] = env[i];
 		j.nenv = ARRAY_SIZE(env);
-		(void)hook_submit(snap_cont.hooks, &j);
+		(void)hook_submit(v->owner->hooks, &j);
 	}
 	if (c->webhook != NULL && c->webhook[0] != '\0') {
 		struct hook_job j = { .kind = HOOK_WEB,
@@ -308,7 +439,7 @@ snap_cont_alarm(const struct snap_cont_vol *v, const struct snap_cont_peer *p,
 		jw_kuint(&w, "rpo_target_ms", v->rpo_target_ms);
 		jw_obj_end(&w);
 		j.body = body.data != NULL ? body.data : "{}";
-		(void)hook_submit(snap_cont.hooks, &j);
+		(void)hook_submit(v->owner->hooks, &j);
 		buf_fini(&body);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(env); i++)
@@ -331,36 +462,48 @@ snap_cont_check_rpo(struct snap_cont_vol *v)
 	}
 }
 
+/* A line of leader l's cycle; it names the member volume it is about. */
 static void
-snap_cont_line(struct snap_cont_vol *v, char *l)
+snap_cont_line(struct snap_cont_vol *l, char *line)
 {
-	switch (l[0]) {
+	struct snap_cont *c = l->owner;
+	size_t vi;
+
+	switch (line[0]) {
 	case 'C': {
 		char id[SNAP_NAME_MAX + 1];
 		unsigned long long cap;
+		struct snap_cont_vol *v;
 
-		if (sscanf(l, "C %64s %llu", id, &cap) == 2) {
-			snprintf(v->cycle_id, sizeof(v->cycle_id), "%s", id);
-			v->cycle_capture_ms = cap;
-			snprintf(v->last_id, sizeof(v->last_id), "%s", id);
-			v->last_capture_ms = cap;
-		}
+		if (sscanf(line, "C %zu %64s %llu", &vi, id, &cap) != 3 ||
+		    vi >= c->nv)
+			break;
+		v = &c->v[vi];
+		snprintf(v->cycle_id, sizeof(v->cycle_id), "%s", id);
+		v->cycle_capture_ms = cap;
+		snprintf(v->last_id, sizeof(v->last_id), "%s", id);
+		v->last_capture_ms = cap;
 		break;
 	}
 	case 'E':
-		snprintf(v->error, sizeof(v->error), "%s", l + 2);
+		for (size_t k = 0; k < l->nmembers; k++)
+			snprintf(c->v[l->members[k]].error,
+			    sizeof(c->v[0].error), "%s", line + 2);
 		break;
 	case 'P': {
 		size_t i;
 		unsigned long long ms;
 		char what[8];
 		int off = 0;
+		struct snap_cont_vol *v;
+		struct snap_cont_peer *p;
 
-		if (sscanf(l, "P %zu %7s %llu %n", &i, what, &ms, &off) < 3 ||
-		    i >= v->npeers)
+		if (sscanf(line, "P %zu %zu %7s %llu %n", &vi, &i, what, &ms,
+		        &off) < 4 ||
+		    vi >= c->nv || i >= c->v[vi].npeers)
 			break;
-		struct snap_cont_peer *p = &v->peers[i];
-
+		v = &c->v[vi];
+		p = &v->peers[i];
 		p->ship_ms = ms;
 		if (strcmp(what, "ok") == 0) {
 			p->ok++;
@@ -373,35 +516,32 @@ snap_cont_line(struct snap_cont_vol *v, char *l)
 		} else {
 			p->failed++;
 			snprintf(p->error, sizeof(p->error), "%s",
-			    off > 0 ? l + off : "");
+			    off > 0 ? line + off : "");
 			snprintf(v->error, sizeof(v->error), "%s: %s", p->addr,
 			    p->error);
 		}
 		break;
 	}
-	case 'G':
-		v->pruned += strtoull(l + 2, NULL, 10);
+	case 'G': {
+		unsigned long long n;
+
+		if (sscanf(line, "G %zu %llu", &vi, &n) == 2 && vi < c->nv)
+			c->v[vi].pruned += n;
 		break;
+	}
 	}
 }
 
+/* A member's result when leader l's cycle ended with status st. */
 static void
-snap_cont_reap(struct snap_cont_vol *v)
+snap_cont_result(struct snap_cont_vol *v, const struct snap_cont_vol *l, int st)
 {
 	enum snap_cont_res res;
 	bool all = true;
-	int st = 0;
 
-	ev_io_stop(snap_cont.loop, &v->io);
-	ev_timer_stop(snap_cont.loop, &v->kill);
-	close(v->pfd);
-	v->pfd = -1;
-	while (waitpid(v->pid, &st, 0) == -1 && errno == EINTR)
-		;
-	v->pid = 0;
 	for (size_t i = 0; i < v->npeers; i++)
 		all = all && v->peers[i].cycle_ok;
-	if (v->killed) {
+	if (l->killed) {
 		res = SNAP_CR_TIMEOUT;
 		snprintf(v->error, sizeof(v->error), "cycle timed out");
 	} else if (v->cycle_id[0] == '\0') {
@@ -413,13 +553,30 @@ snap_cont_reap(struct snap_cont_vol *v)
 		res = all ? SNAP_CR_OK : SNAP_CR_PARTIAL;
 	}
 	v->results[res]++;
-	if (snap_sched_end(&v->sched, ev_now_ms(snap_cont.loop)))
+	if (snap_sched_end(&v->sched, ev_now_ms(v->owner->loop)))
 		log_warn(
 		    "snap cycle overran its interval", "volume=%s", v->name);
 	if (res != SNAP_CR_OK)
 		log_warn("snap cycle", "volume=%s result=%s error=%s", v->name,
 		    snap_cont_res_names[res], v->error);
 	snap_cont_check_rpo(v);
+}
+
+/* Leader l's cycle ended (or was killed): reap it, judge each member. */
+static void
+snap_cont_reap(struct snap_cont_vol *l)
+{
+	int st = 0;
+
+	ev_io_stop(l->owner->loop, &l->io);
+	ev_timer_stop(l->owner->loop, &l->kill);
+	close(l->pfd);
+	l->pfd = -1;
+	while (waitpid(l->pid, &st, 0) == -1 && errno == EINTR)
+		;
+	l->pid = 0;
+	for (size_t k = 0; k < l->nmembers; k++)
+		snap_cont_result(&l->owner->v[l->members[k]], l, st);
 }
 
 static void
@@ -457,73 +614,112 @@ snap_cont_timeout(struct ev_timer *t, void *arg)
 	}
 }
 
+/* A cycle that could not start: each member's failed at once. */
 static void
-snap_cont_start(struct snap_cont_vol *v)
+snap_cont_unstarted(struct snap_cont_vol *l, const char *what, int e)
+{
+	uint64_t now = ev_now_ms(l->owner->loop);
+
+	for (size_t k = 0; k < l->nmembers; k++) {
+		struct snap_cont_vol *v = &l->owner->v[l->members[k]];
+
+		snprintf(
+		    v->error, sizeof(v->error), "%s: %s", what, strerror(e));
+		v->results[SNAP_CR_FAILED]++;
+		if (!v->sched.running)
+			snap_sched_start(&v->sched, now);
+		(void)snap_sched_end(&v->sched, now);
+	}
+}
+
+/* Start leader l's cycle, for itself and its group's members. */
+static void
+snap_cont_start(struct snap_cont_vol *l)
 {
 	int fds[2];
 	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC) == -1) {
-		snprintf(
-		    v->error, sizeof(v->error), "pipe: %s", strerror(errno));
-		v->results[SNAP_CR_FAILED]++;
-		snap_sched_start(&v->sched, ev_now_ms(snap_cont.loop));
-		(void)snap_sched_end(&v->sched, ev_now_ms(snap_cont.loop));
+		snap_cont_unstarted(l, "pipe", errno);
 		return;
 	}
-	v->cycle_id[0] = '\0';
-	v->error[0] = '\0';
-	v->killed = false;
-	for (size_t i = 0; i < v->npeers; i++)
-		v->peers[i].cycle_ok = false;
-	snap_sched_start(&v->sched, ev_now_ms(snap_cont.loop));
+	l->killed = false;
+	for (size_t k = 0; k < l->nmembers; k++) {
+		struct snap_cont_vol *v = &l->owner->v[l->members[k]];
+
+		v->cycle_id[0] = '\0';
+		v->error[0] = '\0';
+		for (size_t i = 0; i < v->npeers; i++)
+			v->peers[i].cycle_ok = false;
+		snap_sched_start(&v->sched, ev_now_ms(l->owner->loop));
+	}
 	pid = fork();
 	if (pid == 0) {
 		(void)setpgid(0, 0);
 		close(fds[0]);
-		snap_cont_child(v, fds[1]);
+		snap_cont_child(l, fds[1]);
 	}
 	close(fds[1]);
 	if (pid == -1) {
 		close(fds[0]);
-		snprintf(
-		    v->error, sizeof(v->error), "fork: %s", strerror(errno));
-		v->results[SNAP_CR_FAILED]++;
-		(void)snap_sched_end(&v->sched, ev_now_ms(snap_cont.loop));
+		snap_cont_unstarted(l, "fork", errno);
 		return;
 	}
 	/* Both sides set the group: whichever runs first, kill(-pid) works. */
 	(void)setpgid(pid, pid);
-	v->pid = pid;
-	v->pfd = fds[0];
-	(void)util_set_nonblock(v->pfd);
-	buf_reset(&v->out);
-	ev_io_init(&v->io, v->pfd, snap_cont_io, v);
-	if (ev_io_start(snap_cont.loop, &v->io, EV_READ) != 0) {
-		v->killed = true;
+	l->pid = pid;
+	l->pfd = fds[0];
+	(void)util_set_nonblock(l->pfd);
+	buf_reset(&l->out);
+	ev_io_init(&l->io, l->pfd, snap_cont_io, l);
+	if (ev_io_start(l->owner->loop, &l->io, EV_READ) != 0) {
+		l->killed = true;
 		(void)kill(-pid, SIGKILL);
-		snap_cont_reap(v);
+		snap_cont_reap(l);
 		return;
 	}
-	ev_timer_init(&v->kill, snap_cont_timeout, v);
-	ev_timer_start(snap_cont.loop, &v->kill, v->timeout_ms);
+	ev_timer_init(&l->kill, snap_cont_timeout, l);
+	ev_timer_start(l->owner->loop, &l->kill, l->timeout_ms);
 }
 
 static void
 snap_cont_tick(struct ev_timer *t, void *arg)
 {
-	uint64_t now = ev_now_ms(snap_cont.loop);
+	struct snap_cont *c = arg;
+	uint64_t now = ev_now_ms(c->loop);
 
-	for (size_t i = 0; i < snap_cont.nv; i++) {
-		struct snap_cont_vol *v = &snap_cont.v[i];
+	for (size_t i = 0; i < c->nv; i++) {
+		struct snap_cont_vol *v = &c->v[i];
 
-		if (snap_sched_due(&v->sched, now))
+		/* A group member's cycle is its leader's. */
+		if (v->leader == i && snap_sched_due(&v->sched, now))
 			snap_cont_start(v);
 		snap_cont_check_rpo(v);
 	}
-	if (snap_cont.nv > 0)
-		ev_timer_start(
-		    snap_cont.loop, &snap_cont.tick, SNAP_CONT_TICK_MS);
+	if (c->nv > 0)
+		ev_timer_start(c->loop, &c->tick, SNAP_CONT_TICK_MS);
+}
+
+/* A copy of v[0..n), NULL-terminated; NULL when n is 0. */
+static char **
+snap_cont_strv_dup(char *const *v, size_t n)
+{
+	char **out;
+
+	if (n == 0)
+		return NULL;
+	out = xcalloc(n + 1, sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+static void
+snap_cont_strv_free(char **v)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
 }
 
 static void
@@ -534,6 +730,11 @@ snap_cont_vols_free(struct snap_cont_vol *v, size_t n)
 		free(v[i].peers);
 		free(v[i].name);
 		free(v[i].source);
+		snap_cont_strv_free(v[i].freeze);
+		snap_cont_strv_free(v[i].pre_hook);
+		snap_cont_strv_free(v[i].post_hook);
+		free(v[i].group);
+		free(v[i].members);
 	}
 	free(v);
 }
@@ -543,10 +744,10 @@ snap_cont_vols_free(struct snap_cont_vol *v, size_t n)
  * *old (for apply to carry their state over) or are freed.
  */
 static void
-snap_cont_drop(struct snap_cont_vol **old, size_t *nold)
+snap_cont_drop(struct snap_cont *c, struct snap_cont_vol **old, size_t *nold)
 {
-	for (size_t i = 0; i < snap_cont.nv; i++) {
-		struct snap_cont_vol *v = &snap_cont.v[i];
+	for (size_t i = 0; i < c->nv; i++) {
+		struct snap_cont_vol *v = &c->v[i];
 
 		if (v->pid > 0) {
 			v->killed = true;
@@ -555,20 +756,20 @@ snap_cont_drop(struct snap_cont_vol **old, size_t *nold)
 		}
 	}
 	if (old != NULL) {
-		*old = snap_cont.v;
-		*nold = snap_cont.nv;
+		*old = c->v;
+		*nold = c->nv;
 	} else {
-		snap_cont_vols_free(snap_cont.v, snap_cont.nv);
+		snap_cont_vols_free(c->v, c->nv);
 	}
-	snap_cont.v = NULL;
-	snap_cont.nv = 0;
-	free(snap_cont.alarm.exec);
-	free(snap_cont.alarm.webhook);
-	memset(&snap_cont.alarm, 0, sizeof(snap_cont.alarm));
-	free(snap_cont.store);
-	snap_cont.store = NULL;
-	sodium_memzero(snap_cont.psk, sizeof(snap_cont.psk));
-	ev_timer_stop(snap_cont.loop, &snap_cont.tick);
+	c->v = NULL;
+	c->nv = 0;
+	free(c->alarm.exec);
+	free(c->alarm.webhook);
+	memset(&c->alarm, 0, sizeof(c->alarm));
+	free(c->store);
+	c->store = NULL;
+	sodium_memzero(c->psk, sizeof(c->psk));
+	ev_timer_stop(c->loop, &c->tick);
 }
 
 /* A reload keeps what was measured of a volume and peer still there. */
@@ -600,36 +801,72 @@ snap_cont_carry(
 	}
 }
 
-void
-snap_cont_apply(
-    const struct snap_conf *c, const uint8_t psk[SNAP_PROTO_PSK_LEN])
+/* Each volume's leader, and each leader's members (config order). */
+static void
+snap_cont_groups(struct snap_cont *c)
 {
-	uint64_t now = ev_now_ms(snap_cont.loop), wall = util_wall_ms();
+	for (size_t i = 0; i < c->nv; i++) {
+		struct snap_cont_vol *v = &c->v[i];
+
+		v->leader = i;
+		for (size_t j = 0; v->group != NULL && j < i; j++)
+			if (c->v[j].group != NULL &&
+			    strcmp(c->v[j].group, v->group) == 0) {
+				v->leader = j;
+				break;
+			}
+	}
+	for (size_t i = 0; i < c->nv; i++) {
+		struct snap_cont_vol *l = &c->v[i];
+
+		if (l->leader != i)
+			continue;
+		l->members = xcalloc(c->nv, sizeof(*l->members));
+		for (size_t j = i; j < c->nv; j++)
+			if (c->v[j].leader == i)
+				l->members[l->nmembers++] = j;
+	}
+}
+
+void
+snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
+    const uint8_t psk[SNAP_PROTO_PSK_LEN])
+{
+	uint64_t now = ev_now_ms(c->loop), wall = util_wall_ms();
 	struct snap_cont_vol *old = NULL;
 	size_t nold = 0;
 
-	snap_cont_drop(&old, &nold);
-	if (c->nvolumes == 0) {
+	snap_cont_drop(c, &old, &nold);
+	if (conf->nvolumes == 0) {
 		snap_cont_vols_free(old, nold);
 		return;
 	}
-	snap_cont.store = xstrdup(c->store);
-	memcpy(snap_cont.psk, psk, sizeof(snap_cont.psk));
-	snap_cont.alarm.exec =
-	    c->alarms.exec != NULL ? xstrdup(c->alarms.exec) : NULL;
-	snap_cont.alarm.webhook =
-	    c->alarms.webhook != NULL ? xstrdup(c->alarms.webhook) : NULL;
-	snap_cont.alarm.retries = c->alarms.retries;
-	snap_cont.alarm.timeout_ms = c->alarms.timeout_ms;
-	snap_cont.v = xcalloc(c->nvolumes, sizeof(*snap_cont.v));
-	snap_cont.nv = c->nvolumes;
-	for (size_t i = 0; i < c->nvolumes; i++) {
-		const struct snap_vol_conf *vc = &c->volumes[i];
-		struct snap_cont_vol *v = &snap_cont.v[i];
+	c->store = xstrdup(conf->store);
+	memcpy(c->psk, psk, sizeof(c->psk));
+	c->alarm.exec =
+	    conf->alarms.exec != NULL ? xstrdup(conf->alarms.exec) : NULL;
+	c->alarm.webhook =
+	    conf->alarms.webhook != NULL ? xstrdup(conf->alarms.webhook) : NULL;
+	c->alarm.retries = conf->alarms.retries;
+	c->alarm.timeout_ms = conf->alarms.timeout_ms;
+	c->v = xcalloc(conf->nvolumes, sizeof(*c->v));
+	c->nv = conf->nvolumes;
+	for (size_t i = 0; i < conf->nvolumes; i++) {
+		const struct snap_vol_conf *vc = &conf->volumes[i];
+		struct snap_cont_vol *v = &c->v[i];
 
+		v->owner = c;
 		v->name = xstrdup(vc->name);
 		v->source = xstrdup(vc->source);
-		v->keep = vc->keep;
+		v->retain = vc->retain;
+		v->freeze = snap_cont_strv_dup(vc->freeze, vc->nfreeze);
+		v->nfreeze = vc->nfreeze;
+		v->pre_hook = snap_cont_strv_dup(vc->pre_hook, vc->npre_hook);
+		v->post_hook =
+		    snap_cont_strv_dup(vc->post_hook, vc->npost_hook);
+		v->freeze_timeout_ms = vc->freeze_timeout_ms;
+		v->hook_timeout_ms = vc->hook_timeout_ms;
+		v->group = vc->group != NULL ? xstrdup(vc->group) : NULL;
 		v->rpo_target_ms = vc->rpo_target_ms;
 		v->timeout_ms = vc->timeout_ms;
 		v->pfd = -1;
@@ -647,82 +884,90 @@ snap_cont_apply(
 		snap_cont_carry(v, old, nold);
 	}
 	snap_cont_vols_free(old, nold);
-	log_info(
-	    "snap continuous replication applied", "volumes=%zu", snap_cont.nv);
-	ev_timer_start(snap_cont.loop, &snap_cont.tick, 0);
+	snap_cont_groups(c);
+	log_info("snap continuous replication applied", "volumes=%zu", c->nv);
+	ev_timer_start(c->loop, &c->tick, 0);
 }
 
 void
-snap_cont_stop(void)
+snap_cont_stop(struct snap_cont *c)
 {
-	snap_cont_drop(NULL, NULL);
-	if (snap_cont.hooks != NULL) {
-		hook_runner_free(snap_cont.hooks);
-		snap_cont.hooks = NULL;
-	}
+	snap_cont_drop(c, NULL, NULL);
 }
 
 void
-snap_cont_metrics(struct buf *out)
+snap_cont_free(struct snap_cont *c)
+{
+	if (c == NULL)
+		return;
+	snap_cont_stop(c);
+	hook_runner_free(c->hooks);
+	free(c);
+}
+
+void
+snap_cont_metrics(const struct snap_cont *c, struct buf *out)
 {
 	uint64_t now = util_wall_ms();
 	const struct hook_stats *hs;
 	struct buf l;
 
+	if (c == NULL) /* the plane stopped */
+		return;
 	buf_init(&l);
 	mx_family(out, "haven_snap_lag_seconds", "gauge",
 	    "now minus the capture time of the newest snapshot the peer "
 	    "acknowledged");
-	for (size_t i = 0; i < snap_cont.nv; i++)
-		for (size_t p = 0; p < snap_cont.v[i].npeers; p++) {
-			struct snap_cont_peer *pp = &snap_cont.v[i].peers[p];
+	for (size_t i = 0; i < c->nv; i++)
+		for (size_t p = 0; p < c->v[i].npeers; p++) {
+			struct snap_cont_peer *pp = &c->v[i].peers[p];
 
 			buf_reset(&l);
-			mx_label(&l, "volume", snap_cont.v[i].name);
+			mx_label(&l, "volume", c->v[i].name);
 			mx_label(&l, "peer", pp->addr);
 			mx_f64(out, "haven_snap_lag_seconds", l.data,
 			    (double)snap_rpo_lag(&pp->rpo, now) / 1000.0);
 		}
 	mx_family(out, "haven_snap_ship_seconds", "gauge",
 	    "duration of the last shipping attempt to the peer");
-	for (size_t i = 0; i < snap_cont.nv; i++)
-		for (size_t p = 0; p < snap_cont.v[i].npeers; p++) {
-			struct snap_cont_peer *pp = &snap_cont.v[i].peers[p];
+	for (size_t i = 0; i < c->nv; i++)
+		for (size_t p = 0; p < c->v[i].npeers; p++) {
+			struct snap_cont_peer *pp = &c->v[i].peers[p];
 
 			buf_reset(&l);
-			mx_label(&l, "volume", snap_cont.v[i].name);
+			mx_label(&l, "volume", c->v[i].name);
 			mx_label(&l, "peer", pp->addr);
 			mx_f64(out, "haven_snap_ship_seconds", l.data,
 			    (double)pp->ship_ms / 1000.0);
 		}
 	mx_family(out, "haven_snap_cycles_total", "counter",
 	    "continuous replication cycles, by result");
-	for (size_t i = 0; i < snap_cont.nv; i++)
+	for (size_t i = 0; i < c->nv; i++)
 		for (int r = 0; r < SNAP_CR__COUNT; r++) {
 			buf_reset(&l);
-			mx_label(&l, "volume", snap_cont.v[i].name);
+			mx_label(&l, "volume", c->v[i].name);
 			mx_label(&l, "result", snap_cont_res_names[r]);
 			mx_u64(out, "haven_snap_cycles_total", l.data,
-			    snap_cont.v[i].results[r]);
+			    c->v[i].results[r]);
 		}
 	mx_family(out, "haven_snap_cycle_overruns_total", "counter",
 	    "cycles that ended after the next was due (it started late)");
-	for (size_t i = 0; i < snap_cont.nv; i++) {
+	for (size_t i = 0; i < c->nv; i++) {
 		buf_reset(&l);
-		mx_label(&l, "volume", snap_cont.v[i].name);
+		mx_label(&l, "volume", c->v[i].name);
 		mx_u64(out, "haven_snap_cycle_overruns_total", l.data,
-		    snap_cont.v[i].sched.overruns);
+		    c->v[i].sched.overruns);
 	}
 	mx_family(out, "haven_snap_rpo_events_total", "counter",
 	    "peers' lag crossing rpo_target, and recovering");
 	buf_reset(&l);
 	mx_label(&l, "event", "exceeded");
-	mx_u64(out, "haven_snap_rpo_events_total", l.data, snap_cont.events[0]);
+	mx_u64(out, "haven_snap_rpo_events_total", l.data, c->events[0]);
 	buf_reset(&l);
 	mx_label(&l, "event", "recovered");
-	mx_u64(out, "haven_snap_rpo_events_total", l.data, snap_cont.events[1]);
-	if (snap_cont.hooks != NULL) {
-		hs = hook_stats(snap_cont.hooks);
+	mx_u64(out, "haven_snap_rpo_events_total", l.data, c->events[1]);
+	if (c->hooks != NULL) {
+		hs = hook_stats(c->hooks);
 		mx_family(out, "haven_snap_alarm_hooks_total", "counter",
 		    "RPO alarm hook jobs, by outcome");
 		buf_reset(&l);
@@ -740,17 +985,18 @@ snap_cont_metrics(struct buf *out)
 }
 
 void
-snap_cont_json(struct jw *w)
+snap_cont_json(const struct snap_cont *c, struct jw *w)
 {
 	uint64_t now = util_wall_ms();
 
 	jw_key(w, "continuous");
 	jw_arr_begin(w);
-	for (size_t i = 0; i < snap_cont.nv; i++) {
-		struct snap_cont_vol *v = &snap_cont.v[i];
+	for (size_t i = 0; c != NULL && i < c->nv; i++) {
+		struct snap_cont_vol *v = &c->v[i];
 
 		jw_obj_begin(w);
 		jw_kstr(w, "volume", v->name);
+		jw_kstr(w, "group", v->group != NULL ? v->group : "");
 		jw_kuint(w, "interval_ms", v->sched.interval_ms);
 		jw_kuint(w, "rpo_target_ms", v->rpo_target_ms);
 		jw_kbool(w, "running", v->sched.running);

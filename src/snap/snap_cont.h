@@ -2,7 +2,10 @@
  * snap_cont.h - continuous asynchronous replication, run by the snap
  * plane (snap_plane.c) for each `snap.volumes[]` entry: every interval a
  * cycle snapshots the source into the local store, ships the snapshot to
- * every peer and prunes the volume to `keep`.
+ * every peer and prunes the volume to its `retain` policy. With freeze or
+ * hooks the snapshot is taken inside a consistency group (snap_group.h);
+ * volumes sharing a `group` name run as one cycle, their first volume's
+ * (the leader's), frozen together and snapshotted under one ID.
  *
  * A cycle's work (reading the image, TCP to the peers) runs in a forked
  * child of the plane, in its own process group, so the plane's loop keeps
@@ -23,15 +26,20 @@
 #include "snap/snap_conf.h"
 #include "snap/snap_proto.h"
 
-void snap_cont_init(struct ev_loop *loop);
-/* Replace the volumes by c's (running cycles are killed); psk is copied. */
-void snap_cont_apply(
-    const struct snap_conf *c, const uint8_t psk[SNAP_PROTO_PSK_LEN]);
+struct snap_cont;
+
+/* An object with no volumes; loop is borrowed and must outlive it. */
+struct snap_cont *snap_cont_new(struct ev_loop *loop);
+/* Stop it (snap_cont_stop) and release it. NULL is a no-op. */
+void snap_cont_free(struct snap_cont *c);
+/* Replace the volumes by conf's (running cycles are killed); psk is copied. */
+void snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
+    const uint8_t psk[SNAP_PROTO_PSK_LEN]);
 /* Kill running cycles, drop every volume. Idempotent. */
-void snap_cont_stop(void);
-void snap_cont_metrics(struct buf *out);
+void snap_cont_stop(struct snap_cont *c);
+void snap_cont_metrics(const struct snap_cont *c, struct buf *out);
 /* "continuous": [...] in GET /v1/snap. */
-void snap_cont_json(struct jw *w);
+void snap_cont_json(const struct snap_cont *c, struct jw *w);
 /* The `haven status` lines, from that JSON. */
 void snap_cont_status(struct conf_node *root);
 

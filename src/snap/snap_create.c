@@ -10,8 +10,9 @@
  * snap_store.h for why gc cannot slip in between).
  *
  * The image is read as it is: a file written to during the pass gives a
- * snapshot mixing old and new blocks (freeze hooks are milestone 2); a file
- * that shrinks under us is an error, not a short snapshot.
+ * snapshot mixing old and new blocks (snap_group.c freezes the file system
+ * around it when asked); a file that shrinks under us is an error, not a
+ * short snapshot.
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -299,7 +300,12 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
 		goto out;
 	snprintf(m->volume, sizeof(m->volume), "%s", o->volume);
 	snprintf(m->ids, sizeof(m->ids), "%s", s->ids);
-	snap_create_id(m->id, sizeof(m->id), &m->created);
+	if (o->id != NULL) {
+		snprintf(m->id, sizeof(m->id), "%s", o->id);
+		m->created = o->created;
+	} else {
+		snap_create_id(m->id, sizeof(m->id), &m->created);
+	}
 	if ((e = snap_create_lineage(s, o, &vol, m, err, errlen)) != 0)
 		goto out;
 	m->size = (uint64_t)sb.st_size;

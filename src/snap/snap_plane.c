@@ -33,6 +33,7 @@
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/plane.h"
+#include "lib/priv.h"
 #include "lib/util.h"
 #include "snap/snap_conf.h"
 #include "snap/snap_cont.h"
@@ -96,6 +97,7 @@ struct snap_plane_rt {
 	/* counters */
 	uint64_t results[SNAP_RES__COUNT];
 	uint64_t rx_bytes, chunks, chunk_bytes, accept_errors;
+	struct snap_cont *cont; /* owned: the sender side (snap.volumes) */
 };
 
 static struct snap_plane_rt snap_rt = { .lfd = -1 };
@@ -421,7 +423,7 @@ snap_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	snap_rt.loop = loop;
 	if (sodium_init() < 0)
 		return -EIO;
-	snap_cont_init(loop);
+	snap_rt.cont = snap_cont_new(loop);
 	return 0;
 }
 
@@ -497,7 +499,7 @@ snap_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 		snap_rt.store = c->store != NULL ? xstrdup(c->store) : NULL;
 		snap_rt.listen[0] = '\0';
 	}
-	snap_cont_apply(c, psk);
+	snap_cont_apply(snap_rt.cont, c, psk);
 	sodium_memzero(psk, sizeof(psk));
 	return 0;
 }
@@ -538,7 +540,7 @@ snap_plane_metrics(struct buf *out)
 	    "accept(2) failures on the replication socket");
 	mx_u64(
 	    out, "haven_snap_accept_errors_total", NULL, snap_rt.accept_errors);
-	snap_cont_metrics(out);
+	snap_cont_metrics(snap_rt.cont, out);
 }
 
 static void
@@ -593,7 +595,7 @@ snap_plane_query(const char *method, const char *path, const char *body,
 	jw_kuint(&w, "sessions_active", snap_rt.nsess);
 	jw_kuint(&w, "max_sessions", snap_rt.max_sessions);
 	snap_plane_query_snapshots(&w);
-	snap_cont_json(&w);
+	snap_cont_json(snap_rt.cont, &w);
 	jw_key(&w, "last_session");
 	if (!l->set) {
 		jw_null(&w);
@@ -626,7 +628,8 @@ snap_plane_stop(unsigned deadline_ms)
 		snap_plane_sess_free(snap_rt.sess);
 	}
 	snap_plane_listen_set(-1);
-	snap_cont_stop();
+	snap_cont_free(snap_rt.cont);
+	snap_rt.cont = NULL;
 	sodium_memzero(snap_rt.psk, sizeof(snap_rt.psk));
 	free(snap_rt.store);
 	snap_rt.store = NULL;
@@ -702,6 +705,21 @@ snap_plane_sockets(const void *conf, struct plane_sock_spec **out)
 	return 1;
 }
 
+/*
+ * CAP_SYS_ADMIN only when a volume freezes file systems (FIFREEZE and
+ * FITHAW need it; snap_freeze.h). Hooks are exec'd without it.
+ */
+static uint64_t
+snap_plane_caps(const void *conf, gid_t gid)
+{
+	const struct snap_conf *c = conf;
+
+	for (size_t i = 0; i < c->nvolumes; i++)
+		if (c->volumes[i].nfreeze > 0)
+			return PRIV_CAP(CAP_SYS_ADMIN);
+	return 0;
+}
+
 const struct plane_ops snap_plane = {
 	.name = "snap",
 	.init = snap_plane_init,
@@ -711,4 +729,5 @@ const struct plane_ops snap_plane = {
 	.stop = snap_plane_stop,
 	.sockets = snap_plane_sockets,
 	.status = snap_plane_status,
+	.caps = snap_plane_caps,
 };
