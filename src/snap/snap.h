@@ -33,16 +33,21 @@ struct snap_create_opts {
 	   ID, now */
 	const char *id;
 	int64_t created;
+	/* Refuse (-EAGAIN, nothing published) when the file's size, mtime
+	   or ctime changed while its chunks were read: the snapshot must be
+	   a state the file really had (continuous replication). */
+	bool unchanged;
 };
 
 struct snap_create_stats {
-	uint64_t chunks;     /* in the image */
-	uint64_t zero;       /* all-zero or holes: not stored */
-	uint64_t fresh;      /* chunks written to the store now */
-	uint64_t fresh_raw;  /* their plaintext bytes */
-	uint64_t fresh_disk; /* their frames' bytes */
-	uint64_t dedup;      /* data chunks the store had already */
-	uint64_t read;       /* bytes read from the image */
+	uint64_t chunks;      /* in the image */
+	uint64_t zero;        /* all-zero or holes: not stored */
+	uint64_t fresh;       /* chunks written to the store now */
+	uint64_t fresh_raw;   /* their plaintext bytes */
+	uint64_t fresh_disk;  /* their frames' bytes */
+	uint64_t dedup;       /* data chunks the store had already */
+	uint64_t read;        /* bytes read from the image */
+	uint64_t captured_ms; /* wall clock when the last chunk was read */
 };
 
 /*

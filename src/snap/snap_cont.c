@@ -174,55 +174,35 @@ snap_cont_prune(
 	free(hold);
 }
 
-static bool
-snap_cont_same(const struct stat *a, const struct stat *b)
-{
-	return a->st_size == b->st_size && a->st_ino == b->st_ino &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
 /*
  * Snapshot the source in one pass during which it did not change (its
- * size, mtime and ctime the same before and after), so the snapshot is
- * a state the source really had, not a mix of two. A pass the source
- * changed under is unpublished and tried again, SNAP_CONT_TRIES times.
+ * size, mtime and ctime the same before and after the read pass, which
+ * snap_create checks with `unchanged`: nothing is published otherwise),
+ * so the snapshot is a state the source really had, not a mix of two.
+ * Tried SNAP_CONT_TRIES times.
  */
 static int
 snap_cont_capture(struct snap_store *s, const struct snap_cont_vol *v,
     const struct snap_create_opts *co, struct snap_manifest *m,
     uint64_t *capture, char *err, size_t errlen)
 {
+	struct snap_create_opts o = *co;
 	struct snap_create_stats cs;
-	struct stat before, after;
-	struct snap_ref ref;
-	int e;
+	int e = -EAGAIN;
 
-	for (int i = 0; i < SNAP_CONT_TRIES; i++) {
-		if (stat(v->source, &before) == -1) {
-			snprintf(
-			    err, errlen, "%s: %s", v->source, strerror(errno));
-			return -errno;
-		}
-		if ((e = snap_create(s, co, m, &cs, err, errlen)) != 0)
-			return e;
-		/* Unchanged since before the pass: the snapshot is the
-		 * source as it is now. */
-		*capture = util_wall_ms();
-		if (stat(v->source, &after) == 0 &&
-		    snap_cont_same(&before, &after))
-			return 0;
-		snprintf(ref.volume, sizeof(ref.volume), "%s", m->volume);
-		snprintf(ref.id, sizeof(ref.id), "%s", m->id);
-		(void)snap_store_manifest_delete(s, &ref);
-		snap_manifest_fini(m);
+	o.unchanged = true;
+	for (int i = 0; i < SNAP_CONT_TRIES && e == -EAGAIN; i++)
+		e = snap_create(s, &o, m, &cs, err, errlen);
+	if (e == 0) {
+		*capture = cs.captured_ms;
+		return 0;
 	}
-	snprintf(err, errlen,
-	    "%s changed during each of %d passes (no consistent snapshot)",
-	    v->source, SNAP_CONT_TRIES);
-	return -EAGAIN;
+	if (e == -EAGAIN)
+		snprintf(err, errlen,
+		    "%s changed during each of %d passes (no consistent "
+		    "snapshot)",
+		    v->source, SNAP_CONT_TRIES);
+	return e;
 }
 
 /* What a group capture needs to find each member and its capture time. */

@@ -252,6 +252,42 @@ snap_create_chunks(struct snap_store *s, int fd,
 	return e;
 }
 
+static bool
+snap_create_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * With o->unchanged, the file must be as it was when it was opened (before
+ * the first chunk was read): checked right after the last one, so the
+ * window is the read pass only, not the syncs and the publish after it.
+ */
+static int
+snap_create_unchanged(int fd, const struct snap_create_opts *o,
+    const struct stat *before, struct snap_create_stats *st, char *err,
+    size_t errlen)
+{
+	struct stat after;
+
+	st->captured_ms = util_wall_ms();
+	if (!o->unchanged)
+		return 0;
+	if (fstat(fd, &after) == -1) {
+		snprintf(err, errlen, "%s: %s", o->path, strerror(errno));
+		return -errno;
+	}
+	if (!snap_create_same(before, &after)) {
+		snprintf(err, errlen, "%s changed during the pass", o->path);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
 int
 snap_create(struct snap_store *s, const struct snap_create_opts *o,
     struct snap_manifest *m, struct snap_create_stats *st, char *err,
@@ -312,7 +348,8 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
 	m->nchunks = snap_chunker_count(m->size, m->chunk_size);
 	m->chunks = xcalloc(m->nchunks ? m->nchunks : 1, sizeof(m->chunks[0]));
 	st->chunks = m->nchunks;
-	if ((e = snap_create_chunks(s, fd, o, m, st, err, errlen)) != 0)
+	if ((e = snap_create_chunks(s, fd, o, m, st, err, errlen)) != 0 ||
+	    (e = snap_create_unchanged(fd, o, &sb, st, err, errlen)) != 0)
 		goto out;
 	snap_manifest_root(m, &m->root);
 	if ((e = snap_store_chunk_sync(s)) != 0 ||
