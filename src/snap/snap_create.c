@@ -1,7 +1,10 @@
 /*
  * snap_create.c - snapshot an image file into the store.
  *
- * One pass over the image, chunk by chunk in order: a range the file
+ * Change detection (snap_cd.h) first says which file to read (the image,
+ * or with reflinks a point-in-time FICLONE copy of it) and which chunks
+ * keep the parent's ID unread. Then one pass over the rest, chunk by chunk
+ * in order: a range the file
  * system reports as a hole (SEEK_DATA) is a zero chunk without being read;
  * a read chunk of zero bytes is one too; any other chunk is hashed and
  * written unless the store has it (dedup against every snapshot, the
@@ -9,9 +12,10 @@
  * directories are fsync'd, all under the store's shared lock (see
  * snap_store.h for why gc cannot slip in between).
  *
- * The image is read as it is: a file written to during the pass gives a
- * snapshot mixing old and new blocks (freeze hooks are milestone 2); a file
- * that shrinks under us is an error, not a short snapshot.
+ * With rescan the image is read as it is: a file written to during the
+ * pass gives a snapshot mixing old and new blocks (freeze hooks are
+ * milestone 2); a file that shrinks under us is an error, not a short
+ * snapshot. With reflink the copy is one instant of the image.
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -62,12 +66,14 @@ snap_create_id(char *out, size_t len, int64_t *created)
 	*created = (int64_t)ts.tv_sec;
 }
 
-/* Fill m's parent and generation from o->parent. */
+/*
+ * Fill m's parent and generation from o->parent; *p gets the parent's
+ * manifest (empty when none) for change detection.
+ */
 static int
 snap_create_parent(struct snap_store *s, const struct snap_create_opts *o,
-    struct snap_manifest *m, char *err, size_t errlen)
+    struct snap_manifest *m, struct snap_manifest *p, char *err, size_t errlen)
 {
-	struct snap_manifest p;
 	struct snap_ref ref, *v = NULL;
 	uint8_t g[SNAP_GEN_HEX / 2];
 	size_t n = 0;
@@ -97,15 +103,14 @@ snap_create_parent(struct snap_store *s, const struct snap_create_opts *o,
 			snprintf(m->generation + 2 * i, 3, "%02x", g[i]);
 		return 0;
 	}
-	if ((e = snap_store_manifest_load(s, &ref, &p, err, errlen)) != 0) {
+	if ((e = snap_store_manifest_load(s, &ref, p, err, errlen)) != 0) {
 		if (e != -EBADMSG)
 			snprintf(err, errlen, "parent %s/%s: %s", ref.volume,
 			    ref.id, strerror(-e));
 		return e;
 	}
-	snprintf(m->parent, sizeof(m->parent), "%s", p.id);
-	memcpy(m->generation, p.generation, sizeof(m->generation));
-	snap_manifest_fini(&p);
+	snprintf(m->parent, sizeof(m->parent), "%s", p->id);
+	memcpy(m->generation, p->generation, sizeof(m->generation));
 	return 0;
 }
 
@@ -129,12 +134,36 @@ snap_create_read(int fd, uint8_t *p, size_t len, uint64_t off)
 	return 0;
 }
 
-/* The chunk loop. *data_at caches the next data offset SEEK_DATA gave. */
+/*
+ * Chunk i keeps the parent's ID without a read when change detection says
+ * so and, for a data chunk, the store still has it (the parent's manifest
+ * names it, but a chunk file can go missing; then it is read).
+ */
+static bool
+snap_create_reuse(struct snap_store *s, const struct snap_cd *cd,
+    struct snap_manifest *m, uint64_t i)
+{
+	const struct snap_id *id;
+
+	if (!snap_cd_reuse(cd, i))
+		return false;
+	id = &cd->parent->chunks[i];
+	if (!snap_id_is_zero(id) && snap_store_chunk_has(s, id) != 1)
+		return false;
+	m->chunks[i] = *id;
+	return true;
+}
+
+/*
+ * The chunk loop over cd->fd. *data_at caches the next data offset
+ * SEEK_DATA gave.
+ */
 static int
-snap_create_chunks(struct snap_store *s, int fd,
+snap_create_chunks(struct snap_store *s, const struct snap_cd *cd,
     const struct snap_create_opts *o, struct snap_manifest *m,
     struct snap_create_stats *st, char *err, size_t errlen)
 {
+	int fd = cd->fd;
 	uint8_t *buf = xmalloc(m->chunk_size);
 	int zlevel = o->compress ? SNAP_ZSTD_LEVEL : 0;
 	uint64_t data_at = 0;
@@ -146,6 +175,10 @@ snap_create_chunks(struct snap_store *s, int fd,
 		uint32_t len;
 
 		snap_chunker_range(m->size, m->chunk_size, i, &off, &len);
+		if (snap_create_reuse(s, cd, m, i)) {
+			st->reused++;
+			continue;
+		}
 		if (seek_data && data_at < off) {
 			off_t d = lseek(fd, (off_t)off, SEEK_DATA);
 
@@ -168,6 +201,7 @@ snap_create_chunks(struct snap_store *s, int fd,
 			break;
 		}
 		st->read += len;
+		st->read_chunks++;
 		if (snap_chunker_is_zero(buf, len)) {
 			st->zero++;
 			continue;
@@ -198,10 +232,15 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
     struct snap_manifest *m, struct snap_create_stats *st, char *err,
     size_t errlen)
 {
+	struct snap_manifest parent;
+	struct snap_cd cd;
 	struct stat sb;
 	int fd, e;
 
 	memset(m, 0, sizeof(*m));
+	memset(&parent, 0, sizeof(parent));
+	memset(&cd, 0, sizeof(cd));
+	cd.fd = cd.copy_fd = -1;
 	memset(st, 0, sizeof(*st));
 	if (!snap_name_ok(o->volume, strlen(o->volume))) {
 		snprintf(err, errlen,
@@ -229,7 +268,6 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
 		close(fd);
 		return -EINVAL;
 	}
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	/* From the first look at the chunks to the publish: see snap_store.h */
 	if ((e = snap_store_lock(s, false, -1)) != 0) {
 		snprintf(err, errlen, "locking the store: %s", strerror(-e));
@@ -237,20 +275,44 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
 	}
 	snprintf(m->volume, sizeof(m->volume), "%s", o->volume);
 	snap_create_id(m->id, sizeof(m->id), &m->created);
-	if ((e = snap_create_parent(s, o, m, err, errlen)) != 0)
+	if ((e = snap_create_parent(s, o, m, &parent, err, errlen)) != 0)
 		goto out;
+	e = snap_cd_begin(&cd, o->detect, s, o->volume, o->path, fd,
+	    parent.chunks != NULL ? &parent : NULL, m->chunk_size, err, errlen);
+	if (e != 0)
+		goto out;
+	st->detect = cd.ops->name;
+	snprintf(st->detect_note, sizeof(st->detect_note), "%s", cd.note);
+	/* cd.fd may be a point-in-time copy: its size is the image's. */
+	if (fstat(cd.fd, &sb) == -1) {
+		e = -errno;
+		snprintf(err, errlen, "%s: %s", o->path, strerror(errno));
+		goto out;
+	}
+	(void)posix_fadvise(cd.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	m->size = (uint64_t)sb.st_size;
 	m->nchunks = snap_chunker_count(m->size, m->chunk_size);
 	m->chunks = xcalloc(m->nchunks ? m->nchunks : 1, sizeof(m->chunks[0]));
 	st->chunks = m->nchunks;
-	if ((e = snap_create_chunks(s, fd, o, m, st, err, errlen)) != 0)
+	if ((e = snap_create_chunks(s, &cd, o, m, st, err, errlen)) != 0)
 		goto out;
 	snap_manifest_root(m, &m->root);
 	if ((e = snap_store_chunk_sync(s)) != 0 ||
-	    (e = snap_store_manifest_publish(s, m)) != 0)
+	    (e = snap_store_manifest_publish(s, m)) != 0) {
 		snprintf(
 		    err, errlen, "publishing the manifest: %s", strerror(-e));
+		goto out;
+	}
+	/* Published: a failure to keep the baseline only costs the next
+	 * snapshot a full read. */
+	if (snap_cd_commit(&cd, m) != 0)
+		snprintf(st->detect_note, sizeof(st->detect_note),
+		    "could not keep the baseline copy: the next snapshot "
+		    "reads every chunk");
 out:
+	if (cd.ops != NULL)
+		snap_cd_end(&cd);
+	snap_manifest_fini(&parent);
 	snap_store_unlock(s);
 	close(fd);
 	if (e != 0)
