@@ -122,15 +122,30 @@ with open(path, "r+b") as f:
         f.seek(rng.randrange(0, size - n))
         f.write(os.urandom(n))
 PY
-	t0=$(now)
-	outa=$(create "$dir/a" rl reflink) || exit 1
-	t1=$(now)
-	replicate "$dir/a" rl >/dev/null || { echo "replicate failed" >&2; exit 1; }
-	t2=$(now)
-	outb=$(create "$dir/b" rs rescan) || exit 1
-	t3=$(now)
-	replicate "$dir/b" rs >/dev/null || { echo "replicate failed" >&2; exit 1; }
-	t4=$(now)
+	# Odd rounds reflink first, even rounds rescan first: neither always
+	# pays for the other's leftovers (XFS writeback of the loop device).
+	sync
+	if [ $((r % 2)) = 1 ]; then
+		t0=$(now)
+		outa=$(create "$dir/a" rl reflink) || exit 1
+		t1=$(now)
+		replicate "$dir/a" rl >/dev/null || { echo "replicate failed" >&2; exit 1; }
+		t2=$(now)
+		outb=$(create "$dir/b" rs rescan) || exit 1
+		t3=$(now)
+		replicate "$dir/b" rs >/dev/null || { echo "replicate failed" >&2; exit 1; }
+		t4=$(now)
+	else
+		t2=$(now)
+		outb=$(create "$dir/b" rs rescan) || exit 1
+		t3=$(now)
+		replicate "$dir/b" rs >/dev/null || { echo "replicate failed" >&2; exit 1; }
+		t0=$(now)
+		outa=$(create "$dir/a" rl reflink) || exit 1
+		t1=$(now)
+		replicate "$dir/a" rl >/dev/null || { echo "replicate failed" >&2; exit 1; }
+		t4=$(now)
+	fi
 	restic -r "$dir/repo" backup -q "$mnt/img" >/dev/null || exit 1
 	t5=$(now)
 	rsync --inplace --no-whole-file "$mnt/img" "$mnt/old" || exit 1
@@ -143,9 +158,14 @@ PY
 	[ "$(root_of "$dir/a" "$ida")" = "$(root_of "$dir/b" "$idb")" ] ||
 		{ echo "reflink and rescan manifests differ" >&2; exit 1; }
 	cl+=("$(elapsed "$t0" "$t1")")
-	sl+=("$(elapsed "$t1" "$t2")")
 	cs+=("$(elapsed "$t2" "$t3")")
-	ss+=("$(elapsed "$t3" "$t4")")
+	if [ $((r % 2)) = 1 ]; then
+		sl+=("$(elapsed "$t1" "$t2")")
+		ss+=("$(elapsed "$t3" "$t4")")
+	else
+		sl+=("$(elapsed "$t1" "$t4")")
+		ss+=("$(elapsed "$t3" "$t0")")
+	fi
 	rr+=("$(elapsed "$t4" "$t5")")
 	rs+=("$(elapsed "$t5" "$t6")")
 	rd+=("$(sed -n 's/.* read_chunks=\([0-9]*\) reused=\([0-9]*\) .*/\1\/\2/p' <<<"$outa" | tail -1)")
