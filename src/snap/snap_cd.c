@@ -355,6 +355,32 @@ out:
 	free(xn);
 }
 
+/*
+ * The copy is an O_TMPFILE in the baseline's directory where the file
+ * system has them (XFS, btrfs): a crash before the commit leaves nothing
+ * behind. Elsewhere it is a named file, removed on every path but a crash.
+ */
+static int
+snap_cd_reflink_open(struct snap_cd *cd, char *err, size_t errlen)
+{
+	char *dir = xstrdup(cd->base_path);
+	int e = 0;
+
+	cd->copy_fd = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	free(dir);
+	if (cd->copy_fd != -1) {
+		cd->copy_anon = true;
+		return 0;
+	}
+	cd->copy_fd = open(cd->copy_path,
+	    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (cd->copy_fd == -1) {
+		e = -errno;
+		snprintf(err, errlen, "%s: %s", cd->copy_path, strerror(errno));
+	}
+	return e;
+}
+
 static int
 snap_cd_reflink_begin(struct snap_cd *cd, char *err, size_t errlen)
 {
@@ -362,13 +388,10 @@ snap_cd_reflink_begin(struct snap_cd *cd, char *err, size_t errlen)
 
 	if ((e = snap_cd_reflink_paths(cd, err, errlen)) != 0)
 		return e;
-	cd->copy_fd = open(cd->copy_path,
-	    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (cd->copy_fd == -1) {
-		e = -errno;
-		snprintf(err, errlen, "%s: %s", cd->copy_path, strerror(errno));
+	if ((e = snap_cd_reflink_open(cd, err, errlen)) != 0) {
 		free(cd->copy_path);
 		cd->copy_path = NULL;
+		snap_cd_rmdir(cd->base_path);
 		return e;
 	}
 	/* The point-in-time copy: from here on the image may change. */
@@ -380,7 +403,8 @@ snap_cd_reflink_begin(struct snap_cd *cd, char *err, size_t errlen)
 		 * leave no trace beside the image. */
 		if (e == -EINVAL || e == -ENOTTY || e == -ENOSYS)
 			e = -EOPNOTSUPP;
-		unlink(cd->copy_path);
+		if (!cd->copy_anon)
+			unlink(cd->copy_path);
 		free(cd->copy_path);
 		cd->copy_path = NULL;
 		snap_cd_rmdir(cd->base_path);
@@ -394,13 +418,22 @@ snap_cd_reflink_begin(struct snap_cd *cd, char *err, size_t errlen)
 static int
 snap_cd_reflink_commit(struct snap_cd *cd, const struct snap_manifest *m)
 {
+	char proc[64];
 	struct stat sb;
 	int e;
 
 	/* Durable copy, then the name, then the state naming its inode: a
 	 * crash in between leaves a state that no longer matches. */
-	if (fsync(cd->copy_fd) == -1 ||
-	    rename(cd->copy_path, cd->base_path) == -1)
+	if (fsync(cd->copy_fd) == -1)
+		return -errno;
+	if (cd->copy_anon) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", cd->copy_fd);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, cd->copy_path,
+		        AT_SYMLINK_FOLLOW) == -1)
+			return -errno;
+		cd->copy_anon = false;
+	}
+	if (rename(cd->copy_path, cd->base_path) == -1)
 		return -errno;
 	free(cd->copy_path);
 	cd->copy_path = NULL;
@@ -415,7 +448,7 @@ snap_cd_reflink_commit(struct snap_cd *cd, const struct snap_manifest *m)
 static void
 snap_cd_reflink_end(struct snap_cd *cd)
 {
-	if (cd->copy_path != NULL)
+	if (cd->copy_path != NULL && !cd->copy_anon)
 		unlink(cd->copy_path);
 }
 
@@ -439,6 +472,7 @@ snap_cd_reset(struct snap_cd *cd)
 	free(cd->base_path);
 	free(cd->changed);
 	cd->copy_fd = -1;
+	cd->copy_anon = false;
 	cd->copy_path = cd->base_path = NULL;
 	cd->changed = NULL;
 	cd->nchunks = 0;

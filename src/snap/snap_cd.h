@@ -120,7 +120,8 @@ struct snap_cd {
 	uint32_t chunk_size;
 	int fd;           /* the file to read: image_fd or copy_fd */
 	int copy_fd;      /* owned: the point-in-time copy, or -1 */
-	char *copy_path;  /* owned: the copy until commit renames it */
+	bool copy_anon;   /* copy_fd is an unlinked O_TMPFILE */
+	char *copy_path;  /* owned: the copy's name until commit renames it */
 	char *base_path;  /* owned: where the baseline lives */
 	char *state_path; /* owned: <store>/cd/<volume> */
 	uint8_t *changed; /* owned: bitmap, 1 = read; NULL = read all */
