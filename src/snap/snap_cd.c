@@ -331,10 +331,21 @@ snap_cd_reflink_compare(struct snap_cd *cd)
 		    "baseline of %s changed or missing", p->id);
 		goto out;
 	}
-	if (fstat(cd->copy_fd, &cb) == -1 ||
-	    snap_cd_fiemap(bfd, st.size, &xo, &no) != 0 ||
+	/* Physical offsets compare only within one file system. */
+	if (fstat(cd->copy_fd, &cb) == -1 || cb.st_dev != sb.st_dev) {
+		snprintf(cd->note, sizeof(cd->note),
+		    "baseline on another file system");
+		goto out;
+	}
+	if (snap_cd_fiemap(bfd, st.size, &xo, &no) != 0 ||
 	    snap_cd_fiemap(cd->copy_fd, (uint64_t)cb.st_size, &xn, &nn) != 0) {
 		snprintf(cd->note, sizeof(cd->note), "FIEMAP failed");
+		goto out;
+	}
+	/* Still untouched now that its extents are read. */
+	if (fstat(bfd, &sb) == -1 || !snap_cd_state_intact(&st, &sb)) {
+		snprintf(cd->note, sizeof(cd->note),
+		    "baseline of %s changed during the snapshot", p->id);
 		goto out;
 	}
 	cd->nchunks = snap_chunker_count((uint64_t)cb.st_size, cd->chunk_size);
