@@ -192,6 +192,17 @@ def test_reflink_sees_append_truncate_punch(haven_bin, workdir, fs):
     r = snap(haven_bin, store, "restore", name, workdir / "t.img", check=0)
     assert sha(workdir / "t.img") == sha(img)
 
+    # So does a state file that does not parse.
+    with open(os.path.join(store, "cd", "vm"), "w") as f:
+        f.write("haven-snap-cd 1\nsnapshot x\n")
+    r = snap(haven_bin, store, "create", "--volume", "vm", "--detect",
+             "reflink", img, check=0)
+    assert "no baseline copy of parent" in r.stdout, r.stdout
+    assert " reused=0 " in r.stdout, r.stdout
+    # ... and the create after it reuses again.
+    _, st = create(haven_bin, store, "vm", img, "--detect", "reflink")
+    assert st["read_chunks"] == 0 and st["reused"] == st["chunks"], st
+
 
 def test_no_reflinks_auto_rescans(haven_bin, workdir):
     """On a file system without FICLONE (tmpfs, ext4), auto rescans and
