@@ -3,9 +3,9 @@
  *
  * Change detection (snap_cd.h) first says which file to read (the image,
  * or with reflinks a point-in-time FICLONE copy of it) and which chunks
- * keep the parent's ID unread. Then one pass over the rest, chunk by chunk
- * in order: a range the file
- * system reports as a hole (SEEK_DATA) is a zero chunk without being read;
+ * keep the parent's ID unread. Then one pass over the others, in order: a
+ * range the file system reports as a hole (SEEK_DATA) is a zero chunk
+ * without being read;
  * a read chunk of zero bytes is one too; any other chunk is hashed and
  * written unless the store has it (dedup against every snapshot, the
  * parent's included). The manifest is published last, after the chunk
@@ -287,6 +287,11 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
 	if (fstat(cd.fd, &sb) == -1) {
 		e = -errno;
 		snprintf(err, errlen, "%s: %s", o->path, strerror(errno));
+		goto out;
+	}
+	if ((uint64_t)sb.st_size > SNAP_SIZE_MAX) {
+		e = -EINVAL;
+		snprintf(err, errlen, "%s: grew past 1 PiB", o->path);
 		goto out;
 	}
 	(void)posix_fadvise(cd.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
