@@ -357,8 +357,6 @@ snap_cd_reflink_compare(struct snap_cd *cd)
 		free(cd->changed);
 		cd->changed = NULL;
 	}
-	cd->fiemap_old = no;
-	cd->fiemap_new = nn;
 out:
 	if (bfd != -1)
 		close(bfd);
@@ -487,7 +485,6 @@ snap_cd_reset(struct snap_cd *cd)
 	cd->copy_path = cd->base_path = NULL;
 	cd->changed = NULL;
 	cd->nchunks = 0;
-	cd->fiemap_old = cd->fiemap_new = 0;
 	cd->fd = -1;
 }
 

@@ -123,11 +123,9 @@ struct snap_cd {
 	bool copy_anon;   /* copy_fd is an unlinked O_TMPFILE */
 	char *copy_path;  /* owned: the copy's name until commit renames it */
 	char *base_path;  /* owned: where the baseline lives */
-	char *state_path; /* owned: <store>/cd/<volume> */
 	uint8_t *changed; /* owned: bitmap, 1 = read; NULL = read all */
 	uint64_t nchunks; /* bits in changed */
-	uint64_t fiemap_old, fiemap_new; /* extents seen */
-	char note[200]; /* why chunks could not be reused, or "" */
+	char note[200];   /* why chunks could not be reused, or "" */
 };
 
 /*
