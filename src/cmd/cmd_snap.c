@@ -29,6 +29,7 @@ struct cmd_snap_args {
 	const char *store;  /* borrowed: argv or environment */
 	const char *volume; /* borrowed */
 	const char *parent; /* borrowed; NULL = newest of the volume */
+	enum snap_cd_kind detect;
 	bool compress;
 	bool dry_run;
 	int wait_ms;
@@ -52,9 +53,14 @@ cmd_snap_usage(FILE *f)
 	    "missing)\n"
 	    "  create --volume NAME FILE [--compress] [--parent ID | "
 	    "--no-parent]\n"
+	    "         [--detect auto|rescan|reflink]\n"
 	    "                     snapshot an image file (incremental: chunks "
 	    "the store\n"
-	    "                     has are not written again)\n"
+	    "                     has are not written again; reflink: chunks "
+	    "whose\n"
+	    "                     extents are shared with the last snapshot's "
+	    "copy\n"
+	    "                     are not even read)\n"
 	    "  create NAME=FILE... [--freeze MOUNTPOINT]... [--pre CMD] "
 	    "[--post CMD]\n"
 	    "         [--freeze-timeout SECONDS] [--hook-timeout SECONDS]\n"
@@ -68,7 +74,10 @@ cmd_snap_usage(FILE *f)
 	    "  list [--volume NAME]  the snapshots, oldest first per volume\n"
 	    "  diff A B           the byte ranges whose chunks differ\n"
 	    "  restore ID OUT     the image, byte-identical; holes stay holes\n"
-	    "  clone ID OUT       same as restore for now (no reflink yet)\n"
+	    "  clone ID OUT       like restore, but an instant reflink copy "
+	    "where the\n"
+	    "                     snapshot's baseline copy is on OUT's file "
+	    "system\n"
 	    "  export ID OUT|-    the raw image, every byte written ('-': "
 	    "stdout)\n"
 	    "  delete ID          remove a snapshot (gc frees its chunks)\n"
@@ -109,6 +118,7 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 		{ "parent", required_argument, NULL, 'p' },
 		{ "no-parent", no_argument, NULL, 'P' },
 		{ "compress", no_argument, NULL, 'z' },
+		{ "detect", required_argument, NULL, 'd' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "keep-last", required_argument, NULL, 'L' },
@@ -148,6 +158,14 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 			break;
 		case 'z':
 			a->compress = true;
+			break;
+		case 'd':
+			if (snap_cd_kind_parse(optarg, &a->detect) != 0) {
+				fprintf(stderr,
+				    "haven snap: --detect: want auto, "
+				    "rescan or reflink\n");
+				return 2;
+			}
 			break;
 		case 'n':
 			a->dry_run = true;
@@ -275,13 +293,18 @@ cmd_snap_create_print(const struct snap_manifest *m,
     const struct snap_create_stats *st, uint64_t t0)
 {
 	printf("snapshot %s/%s\n", m->volume, m->id);
+	if (st->detect_note[0] != '\0')
+		printf("detect %s: %s\n", st->detect, st->detect_note);
 	printf("size=%" PRIu64 " chunks=%" PRIu64 " zero=%" PRIu64
 	       " new=%" PRIu64 " new_bytes=%" PRIu64 " stored_bytes=%" PRIu64
 	       " dedup=%" PRIu64 " read=%" PRIu64
-	       " parent=%s generation=%s secs=%.3f\n",
+	       " detect=%s read_chunks=%" PRIu64 " reused=%" PRIu64
+	       " parent=%s generation=%s seq=%" PRIu64 " secs=%.3f\n",
 	    m->size, st->chunks, st->zero, st->fresh, st->fresh_raw,
-	    st->fresh_disk, st->dedup, st->read, m->parent[0] ? m->parent : "-",
-	    m->generation, (double)(util_mono_us() - t0) / 1e6);
+	    st->fresh_disk, st->dedup, st->read,
+	    st->detect != NULL ? st->detect : "-", st->read_chunks, st->reused,
+	    m->parent[0] ? m->parent : "-", m->generation, m->seq,
+	    (double)(util_mono_us() - t0) / 1e6);
 }
 
 /* "CMD ARG..." split on blanks into a NULL-terminated argv (no shell). */
@@ -371,7 +394,8 @@ cmd_snap_create(struct snap_store *s, const struct cmd_snap_args *a)
 {
 	struct snap_create_opts o = { .volume = a->volume,
 		.parent = a->parent,
-		.compress = a->compress };
+		.compress = a->compress,
+		.detect = a->detect };
 	struct snap_create_stats st;
 	struct snap_manifest m;
 	char err[512];
@@ -502,7 +526,7 @@ cmd_snap_restore(
 	    SNAP_RESTORE_SPARSE;
 	struct snap_manifest m;
 	struct snap_ref ref;
-	char err[512];
+	char err[512], why[256] = "";
 	int e, rc;
 
 	if (a->nargs != 2) {
@@ -511,19 +535,26 @@ cmd_snap_restore(
 	}
 	if ((rc = cmd_snap_load(s, a->args[0], &ref, &m)) != 0)
 		return rc;
+	if (strcmp(cmd, "clone") == 0 &&
+	    snap_cd_clone(s, &m, a->args[1], why, sizeof(why)) == 0) {
+		printf("cloned %s/%s to %s (%" PRIu64 " bytes) by reflink\n",
+		    ref.volume, ref.id, a->args[1], m.size);
+		snap_manifest_fini(&m);
+		return 0;
+	}
 	e = snap_restore(s, &m, a->args[1], mode, err, sizeof(err));
 	if (e != 0) {
 		fprintf(stderr, "haven snap %s: %s/%s: %s; nothing written\n",
 		    cmd, ref.volume, ref.id, err);
 		rc = e == -EBADMSG || e == -ENOENT ? CMD_SNAP_EXIT_DAMAGED : 1;
 	} else if (strcmp(a->args[1], "-") != 0) {
-		printf("%s %s/%s to %s (%" PRIu64 " bytes)%s\n",
+		printf("%s %s/%s to %s (%" PRIu64 " bytes)%s%s\n",
 		    mode == SNAP_RESTORE_FULL ? "exported" : "restored",
 		    ref.volume, ref.id, a->args[1], m.size,
 		    strcmp(cmd, "clone") == 0 ?
-		        "; a plain copy: reflink clones are not "
-		        "implemented yet" :
-		        "");
+		        "; a plain copy, not a reflink: " :
+		        "",
+		    strcmp(cmd, "clone") == 0 ? why : "");
 	}
 	snap_manifest_fini(&m);
 	return rc;

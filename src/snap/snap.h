@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "snap/snap_cd.h"
 #include "snap/snap_manifest.h"
 #include "snap/snap_retain.h"
 #include "snap/snap_store.h"
@@ -37,17 +38,22 @@ struct snap_create_opts {
 	   or ctime changed while its chunks were read: the snapshot must be
 	   a state the file really had (continuous replication). */
 	bool unchanged;
+	enum snap_cd_kind detect; /* change detection (snap_cd.h) */
 };
 
 struct snap_create_stats {
-	uint64_t chunks;      /* in the image */
-	uint64_t zero;        /* all-zero or holes: not stored */
-	uint64_t fresh;       /* chunks written to the store now */
-	uint64_t fresh_raw;   /* their plaintext bytes */
-	uint64_t fresh_disk;  /* their frames' bytes */
-	uint64_t dedup;       /* data chunks the store had already */
-	uint64_t read;        /* bytes read from the image */
-	uint64_t captured_ms; /* wall clock when the last chunk was read */
+	uint64_t chunks;       /* in the image */
+	uint64_t zero;         /* all-zero or holes: not stored */
+	uint64_t fresh;        /* chunks written to the store now */
+	uint64_t fresh_raw;    /* their plaintext bytes */
+	uint64_t fresh_disk;   /* their frames' bytes */
+	uint64_t dedup;        /* data chunks the store had already */
+	uint64_t read;         /* bytes read from the image */
+	uint64_t read_chunks;  /* chunks read and hashed (zero ones too) */
+	uint64_t reused;       /* chunks that kept the parent's ID unread */
+	const char *detect;    /* static: the method used, "rescan"... */
+	char detect_note[200]; /* why chunks were not reused, or "" */
+	uint64_t captured_ms;  /* wall clock when the last chunk was read */
 };
 
 /*

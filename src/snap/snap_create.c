@@ -1,18 +1,22 @@
 /*
  * snap_create.c - snapshot an image file into the store.
  *
- * One pass over the image, chunk by chunk in order: a range the file
- * system reports as a hole (SEEK_DATA) is a zero chunk without being read;
+ * Change detection (snap_cd.h) first says which file to read (the image,
+ * or with reflinks a point-in-time FICLONE copy of it) and which chunks
+ * keep the parent's ID unread. Then one pass over the others, in order: a
+ * range the file system reports as a hole (SEEK_DATA) is a zero chunk
+ * without being read;
  * a read chunk of zero bytes is one too; any other chunk is hashed and
  * written unless the store has it (dedup against every snapshot, the
  * parent's included). The manifest is published last, after the chunk
  * directories are fsync'd, all under the store's shared lock (see
  * snap_store.h for why gc cannot slip in between).
  *
- * The image is read as it is: a file written to during the pass gives a
- * snapshot mixing old and new blocks (snap_group.c freezes the file system
- * around it when asked); a file that shrinks under us is an error, not a
- * short snapshot.
+ * With rescan the image is read as it is: a file written to during the
+ * pass gives a snapshot mixing old and new blocks (snap_group.c freezes
+ * the file system around it when asked, and `unchanged` refuses such a
+ * pass); a file that shrinks under us is an error, not a short snapshot.
+ * With reflink the copy is one instant of the image.
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -118,16 +122,16 @@ snap_create_pick(struct snap_store *s, const struct snap_create_opts *o,
 }
 
 /*
- * Fill m's parent and lineage. A primary writes its own generation; the
+ * Fill m's parent and lineage; *p gets the parent's manifest (empty when
+ * none) for change detection. A primary writes its own generation; the
  * first snapshot of a volume starts one; a parent other than the head is
  * a branch, so it starts one too (the head's line goes on elsewhere).
  */
 static int
 snap_create_lineage(struct snap_store *s, const struct snap_create_opts *o,
-    const struct snap_vol *vol, struct snap_manifest *m, char *err,
-    size_t errlen)
+    const struct snap_vol *vol, struct snap_manifest *m,
+    struct snap_manifest *p, char *err, size_t errlen)
 {
-	struct snap_manifest p;
 	struct snap_ref ref;
 	char gen[SNAP_GEN_HEX + 1];
 	bool found;
@@ -147,24 +151,23 @@ snap_create_lineage(struct snap_store *s, const struct snap_create_opts *o,
 		snap_manifest_lineage(m, NULL, gen);
 		return 0;
 	}
-	if ((e = snap_store_manifest_load(s, &ref, &p, err, errlen)) != 0) {
+	if ((e = snap_store_manifest_load(s, &ref, p, err, errlen)) != 0) {
 		if (e != -EBADMSG)
 			snprintf(err, errlen, "parent %s/%s: %s", ref.volume,
 			    ref.id, strerror(-e));
 		return e;
 	}
 	if (o->parent != NULL && vol->head[0] != '\0' &&
-	    strcmp(p.id, vol->head) != 0)
+	    strcmp(p->id, vol->head) != 0)
 		snap_vol_new_gen(gen);
 	else if (vol->role == SNAP_ROLE_PRIMARY)
 		memcpy(gen, vol->generation, sizeof(gen));
 	else
-		memcpy(gen, p.generation, sizeof(gen));
-	snap_manifest_lineage(m, &p, gen);
+		memcpy(gen, p->generation, sizeof(gen));
+	snap_manifest_lineage(m, p, gen);
 	/* Seqs never repeat in a generation, a deleted head's included. */
 	if (strcmp(gen, vol->head_gen) == 0 && m->seq <= vol->head_seq)
 		m->seq = vol->head_seq + 1;
-	snap_manifest_fini(&p);
 	return 0;
 }
 
@@ -188,12 +191,36 @@ snap_create_read(int fd, uint8_t *p, size_t len, uint64_t off)
 	return 0;
 }
 
-/* The chunk loop. *data_at caches the next data offset SEEK_DATA gave. */
+/*
+ * Chunk i keeps the parent's ID without a read when change detection says
+ * so and, for a data chunk, the store still has it (the parent's manifest
+ * names it, but a chunk file can go missing; then it is read).
+ */
+static bool
+snap_create_reuse(struct snap_store *s, const struct snap_cd *cd,
+    struct snap_manifest *m, uint64_t i)
+{
+	const struct snap_id *id;
+
+	if (!snap_cd_reuse(cd, i))
+		return false;
+	id = &cd->parent->chunks[i];
+	if (!snap_id_is_zero(id) && snap_store_chunk_has(s, id) != 1)
+		return false;
+	m->chunks[i] = *id;
+	return true;
+}
+
+/*
+ * The chunk loop over cd->fd. *data_at caches the next data offset
+ * SEEK_DATA gave.
+ */
 static int
-snap_create_chunks(struct snap_store *s, int fd,
+snap_create_chunks(struct snap_store *s, const struct snap_cd *cd,
     const struct snap_create_opts *o, struct snap_manifest *m,
     struct snap_create_stats *st, char *err, size_t errlen)
 {
+	int fd = cd->fd;
 	uint8_t *buf = xmalloc(m->chunk_size);
 	int zlevel = o->compress ? SNAP_ZSTD_LEVEL : 0;
 	uint64_t data_at = 0;
@@ -205,6 +232,10 @@ snap_create_chunks(struct snap_store *s, int fd,
 		uint32_t len;
 
 		snap_chunker_range(m->size, m->chunk_size, i, &off, &len);
+		if (snap_create_reuse(s, cd, m, i)) {
+			st->reused++;
+			continue;
+		}
 		if (seek_data && data_at < off) {
 			off_t d = lseek(fd, (off_t)off, SEEK_DATA);
 
@@ -227,6 +258,7 @@ snap_create_chunks(struct snap_store *s, int fd,
 			break;
 		}
 		st->read += len;
+		st->read_chunks++;
 		if (snap_chunker_is_zero(buf, len)) {
 			st->zero++;
 			continue;
@@ -266,16 +298,18 @@ snap_create_same(const struct stat *a, const struct stat *b)
  * With o->unchanged, the file must be as it was when it was opened (before
  * the first chunk was read): checked right after the last one, so the
  * window is the read pass only, not the syncs and the publish after it.
+ * The reflink method reads a point-in-time copy: nothing to check.
  */
 static int
-snap_create_unchanged(int fd, const struct snap_create_opts *o,
-    const struct stat *before, struct snap_create_stats *st, char *err,
-    size_t errlen)
+snap_create_unchanged(int fd, const struct snap_cd *cd,
+    const struct snap_create_opts *o, const struct stat *before,
+    struct snap_create_stats *st, char *err, size_t errlen)
 {
 	struct stat after;
 
 	st->captured_ms = util_wall_ms();
-	if (!o->unchanged)
+	/* A reflink copy is one instant of the image already. */
+	if (!o->unchanged || cd->fd != fd)
 		return 0;
 	if (fstat(fd, &after) == -1) {
 		snprintf(err, errlen, "%s: %s", o->path, strerror(errno));
@@ -293,11 +327,16 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
     struct snap_manifest *m, struct snap_create_stats *st, char *err,
     size_t errlen)
 {
+	struct snap_manifest parent;
 	struct snap_vol vol;
-	struct stat sb;
+	struct snap_cd cd;
+	struct stat sb0, sb;
 	int fd, vfd = -1, e;
 
 	memset(m, 0, sizeof(*m));
+	memset(&parent, 0, sizeof(parent));
+	memset(&cd, 0, sizeof(cd));
+	cd.fd = cd.copy_fd = -1;
 	memset(st, 0, sizeof(*st));
 	if (!snap_name_ok(o->volume, strlen(o->volume))) {
 		snprintf(err, errlen,
@@ -325,7 +364,7 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
 		close(fd);
 		return -EINVAL;
 	}
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	sb0 = sb; /* the image as opened, for `unchanged` */
 	/* From the first look at the chunks to the publish: see snap_store.h */
 	if ((e = snap_store_lock(s, false, -1)) != 0) {
 		snprintf(err, errlen, "locking the store: %s", strerror(-e));
@@ -342,14 +381,32 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
 	} else {
 		snap_create_id(m->id, sizeof(m->id), &m->created);
 	}
-	if ((e = snap_create_lineage(s, o, &vol, m, err, errlen)) != 0)
+	if ((e = snap_create_lineage(s, o, &vol, m, &parent, err, errlen)) != 0)
 		goto out;
+	e = snap_cd_begin(&cd, o->detect, s, o->volume, o->path, fd,
+	    parent.chunks != NULL ? &parent : NULL, m->chunk_size, err, errlen);
+	if (e != 0)
+		goto out;
+	st->detect = cd.ops->name;
+	snprintf(st->detect_note, sizeof(st->detect_note), "%s", cd.note);
+	/* cd.fd may be a point-in-time copy: its size is the image's. */
+	if (fstat(cd.fd, &sb) == -1) {
+		e = -errno;
+		snprintf(err, errlen, "%s: %s", o->path, strerror(errno));
+		goto out;
+	}
+	if ((uint64_t)sb.st_size > SNAP_SIZE_MAX) {
+		e = -EINVAL;
+		snprintf(err, errlen, "%s: grew past 1 PiB", o->path);
+		goto out;
+	}
+	(void)posix_fadvise(cd.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	m->size = (uint64_t)sb.st_size;
 	m->nchunks = snap_chunker_count(m->size, m->chunk_size);
 	m->chunks = xcalloc(m->nchunks ? m->nchunks : 1, sizeof(m->chunks[0]));
 	st->chunks = m->nchunks;
-	if ((e = snap_create_chunks(s, fd, o, m, st, err, errlen)) != 0 ||
-	    (e = snap_create_unchanged(fd, o, &sb, st, err, errlen)) != 0)
+	if ((e = snap_create_chunks(s, &cd, o, m, st, err, errlen)) != 0 ||
+	    (e = snap_create_unchanged(fd, &cd, o, &sb0, st, err, errlen)) != 0)
 		goto out;
 	snap_manifest_root(m, &m->root);
 	if ((e = snap_store_chunk_sync(s)) != 0 ||
@@ -361,12 +418,23 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
 	vol.role = SNAP_ROLE_PRIMARY;
 	memcpy(vol.generation, m->generation, sizeof(vol.generation));
 	snap_vol_set_head(&vol, m);
-	if ((e = snap_vol_write(s, o->volume, &vol)) != 0)
+	if ((e = snap_vol_write(s, o->volume, &vol)) != 0) {
 		snprintf(err, errlen,
 		    "snapshot %s published, but recording it as the volume's "
 		    "head failed: %s",
 		    m->id, strerror(-e));
+		goto out;
+	}
+	/* Published: a failure to keep the baseline only costs the next
+	 * snapshot a full read. */
+	if (snap_cd_commit(&cd, m) != 0)
+		snprintf(st->detect_note, sizeof(st->detect_note),
+		    "could not keep the baseline copy: the next snapshot "
+		    "reads every chunk");
 out:
+	if (cd.ops != NULL)
+		snap_cd_end(&cd);
+	snap_manifest_fini(&parent);
 	snap_vol_unlock(vfd);
 	snap_store_unlock(s);
 	close(fd);
