@@ -19,6 +19,7 @@
 #include "cmd/cmd.h"
 #include "lib/util.h"
 #include "snap/snap.h"
+#include "snap/snap_tree_io.h"
 
 #define CMD_SNAP_EXIT_DAMAGED 3
 #define CMD_SNAP_EXIT_BUSY    4
@@ -27,6 +28,7 @@ struct cmd_snap_args {
 	const char *store;  /* borrowed: argv or environment */
 	const char *volume; /* borrowed */
 	const char *parent; /* borrowed; NULL = newest of the volume */
+	const char *tree;   /* borrowed: create's --tree DIR */
 	bool compress;
 	bool dry_run;
 	int wait_ms;
@@ -44,6 +46,11 @@ cmd_snap_usage(FILE *f)
 	    "                     snapshot an image file (incremental: chunks "
 	    "the store\n"
 	    "                     has are not written again)\n"
+	    "  create --volume NAME --tree DIR [...]  (or a DIR as FILE)\n"
+	    "                     snapshot a directory tree (content-defined "
+	    "chunks);\n"
+	    "                     restore ID OUTDIR recreates it, diff lists "
+	    "paths\n"
 	    "  list [--volume NAME]  the snapshots, oldest first per volume\n"
 	    "  diff A B           the byte ranges whose chunks differ\n"
 	    "  restore ID OUT     the image, byte-identical; holes stay holes\n"
@@ -80,6 +87,7 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 		{ "volume", required_argument, NULL, 'v' },
 		{ "parent", required_argument, NULL, 'p' },
 		{ "no-parent", no_argument, NULL, 'P' },
+		{ "tree", required_argument, NULL, 'T' },
 		{ "compress", no_argument, NULL, 'z' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "wait", required_argument, NULL, 'w' },
@@ -107,6 +115,9 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 			break;
 		case 'P':
 			a->parent = "";
+			break;
+		case 'T':
+			a->tree = optarg;
 			break;
 		case 'z':
 			a->compress = true;
@@ -193,11 +204,16 @@ cmd_snap_create(struct snap_store *s, const struct cmd_snap_args *a)
 	uint64_t t0;
 	int e;
 
-	if (a->volume == NULL || a->nargs != 1) {
+	if (a->volume == NULL || a->nargs != (a->tree == NULL)) {
 		cmd_snap_usage(stderr);
 		return 2;
 	}
-	o.path = a->args[0];
+	o.path = a->tree != NULL ? a->tree : a->args[0];
+	if (a->tree != NULL && !snap_tree_is_dir(a->tree)) {
+		fprintf(stderr,
+		    "haven snap create: --tree %s: not a directory\n", a->tree);
+		return 1;
+	}
 	t0 = util_mono_us();
 	if ((e = snap_create(s, &o, &m, &st, err, sizeof(err))) != 0) {
 		fprintf(stderr, "haven snap create: %s\n", err);
@@ -266,6 +282,35 @@ cmd_snap_diff_range(uint64_t off, uint64_t len, void *arg)
 	*bytes += len;
 }
 
+/* diff of two trees: the paths that differ. */
+static int
+cmd_snap_tree_diff(struct snap_store *s, const struct snap_ref *ra,
+    const struct snap_manifest *ma, const struct snap_ref *rb,
+    const struct snap_manifest *mb)
+{
+	struct snap_tree_diff_stats st;
+	char err[512];
+	int e;
+
+	if (ma->kind != mb->kind) {
+		fprintf(stderr,
+		    "haven snap diff: a tree and an image do not compare\n");
+		return 1;
+	}
+	printf("# paths that differ from %s/%s to %s/%s\n", ra->volume, ra->id,
+	    rb->volume, rb->id);
+	e = snap_tree_diff(s, ma, mb, stdout, &st, err, sizeof(err));
+	if (e != 0) {
+		fprintf(stderr, "haven snap diff: %s\n", err);
+		return e == -EBADMSG || e == -ENOENT ? CMD_SNAP_EXIT_DAMAGED :
+		                                       1;
+	}
+	printf("# %" PRIu64 " added, %" PRIu64 " removed, %" PRIu64
+	       " changed, %" PRIu64 " metadata only\n",
+	    st.added, st.removed, st.changed, st.meta);
+	return 0;
+}
+
 static int
 cmd_snap_diff(struct snap_store *s, const struct cmd_snap_args *a)
 {
@@ -283,6 +328,12 @@ cmd_snap_diff(struct snap_store *s, const struct cmd_snap_args *a)
 		return rc;
 	if ((rc = cmd_snap_load(s, a->args[1], &rb, &mb)) != 0) {
 		snap_manifest_fini(&ma);
+		return rc;
+	}
+	if (ma.kind == SNAP_KIND_TREE || mb.kind == SNAP_KIND_TREE) {
+		rc = cmd_snap_tree_diff(s, &ra, &ma, &rb, &mb);
+		snap_manifest_fini(&ma);
+		snap_manifest_fini(&mb);
 		return rc;
 	}
 	printf("# OFFSET LENGTH of the ranges that differ between %s/%s and "
