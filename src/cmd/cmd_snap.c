@@ -227,6 +227,11 @@ cmd_snap_create(struct snap_store *s, const struct cmd_snap_args *a)
 	    m.size, st.chunks, st.zero, st.fresh, st.fresh_raw, st.fresh_disk,
 	    st.dedup, st.read, m.parent[0] ? m.parent : "-", m.generation,
 	    (double)(util_mono_us() - t0) / 1e6);
+	if (st.skipped > 0)
+		fprintf(stderr,
+		    "haven snap create: %" PRIu64 " sockets, FIFOs, device "
+		    "nodes or store directories left out of the tree\n",
+		    st.skipped);
 	snap_manifest_fini(&m);
 	return 0;
 }

@@ -37,6 +37,7 @@ struct snap_create_stats {
 	uint64_t fresh_disk; /* their frames' bytes */
 	uint64_t dedup;      /* data chunks the store had already */
 	uint64_t read;       /* bytes read from the image */
+	uint64_t skipped;    /* tree: sockets, FIFOs, devices, the store */
 };
 
 /*

@@ -13,8 +13,9 @@
  * the store's shared lock, after the chunk directories are durable.
  *
  * Files are read as they are: a file that changes during the walk is
- * recorded as read (its size is the bytes read). A hard-linked file is
- * read once per name; its later reads cost time, not store space.
+ * recorded as read (its size is the bytes read). A file with several
+ * links is read at its first name the walk meets (a table of the inodes
+ * read); the grouping then hands its data to the group's smallest path.
  */
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -44,6 +45,17 @@ struct snap_tree_item {
 	dev_t dev;
 	ino_t ino;
 	bool multi; /* a file with more than one link */
+	bool read;  /* its data was read (ids, size, nchunks) */
+};
+
+/* Files with several links whose data was read: open addressing. */
+struct snap_tree_seen {
+	struct snap_tree_seen_slot {
+		dev_t dev;
+		ino_t ino;
+		bool used;
+	} * v; /* owned: cap slots */
+	size_t n, cap;
 };
 
 struct snap_tree_walk {
@@ -56,7 +68,7 @@ struct snap_tree_walk {
 	size_t n, cap;
 	dev_t store_dev; /* the store's directory: not walked */
 	ino_t store_ino;
-	uint64_t skipped;
+	struct snap_tree_seen seen;
 	char path[SNAP_TREE_PATH_MAX + 1];
 	char *err; /* borrowed */
 	size_t errlen;
@@ -244,6 +256,42 @@ snap_tree_add(
 
 static int snap_tree_walk_dir(struct snap_tree_walk *w, int dfd, int depth);
 
+static size_t
+snap_tree_seen_hash(dev_t dev, ino_t ino, size_t cap)
+{
+	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ull) ^ (uint64_t)ino;
+
+	h *= 0xff51afd7ed558ccdull;
+	return (size_t)(h ^ (h >> 32)) & (cap - 1);
+}
+
+/* True when (dev, ino) was in the table; adds it either way. */
+static bool
+snap_tree_seen(struct snap_tree_seen *t, dev_t dev, ino_t ino)
+{
+	size_t i;
+
+	if (2 * (t->n + 1) > t->cap) {
+		struct snap_tree_seen old = *t;
+
+		t->cap = old.cap ? 2 * old.cap : 64;
+		t->v = xcalloc(t->cap, sizeof(*t->v));
+		t->n = 0;
+		for (size_t k = 0; k < old.cap; k++)
+			if (old.v[k].used)
+				(void)snap_tree_seen(
+				    t, old.v[k].dev, old.v[k].ino);
+		free(old.v);
+	}
+	for (i = snap_tree_seen_hash(dev, ino, t->cap); t->v[i].used;
+	     i = (i + 1) & (t->cap - 1))
+		if (t->v[i].dev == dev && t->v[i].ino == ino)
+			return true;
+	t->v[i] = (struct snap_tree_seen_slot){ dev, ino, true };
+	t->n++;
+	return false;
+}
+
 /* One name in an open directory; w->path is its path. */
 static int
 snap_tree_walk_one(
@@ -272,12 +320,12 @@ snap_tree_walk_one(
 		return 0;
 	}
 	if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode)) {
-		w->skipped++; /* socket, FIFO, device: not in the index */
+		w->st->skipped++; /* socket, FIFO, device: not indexed */
 		return 0;
 	}
 	if (S_ISDIR(sb.st_mode) && sb.st_dev == w->store_dev &&
 	    sb.st_ino == w->store_ino) {
-		w->skipped++; /* the store itself */
+		w->st->skipped++; /* the store itself */
 		return 0;
 	}
 	fd = openat(dfd, name,
@@ -299,6 +347,12 @@ snap_tree_walk_one(
 	}
 	if (S_ISDIR(sb.st_mode))
 		return snap_tree_walk_dir(w, fd, depth + 1); /* takes fd */
+	/* A further name of a file read already: the grouping links it. */
+	if (it->multi && snap_tree_seen(&w->seen, it->dev, it->ino)) {
+		close(fd);
+		return 0;
+	}
+	it->read = true;
 	/* it may move as w->it grows: only snap_tree_file touches it. */
 	e = snap_tree_file(w, fd, it);
 	close(fd);
@@ -375,6 +429,7 @@ snap_tree_inode_cmp(const void *a, const void *b)
 static void
 snap_tree_to_link(struct snap_tree_item *x, const char *path)
 {
+	free(x->e.target);
 	for (uint32_t k = 0; k < x->e.nxattrs; k++) {
 		free(x->e.xattrs[k].name);
 		free(x->e.xattrs[k].value);
@@ -387,6 +442,29 @@ snap_tree_to_link(struct snap_tree_item *x, const char *path)
 	x->e.type = SNAP_TREE_HARDLINK;
 	x->e.size = x->e.nchunks = 0;
 	x->e.target = xstrdup(path);
+}
+
+/* Move the data x read to g, the name that keeps it. */
+static void
+snap_tree_take(struct snap_tree_item *g, struct snap_tree_item *x)
+{
+	struct snap_tree_entry *a = &g->e, *b = &x->e;
+
+	free(g->ids);
+	g->ids = x->ids;
+	x->ids = NULL;
+	a->size = b->size;
+	a->nchunks = b->nchunks;
+	for (uint32_t k = 0; k < a->nxattrs; k++) {
+		free(a->xattrs[k].name);
+		free(a->xattrs[k].value);
+	}
+	free(a->xattrs);
+	a->xattrs = b->xattrs;
+	a->nxattrs = b->nxattrs;
+	b->xattrs = NULL;
+	b->nxattrs = 0;
+	g->read = true;
 }
 
 /*
@@ -406,11 +484,14 @@ snap_tree_group(struct snap_tree_walk *w)
 			v[nv++] = &w->it[i];
 	if (nv > 1)
 		qsort(v, nv, sizeof(*v), snap_tree_inode_cmp);
-	for (size_t i = 1, g = 0; i < nv; i++) {
-		if (v[i]->dev == v[g]->dev && v[i]->ino == v[g]->ino)
+	for (size_t i = 0, g = 0; i < nv; i++) {
+		if (i > g && v[i]->dev == v[g]->dev && v[i]->ino == v[g]->ino) {
+			if (v[i]->read)
+				snap_tree_take(v[g], v[i]);
 			snap_tree_to_link(v[i], v[g]->e.path);
-		else
+		} else {
 			g = i; /* the next group's file */
+		}
 	}
 	free(v);
 }
@@ -494,6 +575,7 @@ snap_tree_walk_fini(struct snap_tree_walk *w)
 	}
 	free(w->it);
 	free(w->buf);
+	free(w->seen.v);
 }
 
 /* The walk from the root directory rootfd (taken) to m's chunk list. */
