@@ -401,6 +401,31 @@ snap_tree_rs_run(struct snap_tree_rs *r)
 	return 0;
 }
 
+/* Make the temp directory tmp in dfd (named dir) and open it. */
+static int
+snap_tree_rs_tmp(
+    struct snap_tree_rs *r, int dfd, const char *dir, const char *tmp)
+{
+	int e;
+
+	if (mkdirat(dfd, tmp, 0700) == -1) {
+		e = -errno;
+		snprintf(
+		    r->err, r->errlen, "%s/%s: %s", dir, tmp, strerror(errno));
+		return e;
+	}
+	r->rootfd =
+	    openat(dfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (r->rootfd == -1) {
+		e = -errno;
+		snprintf(
+		    r->err, r->errlen, "%s/%s: %s", dir, tmp, strerror(errno));
+		(void)unlinkat(dfd, tmp, AT_REMOVEDIR);
+		return e;
+	}
+	return 0;
+}
+
 int
 snap_tree_restore(struct snap_store *s, const struct snap_manifest *m,
     const char *outdir, char *err, size_t errlen)
@@ -438,19 +463,9 @@ snap_tree_restore(struct snap_store *s, const struct snap_manifest *m,
 		goto fini;
 	}
 	tmp = xasprintf(".%s.haven-tmp.%d", base, (int)getpid());
-	if (mkdirat(dfd, tmp, 0700) == -1) {
-		e = -errno;
-		snprintf(err, errlen, "%s/%s: %s", dir, tmp, strerror(errno));
+	if ((e = snap_tree_rs_tmp(&r, dfd, dir, tmp)) != 0)
 		goto fini;
-	}
-	r.rootfd =
-	    openat(dfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (r.rootfd == -1) {
-		e = -errno;
-		snprintf(err, errlen, "%s/%s: %s", dir, tmp, strerror(errno));
-	} else {
-		e = snap_tree_rs_run(&r);
-	}
+	e = snap_tree_rs_run(&r);
 	/* Over an empty directory only: a full one is ENOTEMPTY. */
 	if (e == 0 && renameat(dfd, tmp, dfd, base) == -1) {
 		e = -errno;
