@@ -6,13 +6,16 @@ directory), user.* xattrs, odd names (spaces, a newline, UTF-8, leading
 dashes), empty directories, a read-only directory, an empty file and a
 5 MiB random file comes back from `restore` identical: content, type,
 mode, mtime (ns), link targets, the grouping of hard links, xattrs, and
-owners when run as root; a FIFO is left out with a warning. An incremental snapshot after inserting bytes in
-the middle of the big file stores a few new chunks (content-defined
+owners and trusted.* xattrs when run as root; a FIFO is left out with a
+warning. Restored by an unprivileged user, the same but owners and the
+non-user.* xattrs. An incremental snapshot after inserting bytes in the
+middle of the big file stores a few new chunks (content-defined
 chunking), and `diff` names that one file. A flipped byte in a stored
-chunk is found by `verify`, which names the file it belongs to; a restore
-that needs it writes nothing. delete + gc free the tree's chunks. A tree
-snapshot replicates to a peer and restores there (root and namespaces
-needed for that one; it skips without them).
+chunk is found by `verify`, which names the file it belongs to; a
+restore that needs it writes nothing. delete + gc free the tree's
+chunks. A tree snapshot replicates to a peer and restores there (root
+and namespaces needed for the unprivileged restore and the replication;
+they skip without them).
 """
 
 import hashlib
@@ -137,6 +140,8 @@ def test_tree_round_trip(haven_bin, workdir):
     rng = random.Random(1)
     src, store = workdir / "src", workdir / "store"
     xa = make_tree(src, rng)
+    if xa and os.geteuid() == 0:
+        os.setxattr(src / "empty-file", "trusted.haven", b"root only")
     name, st = create(haven_bin, store, src, "--tree")
     assert st["size"] > 5 * MIB and st["new"] >= 5 * MIB // (256 << 10), st
     out = workdir / "out"
@@ -150,6 +155,9 @@ def test_tree_round_trip(haven_bin, workdir):
     if xa:
         assert got[0]["big.bin"]["xattrs"]["user.checksum"] == b"abc\0def"
         assert got[0]["."]["xattrs"] == {"user.root": b"on the root"}
+        if os.geteuid() == 0:   # other namespaces as root
+            assert os.getxattr(out / "empty-file", "trusted.haven") == \
+                b"root only"
     # Nothing left beside the target.
     assert sorted(p.name for p in workdir.iterdir()) == \
         ["out", "src", "store"]
@@ -186,6 +194,43 @@ def test_tree_round_trip(haven_bin, workdir):
     name3 = re.search(r"^snapshot (\S+)$", r.stdout, re.M).group(1)
     snap(haven_bin, store, "restore", name3, workdir / "out3", check=0)
     assert not os.path.lexists(workdir / "out3" / "fifo")
+
+
+def test_tree_restore_unprivileged(haven_bin, workdir):
+    """Not root: no chown, user.* xattrs only; the rest as above."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run a restore as nobody")
+    import pwd
+    import shutil
+    nobody = pwd.getpwnam("nobody")
+    src, store = workdir / "src", workdir / "store"
+    xa = make_tree(src, random.Random(5))
+    if xa:
+        os.setxattr(src / "empty-file", "trusted.haven", b"root only")
+    name, _ = create(haven_bin, store, src, "--tree")
+    # nobody's own copy of the store, and a directory to restore into.
+    top = workdir / "nobody"
+    top.mkdir()
+    shutil.copytree(store, top / "store")
+    for d, dirs, files in os.walk(top):
+        for n in [d] + [os.path.join(d, x) for x in dirs + files]:
+            os.chown(n, nobody.pw_uid, nobody.pw_gid)
+    os.chmod(workdir, 0o755)
+    r = subprocess.run(
+        ["setpriv", "--reuid=%d" % nobody.pw_uid,
+         "--regid=%d" % nobody.pw_gid, "--clear-groups", haven_bin, "snap",
+         "restore", "--store", str(top / "store"), name, str(top / "out")],
+        capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    want, got = walk(src)[0], walk(top / "out")[0]
+    assert sorted(got) == sorted(want)
+    for k in want:
+        assert got[k]["owner"] == (nobody.pw_uid, nobody.pw_gid), k
+        for f in ("mode", "mtime", "sha", "target", "xattrs"):
+            assert got[k].get(f) == want[k].get(f), (k, f)
+    assert walk(top / "out")[1] == walk(src)[1]
+    if xa:
+        assert "trusted.haven" not in os.listxattr(top / "out" / "empty-file")
 
 
 def test_tree_incremental_insert(haven_bin, workdir):
