@@ -84,6 +84,8 @@ snap_tree_encode(const struct snap_tree *t, struct buf *out)
 		if (e->type == SNAP_TREE_FILE) {
 			snap_tree_put(out, e->size, 8);
 			snap_tree_put(out, e->nchunks, 8);
+			snap_tree_put(out, (uint64_t)e->ctime_ns, 8);
+			snap_tree_put(out, e->ino, 8);
 		}
 		if (e->type == SNAP_TREE_SYMLINK ||
 		    e->type == SNAP_TREE_HARDLINK) {
@@ -298,8 +300,11 @@ snap_tree_body(
 	}
 	if (e->type == SNAP_TREE_FILE) {
 		if ((r = snap_tree_get(c, 8, &e->size)) != 0 ||
-		    (r = snap_tree_get(c, 8, &e->nchunks)) != 0)
+		    (r = snap_tree_get(c, 8, &e->nchunks)) != 0 ||
+		    (r = snap_tree_get(c, 8, &v)) != 0 ||
+		    (r = snap_tree_get(c, 8, &e->ino)) != 0)
 			return r;
+		e->ctime_ns = (int64_t)v;
 		if (e->size > SNAP_SIZE_MAX || e->nchunks > e->size ||
 		    e->nchunks <
 		        e->size / SNAP_CDC_MAX + (e->size % SNAP_CDC_MAX != 0))

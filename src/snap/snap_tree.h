@@ -15,7 +15,7 @@
  *	"HVNTREE1"  u64 count  entry...          (nothing after the last)
  *	entry:  u8 type  u16 plen  path[plen]
  *	  dir, file, symlink:  u32 mode  u32 uid  u32 gid  i64 mtime_ns
- *	  file:     u64 size  u64 nchunks
+ *	  file:     u64 size  u64 nchunks  i64 ctime_ns  u64 ino
  *	  symlink:  u16 tlen  target[tlen]
  *	  hardlink: u16 tlen  target[tlen]      (an earlier file's path)
  *	  dir, file, symlink:  u16 nxattr  { u8 nlen name  u32 vlen value }...
@@ -76,6 +76,8 @@ struct snap_tree_entry {
 	uint64_t size;    /* file */
 	uint64_t nchunks; /* file: its data chunks */
 	uint64_t first;   /* file: its first data chunk (set by parse) */
+	int64_t ctime_ns; /* file: change hints for the next create, */
+	uint64_t ino;     /* never restored (snap_tree_create.c) */
 	char *target;     /* owned: symlink target or hardlink's file path */
 	struct snap_tree_xattr *xattrs; /* owned: nxattrs, names sorted */
 	uint32_t nxattrs;

@@ -12,6 +12,12 @@
  * stored too, and the manifest published last, as an image's is: under
  * the store's shared lock, after the chunk directories are durable.
  *
+ * A file whose path, size, mtime, ctime and inode number are those its
+ * parent snapshot recorded is not read: its chunk IDs are taken from the
+ * parent (each checked to be in the store), as borg and restic do. The
+ * ctime catches a rewrite that put the old mtime back (touch -r, rsync
+ * -t); what it cannot catch is a change with the clock set back.
+ *
  * Files are read as they are: a file that changes during the walk is
  * recorded as read (its size is the bytes read). A file with several
  * links is read at its first name the walk meets (a table of the inodes
@@ -69,6 +75,8 @@ struct snap_tree_walk {
 	dev_t store_dev; /* the store's directory: not walked */
 	ino_t store_ino;
 	struct snap_tree_seen seen;
+	struct snap_manifest pm; /* owned: the parent, when a tree */
+	struct snap_tree prev;   /* owned: its index (n 0 when none) */
 	char path[SNAP_TREE_PATH_MAX + 1];
 	char *err; /* borrowed */
 	size_t errlen;
@@ -251,7 +259,47 @@ snap_tree_add(
 	it->dev = sb->st_dev;
 	it->ino = sb->st_ino;
 	it->multi = type == SNAP_TREE_FILE && sb->st_nlink > 1;
+	if (type == SNAP_TREE_FILE) {
+		it->e.ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000 +
+		    sb->st_ctim.tv_nsec;
+		it->e.ino = (uint64_t)sb->st_ino;
+	}
 	return it;
+}
+
+/*
+ * Take the file's chunks from the parent snapshot when it records this
+ * path with the same size, mtime, ctime and inode, and has every chunk.
+ */
+static bool
+snap_tree_reuse(
+    struct snap_tree_walk *w, struct snap_tree_item *it, const struct stat *sb)
+{
+	const struct snap_tree_entry *p;
+	const struct snap_id *ids;
+
+	if (w->prev.n == 0 ||
+	    (p = snap_tree_find(&w->prev, it->e.path)) == NULL)
+		return false;
+	/* Another name of the file then: the group's file has its data. */
+	if (p->type == SNAP_TREE_HARDLINK &&
+	    (p = snap_tree_find(&w->prev, p->target)) == NULL)
+		return false;
+	if (p->type != SNAP_TREE_FILE || p->size != (uint64_t)sb->st_size ||
+	    p->mtime_ns != it->e.mtime_ns || p->ctime_ns != it->e.ctime_ns ||
+	    p->ino != it->e.ino)
+		return false;
+	ids = &w->pm.chunks[w->pm.nindex + p->first];
+	for (uint64_t k = 0; k < p->nchunks; k++)
+		if (snap_store_chunk_has(w->s, &ids[k]) != 1)
+			return false;
+	it->ids = xmalloc((p->nchunks ? p->nchunks : 1) * sizeof(*ids));
+	memcpy(it->ids, ids, p->nchunks * sizeof(*ids));
+	it->e.nchunks = p->nchunks;
+	it->e.size = p->size;
+	it->read = true;
+	w->st->dedup += p->nchunks;
+	return true;
 }
 
 static int snap_tree_walk_dir(struct snap_tree_walk *w, int dfd, int depth);
@@ -349,6 +397,10 @@ snap_tree_walk_one(
 		return snap_tree_walk_dir(w, fd, depth + 1); /* takes fd */
 	/* A further name of a file read already: the grouping links it. */
 	if (it->multi && snap_tree_seen(&w->seen, it->dev, it->ino)) {
+		close(fd);
+		return 0;
+	}
+	if (snap_tree_reuse(w, it, &sb)) {
 		close(fd);
 		return 0;
 	}
@@ -576,6 +628,34 @@ snap_tree_walk_fini(struct snap_tree_walk *w)
 	free(w->it);
 	free(w->buf);
 	free(w->seen.v);
+	snap_tree_fini(&w->prev);
+	snap_manifest_fini(&w->pm);
+}
+
+/*
+ * The parent's manifest and index into w when m's parent is a tree that
+ * loads; else none (every file is read: a damaged parent costs time).
+ */
+static void
+snap_tree_prev(struct snap_tree_walk *w, const struct snap_create_opts *o,
+    const struct snap_manifest *m)
+{
+	struct snap_ref ref;
+	char why[256];
+
+	if (m->parent[0] == '\0')
+		return;
+	snprintf(ref.volume, sizeof(ref.volume), "%s", o->volume);
+	snprintf(ref.id, sizeof(ref.id), "%s", m->parent);
+	if (snap_store_manifest_load(w->s, &ref, &w->pm, why, sizeof(why)) !=
+	        0 &&
+	    (snap_store_find(w->s, m->parent, &ref) != 0 ||
+	        snap_store_manifest_load(
+	            w->s, &ref, &w->pm, why, sizeof(why)) != 0))
+		return;
+	if (w->pm.kind != SNAP_KIND_TREE ||
+	    snap_tree_load(w->s, &w->pm, &w->prev, why, sizeof(why)) != 0)
+		snap_manifest_fini(&w->pm);
 }
 
 /* The walk from the root directory rootfd (taken) to m's chunk list. */
@@ -594,6 +674,7 @@ snap_tree_walk(struct snap_store *s, const struct snap_create_opts *o,
 	snap_cdc_init(&w.cdc, SNAP_CDC_KEY_FIXED, strlen(SNAP_CDC_KEY_FIXED));
 	w.zlevel = o->compress ? SNAP_ZSTD_LEVEL : 0;
 	w.buf = xmalloc(SNAP_TREE_READ_BUF);
+	snap_tree_prev(&w, o, m);
 	if (stat(s->root, &sb) == 0) {
 		w.store_dev = sb.st_dev;
 		w.store_ino = sb.st_ino;

@@ -7,7 +7,9 @@ dashes), empty directories, a read-only directory, an empty file and a
 5 MiB random file comes back from `restore` identical: content, type,
 mode, mtime (ns), link targets, the grouping of hard links, xattrs, and
 owners and trusted.* xattrs when run as root; a FIFO is left out with a
-warning. Restored by an unprivileged user, the same but owners and the
+warning. A create reads only the files whose size, mtime, ctime or
+inode differ from the parent snapshot's (a rewrite with the old mtime
+put back is read). Restored by an unprivileged user, the same but owners and the
 non-user.* xattrs. An incremental snapshot after inserting bytes in the
 middle of the big file stores a few new chunks (content-defined
 chunking), and `diff` names that one file. A flipped byte in a stored
@@ -238,6 +240,12 @@ def test_tree_incremental_insert(haven_bin, workdir):
     src, store = workdir / "src", workdir / "store"
     make_tree(src, rng)
     base, st = create(haven_bin, store, src, "--tree")
+    assert st["read"] == st["size"], st
+    # Unchanged files (path, size, mtime, ctime, inode as the parent has
+    # them) are not even read.
+    _, st = create(haven_bin, store, src, "--tree")
+    assert st["read"] == 0 and st["new"] == 0, st
+    base, st = create(haven_bin, store, src, "--tree")
     big = src / "big.bin"
     data = big.read_bytes()
     mtime = os.stat(big).st_mtime_ns
@@ -246,7 +254,9 @@ def test_tree_incremental_insert(haven_bin, workdir):
                 data[len(data) // 2:])
     os.utime(big, ns=(mtime + 1, mtime + 1))
     inc, st = create(haven_bin, store, src, "--tree")
-    # The chunk with the insert, maybe its neighbour, and the index.
+    # Only big.bin is read; the chunk with the insert, maybe its
+    # neighbour, and the index are new.
+    assert st["read"] == len(data) + 1000, st
     assert 1 <= st["new"] <= 4, st
     assert st["new_bytes"] < 1 * MIB, st
     r = snap(haven_bin, store, "diff", base, inc, check=0)
@@ -262,6 +272,16 @@ def test_tree_incremental_insert(haven_bin, workdir):
     body = r.stdout.splitlines()
     assert "removed new\\nline" in body and "added renamed" in body
     assert "meta empty-file" in body and "meta ." in body, r.stdout
+
+    # Same size, old mtime put back: the ctime still tells.
+    x = src / "sub" / "deep" / "x.txt"
+    st_x = os.stat(x)
+    x.write_bytes(b"y" * st_x.st_size)
+    os.utime(x, ns=(st_x.st_atime_ns, st_x.st_mtime_ns))
+    fourth, st = create(haven_bin, store, src, "--tree")
+    assert st["read"] == st_x.st_size, st
+    r = snap(haven_bin, store, "diff", third, fourth, check=0)
+    assert "changed sub/deep/x.txt" in r.stdout.splitlines(), r.stdout
 
     out = workdir / "out"
     snap(haven_bin, store, "restore", inc, out, check=0)

@@ -61,6 +61,8 @@ test_tree_make(struct snap_tree *t)
 	e = test_tree_add(t, SNAP_TREE_FILE, "a/f");
 	e->size = 100000;
 	e->nchunks = 2;
+	e->ctime_ns = -1;
+	e->ino = UINT64_MAX;
 	test_tree_xattr(e, "user.a", "1");
 	test_tree_xattr(e, "user.b", "");
 	test_tree_add(t, SNAP_TREE_FILE, "a/g");
@@ -98,6 +100,8 @@ test_tree_round_trip(void)
 	T_EQ_INT(back.e[5].mtime_ns, -5);
 	T_EQ_INT(back.e[2].nxattrs, 2);
 	T_EQ_INT(back.e[2].xattrs[1].len, 0);
+	T_EQ_INT(back.e[2].ctime_ns, -1);
+	T_ASSERT(back.e[2].ino == UINT64_MAX);
 	snap_tree_encode(&back, &b);
 	T_EQ_INT(b.len, a.len);
 	T_ASSERT(memcmp(a.data, b.data, a.len) == 0);
