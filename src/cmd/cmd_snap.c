@@ -21,6 +21,7 @@
 #include "snap/snap.h"
 #include "snap/snap_freeze.h"
 #include "snap/snap_group.h"
+#include "snap/snap_tree_io.h"
 
 #define CMD_SNAP_EXIT_DAMAGED 3
 #define CMD_SNAP_EXIT_BUSY    4
@@ -30,6 +31,7 @@ struct cmd_snap_args {
 	const char *volume; /* borrowed */
 	const char *parent; /* borrowed; NULL = newest of the volume */
 	enum snap_cd_kind detect;
+	const char *tree; /* borrowed: create's --tree DIR */
 	bool compress;
 	bool dry_run;
 	int wait_ms;
@@ -71,6 +73,11 @@ cmd_snap_usage(FILE *f)
 	    "                     hook (CMD is split on blanks, no shell); "
 	    "also with\n"
 	    "                     --volume NAME FILE\n"
+	    "  create --volume NAME --tree DIR [...]  (or a DIR as FILE)\n"
+	    "                     snapshot a directory tree (content-defined "
+	    "chunks);\n"
+	    "                     restore ID OUTDIR recreates it, diff lists "
+	    "paths\n"
 	    "  list [--volume NAME]  the snapshots, oldest first per volume\n"
 	    "  diff A B           the byte ranges whose chunks differ\n"
 	    "  restore ID OUT     the image, byte-identical; holes stay holes\n"
@@ -117,6 +124,7 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 		{ "volume", required_argument, NULL, 'v' },
 		{ "parent", required_argument, NULL, 'p' },
 		{ "no-parent", no_argument, NULL, 'P' },
+		{ "tree", required_argument, NULL, 'R' },
 		{ "compress", no_argument, NULL, 'z' },
 		{ "detect", required_argument, NULL, 'd' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -155,6 +163,9 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 			break;
 		case 'P':
 			a->parent = "";
+			break;
+		case 'R':
+			a->tree = optarg;
 			break;
 		case 'z':
 			a->compress = true;
@@ -305,6 +316,11 @@ cmd_snap_create_print(const struct snap_manifest *m,
 	    st->detect != NULL ? st->detect : "-", st->read_chunks, st->reused,
 	    m->parent[0] ? m->parent : "-", m->generation, m->seq,
 	    (double)(util_mono_us() - t0) / 1e6);
+	if (st->skipped > 0)
+		fprintf(stderr,
+		    "haven snap create: %" PRIu64 " sockets, FIFOs, device "
+		    "nodes or store directories left out of the tree\n",
+		    st->skipped);
 }
 
 /* "CMD ARG..." split on blanks into a NULL-terminated argv (no shell). */
@@ -396,12 +412,30 @@ cmd_snap_create(struct snap_store *s, const struct cmd_snap_args *a)
 		.parent = a->parent,
 		.compress = a->compress,
 		.detect = a->detect };
+	struct cmd_snap_args ta;
 	struct snap_create_stats st;
 	struct snap_manifest m;
 	char err[512];
 	uint64_t t0;
 	int e;
 
+	/* --tree DIR is the FILE argument, checked to be a directory. */
+	if (a->tree != NULL) {
+		if (a->volume == NULL || a->nargs != 0) {
+			cmd_snap_usage(stderr);
+			return 2;
+		}
+		if (!snap_tree_is_dir(a->tree)) {
+			fprintf(stderr,
+			    "haven snap create: --tree %s: not a directory\n",
+			    a->tree);
+			return 1;
+		}
+		ta = *a;
+		ta.args = (char **)&a->tree;
+		ta.nargs = 1;
+		a = &ta;
+	}
 	if ((a->volume == NULL && a->nargs < 1) ||
 	    (a->volume != NULL && a->nargs != 1)) {
 		cmd_snap_usage(stderr);
@@ -479,6 +513,35 @@ cmd_snap_diff_range(uint64_t off, uint64_t len, void *arg)
 	*bytes += len;
 }
 
+/* diff of two trees: the paths that differ. */
+static int
+cmd_snap_tree_diff(struct snap_store *s, const struct snap_ref *ra,
+    const struct snap_manifest *ma, const struct snap_ref *rb,
+    const struct snap_manifest *mb)
+{
+	struct snap_tree_diff_stats st;
+	char err[512];
+	int e;
+
+	if (ma->kind != mb->kind) {
+		fprintf(stderr,
+		    "haven snap diff: a tree and an image do not compare\n");
+		return 1;
+	}
+	printf("# paths that differ from %s/%s to %s/%s\n", ra->volume, ra->id,
+	    rb->volume, rb->id);
+	e = snap_tree_diff(s, ma, mb, stdout, &st, err, sizeof(err));
+	if (e != 0) {
+		fprintf(stderr, "haven snap diff: %s\n", err);
+		return e == -EBADMSG || e == -ENOENT ? CMD_SNAP_EXIT_DAMAGED :
+		                                       1;
+	}
+	printf("# %" PRIu64 " added, %" PRIu64 " removed, %" PRIu64
+	       " changed, %" PRIu64 " metadata only\n",
+	    st.added, st.removed, st.changed, st.meta);
+	return 0;
+}
+
 static int
 cmd_snap_diff(struct snap_store *s, const struct cmd_snap_args *a)
 {
@@ -496,6 +559,12 @@ cmd_snap_diff(struct snap_store *s, const struct cmd_snap_args *a)
 		return rc;
 	if ((rc = cmd_snap_load(s, a->args[1], &rb, &mb)) != 0) {
 		snap_manifest_fini(&ma);
+		return rc;
+	}
+	if (ma.kind == SNAP_KIND_TREE || mb.kind == SNAP_KIND_TREE) {
+		rc = cmd_snap_tree_diff(s, &ra, &ma, &rb, &mb);
+		snap_manifest_fini(&ma);
+		snap_manifest_fini(&mb);
 		return rc;
 	}
 	printf("# OFFSET LENGTH of the ranges that differ between %s/%s and "

@@ -54,6 +54,7 @@ struct snap_create_stats {
 	const char *detect;    /* static: the method used, "rescan"... */
 	char detect_note[200]; /* why chunks were not reused, or "" */
 	uint64_t captured_ms;  /* wall clock when the last chunk was read */
+	uint64_t skipped;      /* tree: sockets, FIFOs, devices, the store */
 };
 
 /*

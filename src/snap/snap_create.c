@@ -32,6 +32,8 @@
 #include "lib/util.h"
 #include "snap/snap.h"
 #include "snap/snap_chunker.h"
+#include "snap/snap_create.h"
+#include "snap/snap_tree_io.h"
 #include "snap/snap_vol.h"
 
 /* A create waits this long for a volume another command holds. */
@@ -54,7 +56,7 @@ snap_create_random(uint8_t *p, size_t n)
 }
 
 /* "20261206T203000.123456Z-1a2b3c4d": sorts by creation time. */
-static void
+void
 snap_create_id(char *out, size_t len, int64_t *created)
 {
 	struct timespec ts;
@@ -127,7 +129,7 @@ snap_create_pick(struct snap_store *s, const struct snap_create_opts *o,
  * first snapshot of a volume starts one; a parent other than the head is
  * a branch, so it starts one too (the head's line goes on elsewhere).
  */
-static int
+int
 snap_create_lineage(struct snap_store *s, const struct snap_create_opts *o,
     const struct snap_vol *vol, struct snap_manifest *m,
     struct snap_manifest *p, char *err, size_t errlen)
@@ -345,6 +347,8 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
 		    o->volume, SNAP_NAME_MAX);
 		return -EINVAL;
 	}
+	if (snap_tree_is_dir(o->path))
+		return snap_tree_create(s, o, m, st, err, errlen);
 	m->chunk_size = o->chunk_size ? o->chunk_size : SNAP_CHUNK_DEFAULT;
 	if (!snap_chunker_size_ok(m->chunk_size)) {
 		snprintf(err, errlen, "bad chunk size %u", m->chunk_size);

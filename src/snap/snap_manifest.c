@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "snap/snap_cdc.h"
 #include "snap/snap_chunker.h"
 #include "snap/snap_manifest.h"
 
@@ -43,13 +44,19 @@ void
 snap_manifest_root(const struct snap_manifest *m, struct snap_id *root)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t head[12];
+	uint8_t head[4 + 12 + 8] = "tree";
+	size_t hl = 12, at = 0;
 	unsigned int n = 0;
 
-	snap_mf_le(head, m->size, 8);
-	snap_mf_le(head + 8, m->chunk_size, 4);
+	if (m->kind == SNAP_KIND_TREE) {
+		at = 4;
+		hl = sizeof(head);
+		snap_mf_le(head + 16, m->nindex, 8);
+	}
+	snap_mf_le(head + at, m->size, 8);
+	snap_mf_le(head + at + 8, m->chunk_size, 4);
 	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, head, sizeof(head)) != 1 ||
+	    EVP_DigestUpdate(ctx, head, hl) != 1 ||
 	    (m->nchunks > 0 &&
 	        EVP_DigestUpdate(
 	            ctx, m->chunks, m->nchunks * sizeof(m->chunks[0])) != 1) ||
@@ -63,19 +70,23 @@ snap_manifest_format(const struct snap_manifest *m, struct buf *out)
 {
 	char hex[SNAP_HEX_LEN + 1];
 
+	bool tree = m->kind == SNAP_KIND_TREE;
+
 	buf_printf(out,
 	    "haven-snapshot %d\nid %s\nparent %s\ngeneration %s\n"
 	    "seq %" PRIu64 "\nhistory %" PRIu32 "\n",
-	    SNAP_MANIFEST_VERSION, m->id, m->parent[0] ? m->parent : "-",
-	    m->generation, m->seq, m->nhistory);
+	    tree ? SNAP_MANIFEST_VERSION_TREE : SNAP_MANIFEST_VERSION, m->id,
+	    m->parent[0] ? m->parent : "-", m->generation, m->seq, m->nhistory);
 	for (uint32_t i = 0; i < m->nhistory; i++)
 		buf_printf(out, "%s %" PRIu64 "\n", m->history[i].gen,
 		    m->history[i].seq);
-	buf_printf(out,
-	    "created %" PRId64 "\nvolume %s\nsize %" PRIu64
-	    "\nchunk_size %" PRIu32 "\nids %s\nchunks %" PRIu64 "\n",
-	    m->created, m->volume, m->size, m->chunk_size,
-	    m->ids[0] ? m->ids : "sha256", m->nchunks);
+	buf_printf(out, "created %" PRId64 "\nvolume %s\n%s", m->created,
+	    m->volume, tree ? "kind tree\n" : "");
+	buf_printf(out, "size %" PRIu64 "\nchunk_size %" PRIu32 "\nids %s\n",
+	    m->size, m->chunk_size, m->ids[0] ? m->ids : "sha256");
+	if (tree)
+		buf_printf(out, "index %" PRIu64 "\n", m->nindex);
+	buf_printf(out, "chunks %" PRIu64 "\n", m->nchunks);
 	for (uint64_t i = 0; i < m->nchunks; i++) {
 		if (snap_id_is_zero(&m->chunks[i])) {
 			buf_puts(out, "zero\n");
@@ -274,6 +285,34 @@ snap_mf_ids(struct snap_mf_cur *c, const char *v, size_t n, char *out)
 	return 0;
 }
 
+/*
+ * A tree's chunk_size, index and chunks: chunks are variable, so the
+ * count is bounded instead of implied: at least one index chunk, and no
+ * more data chunks than bytes of data (every chunk holds one or more).
+ */
+static int
+snap_mf_tree_counts(struct snap_mf_cur *c, struct snap_manifest *m)
+{
+	int e;
+
+	if (m->chunk_size != SNAP_CDC_MAX)
+		return snap_mf_fail(
+		    c, "chunk_size: a tree's is %u", SNAP_CDC_MAX);
+	if ((e = snap_mf_u64(c, "index", UINT64_MAX, &m->nindex)) != 0)
+		return e;
+	if (m->nindex == 0)
+		return snap_mf_fail(c, "index: a tree has one chunk or more");
+	if ((e = snap_mf_u64(c, "chunks", UINT64_MAX, &m->nchunks)) != 0)
+		return e;
+	if (m->nchunks < m->nindex || m->nchunks - m->nindex > m->size)
+		return snap_mf_fail(c,
+		    "chunks: %" PRIu64
+		    " chunks cannot hold an index of %" PRIu64 " and %" PRIu64
+		    " bytes of data",
+		    m->nchunks, m->nindex, m->size);
+	return 0;
+}
+
 static int
 snap_mf_header(struct snap_mf_cur *c, struct snap_manifest *m)
 {
@@ -284,7 +323,9 @@ snap_mf_header(struct snap_mf_cur *c, struct snap_manifest *m)
 
 	if ((e = snap_mf_field(c, "haven-snapshot", &v, &n)) != 0)
 		return snap_mf_fail(c, "not a haven snapshot manifest");
-	if (n != 1 || v[0] != '0' + SNAP_MANIFEST_VERSION)
+	if (n == 1 && v[0] == '0' + SNAP_MANIFEST_VERSION_TREE)
+		m->kind = SNAP_KIND_TREE;
+	else if (n != 1 || v[0] != '0' + SNAP_MANIFEST_VERSION)
 		return snap_mf_fail(c, "unsupported manifest version '%.*s'",
 		    (int)MIN(n, 16), v);
 	if ((e = snap_mf_name(c, "id", false, m->id)) != 0 ||
@@ -301,8 +342,15 @@ snap_mf_header(struct snap_mf_cur *c, struct snap_manifest *m)
 	if ((e = snap_mf_u64(c, "created", INT64_MAX, &x)) != 0)
 		return e;
 	m->created = (int64_t)x;
-	if ((e = snap_mf_name(c, "volume", false, m->volume)) != 0 ||
-	    (e = snap_mf_u64(c, "size", SNAP_SIZE_MAX, &m->size)) != 0)
+	if ((e = snap_mf_name(c, "volume", false, m->volume)) != 0)
+		return e;
+	if (m->kind == SNAP_KIND_TREE) {
+		if ((e = snap_mf_field(c, "kind", &v, &n)) != 0)
+			return e;
+		if (n != 4 || memcmp(v, "tree", 4) != 0)
+			return snap_mf_fail(c, "kind: version 3 is 'tree'");
+	}
+	if ((e = snap_mf_u64(c, "size", SNAP_SIZE_MAX, &m->size)) != 0)
 		return e;
 	if ((e = snap_mf_u64(c, "chunk_size", SNAP_CHUNK_MAX, &x)) != 0)
 		return e;
@@ -312,8 +360,11 @@ snap_mf_header(struct snap_mf_cur *c, struct snap_manifest *m)
 		    "in [4 KiB, 4 MiB]");
 	m->chunk_size = (uint32_t)x;
 	if ((e = snap_mf_field(c, "ids", &v, &n)) != 0 ||
-	    (e = snap_mf_ids(c, v, n, m->ids)) != 0 ||
-	    (e = snap_mf_u64(c, "chunks", UINT64_MAX, &m->nchunks)) != 0)
+	    (e = snap_mf_ids(c, v, n, m->ids)) != 0)
+		return e;
+	if (m->kind == SNAP_KIND_TREE)
+		return snap_mf_tree_counts(c, m);
+	if ((e = snap_mf_u64(c, "chunks", UINT64_MAX, &m->nchunks)) != 0)
 		return e;
 	if (m->nchunks != snap_chunker_count(m->size, m->chunk_size))
 		return snap_mf_fail(c,
@@ -338,6 +389,12 @@ snap_mf_chunks(struct snap_mf_cur *c, struct snap_manifest *m)
 			m->chunks =
 			    xrealloc(m->chunks, cap * sizeof(m->chunks[0]));
 		}
+		if (c->llen == 4 && memcmp(c->line, "zero", 4) == 0 &&
+		    m->kind == SNAP_KIND_TREE)
+			return snap_mf_fail(c,
+			    "chunk %" PRIu64 ": a tree has "
+			    "no zero chunks",
+			    i);
 		if (c->llen == 4 && memcmp(c->line, "zero", 4) == 0) {
 			memset(&m->chunks[i], 0, sizeof(m->chunks[i]));
 			continue;
@@ -430,7 +487,8 @@ snap_manifest_diff(const struct snap_manifest *a, const struct snap_manifest *b,
 	uint64_t run = 0, changed = 0;
 	bool in_run = false;
 
-	if (a->chunk_size != b->chunk_size)
+	if (a->chunk_size != b->chunk_size || a->kind != SNAP_KIND_IMAGE ||
+	    b->kind != SNAP_KIND_IMAGE)
 		return -EINVAL;
 	for (uint64_t i = 0; i <= n; i++) {
 		bool diff = i < n && !snap_mf_same(a, b, i);

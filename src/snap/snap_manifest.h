@@ -21,10 +21,22 @@
  *	root <64 hex digits>
  *	end
  *
+ * A directory tree (snap_tree.h) is version 3, the same lines plus two:
+ * `kind tree` after `volume`, and `index <k>` after `chunk_size`. Its
+ * chunks are variable (content-defined, snap_cdc.h): chunk_size is their
+ * maximum, SNAP_CDC_MAX; size is the bytes of file data in the tree; the
+ * first k chunks hold the tree index (the file list, snap_tree.h), the
+ * rest every regular file's data chunks, file after file in the index's
+ * order. There are no zero chunks in a tree. So everything that walks a
+ * chunk list (gc, verify, replication, promote) handles a tree as it is,
+ * and an older binary refuses a tree manifest by its version instead of
+ * misreading it as an image. Images stay version 2, byte for byte.
+ *
  * Every manifest is complete (no chunk list refers to the parent's), so a
  * snapshot never depends on another one existing: deleting a parent is
  * always safe. The root hash is SHA-256 over size (u64 LE), chunk_size
  * (u32 LE) and every chunk ID in order (32 zero bytes for a zero chunk);
+ * a tree's over "tree", size, chunk_size, k (u64 LE) and its chunk IDs;
  * the parser recomputes it, so a manifest that parses is self-consistent,
  * and `verify` proves the chunks behind it.
  *
@@ -56,15 +68,21 @@
 #include "lib/buf.h"
 #include "snap/snap_id.h"
 
-#define SNAP_MANIFEST_VERSION 2
-#define SNAP_GEN_HEX          32 /* 128-bit generation ID */
-#define SNAP_HISTORY_MAX      32
-#define SNAP_IDS_MAX          22 /* "keyed-" + 16 hex digits */
+#define SNAP_MANIFEST_VERSION      2  /* images */
+#define SNAP_MANIFEST_VERSION_TREE 3  /* directory trees */
+#define SNAP_GEN_HEX               32 /* 128-bit generation ID */
+#define SNAP_HISTORY_MAX           32
+#define SNAP_IDS_MAX               22 /* "keyed-" + 16 hex digits */
 
 /* An earlier generation of a lineage and the seq of its last snapshot. */
 struct snap_gen_point {
 	char gen[SNAP_GEN_HEX + 1];
 	uint64_t seq;
+};
+
+enum snap_kind {
+	SNAP_KIND_IMAGE, /* version 2: fixed aligned chunks of one file */
+	SNAP_KIND_TREE,  /* version 3: a directory tree (snap_tree.h) */
 };
 
 struct snap_manifest {
@@ -82,6 +100,8 @@ struct snap_manifest {
 	uint64_t nchunks;
 	struct snap_id *chunks; /* owned: nchunks IDs; all-zero = zero chunk */
 	struct snap_id root;
+	enum snap_kind kind;
+	uint64_t nindex; /* tree: the first nindex chunks are the index */
 };
 
 void snap_manifest_fini(struct snap_manifest *m);
@@ -121,7 +141,8 @@ typedef void snap_manifest_range_fn(uint64_t off, uint64_t len, void *arg);
  * Call fn once per maximal run of chunks that differ between a and b, as a
  * byte range of the larger image; chunks past the end of the shorter image
  * differ. Returns the number of differing chunks, or -EINVAL when the chunk
- * sizes differ (the images are then not comparable chunk by chunk).
+ * sizes differ or either is a tree (not comparable chunk by chunk; trees
+ * compare by file, snap_tree_diff).
  */
 int64_t snap_manifest_diff(const struct snap_manifest *a,
     const struct snap_manifest *b, snap_manifest_range_fn *fn, void *arg);

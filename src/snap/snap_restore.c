@@ -23,6 +23,7 @@
 #include "lib/util.h"
 #include "snap/snap.h"
 #include "snap/snap_chunker.h"
+#include "snap/snap_tree_io.h"
 
 static int
 snap_restore_write(
@@ -105,6 +106,13 @@ snap_restore(struct snap_store *s, const struct snap_manifest *m,
 	struct stat st;
 	int fd, e;
 
+	if (m->kind == SNAP_KIND_TREE && mode == SNAP_RESTORE_FULL) {
+		snprintf(err, errlen,
+		    "a directory tree has no raw image to export: restore it");
+		return -EINVAL;
+	}
+	if (m->kind == SNAP_KIND_TREE)
+		return snap_tree_restore(s, m, path, err, errlen);
 	if (mode == SNAP_RESTORE_FULL && strcmp(path, "-") == 0)
 		return snap_restore_chunks(
 		    s, m, STDOUT_FILENO, mode, true, err, errlen);

@@ -2,7 +2,8 @@
  * Unit tests for snap_manifest.c: format and parse round trip, the root
  * hash (it changes with any chunk, the size or the chunk size), one test
  * per way a manifest can be wrong (each reported with its line), counts
- * that lie, and the chunk-range diff.
+ * that lie, and the chunk-range diff; the tree kind (version 3): its round
+ * trip, its own root domain, and what it refuses.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -326,6 +327,95 @@ test_mf_diff(void)
 	snap_manifest_fini(&b);
 }
 
+/* A tree: 2 index chunks and 3 data chunks over 100000 bytes. */
+static void
+test_mf_make_tree(struct snap_manifest *m)
+{
+	test_mf_make(m, 5 * K64);
+	m->kind = SNAP_KIND_TREE;
+	m->chunk_size = 4 * K64;
+	m->nindex = 2;
+	m->size = 100000;
+	for (uint64_t i = 0; i < m->nchunks; i++)
+		snap_id_of(&i, sizeof(i), &m->chunks[i]);
+	snap_manifest_root(m, &m->root);
+}
+
+static void
+test_mf_tree_bad(
+    const char *from, const char *to, unsigned line, const char *msg)
+{
+	struct snap_manifest m, back;
+	struct buf b;
+	char err[256], want[32], *t, *at;
+
+	test_mf_make_tree(&m);
+	t = test_mf_text(&m);
+	at = strstr(t, from);
+	T_ASSERT(at != NULL);
+	buf_init(&b);
+	buf_append(&b, t, (size_t)(at - t));
+	buf_puts(&b, to);
+	buf_puts(&b, at + strlen(from));
+	T_EQ_INT(snap_manifest_parse(b.data, b.len, &back, err, sizeof(err)),
+	    -EBADMSG);
+	snprintf(want, sizeof(want), "line %u: ", line);
+	if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, msg))
+		test_fail(__FILE__, __LINE__, "'%s' -> '%s': got \"%s\"", from,
+		    to, err);
+	buf_fini(&b);
+	free(t);
+	snap_manifest_fini(&m);
+}
+
+static void
+test_mf_tree(void)
+{
+	struct snap_manifest m, back;
+	struct snap_id root;
+	char err[256], *t;
+
+	test_mf_make_tree(&m);
+	t = test_mf_text(&m);
+	T_ASSERT(strncmp(t, "haven-snapshot 3\n", 17) == 0);
+	T_ASSERT(
+	    strstr(t,
+	        "\nvolume vm-1.disk_0\nkind tree\nsize 100000\n"
+	        "chunk_size 262144\nids sha256\nindex 2\nchunks 5\n") != NULL);
+	T_EQ_INT(snap_manifest_parse(t, strlen(t), &back, err, sizeof(err)), 0);
+	T_EQ_INT(back.kind, SNAP_KIND_TREE);
+	T_EQ_INT(back.nindex, 2);
+	T_EQ_INT(back.nchunks, 5);
+	T_EQ_INT(back.size, 100000);
+	T_ASSERT(memcmp(back.chunks, m.chunks, 5 * SNAP_ID_LEN) == 0);
+	/* Same chunks as an image would hash to another root; so would
+	 * another split between index and data. */
+	m.kind = SNAP_KIND_IMAGE;
+	snap_manifest_root(&m, &root);
+	T_ASSERT(snap_id_cmp(&root, &back.root) != 0);
+	m.kind = SNAP_KIND_TREE;
+	m.nindex = 3;
+	snap_manifest_root(&m, &root);
+	T_ASSERT(snap_id_cmp(&root, &back.root) != 0);
+	/* Trees do not diff chunk by chunk. */
+	T_EQ_INT(snap_manifest_diff(&back, &back, NULL, NULL), -EINVAL);
+	snap_manifest_fini(&back);
+	snap_manifest_fini(&m);
+	free(t);
+
+	test_mf_tree_bad("kind tree", "kind image", 10, "is 'tree'");
+	test_mf_tree_bad("kind tree\n", "", 10, "expected 'kind");
+	test_mf_tree_bad("haven-snapshot 3", "haven-snapshot 4", 1, "version");
+	test_mf_tree_bad(
+	    "chunk_size 262144", "chunk_size 65536", 13, "a tree's is");
+	test_mf_tree_bad("index 2", "index 0", 14, "one chunk or more");
+	test_mf_tree_bad("index 2", "index 6", 15, "cannot hold");
+	test_mf_tree_bad("size 100000", "size 2", 15, "cannot hold");
+	test_mf_tree_bad("chunks 5", "chunks 1", 15, "cannot hold");
+	test_mf_tree_bad("chunks 5\n", "chunks 5\nzero\n", 16, "no zero");
+	test_mf_tree_bad("index 2\n", "", 14, "expected 'index");
+}
+
 static const struct test tests[] = {
 	TEST(test_mf_round_trip),
 	TEST(test_mf_root_covers_everything),
@@ -333,6 +423,7 @@ static const struct test tests[] = {
 	TEST(test_mf_root_mismatch),
 	TEST(test_mf_lineage),
 	TEST(test_mf_diff),
+	TEST(test_mf_tree),
 };
 
 TEST_MAIN(tests)
