@@ -154,8 +154,8 @@ snap_mf_field(
 static int
 snap_mf_u64(struct snap_mf_cur *c, const char *key, uint64_t max, uint64_t *out)
 {
-	const char *v;
-	size_t n;
+	const char *v = NULL;
+	size_t n = 0;
 	uint64_t x = 0;
 	int e;
 
@@ -182,8 +182,8 @@ snap_mf_u64(struct snap_mf_cur *c, const char *key, uint64_t max, uint64_t *out)
 static int
 snap_mf_name(struct snap_mf_cur *c, const char *key, bool dash_ok, char *out)
 {
-	const char *v;
-	size_t n;
+	const char *v = NULL;
+	size_t n = 0;
 	int e;
 
 	if ((e = snap_mf_field(c, key, &v, &n)) != 0)
@@ -316,8 +316,8 @@ snap_mf_tree_counts(struct snap_mf_cur *c, struct snap_manifest *m)
 static int
 snap_mf_header(struct snap_mf_cur *c, struct snap_manifest *m)
 {
-	const char *v;
-	size_t n;
+	const char *v = NULL;
+	size_t n = 0;
 	uint64_t x;
 	int e;
 
@@ -421,8 +421,8 @@ snap_manifest_parse(const char *p, size_t len, struct snap_manifest *m,
 		.p = p, .len = len, .err = err, .errlen = errlen
 	};
 	struct snap_id root;
-	const char *v;
-	size_t n;
+	const char *v = NULL;
+	size_t n = 0;
 	int e;
 
 	memset(m, 0, sizeof(*m));
