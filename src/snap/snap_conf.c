@@ -45,6 +45,10 @@ static const struct conf_schema snap_conf_retain_schema = {
 	.nkeys = ARRAY_SIZE(snap_conf_retain_keys),
 };
 
+/* In enum snap_cd_kind's order. */
+static const char *const snap_conf_detect_names[] = { "auto", "rescan",
+	"reflink", NULL };
+
 static const struct conf_key snap_conf_vol_keys[] = {
 	{ .name = "name",
 	    .type = CT_STRING,
@@ -115,6 +119,14 @@ static const struct conf_key snap_conf_vol_keys[] = {
 	    .off = offsetof(struct snap_vol_conf, post_hook),
 	    .count_off = offsetof(struct snap_vol_conf, npost_hook),
 	    .help = "argv run after the thaw whenever pre_hook succeeded" },
+	{ .name = "detect",
+	    .type = CT_ENUM,
+	    .off = offsetof(struct snap_vol_conf, detect),
+	    .dflt = "auto",
+	    .enum_names = snap_conf_detect_names,
+	    .help = "change detection: reflink (FICLONE + FIEMAP: only "
+	            "changed chunks read), rescan (every chunk read), auto "
+	            "(reflink where the file system can)" },
 	{ .name = "group",
 	    .type = CT_STRING,
 	    .off = offsetof(struct snap_vol_conf, group),

@@ -45,6 +45,7 @@ struct snap_vol_conf {
 	/* owned, or NULL: volumes with one group name are snapshotted
 	   together, one freeze around all (a consistency group) */
 	char *group;
+	int detect; /* enum snap_cd_kind: auto, rescan, reflink */
 };
 
 struct snap_conf {

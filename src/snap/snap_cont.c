@@ -4,7 +4,10 @@
  * The child of a cycle writes one line per step on its pipe; VOL is the
  * index of the volume in the object's array (a group's cycle, run by its
  * leader, reports for each member):
- *	C <vol> <id> <capture_ms>	snapshot created
+ *	C <vol> <id> <capture_ms> <detect> <read> <reused>
+ *					snapshot created: when, by which
+ *					change detection (snap_cd.h), chunks
+ *					read and reused unread
  *	E <reason>		snapshot failed (nothing shipped)
  *	P <vol> <peer> ok <ms>	peer acknowledged (COMMIT OK)
  *	P <vol> <peer> err <ms> <reason>
@@ -98,6 +101,10 @@ struct snap_cont_vol {
 	uint64_t cycle_capture_ms;
 	char last_id[SNAP_NAME_MAX + 1];
 	uint64_t last_capture_ms;
+	enum snap_cd_kind detect;  /* the method asked for */
+	char last_detect[16];      /* the one the last snapshot used */
+	uint64_t last_read_chunks; /* chunks it read */
+	uint64_t last_reused;      /* chunks it took from its parent */
 	char error[384]; /* of the last cycle; "" when it was ok */
 	uint64_t results[SNAP_CR__COUNT];
 	uint64_t pruned;
@@ -174,6 +181,13 @@ snap_cont_prune(
 	free(hold);
 }
 
+/* What one capture measured, for the parent (the C line). */
+struct snap_cont_shot {
+	uint64_t capture_ms;
+	char detect[16]; /* the change detection used */
+	uint64_t read_chunks, reused;
+};
+
 /*
  * Snapshot the source in one pass during which it did not change (its
  * size, mtime and ctime the same before and after the read pass, which
@@ -184,17 +198,22 @@ snap_cont_prune(
 static int
 snap_cont_capture(struct snap_store *s, const struct snap_cont_vol *v,
     const struct snap_create_opts *co, struct snap_manifest *m,
-    uint64_t *capture, char *err, size_t errlen)
+    struct snap_cont_shot *shot, char *err, size_t errlen)
 {
 	struct snap_create_opts o = *co;
 	struct snap_create_stats cs;
 	int e = -EAGAIN;
 
 	o.unchanged = true;
+	o.detect = v->detect;
 	for (int i = 0; i < SNAP_CONT_TRIES && e == -EAGAIN; i++)
 		e = snap_create(s, &o, m, &cs, err, errlen);
 	if (e == 0) {
-		*capture = cs.captured_ms;
+		shot->capture_ms = cs.captured_ms;
+		snprintf(shot->detect, sizeof(shot->detect), "%s",
+		    cs.detect != NULL ? cs.detect : "-");
+		shot->read_chunks = cs.read_chunks;
+		shot->reused = cs.reused;
 		return 0;
 	}
 	if (e == -EAGAIN)
@@ -205,10 +224,10 @@ snap_cont_capture(struct snap_store *s, const struct snap_cont_vol *v,
 	return e;
 }
 
-/* What a group capture needs to find each member and its capture time. */
+/* What a group capture needs to find each member and its shot. */
 struct snap_cont_cap {
 	const struct snap_cont_vol *leader; /* borrowed */
-	uint64_t *capture;                  /* borrowed: nmembers */
+	struct snap_cont_shot *shot;        /* borrowed: nmembers */
 };
 
 /* snap_cont_capture inside a group (its hooks and freeze around it). */
@@ -226,14 +245,14 @@ snap_cont_group_capture(struct snap_store *s, const struct snap_create_opts *co,
 
 		if (strcmp(v->name, co->volume) == 0)
 			return snap_cont_capture(
-			    s, v, co, m, &c->capture[k], err, errlen);
+			    s, v, co, m, &c->shot[k], err, errlen);
 	}
 	snprintf(err, errlen, "no volume %s", co->volume);
 	return -ENOENT;
 }
 
 /*
- * The snapshots of leader l's members, into ms[] and capture[]
+ * The snapshots of leader l's members, into ms[] and shot[]
  * (nmembers each): a plain capture for a lone volume without freeze or
  * hooks; otherwise a consistency group (snap_group.h) over the members,
  * freezing every mount point any of them names, with the leader's hooks
@@ -241,12 +260,13 @@ snap_cont_group_capture(struct snap_store *s, const struct snap_create_opts *co,
  */
 static int
 snap_cont_snapshot(struct snap_store *s, const struct snap_cont_vol *l,
-    struct snap_manifest *ms, uint64_t *capture, char *err, size_t errlen)
+    struct snap_manifest *ms, struct snap_cont_shot *shot, char *err,
+    size_t errlen)
 {
 	struct snap_create_opts co = { .volume = l->name, .path = l->source };
 	struct snap_group_vol *gv = xcalloc(l->nmembers, sizeof(*gv));
 	const char *fz[SNAP_FREEZE_MAX];
-	struct snap_cont_cap cap = { .leader = l, .capture = capture };
+	struct snap_cont_cap cap = { .leader = l, .shot = shot };
 	struct snap_group_opts go = { .vols = gv,
 		.nvols = l->nmembers,
 		.freeze = fz,
@@ -284,7 +304,7 @@ snap_cont_snapshot(struct snap_store *s, const struct snap_cont_vol *l,
 	}
 	if (l->nmembers == 1 && go.nfreeze == 0 && l->pre_hook == NULL &&
 	    l->post_hook == NULL) {
-		e = snap_cont_capture(s, l, &co, ms, capture, err, errlen);
+		e = snap_cont_capture(s, l, &co, ms, shot, err, errlen);
 		goto out;
 	}
 	e = snap_group_create(s, &go, ms, st, err, errlen, warn, sizeof(warn));
@@ -332,7 +352,7 @@ snap_cont_child(struct snap_cont_vol *l, int fd)
 {
 	struct snap_cont *c = l->owner;
 	struct snap_manifest *ms = xcalloc(l->nmembers, sizeof(*ms));
-	uint64_t *capture = xcalloc(l->nmembers, sizeof(*capture));
+	struct snap_cont_shot *shot = xcalloc(l->nmembers, sizeof(*shot));
 	struct snap_store *s = NULL;
 	char err[512];
 	int e;
@@ -341,13 +361,15 @@ snap_cont_child(struct snap_cont_vol *l, int fd)
 		snap_cont_say(fd, "E %s: %s", c->store, strerror(-e));
 		_exit(1);
 	}
-	if (snap_cont_snapshot(s, l, ms, capture, err, sizeof(err)) != 0) {
+	if (snap_cont_snapshot(s, l, ms, shot, err, sizeof(err)) != 0) {
 		snap_cont_say(fd, "E %s", err);
 		_exit(1);
 	}
 	for (size_t k = 0; k < l->nmembers; k++)
-		snap_cont_say(fd, "C %zu %s %llu", l->members[k], ms[k].id,
-		    (unsigned long long)capture[k]);
+		snap_cont_say(fd, "C %zu %s %llu %s %llu %llu", l->members[k],
+		    ms[k].id, (unsigned long long)shot[k].capture_ms,
+		    shot[k].detect, (unsigned long long)shot[k].read_chunks,
+		    (unsigned long long)shot[k].reused);
 	for (size_t k = 0; k < l->nmembers; k++)
 		snap_cont_ship(
 		    s, &c->v[l->members[k]], l->members[k], &ms[k], fd);
@@ -451,11 +473,12 @@ snap_cont_line(struct snap_cont_vol *l, char *line)
 
 	switch (line[0]) {
 	case 'C': {
-		char id[SNAP_NAME_MAX + 1];
-		unsigned long long cap;
+		char id[SNAP_NAME_MAX + 1], det[16];
+		unsigned long long cap, rd, ru;
 		struct snap_cont_vol *v;
 
-		if (sscanf(line, "C %zu %64s %llu", &vi, id, &cap) != 3 ||
+		if (sscanf(line, "C %zu %64s %llu %15s %llu %llu", &vi, id, &cap,
+		        det, &rd, &ru) != 6 ||
 		    vi >= c->nv)
 			break;
 		v = &c->v[vi];
@@ -463,6 +486,9 @@ snap_cont_line(struct snap_cont_vol *l, char *line)
 		v->cycle_capture_ms = cap;
 		snprintf(v->last_id, sizeof(v->last_id), "%s", id);
 		v->last_capture_ms = cap;
+		snprintf(v->last_detect, sizeof(v->last_detect), "%s", det);
+		v->last_read_chunks = rd;
+		v->last_reused = ru;
 		break;
 	}
 	case 'E':
@@ -764,6 +790,9 @@ snap_cont_carry(
 			continue;
 		snprintf(v->last_id, sizeof(v->last_id), "%s", o->last_id);
 		v->last_capture_ms = o->last_capture_ms;
+		memcpy(v->last_detect, o->last_detect, sizeof(v->last_detect));
+		v->last_read_chunks = o->last_read_chunks;
+		v->last_reused = o->last_reused;
 		memcpy(v->results, o->results, sizeof(v->results));
 		v->pruned = o->pruned;
 		v->sched.cycles = o->sched.cycles;
@@ -845,6 +874,7 @@ snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
 		v->post_hook =
 		    snap_cont_strv_dup(vc->post_hook, vc->npost_hook);
 		v->freeze_timeout_ms = vc->freeze_timeout_ms;
+		v->detect = (enum snap_cd_kind)vc->detect;
 		v->hook_timeout_ms = vc->hook_timeout_ms;
 		v->group = vc->group != NULL ? xstrdup(vc->group) : NULL;
 		v->rpo_target_ms = vc->rpo_target_ms;
@@ -985,6 +1015,10 @@ snap_cont_json(const struct snap_cont *c, struct jw *w)
 		jw_kuint(w, "pruned", v->pruned);
 		jw_kstr(w, "last_id", v->last_id);
 		jw_kuint(w, "last_time_ms", v->last_capture_ms);
+		jw_kstr(w, "detect", snap_cd_kind_name(v->detect));
+		jw_kstr(w, "last_detect", v->last_detect);
+		jw_kuint(w, "last_read_chunks", v->last_read_chunks);
+		jw_kuint(w, "last_reused_chunks", v->last_reused);
 		jw_kstr(w, "last_error", v->error);
 		jw_key(w, "results");
 		jw_obj_begin(w);
@@ -1042,10 +1076,22 @@ snap_cont_status(struct conf_node *root)
 		char *id = snap_cont_at(v, "/last_id");
 		char *err = snap_cont_at(v, "/last_error");
 		char *ovr = snap_cont_at(v, "/overruns");
+		char *det = snap_cont_at(v, "/detect");
+		char *ldet = snap_cont_at(v, "/last_detect");
+		char *rd = snap_cont_at(v, "/last_read_chunks");
+		char *ru = snap_cont_at(v, "/last_reused_chunks");
 
 		printf("  continuous %-16s newest %s, overruns %s%s%s\n", name,
 		    id, ovr, strcmp(err, "-") != 0 ? ", last error: " : "",
 		    strcmp(err, "-") != 0 ? err : "");
+		/* The change detection asked for, and what the last
+		 * snapshot used (auto resolves per file system). */
+		printf("    detect %s (last: %s, %s chunks read, %s reused)\n",
+		    det, ldet, rd, ru);
+		free(det);
+		free(ldet);
+		free(rd);
+		free(ru);
 		for (size_t p = 0; p < conf_node_count(peers); p++) {
 			struct conf_node *pn = conf_node_item(peers, p);
 			char *a = snap_cont_at(pn, "/peer");

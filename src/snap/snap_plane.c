@@ -569,6 +569,25 @@ snap_plane_query_snapshots(struct jw *w)
 			jw_arr_end(w);
 	}
 	jw_obj_end(w);
+	/* Each volume's role here (snap_vol.h): failover at a glance. */
+	jw_key(w, "roles");
+	jw_obj_begin(w);
+	for (size_t i = 0; s != NULL && i < n; i++) {
+		struct snap_vol vol;
+		char err[384];
+
+		if ((i > 0 && strcmp(v[i].volume, v[i - 1].volume) == 0) ||
+		    snap_vol_read(s, v[i].volume, &vol, err, sizeof(err)) != 0)
+			continue;
+		jw_key(w, v[i].volume);
+		jw_obj_begin(w);
+		jw_kstr(w, "role", snap_role_name(vol.role));
+		jw_kstr(w, "generation", vol.generation);
+		jw_kstr(w, "head", vol.head);
+		jw_kuint(w, "head_seq", vol.head_seq);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
 	free(v);
 	snap_store_close(s);
 }
@@ -668,9 +687,13 @@ snap_plane_status(struct conf_node *root)
 		    conf_node_item(ids, conf_node_count(ids) - 1);
 		char *t = last != NULL ? conf_node_text(last) : NULL;
 
-		printf("  %-24s %4zu snapshots, newest %s\n",
-		    k != NULL ? k : "?", conf_node_count(ids),
-		    t != NULL ? t : "-");
+		char path[SNAP_NAME_MAX + 16];
+
+		snprintf(path, sizeof(path), "/roles/%s/role",
+		    k != NULL ? k : "?");
+		printf("  %-24s %-7s %4zu snapshots, newest %s\n",
+		    k != NULL ? k : "?", snap_plane_str(root, path, a, sizeof(a)),
+		    conf_node_count(ids), t != NULL ? t : "-");
 		free(k);
 		free(t);
 	}

@@ -203,6 +203,16 @@ def test_continuous_lag_alarm_recovery(site):
         assert s["ha"].metric("haven_snap_cycles_total", volume="vm1",
                               result="ok") >= 4
         assert events(s) == []
+        # The change detection asked for and used, in the API; the roles
+        # each side holds (A creates, B receives).
+        v, _ = peer_state(s["ha"])
+        assert v["detect"] == "auto" and v["last_detect"] in (
+            "rescan", "reflink"), v
+        assert v["last_read_chunks"] + v["last_reused_chunks"] > 0, v
+        assert s["ha"].api("GET", "/v1/snap").json["roles"]["vm1"][
+            "role"] == "primary"
+        assert s["hb"].api("GET", "/v1/snap").json["roles"]["vm1"][
+            "role"] == "replica"
 
         # B's newest snapshot is one complete earlier state of A's source.
         name = newest_on_b(s)

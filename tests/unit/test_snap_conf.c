@@ -12,6 +12,7 @@
 #include "conf_test.h"
 #include "lib/util.h"
 #include "runner.h"
+#include "snap/snap_cd.h"
 #include "snap/snap_conf.h"
 
 static char t_psk[64];
@@ -85,6 +86,24 @@ test_retain_errors(void)
 	t_error("    keep: 0\n", "keep");
 }
 
+/* detect: auto by default, the three methods by name, nothing else. */
+static void
+test_detect_key(void)
+{
+	struct snap_conf c;
+
+	T_EQ_INT(t_bind("", &c, NULL, 0), 0);
+	T_EQ_INT(c.volumes[0].detect, SNAP_CD_AUTO);
+	conf_schema_free(&snap_conf_schema, &c);
+	T_EQ_INT(t_bind("    detect: rescan\n", &c, NULL, 0), 0);
+	T_EQ_INT(c.volumes[0].detect, SNAP_CD_RESCAN);
+	conf_schema_free(&snap_conf_schema, &c);
+	T_EQ_INT(t_bind("    detect: reflink\n", &c, NULL, 0), 0);
+	T_EQ_INT(c.volumes[0].detect, SNAP_CD_REFLINK);
+	conf_schema_free(&snap_conf_schema, &c);
+	t_error("    detect: fiemap\n", "detect");
+}
+
 static void
 test_freeze_keys(void)
 {
@@ -113,6 +132,7 @@ static const struct test tests[] = {
 	TEST(test_retain_defaults_and_alias),
 	TEST(test_retain_errors),
 	TEST(test_freeze_keys),
+	TEST(test_detect_key),
 };
 
 TEST_MAIN(tests)
