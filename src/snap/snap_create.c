@@ -325,6 +325,30 @@ snap_create_unchanged(int fd, const struct snap_cd *cd,
 }
 
 int
+snap_create_publish(struct snap_store *s, struct snap_vol *vol,
+    struct snap_manifest *m, char *err, size_t errlen)
+{
+	int e;
+
+	snap_manifest_root(m, &m->root);
+	if ((e = snap_store_chunk_sync(s)) != 0 ||
+	    (e = snap_store_manifest_publish(s, m)) != 0) {
+		snprintf(
+		    err, errlen, "publishing the manifest: %s", strerror(-e));
+		return e;
+	}
+	vol->role = SNAP_ROLE_PRIMARY;
+	memcpy(vol->generation, m->generation, sizeof(vol->generation));
+	snap_vol_set_head(vol, m);
+	if ((e = snap_vol_write(s, m->volume, vol)) != 0)
+		snprintf(err, errlen,
+		    "snapshot %s published, but recording it as the volume's "
+		    "head failed: %s",
+		    m->id, strerror(-e));
+	return e;
+}
+
+int
 snap_create(struct snap_store *s, const struct snap_create_opts *o,
     struct snap_manifest *m, struct snap_create_stats *st, char *err,
     size_t errlen)
@@ -412,23 +436,8 @@ snap_create(struct snap_store *s, const struct snap_create_opts *o,
 	if ((e = snap_create_chunks(s, &cd, o, m, st, err, errlen)) != 0 ||
 	    (e = snap_create_unchanged(fd, &cd, o, &sb0, st, err, errlen)) != 0)
 		goto out;
-	snap_manifest_root(m, &m->root);
-	if ((e = snap_store_chunk_sync(s)) != 0 ||
-	    (e = snap_store_manifest_publish(s, m)) != 0) {
-		snprintf(
-		    err, errlen, "publishing the manifest: %s", strerror(-e));
+	if ((e = snap_create_publish(s, &vol, m, err, errlen)) != 0)
 		goto out;
-	}
-	vol.role = SNAP_ROLE_PRIMARY;
-	memcpy(vol.generation, m->generation, sizeof(vol.generation));
-	snap_vol_set_head(&vol, m);
-	if ((e = snap_vol_write(s, o->volume, &vol)) != 0) {
-		snprintf(err, errlen,
-		    "snapshot %s published, but recording it as the volume's "
-		    "head failed: %s",
-		    m->id, strerror(-e));
-		goto out;
-	}
 	/* Published: a failure to keep the baseline only costs the next
 	 * snapshot a full read. */
 	if (snap_cd_commit(&cd, m) != 0)

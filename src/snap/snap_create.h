@@ -24,4 +24,12 @@ int snap_create_lineage(struct snap_store *s, const struct snap_create_opts *o,
     const struct snap_vol *vol, struct snap_manifest *m,
     struct snap_manifest *p, char *err, size_t errlen);
 
+/*
+ * Seal m (its root hash), make its chunks durable, publish it and record
+ * it as the head of its volume, which is primary here from now on (vol
+ * is the state read under the volume's lock, which the caller holds).
+ */
+int snap_create_publish(struct snap_store *s, struct snap_vol *vol,
+    struct snap_manifest *m, char *err, size_t errlen);
+
 #endif

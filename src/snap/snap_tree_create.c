@@ -744,21 +744,7 @@ snap_tree_create(struct snap_store *s, const struct snap_create_opts *o,
 	}
 	if ((e = snap_tree_walk(s, o, rootfd, m, st, err, errlen)) != 0)
 		goto out;
-	snap_manifest_root(m, &m->root);
-	if ((e = snap_store_chunk_sync(s)) != 0 ||
-	    (e = snap_store_manifest_publish(s, m)) != 0) {
-		snprintf(
-		    err, errlen, "publishing the manifest: %s", strerror(-e));
-		goto out;
-	}
-	vol.role = SNAP_ROLE_PRIMARY;
-	memcpy(vol.generation, m->generation, sizeof(vol.generation));
-	snap_vol_set_head(&vol, m);
-	if ((e = snap_vol_write(s, o->volume, &vol)) != 0)
-		snprintf(err, errlen,
-		    "snapshot %s published, but recording it as the volume's "
-		    "head failed: %s",
-		    m->id, strerror(-e));
+	e = snap_create_publish(s, &vol, m, err, errlen);
 out:
 	snap_vol_unlock(vfd);
 	snap_store_unlock(s);
