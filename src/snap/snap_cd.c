@@ -63,16 +63,16 @@ snap_cd_kind_name(enum snap_cd_kind k)
 /* ---- the state file ---- */
 
 static char *
-snap_cd_state_dir(const struct snap_store *s)
+snap_cd_state_dir(const char *root)
 {
-	return xasprintf("%s/cd", s->root);
+	return xasprintf("%s/cd", root);
 }
 
 static int
 snap_cd_state_load(
-    const struct snap_store *s, const char *volume, struct snap_cd_state *st)
+    const char *root, const char *volume, struct snap_cd_state *st)
 {
-	char *dir = snap_cd_state_dir(s), magic[32];
+	char *dir = snap_cd_state_dir(root), magic[32];
 	struct buf b;
 	int e, n = 0;
 
@@ -102,7 +102,7 @@ static int
 snap_cd_state_save(const struct snap_store *s, const struct snap_manifest *m,
     const char *base, const struct stat *sb)
 {
-	char *dir = snap_cd_state_dir(s), root[SNAP_HEX_LEN + 1];
+	char *dir = snap_cd_state_dir(s->root), root[SNAP_HEX_LEN + 1];
 	struct buf b;
 	int e;
 
@@ -209,9 +209,13 @@ const struct snap_cd_ops snap_cd_rescan = {
 
 /* ---- reflink ---- */
 
-/* Every extent of fd in [0, size), flushed first (FIEMAP_FLAG_SYNC). */
+/*
+ * Every extent of fd in [0, size), flushed first with FIEMAP_FLAG_SYNC in
+ * fm_flags (without it, data not yet written back shows as DELALLOC).
+ */
 static int
-snap_cd_fiemap(int fd, uint64_t size, struct snap_cd_extent **out, size_t *n)
+snap_cd_fiemap_flags(int fd, uint64_t size, uint32_t flags,
+    struct snap_cd_extent **out, size_t *n)
 {
 	size_t bytes = sizeof(struct fiemap) +
 	    SNAP_CD_FIEMAP_BATCH * sizeof(struct fiemap_extent);
@@ -228,7 +232,7 @@ snap_cd_fiemap(int fd, uint64_t size, struct snap_cd_extent **out, size_t *n)
 		memset(fm, 0, bytes);
 		fm->fm_start = start;
 		fm->fm_length = size - start;
-		fm->fm_flags = FIEMAP_FLAG_SYNC;
+		fm->fm_flags = flags;
 		fm->fm_extent_count = SNAP_CD_FIEMAP_BATCH;
 		if (ioctl(fd, FS_IOC_FIEMAP, fm) == -1) {
 			e = -errno;
@@ -261,6 +265,12 @@ snap_cd_fiemap(int fd, uint64_t size, struct snap_cd_extent **out, size_t *n)
 		*n = 0;
 	}
 	return e;
+}
+
+static int
+snap_cd_fiemap(int fd, uint64_t size, struct snap_cd_extent **out, size_t *n)
+{
+	return snap_cd_fiemap_flags(fd, size, FIEMAP_FLAG_SYNC, out, n);
 }
 
 /* "<dir of the image>/.haven-snap/<volume>-<8 hex of the store path>" */
@@ -318,7 +328,7 @@ snap_cd_reflink_compare(struct snap_cd *cd)
 		    "parent has another chunk size");
 		return;
 	}
-	if (snap_cd_state_load(cd->store, cd->volume, &st) != 0 ||
+	if (snap_cd_state_load(cd->store->root, cd->volume, &st) != 0 ||
 	    !snap_cd_state_of(&st, p) || strcmp(st.base, cd->base_path) != 0) {
 		snprintf(cd->note, sizeof(cd->note),
 		    "no baseline copy of parent %s", p->id);
@@ -551,7 +561,7 @@ snap_cd_clone(struct snap_store *s, const struct snap_manifest *m,
 	char *tmp = NULL;
 	int bfd, fd = -1, e;
 
-	if (snap_cd_state_load(s, m->volume, &st) != 0 ||
+	if (snap_cd_state_load(s->root, m->volume, &st) != 0 ||
 	    !snap_cd_state_of(&st, m)) {
 		snprintf(why, whylen, "no baseline copy of this snapshot");
 		return -ENOENT;
@@ -587,5 +597,61 @@ out:
 	if (bfd != -1)
 		close(bfd);
 	free(tmp);
+	return e;
+}
+
+int
+snap_cd_dirty(
+    const char *store, const char *volume, const char *path, uint64_t *bytes)
+{
+	struct snap_cd_extent *xo = NULL, *xn = NULL;
+	struct snap_cd_state st;
+	struct stat bs, is;
+	size_t no = 0, nn = 0;
+	uint8_t *changed = NULL;
+	int64_t r;
+	int bfd = -1, ifd = -1, e;
+
+	if ((e = snap_cd_state_load(store, volume, &st)) != 0)
+		return e == -ENOENT ? -ENOENT : -EBADMSG;
+	bfd = open(st.base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ifd = open(path, O_RDONLY | O_CLOEXEC);
+	if (bfd == -1 || ifd == -1 || fstat(bfd, &bs) == -1 ||
+	    fstat(ifd, &is) == -1) {
+		e = -errno;
+		goto out;
+	}
+	if (!snap_cd_state_intact(&st, &bs) || bs.st_dev != is.st_dev) {
+		e = -ESTALE;
+		goto out;
+	}
+	/* The image with FIEMAP_FLAG_SYNC: XFS keeps a copy-on-write of a
+	 * shared extent in its COW fork until writeback, and FIEMAP shows
+	 * the data fork, still the shared extent: unsynced, a rewrite looks
+	 * unchanged. The baseline is never written: no sync. */
+	if ((e = snap_cd_fiemap_flags(bfd, st.size, 0, &xo, &no)) != 0 ||
+	    (e = snap_cd_fiemap_flags(
+	         ifd, (uint64_t)is.st_size, FIEMAP_FLAG_SYNC, &xn, &nn)) != 0)
+		goto out;
+	changed = xmalloc(
+	    (size_t)((snap_chunker_count((uint64_t)is.st_size, st.chunk_size) +
+	                 7) /
+	        8) +
+	    1);
+	r = snap_cd_compare(xo, no, st.size, xn, nn, (uint64_t)is.st_size,
+	    st.chunk_size, changed);
+	if (r < 0) {
+		e = (int)r;
+		goto out;
+	}
+	*bytes = MIN((uint64_t)r * st.chunk_size, (uint64_t)is.st_size);
+out:
+	if (bfd != -1)
+		close(bfd);
+	if (ifd != -1)
+		close(ifd);
+	free(xo);
+	free(xn);
+	free(changed);
 	return e;
 }

@@ -154,4 +154,18 @@ void snap_cd_end(struct snap_cd *cd);
 int snap_cd_clone(struct snap_store *s, const struct snap_manifest *m,
     const char *path, char *why, size_t whylen);
 
+/*
+ * How many bytes of the image at path differ from the baseline of volume
+ * (the store at store, by its path, not opened): the changed chunks
+ * times the chunk size, from FIEMAP of both (the image's with
+ * FIEMAP_FLAG_SYNC, which writes its dirty pages back: XFS shows a
+ * rewritten shared extent only then). For continuous replication's
+ * dirty_bytes trigger: two FIEMAP calls, an estimate from above.
+ * 0 with *bytes; -ENOENT without a baseline (no reflink snapshot yet),
+ * -ESTALE when the baseline changed or is on another file system, or
+ * another -errno.
+ */
+int snap_cd_dirty(
+    const char *store, const char *volume, const char *path, uint64_t *bytes);
+
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "snap/snap_cd.h"
 #include "snap/snap_conf.h"
 #include "snap/snap_id.h"
 #include "snap/snap_proto.h"
@@ -127,6 +128,13 @@ static const struct conf_key snap_conf_vol_keys[] = {
 	    .help = "change detection: reflink (FICLONE + FIEMAP: only "
 	            "changed chunks read), rescan (every chunk read), auto "
 	            "(reflink where the file system can)" },
+	{ .name = "dirty_bytes",
+	    .type = CT_SIZE,
+	    .off = offsetof(struct snap_vol_conf, dirty_bytes),
+	    .help = "start a cycle before the interval once this much of the "
+	            "source changed since the last snapshot (FIEMAP against "
+	            "the reflink baseline: needs detect auto or reflink on "
+	            "XFS/btrfs); 0: off" },
 	{ .name = "group",
 	    .type = CT_STRING,
 	    .off = offsetof(struct snap_vol_conf, group),
@@ -147,6 +155,10 @@ snap_conf_vol_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 	struct snap_vol_conf *v = obj;
 	struct sockaddr_storage ss;
 
+	if (v->dirty_bytes > 0 && v->detect == SNAP_CD_RESCAN)
+		conf_error(ctx, conf_key_node(node, "dirty_bytes"),
+		    "dirty_bytes needs detect: auto or reflink (it measures "
+		    "change against the reflink baseline)");
 	if (v->name != NULL && !snap_name_ok(v->name, strlen(v->name)))
 		conf_error(ctx, conf_key_node(node, "name"),
 		    "name: letters, digits, '.', '_' and '-' only");

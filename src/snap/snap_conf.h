@@ -46,6 +46,8 @@ struct snap_vol_conf {
 	   together, one freeze around all (a consistency group) */
 	char *group;
 	int detect; /* enum snap_cd_kind: auto, rescan, reflink */
+	uint64_t
+	    dirty_bytes; /* a cycle starts once this much changed; 0: off */
 };
 
 struct snap_conf {

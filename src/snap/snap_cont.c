@@ -43,7 +43,10 @@
 #include "snap/snap_send.h"
 #include "snap/snap_store.h"
 
-#define SNAP_CONT_TICK_MS   100  /* cycles start within this of due */
+#define SNAP_CONT_TICK_MS   100 /* cycles start within this of due */
+/* dirty_bytes measured this often: each measure writes the source's dirty
+ * pages back (snap_cd_dirty), so not at every tick. */
+#define SNAP_CONT_DIRTY_MS  500
 #define SNAP_CONT_IO_MS     5000 /* each connect, read or write to a peer */
 #define SNAP_CONT_QMAX      64   /* alarm jobs queued */
 #define SNAP_CONT_TRIES     3    /* passes over a source that changed */
@@ -102,10 +105,14 @@ struct snap_cont_vol {
 	char last_id[SNAP_NAME_MAX + 1];
 	uint64_t last_capture_ms;
 	enum snap_cd_kind detect;  /* the method asked for */
+	uint64_t dirty_bytes;      /* trigger; 0: off */
+	uint64_t dirty_now;        /* the last estimate (snap_cd_dirty) */
+	int dirty_err;             /* its -errno, 0 when it was measured */
+	uint64_t dirty_checked_ms; /* when (monotonic) */
 	char last_detect[16];      /* the one the last snapshot used */
 	uint64_t last_read_chunks; /* chunks it read */
 	uint64_t last_reused;      /* chunks it took from its parent */
-	char error[384]; /* of the last cycle; "" when it was ok */
+	char error[384];           /* of the last cycle; "" when it was ok */
 	uint64_t results[SNAP_CR__COUNT];
 	uint64_t pruned;
 };
@@ -477,8 +484,8 @@ snap_cont_line(struct snap_cont_vol *l, char *line)
 		unsigned long long cap, rd, ru;
 		struct snap_cont_vol *v;
 
-		if (sscanf(line, "C %zu %64s %llu %15s %llu %llu", &vi, id, &cap,
-		        det, &rd, &ru) != 6 ||
+		if (sscanf(line, "C %zu %64s %llu %15s %llu %llu", &vi, id,
+		        &cap, det, &rd, &ru) != 6 ||
 		    vi >= c->nv)
 			break;
 		v = &c->v[vi];
@@ -688,6 +695,36 @@ snap_cont_start(struct snap_cont_vol *l)
 	ev_timer_start(l->owner->loop, &l->kill, l->timeout_ms);
 }
 
+/*
+ * dirty_bytes: bring leader l's next cycle forward when a member's source
+ * changed that much since its last snapshot. The estimate is two FIEMAP
+ * calls against the reflink baseline (snap_cd_dirty), run in the plane
+ * itself; without a baseline yet (the first snapshot, or a rescan) there
+ * is nothing to measure and the interval alone applies.
+ */
+static void
+snap_cont_dirty(struct snap_cont *c, struct snap_cont_vol *l, uint64_t now)
+{
+	bool over = false;
+
+	if (l->sched.running || snap_sched_due(&l->sched, now))
+		return;
+	for (size_t k = 0; k < l->nmembers; k++) {
+		struct snap_cont_vol *v = &c->v[l->members[k]];
+		uint64_t b = 0;
+
+		if (v->dirty_bytes == 0 ||
+		    now - v->dirty_checked_ms < SNAP_CONT_DIRTY_MS)
+			continue;
+		v->dirty_checked_ms = now;
+		v->dirty_err = snap_cd_dirty(c->store, v->name, v->source, &b);
+		v->dirty_now = v->dirty_err == 0 ? b : 0;
+		over = over || (v->dirty_err == 0 && b >= v->dirty_bytes);
+	}
+	if (over)
+		snap_sched_early(&l->sched, now);
+}
+
 static void
 snap_cont_tick(struct ev_timer *t, void *arg)
 {
@@ -698,6 +735,8 @@ snap_cont_tick(struct ev_timer *t, void *arg)
 		struct snap_cont_vol *v = &c->v[i];
 
 		/* A group member's cycle is its leader's. */
+		if (v->leader == i)
+			snap_cont_dirty(c, v, now);
 		if (v->leader == i && snap_sched_due(&v->sched, now))
 			snap_cont_start(v);
 		snap_cont_check_rpo(v);
@@ -797,6 +836,7 @@ snap_cont_carry(
 		v->pruned = o->pruned;
 		v->sched.cycles = o->sched.cycles;
 		v->sched.overruns = o->sched.overruns;
+		v->sched.early = o->sched.early;
 		for (size_t p = 0; p < v->npeers; p++)
 			for (size_t q = 0; q < o->npeers; q++)
 				if (strcmp(v->peers[p].addr,
@@ -875,6 +915,7 @@ snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
 		    snap_cont_strv_dup(vc->post_hook, vc->npost_hook);
 		v->freeze_timeout_ms = vc->freeze_timeout_ms;
 		v->detect = (enum snap_cd_kind)vc->detect;
+		v->dirty_bytes = vc->dirty_bytes;
 		v->hook_timeout_ms = vc->hook_timeout_ms;
 		v->group = vc->group != NULL ? xstrdup(vc->group) : NULL;
 		v->rpo_target_ms = vc->rpo_target_ms;
@@ -968,6 +1009,25 @@ snap_cont_metrics(const struct snap_cont *c, struct buf *out)
 		mx_u64(out, "haven_snap_cycle_overruns_total", l.data,
 		    c->v[i].sched.overruns);
 	}
+	mx_family(out, "haven_snap_cycles_early_total", "counter",
+	    "cycles started before the interval by dirty_bytes");
+	for (size_t i = 0; i < c->nv; i++) {
+		buf_reset(&l);
+		mx_label(&l, "volume", c->v[i].name);
+		mx_u64(out, "haven_snap_cycles_early_total", l.data,
+		    c->v[i].sched.early);
+	}
+	mx_family(out, "haven_snap_dirty_bytes", "gauge",
+	    "bytes of the source changed since its last snapshot, as last "
+	    "measured (volumes with dirty_bytes)");
+	for (size_t i = 0; i < c->nv; i++) {
+		if (c->v[i].dirty_bytes == 0)
+			continue;
+		buf_reset(&l);
+		mx_label(&l, "volume", c->v[i].name);
+		mx_u64(
+		    out, "haven_snap_dirty_bytes", l.data, c->v[i].dirty_now);
+	}
 	mx_family(out, "haven_snap_rpo_events_total", "counter",
 	    "peers' lag crossing rpo_target, and recovering");
 	buf_reset(&l);
@@ -1019,6 +1079,11 @@ snap_cont_json(const struct snap_cont *c, struct jw *w)
 		jw_kstr(w, "last_detect", v->last_detect);
 		jw_kuint(w, "last_read_chunks", v->last_read_chunks);
 		jw_kuint(w, "last_reused_chunks", v->last_reused);
+		jw_kuint(w, "dirty_trigger", v->dirty_bytes);
+		jw_kuint(w, "dirty_bytes", v->dirty_now);
+		jw_kstr(w, "dirty_error",
+		    v->dirty_err != 0 ? strerror(-v->dirty_err) : "");
+		jw_kuint(w, "early_cycles", v->sched.early);
 		jw_kstr(w, "last_error", v->error);
 		jw_key(w, "results");
 		jw_obj_begin(w);

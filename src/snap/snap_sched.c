@@ -86,3 +86,12 @@ snap_rpo_step(struct snap_rpo *r, uint64_t now, uint64_t target_ms)
 	r->recoveries++;
 	return SNAP_RPO_RECOVERED;
 }
+
+void
+snap_sched_early(struct snap_sched *s, uint64_t now)
+{
+	if (s->running || s->next_ms <= now)
+		return;
+	s->next_ms = now;
+	s->early++;
+}

@@ -8,7 +8,8 @@
  * Invariants:
  *   - one cycle per volume at a time: snap_sched_due is false while one
  *     runs;
- *   - cycles start every interval from the previous start; a cycle that
+ *   - cycles start every interval from the previous start, or earlier
+ *     when the caller says enough changed (snap_sched_early); a cycle that
  *     ends after the next one was due delays it (it starts at once, and
  *     the overrun is counted), it never stacks missed cycles;
  *   - a peer's lag is now minus the capture time of the newest snapshot
@@ -28,6 +29,7 @@ struct snap_sched {
 	bool running;
 	uint64_t cycles;   /* started */
 	uint64_t overruns; /* cycles that ended after the next was due */
+	uint64_t early;    /* cycles brought forward by snap_sched_early */
 };
 
 void snap_sched_init(struct snap_sched *s, uint64_t interval_ms, uint64_t now);
@@ -37,6 +39,11 @@ uint64_t snap_sched_wait(const struct snap_sched *s, uint64_t now);
 void snap_sched_start(struct snap_sched *s, uint64_t now);
 /* true when the cycle overran (the next one is late). */
 bool snap_sched_end(struct snap_sched *s, uint64_t now);
+/*
+ * Make the next cycle due now (a dirty_bytes trigger), unless one runs;
+ * the interval then counts from this cycle's start. Counted in early.
+ */
+void snap_sched_early(struct snap_sched *s, uint64_t now);
 
 enum snap_rpo_event {
 	SNAP_RPO_NONE,

@@ -225,3 +225,78 @@ def test_no_reflinks_auto_rescans(haven_bin, workdir):
              "--detect", "fiemap", img, check=2)
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_dirty_bytes_starts_a_cycle_early(fs, haven, workdir):
+    """Continuous mode with `dirty_bytes: 1m` and a 60 s interval on XFS:
+    after the first snapshot, writing 256 KiB starts nothing, writing
+    2 MiB more starts a cycle within about a second (counted as early),
+    and the new snapshot has the written data. The snap plane runs as an
+    unprivileged user: the image's directory is made theirs."""
+    if "xfs" not in subprocess.run(["stat", "-f", "-c", "%T", fs],
+                                   capture_output=True, text=True).stdout:
+        pytest.skip("one file system is enough for the trigger")
+    import pwd
+    from havenlib.poll import wait_until
+    pw = None
+    for name in ("haven", "nobody"):
+        try:
+            pw = pwd.getpwnam(name)
+            break
+        except KeyError:
+            pass
+    if pw is None:
+        pytest.skip("neither user haven nor nobody exists")
+    d = os.path.join(fs, "vol")
+    os.mkdir(d)
+    img = os.path.join(d, "disk.img")
+    with open(img, "wb") as f:
+        f.write(random.Random(3).randbytes(SIZE))
+    store = os.path.join(fs, "store")
+    psk = os.path.join(fs, "psk")
+    with open(psk, "wb") as f:
+        f.write(os.urandom(32))
+    os.chmod(psk, 0o600)
+    for p in (d, img, psk):
+        os.chown(p, pw.pw_uid, pw.pw_gid)
+    os.chmod(fs, 0o755)
+    os.chmod(os.path.dirname(fs), 0o711)  # mkdtemp's 0700
+    os.mkdir(store)
+    os.chown(store, pw.pw_uid, pw.pw_gid)
+    h = haven("haven:\n  state_dir: %s/state\napi:\n  socket: %s/h.sock\n"
+              "snap:\n  store: %s\n  psk_file: %s\n  volumes:\n"
+              "    - name: v\n      source: %s\n      interval: 60s\n"
+              "      detect: reflink\n      dirty_bytes: 1m\n"
+              % (workdir, workdir, store, psk, img))
+
+    def state():
+        return h.api("GET", "/v1/snap").json["continuous"][0]
+
+    wait_until(lambda: state()["last_id"] != "", timeout=20,
+               what="the first snapshot")
+    first = state()
+    assert first["last_detect"] == "reflink", first
+
+    def write(n, seed):
+        rng = random.Random(seed)
+        with open(img, "r+b") as f:
+            for _ in range(n):
+                f.seek(rng.randrange(NCHUNKS) * CHUNK)
+                f.write(rng.randbytes(CHUNK))
+
+    write(4, 1)          # 256 KiB: under the trigger
+    wait_until(lambda: state()["dirty_bytes"] >= 4 * CHUNK, timeout=5,
+               what="the dirty estimate")
+    assert state()["last_id"] == first["last_id"]
+    assert state()["early_cycles"] == 0
+    write(32, 2)         # 2 MiB more: over it
+    wait_until(lambda: state()["last_id"] != first["last_id"], timeout=5,
+               what="an early cycle")
+    s = state()
+    assert s["early_cycles"] == 1, s
+    assert s["last_detect"] == "reflink" and s["last_read_chunks"] <= 40, s
+    # The new snapshot is the image as written.
+    out = os.path.join(fs, "restored.img")
+    snap(h.bin, store, "restore", "v/" + s["last_id"], out)
+    assert sha(out) == sha(img)
+    assert h.metric("haven_snap_cycles_early_total", volume="v") == 1

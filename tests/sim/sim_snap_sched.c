@@ -116,6 +116,30 @@ sim_snap_sched_every_interval(void)
 	T_EQ_INT(t.crossed, 0);
 }
 
+/* A dirty_bytes trigger: the next cycle now, not while one runs, and the
+ * interval counts from the early start. */
+static void
+sim_snap_sched_early(void)
+{
+	struct snap_sched s;
+
+	snap_sched_init(&s, 10000, 0);
+	snap_sched_start(&s, 0);
+	snap_sched_early(&s, 100); /* running: nothing */
+	T_EQ_INT(s.early, 0);
+	snap_sched_end(&s, 300);
+	T_ASSERT(!snap_sched_due(&s, 2000));
+	snap_sched_early(&s, 2000);
+	T_EQ_INT(s.early, 1);
+	T_ASSERT(snap_sched_due(&s, 2000));
+	snap_sched_start(&s, 2000);
+	T_ASSERT(!snap_sched_end(&s, 2500)); /* not an overrun */
+	T_ASSERT(!snap_sched_due(&s, 11999));
+	T_ASSERT(snap_sched_due(&s, 12000));
+	snap_sched_early(&s, 12000); /* due already: not counted */
+	T_EQ_INT(s.early, 1);
+}
+
 static void
 sim_snap_sched_overrun_delays(void)
 {
@@ -183,6 +207,7 @@ sim_snap_sched_lag_no_ack(void)
 static const struct test tests[] = {
 	TEST(sim_snap_sched_every_interval),
 	TEST(sim_snap_sched_overrun_delays),
+	TEST(sim_snap_sched_early),
 	TEST(sim_snap_sched_alarm_once),
 	TEST(sim_snap_sched_lag_no_ack),
 };
