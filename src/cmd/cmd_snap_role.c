@@ -175,6 +175,9 @@ cmd_snap_demote(struct snap_store *s, const struct cmd_snap_role_args *a)
 		printf("final snapshot %s/%s: chunks=%" PRIu64 " new=%" PRIu64
 		       "\n",
 		    a->volume, final.id, st.chunks, st.fresh);
+	else if (final.parent[0] != '\0')
+		printf("no final snapshot: the image is %s/%s's\n", a->volume,
+		    final.parent);
 	printf("demoted %s: replica here; snapshots from the primary are "
 	       "accepted\n",
 	    a->volume);

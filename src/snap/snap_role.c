@@ -106,6 +106,19 @@ out:
 	return e;
 }
 
+/* volume/id's manifest. */
+static int
+snap_role_load(struct snap_store *s, const char *volume, const char *id,
+    struct snap_manifest *m)
+{
+	struct snap_ref ref;
+	char err[160];
+
+	snprintf(ref.volume, sizeof(ref.volume), "%s", volume);
+	snprintf(ref.id, sizeof(ref.id), "%s", id);
+	return snap_store_manifest_load(s, &ref, m, err, sizeof(err));
+}
+
 /* A new ID like snap_create's, and its time. */
 static void
 snap_role_id(char *out, size_t len, int64_t *created)
@@ -186,6 +199,8 @@ snap_demote(struct snap_store *s, const struct snap_demote_opts *o,
     struct snap_manifest *final, struct snap_create_stats *st, char *err,
     size_t errlen)
 {
+	struct snap_manifest parent;
+	char same[SNAP_NAME_MAX + 1] = "";
 	struct snap_vol vol;
 	int vfd = -1, e;
 
@@ -200,6 +215,17 @@ snap_demote(struct snap_store *s, const struct snap_demote_opts *o,
 
 		if ((e = snap_create(s, &co, final, st, err, errlen)) != 0)
 			return e;
+		/* An image unchanged since its parent needs no final
+		 * snapshot: keeping one would make this node's head newer
+		 * than what the new primary has, a divergence with no data
+		 * in it. */
+		if (final->parent[0] != '\0' &&
+		    snap_role_load(s, o->volume, final->parent, &parent) == 0) {
+			if (memcmp(parent.root.b, final->root.b, SNAP_ID_LEN) ==
+			    0)
+				snprintf(same, sizeof(same), "%s", parent.id);
+			snap_manifest_fini(&parent);
+		}
 	}
 	if ((e = snap_store_lock(s, false, SNAP_ROLE_WAIT_MS)) != 0) {
 		snprintf(err, errlen, "locking the store: %s", strerror(-e));
@@ -213,6 +239,20 @@ snap_demote(struct snap_store *s, const struct snap_demote_opts *o,
 		    o->volume);
 		e = -EALREADY;
 		goto out;
+	}
+	if (same[0] != '\0' && strcmp(vol.head, final->id) == 0) {
+		struct snap_ref ref;
+
+		snprintf(ref.volume, sizeof(ref.volume), "%s", o->volume);
+		snprintf(ref.id, sizeof(ref.id), "%s", final->id);
+		if (snap_role_load(s, o->volume, same, &parent) == 0) {
+			snap_vol_set_head(&vol, &parent);
+			snap_manifest_fini(&parent);
+			(void)snap_store_manifest_delete(s, &ref);
+			snap_manifest_fini(final);
+			snprintf(
+			    final->parent, sizeof(final->parent), "%s", same);
+		}
 	}
 	vol.role = SNAP_ROLE_REPLICA;
 	vol.generation[0] = '\0';

@@ -54,8 +54,9 @@ struct snap_demote_opts {
 
 /*
  * Make volume a replica here, after a final snapshot of o->from when
- * given (*final gets it; nchunks 0 and id "" when none). -EALREADY when it
- * is a replica already. The caller finis *final.
+ * given (*final gets it; nchunks 0 and id "" when none: no image, or one
+ * unchanged since the head, whose ID is then final->parent). -EALREADY
+ * when it is a replica already. The caller finis *final.
  */
 int snap_demote(struct snap_store *s, const struct snap_demote_opts *o,
     struct snap_manifest *final, struct snap_create_stats *st, char *err,

@@ -10,8 +10,9 @@ A is primary and replicates to B. A writes once more, snapshots, and dies
 before that snapshot leaves. B is promoted: its image has every file up
 to the last replicated snapshot and not the last one. While both call
 themselves primary, each refuses the other's snapshots (ROLE). A comes
-back and is demoted with its image: a final snapshot keeps its last
-writes. Reprotecting A from B is refused as diverged until the operator
+back and is demoted with its image: a final snapshot keeps what it wrote
+after its last snapshot (a demote whose image has not changed since makes
+none). Reprotecting A from B is refused as diverged until the operator
 forces it; A then keeps its own snapshots as data.diverged-*, and only the
 chunks that changed travel. A planned failback (demote B, replicate,
 promote A) brings B's writes home; the diverged snapshot still restores
@@ -206,8 +207,9 @@ def test_failover_then_failback(nodes):
 
     # The operator demotes A with its image (a final snapshot), then
     # reprotects: refused as diverged (exit 7) until forced.
+    write_files(n, img_a, ["unsaved"])   # after A's last snapshot
     r = hsnap(n, "A", "demote", "--from", img_a, VOL)
-    assert "role=replica final=" in r.stdout, r.stdout
+    assert "final snapshot %s/" % VOL in r.stdout, r.stdout
     r = send(n, "B", "A", cmd="reprotect", check=7)
     assert "diverged" in r.stderr, r.stderr
     r = send(n, "B", "A", "--force-diverged", cmd="reprotect")
@@ -226,8 +228,11 @@ def test_failover_then_failback(nodes):
     r = send(n, "B", "A", cmd="reprotect")
     assert "published" in r.stdout
 
-    # Planned failback: demote B with its image, ship, promote A.
-    hsnap(n, "B", "demote", "--from", img_b, VOL)
+    # Planned failback: demote B with its image (unchanged since its last
+    # snapshot: no final one), ship, promote A.
+    r = hsnap(n, "B", "demote", "--from", img_b, VOL)
+    assert "no final snapshot" in r.stdout and "final=-" in r.stdout, \
+        r.stdout
     send(n, "B", "A")
     hsnap(n, "A", "promote", "--to", img_a, VOL)
     assert (role(n, "A"), role(n, "B")) == ("primary", "replica")
@@ -236,7 +241,8 @@ def test_failover_then_failback(nodes):
     # A's own last write is not lost: its diverged snapshot has it.
     lost_img = os.path.join(n["top"], "A", "lost.img")
     hsnap(n, "A", "restore", "%s/%s" % aside[-1], lost_img)
-    assert files_in(n, lost_img)["lost"] is True
+    got = files_in(n, lost_img)
+    assert got["lost"] is True and got["unsaved"] is True, got
     # And A replicates to B again.
     write_files(n, img_a, ["six"])
     create(n, "A")

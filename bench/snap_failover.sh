@@ -1,0 +1,174 @@
+#!/bin/bash
+# snap_failover.sh - failover and failback of a replicated image between two
+# `haven run` snap planes (nodes A and B) on loopback, everything on tmpfs,
+# next to the anchors an operator would use without haven: restic (restore
+# the newest backup on the standby) and rsync (resync the old primary).
+#
+# Each round, with a SIZE_MIB image of random data on A, snapshotted and
+# replicated to B:
+#   1. failover: `haven snap promote --to IMAGE` on B (the newest complete
+#      snapshot becomes B's live image, a new generation) vs `restic
+#      restore latest` of the same image from a repository on B's side;
+#   2. B writes 1 % (100 scattered writes) and snapshots; A is demoted with
+#      its image (a final snapshot: nothing it wrote is lost); then
+#      reprotect: `haven snap reprotect` B -> A (only the chunks A lacks
+#      travel) vs `rsync --inplace --no-whole-file` of B's image onto A's,
+#      time and bytes on the wire;
+#   3. planned failback: demote B with its image, replicate to A, promote
+#      A (whose image is rewritten from its store): the whole switch back.
+# Prints medians and ratios (below 1: haven is faster or sends less).
+#
+# Usage: bench/snap_failover.sh   env: HAVEN_BIN (build-bench/haven, else
+#                                 build/haven), SIZE_MIB (1024), ROUNDS (3)
+# Needs: restic rsync python3 (scripts/deps.sh bench).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${HAVEN_BIN:-$here/../build-bench/haven}
+[ -x "$bin" ] || bin=$here/../build/haven
+size_mib=${SIZE_MIB:-1024}
+rounds=${ROUNDS:-3}
+port_a=17421
+port_b=17422
+rport=17874
+
+for c in restic rsync python3; do
+	command -v $c >/dev/null ||
+		{ echo "snap_failover.sh: needs $c" >&2; exit 1; }
+done
+[ -x "$bin" ] || { echo "snap_failover.sh: no haven binary at $bin" >&2; exit 1; }
+
+dir=$(mktemp -d /dev/shm/haven-snapfo-bench.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$dir/restic-cache
+
+head -c 32 /dev/urandom >"$dir/psk"
+chmod 600 "$dir/psk"
+for n in a b; do
+	mkdir -p "$dir/$n"
+	port=$([ $n = a ] && echo $port_a || echo $port_b)
+	# The planes run as root: the bench needs no chown.
+	cat >"$dir/$n.yaml" <<EOF
+haven:
+  state_dir: $dir/$n/state
+  user: root
+api:
+  socket: $dir/$n/haven.sock
+snap:
+  listen: 127.0.0.1:$port
+  store: $dir/$n/store
+  psk_file: $dir/psk
+EOF
+	"$bin" run -c "$dir/$n.yaml" >"$dir/$n.log" 2>&1 &
+	pids+=($!)
+done
+cat >"$dir/rsyncd.conf" <<EOF
+pid file = $dir/rsyncd.pid
+use chroot = false
+uid = $(id -u)
+gid = $(id -g)
+[a]
+  path = $dir/rsync-a
+  read only = false
+EOF
+mkdir -p "$dir/rsync-a"
+rsync --daemon --no-detach --port=$rport --config="$dir/rsyncd.conf" \
+	>"$dir/rsyncd.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do
+	[ -S "$dir/a/haven.sock" ] && [ -S "$dir/b/haven.sock" ] && break
+	sleep 0.1
+done
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "print('%.3f' % ($2 - $1))"; }
+hs() { "$bin" snap "$1" --store "$dir/$2/store" "${@:3}"; }
+send() { # send CMD FROM TO [extra]
+	hs "$1" "$2" --to 127.0.0.1:$([ "$3" = a ] && echo $port_a ||
+		echo $port_b) --psk-file "$dir/psk" "${@:4}" data
+}
+
+declare -a fo_h fo_r rp_h rp_r rp_hw rp_rw fb
+for r in $(seq "$rounds"); do
+	rm -rf "$dir"/a/store/* "$dir"/b/store/* "$dir/repo" "$dir"/rsync-a/*
+	rm -f "$dir"/a/img "$dir"/b/img "$dir"/b/restic
+	head -c $((size_mib << 20)) /dev/urandom >"$dir/a/img"
+	hs create a --volume data "$dir/a/img" >/dev/null || exit 1
+	send replicate a b >/dev/null || { echo "replicate failed" >&2; exit 1; }
+	restic -r "$dir/repo" init -q >/dev/null || exit 1
+	restic -r "$dir/repo" backup -q "$dir/a/img" >/dev/null || exit 1
+	cp "$dir/a/img" "$dir/rsync-a/img" # A's image, as rsync sees it
+
+	# 1. failover to B
+	t0=$(now)
+	hs promote b --to "$dir/b/img" data >/dev/null ||
+		{ echo "promote failed" >&2; exit 1; }
+	t1=$(now)
+	restic -r "$dir/repo" restore -q latest --target "$dir/b/restic" \
+		>/dev/null || exit 1
+	t2=$(now)
+	fo_h+=("$(elapsed "$t0" "$t1")")
+	fo_r+=("$(elapsed "$t1" "$t2")")
+	cmp -s "$dir/a/img" "$dir/b/img" || { echo "promoted image differs" >&2; exit 1; }
+
+	# 2. B writes, A comes back as a replica, B reprotects it
+	python3 - "$dir/b/img" "$size_mib" "$r" <<'EOF'
+import random, sys
+path, size, seed = sys.argv[1], int(sys.argv[2]) << 20, int(sys.argv[3])
+rng = random.Random(seed)
+n = size // 10000
+with open(path, "r+b") as f:
+    for _ in range(100):
+        f.seek(rng.randrange(size - n))
+        f.write(rng.randbytes(n))
+EOF
+	hs create b --volume data "$dir/b/img" >/dev/null || exit 1
+	hs demote a --from "$dir/a/img" data >/dev/null || exit 1
+	t0=$(now)
+	out=$(send reprotect b a) || { echo "reprotect failed" >&2; exit 1; }
+	t1=$(now)
+	rout=$(rsync --inplace --no-whole-file --ignore-times --stats \
+		"$dir/b/img" rsync://127.0.0.1:$rport/a/img)
+	t2=$(now)
+	rp_h+=("$(elapsed "$t0" "$t1")")
+	rp_r+=("$(elapsed "$t1" "$t2")")
+	rp_hw+=("$(sed -n 's/.* wire=\([0-9]*\) .*/\1/p' <<<"$out")")
+	rp_rw+=("$(sed -n 's/^Total bytes sent: \([0-9,]*\).*/\1/p' <<<"$rout" |
+		tr -d ,)")
+
+	# 3. planned failback to A
+	t0=$(now)
+	hs demote b --from "$dir/b/img" data >/dev/null || exit 1
+	send replicate b a >/dev/null || exit 1
+	hs promote a --to "$dir/a/img" data >/dev/null || exit 1
+	t1=$(now)
+	fb+=("$(elapsed "$t0" "$t1")")
+	cmp -s "$dir/a/img" "$dir/b/img" || { echo "failback image differs" >&2; exit 1; }
+	echo "round $r: failover haven $(elapsed 0 "${fo_h[-1]}")s restic" \
+		"$(elapsed 0 "${fo_r[-1]}")s; reprotect haven ${rp_h[-1]}s" \
+		"rsync ${rp_r[-1]}s; failback ${fb[-1]}s" >&2
+done
+
+python3 - "$size_mib" "${fo_h[*]}" "${fo_r[*]}" "${rp_h[*]}" "${rp_r[*]}" \
+	"${rp_hw[*]}" "${rp_rw[*]}" "${fb[*]}" <<'EOF'
+import statistics as st, sys
+size = int(sys.argv[1])
+fh, fr, rh, rr, hw, rw, fb = ([float(x) for x in a.split()]
+                              for a in sys.argv[2:9])
+m = st.median
+print("snap_failover: %d MiB image, %d rounds, medians" % (size, len(fh)))
+print("  failover (promote --to)  haven %.3f s  restic restore %.3f s  "
+      "ratio %.2f" % (m(fh), m(fr), m(fh) / m(fr)))
+print("  reprotect after 1 %%      haven %.3f s  rsync delta %.3f s  "
+      "ratio %.2f" % (m(rh), m(rr), m(rh) / m(rr)))
+print("  reprotect wire bytes     haven %.1f MiB  rsync %.1f MiB  ratio %.2f"
+      % (m(hw) / 2**20, m(rw) / 2**20, m(hw) / m(rw)))
+print("  planned failback         haven %.3f s (demote + replicate + "
+      "promote)" % m(fb))
+EOF
