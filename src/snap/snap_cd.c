@@ -28,16 +28,6 @@
 #define SNAP_CD_FIEMAP_BATCH 512
 
 /* What <store>/cd/<volume> says. */
-struct snap_cd_state {
-	char snapshot[SNAP_NAME_MAX + 1];
-	char root[SNAP_HEX_LEN + 1];
-	uint64_t size;
-	uint32_t chunk_size;
-	char base[PATH_MAX];
-	uint64_t dev, ino;
-	int64_t ctime_s, ctime_ns;
-};
-
 int
 snap_cd_kind_parse(const char *s, enum snap_cd_kind *out)
 {
@@ -68,32 +58,57 @@ snap_cd_state_dir(const char *root)
 	return xasprintf("%s/cd", root);
 }
 
+int
+snap_cd_state_parse(const char *p, size_t len, struct snap_cd_state *st)
+{
+	char *t, magic[32];
+	int n;
+
+	memset(st, 0, sizeof(*st));
+	if (len == 0 || len > SNAP_CD_STATE_MAX || memchr(p, '\0', len))
+		return -EBADMSG;
+	t = xstrndup(p, len);
+	/* %4095[^\n] matches base's PATH_MAX - 1. */
+	n = sscanf(t,
+	    "%31[^\n]\nsnapshot %64s\nroot %64s\nsize %" SCNu64
+	    "\nchunk_size %" SCNu32 "\nbase %4095[^\n]\ndev %" SCNu64
+	    "\nino %" SCNu64 "\nctime %" SCNd64 " %" SCNd64,
+	    magic, st->snapshot, st->root, &st->size, &st->chunk_size, st->base,
+	    &st->dev, &st->ino, &st->ctime_s, &st->ctime_ns);
+	free(t);
+	if (n != 10 || strcmp(magic, SNAP_CD_STATE_MAGIC) != 0) {
+		memset(st, 0, sizeof(*st));
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+void
+snap_cd_state_format(const struct snap_cd_state *st, struct buf *out)
+{
+	buf_printf(out,
+	    "%s\nsnapshot %s\nroot %s\nsize %" PRIu64 "\nchunk_size %" PRIu32
+	    "\nbase %s\ndev %" PRIu64 "\nino %" PRIu64 "\nctime %" PRId64
+	    " %" PRId64 "\n",
+	    SNAP_CD_STATE_MAGIC, st->snapshot, st->root, st->size,
+	    st->chunk_size, st->base, st->dev, st->ino, st->ctime_s,
+	    st->ctime_ns);
+}
+
 static int
 snap_cd_state_load(
     const char *root, const char *volume, struct snap_cd_state *st)
 {
-	char *dir = snap_cd_state_dir(root), magic[32];
+	char *dir = snap_cd_state_dir(root);
 	struct buf b;
-	int e, n = 0;
+	int e;
 
 	buf_init(&b);
 	memset(st, 0, sizeof(*st));
 	e = statefile_read(dir, volume, &b);
 	free(dir);
-	if (e == 0 && (b.len == 0 || b.len > 8192))
-		e = -EBADMSG;
-	if (e == 0) {
-		buf_putc(&b, '\0');
-		/* %4095[^\n] matches base's PATH_MAX - 1. */
-		n = sscanf(b.data,
-		    "%31[^\n]\nsnapshot %64s\nroot %64s\nsize %" SCNu64
-		    "\nchunk_size %" SCNu32 "\nbase %4095[^\n]\ndev %" SCNu64
-		    "\nino %" SCNu64 "\nctime %" SCNd64 " %" SCNd64,
-		    magic, st->snapshot, st->root, &st->size, &st->chunk_size,
-		    st->base, &st->dev, &st->ino, &st->ctime_s, &st->ctime_ns);
-		if (n != 10 || strcmp(magic, SNAP_CD_STATE_MAGIC) != 0)
-			e = -EBADMSG;
-	}
+	if (e == 0)
+		e = snap_cd_state_parse(b.data ? b.data : "", b.len, st);
 	buf_fini(&b);
 	return e;
 }
@@ -102,19 +117,23 @@ static int
 snap_cd_state_save(const struct snap_store *s, const struct snap_manifest *m,
     const char *base, const struct stat *sb)
 {
-	char *dir = snap_cd_state_dir(s->root), root[SNAP_HEX_LEN + 1];
+	char *dir = snap_cd_state_dir(s->root);
+	struct snap_cd_state st;
 	struct buf b;
 	int e;
 
-	snap_id_hex(&m->root, root);
+	memset(&st, 0, sizeof(st));
+	snprintf(st.snapshot, sizeof(st.snapshot), "%s", m->id);
+	snap_id_hex(&m->root, st.root);
+	st.size = m->size;
+	st.chunk_size = m->chunk_size;
+	snprintf(st.base, sizeof(st.base), "%s", base);
+	st.dev = (uint64_t)sb->st_dev;
+	st.ino = (uint64_t)sb->st_ino;
+	st.ctime_s = (int64_t)sb->st_ctim.tv_sec;
+	st.ctime_ns = (int64_t)sb->st_ctim.tv_nsec;
 	buf_init(&b);
-	buf_printf(&b,
-	    "%s\nsnapshot %s\nroot %s\nsize %" PRIu64 "\nchunk_size %" PRIu32
-	    "\nbase %s\ndev %" PRIu64 "\nino %" PRIu64 "\nctime %" PRId64
-	    " %" PRId64 "\n",
-	    SNAP_CD_STATE_MAGIC, m->id, root, m->size, m->chunk_size, base,
-	    (uint64_t)sb->st_dev, (uint64_t)sb->st_ino,
-	    (int64_t)sb->st_ctim.tv_sec, (int64_t)sb->st_ctim.tv_nsec);
+	snap_cd_state_format(&st, &b);
 	if ((e = statefile_mkdir(dir)) == 0)
 		e = statefile_write(dir, m->volume, b.data, b.len);
 	buf_fini(&b);

@@ -40,10 +40,12 @@
 
 #include <linux/fiemap.h>
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/buf.h"
 #include "snap/snap_manifest.h"
 #include "snap/snap_store.h"
 
@@ -56,6 +58,27 @@ enum snap_cd_kind {
 /* "auto", "rescan", "reflink": 0 or -EINVAL. */
 int snap_cd_kind_parse(const char *s, enum snap_cd_kind *out);
 const char *snap_cd_kind_name(enum snap_cd_kind k);
+
+/*
+ * The state file <store>/cd/<volume>: which baseline copy is the image of
+ * which snapshot. Its parser (snap_cd_state_parse, pure) takes the file
+ * as hostile (fuzz_snap_cd_state): a field that does not parse voids the
+ * baseline, and the next snapshot reads every chunk.
+ */
+#define SNAP_CD_STATE_MAX 8192
+struct snap_cd_state {
+	char snapshot[SNAP_NAME_MAX + 1];
+	char root[SNAP_HEX_LEN + 1];
+	uint64_t size;
+	uint32_t chunk_size;
+	char base[PATH_MAX];
+	uint64_t dev, ino;
+	int64_t ctime_s, ctime_ns;
+};
+
+/* 0, or -EBADMSG (*st zeroed). */
+int snap_cd_state_parse(const char *p, size_t len, struct snap_cd_state *st);
+void snap_cd_state_format(const struct snap_cd_state *st, struct buf *out);
 
 /* One FIEMAP extent, as struct fiemap_extent gives it. */
 struct snap_cd_extent {
