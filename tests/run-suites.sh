@@ -58,6 +58,15 @@ integ_timeout=${HAVEN_INTEG_TIMEOUT:-1200}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export HAVEN_BUILD=$build HAVEN_BIN=$build/haven
+# A sanitizer build skips the integration tests marked `timing` (conftest).
+if "$python" -c 'import json, sys
+o = json.load(open(sys.argv[1] + "/meson-info/intro-buildoptions.json"))
+sys.exit(0 if any(x["name"] == "b_sanitize" and x["value"] not in
+                  ("none", "", []) for x in o) else 1)' "$build" 2>/dev/null; then
+	export HAVEN_SANITIZED=1
+else
+	unset HAVEN_SANITIZED
+fi
 
 tp=0 tf=0 ts=0
 summary_re='^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'
@@ -157,7 +166,7 @@ done
 run_integ() {
 	local log=$logs/integ.log start=$SECONDS rc p=0 f=0 s=0 pid note="" words
 	timeout -k 20 "$integ_timeout" "$python" -m pytest tests/integ -q \
-	    -p no:cacheprovider -rfEs >"$log" 2>&1 &
+	    -p no:cacheprovider -rfEs --durations=10 >"$log" 2>&1 &
 	pid=$!
 	wait "$pid"
 	rc=$?

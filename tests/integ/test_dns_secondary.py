@@ -366,6 +366,7 @@ def test_secondary_tsig(haven, workdir, knot):
     assert all(serial(hport) == 21 for _ in range(10))
 
 
+@pytest.mark.timing
 def test_secondary_copy_expires(haven, workdir, knot):
     """SOA expire 4 s: with the primary gone, the copy stops being served
     (SERVFAIL) once it is 4 s past its last refresh, and a restart does

@@ -423,6 +423,7 @@ def two_nodes(haven, workdir, vpc, procs, hold="1s"):
     return h, h1, h2
 
 
+@pytest.mark.timing
 @pytest.mark.root
 def test_vpc_faults_with_real_nodes(haven, workdir, vpc, procs):
     """The fault matrix of reference/vip.md §6 on the emulated VPC with its

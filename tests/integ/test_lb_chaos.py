@@ -19,6 +19,7 @@ from havenlib.haven import REPO
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
 
+@pytest.mark.timing
 def test_chaos_no_503_at_defaults(haven_bin, workdir):
     if os.geteuid() != 0 or shutil.which("iptables") is None:
         pytest.skip("needs root and iptables")

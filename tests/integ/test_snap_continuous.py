@@ -168,6 +168,7 @@ def events(s):
         return []
 
 
+@pytest.mark.timing
 def test_continuous_lag_alarm_recovery(site):
     s = site
     s["ha"] = s["start_a"]()

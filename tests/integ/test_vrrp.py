@@ -265,6 +265,7 @@ def ka_stop(p, sig=signal.SIGTERM):
 
 @pytest.mark.parametrize("version,unicast", [(3, False), (3, True),
                                               (2, False)])
+@pytest.mark.timing
 def test_keepalived_interop(haven, workdir, lan, version, unicast):
     """haven and keepalived elect one master both ways, and each takes
     over when the other stops. VRRPv3 runs at 100 ms adverts (the waits

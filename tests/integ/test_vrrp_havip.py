@@ -232,6 +232,7 @@ def owner_probes(h):
     return tk(h)["owner_probes"]
 
 
+@pytest.mark.timing
 def test_havip_owner_alive_then_dead(haven, workdir, vpc):
     """The issue's goal: in a partition with last-announcer-wins, the
     master that lost the address sends nothing while the owner lives (the
