@@ -97,7 +97,7 @@ send() { # send CMD FROM TO [extra]
 declare -a fo_h fo_r rp_h rp_r rp_hw rp_rw fb
 for r in $(seq "$rounds"); do
 	rm -rf "$dir"/a/store/* "$dir"/b/store/* "$dir/repo" "$dir"/rsync-a/*
-	rm -f "$dir"/a/img "$dir"/b/img "$dir"/b/restic
+	rm -rf "$dir"/a/img "$dir"/b/img "$dir"/b/restic
 	head -c $((size_mib << 20)) /dev/urandom >"$dir/a/img"
 	hs create a --volume data "$dir/a/img" >/dev/null || exit 1
 	send replicate a b >/dev/null || { echo "replicate failed" >&2; exit 1; }
