@@ -42,6 +42,7 @@
 #include "snap/snap_sched.h"
 #include "snap/snap_send.h"
 #include "snap/snap_store.h"
+#include "snap/snap_vol.h"
 
 #define SNAP_CONT_TICK_MS   100 /* cycles start within this of due */
 /* dirty_bytes measured this often: each measure writes the source's dirty
@@ -58,11 +59,12 @@ enum snap_cont_res {
 	SNAP_CR_PARTIAL, /* created, some peer failed */
 	SNAP_CR_FAILED,  /* not created (or the child died) */
 	SNAP_CR_TIMEOUT, /* killed at cycle_timeout */
+	SNAP_CR_REPLICA, /* skipped: the volume is a replica on this node */
 	SNAP_CR__COUNT,
 };
 
 static const char *const snap_cont_res_names[SNAP_CR__COUNT] = { "ok",
-	"partial", "failed", "timeout" };
+	"partial", "failed", "timeout", "replica" };
 
 struct snap_cont_peer {
 	char addr[64];
@@ -109,6 +111,7 @@ struct snap_cont_vol {
 	uint64_t dirty_now;        /* the last estimate (snap_cd_dirty) */
 	int dirty_err;             /* its -errno, 0 when it was measured */
 	uint64_t dirty_checked_ms; /* when (monotonic) */
+	bool replica_here; /* demoted here (snap_vol.h): cycles are skipped */
 	char last_detect[16];      /* the one the last snapshot used */
 	uint64_t last_read_chunks; /* chunks it read */
 	uint64_t last_reused;      /* chunks it took from its parent */
@@ -353,6 +356,32 @@ snap_cont_ship(struct snap_store *s, struct snap_cont_vol *v, size_t vi,
 	}
 }
 
+/*
+ * A volume demoted on this node (its role in the store says replica) is
+ * not snapshotted: its snapshots now come from the new primary, and a
+ * create would be refused anyway. The cycle says so ("R") instead of
+ * failing, and the parent stops judging that volume's lag until a cycle
+ * creates again (after a promote).
+ */
+static bool
+snap_cont_replica(struct snap_store *s, const struct snap_cont_vol *l, int fd)
+{
+	bool any = false;
+
+	for (size_t k = 0; k < l->nmembers; k++) {
+		const struct snap_cont_vol *v = &l->owner->v[l->members[k]];
+		struct snap_vol vol;
+		char err[384];
+
+		if (snap_vol_read(s, v->name, &vol, err, sizeof(err)) == 0 &&
+		    vol.role == SNAP_ROLE_REPLICA) {
+			snap_cont_say(fd, "R %zu", l->members[k]);
+			any = true;
+		}
+	}
+	return any;
+}
+
 /* The cycle of leader l (and its group's members). */
 static _Noreturn void
 snap_cont_child(struct snap_cont_vol *l, int fd)
@@ -368,6 +397,8 @@ snap_cont_child(struct snap_cont_vol *l, int fd)
 		snap_cont_say(fd, "E %s: %s", c->store, strerror(-e));
 		_exit(1);
 	}
+	if (snap_cont_replica(s, l, fd))
+		_exit(0);
 	if (snap_cont_snapshot(s, l, ms, shot, err, sizeof(err)) != 0) {
 		snap_cont_say(fd, "E %s", err);
 		_exit(1);
@@ -461,6 +492,8 @@ snap_cont_check_rpo(struct snap_cont_vol *v)
 {
 	uint64_t now = util_wall_ms();
 
+	if (v->replica_here)
+		return; /* nothing to protect from here */
 	for (size_t i = 0; i < v->npeers; i++) {
 		struct snap_cont_peer *p = &v->peers[i];
 		enum snap_rpo_event ev =
@@ -496,8 +529,13 @@ snap_cont_line(struct snap_cont_vol *l, char *line)
 		snprintf(v->last_detect, sizeof(v->last_detect), "%s", det);
 		v->last_read_chunks = rd;
 		v->last_reused = ru;
+		v->replica_here = false;
 		break;
 	}
+	case 'R':
+		if (sscanf(line, "R %zu", &vi) == 1 && vi < c->nv)
+			c->v[vi].replica_here = true;
+		break;
 	case 'E':
 		for (size_t k = 0; k < l->nmembers; k++)
 			snprintf(c->v[l->members[k]].error,
@@ -557,6 +595,9 @@ snap_cont_result(struct snap_cont_vol *v, const struct snap_cont_vol *l, int st)
 	if (l->killed) {
 		res = SNAP_CR_TIMEOUT;
 		snprintf(v->error, sizeof(v->error), "cycle timed out");
+	} else if (v->replica_here && v->cycle_id[0] == '\0') {
+		res = SNAP_CR_REPLICA;
+		v->error[0] = '\0';
 	} else if (v->cycle_id[0] == '\0') {
 		res = SNAP_CR_FAILED;
 		if (v->error[0] == '\0')
@@ -569,7 +610,7 @@ snap_cont_result(struct snap_cont_vol *v, const struct snap_cont_vol *l, int st)
 	if (snap_sched_end(&v->sched, ev_now_ms(v->owner->loop)))
 		log_warn(
 		    "snap cycle overran its interval", "volume=%s", v->name);
-	if (res != SNAP_CR_OK)
+	if (res != SNAP_CR_OK && res != SNAP_CR_REPLICA)
 		log_warn("snap cycle", "volume=%s result=%s error=%s", v->name,
 		    snap_cont_res_names[res], v->error);
 	snap_cont_check_rpo(v);
@@ -1084,6 +1125,7 @@ snap_cont_json(const struct snap_cont *c, struct jw *w)
 		jw_kstr(w, "dirty_error",
 		    v->dirty_err != 0 ? strerror(-v->dirty_err) : "");
 		jw_kuint(w, "early_cycles", v->sched.early);
+		jw_kbool(w, "replica_here", v->replica_here);
 		jw_kstr(w, "last_error", v->error);
 		jw_key(w, "results");
 		jw_obj_begin(w);
@@ -1145,6 +1187,7 @@ snap_cont_status(struct conf_node *root)
 		char *ldet = snap_cont_at(v, "/last_detect");
 		char *rd = snap_cont_at(v, "/last_read_chunks");
 		char *ru = snap_cont_at(v, "/last_reused_chunks");
+		char *rep = snap_cont_at(v, "/replica_here");
 
 		printf("  continuous %-16s newest %s, overruns %s%s%s\n", name,
 		    id, ovr, strcmp(err, "-") != 0 ? ", last error: " : "",
@@ -1153,6 +1196,10 @@ snap_cont_status(struct conf_node *root)
 		 * snapshot used (auto resolves per file system). */
 		printf("    detect %s (last: %s, %s chunks read, %s reused)\n",
 		    det, ldet, rd, ru);
+		if (strcmp(rep, "true") == 0)
+			printf("    replica on this node (demoted): cycles "
+			       "skipped until a promote\n");
+		free(rep);
 		free(det);
 		free(ldet);
 		free(rd);

@@ -134,8 +134,8 @@ def site(netns, haven, haven_bin, workdir):
         return haven(cfg_a, ns=a, name="primary")
 
     yield {"a": a, "b": b, "start_a": start_a, "hb": hb, "image": image,
-           "dst": dirs["dst"], "events": events, "bin": haven_bin,
-           "workdir": w}
+           "dst": dirs["dst"], "src": dirs["src"], "events": events,
+           "bin": haven_bin, "workdir": w, "pw": pw}
     shutil.rmtree(top, ignore_errors=True)
 
 
@@ -273,6 +273,41 @@ def test_continuous_lag_alarm_recovery(site):
     finally:
         writer.stop.set()
         writer.join()
+
+
+def test_demoted_volume_is_skipped(site):
+    """A volume demoted on the sending node (`haven snap demote`, run as
+    the plane's user) is no longer snapshotted: its cycles end as
+    "replica", without an error or an RPO alarm, and a promote brings
+    them back."""
+    s = site
+    ha = s["start_a"]()
+    wait_until(lambda: peer_state(ha)[0]["results"]["ok"] >= 1, timeout=20,
+               what="a first cycle")
+    pw = s["pw"]
+
+    def as_plane(*args):
+        r = subprocess.run(["setpriv", "--reuid=%d" % pw.pw_uid,
+                            "--regid=%d" % pw.pw_gid, "--clear-groups",
+                            s["bin"], "snap", args[0], "--store", s["src"]]
+                           + list(args[1:]), capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r
+        return r
+
+    as_plane("demote", "vm1")
+    wait_until(lambda: peer_state(ha)[0]["results"]["replica"] >= 2,
+               timeout=20, what="cycles skipped as replica")
+    v, _ = peer_state(ha)
+    assert v["replica_here"] is True and v["last_error"] == "", v
+    failed = v["results"]["failed"]
+    assert events(s) == []
+    as_plane("promote", "vm1")
+    ok = v["results"]["ok"]
+    wait_until(lambda: peer_state(ha)[0]["results"]["ok"] > ok, timeout=20,
+               what="cycles creating again")
+    v, _ = peer_state(ha)
+    assert v["replica_here"] is False and v["results"]["failed"] == failed
 
 
 def test_fanout_one_peer_down(site):
