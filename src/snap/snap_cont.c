@@ -327,33 +327,68 @@ out:
 	return e;
 }
 
-/* Ship m to v's peers; vi is v's index in the lines. */
+/* Ship m to peer i of v and say how it went; vi is v's index. */
+static int
+snap_cont_ship_one(struct snap_store *s, struct snap_cont_vol *v, size_t vi,
+    size_t i, const struct snap_manifest *m, int fd)
+{
+	struct snap_cont_peer *p = &v->peers[i];
+	struct snap_send_opts so = { .timeout_ms = SNAP_CONT_IO_MS };
+	struct snap_send_stats st;
+	uint64_t t0 = util_mono_ms();
+	char err[512];
+	int e;
+
+	memcpy(&so.to, &p->ss, sizeof(so.to));
+	memcpy(so.psk, v->owner->psk, sizeof(so.psk));
+	memset(&st, 0, sizeof(st));
+	e = snap_send(s, m, &so, &st, err, sizeof(err));
+	if (e == 0)
+		snap_cont_say(fd, "P %zu %zu ok %llu", vi, i,
+		    (unsigned long long)(util_mono_ms() - t0));
+	else
+		snap_cont_say(fd, "P %zu %zu err %llu %s", vi, i,
+		    (unsigned long long)(util_mono_ms() - t0), err);
+	return e;
+}
+
+/*
+ * Ship m to v's peers, all at once: one process per peer (forked from the
+ * cycle, so in its process group, killed with it at cycle_timeout), so a
+ * slow or unreachable peer does not hold back the others' lag. Each reports
+ * its own line (shorter than PIPE_BUF: written whole); its exit status
+ * says whether the peer acknowledged, which the prune then keeps.
+ */
 static void
 snap_cont_ship(struct snap_store *s, struct snap_cont_vol *v, size_t vi,
     const struct snap_manifest *m, int fd)
 {
-	char err[512];
-	int e;
+	pid_t *pids = xcalloc(v->npeers + 1, sizeof(*pids));
 
 	for (size_t i = 0; i < v->npeers; i++) {
-		struct snap_cont_peer *p = &v->peers[i];
-		struct snap_send_opts so = { .timeout_ms = SNAP_CONT_IO_MS };
-		struct snap_send_stats st;
-		uint64_t t0 = util_mono_ms();
-
-		memcpy(&so.to, &p->ss, sizeof(so.to));
-		memcpy(so.psk, v->owner->psk, sizeof(so.psk));
-		memset(&st, 0, sizeof(st));
-		e = snap_send(s, m, &so, &st, err, sizeof(err));
-		if (e == 0) {
-			snap_cont_say(fd, "P %zu %zu ok %llu", vi, i,
-			    (unsigned long long)(util_mono_ms() - t0));
-			snprintf(p->ack_id, sizeof(p->ack_id), "%s", m->id);
-		} else {
-			snap_cont_say(fd, "P %zu %zu err %llu %s", vi, i,
-			    (unsigned long long)(util_mono_ms() - t0), err);
-		}
+		pids[i] = v->npeers > 1 ? fork() : -1;
+		if (pids[i] == 0)
+			_exit(snap_cont_ship_one(s, v, vi, i, m, fd) == 0 ? 0 :
+			                                                    1);
+		if (pids[i] == -1 &&
+		    snap_cont_ship_one(s, v, vi, i, m, fd) == 0)
+			snprintf(v->peers[i].ack_id, sizeof(v->peers[i].ack_id),
+			    "%s", m->id); /* one peer, or no fork: inline */
 	}
+	for (size_t i = 0; i < v->npeers; i++) {
+		pid_t r;
+		int st = 0;
+
+		if (pids[i] <= 0)
+			continue;
+		while ((r = waitpid(pids[i], &st, 0)) == -1 && errno == EINTR)
+			;
+		/* Unknown (not reaped here): not counted as acknowledged. */
+		if (r == pids[i] && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			snprintf(v->peers[i].ack_id, sizeof(v->peers[i].ack_id),
+			    "%s", m->id);
+	}
+	free(pids);
 }
 
 /*
