@@ -1032,6 +1032,48 @@ snap_cont_free(struct snap_cont *c)
 	free(c);
 }
 
+/* A per-volume value for snap_cont_mx_vols; false: no sample. */
+typedef bool snap_cont_vol_val_fn(const struct snap_cont_vol *v, uint64_t *x);
+
+static bool
+snap_cont_overruns(const struct snap_cont_vol *v, uint64_t *x)
+{
+	*x = v->sched.overruns;
+	return true;
+}
+
+static bool
+snap_cont_early(const struct snap_cont_vol *v, uint64_t *x)
+{
+	*x = v->sched.early;
+	return true;
+}
+
+static bool
+snap_cont_dirty_now(const struct snap_cont_vol *v, uint64_t *x)
+{
+	*x = v->dirty_now;
+	return v->dirty_bytes > 0; /* only volumes that measure it */
+}
+
+/* One metric family with a sample per volume (label volume). */
+static void
+snap_cont_mx_vols(struct buf *out, struct buf *l, const struct snap_cont *c,
+    const char *name, const char *type, const char *help,
+    snap_cont_vol_val_fn *val)
+{
+	uint64_t x;
+
+	mx_family(out, name, type, help);
+	for (size_t i = 0; i < c->nv; i++) {
+		if (!val(&c->v[i], &x))
+			continue;
+		buf_reset(l);
+		mx_label(l, "volume", c->v[i].name);
+		mx_u64(out, name, l->data, x);
+	}
+}
+
 void
 snap_cont_metrics(const struct snap_cont *c, struct buf *out)
 {
@@ -1077,33 +1119,17 @@ snap_cont_metrics(const struct snap_cont *c, struct buf *out)
 			mx_u64(out, "haven_snap_cycles_total", l.data,
 			    c->v[i].results[r]);
 		}
-	mx_family(out, "haven_snap_cycle_overruns_total", "counter",
-	    "cycles that ended after the next was due (it started late)");
-	for (size_t i = 0; i < c->nv; i++) {
-		buf_reset(&l);
-		mx_label(&l, "volume", c->v[i].name);
-		mx_u64(out, "haven_snap_cycle_overruns_total", l.data,
-		    c->v[i].sched.overruns);
-	}
-	mx_family(out, "haven_snap_cycles_early_total", "counter",
-	    "cycles started before the interval by dirty_bytes");
-	for (size_t i = 0; i < c->nv; i++) {
-		buf_reset(&l);
-		mx_label(&l, "volume", c->v[i].name);
-		mx_u64(out, "haven_snap_cycles_early_total", l.data,
-		    c->v[i].sched.early);
-	}
-	mx_family(out, "haven_snap_dirty_bytes", "gauge",
+	snap_cont_mx_vols(out, &l, c, "haven_snap_cycle_overruns_total",
+	    "counter",
+	    "cycles that ended after the next was due (it started late)",
+	    snap_cont_overruns);
+	snap_cont_mx_vols(out, &l, c, "haven_snap_cycles_early_total",
+	    "counter", "cycles started before the interval by dirty_bytes",
+	    snap_cont_early);
+	snap_cont_mx_vols(out, &l, c, "haven_snap_dirty_bytes", "gauge",
 	    "bytes of the source changed since its last snapshot, as last "
-	    "measured (volumes with dirty_bytes)");
-	for (size_t i = 0; i < c->nv; i++) {
-		if (c->v[i].dirty_bytes == 0)
-			continue;
-		buf_reset(&l);
-		mx_label(&l, "volume", c->v[i].name);
-		mx_u64(
-		    out, "haven_snap_dirty_bytes", l.data, c->v[i].dirty_now);
-	}
+	    "measured (volumes with dirty_bytes)",
+	    snap_cont_dirty_now);
 	mx_family(out, "haven_snap_rpo_events_total", "counter",
 	    "peers' lag crossing rpo_target, and recovering");
 	buf_reset(&l);

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +12,7 @@
 #include "snap/snap_cdc.h"
 #include "snap/snap_chunker.h"
 #include "snap/snap_manifest.h"
-
-/* The parser's cursor over the input, one line at a time. */
-struct snap_mf_cur {
-	const char *p; /* borrowed: the input */
-	size_t len;
-	size_t pos;       /* start of the next line */
-	unsigned lineno;  /* of the line last read */
-	const char *line; /* borrowed: into p */
-	size_t llen;      /* without the '\n' */
-	char *err;        /* borrowed: caller's buffer */
-	size_t errlen;
-};
+#include "snap/snap_text.h"
 
 void
 snap_manifest_fini(struct snap_manifest *m)
@@ -100,117 +88,22 @@ snap_manifest_format(const struct snap_manifest *m, struct buf *out)
 	buf_printf(out, "root %s\nend\n", hex);
 }
 
-static int
-snap_mf_fail(struct snap_mf_cur *c, const char *fmt, ...)
-{
-	char msg[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (c->errlen > 0)
-		snprintf(c->err, c->errlen, "line %u: %s", c->lineno, msg);
-	return -EBADMSG;
-}
-
-/* Next line into c->line; every line, the last one too, ends in '\n'. */
-static int
-snap_mf_next(struct snap_mf_cur *c)
-{
-	const char *nl;
-
-	c->lineno++;
-	if (c->pos >= c->len)
-		return snap_mf_fail(c, "unexpected end of manifest");
-	nl = memchr(c->p + c->pos, '\n', c->len - c->pos);
-	if (nl == NULL)
-		return snap_mf_fail(c, "line not terminated");
-	c->line = c->p + c->pos;
-	c->llen = (size_t)(nl - c->line);
-	c->pos += c->llen + 1;
-	return 0;
-}
-
-/* Next line must be "key VALUE"; *val and *vlen get VALUE (non-empty). */
-static int
-snap_mf_field(
-    struct snap_mf_cur *c, const char *key, const char **val, size_t *vlen)
-{
-	size_t klen = strlen(key);
-	int e;
-
-	if ((e = snap_mf_next(c)) != 0)
-		return e;
-	if (c->llen <= klen + 1 || memcmp(c->line, key, klen) != 0 ||
-	    c->line[klen] != ' ')
-		return snap_mf_fail(c, "expected '%s VALUE'", key);
-	*val = c->line + klen + 1;
-	*vlen = c->llen - klen - 1;
-	return 0;
-}
-
-/* A canonical decimal (no sign, no leading zero) up to max. */
-static int
-snap_mf_u64(struct snap_mf_cur *c, const char *key, uint64_t max, uint64_t *out)
-{
-	const char *v = NULL;
-	size_t n = 0;
-	uint64_t x = 0;
-	int e;
-
-	if ((e = snap_mf_field(c, key, &v, &n)) != 0)
-		return e;
-	if (n > 20 || (n > 1 && v[0] == '0'))
-		return snap_mf_fail(c, "%s: not a canonical number", key);
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned)(v[i] - '0');
-
-		if (d > 9)
-			return snap_mf_fail(c, "%s: not a number", key);
-		if (x > (UINT64_MAX - d) / 10)
-			return snap_mf_fail(c, "%s: out of range", key);
-		x = x * 10 + d;
-	}
-	if (x > max)
-		return snap_mf_fail(c, "%s: out of range", key);
-	*out = x;
-	return 0;
-}
-
 /* A name field (snap_name_ok) into out[SNAP_NAME_MAX + 1]. */
 static int
-snap_mf_name(struct snap_mf_cur *c, const char *key, bool dash_ok, char *out)
+snap_mf_name(struct snap_text *c, const char *key, bool dash_ok, char *out)
 {
 	const char *v = NULL;
 	size_t n = 0;
 	int e;
 
-	if ((e = snap_mf_field(c, key, &v, &n)) != 0)
+	if ((e = snap_text_field(c, key, &v, &n)) != 0)
 		return e;
 	if (dash_ok && n == 1 && v[0] == '-') {
 		out[0] = '\0';
 		return 0;
 	}
 	if (!snap_name_ok(v, n))
-		return snap_mf_fail(c, "%s: bad name", key);
-	memcpy(out, v, n);
-	out[n] = '\0';
-	return 0;
-}
-
-/* A generation ID: exactly SNAP_GEN_HEX lowercase hex digits. */
-static int
-snap_mf_gen(
-    struct snap_mf_cur *c, const char *key, const char *v, size_t n, char *out)
-{
-	if (n != SNAP_GEN_HEX)
-		return snap_mf_fail(
-		    c, "%s: want %d hex digits", key, SNAP_GEN_HEX);
-	for (size_t i = 0; i < n; i++)
-		if (!((v[i] >= '0' && v[i] <= '9') ||
-		        (v[i] >= 'a' && v[i] <= 'f')))
-			return snap_mf_fail(c, "%s: not lowercase hex", key);
+		return snap_text_fail(c, "%s: bad name", key);
 	memcpy(out, v, n);
 	out[n] = '\0';
 	return 0;
@@ -222,52 +115,53 @@ snap_mf_gen(
  * snapshot's (each generation is one run of the lineage).
  */
 static int
-snap_mf_history(struct snap_mf_cur *c, struct snap_manifest *m)
+snap_mf_history(struct snap_text *c, struct snap_manifest *m)
 {
 	uint64_t k;
 	int e;
 
-	if ((e = snap_mf_u64(c, "history", SNAP_HISTORY_MAX, &k)) != 0)
+	if ((e = snap_text_u64(c, "history", SNAP_HISTORY_MAX, &k)) != 0)
 		return e;
 	for (uint64_t i = 0; i < k; i++) {
 		struct snap_gen_point *h = &m->history[i];
 		const char *sp, *q;
 		char *end;
 
-		if ((e = snap_mf_next(c)) != 0)
+		if ((e = snap_text_next(c)) != 0)
 			return e;
 		sp = memchr(c->line, ' ', c->llen);
 		if (sp == NULL)
-			return snap_mf_fail(c, "history: want 'GEN SEQ'");
-		if ((e = snap_mf_gen(c, "history", c->line,
+			return snap_text_fail(c, "history: want 'GEN SEQ'");
+		if ((e = snap_text_gen(c, "history", c->line,
 		         (size_t)(sp - c->line), h->gen)) != 0)
 			return e;
 		q = sp + 1;
 		if (q == c->line + c->llen || q[0] < '0' || q[0] > '9' ||
 		    (q[0] == '0') || c->line + c->llen - q > 20)
-			return snap_mf_fail(c, "history: bad seq");
+			return snap_text_fail(c, "history: bad seq");
 		errno = 0;
 		h->seq = strtoull(q, &end, 10);
 		if (errno != 0 || end != c->line + c->llen)
-			return snap_mf_fail(c, "history: bad seq");
+			return snap_text_fail(c, "history: bad seq");
 		if (i > 0 && h->seq <= m->history[i - 1].seq)
-			return snap_mf_fail(c, "history: seqs must increase");
+			return snap_text_fail(c, "history: seqs must increase");
 		if (strcmp(h->gen, m->generation) == 0)
-			return snap_mf_fail(c, "history: repeats a generation");
+			return snap_text_fail(
+			    c, "history: repeats a generation");
 		for (uint64_t j = 0; j < i; j++)
 			if (strcmp(h->gen, m->history[j].gen) == 0)
-				return snap_mf_fail(
+				return snap_text_fail(
 				    c, "history: repeats a generation");
 	}
 	m->nhistory = (uint32_t)k;
 	if (k > 0 && m->history[k - 1].seq >= m->seq)
-		return snap_mf_fail(c, "history: a fork at or past seq");
+		return snap_text_fail(c, "history: a fork at or past seq");
 	return 0;
 }
 
 /* "sha256" or "keyed-" and 16 lowercase hex digits. */
 static int
-snap_mf_ids(struct snap_mf_cur *c, const char *v, size_t n, char *out)
+snap_mf_ids(struct snap_text *c, const char *v, size_t n, char *out)
 {
 	bool ok = n == 6 && memcmp(v, "sha256", 6) == 0;
 
@@ -279,7 +173,7 @@ snap_mf_ids(struct snap_mf_cur *c, const char *v, size_t n, char *out)
 			        (v[i] >= 'a' && v[i] <= 'f'));
 	}
 	if (!ok)
-		return snap_mf_fail(c, "ids: want sha256 or keyed-HEX16");
+		return snap_text_fail(c, "ids: want sha256 or keyed-HEX16");
 	memcpy(out, v, n);
 	out[n] = '\0';
 	return 0;
@@ -291,21 +185,21 @@ snap_mf_ids(struct snap_mf_cur *c, const char *v, size_t n, char *out)
  * more data chunks than bytes of data (every chunk holds one or more).
  */
 static int
-snap_mf_tree_counts(struct snap_mf_cur *c, struct snap_manifest *m)
+snap_mf_tree_counts(struct snap_text *c, struct snap_manifest *m)
 {
 	int e;
 
 	if (m->chunk_size != SNAP_CDC_MAX)
-		return snap_mf_fail(
+		return snap_text_fail(
 		    c, "chunk_size: a tree's is %u", SNAP_CDC_MAX);
-	if ((e = snap_mf_u64(c, "index", UINT64_MAX, &m->nindex)) != 0)
+	if ((e = snap_text_u64(c, "index", UINT64_MAX, &m->nindex)) != 0)
 		return e;
 	if (m->nindex == 0)
-		return snap_mf_fail(c, "index: a tree has one chunk or more");
-	if ((e = snap_mf_u64(c, "chunks", UINT64_MAX, &m->nchunks)) != 0)
+		return snap_text_fail(c, "index: a tree has one chunk or more");
+	if ((e = snap_text_u64(c, "chunks", UINT64_MAX, &m->nchunks)) != 0)
 		return e;
 	if (m->nchunks < m->nindex || m->nchunks - m->nindex > m->size)
-		return snap_mf_fail(c,
+		return snap_text_fail(c,
 		    "chunks: %" PRIu64
 		    " chunks cannot hold an index of %" PRIu64 " and %" PRIu64
 		    " bytes of data",
@@ -314,60 +208,60 @@ snap_mf_tree_counts(struct snap_mf_cur *c, struct snap_manifest *m)
 }
 
 static int
-snap_mf_header(struct snap_mf_cur *c, struct snap_manifest *m)
+snap_mf_header(struct snap_text *c, struct snap_manifest *m)
 {
 	const char *v = NULL;
 	size_t n = 0;
 	uint64_t x;
 	int e;
 
-	if ((e = snap_mf_field(c, "haven-snapshot", &v, &n)) != 0)
-		return snap_mf_fail(c, "not a haven snapshot manifest");
+	if ((e = snap_text_field(c, "haven-snapshot", &v, &n)) != 0)
+		return snap_text_fail(c, "not a haven snapshot manifest");
 	if (n == 1 && v[0] == '0' + SNAP_MANIFEST_VERSION_TREE)
 		m->kind = SNAP_KIND_TREE;
 	else if (n != 1 || v[0] != '0' + SNAP_MANIFEST_VERSION)
-		return snap_mf_fail(c, "unsupported manifest version '%.*s'",
+		return snap_text_fail(c, "unsupported manifest version '%.*s'",
 		    (int)MIN(n, 16), v);
 	if ((e = snap_mf_name(c, "id", false, m->id)) != 0 ||
 	    (e = snap_mf_name(c, "parent", true, m->parent)) != 0)
 		return e;
-	if ((e = snap_mf_field(c, "generation", &v, &n)) != 0 ||
-	    (e = snap_mf_gen(c, "generation", v, n, m->generation)) != 0 ||
-	    (e = snap_mf_u64(c, "seq", UINT64_MAX, &m->seq)) != 0)
+	if ((e = snap_text_field(c, "generation", &v, &n)) != 0 ||
+	    (e = snap_text_gen(c, "generation", v, n, m->generation)) != 0 ||
+	    (e = snap_text_u64(c, "seq", UINT64_MAX, &m->seq)) != 0)
 		return e;
 	if (m->seq == 0)
-		return snap_mf_fail(c, "seq: must be at least 1");
+		return snap_text_fail(c, "seq: must be at least 1");
 	if ((e = snap_mf_history(c, m)) != 0)
 		return e;
-	if ((e = snap_mf_u64(c, "created", INT64_MAX, &x)) != 0)
+	if ((e = snap_text_u64(c, "created", INT64_MAX, &x)) != 0)
 		return e;
 	m->created = (int64_t)x;
 	if ((e = snap_mf_name(c, "volume", false, m->volume)) != 0)
 		return e;
 	if (m->kind == SNAP_KIND_TREE) {
-		if ((e = snap_mf_field(c, "kind", &v, &n)) != 0)
+		if ((e = snap_text_field(c, "kind", &v, &n)) != 0)
 			return e;
 		if (n != 4 || memcmp(v, "tree", 4) != 0)
-			return snap_mf_fail(c, "kind: version 3 is 'tree'");
+			return snap_text_fail(c, "kind: version 3 is 'tree'");
 	}
-	if ((e = snap_mf_u64(c, "size", SNAP_SIZE_MAX, &m->size)) != 0)
+	if ((e = snap_text_u64(c, "size", SNAP_SIZE_MAX, &m->size)) != 0)
 		return e;
-	if ((e = snap_mf_u64(c, "chunk_size", SNAP_CHUNK_MAX, &x)) != 0)
+	if ((e = snap_text_u64(c, "chunk_size", SNAP_CHUNK_MAX, &x)) != 0)
 		return e;
 	if (!snap_chunker_size_ok(x))
-		return snap_mf_fail(c,
+		return snap_text_fail(c,
 		    "chunk_size: not a power of two "
 		    "in [4 KiB, 4 MiB]");
 	m->chunk_size = (uint32_t)x;
-	if ((e = snap_mf_field(c, "ids", &v, &n)) != 0 ||
+	if ((e = snap_text_field(c, "ids", &v, &n)) != 0 ||
 	    (e = snap_mf_ids(c, v, n, m->ids)) != 0)
 		return e;
 	if (m->kind == SNAP_KIND_TREE)
 		return snap_mf_tree_counts(c, m);
-	if ((e = snap_mf_u64(c, "chunks", UINT64_MAX, &m->nchunks)) != 0)
+	if ((e = snap_text_u64(c, "chunks", UINT64_MAX, &m->nchunks)) != 0)
 		return e;
 	if (m->nchunks != snap_chunker_count(m->size, m->chunk_size))
-		return snap_mf_fail(c,
+		return snap_text_fail(c,
 		    "chunks: %" PRIu64 " chunks cannot "
 		    "cover size %" PRIu64,
 		    m->nchunks, m->size);
@@ -376,13 +270,13 @@ snap_mf_header(struct snap_mf_cur *c, struct snap_manifest *m)
 
 /* The chunk lines; the array grows only with lines actually present. */
 static int
-snap_mf_chunks(struct snap_mf_cur *c, struct snap_manifest *m)
+snap_mf_chunks(struct snap_text *c, struct snap_manifest *m)
 {
 	size_t cap = 0;
 	int e;
 
 	for (uint64_t i = 0; i < m->nchunks; i++) {
-		if ((e = snap_mf_next(c)) != 0)
+		if ((e = snap_text_next(c)) != 0)
 			return e;
 		if (i == cap) {
 			cap = cap ? 2 * cap : 256;
@@ -391,7 +285,7 @@ snap_mf_chunks(struct snap_mf_cur *c, struct snap_manifest *m)
 		}
 		if (c->llen == 4 && memcmp(c->line, "zero", 4) == 0 &&
 		    m->kind == SNAP_KIND_TREE)
-			return snap_mf_fail(c,
+			return snap_text_fail(c,
 			    "chunk %" PRIu64 ": a tree has "
 			    "no zero chunks",
 			    i);
@@ -400,12 +294,12 @@ snap_mf_chunks(struct snap_mf_cur *c, struct snap_manifest *m)
 			continue;
 		}
 		if (snap_id_parse(c->line, c->llen, &m->chunks[i]) != 0)
-			return snap_mf_fail(c,
+			return snap_text_fail(c,
 			    "chunk %" PRIu64 ": want 64 "
 			    "lowercase hex digits or 'zero'",
 			    i);
 		if (snap_id_is_zero(&m->chunks[i]))
-			return snap_mf_fail(c,
+			return snap_text_fail(c,
 			    "chunk %" PRIu64 ": the zero "
 			    "ID is spelled 'zero'",
 			    i);
@@ -417,7 +311,7 @@ int
 snap_manifest_parse(const char *p, size_t len, struct snap_manifest *m,
     char *err, size_t errlen)
 {
-	struct snap_mf_cur c = {
+	struct snap_text c = {
 		.p = p, .len = len, .err = err, .errlen = errlen
 	};
 	struct snap_id root;
@@ -430,10 +324,10 @@ snap_manifest_parse(const char *p, size_t len, struct snap_manifest *m,
 		err[0] = '\0';
 	if ((e = snap_mf_header(&c, m)) != 0 ||
 	    (e = snap_mf_chunks(&c, m)) != 0 ||
-	    (e = snap_mf_field(&c, "root", &v, &n)) != 0)
+	    (e = snap_text_field(&c, "root", &v, &n)) != 0)
 		goto fail;
 	if (snap_id_parse(v, n, &m->root) != 0) {
-		e = snap_mf_fail(&c, "root: want 64 lowercase hex digits");
+		e = snap_text_fail(&c, "root: want 64 lowercase hex digits");
 		goto fail;
 	}
 	snap_manifest_root(m, &root);
@@ -441,21 +335,21 @@ snap_manifest_parse(const char *p, size_t len, struct snap_manifest *m,
 		char hex[SNAP_HEX_LEN + 1];
 
 		snap_id_hex(&root, hex);
-		e = snap_mf_fail(&c,
+		e = snap_text_fail(&c,
 		    "root hash does not match the chunk list (manifest "
 		    "damaged; computed %s)",
 		    hex);
 		goto fail;
 	}
-	if ((e = snap_mf_next(&c)) != 0)
+	if ((e = snap_text_next(&c)) != 0)
 		goto fail;
 	if (c.llen != 3 || memcmp(c.line, "end", 3) != 0) {
-		e = snap_mf_fail(&c, "expected 'end'");
+		e = snap_text_fail(&c, "expected 'end'");
 		goto fail;
 	}
 	if (c.pos != len) {
 		c.lineno++;
-		e = snap_mf_fail(&c, "data after 'end'");
+		e = snap_text_fail(&c, "data after 'end'");
 		goto fail;
 	}
 	return 0;

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "lib/statefile.h"
 #include "lib/util.h"
+#include "snap/snap_text.h"
 #include "snap/snap_vol.h"
 
 #define SNAP_VOL_MAX 4096 /* a state file is about 200 bytes */
@@ -51,131 +51,66 @@ snap_vol_format(const struct snap_vol *v, struct buf *out)
 	    snap_vol_dash(v->head_gen), v->head_seq);
 }
 
-/* The parser's cursor: one "key value" line at a time. */
-struct snap_vol_cur {
-	const char *p; /* borrowed: the input */
-	size_t len, pos;
-	unsigned lineno;
-	const char *val; /* borrowed: the value of the line last read */
-	size_t vlen;
-	char *err; /* borrowed: the caller's buffer */
-	size_t errlen;
-};
-
-static int
-snap_vol_fail(struct snap_vol_cur *c, const char *fmt, ...)
-{
-	char msg[128];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (c->errlen > 0)
-		snprintf(c->err, c->errlen, "line %u: %s", c->lineno, msg);
-	return -EBADMSG;
-}
-
-/* The next line must be "key VALUE" with a non-empty VALUE. */
-static int
-snap_vol_field(struct snap_vol_cur *c, const char *key)
-{
-	size_t klen = strlen(key), llen;
-	const char *line = c->p + c->pos, *nl;
-
-	c->lineno++;
-	nl = c->pos < c->len ? memchr(line, '\n', c->len - c->pos) : NULL;
-	if (nl == NULL)
-		return snap_vol_fail(c, "expected '%s VALUE'", key);
-	llen = (size_t)(nl - line);
-	c->pos += llen + 1;
-	if (llen <= klen + 1 || memcmp(line, key, klen) != 0 ||
-	    line[klen] != ' ')
-		return snap_vol_fail(c, "expected '%s VALUE'", key);
-	c->val = line + klen + 1;
-	c->vlen = llen - klen - 1;
-	return 0;
-}
-
-static bool
-snap_vol_is(const struct snap_vol_cur *c, const char *s)
-{
-	return c->vlen == strlen(s) && memcmp(c->val, s, c->vlen) == 0;
-}
-
 /* A generation ID or "-" (out = ""). */
 static int
-snap_vol_gen(struct snap_vol_cur *c, const char *key, char *out)
+snap_vol_gen(struct snap_text *c, const char *key, char *out)
 {
+	const char *v = NULL;
+	size_t n = 0;
 	int e;
 
-	if ((e = snap_vol_field(c, key)) != 0)
+	if ((e = snap_text_field(c, key, &v, &n)) != 0)
 		return e;
 	out[0] = '\0';
-	if (snap_vol_is(c, "-"))
+	if (n == 1 && v[0] == '-')
 		return 0;
-	if (c->vlen != SNAP_GEN_HEX)
-		return snap_vol_fail(
-		    c, "%s: want %d hex digits or '-'", key, SNAP_GEN_HEX);
-	for (size_t i = 0; i < c->vlen; i++)
-		if (!((c->val[i] >= '0' && c->val[i] <= '9') ||
-		        (c->val[i] >= 'a' && c->val[i] <= 'f')))
-			return snap_vol_fail(c, "%s: not lowercase hex", key);
-	memcpy(out, c->val, c->vlen);
-	out[c->vlen] = '\0';
-	return 0;
+	return snap_text_gen(c, key, v, n, out);
 }
 
 static int
-snap_vol_fields(struct snap_vol_cur *c, struct snap_vol *v)
+snap_vol_fields(struct snap_text *c, struct snap_vol *v)
 {
+	const char *val = NULL;
+	size_t n = 0;
+	uint64_t version = 0;
 	int e;
 
-	if ((e = snap_vol_field(c, "haven-volume")) != 0)
-		return snap_vol_fail(c, "not a haven volume state file");
-	if (!snap_vol_is(c, "1"))
-		return snap_vol_fail(c, "unsupported version");
-	if ((e = snap_vol_field(c, "role")) != 0)
+	if ((e = snap_text_u64(c, "haven-volume", 1, &version)) != 0 ||
+	    version != 1)
+		return snap_text_fail(
+		    c, "not a haven volume state of version 1");
+	if ((e = snap_text_field(c, "role", &val, &n)) != 0)
 		return e;
-	if (snap_vol_is(c, "primary"))
+	if (n == 7 && memcmp(val, "primary", 7) == 0)
 		v->role = SNAP_ROLE_PRIMARY;
-	else if (snap_vol_is(c, "replica"))
+	else if (n == 7 && memcmp(val, "replica", 7) == 0)
 		v->role = SNAP_ROLE_REPLICA;
 	else
-		return snap_vol_fail(c, "role: want primary or replica");
+		return snap_text_fail(c, "role: want primary or replica");
 	if ((e = snap_vol_gen(c, "generation", v->generation)) != 0)
 		return e;
 	if ((v->role == SNAP_ROLE_PRIMARY) != (v->generation[0] != '\0'))
-		return snap_vol_fail(c,
+		return snap_text_fail(c,
 		    "generation: a primary has one, "
 		    "a replica none");
-	if ((e = snap_vol_field(c, "head")) != 0)
+	if ((e = snap_text_field(c, "head", &val, &n)) != 0)
 		return e;
-	if (!snap_vol_is(c, "-")) {
-		if (!snap_name_ok(c->val, c->vlen))
-			return snap_vol_fail(c, "head: bad snapshot ID");
-		memcpy(v->head, c->val, c->vlen);
-		v->head[c->vlen] = '\0';
+	if (!(n == 1 && val[0] == '-')) {
+		if (!snap_name_ok(val, n))
+			return snap_text_fail(c, "head: bad snapshot ID");
+		memcpy(v->head, val, n);
+		v->head[n] = '\0';
 	}
 	if ((e = snap_vol_gen(c, "head_generation", v->head_gen)) != 0 ||
-	    (e = snap_vol_field(c, "head_seq")) != 0)
+	    (e = snap_text_u64(c, "head_seq", UINT64_MAX, &v->head_seq)) != 0)
 		return e;
-	if (c->vlen > 20 || (c->vlen > 1 && c->val[0] == '0'))
-		return snap_vol_fail(c, "head_seq: not a canonical number");
-	for (size_t i = 0; i < c->vlen; i++) {
-		unsigned d = (unsigned)(c->val[i] - '0');
-
-		if (d > 9 || v->head_seq > (UINT64_MAX - d) / 10)
-			return snap_vol_fail(c, "head_seq: not a number");
-		v->head_seq = v->head_seq * 10 + d;
-	}
 	if ((v->head[0] != '\0') != (v->head_gen[0] != '\0') ||
 	    (v->head[0] != '\0') != (v->head_seq != 0))
-		return snap_vol_fail(c,
+		return snap_text_fail(c,
 		    "head, head_generation and head_seq "
 		    "are all set or all unset");
 	if (c->pos != c->len)
-		return snap_vol_fail(c, "data after head_seq");
+		return snap_text_fail(c, "data after head_seq");
 	return 0;
 }
 
@@ -183,7 +118,7 @@ int
 snap_vol_parse(
     const char *p, size_t len, struct snap_vol *v, char *err, size_t errlen)
 {
-	struct snap_vol_cur c = {
+	struct snap_text c = {
 		.p = p, .len = len, .err = err, .errlen = errlen
 	};
 	int e;
