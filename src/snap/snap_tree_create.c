@@ -633,26 +633,19 @@ snap_tree_walk_fini(struct snap_tree_walk *w)
 }
 
 /*
- * The parent's manifest and index into w when m's parent is a tree that
- * loads; else none (every file is read: a damaged parent costs time).
+ * Take the parent's manifest pm (the lineage loaded it; emptied here) and
+ * its index into w when it is a tree whose index loads; else none (every
+ * file is read: a damaged parent costs time).
  */
 static void
-snap_tree_prev(struct snap_tree_walk *w, const struct snap_create_opts *o,
-    const struct snap_manifest *m)
+snap_tree_prev(struct snap_tree_walk *w, struct snap_manifest *pm)
 {
-	struct snap_ref ref;
 	char why[256];
 
-	if (m->parent[0] == '\0')
-		return;
-	snprintf(ref.volume, sizeof(ref.volume), "%s", o->volume);
-	snprintf(ref.id, sizeof(ref.id), "%s", m->parent);
-	if (snap_store_manifest_load(w->s, &ref, &w->pm, why, sizeof(why)) !=
-	        0 &&
-	    (snap_store_find(w->s, m->parent, &ref) != 0 ||
-	        snap_store_manifest_load(
-	            w->s, &ref, &w->pm, why, sizeof(why)) != 0))
-		return;
+	w->pm = *pm;
+	memset(pm, 0, sizeof(*pm));
+	if (w->pm.id[0] == '\0')
+		return; /* no parent */
 	if (w->pm.kind != SNAP_KIND_TREE ||
 	    snap_tree_load(w->s, &w->pm, &w->prev, why, sizeof(why)) != 0)
 		snap_manifest_fini(&w->pm);
@@ -661,8 +654,8 @@ snap_tree_prev(struct snap_tree_walk *w, const struct snap_create_opts *o,
 /* The walk from the root directory rootfd (taken) to m's chunk list. */
 static int
 snap_tree_walk(struct snap_store *s, const struct snap_create_opts *o,
-    int rootfd, struct snap_manifest *m, struct snap_create_stats *st,
-    char *err, size_t errlen)
+    int rootfd, struct snap_manifest *pm, struct snap_manifest *m,
+    struct snap_create_stats *st, char *err, size_t errlen)
 {
 	struct snap_tree_walk w = {
 		.s = s, .st = st, .err = err, .errlen = errlen
@@ -674,7 +667,7 @@ snap_tree_walk(struct snap_store *s, const struct snap_create_opts *o,
 	snap_cdc_init(&w.cdc, SNAP_CDC_KEY_FIXED, strlen(SNAP_CDC_KEY_FIXED));
 	w.zlevel = o->compress ? SNAP_ZSTD_LEVEL : 0;
 	w.buf = xmalloc(SNAP_TREE_READ_BUF);
-	snap_tree_prev(&w, o, m);
+	snap_tree_prev(&w, pm);
 	if (stat(s->root, &sb) == 0) {
 		w.store_dev = sb.st_dev;
 		w.store_ino = sb.st_ino;
@@ -736,16 +729,15 @@ snap_tree_create(struct snap_store *s, const struct snap_create_opts *o,
 	} else {
 		snap_create_id(m->id, sizeof(m->id), &m->created);
 	}
-	e = snap_create_lineage(s, o, &vol, m, &pm, err, errlen);
-	snap_manifest_fini(&pm); /* the walk loads it again, index and all */
-	if (e != 0) {
+	if ((e = snap_create_lineage(s, o, &vol, m, &pm, err, errlen)) != 0) {
 		close(rootfd);
 		goto out;
 	}
-	if ((e = snap_tree_walk(s, o, rootfd, m, st, err, errlen)) != 0)
+	if ((e = snap_tree_walk(s, o, rootfd, &pm, m, st, err, errlen)) != 0)
 		goto out;
 	e = snap_create_publish(s, &vol, m, err, errlen);
 out:
+	snap_manifest_fini(&pm);
 	snap_vol_unlock(vfd);
 	snap_store_unlock(s);
 	if (e != 0)
