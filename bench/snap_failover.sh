@@ -15,11 +15,14 @@
 #      travel) vs `rsync --inplace --no-whole-file` of B's image onto A's,
 #      time and bytes on the wire;
 #   3. planned failback: demote B with its image, replicate to A, promote
-#      A (whose image is rewritten from its store): the whole switch back.
+#      A onto its old image (only the chunks that differ are written; with
+#      INPLACE=1 into the image itself, else into a copy renamed over it):
+#      the whole switch back.
 # Prints medians and ratios (below 1: haven is faster or sends less).
 #
 # Usage: bench/snap_failover.sh   env: HAVEN_BIN (build-bench/haven, else
-#                                 build/haven), SIZE_MIB (1024), ROUNDS (3)
+#                                 build/haven), SIZE_MIB (1024), ROUNDS (3),
+#                                 INPLACE (0; 1: promote --inplace)
 # Needs: restic rsync python3 (scripts/deps.sh bench).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +30,8 @@ bin=${HAVEN_BIN:-$here/../build-bench/haven}
 [ -x "$bin" ] || bin=$here/../build/haven
 size_mib=${SIZE_MIB:-1024}
 rounds=${ROUNDS:-3}
+inplace=""
+[ "${INPLACE:-0}" = 1 ] && inplace=--inplace
 port_a=17421
 port_b=17422
 rport=17874
@@ -146,7 +151,7 @@ EOF
 	t0=$(now)
 	hs demote b --from "$dir/b/img" data >/dev/null || exit 1
 	send replicate b a >/dev/null || exit 1
-	hs promote a --to "$dir/a/img" data >/dev/null || exit 1
+	hs promote a --to "$dir/a/img" $inplace data >/dev/null || exit 1
 	t1=$(now)
 	fb+=("$(elapsed "$t0" "$t1")")
 	cmp -s "$dir/a/img" "$dir/b/img" || { echo "failback image differs" >&2; exit 1; }
@@ -156,7 +161,7 @@ EOF
 done
 
 python3 - "$size_mib" "${fo_h[*]}" "${fo_r[*]}" "${rp_h[*]}" "${rp_r[*]}" \
-	"${rp_hw[*]}" "${rp_rw[*]}" "${fb[*]}" <<'EOF'
+	"${rp_hw[*]}" "${rp_rw[*]}" "${fb[*]}" "${inplace:+ $inplace}" <<'EOF'
 import statistics as st, sys
 size = int(sys.argv[1])
 fh, fr, rh, rr, hw, rw, fb = ([float(x) for x in a.split()]
@@ -170,5 +175,5 @@ print("  reprotect after 1 %%      haven %.3f s  rsync delta %.3f s  "
 print("  reprotect wire bytes     haven %.1f MiB  rsync %.1f MiB  ratio %.2f"
       % (m(hw) / 2**20, m(rw) / 2**20, m(hw) / m(rw)))
 print("  planned failback         haven %.3f s (demote + replicate + "
-      "promote)" % m(fb))
+      "promote%s)" % (m(fb), sys.argv[9]))
 EOF

@@ -34,6 +34,7 @@ struct cmd_snap_args {
 	const char *tree; /* borrowed: create's --tree DIR */
 	bool compress;
 	bool dry_run;
+	bool inplace; /* restore --inplace */
 	int wait_ms;
 	struct snap_retain_policy retain;    /* prune's --keep-* */
 	const char *freeze[SNAP_FREEZE_MAX]; /* borrowed: create --freeze */
@@ -80,7 +81,12 @@ cmd_snap_usage(FILE *f)
 	    "paths\n"
 	    "  list [--volume NAME]  the snapshots, oldest first per volume\n"
 	    "  diff A B           the byte ranges whose chunks differ\n"
-	    "  restore ID OUT     the image, byte-identical; holes stay holes\n"
+	    "  restore [--inplace] ID OUT\n"
+	    "                     the image, byte-identical; holes stay "
+	    "holes; over an\n"
+	    "                     existing OUT only the chunks that differ "
+	    "are written\n"
+	    "                     (--inplace: into OUT itself, no temp copy)\n"
 	    "  clone ID OUT       like restore, but an instant reflink copy "
 	    "where the\n"
 	    "                     snapshot's baseline copy is on OUT's file "
@@ -128,6 +134,7 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 		{ "compress", no_argument, NULL, 'z' },
 		{ "detect", required_argument, NULL, 'd' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "inplace", no_argument, NULL, 'I' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "keep-last", required_argument, NULL, 'L' },
 		{ "freeze", required_argument, NULL, 'F' },
@@ -180,6 +187,9 @@ cmd_snap_parse(int argc, char **argv, struct cmd_snap_args *a)
 			break;
 		case 'n':
 			a->dry_run = true;
+			break;
+		case 'I':
+			a->inplace = true;
 			break;
 		case 'w':
 			wait = strtod(optarg, &end);
@@ -593,12 +603,13 @@ cmd_snap_restore(
 	enum snap_restore_mode mode = strcmp(cmd, "export") == 0 ?
 	    SNAP_RESTORE_FULL :
 	    SNAP_RESTORE_SPARSE;
+	struct snap_restore_stats rs = { 0 };
 	struct snap_manifest m;
 	struct snap_ref ref;
 	char err[512], why[256] = "";
 	int e, rc;
 
-	if (a->nargs != 2) {
+	if (a->nargs != 2 || (a->inplace && strcmp(cmd, "restore") != 0)) {
 		cmd_snap_usage(stderr);
 		return 2;
 	}
@@ -611,10 +622,17 @@ cmd_snap_restore(
 		snap_manifest_fini(&m);
 		return 0;
 	}
-	e = snap_restore(s, &m, a->args[1], mode, err, sizeof(err));
+	if (strcmp(cmd, "restore") == 0)
+		e = snap_restore_onto(
+		    s, &m, a->args[1], a->inplace, &rs, err, sizeof(err));
+	else
+		e = snap_restore(s, &m, a->args[1], mode, err, sizeof(err));
 	if (e != 0) {
-		fprintf(stderr, "haven snap %s: %s/%s: %s; nothing written\n",
-		    cmd, ref.volume, ref.id, err);
+		fprintf(stderr, "haven snap %s: %s/%s: %s; %s\n", cmd,
+		    ref.volume, ref.id, err,
+		    rs.inplace ? "the target is partly patched: run the "
+		                 "restore again" :
+		                 "nothing written");
 		rc = e == -EBADMSG || e == -ENOENT ? CMD_SNAP_EXIT_DAMAGED : 1;
 	} else if (strcmp(a->args[1], "-") != 0) {
 		printf("%s %s/%s to %s (%" PRIu64 " bytes)%s%s\n",
@@ -624,6 +642,13 @@ cmd_snap_restore(
 		        "; a plain copy, not a reflink: " :
 		        "",
 		    strcmp(cmd, "clone") == 0 ? why : "");
+		if (rs.delta)
+			printf("delta: kept %" PRIu64 " chunks, wrote %" PRIu64
+			       " (%s)\n",
+			    rs.kept, rs.written,
+			    rs.inplace    ? "in place" :
+			        rs.cloned ? "onto a reflink copy" :
+			                    "onto a new copy");
 	}
 	snap_manifest_fini(&m);
 	return rc;

@@ -24,12 +24,16 @@ static void
 cmd_snap_role_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: haven snap promote --store DIR [--snapshot ID] [--to FILE] "
-	    "VOLUME\n"
+	    "usage: haven snap promote --store DIR [--snapshot ID] [--to FILE "
+	    "[--inplace]]\n"
+	    "       VOLUME\n"
 	    "  make this node the volume's primary: its newest complete "
 	    "snapshot\n"
 	    "  (or ID) starts a new generation, restored to FILE first when "
 	    "given\n"
+	    "  (over an existing FILE only the chunks that differ are "
+	    "written;\n"
+	    "  --inplace: into FILE itself, no temp copy, not atomic)\n"
 	    "       haven snap demote --store DIR [--from FILE [--compress]] "
 	    "VOLUME\n"
 	    "  make it a replica here, after a final snapshot of FILE (the "
@@ -46,6 +50,7 @@ struct cmd_snap_role_args {
 	const char *path;     /* borrowed: promote --to, demote --from */
 	const char *volume;   /* borrowed; NULL for role = all */
 	bool compress;
+	bool inplace; /* promote --inplace */
 };
 
 /* -1 to go on, or the exit status. */
@@ -59,6 +64,7 @@ cmd_snap_role_parse(
 		{ "to", required_argument, NULL, 't' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "compress", no_argument, NULL, 'z' },
+		{ "inplace", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -94,6 +100,11 @@ cmd_snap_role_parse(
 				goto usage;
 			a->compress = true;
 			break;
+		case 'I':
+			if (!promote)
+				goto usage;
+			a->inplace = true;
+			break;
 		case 'h':
 			cmd_snap_role_usage(stdout);
 			return 0;
@@ -125,6 +136,7 @@ cmd_snap_promote(struct snap_store *s, const struct cmd_snap_role_args *a)
 		.volume = a->volume,
 		.snapshot = a->snapshot,
 		.to = a->path,
+		.inplace = a->inplace,
 	};
 	struct snap_promote_result r;
 	char err[512];
@@ -145,6 +157,13 @@ cmd_snap_promote(struct snap_store *s, const struct cmd_snap_role_args *a)
 	    (long long)(time(NULL) - r.base_created),
 	    a->path != NULL ? ", image restored to " : "",
 	    a->path != NULL ? a->path : "");
+	if (r.restore.delta)
+		printf("delta: kept %" PRIu64 " chunks, wrote %" PRIu64
+		       " (%s)\n",
+		    r.restore.kept, r.restore.written,
+		    r.restore.inplace    ? "in place" :
+		        r.restore.cloned ? "onto a reflink copy" :
+		                           "onto a new copy");
 	printf("volume=%s role=primary generation=%s base=%s head=%s "
 	       "seq=%" PRIu64 "\n",
 	    a->volume, r.head.generation, r.base, r.head.id, r.head.seq);

@@ -80,6 +80,26 @@ enum snap_restore_mode {
 int snap_restore(struct snap_store *s, const struct snap_manifest *m,
     const char *path, enum snap_restore_mode mode, char *err, size_t errlen);
 
+struct snap_restore_stats {
+	bool delta;       /* path existed: compared chunk by chunk */
+	bool cloned;      /* the temp file began as a FICLONE of it */
+	bool inplace;     /* patched in place */
+	uint64_t kept;    /* chunks already right */
+	uint64_t written; /* chunks brought from the store (or zeroed) */
+};
+
+/*
+ * snap_restore (sparse) onto path when an image is there already: only
+ * the chunks that differ from m come from the store (snap_restore_delta.c
+ * has the rules). inplace patches path itself (no second copy; a crash
+ * leaves <path>.haven-partial and a mix that a new restore finishes);
+ * otherwise path is replaced atomically as snap_restore does. st may be
+ * NULL. A missing path or a tree manifest takes plain snap_restore.
+ */
+int snap_restore_onto(struct snap_store *s, const struct snap_manifest *m,
+    const char *path, bool inplace, struct snap_restore_stats *st, char *err,
+    size_t errlen);
+
 struct snap_verify_stats {
 	uint64_t snapshots;     /* manifests checked */
 	uint64_t bad_manifests; /* unreadable or inconsistent */

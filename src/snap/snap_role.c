@@ -167,8 +167,8 @@ snap_promote(struct snap_store *s, const struct snap_promote_opts *o,
 	r->base_created = base.created;
 	/* The image first: if it cannot be written, nothing has changed. */
 	if (o->to != NULL &&
-	    (e = snap_restore(
-	         s, &base, o->to, SNAP_RESTORE_SPARSE, err, errlen)) != 0)
+	    (e = snap_restore_onto(s, &base, o->to, o->inplace, &r->restore,
+	         err, errlen)) != 0)
 		goto out;
 	*p = base;
 	p->chunks = xcalloc(base.nchunks + 1, sizeof(p->chunks[0]));

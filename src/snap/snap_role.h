@@ -24,14 +24,16 @@ struct snap_promote_opts {
 	const char *volume;   /* borrowed */
 	const char *snapshot; /* borrowed: "ID" to promote; NULL = the head */
 	const char *to; /* borrowed: restore the image here first; NULL: no */
+	bool inplace;   /* patch o->to in place (snap_restore_onto) */
 };
 
 struct snap_promote_result {
-	char base[SNAP_NAME_MAX + 1]; /* the snapshot promoted from */
-	int64_t base_created;         /* its creation time (unix s) */
-	unsigned skipped;             /* newer snapshots passed over */
-	char skipped_why[192];        /* why the last one was */
-	struct snap_manifest head;    /* owned: the new generation's first */
+	char base[SNAP_NAME_MAX + 1];      /* the snapshot promoted from */
+	int64_t base_created;              /* its creation time (unix s) */
+	unsigned skipped;                  /* newer snapshots passed over */
+	char skipped_why[192];             /* why the last one was */
+	struct snap_restore_stats restore; /* of o->to, when given */
+	struct snap_manifest head; /* owned: the new generation's first */
 };
 
 /*
