@@ -9,6 +9,10 @@
 #   1. failover: `haven snap promote --to IMAGE` on B (the newest complete
 #      snapshot becomes B's live image, a new generation) vs `restic
 #      restore latest` of the same image from a repository on B's side;
+#      and the same with a standby image: volume `warm` (the same data) is
+#      received by B with `snap.standby`, which keeps B's warm.img at its
+#      newest snapshot as snapshots arrive; its promote --to warm.img has
+#      nothing left to write;
 #   2. B writes 1 % (100 scattered writes) and snapshots; A is demoted with
 #      its image (a final snapshot: nothing it wrote is lost); then
 #      reprotect: `haven snap reprotect` B -> A (only the chunks A lacks
@@ -69,6 +73,9 @@ snap:
   listen: 127.0.0.1:$port
   store: $dir/$n/store
   psk_file: $dir/psk
+  standby:
+    - volume: warm
+      image: $dir/$n/warm.img
 EOF
 	"$bin" run -c "$dir/$n.yaml" >"$dir/$n.log" 2>&1 &
 	pids+=($!)
@@ -99,13 +106,17 @@ send() { # send CMD FROM TO [extra]
 		echo $port_b) --psk-file "$dir/psk" "${@:4}" data
 }
 
-declare -a fo_h fo_r rp_h rp_r rp_hw rp_rw fb
+declare -a fo_h fo_r fo_w rp_h rp_r rp_hw rp_rw fb
 for r in $(seq "$rounds"); do
 	rm -rf "$dir"/a/store/* "$dir"/b/store/* "$dir/repo" "$dir"/rsync-a/*
 	rm -rf "$dir"/a/img "$dir"/b/img "$dir"/b/restic
 	head -c $((size_mib << 20)) /dev/urandom >"$dir/a/img"
+	rm -f "$dir"/b/warm.img
 	hs create a --volume data "$dir/a/img" >/dev/null || exit 1
 	send replicate a b >/dev/null || { echo "replicate failed" >&2; exit 1; }
+	hs create a --volume warm "$dir/a/img" >/dev/null || exit 1
+	hs replicate a --to 127.0.0.1:$port_b --psk-file "$dir/psk" warm \
+		>/dev/null || { echo "replicate failed" >&2; exit 1; }
 	restic -r "$dir/repo" init -q >/dev/null || exit 1
 	restic -r "$dir/repo" backup -q "$dir/a/img" >/dev/null || exit 1
 	cp "$dir/a/img" "$dir/rsync-a/img" # A's image, as rsync sees it
@@ -121,6 +132,14 @@ for r in $(seq "$rounds"); do
 	fo_h+=("$(elapsed "$t0" "$t1")")
 	fo_r+=("$(elapsed "$t1" "$t2")")
 	cmp -s "$dir/a/img" "$dir/b/img" || { echo "promoted image differs" >&2; exit 1; }
+	t0=$(now)
+	out=$(hs promote b --to "$dir/b/warm.img" warm) ||
+		{ echo "promote failed" >&2; exit 1; }
+	t1=$(now)
+	grep -q "wrote 0 (the standby image was at the snapshot" <<<"$out" ||
+		{ echo "standby image not used: $out" >&2; exit 1; }
+	fo_w+=("$(elapsed "$t0" "$t1")")
+	cmp -s "$dir/a/img" "$dir/b/warm.img" || { echo "standby image differs" >&2; exit 1; }
 
 	# 2. B writes, A comes back as a replica, B reprotects it
 	python3 - "$dir/b/img" "$size_mib" "$r" <<'EOF'
@@ -156,12 +175,13 @@ EOF
 	fb+=("$(elapsed "$t0" "$t1")")
 	cmp -s "$dir/a/img" "$dir/b/img" || { echo "failback image differs" >&2; exit 1; }
 	echo "round $r: failover haven $(elapsed 0 "${fo_h[-1]}")s restic" \
-		"$(elapsed 0 "${fo_r[-1]}")s; reprotect haven ${rp_h[-1]}s" \
+		"$(elapsed 0 "${fo_r[-1]}")s standby ${fo_w[-1]}s; reprotect haven ${rp_h[-1]}s" \
 		"rsync ${rp_r[-1]}s; failback ${fb[-1]}s" >&2
 done
 
 python3 - "$size_mib" "${fo_h[*]}" "${fo_r[*]}" "${rp_h[*]}" "${rp_r[*]}" \
-	"${rp_hw[*]}" "${rp_rw[*]}" "${fb[*]}" "${inplace:+ $inplace}" <<'EOF'
+	"${rp_hw[*]}" "${rp_rw[*]}" "${fb[*]}" "${inplace:+ $inplace}" \
+	"${fo_w[*]}" <<'EOF'
 import statistics as st, sys
 size = int(sys.argv[1])
 fh, fr, rh, rr, hw, rw, fb = ([float(x) for x in a.split()]
@@ -170,6 +190,9 @@ m = st.median
 print("snap_failover: %d MiB image, %d rounds, medians" % (size, len(fh)))
 print("  failover (promote --to)  haven %.3f s  restic restore %.3f s  "
       "ratio %.2f" % (m(fh), m(fr), m(fh) / m(fr)))
+fw = [float(x) for x in sys.argv[10].split()]
+print("  failover, standby image  haven %.3f s  restic restore %.3f s  "
+      "ratio %.3f" % (m(fw), m(fr), m(fw) / m(fr)))
 print("  reprotect after 1 %%      haven %.3f s  rsync delta %.3f s  "
       "ratio %.2f" % (m(rh), m(rr), m(rh) / m(rr)))
 print("  reprotect wire bytes     haven %.1f MiB  rsync %.1f MiB  ratio %.2f"

@@ -623,8 +623,9 @@ cmd_snap_restore(
 		return 0;
 	}
 	if (strcmp(cmd, "restore") == 0)
-		e = snap_restore_onto(
-		    s, &m, a->args[1], a->inplace, &rs, err, sizeof(err));
+		e = snap_restore_onto(s, &m, a->args[1],
+		    &(struct snap_restore_onto_opts){ .inplace = a->inplace },
+		    &rs, err, sizeof(err));
 	else
 		e = snap_restore(s, &m, a->args[1], mode, err, sizeof(err));
 	if (e != 0) {
@@ -645,10 +646,7 @@ cmd_snap_restore(
 		if (rs.delta)
 			printf("delta: kept %" PRIu64 " chunks, wrote %" PRIu64
 			       " (%s)\n",
-			    rs.kept, rs.written,
-			    rs.inplace    ? "in place" :
-			        rs.cloned ? "onto a reflink copy" :
-			                    "onto a new copy");
+			    rs.kept, rs.written, snap_restore_how(&rs));
 	}
 	snap_manifest_fini(&m);
 	return rc;

@@ -161,9 +161,7 @@ cmd_snap_promote(struct snap_store *s, const struct cmd_snap_role_args *a)
 		printf("delta: kept %" PRIu64 " chunks, wrote %" PRIu64
 		       " (%s)\n",
 		    r.restore.kept, r.restore.written,
-		    r.restore.inplace    ? "in place" :
-		        r.restore.cloned ? "onto a reflink copy" :
-		                           "onto a new copy");
+		    snap_restore_how(&r.restore));
 	printf("volume=%s role=primary generation=%s base=%s head=%s "
 	       "seq=%" PRIu64 "\n",
 	    a->volume, r.head.generation, r.base, r.head.id, r.head.seq);

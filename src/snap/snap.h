@@ -84,21 +84,35 @@ struct snap_restore_stats {
 	bool delta;       /* path existed: compared chunk by chunk */
 	bool cloned;      /* the temp file began as a FICLONE of it */
 	bool inplace;     /* patched in place */
+	bool known;       /* compared by manifest, no byte read */
 	uint64_t kept;    /* chunks already right */
 	uint64_t written; /* chunks brought from the store (or zeroed) */
+};
+
+struct snap_restore_onto_opts {
+	bool inplace; /* patch path itself: no second copy; a crash leaves
+	                 <path>.haven-partial and a mix a new restore
+	                 finishes */
+	/* borrowed, or NULL: the caller vouches that path holds exactly
+	   this snapshot's image (snap_standby.c proves it by inode and
+	   ctime), so chunks are compared by ID, without reading path */
+	const struct snap_manifest *known;
 };
 
 /*
  * snap_restore (sparse) onto path when an image is there already: only
  * the chunks that differ from m come from the store (snap_restore_delta.c
- * has the rules). inplace patches path itself (no second copy; a crash
- * leaves <path>.haven-partial and a mix that a new restore finishes);
- * otherwise path is replaced atomically as snap_restore does. st may be
- * NULL. A missing path or a tree manifest takes plain snap_restore.
+ * has the rules). Unless o->inplace, path is replaced atomically as
+ * snap_restore does. o and st may be NULL. A missing path or a tree
+ * manifest takes plain snap_restore.
  */
+/* How a delta restore went, for people: "in place", "by ID against the
+ * standby record", ... */
+const char *snap_restore_how(const struct snap_restore_stats *st);
+
 int snap_restore_onto(struct snap_store *s, const struct snap_manifest *m,
-    const char *path, bool inplace, struct snap_restore_stats *st, char *err,
-    size_t errlen);
+    const char *path, const struct snap_restore_onto_opts *o,
+    struct snap_restore_stats *st, char *err, size_t errlen);
 
 struct snap_verify_stats {
 	uint64_t snapshots;     /* manifests checked */

@@ -53,9 +53,9 @@ snap_cd_kind_name(enum snap_cd_kind k)
 /* ---- the state file ---- */
 
 static char *
-snap_cd_state_dir(const char *root)
+snap_cd_state_dir(const char *root, const char *kind)
 {
-	return xasprintf("%s/cd", root);
+	return xasprintf("%s/%s", root, kind);
 }
 
 int
@@ -95,11 +95,11 @@ snap_cd_state_format(const struct snap_cd_state *st, struct buf *out)
 	    st->ctime_ns);
 }
 
-static int
-snap_cd_state_load(
-    const char *root, const char *volume, struct snap_cd_state *st)
+int
+snap_cd_state_load(const char *root, const char *kind, const char *volume,
+    struct snap_cd_state *st)
 {
-	char *dir = snap_cd_state_dir(root);
+	char *dir = snap_cd_state_dir(root, kind);
 	struct buf b;
 	int e;
 
@@ -113,11 +113,11 @@ snap_cd_state_load(
 	return e;
 }
 
-static int
-snap_cd_state_save(const struct snap_store *s, const struct snap_manifest *m,
-    const char *base, const struct stat *sb)
+int
+snap_cd_state_save(const struct snap_store *s, const char *kind,
+    const struct snap_manifest *m, const char *base, const struct stat *sb)
 {
-	char *dir = snap_cd_state_dir(s->root);
+	char *dir = snap_cd_state_dir(s->root, kind);
 	struct snap_cd_state st;
 	struct buf b;
 	int e;
@@ -145,7 +145,7 @@ snap_cd_state_save(const struct snap_store *s, const struct snap_manifest *m,
  * Is the baseline at st->base still exactly what the state recorded (and
  * so the image of st->snapshot)? Any write to it changes its ctime.
  */
-static bool
+bool
 snap_cd_state_intact(const struct snap_cd_state *st, const struct stat *sb)
 {
 	return S_ISREG(sb->st_mode) && (uint64_t)sb->st_dev == st->dev &&
@@ -161,7 +161,7 @@ snap_cd_state_intact(const struct snap_cd_state *st, const struct stat *sb)
  * root names exactly the baseline's chunks, whichever snapshot recorded
  * it (a rescan snapshot of unchanged data keeps the baseline usable).
  */
-static bool
+bool
 snap_cd_state_of(const struct snap_cd_state *st, const struct snap_manifest *m)
 {
 	char root[SNAP_HEX_LEN + 1];
@@ -347,7 +347,7 @@ snap_cd_reflink_compare(struct snap_cd *cd)
 		    "parent has another chunk size");
 		return;
 	}
-	if (snap_cd_state_load(cd->store->root, cd->volume, &st) != 0 ||
+	if (snap_cd_state_load(cd->store->root, "cd", cd->volume, &st) != 0 ||
 	    !snap_cd_state_of(&st, p) || strcmp(st.base, cd->base_path) != 0) {
 		snprintf(cd->note, sizeof(cd->note),
 		    "no baseline copy of parent %s", p->id);
@@ -478,7 +478,8 @@ snap_cd_reflink_commit(struct snap_cd *cd, const struct snap_manifest *m)
 	snap_cd_fsync_dir(cd->base_path);
 	if (fstat(cd->copy_fd, &sb) == -1)
 		return -errno;
-	if ((e = snap_cd_state_save(cd->store, m, cd->base_path, &sb)) != 0)
+	if ((e = snap_cd_state_save(cd->store, "cd", m, cd->base_path, &sb)) !=
+	    0)
 		return e;
 	return 0;
 }
@@ -580,7 +581,7 @@ snap_cd_clone(struct snap_store *s, const struct snap_manifest *m,
 	char *tmp = NULL;
 	int bfd, fd = -1, e;
 
-	if (snap_cd_state_load(s->root, m->volume, &st) != 0 ||
+	if (snap_cd_state_load(s->root, "cd", m->volume, &st) != 0 ||
 	    !snap_cd_state_of(&st, m)) {
 		snprintf(why, whylen, "no baseline copy of this snapshot");
 		return -ENOENT;
@@ -631,7 +632,7 @@ snap_cd_dirty(
 	int64_t r;
 	int bfd = -1, ifd = -1, e;
 
-	if ((e = snap_cd_state_load(store, volume, &st)) != 0)
+	if ((e = snap_cd_state_load(store, "cd", volume, &st)) != 0)
 		return e == -ENOENT ? -ENOENT : -EBADMSG;
 	bfd = open(st.base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	ifd = open(path, O_RDONLY | O_CLOEXEC);

@@ -38,6 +38,8 @@
 #ifndef HAVEN_SNAP_CD_H
 #define HAVEN_SNAP_CD_H
 
+#include <sys/stat.h>
+
 #include <linux/fiemap.h>
 
 #include <limits.h>
@@ -79,6 +81,24 @@ struct snap_cd_state {
 /* 0, or -EBADMSG (*st zeroed). */
 int snap_cd_state_parse(const char *p, size_t len, struct snap_cd_state *st);
 void snap_cd_state_format(const struct snap_cd_state *st, struct buf *out);
+
+/*
+ * The same record serves another use: <store>/standby/<volume> says which
+ * snapshot a replica's standby image holds (snap_standby.h). kind is the
+ * store subdirectory, "cd" or "standby"; base is the file described.
+ * load: 0, -ENOENT, or -EBADMSG. save: 0 or -errno.
+ */
+int snap_cd_state_load(const char *root, const char *kind, const char *volume,
+    struct snap_cd_state *st);
+int snap_cd_state_save(const struct snap_store *s, const char *kind,
+    const struct snap_manifest *m, const char *base, const struct stat *sb);
+/* The file behind sb is still the one recorded: same inode, size and
+ * ctime (any write changes ctime). */
+bool snap_cd_state_intact(
+    const struct snap_cd_state *st, const struct stat *sb);
+/* The record is of m's image: same root hash, size and chunk size. */
+bool snap_cd_state_of(
+    const struct snap_cd_state *st, const struct snap_manifest *m);
 
 /* One FIEMAP extent, as struct fiemap_extent gives it. */
 struct snap_cd_extent {

@@ -202,6 +202,40 @@ static const struct conf_schema snap_conf_vol_schema = {
 	.check = snap_conf_vol_check,
 };
 
+static const struct conf_key snap_conf_standby_keys[] = {
+	{ .name = "volume",
+	    .type = CT_STRING,
+	    .off = offsetof(struct snap_standby_conf, volume),
+	    .flags = CK_REQUIRED,
+	    .help = "a volume this node receives" },
+	{ .name = "image",
+	    .type = CT_STRING,
+	    .off = offsetof(struct snap_standby_conf, image),
+	    .flags = CK_REQUIRED,
+	    .help = "the file kept at its newest snapshot (absolute path)" },
+};
+
+static void
+snap_conf_standby_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
+{
+	struct snap_standby_conf *sb = obj;
+
+	if (sb->volume != NULL && !snap_name_ok(sb->volume, strlen(sb->volume)))
+		conf_error(ctx, conf_key_node(node, "volume"),
+		    "volume: letters, digits, '.', '_' and '-' only");
+	if (sb->image != NULL && sb->image[0] != '/')
+		conf_error(ctx, conf_key_node(node, "image"),
+		    "image: want an absolute path");
+}
+
+static const struct conf_schema snap_conf_standby_schema = {
+	.name = "snap.standby[]",
+	.size = sizeof(struct snap_standby_conf),
+	.keys = snap_conf_standby_keys,
+	.nkeys = ARRAY_SIZE(snap_conf_standby_keys),
+	.check = snap_conf_standby_check,
+};
+
 static const struct conf_key snap_conf_keys[] = {
 	{ .name = "listen",
 	    .type = CT_ADDR_PORT,
@@ -243,6 +277,13 @@ static const struct conf_key snap_conf_keys[] = {
 	    .count_off = offsetof(struct snap_conf, nvolumes),
 	    .sub = &snap_conf_vol_schema,
 	    .help = "volumes snapshotted and shipped continuously" },
+	{ .name = "standby",
+	    .type = CT_LIST,
+	    .off = offsetof(struct snap_conf, standby),
+	    .count_off = offsetof(struct snap_conf, nstandby),
+	    .sub = &snap_conf_standby_schema,
+	    .help = "images kept at the newest snapshot received, so a "
+	            "promote has nothing to write" },
 	{ .name = "alarms",
 	    .type = CT_SECTION,
 	    .off = offsetof(struct snap_conf, alarms),
@@ -333,6 +374,15 @@ snap_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 		conf_error(ctx, conf_key_node(node, "store"),
 		    "store: want an absolute path");
 	snap_conf_groups_check(ctx, node, c);
+	if (c->nstandby > 0 && !listen)
+		conf_error(ctx, conf_key_node(node, "standby"),
+		    "standby: only a receiver (listen) keeps standby images");
+	for (size_t i = 1; i < c->nstandby; i++)
+		if (c->standby[i].volume != NULL &&
+		    snap_standby_find(c->standby, i, c->standby[i].volume))
+			conf_error(ctx, conf_key_node(node, "standby"),
+			    "standby: volume %s is listed twice",
+			    c->standby[i].volume);
 }
 
 const struct conf_schema snap_conf_schema = {

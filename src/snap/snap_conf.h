@@ -20,6 +20,7 @@
 #include "lib/conf.h"
 #include "lib/hook_conf.h"
 #include "snap/snap_retain.h"
+#include "snap/snap_standby.h"
 
 /* One volume replicated continuously (`snap.volumes[]`). */
 struct snap_vol_conf {
@@ -59,6 +60,10 @@ struct snap_conf {
 	uint64_t idle_timeout_ms;       /* no byte in either way */
 	struct snap_vol_conf *volumes;  /* owned: nvolumes, sent out */
 	size_t nvolumes;
+	/* owned: nstandby; images this receiver keeps at each volume's
+	   newest snapshot (snap_standby.h) */
+	struct snap_standby_conf *standby;
+	size_t nstandby;
 	struct hook_alarm_conf alarms;
 };
 

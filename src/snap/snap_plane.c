@@ -78,6 +78,7 @@ struct snap_last {
 	char volume[SNAP_NAME_MAX + 1], id[SNAP_NAME_MAX + 1];
 	enum snap_plane_result result;
 	char error[SNAP_PROTO_TEXT_MAX];
+	char standby[160]; /* what the standby image took, or "" */
 	uint64_t chunks, bytes, ms, end_wall;
 };
 
@@ -98,6 +99,7 @@ struct snap_plane_rt {
 	uint64_t results[SNAP_RES__COUNT];
 	uint64_t rx_bytes, chunks, chunk_bytes, accept_errors;
 	struct snap_cont *cont; /* owned: the sender side (snap.volumes) */
+	struct snap_standby_set standby; /* owned: snap.standby, copied */
 };
 
 static struct snap_plane_rt snap_rt = { .lfd = -1 };
@@ -126,16 +128,20 @@ snap_plane_sess_free(struct snap_sess *ss)
 	}
 	l->result = ss->result;
 	snprintf(l->error, sizeof(l->error), "%s", ss->r.err);
+	/* "; standby image: ..." without its leading "; " */
+	snprintf(l->standby, sizeof(l->standby), "%s",
+	    ss->r.standby_note[0] != '\0' ? ss->r.standby_note + 2 : "");
 	l->chunks = ss->r.chunks;
 	l->bytes = ss->rx;
 	l->ms = ev_now_ms(snap_rt.loop) - ss->start_ms;
 	l->end_wall = (uint64_t)time(NULL);
 	log_info("snap session ended",
 	    "peer=%s result=%s volume=%s id=%s "
-	    "chunks=%llu bytes=%llu error=%s",
+	    "chunks=%llu bytes=%llu error=%s standby=%s",
 	    ss->peer, snap_plane_results[ss->result], l->volume, l->id,
 	    (unsigned long long)l->chunks, (unsigned long long)l->bytes,
-	    l->error[0] != '\0' ? l->error : "-");
+	    l->error[0] != '\0' ? l->error : "-",
+	    l->standby[0] != '\0' ? l->standby : "-");
 	ev_io_stop(snap_rt.loop, &ss->io);
 	ev_timer_stop(snap_rt.loop, &ss->timer);
 	close(ss->fd);
@@ -403,6 +409,7 @@ snap_plane_accept(struct ev_io *io, unsigned events, void *arg)
 		buf_init(&ss->in);
 		buf_init(&ss->out);
 		snap_recv_init(&ss->r, ss->root);
+		ss->r.standby = &snap_rt.standby;
 		randombytes_buf(nonce, sizeof(nonce));
 		snap_proto_init(&ss->p, SNAP_ROLE_RECEIVER, snap_rt.psk, nonce);
 		buf_append(
@@ -459,6 +466,7 @@ snap_plane_apply_recv(const struct snap_conf *c, const uint8_t *psk, int fd)
 	snap_rt.max_sessions = c->max_sessions;
 	snap_rt.hs_ms = c->handshake_timeout_ms;
 	snap_rt.idle_ms = c->idle_timeout_ms;
+	snap_standby_set_copy(&snap_rt.standby, c->standby, c->nstandby);
 	snap_plane_listen_set(fd);
 	log_info("snap config applied", "listen=%s store=%s", snap_rt.listen,
 	    snap_rt.store);
@@ -629,6 +637,7 @@ snap_plane_query(const char *method, const char *path, const char *body,
 		jw_kuint(&w, "duration_ms", l->ms);
 		jw_kuint(&w, "ended", l->end_wall);
 		jw_kstr(&w, "error", l->error);
+		jw_kstr(&w, "standby", l->standby);
 		jw_obj_end(&w);
 	}
 	jw_obj_end(&w);
@@ -652,6 +661,7 @@ snap_plane_stop(unsigned deadline_ms)
 	sodium_memzero(snap_rt.psk, sizeof(snap_rt.psk));
 	free(snap_rt.store);
 	snap_rt.store = NULL;
+	snap_standby_set_clear(&snap_rt.standby);
 	plane_stopped();
 }
 
@@ -689,10 +699,11 @@ snap_plane_status(struct conf_node *root)
 
 		char path[SNAP_NAME_MAX + 16];
 
-		snprintf(path, sizeof(path), "/roles/%s/role",
-		    k != NULL ? k : "?");
+		snprintf(
+		    path, sizeof(path), "/roles/%s/role", k != NULL ? k : "?");
 		printf("  %-24s %-7s %4zu snapshots, newest %s\n",
-		    k != NULL ? k : "?", snap_plane_str(root, path, a, sizeof(a)),
+		    k != NULL ? k : "?",
+		    snap_plane_str(root, path, a, sizeof(a)),
 		    conf_node_count(ids), t != NULL ? t : "-");
 		free(k);
 		free(t);

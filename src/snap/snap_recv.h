@@ -37,6 +37,7 @@
 #include "lib/buf.h"
 #include "snap/snap_manifest.h"
 #include "snap/snap_proto.h"
+#include "snap/snap_standby.h"
 #include "snap/snap_store.h"
 #include "snap/snap_vol.h"
 
@@ -69,6 +70,15 @@ struct snap_recv {
 	uint64_t chunks, bytes;        /* CHUNKs stored, their frames' bytes */
 	uint64_t unsynced;             /* frame bytes since the last sync */
 	char err[SNAP_PROTO_TEXT_MAX]; /* why it failed */
+	/* Standby images (snap_standby.h): the set is borrowed from the
+	   plane and read at OFFER only; the volume's image, if any, is
+	   copied then. At COMMIT a snapshot that becomes the head is put
+	   into it, in place, under the volume's lock; the outcome goes in
+	   standby_note and the OK text, never failing the session (the
+	   snapshot is safe in the store either way). */
+	const struct snap_standby_set *standby;
+	char *standby_image; /* owned, or NULL */
+	char standby_note[160];
 };
 
 void snap_recv_init(struct snap_recv *r, const char *root);

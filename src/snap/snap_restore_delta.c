@@ -56,7 +56,8 @@ struct snap_rd {
 	int cmp_fd; /* borrowed: where the old bytes are read from */
 	int out_fd; /* borrowed: where chunks are written */
 	bool copy;  /* out_fd starts empty: every nonzero chunk is written */
-	uint8_t *old, *fresh; /* owned: one chunk each */
+	const struct snap_manifest *known; /* borrowed: cmp_fd's image */
+	uint8_t *old, *fresh;              /* owned: one chunk each */
 	struct snap_restore_stats *st;
 	char *err;
 	size_t errlen;
@@ -120,6 +121,25 @@ snap_rd_zero(struct snap_rd *r, uint64_t off, uint32_t len)
 	return snap_rd_pwrite(r->out_fd, r->fresh, len, off);
 }
 
+/*
+ * With a known old image: chunk i is the same when the known manifest has
+ * the same ID over the same byte range (its last chunk may be shorter).
+ */
+static bool
+snap_rd_known_same(
+    const struct snap_rd *r, uint64_t i, uint64_t off, uint32_t len)
+{
+	const struct snap_manifest *k = r->known;
+	uint64_t koff;
+	uint32_t klen;
+
+	if (k->chunk_size != r->m->chunk_size || i >= k->nchunks)
+		return false;
+	snap_chunker_range(k->size, k->chunk_size, i, &koff, &klen);
+	return koff == off && klen == len &&
+	    memcmp(k->chunks[i].b, r->m->chunks[i].b, SNAP_ID_LEN) == 0;
+}
+
 /* Chunk i: keep it, or bring it from the store. */
 static int
 snap_rd_chunk(struct snap_rd *r, uint64_t i)
@@ -136,7 +156,13 @@ snap_rd_chunk(struct snap_rd *r, uint64_t i)
 	int e;
 
 	snap_chunker_range(r->m->size, r->m->chunk_size, i, &off, &len);
-	if ((n = snap_rd_pread(r->cmp_fd, r->old, len, off)) < 0) {
+	if (r->known != NULL) {
+		if (snap_rd_known_same(r, i, off, len)) {
+			r->st->kept++;
+			return 0;
+		}
+		n = 0; /* differs: no need to read it */
+	} else if ((n = snap_rd_pread(r->cmp_fd, r->old, len, off)) < 0) {
 		snprintf(r->err, r->errlen, "reading the old image at %llu: %s",
 		    (unsigned long long)off, strerror((int)-n));
 		return (int)n;
@@ -293,6 +319,8 @@ snap_rd_replace(struct snap_rd *r, const char *path, int old_fd)
 	} else {
 		r->copy = true;
 		r->cmp_fd = old_fd;
+		r->known = NULL;
+		r->st->known = false;
 	}
 	e = snap_rd_run(r);
 	close(fd);
@@ -310,9 +338,10 @@ snap_rd_replace(struct snap_rd *r, const char *path, int old_fd)
 
 int
 snap_restore_onto(struct snap_store *s, const struct snap_manifest *m,
-    const char *path, bool inplace, struct snap_restore_stats *st, char *err,
-    size_t errlen)
+    const char *path, const struct snap_restore_onto_opts *o,
+    struct snap_restore_stats *st, char *err, size_t errlen)
 {
+	static const struct snap_restore_onto_opts none;
 	struct snap_restore_stats scratch;
 	struct snap_rd r = {
 		.s = s,
@@ -325,15 +354,20 @@ snap_restore_onto(struct snap_store *s, const struct snap_manifest *m,
 	int old_fd, e;
 
 	memset(r.st, 0, sizeof(*r.st));
+	if (o == NULL)
+		o = &none;
 	if (m->kind == SNAP_KIND_TREE)
 		return snap_restore(
 		    s, m, path, SNAP_RESTORE_SPARSE, err, errlen);
 	/* O_NONBLOCK: a FIFO at path must not hang the open; fstat refuses
 	 * it below. On a regular file the flag does nothing. */
 	old_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (old_fd == -1 && errno == ENOENT) /* nothing to start from */
-		return snap_restore(
-		    s, m, path, SNAP_RESTORE_SPARSE, err, errlen);
+	if (old_fd == -1 && errno == ENOENT) { /* nothing to start from */
+		if ((e = snap_restore(s, m, path, SNAP_RESTORE_SPARSE, err,
+		         errlen)) == 0)
+			r.st->written = m->nchunks;
+		return e;
+	}
 	if (old_fd == -1 || fstat(old_fd, &sb) == -1) {
 		e = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -348,10 +382,29 @@ snap_restore_onto(struct snap_store *s, const struct snap_manifest *m,
 		goto out;
 	}
 	r.st->delta = true;
-	e = inplace ? snap_rd_inplace(&r, path) :
-	              snap_rd_replace(&r, path, old_fd);
+	/* A known image is compared by ID only: sound in place, or on a
+	 * clone of it; a fresh copy needs every byte read. */
+	r.known = o->known;
+	r.st->known = o->known != NULL;
+	e = o->inplace ? snap_rd_inplace(&r, path) :
+	                 snap_rd_replace(&r, path, old_fd);
 out:
 	if (old_fd != -1)
 		close(old_fd);
 	return e;
+}
+
+const char *
+snap_restore_how(const struct snap_restore_stats *st)
+{
+	if (st->known && st->written == 0)
+		return "the standby image was at the snapshot already";
+	if (st->known)
+		return st->inplace ?
+		    "in place, by ID against the standby record" :
+		    "onto a reflink copy, by ID against the "
+		    "standby record";
+	if (st->inplace)
+		return "in place";
+	return st->cloned ? "onto a reflink copy" : "onto a new copy";
 }

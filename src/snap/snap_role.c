@@ -10,6 +10,7 @@
 
 #include "lib/util.h"
 #include "snap/snap_role.h"
+#include "snap/snap_standby.h"
 
 /* A promote or demote waits this long for the store and the volume. */
 #define SNAP_ROLE_WAIT_MS 30000
@@ -167,8 +168,8 @@ snap_promote(struct snap_store *s, const struct snap_promote_opts *o,
 	r->base_created = base.created;
 	/* The image first: if it cannot be written, nothing has changed. */
 	if (o->to != NULL &&
-	    (e = snap_restore_onto(s, &base, o->to, o->inplace, &r->restore,
-	         err, errlen)) != 0)
+	    (e = snap_standby_put(
+	         s, &base, o->to, o->inplace, &r->restore, err, errlen)) != 0)
 		goto out;
 	*p = base;
 	p->chunks = xcalloc(base.nchunks + 1, sizeof(p->chunks[0]));

@@ -1,0 +1,128 @@
+/*
+ * snap_standby.c - keep a standby image at a snapshot (snap_standby.h).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "snap/snap_cd.h"
+#include "snap/snap_standby.h"
+
+#define SNAP_STANDBY_KIND "standby" /* <store>/standby/<volume> */
+
+const struct snap_standby_conf *
+snap_standby_find(
+    const struct snap_standby_conf *c, size_t n, const char *volume)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c[i].volume != NULL && strcmp(c[i].volume, volume) == 0)
+			return &c[i];
+	return NULL;
+}
+
+void
+snap_standby_set_clear(struct snap_standby_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		free(set->v[i].volume);
+		free(set->v[i].image);
+	}
+	free(set->v);
+	set->v = NULL;
+	set->n = 0;
+}
+
+void
+snap_standby_set_copy(
+    struct snap_standby_set *set, const struct snap_standby_conf *c, size_t n)
+{
+	snap_standby_set_clear(set);
+	if (n == 0)
+		return;
+	set->v = xcalloc(n, sizeof(set->v[0]));
+	for (size_t i = 0; i < n; i++) {
+		set->v[i].volume = xstrdup(c[i].volume);
+		set->v[i].image = xstrdup(c[i].image);
+	}
+	set->n = n;
+}
+
+/*
+ * The snapshot image holds, by the record: 1 with *known loaded (the
+ * caller finis it), 0 when the record is absent, stale or of another file.
+ */
+static int
+snap_standby_known(struct snap_store *s, const char *volume, const char *image,
+    struct snap_manifest *known)
+{
+	struct snap_cd_state st;
+	struct snap_ref ref;
+	struct stat sb;
+	char err[160];
+
+	if (snap_cd_state_load(s->root, SNAP_STANDBY_KIND, volume, &st) != 0 ||
+	    strcmp(st.base, image) != 0 || stat(image, &sb) != 0 ||
+	    !snap_cd_state_intact(&st, &sb))
+		return 0;
+	snprintf(ref.volume, sizeof(ref.volume), "%s", volume);
+	snprintf(ref.id, sizeof(ref.id), "%s", st.snapshot);
+	if (snap_store_manifest_load(s, &ref, known, err, sizeof(err)) != 0)
+		return 0;
+	if (!snap_cd_state_of(&st, known)) {
+		snap_manifest_fini(known);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+snap_standby_forget(struct snap_store *s, const char *volume)
+{
+	char *path = xasprintf("%s/%s/%s", s->root, SNAP_STANDBY_KIND, volume);
+
+	(void)unlink(path);
+	free(path);
+}
+
+int
+snap_standby_put(struct snap_store *s, const struct snap_manifest *m,
+    const char *image, bool inplace, struct snap_restore_stats *st, char *err,
+    size_t errlen)
+{
+	struct snap_restore_onto_opts o = { .inplace = inplace };
+	struct snap_manifest known;
+	struct stat sb;
+	int have, e;
+
+	memset(st, 0, sizeof(*st));
+	if (m->kind == SNAP_KIND_TREE) {
+		snprintf(err, errlen,
+		    "a standby image needs an image volume, not a tree");
+		return -EINVAL;
+	}
+	memset(&known, 0, sizeof(known));
+	have = snap_standby_known(s, m->volume, image, &known);
+	if (have && memcmp(known.root.b, m->root.b, SNAP_ID_LEN) == 0) {
+		st->delta = st->known = true;
+		st->kept = m->nchunks;
+		snap_manifest_fini(&known);
+		return 0;
+	}
+	o.known = have ? &known : NULL;
+	snap_standby_forget(s, m->volume);
+	e = snap_restore_onto(s, m, image, &o, st, err, errlen);
+	if (have)
+		snap_manifest_fini(&known);
+	if (e != 0)
+		return e;
+	/* Only now, after the image's fsync, does the record name m. Without
+	 * a record the image is still right; the next apply hashes it. */
+	if (stat(image, &sb) == 0)
+		(void)snap_cd_state_save(s, SNAP_STANDBY_KIND, m, image, &sb);
+	return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * snap_standby.h - a replica's standby image: a file a receiving node
+ * keeps at the volume's newest snapshot, patched as each one arrives
+ * (`snap.standby`), so a failover promote has nothing left to write.
+ *
+ * What the image holds is recorded in <store>/standby/<volume> (the
+ * snap_cd_state record: snapshot, root hash, and the image's inode, size
+ * and ctime once it was written). The record is believed only while the
+ * image is still that inode with that size and ctime: any write to the
+ * image changes its ctime, and then the image is compared chunk by chunk
+ * by hashing it (snap_restore_onto), never trusted. The record is removed
+ * before an image is patched and written again after its fsync, so a
+ * crash in between leaves no record, and the next apply or promote hashes.
+ */
+#ifndef HAVEN_SNAP_STANDBY_H
+#define HAVEN_SNAP_STANDBY_H
+
+#include <stdbool.h>
+
+#include "snap/snap.h"
+#include "snap/snap_manifest.h"
+#include "snap/snap_store.h"
+
+/* One `snap.standby[]` entry. */
+struct snap_standby_conf {
+	char *volume; /* owned */
+	char *image;  /* owned: absolute path of the standby image */
+};
+
+/*
+ * Make image hold m's image: nothing when the record says it does, the
+ * chunks that differ from the recorded snapshot's (by ID, no read) when
+ * the record holds, the chunks that differ by hash otherwise, a plain
+ * restore when there is no image yet. inplace: patch image itself (a
+ * standby image nobody runs), else through a temp copy renamed over it
+ * (promote's default). The record then names m. The caller holds the
+ * volume's lock (snap_vol_lock), so an apply and a promote never overlap.
+ */
+int snap_standby_put(struct snap_store *s, const struct snap_manifest *m,
+    const char *image, bool inplace, struct snap_restore_stats *st, char *err,
+    size_t errlen);
+
+/* The entry for volume in c[0..n), or NULL. */
+const struct snap_standby_conf *snap_standby_find(
+    const struct snap_standby_conf *c, size_t n, const char *volume);
+
+/*
+ * The receiver's own copy of the list: the config it came from is freed
+ * on a reload while sessions still point at the set, which stays put
+ * (its contents are swapped between sessions' steps, never during one).
+ */
+struct snap_standby_set {
+	struct snap_standby_conf *v; /* owned, with its strings */
+	size_t n;
+};
+
+void snap_standby_set_copy(
+    struct snap_standby_set *set, const struct snap_standby_conf *c, size_t n);
+void snap_standby_set_clear(struct snap_standby_set *set);
+
+#endif
