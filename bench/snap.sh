@@ -19,6 +19,7 @@
 # Needs: restic rsync python3 (scripts/deps.sh bench).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/snap_common.sh"
 bin=${HAVEN_BIN:-$here/../build-bench/haven}
 [ -x "$bin" ] || bin=$here/../build/haven
 size_mib=${SIZE_MIB:-512}
@@ -33,7 +34,6 @@ tmp=$(mktemp -d /dev/shm/bench-snap.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$tmp/restic-cache
 
-now() { date +%s.%N; }
 secs() { echo "$2 - $1" | bc -l; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 }
 	END { printf "%.3f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -41,31 +41,8 @@ ratio() { echo "$1 / $2" | bc -l | awk '{ printf "%.2f", $1 }'; }
 du_b() { du -sb "$1" | awk '{ print $1 }'; }
 mib() { echo "$1" | awk '{ printf "%.1f MiB", $1 / 1048576 }'; }
 
-# make_image PATH: every fourth MiB zero, the rest random.
-make_image() {
-	python3 - "$1" "$size_mib" <<'PY'
-import os, sys
-path, n = sys.argv[1], int(sys.argv[2])
-with open(path, "wb") as f:
-    for i in range(n):
-        f.write(bytes(1 << 20) if i % 4 == 3 else os.urandom(1 << 20))
-PY
-}
-
-# change_image PATH SEED: 100 overwrites of size/10000 bytes (1 % in all).
-change_image() {
-	python3 - "$1" "$2" <<'PY'
-import os, random, sys
-path, seed = sys.argv[1], int(sys.argv[2])
-rng = random.Random(seed)
-size = os.path.getsize(path)
-n = size // 10000
-with open(path, "r+b") as f:
-    for _ in range(100):
-        f.seek(rng.randrange(0, size - n))
-        f.write(os.urandom(n))
-PY
-}
+make_image() { snap_image "$1" "$size_mib"; }
+change_image() { snap_change "$1" "$2"; }
 
 echo "bench/snap.sh: ${size_mib} MiB image (3/4 random, 1/4 zero) on tmpfs, $rounds rounds"
 echo "haven: $bin; $(restic version | cut -d' ' -f1-2); rsync $(rsync --version | head -1 | awk '{print $3}')"

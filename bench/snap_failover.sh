@@ -30,6 +30,7 @@
 # Needs: restic rsync python3 (scripts/deps.sh bench).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/snap_common.sh"
 bin=${HAVEN_BIN:-$here/../build-bench/haven}
 [ -x "$bin" ] || bin=$here/../build/haven
 size_mib=${SIZE_MIB:-1024}
@@ -57,8 +58,7 @@ cleanup() {
 trap cleanup EXIT
 export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$dir/restic-cache
 
-head -c 32 /dev/urandom >"$dir/psk"
-chmod 600 "$dir/psk"
+snap_psk "$dir/psk"
 for n in a b; do
 	mkdir -p "$dir/$n"
 	port=$([ $n = a ] && echo $port_a || echo $port_b)
@@ -98,8 +98,6 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-now() { date +%s.%N; }
-elapsed() { python3 -c "print('%.3f' % ($2 - $1))"; }
 hs() { "$bin" snap "$1" --store "$dir/$2/store" "${@:3}"; }
 send() { # send CMD FROM TO [extra]
 	hs "$1" "$2" --to 127.0.0.1:$([ "$3" = a ] && echo $port_a ||
@@ -110,7 +108,7 @@ declare -a fo_h fo_r fo_w rp_h rp_r rp_hw rp_rw fb
 for r in $(seq "$rounds"); do
 	rm -rf "$dir"/a/store/* "$dir"/b/store/* "$dir/repo" "$dir"/rsync-a/*
 	rm -rf "$dir"/a/img "$dir"/b/img "$dir"/b/restic
-	head -c $((size_mib << 20)) /dev/urandom >"$dir/a/img"
+	snap_image "$dir/a/img" "$size_mib" random
 	rm -f "$dir"/b/warm.img
 	hs create a --volume data "$dir/a/img" >/dev/null || exit 1
 	send replicate a b >/dev/null || { echo "replicate failed" >&2; exit 1; }
@@ -142,16 +140,7 @@ for r in $(seq "$rounds"); do
 	cmp -s "$dir/a/img" "$dir/b/warm.img" || { echo "standby image differs" >&2; exit 1; }
 
 	# 2. B writes, A comes back as a replica, B reprotects it
-	python3 - "$dir/b/img" "$size_mib" "$r" <<'EOF'
-import random, sys
-path, size, seed = sys.argv[1], int(sys.argv[2]) << 20, int(sys.argv[3])
-rng = random.Random(seed)
-n = size // 10000
-with open(path, "r+b") as f:
-    for _ in range(100):
-        f.seek(rng.randrange(size - n))
-        f.write(rng.randbytes(n))
-EOF
+	snap_change "$dir/b/img" "$r"
 	hs create b --volume data "$dir/b/img" >/dev/null || exit 1
 	hs demote a --from "$dir/a/img" data >/dev/null || exit 1
 	t0=$(now)

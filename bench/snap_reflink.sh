@@ -27,6 +27,7 @@
 # Needs: root (loop mount), xfsprogs, restic, rsync, python3.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/snap_common.sh"
 bin=${HAVEN_BIN:-$here/../build-bench/haven}
 [ -x "$bin" ] || bin=$here/../build/haven
 size_mib=${SIZE_MIB:-1024}
@@ -55,8 +56,7 @@ truncate -s $((size_mib * 4 + 512))M "$dir/xfs.img"
 mkfs.xfs -q -m reflink=1 "$dir/xfs.img" || exit 1
 mount -o loop "$dir/xfs.img" "$mnt" || { echo "snap_reflink.sh: loop mount failed" >&2; exit 1; }
 
-head -c 32 /dev/urandom >"$dir/psk"
-chmod 600 "$dir/psk"
+snap_psk "$dir/psk"
 cat >"$dir/haven.yaml" <<YAML
 haven:
   state_dir: $dir/state
@@ -75,8 +75,6 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-now() { date +%s.%N; }
-elapsed() { python3 -c "print('%.3f' % ($2 - $1))"; }
 create() { # STORE VOLUME METHOD
 	"$bin" snap create --store "$1" --volume "$2" --detect "$3" "$mnt/img"
 }
@@ -95,13 +93,7 @@ declare -a cl cs sl ss rr rs rd
 for r in $(seq "$rounds"); do
 	rm -rf "$dir/a" "$dir/b" "$dir/repo" "$dir/dst"/* "$mnt"/img "$mnt"/old \
 		"$mnt"/.haven-snap
-	python3 - "$mnt/img" "$size_mib" <<'PY'
-import os, sys
-path, n = sys.argv[1], int(sys.argv[2])
-with open(path, "wb") as f:
-    for i in range(n):
-        f.write(bytes(1 << 20) if i % 4 == 3 else os.urandom(1 << 20))
-PY
+	snap_image "$mnt/img" "$size_mib"
 	cp --reflink=never "$mnt/img" "$mnt/old"
 	create "$dir/a" rl reflink >/dev/null || exit 1
 	create "$dir/b" rs rescan >/dev/null || exit 1
@@ -111,17 +103,7 @@ PY
 	restic -r "$dir/repo" backup -q "$mnt/img" >/dev/null || exit 1
 	sync
 
-	python3 - "$mnt/img" "$r" <<'PY'
-import os, random, sys
-path, seed = sys.argv[1], int(sys.argv[2])
-rng = random.Random(seed)
-size = os.path.getsize(path)
-n = size // 10000
-with open(path, "r+b") as f:
-    for _ in range(100):
-        f.seek(rng.randrange(0, size - n))
-        f.write(os.urandom(n))
-PY
+	snap_change "$mnt/img" "$r"
 	# Odd rounds reflink first, even rounds rescan first: neither always
 	# pays for the other's leftovers (XFS writeback of the loop device).
 	sync

@@ -22,6 +22,7 @@
 # Needs: rsync python3.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/snap_common.sh"
 bin=${HAVEN_BIN:-$here/../build-bench/haven}
 [ -x "$bin" ] || bin=$here/../build/haven
 size_mib=${SIZE_MIB:-256}
@@ -44,8 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-head -c 32 /dev/urandom >"$dir/psk"
-chmod 600 "$dir/psk"
+snap_psk "$dir/psk"
 mkdir -p "$dir/dst" "$dir/rdst"
 # The plane runs as haven.user; root keeps the bench free of chowns.
 cat >"$dir/haven.yaml" <<EOF
@@ -78,8 +78,6 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-now() { date +%s.%N; }
-elapsed() { python3 -c "print('%.3f' % ($2 - $1))"; }
 
 replicate() {
 	"$bin" snap replicate --store "$dir/src" --to 127.0.0.1:$hport \
@@ -89,7 +87,7 @@ replicate() {
 declare -a hf hi rf ri hw rw
 for r in $(seq "$rounds"); do
 	rm -rf "$dir/src" "$dir/dst"/* "$dir/rdst"/*
-	head -c $((size_mib << 20)) /dev/urandom >"$dir/img"
+	snap_image "$dir/img" "$size_mib" random
 	"$bin" snap create --store "$dir/src" --volume vm1 "$dir/img" >/dev/null
 	t0=$(now)
 	replicate >/dev/null || { echo "replicate failed" >&2; exit 1; }
@@ -99,16 +97,7 @@ for r in $(seq "$rounds"); do
 	hf+=("$(elapsed "$t0" "$t1")")
 	rf+=("$(elapsed "$t1" "$t2")")
 
-	python3 - "$dir/img" "$size_mib" "$r" <<'EOF'
-import random, sys
-path, size, seed = sys.argv[1], int(sys.argv[2]) << 20, int(sys.argv[3])
-rng = random.Random(seed)
-n = size // 10000
-with open(path, "r+b") as f:
-    for _ in range(100):
-        f.seek(rng.randrange(size - n))
-        f.write(rng.randbytes(n))
-EOF
+	snap_change "$dir/img" "$r"
 	"$bin" snap create --store "$dir/src" --volume vm1 "$dir/img" >/dev/null
 	t0=$(now)
 	out=$(replicate) || { echo "replicate failed" >&2; exit 1; }

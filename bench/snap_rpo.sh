@@ -19,6 +19,7 @@
 # Needs: python3.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/snap_common.sh"
 bin=${HAVEN_BIN:-$here/../build-bench/haven}
 [ -x "$bin" ] || bin=$here/../build/haven
 size_mib=${SIZE_MIB:-64}
@@ -35,9 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-head -c 32 /dev/urandom >"$dir/psk"
-chmod 600 "$dir/psk"
-head -c $((size_mib << 20)) /dev/urandom >"$dir/img"
+snap_psk "$dir/psk"
+snap_image "$dir/img" "$size_mib" random
 
 cat >"$dir/b.yaml" <<EOF
 haven:
