@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "dns/dns_db.h"
+#include "dns/dns_diff.h"
+#include "dns/dns_journal.h"
 #include "dns/dns_tsig.h"
 #include "dns/dns_wire.h"
 #include "dns/dns_xfr_out.h"
@@ -157,7 +159,29 @@ struct stream {
 	int rcode;
 	size_t max_len;
 	bool has_tsig;
+	char seq[512]; /* "SOA101 A3 ...": each answer, SOA by serial, A by
+	                  its last octet (h<N> has .N), others by type */
 };
+
+static void
+seq_add(struct stream *s, const uint8_t *rr, const uint8_t *rdata)
+{
+	size_t n = strlen(s->seq);
+	uint16_t type = get16(rr), rdlen = get16(rr + 8);
+	const uint8_t *t = rdata + rdlen - 20;
+
+	if (n + 24 >= sizeof(s->seq))
+		return;
+	if (type == DNS_TYPE_SOA)
+		snprintf(s->seq + n, sizeof(s->seq) - n, "%sSOA%u",
+		    n ? " " : "", (unsigned)get16(t) << 16 | get16(t + 2));
+	else if (type == DNS_TYPE_A && rdlen == 4)
+		snprintf(s->seq + n, sizeof(s->seq) - n, "%sA%u", n ? " " : "",
+		    rdata[3]);
+	else
+		snprintf(s->seq + n, sizeof(s->seq) - n, "%sT%u", n ? " " : "",
+		    type);
+}
 
 /* Run x to its end; collect what the messages hold. cl verifies each
  * message when not NULL. */
@@ -200,6 +224,7 @@ drain(struct dns_xfr_out *x, struct stream *s, struct dns_tsig_ctx *cl)
 			if (s->answers == 0)
 				s->first_type = get16(buf + off);
 			s->last_type = get16(buf + off);
+			seq_add(s, buf + off, buf + off + 10);
 			off += 10 + get16(buf + off + 8);
 			s->answers++;
 		}
@@ -473,12 +498,124 @@ test_ixfr(void)
 	dns_db_free(db);
 }
 
+struct copy_arg {
+	struct dns_db *db;
+	bool drop_h1;
+};
+
+/* Add set to the copy, but for h1.example.com when dropping it. */
+static int
+copy_set(const struct dns_rrset *set, void *arg)
+{
+	struct copy_arg *cp = arg;
+	uint8_t h1[DNS_NAME_MAX];
+
+	name(h1, "h1.example.com.");
+	if (cp->drop_h1 && dns_name_equal(set->owner, h1))
+		return 0;
+	for (unsigned i = 0; i < set->count; i++)
+		T_EQ_INT(dns_db_add_rr(cp->db, 0, set->owner, set->type,
+		             set->ttl, set->rdata[i].data, set->rdata[i].len),
+		    0);
+	return 0;
+}
+
+/* A zone at serial with hosts h0..h<nhosts - 1>, h1 dropped when
+ * drop_h1: versions to take steps between. */
+static struct dns_db *
+make_version(uint32_t serial, unsigned nhosts, bool drop_h1)
+{
+	struct dns_db *db = make_db(serial, nhosts), *out;
+	struct copy_arg cp = { NULL, drop_h1 };
+
+	if (!drop_h1)
+		return db;
+	/* Rebuild without h1: the db is read-only once finished. */
+	out = dns_db_new();
+	T_EQ_INT(dns_db_zone_begin(out, apex), 0);
+	cp.db = out;
+	T_EQ_INT(dns_db_zone_walk(db, 0, copy_set, &cp), 0);
+	T_EQ_INT(dns_db_finish(out, NULL, NULL), 0);
+	dns_db_free(db);
+	return out;
+}
+
+static void
+test_ixfr_incremental(void)
+{
+	struct dns_db *v100 = make_version(100, 3, false);
+	struct dns_db *v101 = make_version(101, 5, false);
+	struct dns_db *v102 = make_version(102, 5, true);
+	struct dns_journal *j;
+	struct dns_xfr_prefix p;
+	struct dns_xfr_zone z = { apex, &p, 1, NULL, NULL };
+	struct dns_xfr_env env = { v102, &z, 1, NULL, 0 };
+	struct sockaddr_in in;
+	enum dns_xfr_result res;
+	struct dns_xfr_out *x;
+	struct dns_diff d;
+	struct stream s;
+	struct req r;
+
+	j = dns_journal_new(apex, 10, 1 << 20);
+	T_EQ_INT(dns_diff_zones(v100, 0, v101, 0, &d), 0);
+	T_EQ_INT(dns_journal_append(j, &d), 0);
+	T_EQ_INT(dns_diff_zones(v101, 0, v102, 0, &d), 0);
+	T_EQ_INT(dns_journal_append(j, &d), 0);
+	z.journal = j;
+	T_EQ_INT(dns_xfr_prefix_parse(&p, "0.0.0.0/0"), 0);
+	addr4(&in, "198.18.0.9");
+	/* Two steps: h3 and h4 added, then h1 deleted (RFC 1995 §4). */
+	make_req(&r, DNS_TYPE_IXFR, 100);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_INCREMENTAL);
+	drain(x, &s, NULL);
+	T_EQ_STR(s.seq, "SOA102 SOA100 SOA101 A3 A4 SOA101 A1 SOA102 SOA102");
+	T_EQ_INT(s.rcode, 0);
+	dns_xfr_out_free(x);
+	/* The last step alone. */
+	make_req(&r, DNS_TYPE_IXFR, 101);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_INCREMENTAL);
+	drain(x, &s, NULL);
+	T_EQ_STR(s.seq, "SOA102 SOA101 A1 SOA102 SOA102");
+	dns_xfr_out_free(x);
+	/* A serial the journal does not know: the whole zone. */
+	make_req(&r, DNS_TYPE_IXFR, 99);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_FULL);
+	drain(x, &s, NULL);
+	T_EQ_INT(s.answers, 3 + 4 + 1); /* SOA NS ns1, h0 h2 h3 h4, SOA */
+	dns_xfr_out_free(x);
+	/* Up to date: our SOA alone, journal or not. */
+	make_req(&r, DNS_TYPE_IXFR, 102);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_UPTODATE);
+	dns_xfr_out_free(x);
+	/* A journal that does not end at what we serve is not used. */
+	env.db = v101;
+	make_req(&r, DNS_TYPE_IXFR, 100);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_FULL);
+	dns_xfr_out_free(x);
+	dns_journal_free(j);
+	dns_db_free(v100);
+	dns_db_free(v101);
+	dns_db_free(v102);
+}
+
 static const struct test tests[] = {
 	TEST(test_prefix),
 	TEST(test_axfr_stream),
 	TEST(test_refusals),
 	TEST(test_tsig),
 	TEST(test_ixfr),
+	TEST(test_ixfr_incremental),
 };
 
 TEST_MAIN(tests)
