@@ -9,6 +9,7 @@
  * serial, never per transfer.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +151,16 @@ dns_diff_rr_cmp(const struct dns_rr *a, const struct dns_rr *b)
 	return 0;
 }
 
+/* The same record as far as a deletion goes: TTL aside. */
+static int
+dns_diff_rr_cmp_nottl(const struct dns_rr *a, const struct dns_rr *b)
+{
+	struct dns_rr bb = *b;
+
+	bb.ttl = a->ttl;
+	return dns_diff_rr_cmp(a, &bb);
+}
+
 static int
 dns_diff_qsort_cmp(const void *pa, const void *pb)
 {
@@ -174,6 +185,70 @@ dns_diff_sorted(const struct dns_rrlist *l)
 	}
 	qsort(v, l->n, sizeof(*v), dns_diff_qsort_cmp);
 	return v;
+}
+
+int
+dns_rrlist_apply(struct dns_rrlist *cur, const struct dns_rrlist *del,
+    const struct dns_rrlist *add)
+{
+	const uint8_t **cv = dns_diff_sorted(cur), **dv = dns_diff_sorted(del);
+	const uint8_t **av = dns_diff_sorted(add);
+	struct dns_rrlist out = { 0 };
+	struct dns_rr a, b;
+	bool *gone = xcalloc(cur->n + 1, sizeof(*gone));
+	size_t i = 0, k = 0;
+	int rc = -ENOENT, c;
+
+	/* Both sorted: one merge finds every deletion or the first miss. */
+	while (k < del->n) {
+		if (i == cur->n)
+			goto out;
+		dns_rr_decode(cv[i], &a);
+		dns_rr_decode(dv[k], &b);
+		c = dns_diff_rr_cmp_nottl(&a, &b);
+		if (c > 0)
+			goto out;
+		if (c == 0) {
+			gone[i] = true;
+			k++;
+		}
+		i++;
+	}
+	/* What stays, less what an addition replaces, then the additions
+	 * (one of each: an addition named twice goes in once). */
+	for (i = 0, k = 0; i < cur->n; i++) {
+		if (gone[i])
+			continue;
+		dns_rr_decode(cv[i], &a);
+		c = 1;
+		while (k < add->n) {
+			dns_rr_decode(av[k], &b);
+			if ((c = dns_diff_rr_cmp_nottl(&a, &b)) <= 0)
+				break;
+			k++;
+		}
+		if (k < add->n && c == 0)
+			continue;
+		dns_rrlist_add(&out, &a);
+	}
+	for (k = 0; k < add->n; k++) {
+		dns_rr_decode(av[k], &b);
+		if (k > 0) {
+			dns_rr_decode(av[k - 1], &a);
+			if (dns_diff_rr_cmp_nottl(&a, &b) == 0)
+				continue;
+		}
+		dns_rrlist_add(&out, &b);
+	}
+	dns_rrlist_free(cur);
+	*cur = out;
+	rc = 0;
+out:
+	free(gone);
+	free(cv);
+	free(dv);
+	free(av);
+	return rc;
 }
 
 static void

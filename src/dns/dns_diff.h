@@ -60,6 +60,19 @@ struct dns_diff {
 int dns_diff_zones(const struct dns_db *old, unsigned ozone,
     const struct dns_db *new, unsigned nzone, struct dns_diff *d);
 
+/*
+ * Apply one step of an incremental transfer to cur, a zone's records
+ * (SOA included): every record of del must be in cur (owner, type, class
+ * and RDATA equal; the TTL aside, since RFC 1995 names the record to
+ * delete, not its TTL) and leaves it; then every record of add goes in,
+ * replacing an equal one (a TTL change). The SOA is not special: a step
+ * deletes the old one and adds the new one, so a step that does not
+ * start at cur's serial fails on its first deletion. Returns 0, or
+ * -ENOENT when del names a record cur does not hold, cur then unchanged.
+ */
+int dns_rrlist_apply(struct dns_rrlist *cur, const struct dns_rrlist *del,
+    const struct dns_rrlist *add);
+
 /* Bytes a diff holds (its lists), for the journal's bound. */
 size_t dns_diff_size(const struct dns_diff *d);
 void dns_diff_fini(struct dns_diff *d);

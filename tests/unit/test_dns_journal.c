@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,95 @@ test_diff(void)
 	T_EQ_INT(d.add.n, 0);
 	T_EQ_INT(d.to, 6);
 	dns_diff_fini(&d);
+}
+
+static int
+walk_rr(const struct dns_rrset *set, void *arg)
+{
+	struct dns_rr rr = { set->owner, set->type, set->rclass, set->ttl, 0,
+		NULL };
+
+	for (unsigned i = 0; i < set->count; i++) {
+		rr.rdlen = set->rdata[i].len;
+		rr.rdata = set->rdata[i].data;
+		dns_rrlist_add(arg, &rr);
+	}
+	return 0;
+}
+
+/* Every record of db's zone, SOA included, in walk order. */
+static void
+all_records(const struct dns_db *db, struct dns_rrlist *l)
+{
+	memset(l, 0, sizeof(*l));
+	T_EQ_INT(dns_db_zone_walk(db, 0, walk_rr, l), 0);
+}
+
+/* a and b hold the same records, whatever their order. */
+static bool
+same_records(const struct dns_rrlist *a, const struct dns_rrlist *b)
+{
+	struct dns_rrlist none = { 0 }, x = { 0 };
+
+	if (a->n != b->n)
+		return false;
+	/* Deleting all of b from a copy of a succeeds only if each of b is
+	 * in a; equal counts then make them equal. */
+	x.b = malloc(a->len + 1);
+	T_ASSERT(x.b != NULL);
+	memcpy(x.b, a->b, a->len);
+	x.len = x.cap = a->len;
+	x.n = a->n;
+	if (dns_rrlist_apply(&x, b, &none) != 0) {
+		dns_rrlist_free(&x);
+		return false;
+	}
+	T_EQ_INT(x.n, 0);
+	dns_rrlist_free(&x);
+	return true;
+}
+
+static void
+test_apply(void)
+{
+	static const char *b1 = "a IN A 198.18.0.1\n"
+	                        "b IN A 198.18.0.2\n"
+	                        "c 60 IN TXT \"old\"\n";
+	static const char *b2 = "a IN A 198.18.0.1\n"
+	                        "a IN A 198.18.0.10\n"
+	                        "c 120 IN TXT \"old\"\n"
+	                        "d IN MX 10 a\n";
+	struct dns_db *o = make_db(1, b1), *n = make_db(2, b2);
+	struct dns_rrlist cur, want, before, empty = { 0 };
+	struct dns_diff d;
+
+	T_EQ_INT(dns_diff_zones(o, 0, n, 0, &d), 0);
+	all_records(o, &cur);
+	all_records(n, &want);
+	/* Deletions and additions in one list each, the SOAs with them, as
+	 * a secondary reads them off an IXFR answer. */
+	T_EQ_INT(dns_rrlist_apply(&cur, &d.soa_from, &d.soa_to), 0);
+	T_EQ_INT(dns_rrlist_apply(&cur, &d.del, &d.add), 0);
+	T_ASSERT(same_records(&cur, &want));
+	/* The same step again: its old SOA is gone, so it fails, and cur is
+	 * left as it was. */
+	all_records(n, &before);
+	T_EQ_INT(dns_rrlist_apply(&cur, &d.soa_from, &empty), -ENOENT);
+	T_EQ_INT(dns_rrlist_apply(&cur, &d.del, &d.add), -ENOENT);
+	T_ASSERT(same_records(&cur, &before));
+	/* A TTL change through an addition alone replaces the record. */
+	dns_rrlist_free(&cur);
+	all_records(o, &cur);
+	T_EQ_INT(dns_rrlist_apply(&cur, &empty, &d.add), 0);
+	/* Serial 1's 6 records (SOA NS ns1 a b c), c's TXT replaced by its
+	 * 120 s self, a's second address and d's MX added. */
+	T_EQ_INT(cur.n, 6 + 2);
+	dns_rrlist_free(&cur);
+	dns_rrlist_free(&want);
+	dns_rrlist_free(&before);
+	dns_diff_fini(&d);
+	dns_db_free(o);
+	dns_db_free(n);
 }
 
 /* A step from -> to that adds one A record named after to. */
@@ -312,6 +402,7 @@ test_codec_corrupt(void)
 
 static const struct test tests[] = {
 	TEST(test_diff),
+	TEST(test_apply),
 	TEST(test_chain),
 	TEST(test_codec),
 	TEST(test_codec_corrupt),
