@@ -276,6 +276,71 @@ def test_journal_survives_restart_and_corruption_falls_back(haven, workdir):
                     event="load_stale") == 2
 
 
+SIGNED = BASE + """\
+dns:
+  listen: ["127.0.0.1:{port}"]
+  tsig_keys:
+    - {{ name: xfr-key, algorithm: hmac-sha256, secret: "{secret}" }}
+  zones:
+    - name: example.com
+      file: {zonefile}
+      allow_transfer: ["127.0.0.0/8"]
+      transfer_key: xfr-key
+"""
+
+
+def test_signed_incremental_stream_of_many_messages(haven, workdir):
+    """A step too big for one message: every message of the incremental
+    answer is signed, and dnspython verifies the TSIG chain message by
+    message (RFC 8945 §5.3.1), then applies the step."""
+    from test_dns_xfr import KEY, SECRET, ring
+    import dns.tsig
+    big = "".join("n%d IN A 198.18.%d.%d\n" % (i, 100 + i // 250, i % 250)
+                  for i in range(3000))
+    v11 = zone(11, extra=big)
+    port = free_dns_port()
+    zf = os.path.join(str(workdir), "example.com.zone")
+    cfg = os.path.join(str(workdir), "haven.yaml")
+
+    def put(text):
+        with open(zf, "w") as f:
+            f.write(text)
+        with open(cfg, "w") as f:
+            f.write(SIGNED.format(dir=workdir, port=port, zonefile=zf,
+                                  secret=SECRET))
+    put(V10)
+    h = haven(cfg)
+    h.port = port
+    wait_until(lambda: soa_serial(port) == 10, timeout=10,
+               what="haven serves serial 10")
+    put(v11)
+    reload_to(h, 11)
+    msgs = 0
+    adds = 0
+    for m in dns.query.xfr("127.0.0.1", "example.com", rdtype="IXFR",
+                           serial=10, port=port, keyring=ring(),
+                           keyname=KEY, keyalgorithm=dns.tsig.HMAC_SHA256,
+                           timeout=5, lifetime=20, relativize=False):
+        assert m.had_tsig
+        msgs += 1
+        adds += sum(len(r) for r in m.answer if r.rdtype == 1)
+    assert msgs > 1
+    assert adds == 3000
+    z = dns.zone.from_text(V10, origin="example.com.", relativize=False)
+    q, _ = dns.xfr.make_query(z, keyring=ring(), keyname=KEY,
+                              keyalgorithm=dns.tsig.HMAC_SHA256)
+    dns.query.inbound_xfr("127.0.0.1", z, q, port=port, timeout=5,
+                          lifetime=20)
+    assert {(str(n), dns.rdatatype.to_text(rds.rdtype), rds.ttl,
+             rd.to_text()) for n, rds in z.iterate_rdatasets()
+            for rd in rds} == file_records(v11)
+    assert h.metric("haven_dns_xfr_requests_total",
+                    result="ixfr_incremental") == 2
+    # Unsigned: refused, journal or not.
+    with pytest.raises(dns.xfr.TransferError):
+        records(port, rdtype="IXFR", serial=10)
+
+
 KNOT_CONF = """\
 server:
     rundir: "{d}"
