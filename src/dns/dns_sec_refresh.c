@@ -134,7 +134,7 @@ struct dns_sec_job {
 	char last_error[64];
 	uint64_t results[DNS_SEC_R__COUNT];
 	uint64_t ixfr_forms[DNS_SEC_IX__COUNT]; /* IXFR answers, by form */
-	struct dns_sec_job *next;         /* owned: the list */
+	struct dns_sec_job *next;               /* owned: the list */
 };
 
 static struct dns_sec_job *dns_sec_jobs; /* owned list */
