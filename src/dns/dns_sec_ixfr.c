@@ -81,7 +81,7 @@ dns_sec_ixfr_rr(struct dns_sec_ixfr *ix, const char *dir, const uint8_t *apex,
 		return rc;
 	/* A step's old SOA opens it: the previous one is whole. */
 	if (xr->op == DNS_XFR_OP_DEL && xr->type == DNS_TYPE_SOA &&
-	    (rc = dns_sec_ixfr_step(ix)) < 0)
+	    dns_name_equal(xr->owner, apex) && (rc = dns_sec_ixfr_step(ix)) < 0)
 		return rc;
 	if (ix->cur.len + ix->del.len + ix->add.len > ix->max_bytes)
 		return -EFBIG;
