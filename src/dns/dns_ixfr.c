@@ -200,7 +200,10 @@ dns_ixfr_update(struct dns_ixfr *ix, const struct dns_conf *c,
 		int z = dns_db_zone_find(nz->db, zi->apex);
 		bool fresh = false;
 
+		/* A zone nobody may transfer needs no journal: the diff
+		 * costs a walk and a sort of both versions per reload. */
 		if (x->ixfr_versions == 0 || z < 0 ||
+		    (x->nallow_transfer == 0 && x->key == NULL) ||
 		    dns_db_zone_is_pending(nz->db, (unsigned)z))
 			continue;
 		for (size_t k = 0; k < ix->nj; k++)

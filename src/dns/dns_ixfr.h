@@ -12,6 +12,9 @@
  * has now; a corrupt one is logged, counted and ignored (full transfers
  * until the next change).
  *
+ * Only zones someone may transfer (allow_transfer or transfer_key) with
+ * ixfr_versions above 0 get a journal.
+ *
  * State lives in struct dns_ixfr, which the worker's struct dns_srv owns;
  * its struct dns_srv_zones borrow it for the transfer responder.
  */
