@@ -1,7 +1,8 @@
 """test_dns_ixfr - incremental zone transfers (RFC 1995) out of haven.
 
 haven is the primary of example.com on 127.0.0.1 (a free port), with two
-workers (every worker answers transfers, so each must hold the journal).
+workers (every worker answers transfers, so each must hold the journal;
+the tests wait until both have journaled a reload before asking).
 The zone file changes: records added, deleted, RDATA and a TTL changed,
 the serial bumped; haven reloads and journals the difference. Then:
 
@@ -18,6 +19,7 @@ Skipped, never passed, without dnspython, kdig or knotd.
 """
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -68,7 +70,7 @@ V12 = zone(12, www="198.18.0.81", mailttl=600, drop=(3, 5),
 CONFIG = BASE + """\
 dns:
   listen: ["127.0.0.1:{port}"]
-  workers: 2
+  workers: {workers}
   zones:
     - name: example.com
       file: {zonefile}
@@ -78,7 +80,7 @@ dns:
 """
 
 
-def write(workdir, port, text, notify="", versions=20):
+def write(workdir, port, text, notify="", versions=20, workers=2):
     zf = os.path.join(str(workdir), "example.com.zone")
     with open(zf + ".tmp", "w") as f:
         f.write(text)
@@ -86,15 +88,32 @@ def write(workdir, port, text, notify="", versions=20):
     cfg = os.path.join(str(workdir), "haven.yaml")
     with open(cfg, "w") as f:
         f.write(CONFIG.format(dir=workdir, port=port, zonefile=zf,
-                              notify=notify, versions=versions))
+                              notify=notify, versions=versions,
+                              workers=workers))
     return cfg
 
 
-def reload_to(h, serial):
+def events(h, event):
+    """haven_dns_ixfr_journal_events_total{event}, over every worker."""
+    return h.metric("haven_dns_ixfr_journal_events_total", event=event)
+
+
+def reload_to(h, serial, appended):
+    """Reload, and wait until every worker journaled the step: the total
+    of appended steps (over workers) reaches appended. A query's answer
+    alone says one worker has the new serial, not that all have."""
     r = h.api("POST", "/v1/reload")
     assert r.status == 200, r
     wait_until(lambda: soa_serial(h.port) == serial, timeout=10,
                what="haven serves serial %d" % serial)
+    wait_until(lambda: events(h, "appended") == appended, timeout=10,
+               what="every worker journaled serial %d" % serial)
+
+
+def settled(h, event, n):
+    """Wait until n workers counted event (their first apply is over)."""
+    wait_until(lambda: events(h, event) == n, timeout=10,
+               what="%d workers counted %s" % (n, event))
 
 
 def kdig_ixfr(port, serial):
@@ -165,18 +184,25 @@ def start(haven, workdir, text, **kw):
     port = free_dns_port()
     h = haven(write(workdir, port, text, **kw))
     h.port = port
-    wait_until(lambda: soa_serial(port) == soa_of(
-        ("", "SOA", 0, "x x %d" % int(text.split("hostmaster ")[1].split()[0]))),
-        timeout=10, what="haven answers on %d" % port)
+    want = int(re.search(r"hostmaster (\d+)", text).group(1))
+    wait_until(lambda: soa_serial(port) == want, timeout=10,
+               what="haven answers serial %d on %d" % (want, port))
+    # Every worker, not only the one that answered: a worker still
+    # loading would read the next version of the file the test writes.
+    workers = kw.get("workers", 2)
+    wait_until(lambda: all(
+        h.metric("haven_dns_zone_serial", zone="example.com.",
+                 worker=str(w)) == want for w in range(workers)),
+        timeout=10, what="every worker serves serial %d" % want)
     return h
 
 
 def test_kdig_gets_exactly_the_changes(haven, workdir):
     h = start(haven, workdir, V10)
     write(workdir, h.port, V11)
-    reload_to(h, 11)
+    reload_to(h, 11, appended=2)
     write(workdir, h.port, V12)
-    reload_to(h, 12)
+    reload_to(h, 12, appended=4)
 
     d11, a11 = diff(V10, V11)
     d12, a12 = diff(V11, V12)
@@ -227,7 +253,7 @@ def test_kdig_gets_exactly_the_changes(haven, workdir):
 def test_journal_survives_restart_and_corruption_falls_back(haven, workdir):
     h = start(haven, workdir, V10)
     write(workdir, h.port, V11)
-    reload_to(h, 11)
+    reload_to(h, 11, appended=2)
     jdir = os.path.join(str(workdir), "state", "dns-journal")
     jfile = os.path.join(jdir, "example.com.ixfr")
     wait_until(lambda: os.path.exists(jfile), timeout=5,
@@ -235,12 +261,11 @@ def test_journal_survives_restart_and_corruption_falls_back(haven, workdir):
     h.stop()
 
     h = start(haven, workdir, V11)
+    settled(h, "loaded", 2)
     got = steps(kdig_ixfr(h.port, 10))
     assert [(f, t) for f, t, _, _ in got] == [(10, 11)]
     d11, a11 = diff(V10, V11)
     assert got[0][2] == kdig_form(d11) and got[0][3] == kdig_form(a11)
-    assert h.metric("haven_dns_ixfr_journal_events_total",
-                    event="loaded") == 2
     h.stop()
 
     # Flip a byte in the middle, then truncate: each refused, full
@@ -251,11 +276,10 @@ def test_journal_survives_restart_and_corruption_falls_back(haven, workdir):
         with open(jfile, "wb") as f:
             f.write(bad)
         h = start(haven, workdir, V11)
+        settled(h, "load_rejected", 2)
         rrs = kdig_ixfr(h.port, 10)
         assert sum(1 for r in rrs if r[1] == "SOA") == 2
         assert len(rrs) == len(file_records(V11)) + 1
-        assert h.metric("haven_dns_ixfr_journal_events_total",
-                        event="load_rejected") == 2
         assert h.metric("haven_dns_xfr_requests_total",
                         result="ixfr_full") == 1
         assert "dns ixfr journal rejected" in h.proc.log_text()
@@ -266,14 +290,13 @@ def test_journal_survives_restart_and_corruption_falls_back(haven, workdir):
     write(workdir, h.port, V11)
     h = start(haven, workdir, V11)
     write(workdir, h.port, V12)
-    reload_to(h, 12)
+    reload_to(h, 12, appended=2)
     h.stop()
     write(workdir, h.port, zone(13, extra="x IN A 198.18.7.7\n"))
     h = start(haven, workdir, zone(13, extra="x IN A 198.18.7.7\n"))
+    settled(h, "load_stale", 2)
     rrs = kdig_ixfr(h.port, 12)
     assert sum(1 for r in rrs if r[1] == "SOA") == 2
-    assert h.metric("haven_dns_ixfr_journal_events_total",
-                    event="load_stale") == 2
 
 
 SIGNED = BASE + """\
@@ -314,7 +337,7 @@ def test_signed_incremental_stream_of_many_messages(haven, workdir):
     wait_until(lambda: soa_serial(port) == 10, timeout=10,
                what="haven serves serial 10")
     put(v11)
-    reload_to(h, 11)
+    reload_to(h, 11, appended=1)  # one worker
     msgs = 0
     adds = 0
     for m in dns.query.xfr("127.0.0.1", "example.com", rdtype="IXFR",
@@ -400,7 +423,9 @@ def test_knot_secondary_catches_up_by_ixfr(haven, workdir, knot):
     kport = free_dns_port()
     port = free_dns_port()
     notify = '"127.0.0.1:%d"' % kport
-    h = haven(write(workdir, port, V10, notify=notify))
+    # One worker: worker 0 sends the NOTIFY once it has applied, and
+    # Knot's transfer could otherwise reach a worker still applying.
+    h = haven(write(workdir, port, V10, notify=notify, workers=1))
     h.port = port
     wait_until(lambda: soa_serial(port) == 10, timeout=10,
                what="haven serves serial 10")
@@ -408,8 +433,8 @@ def test_knot_secondary_catches_up_by_ixfr(haven, workdir, knot):
     try:
         wait_until(lambda: soa_serial(kport) == 10, timeout=20,
                    what="knot has serial 10")
-        write(workdir, port, V11, notify=notify)
-        reload_to(h, 11)
+        write(workdir, port, V11, notify=notify, workers=1)
+        reload_to(h, 11, appended=1)
         wait_until(lambda: soa_serial(kport) == 11, timeout=15,
                    what="knot refreshed to 11 after NOTIFY")
         want = file_records(V11)

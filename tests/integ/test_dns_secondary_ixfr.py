@@ -103,7 +103,11 @@ def test_secondary_takes_ixfr_from_knot(haven, workdir, knot):  # noqa: F811
     assert soa(hport, "new.example.com", "TXT")[0] == 0
     assert not soa(hport, "new.example.com", "TXT")[2]
 
-    # haven journaled what it received: it answers IXFR onward.
+    # haven journaled what it received: it answers IXFR onward, from
+    # either worker once both rebuilt their tables from the new copies.
+    wait_until(lambda: h.metric("haven_dns_ixfr_journal_events_total",
+                                event="appended") == 4, timeout=10,
+               what="both workers journaled 10->11->12")
     got = steps(kdig_ixfr(hport, 10))
     assert [(f, t) for f, t, _, _ in got] == [(10, 11), (11, 12)]
     assert ("new.example.com.", "TXT", 300, '"eleven"') in got[0][3]
