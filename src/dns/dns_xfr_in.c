@@ -244,6 +244,76 @@ dns_xfr_in_opening(struct dns_xfr_in *x, dns_xfr_rr_fn *fn, void *arg)
 	return 0;
 }
 
+/*
+ * Where rr (a record of the answer, at or below the apex) stands: the
+ * opening SOA, the second SOA that makes an IXFR answer incremental, a
+ * step's SOA, the closing SOA, or data. Sets rr->op. Returns 0 to hand
+ * rr over, 1 to hand nothing over (a SOA kept or the closing one), or
+ * -EPROTO (or fn's error, handing over a held-back SOA).
+ */
+static int
+dns_xfr_in_place(
+    struct dns_xfr_in *x, struct dns_xfr_rr *rr, dns_xfr_rr_fn *fn, void *arg)
+{
+	bool soa =
+	    rr->type == DNS_TYPE_SOA && dns_name_equal(rr->owner, x->apex);
+	const uint8_t *rd = rr->rdata;
+	int n = rr->rdlen, rc;
+
+	rr->op = x->incremental ? x->op : DNS_XFR_OP_ZONE;
+	if (x->records == 0) {
+		if (!soa || (size_t)n > sizeof(x->soa))
+			return dns_xfr_in_fail(x, DNS_XFR_IN_NOT_SOA);
+		memcpy(x->soa, rd, (size_t)n);
+		x->soa_len = (uint16_t)n;
+		x->serial = dns_xfr_in_serial(rd, n);
+		x->soa_ttl = rr->ttl;
+		/* An IXFR answer's opening SOA waits until its form is
+		 * known: incremental hands it over as the last step's
+		 * addition, AXFR form as the zone's. */
+		if (x->ixfr) {
+			x->records++;
+			return 1;
+		}
+		return 0;
+	}
+	if (soa && x->records == 1 && x->ixfr) {
+		/* SOA, SOA: RFC 1995's incremental form, which starts at
+		 * the serial we sent. */
+		if (dns_xfr_in_serial(rd, n) != x->ours ||
+		    !dns_xfr_in_newer(x->ours, x->serial))
+			return dns_xfr_in_fail(x, DNS_XFR_IN_IXFR);
+		x->incremental = true;
+		x->step_to = x->ours;
+		x->steps = 1;
+		x->op = rr->op = DNS_XFR_OP_DEL;
+		return 0;
+	}
+	if (soa && x->incremental) {
+		rc = dns_xfr_in_incr_soa(x, dns_xfr_in_serial(rd, n), &rr->op);
+		if (rc == 1)
+			x->done = true;
+		return rc;
+	}
+	if (soa) {
+		/* SOA, SOA to an AXFR: RFC 1995's incremental form. */
+		if (x->records == 1)
+			return dns_xfr_in_fail(x, DNS_XFR_IN_IXFR);
+		if ((size_t)n != x->soa_len ||
+		    memcmp(rd + n - 20, x->soa + n - 20, 4) != 0)
+			return dns_xfr_in_fail(x, DNS_XFR_IN_NOT_SOA);
+		x->done = true;
+		return 1;
+	}
+	if (x->ixfr && x->records == 1) {
+		/* AXFR form: the opening SOA is the zone's. */
+		x->records = 0;
+		if ((rc = dns_xfr_in_opening(x, fn, arg)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int
 dns_xfr_in_feed(struct dns_xfr_in *x, const uint8_t *msg, size_t len,
     uint64_t now, dns_xfr_rr_fn *fn, void *arg)
@@ -316,64 +386,14 @@ dns_xfr_in_feed(struct dns_xfr_in *x, const uint8_t *msg, size_t len,
 		off += rdlen;
 		if (rclass != DNS_CLASS_IN || !dns_name_is_sub(owner, x->apex))
 			return dns_xfr_in_fail(x, DNS_XFR_IN_OUTSIDE);
-		rr.op = x->incremental ? x->op : DNS_XFR_OP_ZONE;
-		if (x->records == 0) {
-			if (type != DNS_TYPE_SOA ||
-			    !dns_name_equal(owner, x->apex) ||
-			    (size_t)n > sizeof(x->soa))
-				return dns_xfr_in_fail(x, DNS_XFR_IN_NOT_SOA);
-			memcpy(x->soa, rd, (size_t)n);
-			x->soa_len = (uint16_t)n;
-			x->serial = dns_xfr_in_serial(rd, n);
-			x->soa_ttl = rr.ttl;
-			/* An incremental answer hands the opening SOA over
-			 * as the last step's addition, not here. */
-			if (x->ixfr) {
-				x->records++;
-				continue;
-			}
-		} else if (type == DNS_TYPE_SOA &&
-		    dns_name_equal(owner, x->apex) && x->records == 1 &&
-		    x->ixfr) {
-			/* SOA, SOA: RFC 1995's incremental form, which
-			 * starts at the serial we sent. */
-			if (dns_xfr_in_serial(rd, n) != x->ours ||
-			    !dns_xfr_in_newer(x->ours, x->serial))
-				return dns_xfr_in_fail(x, DNS_XFR_IN_IXFR);
-			x->incremental = true;
-			x->step_to = x->ours;
-			x->steps = 1;
-			x->op = rr.op = DNS_XFR_OP_DEL;
-		} else if (type == DNS_TYPE_SOA &&
-		    dns_name_equal(owner, x->apex) && x->incremental) {
-			rc = dns_xfr_in_incr_soa(
-			    x, dns_xfr_in_serial(rd, n), &rr.op);
-			if (rc < 0)
-				return rc;
-			if (rc == 1) {
-				x->done = true;
-				continue;
-			}
-		} else if (type == DNS_TYPE_SOA &&
-		    dns_name_equal(owner, x->apex)) {
-			/* SOA, SOA: RFC 1995's incremental form. */
-			if (x->records == 1)
-				return dns_xfr_in_fail(x, DNS_XFR_IN_IXFR);
-			if ((size_t)n != x->soa_len ||
-			    memcmp(rd + n - 20, x->soa + n - 20, 4) != 0)
-				return dns_xfr_in_fail(x, DNS_XFR_IN_NOT_SOA);
-			x->done = true;
-			continue;
-		} else if (x->ixfr && x->records == 1) {
-			/* AXFR form: the opening SOA is the zone's. */
-			x->records = 0;
-			if ((rc = dns_xfr_in_opening(x, fn, arg)) < 0)
-				return rc;
-		}
 		rr.owner = owner;
 		rr.type = type;
 		rr.rdata = rd;
 		rr.rdlen = (uint16_t)n;
+		if ((rc = dns_xfr_in_place(x, &rr, fn, arg)) < 0)
+			return rc;
+		if (rc == 1)
+			continue;
 		if (fn != NULL && (rc = fn(&rr, arg)) < 0) {
 			x->err = DNS_XFR_IN_CALLER;
 			return rc;
