@@ -299,6 +299,34 @@ def test_journal_survives_restart_and_corruption_falls_back(haven, workdir):
     assert sum(1 for r in rrs if r[1] == "SOA") == 2
 
 
+def test_journal_bound_and_off(haven, workdir):
+    """ixfr_versions: 1 keeps the last step only: the serial before it
+    gets the whole zone. ixfr_versions: 0 keeps nothing."""
+    h = start(haven, workdir, V10, versions=1)
+    write(workdir, h.port, V11, versions=1)
+    reload_to(h, 11, appended=2)
+    write(workdir, h.port, V12, versions=1)
+    reload_to(h, 12, appended=4)
+    rrs = kdig_ixfr(h.port, 10)
+    assert sum(1 for r in rrs if r[1] == "SOA") == 2
+    assert len(rrs) == len(file_records(V12)) + 1
+    got = steps(kdig_ixfr(h.port, 11))
+    assert [(f, t) for f, t, _, _ in got] == [(11, 12)]
+    assert h.metric("haven_dns_ixfr_journal_steps") == 2  # one per worker
+    # Off: the reload journals nothing, every IXFR is answered in full.
+    write(workdir, h.port, zone(13), versions=0)
+    r = h.api("POST", "/v1/reload")
+    assert r.status == 200, r
+    wait_until(lambda: all(
+        h.metric("haven_dns_zone_serial", zone="example.com.",
+                 worker=str(w)) == 13 for w in range(2)),
+        timeout=10, what="every worker serves serial 13")
+    assert h.metric("haven_dns_ixfr_journal_steps") == 0
+    assert events(h, "appended") == 4
+    rrs = kdig_ixfr(h.port, 12)
+    assert sum(1 for r in rrs if r[1] == "SOA") == 2
+
+
 SIGNED = BASE + """\
 dns:
   listen: ["127.0.0.1:{port}"]
