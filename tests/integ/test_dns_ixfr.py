@@ -12,6 +12,9 @@ the serial bumped; haven reloads and journals the difference. Then:
 * a serial the journal does not know gets the whole zone (AXFR form);
 * the journal survives a restart, and a corrupt journal file is refused
   (logged, counted) with full answers instead, never a crash;
+* ixfr_versions bounds the journal, and 0 turns it off;
+* with a transfer_key, an incremental answer of several messages is
+  signed message by message (dnspython verifies the chain);
 * Knot (knotd) as a secondary of haven catches up by IXFR after the
   NOTIFY: its log says so, and its copy holds exactly the new records.
 
