@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "dns/dns_gslb.h"
+#include "dns/dns_ixfr.h"
 #include "dns/dns_sec.h" /* dns-sec */
 #include "dns/dns_srv.h"
 #include "dns/dns_xfr.h" /* dns-xfr */
@@ -94,6 +95,7 @@ dns_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	s->rt = dns_gslb_rt_new(loop, worker);
 	s->dyn = dns_gslb_rt_dyn(s->rt);
 	s->xfr = dns_xfr_tcp; /* dns-xfr: AXFR/IXFR responder */
+	s->ixfr = dns_ixfr_new(worker);
 	dns_udp_init(s);
 	return 0;
 }
@@ -367,6 +369,8 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 		s->opts.cookie_secret = NULL;
 	}
 	dns_plane_rrl(s, o, c);
+	dns_ixfr_set_dir(s->ixfr, env->state_dir);
+	dns_ixfr_update(s->ixfr, c, s->zones, z); /* before the swap */
 	dns_notify_apply(s, s->zones, z); /* dns-xfr: NOTIFY on new serials */
 	dns_srv_zones_unref(s->zones);
 	s->zones = z;
@@ -465,6 +469,8 @@ dns_plane_metrics(struct buf *out)
 	if (dns_plane_srv != NULL)
 		dns_api_metrics(dns_plane_srv, out);
 	dns_xfr_metrics(out);
+	dns_ixfr_metrics(
+	    dns_plane_srv != NULL ? dns_plane_srv->ixfr : NULL, out);
 	dns_sec_metrics(out); /* dns-sec */
 }
 

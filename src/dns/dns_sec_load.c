@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dns/dns_ixfr.h"
 #include "dns/dns_sec.h"
 #include "dns/dns_xfr.h"
 #include "lib/json.h"
@@ -134,6 +135,8 @@ dns_sec_rebuild(struct dns_srv *s, const char *why, bool strict)
 	}
 	conf_errors_fini(&errs);
 	dns_sec_reloads++;
+	/* Journal what the primary sent, so we serve IXFR onward. */
+	dns_ixfr_update(s->ixfr, s->conf, s->zones, z);
 	dns_notify_apply(s, s->zones, z); /* NOTIFY our own secondaries */
 	dns_srv_zones_unref(s->zones);
 	s->zones = z;

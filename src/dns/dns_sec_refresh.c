@@ -36,6 +36,7 @@
 
 #include "dns/dns_conf.h"
 #include "dns/dns_sec.h"
+#include "dns/dns_sec_ixfr.h"
 #include "dns/dns_sec_wire.h"
 #include "dns/dns_tsig.h"
 #include "dns/dns_wire.h"
@@ -76,6 +77,22 @@ static const char *const dns_sec_rname[DNS_SEC_R__COUNT] = {
 	"failed",
 };
 
+/* How an IXFR we asked for was answered (RFC 1995 §4). */
+enum dns_sec_ixfr_form {
+	DNS_SEC_IX_INCREMENTAL, /* applied to our copy */
+	DNS_SEC_IX_AXFR_FORM,   /* the whole zone */
+	DNS_SEC_IX_UPTODATE,    /* the primary's SOA alone */
+	DNS_SEC_IX_FALLBACK,    /* unusable: AXFR asked instead */
+	DNS_SEC_IX__COUNT
+};
+
+static const char *const dns_sec_ixname[DNS_SEC_IX__COUNT] = {
+	"incremental",
+	"axfr_form",
+	"up_to_date",
+	"fallback_axfr",
+};
+
 struct dns_sec_job {
 	struct dns_srv *s; /* borrowed: the worker's */
 	uint8_t apex[DNS_NAME_MAX];
@@ -104,6 +121,7 @@ struct dns_sec_job {
 	struct dns_tsig_ctx tsig;
 	struct dns_xfr_in xin;
 	struct dns_sec_recs recs;   /* owned: the transfer's records */
+	struct dns_sec_ixfr ixfr;   /* owned: an incremental answer applied */
 	uint8_t q[DNS_SEC_MSG + 2]; /* the query, with a TCP prefix */
 	size_t qlen, qoff;
 	uint8_t *in; /* owned: TCP bytes read */
@@ -115,7 +133,8 @@ struct dns_sec_job {
 	int last_result; /* -1: none yet */
 	char last_error[64];
 	uint64_t results[DNS_SEC_R__COUNT];
-	struct dns_sec_job *next; /* owned: the list */
+	uint64_t ixfr_forms[DNS_SEC_IX__COUNT]; /* IXFR answers, by form */
+	struct dns_sec_job *next;               /* owned: the list */
 };
 
 static struct dns_sec_job *dns_sec_jobs; /* owned list */
@@ -192,6 +211,7 @@ dns_sec_finish(struct dns_sec_job *j, enum dns_sec_result r)
 	dns_sec_close(j);
 	ev_timer_stop(j->s->loop, &j->deadline);
 	dns_sec_recs_free(&j->recs);
+	dns_sec_ixfr_fini(&j->ixfr);
 	j->phase = DNS_SEC_IDLE;
 	j->results[r]++;
 	j->last_result = (int)r;
@@ -219,6 +239,7 @@ dns_sec_fail(struct dns_sec_job *j, const char *why)
 	    j->zone, j->peer, why);
 	dns_sec_close(j);
 	dns_sec_recs_free(&j->recs);
+	dns_sec_ixfr_fini(&j->ixfr);
 	j->cur++;
 	if (j->cur >= j->nprim) {
 		dns_sec_finish(j, DNS_SEC_R_FAILED);
@@ -329,22 +350,42 @@ dns_sec_tcp_start(struct dns_sec_job *j, enum dns_sec_phase ph)
 		dns_sec_fail(j, "tcp_socket");
 }
 
+/* Transfer the zone from the current primary: IXFR from our serial
+ * when we serve a copy (RFC 1995), else AXFR. */
 static void
-dns_sec_axfr_start(struct dns_sec_job *j)
+dns_sec_xfr_start(struct dns_sec_job *j, bool ixfr)
 {
 	const struct dns_tsig_key *k = j->has_key ? &j->key : NULL;
 	int n;
 
 	j->id = dns_sec_new_id();
-	n = dns_xfr_in_query(&j->xin, j->apex, j->id, k, j->q + 2, DNS_SEC_MSG,
-	    (uint64_t)time(NULL));
+	if (ixfr)
+		n = dns_xfr_in_query_ixfr(&j->xin, j->apex, j->id, j->serial, k,
+		    j->q + 2, DNS_SEC_MSG, (uint64_t)time(NULL));
+	else
+		n = dns_xfr_in_query(&j->xin, j->apex, j->id, k, j->q + 2,
+		    DNS_SEC_MSG, (uint64_t)time(NULL));
 	if (n < 0) {
 		dns_sec_fail(j, "axfr_query");
 		return;
 	}
 	j->qlen = (size_t)n;
 	dns_sec_recs_free(&j->recs);
+	dns_sec_ixfr_fini(&j->ixfr);
+	dns_sec_ixfr_init(&j->ixfr, DNS_SEC_RECS_MAX);
 	dns_sec_tcp_start(j, DNS_SEC_AXFR);
+}
+
+/* An IXFR answer we cannot use: ask the same primary for AXFR (a new
+ * connection; the old copy is still what we serve). */
+static void
+dns_sec_ixfr_fallback(struct dns_sec_job *j, const char *why)
+{
+	j->ixfr_forms[DNS_SEC_IX_FALLBACK]++;
+	log_warn("dns secondary ixfr unusable, asking axfr",
+	    "zone=%s primary=%s why=%s", j->zone, j->peer, why);
+	dns_sec_close(j);
+	dns_sec_xfr_start(j, false);
 }
 
 /* Touch the copy: the refresh succeeded, its expire starts again. */
@@ -386,7 +427,7 @@ dns_sec_decide(struct dns_sec_job *j, uint32_t serial)
 		    "ours=%u theirs=%u have=%s",
 		    j->zone, j->peer, j->serial, serial,
 		    j->have ? "yes" : "no");
-		dns_sec_axfr_start(j);
+		dns_sec_xfr_start(j, j->have && dns_sec_served(j));
 		return;
 	}
 	dns_sec_touch_copy(j);
@@ -454,6 +495,8 @@ dns_sec_axfr_rr(const struct dns_xfr_rr *rr, void *arg)
 {
 	struct dns_sec_job *j = arg;
 
+	if (rr->op != DNS_XFR_OP_ZONE)
+		return dns_sec_ixfr_rr(&j->ixfr, dns_sec_dir(), j->apex, rr);
 	if (j->recs.len > DNS_SEC_RECS_MAX)
 		return -EFBIG;
 	dns_sec_recs_add(
@@ -489,6 +532,38 @@ dns_sec_axfr_done(struct dns_sec_job *j)
 	dns_sec_finish(j, DNS_SEC_R_UPDATED);
 }
 
+/* An IXFR answer is complete: up to date, the zone in AXFR form, or
+ * increments applied to our copy, whose result is written like an
+ * AXFR's. Returns false (the connection is gone). */
+static bool
+dns_sec_ixfr_done(struct dns_sec_job *j)
+{
+	int rc;
+
+	dns_sec_close(j);
+	if (j->xin.uptodate) {
+		j->ixfr_forms[DNS_SEC_IX_UPTODATE]++;
+		dns_sec_touch_copy(j);
+		dns_sec_finish(j, DNS_SEC_R_UP_TO_DATE);
+		return false;
+	}
+	if (!j->xin.incremental) {
+		j->ixfr_forms[DNS_SEC_IX_AXFR_FORM]++;
+		dns_sec_axfr_done(j);
+		return false;
+	}
+	rc = dns_sec_ixfr_finish(&j->ixfr, j->apex, j->xin.serial, &j->recs);
+	if (rc < 0) {
+		dns_sec_ixfr_fallback(j, "ixfr_apply");
+		return false;
+	}
+	j->ixfr_forms[DNS_SEC_IX_INCREMENTAL]++;
+	log_info("dns secondary ixfr applied", "zone=%s from=%u to=%u steps=%u",
+	    j->zone, j->serial, j->xin.serial, j->xin.steps);
+	dns_sec_axfr_done(j);
+	return false;
+}
+
 /* One whole message read over TCP. Returns false when j's connection
  * is gone (failed or finished). */
 static bool
@@ -504,9 +579,15 @@ dns_sec_tcp_msg(struct dns_sec_job *j, const uint8_t *m, size_t len)
 	    &j->xin, m, len, (uint64_t)time(NULL), dns_sec_axfr_rr, j);
 	if (rc == 0)
 		return true;
+	if (rc == 1 && j->xin.ixfr)
+		return dns_sec_ixfr_done(j);
 	if (rc == 1) {
 		dns_sec_close(j);
 		dns_sec_axfr_done(j);
+		return false;
+	}
+	if (j->xin.ixfr) {
+		dns_sec_ixfr_fallback(j, dns_xfr_in_err_name(j->xin.err));
 		return false;
 	}
 	dns_sec_fail(j, dns_xfr_in_err_name(j->xin.err));
@@ -652,6 +733,7 @@ dns_sec_job_free(struct dns_sec_job *j)
 	ev_timer_stop(j->s->loop, &j->sched);
 	ev_timer_stop(j->s->loop, &j->deadline);
 	dns_sec_recs_free(&j->recs);
+	dns_sec_ixfr_fini(&j->ixfr);
 	free(j->prim);
 	explicit_bzero(&j->key, sizeof(j->key));
 	explicit_bzero(&j->tsig, sizeof(j->tsig));
@@ -752,6 +834,16 @@ dns_sec_refresh_metrics(struct buf *out)
 			mx_label(&l, "result", dns_sec_rname[r]);
 			mx_u64(out, "haven_dns_secondary_refresh_total", l.data,
 			    j->results[r]);
+		}
+	mx_family(out, "haven_dns_secondary_ixfr_total", "counter",
+	    "IXFR answers to our refreshes, by form (worker 0)");
+	for (struct dns_sec_job *j = dns_sec_jobs; j != NULL; j = j->next)
+		for (int f = 0; f < DNS_SEC_IX__COUNT; f++) {
+			buf_reset(&l);
+			mx_label(&l, "zone", j->zone);
+			mx_label(&l, "form", dns_sec_ixname[f]);
+			mx_u64(out, "haven_dns_secondary_ixfr_total", l.data,
+			    j->ixfr_forms[f]);
 		}
 	buf_fini(&l);
 }

@@ -100,11 +100,16 @@ struct dns_srv_stats {
 	uint64_t xfr_started;
 };
 
+struct dns_ixfr;
+
 /* Tables the worker answers from; see the header comment. */
 struct dns_srv_zones {
 	struct dns_db *db; /* owned */
 	size_t *records;   /* owned: records read per zone, for the API */
 	struct dns_sec_info *sec; /* owned: per zone of the config; dns-sec */
+	const struct dns_ixfr *ixfr; /* borrowed: the server's journals
+	                                (dns_ixfr.h), which outlive every
+	                                zones; NULL: none */
 	unsigned refs;
 };
 
@@ -169,7 +174,8 @@ struct dns_srv {
 	uint8_t nsid[DNS_NSID_MAX];
 	uint8_t cookie_secret[DNS_COOKIE_SECRET_LEN]; /* dns_cookie.h */
 	struct dns_rrl *rrl;                          /* owned, NULL when off */
-	struct dns_sock *socks;                       /* owned list */
+	struct dns_ixfr *ixfr;  /* owned: IXFR journals (dns_ixfr.h) */
+	struct dns_sock *socks; /* owned list */
 	/* TCP connections, least recently active first. */
 	struct dns_tcp_conn *conn_head, *conn_tail; /* owned */
 	unsigned nconns;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dns/dns_ixfr.h"
 #include "dns/dns_xfr.h"
 #include "dns/dns_xfr_out.h"
 #include "lib/log.h"
@@ -114,6 +115,7 @@ dns_xfr_tcp(const struct dns_conf *c, struct dns_srv_zones *z,
 		zones[i].allow = x->allow;
 		zones[i].nallow = x->allow != NULL ? x->nallow_transfer : 0;
 		zones[i].key = x->key;
+		zones[i].journal = dns_ixfr_journal(z->ixfr, c->zones[i].apex);
 	}
 	for (i = 0; i < c->ntsig_keys; i++)
 		keys[i] = c->tsig_keys[i].key;

@@ -12,6 +12,8 @@
 #include "dns/dns_xfr_conf.h"
 #include "lib/util.h"
 
+#define DNS_XFR_JOURNAL_MIN 1024u /* bytes: one small step */
+
 static const struct conf_key dns_xfr_key_keys[] = {
 	{ .name = "name",
 	    .type = CT_STRING,
@@ -174,6 +176,17 @@ dns_xfr_conf_check(
 				    "zone %s: notify: expected ip:port, got "
 				    "'%s'",
 				    zi->name, z->notify[j]);
+		/* A bound no step fits in keeps nothing while looking on:
+		 * say how to turn the journal off instead. */
+		if (z->ixfr_versions > 0 &&
+		    z->ixfr_journal_size < DNS_XFR_JOURNAL_MIN)
+			conf_error(ctx,
+			    dns_xfr_conf_node(
+			        node, "zones", i, "ixfr_journal_size"),
+			    "zone %s: ixfr_journal_size: under %u bytes keeps "
+			    "no change; set ixfr_versions: 0 to turn the "
+			    "journal off",
+			    zi->name, DNS_XFR_JOURNAL_MIN);
 		if (z->transfer_key == NULL)
 			continue;
 		for (j = 0; j < c->ntsig_keys; j++)

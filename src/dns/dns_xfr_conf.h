@@ -8,7 +8,8 @@
  *                  secret: "base64..."}]
  *     zones: [{name: example.com, file: ...,
  *              allow_transfer: ["198.18.0.0/15"],
- *              notify: ["198.18.0.2:53"], transfer_key: xfr-key}]
+ *              notify: ["198.18.0.2:53"], transfer_key: xfr-key,
+ *              ixfr_versions: 20, ixfr_journal_size: 4m}]
  *
  * Plain data: dns_conf.c binds it with the tables here; the dns section's
  * check hook calls dns_xfr_conf_check, which fills the "not bound" fields
@@ -21,6 +22,7 @@
 
 #include <stddef.h>
 
+#include "dns/dns_journal.h"
 #include "dns/dns_tsig.h"
 #include "dns/dns_xfr_out.h"
 #include "lib/conf.h"
@@ -41,7 +43,9 @@ struct dns_xfr_zone_conf {
 	size_t nallow_transfer;
 	char **notify; /* owned, NULL-terminated: "ip:port" */
 	size_t nnotify;
-	char *transfer_key; /* owned: a tsig_keys name, or NULL */
+	char *transfer_key;         /* owned: a tsig_keys name, or NULL */
+	uint32_t ixfr_versions;     /* IXFR journal: steps kept; 0: off */
+	uint64_t ixfr_journal_size; /* IXFR journal: bytes kept */
 	/* Not bound: set by the check. */
 	struct dns_xfr_prefix *allow;         /* owned: nallow_transfer */
 	struct sockaddr_storage *notify_addr; /* owned: nnotify */
@@ -70,12 +74,29 @@ extern const struct conf_schema dns_xfr_key_schema;
 		    .help =                                                    \
 		        "secondaries (\"ip:port\") sent a NOTIFY when the "    \
 		        "serial changes (RFC 1996)" },                         \
+	    { .name = "transfer_key",                                          \
+		    .type = CT_STRING,                                         \
+		    .off = (base) +                                            \
+		        offsetof(struct dns_xfr_zone_conf, transfer_key),      \
+		    .help =                                                    \
+		        "a tsig_keys name: transfers must be signed with it, " \
+		        "NOTIFYs are" },                                       \
+	    { .name = "ixfr_versions",                                         \
+		    .type = CT_UINT,                                           \
+		    .off = (base) +                                            \
+		        offsetof(struct dns_xfr_zone_conf, ixfr_versions),     \
+		    .dflt = DNS_JOURNAL_VERSIONS_DEFAULT,                      \
+		    .min = 0,                                                  \
+		    .max = DNS_JOURNAL_VERSIONS_MAX,                           \
+		    .help = "IXFR journal: serial changes kept for "           \
+		            "incremental transfers (0: off)" },                \
 	{                                                                      \
-		.name = "transfer_key", .type = CT_STRING,                     \
-		.off =                                                         \
-		    (base) + offsetof(struct dns_xfr_zone_conf, transfer_key), \
-		.help = "a tsig_keys name: transfers must be signed with it, " \
-		        "NOTIFYs are"                                          \
+		.name = "ixfr_journal_size", .type = CT_SIZE,                  \
+		.off = (base) +                                                \
+		    offsetof(struct dns_xfr_zone_conf, ixfr_journal_size),     \
+		.dflt = DNS_JOURNAL_BYTES_DEFAULT,                             \
+		.help = "IXFR journal: bytes of changes kept (oldest "         \
+		        "dropped first)"                                       \
 	}
 
 /* Check and fill the not-bound fields of c's keys and zones. */

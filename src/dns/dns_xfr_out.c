@@ -26,6 +26,7 @@ static const char *const dns_xfr_result_names[DNS_XFR_RESULT__COUNT] = {
 	[DNS_XFR_AXFR] = "axfr",
 	[DNS_XFR_IXFR_FULL] = "ixfr_full",
 	[DNS_XFR_IXFR_UPTODATE] = "ixfr_uptodate",
+	[DNS_XFR_IXFR_INCREMENTAL] = "ixfr_incremental",
 	[DNS_XFR_FORMERR] = "formerr",
 	[DNS_XFR_NOTAUTH] = "notauth",
 	[DNS_XFR_REFUSED] = "refused",
@@ -174,6 +175,65 @@ dns_xfr_snap_set(const struct dns_rrset *set, void *arg)
 	return 0;
 }
 
+/* One record of a journal list as a set of its own in the snapshot
+ * would repeat the owner for each; records of one owner, type and TTL
+ * (adjacent: the lists are sorted) go as one set. */
+static void
+dns_xfr_snap_list(struct dns_xfr_out *x, const struct dns_rrlist *l)
+{
+	struct dns_rdata *rd = NULL;
+	struct dns_rrset set;
+	struct dns_rr rr, first;
+	size_t off = 0, cap = 0, n = 0;
+
+	while (dns_rrlist_next(l, &off, &rr)) {
+		if (n > 0 &&
+		    (rr.type != first.type || rr.ttl != first.ttl ||
+		        rr.rclass != first.rclass ||
+		        !dns_name_equal(rr.owner, first.owner) ||
+		        n == UINT16_MAX)) {
+			set = (struct dns_rrset){ first.owner, first.type,
+				first.rclass, first.ttl, (unsigned)n, rd };
+			dns_xfr_snap_set(&set, x);
+			n = 0;
+		}
+		if (n == 0)
+			first = rr;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			rd = xrealloc(rd, cap * sizeof(*rd));
+		}
+		rd[n].data = rr.rdata;
+		rd[n].len = rr.rdlen;
+		n++;
+	}
+	if (n > 0) {
+		set = (struct dns_rrset){ first.owner, first.type, first.rclass,
+			first.ttl, (unsigned)n, rd };
+		dns_xfr_snap_set(&set, x);
+	}
+	free(rd);
+}
+
+/*
+ * The incremental answer (RFC 1995 §4) from the journal's step first
+ * on: our SOA (the last step's new one), then per step the old SOA, its
+ * deletions, the new SOA, its additions; the closing SOA is the first
+ * set again.
+ */
+static void
+dns_xfr_snap_ixfr(
+    struct dns_xfr_out *x, const struct dns_journal *j, size_t first)
+{
+	dns_xfr_snap_list(x, &j->v[j->n - 1].soa_to);
+	for (size_t i = first; i < j->n; i++) {
+		dns_xfr_snap_list(x, &j->v[i].soa_from);
+		dns_xfr_snap_list(x, &j->v[i].del);
+		dns_xfr_snap_list(x, &j->v[i].soa_to);
+		dns_xfr_snap_list(x, &j->v[i].add);
+	}
+}
+
 static uint16_t
 dns_xfr_get16(const uint8_t *p)
 {
@@ -286,6 +346,7 @@ dns_xfr_out_start(const struct dns_xfr_env *env, const uint8_t *msg, size_t len,
 	const struct dns_xfr_zone *z;
 	enum dns_wire_err werr;
 	uint32_t serial, ours;
+	size_t first;
 	int zone, rc;
 
 	x->rcode = -1;
@@ -334,6 +395,17 @@ dns_xfr_out_start(const struct dns_xfr_env *env, const uint8_t *msg, size_t len,
 		 * ahead of its serial. */
 		*res = (int32_t)(ours - serial) > 0 ? DNS_XFR_IXFR_FULL :
 		                                      DNS_XFR_IXFR_UPTODATE;
+		/* The journal serves only if it leads to what we serve. */
+		if (*res == DNS_XFR_IXFR_FULL && z->journal != NULL &&
+		    dns_journal_ends_at(z->journal, ours) &&
+		    dns_journal_find(z->journal, serial, &first) == 0) {
+			*res = DNS_XFR_IXFR_INCREMENTAL;
+			dns_xfr_snap_ixfr(x, z->journal, first);
+			x->soa_last = true;
+			x->rd =
+			    xcalloc(x->max_rr ? x->max_rr : 1, sizeof(*x->rd));
+			return x;
+		}
 	}
 	rc = dns_db_zone_walk(env->db, (unsigned)zone, dns_xfr_snap_set, x);
 	if (rc < 0 || x->soa_len == 0)

@@ -12,9 +12,13 @@
  * last (RFC 5936 §2.2); when the request was signed every message is
  * (RFC 8945 §5.3.1). A refusal is a stream of one message.
  *
- * IXFR: we keep no journal, so a client whose serial is not older than
- * ours gets our SOA alone (RFC 1995 §2), and any other gets the whole
- * zone in AXFR form, which RFC 1995 §4 allows.
+ * IXFR: a client whose serial is not older than ours gets our SOA alone
+ * (RFC 1995 §2); one whose serial starts a step of the zone's journal
+ * (dns_journal.h), which must end at our serial, gets the steps from
+ * there in the incremental form of RFC 1995 §4: our SOA, then per step
+ * the old SOA, the records deleted, the new SOA, the records added, and
+ * our SOA again; any other gets the whole zone in AXFR form, which RFC
+ * 1995 §4 allows.
  */
 #ifndef HAVEN_DNS_XFR_OUT_H
 #define HAVEN_DNS_XFR_OUT_H
@@ -26,6 +30,7 @@
 #include <stdint.h>
 
 #include "dns/dns_db.h"
+#include "dns/dns_journal.h"
 #include "dns/dns_tsig.h"
 
 #define DNS_TYPE_IXFR 251
@@ -55,7 +60,8 @@ struct dns_xfr_zone {
 	const uint8_t *apex;                /* borrowed: wire form */
 	const struct dns_xfr_prefix *allow; /* borrowed: nallow entries */
 	size_t nallow;
-	const struct dns_tsig_key *key; /* borrowed: required, or NULL */
+	const struct dns_tsig_key *key;    /* borrowed: required, or NULL */
+	const struct dns_journal *journal; /* borrowed: or NULL */
 };
 
 struct dns_xfr_env {
@@ -68,15 +74,16 @@ struct dns_xfr_env {
 
 /* What start decided, one counter each. */
 enum dns_xfr_result {
-	DNS_XFR_AXFR = 0,      /* the zone follows */
-	DNS_XFR_IXFR_FULL,     /* IXFR answered in AXFR form */
-	DNS_XFR_IXFR_UPTODATE, /* IXFR: our SOA alone */
-	DNS_XFR_FORMERR,       /* not a transfer query, or bad TSIG form */
-	DNS_XFR_NOTAUTH,       /* not a zone we serve (RFC 5936 §2.2.1) */
-	DNS_XFR_REFUSED,       /* outside allow_transfer, or unsigned
-	                          where a key is required */
-	DNS_XFR_BADTSIG,       /* NOTAUTH: BADKEY/BADSIG/BADTIME/BADTRUNC,
-	                          or signed with a key not the zone's */
+	DNS_XFR_AXFR = 0,         /* the zone follows */
+	DNS_XFR_IXFR_FULL,        /* IXFR answered in AXFR form */
+	DNS_XFR_IXFR_UPTODATE,    /* IXFR: our SOA alone */
+	DNS_XFR_IXFR_INCREMENTAL, /* IXFR: the journal's steps */
+	DNS_XFR_FORMERR,          /* not a transfer query, or bad TSIG form */
+	DNS_XFR_NOTAUTH,          /* not a zone we serve (RFC 5936 §2.2.1) */
+	DNS_XFR_REFUSED,          /* outside allow_transfer, or unsigned
+	                             where a key is required */
+	DNS_XFR_BADTSIG,          /* NOTAUTH: BADKEY/BADSIG/BADTIME/BADTRUNC,
+	                             or signed with a key not the zone's */
 	DNS_XFR_RESULT__COUNT
 };
 

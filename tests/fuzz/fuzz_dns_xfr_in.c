@@ -3,13 +3,16 @@
  * answers (dns_xfr_in.c). The input is what a primary would send on the
  * TCP connection: byte 0 picks the mode (bit 0: the query was signed with
  * the dns_tsig target's key, "xfr-key.", secret bytes 1..32, at the
- * vectors' time), then messages, each behind its 2-byte length, for a
- * transfer of example.com asked with ID 0x1234 (the corpus holds the
- * dnspython stream of tests/unit/data/dns_tsig_vectors.h).
+ * vectors' time; bit 1: the query was IXFR from serial 100), then messages,
+ * each behind its 2-byte length, for a transfer of example.com asked with ID
+ * 0x1234 (the corpus holds the dnspython stream of
+ * tests/unit/data/dns_tsig_vectors.h).
  *
  * Checks: each feed returns 0, 1 or -EPROTO with a reason set; nothing is
  * accepted after the end or a failure; every record handed over lies at
  * or below the apex; the opening SOA is handed over once and counted.
+ * For IXFR: deletions and additions only in the incremental form, which
+ * alternates them step by step; an up-to-date answer hands nothing over.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -30,14 +33,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint8_t fuzz_apex[] = "\7example\3com";
 
+struct fuzz_st {
+	unsigned long n;
+	const struct dns_xfr_in *x; /* borrowed */
+};
+
 static int
 fuzz_rr(const struct dns_xfr_rr *rr, void *arg)
 {
-	unsigned long *n = arg;
+	struct fuzz_st *st = arg;
 
 	FUZZ_CHECK(dns_name_is_sub(rr->owner, fuzz_apex));
 	FUZZ_CHECK(dns_name_check(rr->owner, DNS_NAME_MAX) > 0);
-	(*n)++;
+	FUZZ_CHECK((rr->op != DNS_XFR_OP_ZONE) == st->x->incremental);
+	FUZZ_CHECK(rr->op == DNS_XFR_OP_ZONE || st->x->ixfr);
+	st->n++;
 	return 0;
 }
 
@@ -52,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct dns_xfr_in x;
 	struct dns_tsig_key key;
 	uint8_t q[512], secret[32];
-	unsigned long n = 0;
+	struct fuzz_st st = { 0, &x };
 	size_t off = 1, len;
 	int rc = 0;
 	unsigned i;
@@ -63,8 +73,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		secret[i] = (uint8_t)(i + 1);
 	FUZZ_CHECK(dns_tsig_key_init(&key, "xfr-key.", "hmac-sha256", secret,
 	               sizeof(secret)) == 0);
-	FUZZ_CHECK(dns_xfr_in_query(&x, fuzz_apex, 0x1234,
-	               (data[0] & 1) ? &key : NULL, q, sizeof(q), FUZZ_T0) > 0);
+	if (data[0] & 2)
+		FUZZ_CHECK(dns_xfr_in_query_ixfr(&x, fuzz_apex, 0x1234, 100,
+		               (data[0] & 1) ? &key : NULL, q, sizeof(q),
+		               FUZZ_T0) > 0);
+	else
+		FUZZ_CHECK(dns_xfr_in_query(&x, fuzz_apex, 0x1234,
+		               (data[0] & 1) ? &key : NULL, q, sizeof(q),
+		               FUZZ_T0) > 0);
 	if (data[0] & 1) {
 		memcpy(x.tsig.prior, qmac, sizeof(qmac));
 		x.tsig.prior_len = sizeof(qmac);
@@ -75,18 +91,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > size - off)
 			break;
 		rc = dns_xfr_in_feed(
-		    &x, data + off, len, FUZZ_T0 + 1, fuzz_rr, &n);
+		    &x, data + off, len, FUZZ_T0 + 1, fuzz_rr, &st);
 		off += len;
 		FUZZ_CHECK(rc == 0 || rc == 1 || rc == -EPROTO);
 		FUZZ_CHECK((rc == -EPROTO) == (x.err != DNS_XFR_IN_OK));
-		FUZZ_CHECK(n == x.records);
+		/* An IXFR answer holds its opening SOA back. */
+		FUZZ_CHECK(
+		    st.n == x.records || (x.ixfr && st.n + 1 == x.records));
 		if (rc != 0) {
 			FUZZ_CHECK(dns_xfr_in_feed(&x, data, size, FUZZ_T0,
-			               fuzz_rr, &n) == -EPROTO);
+			               fuzz_rr, &st) == -EPROTO);
 			break;
 		}
 	}
 	if (rc == 1)
 		FUZZ_CHECK(x.done && x.records >= 1);
+	if (rc == 1 && x.uptodate)
+		FUZZ_CHECK(st.n == 0 && !x.incremental);
+	if (rc == 1 && x.incremental)
+		FUZZ_CHECK(x.steps >= 1 && st.n >= 2);
 	return 0;
 }

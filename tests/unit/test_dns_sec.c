@@ -19,6 +19,7 @@
 #include "dns/dns_db.h"
 #include "dns/dns_sec.h"
 #include "dns/dns_sec_copy.h"
+#include "dns/dns_sec_ixfr.h"
 #include "dns/dns_sec_wire.h"
 #include "dns/dns_wire.h"
 #include "lib/util.h"
@@ -117,6 +118,117 @@ test_copy_roundtrip(void)
 	T_ASSERT(dns_sec_copy_expired(&soa, mtime, mtime + 86400));
 	dns_sec_recs_free(&w);
 	dns_sec_recs_free(&r);
+}
+
+static const char *
+t_path(const char *name)
+{
+	static char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", t_dir, name);
+	return path;
+}
+
+/* One record of an incremental answer, as dns_xfr_in hands it over. */
+static int
+t_ixfr_rr(struct dns_sec_ixfr *ix, enum dns_xfr_op op, const uint8_t *owner,
+    uint16_t type, uint32_t ttl, const uint8_t *rd, size_t n)
+{
+	struct dns_xfr_rr rr = { op, owner, type, ttl, rd, (uint16_t)n };
+
+	return dns_sec_ixfr_rr(ix, t_dir, t_apex, &rr);
+}
+
+static void
+test_ixfr_apply(void)
+{
+	static const uint8_t ns1[] = "ns1examplecom";
+	static const uint8_t add[] = "newexamplecom";
+	struct dns_sec_recs w = { 0 }, out = { 0 };
+	struct dns_sec_ixfr ix;
+	uint8_t s1[256], s2[256], s3[256];
+	size_t n1 = t_soa(s1, 1, 86400), n2 = t_soa(s2, 2, 86400);
+	size_t n3 = t_soa(s3, 3, 86400);
+
+	t_setup();
+	t_zone(&w, 1);
+	T_EQ_INT(dns_sec_copy_write(t_dir, t_apex, &w), 0);
+	/* 1 -> 2: ns1's address changes; 2 -> 3: a record added, then
+	 * deleted again in the same step is not sent, one added. */
+	dns_sec_ixfr_init(&ix, 1 << 20);
+	T_EQ_INT(
+	    t_ixfr_rr(&ix, DNS_XFR_OP_DEL, t_apex, DNS_TYPE_SOA, 300, s1, n1),
+	    0);
+	T_EQ_INT(t_ixfr_rr(&ix, DNS_XFR_OP_DEL, ns1, DNS_TYPE_A, 3600,
+	             (const uint8_t *)"\xc6\x12\x00\x35", 4),
+	    0);
+	T_EQ_INT(
+	    t_ixfr_rr(&ix, DNS_XFR_OP_ADD, t_apex, DNS_TYPE_SOA, 300, s2, n2),
+	    0);
+	T_EQ_INT(t_ixfr_rr(&ix, DNS_XFR_OP_ADD, ns1, DNS_TYPE_A, 3600,
+	             (const uint8_t *)"\xc6\x12\x00\x36", 4),
+	    0);
+	T_EQ_INT(
+	    t_ixfr_rr(&ix, DNS_XFR_OP_DEL, t_apex, DNS_TYPE_SOA, 300, s2, n2),
+	    0);
+	T_EQ_INT(
+	    t_ixfr_rr(&ix, DNS_XFR_OP_ADD, t_apex, DNS_TYPE_SOA, 300, s3, n3),
+	    0);
+	T_EQ_INT(t_ixfr_rr(&ix, DNS_XFR_OP_ADD, add, DNS_TYPE_A, 60,
+	             (const uint8_t *)"\xc6\x12\x09\x09", 4),
+	    0);
+	/* The announced serial must be what the steps reached. */
+	T_EQ_INT(dns_sec_ixfr_finish(&ix, t_apex, 4, &out), -EINVAL);
+	dns_sec_recs_free(&out);
+	T_EQ_INT(dns_sec_ixfr_finish(&ix, t_apex, 3, &out), 0);
+	/* Six records of serial 1, one added; the SOA first. */
+	T_EQ_INT(out.n, 7);
+	T_ASSERT(memcmp(out.b, t_apex, sizeof(t_apex)) == 0);
+	T_EQ_INT(out.b[sizeof(t_apex)], 0);
+	T_EQ_INT(out.b[sizeof(t_apex) + 1], DNS_TYPE_SOA);
+	/* It makes a copy that loads. */
+	T_EQ_INT(dns_sec_copy_write(t_dir, t_apex, &out), 0);
+	dns_sec_ixfr_fini(&ix);
+	dns_sec_recs_free(&out);
+
+	/* A deletion of a record the copy lacks: refused. */
+	dns_sec_ixfr_init(&ix, 1 << 20);
+	T_EQ_INT(
+	    t_ixfr_rr(&ix, DNS_XFR_OP_DEL, t_apex, DNS_TYPE_SOA, 300, s3, n3),
+	    0);
+	T_EQ_INT(t_ixfr_rr(&ix, DNS_XFR_OP_DEL, add, DNS_TYPE_A, 60,
+	             (const uint8_t *)"\xc6\x12\x09\x0a", 4),
+	    0);
+	T_EQ_INT(
+	    t_ixfr_rr(&ix, DNS_XFR_OP_ADD, t_apex, DNS_TYPE_SOA, 300, s1, n1),
+	    0);
+	T_EQ_INT(dns_sec_ixfr_finish(&ix, t_apex, 1, &out), -ENOENT);
+	dns_sec_ixfr_fini(&ix);
+	/* A first step not starting at our SOA: refused. */
+	dns_sec_ixfr_init(&ix, 1 << 20);
+	T_EQ_INT(
+	    t_ixfr_rr(&ix, DNS_XFR_OP_DEL, t_apex, DNS_TYPE_SOA, 300, s1, n1),
+	    0);
+	T_EQ_INT(
+	    t_ixfr_rr(&ix, DNS_XFR_OP_ADD, t_apex, DNS_TYPE_SOA, 300, s2, n2),
+	    0);
+	T_EQ_INT(dns_sec_ixfr_finish(&ix, t_apex, 2, &out), -ENOENT);
+	dns_sec_ixfr_fini(&ix);
+	/* Over the bound. */
+	dns_sec_ixfr_init(&ix, 64);
+	T_EQ_INT(
+	    t_ixfr_rr(&ix, DNS_XFR_OP_DEL, t_apex, DNS_TYPE_SOA, 300, s3, n3),
+	    -EFBIG);
+	dns_sec_ixfr_fini(&ix);
+	/* No copy at all: nothing to apply to. */
+	T_EQ_INT(unlink(t_path("example.com.zone")), 0);
+	dns_sec_ixfr_init(&ix, 1 << 20);
+	T_EQ_INT(
+	    t_ixfr_rr(&ix, DNS_XFR_OP_DEL, t_apex, DNS_TYPE_SOA, 300, s3, n3),
+	    -ENOENT);
+	dns_sec_ixfr_fini(&ix);
+	dns_sec_recs_free(&out);
+	dns_sec_recs_free(&w);
 }
 
 static void
@@ -438,6 +550,7 @@ static const struct test tests[] = {
 	TEST(test_schedule),
 	TEST(test_pending_only),
 	TEST(test_copy_roundtrip),
+	TEST(test_ixfr_apply),
 	TEST(test_copy_corrupt),
 	TEST(test_copy_name),
 	TEST(test_serial_arith),

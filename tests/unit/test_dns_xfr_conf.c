@@ -99,6 +99,9 @@ test_bound(void)
 	T_EQ_INT(c.zones[0].xfr.nnotify, 1);
 	T_EQ_INT(c.zones[0].xfr.notify_addr[0].ss_family, AF_INET);
 	T_ASSERT(c.zones[0].xfr.key == &c.tsig_keys[0].key);
+	/* The IXFR journal's defaults. */
+	T_EQ_INT(c.zones[0].xfr.ixfr_versions, 20);
+	T_EQ_INT(c.zones[0].xfr.ixfr_journal_size, 4 << 20);
 	conf_errors_fini(&errs);
 	conf_schema_free(&dns_conf_schema, &c);
 }
@@ -142,6 +145,12 @@ test_errors(void)
 	t_error("listen: [\"127.0.0.1:5300\"]\n"
 	        "tsig_keys: [{name: k}]\n",
 	    "2:13", "secret");
+	t_error(T_HEAD "zones: [{name: example.com, file: z.zone, "
+	               "ixfr_journal_size: 100}]\n",
+	    "4:62", "ixfr_journal_size: under 1024 bytes");
+	t_error(T_HEAD "zones: [{name: example.com, file: z.zone, "
+	               "ixfr_versions: 100000}]\n",
+	    "4:58", "ixfr_versions");
 }
 
 static const struct test tests[] = {

@@ -16,8 +16,11 @@
 #include <string.h>
 
 #include "dns/dns_db.h"
+#include "dns/dns_diff.h"
+#include "dns/dns_journal.h"
 #include "dns/dns_tsig.h"
 #include "dns/dns_wire.h"
+#include "dns/dns_xfr_in.h"
 #include "dns/dns_xfr_out.h"
 #include "lib/util.h"
 #include "runner.h"
@@ -157,7 +160,29 @@ struct stream {
 	int rcode;
 	size_t max_len;
 	bool has_tsig;
+	char seq[512]; /* "SOA101 A3 ...": each answer, SOA by serial, A by
+	                  its last octet (h<N> has .N), others by type */
 };
+
+static void
+seq_add(struct stream *s, const uint8_t *rr, const uint8_t *rdata)
+{
+	size_t n = strlen(s->seq);
+	uint16_t type = get16(rr), rdlen = get16(rr + 8);
+	const uint8_t *t = rdata + rdlen - 20;
+
+	if (n + 24 >= sizeof(s->seq))
+		return;
+	if (type == DNS_TYPE_SOA)
+		snprintf(s->seq + n, sizeof(s->seq) - n, "%sSOA%u",
+		    n ? " " : "", (unsigned)get16(t) << 16 | get16(t + 2));
+	else if (type == DNS_TYPE_A && rdlen == 4)
+		snprintf(s->seq + n, sizeof(s->seq) - n, "%sA%u", n ? " " : "",
+		    rdata[3]);
+	else
+		snprintf(s->seq + n, sizeof(s->seq) - n, "%sT%u", n ? " " : "",
+		    type);
+}
 
 /* Run x to its end; collect what the messages hold. cl verifies each
  * message when not NULL. */
@@ -200,6 +225,7 @@ drain(struct dns_xfr_out *x, struct stream *s, struct dns_tsig_ctx *cl)
 			if (s->answers == 0)
 				s->first_type = get16(buf + off);
 			s->last_type = get16(buf + off);
+			seq_add(s, buf + off, buf + off + 10);
 			off += 10 + get16(buf + off + 8);
 			s->answers++;
 		}
@@ -473,12 +499,261 @@ test_ixfr(void)
 	dns_db_free(db);
 }
 
+struct copy_arg {
+	struct dns_db *db;
+	bool drop_h1;
+};
+
+/* Add set to the copy, but for h1.example.com when dropping it. */
+static int
+copy_set(const struct dns_rrset *set, void *arg)
+{
+	struct copy_arg *cp = arg;
+	uint8_t h1[DNS_NAME_MAX];
+
+	name(h1, "h1.example.com.");
+	if (cp->drop_h1 && dns_name_equal(set->owner, h1))
+		return 0;
+	for (unsigned i = 0; i < set->count; i++)
+		T_EQ_INT(dns_db_add_rr(cp->db, 0, set->owner, set->type,
+		             set->ttl, set->rdata[i].data, set->rdata[i].len),
+		    0);
+	return 0;
+}
+
+/* A zone at serial with hosts h0..h<nhosts - 1>, h1 dropped when
+ * drop_h1: versions to take steps between. */
+static struct dns_db *
+make_version(uint32_t serial, unsigned nhosts, bool drop_h1)
+{
+	struct dns_db *db = make_db(serial, nhosts), *out;
+	struct copy_arg cp = { NULL, drop_h1 };
+
+	if (!drop_h1)
+		return db;
+	/* Rebuild without h1: the db is read-only once finished. */
+	out = dns_db_new();
+	T_EQ_INT(dns_db_zone_begin(out, apex), 0);
+	cp.db = out;
+	T_EQ_INT(dns_db_zone_walk(db, 0, copy_set, &cp), 0);
+	T_EQ_INT(dns_db_finish(out, NULL, NULL), 0);
+	dns_db_free(db);
+	return out;
+}
+
+static void
+test_ixfr_incremental(void)
+{
+	struct dns_db *v100 = make_version(100, 3, false);
+	struct dns_db *v101 = make_version(101, 5, false);
+	struct dns_db *v102 = make_version(102, 5, true);
+	struct dns_journal *j;
+	struct dns_xfr_prefix p;
+	struct dns_xfr_zone z = { apex, &p, 1, NULL, NULL };
+	struct dns_xfr_env env = { v102, &z, 1, NULL, 0 };
+	struct sockaddr_in in;
+	enum dns_xfr_result res;
+	struct dns_xfr_out *x;
+	struct dns_diff d;
+	struct stream s;
+	struct req r;
+
+	j = dns_journal_new(apex, 10, 1 << 20);
+	T_EQ_INT(dns_diff_zones(v100, 0, v101, 0, &d), 0);
+	T_EQ_INT(dns_journal_append(j, &d), 0);
+	T_EQ_INT(dns_diff_zones(v101, 0, v102, 0, &d), 0);
+	T_EQ_INT(dns_journal_append(j, &d), 0);
+	z.journal = j;
+	T_EQ_INT(dns_xfr_prefix_parse(&p, "0.0.0.0/0"), 0);
+	addr4(&in, "198.18.0.9");
+	/* Two steps: h3 and h4 added, then h1 deleted (RFC 1995 §4). */
+	make_req(&r, DNS_TYPE_IXFR, 100);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_INCREMENTAL);
+	drain(x, &s, NULL);
+	T_EQ_STR(s.seq, "SOA102 SOA100 SOA101 A3 A4 SOA101 A1 SOA102 SOA102");
+	T_EQ_INT(s.rcode, 0);
+	dns_xfr_out_free(x);
+	/* The last step alone. */
+	make_req(&r, DNS_TYPE_IXFR, 101);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_INCREMENTAL);
+	drain(x, &s, NULL);
+	T_EQ_STR(s.seq, "SOA102 SOA101 A1 SOA102 SOA102");
+	dns_xfr_out_free(x);
+	/* A serial the journal does not know: the whole zone. */
+	make_req(&r, DNS_TYPE_IXFR, 99);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_FULL);
+	drain(x, &s, NULL);
+	T_EQ_INT(s.answers, 3 + 4 + 1); /* SOA NS ns1, h0 h2 h3 h4, SOA */
+	dns_xfr_out_free(x);
+	/* Up to date: our SOA alone, journal or not. */
+	make_req(&r, DNS_TYPE_IXFR, 102);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_UPTODATE);
+	dns_xfr_out_free(x);
+	/* A journal that does not end at what we serve is not used. */
+	env.db = v101;
+	make_req(&r, DNS_TYPE_IXFR, 100);
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_IXFR_FULL);
+	dns_xfr_out_free(x);
+	dns_journal_free(j);
+	dns_db_free(v100);
+	dns_db_free(v101);
+	dns_db_free(v102);
+}
+
+/* What the secondary's reader hands over, as text: "-SOA100 +A3 ...". */
+struct in_seq {
+	char text[512];
+	unsigned zone_records;
+};
+
+static int
+in_rr(const struct dns_xfr_rr *rr, void *arg)
+{
+	struct in_seq *q = arg;
+	size_t n = strlen(q->text);
+	const char *op = rr->op == DNS_XFR_OP_DEL ? "-" :
+	    rr->op == DNS_XFR_OP_ADD              ? "+" :
+	                                            "";
+
+	if (rr->op == DNS_XFR_OP_ZONE) {
+		q->zone_records++;
+		return 0;
+	}
+	if (rr->type == DNS_TYPE_SOA)
+		snprintf(q->text + n, sizeof(q->text) - n, "%s%sSOA%u",
+		    n ? " " : "", op,
+		    (unsigned)get16(rr->rdata + rr->rdlen - 20) << 16 |
+		        get16(rr->rdata + rr->rdlen - 18));
+	else
+		snprintf(q->text + n, sizeof(q->text) - n, "%s%sA%u",
+		    n ? " " : "", op, rr->rdata[3]);
+	return 0;
+}
+
+/* Ask with the secondary's IXFR query for ours, answer with env, feed
+ * the answer back to the reader; its last feed's return. */
+static int
+ixfr_roundtrip(const struct dns_xfr_env *env, uint32_t ours, uint32_t claim,
+    struct dns_xfr_in *in, struct in_seq *q)
+{
+	static uint8_t buf[DNS_MSG_MAX];
+	struct dns_xfr_in asked;
+	struct sockaddr_in sin;
+	enum dns_xfr_result res;
+	struct dns_xfr_out *x;
+	uint8_t qb[512];
+	int n, len, rc = 0;
+
+	memset(q, 0, sizeof(*q));
+	addr4(&sin, "198.18.0.9");
+	/* The primary sees ours; the reader may believe claim (a lie to
+	 * check the second SOA against). */
+	len = dns_xfr_in_query_ixfr(
+	    in, apex, 0x4242, claim, NULL, qb, sizeof(qb), T_NOW);
+	T_ASSERT(len > 0);
+	T_EQ_INT(dns_xfr_in_query_ixfr(
+	             &asked, apex, 0x4242, ours, NULL, qb, sizeof(qb), T_NOW),
+	    len);
+	x = dns_xfr_out_start(
+	    env, qb, (size_t)len, (struct sockaddr *)&sin, T_NOW, &res);
+	while ((n = dns_xfr_out_next(x, buf, sizeof(buf), T_NOW)) > 0) {
+		rc = dns_xfr_in_feed(in, buf, (size_t)n, T_NOW, in_rr, q);
+		if (rc != 0)
+			break;
+	}
+	dns_xfr_out_free(x);
+	return rc;
+}
+
+static void
+test_ixfr_in(void)
+{
+	struct dns_db *v100 = make_version(100, 3, false);
+	struct dns_db *v101 = make_version(101, 5, false);
+	struct dns_db *v102 = make_version(102, 5, true);
+	struct dns_journal *j = dns_journal_new(apex, 10, 1 << 20);
+	struct dns_xfr_prefix p;
+	struct dns_xfr_zone z = { apex, &p, 1, NULL, j };
+	struct dns_xfr_env env = { v102, &z, 1, NULL, 0 };
+	struct dns_xfr_in in;
+	struct dns_diff d;
+	struct in_seq q;
+
+	T_EQ_INT(dns_xfr_prefix_parse(&p, "0.0.0.0/0"), 0);
+	T_EQ_INT(dns_diff_zones(v100, 0, v101, 0, &d), 0);
+	T_EQ_INT(dns_journal_append(j, &d), 0);
+	T_EQ_INT(dns_diff_zones(v101, 0, v102, 0, &d), 0);
+	T_EQ_INT(dns_journal_append(j, &d), 0);
+	/* Incremental: each step's old SOA deleted, new SOA added. */
+	T_EQ_INT(ixfr_roundtrip(&env, 100, 100, &in, &q), 1);
+	T_ASSERT(in.incremental && !in.uptodate);
+	T_EQ_INT(in.steps, 2);
+	T_EQ_STR(q.text, "-SOA100 +SOA101 +A3 +A4 -SOA101 -A1 +SOA102");
+	/* Up to date: nothing handed over. */
+	T_EQ_INT(ixfr_roundtrip(&env, 102, 102, &in, &q), 1);
+	T_ASSERT(in.uptodate && !in.incremental);
+	T_EQ_STR(q.text, "");
+	T_EQ_INT(q.zone_records, 0);
+	/* A serial the journal lacks: AXFR form, the whole zone. */
+	T_EQ_INT(ixfr_roundtrip(&env, 99, 99, &in, &q), 1);
+	T_ASSERT(!in.incremental && !in.uptodate);
+	T_EQ_INT(q.zone_records, 3 + 4); /* SOA NS ns1, h0 h2 h3 h4 */
+	/* The second SOA is not the serial we hold: refused. */
+	T_EQ_INT(ixfr_roundtrip(&env, 100, 101, &in, &q), -EPROTO);
+	T_EQ_INT(in.err, DNS_XFR_IN_IXFR);
+	/* An incremental answer to an AXFR query stays refused. */
+	{
+		static uint8_t buf[DNS_MSG_MAX];
+		struct sockaddr_in sin;
+		enum dns_xfr_result res;
+		struct dns_xfr_out *x;
+		struct dns_xfr_in ax;
+		uint8_t qb[512];
+		int len, n;
+
+		addr4(&sin, "198.18.0.9");
+		len = dns_xfr_in_query_ixfr(
+		    &in, apex, 0x4242, 100, NULL, qb, sizeof(qb), T_NOW);
+		T_ASSERT(dns_xfr_in_query(&ax, apex, 0x4242, NULL, buf,
+		             sizeof(buf), T_NOW) > 0);
+		x = dns_xfr_out_start(&env, qb, (size_t)len,
+		    (struct sockaddr *)&sin, T_NOW, &res);
+		T_EQ_INT(res, DNS_XFR_IXFR_INCREMENTAL);
+		n = dns_xfr_out_next(x, buf, sizeof(buf), T_NOW);
+		T_ASSERT(n > 0);
+		/* The question says IXFR: patch it to AXFR's to get past
+		 * the question check to the records. */
+		buf[DNS_HDR_LEN + dns_name_len(apex) + 1] = DNS_TYPE_AXFR;
+		T_EQ_INT(
+		    dns_xfr_in_feed(&ax, buf, (size_t)n, T_NOW, NULL, NULL),
+		    -EPROTO);
+		T_EQ_INT(ax.err, DNS_XFR_IN_IXFR);
+		dns_xfr_out_free(x);
+	}
+	dns_journal_free(j);
+	dns_db_free(v100);
+	dns_db_free(v101);
+	dns_db_free(v102);
+}
+
 static const struct test tests[] = {
 	TEST(test_prefix),
 	TEST(test_axfr_stream),
 	TEST(test_refusals),
 	TEST(test_tsig),
 	TEST(test_ixfr),
+	TEST(test_ixfr_incremental),
+	TEST(test_ixfr_in),
 };
 
 TEST_MAIN(tests)
