@@ -140,6 +140,46 @@ util_write_all(int fd, const void *p, size_t len)
 }
 
 int
+util_pwrite_all(int fd, const void *p, size_t len, uint64_t off)
+{
+	const char *c = p;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, c, len, (off_t)off);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		c += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t
+util_pread_full(int fd, void *p, size_t len, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n =
+		    pread(fd, (char *)p + got, len - got, (off_t)(off + got));
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int
 util_set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);

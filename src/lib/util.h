@@ -10,6 +10,8 @@
 #ifndef HAVEN_UTIL_H
 #define HAVEN_UTIL_H
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +45,13 @@ uint64_t util_wall_ms(void);
 /* Write all len bytes of p to a blocking fd, resuming after EINTR and
  * short writes. Returns 0 or -errno. */
 int util_write_all(int fd, const void *p, size_t len);
+
+/* The same at file offset off (pwrite). Returns 0 or -errno. */
+int util_pwrite_all(int fd, const void *p, size_t len, uint64_t off);
+
+/* Read up to len bytes at off (pread), resuming after EINTR and short
+ * reads: fewer only at end of file. Returns the bytes read or -errno. */
+ssize_t util_pread_full(int fd, void *p, size_t len, uint64_t off);
 
 /* Set O_NONBLOCK (and FD_CLOEXEC). Returns 0 or -errno. */
 int util_set_nonblock(int fd);

@@ -177,20 +177,11 @@ snap_create_lineage(struct snap_store *s, const struct snap_create_opts *o,
 static int
 snap_create_read(int fd, uint8_t *p, size_t len, uint64_t off)
 {
-	size_t got = 0;
+	ssize_t n = util_pread_full(fd, p, len, off);
 
-	while (got < len) {
-		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -errno;
-		if (n == 0)
-			return -ENODATA; /* the file shrank */
-		got += (size_t)n;
-	}
-	return 0;
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == len ? 0 : -ENODATA; /* the file shrank */
 }
 
 /*

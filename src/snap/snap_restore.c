@@ -29,20 +29,8 @@ static int
 snap_restore_write(
     int fd, const uint8_t *p, size_t len, uint64_t off, bool stream)
 {
-	while (len > 0) {
-		ssize_t n =
-		    stream ? write(fd, p, len) : pwrite(fd, p, len, (off_t)off);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return stream ? util_write_all(fd, p, len) :
+	                util_pwrite_all(fd, p, len, off);
 }
 
 /* The chunk loop; fd is the temp file or stdout. */

@@ -63,44 +63,6 @@ struct snap_rd {
 	size_t errlen;
 };
 
-static int
-snap_rd_pwrite(int fd, const uint8_t *p, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Bytes read at off, up to len: fewer at the old image's end. */
-static ssize_t
-snap_rd_pread(int fd, uint8_t *p, size_t len, uint64_t off)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 static bool
 snap_rd_all_zero(const uint8_t *p, size_t len)
 {
@@ -118,7 +80,7 @@ snap_rd_zero(struct snap_rd *r, uint64_t off, uint32_t len)
 	if (errno != EOPNOTSUPP)
 		return -errno;
 	memset(r->fresh, 0, len);
-	return snap_rd_pwrite(r->out_fd, r->fresh, len, off);
+	return util_pwrite_all(r->out_fd, r->fresh, len, off);
 }
 
 /*
@@ -162,7 +124,7 @@ snap_rd_chunk(struct snap_rd *r, uint64_t i)
 			return 0;
 		}
 		n = 0; /* differs: no need to read it */
-	} else if ((n = snap_rd_pread(r->cmp_fd, r->old, len, off)) < 0) {
+	} else if ((n = util_pread_full(r->cmp_fd, r->old, len, off)) < 0) {
 		snprintf(r->err, r->errlen, "reading the old image at %llu: %s",
 		    (unsigned long long)off, strerror((int)-n));
 		return (int)n;
@@ -189,7 +151,7 @@ snap_rd_chunk(struct snap_rd *r, uint64_t i)
 		r->st->kept++;
 		if (!r->copy)
 			return 0;
-		e = snap_rd_pwrite(r->out_fd, r->old, len, off);
+		e = util_pwrite_all(r->out_fd, r->old, len, off);
 	} else {
 		r->st->written++;
 		e = snap_store_chunk_get(
@@ -209,7 +171,7 @@ snap_rd_chunk(struct snap_rd *r, uint64_t i)
 			                   strerror(-e));
 			return e;
 		}
-		e = snap_rd_pwrite(r->out_fd, r->fresh, len, off);
+		e = util_pwrite_all(r->out_fd, r->fresh, len, off);
 	}
 	if (e != 0)
 		snprintf(r->err, r->errlen, "writing at %llu: %s",
@@ -261,7 +223,7 @@ snap_rd_mark(const char *marker, const struct snap_manifest *m)
 	if (fd == -1)
 		return -errno;
 	n = snprintf(line, sizeof(line), "%s/%s\n", m->volume, m->id);
-	if (snap_rd_pwrite(fd, (const uint8_t *)line, (size_t)n, 0) != 0 ||
+	if (util_pwrite_all(fd, (const uint8_t *)line, (size_t)n, 0) != 0 ||
 	    fsync(fd) == -1)
 		e = -errno;
 	close(fd);
@@ -363,8 +325,8 @@ snap_restore_onto(struct snap_store *s, const struct snap_manifest *m,
 	 * it below. On a regular file the flag does nothing. */
 	old_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (old_fd == -1 && errno == ENOENT) { /* nothing to start from */
-		if ((e = snap_restore(s, m, path, SNAP_RESTORE_SPARSE, err,
-		         errlen)) == 0)
+		if ((e = snap_restore(
+		         s, m, path, SNAP_RESTORE_SPARSE, err, errlen)) == 0)
 			r.st->written = m->nchunks;
 		return e;
 	}
