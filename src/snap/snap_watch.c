@@ -478,3 +478,22 @@ snap_watch_info(const struct snap_watch *w, struct snap_watch_info *out)
 	out->restarts = w->restarts;
 	out->dropped = w->dropped;
 }
+
+void
+snap_watch_json(const struct snap_watch *w, struct jw *jw)
+{
+	struct snap_watch_info wi;
+
+	snap_watch_info(w, &wi);
+	jw_key(jw, "watch");
+	jw_obj_begin(jw);
+	jw_kbool(jw, "running", wi.running);
+	jw_kuint(jw, "watches", wi.watches);
+	jw_kuint(jw, "dirty", wi.dirty);
+	jw_kstr(jw, "unknown", wi.why);
+	jw_kuint(jw, "events", wi.events);
+	jw_kuint(jw, "overflows", wi.overflows);
+	jw_kuint(jw, "restarts", wi.restarts);
+	jw_kuint(jw, "dropped", wi.dropped);
+	jw_obj_end(jw);
+}

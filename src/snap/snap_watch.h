@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "lib/ev.h"
+#include "lib/json.h"
 #include "snap/snap_dirty.h"
 
 /* One inotify event; name points into the decoded buffer. */
@@ -99,5 +100,8 @@ void snap_watch_base(struct snap_watch *w, const char *id);
 void snap_watch_poll(struct snap_watch *w);
 
 void snap_watch_info(const struct snap_watch *w, struct snap_watch_info *out);
+
+/* "watch": {...} of the info, for the API (GET /v1/snap). */
+void snap_watch_json(const struct snap_watch *w, struct jw *jw);
 
 #endif
