@@ -758,6 +758,8 @@ snap_cont_unstarted(struct snap_cont_vol *l, const char *what, int e)
 	}
 }
 
+static void snap_cont_watch(struct snap_cont *c, struct snap_cont_vol *v);
+
 /* Start leader l's cycle, for itself and its group's members. */
 static void
 snap_cont_start(struct snap_cont_vol *l)
@@ -779,6 +781,8 @@ snap_cont_start(struct snap_cont_vol *l)
 			v->peers[i].cycle_ok = false;
 		/* Before the fork: the child walks after every change the
 		   set misses is queued for the next one. */
+		if (v->watch == NULL)
+			snap_cont_watch(v->owner, v); /* the source came */
 		if (v->watch != NULL) {
 			snap_dirty_fini(&v->taken);
 			snap_watch_take(v->watch, &v->taken);
@@ -1016,6 +1020,8 @@ snap_cont_watch(struct snap_cont *c, struct snap_cont_vol *v)
 {
 	struct stat sb;
 
+	if (v->watch != NULL)
+		return;
 	if ((v->detect_conf != SNAP_CONF_DETECT_INOTIFY &&
 	        v->detect_conf != SNAP_CD_AUTO) ||
 	    !snap_tree_is_dir(v->source))
@@ -1026,6 +1032,25 @@ snap_cont_watch(struct snap_cont *c, struct snap_cont_vol *v)
 	v->watch = snap_watch_new(c->loop, v->source, sb.st_dev, sb.st_ino);
 	log_info(
 	    "snap watch started", "volume=%s source=%s", v->name, v->source);
+}
+
+/*
+ * A reload keeps the watcher of a volume whose source and detect did not
+ * change: its dirty set goes on (unless the reload killed the cycle it
+ * was taken for: that cycle published nothing to base the set on, and
+ * the next one walks).
+ */
+static void
+snap_cont_watch_carry(
+    struct snap_cont_vol *v, struct snap_cont_vol *old, size_t nold)
+{
+	for (size_t i = 0; i < nold; i++)
+		if (old[i].watch != NULL && strcmp(old[i].name, v->name) == 0 &&
+		    strcmp(old[i].source, v->source) == 0 &&
+		    old[i].detect_conf == v->detect_conf) {
+			v->watch = old[i].watch;
+			old[i].watch = NULL;
+		}
 }
 
 void
@@ -1072,6 +1097,7 @@ snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
 		v->dirty_bytes = vc->dirty_bytes;
 		v->dirty_paths = vc->dirty_paths;
 		snap_dirty_init(&v->taken, 0);
+		snap_cont_watch_carry(v, old, nold);
 		snap_cont_watch(c, v);
 		v->hook_timeout_ms = vc->hook_timeout_ms;
 		v->group = vc->group != NULL ? xstrdup(vc->group) : NULL;

@@ -14,8 +14,8 @@ An overflow: the plane is stopped (SIGSTOP) while more events than the
 inotify queue holds pile up; the watcher then reports IN_Q_OVERFLOW, the
 next cycle walks the whole tree and says why ("inotify queue overflow"),
 the cycles after use the dirty set again, and the replica is still
-identical. `haven check` refuses detect: inotify on a file source, with
-file:line:col.
+identical. A reload keeps the watcher. `haven check` refuses detect:
+inotify on a file source, with file:line:col.
 
 Root and network namespaces are needed; without them the tests skip.
 """
@@ -246,6 +246,23 @@ def test_tree_continuous_uses_dirty_sets(site):
                          capture_output=True, text=True, timeout=10).stdout
     assert "inotify watching" in out and "last snapshot: dirty set" in out, \
         out
+
+    # A reload that leaves the volume's source and detect alone keeps its
+    # watcher: no "watcher started" walk after it (a cycle the reload
+    # killed leaves nothing to base the set on: at most one such walk).
+    h = s["ha"]
+    with open(h.config) as f:
+        text = f.read()
+    with open(h.config, "w") as f:
+        f.write(text.replace("keep: 50", "keep: 51"))
+    n = len(cyc.seen)
+    r = h.api("POST", "/v1/reload")
+    assert r.status == 200 and r.json["ok"] is True, r.json
+    cyc.wait(lambda seen: len(seen) >= n + 3, "three cycles after a reload")
+    after = list(cyc.seen.values())[n:]
+    assert ("walk", "watcher started", 0) not in after, after
+    assert sum(c[0] == "walk" for c in after) <= 1, after
+    assert after[-1][0] == "inotify", after
 
 
 def test_tree_overflow_walks_everything(site):
