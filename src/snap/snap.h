@@ -60,6 +60,7 @@ struct snap_create_stats {
 	uint64_t captured_ms;  /* wall clock when the last chunk was read */
 	uint64_t skipped;      /* tree: sockets, FIFOs, devices, the store */
 	uint64_t dirty;        /* tree: dirty paths the create was given */
+	uint64_t vanished;     /* tree: names removed under the walk */
 };
 
 /*

@@ -19,7 +19,10 @@
  * -t); what it cannot catch is a change with the clock set back.
  *
  * Files are read as they are: a file that changes during the walk is
- * recorded as read (its size is the bytes read). A file with several
+ * recorded as read (its size is the bytes read); a name removed between
+ * readdir and its stat or open is left out and counted (vanished), as
+ * rsync and tar do, instead of failing the whole snapshot of a tree
+ * that is in use. A file with several
  * links is read at its first name the walk meets (a table of the inodes
  * read); the grouping then hands its data to the group's smallest path.
  */
@@ -310,6 +313,19 @@ snap_tree_seen(struct snap_tree_seen *t, dev_t dev, ino_t ino)
 	return false;
 }
 
+/*
+ * A name readdir listed (or a dirty set named) that was removed before
+ * it could be stat'ed or opened: left out, as if the walk had come a
+ * moment later, and counted. Its removal is an event of its own: the
+ * next snapshot, walk or dirty set, sees the tree without it.
+ */
+static int
+snap_tree_vanished(struct snap_tree_walk *w)
+{
+	w->st->vanished++;
+	return 0;
+}
+
 /* One name in an open directory; w->path is its path. */
 int
 snap_tree_walk_one(
@@ -321,10 +337,15 @@ snap_tree_walk_one(
 	ssize_t tl;
 	int fd, e;
 
-	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return snap_tree_vanished(w);
 		return snap_tree_walk_fail(w, -errno, "stat");
+	}
 	if (S_ISLNK(sb.st_mode)) {
 		tl = readlinkat(dfd, name, target, sizeof(target));
+		if (tl == -1 && errno == ENOENT)
+			return snap_tree_vanished(w);
 		if (tl == -1)
 			return snap_tree_walk_fail(w, -errno, "readlink");
 		if (tl == 0 || (size_t)tl >= sizeof(target))
@@ -349,6 +370,8 @@ snap_tree_walk_one(
 	fd = openat(dfd, name,
 	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
 	        (S_ISDIR(sb.st_mode) ? O_DIRECTORY : O_NONBLOCK));
+	if (fd == -1 && errno == ENOENT)
+		return snap_tree_vanished(w);
 	if (fd == -1)
 		return snap_tree_walk_fail(w, -errno, "open");
 	/* What was opened is what we record: it may differ from the stat. */
