@@ -284,10 +284,10 @@ snap_watch_stop_fd(struct snap_watch *w)
 static void
 snap_watch_start(struct snap_watch *w)
 {
+	bool again = w->started;
+
 	snap_watch_stop_fd(w);
-	snap_dirty_unknown(
-	    &w->set, w->started ? "watcher restarted" : "watcher started");
-	if (w->started)
+	if (again)
 		w->restarts++;
 	w->started = true;
 	w->broken = false;
@@ -304,6 +304,9 @@ snap_watch_start(struct snap_watch *w)
 	snap_watch_add_tree(w, "");
 	if (w->root_wd == -1)
 		snap_watch_break(w, "the root could not be watched");
+	/* After a failure above its reason stands (the first is kept). */
+	snap_dirty_unknown(
+	    &w->set, again ? "watcher restarted" : "watcher started");
 }
 
 /* One event: mark the set, follow directories that came or went. */

@@ -3,12 +3,12 @@
  * decoder (snap_watch_dec.c) on well-formed and broken records, the
  * dirty set (snap_dirty.c), the watcher on a real tree (snap_watch.c:
  * what each change marks, a directory made and filled before its watch
- * existed, a renamed directory followed, a queue overflow voiding the
- * set), and the promise the dirty set rests on: a create from a dirty
- * set (snap_tree_dirty.c) publishes the same index and chunk list as a
- * full walk of the same tree, after rounds of creates, writes, deletes,
- * renames of files and directories, chmods, symlinks, hard links and
- * xattrs.
+ * existed, a renamed directory followed, a queue overflow and the watch
+ * limit voiding the set until the watcher starts over), and the promise the
+ * dirty set rests on: a create from a dirty set (snap_tree_dirty.c) publishes
+ * the same index and chunk list as a full walk of the same tree, after rounds
+ * of creates, writes, deletes, renames of files and directories, chmods,
+ * symlinks, hard links and xattrs.
  */
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,6 +341,84 @@ test_watch_overflow(void)
 	test_watch_env_fini(&t);
 }
 
+/* Write s to a /proc file; false when it cannot be written. */
+static bool
+test_watch_proc(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd == -1)
+		return false;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok;
+}
+
+/*
+ * The watch limit: in a user namespace of its own (the limit there is
+ * this process's alone, /proc/sys/user/max_inotify_watches), a limit of
+ * 3 watches on a tree of 6 directories. The set is unknown and says
+ * why; once the limit is raised the next take starts over, and the set
+ * after that is known.
+ */
+static void
+test_watch_limit(void)
+{
+	struct test_watch_env t;
+	struct snap_watch_info wi;
+	struct snap_watch *w;
+	struct snap_dirty d;
+	char map[64];
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	test_watch_env_init(&t);
+	for (int i = 0; i < 5; i++) {
+		char n[8];
+
+		snprintf(n, sizeof(n), "d%d", i);
+		test_watch_mkdir(&t, n);
+	}
+	if (unshare(CLONE_NEWUSER) == -1)
+		T_SKIP("no user namespaces");
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+	if (!test_watch_proc("/proc/self/setgroups", "deny") ||
+	    !test_watch_proc("/proc/self/uid_map", map))
+		T_SKIP("cannot map the user namespace");
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+	if (!test_watch_proc("/proc/self/gid_map", map) ||
+	    !test_watch_proc("/proc/sys/user/max_inotify_watches", "3"))
+		T_SKIP("cannot set this namespace's inotify watch limit");
+	w = snap_watch_new(t.loop, t.tree, 0, 0);
+	snap_watch_info(w, &wi);
+	T_ASSERT(!wi.running);
+	snap_watch_take(w, &d);
+	T_EQ_STR(d.why,
+	    "inotify watch limit reached "
+	    "(fs.inotify.max_user_watches)");
+	snap_dirty_fini(&d);
+	/* Still short: the set after the take is unknown too. */
+	snap_watch_take(w, &d);
+	T_ASSERT(d.why[0] != '\0');
+	snap_dirty_fini(&d);
+	T_ASSERT(test_watch_proc("/proc/sys/user/max_inotify_watches", "100"));
+	snap_watch_take(w, &d); /* the last unknown one: it starts over */
+	T_ASSERT(d.why[0] != '\0');
+	snap_dirty_fini(&d);
+	snap_watch_info(w, &wi);
+	T_ASSERT(wi.running);
+	T_EQ_INT(wi.watches, 6);
+	test_watch_put(&t, "d4/x", "x");
+	snap_watch_take(w, &d);
+	T_EQ_STR(d.why, "");
+	T_EQ_INT(
+	    snap_dirty_get(&d, "d4/x", 4), SNAP_DIRTY_TREE | SNAP_DIRTY_SELF);
+	snap_dirty_fini(&d);
+	snap_watch_free(w);
+	test_watch_env_fini(&t);
+}
+
 /* ---- a dirty-set create is a full walk ---- */
 
 /* Create a snapshot of the tree under volume; its index bytes to out. */
@@ -544,6 +623,7 @@ static const struct test tests[] = {
 	TEST(test_dirty_set),
 	TEST(test_watch_watcher),
 	TEST(test_watch_overflow),
+	TEST(test_watch_limit),
 	TEST(test_watch_equal_walk),
 	TEST(test_watch_fallback),
 };
