@@ -14,8 +14,10 @@ An overflow: the plane is stopped (SIGSTOP) while more events than the
 inotify queue holds pile up; the watcher then reports IN_Q_OVERFLOW, the
 next cycle walks the whole tree and says why ("inotify queue overflow"),
 the cycles after use the dirty set again, and the replica is still
-identical. A reload keeps the watcher. `haven check` refuses detect:
-inotify on a file source, with file:line:col.
+identical. A reload keeps the watcher. With a 60 s interval and
+`dirty_paths: 8`, three changed files start nothing and eight start a
+cycle within seconds. `haven check` refuses detect: inotify on a file
+source, with file:line:col.
 
 Root and network namespaces are needed; without them the tests skip.
 """
@@ -116,7 +118,10 @@ class TreeWriter(threading.Thread):
 
 
 @pytest.fixture
-def site(netns, haven, haven_bin, workdir):
+def site(request, netns, haven, haven_bin, workdir):
+    """A and B as the docstring says; request.param may set A's volume's
+    interval and add keys to it (extra)."""
+    param = getattr(request, "param", {})
     if os.geteuid() != 0:
         pytest.skip("needs root (network namespaces)")
     a, b = netns.ns("twpri"), netns.ns("twrep")
@@ -148,11 +153,12 @@ def site(netns, haven, haven_bin, workdir):
              "api:\n  socket: %s/a.sock\n"
              "snap:\n  store: %s\n  psk_file: %s\n"
              "  volumes:\n"
-             "    - name: t1\n      source: %s\n      interval: 1s\n"
+             "    - name: t1\n      source: %s\n      interval: %s\n"
              "      detect: inotify\n"
              "      keep: 50\n      peers: [\"%s:%d\"]\n"
-             "      cycle_timeout: 60s\n"
-             % (w, w, dirs["src"], psk, tree, RECEIVER, PORT))
+             "      cycle_timeout: 60s\n%s"
+             % (w, w, dirs["src"], psk, tree, param.get("interval", "1s"),
+                RECEIVER, PORT, param.get("extra", "")))
     ha = haven(cfg_a, ns=a, name="primary")
     yield {"ha": ha, "hb": hb, "tree": tree, "dst": dirs["dst"],
            "bin": haven_bin, "workdir": w, "pw": pw, "top": top}
@@ -308,6 +314,38 @@ def test_tree_overflow_walks_everything(site):
     assert got == want
     assert h.metric("haven_snap_watch_overflows_total", volume="t1") >= 1
     print("snapshots %r" % list(cyc.seen.values()))
+
+
+@pytest.mark.parametrize("site", [{"interval": "60s",
+                                   "extra": "      dirty_paths: 8\n"}],
+                         indirect=True)
+def test_tree_dirty_paths_trigger(site):
+    """With a 60 s interval, 8 changed paths start a cycle at once; 3 do
+    not."""
+    s = site
+    h = s["ha"]
+    cyc = Cycles(h)
+    cyc.wait(lambda seen: len(seen) >= 1, "the first snapshot")
+    for i in range(3):
+        with open(os.path.join(s["tree"], "docs", "f%03d.txt" % i), "a") as f:
+            f.write("a few\n")
+    time.sleep(1.5)  # a cycle, if one were wrongly started, is quick
+    cyc.poll()
+    assert len(cyc.seen) == 1, cyc.seen
+    assert vol(h)["watch"]["dirty"] == 3, vol(h)["watch"]
+    t0 = time.time()
+    for i in range(3, 8):
+        with open(os.path.join(s["tree"], "docs", "f%03d.txt" % i), "a") as f:
+            f.write("enough\n")
+    cyc.wait(lambda seen: len(seen) >= 2, "a cycle started by dirty_paths",
+             timeout=10)
+    took = time.time() - t0
+    second = list(cyc.seen.values())[1]
+    assert second == ("inotify", "", 8), second
+    v = vol(h)
+    assert v["early_cycles"] == 1 and v["dirty_paths_trigger"] == 8, v
+    print("a cycle %.2f s after the 8th dirty path (interval 60 s)" % took)
+    assert took < 5, took
 
 
 def test_check_refuses_inotify_on_a_file(haven_bin, workdir):
