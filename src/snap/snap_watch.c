@@ -324,15 +324,18 @@ snap_watch_event(struct snap_watch *w, const struct snap_watch_ev *ev)
 		return;
 	}
 	if ((s = snap_watch_wd_find(w, ev->wd)) == NULL) {
-		w->dropped++; /* a watch removed since: its dir's TREE mark */
+		/* A watch removed since (its dir's TREE mark covers what
+		   it saw); the IN_IGNORED our own rm_watch causes is not a
+		   loss. */
+		if (!(ev->mask & IN_IGNORED))
+			w->dropped++;
 		return;
 	}
 	if (ev->wd == w->root_wd &&
 	    (ev->mask &
 	        (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT))) {
-		snap_watch_break(w,
-		    "the root was removed, renamed or "
-		    "unmounted");
+		snap_watch_break(
+		    w, "the root was removed, renamed or unmounted");
 		return;
 	}
 	if (ev->mask & IN_UNMOUNT) {

@@ -341,6 +341,41 @@ test_watch_overflow(void)
 	test_watch_env_fini(&t);
 }
 
+/* The root renamed away: unknown until it is back and watched again. */
+static void
+test_watch_root_gone(void)
+{
+	struct test_watch_env t;
+	struct snap_watch *w;
+	struct snap_dirty d;
+	char *away;
+
+	test_watch_env_init(&t);
+	away = xasprintf("%s/away", t.dir);
+	w = snap_watch_new(t.loop, t.tree, 0, 0);
+	snap_watch_take(w, &d);
+	snap_dirty_fini(&d);
+	T_EQ_INT(rename(t.tree, away), 0);
+	snap_watch_take(w, &d);
+	T_EQ_STR(d.why, "the root was removed, renamed or unmounted");
+	snap_dirty_fini(&d);
+	snap_watch_take(w, &d); /* the restart found no root */
+	T_EQ_STR(d.why, "the root could not be watched");
+	snap_dirty_fini(&d);
+	T_EQ_INT(rename(away, t.tree), 0);
+	snap_watch_take(w, &d); /* broken still: starts over, now with it */
+	T_ASSERT(d.why[0] != '\0');
+	snap_dirty_fini(&d);
+	test_watch_put(&t, "back", "x");
+	snap_watch_take(w, &d);
+	T_EQ_STR(d.why, "");
+	T_ASSERT(snap_dirty_get(&d, "back", 4) != 0);
+	snap_dirty_fini(&d);
+	snap_watch_free(w);
+	free(away);
+	test_watch_env_fini(&t);
+}
+
 /* Write s to a /proc file; false when it cannot be written. */
 static bool
 test_watch_proc(const char *path, const char *s)
@@ -624,6 +659,7 @@ static const struct test tests[] = {
 	TEST(test_watch_watcher),
 	TEST(test_watch_overflow),
 	TEST(test_watch_limit),
+	TEST(test_watch_root_gone),
 	TEST(test_watch_equal_walk),
 	TEST(test_watch_fallback),
 };
