@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "snap/snap_cd.h"
+#include "snap/snap_dirty.h"
 #include "snap/snap_manifest.h"
 #include "snap/snap_retain.h"
 #include "snap/snap_store.h"
@@ -39,6 +40,9 @@ struct snap_create_opts {
 	   a state the file really had (continuous replication). */
 	bool unchanged;
 	enum snap_cd_kind detect; /* change detection (snap_cd.h) */
+	/* borrowed: a tree's changes since dirty->base (snap_dirty.h);
+	   NULL, unknown, or another parent: the whole tree is walked */
+	const struct snap_dirty *dirty;
 };
 
 struct snap_create_stats {
@@ -55,6 +59,8 @@ struct snap_create_stats {
 	char detect_note[200]; /* why chunks were not reused, or "" */
 	uint64_t captured_ms;  /* wall clock when the last chunk was read */
 	uint64_t skipped;      /* tree: sockets, FIFOs, devices, the store */
+	uint64_t dirty;        /* tree: dirty paths the create was given */
+	uint64_t vanished;     /* tree: names removed under the walk */
 };
 
 /*

@@ -5,6 +5,7 @@
  * An empty section runs an idle plane (no listener), like "lb: {}".
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,7 +49,7 @@ static const struct conf_schema snap_conf_retain_schema = {
 
 /* In enum snap_cd_kind's order. */
 static const char *const snap_conf_detect_names[] = { "auto", "rescan",
-	"reflink", NULL };
+	"reflink", "inotify", NULL };
 
 static const struct conf_key snap_conf_vol_keys[] = {
 	{ .name = "name",
@@ -126,8 +127,18 @@ static const struct conf_key snap_conf_vol_keys[] = {
 	    .dflt = "auto",
 	    .enum_names = snap_conf_detect_names,
 	    .help = "change detection: reflink (FICLONE + FIEMAP: only "
-	            "changed chunks read), rescan (every chunk read), auto "
-	            "(reflink where the file system can)" },
+	            "changed chunks read), rescan (every chunk read), "
+	            "inotify (a directory source: only the paths a watcher "
+	            "saw change are re-read, a full walk after an overflow), "
+	            "auto (inotify on a directory, else reflink where the "
+	            "file system can)" },
+	{ .name = "dirty_paths",
+	    .type = CT_UINT,
+	    .off = offsetof(struct snap_vol_conf, dirty_paths),
+	    .max = 1000000,
+	    .help = "a directory source: start a cycle before the interval "
+	            "once this many paths changed since the last snapshot "
+	            "(needs detect auto or inotify); 0: off" },
 	{ .name = "dirty_bytes",
 	    .type = CT_SIZE,
 	    .off = offsetof(struct snap_vol_conf, dirty_bytes),
@@ -154,11 +165,26 @@ snap_conf_vol_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 {
 	struct snap_vol_conf *v = obj;
 	struct sockaddr_storage ss;
+	struct stat sb;
 
-	if (v->dirty_bytes > 0 && v->detect == SNAP_CD_RESCAN)
+	if (v->dirty_bytes > 0 &&
+	    (v->detect == SNAP_CD_RESCAN ||
+	        v->detect == SNAP_CONF_DETECT_INOTIFY))
 		conf_error(ctx, conf_key_node(node, "dirty_bytes"),
 		    "dirty_bytes needs detect: auto or reflink (it measures "
 		    "change against the reflink baseline)");
+	if (v->dirty_paths > 0 && v->detect != SNAP_CD_AUTO &&
+	    v->detect != SNAP_CONF_DETECT_INOTIFY)
+		conf_error(ctx, conf_key_node(node, "dirty_paths"),
+		    "dirty_paths needs detect: auto or inotify (it counts "
+		    "what a watcher of a directory source saw)");
+	/* A source that is not there yet is judged when a cycle runs. */
+	if (v->detect == SNAP_CONF_DETECT_INOTIFY && v->source != NULL &&
+	    stat(v->source, &sb) == 0 && !S_ISDIR(sb.st_mode))
+		conf_error(ctx, conf_key_node(node, "detect"),
+		    "detect: inotify needs a directory source (%s is not "
+		    "one)",
+		    v->source);
 	if (v->name != NULL && !snap_name_ok(v->name, strlen(v->name)))
 		conf_error(ctx, conf_key_node(node, "name"),
 		    "name: letters, digits, '.', '_' and '-' only");

@@ -46,10 +46,18 @@ struct snap_vol_conf {
 	/* owned, or NULL: volumes with one group name are snapshotted
 	   together, one freeze around all (a consistency group) */
 	char *group;
-	int detect; /* enum snap_cd_kind: auto, rescan, reflink */
+	/* enum snap_cd_kind (auto, rescan, reflink), or
+	   SNAP_CONF_DETECT_INOTIFY; auto on a directory source is inotify */
+	int detect;
 	uint64_t
 	    dirty_bytes; /* a cycle starts once this much changed; 0: off */
+	uint32_t dirty_paths; /* a tree's cycle starts once this many
+	                         paths changed (inotify); 0: off */
 };
+
+/* detect: inotify, the value after enum snap_cd_kind's (snap_cd.h):
+ * a directory tree's dirty set (snap_watch.h). */
+#define SNAP_CONF_DETECT_INOTIFY 3
 
 struct snap_conf {
 	struct sockaddr_storage listen; /* AF_UNSPEC: no receiver (idle) */

@@ -8,6 +8,8 @@
  *					snapshot created: when, by which
  *					change detection (snap_cd.h), chunks
  *					read and reused unread
+ *	D <vol> <dirty> <note>	a tree's: dirty paths the create was
+ *					given, why it walked everything
  *	E <reason>		snapshot failed (nothing shipped)
  *	P <vol> <peer> ok <ms>	peer acknowledged (COMMIT OK)
  *	P <vol> <peer> err <ms> <reason>
@@ -42,7 +44,9 @@
 #include "snap/snap_sched.h"
 #include "snap/snap_send.h"
 #include "snap/snap_store.h"
+#include "snap/snap_tree_io.h"
 #include "snap/snap_vol.h"
+#include "snap/snap_watch.h"
 
 #define SNAP_CONT_TICK_MS   100 /* cycles start within this of due */
 /* dirty_bytes measured this often: each measure writes the source's dirty
@@ -106,7 +110,17 @@ struct snap_cont_vol {
 	uint64_t cycle_capture_ms;
 	char last_id[SNAP_NAME_MAX + 1];
 	uint64_t last_capture_ms;
-	enum snap_cd_kind detect;  /* the method asked for */
+	enum snap_cd_kind detect; /* the method asked for (an image's) */
+	int detect_conf;          /* as configured: SNAP_CONF_DETECT_* too */
+	/* owned, or NULL: the watcher of a directory source (detect
+	   inotify, or auto on a directory) */
+	struct snap_watch *watch;
+	/* owned: the dirty set taken for the running (or last) cycle; the
+	   cycle's child reads its fork's copy */
+	struct snap_dirty taken;
+	uint32_t dirty_paths;      /* trigger; 0: off */
+	uint64_t last_dirty;       /* dirty paths the last snapshot used */
+	char last_note[200];       /* why it walked the whole tree, or "" */
 	uint64_t dirty_bytes;      /* trigger; 0: off */
 	uint64_t dirty_now;        /* the last estimate (snap_cd_dirty) */
 	int dirty_err;             /* its -errno, 0 when it was measured */
@@ -196,6 +210,8 @@ struct snap_cont_shot {
 	uint64_t capture_ms;
 	char detect[16]; /* the change detection used */
 	uint64_t read_chunks, reused;
+	uint64_t dirty; /* a tree's dirty paths */
+	char note[200]; /* why change detection fell back, or "" */
 };
 
 /*
@@ -216,6 +232,7 @@ snap_cont_capture(struct snap_store *s, const struct snap_cont_vol *v,
 
 	o.unchanged = true;
 	o.detect = v->detect;
+	o.dirty = v->watch != NULL ? &v->taken : NULL;
 	for (int i = 0; i < SNAP_CONT_TRIES && e == -EAGAIN; i++)
 		e = snap_create(s, &o, m, &cs, err, errlen);
 	if (e == 0) {
@@ -224,6 +241,8 @@ snap_cont_capture(struct snap_store *s, const struct snap_cont_vol *v,
 		    cs.detect != NULL ? cs.detect : "-");
 		shot->read_chunks = cs.read_chunks;
 		shot->reused = cs.reused;
+		shot->dirty = cs.dirty;
+		snprintf(shot->note, sizeof(shot->note), "%s", cs.detect_note);
 		return 0;
 	}
 	if (e == -EAGAIN)
@@ -444,6 +463,9 @@ snap_cont_child(struct snap_cont_vol *l, int fd)
 		    shot[k].detect, (unsigned long long)shot[k].read_chunks,
 		    (unsigned long long)shot[k].reused);
 	for (size_t k = 0; k < l->nmembers; k++)
+		snap_cont_say(fd, "D %zu %llu %s", l->members[k],
+		    (unsigned long long)shot[k].dirty, shot[k].note);
+	for (size_t k = 0; k < l->nmembers; k++)
 		snap_cont_ship(
 		    s, &c->v[l->members[k]], l->members[k], &ms[k], fd);
 	for (size_t k = 0; k < l->nmembers; k++) {
@@ -565,6 +587,21 @@ snap_cont_line(struct snap_cont_vol *l, char *line)
 		v->last_read_chunks = rd;
 		v->last_reused = ru;
 		v->replica_here = false;
+		/* What the watcher sees from now on is against this one. */
+		if (v->watch != NULL)
+			snap_watch_base(v->watch, id);
+		break;
+	}
+	case 'D': {
+		unsigned long long n;
+		int off = 0;
+
+		if (sscanf(line, "D %zu %llu %n", &vi, &n, &off) < 2 ||
+		    vi >= c->nv)
+			break;
+		c->v[vi].last_dirty = n;
+		snprintf(c->v[vi].last_note, sizeof(c->v[vi].last_note), "%s",
+		    off > 0 ? line + off : "");
 		break;
 	}
 	case 'R':
@@ -721,6 +758,8 @@ snap_cont_unstarted(struct snap_cont_vol *l, const char *what, int e)
 	}
 }
 
+static void snap_cont_watch(struct snap_cont *c, struct snap_cont_vol *v);
+
 /* Start leader l's cycle, for itself and its group's members. */
 static void
 snap_cont_start(struct snap_cont_vol *l)
@@ -740,6 +779,14 @@ snap_cont_start(struct snap_cont_vol *l)
 		v->error[0] = '\0';
 		for (size_t i = 0; i < v->npeers; i++)
 			v->peers[i].cycle_ok = false;
+		/* Before the fork: the child walks after every change the
+		   set misses is queued for the next one. */
+		if (v->watch == NULL)
+			snap_cont_watch(v->owner, v); /* the source came */
+		if (v->watch != NULL) {
+			snap_dirty_fini(&v->taken);
+			snap_watch_take(v->watch, &v->taken);
+		}
 		snap_sched_start(&v->sched, ev_now_ms(l->owner->loop));
 	}
 	pid = fork();
@@ -789,6 +836,12 @@ snap_cont_dirty(struct snap_cont *c, struct snap_cont_vol *l, uint64_t now)
 		struct snap_cont_vol *v = &c->v[l->members[k]];
 		uint64_t b = 0;
 
+		if (v->watch != NULL && v->dirty_paths > 0) {
+			struct snap_watch_info wi;
+
+			snap_watch_info(v->watch, &wi);
+			over = over || wi.dirty >= v->dirty_paths;
+		}
 		if (v->dirty_bytes == 0 ||
 		    now - v->dirty_checked_ms < SNAP_CONT_DIRTY_MS)
 			continue;
@@ -856,6 +909,8 @@ snap_cont_vols_free(struct snap_cont_vol *v, size_t n)
 		snap_cont_strv_free(v[i].post_hook);
 		free(v[i].group);
 		free(v[i].members);
+		snap_watch_free(v[i].watch);
+		snap_dirty_fini(&v[i].taken);
 	}
 	free(v);
 }
@@ -906,6 +961,8 @@ snap_cont_carry(
 		snprintf(v->last_id, sizeof(v->last_id), "%s", o->last_id);
 		v->last_capture_ms = o->last_capture_ms;
 		memcpy(v->last_detect, o->last_detect, sizeof(v->last_detect));
+		v->last_dirty = o->last_dirty;
+		memcpy(v->last_note, o->last_note, sizeof(v->last_note));
 		v->last_read_chunks = o->last_read_chunks;
 		v->last_reused = o->last_reused;
 		memcpy(v->results, o->results, sizeof(v->results));
@@ -953,6 +1010,49 @@ snap_cont_groups(struct snap_cont *c)
 	}
 }
 
+/*
+ * A watcher for v when its source is a directory and detect asks for
+ * inotify (or auto). A source missing now gets none until a reload: its
+ * cycles then fail or walk, and say so.
+ */
+static void
+snap_cont_watch(struct snap_cont *c, struct snap_cont_vol *v)
+{
+	struct stat sb;
+
+	if (v->watch != NULL)
+		return;
+	if ((v->detect_conf != SNAP_CONF_DETECT_INOTIFY &&
+	        v->detect_conf != SNAP_CD_AUTO) ||
+	    !snap_tree_is_dir(v->source))
+		return;
+	/* The store inside the tree is not watched (nor snapshotted). */
+	if (stat(c->store, &sb) == -1)
+		sb.st_dev = sb.st_ino = 0;
+	v->watch = snap_watch_new(c->loop, v->source, sb.st_dev, sb.st_ino);
+	log_info(
+	    "snap watch started", "volume=%s source=%s", v->name, v->source);
+}
+
+/*
+ * A reload keeps the watcher of a volume whose source and detect did not
+ * change: its dirty set goes on (unless the reload killed the cycle it
+ * was taken for: that cycle published nothing to base the set on, and
+ * the next one walks).
+ */
+static void
+snap_cont_watch_carry(
+    struct snap_cont_vol *v, struct snap_cont_vol *old, size_t nold)
+{
+	for (size_t i = 0; i < nold; i++)
+		if (old[i].watch != NULL && strcmp(old[i].name, v->name) == 0 &&
+		    strcmp(old[i].source, v->source) == 0 &&
+		    old[i].detect_conf == v->detect_conf) {
+			v->watch = old[i].watch;
+			old[i].watch = NULL;
+		}
+}
+
 void
 snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
     const uint8_t psk[SNAP_PROTO_PSK_LEN])
@@ -990,8 +1090,15 @@ snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
 		v->post_hook =
 		    snap_cont_strv_dup(vc->post_hook, vc->npost_hook);
 		v->freeze_timeout_ms = vc->freeze_timeout_ms;
-		v->detect = (enum snap_cd_kind)vc->detect;
+		v->detect_conf = vc->detect;
+		v->detect = vc->detect == SNAP_CONF_DETECT_INOTIFY ?
+		    SNAP_CD_AUTO :
+		    (enum snap_cd_kind)vc->detect;
 		v->dirty_bytes = vc->dirty_bytes;
+		v->dirty_paths = vc->dirty_paths;
+		snap_dirty_init(&v->taken, 0);
+		snap_cont_watch_carry(v, old, nold);
+		snap_cont_watch(c, v);
 		v->hook_timeout_ms = vc->hook_timeout_ms;
 		v->group = vc->group != NULL ? xstrdup(vc->group) : NULL;
 		v->rpo_target_ms = vc->rpo_target_ms;
@@ -1054,6 +1161,30 @@ snap_cont_dirty_now(const struct snap_cont_vol *v, uint64_t *x)
 {
 	*x = v->dirty_now;
 	return v->dirty_bytes > 0; /* only volumes that measure it */
+}
+
+static bool
+snap_cont_watch_dirty(const struct snap_cont_vol *v, uint64_t *x)
+{
+	struct snap_watch_info wi;
+
+	if (v->watch == NULL)
+		return false;
+	snap_watch_info(v->watch, &wi);
+	*x = wi.dirty;
+	return true;
+}
+
+static bool
+snap_cont_watch_overflows(const struct snap_cont_vol *v, uint64_t *x)
+{
+	struct snap_watch_info wi;
+
+	if (v->watch == NULL)
+		return false;
+	snap_watch_info(v->watch, &wi);
+	*x = wi.overflows;
+	return true;
 }
 
 /* One metric family with a sample per volume (label volume). */
@@ -1130,6 +1261,14 @@ snap_cont_metrics(const struct snap_cont *c, struct buf *out)
 	    "bytes of the source changed since its last snapshot, as last "
 	    "measured (volumes with dirty_bytes)",
 	    snap_cont_dirty_now);
+	snap_cont_mx_vols(out, &l, c, "haven_snap_watch_dirty_paths", "gauge",
+	    "paths of a directory source changed since its last snapshot "
+	    "(inotify)",
+	    snap_cont_watch_dirty);
+	snap_cont_mx_vols(out, &l, c, "haven_snap_watch_overflows_total",
+	    "counter",
+	    "inotify queue overflows (the next snapshot walks the whole tree)",
+	    snap_cont_watch_overflows);
 	mx_family(out, "haven_snap_rpo_events_total", "counter",
 	    "peers' lag crossing rpo_target, and recovering");
 	buf_reset(&l);
@@ -1177,8 +1316,16 @@ snap_cont_json(const struct snap_cont *c, struct jw *w)
 		jw_kuint(w, "pruned", v->pruned);
 		jw_kstr(w, "last_id", v->last_id);
 		jw_kuint(w, "last_time_ms", v->last_capture_ms);
-		jw_kstr(w, "detect", snap_cd_kind_name(v->detect));
+		jw_kstr(w, "detect",
+		    v->detect_conf == SNAP_CONF_DETECT_INOTIFY ?
+		        "inotify" :
+		        snap_cd_kind_name(v->detect));
 		jw_kstr(w, "last_detect", v->last_detect);
+		jw_kstr(w, "last_detect_note", v->last_note);
+		jw_kuint(w, "last_dirty_paths", v->last_dirty);
+		jw_kuint(w, "dirty_paths_trigger", v->dirty_paths);
+		if (v->watch != NULL)
+			snap_watch_json(v->watch, w);
 		jw_kuint(w, "last_read_chunks", v->last_read_chunks);
 		jw_kuint(w, "last_reused_chunks", v->last_reused);
 		jw_kuint(w, "dirty_trigger", v->dirty_bytes);
@@ -1219,6 +1366,43 @@ snap_cont_json(const struct snap_cont *c, struct jw *w)
 	jw_arr_end(w);
 }
 
+static char *snap_cont_at(struct conf_node *n, const char *path);
+
+/* The `haven status` line of a tree's dirty set, when it has a watcher. */
+static void
+snap_cont_watch_status(struct conf_node *v)
+{
+	char *ldet, *note, *ld, *run, *dirty, *why, *ovf;
+
+	if (conf_node_at(v, "/watch") == NULL)
+		return;
+	ldet = snap_cont_at(v, "/last_detect");
+	note = snap_cont_at(v, "/last_detect_note");
+	ld = snap_cont_at(v, "/last_dirty_paths");
+	run = snap_cont_at(v, "/watch/running");
+	dirty = snap_cont_at(v, "/watch/dirty");
+	why = snap_cont_at(v, "/watch/unknown");
+	ovf = snap_cont_at(v, "/watch/overflows");
+	printf("    inotify %s, %s dirty now%s%s%s, %s overflows; last "
+	       "snapshot: %s",
+	    strcmp(run, "true") == 0 ? "watching" : "NOT watching", dirty,
+	    strcmp(why, "-") != 0 ? " (unknown: " : "",
+	    strcmp(why, "-") != 0 ? why : "", strcmp(why, "-") != 0 ? ")" : "",
+	    ovf, strcmp(ldet, "inotify") == 0 ? "dirty set" : "full walk");
+	if (strcmp(ldet, "inotify") == 0)
+		printf(", %s paths\n", ld);
+	else
+		printf("%s%s\n", strcmp(note, "-") != 0 ? ": " : "",
+		    strcmp(note, "-") != 0 ? note : "");
+	free(ldet);
+	free(note);
+	free(ld);
+	free(run);
+	free(dirty);
+	free(why);
+	free(ovf);
+}
+
 static char *
 snap_cont_at(struct conf_node *n, const char *path)
 {
@@ -1257,6 +1441,7 @@ snap_cont_status(struct conf_node *root)
 		 * snapshot used (auto resolves per file system). */
 		printf("    detect %s (last: %s, %s chunks read, %s reused)\n",
 		    det, ldet, rd, ru);
+		snap_cont_watch_status(v);
 		if (strcmp(rep, "true") == 0)
 			printf("    replica on this node (demoted): cycles "
 			       "skipped until a promote\n");

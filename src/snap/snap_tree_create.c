@@ -19,7 +19,10 @@
  * -t); what it cannot catch is a change with the clock set back.
  *
  * Files are read as they are: a file that changes during the walk is
- * recorded as read (its size is the bytes read). A file with several
+ * recorded as read (its size is the bytes read); a name removed between
+ * readdir and its stat or open is left out and counted (vanished), as
+ * rsync and tar do, instead of failing the whole snapshot of a tree
+ * that is in use. A file with several
  * links is read at its first name the walk meets (a table of the inodes
  * read); the grouping then hands its data to the group's smallest path.
  */
@@ -39,48 +42,10 @@
 #include "snap/snap_chunker.h"
 #include "snap/snap_create.h"
 #include "snap/snap_tree_io.h"
+#include "snap/snap_tree_walk.h"
 
-#define SNAP_TREE_DEPTH_MAX   512
 #define SNAP_TREE_READ_BUF    (4u * SNAP_CDC_MAX)
 #define SNAP_TREE_VOL_WAIT_MS 30000
-
-/* An entry during the walk, with what the sort and grouping need. */
-struct snap_tree_item {
-	struct snap_tree_entry e; /* owned fields move to the tree */
-	struct snap_id *ids;      /* owned: file's data chunk IDs */
-	dev_t dev;
-	ino_t ino;
-	bool multi; /* a file with more than one link */
-	bool read;  /* its data was read (ids, size, nchunks) */
-};
-
-/* Files with several links whose data was read: open addressing. */
-struct snap_tree_seen {
-	struct snap_tree_seen_slot {
-		dev_t dev;
-		ino_t ino;
-		bool used;
-	} * v; /* owned: cap slots */
-	size_t n, cap;
-};
-
-struct snap_tree_walk {
-	struct snap_store *s;         /* borrowed */
-	struct snap_create_stats *st; /* borrowed */
-	struct snap_cdc cdc;
-	uint8_t *buf; /* owned: SNAP_TREE_READ_BUF */
-	int zlevel;
-	struct snap_tree_item *it; /* owned */
-	size_t n, cap;
-	dev_t store_dev; /* the store's directory: not walked */
-	ino_t store_ino;
-	struct snap_tree_seen seen;
-	struct snap_manifest pm; /* owned: the parent, when a tree */
-	struct snap_tree prev;   /* owned: its index (n 0 when none) */
-	char path[SNAP_TREE_PATH_MAX + 1];
-	char *err; /* borrowed */
-	size_t errlen;
-};
 
 bool
 snap_tree_is_dir(const char *path)
@@ -90,7 +55,7 @@ snap_tree_is_dir(const char *path)
 	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-static int
+int
 snap_tree_walk_fail(struct snap_tree_walk *w, int e, const char *what)
 {
 	snprintf(w->err, w->errlen, "%s%s: %s: %s", w->path[0] ? "" : ".",
@@ -237,9 +202,8 @@ snap_tree_xattrs(int fd, struct snap_tree_entry *e)
 	return 0;
 }
 
-static struct snap_tree_item *
-snap_tree_add(
-    struct snap_tree_walk *w, enum snap_tree_type type, const struct stat *sb)
+struct snap_tree_item *
+snap_tree_item_new(struct snap_tree_walk *w)
 {
 	struct snap_tree_item *it;
 
@@ -249,6 +213,15 @@ snap_tree_add(
 	}
 	it = &w->it[w->n++];
 	memset(it, 0, sizeof(*it));
+	return it;
+}
+
+struct snap_tree_item *
+snap_tree_add(
+    struct snap_tree_walk *w, enum snap_tree_type type, const struct stat *sb)
+{
+	struct snap_tree_item *it = snap_tree_item_new(w);
+
 	it->e.path = xstrdup(w->path);
 	it->e.type = type;
 	it->e.mode = sb->st_mode & 07777;
@@ -340,8 +313,21 @@ snap_tree_seen(struct snap_tree_seen *t, dev_t dev, ino_t ino)
 	return false;
 }
 
-/* One name in an open directory; w->path is its path. */
+/*
+ * A name readdir listed (or a dirty set named) that was removed before
+ * it could be stat'ed or opened: left out, as if the walk had come a
+ * moment later, and counted. Its removal is an event of its own: the
+ * next snapshot, walk or dirty set, sees the tree without it.
+ */
 static int
+snap_tree_vanished(struct snap_tree_walk *w)
+{
+	w->st->vanished++;
+	return 0;
+}
+
+/* One name in an open directory; w->path is its path. */
+int
 snap_tree_walk_one(
     struct snap_tree_walk *w, int dfd, const char *name, int depth)
 {
@@ -351,10 +337,15 @@ snap_tree_walk_one(
 	ssize_t tl;
 	int fd, e;
 
-	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return snap_tree_vanished(w);
 		return snap_tree_walk_fail(w, -errno, "stat");
+	}
 	if (S_ISLNK(sb.st_mode)) {
 		tl = readlinkat(dfd, name, target, sizeof(target));
+		if (tl == -1 && errno == ENOENT)
+			return snap_tree_vanished(w);
 		if (tl == -1)
 			return snap_tree_walk_fail(w, -errno, "readlink");
 		if (tl == 0 || (size_t)tl >= sizeof(target))
@@ -379,6 +370,8 @@ snap_tree_walk_one(
 	fd = openat(dfd, name,
 	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
 	        (S_ISDIR(sb.st_mode) ? O_DIRECTORY : O_NONBLOCK));
+	if (fd == -1 && errno == ENOENT)
+		return snap_tree_vanished(w);
 	if (fd == -1)
 		return snap_tree_walk_fail(w, -errno, "open");
 	/* What was opened is what we record: it may differ from the stat. */
@@ -392,6 +385,10 @@ snap_tree_walk_one(
 	if ((e = snap_tree_xattrs(fd, &it->e)) != 0) {
 		close(fd);
 		return snap_tree_walk_fail(w, e, "xattrs");
+	}
+	if (S_ISDIR(sb.st_mode) && w->shallow) {
+		close(fd); /* the dirty walk keeps the parent's under it */
+		return 0;
 	}
 	if (S_ISDIR(sb.st_mode))
 		return snap_tree_walk_dir(w, fd, depth + 1); /* takes fd */
@@ -523,7 +520,7 @@ snap_tree_take(struct snap_tree_item *g, struct snap_tree_item *x)
  * Sort by path, then per group of names of one inode: the smallest path
  * keeps the data and metadata, the others become hardlinks to it.
  */
-static void
+void
 snap_tree_group(struct snap_tree_walk *w)
 {
 	struct snap_tree_item **v;
@@ -549,7 +546,7 @@ snap_tree_group(struct snap_tree_walk *w)
 }
 
 /* The walk's items become t (moved) and m's chunk list. */
-static int
+int
 snap_tree_build(
     struct snap_tree_walk *w, struct snap_manifest *m, char *err, size_t errlen)
 {
@@ -651,6 +648,26 @@ snap_tree_prev(struct snap_tree_walk *w, struct snap_manifest *pm)
 		snap_manifest_fini(&w->pm);
 }
 
+/*
+ * Why dirty set d cannot stand for a walk against w's parent, or NULL
+ * when it can (a watcher's set with a base: snap_watch.h).
+ */
+static const char *
+snap_tree_dirty_why(const struct snap_tree_walk *w, const struct snap_dirty *d)
+{
+	if (d == NULL)
+		return ""; /* no watcher: the walk is the method */
+	if (d->why[0] != '\0')
+		return d->why;
+	if (w->prev.n == 0)
+		return "no parent tree snapshot";
+	if (d->base[0] == '\0')
+		return "no base snapshot for the dirty set";
+	if (strcmp(d->base, w->pm.id) != 0)
+		return "the parent is not the dirty set's base";
+	return NULL;
+}
+
 /* The walk from the root directory rootfd (taken) to m's chunk list. */
 static int
 snap_tree_walk(struct snap_store *s, const struct snap_create_opts *o,
@@ -661,6 +678,7 @@ snap_tree_walk(struct snap_store *s, const struct snap_create_opts *o,
 		.s = s, .st = st, .err = err, .errlen = errlen
 	};
 	struct snap_tree_item *root;
+	const char *why;
 	struct stat sb;
 	int e;
 
@@ -683,7 +701,26 @@ snap_tree_walk(struct snap_store *s, const struct snap_create_opts *o,
 		close(rootfd);
 		goto out;
 	}
-	if ((e = snap_tree_walk_dir(&w, rootfd, 0)) != 0)
+	st->captured_ms = util_wall_ms(); /* the state is no older */
+	why = snap_tree_dirty_why(&w, o->dirty);
+	st->detect = o->dirty != NULL && why == NULL ? "inotify" : "walk";
+	snprintf(st->detect_note, sizeof(st->detect_note), "%s",
+	    why != NULL ? why : "");
+	if (why == NULL) {
+		st->dirty = o->dirty->n;
+		e = snap_tree_dirty_walk(&w, rootfd, o->dirty);
+		if (e != -ESTALE) {
+			close(rootfd);
+		} else {
+			st->detect = "walk";
+			snprintf(st->detect_note, sizeof(st->detect_note),
+			    "a dirty path too long for a tree");
+			e = snap_tree_walk_dir(&w, rootfd, 0);
+		}
+	} else {
+		e = snap_tree_walk_dir(&w, rootfd, 0);
+	}
+	if (e != 0)
 		goto out;
 	snap_tree_group(&w);
 	e = snap_tree_build(&w, m, err, errlen);

@@ -2,7 +2,9 @@
  * Unit tests for snap_conf.c's volume keys: retention (retain: last,
  * hourly, daily; keep: as the older spelling of retain.last, not both;
  * 10 newest when nothing is said) and consistency (freeze mount points
- * and hook argv must be absolute paths; the timeouts' defaults).
+ * and hook argv must be absolute paths; the timeouts' defaults), and
+ * change detection (detect and the dirty_bytes / dirty_paths triggers
+ * that only some methods can measure).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +104,19 @@ test_detect_key(void)
 	T_EQ_INT(c.volumes[0].detect, SNAP_CD_REFLINK);
 	conf_schema_free(&snap_conf_schema, &c);
 	t_error("    detect: fiemap\n", "detect");
+	/* A directory's watcher: inotify, and its dirty_paths trigger. */
+	T_EQ_INT(
+	    t_bind("    detect: inotify\n    dirty_paths: 100\n", &c, NULL, 0),
+	    0);
+	T_EQ_INT(c.volumes[0].detect, SNAP_CONF_DETECT_INOTIFY);
+	T_EQ_INT(c.volumes[0].dirty_paths, 100);
+	conf_schema_free(&snap_conf_schema, &c);
+	T_EQ_INT(t_bind("    dirty_paths: 10\n", &c, NULL, 0), 0);
+	conf_schema_free(&snap_conf_schema, &c);
+	t_error("    detect: rescan\n    dirty_paths: 10\n",
+	    "dirty_paths needs detect: auto or inotify");
+	t_error("    detect: inotify\n    dirty_bytes: 1m\n",
+	    "dirty_bytes needs detect: auto or reflink");
 }
 
 static void
