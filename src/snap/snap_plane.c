@@ -596,6 +596,26 @@ snap_plane_query_snapshots(struct jw *w)
 		jw_obj_end(w);
 	}
 	jw_obj_end(w);
+	/* Standby images (snap_standby.h): current when the record holds
+	 * and names the head; anything else is applied at the next
+	 * snapshot. */
+	jw_key(w, "standby");
+	jw_arr_begin(w);
+	for (size_t i = 0; s != NULL && i < snap_rt.standby.n; i++) {
+		const struct snap_standby_conf *sb = &snap_rt.standby.v[i];
+		struct snap_standby_state st;
+
+		snap_standby_state(s, sb->volume, sb->image, &st);
+		jw_obj_begin(w);
+		jw_kstr(w, "volume", sb->volume);
+		jw_kstr(w, "image", sb->image);
+		jw_kstr(w, "snapshot", st.snapshot);
+		jw_kbool(w, "intact", st.intact);
+		jw_kbool(
+		    w, "current", snap_standby_current(s, sb->volume, &st));
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
 	free(v);
 	snap_store_close(s);
 }
@@ -676,6 +696,34 @@ snap_plane_str(struct conf_node *n, const char *path, char *buf, size_t size)
 	return buf;
 }
 
+/* One line per standby image: is it at the head, and if not, why. */
+static void
+snap_plane_status_standby(struct conf_node *root)
+{
+	struct conf_node *sbs = conf_node_at(root, "/standby");
+
+	for (size_t i = 0; i < conf_node_count(sbs); i++) {
+		struct conf_node *sb = conf_node_item(sbs, i);
+		char vol[SNAP_NAME_MAX + 1], img[256], id[SNAP_NAME_MAX + 1];
+		char cur[8], ok[8];
+
+		snap_plane_str(sb, "/volume", vol, sizeof(vol));
+		snap_plane_str(sb, "/image", img, sizeof(img));
+		snap_plane_str(sb, "/snapshot", id, sizeof(id));
+		snap_plane_str(sb, "/current", cur, sizeof(cur));
+		snap_plane_str(sb, "/intact", ok, sizeof(ok));
+		printf("  standby %s -> %s: %s\n", vol, img,
+		    strcmp(cur, "true") == 0 ? "at the head" :
+		        strcmp(id, "-") == 0 ? "no record (the next snapshot "
+		                               "hashes it)" :
+		        strcmp(ok, "true") != 0 ?
+		                               "changed since its record (the "
+		                               "next snapshot hashes it)" :
+		                               "behind the head (the next "
+		                               "snapshot brings it)");
+	}
+}
+
 /* `haven status`: the receiver, its volumes and the last session. */
 static void
 snap_plane_status(struct conf_node *root)
@@ -708,6 +756,7 @@ snap_plane_status(struct conf_node *root)
 		free(k);
 		free(t);
 	}
+	snap_plane_status_standby(root);
 	snap_cont_status(root);
 	if (!conf_node_is_map(conf_node_at(root, "/last_session")))
 		return;

@@ -12,6 +12,7 @@
 #include "lib/util.h"
 #include "snap/snap_cd.h"
 #include "snap/snap_standby.h"
+#include "snap/snap_vol.h"
 
 #define SNAP_STANDBY_KIND "standby" /* <store>/standby/<volume> */
 
@@ -78,6 +79,49 @@ snap_standby_known(struct snap_store *s, const char *volume, const char *image,
 		return 0;
 	}
 	return 1;
+}
+
+void
+snap_standby_state(const struct snap_store *s, const char *volume,
+    const char *image, struct snap_standby_state *out)
+{
+	struct snap_cd_state st;
+	struct stat sb;
+
+	memset(out, 0, sizeof(*out));
+	if (snap_cd_state_load(s->root, SNAP_STANDBY_KIND, volume, &st) != 0 ||
+	    strcmp(st.base, image) != 0)
+		return;
+	out->recorded = true;
+	snprintf(out->snapshot, sizeof(out->snapshot), "%s", st.snapshot);
+	snprintf(out->root, sizeof(out->root), "%s", st.root);
+	out->intact = stat(image, &sb) == 0 && snap_cd_state_intact(&st, &sb);
+}
+
+bool
+snap_standby_current(struct snap_store *s, const char *volume,
+    const struct snap_standby_state *st)
+{
+	char err[160], root[SNAP_HEX_LEN + 1];
+	struct snap_manifest head;
+	struct snap_vol vol;
+	struct snap_ref ref;
+	bool same;
+
+	if (!st->intact ||
+	    snap_vol_read(s, volume, &vol, err, sizeof(err)) != 0 ||
+	    vol.head[0] == '\0')
+		return false;
+	if (strcmp(vol.head, st->snapshot) == 0)
+		return true;
+	snprintf(ref.volume, sizeof(ref.volume), "%s", volume);
+	snprintf(ref.id, sizeof(ref.id), "%s", vol.head);
+	if (snap_store_manifest_load(s, &ref, &head, err, sizeof(err)) != 0)
+		return false;
+	snap_id_hex(&head.root, root);
+	same = strcmp(root, st->root) == 0;
+	snap_manifest_fini(&head);
+	return same;
 }
 
 static void

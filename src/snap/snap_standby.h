@@ -40,6 +40,22 @@ int snap_standby_put(struct snap_store *s, const struct snap_manifest *m,
     const char *image, bool inplace, struct snap_restore_stats *st, char *err,
     size_t errlen);
 
+/* What the record says of image, for status. */
+struct snap_standby_state {
+	bool recorded;                    /* a record names image */
+	bool intact;                      /* and image still matches it */
+	char snapshot[SNAP_NAME_MAX + 1]; /* the snapshot it holds */
+	char root[SNAP_HEX_LEN + 1];      /* and that snapshot's root */
+};
+
+void snap_standby_state(const struct snap_store *s, const char *volume,
+    const char *image, struct snap_standby_state *out);
+
+/* The record holds and image is the volume's head here (by root hash: a
+ * promote's new-generation head has its base's chunks). */
+bool snap_standby_current(struct snap_store *s, const char *volume,
+    const struct snap_standby_state *st);
+
 /* The entry for volume in c[0..n), or NULL. */
 const struct snap_standby_conf *snap_standby_find(
     const struct snap_standby_conf *c, size_t n, const char *volume);

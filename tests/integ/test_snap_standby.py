@@ -70,12 +70,20 @@ def test_standby_image_follows_and_promotes(site, haven):
     assert same_bytes(standby, img)
     api = h.api("GET", "/v1/snap").json
     assert api["last_session"]["standby"].startswith("standby image: ")
+    assert api["standby"] == [{"volume": "vm1", "image": standby,
+                               "snapshot": api["roles"]["vm1"]["head"],
+                               "intact": True, "current": True}], api
+    out = subprocess.run([s["bin"], "status", "-s", h.socket],
+                         capture_output=True, text=True, timeout=30).stdout
+    assert "standby vm1 -> %s: at the head" % standby in out, out
 
     # Damage behind haven's back: the record no longer holds (ctime), the
     # image is hashed, and the damaged chunk is written back too.
     with open(standby, "r+b") as f:
         f.seek(3 * CHUNK + 5)
         f.write(b"garbage")
+    sb = h.api("GET", "/v1/snap").json["standby"][0]
+    assert (sb["intact"], sb["current"]) == (False, False), sb
     more = [c for c in rng.sample(range(NCHUNKS), 4) if c != 3]
     change(img, rng, more)
     create(s, img)
