@@ -130,6 +130,12 @@ for r in $(seq "$rounds"); do
 	fo_h+=("$(elapsed "$t0" "$t1")")
 	fo_r+=("$(elapsed "$t1" "$t2")")
 	cmp -s "$dir/a/img" "$dir/b/img" || { echo "promoted image differs" >&2; exit 1; }
+	# The plane applies in the background: fail over from a current one.
+	for _ in $(seq 600); do
+		"$bin" status -s "$dir/b/haven.sock" 2>/dev/null |
+			grep -q "standby warm -> .*: at the head" && break
+		sleep 0.1
+	done
 	t0=$(now)
 	out=$(hs promote b --to "$dir/b/warm.img" warm) ||
 		{ echo "promote failed" >&2; exit 1; }

@@ -1,6 +1,7 @@
 /*
  * util.c - see util.h.
  */
+#include <sys/file.h>
 #include <sys/resource.h>
 
 #include <errno.h>
@@ -177,6 +178,22 @@ util_pread_full(int fd, void *p, size_t len, uint64_t off)
 		got += (size_t)n;
 	}
 	return (ssize_t)got;
+}
+
+int
+util_flock_wait(int fd, int op, int wait_ms)
+{
+	uint64_t deadline = util_mono_ms() + (uint64_t)MAX(wait_ms, 0);
+
+	op |= wait_ms < 0 ? 0 : LOCK_NB;
+	while (flock(fd, op) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || util_mono_ms() >= deadline)
+			return -errno;
+		nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
+	}
+	return 0;
 }
 
 int

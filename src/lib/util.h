@@ -53,6 +53,13 @@ int util_pwrite_all(int fd, const void *p, size_t len, uint64_t off);
  * reads: fewer only at end of file. Returns the bytes read or -errno. */
 ssize_t util_pread_full(int fd, void *p, size_t len, uint64_t off);
 
+/*
+ * flock(fd, LOCK_EX or LOCK_SH) waiting at most wait_ms (flock has no
+ * timed wait: it polls every 20 ms); wait_ms < 0 waits for ever. Returns
+ * 0, -EWOULDBLOCK when the wait ran out, or -errno.
+ */
+int util_flock_wait(int fd, int op, int wait_ms);
+
 /* Set O_NONBLOCK (and FD_CLOEXEC). Returns 0 or -errno. */
 int util_set_nonblock(int fd);
 

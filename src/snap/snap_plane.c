@@ -38,6 +38,7 @@
 #include "snap/snap_conf.h"
 #include "snap/snap_cont.h"
 #include "snap/snap_recv.h"
+#include "snap/snap_standby_run.h"
 #include "snap/snap_store.h"
 
 enum snap_plane_result {
@@ -99,7 +100,7 @@ struct snap_plane_rt {
 	uint64_t results[SNAP_RES__COUNT];
 	uint64_t rx_bytes, chunks, chunk_bytes, accept_errors;
 	struct snap_cont *cont; /* owned: the sender side (snap.volumes) */
-	struct snap_standby_set standby; /* owned: snap.standby, copied */
+	struct snap_standby_run *standby; /* owned: snap.standby's appliers */
 };
 
 static struct snap_plane_rt snap_rt = { .lfd = -1 };
@@ -128,6 +129,8 @@ snap_plane_sess_free(struct snap_sess *ss)
 	}
 	l->result = ss->result;
 	snprintf(l->error, sizeof(l->error), "%s", ss->r.err);
+	if (ss->result == SNAP_RES_OK && ss->r.standby_kick)
+		snap_standby_run_kick(snap_rt.standby, ss->r.m.volume);
 	/* "; standby image: ..." without its leading "; " */
 	snprintf(l->standby, sizeof(l->standby), "%s",
 	    ss->r.standby_note[0] != '\0' ? ss->r.standby_note + 2 : "");
@@ -409,7 +412,7 @@ snap_plane_accept(struct ev_io *io, unsigned events, void *arg)
 		buf_init(&ss->in);
 		buf_init(&ss->out);
 		snap_recv_init(&ss->r, ss->root);
-		ss->r.standby = &snap_rt.standby;
+		ss->r.standby = snap_standby_run_set(snap_rt.standby);
 		randombytes_buf(nonce, sizeof(nonce));
 		snap_proto_init(&ss->p, SNAP_ROLE_RECEIVER, snap_rt.psk, nonce);
 		buf_append(
@@ -431,6 +434,7 @@ snap_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	if (sodium_init() < 0)
 		return -EIO;
 	snap_rt.cont = snap_cont_new(loop);
+	snap_rt.standby = snap_standby_run_new(loop);
 	return 0;
 }
 
@@ -466,7 +470,6 @@ snap_plane_apply_recv(const struct snap_conf *c, const uint8_t *psk, int fd)
 	snap_rt.max_sessions = c->max_sessions;
 	snap_rt.hs_ms = c->handshake_timeout_ms;
 	snap_rt.idle_ms = c->idle_timeout_ms;
-	snap_standby_set_copy(&snap_rt.standby, c->standby, c->nstandby);
 	snap_plane_listen_set(fd);
 	log_info("snap config applied", "listen=%s store=%s", snap_rt.listen,
 	    snap_rt.store);
@@ -507,6 +510,8 @@ snap_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 		snap_rt.store = c->store != NULL ? xstrdup(c->store) : NULL;
 		snap_rt.listen[0] = '\0';
 	}
+	snap_standby_run_apply(
+	    snap_rt.standby, c->store, c->standby, c->nstandby);
 	snap_cont_apply(snap_rt.cont, c, psk);
 	sodium_memzero(psk, sizeof(psk));
 	return 0;
@@ -596,26 +601,7 @@ snap_plane_query_snapshots(struct jw *w)
 		jw_obj_end(w);
 	}
 	jw_obj_end(w);
-	/* Standby images (snap_standby.h): current when the record holds
-	 * and names the head; anything else is applied at the next
-	 * snapshot. */
-	jw_key(w, "standby");
-	jw_arr_begin(w);
-	for (size_t i = 0; s != NULL && i < snap_rt.standby.n; i++) {
-		const struct snap_standby_conf *sb = &snap_rt.standby.v[i];
-		struct snap_standby_state st;
-
-		snap_standby_state(s, sb->volume, sb->image, &st);
-		jw_obj_begin(w);
-		jw_kstr(w, "volume", sb->volume);
-		jw_kstr(w, "image", sb->image);
-		jw_kstr(w, "snapshot", st.snapshot);
-		jw_kbool(w, "intact", st.intact);
-		jw_kbool(
-		    w, "current", snap_standby_current(s, sb->volume, &st));
-		jw_obj_end(w);
-	}
-	jw_arr_end(w);
+	snap_standby_run_json(snap_rt.standby, w);
 	free(v);
 	snap_store_close(s);
 }
@@ -681,7 +667,8 @@ snap_plane_stop(unsigned deadline_ms)
 	sodium_memzero(snap_rt.psk, sizeof(snap_rt.psk));
 	free(snap_rt.store);
 	snap_rt.store = NULL;
-	snap_standby_set_clear(&snap_rt.standby);
+	snap_standby_run_free(snap_rt.standby);
+	snap_rt.standby = NULL;
 	plane_stopped();
 }
 
@@ -705,14 +692,16 @@ snap_plane_status_standby(struct conf_node *root)
 	for (size_t i = 0; i < conf_node_count(sbs); i++) {
 		struct conf_node *sb = conf_node_item(sbs, i);
 		char vol[SNAP_NAME_MAX + 1], img[256], id[SNAP_NAME_MAX + 1];
-		char cur[8], ok[8];
+		char cur[8], ok[8], run[8];
 
 		snap_plane_str(sb, "/volume", vol, sizeof(vol));
 		snap_plane_str(sb, "/image", img, sizeof(img));
 		snap_plane_str(sb, "/snapshot", id, sizeof(id));
 		snap_plane_str(sb, "/current", cur, sizeof(cur));
 		snap_plane_str(sb, "/intact", ok, sizeof(ok));
+		snap_plane_str(sb, "/running", run, sizeof(run));
 		printf("  standby %s -> %s: %s\n", vol, img,
+		    strcmp(run, "true") == 0 ? "being brought to the head" :
 		    strcmp(cur, "true") == 0 ? "at the head" :
 		        strcmp(id, "-") == 0 ? "no record (the next snapshot "
 		                               "hashes it)" :

@@ -35,7 +35,6 @@ snap_recv_fini(struct snap_recv *r)
 	free(r->want);
 	free(r->got);
 	free(r->raw);
-	free(r->standby_image);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -152,13 +151,6 @@ snap_recv_offer(
 		    "%s", perr);
 	if ((e = snap_recv_lineage(r, msg, out)) != 0)
 		return e;
-	if (r->standby != NULL) {
-		const struct snap_standby_conf *sb = snap_standby_find(
-		    r->standby->v, r->standby->n, r->m.volume);
-
-		if (sb != NULL)
-			r->standby_image = xstrdup(sb->image);
-	}
 	snprintf(ref.volume, sizeof(ref.volume), "%s", r->m.volume);
 	snprintf(ref.id, sizeof(ref.id), "%s", r->m.id);
 	if (snap_store_manifest_load(
@@ -290,24 +282,6 @@ snap_recv_set_aside(struct snap_recv *r, struct buf *out)
 	return 0;
 }
 
-/* The new head into the volume's standby image (snap_standby.h). */
-static void
-snap_recv_standby(struct snap_recv *r)
-{
-	struct snap_restore_stats st;
-	char err[128];
-
-	if (snap_standby_put(r->store, &r->m, r->standby_image, true, &st, err,
-	        sizeof(err)) != 0)
-		snprintf(r->standby_note, sizeof(r->standby_note),
-		    "; standby image not updated: %s", err);
-	else
-		snprintf(r->standby_note, sizeof(r->standby_note),
-		    "; standby image: %" PRIu64 " chunks written, %" PRIu64
-		    " kept",
-		    st.written, st.kept);
-}
-
 static int
 snap_recv_commit(struct snap_recv *r, struct buf *out)
 {
@@ -345,8 +319,14 @@ snap_recv_commit(struct snap_recv *r, struct buf *out)
 			return snap_recv_fail(r, out, e, SNAP_PROTO_E_STORE,
 			    "recording the head: %s", strerror(-e));
 	}
-	if (r->advance && r->standby_image != NULL)
-		snap_recv_standby(r);
+	/* The plane starts the apply once the session ends: the sender
+	 * does not wait for it (snap_standby_run.h). */
+	if (r->advance && r->standby != NULL &&
+	    snap_standby_find(r->standby->v, r->standby->n, r->m.volume)) {
+		r->standby_kick = true;
+		snprintf(r->standby_note, sizeof(r->standby_note),
+		    "; standby image: being brought to it");
+	}
 	snprintf(msg, sizeof(msg), "%s %s/%s%s%s%s",
 	    r->exists ? "had" : "published", r->m.volume, r->m.id,
 	    r->advance ? "" : " (older than the head, which stays)",

@@ -71,13 +71,12 @@ struct snap_recv {
 	uint64_t unsynced;             /* frame bytes since the last sync */
 	char err[SNAP_PROTO_TEXT_MAX]; /* why it failed */
 	/* Standby images (snap_standby.h): the set is borrowed from the
-	   plane and read at OFFER only; the volume's image, if any, is
-	   copied then. At COMMIT a snapshot that becomes the head is put
-	   into it, in place, under the volume's lock; the outcome goes in
-	   standby_note and the OK text, never failing the session (the
-	   snapshot is safe in the store either way). */
+	   plane (it stays put; its contents change only between loop
+	   iterations). A COMMIT that moves the head of a volume with one
+	   sets standby_kick, for the plane to start the apply, and says so
+	   in standby_note, which the OK text carries. */
 	const struct snap_standby_set *standby;
-	char *standby_image; /* owned, or NULL */
+	bool standby_kick;
 	char standby_note[160];
 };
 

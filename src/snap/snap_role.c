@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/util.h"
 #include "snap/snap_role.h"
@@ -166,11 +167,24 @@ snap_promote(struct snap_store *s, const struct snap_promote_opts *o,
 		goto out;
 	snprintf(r->base, sizeof(r->base), "%s", base.id);
 	r->base_created = base.created;
-	/* The image first: if it cannot be written, nothing has changed. */
-	if (o->to != NULL &&
-	    (e = snap_standby_put(
-	         s, &base, o->to, o->inplace, &r->restore, err, errlen)) != 0)
-		goto out;
+	/* The image first: if it cannot be written, nothing has changed.
+	 * A standby apply in progress finishes first (snap_standby.h). */
+	if (o->to != NULL) {
+		int sfd;
+
+		if ((e = snap_standby_lock(
+		         s, o->volume, SNAP_ROLE_WAIT_MS, &sfd)) != 0) {
+			snprintf(err, errlen,
+			    "waiting for the standby image's apply: %s",
+			    strerror(-e));
+			goto out;
+		}
+		e = snap_standby_put(
+		    s, &base, o->to, o->inplace, &r->restore, err, errlen);
+		close(sfd);
+		if (e != 0)
+			goto out;
+	}
 	*p = base;
 	p->chunks = xcalloc(base.nchunks + 1, sizeof(p->chunks[0]));
 	memcpy(p->chunks, base.chunks, base.nchunks * sizeof(p->chunks[0]));

@@ -1,20 +1,102 @@
 /*
  * snap_standby.c - keep a standby image at a snapshot (snap_standby.h).
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/statefile.h"
 #include "lib/util.h"
 #include "snap/snap_cd.h"
 #include "snap/snap_standby.h"
 #include "snap/snap_vol.h"
 
 #define SNAP_STANDBY_KIND "standby" /* <store>/standby/<volume> */
+
+/* An apply waits this long for the store (gc) and for a promote. */
+#define SNAP_STANDBY_WAIT_MS 60000
+
+int
+snap_standby_lock(
+    const struct snap_store *s, const char *volume, int wait_ms, int *fd)
+{
+	char *dir = xasprintf("%s/%s", s->root, SNAP_STANDBY_KIND);
+	char *path = xasprintf("%s/%s.lock", dir, volume);
+	int e;
+
+	*fd = -1;
+	if ((e = statefile_mkdir(dir)) == 0) {
+		*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		e = *fd == -1 ? -errno : util_flock_wait(*fd, LOCK_EX, wait_ms);
+	}
+	if (e != 0 && *fd != -1) {
+		close(*fd);
+		*fd = -1;
+	}
+	free(path);
+	free(dir);
+	return e;
+}
+
+int
+snap_standby_apply_head(const char *root, const char *volume, const char *image,
+    struct snap_standby_result *res)
+{
+	struct snap_store *s = NULL;
+	struct snap_manifest m;
+	struct snap_vol vol;
+	struct snap_ref ref;
+	int lfd = -1, e;
+
+	memset(res, 0, sizeof(*res));
+	memset(&m, 0, sizeof(m));
+	if ((e = snap_store_open(root, false, &s)) != 0) {
+		snprintf(res->err, sizeof(res->err), "opening the store: %s",
+		    strerror(-e));
+		/* No store yet: no snapshot either, nothing to apply. */
+		return e == -ENOENT ? -EALREADY : e;
+	}
+	if ((e = snap_store_lock(s, false, SNAP_STANDBY_WAIT_MS)) != 0 ||
+	    (e = snap_standby_lock(s, volume, SNAP_STANDBY_WAIT_MS, &lfd)) !=
+	        0) {
+		snprintf(
+		    res->err, sizeof(res->err), "locking: %s", strerror(-e));
+		goto out;
+	}
+	/* The head now, not the one that started this apply: a snapshot
+	 * that arrived meanwhile is applied in the same pass. */
+	if ((e = snap_vol_read(s, volume, &vol, res->err, sizeof(res->err))) !=
+	    0)
+		goto out;
+	if (vol.role == SNAP_ROLE_PRIMARY || vol.head[0] == '\0') {
+		snprintf(res->err, sizeof(res->err), "%s",
+		    vol.head[0] == '\0' ? "the volume has no head here" :
+		                          "the volume is primary here: its "
+		                          "standby image is left alone");
+		e = -EALREADY;
+		goto out;
+	}
+	snprintf(res->snapshot, sizeof(res->snapshot), "%s", vol.head);
+	snprintf(ref.volume, sizeof(ref.volume), "%s", volume);
+	snprintf(ref.id, sizeof(ref.id), "%s", vol.head);
+	if ((e = snap_store_manifest_load(
+	         s, &ref, &m, res->err, sizeof(res->err))) != 0)
+		goto out;
+	e = snap_standby_put(
+	    s, &m, image, true, &res->st, res->err, sizeof(res->err));
+	snap_manifest_fini(&m);
+out:
+	if (lfd != -1)
+		close(lfd);
+	snap_store_close(s); /* drops the store's lock */
+	return e;
+}
 
 const struct snap_standby_conf *
 snap_standby_find(

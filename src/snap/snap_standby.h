@@ -11,6 +11,13 @@
  * by hashing it (snap_restore_onto), never trusted. The record is removed
  * before an image is patched and written again after its fsync, so a
  * crash in between leaves no record, and the next apply or promote hashes.
+ *
+ * Who writes the image: the snap plane, in a child process after each
+ * snapshot received moves the head (snap_standby_run.h), and promote. Both
+ * hold <store>/standby/<volume>.lock around it (snap_standby_lock), so a
+ * promote waits for an apply in progress and never sees half an image;
+ * the apply also holds the store's shared lock, so gc cannot take the
+ * chunks it reads. The receiving session does not wait for the apply.
  */
 #ifndef HAVEN_SNAP_STANDBY_H
 #define HAVEN_SNAP_STANDBY_H
@@ -55,6 +62,28 @@ void snap_standby_state(const struct snap_store *s, const char *volume,
  * promote's new-generation head has its base's chunks). */
 bool snap_standby_current(struct snap_store *s, const char *volume,
     const struct snap_standby_state *st);
+
+/* Take volume's standby lock (exclusive), waiting up to wait_ms. 0 with
+ * *fd set (close it to unlock), or -errno. */
+int snap_standby_lock(
+    const struct snap_store *s, const char *volume, int wait_ms, int *fd);
+
+/* What one apply of a volume's head did (snap_standby_apply_head). */
+struct snap_standby_result {
+	char snapshot[SNAP_NAME_MAX + 1]; /* the head it applied */
+	struct snap_restore_stats st;
+	char err[192]; /* "" when it worked */
+};
+
+/*
+ * Open the store at root, take its shared lock and volume's standby lock,
+ * and put the volume's head into image (in place). What the snap plane's
+ * apply child runs. 0, -EALREADY when there is nothing to apply (no store
+ * or no head yet, or the volume is primary here), or -errno; *res is
+ * filled either way.
+ */
+int snap_standby_apply_head(const char *root, const char *volume,
+    const char *image, struct snap_standby_result *res);
 
 /* The entry for volume in c[0..n), or NULL. */
 const struct snap_standby_conf *snap_standby_find(

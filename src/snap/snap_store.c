@@ -279,8 +279,6 @@ int
 snap_store_lock(struct snap_store *s, bool exclusive, int wait_ms)
 {
 	char *path = xasprintf("%s/lock", s->root);
-	int op = (exclusive ? LOCK_EX : LOCK_SH) | (wait_ms < 0 ? 0 : LOCK_NB);
-	uint64_t deadline = util_mono_ms() + (uint64_t)MAX(wait_ms, 0);
 	int fd, e;
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -288,18 +286,10 @@ snap_store_lock(struct snap_store *s, bool exclusive, int wait_ms)
 	free(path);
 	if (e != 0)
 		return e;
-	for (;;) {
-		if (flock(fd, op) == 0)
-			break;
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK || util_mono_ms() >= deadline) {
-			e = -errno;
-			close(fd);
-			return e;
-		}
-		/* flock has no timed wait; poll at 20 ms. */
-		nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
+	if ((e = util_flock_wait(fd, exclusive ? LOCK_EX : LOCK_SH, wait_ms)) !=
+	    0) {
+		close(fd);
+		return e;
 	}
 	snap_store_unlock(s);
 	s->lockfd = fd;

@@ -200,8 +200,6 @@ snap_vol_lock(struct snap_store *s, const char *volume, int wait_ms,
 {
 	char *dir = snap_vol_dir(s, volume);
 	char *path = xasprintf("%s/lock", dir);
-	uint64_t deadline = util_mono_ms() + (uint64_t)MAX(wait_ms, 0);
-	int op = LOCK_EX | (wait_ms < 0 ? 0 : LOCK_NB);
 	int fd = -1, e;
 
 	*lockfd = -1;
@@ -211,19 +209,12 @@ snap_vol_lock(struct snap_store *s, const char *volume, int wait_ms,
 		snprintf(err, errlen, "%s: %s", path, strerror(-e));
 		goto out;
 	}
-	while (flock(fd, op) == -1) {
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK || util_mono_ms() >= deadline) {
-			e = -errno;
-			snprintf(err, errlen,
-			    "volume %s is busy (another create, "
-			    "promote or replication holds it)",
-			    volume);
-			goto out;
-		}
-		/* flock has no timed wait; poll at 20 ms. */
-		nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
+	if ((e = util_flock_wait(fd, LOCK_EX, wait_ms)) != 0) {
+		snprintf(err, errlen,
+		    "volume %s is busy (another create, "
+		    "promote or replication holds it)",
+		    volume);
+		goto out;
 	}
 	if ((e = snap_vol_read(s, volume, v, err, errlen)) != 0)
 		goto out;

@@ -6,8 +6,9 @@ plane running unprivileged). The first snapshot received writes the whole
 image; an incremental one writes only the chunks that changed, found by
 comparing manifests (no byte of the image read). A write to the standby
 image behind haven's back is noticed (its ctime moved): the next snapshot
-is applied by hashing the image, and the damage is repaired. A promote
---to the standby image then writes nothing. The image is byte-identical
+is applied by hashing the image, and the damage is repaired. The apply
+runs in a child of the plane after the session's OK. A promote --to the
+standby image then writes nothing. The image is byte-identical
 to the sender's at every step.
 """
 
@@ -16,6 +17,7 @@ import random
 import re
 import subprocess
 
+from havenlib.poll import wait_until
 from test_snap_repl import CHUNK, NCHUNKS, PORT, RECEIVER, create, \
     make_image, replicate, site, snap  # noqa: F401 (site is a fixture)
 
@@ -25,11 +27,18 @@ def same_bytes(a, b):
         return f1.read() == f2.read()
 
 
-def standby_note(r):
-    m = re.search(r"standby image: (\d+) chunks written, (\d+) kept",
-                  r.stdout)
-    assert m, r.stdout
-    return int(m.group(1)), int(m.group(2))
+def applied(h, r):
+    """The replicate's OK says the standby image follows; wait for the
+    plane's apply to end and return (written, kept) of its last one."""
+    assert "standby image: being brought to it" in r.stdout, r.stdout
+
+    def done():
+        sb = h.api("GET", "/v1/snap").json["standby"][0]
+        return sb if not sb["running"] and sb["current"] else None
+    sb = wait_until(done, timeout=60, what="the standby apply")
+    assert sb["last"]["result"] == "applied", sb
+    assert sb["last"]["error"] == "", sb
+    return sb["last"]["written"], sb["last"]["kept"]
 
 
 def change(img, rng, chunks):
@@ -58,7 +67,7 @@ def test_standby_image_follows_and_promotes(site, haven):
 
     create(s, img)
     r, st = replicate(s)
-    assert standby_note(r) == (NCHUNKS, 0)
+    assert applied(h, r) == (NCHUNKS, 0)
     assert same_bytes(standby, img)
 
     # 1 %: only those chunks are written, by manifest comparison.
@@ -66,19 +75,25 @@ def test_standby_image_follows_and_promotes(site, haven):
     change(img, rng, changed)
     create(s, img)
     r, st = replicate(s)
-    assert standby_note(r) == (len(changed), NCHUNKS - len(changed))
+    assert applied(h, r) == (len(changed), NCHUNKS - len(changed))
     assert same_bytes(standby, img)
     api = h.api("GET", "/v1/snap").json
-    assert api["last_session"]["standby"].startswith("standby image: ")
-    assert api["standby"] == [{"volume": "vm1", "image": standby,
-                               "snapshot": api["roles"]["vm1"]["head"],
-                               "intact": True, "current": True}], api
+    assert api["last_session"]["standby"] == \
+        "standby image: being brought to it", api
+    sb = api["standby"][0]
+    assert len(api["standby"]) == 1 and sb["volume"] == "vm1", api
+    assert (sb["image"], sb["snapshot"], sb["intact"], sb["current"],
+            sb["running"], sb["failures"]) == (
+        standby, api["roles"]["vm1"]["head"], True, True, False, 0), sb
+    # one at the start (nothing to apply yet), then one per snapshot
+    assert sb["applies"] == 3, sb
     out = subprocess.run([s["bin"], "status", "-s", h.socket],
                          capture_output=True, text=True, timeout=30).stdout
     assert "standby vm1 -> %s: at the head" % standby in out, out
 
     # Damage behind haven's back: the record no longer holds (ctime), the
     # image is hashed, and the damaged chunk is written back too.
+    applies = h.api("GET", "/v1/snap").json["standby"][0]["applies"]
     with open(standby, "r+b") as f:
         f.seek(3 * CHUNK + 5)
         f.write(b"garbage")
@@ -88,7 +103,9 @@ def test_standby_image_follows_and_promotes(site, haven):
     change(img, rng, more)
     create(s, img)
     r, st = replicate(s)
-    assert standby_note(r) == (len(more) + 1, NCHUNKS - len(more) - 1)
+    assert applied(h, r) == (len(more) + 1, NCHUNKS - len(more) - 1)
+    sb = h.api("GET", "/v1/snap").json["standby"][0]
+    assert sb["applies"] == applies + 1 and sb["failures"] == 0, sb
     assert same_bytes(standby, img)
 
     # Failover: the standby image is already the head.
