@@ -15,6 +15,7 @@
  * a message it could parse.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "dns/dns_wire.h"
@@ -326,9 +327,13 @@ dns_resp_match(const struct dns_resp *r, size_t off, const uint8_t *name)
 			return false;
 		if (*name == 0)
 			return true;
+		/* Equal octets are the common case: fold only when they
+		 * differ. */
 		for (i = 1; i <= *name; i++) {
 			uint8_t x = b[off + i], y = name[i];
 
+			if (x == y)
+				continue;
 			if (x >= 'A' && x <= 'Z')
 				x += 'a' - 'A';
 			if (y >= 'A' && y <= 'Z')
@@ -366,7 +371,12 @@ dns_resp_name(
 	size_t lit, need;
 	int ptr = -1;
 
-	if (compress)
+	if (compress && name == r->qname && *name != 0) {
+		/* The question's own bytes (most owners of an answer):
+		 * the search below would stop at once on its first entry,
+		 * the question at DNS_HDR_LEN. */
+		ptr = DNS_HDR_LEN;
+	} else if (compress)
 		for (; *s != 0; s += 1 + *s)
 			if ((ptr = dns_resp_find(r, s)) >= 0)
 				break;
@@ -416,7 +426,8 @@ dns_resp_init(struct dns_resp *r, uint8_t *buf, size_t size, size_t limit,
 {
 	uint16_t flags;
 
-	memset(r, 0, sizeof(*r));
+	/* comp[] is read only below ncomp: the head is enough to clear. */
+	memset(r, 0, offsetof(struct dns_resp, comp));
 	r->buf = buf;
 	r->limit = limit < size ? limit : size;
 	if (r->limit > DNS_MSG_MAX)
@@ -447,6 +458,7 @@ dns_resp_init(struct dns_resp *r, uint8_t *buf, size_t size, size_t limit,
 		        0 ||
 		    r->len + 4 > r->limit - r->reserve)
 			return -EMSGSIZE;
+		r->qname = q->qname;
 		dns_wire_put16(buf + r->len, q->qtype);
 		dns_wire_put16(buf + r->len + 2, q->qclass);
 		r->len += 4;
