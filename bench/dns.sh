@@ -23,14 +23,14 @@
 #           last record answers, and the resident memory of the serving
 #           processes (haven: parent + dns worker; gdnsd: its one process).
 #
-#           With HAVEN_BASE set to another haven binary (say the build
+#           With HAVEN_BASE_BIN set to another haven binary (say the build
 #           before a change), it runs too (5306, 5307) as "base" and
 #           "base-w2", in the same rounds: before and after in one run.
 #           "user us/q" is the user-space part of the CPU per query; the
 #           rest is the kernel's UDP path.
 #
 # Usage: bench/dns.sh   env: HAVEN_BIN (build-bench/haven), WHAT, ROUNDS (3),
-#                            SECS (6), BIG (1000000), HAVEN_BASE (unset)
+#                            SECS (6), BIG (1000000), HAVEN_BASE_BIN (unset)
 # Needs: gdnsd dnsperf python3-dnspython. Ports 5301-5307, 9001 on 127.0.0.1
 # and 127.0.0.2 must be free. Everything started is killed on exit.
 set -u
@@ -135,9 +135,9 @@ part_qps() {
 	h1=$(haven_start 5302 1 $here/dns/haven.yaml)
 	h2=$(haven_start 5303 2 $here/dns/haven.yaml)
 	targets="gdnsd=5301 haven=5302 haven-w2=5303"
-	if [ -n "${HAVEN_BASE:-}" ]; then
-		o1=$(bin=$HAVEN_BASE haven_start 5306 1 $here/dns/haven.yaml)
-		o2=$(bin=$HAVEN_BASE haven_start 5307 2 $here/dns/haven.yaml)
+	if [ -n "${HAVEN_BASE_BIN:-}" ]; then
+		o1=$(bin=$HAVEN_BASE_BIN haven_start 5306 1 $here/dns/haven.yaml)
+		o2=$(bin=$HAVEN_BASE_BIN haven_start 5307 2 $here/dns/haven.yaml)
 		targets="$targets base=5306 base-w2=5307"
 	fi
 	for t in $targets; do
