@@ -82,7 +82,9 @@ gdnsd_start() {
 haven_start() {
 	local d=$tmp/haven-$1
 	mkdir -p $d/state
-	cp $here/dns/example.com.zone $tmp/ 2>/dev/null
+	# Once: a copy over the file while an earlier server reads it would
+	# hand that server a torn zone.
+	[ -e $tmp/example.com.zone ] || cp $here/dns/example.com.zone $tmp/
 	sed "s#@DIR@#$tmp#g; s#@PORT@#$1#g; s#@WORKERS@#$2#g; \
 	    s#$tmp/state#$d/state#" "$3" > $d/haven.yaml
 	"$bin" run -c $d/haven.yaml > $d/log 2>&1 &
@@ -140,6 +142,8 @@ part_qps() {
 		o2=$(bin=$HAVEN_BASE_BIN haven_start 5307 2 $here/dns/haven.yaml)
 		targets="$targets base=5306 base-w2=5307"
 	fi
+	# (started in subshells: the cleanup on exit learns of them here)
+	pids="$pids $g $h1 $h2 ${o1:-} ${o2:-}"
 	for t in $targets; do
 		wait_answer ${t#*=} www.example.com 127.0.0.1 ||
 		    { echo "port ${t#*=} never answered www" >&2; return 1; }
