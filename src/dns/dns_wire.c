@@ -359,6 +359,25 @@ dns_resp_find(const struct dns_resp *r, const uint8_t *name)
 }
 
 /*
+ * Whether name is, octet for octet, the first name of the message (the
+ * question's, which most owners of an answer repeat). That name is
+ * literal, at DNS_HDR_LEN, and comp[0]: the search would find it first,
+ * so a pointer to it is what the search would give, found without
+ * folding case label by label.
+ */
+static bool
+dns_resp_is_first(const struct dns_resp *r, const uint8_t *name)
+{
+	size_t n;
+
+	if (r->ncomp == 0 || r->comp[0] != DNS_HDR_LEN)
+		return false; /* no name yet, or the root (never in comp) */
+	n = dns_name_len(name);
+	return r->len >= DNS_HDR_LEN + n &&
+	    memcmp(r->buf + DNS_HDR_LEN, name, n) == 0;
+}
+
+/*
  * Write name at r->len, ending at most at end. With compress, the longest
  * suffix already in the message becomes a pointer and the labels written
  * before it are remembered for later names. Returns 0 or -EMSGSIZE.
@@ -371,10 +390,7 @@ dns_resp_name(
 	size_t lit, need;
 	int ptr = -1;
 
-	if (compress && name == r->qname && *name != 0) {
-		/* The question's own bytes (most owners of an answer):
-		 * the search below would stop at once on its first entry,
-		 * the question at DNS_HDR_LEN. */
+	if (compress && dns_resp_is_first(r, name)) {
 		ptr = DNS_HDR_LEN;
 	} else if (compress)
 		for (; *s != 0; s += 1 + *s)
@@ -458,7 +474,6 @@ dns_resp_init(struct dns_resp *r, uint8_t *buf, size_t size, size_t limit,
 		        0 ||
 		    r->len + 4 > r->limit - r->reserve)
 			return -EMSGSIZE;
-		r->qname = q->qname;
 		dns_wire_put16(buf + r->len, q->qtype);
 		dns_wire_put16(buf + r->len + 2, q->qclass);
 		r->len += 4;

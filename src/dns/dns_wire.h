@@ -242,9 +242,6 @@ struct dns_resp {
 	bool has_opt;
 	struct dns_resp_opt opt; /* its pointers are borrowed as above */
 	int rcode;               /* extended: low 4 bits in the header */
-	/* borrowed: the query's name, once the question is written at
-	 * DNS_HDR_LEN; NULL before (and for a question-less message) */
-	const uint8_t *qname;
 	unsigned ncomp;
 	/* Offsets of names written, for compression pointers; read only
 	 * below ncomp, so it stays last: dns_resp_init clears the rest. */

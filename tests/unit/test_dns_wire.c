@@ -481,10 +481,10 @@ test_resp_echo_and_compress(void)
 }
 
 /*
- * An owner that is the question's own name (the pointer dns_answer passes)
- * is written as a pointer to the question without a search; the same
- * name from elsewhere finds the same pointer; the root, which has no
- * label to point at, stays one literal octet.
+ * An owner with the question's own octets is written as a pointer to the
+ * question without a search; the same name in another case finds the same
+ * pointer by the search; the root, which has no label to point at, stays
+ * one literal octet.
  */
 static void
 test_resp_qname_owner(void)
