@@ -23,9 +23,15 @@
 #           last record answers, and the resident memory of the serving
 #           processes (haven: parent + dns worker; gdnsd: its one process).
 #
+#           With HAVEN_BASE_BIN set to another haven binary (say the build
+#           before a change), it runs too (5306, 5307) as "base" and
+#           "base-w2", in the same rounds: before and after in one run.
+#           "user us/q" is the user-space part of the CPU per query; the
+#           rest is the kernel's UDP path.
+#
 # Usage: bench/dns.sh   env: HAVEN_BIN (build-bench/haven), WHAT, ROUNDS (3),
-#                            SECS (6), BIG (1000000)
-# Needs: gdnsd dnsperf python3-dnspython. Ports 5301-5305, 9001 on 127.0.0.1
+#                            SECS (6), BIG (1000000), HAVEN_BASE_BIN (unset)
+# Needs: gdnsd dnsperf python3-dnspython. Ports 5301-5307, 9001 on 127.0.0.1
 # and 127.0.0.2 must be free. Everything started is killed on exit.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -76,7 +82,9 @@ gdnsd_start() {
 haven_start() {
 	local d=$tmp/haven-$1
 	mkdir -p $d/state
-	cp $here/dns/example.com.zone $tmp/ 2>/dev/null
+	# Once: a copy over the file while an earlier server reads it would
+	# hand that server a torn zone.
+	[ -e $tmp/example.com.zone ] || cp $here/dns/example.com.zone $tmp/
 	sed "s#@DIR@#$tmp#g; s#@PORT@#$1#g; s#@WORKERS@#$2#g; \
 	    s#$tmp/state#$d/state#" "$3" > $d/haven.yaml
 	"$bin" run -c $d/haven.yaml > $d/log 2>&1 &
@@ -112,25 +120,33 @@ rss_kb() { # PID...: summed VmRSS
 	echo $t
 }
 children() { pgrep -P "$1" | tr '\n' ' '; }
-cpu_ticks() { # PID...: summed user + system clock ticks (all threads)
-	local t=0 v
+cpu_ticks() { # PID...: summed user and system clock ticks (all threads)
+	local u=0 s=0 v w
 	for p in "$@"; do
-		v=$(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null)
-		t=$((t + ${v:-0}))
+		read -r v w < <(awk '{print $14, $15}' /proc/$p/stat 2>/dev/null)
+		u=$((u + ${v:-0})); s=$((s + ${w:-0}))
 	done
-	echo $t
+	echo $u $s
 }
 
 part_qps() {
-	local b1 b2 g h1 h2
+	local b1 b2 g h1 h2 o1 o2 targets u0 s0 u1 s1
 	echo "== qps: dnsperf -T 1 -c 4 -l $secs, $rounds rounds interleaved"
 	b1=$(backend 127.0.0.1); b2=$(backend 127.0.0.2); pids="$pids $b1 $b2"
 	g=$(gdnsd_start 5301 $here/dns/gdnsd-example.com $here/dns/gdnsd.config)
 	h1=$(haven_start 5302 1 $here/dns/haven.yaml)
 	h2=$(haven_start 5303 2 $here/dns/haven.yaml)
-	for p in 5301 5302 5303; do
-		wait_answer $p www.example.com 127.0.0.1 ||
-		    { echo "port $p never answered www" >&2; return 1; }
+	targets="gdnsd=5301 haven=5302 haven-w2=5303"
+	if [ -n "${HAVEN_BASE_BIN:-}" ]; then
+		o1=$(bin=$HAVEN_BASE_BIN haven_start 5306 1 $here/dns/haven.yaml)
+		o2=$(bin=$HAVEN_BASE_BIN haven_start 5307 2 $here/dns/haven.yaml)
+		targets="$targets base=5306 base-w2=5307"
+	fi
+	# (started in subshells: the cleanup on exit learns of them here)
+	pids="$pids $g $h1 $h2 ${o1:-} ${o2:-}"
+	for t in $targets; do
+		wait_answer ${t#*=} www.example.com 127.0.0.1 ||
+		    { echo "port ${t#*=} never answered www" >&2; return 1; }
 	done
 	for i in $(seq 500); do
 		echo "www.example.com A"; echo "static.example.com A"
@@ -138,21 +154,23 @@ part_qps() {
 	done > $tmp/q.txt
 	: > $tmp/qps
 	for r in $(seq $rounds); do
-		for t in gdnsd=5301 haven=5302 haven-w2=5303; do
+		for t in $targets; do
 			case $t in
 			gdnsd*) sp=$g ;;
 			haven=*) sp=$(pgrep -P $h1 -f '__child dns') ;;
-			*) sp=$(pgrep -P $h2 -f '__child dns') ;;
+			haven-w2=*) sp=$(pgrep -P $h2 -f '__child dns') ;;
+			base=*) sp=$(pgrep -P $o1 -f '__child dns') ;;
+			*) sp=$(pgrep -P $o2 -f '__child dns') ;;
 			esac
-			c0=$(cpu_ticks $sp)
+			read -r u0 s0 < <(cpu_ticks $sp)
 			dnsperf -s 127.0.0.1 -p ${t#*=} -d $tmp/q.txt -l $secs \
 			    -c 4 -T 1 -Q 2000000 > $tmp/out 2>&1
-			c1=$(cpu_ticks $sp)
+			read -r u1 s1 < <(cpu_ticks $sp)
 			echo "${t%%=*} $(awk '/Queries per second/{print $4}' \
 			    $tmp/out) $(awk '/Average Latency/{print $4}' \
 			    $tmp/out) $(awk '/Queries lost/{print $3}' \
 			    $tmp/out) $(awk '/Queries completed/{print $3}' \
-			    $tmp/out) $((c1 - c0))" >> $tmp/qps
+			    $tmp/out) $((u1 - u0)) $((s1 - s0))" >> $tmp/qps
 		done
 	done
 	$py - $tmp/qps $(getconf CLK_TCK) <<-'PY'
@@ -160,21 +178,22 @@ part_qps() {
 	rows = {}
 	hz = int(sys.argv[2])
 	for line in open(sys.argv[1]):
-	    n, q, l, lost, done, ticks = line.split()
-	    cpu = int(ticks) / hz * 1e6 / max(int(done), 1)
-	    rows.setdefault(n, []).append((float(q), float(l) * 1e6, int(lost), cpu))
+	    n, q, l, lost, done, ut, stt = line.split()
+	    per = lambda t: int(t) / hz * 1e6 / max(int(done), 1)
+	    rows.setdefault(n, []).append((float(q), float(l) * 1e6, int(lost),
+	                                   per(int(ut) + int(stt)), per(ut)))
 	base = st.median(r[0] for r in rows["gdnsd"])
 	cbase = st.median(r[3] for r in rows["gdnsd"])
 	print(f"{'server':10} {'qps median':>11} {'lat us':>7} {'vs gdnsd':>9} "
-	      f"{'lost':>6} {'cpu us/q':>9} {'vs gdnsd':>9}")
+	      f"{'lost':>6} {'cpu us/q':>9} {'vs gdnsd':>9} {'user us/q':>10}")
 	for n, rs in rows.items():
 	    q = st.median(r[0] for r in rs)
 	    c = st.median(r[3] for r in rs)
 	    print(f"{n:10} {q:11.0f} {st.median(r[1] for r in rs):7.0f} "
 	          f"{q / base:9.2f} {sum(r[2] for r in rs):6d} {c:9.2f} "
-	          f"{c / cbase:9.2f}")
+	          f"{c / cbase:9.2f} {st.median(r[4] for r in rs):10.2f}")
 	PY
-	kill $g $h1 $h2 $b1 $b2 2>/dev/null
+	kill $g $h1 $h2 $b1 $b2 ${o1:-} ${o2:-} 2>/dev/null
 	sleep 1
 }
 

@@ -516,7 +516,6 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 		limit = MAX(DNS_UDP_MIN, MIN(q.udp_size, opts->udp_max));
 	else
 		limit = DNS_UDP_MIN;
-	memset(&a.r, 0, sizeof(a.r));
 	if (dns_resp_init(&a.r, out, size, limit, &q, rop) < 0) {
 		info->kind = DNS_ANS_DROP;
 		info->rcode = DNS_RCODE_DROP;

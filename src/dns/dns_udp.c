@@ -47,13 +47,20 @@ struct dns_udp_batch {
 	struct mmsghdr out[DNS_UDP_BATCH];
 	struct iovec iov_out[DNS_UDP_BATCH];
 	uint8_t tx[DNS_UDP_BATCH][DNS_UDP_OUT];
+	/* The receive headers are set up in full once per kind of socket
+	 * (with or without pktinfo): recvmmsg rewrites only the name and
+	 * control lengths of the entries it filled, the first `used`. */
+	int hdr_pktinfo; /* -1: not set up yet; else 0 or 1 */
+	unsigned used;
 };
 
 void
 dns_udp_init(struct dns_srv *s)
 {
-	if (s->udp == NULL)
+	if (s->udp == NULL) {
 		s->udp = xcalloc(1, sizeof(*s->udp));
+		s->udp->hdr_pktinfo = -1;
+	}
 }
 
 void
@@ -195,15 +202,15 @@ dns_udp_send(struct dns_srv *s, int fd, unsigned n)
 	}
 }
 
-/* One batch; returns how many datagrams were read (0: drained). */
-static int
-dns_udp_batch_run(struct dns_srv *s, struct dns_sock *k, uint64_t now_ms)
+/* Make the receive headers ready for a recvmmsg on k. */
+static void
+dns_udp_rx_reset(struct dns_udp_batch *b, const struct dns_sock *k)
 {
-	struct dns_udp_batch *b = s->udp;
-	unsigned j = 0;
-	int r;
+	unsigned i, n = DNS_UDP_BATCH;
 
-	for (unsigned i = 0; i < DNS_UDP_BATCH; i++) {
+	if (b->hdr_pktinfo == (int)k->pktinfo)
+		n = b->used;
+	for (i = 0; i < n; i++) {
 		struct msghdr *h = &b->in[i].msg_hdr;
 
 		b->iov_in[i].iov_base = b->rx[i];
@@ -218,12 +225,27 @@ dns_udp_batch_run(struct dns_srv *s, struct dns_sock *k, uint64_t now_ms)
 			h->msg_controllen = DNS_UDP_CMSG;
 		}
 	}
+	b->hdr_pktinfo = k->pktinfo;
+	b->used = 0;
+}
+
+/* One batch; returns how many datagrams were read (0: drained). */
+static int
+dns_udp_batch_run(struct dns_srv *s, struct dns_sock *k, uint64_t now_ms)
+{
+	struct dns_udp_batch *b = s->udp;
+	unsigned j = 0;
+	int r;
+
+	dns_udp_rx_reset(b, k);
 	r = recvmmsg(k->fd, b->in, DNS_UDP_BATCH, MSG_DONTWAIT, NULL);
 	if (r == -1) {
+		b->used = 1; /* a failure stops at the first entry */
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			s->st.udp_rx_errors++;
 		return 0;
 	}
+	b->used = (unsigned)r;
 	for (unsigned i = 0; i < (unsigned)r; i++)
 		if (dns_udp_answer(s, k, i, j, now_ms))
 			j++;

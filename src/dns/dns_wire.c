@@ -15,6 +15,7 @@
  * a message it could parse.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "dns/dns_wire.h"
@@ -326,9 +327,13 @@ dns_resp_match(const struct dns_resp *r, size_t off, const uint8_t *name)
 			return false;
 		if (*name == 0)
 			return true;
+		/* Equal octets are the common case: fold only when they
+		 * differ. */
 		for (i = 1; i <= *name; i++) {
 			uint8_t x = b[off + i], y = name[i];
 
+			if (x == y)
+				continue;
 			if (x >= 'A' && x <= 'Z')
 				x += 'a' - 'A';
 			if (y >= 'A' && y <= 'Z')
@@ -354,6 +359,25 @@ dns_resp_find(const struct dns_resp *r, const uint8_t *name)
 }
 
 /*
+ * Whether name is, octet for octet, the first name of the message (the
+ * question's, which most owners of an answer repeat). That name is
+ * literal, at DNS_HDR_LEN, and comp[0]: the search would find it first,
+ * so a pointer to it is what the search would give, found without
+ * folding case label by label.
+ */
+static bool
+dns_resp_is_first(const struct dns_resp *r, const uint8_t *name)
+{
+	size_t n;
+
+	if (r->ncomp == 0 || r->comp[0] != DNS_HDR_LEN)
+		return false; /* no name yet, or the root (never in comp) */
+	n = dns_name_len(name);
+	return r->len >= DNS_HDR_LEN + n &&
+	    memcmp(r->buf + DNS_HDR_LEN, name, n) == 0;
+}
+
+/*
  * Write name at r->len, ending at most at end. With compress, the longest
  * suffix already in the message becomes a pointer and the labels written
  * before it are remembered for later names. Returns 0 or -EMSGSIZE.
@@ -366,7 +390,9 @@ dns_resp_name(
 	size_t lit, need;
 	int ptr = -1;
 
-	if (compress)
+	if (compress && dns_resp_is_first(r, name)) {
+		ptr = DNS_HDR_LEN;
+	} else if (compress)
 		for (; *s != 0; s += 1 + *s)
 			if ((ptr = dns_resp_find(r, s)) >= 0)
 				break;
@@ -416,7 +442,8 @@ dns_resp_init(struct dns_resp *r, uint8_t *buf, size_t size, size_t limit,
 {
 	uint16_t flags;
 
-	memset(r, 0, sizeof(*r));
+	/* comp[] is read only below ncomp: the head is enough to clear. */
+	memset(r, 0, offsetof(struct dns_resp, comp));
 	r->buf = buf;
 	r->limit = limit < size ? limit : size;
 	if (r->limit > DNS_MSG_MAX)

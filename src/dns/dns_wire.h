@@ -243,8 +243,9 @@ struct dns_resp {
 	struct dns_resp_opt opt; /* its pointers are borrowed as above */
 	int rcode;               /* extended: low 4 bits in the header */
 	unsigned ncomp;
-	uint16_t comp[DNS_COMP_MAX]; /* offsets of names written, for
-	                                compression pointers */
+	/* Offsets of names written, for compression pointers; read only
+	 * below ncomp, so it stays last: dns_resp_init clears the rest. */
+	uint16_t comp[DNS_COMP_MAX];
 };
 
 /*

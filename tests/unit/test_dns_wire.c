@@ -481,6 +481,52 @@ test_resp_echo_and_compress(void)
 }
 
 /*
+ * An owner with the question's own octets is written as a pointer to the
+ * question without a search; the same name in another case finds the same
+ * pointer by the search; the root, which has no label to point at, stays
+ * one literal octet.
+ */
+static void
+test_resp_qname_owner(void)
+{
+	static const uint8_t a1[] = { 198, 18, 0, 1 };
+	static const uint8_t other[] = "\3WWW\7example\3com";
+	struct dns_rdata ra[] = { { a1, 4 } };
+	struct dns_rrset set = { NULL, DNS_TYPE_A, DNS_CLASS_IN, 300, 1, ra };
+	uint8_t out[512];
+	struct dns_resp r;
+	struct dns_query q;
+	struct msg m;
+	size_t n;
+
+	hex(&m, q_plain); /* www.Example.COM A: question at 12..32 */
+	T_EQ_INT(parse(&m, &q), DNS_WIRE_OK);
+	T_EQ_INT(dns_resp_init(&r, out, sizeof(out), 512, &q, NULL), 0);
+	set.owner = q.qname;
+	T_EQ_INT(dns_resp_add(&r, DNS_SEC_ANSWER, &set, true), 0);
+	set.owner = other;
+	T_EQ_INT(dns_resp_add(&r, DNS_SEC_ANSWER, &set, true), 0);
+	set.owner = q.qname;
+	T_EQ_INT(dns_resp_add(&r, DNS_SEC_ANSWER, &set, true), 0);
+	n = dns_resp_finish(&r);
+	T_EQ_INT(n, 33 + 3 * 16);
+	for (size_t i = 0; i < 3; i++)
+		T_ASSERT(out[33 + 16 * i] == 0xc0 && out[34 + 16 * i] == 12);
+
+	hex(&m,
+	    "00010000000100000000000000000200"
+	    "01"); /* . NS */
+	T_EQ_INT(parse(&m, &q), DNS_WIRE_OK);
+	T_EQ_INT(dns_resp_init(&r, out, sizeof(out), 512, &q, NULL), 0);
+	set.owner = q.qname;
+	T_EQ_INT(dns_resp_add(&r, DNS_SEC_ANSWER, &set, true), 0);
+	n = dns_resp_finish(&r);
+	T_EQ_INT(n, 17 + 1 + 10 + 4);
+	T_EQ_INT(out[17], 0);
+	T_EQ_INT(out[18] << 8 | out[19], DNS_TYPE_A);
+}
+
+/*
  * The response of test_resp_golden, which dnspython 2.3.0 reads as:
  *
  *	id 19400
@@ -691,6 +737,7 @@ static const struct test tests[] = {
 	TEST(test_ecs_rejects),
 	TEST(test_err_names),
 	TEST(test_resp_echo_and_compress),
+	TEST(test_resp_qname_owner),
 	TEST(test_resp_golden),
 	TEST(test_resp_truncation),
 	TEST(test_resp_badvers_formerr),
