@@ -13,6 +13,20 @@
 #define DNS_COOKIE_FUTURE  300  /* §4.3: clock skew allowed */
 #define DNS_COOKIE_RENEW   1800 /* §4.3: renew after half an hour */
 
+/* The key of a cookie timestamped ts: the secret of its day (UTC). */
+static void
+dns_cookie_day_key(const uint8_t secret[DNS_COOKIE_SECRET_LEN], uint32_t ts,
+    uint8_t key[DNS_COOKIE_SECRET_LEN])
+{
+	uint32_t day = ts / DNS_COOKIE_ROTATE;
+	uint8_t in[9] = { 'h', 'v', 'c', 'k', (uint8_t)(day >> 24),
+		(uint8_t)(day >> 16), (uint8_t)(day >> 8), (uint8_t)day, 0 };
+
+	crypto_shorthash_siphash24(key, in, sizeof(in), secret);
+	in[8] = 1;
+	crypto_shorthash_siphash24(key + 8, in, sizeof(in), secret);
+}
+
 /* The hash over what the server cookie at sc[0..8) and the client cookie
  * commit to, for cl. */
 static void
@@ -20,14 +34,22 @@ dns_cookie_hash(const uint8_t secret[DNS_COOKIE_SECRET_LEN],
     const struct dns_client *cl, const uint8_t *cc, const uint8_t *sc,
     uint8_t out[8])
 {
-	uint8_t in[DNS_COOKIE_CLIENT_LEN + 8 + 16];
+	uint8_t in[DNS_COOKIE_CLIENT_LEN + 8 + 16], key[DNS_COOKIE_SECRET_LEN];
 	size_t alen = cl->family == AF_INET6 ? 16 : 4;
+
+	/* sc holds the timestamp (bytes 4..8), so the checker derives the
+	 * same day's key as the minter did, with no state to share. */
+	dns_cookie_day_key(secret,
+	    (uint32_t)sc[4] << 24 | (uint32_t)sc[5] << 16 |
+	        (uint32_t)sc[6] << 8 | sc[7],
+	    key);
 
 	memcpy(in, cc, DNS_COOKIE_CLIENT_LEN);
 	memcpy(in + DNS_COOKIE_CLIENT_LEN, sc, 8);
 	memcpy(in + DNS_COOKIE_CLIENT_LEN + 8, cl->addr, alen);
 	crypto_shorthash_siphash24(
-	    out, in, DNS_COOKIE_CLIENT_LEN + 8 + alen, secret);
+	    out, in, DNS_COOKIE_CLIENT_LEN + 8 + alen, key);
+	sodium_memzero(key, sizeof(key));
 }
 
 static uint32_t

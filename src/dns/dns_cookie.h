@@ -18,6 +18,16 @@
  * and marks the client as not spoofed, which lets it past response rate
  * limiting (RFC 7873 §5.2.3).
  *
+ * Rotation (RFC 7873 §7.1, RFC 9018 §5): the SipHash key is not the stored
+ * secret itself but that day's key, SipHash(secret, "hvck" | UTC day |
+ * 0 and 1) (16 bytes), and the day is the one in the cookie's own
+ * timestamp. So the key changes every day with nothing to coordinate
+ * between workers or restarts, a cookie minted before midnight still
+ * checks after it, and what an attacker could learn of one day's key by
+ * brute force says nothing of the next day's. The cost: a non-haven
+ * server given the same secret would not accept haven's cookies (RFC
+ * 9018's cross-vendor sharing assumes the raw secret as the key).
+ *
  * Pure: the secret and the time are the caller's.
  */
 #ifndef HAVEN_DNS_COOKIE_H
@@ -28,8 +38,9 @@
 
 #include "dns/dns_dyn.h"
 
-#define DNS_COOKIE_SERVER_LEN 16 /* ours: RFC 9018 §4 */
-#define DNS_COOKIE_SECRET_LEN 16 /* SipHash-2-4 key */
+#define DNS_COOKIE_SERVER_LEN 16    /* ours: RFC 9018 §4 */
+#define DNS_COOKIE_SECRET_LEN 16    /* SipHash-2-4 key */
+#define DNS_COOKIE_ROTATE     86400 /* seconds each derived key lives */
 
 enum dns_cookie_verdict {
 	DNS_COOKIE_NONE = 0, /* no COOKIE option */

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -907,6 +908,53 @@ test_cookies(void)
 		T_EQ_INT(r.rcode, DNS_RCODE_FORMERR);
 		T_EQ_INT(info.err, DNS_WIRE_COOKIE_LEN);
 		T_ASSERT(r.opt);
+	}
+	/* Rotation: minted 100 s before a UTC midnight, still valid 10
+	 * minutes after it (its own timestamp picks the key). */
+	f.opts.now = 20834u * DNS_COOKIE_ROTATE - 100;
+	o.cookie_len = 8;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(info.cookie, DNS_COOKIE_NEW);
+	memcpy(sc, r.cookie + 8, 16);
+	{
+		/* The hash is keyed with the day's key (dns_cookie.h), not
+		 * with the secret itself. */
+		uint32_t day = f.opts.now / DNS_COOKIE_ROTATE;
+		uint8_t kin[9] = { 'h', 'v', 'c', 'k', (uint8_t)(day >> 24),
+			(uint8_t)(day >> 16), (uint8_t)(day >> 8), (uint8_t)day,
+			0 };
+		uint8_t key[16], hin[20], h[8];
+
+		crypto_shorthash_siphash24(key, kin, sizeof(kin), secret);
+		kin[8] = 1;
+		crypto_shorthash_siphash24(key + 8, kin, sizeof(kin), secret);
+		memcpy(hin, cc, 8);
+		memcpy(hin + 8, sc, 8);
+		memcpy(hin + 16, f.src.addr, 4);
+		crypto_shorthash_siphash24(h, hin, sizeof(hin), key);
+		T_ASSERT(memcmp(h, sc + 8, 8) == 0);
+		crypto_shorthash_siphash24(h, hin, sizeof(hin), secret);
+		T_ASSERT(memcmp(h, sc + 8, 8) != 0);
+	}
+	memcpy(o.cookie + 8, sc, 16);
+	o.cookie_len = 24;
+	f.opts.now += 700;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(info.cookie, DNS_COOKIE_VALID);
+	/* The same hash under the next day's timestamp (and a clock to
+	 * match): another key, so bad. Same day, one second later: the
+	 * hash covers the timestamp, so bad too. */
+	for (int k = 0; k < 2; k++) {
+		uint32_t ts = 20834u * DNS_COOKIE_ROTATE - 100 +
+		    (k == 0 ? DNS_COOKIE_ROTATE : 1);
+
+		o.cookie[8 + 4] = (uint8_t)(ts >> 24);
+		o.cookie[8 + 5] = (uint8_t)(ts >> 16);
+		o.cookie[8 + 6] = (uint8_t)(ts >> 8);
+		o.cookie[8 + 7] = (uint8_t)ts;
+		f.opts.now = ts + 10;
+		query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+		T_EQ_INT(info.cookie, DNS_COOKIE_BAD);
 	}
 	dns_db_free(f.db);
 }
