@@ -363,6 +363,7 @@ dns_answer_name(
 		if (first) {
 			a->info->kind = DNS_ANS_REFUSED;
 			a->info->rcode = DNS_RCODE_REFUSED;
+			a->info->ede = DNS_EDE_NOT_AUTHORITATIVE;
 		}
 		return STEP_DONE;
 	}
@@ -372,6 +373,7 @@ dns_answer_name(
 		if (first) {
 			a->info->kind = DNS_ANS_ERROR;
 			a->info->rcode = DNS_RCODE_SERVFAIL;
+			a->info->ede = DNS_EDE_NOT_READY;
 		}
 		return STEP_DONE;
 	}
@@ -457,6 +459,7 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 	int rcode;
 
 	info->kind = DNS_ANS_POSITIVE;
+	info->ede = 0;
 	info->rcode = DNS_RCODE_NOERROR;
 	info->qtype = 0;
 	info->truncated = false;
@@ -479,7 +482,7 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 	/* The OPT fields are known when the parse succeeded, or failed on
 	 * the version or the ECS option (dns_wire.h). */
 	if (e == DNS_WIRE_OK || e == DNS_WIRE_BADVERS ||
-	    (e >= DNS_WIRE_ECS_LEN && e <= DNS_WIRE_COOKIE_DUP)) {
+	    (e >= DNS_WIRE_ECS_LEN && e <= DNS_WIRE_KEEPALIVE)) {
 		if (q.edns) {
 			info->edns = true;
 			memset(&ro, 0, sizeof(ro));
@@ -499,6 +502,12 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 				    q.cookie_len, opts->now, cookie, &clen);
 				ro.cookie = cookie;
 				ro.cookie_len = (uint8_t)clen;
+			}
+			/* Over UDP the option is ignored (RFC 7828
+			 * §3.2.1): a timeout means nothing there. */
+			if (e == DNS_WIRE_OK && q.keepalive && opts->tcp) {
+				ro.keepalive = true;
+				ro.keepalive_100ms = opts->tcp_idle_100ms;
 			}
 			if (e == DNS_WIRE_OK && q.has_ecs) {
 				ecs = q.ecs;
@@ -532,6 +541,9 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 		info->kind = DNS_ANS_REFUSED;
 		info->rcode = DNS_RCODE_REFUSED;
 		dns_resp_set_rcode(&a.r, DNS_RCODE_REFUSED);
+		/* A transfer on this path, or a class we do not serve. */
+		if (dns_resp_set_ede(&a.r, DNS_EDE_PROHIBITED) == 0)
+			info->ede = DNS_EDE_PROHIBITED;
 		return dns_resp_finish(&a.r);
 	}
 	a.db = db;
@@ -570,5 +582,9 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 	if (rop != NULL && rop->ecs != NULL)
 		ecs.scope = q.ecs.source == 0 ? 0 : a.scope;
 	info->truncated = dns_resp_truncated(&a.r);
+	/* Why there is no answer, for the client's logs (RFC 8914); only
+	 * with an OPT, and only if it still fits. */
+	if (info->ede != 0 && dns_resp_set_ede(&a.r, info->ede) != 0)
+		info->ede = 0;
 	return dns_resp_finish(&a.r);
 }

@@ -41,6 +41,9 @@ struct dns_answer_opts {
 	/* borrowed: DNS_COOKIE_SECRET_LEN bytes; NULL: COOKIE ignored */
 	const uint8_t *cookie_secret;
 	uint32_t now; /* unix seconds, for server cookies */
+	/* TCP: the idle timeout edns-tcp-keepalive announces (RFC 7828),
+	   in 100 ms units */
+	uint16_t tcp_idle_100ms;
 };
 
 /* What kind of answer went out: the RRL's response classes (the
@@ -58,6 +61,7 @@ enum dns_answer_kind {
 
 struct dns_answer_info {
 	enum dns_answer_kind kind;
+	uint16_t ede;          /* RFC 8914 INFO-CODE sent with an OPT, or 0 */
 	int rcode;             /* extended RCODE sent, or DNS_RCODE_DROP */
 	enum dns_wire_err err; /* why the query was refused, or _OK */
 	uint16_t qtype;        /* 0 when no question parsed */

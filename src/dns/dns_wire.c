@@ -43,6 +43,7 @@ static const char *const dns_wire_err_names[DNS_WIRE_ERR__COUNT] = {
 	[DNS_WIRE_ECS_DUP] = "ecs_dup",
 	[DNS_WIRE_COOKIE_LEN] = "cookie_len",
 	[DNS_WIRE_COOKIE_DUP] = "cookie_dup",
+	[DNS_WIRE_KEEPALIVE] = "keepalive_len",
 	[DNS_WIRE_TSIG_PLACE] = "tsig_place",
 	[DNS_WIRE_TRAILING] = "trailing",
 	[DNS_WIRE_BADVERS] = "badvers",
@@ -222,6 +223,13 @@ dns_wire_opt(const uint8_t *rdata, size_t rdlen, struct dns_query *q)
 				return DNS_WIRE_COOKIE_LEN;
 			memcpy(q->cookie, rdata + off, olen);
 			q->cookie_len = (uint8_t)olen;
+		} else if (code == DNS_OPTION_KEEPALIVE) {
+			/* A client only says it understands the option: a
+			 * TIMEOUT is the server's to give (RFC 7828
+			 * §3.2.1). */
+			if (olen != 0)
+				return DNS_WIRE_KEEPALIVE;
+			q->keepalive = true;
 		} else if (code == DNS_OPTION_NSID) {
 			/* A requestor sends it empty (RFC 5001 §2.1);
 			 * anything inside means nothing to us. */
@@ -433,6 +441,10 @@ dns_resp_opt_len(const struct dns_resp_opt *opt)
 		n += 4 + 4 + ((size_t)opt->ecs->source + 7) / 8;
 	if (opt->cookie != NULL)
 		n += 4 + opt->cookie_len;
+	if (opt->keepalive)
+		n += 4 + 2;
+	if (opt->has_ede)
+		n += 4 + 2;
 	return n;
 }
 
@@ -656,8 +668,35 @@ dns_resp_opt_write(struct dns_resp *r)
 		dns_wire_put16(p, DNS_OPTION_COOKIE);
 		dns_wire_put16(p + 2, o->cookie_len);
 		memcpy(p + 4, o->cookie, o->cookie_len);
+		p += 4 + o->cookie_len;
+	}
+	if (o->keepalive) {
+		dns_wire_put16(p, DNS_OPTION_KEEPALIVE);
+		dns_wire_put16(p + 2, 2);
+		dns_wire_put16(p + 4, o->keepalive_100ms);
+		p += 6;
+	}
+	if (o->has_ede) {
+		dns_wire_put16(p, DNS_OPTION_EDE);
+		dns_wire_put16(p + 2, 2);
+		dns_wire_put16(p + 4, o->ede);
 	}
 	r->len += r->reserve;
+}
+
+int
+dns_resp_set_ede(struct dns_resp *r, uint16_t code)
+{
+	if (!r->has_opt)
+		return -EINVAL;
+	if (!r->opt.has_ede) {
+		if (r->len + r->reserve + 6 > r->limit)
+			return -EMSGSIZE;
+		r->reserve += 6;
+		r->opt.has_ede = true;
+	}
+	r->opt.ede = code;
+	return 0;
 }
 
 size_t

@@ -94,6 +94,13 @@
 #define DNS_ECS_FAMILY_IP6    2
 #define DNS_NSID_MAX          128 /* ours: what a server id needs */
 
+#define DNS_OPTION_KEEPALIVE      11 /* RFC 7828 §3.1 edns-tcp-keepalive */
+#define DNS_OPTION_EDE            15 /* RFC 8914 §2 extended DNS error */
+/* RFC 8914 §4 INFO-CODEs haven sends */
+#define DNS_EDE_NOT_READY         14 /* a secondary zone, no copy yet */
+#define DNS_EDE_PROHIBITED        18 /* a transfer asked on this path */
+#define DNS_EDE_NOT_AUTHORITATIVE 20 /* a name outside our zones */
+
 /*
  * Why a query is refused. The comment names the RCODE dns_wire_err_rcode
  * maps it to and the rule.
@@ -130,6 +137,8 @@ enum dns_wire_err {
 	DNS_WIRE_COOKIE_LEN,  /* FORMERR: a COOKIE not 8 or 16..40 bytes
 	                         (RFC 7873 §5.2.2) */
 	DNS_WIRE_COOKIE_DUP,  /* FORMERR: two COOKIE options */
+	DNS_WIRE_KEEPALIVE,   /* FORMERR: edns-tcp-keepalive with a
+	                         TIMEOUT in a query (RFC 7828 §3.2.1) */
 	DNS_WIRE_TSIG_PLACE,  /* FORMERR: TSIG not last in additional
 	                         (RFC 8945 §5.1) */
 	DNS_WIRE_TRAILING,    /* FORMERR: bytes after the last record */
@@ -165,7 +174,8 @@ struct dns_query {
 	bool nsid;          /* NSID requested (RFC 5001 §2.1) */
 	uint8_t cookie_len; /* 0: no COOKIE option; else 8 or 16..40 */
 	uint8_t cookie[DNS_COOKIE_MAX];
-	bool tsig; /* a TSIG record is last; not verified */
+	bool keepalive; /* an empty edns-tcp-keepalive (RFC 7828) came */
+	bool tsig;      /* a TSIG record is last; not verified */
 };
 
 /*
@@ -228,6 +238,10 @@ struct dns_resp_opt {
 	uint16_t nsid_len;         /* at most DNS_NSID_MAX */
 	const uint8_t *cookie;     /* borrowed: NULL, or the COOKIE to send */
 	uint8_t cookie_len;        /* at most DNS_COOKIE_MAX */
+	bool keepalive;            /* send edns-tcp-keepalive (TCP only) */
+	uint16_t keepalive_100ms;  /* its TIMEOUT: our idle timeout */
+	uint16_t ede;              /* RFC 8914 INFO-CODE, with has_ede */
+	bool has_ede;              /* set by dns_resp_set_ede */
 };
 
 /* A response being written. Fields are the writer's; read none. */
@@ -257,6 +271,13 @@ struct dns_resp {
  * Returns 0, or -EMSGSIZE when the header, question and OPT exceed the
  * limit or size, or -EINVAL for an NSID over DNS_NSID_MAX.
  */
+/*
+ * Add an Extended DNS Error (RFC 8914) with INFO-CODE code and no text to
+ * the OPT of r. 0, -EINVAL without an OPT (a query without EDNS gets
+ * none), or -EMSGSIZE when it no longer fits (then nothing changed).
+ */
+int dns_resp_set_ede(struct dns_resp *r, uint16_t code);
+
 int dns_resp_init(struct dns_resp *r, uint8_t *buf, size_t size, size_t limit,
     const struct dns_query *q, const struct dns_resp_opt *opt);
 

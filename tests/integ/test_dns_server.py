@@ -328,6 +328,38 @@ def test_kdig_answers(haven, workdir):
         assert "198.18.0.25" in out.stdout.split()
 
 
+def test_tcp_keepalive_and_extended_errors(haven, workdir):
+    """RFC 7828: over TCP an empty edns-tcp-keepalive gets the idle
+    timeout (10 s = 100 units); over UDP none; dig +keepalive shows it.
+    RFC 8914: REFUSED outside our zones carries EDE 20 (Not
+    Authoritative), an AXFR over UDP EDE 18 (Prohibited)."""
+    h = start(haven, workdir)
+    ka = dns.edns.GenericOption(11, b"")
+    r = ask(h, "www.example.com", "A", tcp=True, use_edns=0, options=[ka])
+    got = [o for o in r.options if o.otype == 11]
+    assert len(got) == 1 and got[0].to_wire() == b"\x00\x64", r.options
+    r = ask(h, "www.example.com", "A", use_edns=0, options=[ka])
+    assert not [o for o in r.options if o.otype == 11], r.options
+    r = ask(h, "www.example.com", "A", tcp=True, use_edns=0,
+            options=[dns.edns.GenericOption(11, b"\x00\x05")])
+    assert r.rcode() == dns.rcode.FORMERR
+    r = ask(h, "www.elsewhere.org", "A", use_edns=0)
+    assert r.rcode() == dns.rcode.REFUSED
+    assert [o.otype for o in r.options] == [15], r.options
+    assert r.options[0].to_wire()[:2] == b"\x00\x14"
+    r = ask(h, "example.com", "AXFR", use_edns=0)
+    assert r.rcode() == dns.rcode.REFUSED
+    assert r.options[0].to_wire()[:2] == b"\x00\x12"
+    dig = shutil.which("dig")
+    if dig is not None:
+        out = subprocess.run(
+            [dig, "@127.0.0.1", "-p", str(h.port), "+norec", "+tcp",
+             "+keepalive", "www.example.com", "A"],
+            capture_output=True, text=True, timeout=10)
+        assert out.returncode == 0, out.stderr
+        assert "TCP KEEPALIVE: 10.0 secs" in out.stdout, out.stdout
+
+
 def udp_raw(h, payload, wait=0.5):
     """Send raw bytes; the reply or None."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

@@ -221,6 +221,7 @@ struct qopt {
 	uint8_t ecs_addr[4];
 	uint16_t qclass;
 	uint16_t flags;
+	int keepalive_len; /* -1 or 0: none; else 1 + the option's length */
 };
 
 static const struct qopt plain = { .ecs_source = -1 };
@@ -283,6 +284,12 @@ mkq(struct msg *m, const char *qname, uint16_t qtype, const struct qopt *o)
 			put16(p + rdl + 2, 0);
 			rdl += 4;
 		}
+		if (o->keepalive_len > 0) {
+			put16(p + rdl, DNS_OPTION_KEEPALIVE);
+			put16(p + rdl + 2, (uint16_t)(o->keepalive_len - 1));
+			memset(p + rdl + 4, 0, (size_t)o->keepalive_len - 1);
+			rdl += 4 + (size_t)o->keepalive_len - 1;
+		}
 		if (o->cookie_len > 0) {
 			put16(p + rdl, DNS_OPTION_COOKIE);
 			put16(p + rdl + 2, o->cookie_len);
@@ -334,6 +341,8 @@ struct resp {
 	uint8_t ecs_source, ecs_scope;
 	uint8_t cookie_len;
 	uint8_t cookie[DNS_COOKIE_MAX];
+	int keepalive; /* -1: none; else TIMEOUT */
+	int ede;       /* -1: none; else INFO-CODE */
 };
 
 static void
@@ -343,6 +352,7 @@ decode(const struct msg *m, struct resp *r)
 	unsigned sec, i;
 
 	memset(r, 0, sizeof(*r));
+	r->keepalive = r->ede = -1;
 	r->len = m->len;
 	T_ASSERT(m->len >= DNS_HDR_LEN);
 	r->id = get16(m->b);
@@ -395,6 +405,13 @@ decode(const struct msg *m, struct resp *r)
 						r->cookie_len = (uint8_t)l;
 						memcpy(
 						    r->cookie, m->b + p + 4, l);
+					} else if (c == DNS_OPTION_KEEPALIVE) {
+						T_EQ_INT(l, 2);
+						r->keepalive =
+						    get16(m->b + p + 4);
+					} else if (c == DNS_OPTION_EDE) {
+						T_ASSERT(l >= 2);
+						r->ede = get16(m->b + p + 4);
 					} else if (c == DNS_OPTION_ECS) {
 						r->has_ecs = true;
 						r->ecs_source = m->b[p + 6];
@@ -959,6 +976,54 @@ test_cookies(void)
 	dns_db_free(f.db);
 }
 
+/*
+ * edns-tcp-keepalive (RFC 7828): over TCP an empty option gets our idle
+ * timeout in 100 ms units; over UDP it is ignored; one with a TIMEOUT in
+ * a query is FORMERR. Extended DNS Errors (RFC 8914): a name outside our
+ * zones is REFUSED with Not Authoritative, a transfer on this path with
+ * Prohibited; none without EDNS, none on a plain answer.
+ */
+static void
+test_keepalive_ede(void)
+{
+	struct fix f;
+	struct msg m;
+	struct resp r;
+	struct dns_answer_info info;
+	struct qopt o = edns;
+
+	fix_init(&f);
+	o.keepalive_len = 1;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(r.rcode, DNS_RCODE_NOERROR);
+	T_EQ_INT(r.keepalive, -1); /* UDP */
+	f.opts.tcp = true;
+	f.opts.tcp_idle_100ms = 100;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(r.keepalive, 100);
+	T_EQ_INT(r.ede, -1);
+	o.keepalive_len = 3;
+	query(&f, "www.example.com.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(r.rcode, DNS_RCODE_FORMERR);
+	T_EQ_INT(info.err, DNS_WIRE_KEEPALIVE);
+	T_ASSERT(r.opt);
+	o.keepalive_len = 0;
+	f.opts.tcp = false;
+
+	query(&f, "www.elsewhere.org.", DNS_TYPE_A, &o, &m, &r, &info);
+	T_EQ_INT(r.rcode, DNS_RCODE_REFUSED);
+	T_EQ_INT(r.ede, DNS_EDE_NOT_AUTHORITATIVE);
+	T_EQ_INT(info.ede, DNS_EDE_NOT_AUTHORITATIVE);
+	query(&f, "example.com.", DNS_TYPE_AXFR, &o, &m, &r, &info);
+	T_EQ_INT(r.rcode, DNS_RCODE_REFUSED);
+	T_EQ_INT(r.ede, DNS_EDE_PROHIBITED);
+	query(&f, "www.elsewhere.org.", DNS_TYPE_A, &plain, &m, &r, &info);
+	T_EQ_INT(r.rcode, DNS_RCODE_REFUSED);
+	T_ASSERT(!r.opt);
+	T_EQ_INT(info.ede, 0);
+	dns_db_free(f.db);
+}
+
 static void
 test_edns(void)
 {
@@ -1219,6 +1284,7 @@ static const struct test tests[] = {
 	TEST(test_any),
 	TEST(test_truncation),
 	TEST(test_edns),
+	TEST(test_keepalive_ede),
 	TEST(test_cookies),
 	TEST(test_dynamic_and_ecs),
 	TEST(test_dname_and_dedup),
