@@ -145,3 +145,41 @@ def test_standby_config_errors(haven_bin, workdir):
         assert r.returncode != 0, body
         assert want in r.stderr, (body, r.stderr)
         assert re.search(r"haven\.yaml:\d+:\d+", r.stderr), r.stderr
+
+
+def test_promote_right_after_a_snapshot_arrives(site, haven):
+    """A promote that races the plane's apply: whichever takes the
+    standby lock first, the promoted image is the snapshot's, and an
+    apply that comes second leaves a primary's image alone."""
+    s = site
+    pw = s["user"]
+    sbdir = os.path.join(os.path.dirname(s["dst"]), "standby")
+    os.mkdir(sbdir)
+    os.chown(sbdir, pw.pw_uid, pw.pw_gid)
+    standby = os.path.join(sbdir, "vm1.img")
+    cfg = ("haven:\n  state_dir: %s/state\n"
+           "api:\n  socket: %s/haven.sock\n"
+           "snap:\n  listen: %s:%d\n  store: %s\n  psk_file: %s\n"
+           "  standby:\n    - volume: vm1\n      image: %s\n"
+           % (s["workdir"], s["workdir"], RECEIVER, PORT, s["dst"],
+              s["psk"], standby))
+    h = haven(cfg, ns=s["b"], name="receiver")
+    img = make_image(s, seed=6)
+    create(s, img)
+    replicate(s)
+    r = subprocess.run(["setpriv", "--reuid=%d" % pw.pw_uid,
+                        "--regid=%d" % pw.pw_gid, "--clear-groups",
+                        s["bin"], "snap", "promote", "--store", s["dst"],
+                        "--to", standby, "vm1"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+
+    def settled():
+        sb = h.api("GET", "/v1/snap").json["standby"][0]
+        return sb if not sb["running"] and sb["applies"] >= 2 else None
+    sb = wait_until(settled, timeout=60, what="the apply to end")
+    assert sb["failures"] == 0, sb
+    # The apply either ran first (the promote then wrote nothing) or
+    # found the volume primary and left the image alone.
+    assert sb["last"]["result"] in ("applied", "nothing to apply"), sb
+    assert same_bytes(standby, img)
