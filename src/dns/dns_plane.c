@@ -91,11 +91,13 @@ dns_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	dns_plane_srv = s;
 	s->loop = loop;
 	s->worker = worker;
+	s->nworkers = nworkers;
 	s->scratch = xmalloc(2 + DNS_MSG_MAX);
 	s->rt = dns_gslb_rt_new(loop, worker);
 	s->dyn = dns_gslb_rt_dyn(s->rt);
 	s->xfr = dns_xfr_tcp; /* dns-xfr: AXFR/IXFR responder */
 	s->ixfr = dns_ixfr_new(worker);
+	s->notify = dns_notify_new(s, nworkers); /* dns-xfr */
 	dns_udp_init(s);
 	return 0;
 }
@@ -229,6 +231,7 @@ static void
 dns_plane_adopt(const struct plane_sock *socks, size_t n)
 {
 	dns_plane_socks_set(dns_plane_srv, socks, n);
+	dns_notify_sockets(dns_plane_srv); /* dns-xfr */
 }
 
 /* Every listen address has its two sockets of this worker. */
@@ -387,13 +390,18 @@ reject:
 	return -EINVAL;
 }
 
-/* Verdicts for our pools' addresses, one or an array of them. */
+/* Verdicts for our pools' addresses, one or an array of them; the
+ * other workers' zone serials (dns-xfr). */
 static void
 dns_plane_on_msg(const struct ipc_msg *msg)
 {
 	struct dns_srv *s = dns_plane_srv;
 	const char *data = msg->data;
 
+	if (msg->type == IPC_ZONE_SERIALS) {
+		dns_notify_report_in(s, msg->data, msg->len);
+		return;
+	}
 	if (msg->type != IPC_VERDICT || msg->len == 0 ||
 	    msg->len % sizeof(struct ipc_verdict) != 0) {
 		plane_msg_bad();
@@ -468,7 +476,7 @@ dns_plane_metrics(struct buf *out)
 {
 	if (dns_plane_srv != NULL)
 		dns_api_metrics(dns_plane_srv, out);
-	dns_xfr_metrics(out);
+	dns_xfr_metrics(dns_plane_srv, out);
 	dns_ixfr_metrics(
 	    dns_plane_srv != NULL ? dns_plane_srv->ixfr : NULL, out);
 	dns_sec_metrics(out); /* dns-sec */

@@ -159,10 +159,12 @@ struct dns_sock {
 
 struct dns_tcp_conn;
 struct dns_sec_info;
+struct dns_notify;
 
 struct dns_srv {
 	struct ev_loop *loop; /* borrowed: the child's */
 	unsigned worker;
+	unsigned nworkers;
 	const struct dns_conf *conf; /* borrowed: the runtime's, until the
 	                                next apply */
 	struct dns_srv_zones *zones; /* owned reference, NULL before the
@@ -174,8 +176,9 @@ struct dns_srv {
 	uint8_t nsid[DNS_NSID_MAX];
 	uint8_t cookie_secret[DNS_COOKIE_SECRET_LEN]; /* dns_cookie.h */
 	struct dns_rrl *rrl;                          /* owned, NULL when off */
-	struct dns_ixfr *ixfr;  /* owned: IXFR journals (dns_ixfr.h) */
-	struct dns_sock *socks; /* owned list */
+	struct dns_ixfr *ixfr;     /* owned: IXFR journals (dns_ixfr.h) */
+	struct dns_notify *notify; /* owned: NOTIFY out (dns_xfr.h) */
+	struct dns_sock *socks;    /* owned list */
 	/* TCP connections, least recently active first. */
 	struct dns_tcp_conn *conn_head, *conn_tail; /* owned */
 	unsigned nconns;

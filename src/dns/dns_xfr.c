@@ -144,7 +144,7 @@ dns_xfr_tcp(const struct dns_conf *c, struct dns_srv_zones *z,
 }
 
 void
-dns_xfr_metrics(struct buf *out)
+dns_xfr_metrics(const struct dns_srv *s, struct buf *out)
 {
 	struct buf l;
 	int r;
@@ -174,7 +174,7 @@ dns_xfr_metrics(struct buf *out)
 	    dns_xfr_tsig_signed);
 	mx_u64(out, "haven_dns_tsig_answers_total", "result=\"notauth\"",
 	    dns_xfr_tsig_failed);
-	dns_notify_metrics(out);
+	dns_notify_metrics(s != NULL ? s->notify : NULL, out);
 }
 
 size_t
