@@ -98,6 +98,7 @@ dns_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	s->xfr = dns_xfr_tcp; /* dns-xfr: AXFR/IXFR responder */
 	s->ixfr = dns_ixfr_new(worker);
 	s->notify = dns_notify_new(s, nworkers); /* dns-xfr */
+	s->sec = dns_sec_new(s);                 /* dns-sec */
 	dns_udp_init(s);
 	return 0;
 }
@@ -344,8 +345,8 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	size_t nsid_len;
 	int rc;
 
-	dns_sec_set_dir(env->state_dir); /* dns-sec: where copies are */
-	if (dns_load_build(c, &z, errs) != 0 ||
+	dns_sec_set_dir(s->sec, env->state_dir); /* dns-sec: the copies */
+	if (dns_load_build(c, s->sec->dir, false, &z, errs) != 0 ||
 	    dns_plane_check_socks(c, env, errs) != 0)
 		goto reject;
 	/* The runtime keeps its old state when it refuses: nothing else
@@ -479,7 +480,7 @@ dns_plane_metrics(struct buf *out)
 	dns_xfr_metrics(dns_plane_srv, out);
 	dns_ixfr_metrics(
 	    dns_plane_srv != NULL ? dns_plane_srv->ixfr : NULL, out);
-	dns_sec_metrics(out); /* dns-sec */
+	dns_sec_metrics(dns_plane_srv, out); /* dns-sec */
 }
 
 static size_t
