@@ -15,10 +15,13 @@
  * Why NOTIFY waits for every worker: the secondary answers the NOTIFY and
  * then asks for the SOA, and the transfer, on whichever worker the kernel
  * picks from the SO_REUSEPORT group. Each worker loads the zones itself,
- * so right after worker 0's reload another worker may still serve the old
- * serial: the secondary would see nothing newer and sleep until its
- * refresh timer (often an hour), and no retransmission of the NOTIFY
- * helps, since the secondary did answer it. So every worker reports the
+ * so right after worker 0's reload another worker may still be on its way
+ * to the new serial (loading a large zone set, not yet scheduled on a busy
+ * machine, its apply rejected): a query it takes gets the old serial, or
+ * an answer only after the secondary gave up waiting. Either way the
+ * secondary finds nothing newer and sleeps until its retry or refresh
+ * timer (often an hour), and no retransmission of the NOTIFY helps, since
+ * the secondary did answer it. So every worker reports the
  * serial of each zone with notify: addresses after each apply
  * (IPC_ZONE_SERIALS, relayed by the parent to worker 0), and worker 0
  * holds a changed zone's NOTIFY until every live worker (one whose
@@ -684,7 +687,7 @@ dns_notify_metrics(const struct dns_notify *n, struct buf *out)
 	mx_u64(out, "haven_dns_notify_pending", NULL, pending);
 	mx_family(out, "haven_dns_notify_waits_total", "counter",
 	    "new serials whose NOTIFY waited for every worker to serve them: "
-	    "until all did (served) or DNS_NOTIFY_WAIT_MS (timeout)");
+	    "until all did (served) or for 30 s (timeout)");
 	mx_u64(out, "haven_dns_notify_waits_total", "result=\"served\"",
 	    n->waits_served);
 	mx_u64(out, "haven_dns_notify_waits_total", "result=\"timeout\"",
