@@ -91,7 +91,6 @@ dns_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	dns_plane_srv = s;
 	s->loop = loop;
 	s->worker = worker;
-	s->nworkers = nworkers;
 	s->scratch = xmalloc(2 + DNS_MSG_MAX);
 	s->rt = dns_gslb_rt_new(loop, worker);
 	s->dyn = dns_gslb_rt_dyn(s->rt);

@@ -175,7 +175,6 @@ struct dns_sec;
 struct dns_srv {
 	struct ev_loop *loop; /* borrowed: the child's */
 	unsigned worker;
-	unsigned nworkers;
 	const struct dns_conf *conf; /* borrowed: the runtime's, until the
 	                                next apply */
 	struct dns_srv_zones *zones; /* owned reference, NULL before the

@@ -110,7 +110,6 @@ t_setup(struct t_env *e)
 	e->loop = ev_loop_new_sim(1000000);
 	e->s.loop = e->loop;
 	e->s.worker = 0;
-	e->s.nworkers = T_WORKERS;
 	e->s.conf = &e->conf;
 	e->s.notify = dns_notify_new(&e->s, T_WORKERS);
 }
