@@ -117,6 +117,9 @@ parent_child_msg(struct sup_child *c, const struct ipc_msg *m, void *arg)
 	case IPC_PASSIVE:
 		parent_relay_passive(p, m);
 		break;
+	case IPC_ZONE_SERIALS:
+		parent_relay_worker0(p, c, m);
+		break;
 	default:
 		p->ipc_unexpected++;
 		break;

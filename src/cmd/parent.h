@@ -150,6 +150,10 @@ void parent_send(struct parent *p, struct sup_child *c, enum ipc_type type,
     const void *data, size_t len);
 void parent_relay_verdict(struct parent *p, const struct ipc_msg *m);
 void parent_relay_passive(struct parent *p, const struct ipc_msg *m);
+/* m, from a worker of from's plane, to worker 0 of that plane if its row
+ * receives m's type (a worker 0 that sent it gets it back). */
+void parent_relay_worker0(
+    struct parent *p, const struct sup_child *from, const struct ipc_msg *m);
 /* Send the whole verdict table to a new subscriber. */
 void parent_relay_replay(struct parent *p, struct sup_child *c);
 /* Free the verdict table: its verdicts and the map. */

@@ -87,6 +87,17 @@ parent_relay_passive(struct parent *p, const struct ipc_msg *m)
 }
 
 void
+parent_relay_worker0(
+    struct parent *p, const struct sup_child *from, const struct ipc_msg *m)
+{
+	for (struct sup_child *c = sup_first(p->sup); c; c = c->next)
+		if (c->worker == 0 && sup_child_live(c) &&
+		    strcmp(c->plane, from->plane) == 0 &&
+		    parent_plane_receives(c->plane, m->type))
+			parent_send(p, c, m->type, m->data, m->len);
+}
+
+void
 parent_relay_replay(struct parent *p, struct sup_child *c)
 {
 	size_t pos = 0;

@@ -88,7 +88,10 @@ const struct plane_row planes[] = {
 	     * "execute" since rolled back by rollback_after would put the
 	     * plan back on that worker alone. */
 	    .replay = false,
-	    .receives = PLANE_MSG(IPC_VERDICT),
+	    /* each worker's zone serials, to worker 0: it sends NOTIFY
+	     * once all of them serve a new serial (dns_notify.c) */
+	    .sends = PLANE_MSG(IPC_ZONE_SERIALS),
+	    .receives = PLANE_MSG(IPC_VERDICT) | PLANE_MSG(IPC_ZONE_SERIALS),
 	    /* the parent binds port 53: the workers keep nothing */
 	    .caps_bound = 0,
 	},

@@ -112,8 +112,8 @@ dns_load_zone_of(const struct dns_conf *c, const uint8_t *name)
 }
 
 int
-dns_load_build(const struct dns_conf *c, struct dns_srv_zones **out,
-    struct conf_errors *errs)
+dns_load_build(const struct dns_conf *c, const char *sec_dir, bool sec_strict,
+    struct dns_srv_zones **out, struct conf_errors *errs)
 {
 	struct dns_load_ctx l = { .errs = errs };
 	int rc, z;
@@ -138,7 +138,7 @@ dns_load_build(const struct dns_conf *c, struct dns_srv_zones **out,
 		l.zone = (unsigned)rc;
 		if (dns_zone_item_secondary(zi)) { /* dns-sec */
 			rc = dns_sec_load_zone(
-			    l.db, l.zone, zi, dns_sec_dir(), &l.sec[i]);
+			    l.db, l.zone, zi, sec_dir, sec_strict, &l.sec[i]);
 			if (rc != 0) {
 				conf_errors_addf(errs, "dns", 0, 0,
 				    "zone %s: saved copy not loaded: %s",

@@ -96,6 +96,8 @@ dns_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	s->dyn = dns_gslb_rt_dyn(s->rt);
 	s->xfr = dns_xfr_tcp; /* dns-xfr: AXFR/IXFR responder */
 	s->ixfr = dns_ixfr_new(worker);
+	s->notify = dns_notify_new(s, nworkers); /* dns-xfr */
+	s->sec = dns_sec_new(s);                 /* dns-sec */
 	dns_udp_init(s);
 	return 0;
 }
@@ -229,6 +231,7 @@ static void
 dns_plane_adopt(const struct plane_sock *socks, size_t n)
 {
 	dns_plane_socks_set(dns_plane_srv, socks, n);
+	dns_notify_sockets(dns_plane_srv); /* dns-xfr */
 }
 
 /* Every listen address has its two sockets of this worker. */
@@ -341,8 +344,8 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	size_t nsid_len;
 	int rc;
 
-	dns_sec_set_dir(env->state_dir); /* dns-sec: where copies are */
-	if (dns_load_build(c, &z, errs) != 0 ||
+	dns_sec_set_dir(s->sec, env->state_dir); /* dns-sec: the copies */
+	if (dns_load_build(c, s->sec->dir, false, &z, errs) != 0 ||
 	    dns_plane_check_socks(c, env, errs) != 0)
 		goto reject;
 	/* The runtime keeps its old state when it refuses: nothing else
@@ -387,13 +390,18 @@ reject:
 	return -EINVAL;
 }
 
-/* Verdicts for our pools' addresses, one or an array of them. */
+/* Verdicts for our pools' addresses, one or an array of them; the
+ * other workers' zone serials (dns-xfr). */
 static void
 dns_plane_on_msg(const struct ipc_msg *msg)
 {
 	struct dns_srv *s = dns_plane_srv;
 	const char *data = msg->data;
 
+	if (msg->type == IPC_ZONE_SERIALS) {
+		dns_notify_report_in(s, msg->data, msg->len);
+		return;
+	}
 	if (msg->type != IPC_VERDICT || msg->len == 0 ||
 	    msg->len % sizeof(struct ipc_verdict) != 0) {
 		plane_msg_bad();
@@ -468,10 +476,10 @@ dns_plane_metrics(struct buf *out)
 {
 	if (dns_plane_srv != NULL)
 		dns_api_metrics(dns_plane_srv, out);
-	dns_xfr_metrics(out);
+	dns_xfr_metrics(dns_plane_srv, out);
 	dns_ixfr_metrics(
 	    dns_plane_srv != NULL ? dns_plane_srv->ixfr : NULL, out);
-	dns_sec_metrics(out); /* dns-sec */
+	dns_sec_metrics(dns_plane_srv, out); /* dns-sec */
 }
 
 static size_t

@@ -30,17 +30,6 @@
 
 #define DNS_SEC_EXPIRY_SLACK_MS 1000 /* rebuild just after the expiry */
 
-static char dns_sec_path[PATH_MAX];   /* the copies' directory */
-static int dns_sec_ifd = -1;          /* owned: inotify */
-static struct ev_io dns_sec_iio;      /* on dns_sec_ifd */
-static struct ev_timer dns_sec_exp_t; /* the next copy expiry */
-static bool dns_sec_started;
-/* Set while a rebuild for a new copy runs: a corrupt copy then fails the
- * build (the worker keeps the tables it serves) instead of turning the
- * zone pending as at start, where there is nothing to keep. */
-static bool dns_sec_strict;
-static uint64_t dns_sec_reloads, dns_sec_reload_failed;
-
 struct dns_sec_fill {
 	struct dns_db *db;
 	unsigned zone;
@@ -65,7 +54,8 @@ dns_sec_fill_rr(const struct dns_zone_rr *rr, void *arg)
 
 int
 dns_sec_load_zone(struct dns_db *db, unsigned zone,
-    const struct dns_zone_item *zi, const char *dir, struct dns_sec_info *info)
+    const struct dns_zone_item *zi, const char *dir, bool strict,
+    struct dns_sec_info *info)
 {
 	struct dns_sec_fill f = { .db = db, .zone = zone };
 	int rc;
@@ -81,7 +71,7 @@ dns_sec_load_zone(struct dns_db *db, unsigned zone,
 	if (rc == -EINVAL) {
 		log_warn("dns secondary copy unusable", "zone=%s dir=%s",
 		    zi->name, log_q(dir));
-		if (dns_sec_strict)
+		if (strict)
 			return rc;
 	}
 	if (rc == 0 &&
@@ -102,15 +92,25 @@ dns_sec_load_zone(struct dns_db *db, unsigned zone,
 	return dns_db_zone_pending(db, zone);
 }
 
-const char *
-dns_sec_dir(void)
+static void dns_sec_exp_cb(struct ev_timer *t, void *arg);
+
+struct dns_sec *
+dns_sec_new(struct dns_srv *s)
 {
-	return dns_sec_path;
+	struct dns_sec *sec = xcalloc(1, sizeof(*sec));
+
+	sec->ifd = -1;
+	ev_timer_init(&sec->exp_t, dns_sec_exp_cb, s);
+	return sec;
 }
 
-/* Build the tables again from the current config and swap them in.
- * strict: for a new copy (see dns_sec_strict); not for an expiry, which
- * must take an expired copy out of service whatever else is on disk. */
+/*
+ * Build the tables again from the current config and swap them in.
+ * strict for a new copy: a corrupt copy then fails the build (the worker
+ * keeps the tables it serves) instead of turning the zone pending as at
+ * start, where there is nothing to keep. Not for an expiry, which must
+ * take an expired copy out of service whatever else is on disk.
+ */
 static void
 dns_sec_rebuild(struct dns_srv *s, const char *why, bool strict)
 {
@@ -121,11 +121,9 @@ dns_sec_rebuild(struct dns_srv *s, const char *why, bool strict)
 	if (s->conf == NULL || s->stopping)
 		return;
 	conf_errors_init(&errs);
-	dns_sec_strict = strict;
-	rc = dns_load_build(s->conf, &z, &errs);
-	dns_sec_strict = false;
+	rc = dns_load_build(s->conf, s->sec->dir, strict, &z, &errs);
 	if (rc != 0) {
-		dns_sec_reload_failed++;
+		s->sec->reload_failed++;
 		log_warn("dns secondary reload failed",
 		    "worker=%u why=%s err=%s", s->worker, why,
 		    log_q(errs.n > 0 ? errs.v[0].msg : "unknown"));
@@ -134,7 +132,7 @@ dns_sec_rebuild(struct dns_srv *s, const char *why, bool strict)
 		return;
 	}
 	conf_errors_fini(&errs);
-	dns_sec_reloads++;
+	s->sec->reloads++;
 	/* Journal what the primary sent, so we serve IXFR onward. */
 	dns_ixfr_update(s->ixfr, s->conf, s->zones, z);
 	dns_notify_apply(s, s->zones, z); /* NOTIFY our own secondaries */
@@ -158,7 +156,7 @@ dns_sec_arm_expiry(struct dns_srv *s)
 	time_t now = time(NULL);
 	int64_t best = -1;
 
-	ev_timer_stop(s->loop, &dns_sec_exp_t);
+	ev_timer_stop(s->loop, &s->sec->exp_t);
 	if (c == NULL || s->zones == NULL || s->zones->sec == NULL)
 		return;
 	for (size_t i = 0; i < c->nzones; i++) {
@@ -180,7 +178,7 @@ dns_sec_arm_expiry(struct dns_srv *s)
 	 * once a day costs nothing. */
 	if (best > 86400)
 		best = 86400;
-	ev_timer_start(s->loop, &dns_sec_exp_t,
+	ev_timer_start(s->loop, &s->sec->exp_t,
 	    (uint64_t)best * 1000 + DNS_SEC_EXPIRY_SLACK_MS);
 }
 
@@ -212,7 +210,7 @@ dns_sec_inotify_cb(struct ev_io *io, unsigned events, void *arg)
 
 	(void)io;
 	(void)events;
-	while ((n = read(dns_sec_ifd, b, sizeof(b))) > 0) {
+	while ((n = read(s->sec->ifd, b, sizeof(b))) > 0) {
 		for (char *p = b; p < b + n;) {
 			struct inotify_event *e = (struct inotify_event *)p;
 
@@ -239,23 +237,25 @@ dns_sec_inotify_cb(struct ev_io *io, unsigned events, void *arg)
 static void
 dns_sec_watch(struct dns_srv *s)
 {
-	if (dns_sec_ifd >= 0)
+	struct dns_sec *sec = s->sec;
+
+	if (sec->ifd >= 0)
 		return;
-	dns_sec_ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (dns_sec_ifd == -1 ||
-	    inotify_add_watch(dns_sec_ifd, dns_sec_path,
-	        IN_MOVED_TO | IN_CLOSE_WRITE) == -1) {
+	sec->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (sec->ifd == -1 ||
+	    inotify_add_watch(
+	        sec->ifd, sec->dir, IN_MOVED_TO | IN_CLOSE_WRITE) == -1) {
 		log_warn("dns secondary: directory not watched",
-		    "dir=%s errno=%d", log_q(dns_sec_path), errno);
-		if (dns_sec_ifd >= 0)
-			close(dns_sec_ifd);
-		dns_sec_ifd = -1;
+		    "dir=%s errno=%d", log_q(sec->dir), errno);
+		if (sec->ifd >= 0)
+			close(sec->ifd);
+		sec->ifd = -1;
 		return;
 	}
-	ev_io_init(&dns_sec_iio, dns_sec_ifd, dns_sec_inotify_cb, s);
-	if (ev_io_start(s->loop, &dns_sec_iio, EV_READ) != 0)
+	ev_io_init(&sec->iio, sec->ifd, dns_sec_inotify_cb, s);
+	if (ev_io_start(s->loop, &sec->iio, EV_READ) != 0)
 		log_warn("dns secondary: inotify not polled", "dir=%s",
-		    log_q(dns_sec_path));
+		    log_q(sec->dir));
 }
 
 void
@@ -264,16 +264,12 @@ dns_sec_apply(struct dns_srv *s, const char *state_dir)
 	const struct dns_conf *c = s->conf;
 	bool any = false;
 
-	if (!dns_sec_started) {
-		ev_timer_init(&dns_sec_exp_t, dns_sec_exp_cb, s);
-		dns_sec_started = true;
-	}
 	for (size_t i = 0; c != NULL && i < c->nzones; i++)
 		any |= dns_zone_item_secondary(&c->zones[i]);
-	if (any && dns_sec_path[0] != '\0') {
-		if (statefile_mkdir(dns_sec_path) != 0)
+	if (any && s->sec->dir[0] != '\0') {
+		if (statefile_mkdir(s->sec->dir) != 0)
 			log_warn("dns secondary: no directory", "dir=%s",
-			    log_q(dns_sec_path));
+			    log_q(s->sec->dir));
 		dns_sec_watch(s);
 	}
 	(void)state_dir;
@@ -284,39 +280,43 @@ dns_sec_apply(struct dns_srv *s, const char *state_dir)
 
 /* Set before the tables are built: dns_load_build reads copies here. */
 void
-dns_sec_set_dir(const char *state_dir)
+dns_sec_set_dir(struct dns_sec *sec, const char *state_dir)
 {
 	if (state_dir != NULL && state_dir[0] != '\0')
-		snprintf(dns_sec_path, sizeof(dns_sec_path), "%s/%s", state_dir,
+		snprintf(sec->dir, sizeof(sec->dir), "%s/%s", state_dir,
 		    DNS_SEC_DIR);
 }
 
 void
 dns_sec_stop(struct dns_srv *s)
 {
-	if (dns_sec_started)
-		ev_timer_stop(s->loop, &dns_sec_exp_t);
-	if (dns_sec_ifd >= 0) {
-		ev_io_stop(s->loop, &dns_sec_iio);
-		close(dns_sec_ifd);
-		dns_sec_ifd = -1;
+	struct dns_sec *sec = s->sec;
+
+	ev_timer_stop(s->loop, &sec->exp_t);
+	if (sec->ifd >= 0) {
+		ev_io_stop(s->loop, &sec->iio);
+		close(sec->ifd);
+		sec->ifd = -1;
 	}
-	dns_sec_refresh_stop();
-	dns_sec_notify_stop();
+	dns_sec_refresh_stop(s);
+	dns_sec_notify_stop(s);
 }
 
 void
-dns_sec_metrics(struct buf *out)
+dns_sec_metrics(const struct dns_srv *s, struct buf *out)
 {
+	static const struct dns_sec zero = { .ifd = -1 };
+	const struct dns_sec *sec = s != NULL ? s->sec : &zero;
+
 	mx_family(out, "haven_dns_secondary_reload_total", "counter",
 	    "zone tables rebuilt for a new or expired secondary copy");
-	mx_u64(out, "haven_dns_secondary_reload_total", NULL, dns_sec_reloads);
+	mx_u64(out, "haven_dns_secondary_reload_total", NULL, sec->reloads);
 	mx_family(out, "haven_dns_secondary_reload_failed_total", "counter",
 	    "rebuilds for a secondary copy that failed: old tables kept");
 	mx_u64(out, "haven_dns_secondary_reload_failed_total", NULL,
-	    dns_sec_reload_failed);
-	dns_sec_refresh_metrics(out);
-	dns_sec_notify_metrics(out);
+	    sec->reload_failed);
+	dns_sec_refresh_metrics(sec, out);
+	dns_sec_notify_metrics(sec, out);
 }
 
 void
@@ -340,7 +340,7 @@ dns_sec_zone_json(struct dns_srv *s, size_t i, struct jw *w)
 	else
 		jw_null(w);
 	if (s->worker == 0)
-		dns_sec_refresh_json(s->conf->zones[i].apex, w);
+		dns_sec_refresh_json(s, s->conf->zones[i].apex, w);
 	else
-		dns_sec_refresh_json_saved(s->conf->zones[i].apex, w);
+		dns_sec_refresh_json_saved(s, s->conf->zones[i].apex, w);
 }

@@ -36,21 +36,11 @@
 
 #define DNS_SEC_RELAY_MS 1000 /* at most one trigger per zone per second */
 
-enum dns_sec_nres {
-	DNS_SEC_N_ACCEPTED,
-	DNS_SEC_N_REFUSED,
-	DNS_SEC_N_NOTAUTH,
-	DNS_SEC_N__COUNT
-};
-
 static const char *const dns_sec_nres_name[DNS_SEC_N__COUNT] = {
 	"accepted",
 	"refused",
 	"notauth",
 };
-
-static uint64_t dns_sec_nres_count[DNS_SEC_N__COUNT];
-static uint64_t dns_sec_relayed, dns_sec_relay_errors;
 
 /* A relay of one zone (workers other than 0). */
 struct dns_sec_relay {
@@ -60,8 +50,6 @@ struct dns_sec_relay {
 	struct ev_timer t;
 	struct dns_sec_relay *next; /* owned: the list */
 };
-
-static struct dns_sec_relay *dns_sec_relays; /* owned list */
 
 bool
 dns_sec_is_notify(const uint8_t *msg, size_t len)
@@ -78,18 +66,26 @@ dns_sec_touch(struct dns_sec_relay *r)
 
 	r->last_ms = ev_now_ms(r->s->loop);
 	dns_sec_copy_name(r->apex, ".notify", name, sizeof(name));
-	snprintf(path, sizeof(path), "%s/%s", dns_sec_dir(), name);
+	/* The directory is a state_dir's child: it fits, but say so if
+	 * not rather than touch a truncated path. */
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", r->s->sec->dir,
+	        name) >= sizeof(path)) {
+		r->s->sec->relay_errors++;
+		log_warn("dns notify relay failed", "path=%s errno=%d",
+		    log_q(r->s->sec->dir), ENAMETOOLONG);
+		return;
+	}
 	/* Opened for writing and closed: IN_CLOSE_WRITE at worker 0. */
 	fd = open(
 	    path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1) {
-		dns_sec_relay_errors++;
+		r->s->sec->relay_errors++;
 		log_warn("dns notify relay failed", "path=%s errno=%d",
 		    log_q(path), errno);
 		return;
 	}
 	close(fd);
-	dns_sec_relayed++;
+	r->s->sec->relayed++;
 }
 
 static void
@@ -105,7 +101,7 @@ dns_sec_relay(struct dns_srv *s, const uint8_t *apex)
 	struct dns_sec_relay *r;
 	uint64_t now = ev_now_ms(s->loop);
 
-	for (r = dns_sec_relays; r != NULL; r = r->next)
+	for (r = s->sec->relays; r != NULL; r = r->next)
 		if (dns_name_equal(r->apex, apex))
 			break;
 	if (r == NULL) {
@@ -113,8 +109,8 @@ dns_sec_relay(struct dns_srv *s, const uint8_t *apex)
 		r->s = s;
 		memcpy(r->apex, apex, dns_name_len(apex));
 		ev_timer_init(&r->t, dns_sec_relay_cb, r);
-		r->next = dns_sec_relays;
-		dns_sec_relays = r;
+		r->next = s->sec->relays;
+		s->sec->relays = r;
 	}
 	if (ev_timer_active(&r->t))
 		return; /* a delayed touch is coming: this one rides on it */
@@ -129,7 +125,7 @@ void
 dns_sec_notify_relayed(struct dns_srv *s, const uint8_t *apex)
 {
 	(void)s;
-	dns_sec_refresh_now(apex);
+	dns_sec_refresh_now(s, apex);
 }
 
 /* Whether cl is the address (any port) of one of zi's primaries. */
@@ -183,13 +179,13 @@ dns_sec_notify_in(struct dns_srv *s, const uint8_t *msg, size_t len,
 		}
 	dns_name_to_text(apex, zone, sizeof(zone));
 	if (zi == NULL) {
-		dns_sec_nres_count[DNS_SEC_N_NOTAUTH]++;
+		s->sec->nres[DNS_SEC_N_NOTAUTH]++;
 		return dns_xfr_tsig_answer(c, msg, len, out, size,
 		    dns_sec_reply(
 		        msg, qend, DNS_RCODE_NOTAUTH, NULL, out, size));
 	}
 	if (!dns_sec_from_primary(zi, from)) {
-		dns_sec_nres_count[DNS_SEC_N_REFUSED]++;
+		s->sec->nres[DNS_SEC_N_REFUSED]++;
 		log_warn("dns notify refused: not a primary", "zone=%s", zone);
 		return dns_sec_reply(
 		    msg, qend, DNS_RCODE_REFUSED, NULL, out, size);
@@ -198,7 +194,7 @@ dns_sec_notify_in(struct dns_srv *s, const uint8_t *msg, size_t len,
 		rc = dns_tsig_verify(
 		    zi->xfr.key, 1, msg, len, (uint64_t)time(NULL), &ctx);
 		if (rc != DNS_TSIG_NOERROR) {
-			dns_sec_nres_count[DNS_SEC_N_NOTAUTH]++;
+			s->sec->nres[DNS_SEC_N_NOTAUTH]++;
 			log_warn("dns notify refused: TSIG", "zone=%s rc=%d",
 			    zone, rc);
 			return dns_sec_reply(msg, qend, DNS_RCODE_NOTAUTH,
@@ -213,35 +209,35 @@ dns_sec_notify_in(struct dns_srv *s, const uint8_t *msg, size_t len,
 		    msg, qend, DNS_RCODE_NOERROR, NULL, out, size);
 		n = dns_xfr_tsig_answer(c, msg, len, out, size, n);
 		if (n >= DNS_HDR_LEN && (out[3] & 0xf) == DNS_RCODE_NOTAUTH) {
-			dns_sec_nres_count[DNS_SEC_N_NOTAUTH]++;
+			s->sec->nres[DNS_SEC_N_NOTAUTH]++;
 			return n;
 		}
 	}
 	if (n == 0)
 		return 0;
-	dns_sec_nres_count[DNS_SEC_N_ACCEPTED]++;
+	s->sec->nres[DNS_SEC_N_ACCEPTED]++;
 	log_info("dns notify accepted", "zone=%s worker=%u", zone, s->worker);
 	if (s->worker == 0)
-		dns_sec_refresh_now(apex);
+		dns_sec_refresh_now(s, apex);
 	else
 		dns_sec_relay(s, apex);
 	return n;
 }
 
 void
-dns_sec_notify_stop(void)
+dns_sec_notify_stop(struct dns_srv *s)
 {
 	struct dns_sec_relay *r;
 
-	while ((r = dns_sec_relays) != NULL) {
-		dns_sec_relays = r->next;
+	while ((r = s->sec->relays) != NULL) {
+		s->sec->relays = r->next;
 		ev_timer_stop(r->s->loop, &r->t);
 		free(r);
 	}
 }
 
 void
-dns_sec_notify_metrics(struct buf *out)
+dns_sec_notify_metrics(const struct dns_sec *sec, struct buf *out)
 {
 	struct buf l;
 
@@ -251,15 +247,14 @@ dns_sec_notify_metrics(struct buf *out)
 	for (int r = 0; r < DNS_SEC_N__COUNT; r++) {
 		buf_reset(&l);
 		mx_label(&l, "result", dns_sec_nres_name[r]);
-		mx_u64(out, "haven_dns_notify_in_total", l.data,
-		    dns_sec_nres_count[r]);
+		mx_u64(out, "haven_dns_notify_in_total", l.data, sec->nres[r]);
 	}
 	buf_fini(&l);
 	mx_family(out, "haven_dns_notify_relayed_total", "counter",
 	    "NOTIFYs a worker other than 0 handed to worker 0");
-	mx_u64(out, "haven_dns_notify_relayed_total", NULL, dns_sec_relayed);
+	mx_u64(out, "haven_dns_notify_relayed_total", NULL, sec->relayed);
 	mx_family(out, "haven_dns_notify_relay_errors_total", "counter",
 	    "trigger files that could not be written");
 	mx_u64(out, "haven_dns_notify_relay_errors_total", NULL,
-	    dns_sec_relay_errors);
+	    sec->relay_errors);
 }

@@ -137,8 +137,6 @@ struct dns_sec_job {
 	struct dns_sec_job *next;               /* owned: the list */
 };
 
-static struct dns_sec_job *dns_sec_jobs; /* owned list */
-
 static void dns_sec_try(struct dns_sec_job *j);
 static void dns_sec_io_cb(struct ev_io *io, unsigned events, void *arg);
 
@@ -198,8 +196,8 @@ dns_sec_save_state(struct dns_sec_job *j)
 	n = snprintf(text, sizeof(text), "%lld %s %s\n",
 	    (long long)j->last_attempt, dns_sec_rname[j->last_result],
 	    j->last_error[0] != '\0' ? j->last_error : "-");
-	if (dns_sec_dir()[0] != '\0')
-		(void)statefile_write(dns_sec_dir(), name, text, (size_t)n);
+	if (j->s->sec->dir[0] != '\0')
+		(void)statefile_write(j->s->sec->dir, name, text, (size_t)n);
 }
 
 /* The attempt ended with r: count, log, plan the next. */
@@ -395,10 +393,13 @@ dns_sec_touch_copy(struct dns_sec_job *j)
 	char name[DNS_SEC_FILE_MAX], path[PATH_MAX];
 
 	dns_sec_copy_name(j->apex, ".zone", name, sizeof(name));
-	snprintf(path, sizeof(path), "%s/%s", dns_sec_dir(), name);
-	if (utimensat(AT_FDCWD, path, NULL, 0) == -1)
-		log_warn("dns secondary copy not touched", "path=%s errno=%d",
-		    log_q(path), errno);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", j->s->sec->dir,
+	        name) >= sizeof(path))
+		errno = ENAMETOOLONG; /* a truncated path is not touched */
+	else if (utimensat(AT_FDCWD, path, NULL, 0) == 0)
+		return;
+	log_warn("dns secondary copy not touched", "path=%s errno=%d",
+	    log_q(path), errno);
 }
 
 /* Whether the workers serve a copy of j's zone (worker 0's tables say
@@ -496,7 +497,7 @@ dns_sec_axfr_rr(const struct dns_xfr_rr *rr, void *arg)
 	struct dns_sec_job *j = arg;
 
 	if (rr->op != DNS_XFR_OP_ZONE)
-		return dns_sec_ixfr_rr(&j->ixfr, dns_sec_dir(), j->apex, rr);
+		return dns_sec_ixfr_rr(&j->ixfr, j->s->sec->dir, j->apex, rr);
 	if (j->recs.len > DNS_SEC_RECS_MAX)
 		return -EFBIG;
 	dns_sec_recs_add(
@@ -515,7 +516,7 @@ dns_sec_axfr_done(struct dns_sec_job *j)
 		dns_sec_fail(j, "axfr_soa");
 		return;
 	}
-	rc = dns_sec_copy_write(dns_sec_dir(), j->apex, &j->recs);
+	rc = dns_sec_copy_write(j->s->sec->dir, j->apex, &j->recs);
 	if (rc != 0) {
 		log_warn("dns secondary copy not written", "zone=%s err=%s",
 		    j->zone, log_q(strerror(-rc)));
@@ -715,9 +716,9 @@ dns_sec_sched_cb(struct ev_timer *t, void *arg)
 }
 
 void
-dns_sec_refresh_now(const uint8_t *apex)
+dns_sec_refresh_now(struct dns_srv *s, const uint8_t *apex)
 {
-	for (struct dns_sec_job *j = dns_sec_jobs; j != NULL; j = j->next)
+	for (struct dns_sec_job *j = s->sec->jobs; j != NULL; j = j->next)
 		if (dns_name_equal(j->apex, apex)) {
 			log_info("dns secondary check on notify", "zone=%s",
 			    j->zone);
@@ -762,14 +763,14 @@ dns_sec_refresh_apply(struct dns_srv *s)
 	const struct dns_conf *c = s->conf;
 	struct dns_sec_job *j, **pp;
 
-	for (j = dns_sec_jobs; j != NULL; j = j->next)
+	for (j = s->sec->jobs; j != NULL; j = j->next)
 		j->seen = false;
 	for (size_t i = 0; c != NULL && i < c->nzones; i++) {
 		const struct dns_zone_item *zi = &c->zones[i];
 
 		if (!dns_zone_item_secondary(zi) || zi->primary_addr == NULL)
 			continue;
-		for (j = dns_sec_jobs; j != NULL; j = j->next)
+		for (j = s->sec->jobs; j != NULL; j = j->next)
 			if (dns_name_equal(j->apex, zi->apex))
 				break;
 		if (j == NULL) {
@@ -791,14 +792,14 @@ dns_sec_refresh_apply(struct dns_srv *s)
 				j->soa = s->zones->sec[i].soa;
 				j->serial = j->soa.serial;
 			}
-			j->next = dns_sec_jobs;
-			dns_sec_jobs = j;
+			j->next = s->sec->jobs;
+			s->sec->jobs = j;
 			ev_timer_start(s->loop, &j->sched, 0);
 		}
 		dns_sec_job_conf(j, zi);
 		j->seen = true;
 	}
-	for (pp = &dns_sec_jobs; (j = *pp) != NULL;) {
+	for (pp = &s->sec->jobs; (j = *pp) != NULL;) {
 		if (j->seen) {
 			pp = &j->next;
 			continue;
@@ -809,25 +810,25 @@ dns_sec_refresh_apply(struct dns_srv *s)
 }
 
 void
-dns_sec_refresh_stop(void)
+dns_sec_refresh_stop(struct dns_srv *s)
 {
 	struct dns_sec_job *j;
 
-	while ((j = dns_sec_jobs) != NULL) {
-		dns_sec_jobs = j->next;
+	while ((j = s->sec->jobs) != NULL) {
+		s->sec->jobs = j->next;
 		dns_sec_job_free(j);
 	}
 }
 
 void
-dns_sec_refresh_metrics(struct buf *out)
+dns_sec_refresh_metrics(const struct dns_sec *sec, struct buf *out)
 {
 	struct buf l;
 
 	buf_init(&l);
 	mx_family(out, "haven_dns_secondary_refresh_total", "counter",
 	    "refresh attempts of secondary zones, by result (worker 0)");
-	for (struct dns_sec_job *j = dns_sec_jobs; j != NULL; j = j->next)
+	for (struct dns_sec_job *j = sec->jobs; j != NULL; j = j->next)
 		for (int r = 0; r < DNS_SEC_R__COUNT; r++) {
 			buf_reset(&l);
 			mx_label(&l, "zone", j->zone);
@@ -837,7 +838,7 @@ dns_sec_refresh_metrics(struct buf *out)
 		}
 	mx_family(out, "haven_dns_secondary_ixfr_total", "counter",
 	    "IXFR answers to our refreshes, by form (worker 0)");
-	for (struct dns_sec_job *j = dns_sec_jobs; j != NULL; j = j->next)
+	for (struct dns_sec_job *j = sec->jobs; j != NULL; j = j->next)
 		for (int f = 0; f < DNS_SEC_IX__COUNT; f++) {
 			buf_reset(&l);
 			mx_label(&l, "zone", j->zone);
@@ -850,7 +851,7 @@ dns_sec_refresh_metrics(struct buf *out)
 
 /* Another worker's view: what worker 0 left in .<zone>.state. */
 void
-dns_sec_refresh_json_saved(const uint8_t *apex, struct jw *w)
+dns_sec_refresh_json_saved(struct dns_srv *s, const uint8_t *apex, struct jw *w)
 {
 	char name[DNS_SEC_FILE_MAX + 1], result[32], error[64];
 	long long at;
@@ -859,8 +860,8 @@ dns_sec_refresh_json_saved(const uint8_t *apex, struct jw *w)
 	name[0] = '.';
 	dns_sec_copy_name(apex, ".state", name + 1, sizeof(name) - 1);
 	buf_init(&b);
-	if (dns_sec_dir()[0] != '\0' &&
-	    statefile_read(dns_sec_dir(), name, &b) == 0) {
+	if (s->sec->dir[0] != '\0' &&
+	    statefile_read(s->sec->dir, name, &b) == 0) {
 		buf_putc(&b, '\0');
 		if (sscanf(b.data, "%lld %31s %63s", &at, result, error) == 3) {
 			jw_kint(w, "last_attempt", at);
@@ -873,9 +874,9 @@ dns_sec_refresh_json_saved(const uint8_t *apex, struct jw *w)
 }
 
 void
-dns_sec_refresh_json(const uint8_t *apex, struct jw *w)
+dns_sec_refresh_json(struct dns_srv *s, const uint8_t *apex, struct jw *w)
 {
-	for (struct dns_sec_job *j = dns_sec_jobs; j != NULL; j = j->next) {
+	for (struct dns_sec_job *j = s->sec->jobs; j != NULL; j = j->next) {
 		if (!dns_name_equal(j->apex, apex))
 			continue;
 		jw_key(w, "last_attempt");

@@ -29,6 +29,7 @@
 #include "dns/dns_db.h"
 #include "dns/dns_gslb_rt.h"
 #include "dns/dns_rrl.h"
+#include "dns/dns_xfr_out.h"
 #include "lib/buf.h"
 #include "lib/ev.h"
 #include "lib/plane.h"
@@ -131,16 +132,25 @@ struct dns_tcp_stream {
 	void *st;               /* owned by the stream */
 };
 
+/* The server's transfer counters (dns_xfr.c counts, dns_xfr_metrics
+ * shows). */
+struct dns_xfr_stats {
+	uint64_t results[DNS_XFR_RESULT__COUNT]; /* requests, by decision */
+	uint64_t messages, records;
+	uint64_t aborted; /* an RRset too large for a message */
+};
+
 /*
  * The transfer responder (dns-xfr sets it from its plane hook): called for
  * an AXFR or IXFR query over TCP with the server's config (borrowed for
- * the call), the zones (take a reference to keep them), the query and who
- * asks. Returns 0 with *s set to stream, or -ENOENT to let the answer
- * engine reply (REFUSED).
+ * the call), the zones (take a reference to keep them), the server's
+ * counters (borrowed; the stream may keep the pointer, since the server
+ * outlives its connections), the query and who asks. Returns 0 with *s
+ * set to stream, or -ENOENT to let the answer engine reply (REFUSED).
  */
 typedef int dns_xfr_fn(const struct dns_conf *c, struct dns_srv_zones *z,
-    const uint8_t *msg, size_t len, const struct dns_client *cl,
-    struct dns_tcp_stream *s);
+    struct dns_xfr_stats *st, const uint8_t *msg, size_t len,
+    const struct dns_client *cl, struct dns_tcp_stream *s);
 
 /* One socket served: own or adopted (lib/plane.h). */
 struct dns_sock {
@@ -159,6 +169,8 @@ struct dns_sock {
 
 struct dns_tcp_conn;
 struct dns_sec_info;
+struct dns_notify;
+struct dns_sec;
 
 struct dns_srv {
 	struct ev_loop *loop; /* borrowed: the child's */
@@ -170,12 +182,15 @@ struct dns_srv {
 	struct dns_gslb_rt *rt;      /* owned: the GSLB runtime */
 	const struct dns_dyn *dyn;   /* borrowed: the GSLB runtime's */
 	dns_xfr_fn *xfr;             /* NULL: transfers REFUSED */
+	struct dns_xfr_stats xfr_st;
 	struct dns_answer_opts opts;
 	uint8_t nsid[DNS_NSID_MAX];
 	uint8_t cookie_secret[DNS_COOKIE_SECRET_LEN]; /* dns_cookie.h */
 	struct dns_rrl *rrl;                          /* owned, NULL when off */
-	struct dns_ixfr *ixfr;  /* owned: IXFR journals (dns_ixfr.h) */
-	struct dns_sock *socks; /* owned list */
+	struct dns_ixfr *ixfr;     /* owned: IXFR journals (dns_ixfr.h) */
+	struct dns_notify *notify; /* owned: NOTIFY out (dns_xfr.h) */
+	struct dns_sec *sec;       /* owned: the secondary role (dns_sec.h) */
+	struct dns_sock *socks;    /* owned list */
 	/* TCP connections, least recently active first. */
 	struct dns_tcp_conn *conn_head, *conn_tail; /* owned */
 	unsigned nconns;
@@ -197,10 +212,11 @@ const char *dns_srv_rcode_name(enum dns_srv_rcode r);
 void dns_srv_client(const struct sockaddr_storage *ss, struct dns_client *cl);
 
 /* dns_load.c: build the zones of c (zone files, the saved copies of
- * secondary zones in dns_sec_dir(), GSLB names); errors to errs. Returns
- * 0 and *out, or -EINVAL. */
-int dns_load_build(const struct dns_conf *c, struct dns_srv_zones **out,
-    struct conf_errors *errs);
+ * secondary zones in sec_dir, "" for none; sec_strict: see
+ * dns_sec_load_zone, GSLB names); errors to errs. Returns 0 and *out, or
+ * -EINVAL. */
+int dns_load_build(const struct dns_conf *c, const char *sec_dir,
+    bool sec_strict, struct dns_srv_zones **out, struct conf_errors *errs);
 
 /* dns_udp.c */
 void dns_udp_init(struct dns_srv *s);

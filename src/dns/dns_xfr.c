@@ -20,13 +20,17 @@
 #include "lib/metrics.h"
 #include "lib/util.h"
 
-/* Counters; the process is single-threaded. */
-static uint64_t dns_xfr_results[DNS_XFR_RESULT__COUNT];
-static uint64_t dns_xfr_messages, dns_xfr_records, dns_xfr_aborted;
+/*
+ * Answers to signed queries, by TSIG outcome: still file-scope, because
+ * dns_xfr_tsig_answer's callers include the UDP path (dns_udp.c), whose
+ * signature carries no server; they move into struct dns_srv when that
+ * path passes it. The process is single-threaded.
+ */
 static uint64_t dns_xfr_tsig_signed, dns_xfr_tsig_failed;
 
 struct dns_xfr_stream {
-	struct dns_xfr_out *x; /* owned */
+	struct dns_xfr_out *x;    /* owned */
+	struct dns_xfr_stats *st; /* borrowed: the server's */
 	char zone[DNS_NAME_TEXT_MAX];
 	char client[64];
 	enum dns_xfr_result res;
@@ -58,7 +62,7 @@ dns_xfr_stream_next(void *st, uint8_t *out, size_t size, size_t *len)
 	int n = dns_xfr_out_next(xs->x, out, size, (uint64_t)time(NULL));
 
 	if (n < 0) {
-		dns_xfr_aborted++;
+		xs->st->aborted++;
 		log_warn("dns transfer aborted", "zone=%s client=%s err=%d",
 		    xs->zone, xs->client, -n);
 		return n;
@@ -67,7 +71,7 @@ dns_xfr_stream_next(void *st, uint8_t *out, size_t size, size_t *len)
 		xs->ended = true;
 		return 0;
 	}
-	dns_xfr_messages++;
+	xs->st->messages++;
 	*len = (size_t)n;
 	return 1;
 }
@@ -80,7 +84,7 @@ dns_xfr_stream_free(void *st)
 	unsigned msgs;
 
 	dns_xfr_out_counts(xs->x, &msgs, &recs);
-	dns_xfr_records += recs;
+	xs->st->records += recs;
 	log_info("dns transfer",
 	    "zone=%s client=%s result=%s msgs=%u "
 	    "records=%lu complete=%s ms=%llu",
@@ -93,8 +97,8 @@ dns_xfr_stream_free(void *st)
 
 int
 dns_xfr_tcp(const struct dns_conf *c, struct dns_srv_zones *z,
-    const uint8_t *msg, size_t len, const struct dns_client *cl,
-    struct dns_tcp_stream *s)
+    struct dns_xfr_stats *st, const uint8_t *msg, size_t len,
+    const struct dns_client *cl, struct dns_tcp_stream *s)
 {
 	struct dns_xfr_zone *zones;
 	struct dns_tsig_key *keys;
@@ -125,13 +129,14 @@ dns_xfr_tcp(const struct dns_conf *c, struct dns_srv_zones *z,
 		c->ntsig_keys };
 	dns_xfr_client_sa(cl, &ss);
 	xs = xcalloc(1, sizeof(*xs));
+	xs->st = st;
 	xs->started_ms = util_mono_ms();
 	xs->x = dns_xfr_out_start(&env, msg, len, (struct sockaddr *)&ss,
 	    (uint64_t)time(NULL), &xs->res);
 	explicit_bzero(keys, (c->ntsig_keys + 1) * sizeof(*keys));
 	free(keys);
 	free(zones);
-	dns_xfr_results[xs->res]++;
+	st->results[xs->res]++;
 	if (dns_wire_parse_query(msg, len, &q) == DNS_WIRE_OK)
 		dns_name_to_text(q.qname, xs->zone, sizeof(xs->zone));
 	else
@@ -144,8 +149,10 @@ dns_xfr_tcp(const struct dns_conf *c, struct dns_srv_zones *z,
 }
 
 void
-dns_xfr_metrics(struct buf *out)
+dns_xfr_metrics(const struct dns_srv *s, struct buf *out)
 {
+	static const struct dns_xfr_stats zero;
+	const struct dns_xfr_stats *st = s != NULL ? &s->xfr_st : &zero;
 	struct buf l;
 	int r;
 
@@ -156,25 +163,25 @@ dns_xfr_metrics(struct buf *out)
 		buf_reset(&l);
 		mx_label(&l, "result", dns_xfr_result_name(r));
 		mx_u64(out, "haven_dns_xfr_requests_total", l.data,
-		    dns_xfr_results[r]);
+		    st->results[r]);
 	}
 	buf_fini(&l);
 	mx_family(out, "haven_dns_xfr_messages_total", "counter",
 	    "transfer messages sent");
-	mx_u64(out, "haven_dns_xfr_messages_total", NULL, dns_xfr_messages);
+	mx_u64(out, "haven_dns_xfr_messages_total", NULL, st->messages);
 	mx_family(out, "haven_dns_xfr_records_total", "counter",
 	    "records sent in transfers");
-	mx_u64(out, "haven_dns_xfr_records_total", NULL, dns_xfr_records);
+	mx_u64(out, "haven_dns_xfr_records_total", NULL, st->records);
 	mx_family(out, "haven_dns_xfr_aborted_total", "counter",
 	    "transfers cut short: an RRset too large for a message");
-	mx_u64(out, "haven_dns_xfr_aborted_total", NULL, dns_xfr_aborted);
+	mx_u64(out, "haven_dns_xfr_aborted_total", NULL, st->aborted);
 	mx_family(out, "haven_dns_tsig_answers_total", "counter",
 	    "answers to signed queries (not transfers), by TSIG outcome");
 	mx_u64(out, "haven_dns_tsig_answers_total", "result=\"signed\"",
 	    dns_xfr_tsig_signed);
 	mx_u64(out, "haven_dns_tsig_answers_total", "result=\"notauth\"",
 	    dns_xfr_tsig_failed);
-	dns_notify_metrics(out);
+	dns_notify_metrics(s != NULL ? s->notify : NULL, out);
 }
 
 size_t

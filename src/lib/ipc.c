@@ -422,6 +422,7 @@ ipc_type_name(enum ipc_type type)
 		[IPC_LISTENER] = "listener",
 		[IPC_HELLO] = "hello",
 		[IPC_SOCKETS] = "sockets",
+		[IPC_ZONE_SERIALS] = "zone_serials",
 	};
 
 	return (unsigned)type < IPC__COUNT && names[type] != NULL ?

@@ -52,6 +52,10 @@ enum ipc_type {
 	/* parent -> child: no payload; the sockets sent since the last
 	 * config or IPC_SOCKETS are now the set (a worker went or came). */
 	IPC_SOCKETS,
+	/* dns worker -> parent -> worker 0 of the dns plane: the serial of
+	 * each zone the worker serves, after each apply (payload and
+	 * contract: dns/dns_xfr.h, struct dns_notify_report). */
+	IPC_ZONE_SERIALS,
 	IPC__COUNT
 };
 

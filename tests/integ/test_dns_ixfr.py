@@ -454,9 +454,10 @@ def test_knot_secondary_catches_up_by_ixfr(haven, workdir, knot):
     kport = free_dns_port()
     port = free_dns_port()
     notify = '"127.0.0.1:%d"' % kport
-    # One worker: worker 0 sends the NOTIFY once it has applied, and
-    # Knot's transfer could otherwise reach a worker still applying.
-    h = haven(write(workdir, port, V10, notify=notify, workers=1))
+    # Two workers: worker 0 sends the NOTIFY only once both serve the
+    # new serial (test_dns_notify_workers), so Knot's SOA query and
+    # IXFR, on either, find it.
+    h = haven(write(workdir, port, V10, notify=notify, workers=2))
     h.port = port
     wait_until(lambda: soa_serial(port) == 10, timeout=10,
                what="haven serves serial 10")
@@ -464,8 +465,8 @@ def test_knot_secondary_catches_up_by_ixfr(haven, workdir, knot):
     try:
         wait_until(lambda: soa_serial(kport) == 10, timeout=20,
                    what="knot has serial 10")
-        write(workdir, port, V11, notify=notify, workers=1)
-        reload_to(h, 11, appended=1)
+        write(workdir, port, V11, notify=notify, workers=2)
+        reload_to(h, 11, appended=2)
         wait_until(lambda: soa_serial(kport) == 11, timeout=15,
                    what="knot refreshed to 11 after NOTIFY")
         want = file_records(V11)
