@@ -64,9 +64,12 @@ parent_config_result(
 	if (r->ok) {
 		if (c->state == SUP_STARTING) {
 			c->state = SUP_RUNNING;
-			/* Back: the others give up the sockets they adopted. */
-			if (c->restarts > 0)
-				parent_socks_push(p, c);
+			/* Back: the others give up the sockets they adopted.
+			 * At the first start too: a worker spawned before its
+			 * siblings existed was handed their sockets to
+			 * adopt (parent_slot_served), and would otherwise
+			 * keep them until the next reload. */
+			parent_socks_push(p, c);
 		}
 		parent_api_config_result(p, c, m->id, true, NULL, 0);
 		return;

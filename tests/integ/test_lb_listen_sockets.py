@@ -137,3 +137,21 @@ def test_reload_refused_when_a_port_cannot_be_bound(haven, nginx, workdir):
                what="renamed listener serving")
     for _ in range(20):
         assert http_get(url) == (200, b"A\n")
+
+
+def test_first_start_leaves_no_socket_adopted(haven, nginx, workdir):
+    """At the first start, a worker spawned before its siblings is handed
+    their sockets to adopt; once they run it lets them go, so no client
+    is accepted from another worker's socket while every worker runs."""
+    pa, port = free_port(), free_port()
+    nginx(port=pa, body="A\n")
+    h = haven(config(workdir, port, pa))
+    url = "http://127.0.0.1:%d/" % port
+    wait_until(lambda: http_get(url) == (200, b"A\n"), timeout=10,
+               what="lb serving")
+    lb_pids(h)
+    time.sleep(0.5)  # the last worker's config result, then the push
+    before = h.metric("haven_lb_listener_accepted_adopted_total")
+    got = answers(send_requests(port, 60))
+    assert got == ["HTTP/1.1 200 OK"] * 60, got
+    assert h.metric("haven_lb_listener_accepted_adopted_total") == before
