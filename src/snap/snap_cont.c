@@ -11,10 +11,12 @@
  *	D <vol> <dirty> <note>	a tree's: dirty paths the create was
  *					given, why it walked everything
  *	E <reason>		snapshot failed (nothing shipped)
- *	P <vol> <peer> ok <ms>	peer acknowledged (COMMIT OK)
- *	P <vol> <peer> err <ms> <reason>
- *				peer failed
+ *	R <vol>			the volume is a replica here: skipped
  *	G <vol> <deleted>	pruned
+ *
+ * A C line hands the snapshot to the volume's peers' pipelines at once
+ * (snap_cont_ship_offer): shipping runs beside the rest of the cycle and
+ * beyond it, so the next cycle never waits for a peer.
  *
  * The capture time is taken after a pass the source did not change under
  * (snap_cont_capture): the snapshot equals the source as it was then, so
@@ -171,6 +173,7 @@ snap_cont_line(struct snap_cont_vol *l, char *line)
 		/* What the watcher sees from now on is against this one. */
 		if (v->watch != NULL)
 			snap_watch_base(v->watch, id);
+		snap_cont_ship_offer(v);
 		break;
 	}
 	case 'D': {
@@ -194,38 +197,6 @@ snap_cont_line(struct snap_cont_vol *l, char *line)
 			snprintf(c->v[l->members[k]].error,
 			    sizeof(c->v[0].error), "%s", line + 2);
 		break;
-	case 'P': {
-		size_t i;
-		unsigned long long ms;
-		char what[8];
-		int off = 0;
-		struct snap_cont_vol *v;
-		struct snap_cont_peer *p;
-
-		if (sscanf(line, "P %zu %zu %7s %llu %n", &vi, &i, what, &ms,
-		        &off) < 4 ||
-		    vi >= c->nv || i >= c->v[vi].npeers)
-			break;
-		v = &c->v[vi];
-		p = &v->peers[i];
-		p->ship_ms = ms;
-		if (strcmp(what, "ok") == 0) {
-			p->ok++;
-			p->cycle_ok = true;
-			p->error[0] = '\0';
-			snprintf(
-			    p->ack_id, sizeof(p->ack_id), "%s", v->cycle_id);
-			snap_rpo_ack(
-			    &p->rpo, v->cycle_capture_ms, util_wall_ms());
-		} else {
-			p->failed++;
-			snprintf(p->error, sizeof(p->error), "%s",
-			    off > 0 ? line + off : "");
-			snprintf(v->error, sizeof(v->error), "%s: %s", p->addr,
-			    p->error);
-		}
-		break;
-	}
 	case 'G': {
 		unsigned long long n;
 
@@ -236,16 +207,19 @@ snap_cont_line(struct snap_cont_vol *l, char *line)
 	}
 }
 
-/* A member's result when leader l's cycle ended with status st. */
+/*
+ * A member's result when leader l's cycle ended with status st. A
+ * snapshot made is judged later, when its peers are done with it
+ * (snap_cont_ship.c), even when the cycle was killed after it (pruning).
+ */
 static void
 snap_cont_result(struct snap_cont_vol *v, const struct snap_cont_vol *l, int st)
 {
 	enum snap_cont_res res;
-	bool all = true;
 
-	for (size_t i = 0; i < v->npeers; i++)
-		all = all && v->peers[i].cycle_ok;
-	if (l->killed) {
+	if (v->cycle_id[0] != '\0') {
+		res = SNAP_CR__COUNT;
+	} else if (l->killed) {
 		res = SNAP_CR_TIMEOUT;
 		snprintf(v->error, sizeof(v->error), "cycle timed out");
 	} else if (v->replica_here && v->cycle_id[0] == '\0') {
@@ -257,13 +231,14 @@ snap_cont_result(struct snap_cont_vol *v, const struct snap_cont_vol *l, int st)
 			snprintf(v->error, sizeof(v->error),
 			    "cycle process ended with status %d", st);
 	} else {
-		res = all ? SNAP_CR_OK : SNAP_CR_PARTIAL;
+		res = SNAP_CR_FAILED;
 	}
-	v->results[res]++;
+	if (res != SNAP_CR__COUNT)
+		v->results[res]++;
 	if (snap_sched_end(&v->sched, ev_now_ms(v->owner->loop)))
 		log_warn(
 		    "snap cycle overran its interval", "volume=%s", v->name);
-	if (res != SNAP_CR_OK && res != SNAP_CR_REPLICA)
+	if (res == SNAP_CR_FAILED || res == SNAP_CR_TIMEOUT)
 		log_warn("snap cycle", "volume=%s result=%s error=%s", v->name,
 		    snap_cont_res_names[res], v->error);
 	snap_cont_check_rpo(v);
@@ -358,8 +333,6 @@ snap_cont_start(struct snap_cont_vol *l)
 
 		v->cycle_id[0] = '\0';
 		v->error[0] = '\0';
-		for (size_t i = 0; i < v->npeers; i++)
-			v->peers[i].cycle_ok = false;
 		/* Before the fork: the child walks after every change the
 		   set misses is queued for the next one. */
 		if (v->watch == NULL)
@@ -482,6 +455,8 @@ snap_cont_vols_free(struct snap_cont_vol *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		buf_fini(&v[i].out);
+		for (size_t p = 0; p < v[i].npeers; p++)
+			buf_fini(&v[i].peers[p].out);
 		free(v[i].peers);
 		free(v[i].name);
 		free(v[i].source);
@@ -512,6 +487,10 @@ snap_cont_drop(struct snap_cont *c, struct snap_cont_vol **old, size_t *nold)
 			snap_cont_reap(v);
 		}
 	}
+	/* After the cycles: a cycle reaped above may have offered its
+	   snapshot to the pipelines. */
+	for (size_t i = 0; i < c->nv; i++)
+		snap_cont_ship_stop(&c->v[i]);
 	if (old != NULL) {
 		*old = c->v;
 		*nold = c->nv;
@@ -527,6 +506,21 @@ snap_cont_drop(struct snap_cont *c, struct snap_cont_vol **old, size_t *nold)
 	c->store = NULL;
 	sodium_memzero(c->psk, sizeof(c->psk));
 	ev_timer_stop(c->loop, &c->tick);
+}
+
+/* What was measured of a peer (its pipeline stopped: snap_cont_drop). */
+static void
+snap_cont_carry_peer(struct snap_cont_peer *p, const struct snap_cont_peer *o)
+{
+	p->rpo = o->rpo;
+	memcpy(p->ack_id, o->ack_id, sizeof(p->ack_id));
+	p->ship_ms = o->ship_ms;
+	p->ok = o->ok;
+	p->failed = o->failed;
+	p->timeouts = o->timeouts;
+	memcpy(p->error, o->error, sizeof(p->error));
+	p->pipe.started = o->pipe.started;
+	p->pipe.skipped = o->pipe.skipped;
 }
 
 /* A reload keeps what was measured of a volume and peer still there. */
@@ -554,13 +548,9 @@ snap_cont_carry(
 		for (size_t p = 0; p < v->npeers; p++)
 			for (size_t q = 0; q < o->npeers; q++)
 				if (strcmp(v->peers[p].addr,
-				        o->peers[q].addr) == 0) {
-					struct sockaddr_storage ss =
-					    v->peers[p].ss;
-
-					v->peers[p] = o->peers[q];
-					v->peers[p].ss = ss;
-				}
+				        o->peers[q].addr) == 0)
+					snap_cont_carry_peer(
+					    &v->peers[p], &o->peers[q]);
 	}
 }
 
@@ -695,6 +685,9 @@ snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
 			(void)conf_parse_addr(
 			    vc->peers[p], true, &v->peers[p].ss);
 			snap_rpo_init(&v->peers[p].rpo, wall);
+			v->peers[p].vol = v;
+			v->peers[p].pfd = -1;
+			buf_init(&v->peers[p].out);
 		}
 		snap_cont_carry(v, old, nold);
 	}

@@ -115,6 +115,31 @@ snap_cont_metrics(const struct snap_cont *c, struct buf *out)
 			mx_f64(out, "haven_snap_ship_seconds", l.data,
 			    (double)pp->ship_ms / 1000.0);
 		}
+	mx_family(out, "haven_snap_ship_skipped_total", "counter",
+	    "snapshots the peer never got: a newer one replaced them while "
+	    "its previous shipment ran");
+	for (size_t i = 0; i < c->nv; i++)
+		for (size_t p = 0; p < c->v[i].npeers; p++) {
+			struct snap_cont_peer *pp = &c->v[i].peers[p];
+
+			buf_reset(&l);
+			mx_label(&l, "volume", c->v[i].name);
+			mx_label(&l, "peer", pp->addr);
+			mx_u64(out, "haven_snap_ship_skipped_total", l.data,
+			    pp->pipe.skipped);
+		}
+	mx_family(out, "haven_snap_ship_timeouts_total", "counter",
+	    "shipments to the peer killed at cycle_timeout");
+	for (size_t i = 0; i < c->nv; i++)
+		for (size_t p = 0; p < c->v[i].npeers; p++) {
+			struct snap_cont_peer *pp = &c->v[i].peers[p];
+
+			buf_reset(&l);
+			mx_label(&l, "volume", c->v[i].name);
+			mx_label(&l, "peer", pp->addr);
+			mx_u64(out, "haven_snap_ship_timeouts_total", l.data,
+			    pp->timeouts);
+		}
 	mx_family(out, "haven_snap_cycles_total", "counter",
 	    "continuous replication cycles, by result");
 	for (size_t i = 0; i < c->nv; i++)
@@ -232,6 +257,14 @@ snap_cont_json(const struct snap_cont *c, struct jw *w)
 			jw_kuint(w, "ship_ms", pp->ship_ms);
 			jw_kuint(w, "ok", pp->ok);
 			jw_kuint(w, "failed", pp->failed);
+			jw_kuint(w, "timeouts", pp->timeouts);
+			jw_kuint(w, "shipments", pp->pipe.started);
+			jw_kuint(w, "skipped", pp->pipe.skipped);
+			jw_kbool(w, "shipping", pp->pipe.busy);
+			jw_kstr(
+			    w, "shipping_id", pp->pipe.busy ? pp->ship_id : "");
+			jw_kstr(w, "waiting_id",
+			    pp->pipe.queued ? pp->queued_id : "");
 			jw_kstr(w, "last_error", pp->error);
 			jw_obj_end(w);
 		}
@@ -331,10 +364,16 @@ snap_cont_status(struct conf_node *root)
 			char *lag = snap_cont_at(pn, "/lag_ms");
 			char *ship = snap_cont_at(pn, "/ship_ms");
 			char *over = snap_cont_at(pn, "/rpo_exceeded");
+			char *skip = snap_cont_at(pn, "/skipped");
+			char *busy = snap_cont_at(pn, "/shipping");
 
-			printf("    -> %-22s lag %s ms, last ship %s ms%s\n", a,
-			    lag, ship,
+			printf("    -> %-22s lag %s ms, last ship %s ms, "
+			       "skipped %s%s%s\n",
+			    a, lag, ship, skip,
+			    strcmp(busy, "true") == 0 ? ", shipping" : "",
 			    strcmp(over, "true") == 0 ? ", RPO EXCEEDED" : "");
+			free(skip);
+			free(busy);
 			free(a);
 			free(lag);
 			free(ship);

@@ -1,12 +1,12 @@
 /*
  * snap_cont_cycle.c - the child process of a continuous replication cycle
- * (snap_cont_priv.h): snapshot the leader's members, ship each snapshot to
- * the member's peers, prune, and report every step as one line on the
- * pipe to the plane (the line protocol is in snap_cont.c). It runs in its
- * own process group, which the plane kills at cycle_timeout.
+ * (snap_cont_priv.h): snapshot the leader's members, prune, and report
+ * every step as one line on the pipe to the plane (the line protocol is in
+ * snap_cont.c). It runs in its own process group, which the plane kills
+ * at cycle_timeout. It ships nothing: the plane hands each snapshot to the
+ * peers' pipelines (snap_cont_ship.c) as soon as its C line arrives.
  */
 #include <sys/types.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -22,11 +22,10 @@
 #include "snap/snap_create.h"
 #include "snap/snap_freeze.h"
 #include "snap/snap_group.h"
-#include "snap/snap_send.h"
 #include "snap/snap_store.h"
 #include "snap/snap_vol.h"
 
-static void
+void
 snap_cont_say(int fd, const char *fmt, ...)
 {
 	char line[512];
@@ -47,19 +46,31 @@ snap_cont_say(int fd, const char *fmt, ...)
 	(void)util_write_all(fd, line, (size_t)n);
 }
 
-/* Keep what the volume's retention policy keeps, and every peer's newest
- * acknowledged snapshot. */
+/*
+ * Keep what the volume's retention policy keeps, every peer's newest
+ * acknowledged snapshot (its next shipment's parent), and the snapshots
+ * the peers' pipelines are shipping or hold waiting, as the plane knew
+ * them at the fork: a pipeline takes only those or newer ones (the one
+ * this cycle made, the newest, which no policy prunes).
+ */
 static void
 snap_cont_prune(
     struct snap_store *s, const struct snap_cont_vol *v, size_t vi, int fd)
 {
-	const char **hold = xcalloc(v->npeers + 1, sizeof(*hold));
-	size_t del = 0;
+	const char **hold = xcalloc(3 * v->npeers + 1, sizeof(*hold));
+	size_t n = 0, del = 0;
 
-	for (size_t p = 0; p < v->npeers; p++)
-		hold[p] = v->peers[p].ack_id;
+	for (size_t i = 0; i < v->npeers; i++) {
+		const struct snap_cont_peer *p = &v->peers[i];
+
+		hold[n++] = p->ack_id;
+		if (p->pipe.busy)
+			hold[n++] = p->ship_id;
+		if (p->pipe.queued)
+			hold[n++] = p->queued_id;
+	}
 	if (snap_prune(s, v->name, &v->retain, (int64_t)(util_wall_ms() / 1000),
-	        hold, v->npeers, false, NULL, NULL, &del) == 0)
+	        hold, n, false, NULL, NULL, &del) == 0)
 		snap_cont_say(fd, "G %zu %zu", vi, del);
 	free(hold);
 }
@@ -205,70 +216,6 @@ out:
 	return e;
 }
 
-/* Ship m to peer i of v and say how it went; vi is v's index. */
-static int
-snap_cont_ship_one(struct snap_store *s, struct snap_cont_vol *v, size_t vi,
-    size_t i, const struct snap_manifest *m, int fd)
-{
-	struct snap_cont_peer *p = &v->peers[i];
-	struct snap_send_opts so = { .timeout_ms = SNAP_CONT_IO_MS };
-	struct snap_send_stats st;
-	uint64_t t0 = util_mono_ms();
-	char err[512];
-	int e;
-
-	memcpy(&so.to, &p->ss, sizeof(so.to));
-	memcpy(so.psk, v->owner->psk, sizeof(so.psk));
-	memset(&st, 0, sizeof(st));
-	e = snap_send(s, m, &so, &st, err, sizeof(err));
-	if (e == 0)
-		snap_cont_say(fd, "P %zu %zu ok %llu", vi, i,
-		    (unsigned long long)(util_mono_ms() - t0));
-	else
-		snap_cont_say(fd, "P %zu %zu err %llu %s", vi, i,
-		    (unsigned long long)(util_mono_ms() - t0), err);
-	return e;
-}
-
-/*
- * Ship m to v's peers, all at once: one process per peer (forked from the
- * cycle, so in its process group, killed with it at cycle_timeout), so a
- * slow or unreachable peer does not hold back the others' lag. Each reports
- * its own line (shorter than PIPE_BUF: written whole); its exit status
- * says whether the peer acknowledged, which the prune then keeps.
- */
-static void
-snap_cont_ship(struct snap_store *s, struct snap_cont_vol *v, size_t vi,
-    const struct snap_manifest *m, int fd)
-{
-	pid_t *pids = xcalloc(v->npeers + 1, sizeof(*pids));
-
-	for (size_t i = 0; i < v->npeers; i++) {
-		pids[i] = v->npeers > 1 ? fork() : -1;
-		if (pids[i] == 0)
-			_exit(snap_cont_ship_one(s, v, vi, i, m, fd) == 0 ? 0 :
-			                                                    1);
-		if (pids[i] == -1 &&
-		    snap_cont_ship_one(s, v, vi, i, m, fd) == 0)
-			snprintf(v->peers[i].ack_id, sizeof(v->peers[i].ack_id),
-			    "%s", m->id); /* one peer, or no fork: inline */
-	}
-	for (size_t i = 0; i < v->npeers; i++) {
-		pid_t r;
-		int st = 0;
-
-		if (pids[i] <= 0)
-			continue;
-		while ((r = waitpid(pids[i], &st, 0)) == -1 && errno == EINTR)
-			;
-		/* Unknown (not reaped here): not counted as acknowledged. */
-		if (r == pids[i] && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-			snprintf(v->peers[i].ack_id, sizeof(v->peers[i].ack_id),
-			    "%s", m->id);
-	}
-	free(pids);
-}
-
 /*
  * A volume demoted on this node (its role in the store says replica) is
  * not snapshotted: its snapshots now come from the new primary, and a
@@ -324,9 +271,6 @@ snap_cont_child(struct snap_cont_vol *l, int fd)
 	for (size_t k = 0; k < l->nmembers; k++)
 		snap_cont_say(fd, "D %zu %llu %s", l->members[k],
 		    (unsigned long long)shot[k].dirty, shot[k].note);
-	for (size_t k = 0; k < l->nmembers; k++)
-		snap_cont_ship(
-		    s, &c->v[l->members[k]], l->members[k], &ms[k], fd);
 	for (size_t k = 0; k < l->nmembers; k++) {
 		snap_cont_prune(s, &c->v[l->members[k]], l->members[k], fd);
 		snap_manifest_fini(&ms[k]);

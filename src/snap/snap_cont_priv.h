@@ -4,9 +4,12 @@
  * cycle's child process; snap_cont_api.c: metrics, JSON and status). Not
  * for use outside src/snap/snap_cont*.c: snap_cont.h is the interface.
  *
- * A struct snap_cont owns its volumes; a volume owns its peers. The child
- * of a cycle works on its fork's copy of these, read-only except for what
- * it reports back on its pipe.
+ * A struct snap_cont owns its volumes; a volume owns its peers. A cycle's
+ * child (snap_cont_cycle.c) makes the snapshot; each peer then ships it in
+ * its own process, one at a time per peer (snap_cont_ship.c), so a slow
+ * peer delays neither the next cycle nor any other peer. Both children
+ * work on their fork's copy of these structs, read-only except for what
+ * they report back on their pipe.
  */
 #ifndef HAVEN_SNAP_CONT_PRIV_H
 #define HAVEN_SNAP_CONT_PRIV_H
@@ -35,10 +38,13 @@
 #define SNAP_CONT_TRIES     3    /* passes over a source that changed */
 #define SNAP_CONT_BACKOFF   1000
 #define SNAP_CONT_BACKOFF_X 8000
+/* Snapshots whose result (every peer acknowledged or not) is pending: a
+ * peer not done with one after this many newer ones makes it partial. */
+#define SNAP_CONT_JUDGES    8
 
 enum snap_cont_res {
-	SNAP_CR_OK,      /* created, every peer acknowledged */
-	SNAP_CR_PARTIAL, /* created, some peer failed */
+	SNAP_CR_OK,      /* created, every peer acknowledged it */
+	SNAP_CR_PARTIAL, /* created, some peer failed or skipped it */
 	SNAP_CR_FAILED,  /* not created (or the child died) */
 	SNAP_CR_TIMEOUT, /* killed at cycle_timeout */
 	SNAP_CR_REPLICA, /* skipped: the volume is a replica on this node */
@@ -48,15 +54,44 @@ enum snap_cont_res {
 /* The result label of each enum snap_cont_res (snap_cont.c). */
 extern const char *const snap_cont_res_names[SNAP_CR__COUNT];
 
+/*
+ * A peer of a volume and its shipping pipeline (snap_cont_ship.c): at most
+ * one shipping process at a time, and the newest snapshot made meanwhile
+ * waiting for it (pipe, snap_sched.h).
+ */
 struct snap_cont_peer {
+	struct snap_cont_vol *vol; /* borrowed: the volume holding this peer */
 	char addr[64];
 	struct sockaddr_storage ss;
 	struct snap_rpo rpo;
 	char ack_id[SNAP_NAME_MAX + 1]; /* newest acknowledged */
 	uint64_t ship_ms;               /* of the last attempt */
 	uint64_t ok, failed;
+	uint64_t timeouts; /* shipments killed at cycle_timeout */
 	char error[256];
-	bool cycle_ok; /* in the running cycle */
+	struct snap_pipe pipe;
+	/* the snapshot being shipped (while pipe.busy), and its capture time:
+	   what an acknowledgement moves the lag to */
+	char ship_id[SNAP_NAME_MAX + 1];
+	uint64_t ship_capture_ms;
+	/* the snapshot waiting (while pipe.queued) */
+	char queued_id[SNAP_NAME_MAX + 1];
+	uint64_t queued_capture_ms;
+	pid_t pid; /* of the shipping process, or 0 */
+	int pfd;   /* its pipe's read end, or -1 */
+	struct ev_io io;
+	struct ev_timer kill;
+	bool killed;
+	uint64_t ship_t0; /* monotonic ms the shipment started */
+	struct buf out;   /* the shipping process's line */
+};
+
+/* A snapshot waiting for its peers' outcomes: its cycle's result. */
+struct snap_cont_judge {
+	char id[SNAP_NAME_MAX + 1];
+	size_t waiting; /* peers that neither acknowledged, failed nor
+	                   skipped it yet */
+	bool failed;    /* some peer failed or skipped it */
 };
 
 struct snap_cont_vol {
@@ -109,6 +144,8 @@ struct snap_cont_vol {
 	uint64_t last_reused;      /* chunks it took from its parent */
 	char error[384];           /* of the last cycle; "" when it was ok */
 	uint64_t results[SNAP_CR__COUNT];
+	struct snap_cont_judge judge[SNAP_CONT_JUDGES]; /* oldest first */
+	size_t njudge;
 	uint64_t pruned;
 };
 
@@ -130,8 +167,22 @@ struct snap_cont {
 	uint64_t events[2]; /* crossed, recovered */
 };
 
+/* One line on fd, written whole (shorter than PIPE_BUF). */
+void snap_cont_say(int fd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* The cycle of leader l and its group's members, in the forked child:
  * reports on fd (the line protocol in snap_cont.c) and exits. */
 _Noreturn void snap_cont_child(struct snap_cont_vol *l, int fd);
+
+/*
+ * v's newest snapshot (last_id, made by the cycle just now) to each peer:
+ * shipped at once by a peer that is idle, left waiting by a busy one (a
+ * snapshot already waiting there is skipped). Its result is counted when
+ * every peer has acknowledged, failed or skipped it.
+ */
+void snap_cont_ship_offer(struct snap_cont_vol *v);
+/* Kill and reap v's shipping processes, forget what waits. Idempotent. */
+void snap_cont_ship_stop(struct snap_cont_vol *v);
 
 #endif
