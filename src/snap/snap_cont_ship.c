@@ -48,10 +48,14 @@ snap_cont_judge_close(struct snap_cont_vol *v, size_t j)
 	enum snap_cont_res res = g->failed ? SNAP_CR_PARTIAL : SNAP_CR_OK;
 
 	v->results[res]++;
+	/* A skip leaves no error of its own: say so rather than "". */
 	if (res != SNAP_CR_OK)
 		log_warn("snap cycle",
 		    "volume=%s snapshot=%s result=%s error=%s", v->name, g->id,
-		    snap_cont_res_names[res], log_q(v->error));
+		    snap_cont_res_names[res],
+		    log_q(v->error[0] != '\0' ?
+		            v->error :
+		            "a peer skipped it (still shipping an older one)"));
 	memmove(&v->judge[j], &v->judge[j + 1],
 	    (v->njudge - j - 1) * sizeof(v->judge[0]));
 	v->njudge--;
