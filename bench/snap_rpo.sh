@@ -13,9 +13,15 @@
 # below 1 unless cycles overrun. There is no anchor here: zrepl or
 # sanoid/syncoid would need ZFS, which this kernel does not have.
 #
+# With STALLED=1 each interval runs twice: B alone, then B plus a second
+# peer that stalls (a TCP listener that never accepts: connects succeed,
+# nothing is ever answered, as from a stopped daemon), and the lag printed
+# is B's both times: what a stalled peer costs a healthy one.
+#
 # Usage: bench/snap_rpo.sh   env: HAVEN_BIN (build-bench/haven, else
 #                                 build/haven), SIZE_MIB (64),
-#                                 INTERVALS ("1s 2s"), SECS (20)
+#                                 INTERVALS ("1s 2s"), SECS (20),
+#                                 STALLED (0)
 # Needs: python3.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +31,7 @@ bin=${HAVEN_BIN:-$here/../build-bench/haven}
 size_mib=${SIZE_MIB:-64}
 intervals=${INTERVALS:-"1s 2s"}
 secs=${SECS:-20}
+stalled=${STALLED:-0}
 port=17412
 
 [ -x "$bin" ] || { echo "snap_rpo.sh: no haven binary at $bin" >&2; exit 1; }
@@ -66,7 +73,33 @@ while True:
 EOF
 pids="$pids $!"
 
-for iv in $intervals; do
+if [ "$stalled" = 1 ]; then
+	# The stalled peer: listens (the kernel completes the handshakes into
+	# its backlog) and never accepts or reads.
+	python3 - "$((port + 1))" <<'EOF' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+while True:
+    time.sleep(3600)
+EOF
+	pids="$pids $!"
+	modes="alone stalled"
+else
+	modes="alone"
+fi
+
+for run in $(for iv in $intervals; do for m in $modes; do
+	echo "$iv/$m"; done; done); do
+	iv=${run%/*}
+	mode=${run#*/}
+	# A volume of its own per run: B keeps the last run's snapshots, of
+	# another lineage, which it would refuse as diverged.
+	nrun=$((${nrun:-0} + 1))
+	peers="\"127.0.0.1:$port\""
+	[ "$mode" = stalled ] && peers="$peers, \"127.0.0.1:$((port + 1))\""
 	rm -rf "$dir/src" "$dir/state-a" "$dir/a.sock"
 	cat >"$dir/a.yaml" <<EOF
 haven:
@@ -78,18 +111,19 @@ snap:
   store: $dir/src
   psk_file: $dir/psk
   volumes:
-    - name: vm1
+    - name: vm$nrun
       source: $dir/img
       interval: $iv
       keep: 3
-      peers: ["127.0.0.1:$port"]
+      peers: [$peers]
 EOF
 	"$bin" run -c "$dir/a.yaml" >"$dir/a.log" 2>&1 &
 	apid=$!
 	pids="$pids $apid"
-	python3 - "$dir/a.sock" "$iv" "$secs" <<'EOF'
+	python3 - "$dir/a.sock" "$iv" "$secs" "$mode" <<'EOF'
 import json, socket, statistics, sys, time
 sock, iv, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+mode = sys.argv[4]
 ivs = float(iv[:-2]) / 1000 if iv.endswith("ms") else float(iv[:-1])
 
 def get():
@@ -128,12 +162,17 @@ while time.time() < t_end:
     time.sleep(0.1)
 lags.sort()
 worst = ivs + max(ships)
+skipped = sum(q.get("skipped", 0) for q in v["peers"][1:])
+print("%-7s " % mode, end="")
 print("interval %-5s lag median %.3f s  p95 %.3f s  max %.3f s  "
       "ship median %.3f s  max/(interval+ship) %.2f  cycles %s "
       "overruns %d" % (iv, statistics.median(lags),
                        lags[int(0.95 * (len(lags) - 1))], lags[-1],
                        statistics.median(ships), lags[-1] / worst,
                        v["results"], v["overruns"]))
+if mode == "stalled":
+    print("        stalled peer: %d snapshots skipped, last error %r"
+          % (skipped, v["peers"][1]["last_error"]))
 EOF
 	kill "$apid"
 	wait "$apid" 2>/dev/null

@@ -1,16 +1,19 @@
 /*
  * snap_cont.h - continuous asynchronous replication, run by the snap
  * plane (snap_plane.c) for each `snap.volumes[]` entry: every interval a
- * cycle snapshots the source into the local store, ships the snapshot to
- * every peer and prunes the volume to its `retain` policy. With freeze or
- * hooks the snapshot is taken inside a consistency group (snap_group.h);
- * volumes sharing a `group` name run as one cycle, their first volume's
- * (the leader's), frozen together and snapshotted under one ID.
+ * cycle snapshots the source into the local store, hands the snapshot to
+ * every peer's pipeline and prunes the volume to its `retain` policy. With
+ * freeze or hooks the snapshot is taken inside a consistency group
+ * (snap_group.h); volumes sharing a `group` name run as one cycle, their first
+ * volume's (the leader's), frozen together and snapshotted under one ID.
  *
- * A cycle's work (reading the image, TCP to the peers) runs in a forked
- * child of the plane, in its own process group, so the plane's loop keeps
- * serving receiver sessions and the API; the child reports each step on a
- * pipe. One cycle per volume at a time (snap_sched.h); a cycle past
+ * A cycle's work (reading the image) runs in a forked child of the
+ * plane, in its own process group, so the plane's loop keeps serving
+ * receiver sessions and the API; the child reports each step on a pipe.
+ * Each peer ships in a pipeline of its own (another forked child, one
+ * shipment at a time; a snapshot made meanwhile waits, a newer one
+ * replaces it), so no cycle and no other peer waits for a slow peer. One
+ * cycle per volume at a time (snap_sched.h); a cycle or shipment past
  * cycle_timeout has its process group killed. The lag of each peer, and
  * its RPO alarm, are computed on the loop from the acknowledgements.
  */

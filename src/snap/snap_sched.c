@@ -95,3 +95,31 @@ snap_sched_early(struct snap_sched *s, uint64_t now)
 	s->next_ms = now;
 	s->early++;
 }
+
+enum snap_pipe_act
+snap_pipe_offer(struct snap_pipe *p)
+{
+	if (!p->busy) {
+		p->busy = true;
+		p->started++;
+		return SNAP_PIPE_SHIP;
+	}
+	if (!p->queued) {
+		p->queued = true;
+		return SNAP_PIPE_QUEUE;
+	}
+	p->skipped++;
+	return SNAP_PIPE_SKIP;
+}
+
+bool
+snap_pipe_done(struct snap_pipe *p)
+{
+	if (!p->queued) {
+		p->busy = false;
+		return false;
+	}
+	p->queued = false;
+	p->started++;
+	return true; /* still busy: with the waiting one */
+}

@@ -14,7 +14,10 @@
  *     the overrun is counted), it never stacks missed cycles;
  *   - a peer's lag is now minus the capture time of the newest snapshot
  *     it acknowledged, or minus the start of watching when it has none;
- *   - the alarm fires once on crossing rpo_target and once on recovery.
+ *   - the alarm fires once on crossing rpo_target and once on recovery;
+ *   - a peer has at most one shipment running and one snapshot waiting
+ *     for it (snap_pipe): a newer snapshot replaces the waiting one, which
+ *     is then skipped, so a slow peer never holds back a cycle.
  */
 #ifndef HAVEN_SNAP_SCHED_H
 #define HAVEN_SNAP_SCHED_H
@@ -67,5 +70,32 @@ uint64_t snap_rpo_lag(const struct snap_rpo *r, uint64_t now);
 /* Compare the lag with target_ms (0: no target) and say what changed. */
 enum snap_rpo_event snap_rpo_step(
     struct snap_rpo *r, uint64_t now, uint64_t target_ms);
+
+/*
+ * One peer's shipping pipeline. A snapshot made while the peer's previous
+ * shipment runs waits for it to end; a newer one replaces the waiting one,
+ * which that peer then never gets. Nothing is lost for the RPO: each
+ * snapshot is complete on its own, and HAVE/WANT sends the newest one's
+ * chunks the peer lacks, so the newest is all a late peer needs. The
+ * caller keeps which snapshot runs and which waits.
+ */
+struct snap_pipe {
+	bool busy;        /* a shipment runs */
+	bool queued;      /* a snapshot waits for it to end */
+	uint64_t started; /* shipments started */
+	uint64_t skipped; /* snapshots replaced while they waited */
+};
+
+enum snap_pipe_act {
+	SNAP_PIPE_SHIP,  /* ship it now (busy from now on) */
+	SNAP_PIPE_QUEUE, /* it waits for the running shipment */
+	SNAP_PIPE_SKIP,  /* it waits, and replaced one that is skipped */
+};
+
+/* A new snapshot for this peer: what to do with it. */
+enum snap_pipe_act snap_pipe_offer(struct snap_pipe *p);
+/* The running shipment ended: true when the waiting snapshot is to be
+ * shipped now (busy again), false when the peer is idle. */
+bool snap_pipe_done(struct snap_pipe *p);
 
 #endif

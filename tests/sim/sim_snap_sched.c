@@ -204,7 +204,119 @@ sim_snap_sched_lag_no_ack(void)
 	T_EQ_INT(snap_rpo_step(&r, 100000, 0), SNAP_RPO_NONE);
 }
 
+static void
+sim_snap_pipe_offer_done(void)
+{
+	struct snap_pipe p = { 0 };
+
+	/* Idle: shipped at once; busy: the next waits, a newer replaces it. */
+	T_EQ_INT(snap_pipe_offer(&p), SNAP_PIPE_SHIP);
+	T_EQ_INT(snap_pipe_offer(&p), SNAP_PIPE_QUEUE);
+	T_EQ_INT(snap_pipe_offer(&p), SNAP_PIPE_SKIP);
+	T_EQ_INT(snap_pipe_offer(&p), SNAP_PIPE_SKIP);
+	T_EQ_INT(p.skipped, 2);
+	/* The end of the shipment starts the waiting one; the end of that
+	 * one leaves the peer idle. */
+	T_ASSERT(snap_pipe_done(&p));
+	T_ASSERT(p.busy);
+	T_ASSERT(!snap_pipe_done(&p));
+	T_ASSERT(!p.busy && !p.queued);
+	T_EQ_INT(p.started, 2);
+	T_EQ_INT(snap_pipe_offer(&p), SNAP_PIPE_SHIP);
+}
+
+/*
+ * Two peers on the virtual clock, the way snap_cont.c runs them: a cycle
+ * every 1000 ms makes a snapshot in 100 ms, then each peer's pipeline
+ * takes it. Peer 0 ships in 200 ms; peer 1 stalls from 3000 to 15000 (a
+ * shipment started then ends at 15000). Peer 0's lag stays within
+ * interval + snapshot + ship, cycles never wait for peer 1, peer 1 skips
+ * the snapshots made while it stalled and, once back, gets the newest.
+ */
+struct sp_peer {
+	struct snap_pipe pipe;
+	struct snap_rpo rpo;
+	uint64_t end_at;          /* of its running shipment */
+	uint64_t ship_cap, q_cap; /* capture times: running, waiting */
+	uint64_t max_lag;
+};
+
+static uint64_t
+sp_ship_end(size_t peer, uint64_t now)
+{
+	if (peer == 1 && now >= 3000 && now < 15000)
+		return 15000;
+	return now + 200;
+}
+
+static void
+sim_snap_pipe_slow_peer(void)
+{
+	struct snap_sched s;
+	struct sp_peer pp[2];
+	uint64_t cycle_end = 0, capture = 0, max_lag_late = 0;
+
+	memset(pp, 0, sizeof(pp));
+	snap_sched_init(&s, 1000, 0);
+	for (size_t i = 0; i < 2; i++)
+		snap_rpo_init(&pp[i].rpo, 0);
+	for (uint64_t now = 0; now < 25000; now++) {
+		if (s.running && now == cycle_end) {
+			(void)snap_sched_end(&s, now);
+			for (size_t i = 0; i < 2; i++) {
+				struct sp_peer *p = &pp[i];
+
+				if (snap_pipe_offer(&p->pipe) ==
+				    SNAP_PIPE_SHIP) {
+					p->ship_cap = capture;
+					p->end_at = sp_ship_end(i, now);
+				} else {
+					p->q_cap = capture;
+				}
+			}
+		}
+		if (snap_sched_due(&s, now)) {
+			snap_sched_start(&s, now);
+			capture = now;
+			cycle_end = now + 100;
+		}
+		for (size_t i = 0; i < 2; i++) {
+			struct sp_peer *p = &pp[i];
+			uint64_t lag;
+
+			if (p->pipe.busy && now == p->end_at) {
+				snap_rpo_ack(&p->rpo, p->ship_cap, now);
+				if (snap_pipe_done(&p->pipe)) {
+					p->ship_cap = p->q_cap;
+					p->end_at = sp_ship_end(i, now);
+				}
+			}
+			lag = snap_rpo_lag(&p->rpo, now);
+			if (lag > p->max_lag)
+				p->max_lag = lag;
+			if (i == 1 && now >= 17000 && lag > max_lag_late)
+				max_lag_late = lag;
+		}
+	}
+	/* A cycle every interval, none late, whatever peer 1 does. */
+	T_EQ_INT(s.cycles, 25);
+	T_EQ_INT(s.overruns, 0);
+	/* Peer 0: ack 300 ms after each capture, newest at most 1 s old. */
+	T_ASSERT(pp[0].max_lag <= 1000 + 100 + 200);
+	T_EQ_INT(pp[0].pipe.skipped, 0);
+	T_EQ_INT(pp[0].pipe.started, 25);
+	/* Peer 1 shipped 3000's snapshot until 15000: those of 4000..14000
+	 * waited, each replaced by the next but 14000's (10 skipped). */
+	T_EQ_INT(pp[1].pipe.skipped, 10);
+	T_EQ_INT(pp[1].max_lag, 15000 - 2000 - 1);
+	/* Back: from 15000 it ships the newest (14000's) and keeps up. */
+	T_ASSERT(max_lag_late <= 1000 + 100 + 200);
+	T_EQ_INT(pp[1].rpo.ack_capture_ms, 24000);
+}
+
 static const struct test tests[] = {
+	TEST(sim_snap_pipe_offer_done),
+	TEST(sim_snap_pipe_slow_peer),
 	TEST(sim_snap_sched_every_interval),
 	TEST(sim_snap_sched_overrun_delays),
 	TEST(sim_snap_sched_early),
