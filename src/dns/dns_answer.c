@@ -24,6 +24,7 @@
 
 #include "dns/dns_answer.h"
 #include "dns/dns_db_priv.h"
+#include "dns/dns_nsec.h"
 #include "lib/util.h"
 
 #define DNS_RCODE_YXDOMAIN 6 /* RFC 6672 §2.2 */
@@ -49,7 +50,164 @@ struct dns_ans {
 	struct dns_rdata synth_rd;
 	/* CNAME targets in the message: owners of later sets point here. */
 	uint8_t owners[DNS_CNAME_CHAIN_MAX][DNS_NAME_MAX];
+	/* DNSSEC (DO set and a signer): NULL, or borrowed from opts. */
+	struct dns_sign *sign;
+	uint32_t now;
+	bool negative; /* the last name walked got a negative answer */
+	/* Wildcard expansions to prove: the next closer names (folded),
+	   their zones and closest enclosers (RFC 4035 §3.1.3.3). */
+	unsigned nwild;
+	struct {
+		int zone;
+		uint32_t ce;
+		uint8_t nc[DNS_NAME_MAX];
+	} wild[DNS_CNAME_CHAIN_MAX];
 };
+
+/* Whether what goes out for zone is signed. */
+static bool
+dns_answer_signing(const struct dns_ans *a, int zone)
+{
+	return a->sign != NULL && dns_sign_key(a->sign, zone) != NULL;
+}
+
+/*
+ * Append set to sec and, when signing zone, its RRSIG right after it.
+ * lname is the folded name the data is stored at (what is signed), sidx
+ * its db set index or DNS_SIGN_NONE for data made for this query,
+ * orig_ttl its TTL as loaded. Returns what dns_resp_add does. A signing
+ * failure (counted by the signer) leaves the set unsigned: a validator
+ * then fails it, as it would a SERVFAIL.
+ */
+static int
+dns_answer_put(struct dns_ans *a, enum dns_section sec, int zone,
+    const struct dns_rrset *set, bool required, const uint8_t *lname,
+    uint32_t sidx, uint32_t orig_ttl)
+{
+	const struct dns_db *db = a->db;
+	uint8_t rd[DNS_RRSIG_MAX];
+	struct dns_rdata sr;
+	struct dns_rrset sig;
+	int rc, n;
+
+	rc = dns_resp_add(&a->r, sec, set, required);
+	if (rc < 0 || !dns_answer_signing(a, zone))
+		return rc;
+	n = dns_sign_rrsig(a->sign, zone, db->arena + db->zones[zone].apex,
+	    sidx, lname, set, orig_ttl, a->now, rd);
+	if (n < 0)
+		return 0;
+	sr.data = rd;
+	sr.len = (uint16_t)n;
+	sig.owner = set->owner;
+	sig.type = DNS_TYPE_RRSIG;
+	sig.rclass = DNS_CLASS_IN;
+	sig.ttl = set->ttl;
+	sig.count = 1;
+	sig.rdata = &sr;
+	return dns_resp_add(&a->r, sec, &sig, required);
+}
+
+/* A static set s of the db at node n, written with owner. */
+static int
+dns_answer_put_set(struct dns_ans *a, enum dns_section sec, int zone,
+    const struct dns_db_node *n, const struct dns_db_set *s,
+    const uint8_t *owner, struct dns_rrset *set)
+{
+	const struct dns_db *db = a->db;
+
+	dns_db_rrset(db, s, owner, set);
+	return dns_answer_put(a, sec, zone, set, true, db->arena + n->name,
+	    (uint32_t)(s - db->sets), s->ttl);
+}
+
+/*
+ * A signed NSEC in authority: at owner (lname folded), next name next,
+ * the ntypes types plus RRSIG and NSEC, with the negative TTL (RFC 9077).
+ */
+static void
+dns_answer_nsec(struct dns_ans *a, int zone, const uint8_t *owner,
+    const uint8_t *lname, const uint8_t *next, uint16_t *types, unsigned ntypes)
+{
+	uint8_t rd[DNS_NSEC_MAX];
+	struct dns_rdata r;
+	struct dns_rrset set;
+
+	types[ntypes++] = DNS_TYPE_RRSIG;
+	types[ntypes++] = DNS_TYPE_NSEC;
+	r.data = rd;
+	r.len = (uint16_t)dns_nsec_rdata(next, types, ntypes, rd);
+	set.owner = owner;
+	set.type = DNS_TYPE_NSEC;
+	set.rclass = DNS_CLASS_IN;
+	set.ttl = a->db->zones[zone].neg_ttl;
+	set.count = 1;
+	set.rdata = &r;
+	dns_answer_put(a, DNS_SEC_AUTHORITY, zone, &set, true, lname,
+	    DNS_SIGN_NONE, set.ttl);
+}
+
+/*
+ * The types node n has, as its NSEC says (types: room for
+ * DNS_NSEC_TYPES_MAX - 2): at a delegation only the parent's NS and DS
+ * (RFC 4035 §2.3); a dynamic name may answer A and AAAA. skip (the type
+ * a NODATA denies) is left out: a provider may have nothing for it now.
+ */
+static unsigned
+dns_answer_types(const struct dns_ans *a, const struct dns_db_node *n,
+    uint16_t skip, uint16_t *types)
+{
+	const struct dns_db_set *s = a->db->sets + n->set;
+	unsigned nt = 0, i;
+
+	for (i = 0; i < n->nsets && nt < DNS_NSEC_TYPES_MAX - 4; i++) {
+		if ((n->flags & DNS_DB_F_CUT) && s[i].type != DNS_TYPE_NS &&
+		    s[i].type != DNS_TYPE_DS)
+			continue;
+		if (s[i].type != skip)
+			types[nt++] = s[i].type;
+	}
+	if (n->flags & DNS_DB_F_DYN) {
+		if (skip != DNS_TYPE_A)
+			types[nt++] = DNS_TYPE_A;
+		if (skip != DNS_TYPE_AAAA)
+			types[nt++] = DNS_TYPE_AAAA;
+	}
+	return nt;
+}
+
+/*
+ * The negative answer for owner in zone: the SOA and, when signing, the
+ * compact denial (dns_nsec.h): an NSEC at owner with the types of its
+ * node n, or with NXNAME when there is no node.
+ */
+static void dns_answer_soa(struct dns_ans *a, int zone);
+
+static void
+dns_answer_neg(struct dns_ans *a, int zone, const struct dns_db_node *n,
+    const uint8_t *owner)
+{
+	uint8_t l[DNS_NAME_MAX], next[DNS_NAME_MAX];
+	uint16_t types[DNS_NSEC_TYPES_MAX];
+	unsigned nt = 0;
+	size_t i, len;
+
+	a->negative = true;
+	dns_answer_soa(a, zone);
+	if (!dns_answer_signing(a, zone))
+		return;
+	len = dns_name_len(owner);
+	for (i = 0; i < len; i++)
+		l[i] = owner[i];
+	dns_name_lower(l);
+	if (dns_nsec_successor(l, next) != 0)
+		return;
+	if (n == NULL)
+		types[nt++] = DNS_TYPE_NXNAME;
+	else
+		nt = dns_answer_types(a, n, a->qtype, types);
+	dns_answer_nsec(a, zone, owner, l, next, types, nt);
+}
 
 static size_t
 dns_answer_fold(uint8_t dst[DNS_NAME_MAX], const uint8_t *src)
@@ -76,12 +234,16 @@ dns_answer_soa(struct dns_ans *a, int zone)
 		return; /* a db whose finish failed: not to be served */
 	dns_db_rrset(db, &db->sets[z->soa], db->arena + z->apex, &set);
 	set.ttl = z->neg_ttl;
-	dns_resp_add(&a->r, DNS_SEC_AUTHORITY, &set, true);
+	/* Signed with its own TTL: the lower one sent is allowed (RFC
+	 * 4035 §5.3.3 restores the original). */
+	dns_answer_put(a, DNS_SEC_AUTHORITY, zone, &set, true,
+	    db->arena + z->apex, z->soa, db->sets[z->soa].ttl);
 }
 
 /* HINFO "RFC8482" "" for an ANY query (RFC 8482 §4.2). */
 static void
-dns_answer_hinfo(struct dns_ans *a, int zone, const uint8_t *owner)
+dns_answer_hinfo(struct dns_ans *a, int zone, const struct dns_db_node *n,
+    const uint8_t *owner)
 {
 	static const uint8_t hinfo[] = { 7, 'R', 'F', 'C', '8', '4', '8', '2',
 		0 };
@@ -89,7 +251,8 @@ dns_answer_hinfo(struct dns_ans *a, int zone, const uint8_t *owner)
 	struct dns_rrset set = { owner, DNS_TYPE_HINFO, DNS_CLASS_IN,
 		a->db->zones[zone].neg_ttl, 1, &rd };
 
-	dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
+	dns_answer_put(a, DNS_SEC_ANSWER, zone, &set, true,
+	    a->db->arena + n->name, DNS_SIGN_NONE, set.ttl);
 }
 
 /* A and AAAA of target, when served and not occluded, as optional
@@ -172,8 +335,27 @@ dns_answer_referral(struct dns_ans *a, int zone, uint32_t ci)
 	unsigned i;
 
 	dns_db_rrset(db, ns, db->arena + c->name, &set);
+	/* The NS of a cut is the child's: never signed (RFC 4035 §2.2). */
 	if (dns_resp_add(&a->r, DNS_SEC_AUTHORITY, &set, true) < 0)
 		return;
+	if (dns_answer_signing(a, zone)) {
+		/* The DS, or the proof there is none (RFC 4035 §3.1.4). */
+		const struct dns_db_set *ds =
+		    dns_db_node_set(db, c, DNS_TYPE_DS);
+		uint8_t next[DNS_NAME_MAX];
+		uint16_t types[DNS_NSEC_TYPES_MAX];
+		struct dns_rrset dset;
+
+		if (ds != NULL)
+			dns_answer_put_set(a, DNS_SEC_AUTHORITY, zone, c, ds,
+			    db->arena + c->name, &dset);
+		else if (dns_nsec_successor(db->arena + c->name, next) == 0)
+			dns_answer_nsec(a, zone, db->arena + c->name,
+			    db->arena + c->name, next, types,
+			    dns_answer_types(a, c, DNS_TYPE_DS, types));
+		if (dns_resp_truncated(&a->r))
+			return;
+	}
 	/* Glue inside the delegation first (required), then sibling
 	 * glue elsewhere in the zone (optional). */
 	for (i = 0; i < set.count; i++)
@@ -252,7 +434,8 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 			set.ttl = da.ttl;
 			set.count = da.count;
 			set.rdata = da.rdata;
-			dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
+			dns_answer_put(a, DNS_SEC_ANSWER, zone, &set, true,
+			    db->arena + n->name, DNS_SIGN_NONE, set.ttl);
 			if (da.type == DNS_TYPE_CNAME && qt != DNS_TYPE_CNAME) {
 				*next = da.rdata[0].data;
 				return STEP_FOLLOW;
@@ -262,13 +445,13 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 		if (qt == DNS_TYPE_ANY && n->nsets == 0) {
 			/* The name has data, just none to give for ANY
 			 * now: RFC 8482 §4.2's stand-in, not NODATA. */
-			dns_answer_hinfo(a, zone, owner);
+			dns_answer_hinfo(a, zone, n, owner);
 			return STEP_DONE;
 		}
 		if (qt != DNS_TYPE_ANY) {
 			if (first)
 				a->info->kind = DNS_ANS_NODATA;
-			dns_answer_soa(a, zone);
+			dns_answer_neg(a, zone, n, owner);
 			return STEP_DONE;
 		}
 		/* ANY with nothing dynamic now: one static set, below. */
@@ -277,30 +460,28 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 		if (n->nsets == 0) {
 			if (first)
 				a->info->kind = DNS_ANS_NODATA;
-			dns_answer_soa(a, zone);
+			dns_answer_neg(a, zone, n, owner);
 			return STEP_DONE;
 		}
 		/* RFC 8482 §4.2: one RRset stands for them all. */
 		s = &db->sets[n->set];
-		dns_db_rrset(db, s, owner, &set);
-		dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
+		dns_answer_put_set(a, DNS_SEC_ANSWER, zone, n, s, owner, &set);
 		return STEP_DONE;
 	}
 	if ((s = dns_db_node_set(db, n, qt)) != NULL) {
-		dns_db_rrset(db, s, owner, &set);
-		if (dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true) == 0)
+		if (dns_answer_put_set(
+		        a, DNS_SEC_ANSWER, zone, n, s, owner, &set) == 0)
 			dns_answer_additional(a, zone, &set);
 		return STEP_DONE;
 	}
 	if ((s = dns_db_node_set(db, n, DNS_TYPE_CNAME)) != NULL) {
-		dns_db_rrset(db, s, owner, &set);
-		dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
+		dns_answer_put_set(a, DNS_SEC_ANSWER, zone, n, s, owner, &set);
 		*next = db->rdata[s->rd].data;
 		return STEP_FOLLOW;
 	}
 	if (first)
 		a->info->kind = DNS_ANS_NODATA;
-	dns_answer_soa(a, zone);
+	dns_answer_neg(a, zone, n, owner);
 	return STEP_DONE;
 }
 
@@ -310,16 +491,17 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
  * follow that unless the question was for the CNAME.
  */
 static enum dns_step
-dns_answer_dname(struct dns_ans *a, const struct dns_db_set *dn,
-    const uint8_t *owner, size_t prefix, const uint8_t **next)
+dns_answer_dname(struct dns_ans *a, int zone, const struct dns_db_node *c,
+    const struct dns_db_set *dn, const uint8_t *owner, size_t prefix,
+    const uint8_t **next)
 {
 	const struct dns_rdata *t = &a->db->rdata[dn->rd];
 	struct dns_rrset set;
 	int tl;
 
 	/* The DNAME's owner as the question wrote it. */
-	dns_db_rrset(a->db, dn, owner + prefix, &set);
-	if (dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true) < 0)
+	if (dns_answer_put_set(
+	        a, DNS_SEC_ANSWER, zone, c, dn, owner + prefix, &set) < 0)
 		return STEP_DONE;
 	if ((tl = dns_name_check(t->data, t->len)) < 0)
 		return STEP_DONE;
@@ -331,8 +513,11 @@ dns_answer_dname(struct dns_ans *a, const struct dns_db_set *dn,
 	memcpy(a->synth + prefix, t->data, (size_t)tl);
 	a->synth_rd.data = a->synth;
 	a->synth_rd.len = (uint16_t)(prefix + (size_t)tl);
+	/* The CNAME made from the DNAME is not signed: a validator makes
+	 * it again from the signed DNAME (RFC 6672 §5.3.1). */
 	set.owner = owner;
 	set.type = DNS_TYPE_CNAME;
+	set.ttl = dn->ttl;
 	set.count = 1;
 	set.rdata = &a->synth_rd;
 	if (dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true) < 0 ||
@@ -415,25 +600,73 @@ dns_answer_name(
 		if ((c->flags & DNS_DB_F_DNAME) &&
 		    (dn = dns_db_node_set(db, c, DNS_TYPE_DNAME)) != NULL)
 			return dns_answer_dname(
-			    a, dn, owner, (size_t)(ce - l), next);
+			    a, zone, c, dn, owner, (size_t)(ce - l), next);
 		if (c->flags & DNS_DB_F_WILD) {
 			/* "*.<ce>" written over the label before ce: l is
 			 * ours, and a label (2 bytes or more) is there. */
 			size_t at = (size_t)(ce - l) - 2;
+			const uint8_t *nc = l;
+			uint32_t cei = ni;
+			enum dns_step st;
 
+			/* The next closer name: the label above ce. */
+			while (nc + 1 + *nc < ce)
+				nc += 1 + *nc;
+			if (a->nwild < DNS_CNAME_CHAIN_MAX)
+				memcpy(
+				    a->wild[a->nwild].nc, nc, dns_name_len(nc));
 			l[at] = 1;
 			l[at + 1] = '*';
 			ni = dns_db_lookup(db, (uint32_t)zone, l + at);
-			if (ni != DNS_DB_NONE)
-				return dns_answer_node(a, zone, &db->nodes[ni],
+			if (ni != DNS_DB_NONE) {
+				a->negative = false;
+				st = dns_answer_node(a, zone, &db->nodes[ni],
 				    owner, first, next);
+				/* A denial there is compact: the NSEC at the
+				 * name proves it alone. */
+				if (!a->negative &&
+				    a->nwild < DNS_CNAME_CHAIN_MAX &&
+				    dns_answer_signing(a, zone)) {
+					a->wild[a->nwild].zone = zone;
+					a->wild[a->nwild++].ce = cei;
+				}
+				return st;
+			}
 		}
 	}
 	if (first)
 		a->info->kind = DNS_ANS_NXDOMAIN;
-	a->info->rcode = DNS_RCODE_NXDOMAIN; /* of the last name: RFC 6604 */
-	dns_answer_soa(a, zone);
+	/* Of the last name (RFC 6604); a compact denial says NOERROR, its
+	 * NSEC says the name is not there (RFC 9824 §3). */
+	if (!dns_answer_signing(a, zone))
+		a->info->rcode = DNS_RCODE_NXDOMAIN;
+	dns_answer_neg(a, zone, NULL, owner);
 	return STEP_DONE;
+}
+
+/*
+ * The proof for wildcard expansion i that its next closer name does not
+ * exist (RFC 4035 §3.1.3.3): an NSEC from a predecessor of that name to
+ * its next sibling (RFC 4470), which covers it and no name that exists.
+ */
+static void
+dns_answer_wild_proof(struct dns_ans *a, unsigned i)
+{
+	const struct dns_db *db = a->db;
+	const uint8_t *nc = a->wild[i].nc;
+	uint8_t prev[DNS_NAME_MAX], next[DNS_NAME_MAX];
+	uint16_t types[DNS_NSEC_TYPES_MAX];
+	unsigned nt = 0;
+
+	if (dns_nsec_sibling(nc, next) != 0)
+		return;
+	dns_nsec_predecessor(nc, prev);
+	/* A next closer label of one \000 octet has the closest encloser
+	 * as predecessor: its NSEC must then tell its real types. */
+	if (nc[0] == 1 && nc[1] == 0)
+		nt = dns_answer_types(
+		    a, &db->nodes[a->wild[i].ce], DNS_TYPE_NSEC, types);
+	dns_answer_nsec(a, a->wild[i].zone, prev, prev, next, types, nt);
 }
 
 static void
@@ -556,6 +789,10 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 	a.zone = -1;
 	a.aa = false;
 	a.nadded = 0;
+	a.sign = q.edns_do ? opts->sign : NULL;
+	a.now = opts->now;
+	a.negative = false;
+	a.nwild = 0;
 	{
 		const uint8_t *owner = q.qname, *next = NULL;
 		enum dns_step st;
@@ -573,6 +810,8 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 			owner = a.owners[chain++];
 		}
 	}
+	for (unsigned i = 0; i < a.nwild && !dns_resp_truncated(&a.r); i++)
+		dns_answer_wild_proof(&a, i);
 	if (info->kind == DNS_ANS_NXDOMAIN || info->kind == DNS_ANS_REFERRAL)
 		dns_answer_rrl_name(info, db->arena + db->zones[a.zone].apex);
 	if (a.aa && info->kind != DNS_ANS_ERROR)

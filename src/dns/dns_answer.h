@@ -28,6 +28,7 @@
 #include "dns/dns_cookie.h"
 #include "dns/dns_db.h"
 #include "dns/dns_dyn.h"
+#include "dns/dns_sign.h"
 #include "dns/dns_wire.h"
 
 #define DNS_EDNS_UDP_DEFAULT 1232 /* DNS Flag Day 2020 */
@@ -44,6 +45,10 @@ struct dns_answer_opts {
 	/* TCP: the idle timeout edns-tcp-keepalive announces (RFC 7828),
 	   in 100 ms units */
 	uint16_t tcp_idle_100ms;
+	/* borrowed: the signer of db (dns_sign.h), or NULL: answers to
+	   queries with DO set carry RRSIGs and NSEC denials for the zones
+	   it has a key for. Mutable: its caches fill as queries come. */
+	struct dns_sign *sign;
 };
 
 /* What kind of answer went out: the RRL's response classes (the
