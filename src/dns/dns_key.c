@@ -123,6 +123,24 @@ dns_key_ds(const uint8_t *owner, const uint8_t *rdata, size_t len,
 }
 
 int
+dns_key_ds_text(
+    const struct dns_key *k, const uint8_t *apex, char *buf, size_t size)
+{
+	uint8_t d[DNS_KEY_DS_LEN];
+	int n;
+
+	if (dns_key_ds(apex, k->rdata, sizeof(k->rdata), d) != 0)
+		return -EIO;
+	n = snprintf(buf, size, "%u %d %d ", k->tag, DNS_KEY_ALG_ECDSAP256,
+	    DNS_KEY_DS_SHA256);
+	if (n < 0 || size < (size_t)n + 2 * DNS_KEY_DS_LEN + 1)
+		return -EMSGSIZE;
+	for (size_t i = 0; i < DNS_KEY_DS_LEN; i++)
+		snprintf(buf + n + 2 * i, 3, "%02x", d[i]);
+	return 0;
+}
+
+int
 dns_key_sign(const struct dns_key *k, const uint8_t *data, size_t len,
     uint8_t sig[DNS_KEY_SIG_LEN])
 {

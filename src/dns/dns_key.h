@@ -53,6 +53,15 @@ uint16_t dns_key_tag(const uint8_t *rdata, size_t len);
 int dns_key_ds(const uint8_t *owner, const uint8_t *rdata, size_t len,
     uint8_t digest[DNS_KEY_DS_LEN]);
 
+/*
+ * The DS RDATA of k at apex (folded) in presentation form, "TAG 13 2
+ * HEX" (RFC 4034 §5.3), into buf: what an operator gives the parent.
+ * 0, or -EIO / -EMSGSIZE (buf needs DNS_KEY_DS_TEXT bytes).
+ */
+#define DNS_KEY_DS_TEXT 80
+int dns_key_ds_text(
+    const struct dns_key *k, const uint8_t *apex, char *buf, size_t size);
+
 /* Sign len bytes of data: SHA-256 then ECDSA, r||s into sig. 0 or -EIO. */
 int dns_key_sign(const struct dns_key *k, const uint8_t *data, size_t len,
     uint8_t sig[DNS_KEY_SIG_LEN]);

@@ -290,11 +290,18 @@ def resolve(u, name, rdtype):
     return dns.query.udp(q, "127.0.0.1", port=u.port, timeout=5)
 
 
-def test_unbound_validates(haven, workdir, site):
+def test_unbound_validates(haven, haven_bin, workdir, site):
     h = start(haven, workdir, site)
     keys = dnskey(h)
     ds = dns.dnssec.make_ds(APEX, keys[0], "SHA256")
-    good = unbound(workdir, h.port, "example.com. DS " + ds.to_text(),
+    # `haven check` prints the DS an operator gives the parent: the one
+    # dnspython computes from the DNSKEY served; unbound anchors on it.
+    p = subprocess.run([haven_bin, "check", "-c", h.config],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0, p.stderr
+    printed = [ln for ln in p.stdout.splitlines() if " IN DS " in ln]
+    assert printed == ["example.com. IN DS " + ds.to_text()], p.stdout
+    good = unbound(workdir, h.port, printed[0].replace(" IN ", " "),
                    "good")
     bad_digest = ds.digest[:-1] + bytes([ds.digest[-1] ^ 1])
     bad = dns.dnssec.make_ds(APEX, keys[0], "SHA256").replace(
