@@ -75,9 +75,10 @@ dns_answer_signing(const struct dns_ans *a, int zone)
  * Append set to sec and, when signing zone, its RRSIG right after it.
  * lname is the folded name the data is stored at (what is signed), sidx
  * its db set index or DNS_SIGN_NONE for data made for this query,
- * orig_ttl its TTL as loaded. Returns what dns_resp_add does. A signing
- * failure (counted by the signer) leaves the set unsigned: a validator
- * then fails it, as it would a SERVFAIL.
+ * orig_ttl its TTL as loaded. Returns what dns_resp_add does: the set
+ * and its RRSIG go in together or not at all. A signing failure (counted
+ * by the signer) leaves the set unsigned: a validator then fails it, as
+ * it would a SERVFAIL.
  */
 static int
 dns_answer_put(struct dns_ans *a, enum dns_section sec, int zone,
@@ -86,10 +87,12 @@ dns_answer_put(struct dns_ans *a, enum dns_section sec, int zone,
 {
 	const struct dns_db *db = a->db;
 	uint8_t rd[DNS_RRSIG_MAX];
+	struct dns_resp_mark m;
 	struct dns_rdata sr;
 	struct dns_rrset sig;
 	int rc, n;
 
+	dns_resp_mark(&a->r, &m);
 	rc = dns_resp_add(&a->r, sec, set, required);
 	if (rc < 0 || !dns_answer_signing(a, zone))
 		return rc;
@@ -105,7 +108,11 @@ dns_answer_put(struct dns_ans *a, enum dns_section sec, int zone,
 	sig.ttl = set->ttl;
 	sig.count = 1;
 	sig.rdata = &sr;
-	return dns_resp_add(&a->r, sec, &sig, required);
+	/* A set whose RRSIG does not fit goes too: with TC, a resolver
+	 * asks again over TCP rather than see data it cannot validate. */
+	if ((rc = dns_resp_add(&a->r, sec, &sig, required)) < 0)
+		dns_resp_rollback(&a->r, &m);
+	return rc;
 }
 
 /* A static set s of the db at node n, written with owner. */

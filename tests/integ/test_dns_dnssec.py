@@ -73,6 +73,10 @@ dns:
         policies: [{{ pools: [site-a] }}] }}
 """
 
+# 15 TXT records of 64 octets: 1,184 bytes answered without DO, under
+# the 1,232 a UDP answer may use; the RRSIG (107 bytes) does not fit too.
+MID = "".join('mid IN TXT "%02d-%s"\n' % (i, "x" * 60) for i in range(15))
+
 APEX = dns.name.from_text("example.com.")
 SITE = "127.0.0.2"
 
@@ -93,7 +97,7 @@ def site():
 
 def start(haven, workdir, bport):
     with open(os.path.join(str(workdir), "example.com.zone"), "w") as f:
-        f.write(ZONE)
+        f.write(ZONE + MID)
     genkey(workdir / "example.com.pem")
     port = free_dns_port()
     h = haven(CONFIG.format(dir=workdir, port=port, bport=bport,
@@ -108,10 +112,13 @@ def start(haven, workdir, bport):
     return h
 
 
-def ask(h, name, rdtype, do=True):
-    q = dns.message.make_query(name, rdtype, want_dnssec=do)
+def ask(h, name, rdtype, do=True, tcp=False):
+    q = dns.message.make_query(name, rdtype, want_dnssec=do, payload=1232)
     q.flags &= ~dns.flags.RD
-    return dns.query.udp(q, "127.0.0.1", port=h.port, timeout=2)
+    if tcp:
+        return dns.query.tcp(q, "127.0.0.1", port=h.port, timeout=2)
+    return dns.query.udp(q, "127.0.0.1", port=h.port, timeout=2,
+                         ignore_trailing=True)
 
 
 def dnskey(h):
@@ -227,6 +234,23 @@ def test_no_do_no_dnssec_records(haven, workdir, site):
         for rr in r.answer + r.authority + r.additional:
             assert rr.rdtype not in (dns.rdatatype.RRSIG,
                                      dns.rdatatype.NSEC), r
+
+
+def test_truncation_with_signatures(haven, workdir, site):
+    """An answer that fits without its RRSIG but not with it: TC over UDP
+    with DO (the set is never sent unsigned), whole and valid over TCP."""
+    h = start(haven, workdir, site)
+    keys = dnskey(h)
+    r = ask(h, "mid.example.com", "TXT", do=False)
+    assert not r.flags & dns.flags.TC
+    assert len(r.answer[0]) == 15
+    r = ask(h, "mid.example.com", "TXT")
+    assert r.flags & dns.flags.TC
+    assert r.answer == []
+    r = ask(h, "mid.example.com", "TXT", tcp=True)
+    assert not r.flags & dns.flags.TC
+    data = validate_section(r.answer, keys)
+    assert len(data[0]) == 15
 
 
 UNBOUND = """\
