@@ -629,8 +629,15 @@ dns_conf_check_dnssec(struct conf_ctx *ctx, struct conf_node *node,
 	z->key_path = z->dnssec.key_file[0] == '/' ?
 	    xstrdup(z->dnssec.key_file) :
 	    xasprintf("%s/%s", base, z->dnssec.key_file);
-	if ((rc = dns_conf_read_file(
-	         z->key_path, &z->key_pem, &z->key_pem_len)) != 0) {
+	rc = dns_conf_read_file(z->key_path, &z->key_pem, &z->key_pem_len);
+	/* A dns worker binds each config again, as root only the first
+	 * time: on a reload it may not read a key only root may, which the
+	 * parent has read and checked already. The worker keeps the key it
+	 * has (dns_conf_key_inherit). */
+	if ((rc == -EACCES || rc == -EPERM) &&
+	    (conf_ctx_flags(ctx) & CONF_BIND_CHECKED))
+		return;
+	if (rc != 0) {
 		conf_error(ctx, at, "zone %s: dnssec: cannot read %s: %s",
 		    z->name, z->key_path, strerror(-rc));
 		return;
@@ -685,6 +692,28 @@ dns_conf_check_zones(
 			    z, NULL, dns_conf_zone_err, &e);
 	}
 	free(base);
+}
+
+void
+dns_conf_key_inherit(struct dns_conf *next, const struct dns_conf *prev)
+{
+	for (size_t i = 0; i < next->nzones && prev != NULL; i++) {
+		struct dns_zone_item *z = &next->zones[i];
+
+		if (z->key_path == NULL || z->key_pem != NULL)
+			continue;
+		for (size_t j = 0; j < prev->nzones; j++) {
+			const struct dns_zone_item *p = &prev->zones[j];
+
+			if (p->key_pem == NULL || p->key_path == NULL ||
+			    strcmp(p->key_path, z->key_path) != 0)
+				continue;
+			z->key_pem = xmalloc(p->key_pem_len + 1);
+			memcpy(z->key_pem, p->key_pem, p->key_pem_len + 1);
+			z->key_pem_len = p->key_pem_len;
+			break;
+		}
+	}
 }
 
 /* Every GSLB name must lie in a served zone: else no query reaches it. */

@@ -127,6 +127,15 @@ int dns_conf_zone_parse(const struct dns_zone_item *z, dns_zone_rr_fn *rr,
     dns_zone_err_fn *err, void *arg);
 
 /*
+ * A dns worker's reload: a signed zone of next whose key file it could
+ * not read (it runs as haven.user; the parent read and checked the key
+ * as root) takes the key text prev had for the same file. Fills the
+ * not-bound key_pem of next; prev may be NULL. A key changed on disk
+ * that haven.user may not read is therefore only loaded by a restart.
+ */
+void dns_conf_key_inherit(struct dns_conf *next, const struct dns_conf *prev);
+
+/*
  * Split "file:line:col: message" into its parts: *line and *col 0 and
  * msg the whole text when it has no position. file is written into fbuf.
  */

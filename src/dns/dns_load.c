@@ -103,8 +103,16 @@ dns_load_key(struct dns_load_ctx *l, const struct dns_zone_item *zi, size_t i)
 	char err[512];
 	int rc;
 
-	if (zi->key_pem == NULL)
+	if (zi->key_path == NULL)
 		return;
+	if (zi->key_pem == NULL) {
+		conf_errors_addf(l->errs, "dns", 0, 0,
+		    "zone %s: dnssec: %s is not readable by the dns workers "
+		    "and was not loaded before: restart haven to load it",
+		    zi->name, zi->key_path);
+		l->nerr++;
+		return;
+	}
 	if (dns_key_parse(&l->keys[i], zi->key_pem, zi->key_pem_len,
 	        zi->key_path, err, sizeof(err)) != 0) {
 		conf_errors_addf(

@@ -253,6 +253,30 @@ def test_truncation_with_signatures(haven, workdir, site):
     assert len(data[0]) == 15
 
 
+def test_reload_keeps_root_only_key(haven, workdir, site):
+    """The key file is root's alone (0600, as openssl makes it): the dns
+    worker, which dropped root after reading it at start, cannot read it
+    on a reload, keeps the key it has, and signs the new zone data."""
+    h = start(haven, workdir, site)
+    key = workdir / "example.com.pem"
+    if os.geteuid() != 0:
+        pytest.skip("needs root: the worker must be another user")
+    os.chown(key, 0, 0)
+    os.chmod(key, 0o600)
+    keys = dnskey(h)
+    with open(os.path.join(str(workdir), "example.com.zone"), "a") as f:
+        f.write("extra IN A 198.18.0.99\n")
+    r = h.api("POST", "/v1/reload")
+    assert r.status == 200, r
+
+    def served():
+        return ask(h, "extra.example.com", "A").answer != []
+    wait_until(served, timeout=5, what="reloaded zone served")
+    r = ask(h, "extra.example.com", "A")
+    assert len(validate_section(r.answer, keys)) == 1
+    assert dnskey(h) == keys
+
+
 UNBOUND = """\
 server:
   interface: 127.0.0.1
