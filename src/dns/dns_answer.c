@@ -133,8 +133,9 @@ dns_answer_put_set(struct dns_ans *a, enum dns_section sec, int zone,
  * the ntypes types plus RRSIG and NSEC, with the negative TTL (RFC 9077).
  */
 static void
-dns_answer_nsec(struct dns_ans *a, int zone, const uint8_t *owner,
-    const uint8_t *lname, const uint8_t *next, uint16_t *types, unsigned ntypes)
+dns_answer_nsec_in(struct dns_ans *a, enum dns_section sec, int zone,
+    const uint8_t *owner, const uint8_t *lname, const uint8_t *next,
+    uint16_t *types, unsigned ntypes)
 {
 	uint8_t rd[DNS_NSEC_MAX];
 	struct dns_rdata r;
@@ -150,8 +151,15 @@ dns_answer_nsec(struct dns_ans *a, int zone, const uint8_t *owner,
 	set.ttl = a->db->zones[zone].neg_ttl;
 	set.count = 1;
 	set.rdata = &r;
-	dns_answer_put(a, DNS_SEC_AUTHORITY, zone, &set, true, lname,
-	    DNS_SIGN_NONE, set.ttl);
+	dns_answer_put(a, sec, zone, &set, true, lname, DNS_SIGN_NONE, set.ttl);
+}
+
+static void
+dns_answer_nsec(struct dns_ans *a, int zone, const uint8_t *owner,
+    const uint8_t *lname, const uint8_t *next, uint16_t *types, unsigned ntypes)
+{
+	dns_answer_nsec_in(
+	    a, DNS_SEC_AUTHORITY, zone, owner, lname, next, types, ntypes);
 }
 
 /*
@@ -186,7 +194,8 @@ dns_answer_types(const struct dns_ans *a, const struct dns_db_node *n,
 /*
  * The negative answer for owner in zone: the SOA and, when signing, the
  * compact denial (dns_nsec.h): an NSEC at owner with the types of its
- * node n, or with NXNAME when there is no node.
+ * node n, or with NXNAME when there is no node. A query for type NSEC
+ * gets that NSEC as its answer instead.
  */
 static void dns_answer_soa(struct dns_ans *a, int zone);
 
@@ -196,11 +205,13 @@ dns_answer_neg(struct dns_ans *a, int zone, const struct dns_db_node *n,
 {
 	uint8_t l[DNS_NAME_MAX], next[DNS_NAME_MAX];
 	uint16_t types[DNS_NSEC_TYPES_MAX];
+	bool nsec = a->qtype == DNS_TYPE_NSEC && dns_answer_signing(a, zone);
 	unsigned nt = 0;
 	size_t i, len;
 
 	a->negative = true;
-	dns_answer_soa(a, zone);
+	if (!nsec)
+		dns_answer_soa(a, zone);
 	if (!dns_answer_signing(a, zone))
 		return;
 	len = dns_name_len(owner);
@@ -212,6 +223,19 @@ dns_answer_neg(struct dns_ans *a, int zone, const struct dns_db_node *n,
 	if (n == NULL)
 		types[nt++] = DNS_TYPE_NXNAME;
 	else
+		nt = dns_answer_types(a, n, 0, types);
+	if (nsec) {
+		/* Asked for the NSEC itself: compact denial has one at every
+		 * name, so it is the answer (its bitmap says NSEC is there). */
+		if (a->info->kind == DNS_ANS_NODATA ||
+		    a->info->kind == DNS_ANS_NXDOMAIN)
+			a->info->kind = DNS_ANS_POSITIVE;
+		a->negative = false;
+		dns_answer_nsec_in(
+		    a, DNS_SEC_ANSWER, zone, owner, l, next, types, nt);
+		return;
+	}
+	if (n != NULL)
 		nt = dns_answer_types(a, n, a->qtype, types);
 	dns_answer_nsec(a, zone, owner, l, next, types, nt);
 }

@@ -194,6 +194,14 @@ def test_dnspython_validates_every_answer(haven, workdir, site):
     assert nsec[0].name == dns.name.from_text("nope.example.com.")
     assert nsec[0][0].to_text().split()[1:] == ["RRSIG", "NSEC", "TYPE128"]
 
+    # type NSEC asked: the NSEC at the name is the answer
+    for name, bitmap in (("web.example.com", ["A", "AAAA", "RRSIG", "NSEC"]),
+                         ("nope.example.com", ["RRSIG", "NSEC",
+                                               "TYPE128"])):
+        r = ask(h, name, "NSEC")
+        nsec = validate_section(r.answer, keys)
+        assert nsec[0][0].to_text().split()[1:] == bitmap, r
+
     # an empty non-terminal is NODATA with an empty bitmap
     r = ask(h, "b.c.example.com", "A")
     nsec = [rr for rr in validate_section(r.authority, keys)
