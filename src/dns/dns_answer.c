@@ -115,6 +115,35 @@ dns_answer_put(struct dns_ans *a, enum dns_section sec, int zone,
 	return rc;
 }
 
+/*
+ * The RRSIG of set alone, in answer: what a query for type RRSIG gets
+ * (RRSIGs are not signed themselves). Arguments as dns_answer_put's.
+ */
+static void
+dns_answer_sig_only(struct dns_ans *a, int zone, const struct dns_rrset *set,
+    const uint8_t *lname, uint32_t sidx, uint32_t orig_ttl)
+{
+	const struct dns_db *db = a->db;
+	uint8_t rd[DNS_RRSIG_MAX];
+	struct dns_rdata sr;
+	struct dns_rrset sig;
+	int n;
+
+	n = dns_sign_rrsig(a->sign, zone, db->arena + db->zones[zone].apex,
+	    sidx, lname, set, orig_ttl, a->now, rd);
+	if (n < 0)
+		return;
+	sr.data = rd;
+	sr.len = (uint16_t)n;
+	sig.owner = set->owner;
+	sig.type = DNS_TYPE_RRSIG;
+	sig.rclass = DNS_CLASS_IN;
+	sig.ttl = set->ttl;
+	sig.count = 1;
+	sig.rdata = &sr;
+	dns_resp_add(&a->r, DNS_SEC_ANSWER, &sig, true);
+}
+
 /* A static set s of the db at node n, written with owner. */
 static int
 dns_answer_put_set(struct dns_ans *a, enum dns_section sec, int zone,
@@ -126,6 +155,24 @@ dns_answer_put_set(struct dns_ans *a, enum dns_section sec, int zone,
 	dns_db_rrset(db, s, owner, set);
 	return dns_answer_put(a, sec, zone, set, true, db->arena + n->name,
 	    (uint32_t)(s - db->sets), s->ttl);
+}
+
+/* The NSEC set at owner (rd: DNS_NSEC_MAX bytes, r: its one record). */
+static void
+dns_answer_nsec_set(struct dns_ans *a, int zone, const uint8_t *owner,
+    const uint8_t *next, uint16_t *types, unsigned ntypes, uint8_t *rd,
+    struct dns_rdata *r, struct dns_rrset *set)
+{
+	types[ntypes++] = DNS_TYPE_RRSIG;
+	types[ntypes++] = DNS_TYPE_NSEC;
+	r->data = rd;
+	r->len = (uint16_t)dns_nsec_rdata(next, types, ntypes, rd);
+	set->owner = owner;
+	set->type = DNS_TYPE_NSEC;
+	set->rclass = DNS_CLASS_IN;
+	set->ttl = a->db->zones[zone].neg_ttl;
+	set->count = 1;
+	set->rdata = r;
 }
 
 /*
@@ -141,17 +188,21 @@ dns_answer_nsec_in(struct dns_ans *a, enum dns_section sec, int zone,
 	struct dns_rdata r;
 	struct dns_rrset set;
 
-	types[ntypes++] = DNS_TYPE_RRSIG;
-	types[ntypes++] = DNS_TYPE_NSEC;
-	r.data = rd;
-	r.len = (uint16_t)dns_nsec_rdata(next, types, ntypes, rd);
-	set.owner = owner;
-	set.type = DNS_TYPE_NSEC;
-	set.rclass = DNS_CLASS_IN;
-	set.ttl = a->db->zones[zone].neg_ttl;
-	set.count = 1;
-	set.rdata = &r;
+	dns_answer_nsec_set(a, zone, owner, next, types, ntypes, rd, &r, &set);
 	dns_answer_put(a, sec, zone, &set, true, lname, DNS_SIGN_NONE, set.ttl);
+}
+
+/* For a query for type RRSIG: the RRSIG of the NSEC at the name. */
+static void
+dns_answer_nsec_sig(struct dns_ans *a, int zone, const uint8_t *owner,
+    const uint8_t *lname, const uint8_t *next, uint16_t *types, unsigned ntypes)
+{
+	uint8_t rd[DNS_NSEC_MAX];
+	struct dns_rdata r;
+	struct dns_rrset set;
+
+	dns_answer_nsec_set(a, zone, owner, next, types, ntypes, rd, &r, &set);
+	dns_answer_sig_only(a, zone, &set, lname, DNS_SIGN_NONE, set.ttl);
 }
 
 static void
@@ -205,7 +256,8 @@ dns_answer_neg(struct dns_ans *a, int zone, const struct dns_db_node *n,
 {
 	uint8_t l[DNS_NAME_MAX], next[DNS_NAME_MAX];
 	uint16_t types[DNS_NSEC_TYPES_MAX];
-	bool nsec = a->qtype == DNS_TYPE_NSEC && dns_answer_signing(a, zone);
+	bool nsec = (a->qtype == DNS_TYPE_NSEC || a->qtype == DNS_TYPE_RRSIG) &&
+	    dns_answer_signing(a, zone);
 	unsigned nt = 0;
 	size_t i, len;
 
@@ -231,8 +283,12 @@ dns_answer_neg(struct dns_ans *a, int zone, const struct dns_db_node *n,
 		    a->info->kind == DNS_ANS_NXDOMAIN)
 			a->info->kind = DNS_ANS_POSITIVE;
 		a->negative = false;
-		dns_answer_nsec_in(
-		    a, DNS_SEC_ANSWER, zone, owner, l, next, types, nt);
+		if (a->qtype == DNS_TYPE_NSEC) {
+			dns_answer_nsec_in(
+			    a, DNS_SEC_ANSWER, zone, owner, l, next, types, nt);
+			return;
+		}
+		dns_answer_nsec_sig(a, zone, owner, l, next, types, nt);
 		return;
 	}
 	if (n != NULL)
@@ -486,6 +542,19 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 			return STEP_DONE;
 		}
 		/* ANY with nothing dynamic now: one static set, below. */
+	}
+	if (qt == DNS_TYPE_RRSIG && dns_answer_signing(a, zone)) {
+		/* Every RRSIG at the name: each set's, then the NSEC's that
+		 * compact denial has at every name (dns_answer_neg). */
+		const struct dns_db_set *e = db->sets + n->set + n->nsets;
+
+		for (s = db->sets + n->set; s < e; s++) {
+			dns_db_rrset(db, s, owner, &set);
+			dns_answer_sig_only(a, zone, &set, db->arena + n->name,
+			    (uint32_t)(s - db->sets), s->ttl);
+		}
+		dns_answer_neg(a, zone, n, owner);
+		return STEP_DONE;
 	}
 	if (qt == DNS_TYPE_ANY) {
 		if (n->nsets == 0) {

@@ -202,6 +202,13 @@ def test_dnspython_validates_every_answer(haven, workdir, site):
         nsec = validate_section(r.answer, keys)
         assert nsec[0][0].to_text().split()[1:] == bitmap, r
 
+    # type RRSIG asked: every RRSIG at the name, the NSEC's included
+    r = ask(h, "web.example.com", "RRSIG")
+    assert sorted(dns.rdatatype.to_text(rr.covers) for rr in r.answer) == [
+        "A", "AAAA", "NSEC"]
+    r = ask(h, "nope.example.com", "RRSIG")
+    assert [rr.covers for rr in r.answer] == [dns.rdatatype.NSEC]
+
     # an empty non-terminal is NODATA with an empty bitmap
     r = ask(h, "b.c.example.com", "A")
     nsec = [rr for rr in validate_section(r.authority, keys)
