@@ -226,6 +226,17 @@ def test_dnspython_validates_every_answer(haven, workdir, site):
                                   if rr.rdtype == dns.rdatatype.RRSIG][0],
                         {APEX: keys})
 
+    # the caches at work: the same answers again are not signed again
+    signed = h.metric("haven_dns_dnssec_rrsigs_total",
+                      source="signed_static")
+    assert signed > 0
+    for _ in range(3):
+        ask(h, "web.example.com", "A")
+    assert h.metric("haven_dns_dnssec_rrsigs_total",
+                    source="signed_static") == signed
+    assert h.metric("haven_dns_dnssec_rrsigs_total", source="cache") >= 3
+    assert h.metric("haven_dns_dnssec_sign_failures_total") == 0
+
     # a bit flipped in a signature: the check can fail
     r = ask(h, "web.example.com", "A")
     sig = [rr for rr in r.answer if rr.rdtype == dns.rdatatype.RRSIG][0]
