@@ -23,278 +23,14 @@
 #include <string.h>
 
 #include "dns/dns_answer.h"
+#include "dns/dns_answer_priv.h"
 #include "dns/dns_db_priv.h"
-#include "dns/dns_nsec.h"
 #include "lib/util.h"
 
 #define DNS_RCODE_YXDOMAIN 6 /* RFC 6672 §2.2 */
 #define DNS_TYPE_HINFO     13
-#define DNS_TYPE_DS        43
 #define DNS_TYPE_IXFR      251
 #define DNS_TYPE_AXFR      252
-
-/* What one query's walk carries along. */
-struct dns_ans {
-	const struct dns_db *db;
-	const struct dns_dyn *dyn;
-	const struct dns_client *cl;
-	struct dns_resp r;
-	struct dns_answer_info *info;
-	uint16_t qtype;
-	uint8_t scope; /* ECS scope of the answer: the largest given */
-	int zone;      /* zone of the last name looked up */
-	bool aa;       /* the query's name is ours and not delegated */
-	unsigned nadded;
-	uint32_t added[16]; /* nodes whose addresses are in additional */
-	uint8_t synth[DNS_NAME_MAX]; /* a CNAME's target made from a DNAME */
-	struct dns_rdata synth_rd;
-	/* CNAME targets in the message: owners of later sets point here. */
-	uint8_t owners[DNS_CNAME_CHAIN_MAX][DNS_NAME_MAX];
-	/* DNSSEC (DO set and a signer): NULL, or borrowed from opts. */
-	struct dns_sign *sign;
-	uint32_t now;
-	bool negative; /* the last name walked got a negative answer */
-	/* Wildcard expansions to prove: the next closer names (folded),
-	   their zones and closest enclosers (RFC 4035 §3.1.3.3). */
-	unsigned nwild;
-	struct {
-		int zone;
-		uint32_t ce;
-		uint8_t nc[DNS_NAME_MAX];
-	} wild[DNS_CNAME_CHAIN_MAX];
-};
-
-/* Whether what goes out for zone is signed. */
-static bool
-dns_answer_signing(const struct dns_ans *a, int zone)
-{
-	return a->sign != NULL && dns_sign_key(a->sign, zone) != NULL;
-}
-
-/*
- * Append set to sec and, when signing zone, its RRSIG right after it.
- * lname is the folded name the data is stored at (what is signed), sidx
- * its db set index or DNS_SIGN_NONE for data made for this query,
- * orig_ttl its TTL as loaded. Returns what dns_resp_add does: the set
- * and its RRSIG go in together or not at all. A signing failure (counted
- * by the signer) leaves the set unsigned: a validator then fails it, as
- * it would a SERVFAIL.
- */
-static int
-dns_answer_put(struct dns_ans *a, enum dns_section sec, int zone,
-    const struct dns_rrset *set, bool required, const uint8_t *lname,
-    uint32_t sidx, uint32_t orig_ttl)
-{
-	const struct dns_db *db = a->db;
-	uint8_t rd[DNS_RRSIG_MAX];
-	struct dns_resp_mark m;
-	struct dns_rdata sr;
-	struct dns_rrset sig;
-	int rc, n;
-
-	dns_resp_mark(&a->r, &m);
-	rc = dns_resp_add(&a->r, sec, set, required);
-	if (rc < 0 || !dns_answer_signing(a, zone))
-		return rc;
-	n = dns_sign_rrsig(a->sign, zone, db->arena + db->zones[zone].apex,
-	    sidx, lname, set, orig_ttl, a->now, rd);
-	if (n < 0)
-		return 0;
-	sr.data = rd;
-	sr.len = (uint16_t)n;
-	sig.owner = set->owner;
-	sig.type = DNS_TYPE_RRSIG;
-	sig.rclass = DNS_CLASS_IN;
-	sig.ttl = set->ttl;
-	sig.count = 1;
-	sig.rdata = &sr;
-	/* A set whose RRSIG does not fit goes too: with TC, a resolver
-	 * asks again over TCP rather than see data it cannot validate. */
-	if ((rc = dns_resp_add(&a->r, sec, &sig, required)) < 0)
-		dns_resp_rollback(&a->r, &m);
-	return rc;
-}
-
-/*
- * The RRSIG of set alone, in answer: what a query for type RRSIG gets
- * (RRSIGs are not signed themselves). Arguments as dns_answer_put's.
- */
-static void
-dns_answer_sig_only(struct dns_ans *a, int zone, const struct dns_rrset *set,
-    const uint8_t *lname, uint32_t sidx, uint32_t orig_ttl)
-{
-	const struct dns_db *db = a->db;
-	uint8_t rd[DNS_RRSIG_MAX];
-	struct dns_rdata sr;
-	struct dns_rrset sig;
-	int n;
-
-	n = dns_sign_rrsig(a->sign, zone, db->arena + db->zones[zone].apex,
-	    sidx, lname, set, orig_ttl, a->now, rd);
-	if (n < 0)
-		return;
-	sr.data = rd;
-	sr.len = (uint16_t)n;
-	sig.owner = set->owner;
-	sig.type = DNS_TYPE_RRSIG;
-	sig.rclass = DNS_CLASS_IN;
-	sig.ttl = set->ttl;
-	sig.count = 1;
-	sig.rdata = &sr;
-	dns_resp_add(&a->r, DNS_SEC_ANSWER, &sig, true);
-}
-
-/* A static set s of the db at node n, written with owner. */
-static int
-dns_answer_put_set(struct dns_ans *a, enum dns_section sec, int zone,
-    const struct dns_db_node *n, const struct dns_db_set *s,
-    const uint8_t *owner, struct dns_rrset *set)
-{
-	const struct dns_db *db = a->db;
-
-	dns_db_rrset(db, s, owner, set);
-	return dns_answer_put(a, sec, zone, set, true, db->arena + n->name,
-	    (uint32_t)(s - db->sets), s->ttl);
-}
-
-/* The NSEC set at owner (rd: DNS_NSEC_MAX bytes, r: its one record). */
-static void
-dns_answer_nsec_set(struct dns_ans *a, int zone, const uint8_t *owner,
-    const uint8_t *next, uint16_t *types, unsigned ntypes, uint8_t *rd,
-    struct dns_rdata *r, struct dns_rrset *set)
-{
-	types[ntypes++] = DNS_TYPE_RRSIG;
-	types[ntypes++] = DNS_TYPE_NSEC;
-	r->data = rd;
-	r->len = (uint16_t)dns_nsec_rdata(next, types, ntypes, rd);
-	set->owner = owner;
-	set->type = DNS_TYPE_NSEC;
-	set->rclass = DNS_CLASS_IN;
-	set->ttl = a->db->zones[zone].neg_ttl;
-	set->count = 1;
-	set->rdata = r;
-}
-
-/*
- * A signed NSEC in authority: at owner (lname folded), next name next,
- * the ntypes types plus RRSIG and NSEC, with the negative TTL (RFC 9077).
- */
-static void
-dns_answer_nsec_in(struct dns_ans *a, enum dns_section sec, int zone,
-    const uint8_t *owner, const uint8_t *lname, const uint8_t *next,
-    uint16_t *types, unsigned ntypes)
-{
-	uint8_t rd[DNS_NSEC_MAX];
-	struct dns_rdata r;
-	struct dns_rrset set;
-
-	dns_answer_nsec_set(a, zone, owner, next, types, ntypes, rd, &r, &set);
-	dns_answer_put(a, sec, zone, &set, true, lname, DNS_SIGN_NONE, set.ttl);
-}
-
-/* For a query for type RRSIG: the RRSIG of the NSEC at the name. */
-static void
-dns_answer_nsec_sig(struct dns_ans *a, int zone, const uint8_t *owner,
-    const uint8_t *lname, const uint8_t *next, uint16_t *types, unsigned ntypes)
-{
-	uint8_t rd[DNS_NSEC_MAX];
-	struct dns_rdata r;
-	struct dns_rrset set;
-
-	dns_answer_nsec_set(a, zone, owner, next, types, ntypes, rd, &r, &set);
-	dns_answer_sig_only(a, zone, &set, lname, DNS_SIGN_NONE, set.ttl);
-}
-
-static void
-dns_answer_nsec(struct dns_ans *a, int zone, const uint8_t *owner,
-    const uint8_t *lname, const uint8_t *next, uint16_t *types, unsigned ntypes)
-{
-	dns_answer_nsec_in(
-	    a, DNS_SEC_AUTHORITY, zone, owner, lname, next, types, ntypes);
-}
-
-/*
- * The types node n has, as its NSEC says (types: room for
- * DNS_NSEC_TYPES_MAX - 2): at a delegation only the parent's NS and DS
- * (RFC 4035 §2.3); a dynamic name may answer A and AAAA. skip (the type
- * a NODATA denies) is left out: a provider may have nothing for it now.
- */
-static unsigned
-dns_answer_types(const struct dns_ans *a, const struct dns_db_node *n,
-    uint16_t skip, uint16_t *types)
-{
-	const struct dns_db_set *s = a->db->sets + n->set;
-	unsigned nt = 0, i;
-
-	for (i = 0; i < n->nsets && nt < DNS_NSEC_TYPES_MAX - 4; i++) {
-		if ((n->flags & DNS_DB_F_CUT) && s[i].type != DNS_TYPE_NS &&
-		    s[i].type != DNS_TYPE_DS)
-			continue;
-		if (s[i].type != skip)
-			types[nt++] = s[i].type;
-	}
-	if (n->flags & DNS_DB_F_DYN) {
-		if (skip != DNS_TYPE_A)
-			types[nt++] = DNS_TYPE_A;
-		if (skip != DNS_TYPE_AAAA)
-			types[nt++] = DNS_TYPE_AAAA;
-	}
-	return nt;
-}
-
-/*
- * The negative answer for owner in zone: the SOA and, when signing, the
- * compact denial (dns_nsec.h): an NSEC at owner with the types of its
- * node n, or with NXNAME when there is no node. A query for type NSEC
- * gets that NSEC as its answer instead.
- */
-static void dns_answer_soa(struct dns_ans *a, int zone);
-
-static void
-dns_answer_neg(struct dns_ans *a, int zone, const struct dns_db_node *n,
-    const uint8_t *owner)
-{
-	uint8_t l[DNS_NAME_MAX], next[DNS_NAME_MAX];
-	uint16_t types[DNS_NSEC_TYPES_MAX];
-	bool nsec = (a->qtype == DNS_TYPE_NSEC || a->qtype == DNS_TYPE_RRSIG) &&
-	    dns_answer_signing(a, zone);
-	unsigned nt = 0;
-	size_t i, len;
-
-	a->negative = true;
-	if (!nsec)
-		dns_answer_soa(a, zone);
-	if (!dns_answer_signing(a, zone))
-		return;
-	len = dns_name_len(owner);
-	for (i = 0; i < len; i++)
-		l[i] = owner[i];
-	dns_name_lower(l);
-	if (dns_nsec_successor(l, next) != 0)
-		return;
-	if (n == NULL)
-		types[nt++] = DNS_TYPE_NXNAME;
-	else
-		nt = dns_answer_types(a, n, 0, types);
-	if (nsec) {
-		/* Asked for the NSEC itself: compact denial has one at every
-		 * name, so it is the answer (its bitmap says NSEC is there). */
-		if (a->info->kind == DNS_ANS_NODATA ||
-		    a->info->kind == DNS_ANS_NXDOMAIN)
-			a->info->kind = DNS_ANS_POSITIVE;
-		a->negative = false;
-		if (a->qtype == DNS_TYPE_NSEC) {
-			dns_answer_nsec_in(
-			    a, DNS_SEC_ANSWER, zone, owner, l, next, types, nt);
-			return;
-		}
-		dns_answer_nsec_sig(a, zone, owner, l, next, types, nt);
-		return;
-	}
-	if (n != NULL)
-		nt = dns_answer_types(a, n, a->qtype, types);
-	dns_answer_nsec(a, zone, owner, l, next, types, nt);
-}
 
 static size_t
 dns_answer_fold(uint8_t dst[DNS_NAME_MAX], const uint8_t *src)
@@ -310,7 +46,7 @@ dns_answer_fold(uint8_t dst[DNS_NAME_MAX], const uint8_t *src)
 }
 
 /* The SOA of zone, with the negative TTL, into authority. */
-static void
+void
 dns_answer_soa(struct dns_ans *a, int zone)
 {
 	const struct dns_db *db = a->db;
@@ -323,7 +59,7 @@ dns_answer_soa(struct dns_ans *a, int zone)
 	set.ttl = z->neg_ttl;
 	/* Signed with its own TTL: the lower one sent is allowed (RFC
 	 * 4035 §5.3.3 restores the original). */
-	dns_answer_put(a, DNS_SEC_AUTHORITY, zone, &set, true,
+	dns_answer_sec_put(a, DNS_SEC_AUTHORITY, zone, &set, true,
 	    db->arena + z->apex, z->soa, db->sets[z->soa].ttl);
 }
 
@@ -338,7 +74,7 @@ dns_answer_hinfo(struct dns_ans *a, int zone, const struct dns_db_node *n,
 	struct dns_rrset set = { owner, DNS_TYPE_HINFO, DNS_CLASS_IN,
 		a->db->zones[zone].neg_ttl, 1, &rd };
 
-	dns_answer_put(a, DNS_SEC_ANSWER, zone, &set, true,
+	dns_answer_sec_put(a, DNS_SEC_ANSWER, zone, &set, true,
 	    a->db->arena + n->name, DNS_SIGN_NONE, set.ttl);
 }
 
@@ -425,24 +161,11 @@ dns_answer_referral(struct dns_ans *a, int zone, uint32_t ci)
 	/* The NS of a cut is the child's: never signed (RFC 4035 §2.2). */
 	if (dns_resp_add(&a->r, DNS_SEC_AUTHORITY, &set, true) < 0)
 		return;
-	if (dns_answer_signing(a, zone)) {
-		/* The DS, or the proof there is none (RFC 4035 §3.1.4). */
-		const struct dns_db_set *ds =
-		    dns_db_node_set(db, c, DNS_TYPE_DS);
-		uint8_t next[DNS_NAME_MAX];
-		uint16_t types[DNS_NSEC_TYPES_MAX];
-		struct dns_rrset dset;
-
-		if (ds != NULL)
-			dns_answer_put_set(a, DNS_SEC_AUTHORITY, zone, c, ds,
-			    db->arena + c->name, &dset);
-		else if (dns_nsec_successor(db->arena + c->name, next) == 0)
-			dns_answer_nsec(a, zone, db->arena + c->name,
-			    db->arena + c->name, next, types,
-			    dns_answer_types(a, c, DNS_TYPE_DS, types));
-		if (dns_resp_truncated(&a->r))
-			return;
-	}
+	/* The DS, or the proof there is none (RFC 4035 §3.1.4). */
+	if (dns_answer_signing(a, zone) &&
+	    (dns_answer_sec_referral(a, zone, c) < 0 ||
+	        dns_resp_truncated(&a->r)))
+		return;
 	/* Glue inside the delegation first (required), then sibling
 	 * glue elsewhere in the zone (optional). */
 	for (i = 0; i < set.count; i++)
@@ -521,7 +244,7 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 			set.ttl = da.ttl;
 			set.count = da.count;
 			set.rdata = da.rdata;
-			dns_answer_put(a, DNS_SEC_ANSWER, zone, &set, true,
+			dns_answer_sec_put(a, DNS_SEC_ANSWER, zone, &set, true,
 			    db->arena + n->name, DNS_SIGN_NONE, set.ttl);
 			if (da.type == DNS_TYPE_CNAME && qt != DNS_TYPE_CNAME) {
 				*next = da.rdata[0].data;
@@ -538,50 +261,43 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 		if (qt != DNS_TYPE_ANY) {
 			if (first)
 				a->info->kind = DNS_ANS_NODATA;
-			dns_answer_neg(a, zone, n, owner);
+			dns_answer_sec_neg(a, zone, n, owner);
 			return STEP_DONE;
 		}
 		/* ANY with nothing dynamic now: one static set, below. */
 	}
 	if (qt == DNS_TYPE_RRSIG && dns_answer_signing(a, zone)) {
-		/* Every RRSIG at the name: each set's, then the NSEC's that
-		 * compact denial has at every name (dns_answer_neg). */
-		const struct dns_db_set *e = db->sets + n->set + n->nsets;
-
-		for (s = db->sets + n->set; s < e; s++) {
-			dns_db_rrset(db, s, owner, &set);
-			dns_answer_sig_only(a, zone, &set, db->arena + n->name,
-			    (uint32_t)(s - db->sets), s->ttl);
-		}
-		dns_answer_neg(a, zone, n, owner);
+		dns_answer_sec_rrsigs(a, zone, n, owner);
 		return STEP_DONE;
 	}
 	if (qt == DNS_TYPE_ANY) {
 		if (n->nsets == 0) {
 			if (first)
 				a->info->kind = DNS_ANS_NODATA;
-			dns_answer_neg(a, zone, n, owner);
+			dns_answer_sec_neg(a, zone, n, owner);
 			return STEP_DONE;
 		}
 		/* RFC 8482 §4.2: one RRset stands for them all. */
 		s = &db->sets[n->set];
-		dns_answer_put_set(a, DNS_SEC_ANSWER, zone, n, s, owner, &set);
+		dns_answer_sec_put_set(
+		    a, DNS_SEC_ANSWER, zone, n, s, owner, &set);
 		return STEP_DONE;
 	}
 	if ((s = dns_db_node_set(db, n, qt)) != NULL) {
-		if (dns_answer_put_set(
+		if (dns_answer_sec_put_set(
 		        a, DNS_SEC_ANSWER, zone, n, s, owner, &set) == 0)
 			dns_answer_additional(a, zone, &set);
 		return STEP_DONE;
 	}
 	if ((s = dns_db_node_set(db, n, DNS_TYPE_CNAME)) != NULL) {
-		dns_answer_put_set(a, DNS_SEC_ANSWER, zone, n, s, owner, &set);
+		dns_answer_sec_put_set(
+		    a, DNS_SEC_ANSWER, zone, n, s, owner, &set);
 		*next = db->rdata[s->rd].data;
 		return STEP_FOLLOW;
 	}
 	if (first)
 		a->info->kind = DNS_ANS_NODATA;
-	dns_answer_neg(a, zone, n, owner);
+	dns_answer_sec_neg(a, zone, n, owner);
 	return STEP_DONE;
 }
 
@@ -600,7 +316,7 @@ dns_answer_dname(struct dns_ans *a, int zone, const struct dns_db_node *c,
 	int tl;
 
 	/* The DNAME's owner as the question wrote it. */
-	if (dns_answer_put_set(
+	if (dns_answer_sec_put_set(
 	        a, DNS_SEC_ANSWER, zone, c, dn, owner + prefix, &set) < 0)
 		return STEP_DONE;
 	if ((tl = dns_name_check(t->data, t->len)) < 0)
@@ -740,33 +456,8 @@ dns_answer_name(
 	 * NSEC says the name is not there (RFC 9824 §3). */
 	if (!dns_answer_signing(a, zone))
 		a->info->rcode = DNS_RCODE_NXDOMAIN;
-	dns_answer_neg(a, zone, NULL, owner);
+	dns_answer_sec_neg(a, zone, NULL, owner);
 	return STEP_DONE;
-}
-
-/*
- * The proof for wildcard expansion i that its next closer name does not
- * exist (RFC 4035 §3.1.3.3): an NSEC from a predecessor of that name to
- * its next sibling (RFC 4470), which covers it and no name that exists.
- */
-static void
-dns_answer_wild_proof(struct dns_ans *a, unsigned i)
-{
-	const struct dns_db *db = a->db;
-	const uint8_t *nc = a->wild[i].nc;
-	uint8_t prev[DNS_NAME_MAX], next[DNS_NAME_MAX];
-	uint16_t types[DNS_NSEC_TYPES_MAX];
-	unsigned nt = 0;
-
-	if (dns_nsec_sibling(nc, next) != 0)
-		return;
-	dns_nsec_predecessor(nc, prev);
-	/* A next closer label of one \000 octet has the closest encloser
-	 * as predecessor: its NSEC must then tell its real types. */
-	if (nc[0] == 1 && nc[1] == 0)
-		nt = dns_answer_types(
-		    a, &db->nodes[a->wild[i].ce], DNS_TYPE_NSEC, types);
-	dns_answer_nsec(a, a->wild[i].zone, prev, prev, next, types, nt);
 }
 
 static void
@@ -911,7 +602,7 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 		}
 	}
 	for (unsigned i = 0; i < a.nwild && !dns_resp_truncated(&a.r); i++)
-		dns_answer_wild_proof(&a, i);
+		dns_answer_sec_wild_proof(&a, i);
 	if (info->kind == DNS_ANS_NXDOMAIN || info->kind == DNS_ANS_REFERRAL)
 		dns_answer_rrl_name(info, db->arena + db->zones[a.zone].apex);
 	if (a.aa && info->kind != DNS_ANS_ERROR)

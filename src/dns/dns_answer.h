@@ -16,7 +16,10 @@
  * when asked and configured, and ECS (RFC 7871) with the scope the
  * provider gave (0 for static data); a UDP answer is limited to the
  * smaller of the client's size (512 without EDNS) and opts->udp_max, and
- * truncated with TC per dns_wire.h.
+ * truncated with TC per dns_wire.h. DNSSEC (dns_answer_sec.c): with DO
+ * set and opts->sign, the zones it has keys for are signed online, each
+ * RRset beside its RRSIG, denials compact (RFC 9824, dns_nsec.h); the
+ * signer's caches are the one state a query may change.
  */
 #ifndef HAVEN_DNS_ANSWER_H
 #define HAVEN_DNS_ANSWER_H
