@@ -57,7 +57,7 @@ dns_answer_sec_put(struct dns_ans *a, enum dns_section sec, int zone,
 
 /*
  * The RRSIG of set alone, in answer: what a query for type RRSIG gets
- * (RRSIGs are not signed themselves). Arguments as dns_answer_put's.
+ * (RRSIGs are not signed themselves). Arguments as dns_answer_sec_put's.
  */
 static void
 dns_answer_sec_sig_only(struct dns_ans *a, int zone,
