@@ -281,6 +281,14 @@ dns_sign_fresh(const struct dns_sign_entry *e, uint32_t now)
 	return e->used && now >= e->inception && now < mid;
 }
 
+/* The content cache slot of a key: its first 24 bits, uniform enough. */
+static uint32_t
+dns_sign_slot(const uint8_t key[32])
+{
+	return ((uint32_t)key[0] << 16 | (uint32_t)key[1] << 8 | key[2]) %
+	    DNS_SIGN_DYN_SLOTS;
+}
+
 /* The content key of a per-query set: SHA-256 of its signed records. */
 static int
 dns_sign_content_key(const uint8_t *data, size_t len, uint8_t key[32])
@@ -309,8 +317,8 @@ dns_sign_rrsig(struct dns_sign *s, int zone, const uint8_t *apex, uint32_t sidx,
 		return -EINVAL;
 	if (sidx != DNS_SIGN_NONE && sidx >= s->nsets)
 		return -EINVAL;
-	/* The records' part does not depend on the times: build it once
-	 * with placeholder times, then patch them in if signing. */
+	/* The fixed part with the times a new signature gets; a cached
+	 * signature's own times are written over them at the end. */
 	fixed = dns_sign_fixed(
 	    out, set->type, lname, orig_ttl, inc, exp, k->tag, apex);
 	size = fixed;
@@ -339,9 +347,7 @@ dns_sign_rrsig(struct dns_sign *s, int zone, const uint8_t *apex, uint32_t sidx,
 			goto fail;
 		dns_sign_fixed(
 		    data, set->type, lname, orig_ttl, inc, exp, k->tag, apex);
-		e = &s->dyn[(((uint32_t)ckey[0] << 8 | ckey[1]) << 8 |
-		                ckey[2]) %
-		    DNS_SIGN_DYN_SLOTS];
+		e = &s->dyn[dns_sign_slot(ckey)];
 		if (dns_sign_fresh(e, now) && memcmp(e->key, ckey, 32) == 0)
 			goto hit;
 		memcpy(tmp.key, ckey, 32);
