@@ -19,7 +19,8 @@ BUILD="meson ninja-build pkg-config gcc clang libfyaml-dev libssl-dev
 CHECK="python3 python3-pytest python3-prometheus-client nginx-light curl
 	wrk iproute2 iptables iputils-ping openssl procps psmisc dnsutils
 	keepalived iputils-arping nftables nsd knot python3-dnspython
-	knot-dnsutils e2fsprogs xfsprogs btrfs-progs util-linux mount"
+	knot-dnsutils e2fsprogs xfsprogs btrfs-progs util-linux mount
+	python3-cryptography unbound bind9-dnsutils"
 BENCH="haproxy wrk nginx-light iperf3 keepalived dnsperf nsd gdnsd bc restic rsync"
 DEMO="nginx-light curl"
 

@@ -9,7 +9,40 @@
 
 #include "cmd/cmd.h"
 #include "cmd/config.h"
+#include "cmd/planes.h"
+#include "dns/dns_conf.h"
+#include "dns/dns_key.h"
 #include "lib/conf.h"
+
+/*
+ * The DS record of each signed zone, for the operator to give the parent
+ * zone: without it there is no chain of trust to the keys. The keys were
+ * read and checked when the config was bound.
+ */
+static void
+cmd_check_ds(const struct haven_conf *c)
+{
+	const struct plane_row *row = planes_find("dns");
+	const struct dns_conf *dc;
+	char ds[DNS_KEY_DS_TEXT], err[256];
+	struct dns_key k;
+
+	if (row == NULL || (dc = haven_conf_section(c, row)) == NULL)
+		return;
+	for (size_t i = 0; i < dc->nzones; i++) {
+		const struct dns_zone_item *z = &dc->zones[i];
+		char name[DNS_NAME_TEXT_MAX];
+
+		if (z->key_pem == NULL ||
+		    dns_key_parse(&k, z->key_pem, z->key_pem_len, z->key_path,
+		        err, sizeof(err)) != 0)
+			continue;
+		if (dns_key_ds_text(&k, z->apex, ds, sizeof(ds)) == 0 &&
+		    dns_name_to_text(z->apex, name, sizeof(name)) >= 0)
+			printf("%s IN DS %s\n", name, ds);
+		dns_key_fini(&k);
+	}
+}
 
 static void
 cmd_check_usage(FILE *f)
@@ -17,7 +50,9 @@ cmd_check_usage(FILE *f)
 	fprintf(f,
 	    "usage: haven check [-q] [-c FILE]\n"
 	    "  -c FILE  config to validate (default " HAVEN_CONF_PATH ")\n"
-	    "  -q       print nothing when the config is valid\n");
+	    "  -q       print nothing when the config is valid\n"
+	    "A valid config's signed zones get their DS record printed, for "
+	    "the parent zone.\n");
 }
 
 int
@@ -62,8 +97,10 @@ cmd_check(int argc, char **argv)
 		conf_errors_fini(&errs);
 		return 1;
 	}
-	if (!quiet)
+	if (!quiet) {
 		printf("%s: ok (digest %s)\n", path, c.digest);
+		cmd_check_ds(&c);
+	}
 	haven_conf_free(&c);
 	conf_errors_fini(&errs);
 	return 0;

@@ -23,33 +23,14 @@
 #include <string.h>
 
 #include "dns/dns_answer.h"
+#include "dns/dns_answer_priv.h"
 #include "dns/dns_db_priv.h"
 #include "lib/util.h"
 
 #define DNS_RCODE_YXDOMAIN 6 /* RFC 6672 §2.2 */
 #define DNS_TYPE_HINFO     13
-#define DNS_TYPE_DS        43
 #define DNS_TYPE_IXFR      251
 #define DNS_TYPE_AXFR      252
-
-/* What one query's walk carries along. */
-struct dns_ans {
-	const struct dns_db *db;
-	const struct dns_dyn *dyn;
-	const struct dns_client *cl;
-	struct dns_resp r;
-	struct dns_answer_info *info;
-	uint16_t qtype;
-	uint8_t scope; /* ECS scope of the answer: the largest given */
-	int zone;      /* zone of the last name looked up */
-	bool aa;       /* the query's name is ours and not delegated */
-	unsigned nadded;
-	uint32_t added[16]; /* nodes whose addresses are in additional */
-	uint8_t synth[DNS_NAME_MAX]; /* a CNAME's target made from a DNAME */
-	struct dns_rdata synth_rd;
-	/* CNAME targets in the message: owners of later sets point here. */
-	uint8_t owners[DNS_CNAME_CHAIN_MAX][DNS_NAME_MAX];
-};
 
 static size_t
 dns_answer_fold(uint8_t dst[DNS_NAME_MAX], const uint8_t *src)
@@ -65,7 +46,7 @@ dns_answer_fold(uint8_t dst[DNS_NAME_MAX], const uint8_t *src)
 }
 
 /* The SOA of zone, with the negative TTL, into authority. */
-static void
+void
 dns_answer_soa(struct dns_ans *a, int zone)
 {
 	const struct dns_db *db = a->db;
@@ -76,12 +57,16 @@ dns_answer_soa(struct dns_ans *a, int zone)
 		return; /* a db whose finish failed: not to be served */
 	dns_db_rrset(db, &db->sets[z->soa], db->arena + z->apex, &set);
 	set.ttl = z->neg_ttl;
-	dns_resp_add(&a->r, DNS_SEC_AUTHORITY, &set, true);
+	/* Signed with its own TTL: the lower one sent is allowed (RFC
+	 * 4035 §5.3.3 restores the original). */
+	dns_answer_sec_put(a, DNS_SEC_AUTHORITY, zone, &set, true,
+	    db->arena + z->apex, z->soa, db->sets[z->soa].ttl);
 }
 
 /* HINFO "RFC8482" "" for an ANY query (RFC 8482 §4.2). */
 static void
-dns_answer_hinfo(struct dns_ans *a, int zone, const uint8_t *owner)
+dns_answer_hinfo(struct dns_ans *a, int zone, const struct dns_db_node *n,
+    const uint8_t *owner)
 {
 	static const uint8_t hinfo[] = { 7, 'R', 'F', 'C', '8', '4', '8', '2',
 		0 };
@@ -89,7 +74,8 @@ dns_answer_hinfo(struct dns_ans *a, int zone, const uint8_t *owner)
 	struct dns_rrset set = { owner, DNS_TYPE_HINFO, DNS_CLASS_IN,
 		a->db->zones[zone].neg_ttl, 1, &rd };
 
-	dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
+	dns_answer_sec_put(a, DNS_SEC_ANSWER, zone, &set, true,
+	    a->db->arena + n->name, DNS_SIGN_NONE, set.ttl);
 }
 
 /* A and AAAA of target, when served and not occluded, as optional
@@ -172,7 +158,13 @@ dns_answer_referral(struct dns_ans *a, int zone, uint32_t ci)
 	unsigned i;
 
 	dns_db_rrset(db, ns, db->arena + c->name, &set);
+	/* The NS of a cut is the child's: never signed (RFC 4035 §2.2). */
 	if (dns_resp_add(&a->r, DNS_SEC_AUTHORITY, &set, true) < 0)
+		return;
+	/* The DS, or the proof there is none (RFC 4035 §3.1.4). */
+	if (dns_answer_signing(a, zone) &&
+	    (dns_answer_sec_referral(a, zone, c) < 0 ||
+	        dns_resp_truncated(&a->r)))
 		return;
 	/* Glue inside the delegation first (required), then sibling
 	 * glue elsewhere in the zone (optional). */
@@ -252,7 +244,8 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 			set.ttl = da.ttl;
 			set.count = da.count;
 			set.rdata = da.rdata;
-			dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
+			dns_answer_sec_put(a, DNS_SEC_ANSWER, zone, &set, true,
+			    db->arena + n->name, DNS_SIGN_NONE, set.ttl);
 			if (da.type == DNS_TYPE_CNAME && qt != DNS_TYPE_CNAME) {
 				*next = da.rdata[0].data;
 				return STEP_FOLLOW;
@@ -262,45 +255,49 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
 		if (qt == DNS_TYPE_ANY && n->nsets == 0) {
 			/* The name has data, just none to give for ANY
 			 * now: RFC 8482 §4.2's stand-in, not NODATA. */
-			dns_answer_hinfo(a, zone, owner);
+			dns_answer_hinfo(a, zone, n, owner);
 			return STEP_DONE;
 		}
 		if (qt != DNS_TYPE_ANY) {
 			if (first)
 				a->info->kind = DNS_ANS_NODATA;
-			dns_answer_soa(a, zone);
+			dns_answer_sec_neg(a, zone, n, owner);
 			return STEP_DONE;
 		}
 		/* ANY with nothing dynamic now: one static set, below. */
+	}
+	if (qt == DNS_TYPE_RRSIG && dns_answer_signing(a, zone)) {
+		dns_answer_sec_rrsigs(a, zone, n, owner);
+		return STEP_DONE;
 	}
 	if (qt == DNS_TYPE_ANY) {
 		if (n->nsets == 0) {
 			if (first)
 				a->info->kind = DNS_ANS_NODATA;
-			dns_answer_soa(a, zone);
+			dns_answer_sec_neg(a, zone, n, owner);
 			return STEP_DONE;
 		}
 		/* RFC 8482 §4.2: one RRset stands for them all. */
 		s = &db->sets[n->set];
-		dns_db_rrset(db, s, owner, &set);
-		dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
+		dns_answer_sec_put_set(
+		    a, DNS_SEC_ANSWER, zone, n, s, owner, &set);
 		return STEP_DONE;
 	}
 	if ((s = dns_db_node_set(db, n, qt)) != NULL) {
-		dns_db_rrset(db, s, owner, &set);
-		if (dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true) == 0)
+		if (dns_answer_sec_put_set(
+		        a, DNS_SEC_ANSWER, zone, n, s, owner, &set) == 0)
 			dns_answer_additional(a, zone, &set);
 		return STEP_DONE;
 	}
 	if ((s = dns_db_node_set(db, n, DNS_TYPE_CNAME)) != NULL) {
-		dns_db_rrset(db, s, owner, &set);
-		dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true);
+		dns_answer_sec_put_set(
+		    a, DNS_SEC_ANSWER, zone, n, s, owner, &set);
 		*next = db->rdata[s->rd].data;
 		return STEP_FOLLOW;
 	}
 	if (first)
 		a->info->kind = DNS_ANS_NODATA;
-	dns_answer_soa(a, zone);
+	dns_answer_sec_neg(a, zone, n, owner);
 	return STEP_DONE;
 }
 
@@ -310,16 +307,17 @@ dns_answer_node(struct dns_ans *a, int zone, const struct dns_db_node *n,
  * follow that unless the question was for the CNAME.
  */
 static enum dns_step
-dns_answer_dname(struct dns_ans *a, const struct dns_db_set *dn,
-    const uint8_t *owner, size_t prefix, const uint8_t **next)
+dns_answer_dname(struct dns_ans *a, int zone, const struct dns_db_node *c,
+    const struct dns_db_set *dn, const uint8_t *owner, size_t prefix,
+    const uint8_t **next)
 {
 	const struct dns_rdata *t = &a->db->rdata[dn->rd];
 	struct dns_rrset set;
 	int tl;
 
 	/* The DNAME's owner as the question wrote it. */
-	dns_db_rrset(a->db, dn, owner + prefix, &set);
-	if (dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true) < 0)
+	if (dns_answer_sec_put_set(
+	        a, DNS_SEC_ANSWER, zone, c, dn, owner + prefix, &set) < 0)
 		return STEP_DONE;
 	if ((tl = dns_name_check(t->data, t->len)) < 0)
 		return STEP_DONE;
@@ -331,8 +329,11 @@ dns_answer_dname(struct dns_ans *a, const struct dns_db_set *dn,
 	memcpy(a->synth + prefix, t->data, (size_t)tl);
 	a->synth_rd.data = a->synth;
 	a->synth_rd.len = (uint16_t)(prefix + (size_t)tl);
+	/* The CNAME made from the DNAME is not signed: a validator makes
+	 * it again from the signed DNAME (RFC 6672 §5.3.1). */
 	set.owner = owner;
 	set.type = DNS_TYPE_CNAME;
+	set.ttl = dn->ttl;
 	set.count = 1;
 	set.rdata = &a->synth_rd;
 	if (dns_resp_add(&a->r, DNS_SEC_ANSWER, &set, true) < 0 ||
@@ -415,24 +416,47 @@ dns_answer_name(
 		if ((c->flags & DNS_DB_F_DNAME) &&
 		    (dn = dns_db_node_set(db, c, DNS_TYPE_DNAME)) != NULL)
 			return dns_answer_dname(
-			    a, dn, owner, (size_t)(ce - l), next);
+			    a, zone, c, dn, owner, (size_t)(ce - l), next);
 		if (c->flags & DNS_DB_F_WILD) {
 			/* "*.<ce>" written over the label before ce: l is
 			 * ours, and a label (2 bytes or more) is there. */
 			size_t at = (size_t)(ce - l) - 2;
+			const uint8_t *nc = l;
+			uint32_t cei = ni;
+			enum dns_step st;
 
+			/* The next closer name: the label above ce. */
+			while (nc + 1 + *nc < ce)
+				nc += 1 + *nc;
+			if (a->nwild < DNS_CNAME_CHAIN_MAX)
+				memcpy(
+				    a->wild[a->nwild].nc, nc, dns_name_len(nc));
 			l[at] = 1;
 			l[at + 1] = '*';
 			ni = dns_db_lookup(db, (uint32_t)zone, l + at);
-			if (ni != DNS_DB_NONE)
-				return dns_answer_node(a, zone, &db->nodes[ni],
+			if (ni != DNS_DB_NONE) {
+				a->negative = false;
+				st = dns_answer_node(a, zone, &db->nodes[ni],
 				    owner, first, next);
+				/* A denial there is compact: the NSEC at the
+				 * name proves it alone. */
+				if (!a->negative &&
+				    a->nwild < DNS_CNAME_CHAIN_MAX &&
+				    dns_answer_signing(a, zone)) {
+					a->wild[a->nwild].zone = zone;
+					a->wild[a->nwild++].ce = cei;
+				}
+				return st;
+			}
 		}
 	}
 	if (first)
 		a->info->kind = DNS_ANS_NXDOMAIN;
-	a->info->rcode = DNS_RCODE_NXDOMAIN; /* of the last name: RFC 6604 */
-	dns_answer_soa(a, zone);
+	/* Of the last name (RFC 6604); a compact denial says NOERROR, its
+	 * NSEC says the name is not there (RFC 9824 §3). */
+	if (!dns_answer_signing(a, zone))
+		a->info->rcode = DNS_RCODE_NXDOMAIN;
+	dns_answer_sec_neg(a, zone, NULL, owner);
 	return STEP_DONE;
 }
 
@@ -556,6 +580,10 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 	a.zone = -1;
 	a.aa = false;
 	a.nadded = 0;
+	a.sign = q.edns_do ? opts->sign : NULL;
+	a.now = opts->now;
+	a.negative = false;
+	a.nwild = 0;
 	{
 		const uint8_t *owner = q.qname, *next = NULL;
 		enum dns_step st;
@@ -573,6 +601,8 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 			owner = a.owners[chain++];
 		}
 	}
+	for (unsigned i = 0; i < a.nwild && !dns_resp_truncated(&a.r); i++)
+		dns_answer_sec_wild_proof(&a, i);
 	if (info->kind == DNS_ANS_NXDOMAIN || info->kind == DNS_ANS_REFERRAL)
 		dns_answer_rrl_name(info, db->arena + db->zones[a.zone].apex);
 	if (a.aa && info->kind != DNS_ANS_ERROR)

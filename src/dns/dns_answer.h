@@ -16,7 +16,10 @@
  * when asked and configured, and ECS (RFC 7871) with the scope the
  * provider gave (0 for static data); a UDP answer is limited to the
  * smaller of the client's size (512 without EDNS) and opts->udp_max, and
- * truncated with TC per dns_wire.h.
+ * truncated with TC per dns_wire.h. DNSSEC (dns_answer_sec.c): with DO
+ * set and opts->sign, the zones it has keys for are signed online, each
+ * RRset beside its RRSIG, denials compact (RFC 9824, dns_nsec.h); the
+ * signer's caches are the one state a query may change.
  */
 #ifndef HAVEN_DNS_ANSWER_H
 #define HAVEN_DNS_ANSWER_H
@@ -28,6 +31,7 @@
 #include "dns/dns_cookie.h"
 #include "dns/dns_db.h"
 #include "dns/dns_dyn.h"
+#include "dns/dns_sign.h"
 #include "dns/dns_wire.h"
 
 #define DNS_EDNS_UDP_DEFAULT 1232 /* DNS Flag Day 2020 */
@@ -44,6 +48,10 @@ struct dns_answer_opts {
 	/* TCP: the idle timeout edns-tcp-keepalive announces (RFC 7828),
 	   in 100 ms units */
 	uint16_t tcp_idle_100ms;
+	/* borrowed: the signer of db (dns_sign.h), or NULL: answers to
+	   queries with DO set carry RRSIGs and NSEC denials for the zones
+	   it has a key for. Mutable: its caches fill as queries come. */
+	struct dns_sign *sign;
 };
 
 /* What kind of answer went out: the RRL's response classes (the

@@ -282,6 +282,30 @@ dns_api_metrics_queries(struct dns_srv *s, struct buf *out)
 	buf_fini(&l);
 }
 
+/* The signer's counters; they start again with each load of the zones
+ * (the signer and its caches belong to the tables). */
+static void
+dns_api_metrics_dnssec(struct dns_srv *s, struct buf *out)
+{
+	struct dns_sign_stats ss;
+
+	if (s->zones == NULL || s->zones->sign == NULL)
+		return;
+	dns_sign_stats(s->zones->sign, &ss);
+	mx_family(out, "haven_dns_dnssec_rrsigs_total", "counter",
+	    "RRSIGs made for DO answers (signed: zone data, or per-query data "
+	    "such as GSLB answers and NSEC), or taken from a cache");
+	mx_u64(out, "haven_dns_dnssec_rrsigs_total", "source=\"signed_static\"",
+	    ss.signed_static);
+	mx_u64(out, "haven_dns_dnssec_rrsigs_total",
+	    "source=\"signed_dynamic\"", ss.signed_dyn);
+	mx_u64(
+	    out, "haven_dns_dnssec_rrsigs_total", "source=\"cache\"", ss.hits);
+	mx_family(out, "haven_dns_dnssec_sign_failures_total", "counter",
+	    "RRsets sent unsigned because signing failed");
+	mx_u64(out, "haven_dns_dnssec_sign_failures_total", NULL, ss.failures);
+}
+
 void
 dns_api_metrics(struct dns_srv *s, struct buf *out)
 {
@@ -314,6 +338,7 @@ dns_api_metrics(struct dns_srv *s, struct buf *out)
 	mx_family(out, "haven_dns_dynamic_total", "counter",
 	    "DNS answers computed by the GSLB");
 	mx_u64(out, "haven_dns_dynamic_total", NULL, st->dynamic);
+	dns_api_metrics_dnssec(s, out);
 	mx_family(out, "haven_dns_udp_errors_total", "counter",
 	    "UDP receive and send errors");
 	mx_u64(

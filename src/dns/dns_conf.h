@@ -13,7 +13,8 @@
  *     tcp: {idle_timeout: 10s, max_connections: 1000, max_queries: 0}
  *     rrl: {responses_per_second: 0, slip: 2, window: 15s,
  *           ipv4_prefix: 24, ipv6_prefix: 56}
- *     zones: [{name: example.com, file: zones/example.com.zone},
+ *     zones: [{name: example.com, file: zones/example.com.zone,
+ *              dnssec: {key_file: keys/example.com.pem}},
  *             {name: example.net, primaries: ["198.18.0.1:53"]}]
  *
  * A zone has a file (we are its primary) or primaries (we are a
@@ -43,6 +44,12 @@
 #define DNS_CONF_INCLUDE_DEPTH 8           /* $INCLUDE nesting we follow */
 #define DNS_CONF_ZONE_FILE_MAX (64u << 20) /* bytes of one zone file */
 
+/* A zone's DNSSEC online signing (dns_sign.h). */
+struct dns_dnssec_conf {
+	char *key_file; /* owned: PEM ECDSA P-256 key as written; NULL:
+	                   the zone is not signed */
+};
+
 struct dns_zone_item {
 	char *name;       /* owned: the apex as written */
 	char *file;       /* owned: the zone file as written; NULL for a
@@ -51,8 +58,14 @@ struct dns_zone_item {
 	                     primaries of a secondary zone (dns-sec) */
 	size_t nprimaries;
 	struct dns_xfr_zone_conf xfr; /* dns-xfr: transfers, NOTIFY */
+	struct dns_dnssec_conf dnssec;
 	/* Not bound: set by the section's check hook. */
-	char *path; /* owned: file, resolved; NULL for a secondary zone */
+	char *path;     /* owned: file, resolved; NULL for a secondary zone */
+	char *key_path; /* owned: dnssec.key_file resolved; NULL: none */
+	/* owned: the key file's text, read when the config is bound (as
+	   root at start: the workers drop root before they load zones) */
+	char *key_pem;
+	size_t key_pem_len;
 	struct sockaddr_storage *primary_addr; /* owned: nprimaries */
 	uint8_t apex[DNS_NAME_MAX];            /* wire form, lower case */
 };
@@ -112,6 +125,15 @@ int dns_conf_read_file(const char *path, char **text, size_t *len);
  */
 int dns_conf_zone_parse(const struct dns_zone_item *z, dns_zone_rr_fn *rr,
     dns_zone_err_fn *err, void *arg);
+
+/*
+ * A dns worker's reload: a signed zone of next whose key file it could
+ * not read (it runs as haven.user; the parent read and checked the key
+ * as root) takes the key text prev had for the same file. Fills the
+ * not-bound key_pem of next; prev may be NULL. A key changed on disk
+ * that haven.user may not read is therefore only loaded by a restart.
+ */
+void dns_conf_key_inherit(struct dns_conf *next, const struct dns_conf *prev);
 
 /*
  * Split "file:line:col: message" into its parts: *line and *col 0 and

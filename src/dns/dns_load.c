@@ -16,8 +16,11 @@
 #include <string.h>
 
 #include "dns/dns_sec.h" /* dns-sec */
+#include "dns/dns_sign.h"
 #include "dns/dns_srv.h"
 #include "lib/util.h"
+
+#define DNS_LOAD_DNSKEY_TTL 3600 /* seconds */
 
 struct dns_srv_zones *
 dns_srv_zones_ref(struct dns_srv_zones *z)
@@ -32,6 +35,7 @@ dns_srv_zones_unref(struct dns_srv_zones *z)
 {
 	if (z == NULL || --z->refs > 0)
 		return;
+	dns_sign_free(z->sign);
 	dns_db_free(z->db);
 	free(z->records);
 	free(z->sec);
@@ -44,6 +48,7 @@ struct dns_load_ctx {
 	struct conf_errors *errs;
 	unsigned nerr;
 	size_t *records;          /* owned until handed to the zones */
+	struct dns_key *keys;     /* owned: per zone; pkey NULL: unsigned */
 	struct dns_sec_info *sec; /* owned until handed to the zones */
 };
 
@@ -87,6 +92,64 @@ dns_load_db_err(const char *msg, void *arg)
 	l->nerr++;
 }
 
+/*
+ * A signed zone: its key as read when the config was bound, published it as the
+ * apex DNSKEY RRset, cached an hour: with no rollover, nothing needs it
+ * shorter.
+ */
+static void
+dns_load_key(struct dns_load_ctx *l, const struct dns_zone_item *zi, size_t i)
+{
+	char err[512];
+	int rc;
+
+	if (zi->key_path == NULL)
+		return;
+	if (zi->key_pem == NULL) {
+		conf_errors_addf(l->errs, "dns", 0, 0,
+		    "zone %s: dnssec: %s is not readable by the dns workers "
+		    "and was not loaded before: restart haven to load it",
+		    zi->name, zi->key_path);
+		l->nerr++;
+		return;
+	}
+	if (dns_key_parse(&l->keys[i], zi->key_pem, zi->key_pem_len,
+	        zi->key_path, err, sizeof(err)) != 0) {
+		conf_errors_addf(
+		    l->errs, "dns", 0, 0, "zone %s: dnssec: %s", zi->name, err);
+		l->nerr++;
+		return;
+	}
+	rc = dns_db_add_rr(l->db, l->zone, zi->apex, DNS_TYPE_DNSKEY,
+	    DNS_LOAD_DNSKEY_TTL, l->keys[i].rdata, sizeof(l->keys[i].rdata));
+	if (rc != 0) {
+		conf_errors_addf(l->errs, "dns", 0, 0,
+		    "zone %s: dnssec: DNSKEY not added: %s", zi->name,
+		    strerror(-rc));
+		l->nerr++;
+	}
+}
+
+/* The signer of the finished db, holding the keys; NULL without any. */
+static struct dns_sign *
+dns_load_signer(struct dns_load_ctx *l, size_t nzones)
+{
+	struct dns_db_stats st;
+	struct dns_sign *s = NULL;
+
+	dns_db_stats(l->db, &st);
+	for (size_t i = 0; i < nzones; i++) {
+		if (l->keys[i].pkey == NULL)
+			continue;
+		if (s == NULL)
+			s = dns_sign_new((unsigned)nzones, (uint32_t)st.rrsets);
+		dns_sign_set_key(s, (unsigned)i, &l->keys[i]);
+	}
+	free(l->keys);
+	l->keys = NULL;
+	return s;
+}
+
 /* Index of the deepest zone of c holding name, or -1. */
 static int
 dns_load_zone_of(const struct dns_conf *c, const uint8_t *name)
@@ -122,6 +185,7 @@ dns_load_build(const struct dns_conf *c, const char *sec_dir, bool sec_strict,
 	l.db = dns_db_new();
 	l.records = xcalloc(c->nzones + 1, sizeof(*l.records));
 	l.sec = xcalloc(c->nzones + 1, sizeof(*l.sec));
+	l.keys = xcalloc(c->nzones + 1, sizeof(*l.keys));
 	for (size_t i = 0; i < c->nzones; i++) {
 		const struct dns_zone_item *zi = &c->zones[i];
 
@@ -152,6 +216,7 @@ dns_load_build(const struct dns_conf *c, const char *sec_dir, bool sec_strict,
 		        0 &&
 		    l.nerr == 0)
 			l.nerr++;
+		dns_load_key(&l, zi, i);
 	}
 	for (size_t i = 0; i < c->gslb.nnames && l.nerr == 0; i++) {
 		const struct dns_gname_conf *g = &c->gslb.names[i];
@@ -176,12 +241,16 @@ dns_load_build(const struct dns_conf *c, const char *sec_dir, bool sec_strict,
 		l.nerr++;
 	}
 	if (l.nerr > 0) {
+		for (size_t i = 0; i < c->nzones; i++)
+			dns_key_fini(&l.keys[i]);
+		free(l.keys);
 		dns_db_free(l.db);
 		free(l.records);
 		free(l.sec);
 		return -EINVAL;
 	}
 	*out = xcalloc(1, sizeof(**out));
+	(*out)->sign = dns_load_signer(&l, c->nzones);
 	(*out)->db = l.db;
 	(*out)->records = l.records;
 	(*out)->sec = l.sec;

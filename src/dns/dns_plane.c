@@ -345,6 +345,9 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	int rc;
 
 	dns_sec_set_dir(s->sec, env->state_dir); /* dns-sec: the copies */
+	/* The keys a reload could not read: c's not-bound fields are the
+	 * plane's to complete, and c is what later rebuilds load from. */
+	dns_conf_key_inherit((struct dns_conf *)c, o);
 	if (dns_load_build(c, s->sec->dir, false, &z, errs) != 0 ||
 	    dns_plane_check_socks(c, env, errs) != 0)
 		goto reject;

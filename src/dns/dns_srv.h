@@ -108,6 +108,8 @@ struct dns_srv_zones {
 	struct dns_db *db; /* owned */
 	size_t *records;   /* owned: records read per zone, for the API */
 	struct dns_sec_info *sec; /* owned: per zone of the config; dns-sec */
+	struct dns_sign *sign;    /* owned: the signer of db; NULL when no
+	                             zone is signed */
 	const struct dns_ixfr *ixfr; /* borrowed: the server's journals
 	                                (dns_ixfr.h), which outlive every
 	                                zones; NULL: none */

@@ -292,6 +292,7 @@ dns_tcp_query(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
 		return dns_tcp_send_msg(c, n); /* dns-sec: NOTIFY in */
 	opts.tcp = true;
 	opts.now = (uint32_t)time(NULL);
+	opts.sign = s->zones->sign;
 	opts.tcp_idle_100ms =
 	    (uint16_t)MIN(s->conf->tcp.idle_timeout_ms / 100, UINT16_MAX);
 	n = dns_answer(s->zones->db, s->dyn, &opts, &c->cl, msg, len,

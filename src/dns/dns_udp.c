@@ -263,7 +263,8 @@ dns_udp_read_cb(struct ev_io *io, unsigned events, void *arg)
 
 	if (s->zones == NULL || s->udp == NULL)
 		return;
-	s->opts.now = (uint32_t)time(NULL); /* server cookies' timestamp */
+	s->opts.now = (uint32_t)time(NULL); /* cookies, RRSIG times */
+	s->opts.sign = s->zones->sign;      /* of the zones answered from */
 	for (unsigned w = 0; w < DNS_UDP_WAKE_MAX; w++)
 		if (dns_udp_batch_run(s, k, now) < DNS_UDP_BATCH)
 			break;

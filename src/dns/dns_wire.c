@@ -632,6 +632,24 @@ dns_resp_truncated(const struct dns_resp *r)
 	return r->full;
 }
 
+void
+dns_resp_mark(const struct dns_resp *r, struct dns_resp_mark *m)
+{
+	m->len = r->len;
+	m->ncomp = r->ncomp;
+	m->sec = r->sec;
+	memcpy(m->counts, r->counts, sizeof(m->counts));
+}
+
+void
+dns_resp_rollback(struct dns_resp *r, const struct dns_resp_mark *m)
+{
+	r->len = m->len;
+	r->ncomp = m->ncomp;
+	r->sec = m->sec;
+	memcpy(r->counts, m->counts, sizeof(r->counts));
+}
+
 /* Append the OPT record into the room reserved for it. */
 static void
 dns_resp_opt_write(struct dns_resp *r)

@@ -300,6 +300,18 @@ int dns_resp_add(struct dns_resp *r, enum dns_section sec,
 /* Whether TC was set. */
 bool dns_resp_truncated(const struct dns_resp *r);
 
+/* A point in a response to come back to (the RRSIG of a set that does
+ * not fit takes the set out with it, RFC 4035 §3.1.1). */
+struct dns_resp_mark {
+	size_t len;
+	unsigned ncomp;
+	enum dns_section sec;
+	uint16_t counts[DNS_SEC__COUNT];
+};
+void dns_resp_mark(const struct dns_resp *r, struct dns_resp_mark *m);
+/* Remove every record appended since m. TC, once set, stays set. */
+void dns_resp_rollback(struct dns_resp *r, const struct dns_resp_mark *m);
+
 /* Write the counts and the OPT; returns the message length. */
 size_t dns_resp_finish(struct dns_resp *r);
 

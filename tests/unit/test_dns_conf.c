@@ -298,6 +298,75 @@ test_secondary(void)
 	    "t.yaml:4:35:", "primaries: expected ip:port");
 }
 
+/* dns.zones[].dnssec: the key read when bound, its errors, and a
+ * reload's worker taking the key it cannot read from the config before. */
+static void
+test_dnssec(void)
+{
+	static const char pem[] =
+	    "-----BEGIN PRIVATE KEY-----\n"
+	    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgR6FKSUpAeTvgIC/Z\n"
+	    "AHaw7ex14J02/0Fr9bV0AeNad92hRANCAATUzrltlHDA00jKy2ODAQQMxxMygN/F\n"
+	    "idJABYnTlUtThyiDttcdPorm2kMescGVxJUrvutRobij1cCxTAkNVhJZ\n"
+	    "-----END PRIVATE KEY-----\n";
+	struct conf_errors errs;
+	struct dns_conf c, next;
+	char want[128];
+
+	t_setup();
+	t_write("k.pem", pem);
+	t_write("bad.pem", "junk\n");
+	T_EQ_INT(t_bind("listen: [\"127.0.0.1:53\"]\n"
+	                "zones:\n"
+	                "  - {name: example.com, file: example.com.zone,\n"
+	                "     dnssec: {key_file: k.pem}}\n",
+	             &c, &errs),
+	    0);
+	snprintf(want, sizeof(want), "%s/k.pem", t_dir);
+	T_EQ_STR(c.zones[0].key_path, want);
+	T_ASSERT(c.zones[0].key_pem_len == strlen(pem));
+	T_ASSERT(memcmp(c.zones[0].key_pem, pem, strlen(pem)) == 0);
+	conf_errors_fini(&errs);
+
+	/* A worker's reload that could not read the key keeps the text it
+	 * had for the same file. */
+	T_EQ_INT(t_bind("listen: [\"127.0.0.1:53\"]\n"
+	                "zones:\n"
+	                "  - {name: example.com, file: example.com.zone,\n"
+	                "     dnssec: {key_file: k.pem}}\n",
+	             &next, &errs),
+	    0);
+	conf_errors_fini(&errs);
+	free(next.zones[0].key_pem);
+	next.zones[0].key_pem = NULL;
+	dns_conf_key_inherit(&next, &c);
+	T_ASSERT(next.zones[0].key_pem != NULL);
+	T_ASSERT(memcmp(next.zones[0].key_pem, pem, strlen(pem)) == 0);
+	conf_schema_free(&dns_conf_schema, &next);
+	conf_schema_free(&dns_conf_schema, &c);
+
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones:\n"
+	        "  - {name: example.com, file: example.com.zone,\n"
+	        "     dnssec: {key_file: bad.pem}}\n",
+	    "t.yaml:4:25:", "not a PEM private key");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones:\n"
+	        "  - {name: example.com, file: example.com.zone,\n"
+	        "     dnssec: {key_file: none.pem}}\n",
+	    "t.yaml:4:25:", "cannot read");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones:\n"
+	        "  - {name: example.com, file: example.com.zone,\n"
+	        "     dnssec: {}}\n",
+	    "t.yaml:4:14:", "key_file is required");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones:\n"
+	        "  - {name: example.net, primaries: [\"198.18.0.1:53\"],\n"
+	        "     dnssec: {key_file: k.pem}}\n",
+	    "t.yaml:4:25:", "signed by its primary");
+}
+
 static void
 test_schema_defaults(void)
 {
@@ -317,6 +386,7 @@ static const struct test tests[] = {
 	TEST(test_gslb_name_outside),
 	TEST(test_split_err),
 	TEST(test_secondary),
+	TEST(test_dnssec),
 	TEST(test_schema_defaults),
 };
 

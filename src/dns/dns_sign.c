@@ -1,0 +1,381 @@
+/*
+ * dns_sign.c - RRSIG construction and the signature caches (dns_sign.h).
+ * The one part of the answer path that allocates: a cache slot on a set's
+ * first signature, and scratch for the canonical form while signing.
+ */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/dns_sign.h"
+#include "lib/util.h"
+
+#define DNS_TYPE_MINFO 14
+#define DNS_TYPE_RP    17
+#define DNS_TYPE_AFSDB 18
+#define DNS_TYPE_RT    21
+#define DNS_TYPE_PX    26
+#define DNS_TYPE_NAPTR 35
+#define DNS_TYPE_KX    36
+
+/* One cached signature. */
+struct dns_sign_entry {
+	uint32_t inception, expiration;
+	uint8_t key[32]; /* content cache: SHA-256 of the signed records */
+	bool used;
+	uint8_t sig[DNS_KEY_SIG_LEN];
+};
+
+struct dns_sign {
+	struct dns_key *keys; /* owned: nzones; pkey NULL: unsigned */
+	unsigned nzones;
+	struct dns_sign_entry **stat; /* owned: nsets slots, each owned */
+	uint32_t nsets;
+	struct dns_sign_entry *dyn; /* owned: DNS_SIGN_DYN_SLOTS */
+	struct dns_sign_stats st;
+};
+
+struct dns_sign *
+dns_sign_new(unsigned nzones, uint32_t nsets)
+{
+	struct dns_sign *s = xcalloc(1, sizeof(*s));
+
+	s->keys = xcalloc(nzones + 1, sizeof(*s->keys));
+	s->nzones = nzones;
+	s->stat = xcalloc((size_t)nsets + 1, sizeof(*s->stat));
+	s->nsets = nsets;
+	s->dyn = xcalloc(DNS_SIGN_DYN_SLOTS, sizeof(*s->dyn));
+	return s;
+}
+
+void
+dns_sign_free(struct dns_sign *s)
+{
+	if (s == NULL)
+		return;
+	for (unsigned i = 0; i < s->nzones; i++)
+		dns_key_fini(&s->keys[i]);
+	for (uint32_t i = 0; i < s->nsets; i++)
+		free(s->stat[i]);
+	free(s->keys);
+	free(s->stat);
+	free(s->dyn);
+	free(s);
+}
+
+void
+dns_sign_set_key(struct dns_sign *s, unsigned zone, struct dns_key *k)
+{
+	if (zone >= s->nzones)
+		fatal("dns_sign_set_key: zone %u of %u", zone, s->nzones);
+	dns_key_fini(&s->keys[zone]);
+	s->keys[zone] = *k;
+	memset(k, 0, sizeof(*k));
+}
+
+const struct dns_key *
+dns_sign_key(const struct dns_sign *s, int zone)
+{
+	if (s == NULL || zone < 0 || (unsigned)zone >= s->nzones ||
+	    s->keys[zone].pkey == NULL)
+		return NULL;
+	return &s->keys[zone];
+}
+
+void
+dns_sign_stats(const struct dns_sign *s, struct dns_sign_stats *st)
+{
+	*st = s->st;
+}
+
+/* Fold the name at p (len bytes left) in place; its length or -1. */
+static int
+dns_sign_fold_name(uint8_t *p, size_t len)
+{
+	int n = dns_name_check(p, len);
+
+	if (n < 0)
+		return -1;
+	dns_name_lower(p);
+	return n;
+}
+
+/* Skip a character-string at p (len left); its length or -1. */
+static int
+dns_sign_skip_str(const uint8_t *p, size_t len)
+{
+	return len >= 1 && (size_t)p[0] + 1 <= len ? p[0] + 1 : -1;
+}
+
+/*
+ * Fold in place the names inside rd (len bytes) of type, per RFC 4034
+ * §6.2 item 3 as amended by RFC 6840 §5.1 (not NSEC, RRSIG). Malformed
+ * RDATA is left as it is: the db only holds what the parser accepted.
+ */
+static void
+dns_sign_canon_rdata(uint16_t type, uint8_t *rd, size_t len)
+{
+	size_t off = 0;
+	int n, names = 1, i;
+
+	switch (type) {
+	case DNS_TYPE_NS:
+	case DNS_TYPE_CNAME:
+	case DNS_TYPE_PTR:
+	case DNS_TYPE_DNAME:
+	case 3: /* MD */
+	case 4: /* MF */
+	case 7: /* MB */
+	case 8: /* MG */
+	case 9: /* MR */
+		break;
+	case DNS_TYPE_SOA:
+	case DNS_TYPE_MINFO:
+	case DNS_TYPE_RP:
+		names = 2;
+		break;
+	case DNS_TYPE_MX:
+	case DNS_TYPE_AFSDB:
+	case DNS_TYPE_RT:
+	case DNS_TYPE_KX:
+		off = 2;
+		break;
+	case DNS_TYPE_PX:
+		off = 2;
+		names = 2;
+		break;
+	case DNS_TYPE_SRV:
+		off = 6;
+		break;
+	case DNS_TYPE_NAPTR:
+		off = 4;
+		for (i = 0; i < 3; i++) {
+			if (off > len ||
+			    (n = dns_sign_skip_str(rd + off, len - off)) < 0)
+				return;
+			off += (size_t)n;
+		}
+		break;
+	default:
+		return;
+	}
+	for (i = 0; i < names; i++) {
+		if (off >= len ||
+		    (n = dns_sign_fold_name(rd + off, len - off)) < 0)
+			return;
+		off += (size_t)n;
+	}
+}
+
+/* Canonical RDATA, for sorting: bytes, then the shorter first. */
+struct dns_sign_rec {
+	const uint8_t *p;
+	uint16_t len;
+};
+
+static int
+dns_sign_rec_cmp(const void *a, const void *b)
+{
+	const struct dns_sign_rec *x = a, *y = b;
+	int c = memcmp(x->p, y->p, MIN(x->len, y->len));
+
+	if (c != 0)
+		return c;
+	return (int)x->len - (int)y->len;
+}
+
+int
+dns_sign_data(const uint8_t *rrsig_fixed, size_t fixed_len,
+    const uint8_t *lname, const struct dns_rrset *set, uint32_t orig_ttl,
+    uint8_t *out, size_t size)
+{
+	size_t olen = dns_name_len(lname), need = fixed_len, rdsum = 0, off;
+	struct dns_sign_rec *recs;
+	uint8_t *canon;
+	unsigned i;
+
+	for (i = 0; i < set->count; i++) {
+		need += olen + 10 + set->rdata[i].len;
+		rdsum += set->rdata[i].len;
+	}
+	if (need > size)
+		return -EMSGSIZE;
+	recs = xcalloc(set->count + 1, sizeof(*recs));
+	canon = xmalloc(rdsum + 1);
+	for (i = 0, off = 0; i < set->count; i++) {
+		memcpy(canon + off, set->rdata[i].data, set->rdata[i].len);
+		dns_sign_canon_rdata(set->type, canon + off, set->rdata[i].len);
+		recs[i].p = canon + off;
+		recs[i].len = set->rdata[i].len;
+		off += set->rdata[i].len;
+	}
+	qsort(recs, set->count, sizeof(*recs), dns_sign_rec_cmp);
+	memcpy(out, rrsig_fixed, fixed_len);
+	off = fixed_len;
+	for (i = 0; i < set->count; i++) {
+		/* RFC 4034 §6.3: a duplicate record counts once. */
+		if (i > 0 && dns_sign_rec_cmp(&recs[i - 1], &recs[i]) == 0)
+			continue;
+		memcpy(out + off, lname, olen);
+		dns_name_lower(out + off);
+		off += olen;
+		out[off++] = (uint8_t)(set->type >> 8);
+		out[off++] = (uint8_t)set->type;
+		out[off++] = 0;
+		out[off++] = DNS_CLASS_IN;
+		out[off++] = (uint8_t)(orig_ttl >> 24);
+		out[off++] = (uint8_t)(orig_ttl >> 16);
+		out[off++] = (uint8_t)(orig_ttl >> 8);
+		out[off++] = (uint8_t)orig_ttl;
+		out[off++] = (uint8_t)(recs[i].len >> 8);
+		out[off++] = (uint8_t)recs[i].len;
+		memcpy(out + off, recs[i].p, recs[i].len);
+		off += recs[i].len;
+	}
+	free(canon);
+	free(recs);
+	return (int)off;
+}
+
+/* RRSIG RDATA up to the signer's name; its length. RFC 4034 §3.1. */
+static size_t
+dns_sign_fixed(uint8_t *p, uint16_t type, const uint8_t *lname,
+    uint32_t orig_ttl, uint32_t inc, uint32_t exp, uint16_t tag,
+    const uint8_t *apex)
+{
+	unsigned labels = dns_name_labels(lname);
+	size_t alen = dns_name_len(apex);
+
+	if (lname[0] == 1 && lname[1] == '*')
+		labels--; /* RFC 4034 §3.1.3 */
+	p[0] = (uint8_t)(type >> 8);
+	p[1] = (uint8_t)type;
+	p[2] = DNS_KEY_ALG_ECDSAP256;
+	p[3] = (uint8_t)labels;
+	p[4] = (uint8_t)(orig_ttl >> 24);
+	p[5] = (uint8_t)(orig_ttl >> 16);
+	p[6] = (uint8_t)(orig_ttl >> 8);
+	p[7] = (uint8_t)orig_ttl;
+	p[8] = (uint8_t)(exp >> 24);
+	p[9] = (uint8_t)(exp >> 16);
+	p[10] = (uint8_t)(exp >> 8);
+	p[11] = (uint8_t)exp;
+	p[12] = (uint8_t)(inc >> 24);
+	p[13] = (uint8_t)(inc >> 16);
+	p[14] = (uint8_t)(inc >> 8);
+	p[15] = (uint8_t)inc;
+	p[16] = (uint8_t)(tag >> 8);
+	p[17] = (uint8_t)tag;
+	memcpy(p + 18, apex, alen);
+	dns_name_lower(p + 18);
+	return 18 + alen;
+}
+
+/* Whether e may still be served at now: half its validity left. */
+static bool
+dns_sign_fresh(const struct dns_sign_entry *e, uint32_t now)
+{
+	uint32_t mid = e->inception + DNS_SIGN_SKEW + DNS_SIGN_VALIDITY / 2;
+
+	return e->used && now >= e->inception && now < mid;
+}
+
+/* The content cache slot of a key: its first 24 bits, uniform enough. */
+static uint32_t
+dns_sign_slot(const uint8_t key[32])
+{
+	return ((uint32_t)key[0] << 16 | (uint32_t)key[1] << 8 | key[2]) %
+	    DNS_SIGN_DYN_SLOTS;
+}
+
+/* The content key of a per-query set: SHA-256 of its signed records. */
+static int
+dns_sign_content_key(const uint8_t *data, size_t len, uint8_t key[32])
+{
+	unsigned dl = 0;
+
+	if (EVP_Digest(data, len, key, &dl, EVP_sha256(), NULL) != 1 ||
+	    dl != 32)
+		return -EIO;
+	return 0;
+}
+
+int
+dns_sign_rrsig(struct dns_sign *s, int zone, const uint8_t *apex, uint32_t sidx,
+    const uint8_t *lname, const struct dns_rrset *set, uint32_t orig_ttl,
+    uint32_t now, uint8_t *out)
+{
+	const struct dns_key *k = dns_sign_key(s, zone);
+	struct dns_sign_entry *e, tmp;
+	uint32_t inc = now - DNS_SIGN_SKEW, exp = now + DNS_SIGN_VALIDITY;
+	uint8_t *data = NULL, ckey[32];
+	size_t fixed, size;
+	int n, rc = -EIO;
+
+	if (k == NULL)
+		return -EINVAL;
+	if (sidx != DNS_SIGN_NONE && sidx >= s->nsets)
+		return -EINVAL;
+	/* The fixed part with the times a new signature gets; a cached
+	 * signature's own times are written over them at the end. */
+	fixed = dns_sign_fixed(
+	    out, set->type, lname, orig_ttl, inc, exp, k->tag, apex);
+	size = fixed;
+	for (unsigned i = 0; i < set->count; i++)
+		size += dns_name_len(lname) + 10 + set->rdata[i].len;
+	if (sidx != DNS_SIGN_NONE) {
+		e = s->stat[sidx];
+		if (e != NULL && dns_sign_fresh(e, now))
+			goto hit;
+		if (e == NULL)
+			e = s->stat[sidx] = xcalloc(1, sizeof(*e));
+	} else {
+		e = NULL;
+	}
+	data = xmalloc(size);
+	if ((n = dns_sign_data(out, fixed, lname, set, orig_ttl, data, size)) <
+	    0) {
+		rc = n;
+		goto fail;
+	}
+	if (e == NULL) {
+		/* Keyed by the records alone (the times excluded), and by
+		 * the type, labels and TTL the fixed part holds. */
+		memset(data + 8, 0, 8);
+		if (dns_sign_content_key(data, (size_t)n, ckey) != 0)
+			goto fail;
+		dns_sign_fixed(
+		    data, set->type, lname, orig_ttl, inc, exp, k->tag, apex);
+		e = &s->dyn[dns_sign_slot(ckey)];
+		if (dns_sign_fresh(e, now) && memcmp(e->key, ckey, 32) == 0)
+			goto hit;
+		memcpy(tmp.key, ckey, 32);
+	}
+	tmp.inception = inc;
+	tmp.expiration = exp;
+	tmp.used = true;
+	if (dns_key_sign(k, data, (size_t)n, tmp.sig) != 0)
+		goto fail;
+	if (sidx != DNS_SIGN_NONE) {
+		memcpy(tmp.key, e->key, 32);
+		s->st.signed_static++;
+	} else {
+		s->st.signed_dyn++;
+	}
+	*e = tmp;
+	free(data);
+	goto write;
+hit:
+	s->st.hits++;
+	free(data);
+write:
+	dns_sign_fixed(out, set->type, lname, orig_ttl, e->inception,
+	    e->expiration, k->tag, apex);
+	memcpy(out + fixed, e->sig, DNS_KEY_SIG_LEN);
+	return (int)(fixed + DNS_KEY_SIG_LEN);
+fail:
+	s->st.failures++;
+	free(data);
+	return rc;
+}
