@@ -19,7 +19,7 @@ import subprocess
 
 from havenlib.poll import wait_until
 from test_snap_repl import CHUNK, NCHUNKS, PORT, RECEIVER, create, \
-    make_image, replicate, site, snap  # noqa: F401 (site is a fixture)
+    make_image, replicate, site  # noqa: F401 (site is a fixture)
 
 
 def same_bytes(a, b):
@@ -48,8 +48,9 @@ def change(img, rng, chunks):
             f.write(rng.randbytes(100))
 
 
-def test_standby_image_follows_and_promotes(site, haven):
-    s = site
+def start_receiver(s, haven):
+    """The receiver of the site with a standby image for vm1, in a
+    directory its unprivileged plane can write."""
     pw = s["user"]
     sbdir = os.path.join(os.path.dirname(s["dst"]), "standby")
     os.mkdir(sbdir)
@@ -61,7 +62,21 @@ def test_standby_image_follows_and_promotes(site, haven):
            "  standby:\n    - volume: vm1\n      image: %s\n"
            % (s["workdir"], s["workdir"], RECEIVER, PORT, s["dst"],
               s["psk"], standby))
-    h = haven(cfg, ns=s["b"], name="receiver")
+    return haven(cfg, ns=s["b"], name="receiver"), standby
+
+
+def promote(s, standby):
+    pw = s["user"]
+    return subprocess.run(["setpriv", "--reuid=%d" % pw.pw_uid,
+                           "--regid=%d" % pw.pw_gid, "--clear-groups",
+                           s["bin"], "snap", "promote", "--store", s["dst"],
+                           "--to", standby, "vm1"],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_standby_image_follows_and_promotes(site, haven):
+    s = site
+    h, standby = start_receiver(s, haven)
     img = make_image(s, seed=5)
     rng = random.Random(5)
 
@@ -110,11 +125,7 @@ def test_standby_image_follows_and_promotes(site, haven):
 
     # Failover: the standby image is already the head.
     h.stop()
-    r = subprocess.run(["setpriv", "--reuid=%d" % pw.pw_uid,
-                        "--regid=%d" % pw.pw_gid, "--clear-groups",
-                        s["bin"], "snap", "promote", "--store", s["dst"],
-                        "--to", standby, "vm1"],
-                       capture_output=True, text=True, timeout=60)
+    r = promote(s, standby)
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert "delta: kept %d chunks, wrote 0 (the standby image was at the " \
         "snapshot already)" % NCHUNKS in r.stdout, r.stdout
@@ -152,26 +163,11 @@ def test_promote_right_after_a_snapshot_arrives(site, haven):
     standby lock first, the promoted image is the snapshot's, and an
     apply that comes second leaves a primary's image alone."""
     s = site
-    pw = s["user"]
-    sbdir = os.path.join(os.path.dirname(s["dst"]), "standby")
-    os.mkdir(sbdir)
-    os.chown(sbdir, pw.pw_uid, pw.pw_gid)
-    standby = os.path.join(sbdir, "vm1.img")
-    cfg = ("haven:\n  state_dir: %s/state\n"
-           "api:\n  socket: %s/haven.sock\n"
-           "snap:\n  listen: %s:%d\n  store: %s\n  psk_file: %s\n"
-           "  standby:\n    - volume: vm1\n      image: %s\n"
-           % (s["workdir"], s["workdir"], RECEIVER, PORT, s["dst"],
-              s["psk"], standby))
-    h = haven(cfg, ns=s["b"], name="receiver")
+    h, standby = start_receiver(s, haven)
     img = make_image(s, seed=6)
     create(s, img)
     replicate(s)
-    r = subprocess.run(["setpriv", "--reuid=%d" % pw.pw_uid,
-                        "--regid=%d" % pw.pw_gid, "--clear-groups",
-                        s["bin"], "snap", "promote", "--store", s["dst"],
-                        "--to", standby, "vm1"],
-                       capture_output=True, text=True, timeout=60)
+    r = promote(s, standby)
     assert r.returncode == 0, (r.stdout, r.stderr)
 
     def settled():
