@@ -86,6 +86,14 @@ enum snap_restore_mode {
 int snap_restore(struct snap_store *s, const struct snap_manifest *m,
     const char *path, enum snap_restore_mode mode, char *err, size_t errlen);
 
+/*
+ * Chunk i of m from the store into buf (m->chunk_size bytes), proven as
+ * snap_restore proves it (frame, ID, and its length against its place in
+ * the image). 0, or -errno with err naming the chunk, its offset and why.
+ */
+int snap_restore_chunk_get(struct snap_store *s, const struct snap_manifest *m,
+    uint64_t i, uint8_t *buf, char *err, size_t errlen);
+
 struct snap_restore_stats {
 	bool delta;       /* path existed: compared chunk by chunk */
 	bool cloned;      /* the temp file began as a FICLONE of it */

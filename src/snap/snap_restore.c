@@ -33,21 +33,47 @@ snap_restore_write(
 	                util_pwrite_all(fd, p, len, off);
 }
 
+int
+snap_restore_chunk_get(struct snap_store *s, const struct snap_manifest *m,
+    uint64_t i, uint8_t *buf, char *err, size_t errlen)
+{
+	char hex[SNAP_HEX_LEN + 1];
+	const char *why = NULL;
+	uint64_t off;
+	uint32_t len;
+	size_t got = 0;
+	int e;
+
+	snap_chunker_range(m->size, m->chunk_size, i, &off, &len);
+	e = snap_store_chunk_get(
+	    s, &m->chunks[i], buf, m->chunk_size, &got, &why);
+	if (e == 0 && got != len) {
+		why = "chunk length does not match its place in the image";
+		e = -EBADMSG;
+	}
+	if (e != 0) {
+		snap_id_hex(&m->chunks[i], hex);
+		snprintf(err, errlen, "chunk %llu (offset %llu) %s: %s",
+		    (unsigned long long)i, (unsigned long long)off, hex,
+		    e == -ENOENT ? "missing from the store" :
+		        why      ? why :
+		                   strerror(-e));
+	}
+	return e;
+}
+
 /* The chunk loop; fd is the temp file or stdout. */
 static int
 snap_restore_chunks(struct snap_store *s, const struct snap_manifest *m, int fd,
     enum snap_restore_mode mode, bool stream, char *err, size_t errlen)
 {
 	uint8_t *buf = xmalloc(m->chunk_size), *zero = NULL;
-	char hex[SNAP_HEX_LEN + 1];
 	int e = 0;
 
 	for (uint64_t i = 0; i < m->nchunks && e == 0; i++) {
 		const uint8_t *p = buf;
-		const char *why = NULL;
 		uint64_t off;
 		uint32_t len;
-		size_t got = 0;
 
 		snap_chunker_range(m->size, m->chunk_size, i, &off, &len);
 		if (snap_id_is_zero(&m->chunks[i])) {
@@ -56,26 +82,9 @@ snap_restore_chunks(struct snap_store *s, const struct snap_manifest *m, int fd,
 			if (zero == NULL)
 				zero = xcalloc(1, m->chunk_size);
 			p = zero;
-		} else {
-			e = snap_store_chunk_get(
-			    s, &m->chunks[i], buf, m->chunk_size, &got, &why);
-			if (e == 0 && got != len) {
-				why = "chunk length does not match its place "
-				      "in the image";
-				e = -EBADMSG;
-			}
-			if (e != 0) {
-				snap_id_hex(&m->chunks[i], hex);
-				snprintf(err, errlen,
-				    "chunk %llu (offset %llu) "
-				    "%s: %s",
-				    (unsigned long long)i,
-				    (unsigned long long)off, hex,
-				    e == -ENOENT ? "missing from the store" :
-				        why      ? why :
-				                   strerror(-e));
-				break;
-			}
+		} else if ((e = snap_restore_chunk_get(
+		                s, m, i, buf, err, errlen)) != 0) {
+			break;
 		}
 		if ((e = snap_restore_write(fd, p, len, off, stream)) != 0)
 			snprintf(err, errlen, "writing at %llu: %s",

@@ -107,13 +107,10 @@ static int
 snap_rd_chunk(struct snap_rd *r, uint64_t i)
 {
 	const struct snap_id *want = &r->m->chunks[i];
-	char hex[SNAP_HEX_LEN + 1];
-	const char *why = NULL;
 	struct snap_id id;
 	uint64_t off;
 	uint32_t len;
 	ssize_t n;
-	size_t got = 0;
 	bool same;
 	int e;
 
@@ -154,23 +151,9 @@ snap_rd_chunk(struct snap_rd *r, uint64_t i)
 		e = util_pwrite_all(r->out_fd, r->old, len, off);
 	} else {
 		r->st->written++;
-		e = snap_store_chunk_get(
-		    r->s, want, r->fresh, r->m->chunk_size, &got, &why);
-		if (e == 0 && got != len) {
-			why = "chunk length does not match its place in the "
-			      "image";
-			e = -EBADMSG;
-		}
-		if (e != 0) {
-			snap_id_hex(want, hex);
-			snprintf(r->err, r->errlen,
-			    "chunk %llu (offset %llu) %s: %s",
-			    (unsigned long long)i, (unsigned long long)off, hex,
-			    e == -ENOENT ? "missing from the store" :
-			        why      ? why :
-			                   strerror(-e));
+		if ((e = snap_restore_chunk_get(
+		         r->s, r->m, i, r->fresh, r->err, r->errlen)) != 0)
 			return e;
-		}
 		e = util_pwrite_all(r->out_fd, r->fresh, len, off);
 	}
 	if (e != 0)

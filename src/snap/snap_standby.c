@@ -135,34 +135,6 @@ snap_standby_set_copy(
 	set->n = n;
 }
 
-/*
- * The snapshot image holds, by the record: 1 with *known loaded (the
- * caller finis it), 0 when the record is absent, stale or of another file.
- */
-static int
-snap_standby_known(struct snap_store *s, const char *volume, const char *image,
-    struct snap_manifest *known)
-{
-	struct snap_cd_state st;
-	struct snap_ref ref;
-	struct stat sb;
-	char err[160];
-
-	if (snap_cd_state_load(s->root, SNAP_STANDBY_KIND, volume, &st) != 0 ||
-	    strcmp(st.base, image) != 0 || stat(image, &sb) != 0 ||
-	    !snap_cd_state_intact(&st, &sb))
-		return 0;
-	snprintf(ref.volume, sizeof(ref.volume), "%s", volume);
-	snprintf(ref.id, sizeof(ref.id), "%s", st.snapshot);
-	if (snap_store_manifest_load(s, &ref, known, err, sizeof(err)) != 0)
-		return 0;
-	if (!snap_cd_state_of(&st, known)) {
-		snap_manifest_fini(known);
-		return 0;
-	}
-	return 1;
-}
-
 void
 snap_standby_state(const struct snap_store *s, const char *volume,
     const char *image, struct snap_standby_state *out)
@@ -178,6 +150,34 @@ snap_standby_state(const struct snap_store *s, const char *volume,
 	snprintf(out->snapshot, sizeof(out->snapshot), "%s", st.snapshot);
 	snprintf(out->root, sizeof(out->root), "%s", st.root);
 	out->intact = stat(image, &sb) == 0 && snap_cd_state_intact(&st, &sb);
+}
+
+/*
+ * The snapshot image holds, by the record: 1 with *known loaded (the
+ * caller finis it), 0 when the record is absent, stale or of another file.
+ */
+static int
+snap_standby_known(struct snap_store *s, const char *volume, const char *image,
+    struct snap_manifest *known)
+{
+	struct snap_standby_state st;
+	char err[160], root[SNAP_HEX_LEN + 1];
+	struct snap_ref ref;
+
+	snap_standby_state(s, volume, image, &st);
+	if (!st.intact)
+		return 0;
+	snprintf(ref.volume, sizeof(ref.volume), "%s", volume);
+	snprintf(ref.id, sizeof(ref.id), "%s", st.snapshot);
+	if (snap_store_manifest_load(s, &ref, known, err, sizeof(err)) != 0)
+		return 0;
+	/* The root hash covers the size, chunk size and every chunk ID. */
+	snap_id_hex(&known->root, root);
+	if (strcmp(root, st.root) != 0) {
+		snap_manifest_fini(known);
+		return 0;
+	}
+	return 1;
 }
 
 bool
