@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "dns/dns_db_priv.h"
+#include "dns/dns_rdata.h"
 #include "lib/util.h"
 
 static int
@@ -197,36 +198,22 @@ dns_db_link(struct dns_db *db, struct dns_db_errs *e)
 
 /*
  * The names the answer engine reads out of RDATA (to follow, to find
- * additional data, to compress) must be well-formed, whoever fed them.
+ * additional data, to compress, to sign in canonical form) must be
+ * well-formed, whoever fed them: the zone parser, a transfer, a journal.
  */
 static void
 dns_db_check_rdata(const struct dns_db *db, struct dns_db_errs *e,
     const struct dns_db_node *n, const struct dns_db_set *s)
 {
-	size_t skip, i;
+	const struct dns_rdata_shape *sh;
+	size_t at[DNS_RDATA_NAMES_MAX], i;
 
-	switch (s->type) {
-	case DNS_TYPE_NS:
-	case DNS_TYPE_CNAME:
-	case DNS_TYPE_DNAME:
-	case DNS_TYPE_PTR:
-		skip = 0;
-		break;
-	case DNS_TYPE_MX:
-		skip = 2;
-		break;
-	case DNS_TYPE_SRV:
-		skip = 6;
-		break;
-	default:
+	if ((sh = dns_rdata_shape(s->type, DNS_RDATA_ANY)) == NULL)
 		return;
-	}
 	for (i = 0; i < s->count; i++) {
 		const struct dns_rdata *rd = &db->rdata[s->rd + i];
 
-		if (rd->len <= skip ||
-		    dns_name_check(rd->data + skip, rd->len - skip) !=
-		        (int)(rd->len - skip)) {
+		if (dns_rdata_names(sh, rd->data, rd->len, at) < 0) {
 			dns_db_report(db, e, n->zone, db->arena + n->name,
 			    "malformed RDATA");
 			return;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "dns/dns_journal.h"
+#include "dns/dns_rdata.h"
 #include "lib/util.h"
 
 /* RR types that never belong in a zone's data (RFC 6895 §3.1: meta and
@@ -191,37 +192,11 @@ dns_journal_get32(struct dns_journal_cur *c, uint32_t *v)
 static int
 dns_journal_rdata_check(uint16_t type, const uint8_t *p, size_t n)
 {
-	size_t fixed = 0, names = 0, tail = 0;
-	int l;
+	const struct dns_rdata_shape *sh;
+	size_t at[DNS_RDATA_NAMES_MAX];
 
-	switch (type) {
-	case DNS_TYPE_NS:
-	case DNS_TYPE_CNAME:
-	case DNS_TYPE_PTR:
-		names = 1;
-		break;
-	case DNS_TYPE_MX:
-		fixed = 2;
-		names = 1;
-		break;
-	case DNS_TYPE_SOA:
-		names = 2;
-		tail = 20;
-		break;
-	default:
-		return 0;
-	}
-	if (n < fixed)
-		return -EINVAL;
-	p += fixed;
-	n -= fixed;
-	for (size_t i = 0; i < names; i++) {
-		if ((l = dns_name_check(p, n)) < 0)
-			return -EINVAL;
-		p += l;
-		n -= (size_t)l;
-	}
-	return n == tail ? 0 : -EINVAL;
+	sh = dns_rdata_shape(type, DNS_RDATA_COMPRESS);
+	return sh == NULL || dns_rdata_names(sh, p, n, at) >= 0 ? 0 : -EINVAL;
 }
 
 /* One rr of the file into list l, checked; soa: it must be the apex

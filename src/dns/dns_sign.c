@@ -8,16 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns/dns_rdata.h"
 #include "dns/dns_sign.h"
 #include "lib/util.h"
-
-#define DNS_TYPE_MINFO 14
-#define DNS_TYPE_RP    17
-#define DNS_TYPE_AFSDB 18
-#define DNS_TYPE_RT    21
-#define DNS_TYPE_PX    26
-#define DNS_TYPE_NAPTR 35
-#define DNS_TYPE_KX    36
 
 /* One cached signature. */
 struct dns_sign_entry {
@@ -89,25 +82,6 @@ dns_sign_stats(const struct dns_sign *s, struct dns_sign_stats *st)
 	*st = s->st;
 }
 
-/* Fold the name at p (len bytes left) in place; its length or -1. */
-static int
-dns_sign_fold_name(uint8_t *p, size_t len)
-{
-	int n = dns_name_check(p, len);
-
-	if (n < 0)
-		return -1;
-	dns_name_lower(p);
-	return n;
-}
-
-/* Skip a character-string at p (len left); its length or -1. */
-static int
-dns_sign_skip_str(const uint8_t *p, size_t len)
-{
-	return len >= 1 && (size_t)p[0] + 1 <= len ? p[0] + 1 : -1;
-}
-
 /*
  * Fold in place the names inside rd (len bytes) of type, per RFC 4034
  * §6.2 item 3 as amended by RFC 6840 §5.1 (not NSEC, RRSIG). Malformed
@@ -116,56 +90,15 @@ dns_sign_skip_str(const uint8_t *p, size_t len)
 static void
 dns_sign_canon_rdata(uint16_t type, uint8_t *rd, size_t len)
 {
-	size_t off = 0;
-	int n, names = 1, i;
+	const struct dns_rdata_shape *sh;
+	size_t at[DNS_RDATA_NAMES_MAX];
+	int n, i;
 
-	switch (type) {
-	case DNS_TYPE_NS:
-	case DNS_TYPE_CNAME:
-	case DNS_TYPE_PTR:
-	case DNS_TYPE_DNAME:
-	case 3: /* MD */
-	case 4: /* MF */
-	case 7: /* MB */
-	case 8: /* MG */
-	case 9: /* MR */
-		break;
-	case DNS_TYPE_SOA:
-	case DNS_TYPE_MINFO:
-	case DNS_TYPE_RP:
-		names = 2;
-		break;
-	case DNS_TYPE_MX:
-	case DNS_TYPE_AFSDB:
-	case DNS_TYPE_RT:
-	case DNS_TYPE_KX:
-		off = 2;
-		break;
-	case DNS_TYPE_PX:
-		off = 2;
-		names = 2;
-		break;
-	case DNS_TYPE_SRV:
-		off = 6;
-		break;
-	case DNS_TYPE_NAPTR:
-		off = 4;
-		for (i = 0; i < 3; i++) {
-			if (off > len ||
-			    (n = dns_sign_skip_str(rd + off, len - off)) < 0)
-				return;
-			off += (size_t)n;
-		}
-		break;
-	default:
+	if ((sh = dns_rdata_shape(type, DNS_RDATA_CANON)) == NULL)
 		return;
-	}
-	for (i = 0; i < names; i++) {
-		if (off >= len ||
-		    (n = dns_sign_fold_name(rd + off, len - off)) < 0)
-			return;
-		off += (size_t)n;
-	}
+	n = dns_rdata_names(sh, rd, len, at);
+	for (i = 0; i < n; i++)
+		dns_name_lower(rd + at[i]);
 }
 
 /* Canonical RDATA, for sorting: bytes, then the shorter first. */

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "dns/dns_rdata.h"
 #include "dns/dns_wire.h"
 
 static const char *const dns_wire_err_names[DNS_WIRE_ERR__COUNT] = {
@@ -520,56 +521,29 @@ static int
 dns_resp_rdata(
     struct dns_resp *r, uint16_t type, const struct dns_rdata *rd, size_t end)
 {
-	const uint8_t *p = rd->data;
-	size_t n = rd->len, fixed = 0, names = 0, i;
-	int l;
+	const struct dns_rdata_shape *sh;
+	size_t at[DNS_RDATA_NAMES_MAX], from = 0;
+	int names, i;
 
-	switch (type) {
-	case DNS_TYPE_NS:
-	case DNS_TYPE_CNAME:
-	case DNS_TYPE_PTR:
-		names = 1;
-		break;
-	case DNS_TYPE_MX:
-		fixed = 2;
-		names = 1;
-		break;
-	case DNS_TYPE_SOA:
-		names = 2;
-		break;
-	default:
-		break;
-	}
-	if (names == 0) {
-		if (r->len + n > end)
-			return -EMSGSIZE;
-		memcpy(r->buf + r->len, p, n);
-		r->len += n;
-		return 0;
-	}
-	/* MX: preference, then the name; SOA: two names, then 20 bytes. */
-	if (n < fixed)
+	sh = dns_rdata_shape(type, DNS_RDATA_COMPRESS);
+	names = sh == NULL ? 0 : dns_rdata_names(sh, rd->data, rd->len, at);
+	if (names < 0)
 		return -EINVAL;
-	if (r->len + fixed > end)
-		return -EMSGSIZE;
-	memcpy(r->buf + r->len, p, fixed);
-	r->len += fixed;
-	p += fixed;
-	n -= fixed;
+	/* The bytes before each name as they are, the name compressed, and
+	 * after the last name the rest (the whole RDATA when it has none). */
 	for (i = 0; i < names; i++) {
-		if ((l = dns_name_check(p, n)) < 0)
-			return -EINVAL;
-		if (dns_resp_name(r, p, true, end) < 0)
+		if (r->len + (at[i] - from) > end)
 			return -EMSGSIZE;
-		p += l;
-		n -= (size_t)l;
+		memcpy(r->buf + r->len, rd->data + from, at[i] - from);
+		r->len += at[i] - from;
+		if (dns_resp_name(r, rd->data + at[i], true, end) < 0)
+			return -EMSGSIZE;
+		from = at[i] + dns_name_len(rd->data + at[i]);
 	}
-	if (n != (type == DNS_TYPE_SOA ? 20 : 0))
-		return -EINVAL;
-	if (r->len + n > end)
+	if (r->len + (rd->len - from) > end)
 		return -EMSGSIZE;
-	memcpy(r->buf + r->len, p, n);
-	r->len += n;
+	memcpy(r->buf + r->len, rd->data + from, rd->len - from);
+	r->len += rd->len - from;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "dns/dns_rdata.h"
 #include "dns/dns_wire.h"
 #include "dns/dns_xfr_in.h"
 #include "dns/dns_xfr_out.h"
@@ -179,44 +180,27 @@ static int
 dns_xfr_in_rdata(
     const uint8_t *msg, size_t off, size_t rdlen, uint16_t type, uint8_t *out)
 {
-	size_t end = off + rdlen, n = 0, fixed = 0, names = 0, i;
+	const struct dns_rdata_shape *sh;
+	size_t end = off + rdlen, n, i;
 
-	switch (type) {
-	case DNS_TYPE_NS:
-	case DNS_TYPE_CNAME:
-	case DNS_TYPE_PTR:
-		names = 1;
-		break;
-	case DNS_TYPE_MX:
-		fixed = 2;
-		names = 1;
-		break;
-	case DNS_TYPE_SRV:
-		fixed = 6;
-		names = 1;
-		break;
-	case DNS_TYPE_SOA:
-		names = 2;
-		break;
-	default:
+	/* Only the types senders compress have names to expand here; the
+	 * table keeps strings out of them. */
+	if ((sh = dns_rdata_shape(type, DNS_RDATA_EXPAND)) == NULL) {
 		memcpy(out, msg + off, rdlen);
 		return (int)rdlen;
 	}
-	if (end - off < fixed)
+	if (end - off < sh->fixed)
 		return -EBADMSG;
-	memcpy(out, msg + off, fixed);
-	n = fixed;
-	off += fixed;
-	for (i = 0; i < names; i++)
+	memcpy(out, msg + off, sh->fixed);
+	n = sh->fixed;
+	off += sh->fixed;
+	for (i = 0; i < sh->names; i++)
 		if (dns_xfr_in_name(msg, end, &off, out, &n) < 0)
 			return -EBADMSG;
-	if (type == DNS_TYPE_SOA) {
-		if (end - off != 20)
-			return -EBADMSG;
-		memcpy(out + n, msg + off, 20);
-		n += 20;
-	} else if (off != end)
+	if (end - off != sh->tail)
 		return -EBADMSG;
+	memcpy(out + n, msg + off, sh->tail);
+	n += sh->tail;
 	if (n > UINT16_MAX)
 		return -EBADMSG;
 	return (int)n;
