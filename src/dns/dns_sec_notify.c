@@ -180,7 +180,7 @@ dns_sec_notify_in(struct dns_srv *s, const uint8_t *msg, size_t len,
 	dns_name_to_text(apex, zone, sizeof(zone));
 	if (zi == NULL) {
 		s->sec->nres[DNS_SEC_N_NOTAUTH]++;
-		return dns_xfr_tsig_answer(c, msg, len, out, size,
+		return dns_xfr_tsig_answer(s, msg, len, out, size,
 		    dns_sec_reply(
 		        msg, qend, DNS_RCODE_NOTAUTH, NULL, out, size));
 	}
@@ -207,7 +207,7 @@ dns_sec_notify_in(struct dns_srv *s, const uint8_t *msg, size_t len,
 		 * the keys we know, and answered signed, as any query. */
 		n = dns_sec_reply(
 		    msg, qend, DNS_RCODE_NOERROR, NULL, out, size);
-		n = dns_xfr_tsig_answer(c, msg, len, out, size, n);
+		n = dns_xfr_tsig_answer(s, msg, len, out, size, n);
 		if (n >= DNS_HDR_LEN && (out[3] & 0xf) == DNS_RCODE_NOTAUTH) {
 			s->sec->nres[DNS_SEC_N_NOTAUTH]++;
 			return n;

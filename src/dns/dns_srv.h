@@ -140,6 +140,8 @@ struct dns_xfr_stats {
 	uint64_t results[DNS_XFR_RESULT__COUNT]; /* requests, by decision */
 	uint64_t messages, records;
 	uint64_t aborted; /* an RRset too large for a message */
+	/* answers to signed queries (not transfers), by TSIG outcome */
+	uint64_t tsig_signed, tsig_failed;
 };
 
 /*

@@ -297,7 +297,7 @@ dns_tcp_query(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
 	    (uint16_t)MIN(s->conf->tcp.idle_timeout_ms / 100, UINT16_MAX);
 	n = dns_answer(s->zones->db, s->dyn, &opts, &c->cl, msg, len,
 	    s->scratch + 2, DNS_MSG_MAX, &info);
-	n = dns_xfr_tsig_answer(s->conf, msg, len, s->scratch + 2, DNS_MSG_MAX,
+	n = dns_xfr_tsig_answer(s, msg, len, s->scratch + 2, DNS_MSG_MAX,
 	    n); /* dns-xfr: TSIG-signed queries */
 	dns_srv_count(s, DNS_SRV_TCP, &info);
 	if (n == 0)

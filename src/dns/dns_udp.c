@@ -135,7 +135,7 @@ dns_udp_answer(struct dns_srv *s, struct dns_sock *k, unsigned i, unsigned j,
 		goto send; /* dns-sec: NOTIFY in; not rate limited */
 	n = dns_answer(s->zones->db, s->dyn, &s->opts, &cl, b->rx[i],
 	    b->in[i].msg_len, b->tx[j], DNS_UDP_OUT, &info);
-	n = dns_xfr_tsig_answer(s->conf, b->rx[i], b->in[i].msg_len, b->tx[j],
+	n = dns_xfr_tsig_answer(s, b->rx[i], b->in[i].msg_len, b->tx[j],
 	    DNS_UDP_OUT, n); /* dns-xfr: TSIG-signed queries */
 	dns_srv_count(s, DNS_SRV_UDP, &info);
 	if (n == 0)

@@ -20,14 +20,6 @@
 #include "lib/metrics.h"
 #include "lib/util.h"
 
-/*
- * Answers to signed queries, by TSIG outcome: still file-scope, because
- * dns_xfr_tsig_answer's callers include the UDP path (dns_udp.c), whose
- * signature carries no server; they move into struct dns_srv when that
- * path passes it. The process is single-threaded.
- */
-static uint64_t dns_xfr_tsig_signed, dns_xfr_tsig_failed;
-
 struct dns_xfr_stream {
 	struct dns_xfr_out *x;    /* owned */
 	struct dns_xfr_stats *st; /* borrowed: the server's */
@@ -178,16 +170,17 @@ dns_xfr_metrics(const struct dns_srv *s, struct buf *out)
 	mx_family(out, "haven_dns_tsig_answers_total", "counter",
 	    "answers to signed queries (not transfers), by TSIG outcome");
 	mx_u64(out, "haven_dns_tsig_answers_total", "result=\"signed\"",
-	    dns_xfr_tsig_signed);
+	    st->tsig_signed);
 	mx_u64(out, "haven_dns_tsig_answers_total", "result=\"notauth\"",
-	    dns_xfr_tsig_failed);
+	    st->tsig_failed);
 	dns_notify_metrics(s != NULL ? s->notify : NULL, out);
 }
 
 size_t
-dns_xfr_tsig_answer(const struct dns_conf *c, const uint8_t *q, size_t qlen,
+dns_xfr_tsig_answer(struct dns_srv *s, const uint8_t *q, size_t qlen,
     uint8_t *out, size_t size, size_t n)
 {
+	const struct dns_conf *c = s->conf;
 	uint8_t name[DNS_NAME_MAX];
 	struct dns_tsig_key *keys;
 	struct dns_tsig_ctx ctx;
@@ -208,7 +201,7 @@ dns_xfr_tsig_answer(const struct dns_conf *c, const uint8_t *q, size_t qlen,
 		/* NOTAUTH with the question only, then the TSIG saying why
 		 * (RFC 8945 §5.2): the data must not go to a client that
 		 * failed to prove it holds the key. */
-		dns_xfr_tsig_failed++;
+		s->xfr_st.tsig_failed++;
 		len = DNS_HDR_LEN;
 		if (out[4] == 0 && out[5] == 1 &&
 		    dns_wire_name_read(out, n, &off, name) == DNS_WIRE_OK &&
@@ -223,7 +216,7 @@ dns_xfr_tsig_answer(const struct dns_conf *c, const uint8_t *q, size_t qlen,
 	}
 	if (rc >= 0 && dns_tsig_sign(&ctx, out, &n, size, now) == 0 &&
 	    rc == DNS_TSIG_NOERROR)
-		dns_xfr_tsig_signed++;
+		s->xfr_st.tsig_signed++;
 	explicit_bzero(keys, c->ntsig_keys * sizeof(*keys));
 	free(keys);
 	return n;

@@ -20,15 +20,15 @@ int dns_xfr_tcp(const struct dns_conf *c, struct dns_srv_zones *z,
 
 /*
  * Sign the n-byte answer in out (size bytes) to the qlen-byte query q if
- * q carries a TSIG and c (the server's config, NULL before the first
- * apply) has keys (RFC 8945 §5.3): a good signature gets the answer
+ * q carries a TSIG and s's config (NULL before the first apply) has keys
+ * (RFC 8945 §5.3), counting the outcome in s: a good signature gets the answer
  * signed; a bad one (BADKEY, BADSIG, BADTIME) turns it into NOTAUTH with
  * the question alone and the TSIG error.
  * Returns the new length; n as it was for an unsigned query, or when the
  * signature does not fit size. For the UDP and TCP answer paths.
  */
-size_t dns_xfr_tsig_answer(const struct dns_conf *c, const uint8_t *q,
-    size_t qlen, uint8_t *out, size_t size, size_t n);
+size_t dns_xfr_tsig_answer(struct dns_srv *s, const uint8_t *q, size_t qlen,
+    uint8_t *out, size_t size, size_t n);
 
 /*
  * The IPC_ZONE_SERIALS payload (dns_notify.c says why): a header, then n
