@@ -24,6 +24,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from havenlib import knot as hknot  # noqa: E402
 from havenlib import netns as hnetns  # noqa: E402
 from havenlib import proc as hproc  # noqa: E402
 from havenlib.haven import BadPeer, Haven, Nginx, REPO  # noqa: E402
@@ -129,6 +130,22 @@ def procs(request, workdir):
             ", ".join(p.log_path for p, _ in found),
             found[0][0].log_text()[found[0][1].start():][:4000]),
             pytrace=False)
+
+
+@pytest.fixture
+def knot_secondary(tmp_path):
+    """run(primary, port, **kw): Knot as haven's secondary (havenlib/knot.py)
+    in tmp_path/knot; every one started is stopped after the test."""
+    started = []
+
+    def run(primary, port, **kw):
+        p = hknot.start_secondary(str(tmp_path / "knot"), port, primary, **kw)
+        started.append(p)
+        return p
+
+    yield run
+    for p in started:
+        hknot.stop(p)
 
 
 @pytest.fixture

@@ -41,7 +41,6 @@ from test_dns_server import free_dns_port  # noqa: E402
 from test_dns_xfr import file_records, records, soa_serial  # noqa: E402
 
 KDIG = shutil.which("kdig") or "/usr/bin/kdig"
-KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 
 # Version 10, then what each later serial changes.
 BASE_ZONE = """\
@@ -395,62 +394,7 @@ def test_signed_incremental_stream_of_many_messages(haven, workdir):
         records(port, rdtype="IXFR", serial=10)
 
 
-KNOT_CONF = """\
-server:
-    rundir: "{d}"
-    listen: 127.0.0.1@{port}
-database:
-    storage: "{d}"
-log:
-  - target: "{d}/knot.log"
-    any: debug
-remote:
-  - id: haven
-    address: 127.0.0.1@{primary}
-acl:
-  - id: from_haven
-    address: 127.0.0.1
-    action: notify
-  - id: xfr_out
-    address: 127.0.0.0/8
-    action: transfer
-zone:
-  - domain: example.com
-    storage: "{d}"
-    file: "secondary.zone"
-    master: haven
-    acl: [from_haven, xfr_out]
-"""
-
-
-@pytest.fixture
-def knot(tmp_path):
-    started = []
-
-    def run(primary, port):
-        if not os.access(KNOTD, os.X_OK):
-            pytest.skip("knotd not installed (Debian package knot)")
-        d = tmp_path / "knot"
-        d.mkdir()
-        conf = d / "knot.conf"
-        conf.write_text(KNOT_CONF.format(d=d, port=port, primary=primary))
-        p = subprocess.Popen([KNOTD, "-c", str(conf)],
-                             stdout=subprocess.DEVNULL,
-                             stderr=open(d / "stderr", "w"))
-        p.log = d / "knot.log"
-        started.append(p)
-        return p
-
-    yield run
-    for p in started:
-        p.terminate()
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-
-
-def test_knot_secondary_catches_up_by_ixfr(haven, workdir, knot):
+def test_knot_secondary_catches_up_by_ixfr(haven, workdir, knot_secondary):
     kport = free_dns_port()
     port = free_dns_port()
     notify = '"127.0.0.1:%d"' % kport
@@ -461,7 +405,7 @@ def test_knot_secondary_catches_up_by_ixfr(haven, workdir, knot):
     h.port = port
     wait_until(lambda: soa_serial(port) == 10, timeout=10,
                what="haven serves serial 10")
-    k = knot(port, kport)
+    k = knot_secondary(port, kport, log="debug")
     try:
         wait_until(lambda: soa_serial(kport) == 10, timeout=20,
                    what="knot has serial 10")

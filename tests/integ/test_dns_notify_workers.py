@@ -27,8 +27,6 @@ Skipped, never passed, without dnspython or knotd.
 
 import os
 import signal
-import shutil
-import subprocess
 import threading
 import time
 
@@ -42,7 +40,6 @@ from havenlib.poll import wait_until  # noqa: E402
 from test_dns_server import free_dns_port  # noqa: E402
 from test_dns_xfr import soa_serial  # noqa: E402
 
-KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 WORKERS = 4
 HOSTS = 2000
 # How long the stopped workers stay stopped, and how long Knot waits for
@@ -60,35 +57,6 @@ dns:
       allow_transfer: ["127.0.0.0/8"]
       notify: ["127.0.0.1:{kport}"]
 """
-
-KNOT_CONF = """\
-server:
-    rundir: "{d}"
-    listen: 127.0.0.1@{port}
-    tcp-remote-io-timeout: {timeout}
-database:
-    storage: "{d}"
-log:
-  - target: "{d}/knot.log"
-    any: info
-remote:
-  - id: haven
-    address: 127.0.0.1@{primary}
-acl:
-  - id: from_haven
-    address: 127.0.0.1
-    action: notify
-  - id: xfr_out
-    address: 127.0.0.0/8
-    action: transfer
-zone:
-  - domain: example.com
-    storage: "{d}"
-    file: "secondary.zone"
-    master: haven
-    acl: [from_haven, xfr_out]
-"""
-
 
 def zone(serial):
     # Each version renames one host: every step is a real change.
@@ -116,35 +84,7 @@ def write(workdir, port, kport, serial):
     return cfg
 
 
-@pytest.fixture
-def knot(tmp_path):
-    started = []
-
-    def run(primary, port):
-        if not os.access(KNOTD, os.X_OK):
-            pytest.skip("knotd not installed (Debian package knot)")
-        d = tmp_path / "knot"
-        d.mkdir()
-        conf = d / "knot.conf"
-        conf.write_text(KNOT_CONF.format(d=d, port=port, primary=primary,
-                                         timeout=KNOT_TIMEOUT_MS))
-        p = subprocess.Popen([KNOTD, "-c", str(conf)],
-                             stdout=subprocess.DEVNULL,
-                             stderr=open(d / "stderr", "w"))
-        p.log = d / "knot.log"
-        started.append(p)
-        return p
-
-    yield run
-    for p in started:
-        p.terminate()
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-
-
-def start(haven, workdir, knot):
+def start(haven, workdir, knot_secondary):
     """haven at serial 100 and Knot holding it; (h, port, kport, knot)."""
     kport = free_dns_port()
     port = free_dns_port()
@@ -153,7 +93,7 @@ def start(haven, workdir, knot):
                what="haven serves serial 100")
     wait_until(lambda: len(dns_pids(h)) == WORKERS, timeout=10,
                what="%d dns workers running" % WORKERS)
-    k = knot(port, kport)
+    k = knot_secondary(port, kport, io_timeout_ms=KNOT_TIMEOUT_MS)
     wait_until(lambda: soa_serial(kport) == 100, timeout=30,
                what="knot has serial 100",
                ignore=(OSError, dns.exception.DNSException))
@@ -223,11 +163,11 @@ def run_rounds(h, port, kport, k, workdir, rounds, stall):
             print(open(k.log).read()[-3000:])
 
 
-def test_secondary_follows_every_reload(haven, workdir, knot):
-    h, port, kport, k = start(haven, workdir, knot)
+def test_secondary_follows_every_reload(haven, workdir, knot_secondary):
+    h, port, kport, k = start(haven, workdir, knot_secondary)
     run_rounds(h, port, kport, k, workdir, rounds=8, stall=False)
 
 
-def test_notify_waits_for_late_workers(haven, workdir, knot):
-    h, port, kport, k = start(haven, workdir, knot)
+def test_notify_waits_for_late_workers(haven, workdir, knot_secondary):
+    h, port, kport, k = start(haven, workdir, knot_secondary)
     run_rounds(h, port, kport, k, workdir, rounds=5, stall=True)

@@ -269,59 +269,6 @@ zone:
 """
 
 
-KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
-
-KNOT_CONF = """\
-server:
-    rundir: "{d}"
-    listen: 127.0.0.1@{port}
-database:
-    storage: "{d}"
-control:
-    listen: "{d}/knot.sock"
-log:
-  - target: "{d}/knot.log"
-    any: info
-key:
-  - id: xfr-key
-    algorithm: hmac-sha256
-    secret: "{secret}"
-remote:
-  - id: haven
-    address: 127.0.0.1@{primary}
-{keyline}acl:
-  - id: from_haven
-    address: 127.0.0.1
-{keyline}    action: notify
-  - id: xfr_out
-    address: 127.0.0.0/8
-    action: transfer
-zone:
-  - domain: example.com
-    storage: "{d}"
-    file: "secondary.zone"
-    master: haven
-    acl: [from_haven, xfr_out]
-"""
-
-
-def start_knot(tmp_path, primary_port, key, port):
-    if not os.access(KNOTD, os.X_OK):
-        pytest.skip("knotd not installed (Debian package knot)")
-    d = tmp_path / "knot"
-    d.mkdir()
-    conf = d / "knot.conf"
-    conf.write_text(KNOT_CONF.format(
-        d=d, port=port, primary=primary_port, secret=SECRET,
-        keyline="    key: xfr-key\n" if key else ""))
-    p = subprocess.Popen([KNOTD, "-c", str(conf)],
-                         stdout=subprocess.DEVNULL,
-                         stderr=open(d / "stderr", "w"))
-    p.port = port
-    p.dir = d
-    p.log = d / "knot.log"
-    return p
-
 
 def start_nsd(tmp_path, primary_port, key, port):
     if not os.access(NSD, os.X_OK):
@@ -342,12 +289,14 @@ def start_nsd(tmp_path, primary_port, key, port):
 
 
 @pytest.fixture
-def secondary(tmp_path):
+def secondary(tmp_path, knot_secondary):
     started = []
 
     def run(kind, primary_port, key, port):
-        fn = start_nsd if kind == "nsd" else start_knot
-        p = fn(tmp_path, primary_port, key, port)
+        if kind == "knot":
+            return knot_secondary(primary_port, port,
+                                  secret=SECRET if key else None)
+        p = start_nsd(tmp_path, primary_port, key, port)
         started.append(p)
         return p
 
