@@ -453,8 +453,9 @@ dns_answer_name(
 	if (first)
 		a->info->kind = DNS_ANS_NXDOMAIN;
 	/* Of the last name (RFC 6604); a compact denial says NOERROR, its
-	 * NSEC says the name is not there (RFC 9824 §3). */
-	if (!dns_answer_signing(a, zone))
+	 * NSEC says the name is not there (RFC 9824 §3), unless the client
+	 * said with CO that it reads NXDOMAIN beside that NSEC (§4). */
+	if (!dns_answer_signing(a, zone) || a->co)
 		a->info->rcode = DNS_RCODE_NXDOMAIN;
 	dns_answer_sec_neg(a, zone, NULL, owner);
 	return STEP_DONE;
@@ -512,6 +513,7 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 			memset(&ro, 0, sizeof(ro));
 			ro.udp_size = opts->udp_max;
 			ro.edns_do = q.edns_do;
+			ro.edns_co = q.edns_co;
 			if (e == DNS_WIRE_OK && q.nsid && opts->nsid != NULL) {
 				ro.nsid = opts->nsid;
 				ro.nsid_len = opts->nsid_len;
@@ -570,6 +572,16 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 			info->ede = DNS_EDE_PROHIBITED;
 		return dns_resp_finish(&a.r);
 	}
+	if (q.qtype == DNS_TYPE_NXNAME) {
+		/* A meta-type that only lives in compact denial's bitmaps
+		 * (RFC 9824 §3.5): asking for it is malformed. */
+		info->kind = DNS_ANS_ERROR;
+		info->rcode = DNS_RCODE_FORMERR;
+		dns_resp_set_rcode(&a.r, DNS_RCODE_FORMERR);
+		if (dns_resp_set_ede(&a.r, DNS_EDE_INVALID_QTYPE) == 0)
+			info->ede = DNS_EDE_INVALID_QTYPE;
+		return dns_resp_finish(&a.r);
+	}
 	a.db = db;
 	a.dyn = dyn;
 	dns_answer_client(&q, src, &cl);
@@ -581,6 +593,7 @@ dns_answer(const struct dns_db *db, const struct dns_dyn *dyn,
 	a.aa = false;
 	a.nadded = 0;
 	a.sign = q.edns_do ? opts->sign : NULL;
+	a.co = q.edns_co;
 	a.now = opts->now;
 	a.negative = false;
 	a.nwild = 0;

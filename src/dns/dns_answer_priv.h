@@ -35,6 +35,7 @@ struct dns_ans {
 	struct dns_sign *sign;
 	uint32_t now;
 	bool negative; /* the last name walked got a negative answer */
+	bool co;       /* the query's CO: NXDOMAIN beside a compact denial */
 	/* Wildcard expansions to prove: the next closer names (folded),
 	   their zones and closest enclosers (RFC 4035 §3.1.3.3). */
 	unsigned nwild;

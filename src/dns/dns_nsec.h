@@ -22,9 +22,9 @@
 #include <stdint.h>
 
 #include "dns/dns_name.h"
+#include "dns/dns_wire.h" /* DNS_TYPE_NXNAME */
 
-#define DNS_TYPE_NXNAME    128 /* RFC 9824 §2 */
-#define DNS_NSEC_TYPES_MAX 64  /* types one bitmap is built from */
+#define DNS_NSEC_TYPES_MAX 64 /* types one bitmap is built from */
 /* next name and a bitmap of DNS_NSEC_TYPES_MAX types at worst */
 #define DNS_NSEC_MAX       (DNS_NAME_MAX + DNS_NSEC_TYPES_MAX * 34)
 

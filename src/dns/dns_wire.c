@@ -300,6 +300,10 @@ dns_wire_parse_query(const uint8_t *msg, size_t len, struct dns_query *q)
 				q->udp_size = dns_wire_get16(msg + off + 2);
 				q->edns_version = (uint8_t)(ttl >> 16);
 				q->edns_do = (ttl & DNS_EDNS_DO) != 0;
+				/* CO means nothing without DO (RFC 9824
+				 * §4): a compact denial is a DNSSEC answer. */
+				q->edns_co =
+				    q->edns_do && (ttl & DNS_EDNS_CO) != 0;
 				opt_rdata = msg + off + 10;
 				opt_len = rdlen;
 			} else if (type == DNS_TYPE_TSIG) {
@@ -635,9 +639,10 @@ dns_resp_opt_write(struct dns_resp *r)
 	p[0] = 0; /* root owner */
 	dns_wire_put16(p + 1, DNS_TYPE_OPT);
 	dns_wire_put16(p + 3, o->udp_size);
-	/* Extended RCODE high bits, version 0, DO (RFC 6891 §6.1.3). */
+	/* Extended RCODE high bits, version 0, DO (RFC 6891 §6.1.3), CO. */
 	dns_wire_put32(p + 5,
-	    (uint32_t)(r->rcode >> 4) << 24 | (o->edns_do ? DNS_EDNS_DO : 0));
+	    (uint32_t)(r->rcode >> 4) << 24 | (o->edns_do ? DNS_EDNS_DO : 0) |
+	        (o->edns_co ? DNS_EDNS_CO : 0));
 	dns_wire_put16(p + 9, (uint16_t)rdlen);
 	p += DNS_OPT_FIXED;
 	if (o->nsid != NULL) {

@@ -65,24 +65,26 @@
 #define DNS_CLASS_HS  4
 #define DNS_CLASS_ANY 255
 
-#define DNS_TYPE_A     1
-#define DNS_TYPE_NS    2
-#define DNS_TYPE_CNAME 5
-#define DNS_TYPE_SOA   6
-#define DNS_TYPE_PTR   12
-#define DNS_TYPE_MX    15
-#define DNS_TYPE_TXT   16
-#define DNS_TYPE_AAAA  28
-#define DNS_TYPE_SRV   33
-#define DNS_TYPE_DNAME 39
-#define DNS_TYPE_OPT   41
-#define DNS_TYPE_RRSIG 46
-#define DNS_TYPE_NSEC  47
-#define DNS_TYPE_TSIG  250
-#define DNS_TYPE_ANY   255
-#define DNS_TYPE_CAA   257
+#define DNS_TYPE_A      1
+#define DNS_TYPE_NS     2
+#define DNS_TYPE_CNAME  5
+#define DNS_TYPE_SOA    6
+#define DNS_TYPE_PTR    12
+#define DNS_TYPE_MX     15
+#define DNS_TYPE_TXT    16
+#define DNS_TYPE_AAAA   28
+#define DNS_TYPE_SRV    33
+#define DNS_TYPE_DNAME  39
+#define DNS_TYPE_OPT    41
+#define DNS_TYPE_RRSIG  46
+#define DNS_TYPE_NSEC   47
+#define DNS_TYPE_NXNAME 128 /* RFC 9824 §2: compact denial's bitmap only */
+#define DNS_TYPE_TSIG   250
+#define DNS_TYPE_ANY    255
+#define DNS_TYPE_CAA    257
 
 #define DNS_EDNS_DO           0x8000 /* OPT TTL flags, RFC 3225 §3 */
+#define DNS_EDNS_CO           0x4000 /* Compact Answers OK, RFC 9824 §4 */
 #define DNS_OPTION_NSID       3      /* RFC 5001 §2.3 */
 #define DNS_OPTION_COOKIE     10     /* RFC 7873 §4 */
 #define DNS_COOKIE_CLIENT_LEN 8
@@ -100,6 +102,7 @@
 #define DNS_EDE_NOT_READY         14 /* a secondary zone, no copy yet */
 #define DNS_EDE_PROHIBITED        18 /* a transfer asked on this path */
 #define DNS_EDE_NOT_AUTHORITATIVE 20 /* a name outside our zones */
+#define DNS_EDE_INVALID_QTYPE     30 /* NXNAME asked (RFC 9824 §3.5) */
 
 /*
  * Why a query is refused. The comment names the RCODE dns_wire_err_rcode
@@ -168,6 +171,7 @@ struct dns_query {
 	bool edns; /* an OPT record came */
 	uint8_t edns_version;
 	bool edns_do;      /* DO bit (RFC 3225) */
+	bool edns_co;      /* CO bit (RFC 9824 §4), only with DO */
 	uint16_t udp_size; /* OPT CLASS as sent; not clamped here */
 	bool has_ecs;
 	struct dns_ecs ecs;
@@ -232,6 +236,7 @@ struct dns_rrset {
 struct dns_resp_opt {
 	uint16_t udp_size;         /* our payload size */
 	bool edns_do;              /* echo of the query's DO */
+	bool edns_co;              /* echo of the query's CO */
 	const struct dns_ecs *ecs; /* borrowed: NULL, or the query's ECS
 	                              with the answer's scope */
 	const uint8_t *nsid;       /* borrowed: NULL, or our id */

@@ -54,7 +54,7 @@ fuzz_dns_wire_resp(const struct dns_query *q, size_t limit, unsigned mode)
 	struct dns_rrset sn = { q->qname, DNS_TYPE_NS, DNS_CLASS_IN, 1, 1, rn };
 	struct dns_rrset sm = { q->qname + q->qname[0] + (q->qname[0] ? 1 : 0),
 		DNS_TYPE_MX, DNS_CLASS_IN, 1, 1, rm };
-	struct dns_resp_opt opt = { 1232, q->edns_do, NULL, NULL, 0 };
+	struct dns_resp_opt opt = { .udp_size = 1232, .edns_do = q->edns_do };
 	struct dns_query back;
 	struct dns_resp r;
 	size_t n, i;

@@ -112,8 +112,12 @@ def start(haven, workdir, bport):
     return h
 
 
-def ask(h, name, rdtype, do=True, tcp=False):
-    q = dns.message.make_query(name, rdtype, want_dnssec=do, payload=1232)
+CO = 0x4000  # Compact Answers OK, an EDNS header flag (RFC 9824 §4)
+
+
+def ask(h, name, rdtype, do=True, tcp=False, co=False):
+    q = dns.message.make_query(name, rdtype, want_dnssec=do, payload=1232,
+                               ednsflags=CO if co else 0)
     q.flags &= ~dns.flags.RD
     if tcp:
         return dns.query.tcp(q, "127.0.0.1", port=h.port, timeout=2)
@@ -193,6 +197,22 @@ def test_dnspython_validates_every_answer(haven, workdir, site):
             if rr.rdtype == dns.rdatatype.NSEC]
     assert nsec[0].name == dns.name.from_text("nope.example.com.")
     assert nsec[0][0].to_text().split()[1:] == ["RRSIG", "NSEC", "TYPE128"]
+    # the same with CO: the client reads NXDOMAIN beside the same proof,
+    # and CO comes back; CO without DO is not a DNSSEC query at all
+    r = ask(h, "nope.example.com", "A", co=True)
+    assert r.rcode() == dns.rcode.NXDOMAIN and r.ednsflags & CO
+    nsec = [rr for rr in validate_section(r.authority, keys)
+            if rr.rdtype == dns.rdatatype.NSEC]
+    assert nsec[0][0].to_text().split()[1:] == ["RRSIG", "NSEC", "TYPE128"]
+    r = ask(h, "web.example.com", "MX", co=True)
+    assert r.rcode() == dns.rcode.NOERROR and r.ednsflags & CO
+    r = ask(h, "nope.example.com", "A", do=False, co=True)
+    assert r.rcode() == dns.rcode.NXDOMAIN and not r.ednsflags & CO
+    assert not [rr for rr in r.authority if rr.rdtype == dns.rdatatype.NSEC]
+    # NXNAME asked outright: FORMERR, EDE 30 (RFC 9824 §3.5)
+    r = ask(h, "web.example.com", 128)
+    assert r.rcode() == dns.rcode.FORMERR
+    assert [o.code for o in r.options if o.otype == 15] == [30]
 
     # type NSEC asked: the NSEC at the name is the answer
     for name, bitmap in (("web.example.com", ["A", "AAAA", "RRSIG", "NSEC"]),

@@ -742,6 +742,15 @@ test_refused_and_errors(void)
 	T_EQ_INT(r.rcode, DNS_RCODE_REFUSED);
 	query(&f, "example.com.", DNS_TYPE_AXFR, &plain, &m, &r, &info);
 	T_EQ_INT(info.kind, DNS_ANS_REFUSED);
+	/* NXNAME is a meta-type: asking for it is FORMERR (RFC 9824 §3.5),
+	 * with EDE 30 when an OPT came. */
+	query(&f, "www.example.com.", 128, &plain, &m, &r, &info);
+	T_EQ_INT(info.kind, DNS_ANS_ERROR);
+	T_EQ_INT(r.rcode, DNS_RCODE_FORMERR);
+	T_EQ_INT(info.ede, 0);
+	query(&f, "www.example.com.", 128, &edns, &m, &r, &info);
+	T_EQ_INT(r.rcode, DNS_RCODE_FORMERR);
+	T_EQ_INT(info.ede, DNS_EDE_INVALID_QTYPE);
 
 	/* FORMERR: no question. */
 	mkq(&q, "www.example.com.", DNS_TYPE_A, &plain);

@@ -572,8 +572,10 @@ test_resp_golden(void)
 	struct dns_rrset cname = { www, DNS_TYPE_CNAME, DNS_CLASS_IN, 60, 1,
 		rc };
 	struct dns_rrset neg = { zone, DNS_TYPE_SOA, DNS_CLASS_IN, 300, 1, rs };
-	struct dns_resp_opt opt = { 1232, true, NULL, (const uint8_t *)"havn-1",
-		6 };
+	struct dns_resp_opt opt = { .udp_size = 1232,
+		.edns_do = true,
+		.nsid = (const uint8_t *)"havn-1",
+		.nsid_len = 6 };
 	struct dns_query q;
 	struct dns_resp r;
 	struct msg m, want;
@@ -610,7 +612,7 @@ test_resp_truncation(void)
 	struct dns_rdata rd[40];
 	struct dns_rrset big = { www, DNS_TYPE_A, DNS_CLASS_IN, 60, 40, rd };
 	struct dns_rrset small = { www, DNS_TYPE_A, DNS_CLASS_IN, 60, 2, rd };
-	struct dns_resp_opt opt = { 1232, false, NULL, NULL, 0 };
+	struct dns_resp_opt opt = { .udp_size = 1232 };
 	struct dns_query q, back;
 	struct dns_resp r;
 	uint8_t out[512];
@@ -666,7 +668,7 @@ test_resp_truncation(void)
 static void
 test_resp_badvers_formerr(void)
 {
-	struct dns_resp_opt opt = { 1232, false, NULL, NULL, 0 };
+	struct dns_resp_opt opt = { .udp_size = 1232 };
 	struct dns_query q;
 	struct dns_resp r;
 	uint8_t out[512];
