@@ -33,14 +33,20 @@ cmd_check_ds(const struct haven_conf *c)
 		const struct dns_zone_item *z = &dc->zones[i];
 		char name[DNS_NAME_TEXT_MAX];
 
-		if (z->key_pem == NULL ||
-		    dns_key_parse(&k, z->key_pem, z->key_pem_len, z->key_path,
-		        err, sizeof(err)) != 0)
-			continue;
-		if (dns_key_ds_text(&k, z->apex, ds, sizeof(ds)) == 0 &&
-		    dns_name_to_text(z->apex, name, sizeof(name)) >= 0)
-			printf("%s IN DS %s\n", name, ds);
-		dns_key_fini(&k);
+		/* The parent points at the KSKs (and CSKs), published or
+		 * active: a rollover's next KSK needs its DS out first. */
+		for (size_t j = 0; j < z->nkeys; j++) {
+			const struct dns_zone_key *zk = &z->keys[j];
+
+			if (zk->pem == NULL || zk->flags != DNS_KEY_FLAGS_CSK ||
+			    dns_key_parse(&k, zk->pem, zk->pem_len, zk->path,
+			        err, sizeof(err)) != 0)
+				continue;
+			if (dns_key_ds_text(&k, z->apex, ds, sizeof(ds)) == 0 &&
+			    dns_name_to_text(z->apex, name, sizeof(name)) >= 0)
+				printf("%s IN DS %s\n", name, ds);
+			dns_key_fini(&k);
+		}
 	}
 }
 

@@ -20,69 +20,70 @@
  * by the signer) leaves the set unsigned: a validator then fails it, as
  * it would a SERVFAIL.
  */
+/*
+ * Append the RRSIGs of set (arguments as dns_answer_sec_put's) to sec:
+ * one, or one per key signing the DNSKEY RRset. Alone, in answer, they
+ * are what a query for type RRSIG gets (RRSIGs are not signed). Returns what
+ * dns_resp_add does; a signature that cannot be made is left out
+ * (counted by the signer): a validator then fails the set, as it would
+ * a SERVFAIL.
+ */
+static int
+dns_answer_sec_sigs(struct dns_ans *a, enum dns_section sec, int zone,
+    const struct dns_rrset *set, bool required, const uint8_t *lname,
+    uint32_t sidx, uint32_t orig_ttl)
+{
+	const struct dns_db *db = a->db;
+	unsigned i, n = dns_sign_count(a->sign, zone, set->type);
+	uint8_t rd[DNS_RRSIG_MAX];
+	struct dns_rdata sr;
+	struct dns_rrset sig;
+	int len, rc = 0;
+
+	sig.owner = set->owner;
+	sig.type = DNS_TYPE_RRSIG;
+	sig.rclass = DNS_CLASS_IN;
+	sig.ttl = set->ttl;
+	sig.count = 1;
+	sig.rdata = &sr;
+	for (i = 0; i < n && rc >= 0; i++) {
+		len = dns_sign_rrsig(a->sign, zone,
+		    db->arena + db->zones[zone].apex, sidx, lname, set,
+		    orig_ttl, a->now, i, rd);
+		if (len < 0)
+			continue;
+		sr.data = rd;
+		sr.len = (uint16_t)len;
+		rc = dns_resp_add(&a->r, sec, &sig, required);
+	}
+	return rc;
+}
+
+/*
+ * Append set to sec and, when signing zone, its RRSIGs right after it.
+ * lname is the folded name the data is stored at (what is signed), sidx
+ * its db set index or DNS_SIGN_NONE for data made for this query,
+ * orig_ttl its TTL as loaded. Returns what dns_resp_add does: the set
+ * and its RRSIGs go in together or not at all.
+ */
 int
 dns_answer_sec_put(struct dns_ans *a, enum dns_section sec, int zone,
     const struct dns_rrset *set, bool required, const uint8_t *lname,
     uint32_t sidx, uint32_t orig_ttl)
 {
-	const struct dns_db *db = a->db;
-	uint8_t rd[DNS_RRSIG_MAX];
 	struct dns_resp_mark m;
-	struct dns_rdata sr;
-	struct dns_rrset sig;
-	int rc, n;
+	int rc;
 
 	dns_resp_mark(&a->r, &m);
 	rc = dns_resp_add(&a->r, sec, set, required);
 	if (rc < 0 || !dns_answer_signing(a, zone))
 		return rc;
-	n = dns_sign_rrsig(a->sign, zone, db->arena + db->zones[zone].apex,
-	    sidx, lname, set, orig_ttl, a->now, rd);
-	if (n < 0)
-		return 0;
-	sr.data = rd;
-	sr.len = (uint16_t)n;
-	sig.owner = set->owner;
-	sig.type = DNS_TYPE_RRSIG;
-	sig.rclass = DNS_CLASS_IN;
-	sig.ttl = set->ttl;
-	sig.count = 1;
-	sig.rdata = &sr;
-	/* A set whose RRSIG does not fit goes too: with TC, a resolver
+	/* A set whose RRSIGs do not fit goes too: with TC, a resolver
 	 * asks again over TCP rather than see data it cannot validate. */
-	if ((rc = dns_resp_add(&a->r, sec, &sig, required)) < 0)
+	if ((rc = dns_answer_sec_sigs(
+	         a, sec, zone, set, required, lname, sidx, orig_ttl)) < 0)
 		dns_resp_rollback(&a->r, &m);
 	return rc;
-}
-
-/*
- * The RRSIG of set alone, in answer: what a query for type RRSIG gets
- * (RRSIGs are not signed themselves). Arguments as dns_answer_sec_put's.
- */
-static void
-dns_answer_sec_sig_only(struct dns_ans *a, int zone,
-    const struct dns_rrset *set, const uint8_t *lname, uint32_t sidx,
-    uint32_t orig_ttl)
-{
-	const struct dns_db *db = a->db;
-	uint8_t rd[DNS_RRSIG_MAX];
-	struct dns_rdata sr;
-	struct dns_rrset sig;
-	int n;
-
-	n = dns_sign_rrsig(a->sign, zone, db->arena + db->zones[zone].apex,
-	    sidx, lname, set, orig_ttl, a->now, rd);
-	if (n < 0)
-		return;
-	sr.data = rd;
-	sr.len = (uint16_t)n;
-	sig.owner = set->owner;
-	sig.type = DNS_TYPE_RRSIG;
-	sig.rclass = DNS_CLASS_IN;
-	sig.ttl = set->ttl;
-	sig.count = 1;
-	sig.rdata = &sr;
-	dns_resp_add(&a->r, DNS_SEC_ANSWER, &sig, true);
 }
 
 /* A static set s of the db at node n, written with owner. */
@@ -146,7 +147,8 @@ dns_answer_sec_nsec_sig(struct dns_ans *a, int zone, const uint8_t *owner,
 
 	dns_answer_sec_nsec_set(
 	    a, zone, owner, next, types, ntypes, rd, &r, &set);
-	dns_answer_sec_sig_only(a, zone, &set, lname, DNS_SIGN_NONE, set.ttl);
+	(void)dns_answer_sec_sigs(
+	    a, DNS_SEC_ANSWER, zone, &set, true, lname, DNS_SIGN_NONE, set.ttl);
 }
 
 static void
@@ -293,8 +295,8 @@ dns_answer_sec_rrsigs(struct dns_ans *a, int zone, const struct dns_db_node *n,
 
 	for (; s < e; s++) {
 		dns_db_rrset(db, s, owner, &set);
-		dns_answer_sec_sig_only(a, zone, &set, db->arena + n->name,
-		    (uint32_t)(s - db->sets), s->ttl);
+		(void)dns_answer_sec_sigs(a, DNS_SEC_ANSWER, zone, &set, true,
+		    db->arena + n->name, (uint32_t)(s - db->sets), s->ttl);
 	}
 	/* Then the NSEC's, which compact denial has at every name. */
 	dns_answer_sec_neg(a, zone, n, owner);

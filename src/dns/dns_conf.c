@@ -229,44 +229,17 @@ dns_conf_zone_parse(const struct dns_zone_item *z, dns_zone_rr_fn *rr,
 
 /* The key's text is a secret: wiped before it is freed. */
 static void
-dns_conf_key_free(struct dns_zone_item *z)
-{
-	if (z->key_pem != NULL)
-		explicit_bzero(z->key_pem, z->key_pem_len);
-	free(z->key_pem);
-	z->key_pem = NULL;
-	z->key_pem_len = 0;
-}
-
-static void
 dns_conf_zone_fini(void *obj)
 {
 	struct dns_zone_item *z = obj;
 
 	free(z->path);
 	z->path = NULL;
-	free(z->key_path);
-	z->key_path = NULL;
-	dns_conf_key_free(z);
+	dns_conf_dnssec_fini(z);
 	free(z->primary_addr);
 	z->primary_addr = NULL;
 	dns_xfr_conf_zone_fini(&z->xfr); /* dns-xfr */
 }
-
-static const struct conf_key dns_conf_dnssec_keys[] = {
-	{ .name = "key_file",
-	    .type = CT_STRING,
-	    .off = offsetof(struct dns_dnssec_conf, key_file),
-	    .help = "ECDSA P-256 private key in PEM (DNSSEC algorithm 13), "
-	            "relative to the config's directory" },
-};
-
-static const struct conf_schema dns_conf_dnssec_schema = {
-	.name = "dns.zones[].dnssec",
-	.size = sizeof(struct dns_dnssec_conf),
-	.keys = dns_conf_dnssec_keys,
-	.nkeys = ARRAY_SIZE(dns_conf_dnssec_keys),
-};
 
 static const struct conf_key dns_conf_zone_keys[] = {
 	{ .name = "name",
@@ -593,64 +566,6 @@ dns_conf_check_primaries(struct conf_ctx *ctx, struct conf_node *node,
 	return 1;
 }
 
-/*
- * A signed zone's key: read it now, so `haven check` says what is wrong
- * with it at the key_file line; a secondary zone is its primary's to
- * sign.
- */
-static void
-dns_conf_check_dnssec(struct conf_ctx *ctx, struct conf_node *node,
-    struct dns_zone_item *z, size_t i, const char *base)
-{
-	struct conf_node *at = dns_conf_item_node(node, "zones", i, "dnssec");
-	struct dns_key k;
-	char err[512];
-	int rc;
-
-	free(z->key_path);
-	z->key_path = NULL;
-	dns_conf_key_free(z);
-	/* Not CK_REQUIRED: a zone without the section would need it. */
-	if (z->dnssec.key_file == NULL) {
-		if (at != dns_conf_item_node(node, "zones", i, NULL))
-			conf_error(ctx, at,
-			    "zone %s: dnssec: key_file is required", z->name);
-		return;
-	}
-	if (conf_key_node(at, "key_file") != NULL)
-		at = conf_key_node(at, "key_file");
-	if (dns_zone_item_secondary(z)) {
-		conf_error(ctx, at,
-		    "zone %s: dnssec: a secondary zone is signed by its "
-		    "primary",
-		    z->name);
-		return;
-	}
-	z->key_path = z->dnssec.key_file[0] == '/' ?
-	    xstrdup(z->dnssec.key_file) :
-	    xasprintf("%s/%s", base, z->dnssec.key_file);
-	rc = dns_conf_read_file(z->key_path, &z->key_pem, &z->key_pem_len);
-	/* A dns worker binds each config again, as root only the first
-	 * time: on a reload it may not read a key only root may, which the
-	 * parent has read and checked already. The worker keeps the key it
-	 * has (dns_conf_key_inherit). */
-	if ((rc == -EACCES || rc == -EPERM) &&
-	    (conf_ctx_flags(ctx) & CONF_BIND_CHECKED))
-		return;
-	if (rc != 0) {
-		conf_error(ctx, at, "zone %s: dnssec: cannot read %s: %s",
-		    z->name, z->key_path, strerror(-rc));
-		return;
-	}
-	if (dns_key_parse(&k, z->key_pem, z->key_pem_len, z->key_path, err,
-	        sizeof(err)) != 0) {
-		conf_error(ctx, at, "zone %s: dnssec: %s", z->name, err);
-		dns_conf_key_free(z);
-		return;
-	}
-	dns_key_fini(&k);
-}
-
 static void
 dns_conf_check_zones(
     struct conf_ctx *ctx, struct conf_node *node, struct dns_conf *c)
@@ -660,6 +575,7 @@ dns_conf_check_zones(
 	for (size_t i = 0; i < c->nzones; i++) {
 		struct dns_zone_item *z = &c->zones[i];
 		struct dns_conf_errs e = { .ctx = ctx };
+		struct conf_node *sec;
 		int n;
 
 		n = dns_name_from_text(
@@ -680,7 +596,11 @@ dns_conf_check_zones(
 				    "zone %s: listed twice", z->name);
 		free(z->path);
 		z->path = NULL;
-		dns_conf_check_dnssec(ctx, node, z, i, base);
+		/* A signed zone's keys are read now, so `haven check` says
+		 * what is wrong with one at its line. */
+		sec = dns_conf_item_node(node, "zones", i, "dnssec");
+		dns_conf_dnssec_check(ctx, sec,
+		    sec != dns_conf_item_node(node, "zones", i, NULL), z, base);
 		if (dns_conf_check_primaries(ctx, node, z, i) != 0)
 			continue;
 		z->path = z->file[0] == '/' ? xstrdup(z->file) :
@@ -692,28 +612,6 @@ dns_conf_check_zones(
 			    z, NULL, dns_conf_zone_err, &e);
 	}
 	free(base);
-}
-
-void
-dns_conf_key_inherit(struct dns_conf *next, const struct dns_conf *prev)
-{
-	for (size_t i = 0; i < next->nzones && prev != NULL; i++) {
-		struct dns_zone_item *z = &next->zones[i];
-
-		if (z->key_path == NULL || z->key_pem != NULL)
-			continue;
-		for (size_t j = 0; j < prev->nzones; j++) {
-			const struct dns_zone_item *p = &prev->zones[j];
-
-			if (p->key_pem == NULL || p->key_path == NULL ||
-			    strcmp(p->key_path, z->key_path) != 0)
-				continue;
-			z->key_pem = xmalloc(p->key_pem_len + 1);
-			memcpy(z->key_pem, p->key_pem, p->key_pem_len + 1);
-			z->key_pem_len = p->key_pem_len;
-			break;
-		}
-	}
 }
 
 /* Every GSLB name must lie in a served zone: else no query reaches it. */

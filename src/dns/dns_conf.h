@@ -44,10 +44,41 @@
 #define DNS_CONF_INCLUDE_DEPTH 8           /* $INCLUDE nesting we follow */
 #define DNS_CONF_ZONE_FILE_MAX (64u << 20) /* bytes of one zone file */
 
-/* A zone's DNSSEC online signing (dns_sign.h). */
+/* The role of a DNSSEC key (RFC 6781 §3.1): what it signs when active. */
+enum dns_key_role {
+	DNS_KEY_ROLE_CSK, /* combined: the DNSKEY RRset and the data */
+	DNS_KEY_ROLE_KSK, /* the DNSKEY RRset; the parent's DS points at it */
+	DNS_KEY_ROLE_ZSK, /* every other RRset */
+};
+
+/* One of dnssec.keys[] (dns_conf_dnssec.c). */
+struct dns_dnssec_key_conf {
+	char *file;  /* owned: PEM ECDSA P-256 key as written */
+	int role;    /* enum dns_key_role */
+	bool active; /* signs; else only published in the DNSKEY RRset */
+};
+
+/* A zone's DNSSEC online signing (dns_sign.h): key_file or keys. */
 struct dns_dnssec_conf {
-	char *key_file; /* owned: PEM ECDSA P-256 key as written; NULL:
-	                   the zone is not signed */
+	char *key_file; /* owned: one combined key as written; NULL: keys,
+	                   or the zone is not signed */
+	struct dns_dnssec_key_conf *keys; /* owned: nkeys, for rollovers */
+	size_t nkeys;
+};
+
+#define DNS_ZONE_KEYS_MAX 8
+
+/* A key of a signed zone, as the check hook bound it. */
+struct dns_zone_key {
+	char *path; /* owned: the file, resolved */
+	/* owned: the file's text, read when the config is bound (as root at
+	   start: the workers drop root before they load zones); NULL in a
+	   worker that may not read it and has no earlier copy */
+	char *pem;
+	size_t pem_len;
+	uint16_t flags;  /* DNSKEY flags: DNS_KEY_FLAGS_CSK or _ZSK */
+	bool signs_keys; /* an active KSK or CSK: signs the DNSKEY RRset */
+	bool signs_data; /* the active ZSK or CSK: signs every other set */
 };
 
 struct dns_zone_item {
@@ -60,12 +91,9 @@ struct dns_zone_item {
 	struct dns_xfr_zone_conf xfr; /* dns-xfr: transfers, NOTIFY */
 	struct dns_dnssec_conf dnssec;
 	/* Not bound: set by the section's check hook. */
-	char *path;     /* owned: file, resolved; NULL for a secondary zone */
-	char *key_path; /* owned: dnssec.key_file resolved; NULL: none */
-	/* owned: the key file's text, read when the config is bound (as
-	   root at start: the workers drop root before they load zones) */
-	char *key_pem;
-	size_t key_pem_len;
+	char *path; /* owned: file, resolved; NULL for a secondary zone */
+	struct dns_zone_key *keys; /* owned: nkeys; 0: not signed */
+	size_t nkeys;
 	struct sockaddr_storage *primary_addr; /* owned: nprimaries */
 	uint8_t apex[DNS_NAME_MAX];            /* wire form, lower case */
 };
@@ -130,10 +158,24 @@ int dns_conf_zone_parse(const struct dns_zone_item *z, dns_zone_rr_fn *rr,
  * A dns worker's reload: a signed zone of next whose key file it could
  * not read (it runs as haven.user; the parent read and checked the key
  * as root) takes the key text prev had for the same file. Fills the
- * not-bound key_pem of next; prev may be NULL. A key changed on disk
+ * not-bound pem of next's keys; prev may be NULL. A key changed on disk
  * that haven.user may not read is therefore only loaded by a restart.
  */
 void dns_conf_key_inherit(struct dns_conf *next, const struct dns_conf *prev);
+
+/* dns_conf_dnssec.c: the schema of a zone's dnssec section. */
+extern const struct conf_schema dns_conf_dnssec_schema;
+/*
+ * Bind zone z's keys from its dnssec section (at: that section's node,
+ * or the zone's when absent; base: the directory relative files are
+ * in): read and check each key, and the roles' rules, with errors at
+ * the keys' lines.
+ */
+struct conf_ctx;
+void dns_conf_dnssec_check(struct conf_ctx *ctx, struct conf_node *at,
+    bool present, struct dns_zone_item *z, const char *base);
+/* Free what z->keys owns. */
+void dns_conf_dnssec_fini(struct dns_zone_item *z);
 
 /*
  * Split "file:line:col: message" into its parts: *line and *col 0 and

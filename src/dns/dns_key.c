@@ -86,6 +86,14 @@ dns_key_parse(struct dns_key *k, const char *pem, size_t len, const char *what,
 }
 
 void
+dns_key_set_flags(struct dns_key *k, uint16_t flags)
+{
+	k->rdata[0] = (uint8_t)(flags >> 8);
+	k->rdata[1] = (uint8_t)(flags & 0xff);
+	k->tag = dns_key_tag(k->rdata, sizeof(k->rdata));
+}
+
+void
 dns_key_fini(struct dns_key *k)
 {
 	EVP_PKEY_free(k->pkey);

@@ -1,12 +1,13 @@
 /*
  * dns_key.h - a DNSSEC signing key: an ECDSA P-256 private key read from
- * a PEM file (algorithm 13, RFC 6605), used as one combined signing key
- * (flags 257: zone key + SEP) for a zone; its DNSKEY RDATA, key tag (RFC
+ * a PEM file (algorithm 13, RFC 6605), as a combined key or a KSK (flags
+ * 257: zone key + SEP) or a ZSK (256); its DNSKEY RDATA, key tag (RFC
  * 4034 App. B) and DS digest (SHA-256, RFC 4509) for the parent.
  *
  * Signatures are r||s, 32 bytes each (RFC 6605 §4), made with OpenSSL 3's
- * EVP interface. The key never leaves the process: there is no rollover
- * and no key generation here (openssl genpkey makes one).
+ * EVP interface. The key never leaves the process. There is no key
+ * generation here (openssl genpkey makes one); rollovers are the
+ * operator's, with keys listed by role (dns_conf_dnssec.c).
  */
 #ifndef HAVEN_DNS_KEY_H
 #define HAVEN_DNS_KEY_H
@@ -16,6 +17,7 @@
 
 #define DNS_KEY_ALG_ECDSAP256 13  /* RFC 6605 §2 */
 #define DNS_KEY_FLAGS_CSK     257 /* ZONE | SEP, RFC 4034 §2.1.1 */
+#define DNS_KEY_FLAGS_ZSK     256 /* ZONE */
 #define DNS_KEY_PROTOCOL      3   /* RFC 4034 §2.1.2 */
 #define DNS_KEY_PUB_LEN       64  /* X || Y, RFC 6605 §4 */
 #define DNS_KEY_SIG_LEN       64  /* r || s */
@@ -40,6 +42,9 @@ int dns_key_load(struct dns_key *k, const char *path, char *err, size_t errlen);
 /* The same from the PEM text pem (len bytes), named what in errors. */
 int dns_key_parse(struct dns_key *k, const char *pem, size_t len,
     const char *what, char *err, size_t errlen);
+/* Make k's DNSKEY say flags (DNS_KEY_FLAGS_*; parsed keys say CSK), and
+ * its tag follow. */
+void dns_key_set_flags(struct dns_key *k, uint16_t flags);
 /* Free what k owns; a zeroed or finished k is a no-op. */
 void dns_key_fini(struct dns_key *k);
 

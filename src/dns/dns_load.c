@@ -47,9 +47,9 @@ struct dns_load_ctx {
 	unsigned zone;
 	struct conf_errors *errs;
 	unsigned nerr;
-	size_t *records;          /* owned until handed to the zones */
-	struct dns_key *keys;     /* owned: per zone; pkey NULL: unsigned */
-	struct dns_sec_info *sec; /* owned until handed to the zones */
+	size_t *records;            /* owned until handed to the zones */
+	struct dns_load_keys *keys; /* owned: per zone */
+	struct dns_sec_info *sec;   /* owned until handed to the zones */
 };
 
 static int
@@ -92,45 +92,76 @@ dns_load_db_err(const char *msg, void *arg)
 	l->nerr++;
 }
 
+_Static_assert(
+    DNS_ZONE_KEYS_MAX <= DNS_SIGN_KEYS_MAX, "a zone's keys all fit its signer");
+
+/* A zone's keys, parsed, until the signer takes the active ones. */
+struct dns_load_keys {
+	struct dns_key k[DNS_ZONE_KEYS_MAX];
+	unsigned uses[DNS_ZONE_KEYS_MAX]; /* DNS_SIGN_*; 0: published only */
+	unsigned n;
+};
+
 /*
- * A signed zone: its key as read when the config was bound, published it as the
- * apex DNSKEY RRset, cached an hour: with no rollover, nothing needs it
- * shorter.
+ * A signed zone: its keys as read when the config was bound, every one
+ * published in the apex DNSKEY RRset, cached an hour: the TTL a
+ * rollover waits out between its steps.
  */
 static void
-dns_load_key(struct dns_load_ctx *l, const struct dns_zone_item *zi, size_t i)
+dns_load_keys(struct dns_load_ctx *l, const struct dns_zone_item *zi, size_t i)
 {
+	struct dns_load_keys *lk = &l->keys[i];
 	char err[512];
 	int rc;
 
-	if (zi->key_path == NULL)
-		return;
-	if (zi->key_pem == NULL) {
-		conf_errors_addf(l->errs, "dns", 0, 0,
-		    "zone %s: dnssec: %s is not readable by the dns workers "
-		    "and was not loaded before: restart haven to load it",
-		    zi->name, zi->key_path);
-		l->nerr++;
-		return;
-	}
-	if (dns_key_parse(&l->keys[i], zi->key_pem, zi->key_pem_len,
-	        zi->key_path, err, sizeof(err)) != 0) {
-		conf_errors_addf(
-		    l->errs, "dns", 0, 0, "zone %s: dnssec: %s", zi->name, err);
-		l->nerr++;
-		return;
-	}
-	rc = dns_db_add_rr(l->db, l->zone, zi->apex, DNS_TYPE_DNSKEY,
-	    DNS_LOAD_DNSKEY_TTL, l->keys[i].rdata, sizeof(l->keys[i].rdata));
-	if (rc != 0) {
-		conf_errors_addf(l->errs, "dns", 0, 0,
-		    "zone %s: dnssec: DNSKEY not added: %s", zi->name,
-		    strerror(-rc));
-		l->nerr++;
+	for (size_t j = 0; j < zi->nkeys; j++) {
+		const struct dns_zone_key *zk = &zi->keys[j];
+		struct dns_key *k = &lk->k[lk->n];
+
+		if (zk->pem == NULL) {
+			conf_errors_addf(l->errs, "dns", 0, 0,
+			    "zone %s: dnssec: %s is not readable by the dns "
+			    "workers and was not loaded before: restart haven "
+			    "to load it",
+			    zi->name, zk->path);
+			l->nerr++;
+			continue;
+		}
+		if (dns_key_parse(k, zk->pem, zk->pem_len, zk->path, err,
+		        sizeof(err)) != 0) {
+			conf_errors_addf(l->errs, "dns", 0, 0,
+			    "zone %s: dnssec: %s", zi->name, err);
+			l->nerr++;
+			continue;
+		}
+		dns_key_set_flags(k, zk->flags);
+		lk->uses[lk->n] = (zk->signs_data ? DNS_SIGN_DATA : 0) |
+		    (zk->signs_keys ? DNS_SIGN_DNSKEY : 0);
+		lk->n++;
+		rc = dns_db_add_rr(l->db, l->zone, zi->apex, DNS_TYPE_DNSKEY,
+		    DNS_LOAD_DNSKEY_TTL, k->rdata, sizeof(k->rdata));
+		if (rc != 0) {
+			conf_errors_addf(l->errs, "dns", 0, 0,
+			    "zone %s: dnssec: DNSKEY not added: %s", zi->name,
+			    strerror(-rc));
+			l->nerr++;
+		}
 	}
 }
 
-/* The signer of the finished db, holding the keys; NULL without any. */
+/* Finish every key l still holds. */
+static void
+dns_load_keys_free(struct dns_load_ctx *l, size_t nzones)
+{
+	for (size_t i = 0; i < nzones; i++)
+		for (unsigned j = 0; j < l->keys[i].n; j++)
+			dns_key_fini(&l->keys[i].k[j]);
+	free(l->keys);
+	l->keys = NULL;
+}
+
+/* The signer of the finished db, holding the active keys; NULL without
+ * any. The keys only published are finished. */
 static struct dns_sign *
 dns_load_signer(struct dns_load_ctx *l, size_t nzones)
 {
@@ -139,14 +170,17 @@ dns_load_signer(struct dns_load_ctx *l, size_t nzones)
 
 	dns_db_stats(l->db, &st);
 	for (size_t i = 0; i < nzones; i++) {
-		if (l->keys[i].pkey == NULL)
-			continue;
-		if (s == NULL)
-			s = dns_sign_new((unsigned)nzones, (uint32_t)st.rrsets);
-		dns_sign_set_key(s, (unsigned)i, &l->keys[i]);
+		for (unsigned j = 0; j < l->keys[i].n; j++) {
+			if (l->keys[i].uses[j] == 0)
+				continue;
+			if (s == NULL)
+				s = dns_sign_new(
+				    (unsigned)nzones, (uint32_t)st.rrsets);
+			dns_sign_add_key(s, (unsigned)i, &l->keys[i].k[j],
+			    l->keys[i].uses[j]);
+		}
 	}
-	free(l->keys);
-	l->keys = NULL;
+	dns_load_keys_free(l, nzones);
 	return s;
 }
 
@@ -216,7 +250,7 @@ dns_load_build(const struct dns_conf *c, const char *sec_dir, bool sec_strict,
 		        0 &&
 		    l.nerr == 0)
 			l.nerr++;
-		dns_load_key(&l, zi, i);
+		dns_load_keys(&l, zi, i);
 	}
 	for (size_t i = 0; i < c->gslb.nnames && l.nerr == 0; i++) {
 		const struct dns_gname_conf *g = &c->gslb.names[i];
@@ -241,9 +275,7 @@ dns_load_build(const struct dns_conf *c, const char *sec_dir, bool sec_strict,
 		l.nerr++;
 	}
 	if (l.nerr > 0) {
-		for (size_t i = 0; i < c->nzones; i++)
-			dns_key_fini(&l.keys[i]);
-		free(l.keys);
+		dns_load_keys_free(&l, c->nzones);
 		dns_db_free(l.db);
 		free(l.records);
 		free(l.sec);

@@ -20,8 +20,17 @@ struct dns_sign_entry {
 	uint8_t sig[DNS_KEY_SIG_LEN];
 };
 
+/* The keys of one zone and what each signs (dns_sign_add_key). */
+struct dns_sign_zone {
+	struct dns_key keys[DNS_SIGN_KEYS_MAX]; /* owned: the first n */
+	unsigned n;
+	int data; /* index of the key signing the data; -1: unsigned */
+	uint8_t ksig[DNS_SIGN_KEYS_MAX]; /* the keys signing the DNSKEYs */
+	unsigned nksig;
+};
+
 struct dns_sign {
-	struct dns_key *keys; /* owned: nzones; pkey NULL: unsigned */
+	struct dns_sign_zone *zones; /* owned: nzones */
 	unsigned nzones;
 	struct dns_sign_entry **stat; /* owned: nsets slots, each owned */
 	uint32_t nsets;
@@ -34,7 +43,9 @@ dns_sign_new(unsigned nzones, uint32_t nsets)
 {
 	struct dns_sign *s = xcalloc(1, sizeof(*s));
 
-	s->keys = xcalloc(nzones + 1, sizeof(*s->keys));
+	s->zones = xcalloc(nzones + 1, sizeof(*s->zones));
+	for (unsigned i = 0; i < nzones; i++)
+		s->zones[i].data = -1;
 	s->nzones = nzones;
 	s->stat = xcalloc((size_t)nsets + 1, sizeof(*s->stat));
 	s->nsets = nsets;
@@ -48,22 +59,32 @@ dns_sign_free(struct dns_sign *s)
 	if (s == NULL)
 		return;
 	for (unsigned i = 0; i < s->nzones; i++)
-		dns_key_fini(&s->keys[i]);
+		for (unsigned k = 0; k < s->zones[i].n; k++)
+			dns_key_fini(&s->zones[i].keys[k]);
 	for (uint32_t i = 0; i < s->nsets; i++)
 		free(s->stat[i]);
-	free(s->keys);
+	free(s->zones);
 	free(s->stat);
 	free(s->dyn);
 	free(s);
 }
 
 void
-dns_sign_set_key(struct dns_sign *s, unsigned zone, struct dns_key *k)
+dns_sign_add_key(
+    struct dns_sign *s, unsigned zone, struct dns_key *k, unsigned uses)
 {
-	if (zone >= s->nzones)
-		fatal("dns_sign_set_key: zone %u of %u", zone, s->nzones);
-	dns_key_fini(&s->keys[zone]);
-	s->keys[zone] = *k;
+	struct dns_sign_zone *z;
+
+	if (zone >= s->nzones || s->zones[zone].n == DNS_SIGN_KEYS_MAX ||
+	    ((uses & DNS_SIGN_DATA) && s->zones[zone].data >= 0))
+		fatal("dns_sign_add_key: zone %u of %u: a key too many", zone,
+		    s->nzones);
+	z = &s->zones[zone];
+	if (uses & DNS_SIGN_DATA)
+		z->data = (int)z->n;
+	if (uses & DNS_SIGN_DNSKEY)
+		z->ksig[z->nksig++] = (uint8_t)z->n;
+	z->keys[z->n++] = *k;
 	memset(k, 0, sizeof(*k));
 }
 
@@ -71,9 +92,29 @@ const struct dns_key *
 dns_sign_key(const struct dns_sign *s, int zone)
 {
 	if (s == NULL || zone < 0 || (unsigned)zone >= s->nzones ||
-	    s->keys[zone].pkey == NULL)
+	    s->zones[zone].data < 0)
 		return NULL;
-	return &s->keys[zone];
+	return &s->zones[zone].keys[s->zones[zone].data];
+}
+
+unsigned
+dns_sign_count(const struct dns_sign *s, int zone, uint16_t type)
+{
+	if (dns_sign_key(s, zone) == NULL)
+		return 0;
+	return type == DNS_TYPE_DNSKEY ? s->zones[zone].nksig : 1;
+}
+
+/* The nth key signing sets of type in zone, or NULL. */
+static const struct dns_key *
+dns_sign_signer(const struct dns_sign *s, int zone, uint16_t type, unsigned nth)
+{
+	const struct dns_sign_zone *z;
+
+	if (nth >= dns_sign_count(s, zone, type))
+		return NULL;
+	z = &s->zones[zone];
+	return &z->keys[type == DNS_TYPE_DNSKEY ? z->ksig[nth] : z->data];
 }
 
 void
@@ -237,9 +278,9 @@ dns_sign_content_key(const uint8_t *data, size_t len, uint8_t key[32])
 int
 dns_sign_rrsig(struct dns_sign *s, int zone, const uint8_t *apex, uint32_t sidx,
     const uint8_t *lname, const struct dns_rrset *set, uint32_t orig_ttl,
-    uint32_t now, uint8_t *out)
+    uint32_t now, unsigned nth, uint8_t *out)
 {
-	const struct dns_key *k = dns_sign_key(s, zone);
+	const struct dns_key *k = dns_sign_signer(s, zone, set->type, nth);
 	struct dns_sign_entry *e, tmp;
 	uint32_t inc = now - DNS_SIGN_SKEW, exp = now + DNS_SIGN_VALIDITY;
 	uint8_t *data = NULL, ckey[32];
@@ -250,6 +291,10 @@ dns_sign_rrsig(struct dns_sign *s, int zone, const uint8_t *apex, uint32_t sidx,
 		return -EINVAL;
 	if (sidx != DNS_SIGN_NONE && sidx >= s->nsets)
 		return -EINVAL;
+	/* A set's one static slot holds its first signature; a DNSKEY
+	 * RRset's others (a KSK rollover's) are cached by content. */
+	if (nth > 0)
+		sidx = DNS_SIGN_NONE;
 	/* The fixed part with the times a new signature gets; a cached
 	 * signature's own times are written over them at the end. */
 	fixed = dns_sign_fixed(

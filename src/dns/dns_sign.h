@@ -4,7 +4,9 @@
  *
  * One dns_sign belongs to one dns_db (the same zones, the same set
  * indices) and lives as long as it: a reload builds both anew. Zones with
- * a key (dns_sign_set_key) are signed; the rest never are.
+ * a key that signs data (dns_sign_add_key) are signed; the rest never
+ * are. One key signs a zone's data; the DNSKEY RRset gets a signature
+ * from each key that signs it (a KSK rollover has two).
  *
  * RRSIG RDATA is built per RFC 4034 §3.1 over the canonical form of §6:
  * owner and the names inside RDATA of the types §6.2 lists folded to
@@ -52,11 +54,25 @@ struct dns_sign *dns_sign_new(unsigned nzones, uint32_t nsets);
 /* Free s, its keys and caches. NULL is a no-op. */
 void dns_sign_free(struct dns_sign *s);
 
-/* Give zone its key: s takes ownership of *k (k is zeroed). */
-void dns_sign_set_key(struct dns_sign *s, unsigned zone, struct dns_key *k);
+#define DNS_SIGN_KEYS_MAX 8   /* signing keys of one zone */
+#define DNS_SIGN_DATA     0x1 /* signs every RRset but the DNSKEYs */
+#define DNS_SIGN_DNSKEY   0x2 /* signs the apex DNSKEY RRset */
 
-/* The key of zone, or NULL when it is not signed. s may be NULL. */
+/*
+ * Give zone a key that signs what uses says (DNS_SIGN_*): s takes
+ * ownership of *k (k is zeroed). At most one key of a zone signs data,
+ * and DNS_SIGN_KEYS_MAX keys in all (the config's check enforces both).
+ */
+void dns_sign_add_key(
+    struct dns_sign *s, unsigned zone, struct dns_key *k, unsigned uses);
+
+/* The key signing zone's data, or NULL when it is not signed. s may be
+ * NULL. */
 const struct dns_key *dns_sign_key(const struct dns_sign *s, int zone);
+
+/* How many RRSIGs a set of type in zone gets: 0 when zone is not
+ * signed, 1 but for the DNSKEY RRset. s may be NULL. */
+unsigned dns_sign_count(const struct dns_sign *s, int zone, uint16_t type);
 
 /*
  * Write into out (at least DNS_RRSIG_MAX bytes) the RRSIG RDATA for set
@@ -65,12 +81,13 @@ const struct dns_key *dns_sign_key(const struct dns_sign *s, int zone);
  * labels field then omits the "*", RFC 4034 §3.1.3); it is also the
  * owner signed, whatever set->owner says. orig_ttl is the set's TTL as
  * loaded. sidx is the set's db index for the static cache, or
- * DNS_SIGN_NONE to use the content cache. now: unix seconds. Returns the
- * RDATA length or a negative errno.
+ * DNS_SIGN_NONE to use the content cache. now: unix seconds. nth: which
+ * of its dns_sign_count signatures. Returns the RDATA length or a
+ * negative errno.
  */
 int dns_sign_rrsig(struct dns_sign *s, int zone, const uint8_t *apex,
     uint32_t sidx, const uint8_t *lname, const struct dns_rrset *set,
-    uint32_t orig_ttl, uint32_t now, uint8_t *out);
+    uint32_t orig_ttl, uint32_t now, unsigned nth, uint8_t *out);
 
 /*
  * The data an RRSIG signs (RFC 4034 §3.1.8.1): rrsig_fixed (the RDATA

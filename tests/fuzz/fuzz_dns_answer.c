@@ -169,7 +169,7 @@ fuzz_db(struct dns_sign **sign)
 	FUZZ_CHECK(dns_db_finish(l.db, NULL, NULL) == 0);
 	dns_db_stats(l.db, &st);
 	signer = dns_sign_new(2, (uint32_t)st.rrsets);
-	dns_sign_set_key(signer, 1, &k);
+	dns_sign_add_key(signer, 1, &k, DNS_SIGN_DATA | DNS_SIGN_DNSKEY);
 	*sign = signer;
 	db = l.db;
 	return db;

@@ -19,6 +19,7 @@
 
 #include "conf_test.h"
 #include "dns/dns_conf.h"
+#include "dns/dns_key.h"
 #include "lib/util.h"
 #include "runner.h"
 
@@ -323,9 +324,14 @@ test_dnssec(void)
 	             &c, &errs),
 	    0);
 	snprintf(want, sizeof(want), "%s/k.pem", t_dir);
-	T_EQ_STR(c.zones[0].key_path, want);
-	T_ASSERT(c.zones[0].key_pem_len == strlen(pem));
-	T_ASSERT(memcmp(c.zones[0].key_pem, pem, strlen(pem)) == 0);
+	T_EQ_INT(c.zones[0].nkeys, 1);
+	T_EQ_STR(c.zones[0].keys[0].path, want);
+	T_ASSERT(c.zones[0].keys[0].pem_len == strlen(pem));
+	T_ASSERT(memcmp(c.zones[0].keys[0].pem, pem, strlen(pem)) == 0);
+	/* key_file is one combined key, active. */
+	T_EQ_INT(c.zones[0].keys[0].flags, DNS_KEY_FLAGS_CSK);
+	T_ASSERT(c.zones[0].keys[0].signs_data);
+	T_ASSERT(c.zones[0].keys[0].signs_keys);
 	conf_errors_fini(&errs);
 
 	/* A worker's reload that could not read the key keeps the text it
@@ -337,11 +343,11 @@ test_dnssec(void)
 	             &next, &errs),
 	    0);
 	conf_errors_fini(&errs);
-	free(next.zones[0].key_pem);
-	next.zones[0].key_pem = NULL;
+	free(next.zones[0].keys[0].pem);
+	next.zones[0].keys[0].pem = NULL;
 	dns_conf_key_inherit(&next, &c);
-	T_ASSERT(next.zones[0].key_pem != NULL);
-	T_ASSERT(memcmp(next.zones[0].key_pem, pem, strlen(pem)) == 0);
+	T_ASSERT(next.zones[0].keys[0].pem != NULL);
+	T_ASSERT(memcmp(next.zones[0].keys[0].pem, pem, strlen(pem)) == 0);
 	conf_schema_free(&dns_conf_schema, &next);
 	conf_schema_free(&dns_conf_schema, &c);
 
@@ -359,12 +365,98 @@ test_dnssec(void)
 	        "zones:\n"
 	        "  - {name: example.com, file: example.com.zone,\n"
 	        "     dnssec: {}}\n",
-	    "t.yaml:4:14:", "key_file is required");
+	    "t.yaml:4:14:", "key_file or keys is required");
 	t_error("listen: [\"127.0.0.1:53\"]\n"
 	        "zones:\n"
 	        "  - {name: example.net, primaries: [\"198.18.0.1:53\"],\n"
 	        "     dnssec: {key_file: k.pem}}\n",
 	    "t.yaml:4:25:", "signed by its primary");
+}
+
+/* dnssec.keys: roles, what is active, and the rules a rollover keeps. */
+static void
+test_dnssec_keys(void)
+{
+	static const char k1[] =
+	    "-----BEGIN PRIVATE KEY-----\n"
+	    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgeqXB7BUKoplh+EfZ\n"
+	    "5d+oZUFhEj9FW1liLindHssns4ChRANCAASO4soyr6cRfMc2yfU/ygKOe8oKv1Nu\n"
+	    "KDEcqZyXqOMPQhLe/pJ9ERNykxW+zl0C+3TfP1BIlEmxsimNh9hfUd/p\n"
+	    "-----END PRIVATE KEY-----\n";
+	static const char k2[] =
+	    "-----BEGIN PRIVATE KEY-----\n"
+	    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgEuoQvceuAGl7PxKz\n"
+	    "WWVrOWsVPy28r3E7BHfsTpp1VdmhRANCAARCE4BdIY6jIo6QbTv4jFqPiXTEolix\n"
+	    "WPkXTtXmAYBVuBQmmCKfTFkNdjSdt3q5YlpWACAyTl23MVLbDnrpXEo1\n"
+	    "-----END PRIVATE KEY-----\n";
+	static const char head[] = "listen: [\"127.0.0.1:53\"]\n"
+	                           "zones:\n"
+	                           "  - name: example.com\n"
+	                           "    file: example.com.zone\n"
+	                           "    dnssec:\n"
+	                           "      keys:\n";
+	struct conf_errors errs;
+	struct dns_conf c;
+	char y[1024];
+
+	t_setup();
+	t_write("ksk.pem", k1);
+	t_write("zsk.pem", k2);
+	t_write("zsk2.pem", k1);
+	snprintf(y, sizeof(y),
+	    "%s"
+	    "        - {file: ksk.pem, role: ksk}\n"
+	    "        - {file: zsk.pem, role: zsk}\n",
+	    head);
+	T_EQ_INT(t_bind(y, &c, &errs), 0);
+	T_EQ_INT(c.zones[0].nkeys, 2);
+	T_EQ_INT(c.zones[0].keys[0].flags, DNS_KEY_FLAGS_CSK);
+	T_ASSERT(c.zones[0].keys[0].signs_keys);
+	T_ASSERT(!c.zones[0].keys[0].signs_data);
+	T_EQ_INT(c.zones[0].keys[1].flags, DNS_KEY_FLAGS_ZSK);
+	T_ASSERT(!c.zones[0].keys[1].signs_keys);
+	T_ASSERT(c.zones[0].keys[1].signs_data);
+	conf_errors_fini(&errs);
+	conf_schema_free(&dns_conf_schema, &c);
+	/* A pre-published key: listed, not signing. */
+	t_write("k1.pem", k1);
+	snprintf(y, sizeof(y),
+	    "%s"
+	    "        - {file: zsk.pem}\n"
+	    "        - {file: k1.pem, role: zsk, active: false}\n",
+	    head);
+	T_EQ_INT(t_bind(y, &c, &errs), 0);
+	T_ASSERT(!c.zones[0].keys[1].signs_keys);
+	T_ASSERT(!c.zones[0].keys[1].signs_data);
+	conf_errors_fini(&errs);
+	conf_schema_free(&dns_conf_schema, &c);
+
+	snprintf(y, sizeof(y),
+	    "%s"
+	    "        - {file: ksk.pem}\n"
+	    "        - {file: zsk.pem, role: zsk}\n",
+	    head);
+	t_error(y, "t.yaml:8:18:", "both active and would both sign");
+	snprintf(
+	    y, sizeof(y), "%s        - {file: ksk.pem, role: ksk}\n", head);
+	t_error(y, "t.yaml:6:7:", "no active zsk or csk");
+	snprintf(
+	    y, sizeof(y), "%s        - {file: zsk.pem, role: zsk}\n", head);
+	t_error(y, "t.yaml:6:7:", "no active ksk or csk");
+	snprintf(y, sizeof(y),
+	    "%s"
+	    "        - {file: ksk.pem}\n"
+	    "        - {file: zsk2.pem, role: zsk, active: false}\n",
+	    head);
+	t_error(y, "t.yaml:8:18:", "the same key as");
+	snprintf(
+	    y, sizeof(y), "%s        - {file: ksk.pem, role: kzk}\n", head);
+	t_error(y, "t.yaml:7:33:", "did you mean 'ksk'");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones:\n"
+	        "  - {name: example.com, file: example.com.zone,\n"
+	        "     dnssec: {key_file: ksk.pem, keys: [{file: zsk.pem}]}}\n",
+	    "t.yaml:4:40:", "not both");
 }
 
 static void
@@ -387,6 +479,7 @@ static const struct test tests[] = {
 	TEST(test_split_err),
 	TEST(test_secondary),
 	TEST(test_dnssec),
+	TEST(test_dnssec_keys),
 	TEST(test_schema_defaults),
 };
 

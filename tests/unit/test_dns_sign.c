@@ -198,9 +198,9 @@ test_rrsig_canonical(void)
 	memcpy(lname, owner, sizeof(owner));
 	dns_name_lower(lname);
 	key_load(&k);
-	dns_sign_set_key(s, 0, &k);
+	dns_sign_add_key(s, 0, &k, DNS_SIGN_DATA | DNS_SIGN_DNSKEY);
 	T_ASSERT(k.pkey == NULL); /* moved */
-	n = dns_sign_rrsig(s, 0, apex, 2, lname, &set, 300, now, out);
+	n = dns_sign_rrsig(s, 0, apex, 2, lname, &set, 300, now, 0, out);
 	fixed = 18 + sizeof(apex);
 	T_EQ_INT(n, (int)(fixed + DNS_KEY_SIG_LEN));
 	/* type covered, algorithm, labels, original TTL */
@@ -251,14 +251,15 @@ test_rrsig_canonical(void)
 	uint8_t out2[DNS_RRSIG_MAX];
 
 	T_EQ_INT(
-	    dns_sign_rrsig(s, 0, apex, 2, lname, &set, 300, now + 60, out2), n);
+	    dns_sign_rrsig(s, 0, apex, 2, lname, &set, 300, now + 60, 0, out2),
+	    n);
 	T_ASSERT(memcmp(out, out2, (size_t)n) == 0);
 	dns_sign_stats(s, &st);
 	T_EQ_INT(st.signed_static, 1);
 	T_EQ_INT(st.hits, 1);
 	/* Past half the validity it is signed anew, with new times. */
 	T_EQ_INT(dns_sign_rrsig(s, 0, apex, 2, lname, &set, 300,
-	             now + DNS_SIGN_VALIDITY / 2 + 1, out2),
+	             now + DNS_SIGN_VALIDITY / 2 + 1, 0, out2),
 	    n);
 	dns_sign_stats(s, &st);
 	T_EQ_INT(st.signed_static, 2);
@@ -288,21 +289,22 @@ test_rrsig_wildcard_dynamic(void)
 	int n, dl;
 
 	key_load(&k);
-	dns_sign_set_key(s, 0, &k);
-	n = dns_sign_rrsig(s, 0, apex, DNS_SIGN_NONE, wild, &set, 30, now, out);
+	dns_sign_add_key(s, 0, &k, DNS_SIGN_DATA | DNS_SIGN_DNSKEY);
+	n = dns_sign_rrsig(
+	    s, 0, apex, DNS_SIGN_NONE, wild, &set, 30, now, 0, out);
 	T_ASSERT(n > 0);
 	T_EQ_INT(out[3], 2); /* apps.exa: the "*" not counted */
 	dl = dns_sign_data(out, (size_t)n - DNS_KEY_SIG_LEN, wild, &set, 30,
 	    data, sizeof(data));
 	T_ASSERT(verify(dns_sign_key(s, 0)->rdata, data, (size_t)dl,
 	    out + n - DNS_KEY_SIG_LEN));
-	T_EQ_INT(dns_sign_rrsig(
-	             s, 0, apex, DNS_SIGN_NONE, wild, &set, 30, now + 5, out2),
+	T_EQ_INT(dns_sign_rrsig(s, 0, apex, DNS_SIGN_NONE, wild, &set, 30,
+	             now + 5, 0, out2),
 	    n);
 	T_ASSERT(memcmp(out, out2, (size_t)n) == 0);
 	set.rdata = &r2;
-	T_EQ_INT(dns_sign_rrsig(
-	             s, 0, apex, DNS_SIGN_NONE, wild, &set, 30, now + 5, out2),
+	T_EQ_INT(dns_sign_rrsig(s, 0, apex, DNS_SIGN_NONE, wild, &set, 30,
+	             now + 5, 0, out2),
 	    n);
 	dns_sign_stats(s, &st);
 	T_EQ_INT(st.signed_dyn, 2);
@@ -310,8 +312,8 @@ test_rrsig_wildcard_dynamic(void)
 	/* A zone without a key is not signed; an index past the db's is
 	 * refused. */
 	T_ASSERT(dns_sign_key(s, 1) == NULL);
-	T_EQ_INT(
-	    dns_sign_rrsig(s, 0, apex, 7, wild, &set, 30, now, out2), -EINVAL);
+	T_EQ_INT(dns_sign_rrsig(s, 0, apex, 7, wild, &set, 30, now, 0, out2),
+	    -EINVAL);
 	dns_sign_free(s);
 }
 
