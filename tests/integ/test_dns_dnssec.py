@@ -18,7 +18,6 @@ operator relies on:
 import os
 import subprocess
 import shutil
-import time
 
 import pytest
 
@@ -32,6 +31,7 @@ import dns.name  # noqa: E402
 import dns.query  # noqa: E402
 import dns.rcode  # noqa: E402
 import dns.rdatatype  # noqa: E402
+import dns.rrset  # noqa: E402
 
 from havenlib.configs import BASE  # noqa: E402
 from havenlib.poll import wait_until  # noqa: E402
@@ -454,3 +454,124 @@ def test_check_rejects_wrong_key(haven_bin, workdir):
         out = p.stdout + p.stderr
         # the key_file value: line 10 (BASE is 4 lines), column 26
         assert "haven.yaml:10:26:" in out and why in out, out
+
+
+def keys_config(workdir, port, bport, zsk1_active):
+    """CONFIG with a KSK and two ZSKs, zsk1 or zsk2 the active one."""
+    keys = ("keys: [{ file: ksk.pem, role: ksk },\n"
+            "        { file: zsk1.pem, role: zsk, active: %s },\n"
+            "        { file: zsk2.pem, role: zsk, active: %s }]"
+            % ("true" if zsk1_active else "false",
+               "false" if zsk1_active else "true"))
+    return CONFIG.format(dir=workdir, port=port, bport=bport,
+                         key="KEY").replace("key_file: KEY", keys)
+
+
+def sig_tags(r, name, rdtype):
+    """Key tags of the RRSIGs over name/rdtype in r's answer."""
+    return sorted(rd.key_tag for rrset in r.answer
+                  if rrset.rdtype == dns.rdatatype.RRSIG and
+                  rrset.covers == dns.rdatatype.from_text(rdtype) and
+                  rrset.name == dns.name.from_text(name + ".")
+                  for rd in rrset)
+
+
+def test_zsk_rollover(haven, haven_bin, workdir, site):
+    """A pre-publish ZSK rollover (RFC 6781 §4.1.1.1) with a KSK: every
+    key is in the DNSKEY RRset, the KSK alone signs it, the active ZSK
+    the data; making the pre-published ZSK active and reloading moves
+    the data's signatures to it, and a validating unbound anchored on
+    the KSK's DS (from `haven check`) keeps answering with AD across."""
+    with open(os.path.join(str(workdir), "example.com.zone"), "w") as f:
+        f.write(ZONE)
+    for k in ("ksk", "zsk1", "zsk2"):
+        genkey(workdir / (k + ".pem"))
+    port = free_dns_port()
+    h = haven(keys_config(workdir, port, site, True))
+    h.port = port
+    wait_until(lambda: ask(h, "web.example.com", "A").answer != [],
+               timeout=10, what="zone answered",
+               ignore=(OSError, dns.exception.Timeout))
+    r = ask(h, "example.com", "DNSKEY")
+    keys = r.find_rrset(r.answer, APEX, dns.rdataclass.IN,
+                        dns.rdatatype.DNSKEY)
+    assert sorted(k.flags for k in keys) == [256, 256, 257]
+    tag = {k.flags: dns.dnssec.key_id(k) for k in keys if k.flags == 257}
+    ksk = tag[257]
+    zsks = sorted(dns.dnssec.key_id(k) for k in keys if k.flags == 256)
+    assert sig_tags(r, "example.com", "DNSKEY") == [ksk]
+    dns.dnssec.validate(keys, r.find_rrset(
+        r.answer, APEX, dns.rdataclass.IN, dns.rdatatype.RRSIG,
+        dns.rdatatype.DNSKEY), {APEX: keys})
+    first = sig_tags(ask(h, "web.example.com", "A"), "web.example.com", "A")
+    assert len(first) == 1 and first[0] in zsks and first[0] != ksk
+    validate_section(ask(h, "web.example.com", "A").answer, keys)
+
+    p = subprocess.run([haven_bin, "check", "-c", h.config],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0, p.stderr
+    printed = [ln for ln in p.stdout.splitlines() if " IN DS " in ln]
+    assert len(printed) == 1 and printed[0].split()[3] == str(ksk), p.stdout
+    u = unbound(workdir, h.port, printed[0].replace(" IN ", " "), "roll")
+    try:
+        r = resolve(u, "web.example.com", "A")
+        assert r.flags & dns.flags.AD, r
+        # The roll: zsk2 signs now, zsk1 stays published.
+        with open(h.config, "w") as f:
+            f.write(keys_config(workdir, port, site, False))
+        assert h.api("POST", "/v1/reload").status == 200
+
+        def rolled():
+            return sig_tags(ask(h, "mail.example.com", "A"),
+                            "mail.example.com", "A") != first
+        wait_until(rolled, timeout=5, what="data signed by the new ZSK")
+        second = sig_tags(ask(h, "mail.example.com", "A"),
+                          "mail.example.com", "A")
+        assert len(second) == 1 and second[0] in zsks
+        assert second[0] != first[0]
+        validate_section(ask(h, "mail.example.com", "A").answer, keys)
+        # unbound holds the DNSKEY RRset from before, with zsk2 in it:
+        # a name it has not seen validates at once.
+        r = resolve(u, "mail.example.com", "A")
+        assert r.flags & dns.flags.AD, r
+    finally:
+        u.kill()
+        u.wait()
+
+
+def test_ksk_double_signature(haven, haven_bin, workdir, site):
+    """A KSK rollover's middle step (RFC 6781 §4.1.2): two active KSKs
+    both sign the DNSKEY RRset, the data keeps one signature, and
+    `haven check` prints a DS for each KSK."""
+    with open(os.path.join(str(workdir), "example.com.zone"), "w") as f:
+        f.write(ZONE)
+    for k in ("ksk1", "ksk2", "zsk"):
+        genkey(workdir / (k + ".pem"))
+    port = free_dns_port()
+    keys = ("keys: [{ file: ksk1.pem, role: ksk }, "
+            "{ file: ksk2.pem, role: ksk }, { file: zsk.pem, role: zsk }]")
+    h = haven(CONFIG.format(dir=workdir, port=port, bport=site,
+                            key="KEY").replace("key_file: KEY", keys))
+    h.port = port
+    wait_until(lambda: ask(h, "web.example.com", "A").answer != [],
+               timeout=10, what="zone answered",
+               ignore=(OSError, dns.exception.Timeout))
+    r = ask(h, "example.com", "DNSKEY")
+    dnskeys = r.find_rrset(r.answer, APEX, dns.rdataclass.IN,
+                           dns.rdatatype.DNSKEY)
+    ksks = sorted(dns.dnssec.key_id(k) for k in dnskeys if k.flags == 257)
+    assert len(ksks) == 2
+    assert sig_tags(r, "example.com", "DNSKEY") == ksks
+    sigs = r.find_rrset(r.answer, APEX, dns.rdataclass.IN,
+                        dns.rdatatype.RRSIG, dns.rdatatype.DNSKEY)
+    for rd in sigs:  # each signature alone validates the set
+        one = dns.rrset.from_rdata(APEX, sigs.ttl, rd)
+        dns.dnssec.validate(dnskeys, one, {APEX: dnskeys})
+    assert len(sig_tags(ask(h, "web.example.com", "A"),
+                        "web.example.com", "A")) == 1
+    p = subprocess.run([haven_bin, "check", "-c", h.config],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0, p.stderr
+    printed = sorted(int(ln.split()[3]) for ln in p.stdout.splitlines()
+                     if " IN DS " in ln)
+    assert printed == ksks, p.stdout
