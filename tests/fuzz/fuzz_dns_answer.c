@@ -141,7 +141,7 @@ fuzz_db(struct dns_sign **sign)
 	static struct dns_db *db;
 	static struct dns_sign *signer;
 	struct dns_db_stats st;
-	struct dns_key k;
+	struct dns_key k, k2;
 	char err[128];
 	struct fuzz_load l;
 	uint8_t n[DNS_NAME_MAX];
@@ -155,6 +155,11 @@ fuzz_db(struct dns_sign **sign)
 		return db;
 	FUZZ_CHECK(dns_key_parse(&k, fuzz_pem, sizeof(fuzz_pem) - 1, "fuzz",
 	               err, sizeof(err)) == 0);
+	/* A second DNSKEY (the same key as a ZSK) that signs the DNSKEY
+	 * RRset too: a KSK rollover's two signatures there. */
+	FUZZ_CHECK(dns_key_parse(&k2, fuzz_pem, sizeof(fuzz_pem) - 1, "fuzz",
+	               err, sizeof(err)) == 0);
+	dns_key_set_flags(&k2, DNS_KEY_FLAGS_ZSK);
 	l.db = dns_db_new();
 	fuzz_zone_add(&l, "other.test.", fuzz_other);
 	fuzz_zone_add(&l, "example.com.", fuzz_zone);
@@ -166,10 +171,13 @@ fuzz_db(struct dns_sign **sign)
 	FUZZ_CHECK(dns_name_from_text(n, "example.com.", 12, NULL) > 0);
 	FUZZ_CHECK(dns_db_add_rr(l.db, 1, n, DNS_TYPE_DNSKEY, 3600, k.rdata,
 	               sizeof(k.rdata)) == 0);
+	FUZZ_CHECK(dns_db_add_rr(l.db, 1, n, DNS_TYPE_DNSKEY, 3600, k2.rdata,
+	               sizeof(k2.rdata)) == 0);
 	FUZZ_CHECK(dns_db_finish(l.db, NULL, NULL) == 0);
 	dns_db_stats(l.db, &st);
 	signer = dns_sign_new(2, (uint32_t)st.rrsets);
 	dns_sign_add_key(signer, 1, &k, DNS_SIGN_DATA | DNS_SIGN_DNSKEY);
+	dns_sign_add_key(signer, 1, &k2, DNS_SIGN_DNSKEY);
 	*sign = signer;
 	db = l.db;
 	return db;
