@@ -8,49 +8,42 @@
 #define E DNS_RDATA_EXPAND
 #define K DNS_RDATA_CANON
 
-/* Sorted by type. The RFC 1035 types of RFC 3597 §4 that haven's own
- * zones can hold are compressed; MD to MINFO stay as they are on output
+/* Indexed by type (all of them are below DNS_RDATA_TYPES); names 0: not
+ * described. The RFC 1035 types of RFC 3597 §4 that haven's own zones
+ * can hold are compressed; MD to MINFO stay as they are on output
  * (nothing is lost: compression is optional) but are folded for DNSSEC. */
-static const struct dns_rdata_shape dns_rdata_shapes[] = {
-	{ 2, 0, 0, 1, 0, C | E | K },  /* NS */
-	{ 3, 0, 0, 1, 0, K },          /* MD */
-	{ 4, 0, 0, 1, 0, K },          /* MF */
-	{ 5, 0, 0, 1, 0, C | E | K },  /* CNAME */
-	{ 6, 0, 0, 2, 20, C | E | K }, /* SOA: MNAME RNAME, five counters */
-	{ 7, 0, 0, 1, 0, K },          /* MB */
-	{ 8, 0, 0, 1, 0, K },          /* MG */
-	{ 9, 0, 0, 1, 0, K },          /* MR */
-	{ 12, 0, 0, 1, 0, C | E | K }, /* PTR */
-	{ 14, 0, 0, 2, 0, K },         /* MINFO */
-	{ 15, 2, 0, 1, 0, C | E | K }, /* MX: preference, exchange */
-	{ 17, 0, 0, 2, 0, K },         /* RP */
-	{ 18, 2, 0, 1, 0, K },         /* AFSDB */
-	{ 21, 2, 0, 1, 0, K },         /* RT */
-	{ 26, 2, 0, 2, 0, K },         /* PX */
-	{ 33, 6, 0, 1, 0, E | K },     /* SRV: priority weight port, target */
-	{ 35, 4, 3, 1, 0, K },         /* NAPTR: order pref, 3 strings, repl. */
-	{ 36, 2, 0, 1, 0, K },         /* KX */
-	{ 39, 0, 0, 1, 0, K },         /* DNAME */
+#define DNS_RDATA_TYPES 40
+static const struct dns_rdata_shape dns_rdata_shapes[DNS_RDATA_TYPES] = {
+	[2] = { 2, 0, 0, 1, 0, C | E | K },   /* NS */
+	[3] = { 3, 0, 0, 1, 0, K },           /* MD */
+	[4] = { 4, 0, 0, 1, 0, K },           /* MF */
+	[5] = { 5, 0, 0, 1, 0, C | E | K },   /* CNAME */
+	[6] = { 6, 0, 0, 2, 20, C | E | K },  /* SOA: 2 names, 5 counters */
+	[7] = { 7, 0, 0, 1, 0, K },           /* MB */
+	[8] = { 8, 0, 0, 1, 0, K },           /* MG */
+	[9] = { 9, 0, 0, 1, 0, K },           /* MR */
+	[12] = { 12, 0, 0, 1, 0, C | E | K }, /* PTR */
+	[14] = { 14, 0, 0, 2, 0, K },         /* MINFO */
+	[15] = { 15, 2, 0, 1, 0, C | E | K }, /* MX: preference, exchange */
+	[17] = { 17, 0, 0, 2, 0, K },         /* RP */
+	[18] = { 18, 2, 0, 1, 0, K },         /* AFSDB */
+	[21] = { 21, 2, 0, 1, 0, K },         /* RT */
+	[26] = { 26, 2, 0, 2, 0, K },         /* PX */
+	[33] = { 33, 6, 0, 1, 0, E | K }, /* SRV: prio weight port, target */
+	[35] = { 35, 4, 3, 1, 0, K },     /* NAPTR: 2 counters, 3 strings */
+	[36] = { 36, 2, 0, 1, 0, K },     /* KX */
+	[39] = { 39, 0, 0, 1, 0, K },     /* DNAME */
 };
 
 const struct dns_rdata_shape *
 dns_rdata_shape(uint16_t type, unsigned uses)
 {
-	size_t lo = 0,
-	       hi = sizeof(dns_rdata_shapes) / sizeof(dns_rdata_shapes[0]);
+	const struct dns_rdata_shape *sh;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct dns_rdata_shape *sh = &dns_rdata_shapes[mid];
-
-		if (sh->type == type)
-			return (sh->uses & uses) != 0 ? sh : NULL;
-		if (sh->type < type)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	if (type >= DNS_RDATA_TYPES)
+		return NULL;
+	sh = &dns_rdata_shapes[type];
+	return sh->names != 0 && (sh->uses & uses) != 0 ? sh : NULL;
 }
 
 int

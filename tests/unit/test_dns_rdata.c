@@ -27,9 +27,9 @@ test_uses(void)
 	T_ASSERT(dns_rdata_shape(65535, DNS_RDATA_ANY) == NULL);
 }
 
-/* Every described type is found by its own number: the table is sorted. */
+/* Every described type is found by its own number, and only those. */
 static void
-test_sorted(void)
+test_by_type(void)
 {
 	unsigned t, n = 0;
 
@@ -83,7 +83,7 @@ test_names(void)
 
 static const struct test tests[] = {
 	TEST(test_uses),
-	TEST(test_sorted),
+	TEST(test_by_type),
 	TEST(test_names),
 };
 
