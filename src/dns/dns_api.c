@@ -183,6 +183,7 @@ dns_api_counters_json(struct dns_srv *s, struct jw *w)
 	}
 	jw_kuint(w, "tcp_connections", s->nconns);
 	jw_kuint(w, "tcp_accepted", st->tcp_accepted);
+	jw_kuint(w, "tls_accepted", st->tls_accepted);
 	jw_kuint(w, "tcp_refused", st->tcp_refused_max);
 	jw_kuint(w, "tcp_closed_idle", st->tcp_closed_idle);
 	jw_obj_end(w);
@@ -354,6 +355,9 @@ dns_api_metrics(struct dns_srv *s, struct buf *out)
 	mx_family(out, "haven_dns_tcp_accepted_total", "counter",
 	    "DNS TCP connections accepted");
 	mx_u64(out, "haven_dns_tcp_accepted_total", NULL, st->tcp_accepted);
+	mx_family(out, "haven_dns_tls_accepted_total", "counter",
+	    "of those, connections on dns.tls.listen (XoT, DoT)");
+	mx_u64(out, "haven_dns_tls_accepted_total", NULL, st->tls_accepted);
 	mx_family(out, "haven_dns_tcp_refused_total", "counter",
 	    "DNS TCP connections closed at once: every slot busy");
 	mx_u64(out, "haven_dns_tcp_refused_total", NULL, st->tcp_refused_max);

@@ -425,6 +425,12 @@ static const struct conf_key dns_conf_keys[] = {
 	    .count_off = offsetof(struct dns_conf, gslb.nplans),
 	    .sub = &dns_plan_schema,
 	    .help = "DR plans: pools forced offline while executed" },
+	{ .name = "tls",
+	    .type = CT_SECTION,
+	    .off = offsetof(struct dns_conf, tls),
+	    .sub = &dns_conf_tls_schema,
+	    .help = "addresses served through TLS 1.3: zone transfers (XoT, "
+	            "RFC 9103) and queries (DoT, RFC 7858)" },
 	{ .name = "tsig_keys", /* dns-xfr */
 	    .type = CT_LIST,
 	    .off = offsetof(struct dns_conf, tsig_keys),
@@ -650,6 +656,12 @@ dns_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 		conf_error(ctx, conf_key_node(node, "nsid"),
 		    "nsid: at most %d bytes", DNS_NSID_MAX);
 	dns_conf_check_zones(ctx, node, c);
+	if (conf_key_node(node, "tls") != NULL) {
+		char *base = dns_conf_base_dir(ctx);
+
+		dns_conf_tls_check(ctx, conf_key_node(node, "tls"), c, base);
+		free(base);
+	}
 	dns_conf_check_gnames(ctx, node, c);
 	dns_xfr_conf_check(ctx, node, c); /* dns-xfr */
 	dns_gslb_conf_check(ctx, node, &c->gslb);

@@ -44,6 +44,21 @@
 #define DNS_CONF_INCLUDE_DEPTH 8           /* $INCLUDE nesting we follow */
 #define DNS_CONF_ZONE_FILE_MAX (64u << 20) /* bytes of one zone file */
 
+/*
+ * dns.tls (dns_conf_tls.c): TCP addresses served through TLS 1.3, for
+ * zone transfers (XoT, RFC 9103) and queries (DoT, RFC 7858).
+ *   tls: {listen: ["198.18.0.1:853"], cert: ns1.pem, key: ns1.key}
+ */
+struct dns_tls_conf {
+	char **listen; /* owned, NULL-terminated: "ip:port" */
+	size_t nlisten;
+	char *cert; /* owned: PEM certificate chain as written */
+	char *key;  /* owned: PEM private key as written */
+	/* Not bound: set by the check. */
+	struct sockaddr_storage *listen_addr; /* owned: nlisten */
+	char *cert_path, *key_path;           /* owned: resolved */
+};
+
 /* The role of a DNSSEC key (RFC 6781 §3.1): what it signs when active. */
 enum dns_key_role {
 	DNS_KEY_ROLE_CSK, /* combined: the DNSKEY RRset and the data */
@@ -131,6 +146,7 @@ struct dns_conf {
 	struct dns_zone_item *zones; /* owned array */
 	size_t nzones;
 	struct dns_gslb_conf gslb;
+	struct dns_tls_conf tls;
 	struct dns_tsig_key_item *tsig_keys; /* owned array; dns-xfr */
 	size_t ntsig_keys;
 	/* Not bound: listen parsed by the check hook. */
@@ -162,6 +178,12 @@ int dns_conf_zone_parse(const struct dns_zone_item *z, dns_zone_rr_fn *rr,
  * that haven.user may not read is therefore only loaded by a restart.
  */
 void dns_conf_key_inherit(struct dns_conf *next, const struct dns_conf *prev);
+
+/* dns_conf_tls.c: the schema of dns.tls, and its check (base: the
+ * directory relative files are in; at: the section's node). */
+extern const struct conf_schema dns_conf_tls_schema;
+void dns_conf_tls_check(struct conf_ctx *ctx, struct conf_node *at,
+    struct dns_conf *c, const char *base);
 
 /* dns_conf_dnssec.c: the schema of a zone's dnssec section. */
 extern const struct conf_schema dns_conf_dnssec_schema;

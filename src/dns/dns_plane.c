@@ -27,6 +27,7 @@
 #include "dns/dns_ixfr.h"
 #include "dns/dns_sec.h" /* dns-sec */
 #include "dns/dns_srv.h"
+#include "dns/dns_tls.h"
 #include "dns/dns_xfr.h" /* dns-xfr */
 #include "lib/conf.h"
 #include "lib/log.h"
@@ -73,14 +74,15 @@ dns_srv_client(const struct sockaddr_storage *ss, struct dns_client *cl)
 	}
 }
 
+/* A socket's name: "udp/ADDR", "tcp/ADDR", or "tls/ADDR" for the TCP
+ * sockets of dns.tls.listen. */
 static void
 dns_plane_sock_name(
-    char *out, size_t size, int type, const struct sockaddr_storage *ss)
+    char *out, size_t size, const char *kind, const struct sockaddr_storage *ss)
 {
 	char a[64];
 
-	snprintf(out, size, "%s/%s", type == SOCK_DGRAM ? "udp" : "tcp",
-	    conf_addr_str(ss, a, sizeof(a)));
+	snprintf(out, size, "%s/%s", kind, conf_addr_str(ss, a, sizeof(a)));
 }
 
 static int
@@ -172,6 +174,7 @@ dns_plane_sock_new(struct dns_srv *s, const struct plane_sock *ps)
 	k->slot = ps->slot;
 	k->adopted = ps->adopted;
 	k->type = type;
+	k->tls = type == SOCK_STREAM && strncmp(ps->name, "tls/", 4) == 0;
 	k->fd = fd;
 	/* Options of the shared socket: every worker sets the same ones.
 	 * The parent's IPv6 sockets are V6ONLY: one option each. */
@@ -234,34 +237,64 @@ dns_plane_adopt(const struct plane_sock *socks, size_t n)
 	dns_notify_sockets(dns_plane_srv); /* dns-xfr */
 }
 
-/* Every listen address has its two sockets of this worker. */
+/* Whether env holds this worker's own socket kind/ss; else reported. */
+static int
+dns_plane_check_sock(const struct plane_env *env, const char *kind,
+    const struct sockaddr_storage *ss, struct conf_errors *errs)
+{
+	char name[128];
+
+	dns_plane_sock_name(name, sizeof(name), kind, ss);
+	for (size_t j = 0; j < env->nsocks; j++)
+		if (!env->socks[j].adopted &&
+		    strcmp(env->socks[j].name, name) == 0)
+			return 0;
+	conf_errors_addf(
+	    errs, "dns", 0, 0, "listen %s: no socket from the parent", name);
+	return 1;
+}
+
+/* Every listen address has its two sockets of this worker, every TLS
+ * one its TCP socket. */
 static int
 dns_plane_check_socks(const struct dns_conf *c, const struct plane_env *env,
     struct conf_errors *errs)
 {
-	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
-	char name[128];
 	int nerr = 0;
 
 	for (size_t i = 0; i < c->nlisten; i++) {
-		for (size_t t = 0; t < 2; t++) {
-			size_t j;
-
-			dns_plane_sock_name(
-			    name, sizeof(name), types[t], &c->listen_addr[i]);
-			for (j = 0; j < env->nsocks; j++)
-				if (!env->socks[j].adopted &&
-				    strcmp(env->socks[j].name, name) == 0)
-					break;
-			if (j == env->nsocks) {
-				conf_errors_addf(errs, "dns", 0, 0,
-				    "listen %s: no socket from the parent",
-				    name);
-				nerr++;
-			}
-		}
+		nerr +=
+		    dns_plane_check_sock(env, "udp", &c->listen_addr[i], errs);
+		nerr +=
+		    dns_plane_check_sock(env, "tcp", &c->listen_addr[i], errs);
 	}
+	for (size_t i = 0; i < c->tls.nlisten && c->tls.listen_addr != NULL;
+	     i++)
+		nerr += dns_plane_check_sock(
+		    env, "tls", &c->tls.listen_addr[i], errs);
 	return nerr;
+}
+
+/*
+ * The TLS context of c's dns.tls, read from its files now (a reload
+ * picks up a renewed certificate): *out, NULL without the section.
+ * Connections keep the context they started on (OpenSSL counts it).
+ */
+static int
+dns_plane_tls(
+    const struct dns_conf *c, struct ssl_ctx_st **out, struct conf_errors *errs)
+{
+	char err[512];
+
+	*out = NULL;
+	if (c->tls.cert_path == NULL)
+		return 0;
+	*out = dns_tls_ctx_new(
+	    c->tls.cert_path, c->tls.key_path, err, sizeof(err));
+	if (*out != NULL)
+		return 0;
+	conf_errors_addf(errs, "dns", 0, 0, "tls: %s", err);
+	return -1;
 }
 
 /* ---- apply ---- */
@@ -341,6 +374,7 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	const struct dns_conf *o = old, *c = conf;
 	struct dns_srv *s = dns_plane_srv;
 	struct dns_srv_zones *z = NULL;
+	struct ssl_ctx_st *tls = NULL;
 	size_t nsid_len;
 	int rc;
 
@@ -349,7 +383,8 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	 * plane's to complete, and c is what later rebuilds load from. */
 	dns_conf_key_inherit((struct dns_conf *)c, o);
 	if (dns_load_build(c, s->sec->dir, false, &z, errs) != 0 ||
-	    dns_plane_check_socks(c, env, errs) != 0)
+	    dns_plane_check_socks(c, env, errs) != 0 ||
+	    dns_plane_tls(c, &tls, errs) != 0)
 		goto reject;
 	/* The runtime keeps its old state when it refuses: nothing else
 	 * has changed yet. */
@@ -360,6 +395,8 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 		goto reject;
 	}
 	s->conf = c;
+	dns_tls_ctx_free(s->tls);
+	s->tls = tls;
 	s->opts.udp_max = (uint16_t)c->edns_udp_size;
 	s->opts.tcp = false;
 	nsid_len = c->nsid != NULL ? strlen(c->nsid) : 0;
@@ -388,6 +425,7 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	    c->nzones, c->nlisten, c->gslb.nnames);
 	return 0;
 reject:
+	dns_tls_ctx_free(tls);
 	dns_srv_zones_unref(z);
 	log_warn("dns config rejected", "worker=%u", s->worker);
 	return -EINVAL;
@@ -431,6 +469,8 @@ dns_plane_stopped(struct dns_srv *s)
 	s->dyn = NULL;
 	dns_notify_stop(s); /* dns-xfr */
 	dns_sec_stop(s);    /* dns-sec */
+	dns_tls_ctx_free(s->tls);
+	s->tls = NULL;
 	plane_stopped();
 }
 
@@ -489,7 +529,9 @@ static size_t
 dns_plane_sockets(const void *conf, struct plane_sock_spec **out)
 {
 	const struct dns_conf *c = conf;
-	struct plane_sock_spec *v = xcalloc(2 * c->nlisten + 1, sizeof(*v));
+	size_t ntls = c->tls.listen_addr != NULL ? c->tls.nlisten : 0;
+	struct plane_sock_spec *v =
+	    xcalloc(2 * c->nlisten + ntls + 1, sizeof(*v));
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->nlisten && c->listen_addr != NULL; i++) {
@@ -497,9 +539,16 @@ dns_plane_sockets(const void *conf, struct plane_sock_spec **out)
 			v[n].type = t == 0 ? SOCK_DGRAM : SOCK_STREAM;
 			v[n].addr = c->listen_addr[i];
 			dns_plane_sock_name(v[n].name, sizeof(v[n].name),
-			    v[n].type, &v[n].addr);
+			    t == 0 ? "udp" : "tcp", &v[n].addr);
 			n++;
 		}
+	}
+	for (size_t i = 0; i < ntls; i++) {
+		v[n].type = SOCK_STREAM;
+		v[n].addr = c->tls.listen_addr[i];
+		dns_plane_sock_name(
+		    v[n].name, sizeof(v[n].name), "tls", &v[n].addr);
+		n++;
 	}
 	*out = v;
 	return n;

@@ -98,6 +98,7 @@ struct dns_srv_stats {
 	uint64_t tcp_bad_length; /* a length prefix under a header */
 	uint64_t tcp_io_errors;
 	uint64_t tcp_read_paused; /* reading stopped for a slow reader */
+	uint64_t tls_accepted;    /* connections on dns.tls.listen */
 	uint64_t xfr_started;
 };
 
@@ -166,6 +167,7 @@ struct dns_sock {
 	int fd;       /* owned: a dup of the runtime's */
 	bool pktinfo; /* bound to a wildcard: reply from the query's
 	                 destination address */
+	bool tls;     /* a dns.tls.listen socket: connections speak TLS */
 	struct ev_io io;
 	bool seen;             /* scratch for the reconcile */
 	struct dns_sock *next; /* the srv's list (owned by srv->socks) */
@@ -184,6 +186,7 @@ struct dns_srv {
 	struct dns_srv_zones *zones; /* owned reference, NULL before the
 	                                first apply */
 	struct dns_gslb_rt *rt;      /* owned: the GSLB runtime */
+	struct ssl_ctx_st *tls;      /* owned: dns.tls's context; NULL: none */
 	const struct dns_dyn *dyn;   /* borrowed: the GSLB runtime's */
 	dns_xfr_fn *xfr;             /* NULL: transfers REFUSED */
 	struct dns_xfr_stats xfr_st;
@@ -230,8 +233,11 @@ void dns_udp_read_cb(struct ev_io *io, unsigned events, void *arg);
 /* dns_tcp.c */
 void dns_tcp_accept_cb(struct ev_io *io, unsigned events, void *arg);
 /* Serve the connected, non-blocking stream socket fd (owned from now)
- * from client ss; the accept path and fuzz_dns_tcp use it. */
-void dns_tcp_open(struct dns_srv *s, int fd, const struct sockaddr_storage *ss);
+ * from client ss, through TLS when tls is not NULL (borrowed: the
+ * server's context); the accept path and fuzz_dns_tcp use it. */
+struct ssl_ctx_st;
+void dns_tcp_open(struct dns_srv *s, int fd, const struct sockaddr_storage *ss,
+    struct ssl_ctx_st *tls);
 /* Close every connection (stop) or only those past the new limits. */
 void dns_tcp_close_all(struct dns_srv *s);
 /* Stop reading queries; connections close once their answers are out. */

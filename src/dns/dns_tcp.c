@@ -23,6 +23,12 @@
  *     reconnects at no loss while the new one has a query waiting
  *     (RFC 7766 §6.2.3 lets a server close idle connections to free
  *     resources); when every connection is busy, the new one is closed.
+ *
+ * A connection accepted on a dns.tls.listen socket runs the same code
+ * with its bytes through TLS (dns_tls.h): only dns_tcp_recv and
+ * dns_tcp_send tell the two apart, and the events waited for follow what
+ * the TLS layer asks (a handshake may write from a read), and bytes TLS
+ * already decrypted are read without waiting for the socket.
  */
 #include <sys/socket.h>
 
@@ -37,6 +43,7 @@
 
 #include "dns/dns_sec.h" /* dns-sec */
 #include "dns/dns_srv.h"
+#include "dns/dns_tls.h"
 #include "dns/dns_xfr.h" /* dns-xfr */
 #include "lib/util.h"
 
@@ -55,9 +62,12 @@ struct dns_tcp_conn {
 	size_t out_len, out_off, out_cap;
 	struct dns_tcp_stream stream; /* active when stream.next != NULL */
 	uint32_t nqueries;
-	bool eof;    /* the client closed its side */
-	bool last;   /* max_queries reached: no more queries */
-	bool closed; /* freed at the end of the iteration */
+	bool eof;           /* the client closed its side */
+	bool last;          /* max_queries reached: no more queries */
+	bool closed;        /* freed at the end of the iteration */
+	struct ssl_st *ssl; /* owned: TLS (dns.tls.listen); NULL: plain */
+	unsigned rd_want;   /* EV_*: what a TLS read waits for */
+	unsigned wr_want;   /* EV_*: what a TLS write waits for */
 	struct dns_tcp_conn *prev, *next; /* the srv's list */
 };
 
@@ -112,6 +122,7 @@ dns_tcp_conn_mem_free(void *p)
 {
 	struct dns_tcp_conn *c = p;
 
+	dns_tls_free(c->ssl);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -138,6 +149,8 @@ dns_tcp_close(struct dns_tcp_conn *c)
 	ev_io_stop(s->loop, &c->io);
 	ev_timer_stop(s->loop, &c->idle);
 	dns_tcp_stream_end(c);
+	if (c->ssl != NULL)
+		dns_tls_close_notify(c->ssl);
 	close(c->fd);
 	c->fd = -1;
 	dns_tcp_unlink(c);
@@ -166,17 +179,47 @@ dns_tcp_touch(struct dns_tcp_conn *c)
 	    conf != NULL ? conf->tcp.idle_timeout_ms : 10000);
 }
 
+/* Read or write up to len bytes: bytes moved, 0 at the client's close
+ * (a read), -EAGAIN, or -EIO. */
+static ssize_t
+dns_tcp_recv(struct dns_tcp_conn *c, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->ssl != NULL)
+		return dns_tls_recv(c->ssl, buf, len, &c->rd_want);
+	do
+		n = recv(c->fd, buf, len, MSG_DONTWAIT);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -EIO;
+	return n;
+}
+
+static ssize_t
+dns_tcp_send(struct dns_tcp_conn *c, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->ssl != NULL)
+		return dns_tls_send(c->ssl, buf, len, &c->wr_want);
+	do
+		n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -EIO;
+	return n;
+}
+
 /* Write what is pending; false when the connection was closed. */
 static bool
 dns_tcp_flush(struct dns_tcp_conn *c)
 {
 	while (dns_tcp_backlog(c) > 0) {
-		ssize_t n = send(c->fd, c->out + c->out_off, dns_tcp_backlog(c),
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n =
+		    dns_tcp_send(c, c->out + c->out_off, dns_tcp_backlog(c));
 
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == -EAGAIN)
 			break;
 		if (n <= 0) {
 			c->s->st.tcp_io_errors++;
@@ -352,12 +395,10 @@ dns_tcp_read(struct dns_tcp_conn *c)
 			c->in = xrealloc(c->in, cap);
 			c->in_cap = cap;
 		}
-		n = recv(c->fd, c->in + c->in_len, want, MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		n = dns_tcp_recv(c, c->in + c->in_len, want);
+		if (n == -EAGAIN)
 			return true;
-		if (n == -1) {
+		if (n < 0) {
 			c->s->st.tcp_io_errors++;
 			dns_tcp_close(c);
 			return false;
@@ -379,6 +420,21 @@ dns_tcp_read(struct dns_tcp_conn *c)
 	return true;
 }
 
+/* Whether reading waits for the answers to leave (see the top). */
+static bool
+dns_tcp_paused(const struct dns_tcp_conn *c)
+{
+	return c->stream.next != NULL ||
+	    dns_tcp_backlog(c) >= DNS_TCP_BACKLOG_MAX;
+}
+
+/* Whether queries may still be read. */
+static bool
+dns_tcp_reading(const struct dns_tcp_conn *c)
+{
+	return !c->eof && !c->last && !dns_tcp_paused(c);
+}
+
 /* Move the connection on after any event: pump, parse, decide what to
  * wait for, or close when it has nothing more to do. */
 static void
@@ -389,8 +445,13 @@ dns_tcp_progress(struct dns_tcp_conn *c)
 
 	if (!dns_tcp_pump(c) || !dns_tcp_parse(c))
 		return;
-	paused =
-	    c->stream.next != NULL || dns_tcp_backlog(c) >= DNS_TCP_BACKLOG_MAX;
+	/* Bytes TLS has decrypted already: no readiness will come for them.
+	 * Each read takes some, so this ends. */
+	while (
+	    c->ssl != NULL && dns_tcp_reading(c) && dns_tls_pending(c->ssl) > 0)
+		if (!dns_tcp_read(c) || !dns_tcp_pump(c))
+			return;
+	paused = dns_tcp_paused(c);
 	/* Nothing more will be read and everything is written. */
 	if ((c->eof || c->last) && c->stream.next == NULL &&
 	    dns_tcp_backlog(c) == 0) {
@@ -402,9 +463,9 @@ dns_tcp_progress(struct dns_tcp_conn *c)
 	if (paused)
 		c->s->st.tcp_read_paused++;
 	if (!paused && !c->eof && !c->last)
-		ev |= EV_READ;
+		ev |= c->ssl != NULL ? c->rd_want : EV_READ;
 	if (dns_tcp_backlog(c) > 0)
-		ev |= EV_WRITE;
+		ev |= c->ssl != NULL ? c->wr_want : EV_WRITE;
 	if (ev == 0) {
 		ev_io_stop(c->s->loop, &c->io);
 	} else if (ev_io_start(c->s->loop, &c->io, ev) != 0) {
@@ -418,11 +479,19 @@ dns_tcp_conn_cb(struct ev_io *io, unsigned events, void *arg)
 {
 	struct dns_tcp_conn *c = arg;
 
+	bool rd, wr;
+
 	if (c->closed)
 		return;
-	if ((events & EV_WRITE) && !dns_tcp_flush(c))
+	/* Plain TCP does what the socket says. Over TLS either readiness
+	 * may be what the other direction waits for, so both are tried:
+	 * one that finds nothing costs a call. */
+	wr = c->ssl != NULL ? dns_tcp_backlog(c) > 0 : (events & EV_WRITE) != 0;
+	rd = c->ssl != NULL ? dns_tcp_reading(c) :
+	                      (events & (EV_READ | EV_ERROR)) != 0;
+	if (wr && !dns_tcp_flush(c))
 		return;
-	if ((events & (EV_READ | EV_ERROR)) && !c->eof && !c->last) {
+	if (rd && !c->eof && !c->last) {
 		if (!dns_tcp_read(c))
 			return;
 		/* Most recently active last: the oldest idle is first. */
@@ -449,12 +518,17 @@ dns_tcp_make_room(struct dns_srv *s)
 }
 
 void
-dns_tcp_open(struct dns_srv *s, int fd, const struct sockaddr_storage *ss)
+dns_tcp_open(struct dns_srv *s, int fd, const struct sockaddr_storage *ss,
+    struct ssl_ctx_st *tls)
 {
 	struct dns_tcp_conn *c = xcalloc(1, sizeof(*c));
 
 	c->s = s;
 	c->fd = fd;
+	c->rd_want = EV_READ;
+	c->wr_want = EV_WRITE;
+	if (tls != NULL && (c->ssl = dns_tls_new(tls, fd)) == NULL)
+		s->st.tcp_io_errors++; /* closed below, once counted in */
 	dns_srv_client(ss, &c->cl);
 	ev_io_init(&c->io, fd, dns_tcp_conn_cb, c);
 	ev_timer_init(&c->idle, dns_tcp_idle_cb, c);
@@ -462,6 +536,13 @@ dns_tcp_open(struct dns_srv *s, int fd, const struct sockaddr_storage *ss)
 	s->nconns++;
 	s->st.tcp_accepted++;
 	dns_tcp_touch(c);
+	if (tls != NULL) {
+		s->st.tls_accepted++;
+		if (c->ssl == NULL) {
+			dns_tcp_close(c);
+			return;
+		}
+	}
 	if (ev_io_start(s->loop, &c->io, EV_READ) != 0) {
 		s->st.tcp_io_errors++;
 		dns_tcp_close(c);
@@ -487,12 +568,13 @@ dns_tcp_accept_cb(struct ev_io *io, unsigned events, void *arg)
 				s->st.tcp_accept_errors++;
 			return;
 		}
-		if (s->zones == NULL || s->stopping || !dns_tcp_make_room(s)) {
+		if (s->zones == NULL || s->stopping || !dns_tcp_make_room(s) ||
+		    (k->tls && s->tls == NULL)) {
 			s->st.tcp_refused_max++;
 			close(fd);
 			continue;
 		}
-		dns_tcp_open(s, fd, &ss);
+		dns_tcp_open(s, fd, &ss, k->tls ? s->tls : NULL);
 	}
 }
 

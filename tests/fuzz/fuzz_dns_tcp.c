@@ -151,7 +151,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = fuzz_srv;
 	FUZZ_CHECK(socketpair(AF_UNIX,
 	               SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
-	dns_tcp_open(s, sv[0], &ss);
+	dns_tcp_open(s, sv[0], &ss, NULL);
 	for (unsigned i = 0; i < 100000 && (open || s->nconns > 0); i++) {
 		if (sent < size) {
 			ssize_t n = send(sv[1], data + sent, size - sent,

@@ -459,6 +459,59 @@ test_dnssec_keys(void)
 	    "t.yaml:4:40:", "not both");
 }
 
+/* dns.tls: what it needs, an address that is plain too, and a
+ * certificate that does not load. */
+static void
+test_tls(void)
+{
+	static const char crt[] =
+	    "-----BEGIN CERTIFICATE-----\n"
+	    "MIIBizCCATGgAwIBAgIUIOU3x1owRkis4SJe5I65KhffY9MwCgYIKoZIzj0EAwIw\n"
+	    "GjEYMBYGA1UEAwwPbnMxLmV4YW1wbGUuY29tMCAXDTI2MTIwNzA0MDg1N1oYDzIx\n"
+	    "MjYxMTEzMDQwODU3WjAaMRgwFgYDVQQDDA9uczEuZXhhbXBsZS5jb20wWTATBgcq\n"
+	    "hkjOPQIBBggqhkjOPQMBBwNCAARYn+vuqbxA0lHX1i0eG60n7Eo/0vt/3feCPq+B\n"
+	    "XwycfPQk9qKqIuUpt346AL9FfrgJ+2ERVLsRSaDY628RtzFho1MwUTAdBgNVHQ4E\n"
+	    "FgQU2p136UP0vIhLzznmCAPjKXrxP9EwHwYDVR0jBBgwFoAU2p136UP0vIhLzznm\n"
+	    "CAPjKXrxP9EwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiAdWIW8\n"
+	    "9aGIR+OFi2dhRqL8ksKkwcmrH1i7FxvHQ01osQIhAIsW0i8SkPgvfTv7/mPQFw3f\n"
+	    "J99/984fsxH6ABAJfd1F\n"
+	    "-----END CERTIFICATE-----\n";
+	static const char key[] =
+	    "-----BEGIN PRIVATE KEY-----\n"
+	    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg3ZpTyeA1pIA2TMP5\n"
+	    "O5va53x033FZ0H/+SYzW2Ag0TmWhRANCAARYn+vuqbxA0lHX1i0eG60n7Eo/0vt/\n"
+	    "3feCPq+BXwycfPQk9qKqIuUpt346AL9FfrgJ+2ERVLsRSaDY628RtzFh\n"
+	    "-----END PRIVATE KEY-----\n";
+	struct conf_errors errs;
+	struct dns_conf c;
+
+	t_setup();
+	t_write("c.pem", crt);
+	t_write("k.pem", key);
+	T_EQ_INT(t_bind("listen: [\"127.0.0.1:53\"]\n"
+	                "tls: {listen: [\"127.0.0.1:853\"], cert: c.pem, "
+	                "key: k.pem}\n",
+	             &c, &errs),
+	    0);
+	T_EQ_INT(c.tls.nlisten, 1);
+	T_ASSERT(c.tls.cert_path != NULL && c.tls.key_path != NULL);
+	conf_errors_fini(&errs);
+	conf_schema_free(&dns_conf_schema, &c);
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "tls: {listen: [\"127.0.0.1:853\"]}\n",
+	    "t.yaml:2:6:", "cert and key are required");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "tls: {listen: [\"127.0.0.1:53\"], cert: c.pem, key: k.pem}\n",
+	    "t.yaml:2:16:", "a plain listen address too");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "tls: {listen: [], cert: c.pem, key: k.pem}\n",
+	    "t.yaml:2:15:", "at least one address");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "tls: {listen: [\"127.0.0.1:853\"], cert: none.pem, "
+	        "key: k.pem}\n",
+	    "t.yaml:2:40:", "tls: certificate");
+}
+
 static void
 test_schema_defaults(void)
 {
@@ -480,6 +533,7 @@ static const struct test tests[] = {
 	TEST(test_secondary),
 	TEST(test_dnssec),
 	TEST(test_dnssec_keys),
+	TEST(test_tls),
 	TEST(test_schema_defaults),
 };
 
