@@ -20,7 +20,7 @@ CHECK="python3 python3-pytest python3-prometheus-client nginx-light curl
 	wrk iproute2 iptables iputils-ping openssl procps psmisc dnsutils
 	keepalived iputils-arping nftables nsd knot python3-dnspython
 	knot-dnsutils e2fsprogs xfsprogs btrfs-progs util-linux mount
-	python3-cryptography unbound bind9-dnsutils"
+	python3-cryptography unbound bind9-dnsutils bind9"
 BENCH="haproxy wrk nginx-light iperf3 keepalived dnsperf nsd gdnsd bc restic rsync"
 DEMO="nginx-light curl"
 

@@ -150,12 +150,13 @@ struct dns_xfr_stats {
  * an AXFR or IXFR query over TCP with the server's config (borrowed for
  * the call), the zones (take a reference to keep them), the server's
  * counters (borrowed; the stream may keep the pointer, since the server
- * outlives its connections), the query and who asks. Returns 0 with *s
- * set to stream, or -ENOENT to let the answer engine reply (REFUSED).
+ * outlives its connections), the query, who asks and whether over TLS.
+ * Returns 0 with *s set to stream, or -ENOENT to let the answer engine
+ * reply (REFUSED).
  */
 typedef int dns_xfr_fn(const struct dns_conf *c, struct dns_srv_zones *z,
     struct dns_xfr_stats *st, const uint8_t *msg, size_t len,
-    const struct dns_client *cl, struct dns_tcp_stream *s);
+    const struct dns_client *cl, bool tls, struct dns_tcp_stream *s);
 
 /* One socket served: own or adopted (lib/plane.h). */
 struct dns_sock {

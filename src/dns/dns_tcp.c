@@ -320,7 +320,7 @@ dns_tcp_query(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
 		struct dns_tcp_stream st = { 0 };
 
 		if (s->xfr(s->conf, s->zones, &s->xfr_st, msg, len, &c->cl,
-		        &st) == 0 &&
+		        c->ssl != NULL, &st) == 0 &&
 		    st.next != NULL) {
 			s->st.xfr_started++;
 			s->st.queries[DNS_SRV_TCP][DNS_SRV_QT_XFR]

@@ -90,7 +90,7 @@ dns_xfr_stream_free(void *st)
 int
 dns_xfr_tcp(const struct dns_conf *c, struct dns_srv_zones *z,
     struct dns_xfr_stats *st, const uint8_t *msg, size_t len,
-    const struct dns_client *cl, struct dns_tcp_stream *s)
+    const struct dns_client *cl, bool tls, struct dns_tcp_stream *s)
 {
 	struct dns_xfr_zone *zones;
 	struct dns_tsig_key *keys;
@@ -112,13 +112,14 @@ dns_xfr_tcp(const struct dns_conf *c, struct dns_srv_zones *z,
 		zones[i].nallow = x->allow != NULL ? x->nallow_transfer : 0;
 		zones[i].key = x->key;
 		zones[i].journal = dns_ixfr_journal(z->ixfr, c->zones[i].apex);
+		zones[i].tls_only = x->transfer_tls_only;
 	}
 	for (i = 0; i < c->ntsig_keys; i++)
 		keys[i] = c->tsig_keys[i].key;
 	/* zones[].key points into the config's list; the env's keys are a
 	 * copy, and the two are matched by name. */
 	env = (struct dns_xfr_env){ z->db, zones, c->nzones, keys,
-		c->ntsig_keys };
+		c->ntsig_keys, tls };
 	dns_xfr_client_sa(cl, &ss);
 	xs = xcalloc(1, sizeof(*xs));
 	xs->st = st;

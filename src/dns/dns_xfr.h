@@ -16,7 +16,7 @@
 /* The dns_xfr_fn dns_srv.h declares. */
 int dns_xfr_tcp(const struct dns_conf *c, struct dns_srv_zones *z,
     struct dns_xfr_stats *st, const uint8_t *msg, size_t len,
-    const struct dns_client *cl, struct dns_tcp_stream *s);
+    const struct dns_client *cl, bool tls, struct dns_tcp_stream *s);
 
 /*
  * Sign the n-byte answer in out (size bytes) to the qlen-byte query q if

@@ -46,6 +46,7 @@ struct dns_xfr_zone_conf {
 	char *transfer_key;         /* owned: a tsig_keys name, or NULL */
 	uint32_t ixfr_versions;     /* IXFR journal: steps kept; 0: off */
 	uint64_t ixfr_journal_size; /* IXFR journal: bytes kept */
+	bool transfer_tls_only;     /* transfers over dns.tls alone (XoT) */
 	/* Not bound: set by the check. */
 	struct dns_xfr_prefix *allow;         /* owned: nallow_transfer */
 	struct sockaddr_storage *notify_addr; /* owned: nnotify */
@@ -90,13 +91,19 @@ extern const struct conf_schema dns_xfr_key_schema;
 		    .max = DNS_JOURNAL_VERSIONS_MAX,                           \
 		    .help = "IXFR journal: serial changes kept for "           \
 		            "incremental transfers (0: off)" },                \
+	    { .name = "ixfr_journal_size",                                     \
+		    .type = CT_SIZE,                                           \
+		    .off = (base) +                                            \
+		        offsetof(struct dns_xfr_zone_conf, ixfr_journal_size), \
+		    .dflt = DNS_JOURNAL_BYTES_DEFAULT,                         \
+		    .help = "IXFR journal: bytes of changes kept (oldest "     \
+		            "dropped first)" },                                \
 	{                                                                      \
-		.name = "ixfr_journal_size", .type = CT_SIZE,                  \
+		.name = "transfer_tls_only", .type = CT_BOOL,                  \
 		.off = (base) +                                                \
-		    offsetof(struct dns_xfr_zone_conf, ixfr_journal_size),     \
-		.dflt = DNS_JOURNAL_BYTES_DEFAULT,                             \
-		.help = "IXFR journal: bytes of changes kept (oldest "         \
-		        "dropped first)"                                       \
+		    offsetof(struct dns_xfr_zone_conf, transfer_tls_only),     \
+		.help = "refuse transfers but over dns.tls (XoT, RFC 9103): "  \
+		        "the zone's data never crosses the network in clear"   \
 	}
 
 /* Check and fill the not-bound fields of c's keys and zones. */

@@ -308,12 +308,12 @@ dns_xfr_zone_find(const struct dns_xfr_env *env, const uint8_t *apex)
 }
 
 static bool
-dns_xfr_allowed(const struct dns_xfr_zone *z, const struct sockaddr *client,
-    const struct dns_xfr_out *x)
+dns_xfr_allowed(const struct dns_xfr_env *env, const struct dns_xfr_zone *z,
+    const struct sockaddr *client, const struct dns_xfr_out *x)
 {
 	size_t i;
 
-	if (z->nallow == 0 && z->key == NULL)
+	if ((z->nallow == 0 && z->key == NULL) || (z->tls_only && !env->tls))
 		return false;
 	if (z->nallow > 0) {
 		for (i = 0; i < z->nallow; i++)
@@ -382,7 +382,7 @@ dns_xfr_out_start(const struct dns_xfr_env *env, const uint8_t *msg, size_t len,
 	if (zone < 0 || z == NULL)
 		return dns_xfr_refuse(
 		    x, DNS_RCODE_NOTAUTH, DNS_XFR_NOTAUTH, res);
-	if (!dns_xfr_allowed(z, client, x))
+	if (!dns_xfr_allowed(env, z, client, x))
 		return dns_xfr_refuse(
 		    x, DNS_RCODE_REFUSED, DNS_XFR_REFUSED, res);
 	ours = dns_db_zone_serial(env->db, (unsigned)zone);

@@ -62,6 +62,7 @@ struct dns_xfr_zone {
 	size_t nallow;
 	const struct dns_tsig_key *key;    /* borrowed: required, or NULL */
 	const struct dns_journal *journal; /* borrowed: or NULL */
+	bool tls_only; /* refused unless the request came over TLS */
 };
 
 struct dns_xfr_env {
@@ -70,6 +71,7 @@ struct dns_xfr_env {
 	size_t nzones;
 	const struct dns_tsig_key *keys; /* borrowed: every known key */
 	size_t nkeys;
+	bool tls; /* the request came over TLS (XoT) */
 };
 
 /* What start decided, one counter each. */
@@ -80,8 +82,9 @@ enum dns_xfr_result {
 	DNS_XFR_IXFR_INCREMENTAL, /* IXFR: the journal's steps */
 	DNS_XFR_FORMERR,          /* not a transfer query, or bad TSIG form */
 	DNS_XFR_NOTAUTH,          /* not a zone we serve (RFC 5936 §2.2.1) */
-	DNS_XFR_REFUSED,          /* outside allow_transfer, or unsigned
-	                             where a key is required */
+	DNS_XFR_REFUSED,          /* outside allow_transfer, unsigned where
+	                             a key is required, or in clear where
+	                             TLS is */
 	DNS_XFR_BADTSIG,          /* NOTAUTH: BADKEY/BADSIG/BADTIME/BADTRUNC,
 	                             or signed with a key not the zone's */
 	DNS_XFR_RESULT__COUNT

@@ -11,7 +11,10 @@
 * the connections are counted (haven_dns_tls_accepted_total), and the
   plain listen address is not TLS;
 * `haven check` reports a certificate that does not match its key at the
-  cert line.
+  cert line;
+* BIND 9.18, whose only address for the primary is haven's TLS port,
+  transfers the zone over XoT and serves it;
+* transfer_tls_only refuses the plain AXFR and serves the TLS one.
 
 Skipped, never passed, without dnspython or kdig.
 """
@@ -32,6 +35,8 @@ import dns.message  # noqa: E402
 import dns.query  # noqa: E402
 import dns.rcode  # noqa: E402
 import dns.rdatatype  # noqa: E402
+import dns.xfr  # noqa: E402
+import dns.zone  # noqa: E402
 
 from havenlib.configs import BASE  # noqa: E402
 from havenlib.poll import wait_until  # noqa: E402
@@ -193,3 +198,82 @@ def test_check_reports_mismatched_key(haven_bin, workdir):
     assert p.returncode != 0
     # At the tls line, with OpenSSL's reason.
     assert "haven.yaml:7:" in p.stderr and "mismatch" in p.stderr, p.stderr
+
+
+NAMED = shutil.which("named") or "/usr/sbin/named"
+
+NAMED_CONF = """\
+options {{
+  directory "{d}";
+  listen-on port {port} {{ 127.0.0.1; }};
+  listen-on-v6 {{ none; }};
+  pid-file "{d}/named.pid";
+  recursion no;
+  dnssec-validation no;
+}};
+tls to-haven {{ protocols {{ TLSv1.3; }}; }};
+zone "example.com" {{
+  type secondary;
+  file "{d}/example.com.db";
+  primaries {{ 127.0.0.1 port {tport} tls to-haven; }};
+}};
+"""
+
+
+def test_bind_secondary_over_xot(server, workdir):
+    """BIND 9.18 transfers the zone from haven over TLS alone (haven's
+    TLS port is the only primary address it has) and serves it."""
+    h = server
+    if not os.access(NAMED, os.X_OK):
+        pytest.skip("named not installed (Debian package bind9)")
+    d = workdir / "bind"
+    d.mkdir()
+    port = free_dns_port()
+    (d / "named.conf").write_text(NAMED_CONF.format(d=d, port=port,
+                                                    tport=h.tport))
+    before = h.metric("haven_dns_tls_accepted_total")
+    p = subprocess.Popen([NAMED, "-g", "-u", "root", "-c",
+                          str(d / "named.conf")],
+                         stdout=subprocess.DEVNULL,
+                         stderr=open(d / "named.log", "w"))
+    try:
+        def served():
+            q = dns.message.make_query("h7.example.com", "A")
+            r = dns.query.udp(q, "127.0.0.1", port=port, timeout=1)
+            return r.rcode() == 0 and r.answer != []
+        wait_until(served, timeout=20, what="BIND serves the zone",
+                   ignore=(OSError, dns.exception.Timeout))
+        log = (d / "named.log").read_text()
+        assert "Transfer status: success" in log, log[-2000:]
+        assert h.metric("haven_dns_tls_accepted_total") > before
+    finally:
+        p.terminate()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def test_transfer_tls_only(server):
+    """transfer_tls_only: the zone's AXFR is refused over plain TCP and
+    served over TLS; queries are not affected."""
+    h = server
+    with open(h.config) as f:
+        text = f.read()
+    with open(h.config, "w") as f:
+        f.write(text.replace('allow_transfer: ["127.0.0.0/8"]',
+                             'allow_transfer: ["127.0.0.0/8"], '
+                             'transfer_tls_only: true'))
+    assert h.api("POST", "/v1/reload").status == 200
+
+    def refused():
+        try:
+            dns.zone.from_xfr(dns.query.xfr("127.0.0.1", "example.com",
+                                            port=h.port, timeout=5))
+        except dns.xfr.TransferError as e:
+            return e.rcode == dns.rcode.REFUSED
+        return False
+    wait_until(refused, timeout=5, what="plain AXFR refused")
+    assert len(kdig(h, "-t", "AXFR", "example.com")) > 1500
+    assert kdig(h, "www.example.com", "A", tls=False) != []

@@ -330,6 +330,18 @@ test_refusals(void)
 	T_EQ_INT(s.answers, 0);
 	T_EQ_INT(s.rcode, DNS_RCODE_REFUSED);
 	dns_xfr_out_free(x);
+	/* TLS required: refused in clear, served over TLS (XoT). */
+	z.tls_only = true;
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_REFUSED);
+	dns_xfr_out_free(x);
+	env.tls = true;
+	x = dns_xfr_out_start(
+	    &env, r.b, r.len, (struct sockaddr *)&in, T_NOW, &res);
+	T_EQ_INT(res, DNS_XFR_AXFR);
+	dns_xfr_out_free(x);
+	z.tls_only = env.tls = false;
 	/* Neither list nor key: nobody. */
 	z.nallow = 0;
 	x = dns_xfr_out_start(
