@@ -437,6 +437,12 @@ static const struct conf_key dns_conf_keys[] = {
 	    .count_off = offsetof(struct dns_conf, ntsig_keys),
 	    .sub = &dns_xfr_key_schema,
 	    .help = "TSIG keys (RFC 8945) for transfers and NOTIFY" },
+	{ .name = "catalogs",
+	    .type = CT_LIST,
+	    .off = offsetof(struct dns_conf, catalogs),
+	    .count_off = offsetof(struct dns_conf, ncatalogs),
+	    .sub = &dns_catalog_schema,
+	    .help = "catalog zones (RFC 9432) listing the zones served" },
 	{ .name = "alarms",
 	    .type = CT_SECTION,
 	    .off = offsetof(struct dns_conf, gslb.alarms),
@@ -663,6 +669,9 @@ dns_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 		free(base);
 	}
 	dns_conf_check_gnames(ctx, node, c);
+	/* After the zones (members are zones) and before the transfer
+	 * keys (a catalog becomes a zone whose keys they fill). */
+	dns_catalog_conf_check(ctx, node, c);
 	dns_xfr_conf_check(ctx, node, c); /* dns-xfr */
 	dns_gslb_conf_check(ctx, node, &c->gslb);
 }

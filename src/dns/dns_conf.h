@@ -18,7 +18,9 @@
  *             {name: example.net, primaries: ["198.18.0.1:53"]}]
  *
  * A zone has a file (we are its primary) or primaries (we are a
- * secondary that transfers it from them: dns_sec.h), never both.
+ * secondary that transfers it from them: dns_sec.h), never both. The
+ * check appends one zone item per catalog (dns_catalog.h) after the
+ * configured zones: it has neither, and its records are synthesized.
  *
  * Plain data bound by dns_conf_schema. The check hook fills the fields
  * marked "not bound" (parsed listen addresses, zone apexes, zone paths
@@ -35,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dns/dns_catalog.h"
 #include "dns/dns_gslb_conf.h"
 #include "dns/dns_name.h"
 #include "dns/dns_xfr_conf.h" /* dns-xfr */
@@ -111,6 +114,10 @@ struct dns_zone_item {
 	size_t nkeys;
 	struct sockaddr_storage *primary_addr; /* owned: nprimaries */
 	uint8_t apex[DNS_NAME_MAX];            /* wire form, lower case */
+	/* borrowed, from dns_conf.catalogs: set on the zone item the check
+	   appends for a catalog (no file, no primaries; dns_catalog.h);
+	   NULL for a zone of the config */
+	const struct dns_catalog_conf *catalog;
 };
 
 /* Whether z is transferred from primaries rather than read from a file. */
@@ -149,6 +156,8 @@ struct dns_conf {
 	struct dns_tls_conf tls;
 	struct dns_tsig_key_item *tsig_keys; /* owned array; dns-xfr */
 	size_t ntsig_keys;
+	struct dns_catalog_conf *catalogs; /* owned array; dns_catalog.h */
+	size_t ncatalogs;
 	/* Not bound: listen parsed by the check hook. */
 	struct sockaddr_storage *listen_addr; /* owned: nlisten entries */
 };

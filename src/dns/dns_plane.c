@@ -100,6 +100,7 @@ dns_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 	s->ixfr = dns_ixfr_new(worker);
 	s->notify = dns_notify_new(s, nworkers); /* dns-xfr */
 	s->sec = dns_sec_new(s);                 /* dns-sec */
+	s->cat_dir = xstrdup("");
 	dns_udp_init(s);
 	return 0;
 }
@@ -379,10 +380,14 @@ dns_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	int rc;
 
 	dns_sec_set_dir(s->sec, env->state_dir); /* dns-sec: the copies */
+	free(s->cat_dir); /* the catalogs' serials (dns_catalog.h) */
+	s->cat_dir = env->state_dir != NULL && env->state_dir[0] != '\0' ?
+	    xasprintf("%s/dns-catalog", env->state_dir) :
+	    xstrdup("");
 	/* The keys a reload could not read: c's not-bound fields are the
 	 * plane's to complete, and c is what later rebuilds load from. */
 	dns_conf_key_inherit((struct dns_conf *)c, o);
-	if (dns_load_build(c, s->sec->dir, false, &z, errs) != 0 ||
+	if (dns_load_build(c, s->sec->dir, s->cat_dir, false, &z, errs) != 0 ||
 	    dns_plane_check_socks(c, env, errs) != 0 ||
 	    dns_plane_tls(c, &tls, errs) != 0)
 		goto reject;

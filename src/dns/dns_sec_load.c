@@ -121,7 +121,8 @@ dns_sec_rebuild(struct dns_srv *s, const char *why, bool strict)
 	if (s->conf == NULL || s->stopping)
 		return;
 	conf_errors_init(&errs);
-	rc = dns_load_build(s->conf, s->sec->dir, strict, &z, &errs);
+	rc =
+	    dns_load_build(s->conf, s->sec->dir, s->cat_dir, strict, &z, &errs);
 	if (rc != 0) {
 		s->sec->reload_failed++;
 		log_warn("dns secondary reload failed",

@@ -199,6 +199,8 @@ struct dns_srv {
 	struct dns_notify *notify; /* owned: NOTIFY out (dns_xfr.h) */
 	struct dns_sec *sec;       /* owned: the secondary role (dns_sec.h) */
 	struct dns_sock *socks;    /* owned list */
+	/* owned: where catalog serials are kept (dns_catalog.h); "": none */
+	char *cat_dir;
 	/* TCP connections, least recently active first. */
 	struct dns_tcp_conn *conn_head, *conn_tail; /* owned */
 	unsigned nconns;
@@ -221,10 +223,12 @@ void dns_srv_client(const struct sockaddr_storage *ss, struct dns_client *cl);
 
 /* dns_load.c: build the zones of c (zone files, the saved copies of
  * secondary zones in sec_dir, "" for none; sec_strict: see
- * dns_sec_load_zone, GSLB names); errors to errs. Returns 0 and *out, or
+ * dns_sec_load_zone; the catalogs, their serials kept in cat_dir, "" for
+ * nowhere; GSLB names); errors to errs. Returns 0 and *out, or
  * -EINVAL. */
 int dns_load_build(const struct dns_conf *c, const char *sec_dir,
-    bool sec_strict, struct dns_srv_zones **out, struct conf_errors *errs);
+    const char *cat_dir, bool sec_strict, struct dns_srv_zones **out,
+    struct conf_errors *errs);
 
 /* dns_udp.c */
 void dns_udp_init(struct dns_srv *s);

@@ -70,7 +70,7 @@ t_build(struct t_env *e, uint32_t serial)
 
 	t_zone(e, serial);
 	conf_errors_init(&errs);
-	T_EQ_INT(dns_load_build(&e->conf, "", false, &z, &errs), 0);
+	T_EQ_INT(dns_load_build(&e->conf, "", "", false, &z, &errs), 0);
 	conf_errors_fini(&errs);
 	return z;
 }
