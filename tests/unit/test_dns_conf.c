@@ -299,6 +299,74 @@ test_secondary(void)
 	    "t.yaml:4:35:", "primaries: expected ip:port");
 }
 
+/* dns.catalogs[]: a good one becomes one more zone item, pointing back at
+ * its catalog, with the zones read from a file as members by default;
+ * each fault is reported at its own line and column. */
+static void
+test_catalog(void)
+{
+	static const char head[] =
+	    "listen: [\"127.0.0.1:53\"]\n"
+	    "tsig_keys: [{name: k1, secret: \"AQIDBA==\"}]\n"
+	    "zones:\n"
+	    "  - {name: example.com, file: example.com.zone}\n"
+	    "  - {name: example.net, primaries: [\"198.18.0.1:53\"]}\n"
+	    "catalogs:\n";
+	struct conf_errors errs;
+	struct dns_conf c;
+	char text[1024];
+
+	t_setup();
+	snprintf(text, sizeof(text),
+	    "%s  - {name: Catalog.Invalid, transfer_key: k1,\n"
+	    "     allow_transfer: [\"127.0.0.0/8\"]}\n"
+	    "  - {name: cat2.invalid, members: [example.net, example.com],\n"
+	    "     group: g}\n",
+	    head);
+	T_EQ_INT(t_bind(text, &c, &errs), 0);
+	T_EQ_INT(c.ncatalogs, 2);
+	T_EQ_INT(c.nzones, 4);
+	T_ASSERT(c.zones[0].catalog == NULL);
+	T_ASSERT(c.zones[2].catalog == &c.catalogs[0]);
+	T_ASSERT(c.zones[3].catalog == &c.catalogs[1]);
+	T_ASSERT(
+	    c.zones[2].path == NULL && !dns_zone_item_secondary(&c.zones[2]));
+	T_ASSERT(dns_name_equal(
+	    c.zones[2].apex, (const uint8_t *)"\7catalog\7invalid"));
+	T_ASSERT(c.zones[2].xfr.key == &c.tsig_keys[0].key);
+	T_EQ_INT(c.zones[2].xfr.nallow_transfer, 1);
+	/* all: the zones read from a file, not the secondary one */
+	T_EQ_INT(c.catalogs[0].nmember_apex, 1);
+	T_ASSERT(dns_name_equal(
+	    c.catalogs[0].member_apex[0], (const uint8_t *)"\7example\3com"));
+	/* a list: as written, a secondary zone too */
+	T_EQ_INT(c.catalogs[1].nmember_apex, 2);
+	T_ASSERT(dns_name_equal(
+	    c.catalogs[1].member_apex[0], (const uint8_t *)"\7example\3net"));
+	conf_errors_fini(&errs);
+	conf_schema_free(&dns_conf_schema, &c);
+
+	snprintf(text, sizeof(text),
+	    "%s  - {name: cat.invalid, members: "
+	    "[example.com, example.org]}\n",
+	    head);
+	t_error(text, "t.yaml:7:48:", "member example.org: not a zone");
+	snprintf(text, sizeof(text), "%s  - {name: example.com}\n", head);
+	t_error(text, "t.yaml:7:12:", "also a zone of dns.zones");
+	snprintf(text, sizeof(text), "%s  - {name: c.invalid, members: some}\n",
+	    head);
+	t_error(text, "t.yaml:7:32:", "expected all or a list");
+	snprintf(text, sizeof(text),
+	    "%s  - {name: c.invalid, transfer_key: nokey}\n", head);
+	t_error(text, "t.yaml:7:37:", "transfer_key nokey: not in");
+	snprintf(text, sizeof(text),
+	    "%s  - {name: c.invalid, notify: [\"127.0.0.1\"]}\n", head);
+	t_error(text, "t.yaml:7:31:", "notify: expected ip:port");
+	snprintf(
+	    text, sizeof(text), "%s  - {name: c.invalid, group: \"\"}\n", head);
+	t_error(text, "t.yaml:7:30:", "group: 1 to 255 bytes");
+}
+
 /* dns.zones[].dnssec: the key read when bound, its errors, and a
  * reload's worker taking the key it cannot read from the config before. */
 static void
@@ -531,6 +599,7 @@ static const struct test tests[] = {
 	TEST(test_gslb_name_outside),
 	TEST(test_split_err),
 	TEST(test_secondary),
+	TEST(test_catalog),
 	TEST(test_dnssec),
 	TEST(test_dnssec_keys),
 	TEST(test_tls),
