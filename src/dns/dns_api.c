@@ -139,6 +139,8 @@ dns_api_zones_json(struct dns_srv *s, struct jw *w)
 		jw_kstr(w, "name", text);
 		if (c->zones[i].path != NULL)
 			jw_kstr(w, "file", c->zones[i].path);
+		if (c->zones[i].catalog != NULL) /* dns_catalog.h */
+			jw_kbool(w, "catalog", true);
 		if (s->zones != NULL && i < dns_db_nzones(s->zones->db)) {
 			jw_kuint(w, "serial",
 			    dns_db_zone_serial(s->zones->db, (unsigned)i));

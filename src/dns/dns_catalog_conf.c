@@ -253,8 +253,9 @@ dns_catalog_strlist_dup(char *const *v, size_t n)
 	return out;
 }
 
-/* cat as one more zone of c. Its strings are copies: the zone schema
- * frees them with the zones, the catalog's own with the catalogs. */
+/* cat as one more zone of c, past the configured ones. Its strings are
+ * copies: dns_conf_fini frees them, the catalog's own go with the
+ * catalogs. */
 static void
 dns_catalog_append(struct dns_conf *c, const struct dns_catalog_conf *cat)
 {

@@ -398,7 +398,7 @@ static const struct conf_key dns_conf_keys[] = {
 	{ .name = "zones",
 	    .type = CT_LIST,
 	    .off = offsetof(struct dns_conf, zones),
-	    .count_off = offsetof(struct dns_conf, nzones),
+	    .count_off = offsetof(struct dns_conf, nzones_conf),
 	    .sub = &dns_conf_zone_schema,
 	    .help = "zones served, one zone file each" },
 	{ .name = "regions",
@@ -655,6 +655,7 @@ dns_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 	/* Without a dns: section there is nothing to serve or check; with
 	 * one, listen is required (checked here, since a required key
 	 * would be required of a config without the section too). */
+	c->nzones = c->nzones_conf;
 	if (node == NULL)
 		return;
 	dns_conf_check_listen(ctx, node, c);
@@ -683,6 +684,11 @@ dns_conf_fini(void *obj)
 
 	free(c->listen_addr);
 	c->listen_addr = NULL;
+	/* The catalogs' zone items: past what the schema frees, so that the
+	 * config's JSON (GET /v1/config) shows the config as written. */
+	for (size_t i = c->nzones_conf; i < c->nzones; i++)
+		conf_schema_free(&dns_conf_zone_schema, &c->zones[i]);
+	c->nzones = c->nzones_conf;
 }
 
 const struct conf_schema dns_conf_schema = {

@@ -150,8 +150,11 @@ struct dns_conf {
 	uint32_t edns_udp_size;
 	struct dns_tcp_conf tcp;
 	struct dns_rrl_conf rrl;
-	struct dns_zone_item *zones; /* owned array */
-	size_t nzones;
+	/* owned array: the configured zones (nzones_conf, bound), then one
+	   per catalog, appended by the check (dns_catalog.h) */
+	struct dns_zone_item *zones;
+	size_t nzones;      /* not bound: all of them, set by the check */
+	size_t nzones_conf; /* the configured ones: what the config shows */
 	struct dns_gslb_conf gslb;
 	struct dns_tls_conf tls;
 	struct dns_tsig_key_item *tsig_keys; /* owned array; dns-xfr */
