@@ -149,7 +149,9 @@ int
 dns_catalog_build(const struct dns_catalog_conf *cat, uint32_t serial,
     dns_zone_rr_fn *rr, void *arg, uint8_t digest[DNS_CATALOG_DIGEST_BYTES])
 {
-	static const uint8_t version[] = { 1, '2' };
+	/* One character-string: its length, then the text. */
+	static const uint8_t version[] = { sizeof(DNS_CATALOG_VERSION) - 1,
+		DNS_CATALOG_VERSION[0] };
 	struct dns_catalog_out o = { .cat = cat, .rr = rr, .arg = arg };
 	uint8_t owner[DNS_NAME_MAX], zones[DNS_NAME_MAX];
 	uint8_t sink[DNS_CATALOG_DIGEST_BYTES];

@@ -17,14 +17,16 @@
  * <id>.zones.<catalog> PTR <member> (§4.3), plus group.<id>.zones TXT when
  * a group is set. The unique id is the hex of a BLAKE2b hash of the
  * member's lower-case wire name, so it is the same across restarts, on
- * every worker and on every haven serving the same zone, and a consumer
- * never sees a member "move" (§5.3) because haven restarted.
+ * every worker and on every haven serving the same zone: a consumer takes
+ * a new id for a member as a reset of the zone's state (§5), which a
+ * restart of haven must not cause.
  *
  * The config side (dns_catalog_conf.c) checks a catalog and appends it to
- * dns.zones as one more zone item that has neither file nor primaries but
- * a catalog pointer: the transfer, journal, NOTIFY and API code then serve
- * it as any zone. dns_load.c fills it with dns_catalog_build; the serial
- * comes from dns_catalog_serial (dns_catalog_serial.c).
+ * dns.zones, past the configured zones (nzones_conf), as one more zone
+ * item that has neither file nor primaries but a catalog pointer: the
+ * transfer, journal, NOTIFY and API code then serve it as any zone. dns_load.c
+ * fills it with dns_catalog_build; the serial comes from dns_catalog_serial
+ * (dns_catalog_serial.c).
  *
  * dns_catalog_id and dns_catalog_build are pure; dns_catalog_serial does
  * file I/O in the state directory.

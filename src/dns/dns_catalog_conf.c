@@ -9,8 +9,8 @@
  * `members: all` means every zone of dns.zones read from a file: the
  * zones this server is the primary of. A secondary zone is left out on
  * purpose: its own primary publishes it in its catalog, and a zone in two
- * catalogs is a conflict a consumer resolves by ignoring one (RFC 9432
- * §5.4). A secondary zone named in a list is taken: the operator chose.
+ * catalogs is a name clash a consumer resolves by ignoring one (RFC 9432
+ * §5). A secondary zone named in a list is taken: the operator chose.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -106,7 +106,7 @@ test_records(void)
 }
 
 /* The id is the member's, whatever its case, and pinned: a new hash
- * would make every consumer drop and re-add every member (§5.3). */
+ * would make every consumer reset every member's state (RFC 9432 §5). */
 static void
 test_id_stable(void)
 {
