@@ -20,8 +20,21 @@ struct dns_catalog_out {
 	crypto_generichash_state hs;
 };
 
-/* One record to the caller, and into the digest unless it is the SOA
- * (the only record whose change is the serial itself). */
+/* Owner, type and RDATA into the digest. */
+static void
+dns_catalog_hash(struct dns_catalog_out *o, const uint8_t *owner, uint16_t type,
+    const uint8_t *rdata, uint16_t rdlen)
+{
+	uint8_t hdr[4] = { (uint8_t)(type >> 8), (uint8_t)type,
+		(uint8_t)(rdlen >> 8), (uint8_t)rdlen };
+
+	crypto_generichash_update(&o->hs, owner, dns_name_len(owner));
+	crypto_generichash_update(&o->hs, hdr, sizeof(hdr));
+	crypto_generichash_update(&o->hs, rdata, rdlen);
+}
+
+/* One record to the caller, and into the digest unless it is the SOA,
+ * which dns_catalog_apex hashes without its serial. */
 static int
 dns_catalog_emit(struct dns_catalog_out *o, const uint8_t *owner, uint16_t type,
     const uint8_t *rdata, uint16_t rdlen)
@@ -36,14 +49,9 @@ dns_catalog_emit(struct dns_catalog_out *o, const uint8_t *owner, uint16_t type,
 		.file = "catalog",
 		.line = 0,
 	};
-	uint8_t hdr[4] = { (uint8_t)(type >> 8), (uint8_t)type,
-		(uint8_t)(rdlen >> 8), (uint8_t)rdlen };
 
-	if (type != DNS_TYPE_SOA) {
-		crypto_generichash_update(&o->hs, owner, dns_name_len(owner));
-		crypto_generichash_update(&o->hs, hdr, sizeof(hdr));
-		crypto_generichash_update(&o->hs, rdata, rdlen);
-	}
+	if (type != DNS_TYPE_SOA)
+		dns_catalog_hash(o, owner, type, rdata, rdlen);
 	return o->rr(&r, o->arg);
 }
 
@@ -103,11 +111,16 @@ dns_catalog_apex(struct dns_catalog_out *o, uint32_t serial)
 	p += il;
 	memcpy(p, inv, il); /* RNAME */
 	p += il;
-	dns_catalog_put32(p, serial);
+	dns_catalog_put32(p, 0);
 	dns_catalog_put32(p + 4, DNS_CATALOG_REFRESH);
 	dns_catalog_put32(p + 8, DNS_CATALOG_RETRY);
 	dns_catalog_put32(p + 12, DNS_CATALOG_EXPIRE);
 	dns_catalog_put32(p + 16, 0); /* negative caching: none */
+	/* The SOA without its serial: a haven with other timers must
+	 * raise the serial too. */
+	dns_catalog_hash(
+	    o, o->cat->apex, DNS_TYPE_SOA, soa, (uint16_t)(p + 20 - soa));
+	dns_catalog_put32(p, serial);
 	p += 20;
 	rc = dns_catalog_emit(
 	    o, o->cat->apex, DNS_TYPE_SOA, soa, (uint16_t)(p - soa));

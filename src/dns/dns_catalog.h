@@ -98,8 +98,8 @@ void dns_catalog_id(
 /*
  * Every record of catalog cat with this serial, to rr (owner, type, TTL,
  * RDATA; file "catalog", line 0). digest (may be NULL) receives a BLAKE2b
- * hash of every record but the SOA: two builds with the same digest
- * differ at most in their serial. Returns 0, what rr returned, or
+ * hash of every record, the SOA's serial left out: two builds with the
+ * same digest differ at most in their serial. Returns 0, what rr returned, or
  * -ENAMETOOLONG for a member whose catalog name would pass 255 bytes.
  */
 int dns_catalog_build(const struct dns_catalog_conf *cat, uint32_t serial,

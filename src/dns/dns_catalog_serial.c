@@ -7,8 +7,8 @@
  * a consumer that sees a lower serial keeps the members it had, and one
  * that sees a new serial for the same records transfers for nothing. So
  * the serial is kept with what it stands for: dir/<catalog>.serial holds
- * "serial digest" (the digest of every record but the SOA). A load whose
- * records hash to the stored digest takes the stored serial; one that
+ * "serial digest" (the digest of every record, the serial left out). A load
+ * whose records hash to the stored digest takes the stored serial; one that
  * differs takes a new serial, the greater by RFC 1982 of the stored one
  * plus one and the wall clock in seconds, and stores it.
  *

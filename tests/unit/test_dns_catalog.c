@@ -134,7 +134,7 @@ t_digest(const char **m, const char *group, uint32_t serial,
 	free(cat.member_apex);
 }
 
-/* The digest sees every record but the SOA. */
+/* The digest sees every record but the SOA serial. */
 static void
 test_digest(void)
 {
