@@ -265,17 +265,20 @@ dns_catalog_append(struct dns_conf *c, const struct dns_catalog_conf *cat)
 	z = &c->zones[c->nzones++];
 	memset(z, 0, sizeof(*z));
 	z->name = xstrdup(cat->name);
+	/* Every scalar as bound (ixfr_*, transfer_tls_only...), then the
+	 * owned strings copied and the not-bound fields left for
+	 * dns_xfr_conf_check to fill. */
+	z->xfr = cat->xfr;
 	z->xfr.allow_transfer = dns_catalog_strlist_dup(
 	    cat->xfr.allow_transfer, cat->xfr.nallow_transfer);
-	z->xfr.nallow_transfer = cat->xfr.nallow_transfer;
 	z->xfr.notify =
 	    dns_catalog_strlist_dup(cat->xfr.notify, cat->xfr.nnotify);
-	z->xfr.nnotify = cat->xfr.nnotify;
 	z->xfr.transfer_key = cat->xfr.transfer_key != NULL ?
 	    xstrdup(cat->xfr.transfer_key) :
 	    NULL;
-	z->xfr.ixfr_versions = cat->xfr.ixfr_versions;
-	z->xfr.ixfr_journal_size = cat->xfr.ixfr_journal_size;
+	z->xfr.allow = NULL;
+	z->xfr.notify_addr = NULL;
+	z->xfr.key = NULL;
 	memcpy(z->apex, cat->apex, sizeof(z->apex));
 	z->catalog = cat;
 }

@@ -319,7 +319,7 @@ test_catalog(void)
 	t_setup();
 	snprintf(text, sizeof(text),
 	    "%s  - {name: Catalog.Invalid, transfer_key: k1,\n"
-	    "     allow_transfer: [\"127.0.0.0/8\"]}\n"
+	    "     allow_transfer: [\"127.0.0.0/8\"], transfer_tls_only: true}\n"
 	    "  - {name: cat2.invalid, members: [example.net, example.com],\n"
 	    "     group: g}\n",
 	    head);
@@ -335,6 +335,8 @@ test_catalog(void)
 	    c.zones[2].apex, (const uint8_t *)"\7catalog\7invalid"));
 	T_ASSERT(c.zones[2].xfr.key == &c.tsig_keys[0].key);
 	T_EQ_INT(c.zones[2].xfr.nallow_transfer, 1);
+	T_ASSERT(c.zones[2].xfr.transfer_tls_only);
+	T_ASSERT(!c.zones[3].xfr.transfer_tls_only);
 	/* all: the zones read from a file, not the secondary one */
 	T_EQ_INT(c.catalogs[0].nmember_apex, 1);
 	T_ASSERT(dns_name_equal(
