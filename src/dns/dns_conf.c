@@ -28,6 +28,7 @@
 #include "dns/dns_conf.h"
 #include "dns/dns_gslb_conf.h"
 #include "dns/dns_key.h"
+#include "dns/dns_tls.h"
 #include "dns/dns_zone.h"
 #include "lib/util.h"
 
@@ -238,6 +239,8 @@ dns_conf_zone_fini(void *obj)
 	dns_conf_dnssec_fini(z);
 	free(z->primary_addr);
 	z->primary_addr = NULL;
+	free(z->primaries_tls_ca_path);
+	z->primaries_tls_ca_path = NULL;
 	dns_xfr_conf_zone_fini(&z->xfr); /* dns-xfr */
 }
 
@@ -258,6 +261,22 @@ static const struct conf_key dns_conf_zone_keys[] = {
 	    .count_off = offsetof(struct dns_zone_item, nprimaries),
 	    .help = "\"ip:port\" of the primaries a secondary zone is "
 	            "transferred from, tried in order; or file" },
+	{ .name = "primaries_tls",
+	    .type = CT_BOOL,
+	    .off = offsetof(struct dns_zone_item, primaries_tls),
+	    .help = "ask the primaries over TLS (XoT, RFC 9103): their "
+	            "addresses are TLS ones, e.g. port 853" },
+	{ .name = "primaries_tls_ca",
+	    .type = CT_STRING,
+	    .off = offsetof(struct dns_zone_item, primaries_tls_ca),
+	    .help = "PEM CA certificates the primaries' certificate must "
+	            "verify against; without it the channel is encrypted "
+	            "but the primary not authenticated" },
+	{ .name = "primaries_tls_name",
+	    .type = CT_STRING,
+	    .off = offsetof(struct dns_zone_item, primaries_tls_name),
+	    .help = "the name the primaries' certificate must carry (SNI "
+	            "too); needs primaries_tls_ca" },
 	DNS_XFR_ZONE_KEYS(offsetof(struct dns_zone_item, xfr)), /* dns-xfr */
 	{ .name = "dnssec",
 	    .type = CT_SECTION,
@@ -560,8 +579,15 @@ dns_conf_check_primaries(struct conf_ctx *ctx, struct conf_node *node,
 		    z->name);
 		return 1;
 	}
-	if (z->file != NULL)
+	if (z->file != NULL) {
+		if (z->primaries_tls || z->primaries_tls_ca != NULL ||
+		    z->primaries_tls_name != NULL)
+			conf_error(ctx,
+			    dns_conf_item_node(node, "zones", i, NULL),
+			    "zone %s: primaries_tls: for a secondary zone",
+			    z->name);
 		return 0;
+	}
 	z->primary_addr = xcalloc(z->nprimaries + 1, sizeof(*z->primary_addr));
 	at = dns_conf_item_node(node, "zones", i, "primaries");
 	for (size_t j = 0; j < z->nprimaries; j++)
@@ -603,6 +629,53 @@ dns_conf_section_set(struct conf_node *sec, struct conf_node *parent)
 	return false;
 }
 
+/*
+ * dns-sec: a secondary zone's TLS to its primaries (XoT). The CA file is
+ * loaded now, so `haven check` reports it at its line; the dns worker
+ * that refreshes loads it again (it must be readable by haven.user).
+ */
+static void
+dns_conf_check_primaries_tls(struct conf_ctx *ctx, struct conf_node *node,
+    struct dns_zone_item *z, size_t i, const char *base)
+{
+	const char *ca = z->primaries_tls_ca;
+	struct conf_node *at;
+	char err[512];
+	void *tls;
+
+	free(z->primaries_tls_ca_path);
+	z->primaries_tls_ca_path = NULL;
+	if ((ca != NULL || z->primaries_tls_name != NULL) &&
+	    !z->primaries_tls) {
+		conf_error(ctx, dns_conf_item_node(node, "zones", i, NULL),
+		    "zone %s: primaries_tls_ca and _name need primaries_tls: "
+		    "true",
+		    z->name);
+		return;
+	}
+	if (z->primaries_tls_name != NULL && ca == NULL) {
+		conf_error(ctx,
+		    dns_conf_item_node(node, "zones", i, "primaries_tls_name"),
+		    "zone %s: primaries_tls_name needs primaries_tls_ca: a "
+		    "name is only checked on a certificate that verifies",
+		    z->name);
+		return;
+	}
+	if (ca == NULL)
+		return;
+	z->primaries_tls_ca_path =
+	    ca[0] == '/' ? xstrdup(ca) : xasprintf("%s/%s", base, ca);
+	if (conf_ctx_flags(ctx) & CONF_BIND_CHECKED)
+		return;
+	at = dns_conf_item_node(node, "zones", i, "primaries_tls_ca");
+	if ((tls = dns_tls_client_ctx_new(
+	         z->primaries_tls_ca_path, err, sizeof(err))) == NULL) {
+		conf_error(ctx, at, "zone %s: %s", z->name, err);
+		return;
+	}
+	dns_tls_ctx_free(tls);
+}
+
 static void
 dns_conf_check_zones(
     struct conf_ctx *ctx, struct conf_node *node, struct dns_conf *c)
@@ -633,6 +706,7 @@ dns_conf_check_zones(
 				    "zone %s: listed twice", z->name);
 		free(z->path);
 		z->path = NULL;
+		dns_conf_check_primaries_tls(ctx, node, z, i, base);
 		/* A signed zone's keys are read now, so `haven check` says
 		 * what is wrong with one at its line. */
 		sec = dns_conf_item_node(node, "zones", i, "dnssec");

@@ -106,11 +106,18 @@ struct dns_zone_item {
 	char **primaries; /* owned, NULL-terminated: "ip:port" of the
 	                     primaries of a secondary zone (dns-sec) */
 	size_t nprimaries;
+	/* dns-sec: SOA queries and transfers from the primaries over TLS
+	 * (XoT); with a CA file their certificate is verified (and its
+	 * name, when given), else the channel is only encrypted. */
+	bool primaries_tls;
+	char *primaries_tls_ca;       /* owned: PEM file as written, or NULL */
+	char *primaries_tls_name;     /* owned: the primaries' name, or NULL */
 	struct dns_xfr_zone_conf xfr; /* dns-xfr: transfers, NOTIFY */
 	struct dns_dnssec_conf dnssec;
 	/* Not bound: set by the section's check hook. */
 	char *path; /* owned: file, resolved; NULL for a secondary zone */
-	struct dns_zone_key *keys; /* owned: nkeys; 0: not signed */
+	char *primaries_tls_ca_path; /* owned: resolved, or NULL */
+	struct dns_zone_key *keys;   /* owned: nkeys; 0: not signed */
 	size_t nkeys;
 	struct sockaddr_storage *primary_addr; /* owned: nprimaries */
 	uint8_t apex[DNS_NAME_MAX];            /* wire form, lower case */

@@ -18,6 +18,11 @@
  * partial reads and writes. A job holds copies of its primaries and key,
  * so a reload may free the config while an attempt runs; a NOTIFY during
  * an attempt makes it check again when it ends.
+ *
+ * With primaries_tls (XoT, RFC 9103) every exchange is over TLS: the SOA
+ * query goes over TCP at once (no UDP: its answer would be in clear and
+ * unauthenticated), and each connection's bytes pass through dns_tls.h.
+ * The job owns its client context, built from the zone's CA file.
  */
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -38,6 +43,7 @@
 #include "dns/dns_sec.h"
 #include "dns/dns_sec_ixfr.h"
 #include "dns/dns_sec_wire.h"
+#include "dns/dns_tls.h"
 #include "dns/dns_tsig.h"
 #include "dns/dns_wire.h"
 #include "dns/dns_xfr_in.h"
@@ -113,6 +119,11 @@ struct dns_sec_job {
 	int fd; /* owned, -1 */
 	struct ev_io io;
 	bool connected;
+	struct ssl_ctx_st *tls;   /* owned: primaries_tls; NULL: plain */
+	char *tls_name;           /* owned: the primaries' name, or NULL */
+	struct ssl_st *ssl;       /* owned: this connection's TLS, or NULL */
+	bool tls_failed;          /* primaries_tls, but no context: no try */
+	unsigned want;            /* EV_*: what the TLS layer waits for */
 	struct ev_timer sched;    /* next attempt */
 	struct ev_timer deadline; /* of the primary tried */
 	struct ev_timer udp_wait;
@@ -170,6 +181,8 @@ static void
 dns_sec_close(struct dns_sec_job *j)
 {
 	ev_io_stop(j->s->loop, &j->io);
+	dns_tls_free(j->ssl);
+	j->ssl = NULL;
 	if (j->fd >= 0)
 		close(j->fd);
 	j->fd = -1;
@@ -284,6 +297,10 @@ dns_sec_open(struct dns_sec_job *j, int type)
 	}
 	if (type == SOCK_STREAM && j->connected)
 		ev = EV_WRITE; /* the query goes out first */
+	/* The handshake starts with the query's first write. */
+	if (type == SOCK_STREAM && j->tls != NULL &&
+	    (j->ssl = dns_tls_client_new(j->tls, j->fd, j->tls_name)) == NULL)
+		return -ENOMEM;
 	ev_io_init(&j->io, j->fd, dns_sec_io_cb, j);
 	return ev_io_start(j->s->loop, &j->io, ev);
 }
@@ -595,8 +612,48 @@ dns_sec_tcp_msg(struct dns_sec_job *j, const uint8_t *m, size_t len)
 	return false;
 }
 
+/* Read or write over the stream: bytes moved, 0 at the primary's close
+ * (a read), -EAGAIN (TLS: j->want says for what), or -EIO. */
+static ssize_t
+dns_sec_recv(struct dns_sec_job *j, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (j->ssl != NULL)
+		return dns_tls_recv(j->ssl, buf, len, &j->want);
+	n = recv(j->fd, buf, len, 0);
+	if (n == -1)
+		return errno == EAGAIN || errno == EINTR ? -EAGAIN : -EIO;
+	return n;
+}
+
+static ssize_t
+dns_sec_send(struct dns_sec_job *j, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (j->ssl != NULL)
+		return dns_tls_send(j->ssl, buf, len, &j->want);
+	n = send(j->fd, buf, len, MSG_NOSIGNAL);
+	if (n == -1)
+		return errno == EAGAIN || errno == EINTR ? -EAGAIN : -EIO;
+	return n;
+}
+
+/* Wait for what the stream needs next: readiness for the TLS layer's
+ * want, or plain EV_WRITE / EV_READ. */
 static void
-dns_sec_tcp_read(struct dns_sec_job *j)
+dns_sec_wait(struct dns_sec_job *j, unsigned plain)
+{
+	ev_io_stop(j->s->loop, &j->io);
+	if (ev_io_start(j->s->loop, &j->io,
+	        j->ssl != NULL && j->want != 0 ? j->want : plain) != 0)
+		dns_sec_fail(j, "tcp_poll");
+}
+
+/* Read once; false when j's connection is gone or nothing came. */
+static bool
+dns_sec_tcp_read_once(struct dns_sec_job *j)
 {
 	ssize_t n;
 	size_t off = 0, ml;
@@ -605,12 +662,16 @@ dns_sec_tcp_read(struct dns_sec_job *j)
 		j->in_cap = j->in_cap ? j->in_cap * 2 : 16384;
 		j->in = xrealloc(j->in, j->in_cap);
 	}
-	n = recv(j->fd, j->in + j->in_len, j->in_cap - j->in_len, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
+	j->want = 0;
+	n = dns_sec_recv(j, j->in + j->in_len, j->in_cap - j->in_len);
+	if (n == -EAGAIN) {
+		if (j->ssl != NULL)
+			dns_sec_wait(j, EV_READ);
+		return false;
+	}
 	if (n <= 0) {
 		dns_sec_fail(j, n == 0 ? "tcp_eof" : "tcp_read");
-		return;
+		return false;
 	}
 	j->in_len += (size_t)n;
 	while (j->in_len - off >= 2) {
@@ -619,11 +680,22 @@ dns_sec_tcp_read(struct dns_sec_job *j)
 			break;
 		/* The handler may free j->in: copy nothing, check after. */
 		if (!dns_sec_tcp_msg(j, j->in + off + 2, ml))
-			return;
+			return false;
 		off += 2 + ml;
 	}
 	memmove(j->in, j->in + off, j->in_len - off);
 	j->in_len -= off;
+	return true;
+}
+
+/* Read what came; over TLS also what it decrypted already, for which no
+ * readiness would come. */
+static void
+dns_sec_tcp_read(struct dns_sec_job *j)
+{
+	while (dns_sec_tcp_read_once(j) && j->ssl != NULL &&
+	    dns_tls_pending(j->ssl) > 0)
+		;
 }
 
 static void
@@ -656,22 +728,22 @@ dns_sec_io_cb(struct ev_io *io, unsigned events, void *arg)
 		}
 		j->connected = true;
 	}
-	if (j->qoff < j->qlen && (events & EV_WRITE)) {
-		n = send(
-		    j->fd, j->q + j->qoff, j->qlen - j->qoff, MSG_NOSIGNAL);
-		if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			dns_sec_fail(j, "tcp_write");
+	/* Over TLS a write may wait for a read (the handshake) and the
+	 * other way round: the event says little, so the step due is
+	 * tried. */
+	if (j->qoff < j->qlen && (j->ssl != NULL || (events & EV_WRITE))) {
+		j->want = 0;
+		n = dns_sec_send(j, j->q + j->qoff, j->qlen - j->qoff);
+		if (n < 0 && n != -EAGAIN) {
+			dns_sec_fail(j, j->ssl != NULL ? "tls" : "tcp_write");
 			return;
 		}
 		if (n > 0)
 			j->qoff += (size_t)n;
-		if (j->qoff == j->qlen) {
-			ev_io_stop(j->s->loop, &j->io);
-			(void)ev_io_start(j->s->loop, &j->io, EV_READ);
-		}
+		dns_sec_wait(j, j->qoff == j->qlen ? EV_READ : EV_WRITE);
 		return;
 	}
-	if (events & EV_READ)
+	if (j->ssl != NULL || (events & EV_READ))
 		dns_sec_tcp_read(j);
 }
 
@@ -685,6 +757,14 @@ dns_sec_try(struct dns_sec_job *j)
 	j->udp_sends = 0;
 	if (dns_sec_soa_build(j) != 0) {
 		dns_sec_fail(j, "soa_query");
+		return;
+	}
+	if (j->tls_failed) {
+		dns_sec_fail(j, "tls_ca");
+		return;
+	}
+	if (j->tls != NULL) {
+		dns_sec_tcp_start(j, DNS_SEC_SOA_TCP);
 		return;
 	}
 	if (dns_sec_open(j, SOCK_DGRAM) != 0) {
@@ -736,10 +816,39 @@ dns_sec_job_free(struct dns_sec_job *j)
 	dns_sec_recs_free(&j->recs);
 	dns_sec_ixfr_fini(&j->ixfr);
 	free(j->prim);
+	dns_tls_ctx_free(j->tls);
+	free(j->tls_name);
 	explicit_bzero(&j->key, sizeof(j->key));
 	explicit_bzero(&j->tsig, sizeof(j->tsig));
 	explicit_bzero(&j->xin, sizeof(j->xin));
 	free(j);
+}
+
+/* j's TLS to the primaries from zi: a new context on every apply (the
+ * CA file may have changed); an attempt under way keeps its connection.
+ * A CA that does not load leaves the job without a context: its attempts
+ * fail ("tls_ca") rather than fall back to clear text. */
+static void
+dns_sec_job_tls(struct dns_sec_job *j, const struct dns_zone_item *zi)
+{
+	char err[512];
+
+	dns_tls_ctx_free(j->tls);
+	j->tls = NULL;
+	free(j->tls_name);
+	j->tls_name = zi->primaries_tls_name != NULL ?
+	    xstrdup(zi->primaries_tls_name) :
+	    NULL;
+	j->tls_failed = false;
+	if (!zi->primaries_tls)
+		return;
+	j->tls =
+	    dns_tls_client_ctx_new(zi->primaries_tls_ca_path, err, sizeof(err));
+	if (j->tls == NULL) {
+		j->tls_failed = true;
+		log_warn("dns secondary tls not set up", "zone=%s err=%s",
+		    j->zone, log_q(err));
+	}
 }
 
 /* Copy zi's primaries and key into j (a reload may change them). */
@@ -755,6 +864,7 @@ dns_sec_job_conf(struct dns_sec_job *j, const struct dns_zone_item *zi)
 		j->key = *zi->xfr.key;
 	else
 		explicit_bzero(&j->key, sizeof(j->key));
+	dns_sec_job_tls(j, zi);
 }
 
 void

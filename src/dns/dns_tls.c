@@ -74,6 +74,58 @@ fail:
 	return NULL;
 }
 
+SSL_CTX *
+dns_tls_client_ctx_new(const char *ca, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL) {
+		dns_tls_err(err, errlen, "SSL_CTX_new", "");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_mode(ctx,
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
+	        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (SSL_CTX_set_alpn_protos(ctx, dns_tls_alpn, sizeof(dns_tls_alpn)) !=
+	    0) {
+		dns_tls_err(err, errlen, "ALPN", "");
+		goto fail;
+	}
+	if (ca == NULL) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+		return ctx;
+	}
+	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+		dns_tls_err(err, errlen, "CA file", ca);
+		goto fail;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+SSL *
+dns_tls_client_new(SSL_CTX *ctx, int fd, const char *name)
+{
+	SSL *ssl = SSL_new(ctx);
+
+	if (ssl == NULL)
+		return NULL;
+	if (SSL_set_fd(ssl, fd) != 1 ||
+	    (name != NULL &&
+	        (SSL_set_tlsext_host_name(ssl, name) != 1 ||
+	            SSL_set1_host(ssl, name) != 1))) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	SSL_set_connect_state(ssl);
+	return ssl;
+}
+
 void
 dns_tls_ctx_free(SSL_CTX *ctx)
 {

@@ -33,6 +33,21 @@ struct ssl_ctx_st *dns_tls_ctx_new(
     const char *cert, const char *key, char *err, size_t errlen);
 void dns_tls_ctx_free(struct ssl_ctx_st *ctx);
 
+/*
+ * A client context for zone transfers from a primary over TLS (XoT, the
+ * secondary side): TLS 1.3, ALPN "dot". With ca (a PEM file of trusted
+ * certificates) the primary's certificate must verify against it (and
+ * match name, when not NULL: dns_tls_client_new); without, the channel is
+ * encrypted but the primary not authenticated (RFC 9103 §9.3.1's
+ * opportunistic profile). NULL with a reason in err.
+ */
+struct ssl_ctx_st *dns_tls_client_ctx_new(
+    const char *ca, char *err, size_t errlen);
+/* A client connection on fd (connected or connecting) to name (SNI and
+ * the host checked; NULL: none). */
+struct ssl_st *dns_tls_client_new(
+    struct ssl_ctx_st *ctx, int fd, const char *name);
+
 /* A server connection on fd; NULL when OpenSSL cannot make one. */
 struct ssl_st *dns_tls_new(struct ssl_ctx_st *ctx, int fd);
 void dns_tls_free(struct ssl_st *ssl);

@@ -277,3 +277,73 @@ def test_transfer_tls_only(server):
     wait_until(refused, timeout=5, what="plain AXFR refused")
     assert len(kdig(h, "-t", "AXFR", "example.com")) > 1500
     assert kdig(h, "www.example.com", "A", tls=False) != []
+
+
+SECONDARY = """\
+haven:
+  state_dir: {dir}/state2
+api:
+  socket: {dir}/haven2.sock
+dns:
+  listen: ["127.0.0.1:{port}"]
+  zones:
+    - name: example.com
+      primaries: ["127.0.0.1:{tport}"]
+      primaries_tls: true
+{extra}"""
+
+
+def test_haven_secondary_over_xot(server, haven, workdir):
+    """haven as the secondary of a haven primary whose zone is
+    transfer_tls_only: the SOA query and the AXFR go over TLS (UDP is
+    never tried), verified against the primary's certificate as CA and
+    its name; with a wrong name the refresh a NOTIFY starts fails
+    instead of falling back to clear text."""
+    h = server
+    port = free_dns_port()
+    with open(h.config) as f:
+        text = f.read()
+    with open(h.config, "w") as f:
+        f.write(text.replace('allow_transfer: ["127.0.0.0/8"]',
+                             'allow_transfer: ["127.0.0.0/8"], '
+                             'transfer_tls_only: true, '
+                             'notify: ["127.0.0.1:%d"]' % port))
+    assert h.api("POST", "/v1/reload").status == 200
+    before = h.metric("haven_dns_tls_accepted_total")
+    extra = ("      primaries_tls_ca: %s\n"
+             "      primaries_tls_name: ns1.example.com\n" % h.cert)
+    sec = haven(SECONDARY.format(dir=workdir, port=port, tport=h.tport,
+                                 extra=extra), name="secondary")
+
+    def served():
+        q = dns.message.make_query("h7.example.com", "A")
+        r = dns.query.udp(q, "127.0.0.1", port=port, timeout=1)
+        return r.rcode() == 0 and r.answer != []
+    wait_until(served, timeout=20, what="secondary serves the zone",
+               ignore=(OSError, dns.exception.Timeout))
+    assert h.metric("haven_dns_tls_accepted_total") >= before + 2
+    assert sec.metric("haven_dns_secondary_refresh_total",
+                      result="updated") >= 1
+
+    # The wrong name: the certificate does not verify, nothing moves.
+    with open(sec.config, "w") as f:
+        f.write(SECONDARY.format(
+            dir=workdir, port=port, tport=h.tport,
+            extra=extra.replace("ns1.example.com", "ns2.example.com")))
+    failed = sec.metric("haven_dns_secondary_refresh_total",
+                        result="failed")
+    assert sec.api("POST", "/v1/reload").status == 200
+    tried = h.metric("haven_dns_tls_accepted_total")
+    # A new serial; the primary's NOTIFY makes the secondary try at once.
+    with open(os.path.join(str(workdir), "z.zone")) as f:
+        z = f.read()
+    with open(os.path.join(str(workdir), "z.zone"), "w") as f:
+        f.write(z.replace(" 7 3600 600", " 8 3600 600"))
+    assert h.api("POST", "/v1/reload").status == 200
+    wait_until(lambda: sec.metric("haven_dns_secondary_refresh_total",
+                                  result="failed") > failed,
+               timeout=20, what="refresh fails on the wrong name")
+    assert h.metric("haven_dns_tls_accepted_total") > tried
+    q = dns.message.make_query("example.com", "SOA")
+    r = dns.query.udp(q, "127.0.0.1", port=port, timeout=2)
+    assert r.answer[0][0].serial == 7

@@ -297,6 +297,28 @@ test_secondary(void)
 	        "  - {name: example.net,\n"
 	        "     primaries: [\"198.18.0.1:53\", \"198.18.0.2\"]}\n",
 	    "t.yaml:4:35:", "primaries: expected ip:port");
+	/* XoT to the primaries: only for a secondary zone, a name only
+	 * with a CA, a CA only with TLS, and a CA that loads. */
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones:\n"
+	        "  - {name: example.com, file: example.com.zone,\n"
+	        "     primaries_tls: true}\n",
+	    "t.yaml:3:5:", "primaries_tls: for a secondary zone");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones:\n"
+	        "  - {name: example.net, primaries: [\"198.18.0.1:853\"],\n"
+	        "     primaries_tls: true, primaries_tls_name: ns1.example.net}\n",
+	    "t.yaml:4:47:", "needs primaries_tls_ca");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones:\n"
+	        "  - {name: example.net, primaries: [\"198.18.0.1:853\"],\n"
+	        "     primaries_tls_ca: ca.pem}\n",
+	    "t.yaml:3:5:", "need primaries_tls: true");
+	t_error("listen: [\"127.0.0.1:53\"]\n"
+	        "zones:\n"
+	        "  - {name: example.net, primaries: [\"198.18.0.1:853\"],\n"
+	        "     primaries_tls: true, primaries_tls_ca: none.pem}\n",
+	    "t.yaml:4:45:", "CA file");
 }
 
 /* dns.catalogs[]: a good one becomes one more zone item, pointing back at
