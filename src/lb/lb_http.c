@@ -212,6 +212,7 @@ lb_http_server_gone(struct lb_conn *c, long err)
 static int lb_http_req_iov(struct lb_conn *c, struct iovec *iov);
 static bool lb_http_req_sent(struct lb_conn *c, long w);
 
+/* Zeroed memory is not enough: the queue's tail points at its head. */
 void
 lb_http_init(struct lb_http *h)
 {
@@ -491,8 +492,8 @@ lb_http_finish(struct lb_conn *c)
 	lb_bconn_release(c, reuse);
 	c->hb.off = c->hb.len = 0;
 	lb_iobuf_put(&c->w->bufs, &c->hb);
-	lb_iobuf_put(
-	    &c->w->bufs, &c->rb); /* junk after the response is dropped */
+	/* Junk after the response is dropped with rb. */
+	lb_iobuf_put(&c->w->bufs, &c->rb);
 	if (!r->keep_alive || !body_done || c->closing || c->client_eof) {
 		shutdown(c->fd, SHUT_WR);
 		lb_conn_close(c, r->term);
