@@ -89,7 +89,7 @@ lb_api_server(struct jw *w, const struct lb_server *s, uint64_t now)
 static void
 lb_api_pool(struct jw *w, struct lb_pool *p)
 {
-	uint64_t now = lb_pool_now();
+	uint64_t now = lb_pool_now(p);
 	size_t i;
 
 	lb_zone_update(p);
@@ -131,14 +131,16 @@ lb_api_pool(struct jw *w, struct lb_pool *p)
 	jw_obj_end(w);
 }
 
+/* lw: the worker whose limits the full listing shows. */
 static int
-lb_api_get(struct buf *out, const char *pool)
+lb_api_get(struct lb_runtime *rt, const struct lb_worker *lw, struct buf *out,
+    const char *pool)
 {
 	struct lb_pool *p = NULL;
 	struct jw w;
 	size_t i;
 
-	if (pool != NULL && (p = lb_runtime_pool(pool)) == NULL)
+	if (pool != NULL && (p = lb_runtime_pool(rt, pool)) == NULL)
 		return lb_api_error(out, 404, "no such pool");
 	jw_init(&w, out);
 	if (p != NULL) {
@@ -148,11 +150,11 @@ lb_api_get(struct buf *out, const char *pool)
 	jw_obj_begin(&w);
 	jw_key(&w, "pools");
 	jw_arr_begin(&w);
-	for (i = 0; i < lb_runtime_npools(); i++)
-		lb_api_pool(&w, lb_runtime_pool_at(i));
+	for (i = 0; i < lb_runtime_npools(rt); i++)
+		lb_api_pool(&w, lb_runtime_pool_at(rt, i));
 	jw_arr_end(&w);
-	jw_kuint(&w, "verdicts_unknown", lb_runtime_verdicts_unknown());
-	lb_limit_json(&w);
+	jw_kuint(&w, "verdicts_unknown", lb_runtime_verdicts_unknown(rt));
+	lb_limit_json(lw, &w);
 	jw_obj_end(&w);
 	return 200;
 }
@@ -184,8 +186,8 @@ lb_api_split(const char *path, char seg[][LB_API_SEG_LEN], size_t *n)
 }
 
 static int
-lb_api_weight(struct buf *out, const char *pool, const char *server,
-    const char *body, size_t body_len)
+lb_api_weight(struct lb_runtime *rt, struct buf *out, const char *pool,
+    const char *server, const char *body, size_t body_len)
 {
 	struct lb_api_weight req;
 	struct conf_errors errs;
@@ -209,22 +211,23 @@ lb_api_weight(struct buf *out, const char *pool, const char *server,
 		return 400;
 	}
 	conf_errors_fini(&errs);
-	rc = lb_runtime_set_weight(pool, server, req.weight);
+	rc = lb_runtime_set_weight(rt, pool, server, req.weight);
 	conf_schema_free(&lb_api_weight_schema, &req);
 	return rc == 0 ? 0 : lb_api_error(out, 404, "no such pool or server");
 }
 
 /* POST pools/P/servers/S/ACTION */
 static int
-lb_api_server_action(struct buf *out, char seg[][LB_API_SEG_LEN],
-    const char *body, size_t body_len)
+lb_api_server_action(struct lb_runtime *rt, struct buf *out,
+    char seg[][LB_API_SEG_LEN], const char *body, size_t body_len)
 {
 	const char *act = seg[4];
+	struct lb_server *s;
 	int rc;
 
 	if (strcmp(act, "weight") == 0) {
-		if ((rc = lb_api_weight(out, seg[1], seg[3], body, body_len)) !=
-		    0)
+		rc = lb_api_weight(rt, out, seg[1], seg[3], body, body_len);
+		if (rc != 0)
 			return rc;
 	} else {
 		enum lb_admin st;
@@ -237,7 +240,7 @@ lb_api_server_action(struct buf *out, char seg[][LB_API_SEG_LEN],
 			st = LB_ADMIN_READY;
 		else
 			return lb_api_error(out, 404, "unknown action");
-		if (lb_runtime_set_admin(seg[1], seg[3], st) != 0)
+		if (lb_runtime_set_admin(rt, seg[1], seg[3], st) != 0)
 			return lb_api_error(out, 404, "no such pool or server");
 	}
 	buf_reset(out);
@@ -245,38 +248,38 @@ lb_api_server_action(struct buf *out, char seg[][LB_API_SEG_LEN],
 		struct jw w;
 
 		jw_init(&w, out);
-		lb_api_server(&w,
-		    lb_pool_server(lb_runtime_pool(seg[1]), seg[3]),
-		    lb_pool_now());
+		s = lb_pool_server(lb_runtime_pool(rt, seg[1]), seg[3]);
+		lb_api_server(&w, s, lb_pool_now(s->pool));
 	}
 	return 200;
 }
 
 static int
-lb_api_post(struct buf *out, char seg[][LB_API_SEG_LEN], size_t n,
-    const char *body, size_t body_len)
+lb_api_post(struct lb_runtime *rt, const struct lb_worker *lw, struct buf *out,
+    char seg[][LB_API_SEG_LEN], size_t n, const char *body, size_t body_len)
 {
 	int rc;
 
 	if (n == 5 && strcmp(seg[0], "pools") == 0 &&
 	    strcmp(seg[2], "servers") == 0)
-		return lb_api_server_action(out, seg, body, body_len);
+		return lb_api_server_action(rt, out, seg, body, body_len);
 	if (n == 3 && strcmp(seg[0], "pools") == 0 &&
 	    strcmp(seg[2], "failback") == 0) {
-		rc = lb_runtime_failback(seg[1]);
+		rc = lb_runtime_failback(rt, seg[1]);
 		if (rc == -ENOENT)
 			return lb_api_error(out, 404, "no such pool");
 		if (rc == -EALREADY)
 			return lb_api_error(out, 409,
 			    "no better zone qualifies: nothing to fail back to");
-		return lb_api_get(out, seg[1]);
+		return lb_api_get(rt, lw, out, seg[1]);
 	}
 	return lb_api_error(out, 404, "not found");
 }
 
 int
-lb_api_query(const char *method, const char *path, const char *body,
-    size_t body_len, struct buf *out)
+lb_api_query(struct lb_runtime *rt, const struct lb_worker *lw,
+    const char *method, const char *path, const char *body, size_t body_len,
+    struct buf *out)
 {
 	char seg[LB_API_SEGS_MAX][LB_API_SEG_LEN];
 	size_t n;
@@ -287,11 +290,11 @@ lb_api_query(const char *method, const char *path, const char *body,
 	if (n == 0 || (n == 2 && strcmp(seg[0], "pools") == 0)) {
 		if (!get)
 			return lb_api_error(out, 405, "use GET");
-		return lb_api_get(out, n == 0 ? NULL : seg[1]);
+		return lb_api_get(rt, lw, out, n == 0 ? NULL : seg[1]);
 	}
 	if (strcmp(method, "POST") != 0)
 		return lb_api_error(out, 405, "use POST");
-	return lb_api_post(out, seg, n, body, body_len);
+	return lb_api_post(rt, lw, out, seg, n, body, body_len);
 }
 
 char *

@@ -21,9 +21,15 @@
 
 #include "lib/buf.h"
 
-/* The plane_ops query hook: writes the body to out, returns the status. */
-int lb_api_query(const char *method, const char *path, const char *body,
-    size_t body_len, struct buf *out);
+struct lb_runtime;
+struct lb_worker;
+
+/* The plane_ops query hook, on the pools of rt and the limits of lw
+ * (lb_plane.c passes its own): writes the body to out, returns the
+ * status. */
+int lb_api_query(struct lb_runtime *rt, const struct lb_worker *lw,
+    const char *method, const char *path, const char *body, size_t body_len,
+    struct buf *out);
 /*
  * The plane_ops replay_key hook: a server's state changes (drain, disable,
  * enable) replace each other, and so do its weight changes; anything else

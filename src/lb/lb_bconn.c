@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lb/lb_conn.h"
+#include "lb/lb_worker.h"
 #include "lib/util.h"
 
 struct lb_idle {
@@ -32,10 +32,6 @@ struct lb_idle {
 	struct lb_bconn *head; /* borrowed: most recently parked first */
 	unsigned n;
 };
-
-static struct lb_idle *lb_idle_tab; /* owned */
-static size_t lb_idle_cap;          /* power of two */
-static size_t lb_idle_used;
 
 static size_t
 lb_idle_slot(const struct lb_server *s, size_t cap)
@@ -48,53 +44,53 @@ lb_idle_slot(const struct lb_server *s, size_t cap)
 }
 
 static void
-lb_idle_grow(void)
+lb_idle_grow(struct lb_idle_set *is)
 {
-	struct lb_idle *old = lb_idle_tab;
-	size_t oldcap = lb_idle_cap, i, j;
+	struct lb_idle *old = is->tab;
+	size_t oldcap = is->cap, i, j;
 
-	lb_idle_cap = oldcap ? oldcap * 2 : 16;
-	lb_idle_tab = xcalloc(lb_idle_cap, sizeof(*lb_idle_tab));
-	lb_idle_used = 0;
+	is->cap = oldcap ? oldcap * 2 : 16;
+	is->tab = xcalloc(is->cap, sizeof(*is->tab));
+	is->used = 0;
 	for (i = 0; i < oldcap; i++) {
 		struct lb_bconn *b;
 
 		if (old[i].srv == NULL || old[i].n == 0)
 			continue; /* empty lists are dropped on rehash */
-		j = lb_idle_slot(old[i].srv, lb_idle_cap);
-		while (lb_idle_tab[j].srv != NULL)
-			j = (j + 1) & (lb_idle_cap - 1);
-		lb_idle_tab[j] = old[i];
+		j = lb_idle_slot(old[i].srv, is->cap);
+		while (is->tab[j].srv != NULL)
+			j = (j + 1) & (is->cap - 1);
+		is->tab[j] = old[i];
 		for (b = old[i].head; b != NULL; b = b->inext)
-			b->idle = &lb_idle_tab[j];
-		lb_idle_used++;
+			b->idle = &is->tab[j];
+		is->used++;
 	}
 	free(old);
 }
 
 static struct lb_idle *
-lb_idle_find(struct lb_server *s, bool create)
+lb_idle_find(struct lb_idle_set *is, struct lb_server *s, bool create)
 {
 	size_t i;
 
-	if (lb_idle_cap == 0) {
+	if (is->cap == 0) {
 		if (!create)
 			return NULL;
-		lb_idle_grow();
+		lb_idle_grow(is);
 	}
-	for (i = lb_idle_slot(s, lb_idle_cap); lb_idle_tab[i].srv != NULL;
-	     i = (i + 1) & (lb_idle_cap - 1))
-		if (lb_idle_tab[i].srv == s)
-			return &lb_idle_tab[i];
+	for (i = lb_idle_slot(s, is->cap); is->tab[i].srv != NULL;
+	     i = (i + 1) & (is->cap - 1))
+		if (is->tab[i].srv == s)
+			return &is->tab[i];
 	if (!create)
 		return NULL;
-	if (2 * (lb_idle_used + 1) > lb_idle_cap) {
-		lb_idle_grow();
-		return lb_idle_find(s, true);
+	if (2 * (is->used + 1) > is->cap) {
+		lb_idle_grow(is);
+		return lb_idle_find(is, s, true);
 	}
-	lb_idle_tab[i].srv = s;
-	lb_idle_used++;
-	return &lb_idle_tab[i];
+	is->tab[i].srv = s;
+	is->used++;
+	return &is->tab[i];
 }
 
 static void
@@ -127,8 +123,6 @@ lb_bconn_destroy(struct ev_loop *loop, struct lb_bconn *b)
 	ev_defer_free(loop, b, NULL);
 }
 
-static struct ev_loop *lb_bconn_loop; /* borrowed: the worker's loop */
-
 static void
 lb_bconn_io_cb(struct ev_io *io, unsigned events, void *arg)
 {
@@ -138,7 +132,7 @@ lb_bconn_io_cb(struct ev_io *io, unsigned events, void *arg)
 	int err = 0;
 
 	if (c == NULL) {
-		lb_bconn_destroy(lb_bconn_loop, b);
+		lb_bconn_destroy(b->w->loop, b);
 		return;
 	}
 	c->last_b_ms = ev_now_ms(c->loop);
@@ -192,8 +186,8 @@ lb_bconn_connect(struct lb_conn *c, struct lb_server *s)
 		close(fd);
 		return e;
 	}
-	lb_bconn_loop = c->loop;
 	b = xcalloc(1, sizeof(*b));
+	b->w = c->w;
 	b->fd = fd;
 	b->srv = s;
 	lb_server_ref(s);
@@ -246,7 +240,7 @@ lb_bconn_set_interest(struct lb_conn *c, unsigned ev)
 struct lb_bconn *
 lb_bconn_take_idle(struct lb_conn *c, struct lb_server *s, bool idempotent)
 {
-	struct lb_idle *il = lb_idle_find(s, false);
+	struct lb_idle *il = lb_idle_find(&c->w->idle, s, false);
 	uint64_t now = ev_now_ms(c->loop);
 	struct lb_bconn *b;
 
@@ -283,9 +277,9 @@ lb_bconn_release(struct lb_conn *c, bool reuse)
 		lb_server_conn_end(b->srv);
 		b->counted = false;
 	}
-	if (reuse && b->connected && !lb_listener_stopping() &&
+	if (reuse && b->connected && !lb_listener_stopping(c->w) &&
 	    c->l->pconf.keepalive > 0) {
-		il = lb_idle_find(b->srv, true);
+		il = lb_idle_find(&c->w->idle, b->srv, true);
 		if (il->n < c->l->pconf.keepalive) {
 			b->idle = il;
 			b->inext = il->head;
@@ -305,24 +299,33 @@ lb_bconn_release(struct lb_conn *c, bool reuse)
 }
 
 size_t
-lb_bconn_close_idle_server(struct lb_server *s)
+lb_bconn_close_idle_server(struct lb_worker *w, struct lb_server *s)
 {
-	struct lb_idle *il = lb_idle_find(s, false);
+	struct lb_idle *il = lb_idle_find(&w->idle, s, false);
 	size_t n = 0;
 
 	while (il != NULL && il->head != NULL) {
-		lb_bconn_destroy(lb_bconn_loop, il->head);
+		lb_bconn_destroy(w->loop, il->head);
 		n++;
 	}
 	return n;
 }
 
 void
-lb_bconn_close_idle_all(void)
+lb_bconn_close_idle_all(struct lb_worker *w)
 {
+	struct lb_idle_set *is = &w->idle;
 	size_t i;
 
-	for (i = 0; i < lb_idle_cap; i++)
-		while (lb_idle_tab[i].head != NULL)
-			lb_bconn_destroy(lb_bconn_loop, lb_idle_tab[i].head);
+	for (i = 0; i < is->cap; i++)
+		while (is->tab[i].head != NULL)
+			lb_bconn_destroy(w->loop, is->tab[i].head);
+}
+
+void
+lb_bconn_fini(struct lb_worker *w)
+{
+	lb_bconn_close_idle_all(w);
+	free(w->idle.tab);
+	memset(&w->idle, 0, sizeof(w->idle));
 }

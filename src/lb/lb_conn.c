@@ -24,13 +24,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lb/lb_conn.h"
+#include "lb/lb_worker.h"
 #include "lib/log.h"
 #include "lib/util.h"
-
-static struct lb_conn *lb_conn_list; /* borrowed: live connections */
-static unsigned lb_conn_n;
-static unsigned lb_conn_nqueued; /* over every listener */
 
 /* Interest */
 
@@ -188,9 +184,9 @@ lb_conn_timer_cb(struct ev_timer *t, void *arg)
 /* Lifetime */
 
 unsigned
-lb_conn_count(void)
+lb_conn_count(const struct lb_worker *w)
 {
-	return lb_conn_n;
+	return w->conns.n;
 }
 
 static void
@@ -324,6 +320,7 @@ lb_conn_new(struct lb_listener *l, int fd, const struct sockaddr_storage *peer)
 	c->l = l;
 	l->refs++;
 	l->nconn++;
+	c->w = l->w;
 	c->loop = l->loop;
 	c->fd = fd;
 	c->peer = *peer;
@@ -334,10 +331,10 @@ lb_conn_new(struct lb_listener *l, int fd, const struct sockaddr_storage *peer)
 	c->accept_ms = c->last_c_ms = c->last_b_ms = ev_now_ms(c->loop);
 	ev_io_init(&c->io, fd, lb_conn_io_cb, c);
 	ev_timer_init(&c->timer, lb_conn_timer_cb, c);
-	if ((c->next = lb_conn_list) != NULL)
+	if ((c->next = c->w->conns.list) != NULL)
 		c->next->prev = c;
-	lb_conn_list = c;
-	lb_conn_n++;
+	c->w->conns.list = c;
+	c->w->conns.n++;
 	if (l->conf.accept_proxy) {
 		c->state = LB_CS_PROXY;
 		lb_conn_interest(c);
@@ -352,6 +349,7 @@ void
 lb_conn_close(struct lb_conn *c, enum lb_term term)
 {
 	struct lb_listener *l = c->l;
+	struct lb_worker *w = c->w;
 
 	if (c->state == LB_CS_CLOSED)
 		return;
@@ -377,29 +375,29 @@ lb_conn_close(struct lb_conn *c, enum lb_term term)
 	ev_io_stop(c->loop, &c->io);
 	ev_timer_stop(c->loop, &c->timer);
 	close(c->fd);
-	lb_iobuf_put(&c->in);
-	lb_iobuf_put(&c->hb);
-	lb_iobuf_put(&c->rb);
+	lb_iobuf_put(&w->bufs, &c->in);
+	lb_iobuf_put(&w->bufs, &c->hb);
+	lb_iobuf_put(&w->bufs, &c->rb);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
-		lb_conn_list = c->next;
+		w->conns.list = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	lb_conn_n--;
+	w->conns.n--;
 	c->state = LB_CS_CLOSED;
 	l->nconn--;
 	ev_defer_free(c->loop, c, NULL);
 	lb_listener_unref(l);
-	lb_listener_conn_gone();
+	lb_listener_conn_gone(w);
 }
 
 void
-lb_conn_stop(const struct lb_listener *l, bool force)
+lb_conn_stop(struct lb_worker *w, const struct lb_listener *l, bool force)
 {
 	struct lb_conn *c, *next;
 
-	for (c = lb_conn_list; c != NULL; c = next) {
+	for (c = w->conns.list; c != NULL; c = next) {
 		next = c->next;
 		if (l != NULL && c->l != l)
 			continue;
@@ -412,12 +410,12 @@ lb_conn_stop(const struct lb_listener *l, bool force)
 }
 
 void
-lb_conn_server_down(struct lb_server *s)
+lb_conn_server_down(struct lb_worker *w, struct lb_server *s)
 {
 	struct lb_conn *c, *next;
-	size_t n = lb_bconn_close_idle_server(s);
+	size_t n = lb_bconn_close_idle_server(w, s);
 
-	for (c = lb_conn_list; c != NULL; c = next) {
+	for (c = w->conns.list; c != NULL; c = next) {
 		next = c->next;
 		if (c->b == NULL || c->b->srv != s)
 			continue;
@@ -458,7 +456,7 @@ lb_conn_dequeue(struct lb_conn *c)
 		}
 		c->qnext = NULL;
 		l->nqueue--;
-		lb_conn_nqueued--;
+		c->w->conns.nqueued--;
 		return;
 	}
 }
@@ -474,9 +472,9 @@ lb_conn_queue_kick(struct lb_listener *from)
 	struct lb_listener *l;
 	struct lb_conn *c;
 
-	if (lb_conn_nqueued == 0)
+	if (from->w->conns.nqueued == 0)
 		return;
-	for (l = lb_listener_first(); l != NULL; l = l->next) {
+	for (l = lb_listener_first(from->w); l != NULL; l = l->next) {
 		if (l->qhead == NULL || l->pool != from->pool)
 			continue;
 		c = l->qhead;
@@ -499,7 +497,7 @@ lb_conn_enqueue(struct lb_conn *c)
 		l->qhead = c;
 	l->qtail = c;
 	l->nqueue++;
-	lb_conn_nqueued++;
+	c->w->conns.nqueued++;
 	if (!c->r.queued_once)
 		c->r.queued_ms = ev_now_ms(c->loop);
 	c->r.queued_once = true;
@@ -517,7 +515,6 @@ lb_conn_pool(const struct lb_conn *c)
 struct lb_pool_stats *
 lb_conn_pstats(const struct lb_conn *c)
 {
-	static struct lb_pool_stats scratch;
-
-	return c->l->pool != NULL ? lb_pool_stats(c->l->pool) : &scratch;
+	return c->l->pool != NULL ? lb_pool_stats(c->l->pool) :
+	                            &c->w->conns.pstats_sink;
 }

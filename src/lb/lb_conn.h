@@ -15,6 +15,12 @@
  * Freeing happens through ev_defer_free(): an epoll batch may still carry an
  * event for a connection closed earlier in the same batch.
  *
+ * Per-worker state: each file below that needs state across calls keeps it
+ * in its own struct (struct lb_conn_set, lb_bufpool, lb_idle_set, ...),
+ * declared in its section here and held by the one struct lb_worker
+ * (lb_worker.h). Connections and listeners carry a borrowed pointer to
+ * their worker, so every path reaches that state with one pointer load.
+ *
  * Buffers (struct lb_iobuf), by role:
  *   in  client bytes: request heads, request bodies, tunnel upstream data;
  *   hb  heads we rewrite: the request head (kept until a response starts,
@@ -36,6 +42,7 @@
 #include "lb/lb_metrics.h"
 #include "lb/lb_pool.h"
 #include "lb/lb_proxyproto.h"
+#include "lb/lb_uring.h"
 #include "lib/ev.h"
 #include "lib/http1.h"
 
@@ -124,6 +131,7 @@ struct lb_retry_budget {
 struct lb_tls;
 struct lb_conn;
 struct lb_listener;
+struct lb_worker;
 
 /* Another worker's socket of a listener, drained while that one is down. */
 struct lb_lsock {
@@ -144,7 +152,8 @@ struct lb_listener {
 	size_t hash_header_len;
 	struct lb_pool *pool; /* borrowed: lb runtime; NULL once closed */
 	struct lb_tls *tls;   /* counted: one ref; NULL without TLS */
-	struct ev_loop *loop; /* borrowed */
+	struct lb_worker *w;  /* borrowed: its worker, which outlives it */
+	struct ev_loop *loop; /* borrowed: w->loop, kept for the hot path */
 	struct ev_io io;
 	struct ev_timer pause; /* retry after an accept error */
 	int fd;                /* owned: this worker's socket; -1 once closed */
@@ -181,6 +190,7 @@ enum lb_conn_state {
 };
 
 struct lb_bconn {
+	struct lb_worker *w;   /* borrowed: its worker, which outlives it */
 	struct lb_server *srv; /* counted: lb_server_ref */
 	struct lb_conn *c;     /* weak: cleared when detached; NULL idle */
 	struct ev_io io;
@@ -259,7 +269,8 @@ struct lb_req {
 
 struct lb_conn {
 	struct lb_listener *l; /* counted: listener refs */
-	struct ev_loop *loop;  /* borrowed */
+	struct lb_worker *w;   /* borrowed: its worker, which outlives it */
+	struct ev_loop *loop;  /* borrowed: w->loop, kept for the hot path */
 	struct ev_io io;
 	struct ev_timer timer;
 	int fd;
@@ -291,16 +302,22 @@ struct lb_conn {
 };
 
 /* lb_conn_io.c: buffers and client I/O */
+struct lb_conn_freebuf;
+/* The worker's free LB_BUF_SIZE buffers, for reuse. */
+struct lb_bufpool {
+	struct lb_conn_freebuf *free; /* owned: free list */
+	unsigned n;                   /* buffers on it */
+};
 /* Read into b. Returns bytes, 0 at EOF, -EAGAIN, -ENOBUFS, or -errno. */
 long lb_conn_recv(struct lb_conn *c, struct lb_iobuf *b);
 /* Write to the client. Returns bytes, -EAGAIN, or -errno. */
 long lb_conn_sendv(struct lb_conn *c, const struct iovec *iov, int n);
-void lb_iobuf_get(struct lb_iobuf *b);
-void lb_iobuf_put(struct lb_iobuf *b);
+void lb_iobuf_get(struct lb_bufpool *bp, struct lb_iobuf *b);
+void lb_iobuf_put(struct lb_bufpool *bp, struct lb_iobuf *b);
 /* Free pooled buffers until at most keep remain (after a burst). */
-void lb_iobuf_shrink(unsigned keep);
-/* Drop consumed bytes; hand the buffer back when it is empty. */
-void lb_iobuf_settle(struct lb_iobuf *b);
+void lb_iobuf_shrink(struct lb_bufpool *bp, unsigned keep);
+/* Drop consumed bytes; hand the buffer back to bp when it is empty. */
+void lb_iobuf_settle(struct lb_bufpool *bp, struct lb_iobuf *b);
 /* Move unconsumed bytes to the front so len can grow. */
 void lb_iobuf_compact(struct lb_iobuf *b);
 static inline uint32_t
@@ -316,6 +333,14 @@ lb_iobuf_room(const struct lb_iobuf *b)
 }
 
 /* lb_conn.c: client connections */
+/* The worker's client connections. */
+struct lb_conn_set {
+	struct lb_conn *list; /* borrowed: live connections, via next/prev */
+	unsigned n;           /* on list */
+	unsigned nqueued;     /* queued, over every listener */
+	/* Counters of requests whose pool is gone: written, never read. */
+	struct lb_pool_stats pstats_sink;
+};
 struct lb_conn *lb_conn_new(
     struct lb_listener *l, int fd, const struct sockaddr_storage *peer);
 /* Close the client and whatever it owns; counts term. */
@@ -324,18 +349,18 @@ void lb_conn_close(struct lb_conn *c, enum lb_term term);
 void lb_conn_arm(struct lb_conn *c);
 /* Set the client's epoll interest from its state. */
 void lb_conn_interest(struct lb_conn *c);
-unsigned lb_conn_count(void);
+unsigned lb_conn_count(const struct lb_worker *w);
 /*
  * Graceful stop of l's connections (NULL: all): idle ones close now, the
  * rest after their exchange; force closes everything.
  */
-void lb_conn_stop(const struct lb_listener *l, bool force);
+void lb_conn_stop(struct lb_worker *w, const struct lb_listener *l, bool force);
 /*
  * Probes marked s down and its pool has on_marked_down: shutdown: close
  * its idle pooled connections, retry elsewhere the requests it has not
  * begun to answer (when they may be retried), cut the others.
  */
-void lb_conn_server_down(struct lb_server *s);
+void lb_conn_server_down(struct lb_worker *w, struct lb_server *s);
 /* The listener's request/connection is done: its queue may move. */
 void lb_conn_queue_kick(struct lb_listener *l);
 /* Wait for a server slot; false when the queue is full. */
@@ -349,6 +374,13 @@ struct lb_pool *lb_conn_pool(const struct lb_conn *c);
 struct lb_pool_stats *lb_conn_pstats(const struct lb_conn *c);
 
 /* lb_bconn.c: server connections */
+struct lb_idle;
+/* The worker's keep-alive pools: an open-addressing table keyed by server. */
+struct lb_idle_set {
+	struct lb_idle *tab; /* owned; NULL until the first parked conn */
+	size_t cap;          /* power of two, or 0 */
+	size_t used;
+};
 /* Send to the server. Returns bytes, -EAGAIN, or -errno. */
 long lb_bconn_sendv(struct lb_conn *c, const struct iovec *iov, int n);
 /* Start a non-blocking connect; returns 0 or -errno. */
@@ -358,14 +390,42 @@ void lb_bconn_release(struct lb_conn *c, bool reuse);
 /* A parked connection to s usable for this request, or NULL. */
 struct lb_bconn *lb_bconn_take_idle(
     struct lb_conn *c, struct lb_server *s, bool idempotent);
-void lb_bconn_close_idle_all(void);
+void lb_bconn_close_idle_all(struct lb_worker *w);
 /* Close s's idle pooled connections; returns how many. */
-size_t lb_bconn_close_idle_server(struct lb_server *s);
+size_t lb_bconn_close_idle_server(struct lb_worker *w, struct lb_server *s);
+/* Close every idle connection and free the table. */
+void lb_bconn_fini(struct lb_worker *w);
 void lb_bconn_set_interest(struct lb_conn *c, unsigned ev);
 
 /* lb_limit.c: connection limits from RLIMIT_NOFILE, accept pausing */
+/* Accept errors by errno, as a metric label. */
+enum lb_limit_err {
+	LB_LIMIT_E_EMFILE,
+	LB_LIMIT_E_ENFILE,
+	LB_LIMIT_E_ENOBUFS,
+	LB_LIMIT_E_ENOMEM,
+	LB_LIMIT_E_OTHER,
+	LB_LIMIT_E__COUNT
+};
+
+/* One rate-limited log line kind. */
+struct lb_limit_log {
+	uint64_t last_ms; /* when one was last written; 0: never */
+	unsigned held;    /* lines not written since */
+};
+
+/* The worker's limits, as sized by the last lb_limit_apply. */
+struct lb_limit {
+	unsigned nofile;   /* RLIMIT_NOFILE soft limit at the last apply */
+	unsigned reserve;  /* descriptors set aside, see lb_limit.c */
+	unsigned budget;   /* nofile - reserve, at least one connection's */
+	unsigned max_conn; /* worker-wide effective connection limit */
+	uint64_t errors[LB_LIMIT_E__COUNT];
+	struct lb_limit_log log_paused, log_failed;
+};
+
 /* Size the limits for conf (NULL: none); after the listeners changed. */
-void lb_limit_apply(const struct lb_conf *conf);
+void lb_limit_apply(struct lb_worker *w, const struct lb_conf *conf);
 /* Before an accept: true, and l paused, when l must not take another. */
 bool lb_limit_full(struct lb_listener *l);
 /* accept4 failed with e (not EAGAIN, EINTR, ECONNABORTED): count, log
@@ -374,30 +434,71 @@ void lb_limit_accept_error(struct lb_listener *l, int e);
 /* Accept again on l if it is paused (its retry timer fired). */
 void lb_limit_resume(struct lb_listener *l);
 /* A connection closed: resume the paused listeners now below their limits. */
-void lb_limit_conn_gone(void);
+void lb_limit_conn_gone(struct lb_worker *w);
 /* The worker-wide effective connection limit. */
-unsigned lb_limit_max_conn(void);
+unsigned lb_limit_max_conn(const struct lb_worker *w);
 const char *lb_limit_pause_name(enum lb_pause p);
 struct jw;
 /* "limits": {...} for GET /v1/lb. */
-void lb_limit_json(struct jw *w);
-void lb_limit_metrics(struct buf *out);
+void lb_limit_json(const struct lb_worker *w, struct jw *jw);
+void lb_limit_metrics(const struct lb_worker *w, struct buf *out);
 
 /* lb_mem.c: memory back to the system after a burst */
-void lb_mem_start(struct ev_loop *loop); /* the periodic check */
-void lb_mem_conn_opened(void);           /* after each accept */
-void lb_mem_metrics(struct buf *out);
+struct lb_mem {
+	struct ev_timer timer; /* the periodic check, once started */
+	unsigned peak;         /* most connections since the last trim */
+	bool low;              /* the count was low at the previous tick too */
+	uint64_t trims;
+	uint64_t trimmed_bytes; /* RSS given back, as measured around trims */
+};
+void lb_mem_init(struct lb_worker *w);  /* by lb_worker_new */
+void lb_mem_start(struct lb_worker *w); /* the periodic check */
+void lb_mem_stop(struct lb_worker *w);
+void lb_mem_conn_opened(struct lb_worker *w); /* after each accept */
+void lb_mem_metrics(const struct lb_worker *w, struct buf *out);
 
 /* lb_listener.c */
+/* The worker's listeners and its graceful stop. */
+struct lb_listener_set {
+	struct lb_listener *head; /* owned: configured + draining, via next */
+	bool stop_req;            /* lb_proxy_stop was called */
+	bool stopped;             /* plane_stopped() was called */
+	struct ev_timer deadline; /* the stop's; set up by lb_proxy_stop */
+};
 void lb_listener_unref(struct lb_listener *l);
-struct lb_listener *lb_listener_first(void);
-bool lb_listener_stopping(void);
+struct lb_listener *lb_listener_first(const struct lb_worker *w);
+bool lb_listener_stopping(const struct lb_worker *w);
+void lb_listener_init(struct lb_worker *w); /* by lb_worker_new */
+/* Close every listener (connections must be gone or going). */
+void lb_listener_fini(struct lb_worker *w);
 /* Poll l's sockets, own and adopted, unless it is closed, paused or
  * stopping (on false: stop polling them). */
 void lb_listener_watch(struct lb_listener *l, bool on);
-void lb_listener_conn_gone(void); /* checks whether a stop has drained */
+/* A connection closed: checks whether a stop has drained. */
+void lb_listener_conn_gone(struct lb_worker *w);
 
 /* lb_http.c: the exchange and the response side */
+/* A held connection's send, as lb_uring needs it until the submit. */
+struct lb_http_send {
+	struct msghdr mh;
+	struct iovec iov[3];
+	struct lb_conn *c; /* borrowed: held */
+};
+
+/*
+ * The worker's HTTP state: parse results, used synchronously and never
+ * across events (scratch, so no request allocates one), and the queue of
+ * connections whose request bytes wait for the end of the epoll batch.
+ */
+struct lb_http {
+	struct http1_resp resp;     /* scratch: lb_http.c's response parse */
+	struct http1_req req;       /* scratch: lb_http_req.c's request parse */
+	struct lb_conn *held;       /* borrowed: the queue, via hnext */
+	struct lb_conn **held_tail; /* borrowed: &held or the last hnext */
+	bool in_io;                 /* lb_http_run_io is on the stack */
+	struct lb_http_send sends[LB_URING_DEPTH]; /* scratch: one flush */
+};
+void lb_http_init(struct lb_http *h);
 void lb_http_run(struct lb_conn *c); /* progress on any event */
 /* lb_http_run for a readiness event: request bytes wait for the batch end. */
 void lb_http_run_io(struct lb_conn *c);
@@ -466,10 +567,16 @@ SSL *lb_tls_ssl_new(struct lb_tls *t, int fd);
 int lb_tls_handshake(SSL *ssl, bool *want_write);
 
 /* lb_log.c */
+/* The access log's per-second budget (the one log.c applies per message). */
+struct lb_log {
+	uint64_t window_ms; /* start of the current second */
+	unsigned count;     /* lines in it */
+	uint64_t skipped;   /* lines not formatted: over budget */
+};
 void lb_log_request(struct lb_conn *c);
 void lb_log_tcp(struct lb_conn *c, enum lb_term term);
 const char *lb_log_term_name(enum lb_term t);
 /* Access lines not even formatted: over the per-second budget. */
-uint64_t lb_log_skipped_total(void);
+uint64_t lb_log_skipped_total(const struct lb_worker *w);
 
 #endif

@@ -19,28 +19,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lb/lb_conn.h"
+#include "lb/lb_worker.h"
 #include "lib/util.h"
 
 struct lb_conn_freebuf {
 	struct lb_conn_freebuf *next; /* owned: next free buffer */
 };
 
-static struct lb_conn_freebuf *lb_conn_bufs; /* owned: free list */
-static unsigned lb_conn_nbufs;
-
 /* Buffers */
 
 void
-lb_iobuf_get(struct lb_iobuf *b)
+lb_iobuf_get(struct lb_bufpool *bp, struct lb_iobuf *b)
 {
 	struct lb_conn_freebuf *f;
 
 	if (b->data != NULL)
 		return;
-	if ((f = lb_conn_bufs) != NULL) {
-		lb_conn_bufs = f->next;
-		lb_conn_nbufs--;
+	if ((f = bp->free) != NULL) {
+		bp->free = f->next;
+		bp->n--;
 		b->data = (char *)f;
 	} else {
 		b->data = xmalloc(LB_BUF_SIZE);
@@ -49,17 +46,17 @@ lb_iobuf_get(struct lb_iobuf *b)
 }
 
 void
-lb_iobuf_put(struct lb_iobuf *b)
+lb_iobuf_put(struct lb_bufpool *bp, struct lb_iobuf *b)
 {
 	struct lb_conn_freebuf *f;
 
 	if (b->data == NULL)
 		return;
-	if (lb_conn_nbufs < LB_BUF_POOL_KEEP) {
+	if (bp->n < LB_BUF_POOL_KEEP) {
 		f = (struct lb_conn_freebuf *)(void *)b->data;
-		f->next = lb_conn_bufs;
-		lb_conn_bufs = f;
-		lb_conn_nbufs++;
+		f->next = bp->free;
+		bp->free = f;
+		bp->n++;
 	} else {
 		free(b->data);
 	}
@@ -68,22 +65,22 @@ lb_iobuf_put(struct lb_iobuf *b)
 }
 
 void
-lb_iobuf_shrink(unsigned keep)
+lb_iobuf_shrink(struct lb_bufpool *bp, unsigned keep)
 {
 	struct lb_conn_freebuf *f;
 
-	while (lb_conn_nbufs > keep && (f = lb_conn_bufs) != NULL) {
-		lb_conn_bufs = f->next;
-		lb_conn_nbufs--;
+	while (bp->n > keep && (f = bp->free) != NULL) {
+		bp->free = f->next;
+		bp->n--;
 		free(f);
 	}
 }
 
 void
-lb_iobuf_settle(struct lb_iobuf *b)
+lb_iobuf_settle(struct lb_bufpool *bp, struct lb_iobuf *b)
 {
 	if (b->data != NULL && b->off == b->len)
-		lb_iobuf_put(b);
+		lb_iobuf_put(bp, b);
 }
 
 void
@@ -105,7 +102,7 @@ lb_conn_recv(struct lb_conn *c, struct lb_iobuf *b)
 	ssize_t n;
 	int e;
 
-	lb_iobuf_get(b);
+	lb_iobuf_get(&c->w->bufs, b);
 	if (b->len == LB_BUF_SIZE)
 		lb_iobuf_compact(b);
 	if (b->len == LB_BUF_SIZE)

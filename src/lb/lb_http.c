@@ -36,13 +36,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lb/lb_conn.h"
 #include "lb/lb_uring.h"
+#include "lb/lb_worker.h"
 #include "lib/log.h"
 #include "lib/util.h"
-
-/* Parse result: used synchronously, never across events. */
-static struct http1_resp lb_http_resp;
 
 /* Responses */
 
@@ -114,7 +111,7 @@ static void
 lb_http_parse_resp(struct lb_conn *c)
 {
 	struct http1_limits lim = { LB_BUF_SIZE, HTTP1_MAX_HDRS };
-	struct http1_resp *resp = &lb_http_resp;
+	struct http1_resp *resp = &c->w->http.resp;
 	int r;
 
 	while (
@@ -212,19 +209,17 @@ lb_http_server_gone(struct lb_conn *c, long err)
 		lb_http_local(c, 502, NULL, LB_TERM_SERVER_ERROR);
 }
 
-static struct lb_conn *lb_http_held; /* borrowed: queue, via hnext */
-static struct lb_conn **lb_http_held_tail = &lb_http_held;
-static bool lb_http_in_io; /* lb_http_run_io is on the stack */
-
 static int lb_http_req_iov(struct lb_conn *c, struct iovec *iov);
 static bool lb_http_req_sent(struct lb_conn *c, long w);
 
-/* A held connection's send, as lb_uring needs it until the submit. */
-struct lb_http_send {
-	struct msghdr mh;
-	struct iovec iov[3];
-	struct lb_conn *c; /* borrowed: held */
-};
+/* Zeroed memory is not enough: the queue's tail points at its head. */
+void
+lb_http_init(struct lb_http *h)
+{
+	h->held = NULL;
+	h->held_tail = &h->held;
+	h->in_io = false;
+}
 
 static void
 lb_http_flush_sent(void *tag, long res)
@@ -242,14 +237,14 @@ lb_http_flush_sent(void *tag, long res)
 static void
 lb_http_flush(void *arg)
 {
-	static struct lb_http_send sends[LB_URING_DEPTH];
-	struct lb_conn *c = lb_http_held, *next;
+	struct lb_worker *w = arg;
+	struct lb_http_send *sends = w->http.sends;
+	struct lb_conn *c = w->http.held, *next;
 	unsigned n = 0, i;
 	int niov;
 
-	(void)arg;
-	lb_http_held = NULL;
-	lb_http_held_tail = &lb_http_held;
+	w->http.held = NULL;
+	w->http.held_tail = &w->http.held;
 	for (; c != NULL; c = next) {
 		next = c->hnext;
 		c->hnext = NULL;
@@ -257,7 +252,7 @@ lb_http_flush(void *arg)
 		if (c->state == LB_CS_CLOSED)
 			continue;
 		/* Without the ring (or past its depth): the plain way, now. */
-		if (n == LB_URING_DEPTH || !lb_uring_init()) {
+		if (n == LB_URING_DEPTH || !lb_uring_init(&w->uring)) {
 			lb_http_run(c);
 			continue;
 		}
@@ -268,10 +263,11 @@ lb_http_flush(void *arg)
 		sends[n].mh.msg_iovlen = (size_t)niov;
 		/* If not queued (not below the depth), the run below sends. */
 		if (niov > 0)
-			(void)lb_uring_sendmsg(c->b->fd, &sends[n].mh, c);
+			(void)lb_uring_sendmsg(
+			    &w->uring, c->b->fd, &sends[n].mh, c);
 		n++;
 	}
-	lb_uring_submit(lb_http_flush_sent);
+	lb_uring_submit(&w->uring, lb_http_flush_sent);
 	for (i = 0; i < n; i++)
 		if (sends[i].c->state != LB_CS_CLOSED)
 			lb_http_run(sends[i].c);
@@ -281,14 +277,16 @@ lb_http_flush(void *arg)
 static bool
 lb_http_hold(struct lb_conn *c)
 {
-	if (!lb_http_in_io)
+	struct lb_http *h = &c->w->http;
+
+	if (!h->in_io)
 		return false;
 	if (!c->held) {
-		if (lb_http_held == NULL)
-			ev_defer(c->loop, lb_http_flush, NULL);
+		if (h->held == NULL)
+			ev_defer(c->loop, lb_http_flush, c->w);
 		c->held = true;
-		*lb_http_held_tail = c;
-		lb_http_held_tail = &c->hnext;
+		*h->held_tail = c;
+		h->held_tail = &c->hnext;
 	}
 	return true;
 }
@@ -396,7 +394,7 @@ lb_http_from_server(struct lb_conn *c)
 
 	if (b == NULL || !b->connected || !c->brd_ready || c->r.resp_eom)
 		return false;
-	lb_iobuf_get(&c->rb);
+	lb_iobuf_get(&c->w->bufs, &c->rb);
 	if (c->rb.len == LB_BUF_SIZE)
 		lb_iobuf_compact(&c->rb);
 	if (c->rb.len == LB_BUF_SIZE)
@@ -493,8 +491,9 @@ lb_http_finish(struct lb_conn *c)
 		lb_log_request(c);
 	lb_bconn_release(c, reuse);
 	c->hb.off = c->hb.len = 0;
-	lb_iobuf_put(&c->hb);
-	lb_iobuf_put(&c->rb); /* junk after the response is dropped */
+	lb_iobuf_put(&c->w->bufs, &c->hb);
+	/* Junk after the response is dropped with rb. */
+	lb_iobuf_put(&c->w->bufs, &c->rb);
 	if (!r->keep_alive || !body_done || c->closing || c->client_eof) {
 		shutdown(c->fd, SHUT_WR);
 		lb_conn_close(c, r->term);
@@ -503,7 +502,7 @@ lb_http_finish(struct lb_conn *c)
 	c->state = LB_CS_IDLE;
 	c->last_c_ms = ev_now_ms(c->loop);
 	c->l->st.term[LB_TERM_OK]++;
-	lb_iobuf_settle(&c->in);
+	lb_iobuf_settle(&c->w->bufs, &c->in);
 	lb_conn_arm(c);
 }
 
@@ -592,12 +591,13 @@ lb_http_run(struct lb_conn *c)
 void
 lb_http_run_io(struct lb_conn *c)
 {
-	bool outer = !lb_http_in_io;
+	struct lb_http *h = &c->w->http;
+	bool outer = !h->in_io;
 
-	lb_http_in_io = true;
+	h->in_io = true;
 	lb_http_run(c);
 	if (outer)
-		lb_http_in_io = false;
+		h->in_io = false;
 }
 
 void

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lb/lb_conn.h"
+#include "lb/lb_worker.h"
 #include "lib/util.h"
 
 #define LB_HTTP_CONN_TOKENS 8
@@ -224,7 +224,7 @@ lb_http_build_head(
 	const struct http1_header *xff = NULL;
 	bool xf = c->l->conf.forwarded_headers, ok;
 
-	lb_iobuf_get(&c->hb);
+	lb_iobuf_get(&c->w->bufs, &c->hb);
 	c->hb.off = c->hb.len = 0;
 	ok =
 	    lb_http_copy_lines(&c->hb, base, &req->m, req->m.upgrade, xf, &xff);

@@ -1,5 +1,5 @@
 /*
- * lb_http_req.c - the client side of an HTTP exchange: reading and parsing
+ * req->c - the client side of an HTTP exchange: reading and parsing
  * request heads, framing request bodies (Content-Length or chunked), and
  * the responses haven makes itself (400, 408, 431, 502, 503, 504...).
  *
@@ -12,11 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lb/lb_conn.h"
+#include "lb/lb_worker.h"
 #include "lib/util.h"
-
-/* Parse result: used synchronously, never across events. */
-static struct http1_req lb_http_req;
 
 /* Local responses */
 
@@ -66,7 +63,7 @@ lb_http_local(
 		snprintf(dflt, sizeof(dflt), "%s\n", http1_reason(status));
 		body = dflt;
 	}
-	lb_iobuf_get(&c->hb);
+	lb_iobuf_get(&c->w->bufs, &c->hb);
 	n = snprintf(c->hb.data, LB_BUF_SIZE,
 	    "HTTP/1.1 %d %s\r\ncontent-type: text/plain\r\n"
 	    "content-length: %zu\r\nconnection: close\r\n\r\n%s",
@@ -198,26 +195,27 @@ lb_http_request(struct lb_conn *c, const struct http1_req *req)
 static bool
 lb_http_parse_head(struct lb_conn *c)
 {
+	struct http1_req *req = &c->w->http.req;
 	struct http1_limits lim;
 	int r;
 
 	lim.max_head = MIN(c->l->conf.max_header_size, (uint64_t)LB_BUF_SIZE);
 	lim.max_headers = MIN(c->l->conf.max_headers, HTTP1_MAX_HDRS);
 	r = http1_parse_request(
-	    c->in.data + c->in.off, lb_iobuf_avail(&c->in), &lim, &lb_http_req);
+	    c->in.data + c->in.off, lb_iobuf_avail(&c->in), &lim, req);
 	if (r == HTTP1_AGAIN) {
 		if (lb_iobuf_avail(&c->in) < lim.max_head)
 			return false;
-		lb_http_req.m.err = HTTP1_E_TOO_LARGE;
+		req->m.err = HTTP1_E_TOO_LARGE;
 		r = HTTP1_ERROR;
 	}
 	if (r == HTTP1_ERROR) {
-		c->l->st.http_errors[lb_http_req.m.err]++;
-		lb_http_local(c, http1_err_status(lb_http_req.m.err), NULL,
-		    LB_TERM_BAD_REQUEST);
+		c->l->st.http_errors[req->m.err]++;
+		lb_http_local(
+		    c, http1_err_status(req->m.err), NULL, LB_TERM_BAD_REQUEST);
 		return true;
 	}
-	lb_http_request(c, &lb_http_req);
+	lb_http_request(c, req);
 	return true;
 }
 
@@ -246,7 +244,7 @@ lb_http_read_head(struct lb_conn *c)
 			continue;
 		}
 		if (n == -EAGAIN) {
-			lb_iobuf_settle(&c->in);
+			lb_iobuf_settle(&c->w->bufs, &c->in);
 			return false;
 		}
 		if (n == -ENOBUFS) {

@@ -28,7 +28,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "lb/lb_conn.h"
+#include "lb/lb_worker.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -40,16 +40,6 @@
 #define LB_LIMIT_COST_SPLICE  6 /* + one pipe (2 fds) per direction */
 #define LB_LIMIT_RETRY_MS     1000
 #define LB_LIMIT_LOG_MS       10000
-
-/* Accept errors by errno, as a metric label. */
-enum lb_limit_err {
-	LB_LIMIT_E_EMFILE,
-	LB_LIMIT_E_ENFILE,
-	LB_LIMIT_E_ENOBUFS,
-	LB_LIMIT_E_ENOMEM,
-	LB_LIMIT_E_OTHER,
-	LB_LIMIT_E__COUNT
-};
 
 static const char *const lb_limit_err_names[LB_LIMIT_E__COUNT] = {
 	[LB_LIMIT_E_EMFILE] = "EMFILE",
@@ -66,21 +56,6 @@ static const char *const lb_limit_pause_names[LB_PAUSE__COUNT] = {
 	[LB_PAUSE_ACCEPT_ERROR] = "accept_error",
 };
 
-/* One rate-limited log line kind. */
-struct lb_limit_log {
-	uint64_t last_ms; /* when one was last written; 0: never */
-	unsigned held;    /* lines not written since */
-};
-
-static struct {
-	unsigned nofile;   /* RLIMIT_NOFILE soft limit at the last apply */
-	unsigned reserve;  /* descriptors set aside, see the top */
-	unsigned budget;   /* nofile - reserve, at least one connection's */
-	unsigned max_conn; /* worker-wide effective connection limit */
-	uint64_t errors[LB_LIMIT_E__COUNT];
-	struct lb_limit_log log_paused, log_failed;
-} lb_limit;
-
 const char *
 lb_limit_pause_name(enum lb_pause p)
 {
@@ -96,12 +71,12 @@ lb_limit_cost(const struct lb_listener *l)
 
 /* Descriptors the worker's connections may hold now. */
 static uint64_t
-lb_limit_used(void)
+lb_limit_used(const struct lb_worker *w)
 {
 	const struct lb_listener *l;
 	uint64_t used = 0;
 
-	for (l = lb_listener_first(); l != NULL; l = l->next)
+	for (l = lb_listener_first(w); l != NULL; l = l->next)
 		used += (uint64_t)l->nconn * lb_limit_cost(l);
 	return used;
 }
@@ -124,7 +99,8 @@ lb_limit_log_ok(struct lb_limit_log *lg, uint64_t now)
 static void
 lb_limit_pause(struct lb_listener *l, enum lb_pause why)
 {
-	struct lb_limit_log *lg = &lb_limit.log_paused;
+	struct lb_limit *lim = &l->w->limit;
+	struct lb_limit_log *lg = &lim->log_paused;
 
 	if (l->paused != LB_PAUSE_NONE)
 		return;
@@ -140,7 +116,7 @@ lb_limit_pause(struct lb_listener *l, enum lb_pause why)
 	    "listener=%s cause=%s conns=%u max_conn=%u worker_conns=%u "
 	    "worker_max_conn=%u suppressed=%u",
 	    l->name, lb_limit_pause_name(why), l->nconn, l->max_conn_eff,
-	    lb_conn_count(), lb_limit.max_conn, lg->held);
+	    lb_conn_count(l->w), lim->max_conn, lg->held);
 	lg->held = 0;
 }
 
@@ -160,7 +136,7 @@ lb_limit_reason(const struct lb_listener *l)
 {
 	if (l->nconn >= l->max_conn_eff)
 		return LB_PAUSE_MAX_CONN;
-	if (lb_limit_used() + lb_limit_cost(l) > lb_limit.budget)
+	if (lb_limit_used(l->w) + lb_limit_cost(l) > l->w->limit.budget)
 		return LB_PAUSE_WORKER;
 	return LB_PAUSE_NONE;
 }
@@ -179,7 +155,8 @@ lb_limit_full(struct lb_listener *l)
 void
 lb_limit_accept_error(struct lb_listener *l, int e)
 {
-	struct lb_limit_log *lg = &lb_limit.log_failed;
+	struct lb_limit *lim = &l->w->limit;
+	struct lb_limit_log *lg = &lim->log_failed;
 	enum lb_limit_err k;
 
 	switch (e) {
@@ -200,13 +177,13 @@ lb_limit_accept_error(struct lb_listener *l, int e)
 		break;
 	}
 	l->st.accept_errors++;
-	lb_limit.errors[k]++;
+	lim->errors[k]++;
 	if (lb_limit_log_ok(lg, ev_now_ms(l->loop))) {
 		log_warn("accept failed",
 		    "listener=%s err=%s conns=%u worker_conns=%u nofile=%u "
 		    "suppressed=%u",
-		    l->name, log_q(strerror(e)), l->nconn, lb_conn_count(),
-		    lb_limit.nofile, lg->held);
+		    l->name, log_q(strerror(e)), l->nconn, lb_conn_count(l->w),
+		    lim->nofile, lg->held);
 		lg->held = 0;
 	}
 	/* Whatever the cause, retrying at once would spin on it. */
@@ -214,11 +191,11 @@ lb_limit_accept_error(struct lb_listener *l, int e)
 }
 
 void
-lb_limit_conn_gone(void)
+lb_limit_conn_gone(struct lb_worker *w)
 {
 	struct lb_listener *l;
 
-	for (l = lb_listener_first(); l != NULL; l = l->next)
+	for (l = lb_listener_first(w); l != NULL; l = l->next)
 		if (l->paused != LB_PAUSE_NONE &&
 		    lb_limit_reason(l) == LB_PAUSE_NONE)
 			lb_limit_resume(l);
@@ -238,27 +215,28 @@ lb_limit_reserve(const struct lb_conf *conf)
 }
 
 void
-lb_limit_apply(const struct lb_conf *conf)
+lb_limit_apply(struct lb_worker *w, const struct lb_conf *conf)
 {
 	static const struct lb_conf none;
+	struct lb_limit *lim = &w->limit;
 	struct lb_listener *l;
 	uint64_t sum = 0;
 	unsigned cap, worst = LB_LIMIT_COST;
 
-	lb_limit.nofile = util_nofile();
-	lb_limit.reserve = lb_limit_reserve(conf != NULL ? conf : &none);
-	for (l = lb_listener_first(); l != NULL; l = l->next)
+	lim->nofile = util_nofile();
+	lim->reserve = lb_limit_reserve(conf != NULL ? conf : &none);
+	for (l = lb_listener_first(w); l != NULL; l = l->next)
 		if (l->fd != -1 && lb_limit_cost(l) > worst)
 			worst = lb_limit_cost(l);
 	/* Never below one connection: a listener that can never accept
 	 * would only look hung; the warning below says why. */
-	lb_limit.budget = lb_limit.nofile > lb_limit.reserve + worst ?
-	    lb_limit.nofile - lb_limit.reserve :
+	lim->budget = lim->nofile > lim->reserve + worst ?
+	    lim->nofile - lim->reserve :
 	    worst;
-	for (l = lb_listener_first(); l != NULL; l = l->next) {
+	for (l = lb_listener_first(w); l != NULL; l = l->next) {
 		if (l->fd == -1)
 			continue;
-		cap = lb_limit.budget / lb_limit_cost(l);
+		cap = lim->budget / lb_limit_cost(l);
 		l->max_conn_eff =
 		    l->conf.max_conn < cap ? l->conf.max_conn : cap;
 		sum += l->conf.max_conn;
@@ -267,34 +245,33 @@ lb_limit_apply(const struct lb_conf *conf)
 			    "listener=%s max_conn=%u effective=%u nofile=%u "
 			    "reserve=%u fds_per_conn=%u",
 			    l->name, l->conf.max_conn, l->max_conn_eff,
-			    lb_limit.nofile, lb_limit.reserve,
-			    lb_limit_cost(l));
+			    lim->nofile, lim->reserve, lb_limit_cost(l));
 	}
-	cap = lb_limit.budget / worst;
-	lb_limit.max_conn = sum < cap ? (unsigned)sum : cap;
+	cap = lim->budget / worst;
+	lim->max_conn = sum < cap ? (unsigned)sum : cap;
 	if (sum > cap && conf != NULL && conf->nlisteners > 1)
 		log_warn("listeners' max_conn together exceed the descriptor "
 		         "limit",
 		    "sum=%llu worker_max_conn=%u nofile=%u reserve=%u",
-		    (unsigned long long)sum, cap, lb_limit.nofile,
-		    lb_limit.reserve);
+		    (unsigned long long)sum, cap, lim->nofile, lim->reserve);
 	log_info("connection limit", "max_conn=%u nofile=%u reserve=%u",
-	    lb_limit.max_conn, lb_limit.nofile, lb_limit.reserve);
+	    lim->max_conn, lim->nofile, lim->reserve);
 	/* A raised limit lets paused listeners go on. */
-	lb_limit_conn_gone();
+	lb_limit_conn_gone(w);
 }
 
 unsigned
-lb_limit_max_conn(void)
+lb_limit_max_conn(const struct lb_worker *w)
 {
-	return lb_limit.max_conn;
+	return w->limit.max_conn;
 }
 
 /* Metrics and status */
 
 void
-lb_limit_metrics(struct buf *out)
+lb_limit_metrics(const struct lb_worker *w, struct buf *out)
 {
+	const struct lb_limit *lim = &w->limit;
 	const struct lb_listener *l;
 	struct buf lab;
 	int i;
@@ -302,24 +279,24 @@ lb_limit_metrics(struct buf *out)
 	buf_init(&lab);
 	mx_family(out, "haven_lb_fd_limit", "gauge",
 	    "RLIMIT_NOFILE soft limit of the worker");
-	mx_u64(out, "haven_lb_fd_limit", NULL, lb_limit.nofile);
+	mx_u64(out, "haven_lb_fd_limit", NULL, lim->nofile);
 	mx_family(out, "haven_lb_fd_reserve", "gauge",
 	    "Descriptors kept out of the connection budget");
-	mx_u64(out, "haven_lb_fd_reserve", NULL, lb_limit.reserve);
+	mx_u64(out, "haven_lb_fd_reserve", NULL, lim->reserve);
 	mx_family(out, "haven_lb_max_conn_effective", "gauge",
 	    "Client connections the worker accepts at most");
-	mx_u64(out, "haven_lb_max_conn_effective", NULL, lb_limit.max_conn);
+	mx_u64(out, "haven_lb_max_conn_effective", NULL, lim->max_conn);
 	mx_family(out, "haven_lb_accept_errors_total", "counter",
 	    "accept() failures other than EAGAIN, by errno");
 	for (i = 0; i < LB_LIMIT_E__COUNT; i++) {
 		buf_reset(&lab);
 		mx_label(&lab, "errno", lb_limit_err_names[i]);
 		mx_u64(out, "haven_lb_accept_errors_total", lab.data,
-		    lb_limit.errors[i]);
+		    lim->errors[i]);
 	}
 	mx_family(out, "haven_lb_listener_max_conn_effective", "gauge",
 	    "The listener's max_conn after the descriptor limit");
-	for (l = lb_listener_first(); l != NULL; l = l->next) {
+	for (l = lb_listener_first(w); l != NULL; l = l->next) {
 		buf_reset(&lab);
 		mx_label(&lab, "listener", l->name);
 		mx_u64(out, "haven_lb_listener_max_conn_effective", lab.data,
@@ -327,7 +304,7 @@ lb_limit_metrics(struct buf *out)
 	}
 	mx_family(out, "haven_lb_listener_accept_paused", "gauge",
 	    "1 while the listener does not accept");
-	for (l = lb_listener_first(); l != NULL; l = l->next) {
+	for (l = lb_listener_first(w); l != NULL; l = l->next) {
 		buf_reset(&lab);
 		mx_label(&lab, "listener", l->name);
 		mx_u64(out, "haven_lb_listener_accept_paused", lab.data,
@@ -335,7 +312,7 @@ lb_limit_metrics(struct buf *out)
 	}
 	mx_family(out, "haven_lb_accept_paused_total", "counter",
 	    "Times a listener stopped accepting, by cause");
-	for (l = lb_listener_first(); l != NULL; l = l->next) {
+	for (l = lb_listener_first(w); l != NULL; l = l->next) {
 		for (i = LB_PAUSE_NONE + 1; i < LB_PAUSE__COUNT; i++) {
 			buf_reset(&lab);
 			mx_label(&lab, "listener", l->name);
@@ -348,19 +325,20 @@ lb_limit_metrics(struct buf *out)
 }
 
 void
-lb_limit_json(struct jw *w)
+lb_limit_json(const struct lb_worker *lw, struct jw *w)
 {
+	const struct lb_limit *lim = &lw->limit;
 	const struct lb_listener *l;
 
 	jw_key(w, "limits");
 	jw_obj_begin(w);
-	jw_kuint(w, "fd_limit", lb_limit.nofile);
-	jw_kuint(w, "fd_reserve", lb_limit.reserve);
-	jw_kuint(w, "max_conn_effective", lb_limit.max_conn);
-	jw_kuint(w, "connections", lb_conn_count());
+	jw_kuint(w, "fd_limit", lim->nofile);
+	jw_kuint(w, "fd_reserve", lim->reserve);
+	jw_kuint(w, "max_conn_effective", lim->max_conn);
+	jw_kuint(w, "connections", lb_conn_count(lw));
 	jw_key(w, "listeners");
 	jw_arr_begin(w);
-	for (l = lb_listener_first(); l != NULL; l = l->next) {
+	for (l = lb_listener_first(lw); l != NULL; l = l->next) {
 		if (l->fd == -1)
 			continue; /* draining after a reload */
 		jw_obj_begin(w);

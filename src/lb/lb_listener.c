@@ -26,37 +26,39 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lb/lb_conn.h"
 #include "lb/lb_proxy.h"
 #include "lb/lb_runtime.h"
+#include "lb/lb_worker.h"
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/plane.h"
 #include "lib/util.h"
 
-static struct lb_listener *lb_listeners; /* owned: configured + draining */
-static struct ev_loop *lb_listener_loop; /* borrowed: the worker's */
-static bool lb_listener_stop_req;
-static bool lb_listener_stopped;
-static struct ev_timer lb_listener_deadline;
+static void lb_listener_deadline_cb(struct ev_timer *t, void *arg);
+
+void
+lb_listener_init(struct lb_worker *w)
+{
+	ev_timer_init(&w->ls.deadline, lb_listener_deadline_cb, w);
+}
 
 struct lb_listener *
-lb_listener_first(void)
+lb_listener_first(const struct lb_worker *w)
 {
-	return lb_listeners;
+	return w->ls.head;
 }
 
 bool
-lb_listener_stopping(void)
+lb_listener_stopping(const struct lb_worker *w)
 {
-	return lb_listener_stop_req;
+	return w->ls.stop_req;
 }
 
 unsigned
-lb_proxy_nconn(void)
+lb_proxy_nconn(const struct lb_worker *w)
 {
-	return lb_conn_count();
+	return lb_conn_count(w);
 }
 
 static void
@@ -79,7 +81,7 @@ lb_listener_unref(struct lb_listener *l)
 
 	if (--l->refs > 0)
 		return;
-	for (pp = &lb_listeners; *pp != NULL; pp = &(*pp)->next) {
+	for (pp = &l->w->ls.head; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == l) {
 			*pp = l->next;
 			break;
@@ -117,7 +119,7 @@ lb_listener_accept_cb(struct ev_io *io, unsigned events, void *arg)
 		if (lfd != l->fd)
 			l->st.accepted_adopted++;
 		lb_conn_new(l, fd, &ss);
-		lb_mem_conn_opened();
+		lb_mem_conn_opened(l->w);
 	}
 }
 
@@ -160,25 +162,26 @@ lb_listener_update(struct lb_listener *l, const struct lb_listener_conf *lc,
 			l->hash_header_len = strlen(l->hash_header);
 		}
 	}
-	l->pool = lb_runtime_pool(lc->pool);
+	l->pool = lb_runtime_pool(l->w->rt, lc->pool);
 }
 
 static struct lb_listener *
-lb_listener_new(struct ev_loop *loop, const struct lb_listener_conf *lc,
+lb_listener_new(struct lb_worker *w, const struct lb_listener_conf *lc,
     const struct lb_conf *conf, int fd)
 {
 	struct lb_listener *l = xcalloc(1, sizeof(*l));
 
 	l->name = xstrdup(lc->name);
-	l->loop = loop;
+	l->w = w;
+	l->loop = w->loop;
 	l->fd = fd;
 	l->refs = 1;
 	l->max_conn_eff = lc->max_conn; /* until lb_limit_apply */
 	ev_io_init(&l->io, fd, lb_listener_accept_cb, l);
 	ev_timer_init(&l->pause, lb_listener_resume_cb, l);
 	lb_listener_update(l, lc, conf);
-	l->next = lb_listeners;
-	lb_listeners = l;
+	l->next = w->ls.head;
+	w->ls.head = l;
 	lb_listener_watch(l, true);
 	return l;
 }
@@ -188,7 +191,7 @@ lb_listener_watch(struct lb_listener *l, bool on)
 {
 	struct lb_lsock *a;
 
-	if (!on || l->fd == -1 || lb_listener_stop_req ||
+	if (!on || l->fd == -1 || l->w->ls.stop_req ||
 	    l->paused != LB_PAUSE_NONE) {
 		ev_io_stop(l->loop, &l->io);
 		for (a = l->adopted; a != NULL; a = a->next)
@@ -273,9 +276,9 @@ lb_listener_adopt(
 }
 
 void
-lb_proxy_adopt(const struct plane_sock *socks, size_t n)
+lb_proxy_adopt(struct lb_worker *w, const struct plane_sock *socks, size_t n)
 {
-	for (struct lb_listener *l = lb_listeners; l != NULL; l = l->next)
+	for (struct lb_listener *l = w->ls.head; l != NULL; l = l->next)
 		if (l->fd != -1)
 			lb_listener_adopt(l, socks, n);
 }
@@ -298,16 +301,29 @@ lb_listener_close(struct lb_listener *l)
 	l->fd = -1;
 	/* The runtime may free a pool the new config dropped. */
 	l->pool = NULL;
-	lb_conn_stop(l, false);
+	lb_conn_stop(l->w, l, false);
 	lb_listener_unref(l);
 }
 
+void
+lb_listener_fini(struct lb_worker *w)
+{
+	struct lb_listener *l, *next;
+
+	for (l = w->ls.head; l != NULL; l = next) {
+		next = l->next;
+		lb_listener_close(l);
+	}
+	if (w->loop != NULL)
+		ev_timer_stop(w->loop, &w->ls.deadline);
+}
+
 static struct lb_listener *
-lb_listener_find(const char *name)
+lb_listener_find(const struct lb_worker *w, const char *name)
 {
 	struct lb_listener *l;
 
-	for (l = lb_listeners; l != NULL; l = l->next)
+	for (l = w->ls.head; l != NULL; l = l->next)
 		if (l->fd != -1 && strcmp(l->name, name) == 0)
 			return l;
 	return NULL;
@@ -354,8 +370,9 @@ lb_listener_own_fd(const struct plane_sock *socks, size_t n, const char *name)
 
 /* Phase 1: everything that can fail. Returns the number of errors. */
 static int
-lb_listener_prepare(const struct lb_conf *new, const struct plane_sock *socks,
-    size_t nsocks, struct lb_listener_prep *p, struct conf_errors *errs)
+lb_listener_prepare(const struct lb_worker *w, const struct lb_conf *new,
+    const struct plane_sock *socks, size_t nsocks, struct lb_listener_prep *p,
+    struct conf_errors *errs)
 {
 	char err[256];
 	int nerr = 0, fd;
@@ -363,7 +380,7 @@ lb_listener_prepare(const struct lb_conf *new, const struct plane_sock *socks,
 
 	for (i = 0; i < new->nlisteners; i++) {
 		const struct lb_listener_conf *lc = &new->listeners[i];
-		struct lb_listener *l = lb_listener_find(lc->name);
+		struct lb_listener *l = lb_listener_find(w, lc->name);
 
 		p[i].fd = -1;
 		fd = lb_listener_own_fd(socks, nsocks, lc->name);
@@ -394,7 +411,7 @@ lb_listener_prepare(const struct lb_conf *new, const struct plane_sock *socks,
 }
 
 int
-lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
+lb_proxy_apply(struct lb_worker *w, const struct lb_conf *old,
     const struct lb_conf *new, const struct plane_sock *socks, size_t nsocks,
     struct conf_errors *errs)
 {
@@ -402,13 +419,12 @@ lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
 	struct lb_listener *l, *next;
 	size_t i, n = new != NULL ? new->nlisteners : 0;
 
-	lb_listener_loop = loop;
 	p = xcalloc(n + 1, sizeof(*p));
-	if (n > 0 && lb_listener_prepare(new, socks, nsocks, p, errs) > 0) {
+	if (n > 0 && lb_listener_prepare(w, new, socks, nsocks, p, errs) > 0) {
 		lb_listener_prep_free(p, n);
 		return -EINVAL;
 	}
-	for (l = lb_listeners; l != NULL; l = l->next)
+	for (l = w->ls.head; l != NULL; l = l->next)
 		l->seen = false;
 	for (i = 0; i < n; i++) {
 		const struct lb_listener_conf *lc = &new->listeners[i];
@@ -416,23 +432,23 @@ lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
 		if ((l = p[i].keep) != NULL)
 			lb_listener_update(l, lc, new);
 		else
-			l = lb_listener_new(loop, lc, new, p[i].fd);
+			l = lb_listener_new(w, lc, new, p[i].fd);
 		p[i].fd = -1;
 		lb_tls_unref(l->tls);
 		l->tls = p[i].tls;
 		p[i].tls = NULL;
 		l->seen = true;
 	}
-	for (l = lb_listeners; l != NULL; l = next) {
+	for (l = w->ls.head; l != NULL; l = next) {
 		next = l->next;
 		if (!l->seen && l->fd != -1)
 			lb_listener_close(l);
 	}
-	lb_proxy_adopt(socks, nsocks);
+	lb_proxy_adopt(w, socks, nsocks);
 	/* Server addresses may have changed under their names. */
-	lb_bconn_close_idle_all();
+	lb_bconn_close_idle_all(w);
 	lb_listener_prep_free(p, n);
-	lb_limit_apply(new);
+	lb_limit_apply(w, new);
 	(void)old; /* the diff is by name against what is running */
 	return 0;
 }
@@ -440,53 +456,54 @@ lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
 /* Graceful stop */
 
 static void
-lb_listener_finish(void)
+lb_listener_finish(struct lb_worker *w)
 {
-	if (lb_listener_stopped)
+	if (w->ls.stopped)
 		return;
-	lb_listener_stopped = true;
-	if (lb_listener_loop != NULL)
-		ev_timer_stop(lb_listener_loop, &lb_listener_deadline);
-	log_info("lb drained", "conns=%u", lb_conn_count());
+	w->ls.stopped = true;
+	if (w->loop != NULL)
+		ev_timer_stop(w->loop, &w->ls.deadline);
+	log_info("lb drained", "conns=%u", lb_conn_count(w));
 	plane_stopped();
 }
 
 void
-lb_listener_conn_gone(void)
+lb_listener_conn_gone(struct lb_worker *w)
 {
-	if (lb_listener_stop_req && lb_conn_count() == 0)
-		lb_listener_finish();
+	if (w->ls.stop_req && lb_conn_count(w) == 0)
+		lb_listener_finish(w);
 	else
-		lb_limit_conn_gone();
+		lb_limit_conn_gone(w);
 }
 
 static void
 lb_listener_deadline_cb(struct ev_timer *t, void *arg)
 {
-	log_warn("lb stop deadline", "conns=%u", lb_conn_count());
-	lb_conn_stop(NULL, true);
-	lb_listener_finish();
+	struct lb_worker *w = arg;
+
+	log_warn("lb stop deadline", "conns=%u", lb_conn_count(w));
+	lb_conn_stop(w, NULL, true);
+	lb_listener_finish(w);
 }
 
 void
-lb_proxy_stop(unsigned deadline_ms)
+lb_proxy_stop(struct lb_worker *w, unsigned deadline_ms)
 {
 	struct lb_listener *l, *next;
 
-	if (lb_listener_stop_req)
+	if (w->ls.stop_req)
 		return;
-	lb_listener_stop_req = true;
-	ev_timer_init(&lb_listener_deadline, lb_listener_deadline_cb, NULL);
-	for (l = lb_listeners; l != NULL; l = next) {
+	w->ls.stop_req = true;
+	for (l = w->ls.head; l != NULL; l = next) {
 		next = l->next;
 		lb_listener_close(l);
 	}
-	lb_bconn_close_idle_all();
-	if (lb_conn_count() == 0 || lb_listener_loop == NULL) {
-		lb_listener_finish();
+	lb_bconn_close_idle_all(w);
+	if (lb_conn_count(w) == 0 || w->loop == NULL) {
+		lb_listener_finish(w);
 		return;
 	}
-	ev_timer_start(lb_listener_loop, &lb_listener_deadline, deadline_ms);
+	ev_timer_start(w->loop, &w->ls.deadline, deadline_ms);
 }
 
 /* Metrics */
@@ -542,14 +559,15 @@ lb_listener_labels(
 
 /* One family of per-cause counters; zero samples are left out. */
 static void
-lb_listener_mx_causes(struct buf *out, struct buf *lab, const char *name,
-    const char *help, size_t off, size_t n, const char *(*cause)(int))
+lb_listener_mx_causes(const struct lb_worker *w, struct buf *out,
+    struct buf *lab, const char *name, const char *help, size_t off, size_t n,
+    const char *(*cause)(int))
 {
 	struct lb_listener *l;
 	size_t i;
 
 	mx_family(out, name, "counter", help);
-	for (l = lb_listeners; l != NULL; l = l->next) {
+	for (l = w->ls.head; l != NULL; l = l->next) {
 		const uint64_t *v =
 		    (const uint64_t *)(const void *)((const char *)&l->st +
 		        off);
@@ -582,19 +600,36 @@ lb_listener_term_cause(int e)
 	return lb_log_term_name((enum lb_term)e);
 }
 
+/* The worker's send batching (lb_uring.h). */
+static void
+lb_listener_uring_metrics(const struct lb_worker *w, struct buf *out)
+{
+	struct lb_uring_stats us;
+
+	lb_uring_get_stats(&w->uring, &us);
+	mx_family(out, "haven_lb_send_batches_total", "counter",
+	    "Batches of requests sent to servers in one io_uring submission");
+	mx_u64(out, "haven_lb_send_batches_total", NULL, us.batches);
+	mx_family(out, "haven_lb_batched_sends_total", "counter",
+	    "Requests sent to servers through those batches");
+	mx_u64(out, "haven_lb_batched_sends_total", NULL, us.sends);
+}
+
+/* lb_plane.c renders the pools' families (lb_metrics.c) just before. */
 void
-lb_proxy_metrics(struct buf *out)
+lb_proxy_metrics(const struct lb_worker *w, struct buf *out)
 {
 	struct lb_listener *l;
 	struct buf lab;
 	size_t i;
 
+	lb_listener_uring_metrics(w, out);
 	buf_init(&lab);
 	for (i = 0; i < ARRAY_SIZE(lb_listener_mx); i++) {
 		const struct lb_listener_mx *m = &lb_listener_mx[i];
 
 		mx_family(out, m->name, m->type, m->help);
-		for (l = lb_listeners; l != NULL; l = l->next) {
+		for (l = w->ls.head; l != NULL; l = l->next) {
 			lb_listener_labels(&lab, l->name, NULL, NULL);
 			mx_u64(out, m->name, lab.data,
 			    *(const uint64_t *)(const void
@@ -604,33 +639,35 @@ lb_proxy_metrics(struct buf *out)
 	mx_family(out, "haven_lb_access_log_skipped_total", "counter",
 	    "Access log lines dropped by the per-second budget");
 	mx_u64(out, "haven_lb_access_log_skipped_total", NULL,
-	    lb_log_skipped_total());
+	    lb_log_skipped_total(w));
 	mx_family(out, "haven_lb_listener_connections", "gauge",
 	    "Open client connections");
-	for (l = lb_listeners; l != NULL; l = l->next) {
+	for (l = w->ls.head; l != NULL; l = l->next) {
 		lb_listener_labels(&lab, l->name, NULL, NULL);
 		mx_u64(
 		    out, "haven_lb_listener_connections", lab.data, l->nconn);
 	}
-	lb_listener_mx_causes(out, &lab, "haven_lb_listener_http_errors_total",
+	lb_listener_mx_causes(w, out, &lab,
+	    "haven_lb_listener_http_errors_total",
 	    "Requests rejected by the HTTP parser, by cause",
 	    offsetof(struct lb_listener_stats, http_errors), HTTP1_E__COUNT,
 	    lb_listener_http_cause);
-	lb_listener_mx_causes(out, &lab,
+	lb_listener_mx_causes(w, out, &lab,
 	    "haven_lb_listener_bad_responses_total",
 	    "Server responses rejected by the HTTP parser, by cause",
 	    offsetof(struct lb_listener_stats, bad_responses), HTTP1_E__COUNT,
 	    lb_listener_http_cause);
-	lb_listener_mx_causes(out, &lab,
+	lb_listener_mx_causes(w, out, &lab,
 	    "haven_lb_listener_proxyproto_errors_total",
 	    "Connections closed for a bad PROXY protocol header, by cause",
 	    offsetof(struct lb_listener_stats, proxyproto_errors),
 	    LB_PROXYPROTO_E__COUNT, lb_listener_pp_cause);
-	lb_listener_mx_causes(out, &lab, "haven_lb_listener_terminations_total",
+	lb_listener_mx_causes(w, out, &lab,
+	    "haven_lb_listener_terminations_total",
 	    "Requests and connections ended, by termination cause",
 	    offsetof(struct lb_listener_stats, term), LB_TERM__COUNT,
 	    lb_listener_term_cause);
 	buf_fini(&lab);
-	lb_limit_metrics(out);
-	lb_mem_metrics(out);
+	lb_limit_metrics(w, out);
+	lb_mem_metrics(w, out);
 }

@@ -17,7 +17,7 @@
 
 #include <stdio.h>
 
-#include "lb/lb_conn.h"
+#include "lb/lb_worker.h"
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -42,10 +42,6 @@ static const char *const lb_log_terms[] = {
 	[LB_TERM_STOPPING] = "stopping",
 };
 
-static uint64_t lb_log_window_ms;
-static unsigned lb_log_count;
-static uint64_t lb_log_skipped; /* lines not formatted: over budget */
-
 const char *
 lb_log_term_name(enum lb_term t)
 {
@@ -57,16 +53,17 @@ lb_log_term_name(enum lb_term t)
 static bool
 lb_log_budget(struct lb_conn *c)
 {
+	struct lb_log *lg = &c->w->log;
 	uint64_t now = ev_now_ms(c->loop);
 
 	if (log_get_level() > LOG_INFO)
 		return false;
-	if (now - lb_log_window_ms >= 1000) {
-		lb_log_window_ms = now;
-		lb_log_count = 0;
+	if (now - lg->window_ms >= 1000) {
+		lg->window_ms = now;
+		lg->count = 0;
 	}
-	if (++lb_log_count > LOG_BURST) {
-		lb_log_skipped++;
+	if (++lg->count > LOG_BURST) {
+		lg->skipped++;
 		return false;
 	}
 	return true;
@@ -86,9 +83,9 @@ lb_log_server(const struct lb_conn *c)
 }
 
 uint64_t
-lb_log_skipped_total(void)
+lb_log_skipped_total(const struct lb_worker *w)
 {
-	return lb_log_skipped;
+	return w->log.skipped;
 }
 
 void

@@ -15,22 +15,13 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "lb/lb_conn.h"
+#include "lb/lb_worker.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 
 #define LB_MEM_PERIOD_MS 2000
 #define LB_MEM_MIN_DROP  256 /* connections: smaller bursts are not worth it */
 #define LB_MEM_BUFS_KEEP 16  /* free buffers kept after a trim */
-
-static struct {
-	struct ev_loop *loop; /* borrowed: the worker's */
-	struct ev_timer timer;
-	unsigned peak; /* most connections since the last trim */
-	bool low;      /* the count was low at the previous tick too */
-	uint64_t trims;
-	uint64_t trimmed_bytes; /* RSS given back, as measured around trims */
-} lb_mem;
 
 /* Resident set size in bytes from /proc/self/statm; 0 if unreadable. */
 static uint64_t
@@ -49,71 +40,86 @@ lb_mem_rss(void)
 }
 
 static void
-lb_mem_trim(unsigned now)
+lb_mem_trim(struct lb_worker *w, unsigned now)
 {
+	struct lb_mem *m = &w->mem;
 	uint64_t before = lb_mem_rss(), after;
 
-	lb_iobuf_shrink(LB_MEM_BUFS_KEEP);
+	lb_iobuf_shrink(&w->bufs, LB_MEM_BUFS_KEEP);
 	(void)malloc_trim(0);
 	after = lb_mem_rss();
-	lb_mem.trims++;
+	m->trims++;
 	if (after < before)
-		lb_mem.trimmed_bytes += before - after;
+		m->trimmed_bytes += before - after;
 	log_info("memory returned after a burst",
-	    "peak_conns=%u conns=%u rss_before=%llu rss_after=%llu",
-	    lb_mem.peak, now, (unsigned long long)before,
-	    (unsigned long long)after);
+	    "peak_conns=%u conns=%u rss_before=%llu rss_after=%llu", m->peak,
+	    now, (unsigned long long)before, (unsigned long long)after);
 }
 
 static void
 lb_mem_tick(struct ev_timer *t, void *arg)
 {
-	unsigned now = lb_conn_count();
+	struct lb_worker *w = arg;
+	struct lb_mem *m = &w->mem;
+	unsigned now = lb_conn_count(w);
 
-	if (now > lb_mem.peak)
-		lb_mem.peak = now;
-	if (lb_mem.peak - now >= LB_MEM_MIN_DROP && now <= lb_mem.peak / 4) {
-		if (lb_mem.low) {
-			lb_mem_trim(now);
-			lb_mem.peak = now;
-			lb_mem.low = false;
+	if (now > m->peak)
+		m->peak = now;
+	if (m->peak - now >= LB_MEM_MIN_DROP && now <= m->peak / 4) {
+		if (m->low) {
+			lb_mem_trim(w, now);
+			m->peak = now;
+			m->low = false;
 		} else {
-			lb_mem.low = true;
+			m->low = true;
 		}
 	} else {
-		lb_mem.low = false;
+		m->low = false;
 	}
-	ev_timer_start(lb_mem.loop, &lb_mem.timer, LB_MEM_PERIOD_MS);
+	ev_timer_start(w->loop, &m->timer, LB_MEM_PERIOD_MS);
 }
 
 void
-lb_mem_start(struct ev_loop *loop)
+lb_mem_init(struct lb_worker *w)
 {
-	lb_mem.loop = loop;
-	ev_timer_init(&lb_mem.timer, lb_mem_tick, NULL);
-	ev_timer_start(loop, &lb_mem.timer, LB_MEM_PERIOD_MS);
+	ev_timer_init(&w->mem.timer, lb_mem_tick, w);
 }
 
 void
-lb_mem_conn_opened(void)
+lb_mem_start(struct lb_worker *w)
 {
-	unsigned n = lb_conn_count();
-
-	if (n > lb_mem.peak)
-		lb_mem.peak = n;
+	ev_timer_start(w->loop, &w->mem.timer, LB_MEM_PERIOD_MS);
 }
 
 void
-lb_mem_metrics(struct buf *out)
+lb_mem_stop(struct lb_worker *w)
 {
+	if (w->loop != NULL)
+		ev_timer_stop(w->loop, &w->mem.timer);
+}
+
+void
+lb_mem_conn_opened(struct lb_worker *w)
+{
+	unsigned n = lb_conn_count(w);
+
+	if (n > w->mem.peak)
+		w->mem.peak = n;
+}
+
+void
+lb_mem_metrics(const struct lb_worker *w, struct buf *out)
+{
+	const struct lb_mem *m = &w->mem;
+
 	mx_family(out, "haven_lb_rss_bytes", "gauge",
 	    "Resident memory of the worker");
 	mx_u64(out, "haven_lb_rss_bytes", NULL, lb_mem_rss());
 	mx_family(out, "haven_lb_memory_trims_total", "counter",
 	    "Times memory was handed back to the system after a burst");
-	mx_u64(out, "haven_lb_memory_trims_total", NULL, lb_mem.trims);
+	mx_u64(out, "haven_lb_memory_trims_total", NULL, m->trims);
 	mx_family(out, "haven_lb_memory_trimmed_bytes_total", "counter",
 	    "Resident bytes those trims gave back");
-	mx_u64(out, "haven_lb_memory_trimmed_bytes_total", NULL,
-	    lb_mem.trimmed_bytes);
+	mx_u64(
+	    out, "haven_lb_memory_trimmed_bytes_total", NULL, m->trimmed_bytes);
 }

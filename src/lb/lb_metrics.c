@@ -9,7 +9,6 @@
  * index is added by the parent, not here).
  */
 #include "lb/lb_pool_priv.h"
-#include "lb/lb_uring.h"
 #include "lib/metrics.h"
 
 static const char *const lb_err_names[LB_ERR__COUNT] = {
@@ -52,14 +51,15 @@ typedef uint64_t lb_metrics_pool_fn(const struct lb_pool *p);
 typedef uint64_t lb_metrics_server_fn(const struct lb_server *s);
 
 static void
-lb_metrics_pool_family(struct buf *out, struct buf *l, const char *name,
-    const char *type, const char *help, lb_metrics_pool_fn *fn)
+lb_metrics_pool_family(const struct lb_runtime *rt, struct buf *out,
+    struct buf *l, const char *name, const char *type, const char *help,
+    lb_metrics_pool_fn *fn)
 {
 	size_t i;
 
 	mx_family(out, name, type, help);
-	for (i = 0; i < lb_runtime_npools(); i++) {
-		struct lb_pool *p = lb_runtime_pool_at(i);
+	for (i = 0; i < lb_runtime_npools(rt); i++) {
+		struct lb_pool *p = lb_runtime_pool_at(rt, i);
 
 		mx_u64(out, name, lb_metrics_labels(l, p, NULL, NULL, NULL),
 		    fn(p));
@@ -67,14 +67,15 @@ lb_metrics_pool_family(struct buf *out, struct buf *l, const char *name,
 }
 
 static void
-lb_metrics_server_family(struct buf *out, struct buf *l, const char *name,
-    const char *type, const char *help, lb_metrics_server_fn *fn)
+lb_metrics_server_family(const struct lb_runtime *rt, struct buf *out,
+    struct buf *l, const char *name, const char *type, const char *help,
+    lb_metrics_server_fn *fn)
 {
 	size_t i, j;
 
 	mx_family(out, name, type, help);
-	for (i = 0; i < lb_runtime_npools(); i++) {
-		struct lb_pool *p = lb_runtime_pool_at(i);
+	for (i = 0; i < lb_runtime_npools(rt); i++) {
+		struct lb_pool *p = lb_runtime_pool_at(rt, i);
 
 		for (j = 0; j < p->nservers; j++)
 			mx_u64(out, name,
@@ -113,7 +114,7 @@ LB_MX_SERVER(retries, s->stats.retries)
 LB_MX_SERVER(active, s->active)
 LB_MX_SERVER(usable, lb_server_usable(s))
 LB_MX_SERVER(standby, lb_server_standby(s))
-LB_MX_SERVER(weight, lb_server_eff_weight(s, lb_pool_now()))
+LB_MX_SERVER(weight, lb_server_eff_weight(s, lb_pool_now(s->pool)))
 LB_MX_SERVER(passive_fails, s->stats.passive_fails)
 LB_MX_SERVER(passive_ejections, s->stats.passive_ejections)
 LB_MX_SERVER(passive_kept, s->stats.passive_last_kept)
@@ -122,15 +123,15 @@ LB_MX_SERVER(bytes_in, s->stats.bytes_in)
 LB_MX_SERVER(bytes_out, s->stats.bytes_out)
 
 static void
-lb_metrics_errors(struct buf *out, struct buf *l)
+lb_metrics_errors(const struct lb_runtime *rt, struct buf *out, struct buf *l)
 {
 	size_t i, j;
 	int e;
 
 	mx_family(out, "haven_lb_pool_errors_total", "counter",
 	    "Failed client requests by cause");
-	for (i = 0; i < lb_runtime_npools(); i++) {
-		struct lb_pool *p = lb_runtime_pool_at(i);
+	for (i = 0; i < lb_runtime_npools(rt); i++) {
+		struct lb_pool *p = lb_runtime_pool_at(rt, i);
 
 		for (e = 0; e < LB_ERR__COUNT; e++)
 			mx_u64(out, "haven_lb_pool_errors_total",
@@ -140,8 +141,8 @@ lb_metrics_errors(struct buf *out, struct buf *l)
 	}
 	mx_family(out, "haven_lb_server_errors_total", "counter",
 	    "Failed attempts to a server by cause");
-	for (i = 0; i < lb_runtime_npools(); i++) {
-		struct lb_pool *p = lb_runtime_pool_at(i);
+	for (i = 0; i < lb_runtime_npools(rt); i++) {
+		struct lb_pool *p = lb_runtime_pool_at(rt, i);
 
 		for (j = 0; j < p->nservers; j++)
 			for (e = 0; e < LB_ERR__COUNT; e++)
@@ -153,14 +154,15 @@ lb_metrics_errors(struct buf *out, struct buf *l)
 }
 
 static void
-lb_metrics_zones_and_latency(struct buf *out, struct buf *l)
+lb_metrics_zones_and_latency(
+    const struct lb_runtime *rt, struct buf *out, struct buf *l)
 {
 	size_t i, j, z;
 
 	mx_family(out, "haven_lb_pool_zone_active", "gauge",
 	    "1 for the zone taking the pool's traffic");
-	for (i = 0; i < lb_runtime_npools(); i++) {
-		struct lb_pool *p = lb_runtime_pool_at(i);
+	for (i = 0; i < lb_runtime_npools(rt); i++) {
+		struct lb_pool *p = lb_runtime_pool_at(rt, i);
 
 		for (z = 0; z < p->nzones; z++)
 			mx_u64(out, "haven_lb_pool_zone_active",
@@ -170,8 +172,8 @@ lb_metrics_zones_and_latency(struct buf *out, struct buf *l)
 	}
 	mx_family(out, "haven_lb_pool_latency_seconds", "histogram",
 	    "Request start to response head");
-	for (i = 0; i < lb_runtime_npools(); i++) {
-		struct lb_pool *p = lb_runtime_pool_at(i);
+	for (i = 0; i < lb_runtime_npools(rt); i++) {
+		struct lb_pool *p = lb_runtime_pool_at(rt, i);
 
 		mx_hist_render(out, "haven_lb_pool_latency_seconds",
 		    lb_metrics_labels(l, p, NULL, NULL, NULL),
@@ -179,8 +181,8 @@ lb_metrics_zones_and_latency(struct buf *out, struct buf *l)
 	}
 	mx_family(out, "haven_lb_server_latency_seconds", "histogram",
 	    "Attempt start to response head");
-	for (i = 0; i < lb_runtime_npools(); i++) {
-		struct lb_pool *p = lb_runtime_pool_at(i);
+	for (i = 0; i < lb_runtime_npools(rt); i++) {
+		struct lb_pool *p = lb_runtime_pool_at(rt, i);
 
 		for (j = 0; j < p->nservers; j++)
 			mx_hist_render(out, "haven_lb_server_latency_seconds",
@@ -267,11 +269,10 @@ static const struct lb_metrics_server_def lb_metrics_server_defs[] = {
 };
 
 void
-lb_metrics_render(struct buf *out)
+lb_metrics_render(const struct lb_runtime *rt, struct buf *out)
 {
 	const struct lb_metrics_pool_def *pd;
 	const struct lb_metrics_server_def *sd;
-	struct lb_uring_stats us;
 	struct buf l;
 	size_t i;
 
@@ -279,29 +280,22 @@ lb_metrics_render(struct buf *out)
 	for (i = 0; i < ARRAY_SIZE(lb_metrics_pool_defs); i++) {
 		pd = &lb_metrics_pool_defs[i];
 		lb_metrics_pool_family(
-		    out, &l, pd->name, pd->type, pd->help, pd->fn);
+		    rt, out, &l, pd->name, pd->type, pd->help, pd->fn);
 	}
-	lb_metrics_zones_and_latency(out, &l);
-	lb_metrics_errors(out, &l);
+	lb_metrics_zones_and_latency(rt, out, &l);
+	lb_metrics_errors(rt, out, &l);
 	for (i = 0; i < ARRAY_SIZE(lb_metrics_server_defs); i++) {
 		sd = &lb_metrics_server_defs[i];
 		lb_metrics_server_family(
-		    out, &l, sd->name, sd->type, sd->help, sd->fn);
+		    rt, out, &l, sd->name, sd->type, sd->help, sd->fn);
 	}
 	mx_family(out, "haven_lb_verdicts_unknown_total", "counter",
 	    "Health verdicts for targets this worker does not have");
 	mx_u64(out, "haven_lb_verdicts_unknown_total", NULL,
-	    lb_runtime_verdicts_unknown());
+	    lb_runtime_verdicts_unknown(rt));
 	mx_family(out, "haven_lb_passive_unsent_total", "counter",
 	    "Passive reports dropped: no channel to the parent");
 	mx_u64(out, "haven_lb_passive_unsent_total", NULL,
-	    lb_runtime_passive_unsent());
-	lb_uring_get_stats(&us);
-	mx_family(out, "haven_lb_send_batches_total", "counter",
-	    "Batches of requests sent to servers in one io_uring submission");
-	mx_u64(out, "haven_lb_send_batches_total", NULL, us.batches);
-	mx_family(out, "haven_lb_batched_sends_total", "counter",
-	    "Requests sent to servers through those batches");
-	mx_u64(out, "haven_lb_batched_sends_total", NULL, us.sends);
+	    lb_runtime_passive_unsent(rt));
 	buf_fini(&l);
 }

@@ -76,7 +76,8 @@ struct lb_pool_stats {
 struct lb_server_stats *lb_server_stats(struct lb_server *s);
 struct lb_pool_stats *lb_pool_stats(struct lb_pool *p);
 
-/* Append this worker's lb families (every pool of the runtime). */
-void lb_metrics_render(struct buf *out);
+struct lb_runtime;
+/* Append this worker's lb families (every pool of rt). */
+void lb_metrics_render(const struct lb_runtime *rt, struct buf *out);
 
 #endif

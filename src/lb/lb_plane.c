@@ -12,6 +12,12 @@
  *
  * Passive reports leave through plane_send(IPC_PASSIVE); verdicts come in
  * as IPC_VERDICT, one struct ipc_verdict or an array of them.
+ *
+ * lb_plane_rt is the plane's one root: the plane hooks take no user
+ * pointer, so they reach the runtime and the worker through it; everything
+ * below them is passed what it needs or finds it through the object at
+ * hand (a pool its runtime, a connection or listener its worker). Both live
+ * until the process exits after plane_stopped(): a stop only drains them.
  */
 #include <sys/socket.h>
 
@@ -29,10 +35,14 @@
 #include "lib/plane.h"
 #include "lib/util.h"
 
-static struct {
+struct lb_plane_rt {
 	struct ev_loop *loop; /* borrowed: the child's */
 	unsigned worker;      /* for log lines */
-} lb_plane_st;
+	struct lb_runtime rt; /* the pools */
+	struct lb_worker *w;  /* owned: the data path, from init on */
+};
+
+static struct lb_plane_rt lb_plane_rt;
 
 /* A refusal is counted by the runtime (plane.h); each report stands
  * alone, so nothing is queued for a retry. */
@@ -42,15 +52,24 @@ lb_plane_passive(const struct ipc_passive *p)
 	(void)plane_send(IPC_PASSIVE, p, sizeof(*p));
 }
 
+/* The runtime's down hook: arg is the worker. */
+static void
+lb_plane_server_down(struct lb_server *s, void *arg)
+{
+	lb_conn_server_down(arg, s);
+}
+
 static int
 lb_plane_init(struct ev_loop *loop, unsigned worker, unsigned nworkers)
 {
-	lb_plane_st.loop = loop;
-	lb_plane_st.worker = worker;
-	lb_runtime_init(loop);
-	lb_runtime_set_passive_hook(lb_plane_passive);
-	lb_runtime_set_down_hook(lb_conn_server_down);
-	lb_mem_start(loop);
+	lb_plane_rt.loop = loop;
+	lb_plane_rt.worker = worker;
+	lb_runtime_init(&lb_plane_rt.rt, loop);
+	lb_plane_rt.w = lb_worker_new(loop, &lb_plane_rt.rt);
+	lb_runtime_set_passive_hook(&lb_plane_rt.rt, lb_plane_passive);
+	lb_runtime_set_down_hook(
+	    &lb_plane_rt.rt, lb_plane_server_down, lb_plane_rt.w);
+	lb_mem_start(lb_plane_rt.w);
 	return 0;
 }
 
@@ -61,17 +80,16 @@ lb_plane_apply(const void *old, const void *conf, const struct plane_env *env,
 	const struct lb_conf *o = old, *c = conf;
 	int rc;
 
-	lb_runtime_apply(c);
-	rc = lb_proxy_apply(
-	    lb_plane_st.loop, o, c, env->socks, env->nsocks, errs);
+	lb_runtime_apply(&lb_plane_rt.rt, c);
+	rc = lb_proxy_apply(lb_plane_rt.w, o, c, env->socks, env->nsocks, errs);
 	if (rc != 0) {
 		log_warn("lb config rejected", "worker=%u rc=%d",
-		    lb_plane_st.worker, rc);
-		lb_runtime_apply(o);
+		    lb_plane_rt.worker, rc);
+		lb_runtime_apply(&lb_plane_rt.rt, o);
 		return rc;
 	}
 	log_info("lb config applied", "worker=%u pools=%zu listeners=%zu",
-	    lb_plane_st.worker, c->npools, c->nlisteners);
+	    lb_plane_rt.worker, c->npools, c->nlisteners);
 	return 0;
 }
 
@@ -91,21 +109,35 @@ lb_plane_on_msg(const struct ipc_msg *msg)
 
 		/* The payload may be unaligned: copy before use. */
 		memcpy(&cp, data + i * sizeof(cp), sizeof(cp));
-		lb_runtime_verdict(&cp);
+		lb_runtime_verdict(&lb_plane_rt.rt, &cp);
 	}
 }
 
 static void
 lb_plane_metrics(struct buf *out)
 {
-	lb_metrics_render(out);
-	lb_proxy_metrics(out);
+	lb_metrics_render(&lb_plane_rt.rt, out);
+	lb_proxy_metrics(lb_plane_rt.w, out);
+}
+
+static int
+lb_plane_query(const char *method, const char *path, const char *body,
+    size_t body_len, struct buf *out)
+{
+	return lb_api_query(
+	    &lb_plane_rt.rt, lb_plane_rt.w, method, path, body, body_len, out);
+}
+
+static void
+lb_plane_adopt(const struct plane_sock *socks, size_t n)
+{
+	lb_proxy_adopt(lb_plane_rt.w, socks, n);
 }
 
 static void
 lb_plane_stop(unsigned deadline_ms)
 {
-	lb_proxy_stop(deadline_ms);
+	lb_proxy_stop(lb_plane_rt.w, deadline_ms);
 }
 
 /*
@@ -152,10 +184,10 @@ const struct plane_ops lb_plane = {
 	.init = lb_plane_init,
 	.apply = lb_plane_apply,
 	.on_msg = lb_plane_on_msg,
-	.query = lb_api_query,
+	.query = lb_plane_query,
 	.metrics = lb_plane_metrics,
 	.stop = lb_plane_stop,
-	.adopt = lb_proxy_adopt,
+	.adopt = lb_plane_adopt,
 	.nprocs = lb_plane_nprocs,
 	.targets = lb_targets,
 	.sockets = lb_plane_sockets,

@@ -36,9 +36,9 @@
 #include "lib/log.h"
 
 uint64_t
-lb_pool_now(void)
+lb_pool_now(const struct lb_pool *p)
 {
-	struct ev_loop *loop = lb_runtime_loop();
+	struct ev_loop *loop = lb_runtime_loop(p->rt);
 
 	return loop != NULL ? ev_now_ms(loop) : 0;
 }
@@ -88,8 +88,8 @@ lb_pool_unref(struct lb_pool *p)
 {
 	if (--p->refs > 0)
 		return;
-	if (lb_runtime_loop() != NULL)
-		ev_timer_stop(lb_runtime_loop(), &p->hold);
+	if (lb_runtime_loop(p->rt) != NULL)
+		ev_timer_stop(lb_runtime_loop(p->rt), &p->hold);
 	free(p->ring);
 	free(p->servers);
 	namemap_fini(&p->byname);
@@ -151,16 +151,17 @@ static void
 lb_server_detach(struct lb_server *s)
 {
 	s->removed = true;
-	if (lb_runtime_loop() != NULL)
-		ev_timer_stop(lb_runtime_loop(), &s->readmit);
+	if (lb_runtime_loop(s->pool->rt) != NULL)
+		ev_timer_stop(lb_runtime_loop(s->pool->rt), &s->readmit);
 	lb_server_unref(s);
 }
 
 struct lb_pool *
-lb_pool_new(const struct lb_pool_conf *pc)
+lb_pool_new(struct lb_runtime *rt, const struct lb_pool_conf *pc)
 {
 	struct lb_pool *p = xcalloc(1, sizeof(*p));
 
+	p->rt = rt;
 	p->name = xstrdup(pc->name);
 	p->refs = 1;
 	p->active_zone = LB_ZONE_UNSET;
@@ -216,8 +217,8 @@ lb_pool_release(struct lb_pool *p)
 	size_t i;
 
 	p->removed = true;
-	if (lb_runtime_loop() != NULL)
-		ev_timer_stop(lb_runtime_loop(), &p->hold);
+	if (lb_runtime_loop(p->rt) != NULL)
+		ev_timer_stop(lb_runtime_loop(p->rt), &p->hold);
 	for (i = 0; i < p->nservers; i++)
 		lb_server_detach(p->servers[i]);
 	p->nservers = 0;
@@ -284,7 +285,7 @@ lb_server_note_usable(struct lb_server *s, bool was_usable)
 	if (was_usable || !lb_server_usable(s))
 		return;
 	s->up_since_ms =
-	    s->pool->conf.slow_start_ms > 0 ? MAX(lb_pool_now(), 1) : 0;
+	    s->pool->conf.slow_start_ms > 0 ? MAX(lb_pool_now(s->pool), 1) : 0;
 }
 
 void
@@ -308,12 +309,13 @@ lb_server_set_verdict(struct lb_server *s, enum hc_state st, enum hc_reason why,
 	s->probe_state = st == HC_DOWN ? probe : st;
 	/* Probes, not damping or ejection: it does not answer. */
 	if (marked_down && s->pool->conf.on_marked_down == LB_OMD_SHUTDOWN)
-		lb_runtime_server_down(s);
+		lb_runtime_server_down(s->pool->rt, s);
 	if (st == HC_UP && s->passive_down) {
 		s->passive_down = false;
 		s->passive_consecutive = 0;
-		if (lb_runtime_loop() != NULL)
-			ev_timer_stop(lb_runtime_loop(), &s->readmit);
+		if (lb_runtime_loop(s->pool->rt) != NULL)
+			ev_timer_stop(
+			    lb_runtime_loop(s->pool->rt), &s->readmit);
 	}
 	/* UNKNOWN -> UP is a first verdict, not a return: no ramp. */
 	if (old != HC_UNKNOWN || st != HC_UP)
@@ -469,14 +471,14 @@ void
 lb_server_passive_fail(struct lb_server *s, enum hc_reason why)
 {
 	struct ipc_passive msg;
-	struct ev_loop *loop = lb_runtime_loop();
+	struct ev_loop *loop = lb_runtime_loop(s->pool->rt);
 
 	s->stats.passive_fails++;
 	s->passive_consecutive++;
 	memset(&msg, 0, sizeof(msg));
 	snprintf(msg.target, sizeof(msg.target), "%s", s->name);
 	msg.kind = (int32_t)why;
-	lb_runtime_passive_report(&msg);
+	lb_runtime_passive_report(s->pool->rt, &msg);
 	if (s->removed || s->passive_down)
 		return;
 	if (lb_server_usable(s) && lb_pool_nusable(s->pool) == 1) {
@@ -602,7 +604,7 @@ lb_pool_pick_retry(struct lb_pool *p, const struct lb_pick_ctx *ctx,
     struct lb_server **c, uint32_t *w)
 {
 	struct lb_server *s;
-	uint64_t now = lb_pool_now();
+	uint64_t now = lb_pool_now(p);
 	size_t i, n;
 	int pass;
 
@@ -633,7 +635,7 @@ lb_pool_pick(
 	struct lb_server *stack_c[LB_POOL_STACK_CANDS], **c = stack_c, *s;
 	uint32_t stack_w[LB_POOL_STACK_CANDS], *w = stack_w;
 	size_t i, n = 0, nexcl = 0, nfull = 0;
-	uint64_t now = lb_pool_now();
+	uint64_t now = lb_pool_now(p);
 
 	lb_zone_update(p);
 	if (p->active_zone < 0 && p->conf.all_down != LB_ALL_DOWN_FAIL_OPEN) {

@@ -79,6 +79,9 @@ struct lb_hash_point {
 };
 
 struct lb_pool {
+	/* borrowed: the runtime that made it, which outlives it; NULL for a
+	 * pool made on its own (tests): no clock, no hooks. */
+	struct lb_runtime *rt;
 	char *name;                 /* owned */
 	struct lb_pool_conf conf;   /* owned copy: strings duplicated, no
 	                               servers (see lb_pool_conf_copy) */
@@ -104,7 +107,8 @@ struct lb_pool {
 };
 
 /* lb_pool.c */
-struct lb_pool *lb_pool_new(const struct lb_pool_conf *pc);
+struct lb_pool *lb_pool_new(
+    struct lb_runtime *rt, const struct lb_pool_conf *pc);
 /* Update definition in place (same name), keeping state by server name. */
 void lb_pool_update(struct lb_pool *p, const struct lb_pool_conf *pc);
 /* Detach from the runtime; freed when the last server reference goes. */
@@ -132,7 +136,8 @@ void lb_server_set_health(
 void lb_server_set_admin(struct lb_server *s, enum lb_admin st);
 void lb_server_set_weight(struct lb_server *s, uint32_t w);
 const char *lb_admin_name(enum lb_admin a);
-uint64_t lb_pool_now(void);
+/* Now on the clock of p's runtime, in ms; 0 without one. */
+uint64_t lb_pool_now(const struct lb_pool *p);
 
 /* lb_zone.c */
 void lb_zone_hold_cb(struct ev_timer *t, void *arg);

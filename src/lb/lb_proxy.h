@@ -32,6 +32,18 @@
 #include "lib/plane.h"
 
 struct conf_errors;
+struct lb_worker;
+
+struct lb_runtime;
+
+/*
+ * The data path's state (lb_worker.h). loop and rt (where listeners find
+ * their pools by name) are borrowed and outlive the worker. Free closes
+ * whatever is still open at once; call it from outside the loop's
+ * callbacks.
+ */
+struct lb_worker *lb_worker_new(struct ev_loop *loop, struct lb_runtime *rt);
+void lb_worker_free(struct lb_worker *w);
 
 /*
  * Open, keep, update or close listeners to match new (old is the previous
@@ -41,13 +53,14 @@ struct conf_errors;
  * does not load) go to errs and return -EINVAL with nothing changed: the
  * worker keeps serving old.
  */
-int lb_proxy_apply(struct ev_loop *loop, const struct lb_conf *old,
+int lb_proxy_apply(struct lb_worker *w, const struct lb_conf *old,
     const struct lb_conf *new, const struct plane_sock *socks, size_t nsocks,
     struct conf_errors *errs);
 
 /* A worker went down or came back: drain exactly the adopted sockets of
  * socks (plane_ops.adopt). */
-void lb_proxy_adopt(const struct plane_sock *socks, size_t nsocks);
+void lb_proxy_adopt(
+    struct lb_worker *w, const struct plane_sock *socks, size_t nsocks);
 
 /*
  * Graceful stop: close listeners, close idle keep-alive connections, let
@@ -55,12 +68,12 @@ void lb_proxy_adopt(const struct plane_sock *socks, size_t nsocks);
  * call plane_stopped(). At deadline_ms from now whatever is left is closed
  * and plane_stopped() is called anyway. Idempotent.
  */
-void lb_proxy_stop(unsigned deadline_ms);
+void lb_proxy_stop(struct lb_worker *w, unsigned deadline_ms);
 
 /* Append the data path's Prometheus families (per-listener counters). */
-void lb_proxy_metrics(struct buf *out);
+void lb_proxy_metrics(const struct lb_worker *w, struct buf *out);
 
 /* Open client connections of this worker (for status and tests). */
-unsigned lb_proxy_nconn(void);
+unsigned lb_proxy_nconn(const struct lb_worker *w);
 
 #endif

@@ -11,18 +11,19 @@
 #include "lb/lb_api.h"
 #include "lib/conf.h"
 
-/* The scalar at path below n, or "-"; valid until the next call but one. */
+#define LB_STATUS_STR_MAX 256
+
+/* The scalar at path below n, copied into out (LB_STATUS_STR_MAX bytes), or
+ * "-". */
 static const char *
-lb_status_str(struct conf_node *n, const char *path)
+lb_status_str(struct conf_node *n, const char *path, char *out)
 {
-	static char bufs[2][256];
-	static unsigned k;
 	struct conf_node *v = conf_node_at(n, path);
-	char *out = bufs[k++ % 2], *s;
+	char *s;
 
 	if ((s = conf_node_text(v)) == NULL)
 		return "-";
-	snprintf(out, sizeof(bufs[0]), "%s", s);
+	snprintf(out, LB_STATUS_STR_MAX, "%s", s);
 	free(s);
 	return out;
 }
@@ -30,7 +31,9 @@ lb_status_str(struct conf_node *n, const char *path)
 static bool
 lb_status_true(struct conf_node *n, const char *path)
 {
-	return strcmp(lb_status_str(n, path), "true") == 0;
+	char buf[LB_STATUS_STR_MAX];
+
+	return strcmp(lb_status_str(n, path, buf), "true") == 0;
 }
 
 void
@@ -47,18 +50,18 @@ lb_status_print(struct conf_node *root)
 		bool down = lb_status_true(p, "/all_down");
 		bool fb = lb_status_true(p, "/degraded_fallback");
 		int usable = 0, total = 0;
-		char count[24], zone[256];
+		char count[24], zone[LB_STATUS_STR_MAX],
+		    name[LB_STATUS_STR_MAX];
+		const char *z = lb_status_str(p, "/active_zone", zone);
 
-		snprintf(
-		    zone, sizeof(zone), "%s", lb_status_str(p, "/active_zone"));
 		sv = conf_node_at(p, "/servers");
 		for (size_t j = 0; (srv = conf_node_item(sv, j)) != NULL; j++) {
 			total++;
 			usable += lb_status_true(srv, "/usable");
 		}
 		snprintf(count, sizeof(count), "%d/%d", usable, total);
-		printf("%-24s %-16s %-8s %s\n", lb_status_str(p, "/name"),
-		    strcmp(zone, "null") == 0 ? "-" : zone, count,
+		printf("%-24s %-16s %-8s %s\n", lb_status_str(p, "/name", name),
+		    strcmp(z, "null") == 0 ? "-" : z, count,
 		    down   ? "all servers down" :
 		        fb ? "serving, fallback on held-down servers" :
 		             "serving");

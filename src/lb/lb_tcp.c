@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "lb/lb_conn.h"
+#include "lb/lb_worker.h"
 #include "lib/util.h"
 
 #define LB_TCP_PIPE_SIZE (256 * 1024)
@@ -273,7 +273,7 @@ lb_tcp_recv(struct lb_conn *c, bool up)
 		return w;
 	}
 	/* Only called with rb empty, so a fresh buffer has all its room. */
-	lb_iobuf_get(&c->rb);
+	lb_iobuf_get(&c->w->bufs, &c->rb);
 	w = recv(c->b->fd, c->rb.data + c->rb.len, LB_BUF_SIZE - c->rb.len, 0);
 	if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 		c->brd_ready = false;
@@ -349,7 +349,7 @@ lb_tcp_pump(struct lb_conn *c, bool up)
 			progress = 1;
 			continue;
 		}
-		lb_iobuf_settle(buf);
+		lb_iobuf_settle(&c->w->bufs, buf);
 		if (d->inpipe == 0 && d->eof) {
 			if (!d->shut)
 				lb_tcp_shut(c, up);
@@ -401,7 +401,7 @@ lb_tcp_read_ahead(struct lb_conn *c)
 			c->client_eof = true;
 		c->l->st.bytes_in += (uint64_t)n;
 	}
-	lb_iobuf_settle(&c->in);
+	lb_iobuf_settle(&c->w->bufs, &c->in);
 	lb_conn_interest(c);
 }
 

@@ -17,10 +17,31 @@
 
 #include <sys/socket.h>
 
+#include <liburing.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #define LB_URING_DEPTH 256 /* sends per batch */
+
+struct lb_uring_stats {
+	uint64_t batches; /* submits with at least one send */
+	uint64_t sends;   /* sends through the ring */
+};
+
+/*
+ * One worker's ring (held in struct lb_worker). Zeroed memory is a ring not
+ * tried yet. nq is the number of sends of the current batch, tags[0..nq)
+ * their tags and got[i] whether send i's completion was reported (all 0 and
+ * false outside a batch).
+ */
+struct lb_uring {
+	struct io_uring ring;
+	int state; /* 0: not tried, 1: on, -1: off */
+	unsigned nq;
+	void *tags[LB_URING_DEPTH]; /* borrowed: callers' tags, one batch */
+	bool got[LB_URING_DEPTH];
+	struct lb_uring_stats st;
+};
 
 /*
  * Set the ring up once per worker; idempotent. It stays off (and every
@@ -28,25 +49,23 @@
  * non-blocking send would not complete inline, or when the environment
  * has HAVEN_IO_URING=0. Logs which.
  */
-bool lb_uring_init(void);
-void lb_uring_fini(void);
+bool lb_uring_init(struct lb_uring *u);
+/* Back to "not tried"; the ring's memory is the caller's. */
+void lb_uring_fini(struct lb_uring *u);
 
 /*
  * Queue a non-blocking sendmsg on fd; tag comes back to lb_uring_submit's
  * callback. mh and the memory it points to are borrowed until
  * lb_uring_submit returns. False: the ring is off or full.
  */
-bool lb_uring_sendmsg(int fd, const struct msghdr *mh, void *tag);
+bool lb_uring_sendmsg(
+    struct lb_uring *u, int fd, const struct msghdr *mh, void *tag);
 
 typedef void lb_uring_done_fn(void *tag, long res);
 
 /* Send what was queued; done(tag, bytes sent or -errno) for each. */
-void lb_uring_submit(lb_uring_done_fn *done);
+void lb_uring_submit(struct lb_uring *u, lb_uring_done_fn *done);
 
-struct lb_uring_stats {
-	uint64_t batches; /* submits with at least one send */
-	uint64_t sends;   /* sends through the ring */
-};
-void lb_uring_get_stats(struct lb_uring_stats *st);
+void lb_uring_get_stats(const struct lb_uring *u, struct lb_uring_stats *st);
 
 #endif

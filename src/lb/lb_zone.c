@@ -146,8 +146,8 @@ lb_zone_switch(struct lb_pool *p, int to, const char *why)
 
 	p->active_zone = to;
 	p->better_zone = -1;
-	if (lb_runtime_loop() != NULL)
-		ev_timer_stop(lb_runtime_loop(), &p->hold);
+	if (lb_runtime_loop(p->rt) != NULL)
+		ev_timer_stop(lb_runtime_loop(p->rt), &p->hold);
 	p->stats.zone_changes++;
 	if (to < 0) {
 		p->stats.all_down_events++;
@@ -169,8 +169,8 @@ lb_zone_switch(struct lb_pool *p, int to, const char *why)
 static void
 lb_zone_failback_policy(struct lb_pool *p, int best)
 {
-	struct ev_loop *loop = lb_runtime_loop();
-	uint64_t now = lb_pool_now();
+	struct ev_loop *loop = lb_runtime_loop(p->rt);
+	uint64_t now = lb_pool_now(p);
 
 	switch (p->conf.failback) {
 	case LB_FAILBACK_IMMEDIATE:
@@ -214,8 +214,8 @@ lb_zone_choose(struct lb_pool *p)
 		return;
 	}
 	if (best == cur) {
-		if (p->better_zone >= 0 && lb_runtime_loop() != NULL)
-			ev_timer_stop(lb_runtime_loop(), &p->hold);
+		if (p->better_zone >= 0 && lb_runtime_loop(p->rt) != NULL)
+			ev_timer_stop(lb_runtime_loop(p->rt), &p->hold);
 		p->better_zone = -1;
 		return;
 	}

@@ -17,6 +17,9 @@
 
 #define SLZ_START 1000000ull
 
+/* The runtime under test: one per test process, as one per worker. */
+static struct lb_runtime slz_rt;
+
 struct slz {
 	struct ev_loop *loop;
 	struct lb_conf conf;
@@ -37,7 +40,7 @@ slz_setup(struct slz *t, size_t nservers, int failback, uint32_t min_up)
 
 	memset(t, 0, sizeof(*t));
 	t->loop = ev_loop_new_sim(SLZ_START);
-	lb_runtime_init(t->loop);
+	lb_runtime_init(&slz_rt, t->loop);
 	t->zones[0] = slz_zone_primary;
 	t->zones[1] = slz_zone_secondary;
 	t->pc.name = "web";
@@ -63,15 +66,15 @@ slz_setup(struct slz *t, size_t nservers, int failback, uint32_t min_up)
 	}
 	t->conf.pools = &t->pc;
 	t->conf.npools = 1;
-	T_EQ_INT(lb_runtime_apply(&t->conf), 0);
-	t->p = lb_runtime_pool("web");
+	T_EQ_INT(lb_runtime_apply(&slz_rt, &t->conf), 0);
+	t->p = lb_runtime_pool(&slz_rt, "web");
 	T_ASSERT(t->p != NULL);
 }
 
 static void
 slz_teardown(struct slz *t)
 {
-	lb_runtime_fini();
+	lb_runtime_fini(&slz_rt);
 	ev_loop_free(t->loop);
 }
 
@@ -84,7 +87,7 @@ slz_verdict(const char *target, enum hc_state st)
 	snprintf(v.target, sizeof(v.target), "%s", target);
 	v.state = st;
 	v.reason = st == HC_UP ? HC_R_OK : HC_R_TIMEOUT;
-	lb_runtime_verdict(&v);
+	lb_runtime_verdict(&slz_rt, &v);
 }
 
 static const char *
@@ -120,7 +123,7 @@ test_failover_immediate_failback(void)
 	/* Unknown targets are counted, not applied. */
 	slz_verdict("web/zz", HC_DOWN);
 	slz_verdict("other/a1", HC_DOWN);
-	T_EQ_INT(lb_runtime_verdicts_unknown(), 2);
+	T_EQ_INT(lb_runtime_verdicts_unknown(&slz_rt), 2);
 	slz_teardown(&t);
 }
 
@@ -166,17 +169,17 @@ test_failback_manual(void)
 	struct slz t;
 
 	slz_setup(&t, 3, LB_FAILBACK_MANUAL, 2);
-	T_EQ_INT(lb_runtime_failback("web"), -EALREADY);
+	T_EQ_INT(lb_runtime_failback(&slz_rt, "web"), -EALREADY);
 	slz_verdict("web/a1", HC_DOWN);
 	T_EQ_INT(t.p->active_zone, 1);
 	slz_verdict("web/a1", HC_UP);
 	ev_sim_advance(t.loop, 3600 * 1000);
 	T_EQ_STR(slz_pick(&t), "b1");
 	T_EQ_INT(t.p->active_zone, 1);
-	T_EQ_INT(lb_runtime_failback("web"), 0);
+	T_EQ_INT(lb_runtime_failback(&slz_rt, "web"), 0);
 	T_EQ_INT(t.p->active_zone, 0);
-	T_EQ_INT(lb_runtime_failback("web"), -EALREADY);
-	T_EQ_INT(lb_runtime_failback("nope"), -ENOENT);
+	T_EQ_INT(lb_runtime_failback(&slz_rt, "web"), -EALREADY);
+	T_EQ_INT(lb_runtime_failback(&slz_rt, "nope"), -ENOENT);
 	/* Secondary failing while primary is back: go primary at once. */
 	slz_verdict("web/a1", HC_DOWN);
 	T_EQ_INT(t.p->active_zone, 1);
@@ -193,7 +196,7 @@ test_min_up_fraction_and_degraded(void)
 
 	slz_setup(&t, 4, LB_FAILBACK_IMMEDIATE, 1);
 	t.pc.min_up_fraction = 100; /* every primary server needed */
-	T_EQ_INT(lb_runtime_apply(&t.conf), 0);
+	T_EQ_INT(lb_runtime_apply(&slz_rt, &t.conf), 0);
 	T_EQ_INT(lb_zone_needed(t.p, 0), 2);
 	slz_verdict("web/a2", HC_DOWN);
 	T_EQ_INT(t.p->active_zone, 1);
@@ -220,8 +223,9 @@ test_all_down(void)
 	T_EQ_INT(err, LB_PICK_NONE_UP);
 	/* fail_open: every server, health ignored (admin still honoured). */
 	t.pc.all_down = LB_ALL_DOWN_FAIL_OPEN;
-	lb_runtime_apply(&t.conf);
-	T_EQ_INT(lb_runtime_set_admin("web", "a1", LB_ADMIN_DISABLED), 0);
+	lb_runtime_apply(&slz_rt, &t.conf);
+	T_EQ_INT(
+	    lb_runtime_set_admin(&slz_rt, "web", "a1", LB_ADMIN_DISABLED), 0);
 	T_EQ_STR(slz_pick(&t), "a2");
 	T_EQ_STR(slz_pick(&t), "b1");
 	T_EQ_INT(t.p->stats.picks_fail_open, 2);
@@ -241,7 +245,7 @@ test_slow_start_ramp(void)
 
 	slz_setup(&t, 3, LB_FAILBACK_IMMEDIATE, 1);
 	t.pc.slow_start_ms = 10000;
-	lb_runtime_apply(&t.conf);
+	lb_runtime_apply(&slz_rt, &t.conf);
 	a2 = lb_pool_server(t.p, "a2");
 	/* A first verdict is not a return: full weight. */
 	slz_verdict("web/a2", HC_UP);
@@ -264,8 +268,8 @@ test_slow_start_ramp(void)
 		n += strcmp(slz_pick(&t), "a2") == 0;
 	T_EQ_INT(n, 500);
 	/* Leaving maintenance ramps too. */
-	lb_runtime_set_admin("web", "a2", LB_ADMIN_DISABLED);
-	lb_runtime_set_admin("web", "a2", LB_ADMIN_READY);
+	lb_runtime_set_admin(&slz_rt, "web", "a2", LB_ADMIN_DISABLED);
+	lb_runtime_set_admin(&slz_rt, "web", "a2", LB_ADMIN_READY);
 	T_EQ_INT(lb_server_eff_weight(a2, ev_now_ms(t.loop)), 10);
 	slz_teardown(&t);
 }
@@ -285,9 +289,9 @@ test_passive_readmit_without_health(void)
 	struct lb_server *a1;
 
 	slz_setup(&t, 2, LB_FAILBACK_IMMEDIATE, 1);
-	lb_runtime_set_passive_hook(slz_hook);
+	lb_runtime_set_passive_hook(&slz_rt, slz_hook);
 	t.pc.health_check = NULL;
-	lb_runtime_apply(&t.conf);
+	lb_runtime_apply(&slz_rt, &t.conf);
 	a1 = lb_pool_server(t.p, "a1");
 	lb_server_passive_fail(a1, HC_R_CONNECT_REFUSED);
 	T_EQ_INT(slz_reports, 1);
@@ -300,7 +304,7 @@ test_passive_readmit_without_health(void)
 
 	/* With a health check only the verdict readmits. */
 	t.pc.health_check = "web-http";
-	lb_runtime_apply(&t.conf);
+	lb_runtime_apply(&slz_rt, &t.conf);
 	lb_server_passive_fail(a1, HC_R_TIMEOUT);
 	ev_sim_advance(t.loop, 10 * LB_PASSIVE_READMIT_MS);
 	T_ASSERT(!lb_server_usable(a1));
@@ -319,13 +323,13 @@ test_reload_keeps_state(void)
 	a1 = lb_pool_server(t.p, "a1");
 	a2 = lb_pool_server(t.p, "a2");
 	slz_verdict("web/a1", HC_DOWN);
-	lb_runtime_set_admin("web", "a2", LB_ADMIN_DRAIN);
+	lb_runtime_set_admin(&slz_rt, "web", "a2", LB_ADMIN_DRAIN);
 	lb_server_conn_begin(a2);
 	/* Reload: b2 added, a2's weight changed in the file. */
 	t.pc.nservers = 4;
 	t.sc[1].weight = 50;
-	lb_runtime_apply(&t.conf);
-	T_ASSERT(lb_runtime_pool("web") == t.p);
+	lb_runtime_apply(&slz_rt, &t.conf);
+	T_ASSERT(lb_runtime_pool(&slz_rt, "web") == t.p);
 	T_ASSERT(lb_pool_server(t.p, "a1") == a1);
 	T_EQ_INT(a1->health, HC_DOWN);
 	T_EQ_INT(a2->admin, LB_ADMIN_DRAIN);
@@ -335,8 +339,8 @@ test_reload_keeps_state(void)
 	T_EQ_INT(t.p->active_zone, 1);
 	/* A pool dropped from the config disappears. */
 	t.conf.npools = 0;
-	lb_runtime_apply(&t.conf);
-	T_ASSERT(lb_runtime_pool("web") == NULL);
+	lb_runtime_apply(&slz_rt, &t.conf);
+	T_ASSERT(lb_runtime_pool(&slz_rt, "web") == NULL);
 	slz_teardown(&t);
 }
 
@@ -357,7 +361,7 @@ slz_send(const char *target, const struct hc_sm *sm)
 	v.state = sm->state;
 	v.reason = sm->reason;
 	v.probe_state = sm->probe;
-	lb_runtime_verdict(&v);
+	lb_runtime_verdict(&slz_rt, &v);
 }
 
 /* Start a 3 s fault on a seeded server unless two are faulted already. */
@@ -404,7 +408,7 @@ test_damping_never_empties_pool(void)
 	t.pc.nzones = 0;
 	for (i = 0; i < 3; i++)
 		t.sc[i].zone = NULL;
-	T_EQ_INT(lb_runtime_apply(&t.conf), 0);
+	T_EQ_INT(lb_runtime_apply(&slz_rt, &t.conf), 0);
 	hc_timing_default(&tm);
 	tm.damping = true;
 	now = ev_now_ms(t.loop);

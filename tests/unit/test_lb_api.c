@@ -6,6 +6,7 @@
 #include "lb/lb_api.h"
 #include "lb/lb_metrics.h"
 #include "lb/lb_pool_priv.h"
+#include "lb/lb_proxy.h"
 #include "runner.h"
 
 static const char t_conf[] =
@@ -17,6 +18,10 @@ static const char t_conf[] =
     "      - { name: b1, address: 198.18.0.20:80, zone: secondary }\n";
 
 static struct lb_conf t_c;
+/* The runtime under test: one per test process, as one per worker. */
+static struct lb_runtime t_rt;
+
+static struct lb_worker *t_w; /* owned: no listeners, for its limits */
 
 static void
 t_setup(void)
@@ -28,14 +33,17 @@ t_setup(void)
 	             strlen(t_conf), &t_c, &errs),
 	    0);
 	conf_errors_fini(&errs);
-	lb_runtime_init(NULL);
-	lb_runtime_apply(&t_c);
+	lb_runtime_init(&t_rt, NULL);
+	lb_runtime_apply(&t_rt, &t_c);
+	t_w = lb_worker_new(NULL, &t_rt);
 }
 
 static void
 t_teardown(void)
 {
-	lb_runtime_fini();
+	lb_worker_free(t_w);
+	t_w = NULL;
+	lb_runtime_fini(&t_rt);
 	conf_schema_free(&lb_conf_schema, &t_c);
 }
 
@@ -43,7 +51,8 @@ static int
 t_q(const char *method, const char *path, const char *body, struct buf *out)
 {
 	buf_reset(out);
-	return lb_api_query(method, path, body, body ? strlen(body) : 0, out);
+	return lb_api_query(
+	    &t_rt, t_w, method, path, body, body ? strlen(body) : 0, out);
 }
 
 static void
@@ -76,13 +85,13 @@ test_admin_actions(void)
 
 	t_setup();
 	buf_init(&out);
-	a1 = lb_pool_server(lb_runtime_pool("web"), "a1");
+	a1 = lb_pool_server(lb_runtime_pool(&t_rt, "web"), "a1");
 	T_EQ_INT(
 	    t_q("POST", "/v1/lb/pools/web/servers/a1/drain", NULL, &out), 200);
 	T_EQ_INT(a1->admin, LB_ADMIN_DRAIN);
 	T_ASSERT(strstr(out.data, "\"admin\":\"drain\"") != NULL);
 	/* No usable server left in primary: secondary takes over. */
-	T_EQ_INT(lb_runtime_pool("web")->active_zone, 1);
+	T_EQ_INT(lb_runtime_pool(&t_rt, "web")->active_zone, 1);
 	T_EQ_INT(t_q("POST", "/v1/lb/pools/web/servers/a1/disable", NULL, &out),
 	    200);
 	T_EQ_INT(a1->admin, LB_ADMIN_DISABLED);
@@ -122,10 +131,10 @@ test_metrics(void)
 
 	t_setup();
 	buf_init(&out);
-	p = lb_runtime_pool("web");
+	p = lb_runtime_pool(&t_rt, "web");
 	lb_pool_stats(p)->errors[LB_ERR_CONNECT_TIMEOUT] = 3;
 	lb_server_conn_begin(lb_pool_server(p, "a1"));
-	lb_metrics_render(&out);
+	lb_metrics_render(&t_rt, &out);
 	T_ASSERT(strstr(out.data,
 	             "# TYPE haven_lb_pool_errors_total counter") != NULL);
 	T_ASSERT(strstr(out.data,

@@ -12,6 +12,9 @@
 
 #define T_MAXS 8
 
+/* The runtime under test: one per test process, as one per worker. */
+static struct lb_runtime t_rt;
+
 struct t_pool {
 	struct lb_pool_conf pc;
 	struct lb_server_conf sc[T_MAXS];
@@ -68,7 +71,7 @@ test_rr_smooth_sequence(void)
 	int cnt[3] = { 0 }, i;
 
 	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 3);
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	for (i = 0; i < 7; i++)
 		seq[i] = t_pick(p, NULL)->sname[0];
 	seq[7] = '\0';
@@ -91,7 +94,7 @@ test_rr_weight_zero_and_admin(void)
 	int i;
 
 	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 3);
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	for (i = 0; i < 20; i++)
 		T_ASSERT(t_pick(p, NULL)->sname[0] != 'b');
 	lb_server_set_admin(lb_pool_server(p, "a"), LB_ADMIN_DRAIN);
@@ -115,7 +118,7 @@ test_leastconn(void)
 	int i;
 
 	t_pool_init(&t, LB_BAL_LEASTCONN, w, 3);
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	/* Connections that stay open: load follows weight 2:1:1. */
 	for (i = 0; i < 400; i++)
 		lb_server_conn_begin(t_pick(p, NULL));
@@ -148,7 +151,7 @@ test_random2_spread(void)
 
 	/* Idle servers: the first draw wins ties, so shares follow weight. */
 	t_pool_init(&t, LB_BAL_RANDOM2, w, 2);
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	for (i = 0; i < 10000; i++)
 		a += t_pick(p, NULL)->sname[0] == 'a';
 	T_ASSERT(a > 7200 && a < 7800);
@@ -156,7 +159,7 @@ test_random2_spread(void)
 
 	/* Connections kept open: two choices keep loads close together. */
 	t_pool_init(&t, LB_BAL_RANDOM2, w4, 4);
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	for (i = 0; i < 4000; i++)
 		lb_server_conn_begin(t_pick(p, NULL));
 	for (k = 0; k < 4; k++)
@@ -191,7 +194,7 @@ test_hash_stability(void)
 	t_pool_init(&t, LB_BAL_HEADER, w, 5);
 	t.pc.hash_header = "X-User";
 	t.pc.nservers = 4;
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	t_map_keys(p, before);
 	/* Same key, same server, every time. */
 	t_map_keys(p, after);
@@ -239,7 +242,7 @@ test_hash_source_and_fallback(void)
 	int i, seen[3] = { 0 };
 
 	t_pool_init(&t, LB_BAL_SOURCE, w, 3);
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	memset(&cl, 0, sizeof(cl));
 	sin->sin_family = AF_INET;
 	sin->sin_addr.s_addr = htonl(0xc6130005u);
@@ -275,7 +278,7 @@ test_hash_bounded_load(void)
 	t_pool_init(&t, LB_BAL_HEADER, w, 5);
 	t.pc.hash_header = "X-User";
 	t.pc.hash_balance_pct = 125;
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	/* A skewed workload: half the requests carry the same key. */
 	for (i = 0; i < 2000; i++) {
 		struct lb_server *s;
@@ -317,7 +320,7 @@ test_pick_exclude_full_down(void)
 
 	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 2);
 	t.sc[0].max_conn = 1;
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	a = lb_pool_server(p, "a");
 	b = lb_pool_server(p, "b");
 	ex[0] = a;
@@ -373,13 +376,13 @@ t_passive_pool(struct t_pool *t, uint32_t passive_5xx, struct lb_server **a,
 	static const uint32_t w[] = { 100, 100 };
 	struct lb_pool *p;
 
-	lb_runtime_init(NULL);
-	lb_runtime_set_passive_hook(t_passive_hook);
+	lb_runtime_init(&t_rt, NULL);
+	lb_runtime_set_passive_hook(&t_rt, t_passive_hook);
 	t_passive_calls = 0;
 	t_pool_init(t, LB_BAL_ROUNDROBIN, w, 2);
 	t->pc.health_check = "web-http";
 	t->pc.passive_5xx = passive_5xx;
-	p = lb_pool_new(&t->pc);
+	p = lb_pool_new(&t_rt, &t->pc);
 	*a = lb_pool_server(p, "a");
 	*b = lb_pool_server(p, "b");
 	return p;
@@ -411,7 +414,7 @@ test_passive_never_last(void)
 	lb_server_set_health(a, HC_UP, HC_R_OK);
 	T_ASSERT(lb_server_usable(a));
 	lb_pool_release(p);
-	lb_runtime_fini();
+	lb_runtime_fini(&t_rt);
 }
 
 static void
@@ -451,7 +454,7 @@ test_passive_5xx_run(void)
 		lb_server_passive_status(b, 500);
 	T_EQ_INT(t_passive_calls, 2);
 	lb_pool_release(p);
-	lb_runtime_fini();
+	lb_runtime_fini(&t_rt);
 }
 
 /* Picks of p over n tries: how many went to each of a, b, c; none fail. */
@@ -481,7 +484,7 @@ test_damped_come_back_when_short(void)
 	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 3);
 	t.pc.health_check = "web-http";
 	t.pc.min_up = 2;
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	a = lb_pool_server(p, "a");
 	b = lb_pool_server(p, "b");
 	lb_server_set_verdict(a, HC_DOWN, HC_R_DAMPED, HC_UP);
@@ -531,7 +534,7 @@ test_one_probing_up_never_503(void)
 
 	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 3);
 	t.pc.health_check = "web-http";
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	lb_server_set_health(lb_pool_server(p, "a"), HC_DOWN, HC_R_TIMEOUT);
 	lb_server_set_health(lb_pool_server(p, "b"), HC_DOWN, HC_R_TIMEOUT);
 	lb_server_set_verdict(
@@ -573,7 +576,7 @@ test_ejected_come_back_when_short(void)
 	for (i = 0; i < 10; i++)
 		T_ASSERT(t_pick(p, NULL) == a);
 	lb_pool_release(p);
-	lb_runtime_fini();
+	lb_runtime_fini(&t_rt);
 }
 
 /* A retry lands on a de-preferred server rather than giving up. */
@@ -589,7 +592,7 @@ test_retry_lands_on_standby(void)
 
 	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 3);
 	t.pc.health_check = "web-http";
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	a = lb_pool_server(p, "a");
 	lb_server_set_verdict(
 	    lb_pool_server(p, "b"), HC_DOWN, HC_R_DAMPED, HC_UP);
@@ -622,7 +625,7 @@ test_timed_methods(void)
 	struct lb_pool *p;
 
 	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 1);
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	T_ASSERT(lb_pool_timed_method(p, "GET", 3));
 	T_ASSERT(lb_pool_timed_method(p, "HEAD", 4));
 	T_ASSERT(!lb_pool_timed_method(p, "PUT", 3));
@@ -646,7 +649,7 @@ test_timed_methods(void)
 static int t_down_calls;
 
 static void
-t_down_hook(struct lb_server *s)
+t_down_hook(struct lb_server *s, void *arg)
 {
 	(void)s;
 	t_down_calls++;
@@ -661,12 +664,12 @@ test_on_marked_down(void)
 	struct lb_pool *p;
 	struct lb_server *a;
 
-	lb_runtime_init(NULL);
-	lb_runtime_set_down_hook(t_down_hook);
+	lb_runtime_init(&t_rt, NULL);
+	lb_runtime_set_down_hook(&t_rt, t_down_hook, NULL);
 	t_down_calls = 0;
 	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 2);
 	t.pc.health_check = "web-http";
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	a = lb_pool_server(p, "a");
 	lb_server_set_health(a, HC_DOWN, HC_R_TIMEOUT);
 	T_EQ_INT(t_down_calls, 0); /* keep: the default */
@@ -680,7 +683,7 @@ test_on_marked_down(void)
 	lb_server_set_health(a, HC_DOWN, HC_R_TIMEOUT);
 	T_EQ_INT(t_down_calls, 1); /* once per marking down */
 	lb_pool_release(p);
-	lb_runtime_fini();
+	lb_runtime_fini(&t_rt);
 }
 
 static void
@@ -692,7 +695,7 @@ test_server_ref_outlives_reload(void)
 	struct lb_server *b;
 
 	t_pool_init(&t, LB_BAL_ROUNDROBIN, w, 2);
-	p = lb_pool_new(&t.pc);
+	p = lb_pool_new(&t_rt, &t.pc);
 	b = lb_pool_server(p, "b");
 	lb_server_ref(b);
 	lb_server_conn_begin(b);

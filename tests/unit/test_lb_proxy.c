@@ -24,6 +24,9 @@
 #include "lib/util.h"
 #include "runner.h"
 
+/* The runtime under test: one per test process, as one per worker. */
+static struct lb_runtime t_rt;
+
 #define TB_MAX 2
 
 /* A backend: answers every request with its name, keep-alive. */
@@ -48,6 +51,7 @@ struct tb_conn {
 };
 
 static struct ev_loop *t_loop;
+static struct lb_worker *t_w;        /* owned: the data path under test */
 static struct tb_conn *t_conns[256]; /* owned: open backend connections */
 static struct tb t_b[TB_MAX];
 static unsigned t_port;
@@ -217,7 +221,7 @@ t_verdict(const char *target, enum hc_state st)
 	memset(&v, 0, sizeof(v));
 	snprintf(v.target, sizeof(v.target), "%s", target);
 	v.state = st;
-	lb_runtime_verdict(&v);
+	lb_runtime_verdict(&t_rt, &v);
 }
 
 /* Proxy on a free port in front of both backends; extra: listener keys. */
@@ -228,7 +232,8 @@ t_setup(const char *mode, const char *extra, const char *pool_extra)
 	struct conf_errors errs;
 
 	t_loop = t_sim ? ev_loop_new_sim(1000000) : ev_loop_new();
-	lb_runtime_init(t_loop);
+	t_w = lb_worker_new(t_loop, &t_rt);
+	lb_runtime_init(&t_rt, t_loop);
 	tb_start(&t_b[0], "b0");
 	tb_start(&t_b[1], "b1");
 	/* The listener's socket, as the parent would send it. */
@@ -249,11 +254,11 @@ t_setup(const char *mode, const char *extra, const char *pool_extra)
 		conf_errors_print(&errs, stdout);
 		T_ASSERT(0);
 	}
-	T_EQ_INT(lb_runtime_apply(&t_conf), 0);
+	T_EQ_INT(lb_runtime_apply(&t_rt, &t_conf), 0);
 	t_verdict("web/b0", HC_UP);
 	t_verdict("web/b1", HC_UP);
 	t_own.fd = t_lfd;
-	T_EQ_INT(lb_proxy_apply(t_loop, NULL, &t_conf, &t_own, 1, &errs), 0);
+	T_EQ_INT(lb_proxy_apply(t_w, NULL, &t_conf, &t_own, 1, &errs), 0);
 	conf_errors_fini(&errs);
 }
 
@@ -346,10 +351,12 @@ t_recv_until(int fd, char *out, size_t cap, const char *needle)
 static void
 t_teardown(void)
 {
-	lb_proxy_stop(1000);
+	lb_proxy_stop(t_w, 1000);
 	for (int i = 0; i < 200 && !t_stopped; i++)
 		ev_run_once(t_loop, 5);
 	T_ASSERT(t_stopped);
+	lb_worker_free(t_w);
+	t_w = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(t_conns); i++)
 		if (t_conns[i] != NULL)
 			tb_conn_free(t_conns[i]);
@@ -391,7 +398,7 @@ test_keepalive_roundrobin(void)
 	/* Round robin: one request each. */
 	T_EQ_INT(t_b[0].requests, 1);
 	T_EQ_INT(t_b[1].requests, 1);
-	T_EQ_INT(lb_proxy_nconn(), 1);
+	T_EQ_INT(lb_proxy_nconn(t_w), 1);
 	close(fd);
 	t_teardown();
 }
@@ -431,21 +438,21 @@ test_adopted_socket(void)
 	socks[1] = (struct plane_sock){
 		.name = "web", .slot = 1, .adopted = true, .fd = other
 	};
-	lb_proxy_adopt(socks, 2);
+	lb_proxy_adopt(t_w, socks, 2);
 	t_send(fd, "GET /q HTTP/1.1\r\nHost: x\r\n\r\n");
 	t_recv(fd, out, sizeof(out), 1, &eof);
 	T_ASSERT(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0);
-	T_EQ_INT(lb_listener_first()->st.accepted_adopted, 1);
-	T_EQ_INT(lb_listener_first()->st.adopted, 1);
+	T_EQ_INT(lb_listener_first(t_w)->st.accepted_adopted, 1);
+	T_EQ_INT(lb_listener_first(t_w)->st.adopted, 1);
 	close(fd);
 	/* Back: not ours any more, a new client there waits for its worker. */
-	lb_proxy_adopt(&t_own, 1);
+	lb_proxy_adopt(t_w, &t_own, 1);
 	fd = t_connect_port(port2);
 	t_send(fd, "GET /r HTTP/1.1\r\nHost: x\r\n\r\n");
 	for (int i = 0; i < 40; i++)
 		ev_run_once(t_loop, 5);
 	T_EQ_INT(read(fd, out, sizeof(out)), -1);
-	T_EQ_INT(lb_listener_first()->st.accepted_adopted, 1);
+	T_EQ_INT(lb_listener_first(t_w)->st.accepted_adopted, 1);
 	close(fd);
 	close(other);
 	t_teardown();
@@ -496,7 +503,7 @@ test_dead_backend_retried(void)
 		close(fd);
 	}
 	T_EQ_INT(t_b[1].requests, 6);
-	T_ASSERT(lb_listener_first()->st.retries >= 1);
+	T_ASSERT(lb_listener_first(t_w)->st.retries >= 1);
 	t_teardown();
 }
 
@@ -552,7 +559,7 @@ test_bad_requests(void)
 	T_ASSERT(strncmp(out, "HTTP/1.1 505 ", 13) == 0);
 	close(fd);
 	T_EQ_INT(t_b[0].requests + t_b[1].requests, 0);
-	T_ASSERT(lb_listener_first()->st.term[LB_TERM_BAD_REQUEST] == 3);
+	T_ASSERT(lb_listener_first(t_w)->st.term[LB_TERM_BAD_REQUEST] == 3);
 	t_teardown();
 }
 
@@ -666,8 +673,8 @@ t_maxconn_at_nofile(const char *mode, const char *extra)
 	rl.rlim_cur = T_NOFILE;
 	T_ASSERT(setrlimit(RLIMIT_NOFILE, &rl) == 0);
 	t_setup(mode, extra, "    keepalive: 4\n");
-	eff = lb_listener_first()->max_conn_eff;
-	T_EQ_INT(lb_limit_max_conn(), eff);
+	eff = lb_listener_first(t_w)->max_conn_eff;
+	T_EQ_INT(lb_limit_max_conn(t_w), eff);
 	t_teardown();
 	return eff;
 }
@@ -717,15 +724,15 @@ test_accept_emfile_pauses(void)
 	T_ASSERT(setrlimit(RLIMIT_NOFILE, &low) == 0);
 	t_send(fd, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 	T_EQ_INT(t_quiet(fd, 300), 0);
-	T_EQ_INT(lb_listener_first()->st.accept_errors, 1);
-	T_EQ_INT(lb_listener_first()->paused, LB_PAUSE_ACCEPT_ERROR);
+	T_EQ_INT(lb_listener_first(t_w)->st.accept_errors, 1);
+	T_EQ_INT(lb_listener_first(t_w)->paused, LB_PAUSE_ACCEPT_ERROR);
 	T_EQ_INT(
-	    lb_listener_first()->st.accept_paused[LB_PAUSE_ACCEPT_ERROR], 1);
+	    lb_listener_first(t_w)->st.accept_paused[LB_PAUSE_ACCEPT_ERROR], 1);
 	T_ASSERT(setrlimit(RLIMIT_NOFILE, &rl) == 0);
 	t_recv(fd, out, sizeof(out), 1, &eof);
 	T_ASSERT(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0);
-	T_EQ_INT(lb_listener_first()->st.accept_errors, 1);
-	T_EQ_INT(lb_listener_first()->paused, LB_PAUSE_NONE);
+	T_EQ_INT(lb_listener_first(t_w)->st.accept_errors, 1);
+	T_EQ_INT(lb_listener_first(t_w)->paused, LB_PAUSE_NONE);
 	close(fd);
 	t_teardown();
 }
@@ -747,22 +754,24 @@ test_maxconn_and_stop(void)
 	t_send(fd[2], "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
 	/* The third one waits in the accept queue: not accepted, not cut. */
 	T_EQ_INT(t_quiet(fd[2], 300), 0);
-	T_EQ_INT(lb_listener_first()->paused, LB_PAUSE_MAX_CONN);
-	T_EQ_INT(lb_listener_first()->st.accept_paused[LB_PAUSE_MAX_CONN], 1);
-	T_EQ_INT(lb_proxy_nconn(), 2);
+	T_EQ_INT(lb_listener_first(t_w)->paused, LB_PAUSE_MAX_CONN);
+	T_EQ_INT(
+	    lb_listener_first(t_w)->st.accept_paused[LB_PAUSE_MAX_CONN], 1);
+	T_EQ_INT(lb_proxy_nconn(t_w), 2);
 	/* One closes: accepting resumes and the third is served. */
 	close(fd[0]);
 	t_recv(fd[2], out, sizeof(out), 1, &eof);
 	T_ASSERT(strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0);
 	/* Back at two: paused again until the next one closes. */
-	T_EQ_INT(lb_proxy_nconn(), 2);
-	T_EQ_INT(lb_listener_first()->st.accept_paused[LB_PAUSE_MAX_CONN], 2);
+	T_EQ_INT(lb_proxy_nconn(t_w), 2);
+	T_EQ_INT(
+	    lb_listener_first(t_w)->st.accept_paused[LB_PAUSE_MAX_CONN], 2);
 	/* Stop: idle keep-alive connections close, the worker drains. */
-	lb_proxy_stop(1000);
+	lb_proxy_stop(t_w, 1000);
 	for (int i = 0; i < 100 && !t_stopped; i++)
 		ev_run_once(t_loop, 5);
 	T_ASSERT(t_stopped);
-	T_EQ_INT(lb_proxy_nconn(), 0);
+	T_EQ_INT(lb_proxy_nconn(t_w), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(t_conns); i++)
 		if (t_conns[i] != NULL)
 			tb_conn_free(t_conns[i]);
@@ -797,7 +806,7 @@ test_accept_and_send_proxy(void)
 	t_send(fd, "PROXY TCP4 nonsense\r\nGET / HTTP/1.1\r\n\r\n");
 	t_recv(fd, out, sizeof(out), 1, &eof);
 	T_ASSERT(eof && out[0] == '\0');
-	T_EQ_INT(lb_listener_first()->st.term[LB_TERM_PROXYPROTO], 1);
+	T_EQ_INT(lb_listener_first(t_w)->st.term[LB_TERM_PROXYPROTO], 1);
 	close(fd);
 	t_teardown();
 }
@@ -849,7 +858,7 @@ test_header_timeout_sim(void)
 		T_ASSERT(ev_now_ms(t_loop) - t0 >= 2000);
 		T_ASSERT(ev_now_ms(t_loop) - t0 < 2100);
 	}
-	T_EQ_INT(lb_listener_first()->st.term[LB_TERM_HEADER_TIMEOUT], 1);
+	T_EQ_INT(lb_listener_first(t_w)->st.term[LB_TERM_HEADER_TIMEOUT], 1);
 	close(fd);
 	t_teardown();
 }

@@ -16,6 +16,9 @@
 
 #define T_NSOCK 3
 
+/* The ring under test: one per test process, as one per worker. */
+static struct lb_uring t_ur;
+
 static int t_sv[T_NSOCK][2];
 static long t_res[T_NSOCK];
 static int t_calls;
@@ -53,8 +56,8 @@ static void
 t_need_ring(void)
 {
 	unsetenv("HAVEN_IO_URING");
-	lb_uring_fini();
-	if (!lb_uring_init())
+	lb_uring_fini(&t_ur);
+	if (!lb_uring_init(&t_ur))
 		T_SKIP("io_uring unavailable here");
 }
 
@@ -74,12 +77,12 @@ test_batch_delivered(void)
 		memset(&mh[i], 0, sizeof(mh[i]));
 		mh[i].msg_iov = &iov[i];
 		mh[i].msg_iovlen = 1;
-		T_ASSERT(
-		    lb_uring_sendmsg(t_sv[i][0], &mh[i], (void *)(intptr_t)i));
+		T_ASSERT(lb_uring_sendmsg(
+		    &t_ur, t_sv[i][0], &mh[i], (void *)(intptr_t)i));
 	}
 	/* Nothing leaves before the submit. */
 	T_EQ_INT(recv(t_sv[0][1], got, sizeof(got), 0), -1);
-	lb_uring_submit(t_done);
+	lb_uring_submit(&t_ur, t_done);
 	T_EQ_INT(t_calls, T_NSOCK);
 	for (int i = 0; i < T_NSOCK; i++) {
 		T_EQ_INT(t_res[i], (long)strlen(msg[i]));
@@ -88,10 +91,10 @@ test_batch_delivered(void)
 		    (long)strlen(msg[i]));
 		T_EQ_STR(got, msg[i]);
 	}
-	lb_uring_get_stats(&st);
+	lb_uring_get_stats(&t_ur, &st);
 	T_ASSERT(st.batches >= 1 && st.sends >= T_NSOCK);
 	t_close();
-	lb_uring_fini();
+	lb_uring_fini(&t_ur);
 }
 
 static void
@@ -107,9 +110,9 @@ test_full_socket_fails_at_once(void)
 	while (send(t_sv[1][0], fill, sizeof(fill), MSG_DONTWAIT) > 0)
 		;
 	for (int i = 0; i < T_NSOCK; i++)
-		T_ASSERT(
-		    lb_uring_sendmsg(t_sv[i][0], &mh, (void *)(intptr_t)i));
-	lb_uring_submit(t_done);
+		T_ASSERT(lb_uring_sendmsg(
+		    &t_ur, t_sv[i][0], &mh, (void *)(intptr_t)i));
+	lb_uring_submit(&t_ur, t_done);
 	T_EQ_INT(t_calls, T_NSOCK);
 	T_EQ_INT(t_res[0], 1);
 	T_EQ_INT(t_res[1], -EAGAIN);
@@ -118,12 +121,12 @@ test_full_socket_fails_at_once(void)
 	close(t_sv[0][1]);
 	t_sv[0][1] = socket(AF_UNIX, SOCK_STREAM, 0);
 	t_calls = 0;
-	T_ASSERT(lb_uring_sendmsg(t_sv[0][0], &mh, (void *)(intptr_t)0));
-	lb_uring_submit(t_done);
+	T_ASSERT(lb_uring_sendmsg(&t_ur, t_sv[0][0], &mh, (void *)(intptr_t)0));
+	lb_uring_submit(&t_ur, t_done);
 	T_EQ_INT(t_calls, 1);
 	T_EQ_INT(t_res[0], -EPIPE);
 	t_close();
-	lb_uring_fini();
+	lb_uring_fini(&t_ur);
 }
 
 static void
@@ -133,13 +136,13 @@ test_env_turns_it_off(void)
 	struct iovec iov = { &one, 1 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	lb_uring_fini();
+	lb_uring_fini(&t_ur);
 	setenv("HAVEN_IO_URING", "0", 1);
-	T_ASSERT(!lb_uring_init());
-	T_ASSERT(!lb_uring_sendmsg(0, &mh, NULL));
-	lb_uring_submit(t_done); /* nothing queued: no call */
+	T_ASSERT(!lb_uring_init(&t_ur));
+	T_ASSERT(!lb_uring_sendmsg(&t_ur, 0, &mh, NULL));
+	lb_uring_submit(&t_ur, t_done); /* nothing queued: no call */
 	unsetenv("HAVEN_IO_URING");
-	lb_uring_fini();
+	lb_uring_fini(&t_ur);
 }
 
 static const struct test tests[] = {
