@@ -115,21 +115,6 @@ const struct conf_schema dns_catalog_schema = {
 	.fini = dns_catalog_conf_fini,
 };
 
-/* The node of key in catalog i, or the closest that exists. */
-static struct conf_node *
-dns_catalog_node(struct conf_node *map, size_t i, const char *key)
-{
-	struct conf_node *seq = conf_key_node(map, "catalogs"), *item;
-
-	if (!conf_node_is_seq(seq))
-		return map;
-	if ((item = conf_node_item(seq, i)) == NULL)
-		return seq;
-	if (key == NULL || conf_key_node(item, key) == NULL)
-		return item;
-	return conf_key_node(item, key);
-}
-
 /* Index of the zone with apex among the first nzones of c (the
  * configured ones: a catalog is no member), or -1. */
 static int
@@ -149,7 +134,7 @@ dns_catalog_check_members(struct conf_ctx *ctx, struct conf_node *node,
     const struct dns_conf *c, size_t nzones, struct dns_catalog_conf *cat,
     size_t k)
 {
-	struct conf_node *at = dns_catalog_node(node, k, "members");
+	struct conf_node *at = conf_item_node(node, "catalogs", k, "members");
 	uint8_t apex[DNS_NAME_MAX];
 	unsigned nerr = 0;
 	int z;
@@ -216,7 +201,8 @@ dns_catalog_check_xfr(struct conf_ctx *ctx, struct conf_node *node,
 	for (j = 0; j < x->nallow_transfer; j++)
 		if (dns_xfr_prefix_parse(&p, x->allow_transfer[j]) < 0) {
 			conf_error(ctx,
-			    dns_catalog_node(node, k, "allow_transfer"),
+			    conf_item_node(
+			        node, "catalogs", k, "allow_transfer"),
 			    "catalog %s: allow_transfer: '%s' is not an "
 			    "address or prefix",
 			    cat->name, x->allow_transfer[j]);
@@ -224,7 +210,8 @@ dns_catalog_check_xfr(struct conf_ctx *ctx, struct conf_node *node,
 		}
 	for (j = 0; j < x->nnotify; j++)
 		if (conf_parse_addr(x->notify[j], true, &ss) != 0) {
-			conf_error(ctx, dns_catalog_node(node, k, "notify"),
+			conf_error(ctx,
+			    conf_item_node(node, "catalogs", k, "notify"),
 			    "catalog %s: notify: expected ip:port, got '%s'",
 			    cat->name, x->notify[j]);
 			nerr++;
@@ -234,7 +221,7 @@ dns_catalog_check_xfr(struct conf_ctx *ctx, struct conf_node *node,
 	for (j = 0; j < c->ntsig_keys; j++)
 		if (strcmp(c->tsig_keys[j].name, x->transfer_key) == 0)
 			return nerr;
-	conf_error(ctx, dns_catalog_node(node, k, "transfer_key"),
+	conf_error(ctx, conf_item_node(node, "catalogs", k, "transfer_key"),
 	    "catalog %s: transfer_key %s: not in dns.tsig_keys", cat->name,
 	    x->transfer_key);
 	return nerr + 1;
@@ -293,7 +280,8 @@ dns_catalog_conf_check(
 
 	for (size_t k = 0; k < c->ncatalogs; k++) {
 		struct dns_catalog_conf *cat = &c->catalogs[k];
-		struct conf_node *at = dns_catalog_node(node, k, "name");
+		struct conf_node *at =
+		    conf_item_node(node, "catalogs", k, "name");
 		unsigned nerr = 0;
 
 		if (dns_name_from_text(cat->apex, cat->name, strlen(cat->name),
@@ -325,7 +313,8 @@ dns_catalog_conf_check(
 		if (cat->group != NULL &&
 		    (cat->group[0] == '\0' ||
 		        strlen(cat->group) > DNS_CATALOG_GROUP_MAX)) {
-			conf_error(ctx, dns_catalog_node(node, k, "group"),
+			conf_error(ctx,
+			    conf_item_node(node, "catalogs", k, "group"),
 			    "catalog %s: group: 1 to %d bytes", cat->name,
 			    DNS_CATALOG_GROUP_MAX);
 			nerr++;

@@ -469,22 +469,6 @@ static const struct conf_key dns_conf_keys[] = {
 	    .help = "where GSLB events are sent" },
 };
 
-/* The node of key in item i of list, or the closest that exists. */
-static struct conf_node *
-dns_conf_item_node(
-    struct conf_node *map, const char *list, size_t i, const char *key)
-{
-	struct conf_node *seq = conf_key_node(map, list), *item;
-
-	if (!conf_node_is_seq(seq))
-		return map;
-	if ((item = conf_node_item(seq, i)) == NULL)
-		return seq;
-	if (key == NULL || conf_key_node(item, key) == NULL)
-		return item;
-	return conf_key_node(item, key);
-}
-
 static void
 dns_conf_check_listen(
     struct conf_ctx *ctx, struct conf_node *node, struct dns_conf *c)
@@ -563,18 +547,16 @@ dns_conf_check_primaries(struct conf_ctx *ctx, struct conf_node *node,
 	free(z->primary_addr);
 	z->primary_addr = NULL;
 	if (z->file != NULL && z->nprimaries > 0) {
-		conf_error(ctx,
-		    dns_conf_item_node(node, "zones", i, "primaries"),
+		conf_error(ctx, conf_item_node(node, "zones", i, "primaries"),
 		    "zone %s: file and primaries: a zone has one or the other",
 		    z->name);
 		return 1;
 	}
 	if (z->file == NULL && z->nprimaries == 0) {
 		at = conf_key_node(
-		    dns_conf_item_node(node, "zones", i, NULL), "primaries");
+		    conf_item_node(node, "zones", i, NULL), "primaries");
 		conf_error(ctx,
-		    at != NULL ? at :
-		                 dns_conf_item_node(node, "zones", i, NULL),
+		    at != NULL ? at : conf_item_node(node, "zones", i, NULL),
 		    "zone %s: needs a file, or primaries to transfer it from",
 		    z->name);
 		return 1;
@@ -582,14 +564,13 @@ dns_conf_check_primaries(struct conf_ctx *ctx, struct conf_node *node,
 	if (z->file != NULL) {
 		if (z->primaries_tls || z->primaries_tls_ca != NULL ||
 		    z->primaries_tls_name != NULL)
-			conf_error(ctx,
-			    dns_conf_item_node(node, "zones", i, NULL),
+			conf_error(ctx, conf_item_node(node, "zones", i, NULL),
 			    "zone %s: primaries_tls: for a secondary zone",
 			    z->name);
 		return 0;
 	}
 	z->primary_addr = xcalloc(z->nprimaries + 1, sizeof(*z->primary_addr));
-	at = dns_conf_item_node(node, "zones", i, "primaries");
+	at = conf_item_node(node, "zones", i, "primaries");
 	for (size_t j = 0; j < z->nprimaries; j++)
 		if (conf_parse_addr(
 		        z->primaries[j], true, &z->primary_addr[j]) != 0)
@@ -647,7 +628,7 @@ dns_conf_check_primaries_tls(struct conf_ctx *ctx, struct conf_node *node,
 	z->primaries_tls_ca_path = NULL;
 	if ((ca != NULL || z->primaries_tls_name != NULL) &&
 	    !z->primaries_tls) {
-		conf_error(ctx, dns_conf_item_node(node, "zones", i, NULL),
+		conf_error(ctx, conf_item_node(node, "zones", i, NULL),
 		    "zone %s: primaries_tls_ca and _name need primaries_tls: "
 		    "true",
 		    z->name);
@@ -655,7 +636,7 @@ dns_conf_check_primaries_tls(struct conf_ctx *ctx, struct conf_node *node,
 	}
 	if (z->primaries_tls_name != NULL && ca == NULL) {
 		conf_error(ctx,
-		    dns_conf_item_node(node, "zones", i, "primaries_tls_name"),
+		    conf_item_node(node, "zones", i, "primaries_tls_name"),
 		    "zone %s: primaries_tls_name needs primaries_tls_ca: a "
 		    "name is only checked on a certificate that verifies",
 		    z->name);
@@ -667,7 +648,7 @@ dns_conf_check_primaries_tls(struct conf_ctx *ctx, struct conf_node *node,
 	    ca[0] == '/' ? xstrdup(ca) : xasprintf("%s/%s", base, ca);
 	if (conf_ctx_flags(ctx) & CONF_BIND_CHECKED)
 		return;
-	at = dns_conf_item_node(node, "zones", i, "primaries_tls_ca");
+	at = conf_item_node(node, "zones", i, "primaries_tls_ca");
 	if ((tls = dns_tls_client_ctx_new(
 	         z->primaries_tls_ca_path, err, sizeof(err))) == NULL) {
 		conf_error(ctx, at, "zone %s: %s", z->name, err);
@@ -692,7 +673,7 @@ dns_conf_check_zones(
 		    z->apex, z->name, strlen(z->name), (const uint8_t *)"");
 		if (n < 0) {
 			conf_error(ctx,
-			    dns_conf_item_node(node, "zones", i, "name"),
+			    conf_item_node(node, "zones", i, "name"),
 			    "zone %s: not a valid domain name", z->name);
 			z->apex[0] = 0;
 			continue;
@@ -701,18 +682,17 @@ dns_conf_check_zones(
 		for (size_t j = 0; j < i; j++)
 			if (dns_name_equal(z->apex, c->zones[j].apex))
 				conf_error(ctx,
-				    dns_conf_item_node(
-				        node, "zones", i, "name"),
+				    conf_item_node(node, "zones", i, "name"),
 				    "zone %s: listed twice", z->name);
 		free(z->path);
 		z->path = NULL;
 		dns_conf_check_primaries_tls(ctx, node, z, i, base);
 		/* A signed zone's keys are read now, so `haven check` says
 		 * what is wrong with one at its line. */
-		sec = dns_conf_item_node(node, "zones", i, "dnssec");
+		sec = conf_item_node(node, "zones", i, "dnssec");
 		dns_conf_dnssec_check(ctx, sec,
 		    dns_conf_section_set(
-		        sec, dns_conf_item_node(node, "zones", i, NULL)),
+		        sec, conf_item_node(node, "zones", i, NULL)),
 		    z, base);
 		if (dns_conf_check_primaries(ctx, node, z, i) != 0)
 			continue;
@@ -742,7 +722,7 @@ dns_conf_check_gnames(
 				break;
 		if (j == c->nzones)
 			conf_error(ctx,
-			    dns_conf_item_node(node, "names", i, "name"),
+			    conf_item_node(node, "names", i, "name"),
 			    "name %s: not inside any zone of dns.zones",
 			    g->name);
 	}

@@ -209,6 +209,21 @@ conf_key_node(struct conf_node *map, const char *key)
 	return NULL;
 }
 
+struct conf_node *
+conf_item_node(
+    struct conf_node *map, const char *list, size_t i, const char *key)
+{
+	struct conf_node *seq = conf_key_node(map, list), *item;
+
+	if (!conf_node_is_seq(seq))
+		return map;
+	if ((item = conf_node_item(seq, i)) == NULL)
+		return seq;
+	if (key == NULL || conf_key_node(item, key) == NULL)
+		return item;
+	return conf_key_node(item, key);
+}
+
 char *
 conf_node_text(const struct conf_node *node)
 {

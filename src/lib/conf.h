@@ -151,6 +151,13 @@ unsigned conf_ctx_flags(const struct conf_ctx *ctx);
 char *conf_node_text(const struct conf_node *node);
 /* The YAML node a key was bound from, for check hooks (NULL if absent). */
 struct conf_node *conf_key_node(struct conf_node *map, const char *key);
+/*
+ * The node of key in item i of the list under map's key list (key NULL:
+ * the item itself), or the closest that exists (the item, the list, map):
+ * where a check hook reports what is wrong with one list item.
+ */
+struct conf_node *conf_item_node(
+    struct conf_node *map, const char *list, size_t i, const char *key);
 
 /*
  * Bind YAML (JSON included, as YAML 1.2) text to obj (zeroed first) with

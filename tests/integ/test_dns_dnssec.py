@@ -456,15 +456,34 @@ def test_check_rejects_wrong_key(haven_bin, workdir):
         assert "haven.yaml:10:26:" in out and why in out, out
 
 
-def keys_config(workdir, port, bport, zsk1_active):
-    """CONFIG with a KSK and two ZSKs, zsk1 or zsk2 the active one."""
-    keys = ("keys: [{ file: ksk.pem, role: ksk },\n"
+def zsk_keys(zsk1_active):
+    """dnssec keys: a KSK and two ZSKs, zsk1 or zsk2 the active one."""
+    return ("keys: [{ file: ksk.pem, role: ksk },\n"
             "        { file: zsk1.pem, role: zsk, active: %s },\n"
             "        { file: zsk2.pem, role: zsk, active: %s }]"
             % ("true" if zsk1_active else "false",
                "false" if zsk1_active else "true"))
+
+
+def keys_config(workdir, port, bport, keys):
+    """CONFIG with the zone's dnssec keys (YAML) instead of key_file."""
     return CONFIG.format(dir=workdir, port=port, bport=bport,
                          key="KEY").replace("key_file: KEY", keys)
+
+
+def start_keys(haven, workdir, bport, names, keys):
+    """haven serving ZONE signed with new keys names and dnssec keys."""
+    with open(os.path.join(str(workdir), "example.com.zone"), "w") as f:
+        f.write(ZONE)
+    for k in names:
+        genkey(workdir / (k + ".pem"))
+    port = free_dns_port()
+    h = haven(keys_config(workdir, port, bport, keys))
+    h.port = port
+    wait_until(lambda: ask(h, "web.example.com", "A").answer != [],
+               timeout=10, what="zone answered",
+               ignore=(OSError, dns.exception.Timeout))
+    return h
 
 
 def sig_tags(r, name, rdtype):
@@ -482,16 +501,8 @@ def test_zsk_rollover(haven, haven_bin, workdir, site):
     the data; making the pre-published ZSK active and reloading moves
     the data's signatures to it, and a validating unbound anchored on
     the KSK's DS (from `haven check`) keeps answering with AD across."""
-    with open(os.path.join(str(workdir), "example.com.zone"), "w") as f:
-        f.write(ZONE)
-    for k in ("ksk", "zsk1", "zsk2"):
-        genkey(workdir / (k + ".pem"))
-    port = free_dns_port()
-    h = haven(keys_config(workdir, port, site, True))
-    h.port = port
-    wait_until(lambda: ask(h, "web.example.com", "A").answer != [],
-               timeout=10, what="zone answered",
-               ignore=(OSError, dns.exception.Timeout))
+    h = start_keys(haven, workdir, site, ("ksk", "zsk1", "zsk2"),
+                   zsk_keys(True))
     r = ask(h, "example.com", "DNSKEY")
     keys = r.find_rrset(r.answer, APEX, dns.rdataclass.IN,
                         dns.rdatatype.DNSKEY)
@@ -518,7 +529,7 @@ def test_zsk_rollover(haven, haven_bin, workdir, site):
         assert r.flags & dns.flags.AD, r
         # The roll: zsk2 signs now, zsk1 stays published.
         with open(h.config, "w") as f:
-            f.write(keys_config(workdir, port, site, False))
+            f.write(keys_config(workdir, h.port, site, zsk_keys(False)))
         assert h.api("POST", "/v1/reload").status == 200
 
         def rolled():
@@ -543,19 +554,10 @@ def test_ksk_double_signature(haven, haven_bin, workdir, site):
     """A KSK rollover's middle step (RFC 6781 §4.1.2): two active KSKs
     both sign the DNSKEY RRset, the data keeps one signature, and
     `haven check` prints a DS for each KSK."""
-    with open(os.path.join(str(workdir), "example.com.zone"), "w") as f:
-        f.write(ZONE)
-    for k in ("ksk1", "ksk2", "zsk"):
-        genkey(workdir / (k + ".pem"))
-    port = free_dns_port()
-    keys = ("keys: [{ file: ksk1.pem, role: ksk }, "
-            "{ file: ksk2.pem, role: ksk }, { file: zsk.pem, role: zsk }]")
-    h = haven(CONFIG.format(dir=workdir, port=port, bport=site,
-                            key="KEY").replace("key_file: KEY", keys))
-    h.port = port
-    wait_until(lambda: ask(h, "web.example.com", "A").answer != [],
-               timeout=10, what="zone answered",
-               ignore=(OSError, dns.exception.Timeout))
+    h = start_keys(haven, workdir, site, ("ksk1", "ksk2", "zsk"),
+                   "keys: [{ file: ksk1.pem, role: ksk }, "
+                   "{ file: ksk2.pem, role: ksk }, "
+                   "{ file: zsk.pem, role: zsk }]")
     r = ask(h, "example.com", "DNSKEY")
     dnskeys = r.find_rrset(r.answer, APEX, dns.rdataclass.IN,
                            dns.rdatatype.DNSKEY)

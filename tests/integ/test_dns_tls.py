@@ -220,7 +220,18 @@ zone "example.com" {{
 """
 
 
-def test_bind_secondary_over_xot(server, workdir):
+def wait_served(port, what):
+    """Until the server on port answers for h7.example.com (the zone
+    arrived there)."""
+    def served():
+        q = dns.message.make_query("h7.example.com", "A")
+        r = dns.query.udp(q, "127.0.0.1", port=port, timeout=1)
+        return r.rcode() == 0 and r.answer != []
+    wait_until(served, timeout=20, what=what,
+               ignore=(OSError, dns.exception.Timeout))
+
+
+def test_bind_secondary_over_xot(server, workdir, procs):
     """BIND 9.18 transfers the zone from haven over TLS alone (haven's
     TLS port is the only primary address it has) and serves it."""
     h = server
@@ -232,40 +243,28 @@ def test_bind_secondary_over_xot(server, workdir):
     (d / "named.conf").write_text(NAMED_CONF.format(d=d, port=port,
                                                     tport=h.tport))
     before = h.metric("haven_dns_tls_accepted_total")
-    p = subprocess.Popen([NAMED, "-g", "-u", "root", "-c",
-                          str(d / "named.conf")],
-                         stdout=subprocess.DEVNULL,
-                         stderr=open(d / "named.log", "w"))
-    try:
-        def served():
-            q = dns.message.make_query("h7.example.com", "A")
-            r = dns.query.udp(q, "127.0.0.1", port=port, timeout=1)
-            return r.rcode() == 0 and r.answer != []
-        wait_until(served, timeout=20, what="BIND serves the zone",
-                   ignore=(OSError, dns.exception.Timeout))
-        log = (d / "named.log").read_text()
-        assert "Transfer status: success" in log, log[-2000:]
-        assert h.metric("haven_dns_tls_accepted_total") > before
-    finally:
-        p.terminate()
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+    p = procs.start([NAMED, "-g", "-u", "root", "-c", d / "named.conf"],
+                    name="named")
+    wait_served(port, "BIND serves the zone")
+    assert "Transfer status: success" in p.log_text(), p.log_tail()
+    assert h.metric("haven_dns_tls_accepted_total") > before
+
+
+def zone_keys(h, more):
+    """Add more (YAML keys) to the zone's item in h's config; reload."""
+    with open(h.config) as f:
+        text = f.read()
+    with open(h.config, "w") as f:
+        f.write(text.replace('allow_transfer: ["127.0.0.0/8"]',
+                             'allow_transfer: ["127.0.0.0/8"], ' + more))
+    assert h.api("POST", "/v1/reload").status == 200
 
 
 def test_transfer_tls_only(server):
     """transfer_tls_only: the zone's AXFR is refused over plain TCP and
     served over TLS; queries are not affected."""
     h = server
-    with open(h.config) as f:
-        text = f.read()
-    with open(h.config, "w") as f:
-        f.write(text.replace('allow_transfer: ["127.0.0.0/8"]',
-                             'allow_transfer: ["127.0.0.0/8"], '
-                             'transfer_tls_only: true'))
-    assert h.api("POST", "/v1/reload").status == 200
+    zone_keys(h, "transfer_tls_only: true")
 
     def refused():
         try:
@@ -301,26 +300,13 @@ def test_haven_secondary_over_xot(server, haven, workdir):
     instead of falling back to clear text."""
     h = server
     port = free_dns_port()
-    with open(h.config) as f:
-        text = f.read()
-    with open(h.config, "w") as f:
-        f.write(text.replace('allow_transfer: ["127.0.0.0/8"]',
-                             'allow_transfer: ["127.0.0.0/8"], '
-                             'transfer_tls_only: true, '
-                             'notify: ["127.0.0.1:%d"]' % port))
-    assert h.api("POST", "/v1/reload").status == 200
+    zone_keys(h, 'transfer_tls_only: true, notify: ["127.0.0.1:%d"]' % port)
     before = h.metric("haven_dns_tls_accepted_total")
     extra = ("      primaries_tls_ca: %s\n"
              "      primaries_tls_name: ns1.example.com\n" % h.cert)
     sec = haven(SECONDARY.format(dir=workdir, port=port, tport=h.tport,
                                  extra=extra), name="secondary")
-
-    def served():
-        q = dns.message.make_query("h7.example.com", "A")
-        r = dns.query.udp(q, "127.0.0.1", port=port, timeout=1)
-        return r.rcode() == 0 and r.answer != []
-    wait_until(served, timeout=20, what="secondary serves the zone",
-               ignore=(OSError, dns.exception.Timeout))
+    wait_served(port, "secondary serves the zone")
     assert h.metric("haven_dns_tls_accepted_total") >= before + 2
     assert sec.metric("haven_dns_secondary_refresh_total",
                       result="updated") >= 1
