@@ -37,6 +37,7 @@
 
 #include "dns/dns_gslb_conf.h"
 #include "dns/dns_name.h"
+#include "dns/dns_xdp_conf.h"
 #include "dns/dns_xfr_conf.h" /* dns-xfr */
 #include "dns/dns_zone.h"
 #include "lib/conf.h"
@@ -133,6 +134,7 @@ struct dns_conf {
 	struct dns_gslb_conf gslb;
 	struct dns_tsig_key_item *tsig_keys; /* owned array; dns-xfr */
 	size_t ntsig_keys;
+	struct dns_xdp_conf xdp; /* dns_xdp_conf.h */
 	/* Not bound: listen parsed by the check hook. */
 	struct sockaddr_storage *listen_addr; /* owned: nlisten entries */
 };

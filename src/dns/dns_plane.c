@@ -200,6 +200,8 @@ dns_plane_socks_set(struct dns_srv *s, const struct plane_sock *socks, size_t n)
 	for (k = s->socks; k != NULL; k = k->next)
 		k->seen = false;
 	for (size_t i = 0; i < n; i++) {
+		if (strncmp(socks[i].name, "xdp/", 4) == 0)
+			continue; /* dns_xdp_socks */
 		for (k = s->socks; k != NULL; k = k->next)
 			if (k->slot == socks[i].slot &&
 			    strcmp(k->name, socks[i].name) == 0)
@@ -225,6 +227,7 @@ dns_plane_socks_set(struct dns_srv *s, const struct plane_sock *socks, size_t n)
 		*pp = k->next;
 		dns_plane_sock_free(s, k);
 	}
+	dns_xdp_socks(s, socks, n);
 }
 
 static void
@@ -449,6 +452,7 @@ dns_plane_stop(unsigned deadline_ms)
 	s->stopping = true;
 	for (struct dns_sock *k = s->socks; k != NULL; k = k->next)
 		ev_io_stop(s->loop, &k->io);
+	dns_xdp_stop(s);
 	s->stopped = dns_plane_stopped;
 	dns_tcp_drain(s);
 	if (s->nconns == 0 && s->stopped != NULL)
@@ -489,7 +493,7 @@ static size_t
 dns_plane_sockets(const void *conf, struct plane_sock_spec **out)
 {
 	const struct dns_conf *c = conf;
-	struct plane_sock_spec *v = xcalloc(2 * c->nlisten + 1, sizeof(*v));
+	struct plane_sock_spec *v = xcalloc(2 * c->nlisten + 2, sizeof(*v));
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->nlisten && c->listen_addr != NULL; i++) {
@@ -501,6 +505,8 @@ dns_plane_sockets(const void *conf, struct plane_sock_spec **out)
 			n++;
 		}
 	}
+	if (dns_xdp_conf_spec(c, &v[n])) /* the XDP fast path */
+		n++;
 	*out = v;
 	return n;
 }
