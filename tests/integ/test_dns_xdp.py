@@ -21,6 +21,7 @@ relies on:
 Skipped (never passed) without root, namespaces or AF_XDP in the kernel.
 """
 
+import signal
 import socket
 import struct
 import subprocess
@@ -55,8 +56,8 @@ big     IN TXT  "{a}" "{b}" "{c}"
 
 CONFIG = BASE + """\
 dns:
-  listen: ["{srv}:53"]
-  xdp: {{ interface: {ifname} }}
+  listen: [{listen}]
+  {xdp}
   zones:
     - {{ name: example.com, file: {dir}/example.com.zone }}
 """
@@ -79,10 +80,25 @@ class Topo:
             self.srv, self.cli, SRV + "/24", CLI + "/24")
         with open(workdir / "example.com.zone", "w") as f:
             f.write(ZONE)
-        self.h = haven(CONFIG.format(dir=workdir, srv=SRV,
-                                     ifname=self.srv_if), ns=self.srv)
+        self.workdir = workdir
+        self.cfg = workdir / "haven.yaml"
+        self.write()
+        self.h = haven(str(self.cfg), ns=self.srv)
         wait_until(lambda: self.xdp()["on"], timeout=10,
                    what="the dns worker serving its AF_XDP socket")
+
+    def write(self, ports=(53,), xdp=True):
+        self.cfg.write_text(CONFIG.format(
+            dir=self.workdir,
+            listen=", ".join('"%s:%d"' % (SRV, p) for p in ports),
+            xdp="xdp: {interface: %s}" % self.srv_if if xdp else ""))
+
+    def reload(self, **kw):
+        before = self.h.status()["config"]["digest"]
+        self.write(**kw)
+        self.h.proc.signal(signal.SIGHUP)
+        wait_until(lambda: self.h.status()["config"]["digest"] != before,
+                   timeout=10, what="the reload applied")
 
     def get(self):
         r = self.h.api("GET", "/v1/dns")
@@ -95,11 +111,11 @@ class Topo:
     def counters(self):
         return self.get()["counters"]
 
-    def ask(self, ns, q, timeout=2):
+    def ask(self, ns, q, timeout=2, port=53):
         s = ns.socket()
         s.setblocking(False)
         try:
-            return dns.query.udp(q, SRV, port=53, timeout=timeout, sock=s,
+            return dns.query.udp(q, SRV, port=port, timeout=timeout, sock=s,
                                  ignore_trailing=True)
         finally:
             s.close()
@@ -230,3 +246,25 @@ def test_malformed_and_garbage(topo):
     # still answering
     x, _ = topo.both(dns.message.make_query("static.example.com", "A"))
     assert x.rcode() == dns.rcode.NOERROR
+
+
+def test_reload_follows_listen_and_turns_off(topo):
+    """A reload that adds a listen port steers it too (the program is
+    replaced under its link); one without xdp: detaches the program, and
+    the UDP socket answers the client again."""
+    q = dns.message.make_query("static.example.com", "A")
+    topo.reload(ports=(53, 5353))
+    before = topo.xdp()["queries"]
+    r = topo.ask(topo.cli, q, port=5353)
+    assert r.rcode() == dns.rcode.NOERROR
+    assert topo.xdp()["queries"] == before + 1
+    assert "xdpgeneric" in topo.srv.ip("link", "show", topo.srv_if).stdout
+
+    topo.reload(ports=(53, 5353), xdp=False)
+    wait_until(lambda: not topo.xdp()["on"], timeout=10,
+               what="the worker letting its AF_XDP socket go")
+    assert "xdp" not in topo.srv.ip("link", "show", topo.srv_if).stdout
+    udp = topo.counters()["queries_udp"]
+    r = topo.ask(topo.cli, q)
+    assert r.rcode() == dns.rcode.NOERROR
+    assert topo.counters()["queries_udp"] == udp + 1
