@@ -89,8 +89,8 @@ haven_conf() {
 	    $here/dns/haven.yaml > $tmp/$1/haven.yaml
 	[ "$3" = 1 ] && sed -i 's#^  workers: 1#  workers: 1\n  xdp: { interface: xb0 }#' \
 	    $tmp/$1/haven.yaml
-	"$bin" check -c $tmp/$1/haven.yaml > /dev/null 2>&1 ||
-	    $S "$bin" check -c $tmp/$1/haven.yaml >&2
+	$S "$bin" check -c $tmp/$1/haven.yaml > $tmp/$1/check 2>&1 ||
+	    { cat $tmp/$1/check >&2; exit 1; }
 }
 haven_conf haven 5302 0
 haven_conf haven-xdp 5303 1
@@ -159,7 +159,6 @@ $(awk '/Queries lost/{print $3}' $tmp/out) $((c1 - c0)) $((b1 - b0)) \
 $du $ds" >> $tmp/res
 		if [ $t = haven-xdp ]; then
 			kill $x; wait $x 2>/dev/null
-			grep -o 'XDP on[^"]*' $tmp/haven-xdp/log.$r 2>/dev/null
 		fi
 	done
 done

@@ -21,6 +21,7 @@ relies on:
 Skipped (never passed) without root, namespaces or AF_XDP in the kernel.
 """
 
+import os
 import signal
 import socket
 import struct
@@ -268,3 +269,21 @@ def test_reload_follows_listen_and_turns_off(topo):
     r = topo.ask(topo.cli, q)
     assert r.rcode() == dns.rcode.NOERROR
     assert topo.counters()["queries_udp"] == udp + 1
+
+
+def test_worker_killed_next_one_serves(topo):
+    """The parent holds the AF_XDP socket: a dns worker killed with
+    SIGKILL is replaced, and the new one maps the same rings and answers
+    over XDP again (queries in between wait in the ring or are lost)."""
+    pid = topo.h.plane_pid("dns")
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: topo.h.plane_pid("dns") not in (None, pid),
+               timeout=10, what="a new dns worker")
+    wait_until(lambda: topo.xdp()["on"], timeout=10,
+               what="the new worker serving the AF_XDP socket")
+    before = topo.xdp()["queries"]
+    for _ in range(20):
+        r = topo.ask(topo.cli, dns.message.make_query(
+            "static.example.com", "A"))
+        assert r.rcode() == dns.rcode.NOERROR
+    assert topo.xdp()["queries"] == before + 20
