@@ -45,8 +45,8 @@ struct parent_sock {
 	int fd;        /* owned; -1 once handed on */
 	/* PLANE_SOCK_XDP (parent_xdp.c): the umem's memfd, sent after fd;
 	 * -1 for other sockets */
-	int umem_fd;                 /* owned */
-	struct xdp_filter *xdp;      /* owned: the program; NULL for others */
+	int umem_fd;            /* owned */
+	struct xdp_filter *xdp; /* owned: the program; NULL for others */
 	/* prepare only: the running socket this one takes over, or NULL */
 	struct parent_sock *from; /* borrowed */
 	bool taken;               /* prepare only: claimed by a new one */

@@ -79,8 +79,8 @@ parent_xdp_refresh(struct parent_sock *ps)
 
 	if (ps->xdp == NULL)
 		return;
-	if ((e = xdp_filter_update(ps->xdp, ps->spec.xdp_dst,
-	         ps->spec.xdp_ndst)) != 0)
+	if ((e = xdp_filter_update(
+	         ps->xdp, ps->spec.xdp_dst, ps->spec.xdp_ndst)) != 0)
 		log_err("xdp filter not updated: old destinations kept",
 		    "name=%s error=%s", ps->spec.name, log_q(strerror(-e)));
 }

@@ -53,15 +53,15 @@ struct dns_xdp_stats {
 };
 
 struct dns_xdp {
-	struct dns_srv *srv; /* borrowed: the owner */
+	struct dns_srv *srv;     /* borrowed: the owner */
 	char name[IPC_NAME_MAX]; /* the socket's, "" when none */
 	char ifname[IF_NAMESIZE];
 	unsigned queue;
-	int fd;      /* owned: a dup of the xsk socket; -1 when none */
+	int fd; /* owned: a dup of the xsk socket; -1 when none */
 	bool attached;
 	struct xsk x; /* rings and umem mapped from fd */
 	struct ev_io io;
-	size_t size; /* largest DNS payload: the MTU's */
+	size_t size;              /* largest DNS payload: the MTU's */
 	uint8_t out[DNS_UDP_OUT]; /* one answer, before it goes in a frame */
 	struct dns_xdp_stats st;  /* kept across sockets */
 };
@@ -95,7 +95,8 @@ dns_xdp_payload_max(const char *ifname)
 			mtu = ifr.ifr_mtu;
 		close(fd);
 	}
-	return MIN((size_t)mtu - DNS_XDP_IPUDP, sizeof(((struct dns_xdp *)0)->out));
+	return MIN(
+	    (size_t)mtu - DNS_XDP_IPUDP, sizeof(((struct dns_xdp *)0)->out));
 }
 
 /* Answer the frame of descriptor i; false when it went back to the fill
@@ -195,8 +196,8 @@ dns_xdp_detach(struct dns_xdp *d)
 }
 
 static int
-dns_xdp_attach(struct dns_xdp *d, const struct plane_sock *k,
-    const struct plane_sock *mem)
+dns_xdp_attach(
+    struct dns_xdp *d, const struct plane_sock *k, const struct plane_sock *mem)
 {
 	int e;
 
@@ -228,7 +229,8 @@ dns_xdp_socks(struct dns_srv *s, const struct plane_sock *socks, size_t n)
 	int e;
 
 	for (size_t i = 0; i < n && k == NULL; i++)
-		if (!socks[i].adopted && strncmp(socks[i].name, "xdp/", 4) == 0 &&
+		if (!socks[i].adopted &&
+		    strncmp(socks[i].name, "xdp/", 4) == 0 &&
 		    strchr(socks[i].name, '#') == NULL)
 			k = &socks[i];
 	if (k != NULL) {
@@ -253,8 +255,9 @@ dns_xdp_socks(struct dns_srv *s, const struct plane_sock *socks, size_t n)
 		return;
 	if ((e = dns_xdp_attach(d, k, mem)) != 0) {
 		d->st.attach_errors++;
-		log_err("dns xdp socket not served", "worker=%u name=%s error=%s",
-		    s->worker, k->name, log_q(strerror(-e)));
+		log_err("dns xdp socket not served",
+		    "worker=%u name=%s error=%s", s->worker, k->name,
+		    log_q(strerror(-e)));
 		dns_xdp_detach(d);
 	}
 }

@@ -1,9 +1,8 @@
 /*
  * dns_xdp_conf.c - see dns_xdp_conf.h.
  */
-#include <netinet/in.h>
-
 #include <net/if.h>
+#include <netinet/in.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -29,8 +28,8 @@ const struct conf_schema dns_xdp_conf_schema = {
 
 /* The IPv4 listen addresses as filter destinations; the count. */
 static size_t
-dns_xdp_conf_dst(const struct dns_conf *c, struct xdp_filter_dst *dst,
-    size_t max)
+dns_xdp_conf_dst(
+    const struct dns_conf *c, struct xdp_filter_dst *dst, size_t max)
 {
 	size_t n = 0;
 
@@ -68,7 +67,8 @@ dns_xdp_conf_check(
 	 * the kernel (the interface could be gone by a worker's start). */
 	else if (!(conf_ctx_flags(ctx) & CONF_BIND_CHECKED) &&
 	    if_nametoindex(ifn) == 0)
-		conf_error(ctx, at, "xdp: interface %s: no such interface", ifn);
+		conf_error(
+		    ctx, at, "xdp: interface %s: no such interface", ifn);
 	n = dns_xdp_conf_dst(c, dst, XDP_FILTER_DST_MAX);
 	if (n == 0)
 		conf_error(ctx, at,
@@ -88,8 +88,8 @@ dns_xdp_conf_spec(const struct dns_conf *c, struct plane_sock_spec *out)
 		return false;
 	memset(out, 0, sizeof(*out));
 	out->type = PLANE_SOCK_XDP;
-	snprintf(out->xdp_ifname, sizeof(out->xdp_ifname), "%s",
-	    c->xdp.interface);
+	snprintf(
+	    out->xdp_ifname, sizeof(out->xdp_ifname), "%s", c->xdp.interface);
 	out->xdp_queue = 0;
 	n = dns_xdp_conf_dst(c, out->xdp_dst, XDP_FILTER_DST_MAX);
 	out->xdp_ndst = n < XDP_FILTER_DST_MAX ? n : XDP_FILTER_DST_MAX;

@@ -3,6 +3,7 @@
  * (a frame's IP header is 2-byte aligned at best): no struct overlays.
  */
 #include <arpa/inet.h>
+
 #include <string.h>
 
 #include "dns/dns_xdp_pkt.h"

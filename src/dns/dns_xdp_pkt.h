@@ -36,8 +36,8 @@ enum dns_xdp_pkt_err {
 
 struct dns_xdp_pkt {
 	uint8_t eth_src[6], eth_dst[6];
-	uint32_t saddr, daddr; /* network byte order */
-	uint16_t sport, dport; /* network byte order */
+	uint32_t saddr, daddr;  /* network byte order */
+	uint16_t sport, dport;  /* network byte order */
 	const uint8_t *payload; /* borrowed: inside the frame parsed */
 	size_t len;
 };

@@ -14,10 +14,10 @@
  */
 #include <sys/syscall.h>
 
+#include <arpa/inet.h>
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,20 +35,23 @@
 	    .src_reg = (s),                                                    \
 	    .off = (int16_t)(o),                                               \
 	    .imm = (int32_t)(i) })
-#define X_MOV_REG(d, s)     XI(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
-#define X_MOV_IMM(d, i)     XI(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
-#define X_ADD_IMM(d, i)     XI(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, i)
-#define X_AND_IMM(d, i)     XI(BPF_ALU64 | BPF_AND | BPF_K, d, 0, 0, i)
-#define X_LDX(sz, d, s, o)  XI(BPF_LDX | (sz) | BPF_MEM, d, s, o, 0)
-#define X_JGT_REG(d, s, o)  XI(BPF_JMP | BPF_JGT | BPF_X, d, s, o, 0)
-#define X_JNE_IMM(d, i, o)  XI(BPF_JMP | BPF_JNE | BPF_K, d, 0, o, i)
+#define X_MOV_REG(d, s)      XI(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define X_MOV_IMM(d, i)      XI(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define X_ADD_IMM(d, i)      XI(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, i)
+#define X_AND_IMM(d, i)      XI(BPF_ALU64 | BPF_AND | BPF_K, d, 0, 0, i)
+#define X_LDX(sz, d, s, o)   XI(BPF_LDX | (sz) | BPF_MEM, d, s, o, 0)
+#define X_JGT_REG(d, s, o)   XI(BPF_JMP | BPF_JGT | BPF_X, d, s, o, 0)
+#define X_JNE_IMM(d, i, o)   XI(BPF_JMP | BPF_JNE | BPF_K, d, 0, o, i)
 #define X_JNE32_IMM(d, i, o) XI(BPF_JMP32 | BPF_JNE | BPF_K, d, 0, o, i)
-#define X_JA(o)             XI(BPF_JMP | BPF_JA, 0, 0, o, 0)
-#define X_CALL(f)           XI(BPF_JMP | BPF_CALL, 0, 0, 0, f)
-#define X_EXIT()            XI(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define X_JA(o)              XI(BPF_JMP | BPF_JA, 0, 0, o, 0)
+#define X_CALL(f)            XI(BPF_JMP | BPF_CALL, 0, 0, 0, f)
+#define X_EXIT()             XI(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 /* Labels a jump can wait for: its offset is set once the target is. */
-enum xdp_filter_label { XDP_FILTER_L_PASS, XDP_FILTER_L_REDIRECT };
+enum xdp_filter_label {
+	XDP_FILTER_L_PASS,
+	XDP_FILTER_L_REDIRECT
+};
 
 struct xdp_filter_prog {
 	struct bpf_insn v[XDP_FILTER_INSNS_MAX];
@@ -73,8 +76,8 @@ xdp_filter_emit(struct xdp_filter_prog *p, struct bpf_insn i)
 
 /* Emit jump i whose target is label l. */
 static void
-xdp_filter_jump(struct xdp_filter_prog *p, struct bpf_insn i,
-    enum xdp_filter_label l)
+xdp_filter_jump(
+    struct xdp_filter_prog *p, struct bpf_insn i, enum xdp_filter_label l)
 {
 	p->fix[p->nfix] = p->n;
 	p->fix_to[p->nfix++] = l;
@@ -96,14 +99,15 @@ xdp_filter_build(struct xdp_filter_prog *p, int map_fd,
 {
 	memset(p, 0, sizeof(*p));
 	xdp_filter_emit(p, X_MOV_REG(BPF_REG_6, BPF_REG_1));
-	xdp_filter_emit(p, X_LDX(BPF_W, BPF_REG_2, BPF_REG_1,
-	                       offsetof(struct xdp_md, data)));
-	xdp_filter_emit(p, X_LDX(BPF_W, BPF_REG_3, BPF_REG_1,
-	                       offsetof(struct xdp_md, data_end)));
+	xdp_filter_emit(p,
+	    X_LDX(BPF_W, BPF_REG_2, BPF_REG_1, offsetof(struct xdp_md, data)));
+	xdp_filter_emit(p,
+	    X_LDX(BPF_W, BPF_REG_3, BPF_REG_1,
+	        offsetof(struct xdp_md, data_end)));
 	xdp_filter_emit(p, X_MOV_REG(BPF_REG_4, BPF_REG_2));
 	xdp_filter_emit(p, X_ADD_IMM(BPF_REG_4, XDP_FILTER_HDRS));
-	xdp_filter_jump(p, X_JGT_REG(BPF_REG_4, BPF_REG_3, 0),
-	    XDP_FILTER_L_PASS);
+	xdp_filter_jump(
+	    p, X_JGT_REG(BPF_REG_4, BPF_REG_3, 0), XDP_FILTER_L_PASS);
 	xdp_filter_emit(p, X_LDX(BPF_H, BPF_REG_5, BPF_REG_2, 12));
 	xdp_filter_jump(
 	    p, X_JNE_IMM(BPF_REG_5, htons(0x0800), 0), XDP_FILTER_L_PASS);
@@ -122,8 +126,9 @@ xdp_filter_build(struct xdp_filter_prog *p, int map_fd,
 		int skip = dst[i].addr != 0 ? 3 : 2;
 
 		if (dst[i].addr != 0)
-			xdp_filter_emit(p, X_JNE32_IMM(BPF_REG_5,
-			                       (int32_t)dst[i].addr, skip - 1));
+			xdp_filter_emit(p,
+			    X_JNE32_IMM(
+			        BPF_REG_5, (int32_t)dst[i].addr, skip - 1));
 		xdp_filter_emit(p, X_JNE_IMM(BPF_REG_4, dst[i].port, 1));
 		xdp_filter_jump(p, X_JA(0), XDP_FILTER_L_REDIRECT);
 	}
@@ -131,11 +136,13 @@ xdp_filter_build(struct xdp_filter_prog *p, int map_fd,
 	xdp_filter_emit(p, X_MOV_IMM(BPF_REG_0, XDP_PASS));
 	xdp_filter_emit(p, X_EXIT());
 	xdp_filter_label(p, XDP_FILTER_L_REDIRECT);
-	xdp_filter_emit(p, X_LDX(BPF_W, BPF_REG_2, BPF_REG_6,
-	                       offsetof(struct xdp_md, rx_queue_index)));
+	xdp_filter_emit(p,
+	    X_LDX(BPF_W, BPF_REG_2, BPF_REG_6,
+	        offsetof(struct xdp_md, rx_queue_index)));
 	/* ld_imm64 of the map: two instructions */
-	xdp_filter_emit(p, XI(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1,
-	                       BPF_PSEUDO_MAP_FD, 0, map_fd));
+	xdp_filter_emit(p,
+	    XI(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0,
+	        map_fd));
 	xdp_filter_emit(p, XI(0, 0, 0, 0, 0));
 	/* a queue without a socket in the map: XDP_PASS */
 	xdp_filter_emit(p, X_MOV_IMM(BPF_REG_3, XDP_PASS));

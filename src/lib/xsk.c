@@ -75,8 +75,8 @@ xsk_fill_all(int fd)
 	for (uint32_t i = 0; i < XSK_FRAMES && i < XSK_RING_FILL; i++)
 		d[(fill.next + i) & fill.mask] = (uint64_t)i * XSK_FRAME_SIZE;
 	__atomic_store_n(fill.prod,
-	    fill.next + (XSK_FRAMES < XSK_RING_FILL ? XSK_FRAMES :
-	                                              XSK_RING_FILL),
+	    fill.next +
+	        (XSK_FRAMES < XSK_RING_FILL ? XSK_FRAMES : XSK_RING_FILL),
 	    __ATOMIC_RELEASE);
 	xsk_ring_unmap(&fill);
 	return 0;

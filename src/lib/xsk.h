@@ -42,12 +42,12 @@ struct xsk_ring {
 	uint32_t mask;
 	uint32_t next; /* producer rings: the next index to fill, published
 	                  by the submit */
-	void *map; /* owned: the mapping, map_len bytes */
+	void *map;     /* owned: the mapping, map_len bytes */
 	size_t map_len;
 };
 
 struct xsk {
-	int fd;       /* borrowed: the caller keeps the socket */
+	int fd;        /* borrowed: the caller keeps the socket */
 	uint8_t *umem; /* owned mapping of the memfd, XSK_FRAMES frames */
 	struct xsk_ring fill, comp, rx, tx;
 };

@@ -40,8 +40,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(f);
 		return 0;
 	}
-	FUZZ_CHECK(q.payload >= f + DNS_XDP_PKT_HDRS &&
-	    q.payload + q.len <= f + size);
+	FUZZ_CHECK(
+	    q.payload >= f + DNS_XDP_PKT_HDRS && q.payload + q.len <= f + size);
 	/* too small by one byte: refused */
 	FUZZ_CHECK(dns_xdp_pkt_reply(f, DNS_XDP_PKT_HDRS + q.len - 1, &q,
 	               q.payload, q.len) == 0);

@@ -1,12 +1,13 @@
 /* Unit tests for dns_xdp_pkt.c: frames in, replies out. */
 #include <arpa/inet.h>
+
 #include <string.h>
 
 #include "dns/dns_xdp_pkt.h"
 #include "runner.h"
 
-static const uint8_t test_payload[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0,
-	0, 0, 0, 0, 3, 'w', 'w', 'w', 0, 0, 1, 0, 1 };
+static const uint8_t test_payload[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0,
+	0, 0, 0, 3, 'w', 'w', 'w', 0, 0, 1, 0, 1 };
 
 /* A query frame from 198.18.0.2:40000 to 198.18.0.1:53; its length. */
 static size_t
@@ -94,8 +95,8 @@ test_parse_errors(void)
 static void
 test_reply(void)
 {
-	static const uint8_t ans[] = { 0x12, 0x34, 0x84, 0x00, 0, 0, 0, 0, 0,
-		0, 0, 0, 0xab };
+	static const uint8_t ans[] = { 0x12, 0x34, 0x84, 0x00, 0, 0, 0, 0, 0, 0,
+		0, 0, 0xab };
 	uint8_t f[256], pseudo[12];
 	struct dns_xdp_pkt q, r;
 	size_t n = test_frame(f, 0), len;
