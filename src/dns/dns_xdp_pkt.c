@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "dns/dns_xdp_pkt.h"
@@ -24,7 +25,7 @@ static const char *const dns_xdp_pkt_err_names[DNS_XDP_PKT__COUNT] = {
 	[DNS_XDP_PKT_NOT_UDP] = "not_udp",
 	[DNS_XDP_PKT_BAD_CSUM] = "bad_checksum",
 	[DNS_XDP_PKT_BAD_LENGTH] = "bad_length",
-	[DNS_XDP_PKT_BAD_SOURCE] = "bad_source",
+	[DNS_XDP_PKT_BAD_ADDRESS] = "bad_address",
 };
 
 const char *
@@ -61,12 +62,21 @@ dns_xdp_pkt_csum(const uint8_t *p, size_t len, uint32_t sum)
 	return (uint16_t)~s;
 }
 
+/* Not 0/8, 127/8 (martian on a wire), multicast or above (RFC 1122
+ * §3.2.1.3, RFC 5771). */
+static bool
+dns_xdp_pkt_unicast(uint32_t a)
+{
+	uint32_t h = ntohl(a);
+
+	return (h >> 24) != 0 && (h >> 24) != 127 && h < 0xe0000000u;
+}
+
 enum dns_xdp_pkt_err
 dns_xdp_pkt_parse(const uint8_t *f, size_t len, struct dns_xdp_pkt *p)
 {
 	const uint8_t *ip = f + DNS_XDP_ETH, *udp = ip + DNS_XDP_IP;
 	size_t tot, ulen;
-	uint32_t src;
 
 	if (len < DNS_XDP_PKT_HDRS)
 		return DNS_XDP_PKT_SHORT;
@@ -89,11 +99,12 @@ dns_xdp_pkt_parse(const uint8_t *f, size_t len, struct dns_xdp_pkt *p)
 	memcpy(&p->daddr, ip + 16, 4);
 	memcpy(&p->sport, udp, 2);
 	memcpy(&p->dport, udp + 2, 2);
-	src = ntohl(p->saddr);
-	/* 0/8, 127/8 (martian on a wire), multicast and beyond */
-	if ((src >> 24) == 0 || (src >> 24) == 127 || src >= 0xe0000000u ||
-	    p->sport == 0)
-		return DNS_XDP_PKT_BAD_SOURCE;
+	/* The reply goes from daddr:dport to saddr:sport: all four must be
+	 * what a unicast datagram may carry (under a wildcard listen address
+	 * the filter passes a broadcast destination too). */
+	if (!dns_xdp_pkt_unicast(p->saddr) || !dns_xdp_pkt_unicast(p->daddr) ||
+	    p->sport == 0 || p->dport == 0)
+		return DNS_XDP_PKT_BAD_ADDRESS;
 	memcpy(p->eth_dst, f, 6);
 	memcpy(p->eth_src, f + 6, 6);
 	p->payload = udp + DNS_XDP_UDP;

@@ -6,11 +6,12 @@
  *
  * What parses is what the kernel's UDP input would deliver: IPv4 without
  * options, not a fragment, a valid header checksum, lengths that agree
- * (Ethernet padding after the IP packet is allowed), a unicast source
- * address and a source port. The UDP checksum is not verified: over veth a
- * locally sent frame carries only the pseudo-header sum (CHECKSUM_PARTIAL)
- * and a NIC has verified it in hardware; a corrupted payload gets an answer
- * or FORMERR like any other. The reply's checksums are complete.
+ * (Ethernet padding after the IP packet is allowed), unicast addresses and
+ * ports other than 0: everything the reply needs to parse in turn. The UDP
+ * checksum is not verified: over veth a locally sent frame carries only
+ * the pseudo-header sum (CHECKSUM_PARTIAL) and a NIC has verified it in
+ * hardware; a corrupted payload gets an answer or FORMERR like any other.
+ * The reply's checksums are complete.
  */
 #ifndef HAVEN_DNS_XDP_PKT_H
 #define HAVEN_DNS_XDP_PKT_H
@@ -28,9 +29,9 @@ enum dns_xdp_pkt_err {
 	DNS_XDP_PKT_IP_OPTIONS, /* IHL over 5 */
 	DNS_XDP_PKT_FRAGMENT,   /* MF or an offset */
 	DNS_XDP_PKT_NOT_UDP,
-	DNS_XDP_PKT_BAD_CSUM,   /* IPv4 header checksum */
-	DNS_XDP_PKT_BAD_LENGTH, /* IP or UDP length */
-	DNS_XDP_PKT_BAD_SOURCE, /* not unicast, or port 0 */
+	DNS_XDP_PKT_BAD_CSUM,    /* IPv4 header checksum */
+	DNS_XDP_PKT_BAD_LENGTH,  /* IP or UDP length */
+	DNS_XDP_PKT_BAD_ADDRESS, /* an address not unicast, a port 0 */
 	DNS_XDP_PKT__COUNT
 };
 

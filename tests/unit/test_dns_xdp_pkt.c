@@ -89,7 +89,18 @@ test_parse_errors(void)
 	T_EQ_INT(dns_xdp_pkt_parse(f, n, &p), DNS_XDP_PKT_BAD_LENGTH);
 	n = test_frame(f, 0);
 	f[14 + 20 + 0] = f[14 + 20 + 1] = 0; /* source port 0 */
-	T_EQ_INT(dns_xdp_pkt_parse(f, n, &p), DNS_XDP_PKT_BAD_SOURCE);
+	T_EQ_INT(dns_xdp_pkt_parse(f, n, &p), DNS_XDP_PKT_BAD_ADDRESS);
+	n = test_frame(f, 0);
+	f[14 + 20 + 2] = f[14 + 20 + 3] = 0; /* destination port 0 */
+	T_EQ_INT(dns_xdp_pkt_parse(f, n, &p), DNS_XDP_PKT_BAD_ADDRESS);
+	n = test_frame(f, 0);
+	/* to the broadcast address: no reply may come from it */
+	memcpy(f + 14 + 16, "\xff\xff\xff\xff", 4);
+	f[14 + 10] = f[14 + 11] = 0;
+	uint16_t c = dns_xdp_pkt_csum(f + 14, 20, 0);
+	f[14 + 10] = (uint8_t)(c >> 8);
+	f[14 + 11] = (uint8_t)c;
+	T_EQ_INT(dns_xdp_pkt_parse(f, n, &p), DNS_XDP_PKT_BAD_ADDRESS);
 }
 
 static void
