@@ -88,10 +88,10 @@ class Topo:
         wait_until(lambda: self.xdp()["on"], timeout=10,
                    what="the dns worker serving its AF_XDP socket")
 
-    def write(self, ports=(53,), xdp=True):
+    def write(self, ports=(53,), xdp=True, addr=SRV):
         self.cfg.write_text(CONFIG.format(
             dir=self.workdir,
-            listen=", ".join('"%s:%d"' % (SRV, p) for p in ports),
+            listen=", ".join('"%s:%d"' % (addr, p) for p in ports),
             xdp="xdp: {interface: %s}" % self.srv_if if xdp else ""))
 
     def reload(self, **kw):
@@ -287,3 +287,27 @@ def test_worker_killed_next_one_serves(topo):
             "static.example.com", "A"))
         assert r.rcode() == dns.rcode.NOERROR
     assert topo.xdp()["queries"] == before + 20
+
+
+def test_wildcard_listen_is_the_interfaces_addresses(topo):
+    """listen 0.0.0.0: the filter steers the interface's own addresses
+    (not every destination: on a router that would take DNS passing
+    through); a second address added later is served by the socket until
+    the next reload puts it in the filter."""
+    q = dns.message.make_query("static.example.com", "A")
+    topo.reload(addr="0.0.0.0")
+    before = topo.xdp()["queries"]
+    assert topo.ask(topo.cli, q).rcode() == dns.rcode.NOERROR
+    assert topo.xdp()["queries"] == before + 1
+
+    topo.srv.add_addr(topo.srv_if, "198.18.0.3/24")
+    udp = topo.counters()["queries_udp"]
+    s = topo.cli.socket()
+    s.setblocking(False)
+    try:
+        r = dns.query.udp(q, "198.18.0.3", port=53, timeout=2, sock=s)
+    finally:
+        s.close()
+    assert r.rcode() == dns.rcode.NOERROR
+    assert topo.counters()["queries_udp"] == udp + 1
+    assert topo.xdp()["queries"] == before + 1

@@ -496,7 +496,7 @@ test_xdp(void)
 	T_EQ_INT(sp.xdp_ndst, 2);
 	T_EQ_INT(sp.xdp_dst[0].addr, htonl(0xc6120001));
 	T_EQ_INT(sp.xdp_dst[0].port, htons(53));
-	T_EQ_INT(sp.xdp_dst[1].addr, 0); /* any address, that port */
+	T_EQ_INT(sp.xdp_dst[1].addr, 0); /* the parent: the interface's */
 	T_EQ_INT(sp.xdp_dst[1].port, htons(5353));
 	conf_errors_fini(&errs);
 	conf_schema_free(&dns_conf_schema, &c);
