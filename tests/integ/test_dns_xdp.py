@@ -17,7 +17,11 @@ relies on:
   * malformed DNS payloads get FORMERR (counted as malformed), garbage
     frames (bad IP checksum, bad UDP length) are dropped and counted by
     reason, and the server keeps answering;
-  * `haven status` and GET /v1/dns say XDP is on, on which interface.
+  * `haven status` and GET /v1/dns say XDP is on, on which interface;
+  * a reload adding a port steers it too, one without xdp: detaches the
+    program; a wildcard listen address steers the interface's addresses;
+  * a dns worker killed: its successor serves the same AF_XDP socket;
+  * run without privileges: one error in the log, the socket serves.
 Skipped (never passed) without root, namespaces or AF_XDP in the kernel.
 """
 
@@ -311,3 +315,33 @@ def test_wildcard_listen_is_the_interfaces_addresses(topo):
     assert r.rcode() == dns.rcode.NOERROR
     assert topo.counters()["queries_udp"] == udp + 1
     assert topo.xdp()["queries"] == before + 1
+
+
+def test_without_privileges_sockets_serve(netns, haven, workdir):
+    """Run by a user without capabilities: one clear error in the log, and
+    the UDP socket answers what XDP would have."""
+    if not xdp_available():
+        pytest.skip("the kernel has no AF_XDP sockets")
+    srv, cli = netns.ns("srv"), netns.ns("cli")
+    srv_if, _ = netns.link(srv, cli, SRV + "/24", CLI + "/24")
+    with open(workdir / "example.com.zone", "w") as f:
+        f.write(ZONE)
+    h = haven(CONFIG.format(dir=workdir, listen='"%s:5353"' % SRV,
+                            xdp="xdp: {interface: %s}" % srv_if),
+              ns=srv, wrap=["setpriv", "--reuid=65534", "--regid=65534",
+                            "--clear-groups"])
+    log = h.proc.log_text()
+    assert log.count("xdp not set up: serving on sockets only") == 1, log
+    assert "AF_XDP socket" in log
+    s = cli.socket()
+    s.setblocking(False)
+    try:
+        r = dns.query.udp(dns.message.make_query("static.example.com", "A"),
+                          SRV, port=5353, timeout=2, sock=s)
+    finally:
+        s.close()
+    assert r.rcode() == dns.rcode.NOERROR
+    got = h.api("GET", "/v1/dns").json
+    assert got["xdp"]["on"] is False
+    assert got["counters"]["queries_udp"] == 1
+    assert got["counters"]["queries_xdp"] == 0
