@@ -43,6 +43,10 @@ struct parent_sock {
 	struct plane_sock_spec spec;
 	unsigned slot; /* the worker it is for */
 	int fd;        /* owned; -1 once handed on */
+	/* PLANE_SOCK_XDP (parent_xdp.c): the umem's memfd, sent after fd;
+	 * -1 for other sockets */
+	int umem_fd;            /* owned */
+	struct xdp_filter *xdp; /* owned: the program; NULL for others */
 	/* prepare only: the running socket this one takes over, or NULL */
 	struct parent_sock *from; /* borrowed */
 	bool taken;               /* prepare only: claimed by a new one */
@@ -119,6 +123,13 @@ int parent_socks_prepare(struct parent *p, const struct haven_conf *next,
 void parent_socks_commit(struct parent *p, struct parent_sockset *set);
 void parent_socks_abort(struct parent_sockset *set);
 void parent_socks_fini(struct parent *p);
+
+/* parent_xdp.c: open the AF_XDP socket and filter of ps->spec into ps
+ * (0 or a negative errno, logged), make a kept one follow a changed spec,
+ * close one. */
+int parent_xdp_open(struct parent_sock *ps);
+void parent_xdp_refresh(struct parent_sock *ps);
+void parent_xdp_close(struct parent_sock *ps);
 /*
  * Send c its plane's sockets: its own slot's, and those of slots whose
  * worker is down (adopted). The next IPC_CONFIG or IPC_SOCKETS commits.

@@ -97,7 +97,10 @@ parent_sock_match(struct parent *p, const struct plane_row *row,
 
 		if (o->row == row && o->slot == slot && !o->taken &&
 		    o->spec.type == s->type &&
-		    memcmp(&o->spec.addr, &s->addr, sizeof(s->addr)) == 0)
+		    memcmp(&o->spec.addr, &s->addr, sizeof(s->addr)) == 0 &&
+		    (s->type != PLANE_SOCK_XDP ||
+		        (strcmp(o->spec.xdp_ifname, s->xdp_ifname) == 0 &&
+		            o->spec.xdp_queue == s->xdp_queue)))
 			return o;
 	}
 	return NULL;
@@ -129,13 +132,22 @@ parent_socks_plane(struct parent *p, const struct haven_conf *next,
 			struct parent_sock ps = { .row = row,
 				.spec = specs[i],
 				.slot = slot,
-				.fd = -1 };
-			struct parent_sock *o =
-			    parent_sock_match(p, row, &specs[i], slot);
+				.fd = -1,
+				.umem_fd = -1 };
+			struct parent_sock *o;
 
+			/* One consumer per AF_XDP socket: one slot. */
+			if (specs[i].type == PLANE_SOCK_XDP &&
+			    slot != specs[i].xdp_queue % nslots)
+				continue;
+			o = parent_sock_match(p, row, &specs[i], slot);
 			if (o != NULL) {
 				o->taken = true;
 				ps.from = o;
+			} else if (specs[i].type == PLANE_SOCK_XDP) {
+				/* Logged; the plane serves on its sockets. */
+				if (parent_xdp_open(&ps) != 0)
+					continue;
 			} else if ((ps.fd = parent_sock_open(&specs[i])) < 0) {
 				conf_errors_addf(errs, next->path, 0, 0,
 				    "%s: %s: cannot bind %s: %s", row->name,
@@ -170,12 +182,21 @@ parent_socks_prepare(struct parent *p, const struct haven_conf *next,
 	return -EADDRNOTAVAIL;
 }
 
+static void
+parent_sock_close(struct parent_sock *ps)
+{
+	parent_xdp_close(ps); /* the program first: traffic back to UDP */
+	if (ps->fd >= 0)
+		close(ps->fd);
+	ps->fd = -1;
+}
+
 void
 parent_socks_abort(struct parent_sockset *set)
 {
 	for (size_t i = 0; i < set->n; i++)
-		if (set->v[i].from == NULL && set->v[i].fd >= 0)
-			close(set->v[i].fd);
+		if (set->v[i].from == NULL)
+			parent_sock_close(&set->v[i]);
 	free(set->v);
 	memset(set, 0, sizeof(*set));
 }
@@ -190,13 +211,18 @@ parent_socks_commit(struct parent *p, struct parent_sockset *set)
 			continue;
 		ps->fd = ps->from->fd;
 		ps->from->fd = -1;
+		ps->umem_fd = ps->from->umem_fd;
+		ps->from->umem_fd = -1;
+		ps->xdp = ps->from->xdp;
+		ps->from->xdp = NULL;
 		ps->from = NULL;
-		if (ps->fd >= 0)
+		if (ps->spec.type == PLANE_SOCK_XDP)
+			parent_xdp_refresh(ps);
+		else if (ps->fd >= 0)
 			parent_sock_flags(ps->fd, &ps->spec);
 	}
 	for (size_t i = 0; i < p->nsocks; i++)
-		if (p->socks[i].fd >= 0)
-			close(p->socks[i].fd);
+		parent_sock_close(&p->socks[i]);
 	free(p->socks);
 	p->socks = set->v;
 	p->nsocks = set->n;
@@ -239,13 +265,21 @@ parent_socks_send(struct parent *p, struct sup_child *c)
 		if (strcmp(ps->row->name, c->plane) != 0 || ps->fd < 0)
 			continue;
 		if (ps->slot != c->worker) {
-			if (parent_slot_served(p, c->plane, ps->slot))
+			if (ps->spec.type == PLANE_SOCK_XDP ||
+			    parent_slot_served(p, c->plane, ps->slot))
 				continue;
 			m.adopted = 1;
 		}
 		snprintf(m.name, sizeof(m.name), "%s", ps->spec.name);
 		if (ipc_send(
 		        &c->chan, IPC_LISTENER, 0, &m, sizeof(m), ps->fd) != 0)
+			p->ipc_send_failed++;
+		if (ps->umem_fd < 0)
+			continue;
+		snprintf(m.name, sizeof(m.name), "%.*s#umem",
+		    (int)sizeof(m.name) - 6, ps->spec.name);
+		if (ipc_send(&c->chan, IPC_LISTENER, 0, &m, sizeof(m),
+		        ps->umem_fd) != 0)
 			p->ipc_send_failed++;
 	}
 }

@@ -92,8 +92,12 @@ const struct plane_row planes[] = {
 	     * once all of them serve a new serial (dns_notify.c) */
 	    .sends = PLANE_MSG(IPC_ZONE_SERIALS),
 	    .receives = PLANE_MSG(IPC_VERDICT) | PLANE_MSG(IPC_ZONE_SERIALS),
-	    /* the parent binds port 53: the workers keep nothing */
-	    .caps_bound = 0,
+	    /* the parent binds port 53: the workers keep nothing; it also
+	     * makes the XDP fast path's program, map and AF_XDP socket
+	     * (dns.xdp, parent_xdp.c), on a reload too; IPC_LOCK: its umem
+	     * is locked memory */
+	    .caps_bound = PRIV_CAP(CAP_BPF) | PRIV_CAP(CAP_NET_ADMIN) |
+	        PRIV_CAP(CAP_NET_RAW) | PRIV_CAP(CAP_IPC_LOCK),
 	},
 	{
 	    .name = "snap",

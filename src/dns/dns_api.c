@@ -170,6 +170,7 @@ dns_api_counters_json(struct dns_srv *s, struct jw *w)
 	jw_obj_begin(w);
 	jw_kuint(w, "queries_udp", q[DNS_SRV_UDP]);
 	jw_kuint(w, "queries_tcp", q[DNS_SRV_TCP]);
+	jw_kuint(w, "queries_xdp", q[DNS_SRV_XDP]);
 	jw_kuint(w, "malformed", mal);
 	jw_kuint(w, "refused", st->refused);
 	jw_kuint(w, "truncated", st->truncated);
@@ -212,6 +213,7 @@ dns_api_get(struct dns_srv *s, struct buf *out)
 	jw_kbool(&w, "rrl", c != NULL && c->rrl.responses_per_second > 0);
 	dns_api_zones_json(s, &w);
 	dns_api_counters_json(s, &w);
+	dns_xdp_json(s, &w);
 	if (s->rt != NULL)
 		dns_gslb_rt_json(s->rt, &w);
 	jw_obj_end(&w);
@@ -245,7 +247,8 @@ dns_api_query(struct dns_srv *s, const char *method, const char *path,
 static void
 dns_api_metrics_queries(struct dns_srv *s, struct buf *out)
 {
-	static const char *const tr[DNS_SRV__NTRANSPORT] = { "udp", "tcp" };
+	static const char *const tr[DNS_SRV__NTRANSPORT] = { "udp", "tcp",
+		"xdp" };
 	struct buf l;
 
 	buf_init(&l);
@@ -315,6 +318,7 @@ dns_api_metrics(struct dns_srv *s, struct buf *out)
 	const struct dns_srv_stats *st = &s->st;
 
 	dns_api_metrics_queries(s, out);
+	dns_xdp_metrics(s, out);
 	if (s->rt != NULL)
 		dns_gslb_rt_metrics(s->rt, out);
 	mx_family(out, "haven_dns_rrl_total", "counter",
@@ -430,5 +434,13 @@ dns_api_status_print(struct conf_node *root)
 		    dns_api_str(z, "/name", a, sizeof(a)),
 		    dns_api_str(z, "/serial", b, sizeof(b)),
 		    dns_api_str(z, "/records", c, sizeof(c)));
+	if (conf_node_at(root, "/xdp/interface") != NULL)
+		printf("XDP on %s queue %s (generic): queries %s, dropped "
+		       "malformed %s, no room %s\n",
+		    dns_api_str(root, "/xdp/interface", a, sizeof(a)),
+		    dns_api_str(root, "/xdp/queue", b, sizeof(b)),
+		    dns_api_str(root, "/xdp/queries", c, sizeof(c)),
+		    dns_api_str(root, "/xdp/dropped_malformed", d, sizeof(d)),
+		    dns_api_str(root, "/xdp/dropped_no_room", e, sizeof(e)));
 	dns_gslb_rt_status_print(root);
 }

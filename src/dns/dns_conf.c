@@ -467,6 +467,11 @@ static const struct conf_key dns_conf_keys[] = {
 	    .off = offsetof(struct dns_conf, gslb.alarms),
 	    .sub = &hook_alarm_schema,
 	    .help = "where GSLB events are sent" },
+	{ .name = "xdp",
+	    .type = CT_SECTION,
+	    .off = offsetof(struct dns_conf, xdp),
+	    .sub = &dns_xdp_conf_schema,
+	    .help = "XDP fast path for UDP queries (dns_xdp_conf.h)" },
 };
 
 static void
@@ -756,6 +761,7 @@ dns_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 	dns_catalog_conf_check(ctx, node, c);
 	dns_xfr_conf_check(ctx, node, c); /* dns-xfr */
 	dns_gslb_conf_check(ctx, node, &c->gslb);
+	dns_xdp_conf_check(ctx, node, c);
 }
 
 static void

@@ -40,6 +40,7 @@
 #include "dns/dns_catalog.h"
 #include "dns/dns_gslb_conf.h"
 #include "dns/dns_name.h"
+#include "dns/dns_xdp_conf.h"
 #include "dns/dns_xfr_conf.h" /* dns-xfr */
 #include "dns/dns_zone.h"
 #include "lib/conf.h"
@@ -168,6 +169,7 @@ struct dns_conf {
 	size_t ntsig_keys;
 	struct dns_catalog_conf *catalogs; /* owned array; dns_catalog.h */
 	size_t ncatalogs;
+	struct dns_xdp_conf xdp; /* dns_xdp_conf.h */
 	/* Not bound: listen parsed by the check hook. */
 	struct sockaddr_storage *listen_addr; /* owned: nlisten entries */
 };

@@ -204,6 +204,8 @@ dns_plane_socks_set(struct dns_srv *s, const struct plane_sock *socks, size_t n)
 	for (k = s->socks; k != NULL; k = k->next)
 		k->seen = false;
 	for (size_t i = 0; i < n; i++) {
+		if (strncmp(socks[i].name, "xdp/", 4) == 0)
+			continue; /* dns_xdp_socks */
 		for (k = s->socks; k != NULL; k = k->next)
 			if (k->slot == socks[i].slot &&
 			    strcmp(k->name, socks[i].name) == 0)
@@ -229,6 +231,7 @@ dns_plane_socks_set(struct dns_srv *s, const struct plane_sock *socks, size_t n)
 		*pp = k->next;
 		dns_plane_sock_free(s, k);
 	}
+	dns_xdp_socks(s, socks, n);
 }
 
 static void
@@ -494,6 +497,7 @@ dns_plane_stop(unsigned deadline_ms)
 	s->stopping = true;
 	for (struct dns_sock *k = s->socks; k != NULL; k = k->next)
 		ev_io_stop(s->loop, &k->io);
+	dns_xdp_stop(s);
 	s->stopped = dns_plane_stopped;
 	dns_tcp_drain(s);
 	if (s->nconns == 0 && s->stopped != NULL)
@@ -535,8 +539,9 @@ dns_plane_sockets(const void *conf, struct plane_sock_spec **out)
 {
 	const struct dns_conf *c = conf;
 	size_t ntls = c->tls.listen_addr != NULL ? c->tls.nlisten : 0;
+	/* plus one for the XDP socket, one so xcalloc never sees 0 */
 	struct plane_sock_spec *v =
-	    xcalloc(2 * c->nlisten + ntls + 1, sizeof(*v));
+	    xcalloc(2 * c->nlisten + ntls + 2, sizeof(*v));
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->nlisten && c->listen_addr != NULL; i++) {
@@ -555,6 +560,8 @@ dns_plane_sockets(const void *conf, struct plane_sock_spec **out)
 		    v[n].name, sizeof(v[n].name), "tls", &v[n].addr);
 		n++;
 	}
+	if (dns_xdp_conf_spec(c, &v[n])) /* the XDP fast path */
+		n++;
 	*out = v;
 	return n;
 }

@@ -44,6 +44,7 @@
 enum dns_srv_transport {
 	DNS_SRV_UDP,
 	DNS_SRV_TCP,
+	DNS_SRV_XDP, /* UDP over the AF_XDP fast path (dns_xdp.c) */
 	DNS_SRV__NTRANSPORT
 };
 
@@ -176,6 +177,7 @@ struct dns_sock {
 
 struct dns_tcp_conn;
 struct dns_sec_info;
+struct jw;
 struct dns_notify;
 struct dns_sec;
 
@@ -206,6 +208,8 @@ struct dns_srv {
 	unsigned nconns;
 	uint8_t *scratch; /* owned: 2 + DNS_MSG_MAX, one answer at a time */
 	struct dns_udp_batch *udp; /* owned: recvmmsg/sendmmsg buffers */
+	struct dns_xdp *xdp;       /* owned: the XDP path; NULL until a
+	                              socket came */
 	bool stopping;
 	/* Called once the last connection closed while stopping. */
 	void (*stopped)(struct dns_srv *s);
@@ -234,6 +238,22 @@ int dns_load_build(const struct dns_conf *c, const char *sec_dir,
 void dns_udp_init(struct dns_srv *s);
 void dns_udp_fini(struct dns_srv *s);
 void dns_udp_read_cb(struct ev_io *io, unsigned events, void *arg);
+/* The answer to one UDP query qlen bytes long from cl, into out (size
+ * bytes): NOTIFY, the answer engine, TSIG, the counters of transport t,
+ * RRL. Its length, or 0 when nothing is to be sent. The UDP socket path
+ * and the XDP path (dns_xdp.c) share it. */
+size_t dns_udp_respond(struct dns_srv *s, enum dns_srv_transport t,
+    const struct dns_client *cl, const uint8_t *q, size_t qlen, uint8_t *out,
+    size_t size, uint64_t now_ms);
+
+/* dns_xdp.c: the XDP fast path of worker s (see there) */
+struct dns_xdp;
+/* Take the AF_XDP socket in socks meant for this worker (and its umem),
+ * or let go of one no longer in the set. */
+void dns_xdp_socks(struct dns_srv *s, const struct plane_sock *socks, size_t n);
+void dns_xdp_stop(struct dns_srv *s);
+void dns_xdp_json(struct dns_srv *s, struct jw *w);
+void dns_xdp_metrics(struct dns_srv *s, struct buf *out);
 
 /* dns_tcp.c */
 void dns_tcp_accept_cb(struct ev_io *io, unsigned events, void *arg);

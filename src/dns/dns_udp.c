@@ -113,6 +113,49 @@ dns_udp_pktinfo(struct msghdr *in, uint8_t *out, size_t size)
 	return 0;
 }
 
+size_t
+dns_udp_respond(struct dns_srv *s, enum dns_srv_transport t,
+    const struct dns_client *cl, const uint8_t *q, size_t qlen, uint8_t *out,
+    size_t size, uint64_t now_ms)
+{
+	struct dns_answer_info info;
+	size_t n;
+
+	if (dns_sec_is_notify(q, qlen) &&
+	    (n = dns_sec_notify_in(s, q, qlen, cl, out, size)) > 0)
+		return n; /* dns-sec: NOTIFY in; not rate limited */
+	n = dns_answer(
+	    s->zones->db, s->dyn, &s->opts, cl, q, qlen, out, size, &info);
+	n = dns_xfr_tsig_answer(
+	    s, q, qlen, out, size, n); /* dns-xfr: TSIG-signed queries */
+	dns_srv_count(s, t, &info);
+	if (n == 0)
+		return 0;
+	/* A valid server cookie proves the source address is not forged
+	 * (RFC 7873 §5.2.3): reflection limits are not for this client. */
+	if (info.cookie == DNS_COOKIE_VALID && s->rrl != NULL) {
+		s->st.rrl_cookie_pass++;
+		goto pass;
+	}
+	switch (dns_rrl_check(s->rrl, cl, info.kind, info.rrl_name, now_ms)) {
+	case DNS_RRL_PASS:
+		break;
+	case DNS_RRL_DROP:
+		s->st.rrl_drop++;
+		return 0;
+	case DNS_RRL_SLIP:
+		s->st.rrl_slip++;
+		if ((n = dns_rrl_slip_msg(out, n)) == 0)
+			return 0;
+		info.truncated = true;
+		break;
+	}
+pass:
+	if (info.truncated)
+		s->st.truncated++;
+	return n;
+}
+
 /* Answer datagram i into out slot j; false when nothing is to be sent. */
 static bool
 dns_udp_answer(struct dns_srv *s, struct dns_sock *k, unsigned i, unsigned j,
@@ -120,7 +163,6 @@ dns_udp_answer(struct dns_srv *s, struct dns_sock *k, unsigned i, unsigned j,
 {
 	struct dns_udp_batch *b = s->udp;
 	struct msghdr *h = &b->in[i].msg_hdr;
-	struct dns_answer_info info;
 	struct dns_client cl;
 	size_t n;
 
@@ -129,40 +171,9 @@ dns_udp_answer(struct dns_srv *s, struct dns_sock *k, unsigned i, unsigned j,
 		return false;
 	}
 	dns_srv_client(&b->from[i], &cl);
-	if (dns_sec_is_notify(b->rx[i], b->in[i].msg_len) &&
-	    (n = dns_sec_notify_in(s, b->rx[i], b->in[i].msg_len, &cl, b->tx[j],
-	         DNS_UDP_OUT)) > 0)
-		goto send; /* dns-sec: NOTIFY in; not rate limited */
-	n = dns_answer(s->zones->db, s->dyn, &s->opts, &cl, b->rx[i],
-	    b->in[i].msg_len, b->tx[j], DNS_UDP_OUT, &info);
-	n = dns_xfr_tsig_answer(s, b->rx[i], b->in[i].msg_len, b->tx[j],
-	    DNS_UDP_OUT, n); /* dns-xfr: TSIG-signed queries */
-	dns_srv_count(s, DNS_SRV_UDP, &info);
-	if (n == 0)
+	if ((n = dns_udp_respond(s, DNS_SRV_UDP, &cl, b->rx[i],
+	         b->in[i].msg_len, b->tx[j], DNS_UDP_OUT, now_ms)) == 0)
 		return false;
-	/* A valid server cookie proves the source address is not forged
-	 * (RFC 7873 §5.2.3): reflection limits are not for this client. */
-	if (info.cookie == DNS_COOKIE_VALID && s->rrl != NULL) {
-		s->st.rrl_cookie_pass++;
-		goto pass;
-	}
-	switch (dns_rrl_check(s->rrl, &cl, info.kind, info.rrl_name, now_ms)) {
-	case DNS_RRL_PASS:
-		break;
-	case DNS_RRL_DROP:
-		s->st.rrl_drop++;
-		return false;
-	case DNS_RRL_SLIP:
-		s->st.rrl_slip++;
-		if ((n = dns_rrl_slip_msg(b->tx[j], n)) == 0)
-			return false;
-		info.truncated = true;
-		break;
-	}
-pass:
-	if (info.truncated)
-		s->st.truncated++;
-send:
 	b->iov_out[j].iov_base = b->tx[j];
 	b->iov_out[j].iov_len = n;
 	memset(&b->out[j], 0, sizeof(b->out[j]));

@@ -34,6 +34,7 @@
 #include "lib/buf.h"
 #include "lib/ev.h"
 #include "lib/ipc.h"
+#include "lib/xdp_filter.h"
 
 struct conf_ctx;
 struct conf_errors;
@@ -73,11 +74,29 @@ struct plane_target {
 /* IP_FREEBIND: the address may arrive later (a virtual IP, lb freebind). */
 #define PLANE_SOCK_FREEBIND 0x2u
 
+/*
+ * type PLANE_SOCK_XDP: not a socket of the kernel's stack but an AF_XDP
+ * socket on queue xdp_queue of interface xdp_ifname, with the XDP program
+ * that steers UDP to the xdp_dst destinations into it (lib/xdp_filter.h,
+ * lib/xsk.h). The parent holds the program and the socket; it hands the
+ * socket to worker slot xdp_queue % workers only (rings have one consumer:
+ * never adopted), followed by the umem's memfd named "<name>#umem". Setting
+ * it up needs root; when it fails the parent logs why and the config is
+ * still applied: the plane serves on its other sockets.
+ */
+#define PLANE_SOCK_XDP (-1)
+
 struct plane_sock_spec {
 	char name[IPC_NAME_MAX];      /* the declaring object ("web") */
-	int type;                     /* SOCK_STREAM or SOCK_DGRAM */
+	int type;                     /* SOCK_STREAM, SOCK_DGRAM, or
+	                                 PLANE_SOCK_XDP */
 	unsigned flags;               /* PLANE_SOCK_* */
 	struct sockaddr_storage addr; /* bound */
+	/* PLANE_SOCK_XDP only */
+	char xdp_ifname[16];
+	unsigned xdp_queue;
+	struct xdp_filter_dst xdp_dst[XDP_FILTER_DST_MAX];
+	size_t xdp_ndst;
 };
 
 /* A socket handed to a process. */

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -614,6 +616,42 @@ test_schema_defaults(void)
 	conf_errors_fini(&errs);
 }
 
+/* dns.xdp: the interface must exist, IPv4 listen addresses are its
+ * filter's destinations. */
+static void
+test_xdp(void)
+{
+	struct plane_sock_spec sp;
+	struct conf_errors errs;
+	struct dns_conf c;
+
+	t_setup();
+	t_error("listen: [\"198.18.0.1:53\"]\nxdp: {interface: nosuchif0}\n",
+	    "t.yaml:2:18:", "no such interface");
+	t_error("listen: [\"[::1]:53\"]\nxdp: {interface: lo}\n",
+	    "t.yaml:2:18:", "IPv4 listen address");
+	T_EQ_INT(t_bind("listen: [\"[::1]:53\", \"198.18.0.1:53\", "
+	                "\"0.0.0.0:5353\"]\nxdp: {interface: lo}\n",
+	             &c, &errs),
+	    0);
+	T_ASSERT(dns_xdp_conf_spec(&c, &sp));
+	T_EQ_INT(sp.type, PLANE_SOCK_XDP);
+	T_EQ_STR(sp.name, "xdp/lo:0");
+	T_EQ_STR(sp.xdp_ifname, "lo");
+	T_EQ_INT(sp.xdp_ndst, 2);
+	T_EQ_INT(sp.xdp_dst[0].addr, htonl(0xc6120001));
+	T_EQ_INT(sp.xdp_dst[0].port, htons(53));
+	T_EQ_INT(sp.xdp_dst[1].addr, 0); /* the parent: the interface's */
+	T_EQ_INT(sp.xdp_dst[1].port, htons(5353));
+	conf_errors_fini(&errs);
+	conf_schema_free(&dns_conf_schema, &c);
+	/* off by default */
+	T_EQ_INT(t_bind("listen: [\"198.18.0.1:53\"]\n", &c, &errs), 0);
+	T_ASSERT(!dns_xdp_conf_spec(&c, &sp));
+	conf_errors_fini(&errs);
+	conf_schema_free(&dns_conf_schema, &c);
+}
+
 static const struct test tests[] = {
 	TEST(test_defaults),
 	TEST(test_listen_errors),
@@ -628,6 +666,7 @@ static const struct test tests[] = {
 	TEST(test_dnssec_keys),
 	TEST(test_tls),
 	TEST(test_schema_defaults),
+	TEST(test_xdp),
 };
 
 TEST_MAIN(tests)
