@@ -379,7 +379,7 @@ static void
 parent_bound(struct parent *p)
 {
 	uint64_t keep = PRIV_PARENT_KEEP | planes_caps_bound() |
-	    planes_caps_started(p->conf);
+	    planes_caps_started(p->conf) | parent_socks_caps(p->conf);
 	char err[160], caps[512];
 
 	if (geteuid() != 0 || p->conf->haven.run_as.uid == 0)

@@ -128,6 +128,14 @@ void parent_socks_fini(struct parent *p);
  * (0 or a negative errno, logged), make a kept one follow a changed spec,
  * close one. */
 int parent_xdp_open(struct parent_sock *ps);
+/*
+ * What the parent needs to hold for the sockets c declares, beyond
+ * binding them: with an XDP socket, CAP_BPF and CAP_NET_ADMIN (program,
+ * map, link), CAP_NET_RAW (AF_XDP) and CAP_IPC_LOCK (the umem), kept
+ * for reloads. A config that adds one later than the start finds them
+ * gone and serves on its sockets (parent_xdp_open logs why).
+ */
+uint64_t parent_socks_caps(const struct haven_conf *c);
 void parent_xdp_refresh(struct parent_sock *ps);
 void parent_xdp_close(struct parent_sock *ps);
 /*

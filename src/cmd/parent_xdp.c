@@ -29,9 +29,35 @@
 #include <unistd.h>
 
 #include "cmd/parent.h"
+#include "cmd/planes.h"
 #include "lib/log.h"
+#include "lib/priv.h"
 #include "lib/util.h"
 #include "lib/xsk.h"
+
+uint64_t
+parent_socks_caps(const struct haven_conf *c)
+{
+	uint64_t caps = 0;
+
+	for (size_t i = 0; i < nplanes; i++) {
+		const struct plane_row *row = &planes[i];
+		struct plane_sock_spec *specs;
+		size_t n;
+
+		if (row->ops->sockets == NULL || !haven_conf_has(c, row))
+			continue;
+		n = row->ops->sockets(haven_conf_section(c, row), &specs);
+		for (size_t j = 0; j < n; j++)
+			if (specs[j].type == PLANE_SOCK_XDP)
+				caps |= PRIV_CAP(CAP_BPF) |
+				    PRIV_CAP(CAP_NET_ADMIN) |
+				    PRIV_CAP(CAP_NET_RAW) |
+				    PRIV_CAP(CAP_IPC_LOCK);
+		free(specs);
+	}
+	return caps;
+}
 
 /* The destinations of spec s, wildcards replaced by the interface's
  * addresses, into dst; the count (0: none to steer). */

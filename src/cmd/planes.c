@@ -11,8 +11,8 @@
 #include "dns/dns_conf.h"
 #include "havip/havip_conf.h"
 #include "hc/hc_conf.h"
-#include "lib/priv.h"
 #include "lb/lb_conf.h"
+#include "lib/priv.h"
 #include "snap/snap_conf.h"
 #include "vrrp/vrrp_conf.h"
 
@@ -92,12 +92,11 @@ const struct plane_row planes[] = {
 	     * once all of them serve a new serial (dns_notify.c) */
 	    .sends = PLANE_MSG(IPC_ZONE_SERIALS),
 	    .receives = PLANE_MSG(IPC_VERDICT) | PLANE_MSG(IPC_ZONE_SERIALS),
-	    /* the parent binds port 53: the workers keep nothing; it also
-	     * makes the XDP fast path's program, map and AF_XDP socket
-	     * (dns.xdp, parent_xdp.c), on a reload too; IPC_LOCK: its umem
-	     * is locked memory */
-	    .caps_bound = PRIV_CAP(CAP_BPF) | PRIV_CAP(CAP_NET_ADMIN) |
-	        PRIV_CAP(CAP_NET_RAW) | PRIV_CAP(CAP_IPC_LOCK),
+	    /* the parent binds port 53: the workers keep nothing. The XDP
+	     * fast path's program, map and AF_XDP socket (dns.xdp) are the
+	     * parent's too, and only a start config with one keeps what
+	     * they need (parent_socks_caps). */
+	    .caps_bound = 0,
 	},
 	{
 	    .name = "snap",

@@ -188,6 +188,11 @@ def test_dig_tcp_ping_and_status(topo):
     st = subprocess.run([topo.h.bin, "status", "-s", topo.h.socket],
                         capture_output=True, text=True, timeout=10)
     assert "XDP on %s queue 0" % topo.srv_if in st.stdout, st.stdout
+    # The parent kept CAP_BPF (39) because the start config has dns.xdp
+    # (parent_socks_caps); without it the bit is gone (test_privileges).
+    with open("/proc/%d/status" % topo.h.proc.pid) as f:
+        bnd = [ln.split()[1] for ln in f if ln.startswith("CapBnd:")][0]
+    assert int(bnd, 16) & (1 << 39), bnd
 
 
 def frame(src_mac, dst_mac, payload, csum_ok=True, udp_len=None):

@@ -29,11 +29,10 @@ from havenlib.poll import wait_until
 CAP_NET_BIND_SERVICE = 10
 CAP_NET_RAW = 13
 # CHOWN DAC_OVERRIDE KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_ADMIN
-# NET_RAW IPC_LOCK SYS_NICE BPF: what the parent keeps (lib/priv.h,
-# PRIV_PARENT_KEEP, and the planes' caps_bound in cmd/planes.c; BPF for
-# dns.xdp).
-PARENT_KEEP = sum(1 << c for c in (0, 1, 5, 6, 7, 8, 10, 12, 13, 14, 23,
-                                   39))
+# NET_RAW IPC_LOCK SYS_NICE: what the parent keeps (lib/priv.h,
+# PRIV_PARENT_KEEP, and the planes' caps_bound in cmd/planes.c). BPF only
+# with dns.xdp in the start config (parent_socks_caps; test_dns_xdp).
+PARENT_KEEP = sum(1 << c for c in (0, 1, 5, 6, 7, 8, 10, 12, 13, 14, 23))
 LB_ADDR = hc.HAVEN_ADDR
 
 
