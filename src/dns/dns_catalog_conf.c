@@ -227,19 +227,6 @@ dns_catalog_check_xfr(struct conf_ctx *ctx, struct conf_node *node,
 	return nerr + 1;
 }
 
-static char **
-dns_catalog_strlist_dup(char *const *v, size_t n)
-{
-	char **out;
-
-	if (v == NULL)
-		return NULL;
-	out = xcalloc(n + 1, sizeof(*out));
-	for (size_t i = 0; i < n; i++)
-		out[i] = xstrdup(v[i]);
-	return out;
-}
-
 /* cat as one more zone of c, past the configured ones. Its strings are
  * copies: dns_conf_fini frees them, the catalog's own go with the
  * catalogs. */
@@ -256,10 +243,9 @@ dns_catalog_append(struct dns_conf *c, const struct dns_catalog_conf *cat)
 	 * owned strings copied and the not-bound fields left for
 	 * dns_xfr_conf_check to fill. */
 	z->xfr = cat->xfr;
-	z->xfr.allow_transfer = dns_catalog_strlist_dup(
-	    cat->xfr.allow_transfer, cat->xfr.nallow_transfer);
-	z->xfr.notify =
-	    dns_catalog_strlist_dup(cat->xfr.notify, cat->xfr.nnotify);
+	z->xfr.allow_transfer =
+	    strv_dup(cat->xfr.allow_transfer, cat->xfr.nallow_transfer);
+	z->xfr.notify = strv_dup(cat->xfr.notify, cat->xfr.nnotify);
 	z->xfr.transfer_key = cat->xfr.transfer_key != NULL ?
 	    xstrdup(cat->xfr.transfer_key) :
 	    NULL;

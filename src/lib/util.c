@@ -59,6 +59,27 @@ xstrdup(const char *s)
 	return xstrndup(s, strlen(s));
 }
 
+char **
+strv_dup(char *const *v, size_t n)
+{
+	char **out;
+
+	if (v == NULL || n == 0)
+		return NULL;
+	out = xcalloc(n + 1, sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+void
+strv_free(char **v)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
 char *
 xstrndup(const char *s, size_t n)
 {

@@ -31,6 +31,11 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* A copy of the strings v[0..n), NULL-terminated, each xstrdup'd; NULL
+ * when n is 0 (an empty argv or list is "none"). Free with strv_free. */
+char **strv_dup(char *const *v, size_t n);
+/* Free a NULL-terminated vector and its strings; NULL is a no-op. */
+void strv_free(char **v);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __printflike(1, 2);
 

@@ -428,28 +428,6 @@ snap_cont_tick(struct ev_timer *t, void *arg)
 		ev_timer_start(c->loop, &c->tick, SNAP_CONT_TICK_MS);
 }
 
-/* A copy of v[0..n), NULL-terminated; NULL when n is 0. */
-static char **
-snap_cont_strv_dup(char *const *v, size_t n)
-{
-	char **out;
-
-	if (n == 0)
-		return NULL;
-	out = xcalloc(n + 1, sizeof(*out));
-	for (size_t i = 0; i < n; i++)
-		out[i] = xstrdup(v[i]);
-	return out;
-}
-
-static void
-snap_cont_strv_free(char **v)
-{
-	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void
 snap_cont_vols_free(struct snap_cont_vol *v, size_t n)
 {
@@ -460,9 +438,9 @@ snap_cont_vols_free(struct snap_cont_vol *v, size_t n)
 		free(v[i].peers);
 		free(v[i].name);
 		free(v[i].source);
-		snap_cont_strv_free(v[i].freeze);
-		snap_cont_strv_free(v[i].pre_hook);
-		snap_cont_strv_free(v[i].post_hook);
+		strv_free(v[i].freeze);
+		strv_free(v[i].pre_hook);
+		strv_free(v[i].post_hook);
 		free(v[i].group);
 		free(v[i].members);
 		snap_watch_free(v[i].watch);
@@ -655,11 +633,10 @@ snap_cont_apply(struct snap_cont *c, const struct snap_conf *conf,
 		v->name = xstrdup(vc->name);
 		v->source = xstrdup(vc->source);
 		v->retain = vc->retain;
-		v->freeze = snap_cont_strv_dup(vc->freeze, vc->nfreeze);
+		v->freeze = strv_dup(vc->freeze, vc->nfreeze);
 		v->nfreeze = vc->nfreeze;
-		v->pre_hook = snap_cont_strv_dup(vc->pre_hook, vc->npre_hook);
-		v->post_hook =
-		    snap_cont_strv_dup(vc->post_hook, vc->npost_hook);
+		v->pre_hook = strv_dup(vc->pre_hook, vc->npre_hook);
+		v->post_hook = strv_dup(vc->post_hook, vc->npost_hook);
 		v->freeze_timeout_ms = vc->freeze_timeout_ms;
 		v->detect_conf = vc->detect;
 		v->detect = vc->detect == SNAP_CONF_DETECT_INOTIFY ?
