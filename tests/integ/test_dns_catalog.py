@@ -16,10 +16,14 @@ haven. Then:
 * haven restarts with the same config: the catalog's serial does not
   change (it is kept in the state directory), so Knot has nothing to do.
 
-Skipped, never passed, without dnspython or knotd.
+BIND 9.18 (catalog-zones) follows the same catalog too: it serves the
+members and one added by a reload.
+
+Skipped, never passed, without dnspython, knotd or named.
 """
 
 import os
+import shutil
 import time
 
 import pytest
@@ -206,3 +210,54 @@ def test_serial_kept_across_restart(haven, workdir):
     wait_until(lambda: soa(hport, CATALOG)[1] is not None, timeout=10,
                what="haven serves the catalog again")
     assert soa(hport, CATALOG)[1] == serial
+
+
+NAMED = shutil.which("named") or "/usr/sbin/named"
+
+NAMED_CONF = """\
+options {{
+  directory "{d}";
+  listen-on port {port} {{ 127.0.0.1; }};
+  listen-on-v6 {{ none; }};
+  pid-file "{d}/named.pid";
+  recursion no;
+  dnssec-validation no;
+  allow-new-zones yes;
+  catalog-zones {{
+    zone "{catalog}" default-primaries {{ 127.0.0.1 port {primary}; }}
+      in-memory yes min-update-interval 1;
+  }};
+}};
+zone "{catalog}" {{
+  type secondary;
+  file "{d}/catalog.db";
+  primaries {{ 127.0.0.1 port {primary}; }};
+}};
+"""
+
+
+def test_bind_follows_catalog(haven, workdir, procs):
+    """BIND 9.18, told of the catalog alone (catalog-zones), serves the
+    members and, after haven's reload and NOTIFY, a member added."""
+    if not os.access(NAMED, os.X_OK):
+        pytest.skip("named not installed (Debian package bind9)")
+    bport, hport = free_dns_port(), free_dns_port()
+    h = haven(write_config(workdir, hport, bport,
+                           ["example.com", "example.net"]))
+    d = workdir / "bind"
+    d.mkdir()
+    (d / "named.conf").write_text(NAMED_CONF.format(
+        d=d, port=bport, primary=hport, catalog=CATALOG))
+    p = procs.start([NAMED, "-g", "-u", "root", "-c", d / "named.conf"],
+                    name="named")
+    for n in ("example.com", "example.net"):
+        wait_until(lambda: serves(bport, n), timeout=20,
+                   what="BIND serves %s from the catalog" % n,
+                   ignore=(OSError,))
+    write_config(workdir, hport, bport,
+                 ["example.com", "example.net", "example.org"])
+    assert h.api("POST", "/v1/reload").status == 200
+    wait_until(lambda: serves(bport, "example.org"), timeout=20,
+               what="BIND serves example.org after the NOTIFY",
+               ignore=(OSError,))
+    assert "catz: adding zone 'example.org'" in p.log_text(), p.log_tail()
