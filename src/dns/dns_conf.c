@@ -591,31 +591,6 @@ dns_conf_check_primaries(struct conf_ctx *ctx, struct conf_node *node,
 }
 
 /*
- * Whether the optional section at sec (NULL or parent when absent) is
- * set. The config's JSON (GET /v1/config, fuzz_conf's round trip) writes
- * an unused section with every key null or an empty list, e.g. an
- * unsigned zone's {key_file: null, keys: []}, which must bind back; an
- * empty map written by hand still counts as set, so its missing keys are
- * reported.
- */
-static bool
-dns_conf_section_set(struct conf_node *sec, struct conf_node *parent)
-{
-	if (sec == NULL || sec == parent)
-		return false;
-	if (!conf_node_is_map(sec) || sec->n == 0)
-		return true;
-	for (size_t i = 0; i < sec->n; i++) {
-		struct conf_node *v = conf_node_value(sec, i);
-
-		if (!conf_node_is_null(v) &&
-		    !(conf_node_is_seq(v) && v->n == 0))
-			return true;
-	}
-	return false;
-}
-
-/*
  * dns-sec: a secondary zone's TLS to its primaries (XoT). The CA file is
  * loaded now, so `haven check` reports it at its line; the dns worker
  * that refreshes loads it again (it must be readable by haven.user).
@@ -696,7 +671,7 @@ dns_conf_check_zones(
 		 * what is wrong with one at its line. */
 		sec = conf_item_node(node, "zones", i, "dnssec");
 		dns_conf_dnssec_check(ctx, sec,
-		    dns_conf_section_set(
+		    conf_section_given(
 		        sec, conf_item_node(node, "zones", i, NULL)),
 		    z, base);
 		if (dns_conf_check_primaries(ctx, node, z, i) != 0)
@@ -749,7 +724,7 @@ dns_conf_check(struct conf_ctx *ctx, struct conf_node *node, void *obj)
 		conf_error(ctx, conf_key_node(node, "nsid"),
 		    "nsid: at most %d bytes", DNS_NSID_MAX);
 	dns_conf_check_zones(ctx, node, c);
-	if (dns_conf_section_set(conf_key_node(node, "tls"), node)) {
+	if (conf_section_given(conf_key_node(node, "tls"), node)) {
 		char *base = dns_conf_base_dir(ctx);
 
 		dns_conf_tls_check(ctx, conf_key_node(node, "tls"), c, base);

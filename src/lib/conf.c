@@ -224,6 +224,23 @@ conf_item_node(
 	return conf_key_node(item, key);
 }
 
+bool
+conf_section_given(struct conf_node *sec, struct conf_node *parent)
+{
+	if (sec == NULL || sec == parent)
+		return false;
+	if (!conf_node_is_map(sec) || sec->n == 0)
+		return true;
+	for (size_t i = 0; i < sec->n; i++) {
+		struct conf_node *v = conf_node_value(sec, i);
+
+		if (!conf_node_is_null(v) &&
+		    !(conf_node_is_seq(v) && v->n == 0))
+			return true;
+	}
+	return false;
+}
+
 char *
 conf_node_text(const struct conf_node *node)
 {

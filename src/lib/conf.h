@@ -158,6 +158,15 @@ struct conf_node *conf_key_node(struct conf_node *map, const char *key);
  */
 struct conf_node *conf_item_node(
     struct conf_node *map, const char *list, size_t i, const char *key);
+/*
+ * Whether an optional section was given: sec is its node (NULL, or the
+ * parent's when absent, as conf_item_node returns). The config's JSON
+ * (GET /v1/config, fuzz_conf's round trip) writes an unused section with
+ * every key null or an empty list, which must bind back as absent; an
+ * empty map written by hand counts as given, so its missing keys are
+ * reported by the section's check.
+ */
+bool conf_section_given(struct conf_node *sec, struct conf_node *parent);
 
 /*
  * Bind YAML (JSON included, as YAML 1.2) text to obj (zeroed first) with
