@@ -38,14 +38,23 @@ snap_cont_dirty_now(const struct snap_cont_vol *v, uint64_t *x)
 	return v->dirty_bytes > 0; /* only volumes that measure it */
 }
 
+/* The watcher's figures of v; false for a volume without one. */
+static bool
+snap_cont_watch(const struct snap_cont_vol *v, struct snap_watch_info *wi)
+{
+	if (v->watch == NULL)
+		return false;
+	snap_watch_info(v->watch, wi);
+	return true;
+}
+
 static bool
 snap_cont_watch_dirty(const struct snap_cont_vol *v, uint64_t *x)
 {
 	struct snap_watch_info wi;
 
-	if (v->watch == NULL)
+	if (!snap_cont_watch(v, &wi))
 		return false;
-	snap_watch_info(v->watch, &wi);
 	*x = wi.dirty;
 	return true;
 }
@@ -55,9 +64,8 @@ snap_cont_watch_overflows(const struct snap_cont_vol *v, uint64_t *x)
 {
 	struct snap_watch_info wi;
 
-	if (v->watch == NULL)
+	if (!snap_cont_watch(v, &wi))
 		return false;
-	snap_watch_info(v->watch, &wi);
 	*x = wi.overflows;
 	return true;
 }
