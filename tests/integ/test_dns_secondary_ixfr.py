@@ -52,6 +52,22 @@ def forms(h, form):
                     form=form)
 
 
+def knot_step(hport, k, serial_to, extra):
+    """Knot's zone at serial_to with extra records, h7 renamed and www
+    changed; reloaded, until haven (every worker) serves the same."""
+    k.write_zone(serial_to, extra)
+    text = (k.dir / "example.com.zone").read_text()
+    text = text.replace("h7 IN A", "h7x IN A").replace(
+        "www     IN A    198.18.0.80", "www     IN A    198.18.0.81")
+    (k.dir / "example.com.zone").write_text(text)
+    k.reload()
+    wait_until(lambda: all(serial(hport) == serial_to for _ in range(10)),
+               timeout=10, what="haven serves serial %d" % serial_to)
+    wait_until(lambda: same_as_knot(hport, k.port), timeout=5,
+               what="haven's copy equals Knot's at %d" % serial_to,
+               ignore=(OSError, dns.exception.DNSException))
+
+
 def test_secondary_takes_ixfr_from_knot(haven, workdir, knot):  # noqa: F811
     hport = free_dns_port()
     k = knot(hport)
@@ -66,17 +82,7 @@ def test_secondary_takes_ixfr_from_knot(haven, workdir, knot):  # noqa: F811
 
     # 11: two records added, one changed, one deleted (h7 is gone from
     # zone_text's hosts by replacing it).
-    k.write_zone(11, "new IN A 198.18.9.9\nnew IN TXT \"eleven\"\n")
-    text = (k.dir / "example.com.zone").read_text()
-    text = text.replace("h7 IN A", "h7x IN A").replace(
-        "www     IN A    198.18.0.80", "www     IN A    198.18.0.81")
-    (k.dir / "example.com.zone").write_text(text)
-    k.reload()
-    wait_until(lambda: all(serial(hport) == 11 for _ in range(10)),
-               timeout=10, what="haven serves serial 11")
-    wait_until(lambda: same_as_knot(hport, k.port), timeout=5,
-               what="haven's copy equals Knot's at 11",
-               ignore=(OSError, dns.exception.DNSException))
+    knot_step(hport, k, 11, "new IN A 198.18.9.9\nnew IN TXT \"eleven\"\n")
     assert forms(h, "incremental") == 1
     assert forms(h, "fallback_axfr") == 0
     rc, _, rd = soa(hport, "www.example.com", "A")
@@ -88,17 +94,7 @@ def test_secondary_takes_ixfr_from_knot(haven, workdir, knot):  # noqa: F811
     assert "IXFR, outgoing" in klog, klog[-2000:]
 
     # 12: the TXT deleted again; a second increment on top of the first.
-    k.write_zone(12, "new IN A 198.18.9.9\n")
-    text = (k.dir / "example.com.zone").read_text()
-    text = text.replace("h7 IN A", "h7x IN A").replace(
-        "www     IN A    198.18.0.80", "www     IN A    198.18.0.81")
-    (k.dir / "example.com.zone").write_text(text)
-    k.reload()
-    wait_until(lambda: all(serial(hport) == 12 for _ in range(10)),
-               timeout=10, what="haven serves serial 12")
-    wait_until(lambda: same_as_knot(hport, k.port), timeout=5,
-               what="haven's copy equals Knot's at 12",
-               ignore=(OSError, dns.exception.DNSException))
+    knot_step(hport, k, 12, "new IN A 198.18.9.9\n")
     assert forms(h, "incremental") == 2
     assert soa(hport, "new.example.com", "TXT")[0] == 0
     assert not soa(hport, "new.example.com", "TXT")[2]
